@@ -1,0 +1,197 @@
+//! The command line, declared with clap's derive API. Doc comments here are the
+//! `--help` text. No logic lives here: `cmd` turns these into settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// harvest: crypto tax lots, Form 8949 and Schedule D, and tax-loss harvesting.
+#[derive(Debug, Parser)]
+#[command(name = "harvest", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Convert exchange exports into the normalized ledger CSV.
+    ///
+    /// Example: harvest import coinbase.csv kraken-ledgers.csv -o ledger.csv
+    Import(ImportArgs),
+    /// Open lots (holdings) with basis, acquisition date and, with --prices,
+    /// unrealized gain or loss.
+    ///
+    /// Example: harvest lots ledger.csv --as-of 2025-12-31 --prices prices.csv
+    Lots(LotsArgs),
+    /// Every disposal of a tax year matched to its lots: the Form 8949 rows.
+    ///
+    /// Example: harvest gains ledger.csv --year 2025 --method hifo --format csv -o 8949.csv
+    Gains(GainsArgs),
+    /// Form 8949 by part and box, Schedule D lines and next year's carryover.
+    ///
+    /// Example: harvest report ledger.csv --year 2025 --carryover-lt 1200
+    Report(ReportArgs),
+}
+
+/// Lot-selection method (SPEC section 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MethodArg {
+    Fifo,
+    Lifo,
+    Hifo,
+    Specific,
+}
+
+/// Where lots are pooled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScopeArg {
+    Wallet,
+    Universal,
+    Transition,
+}
+
+/// What a disposal larger than the holdings gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingBasisArg {
+    Error,
+    Zero,
+}
+
+/// Output form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Csv,
+    Json,
+    /// Tax Exchange Format V042 (report only).
+    Txf,
+    /// TurboTax crypto gains CSV (report only).
+    Turbotax,
+    /// TaxAct CSV (report only).
+    Taxact,
+}
+
+/// Filing status: mfs caps the deduction at 1,500, all others at 3,000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FilingStatusArg {
+    Single,
+    Mfj,
+    Mfs,
+    Hoh,
+    Qss,
+}
+
+/// Options shared by lots, gains, report and scan.
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// Ledger CSVs or exchange exports; `-` reads standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Lot-selection method.
+    #[arg(long, value_enum)]
+    pub method: Option<MethodArg>,
+    /// With --method specific: CSV disposal_id,lot_id,quantity naming the lots each
+    /// disposal sells.
+    #[arg(long, value_name = "FILE")]
+    pub selections: Option<PathBuf>,
+    /// Pool lots per account (wallet, required from 2025) or per asset (universal).
+    #[arg(long, value_enum)]
+    pub scope: Option<ScopeArg>,
+    /// IANA time zone whose calendar dates decide tax year and holding period.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// A disposal larger than the holdings: an error, or a zero-basis lot with a
+    /// warning.
+    #[arg(long, value_enum)]
+    pub missing_basis: Option<MissingBasisArg>,
+    /// USD prices, CSV time,asset,price or asset,price: values rows that have none.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// Output form.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Settings file (default: harvest.toml in the working directory, if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print no warnings.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `harvest lots`.
+#[derive(Debug, Args)]
+pub struct LotsArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Show lots held at the end of this date (default: after the last row).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<chrono::NaiveDate>,
+}
+
+/// `harvest gains`.
+#[derive(Debug, Args)]
+pub struct GainsArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Tax year (calendar year in --tz).
+    #[arg(long)]
+    pub year: i32,
+}
+
+/// `harvest report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Tax year (calendar year in --tz).
+    #[arg(long)]
+    pub year: i32,
+    /// Filing status.
+    #[arg(long, value_enum)]
+    pub filing_status: Option<FilingStatusArg>,
+    /// Short-term capital loss carryover from last year, in dollars (Schedule D line 6).
+    #[arg(long, value_name = "DOLLARS")]
+    pub carryover_st: Option<rust_decimal::Decimal>,
+    /// Long-term capital loss carryover from last year, in dollars (Schedule D line 14).
+    #[arg(long, value_name = "DOLLARS")]
+    pub carryover_lt: Option<rust_decimal::Decimal>,
+    /// Last year's `harvest report --format json`: takes its carryover_next_year.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["carryover_st", "carryover_lt"])]
+    pub carryover_from: Option<PathBuf>,
+    /// Form 1040 taxable income (may be negative): the carryover then follows the
+    /// Capital Loss Carryover Worksheet exactly.
+    #[arg(long, value_name = "DOLLARS", allow_hyphen_values = true)]
+    pub taxable_income: Option<rust_decimal::Decimal>,
+}
+
+/// `harvest import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Exchange exports (or ledgers); `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub inputs: Vec<String>,
+    /// Force the input format instead of detecting it from the header.
+    #[arg(long, value_name = "NAME")]
+    pub format: Option<String>,
+    /// Account name for the rows (default: the exchange's name).
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+    /// USD prices for rows the export does not value (CSV time,asset,price).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// IANA time zone for exports whose times carry no zone.
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub tz: String,
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}

@@ -1,0 +1,65 @@
+//! `harvest lots`: open lots as of a date, valued at `--prices` when given.
+
+use std::io::Write;
+
+use chrono::Utc;
+
+use crate::cli::{FormatArg, LotsArgs};
+use crate::engine;
+use crate::render::{self, LotsView, lot_line};
+use crate::time::{date_in, end_of_day};
+
+use super::{Settings, UsageError, load, write_output};
+
+/// Runs `harvest lots`.
+pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
+    let s = Settings::from_args(&a.engine)?;
+    if matches!(a.engine.format, FormatArg::Txf | FormatArg::Turbotax | FormatArg::Taxact) {
+        return Err(UsageError("lots writes table, csv or json".into()).into());
+    }
+    let tz = s.engine.tz;
+    let loaded = load(&a.engine, &s)?;
+    let cutoff = a.as_of.map(|d| end_of_day(d, tz));
+    let outcome = engine::run(
+        &loaded.ledger,
+        &s.engine,
+        loaded.prices.as_ref(),
+        loaded.selections.as_ref(),
+        cutoff,
+    )?;
+    if !s.quiet && !outcome.warnings.is_empty() {
+        eprint!("{}", outcome.warnings);
+    }
+    // Values and terms are as of the end of --as-of, or now.
+    let (when, on) = match (cutoff, a.as_of) {
+        (Some(c), Some(d)) => (c - chrono::Duration::nanoseconds(1), d),
+        _ => {
+            let now = Utc::now();
+            (now, date_in(now, tz))
+        }
+    };
+    let ledger = &loaded.ledger;
+    let lines = outcome
+        .holdings
+        .iter()
+        .map(|h| {
+            let p = loaded
+                .prices
+                .as_ref()
+                .and_then(|t| t.at(ledger.syms.name(h.asset), when));
+            lot_line(ledger, &outcome, h, p, on)
+        })
+        .collect();
+    let view = LotsView {
+        as_of: a.as_of,
+        lines,
+        priced: loaded.prices.is_some(),
+    };
+    write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
+        match a.engine.format {
+            FormatArg::Csv => render::csv::lots(w, &view),
+            FormatArg::Json => render::json::lots(w, &view),
+            _ => render::table::lots(w, &view),
+        }
+    })
+}

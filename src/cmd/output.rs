@@ -1,0 +1,40 @@
+//! Where a command's output goes: standard output, or a file written atomically
+//! (a temp file in the same directory, renamed into place only on success).
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use anyhow::Context;
+
+/// Renders with `f` into `path` atomically, or to standard output when `path` is
+/// `None`. On any error no partial file is left behind.
+pub fn write_output(
+    path: Option<&Path>,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    match path {
+        None => {
+            let stdout = io::stdout();
+            let mut w = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            f(&mut w)?;
+            w.flush()?;
+            Ok(())
+        }
+        Some(p) => {
+            let dir = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            let tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+            {
+                let mut w = io::BufWriter::with_capacity(1 << 16, tmp.as_file());
+                f(&mut w).with_context(|| format!("writing {}", p.display()))?;
+                w.flush().with_context(|| format!("writing {}", p.display()))?;
+            }
+            tmp.persist(p)
+                .with_context(|| format!("renaming the output into {}", p.display()))?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Errors the engine stops at: each names the row (file, line, id), the asset and
+//! account, and what to do.
+
+/// Why lot matching could not finish.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error(
+        "{at}: {kind} of {needed} {asset} from account {account}, which holds only {available} {asset} then; \
+         add the missing acquisitions or transfers, or pass --missing-basis zero to treat the shortfall as a zero-basis lot"
+    )]
+    Oversold {
+        at: String,
+        kind: &'static str,
+        asset: String,
+        account: String,
+        needed: String,
+        available: String,
+    },
+    #[error(
+        "{at}: no USD value for {asset}: fill in usd_value (or fee_usd), or give --prices with a {asset} price at or before {time}"
+    )]
+    MissingPrice {
+        at: String,
+        asset: String,
+        time: String,
+    },
+    #[error(
+        "{at}: deposit of {qty} {asset} into {account} has no matching withdrawal and no basis; \
+         add the withdrawal (same txid) or the acquisition, or pass --missing-basis zero"
+    )]
+    UnknownBasis {
+        at: String,
+        qty: String,
+        asset: String,
+        account: String,
+    },
+    #[error(
+        "{at}: deposit of {deposited} {asset} is larger than its withdrawal {withdrawal} ({sent} {asset}) with the same txid; fix the quantities or the txid"
+    )]
+    DepositExceedsWithdrawal {
+        at: String,
+        withdrawal: String,
+        deposited: String,
+        sent: String,
+        asset: String,
+    },
+    #[error("{at}: a {kind} of {fee} {asset} withheld from {received} {asset} received leaves nothing: check fee_qty")]
+    FeeExceedsReceived {
+        at: String,
+        kind: &'static str,
+        fee: String,
+        received: String,
+        asset: String,
+    },
+    #[error(
+        "{selections}:{line}: lot {lot} is not held in account {account} when disposal {disposal} sells {asset}; name a lot of that asset held there"
+    )]
+    SelectionLotNotHeld {
+        selections: String,
+        line: u64,
+        disposal: String,
+        lot: String,
+        asset: String,
+        account: String,
+    },
+    #[error(
+        "{selections}:{line}: disposal {disposal} selects {wanted} {asset} from lot {lot}, which holds only {held} in account {account}"
+    )]
+    SelectionTooMuch {
+        selections: String,
+        line: u64,
+        disposal: String,
+        lot: String,
+        asset: String,
+        account: String,
+        wanted: String,
+        held: String,
+    },
+    #[error(
+        "{selections}:{line}: disposal {disposal} selects {wanted} {asset}, more than it disposes ({disposed})"
+    )]
+    SelectionOverDisposal {
+        selections: String,
+        line: u64,
+        disposal: String,
+        asset: String,
+        wanted: String,
+        disposed: String,
+    },
+    #[error(
+        "{selections}:{line}: this selection was never used: {disposal} is not a disposal of lot {lot}'s asset in the ledger; check disposal_id and lot_id"
+    )]
+    SelectionUnused {
+        selections: String,
+        line: u64,
+        disposal: String,
+        lot: String,
+    },
+    #[error("{selections}:{line}: {what}")]
+    SelectionFile {
+        selections: String,
+        line: u64,
+        what: String,
+    },
+    #[error("{at}: amounts too large to compute exactly ({what}); check the quantities")]
+    Overflow { at: String, what: &'static str },
+}

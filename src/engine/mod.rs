@@ -1,0 +1,963 @@
+//! Lot matching: every row of the merged ledger applied in order to per-account
+//! (or per-asset) pools of lots, producing disposals split into legs, one per lot
+//! they draw from (SPEC section 3).
+//!
+//! Pools are ordered maps keyed by the method's order (FIFO, LIFO, HIFO), so taking
+//! the next lot is O(log n) and no disposal scans the lots. Amounts stay exact
+//! Decimals; rounding to cents is left to [`crate::tax`].
+
+mod error;
+mod pool;
+mod selections;
+mod transfer;
+mod warnings;
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+pub use error::EngineError;
+pub use pool::LotKey;
+pub use selections::{Selection, Selections};
+pub use warnings::Warnings;
+
+use crate::model::{Amount, Kind, Ledger, Row, Sym};
+use crate::prices::PriceTable;
+use crate::time::date_in;
+use pool::Pool;
+
+/// Lot-selection method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Oldest lot first.
+    Fifo,
+    /// Newest lot first.
+    Lifo,
+    /// Highest unit basis (fees included, as of acquisition) first.
+    Hifo,
+    /// As the selections file says; FIFO for the rest.
+    Specific,
+}
+
+impl Method {
+    /// The flag spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Fifo => "fifo",
+            Method::Lifo => "lifo",
+            Method::Hifo => "hifo",
+            Method::Specific => "specific",
+        }
+    }
+}
+
+/// Where lots are pooled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One pool per account and asset.
+    Wallet,
+    /// One pool per asset across accounts (units withdrawn to unknown places stay
+    /// apart, in `external`).
+    Universal,
+}
+
+impl Scope {
+    /// The flag spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Wallet => "wallet",
+            Scope::Universal => "universal",
+        }
+    }
+}
+
+/// What a disposal larger than the holdings gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingBasis {
+    /// Stop with an error.
+    Error,
+    /// A zero-basis lot, acquired at the disposal, with a warning.
+    Zero,
+}
+
+/// How the engine runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub method: Method,
+    pub scope: Scope,
+    pub missing_basis: MissingBasis,
+    pub tz: Tz,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            method: Method::Fifo,
+            scope: Scope::Wallet,
+            missing_basis: MissingBasis::Error,
+            tz: Tz::UTC,
+        }
+    }
+}
+
+/// Index of a [`Lot`] in [`Outcome::lots`].
+pub type LotIdx = u32;
+
+/// How a lot came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A buy, the received side of a trade, or income.
+    Acquired,
+    /// A zero-basis lot standing in for units disposed of beyond the holdings
+    /// (`--missing-basis zero`).
+    Shortfall,
+    /// A zero-basis lot for a deposit with no known origin (`--missing-basis zero`).
+    UnknownDeposit,
+}
+
+/// A tax lot: units acquired together, with one date and one basis.
+#[derive(Debug, Clone)]
+pub struct Lot {
+    /// The row whose id is the lot id.
+    pub row: u32,
+    pub asset: Sym,
+    pub acquired: DateTime<Utc>,
+    /// Acquisition date in the tax time zone.
+    pub acquired_date: NaiveDate,
+    pub qty: Decimal,
+    pub basis: Decimal,
+    pub origin: Origin,
+    /// Position in its pool's order.
+    pub key: LotKey,
+}
+
+/// A part of one lot taken by a disposal or moved by a transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Leg {
+    pub lot: LotIdx,
+    pub qty: Decimal,
+    pub basis: Decimal,
+}
+
+/// Why units left the holdings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisposalKind {
+    /// A sell, trade, spend or fee row disposing of its own asset.
+    Sale,
+    /// The fee of a row paid in a third crypto asset, disposed at fair value.
+    FeeAsset,
+    /// Units lost to the network on a transfer, or a withdrawal's crypto fee.
+    NetworkFee,
+}
+
+/// One disposal: units of one asset leaving one account, with their proceeds.
+#[derive(Debug, Clone)]
+pub struct Disposal {
+    /// The row whose id is the disposal id.
+    pub row: u32,
+    pub kind: DisposalKind,
+    pub asset: Sym,
+    pub account: Sym,
+    pub time: DateTime<Utc>,
+    /// Disposal date in the tax time zone.
+    pub date: NaiveDate,
+    pub qty: Decimal,
+    /// Net proceeds in USD, exact.
+    pub proceeds: Decimal,
+    /// Its legs in [`Outcome::legs`].
+    pub legs: Range<u32>,
+}
+
+/// An open lot (or the part of one) held in an account at a point in time.
+#[derive(Debug, Clone)]
+pub struct Holding {
+    /// The account, or [`UNIVERSAL`] for the universal pool.
+    pub account: Sym,
+    pub asset: Sym,
+    pub lot: LotIdx,
+    pub qty: Decimal,
+    pub basis: Decimal,
+}
+
+/// The account of a universal pool.
+pub const UNIVERSAL: Sym = Sym(u32::MAX);
+
+/// Everything lot matching produced.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub lots: Vec<Lot>,
+    pub legs: Vec<Leg>,
+    pub disposals: Vec<Disposal>,
+    /// Open lots at the snapshot time given to [`run`] (or at the end).
+    pub holdings: Vec<Holding>,
+    pub warnings: Warnings,
+}
+
+impl Outcome {
+    /// The legs of a disposal.
+    pub fn legs_of(&self, d: &Disposal) -> &[Leg] {
+        &self.legs[d.legs.start as usize..d.legs.end as usize]
+    }
+}
+
+/// Applies every row of `ledger` in order. `snapshot` (an instant) captures the
+/// open lots held just before it; without it, at the end.
+pub fn run(
+    ledger: &Ledger,
+    cfg: &Config,
+    prices: Option<&PriceTable>,
+    selections: Option<&Selections>,
+    snapshot: Option<DateTime<Utc>>,
+) -> Result<Outcome, EngineError> {
+    let partner = transfer::pair(ledger)?;
+    let mut e = Engine {
+        ledger,
+        cfg,
+        prices,
+        selections,
+        partner,
+        pools: HashMap::new(),
+        out: Outcome::default(),
+        in_transit: HashMap::new(),
+        arrived: HashMap::new(),
+        implied: HashMap::new(),
+        lot_of_row: HashMap::new(),
+        used_selections: HashMap::new(),
+        scratch: Vec::new(),
+    };
+    let mut snapped = false;
+    for (i, row) in ledger.rows.iter().enumerate() {
+        if !snapped && snapshot.is_some_and(|t| row.time >= t) {
+            e.snapshot();
+            snapped = true;
+        }
+        e.apply(i as u32, row)?;
+    }
+    if !snapped {
+        e.snapshot();
+    }
+    e.check_selections_used()?;
+    Ok(e.out)
+}
+
+struct Engine<'a> {
+    ledger: &'a Ledger,
+    cfg: &'a Config,
+    prices: Option<&'a PriceTable>,
+    selections: Option<&'a Selections>,
+    partner: Vec<Option<u32>>,
+    pools: HashMap<(Sym, Sym), Pool>,
+    out: Outcome,
+    /// Legs withdrawn and not yet deposited, by withdrawal row.
+    in_transit: HashMap<u32, (Sym, Vec<Leg>)>,
+    /// Deposits applied before their withdrawal (clock skew), by withdrawal row:
+    /// the account the units go to.
+    arrived: HashMap<u32, Sym>,
+    /// Last (value, quantity) seen per asset, for valuing fees as a last resort.
+    implied: HashMap<Sym, (Decimal, Decimal, u32)>,
+    /// Lots opened by each row, for specific identification.
+    lot_of_row: HashMap<u32, Vec<LotIdx>>,
+    /// How much of each selection line was used.
+    used_selections: HashMap<(String, usize), Decimal>,
+    scratch: Vec<Leg>,
+}
+
+fn fmt_qty(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+/// `a * b / c` exactly when it fits, else with 28 significant digits.
+fn mul_div(a: Decimal, b: Decimal, c: Decimal) -> Option<Decimal> {
+    match a.checked_mul(b) {
+        Some(p) => p.checked_div(c),
+        None => a.checked_div(c)?.checked_mul(b),
+    }
+}
+
+impl Engine<'_> {
+    fn name(&self, s: Sym) -> &str {
+        if s == UNIVERSAL {
+            "(universal)"
+        } else {
+            self.ledger.syms.name(s)
+        }
+    }
+
+    fn pool_account(&self, account: Sym) -> Sym {
+        match self.cfg.scope {
+            Scope::Universal if account != Sym::EXTERNAL => UNIVERSAL,
+            _ => account,
+        }
+    }
+
+    fn apply(&mut self, i: u32, row: &Row) -> Result<(), EngineError> {
+        match row.kind {
+            Kind::Withdrawal => self.withdrawal(i, row),
+            Kind::Deposit => self.deposit(i, row),
+            Kind::Fee => self.fee_row(i, row),
+            _ => self.exchange(i, row),
+        }
+    }
+
+    /// The USD value of a row's exchange: its USD side, else `usd_value`, else
+    /// prices of what was received (or sent).
+    fn main_value(&self, row: &Row) -> Result<Decimal, EngineError> {
+        if let Some(a) = row.sent.filter(|a| !a.is_crypto()) {
+            return Ok(a.qty);
+        }
+        if let Some(a) = row.received.filter(|a| !a.is_crypto()) {
+            return Ok(a.qty);
+        }
+        if let Some(v) = row.usd_value {
+            return Ok(v);
+        }
+        for a in [row.received, row.sent].into_iter().flatten() {
+            if let Some(p) = self.price_at(a.asset, row.time) {
+                return self.checked(row, a.qty.checked_mul(p), "value from price");
+            }
+        }
+        let asset = row.received.or(row.sent).map_or(Sym::USD, |a| a.asset);
+        Err(self.missing_price(row, asset))
+    }
+
+    fn price_at(&self, asset: Sym, t: DateTime<Utc>) -> Option<Decimal> {
+        self.prices?.at(self.ledger.syms.name(asset), t)
+    }
+
+    fn missing_price(&self, row: &Row, asset: Sym) -> EngineError {
+        EngineError::MissingPrice {
+            at: self.ledger.locate(row),
+            asset: self.name(asset).to_string(),
+            time: row.time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        }
+    }
+
+    fn checked(
+        &self,
+        row: &Row,
+        v: Option<Decimal>,
+        what: &'static str,
+    ) -> Result<Decimal, EngineError> {
+        v.ok_or_else(|| EngineError::Overflow {
+            at: self.ledger.locate(row),
+            what,
+        })
+    }
+
+    /// Values `qty` of a crypto fee or network fee: `explicit` (fee_usd), the
+    /// row's own unit price for that asset, `--prices`, then the last price implied
+    /// by an earlier row (with a warning).
+    fn fee_value(
+        &mut self,
+        row: &Row,
+        asset: Sym,
+        qty: Decimal,
+        explicit: Option<Decimal>,
+    ) -> Result<Decimal, EngineError> {
+        if let Some(v) = explicit {
+            return Ok(v);
+        }
+        if let Some(v) = row.usd_value {
+            for a in [row.sent, row.received].into_iter().flatten() {
+                if a.asset == asset && !a.qty.is_zero() {
+                    return self.checked(row, mul_div(v, qty, a.qty), "fee value");
+                }
+            }
+        }
+        if let Some(p) = self.price_at(asset, row.time) {
+            return self.checked(row, qty.checked_mul(p), "fee value");
+        }
+        if let Some(&(v, q, from)) = self.implied.get(&asset) {
+            let value = self.checked(row, mul_div(v, qty, q), "fee value")?;
+            let from = self.ledger.locate(&self.ledger.rows[from as usize]);
+            self.out.warnings.add(
+                "fee valued at an earlier row's price",
+                format!(
+                    "{}: {} {} valued at {} USD, the price implied by {}; give --prices or fee_usd to value it exactly",
+                    self.ledger.locate(row),
+                    fmt_qty(qty),
+                    self.name(asset),
+                    value.round_dp(2),
+                    from
+                ),
+            );
+            return Ok(value);
+        }
+        Err(self.missing_price(row, asset))
+    }
+
+    fn note_price(&mut self, i: u32, asset: Sym, value: Decimal, qty: Decimal) {
+        if !qty.is_zero() {
+            self.implied.insert(asset, (value, qty, i));
+        }
+    }
+
+    fn pool(&mut self, account: Sym, asset: Sym) -> &mut Pool {
+        let acct = self.pool_account(account);
+        self.pools.entry((acct, asset)).or_default()
+    }
+
+    fn new_lot(
+        &mut self,
+        i: u32,
+        row: &Row,
+        asset: Sym,
+        qty: Decimal,
+        basis: Decimal,
+        origin: Origin,
+    ) -> Result<LotIdx, EngineError> {
+        let idx = self.out.lots.len() as LotIdx;
+        let unit = if self.cfg.method == Method::Hifo {
+            self.checked(row, basis.checked_div(qty), "unit basis")?
+        } else {
+            Decimal::ZERO
+        };
+        let key = LotKey::new(
+            self.cfg.method,
+            row.time,
+            unit,
+            self.ledger.id_rank[i as usize],
+            idx,
+        );
+        self.out.lots.push(Lot {
+            row: i,
+            asset,
+            acquired: row.time,
+            acquired_date: date_in(row.time, self.cfg.tz),
+            qty,
+            basis,
+            origin,
+            key,
+        });
+        if self.selections.is_some() {
+            self.lot_of_row.entry(i).or_default().push(idx);
+        }
+        Ok(idx)
+    }
+
+    /// Opens a lot in `account`.
+    fn acquire(
+        &mut self,
+        i: u32,
+        row: &Row,
+        account: Sym,
+        asset: Sym,
+        qty: Decimal,
+        basis: Decimal,
+    ) -> Result<(), EngineError> {
+        let lot = self.new_lot(i, row, asset, qty, basis, Origin::Acquired)?;
+        let key = self.out.lots[lot as usize].key;
+        self.pool(account, asset).put(key, Leg { lot, qty, basis });
+        Ok(())
+    }
+
+    /// Takes `qty` of `asset` out of `account` into `self.scratch`, by the
+    /// method's order (or by selections for `selection_id`), making up a
+    /// shortfall per `--missing-basis`.
+    fn take(
+        &mut self,
+        i: u32,
+        row: &Row,
+        account: Sym,
+        asset: Sym,
+        qty: Decimal,
+        what: &'static str,
+        selection_id: Option<&str>,
+    ) -> Result<(), EngineError> {
+        self.scratch.clear();
+        let mut need = qty;
+        if let Some(id) = selection_id {
+            need = self.take_selected(row, id, account, asset, need)?;
+        }
+        let acct = self.pool_account(account);
+        let pool = self.pools.entry((acct, asset)).or_default();
+        let available = pool.total();
+        if need > available {
+            match self.cfg.missing_basis {
+                MissingBasis::Error => {
+                    return Err(EngineError::Oversold {
+                        at: self.ledger.locate(row),
+                        kind: what,
+                        asset: self.name(asset).to_string(),
+                        account: self.name(acct).to_string(),
+                        needed: fmt_qty(need),
+                        available: fmt_qty(available),
+                    });
+                }
+                MissingBasis::Zero => {
+                    pool.take(available, &mut self.scratch);
+                    let short = need - available;
+                    let lot =
+                        self.new_lot(i, row, asset, short, Decimal::ZERO, Origin::Shortfall)?;
+                    self.scratch.push(Leg {
+                        lot,
+                        qty: short,
+                        basis: Decimal::ZERO,
+                    });
+                    self.out.warnings.add(
+                        "zero-basis shortfall",
+                        format!(
+                            "{}: {} of {} {} exceeds the {} held in {}; the missing {} get a zero basis (--missing-basis zero)",
+                            self.ledger.locate(row),
+                            what,
+                            fmt_qty(qty),
+                            self.name(asset),
+                            fmt_qty(available),
+                            self.name(acct),
+                            fmt_qty(short)
+                        ),
+                    );
+                    return Ok(());
+                }
+            }
+        }
+        pool.take(need, &mut self.scratch);
+        Ok(())
+    }
+
+    /// Takes the lots the selections file names for disposal `id`; returns what
+    /// is left to take by FIFO.
+    fn take_selected(
+        &mut self,
+        row: &Row,
+        id: &str,
+        account: Sym,
+        asset: Sym,
+        qty: Decimal,
+    ) -> Result<Decimal, EngineError> {
+        let Some(sel) = self.selections else {
+            return Ok(qty);
+        };
+        let list = sel.by_disposal.get(id);
+        let mut need = qty;
+        let mut matched_any = false;
+        for (n, s) in list.into_iter().flatten().enumerate() {
+            let Some(r) = self.ledger.find(&s.lot_id) else {
+                return Err(self.not_held(sel, s, id, asset, account));
+            };
+            let Some(lots) = self.lot_of_row.get(&(r as u32)) else {
+                return Err(self.not_held(sel, s, id, asset, account));
+            };
+            // A row can open lots of several assets (a trade's shortfall lots);
+            // a selection applies to the disposal of its lot's asset.
+            let Some(&lot) = lots
+                .iter()
+                .find(|&&l| self.out.lots[l as usize].asset == asset)
+            else {
+                continue;
+            };
+            matched_any = true;
+            if s.qty > need {
+                return Err(EngineError::SelectionOverDisposal {
+                    selections: sel.file.clone(),
+                    line: s.line,
+                    disposal: id.to_string(),
+                    asset: self.name(asset).to_string(),
+                    wanted: fmt_qty(s.qty),
+                    disposed: fmt_qty(qty),
+                });
+            }
+            let key = self.out.lots[lot as usize].key;
+            let acct = self.pool_account(account);
+            let pool = self.pools.entry((acct, asset)).or_default();
+            let held = pool.held(&key);
+            if held.is_zero() {
+                return Err(self.not_held(sel, s, id, asset, account));
+            }
+            if held < s.qty {
+                return Err(EngineError::SelectionTooMuch {
+                    selections: sel.file.clone(),
+                    line: s.line,
+                    disposal: id.to_string(),
+                    lot: s.lot_id.clone(),
+                    asset: self.name(asset).to_string(),
+                    account: self.name(acct).to_string(),
+                    wanted: fmt_qty(s.qty),
+                    held: fmt_qty(held),
+                });
+            }
+            pool.take_from(&key, s.qty, &mut self.scratch);
+            need -= s.qty;
+            *self
+                .used_selections
+                .entry((id.to_string(), n))
+                .or_default() += s.qty;
+        }
+        if !need.is_zero() {
+            let msg = if matched_any {
+                format!(
+                    "{}: the selections for {} cover {} of {} {}; the remaining {} are taken FIFO",
+                    self.ledger.locate(row),
+                    id,
+                    fmt_qty(qty - need),
+                    fmt_qty(qty),
+                    self.name(asset),
+                    fmt_qty(need)
+                )
+            } else {
+                format!(
+                    "{}: disposal of {} {} is not in the selections file; its lots are taken FIFO",
+                    self.ledger.locate(row),
+                    fmt_qty(qty),
+                    self.name(asset)
+                )
+            };
+            self.out.warnings.add("disposal not selected, taken FIFO", msg);
+        }
+        Ok(need)
+    }
+
+    fn not_held(
+        &self,
+        sel: &Selections,
+        s: &Selection,
+        id: &str,
+        asset: Sym,
+        account: Sym,
+    ) -> EngineError {
+        EngineError::SelectionLotNotHeld {
+            selections: sel.file.clone(),
+            line: s.line,
+            disposal: id.to_string(),
+            lot: s.lot_id.clone(),
+            asset: self.name(asset).to_string(),
+            account: self.name(self.pool_account(account)).to_string(),
+        }
+    }
+
+    /// Records a disposal of what `take` just put in `self.scratch`.
+    fn record_disposal(&mut self, i: u32, row: &Row, kind: DisposalKind, a: Amount, proceeds: Decimal) {
+        let start = self.out.legs.len() as u32;
+        self.out.legs.extend_from_slice(&self.scratch);
+        let end = self.out.legs.len() as u32;
+        self.out.disposals.push(Disposal {
+            row: i,
+            kind,
+            asset: a.asset,
+            account: row.account,
+            time: row.time,
+            date: date_in(row.time, self.cfg.tz),
+            qty: a.qty,
+            proceeds,
+            legs: start..end,
+        });
+    }
+
+    fn dispose(
+        &mut self,
+        i: u32,
+        row: &Row,
+        kind: DisposalKind,
+        a: Amount,
+        proceeds: Decimal,
+    ) -> Result<(), EngineError> {
+        let select = match (self.cfg.method, kind) {
+            (Method::Specific, DisposalKind::Sale | DisposalKind::FeeAsset) => Some(&*row.id),
+            _ => None,
+        };
+        let what = match kind {
+            DisposalKind::NetworkFee => "network fee",
+            DisposalKind::FeeAsset => "fee",
+            DisposalKind::Sale => row.kind.as_str(),
+        };
+        self.take(i, row, row.account, a.asset, a.qty, what, select)?;
+        self.record_disposal(i, row, kind, a, proceeds);
+        Ok(())
+    }
+
+    /// A fee paid in a crypto asset that is neither side of the row: disposed at
+    /// fair value first; the value then counts as a USD fee.
+    fn third_asset_fee(&mut self, i: u32, row: &Row, fee: Amount) -> Result<Decimal, EngineError> {
+        let value = self.fee_value(row, fee.asset, fee.qty, row.fee_usd)?;
+        self.dispose(i, row, DisposalKind::FeeAsset, fee, value)?;
+        Ok(value)
+    }
+
+    /// buy, sell, trade, income, spend.
+    fn exchange(&mut self, i: u32, row: &Row) -> Result<(), EngineError> {
+        let sent = row.sent.filter(Amount::is_crypto);
+        let received = row.received.filter(Amount::is_crypto);
+        let value = self.main_value(row)?;
+        let mut usd_fee = Decimal::ZERO;
+        let mut fee_in_sent = Decimal::ZERO;
+        let mut withheld = Decimal::ZERO;
+        if let Some(fee) = row.fee.filter(|f| !f.qty.is_zero()) {
+            if !fee.is_crypto() {
+                usd_fee = fee.qty;
+            } else if sent.is_some_and(|s| s.asset == fee.asset) {
+                fee_in_sent = fee.qty;
+            } else if received.is_some_and(|r| r.asset == fee.asset) {
+                withheld = fee.qty;
+            } else {
+                usd_fee = self.third_asset_fee(i, row, fee)?;
+            }
+        }
+        // The value of received units withheld for a fee: it belongs to the
+        // disposal on a trade (Treas. Reg. 1.1012-1(h)).
+        let withheld_value = match received {
+            Some(r) if !withheld.is_zero() => {
+                if withheld >= r.qty {
+                    return Err(EngineError::FeeExceedsReceived {
+                        at: self.ledger.locate(row),
+                        kind: "fee",
+                        fee: fmt_qty(withheld),
+                        received: fmt_qty(r.qty),
+                        asset: self.name(r.asset).to_string(),
+                    });
+                }
+                self.checked(row, mul_div(value, withheld, r.qty), "withheld fee value")?
+            }
+            _ => Decimal::ZERO,
+        };
+        if let Some(s) = sent {
+            let proceeds = if received.is_some() {
+                value - usd_fee - withheld_value
+            } else {
+                value - usd_fee
+            };
+            let a = Amount {
+                qty: s.qty + fee_in_sent,
+                asset: s.asset,
+            };
+            self.dispose(i, row, DisposalKind::Sale, a, proceeds)?;
+            self.note_price(i, s.asset, value, s.qty);
+        }
+        if let Some(r) = received {
+            let net = r.qty - withheld;
+            let basis = if sent.is_some() || row.kind == Kind::Income {
+                // A crypto-for-crypto exchange, or income: the fair value of the
+                // units kept; the fees went to the disposal.
+                value - withheld_value
+            } else {
+                // Bought with USD: the full cost, fees included.
+                value + usd_fee
+            };
+            self.acquire(i, row, row.account, r.asset, net, basis)?;
+            self.note_price(i, r.asset, value, r.qty);
+        }
+        Ok(())
+    }
+
+    /// A standalone fee paid in crypto: a disposal at fair value.
+    fn fee_row(&mut self, i: u32, row: &Row) -> Result<(), EngineError> {
+        let fee = row.fee.filter(|f| f.is_crypto() && !f.qty.is_zero());
+        let sent = row.sent.filter(Amount::is_crypto);
+        match (sent, fee) {
+            (Some(s), Some(f)) if s.asset == f.asset => {
+                let v1 = self.fee_value(row, s.asset, s.qty, row.usd_value)?;
+                let v2 = self.fee_value(row, f.asset, f.qty, row.fee_usd)?;
+                let a = Amount {
+                    qty: s.qty + f.qty,
+                    asset: s.asset,
+                };
+                self.dispose(i, row, DisposalKind::Sale, a, v1 + v2)
+            }
+            (Some(s), f) => {
+                if let Some(f) = f {
+                    self.third_asset_fee(i, row, f)?;
+                }
+                let v = self.fee_value(row, s.asset, s.qty, row.usd_value)?;
+                self.dispose(i, row, DisposalKind::Sale, s, v)
+            }
+            (None, Some(f)) => {
+                let v = self.fee_value(row, f.asset, f.qty, row.fee_usd.or(row.usd_value))?;
+                self.dispose(i, row, DisposalKind::Sale, f, v)
+            }
+            (None, None) => Ok(()),
+        }
+    }
+
+    fn withdrawal(&mut self, i: u32, row: &Row) -> Result<(), EngineError> {
+        let Some(sent) = row.sent.filter(Amount::is_crypto) else {
+            return Ok(());
+        };
+        let partner = self.partner[i as usize];
+        let deposited = partner.and_then(|d| self.ledger.rows[d as usize].received);
+        let lost = deposited.map_or(Decimal::ZERO, |d| sent.qty - d.qty);
+        let mut fee_qty = Decimal::ZERO;
+        if let Some(fee) = row.fee.filter(|f| f.is_crypto() && !f.qty.is_zero()) {
+            if fee.asset == sent.asset {
+                fee_qty = fee.qty;
+            } else {
+                self.third_asset_fee(i, row, fee)?;
+            }
+        }
+        // The network fee is disposed of first, then the rest moves.
+        if !(lost + fee_qty).is_zero() {
+            let mut value = Decimal::ZERO;
+            if !fee_qty.is_zero() {
+                value += self.fee_value(row, sent.asset, fee_qty, row.fee_usd)?;
+            }
+            if !lost.is_zero() {
+                value += self.fee_value(row, sent.asset, lost, None)?;
+            }
+            let a = Amount {
+                qty: lost + fee_qty,
+                asset: sent.asset,
+            };
+            self.dispose(i, row, DisposalKind::NetworkFee, a, value)?;
+        }
+        let moving = sent.qty - lost;
+        self.take(i, row, row.account, sent.asset, moving, "withdrawal", None)?;
+        let legs = std::mem::take(&mut self.scratch);
+        match partner {
+            Some(d) => {
+                let to = self.ledger.rows[d as usize].account;
+                if let Some(to) = self.arrived.remove(&i) {
+                    self.put_legs(to, sent.asset, &legs);
+                } else {
+                    self.in_transit.insert(i, (to, legs));
+                }
+            }
+            None => self.put_legs(Sym::EXTERNAL, sent.asset, &legs),
+        }
+        Ok(())
+    }
+
+    fn put_legs(&mut self, account: Sym, asset: Sym, legs: &[Leg]) {
+        let acct = self.pool_account(account);
+        let pool = self.pools.entry((acct, asset)).or_default();
+        for leg in legs {
+            pool.put(self.out.lots[leg.lot as usize].key, *leg);
+        }
+    }
+
+    fn deposit(&mut self, i: u32, row: &Row) -> Result<(), EngineError> {
+        let Some(recv) = row.received.filter(Amount::is_crypto) else {
+            return Ok(());
+        };
+        match self.partner[i as usize] {
+            Some(w) if w < i => {
+                if let Some((to, legs)) = self.in_transit.remove(&w) {
+                    self.put_legs(to, recv.asset, &legs);
+                }
+            }
+            Some(w) => {
+                // The withdrawal is stamped later (clock skew): it delivers.
+                self.arrived.insert(w, row.account);
+            }
+            None => {
+                // Units coming back from outside: first from `external`, then of
+                // unknown basis.
+                let ext = self
+                    .pools
+                    .get(&(Sym::EXTERNAL, recv.asset))
+                    .map_or(Decimal::ZERO, Pool::total);
+                let from_ext = ext.min(recv.qty);
+                self.scratch.clear();
+                if let Some(p) = self.pools.get_mut(&(Sym::EXTERNAL, recv.asset)) {
+                    p.take(from_ext, &mut self.scratch);
+                }
+                let legs = std::mem::take(&mut self.scratch);
+                self.put_legs(row.account, recv.asset, &legs);
+                let unknown = recv.qty - from_ext;
+                if !unknown.is_zero() {
+                    if self.cfg.missing_basis == MissingBasis::Error {
+                        return Err(EngineError::UnknownBasis {
+                            at: self.ledger.locate(row),
+                            qty: fmt_qty(unknown),
+                            asset: self.name(recv.asset).to_string(),
+                            account: self.name(row.account).to_string(),
+                        });
+                    }
+                    let lot = self.new_lot(
+                        i,
+                        row,
+                        recv.asset,
+                        unknown,
+                        Decimal::ZERO,
+                        Origin::UnknownDeposit,
+                    )?;
+                    let key = self.out.lots[lot as usize].key;
+                    self.pool(row.account, recv.asset).put(
+                        key,
+                        Leg {
+                            lot,
+                            qty: unknown,
+                            basis: Decimal::ZERO,
+                        },
+                    );
+                    self.out.warnings.add(
+                        "deposit of unknown basis",
+                        format!(
+                            "{}: deposit of {} {} has no matching withdrawal; it is a zero-basis lot (--missing-basis zero)",
+                            self.ledger.locate(row),
+                            fmt_qty(unknown),
+                            self.name(recv.asset)
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(fee) = row.fee.filter(|f| f.is_crypto() && !f.qty.is_zero()) {
+            if fee.asset == recv.asset {
+                let v = self.fee_value(row, fee.asset, fee.qty, row.fee_usd)?;
+                self.dispose(i, row, DisposalKind::NetworkFee, fee, v)?;
+            } else {
+                self.third_asset_fee(i, row, fee)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn snapshot(&mut self) {
+        let mut h = Vec::new();
+        for (&(account, asset), pool) in &self.pools {
+            for leg in pool.legs() {
+                h.push(Holding {
+                    account,
+                    asset,
+                    lot: leg.lot,
+                    qty: leg.qty,
+                    basis: leg.basis,
+                });
+            }
+        }
+        for (to, legs) in self.in_transit.values() {
+            for leg in legs {
+                h.push(Holding {
+                    account: self.pool_account(*to),
+                    asset: self.out.lots[leg.lot as usize].asset,
+                    lot: leg.lot,
+                    qty: leg.qty,
+                    basis: leg.basis,
+                });
+            }
+        }
+        h.sort_by(|a, b| {
+            (self.name(a.asset), self.name(a.account), self.out.lots[a.lot as usize].key).cmp(&(
+                self.name(b.asset),
+                self.name(b.account),
+                self.out.lots[b.lot as usize].key,
+            ))
+        });
+        self.out.holdings = h;
+    }
+
+    fn check_selections_used(&self) -> Result<(), EngineError> {
+        let Some(sel) = self.selections else {
+            return Ok(());
+        };
+        let mut lines: Vec<(u64, &str, &str)> = Vec::new();
+        for (id, list) in &sel.by_disposal {
+            for (n, s) in list.iter().enumerate() {
+                if !self.used_selections.contains_key(&(id.clone(), n)) {
+                    lines.push((s.line, id, &s.lot_id));
+                }
+            }
+        }
+        lines.sort();
+        match lines.first() {
+            Some(&(line, id, lot)) => Err(EngineError::SelectionUnused {
+                selections: sel.file.clone(),
+                line,
+                disposal: id.to_string(),
+                lot: lot.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+}

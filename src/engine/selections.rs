@@ -1,0 +1,80 @@
+//! The `--selections` file of specific identification: CSV
+//! `disposal_id,lot_id,quantity`, one line per lot a disposal sells.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use rust_decimal::Decimal;
+
+use super::EngineError;
+use crate::ledger::parse_decimal;
+
+/// One line of the selections file.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub lot_id: String,
+    pub qty: Decimal,
+    pub line: u64,
+}
+
+/// Selections by disposal id, in file order.
+#[derive(Debug, Clone, Default)]
+pub struct Selections {
+    pub file: String,
+    pub by_disposal: HashMap<String, Vec<Selection>>,
+}
+
+impl Selections {
+    /// Reads a selections CSV (header `disposal_id,lot_id,quantity`, any order).
+    pub fn read<R: Read>(input: R, file: &str) -> Result<Selections, EngineError> {
+        let err = |line: u64, what: String| EngineError::SelectionFile {
+            selections: file.to_string(),
+            line,
+            what,
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(input);
+        let headers = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
+        let pos = |n: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(n))
+        };
+        let (Some(d), Some(l), Some(q)) = (pos("disposal_id"), pos("lot_id"), pos("quantity"))
+        else {
+            return Err(err(
+                1,
+                "the header must name disposal_id,lot_id,quantity".to_string(),
+            ));
+        };
+        let mut out = Selections {
+            file: file.to_string(),
+            by_disposal: HashMap::new(),
+        };
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| {
+                err(e.position().map_or(0, |p| p.line()), e.to_string())
+            })?;
+            let line = rec.position().map_or(0, |p| p.line());
+            let get = |i: usize| rec.get(i).unwrap_or("");
+            let qty = parse_decimal(get(q))
+                .map_err(|p| err(line, format!("column quantity {:?}: {p}", get(q))))?;
+            if qty.is_zero() {
+                return Err(err(line, "column quantity: must be positive".to_string()));
+            }
+            if get(d).is_empty() || get(l).is_empty() {
+                return Err(err(line, "disposal_id and lot_id are required".to_string()));
+            }
+            out.by_disposal
+                .entry(get(d).to_string())
+                .or_default()
+                .push(Selection {
+                    lot_id: get(l).to_string(),
+                    qty,
+                    line,
+                });
+        }
+        Ok(out)
+    }
+}

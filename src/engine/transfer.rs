@@ -1,0 +1,90 @@
+//! Pairing withdrawals with deposits (SPEC section 3, Transfers).
+//!
+//! First by txid (same asset, the earliest unpaired withdrawal); then each deposit
+//! still unpaired takes the earliest unpaired withdrawal of the same asset, from
+//! another account, whose quantity is at least the deposit's, made 0 to 48 hours
+//! before it, where the two rows do not carry different txids.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::Duration;
+
+use super::EngineError;
+use crate::model::{Kind, Ledger, Sym};
+
+/// The partner of each withdrawal and deposit row, by row index.
+pub fn pair(ledger: &Ledger) -> Result<Vec<Option<u32>>, EngineError> {
+    let rows = &ledger.rows;
+    let mut partner: Vec<Option<u32>> = vec![None; rows.len()];
+    let mut by_txid: HashMap<(&str, Sym), VecDeque<u32>> = HashMap::new();
+    let mut by_asset: HashMap<Sym, Vec<u32>> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        if r.kind == Kind::Withdrawal {
+            let Some(sent) = r.sent else { continue };
+            if let Some(tx) = &r.txid {
+                by_txid
+                    .entry((tx, sent.asset))
+                    .or_default()
+                    .push_back(i as u32);
+            }
+            by_asset.entry(sent.asset).or_default().push(i as u32);
+        }
+    }
+    for (j, d) in rows.iter().enumerate() {
+        if d.kind != Kind::Deposit {
+            continue;
+        }
+        let (Some(tx), Some(recv)) = (&d.txid, d.received) else {
+            continue;
+        };
+        let Some(queue) = by_txid.get_mut(&(&**tx, recv.asset)) else {
+            continue;
+        };
+        let Some(w) = queue.pop_front() else { continue };
+        let wr = &rows[w as usize];
+        let sent = wr.sent.map_or_else(Default::default, |s| s.qty);
+        if recv.qty > sent {
+            return Err(EngineError::DepositExceedsWithdrawal {
+                at: ledger.locate(d),
+                withdrawal: ledger.locate(wr),
+                deposited: recv.qty.normalize().to_string(),
+                sent: sent.normalize().to_string(),
+                asset: ledger.syms.name(recv.asset).to_string(),
+            });
+        }
+        partner[j] = Some(w);
+        partner[w as usize] = Some(j as u32);
+    }
+    let window = Duration::hours(48);
+    for (j, d) in rows.iter().enumerate() {
+        if d.kind != Kind::Deposit || partner[j].is_some() {
+            continue;
+        }
+        let Some(recv) = d.received else { continue };
+        let Some(cands) = by_asset.get(&recv.asset) else {
+            continue;
+        };
+        let from = d.time - window;
+        let start = cands.partition_point(|&w| rows[w as usize].time < from);
+        for &w in &cands[start..] {
+            let wr = &rows[w as usize];
+            if wr.time > d.time {
+                break;
+            }
+            if partner[w as usize].is_some() || wr.account == d.account {
+                continue;
+            }
+            if let (Some(a), Some(b)) = (&wr.txid, &d.txid) {
+                if a != b {
+                    continue;
+                }
+            }
+            if wr.sent.is_some_and(|s| s.qty >= recv.qty) {
+                partner[j] = Some(w);
+                partner[w as usize] = Some(j as u32);
+                break;
+            }
+        }
+    }
+    Ok(partner)
+}

@@ -1,0 +1,1 @@
+//! Exchange exports into normalized ledger records (SPEC section 4).

@@ -1,0 +1,543 @@
+//! Reading the normalized ledger (SPEC section 2) from CSV, and validating rows
+//! that importers produce, into one merged, sorted [`Ledger`].
+//!
+//! Every bad cell of every file is collected and reported together; the engine
+//! never sees a row that failed here.
+
+mod error;
+
+use std::io::Read;
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+pub use error::{LedgerError, Problem, RowError};
+
+use crate::model::{Amount, Kind, LEDGER_COLUMNS, Ledger, Record, Row, Source, Sym};
+use crate::time::parse_time;
+
+/// At most this many row errors are kept for display; the rest are counted.
+const MAX_KEPT_ERRORS: usize = 200;
+
+const ID: usize = 0;
+const TIME: usize = 1;
+const ACCOUNT: usize = 2;
+const KIND: usize = 3;
+const SENT_QTY: usize = 4;
+const SENT_ASSET: usize = 5;
+const RECEIVED_QTY: usize = 6;
+const RECEIVED_ASSET: usize = 7;
+const FEE_QTY: usize = 8;
+const FEE_ASSET: usize = 9;
+const USD_VALUE: usize = 10;
+const FEE_USD: usize = 11;
+const TXID: usize = 12;
+const NOTE: usize = 13;
+
+/// Parses an exact, non-negative decimal, as the ledger writes them.
+pub fn parse_decimal(s: &str) -> Result<Decimal, Problem> {
+    let t = s.trim();
+    match Decimal::from_str_exact(t) {
+        Ok(d) if d.is_sign_negative() && !d.is_zero() => Err(Problem::Negative),
+        Ok(d) => Ok(d.abs()),
+        Err(_) => {
+            let digits = t.trim_start_matches(['-', '+']);
+            let numeric = !digits.is_empty()
+                && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && digits.matches('.').count() <= 1;
+            if numeric {
+                Err(Problem::TooPrecise)
+            } else {
+                Err(Problem::NotANumber)
+            }
+        }
+    }
+}
+
+/// Collects rows from any number of inputs, then sorts and checks them as one
+/// ledger.
+pub struct LedgerBuilder {
+    ledger: Ledger,
+    tz: Tz,
+    errors: Vec<RowError>,
+    more: usize,
+}
+
+impl LedgerBuilder {
+    /// A builder whose bare dates mean midnight in `tz`.
+    pub fn new(tz: Tz) -> Self {
+        LedgerBuilder {
+            ledger: Ledger::default(),
+            tz,
+            errors: Vec::new(),
+            more: 0,
+        }
+    }
+
+    /// Registers an input's display name and returns its file index.
+    pub fn add_file(&mut self, name: &str) -> u32 {
+        self.ledger.files.push(name.to_string());
+        (self.ledger.files.len() - 1) as u32
+    }
+
+    /// Reads a normalized ledger CSV. Header problems return at once; bad cells
+    /// are collected and reported by [`LedgerBuilder::finish`].
+    pub fn read_csv<R: Read>(&mut self, input: R, name: &str) -> Result<(), LedgerError> {
+        let file_idx = self.add_file(name);
+        let file: Arc<str> = name.into();
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(input);
+        let mut rec = csv::ByteRecord::new();
+        let header = match rdr.read_byte_record(&mut rec) {
+            Ok(true) => rec.clone(),
+            Ok(false) => return Err(LedgerError::Empty { file }),
+            Err(e) => return Err(csv_io(file, e)),
+        };
+        let map = column_map(&header, &file)?;
+        loop {
+            match rdr.read_byte_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    if let csv::ErrorKind::Io(_) = e.kind() {
+                        return Err(csv_io(file, e));
+                    }
+                    let line = e.position().map_or(0, |p| p.line());
+                    self.push_error(&file, line, None, None, Problem::Csv(e.to_string()));
+                    continue;
+                }
+            }
+            let line = rec.position().map_or(0, |p| p.line());
+            if rec.len() != header.len() {
+                self.push_error(
+                    &file,
+                    line,
+                    None,
+                    None,
+                    Problem::FieldCount {
+                        found: rec.len(),
+                        expected: header.len(),
+                    },
+                );
+                continue;
+            }
+            let mut fields: [&str; 14] = [""; 14];
+            let mut ok = true;
+            for (col, idx) in map.iter().enumerate() {
+                if let Some(i) = *idx {
+                    match std::str::from_utf8(&rec[i]) {
+                        Ok(s) => fields[col] = s,
+                        Err(_) => {
+                            ok = false;
+                            self.push_error(
+                                &file,
+                                line,
+                                Some(LEDGER_COLUMNS[col]),
+                                None,
+                                Problem::NotUtf8,
+                            );
+                        }
+                    }
+                }
+            }
+            if ok {
+                self.add_fields(&fields, &file, file_idx, line);
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates rows an importer produced, as if read from a ledger file. `line`
+    /// is the line of the exchange file the record came from.
+    pub fn add_record(&mut self, rec: &Record, file: &Arc<str>, file_idx: u32, line: u64) {
+        let fields: [&str; 14] = [
+            &rec.id,
+            &rec.time,
+            &rec.account,
+            &rec.kind,
+            &rec.sent_qty,
+            &rec.sent_asset,
+            &rec.received_qty,
+            &rec.received_asset,
+            &rec.fee_qty,
+            &rec.fee_asset,
+            &rec.usd_value,
+            &rec.fee_usd,
+            &rec.txid,
+            &rec.note,
+        ];
+        self.add_fields(&fields, file, file_idx, line);
+    }
+
+    fn push_error(
+        &mut self,
+        file: &Arc<str>,
+        line: u64,
+        column: Option<&'static str>,
+        value: Option<&str>,
+        problem: Problem,
+    ) {
+        if self.errors.len() >= MAX_KEPT_ERRORS {
+            self.more += 1;
+            return;
+        }
+        self.errors.push(RowError {
+            file: file.clone(),
+            line,
+            column,
+            value: value.map(shorten),
+            problem,
+        });
+    }
+
+    fn add_fields(&mut self, f: &[&str; 14], file: &Arc<str>, file_idx: u32, line: u64) {
+        let before = self.errors.len() + self.more;
+        let cell = |this: &mut Self, col: usize, problem: Problem| {
+            let v = f[col];
+            this.push_error(file, line, Some(LEDGER_COLUMNS[col]), Some(v), problem);
+        };
+
+        let id = f[ID].trim();
+        if id.is_empty() {
+            cell(self, ID, Problem::Missing);
+        }
+        let time = match parse_time(f[TIME], self.tz) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                if f[TIME].trim().is_empty() {
+                    cell(self, TIME, Problem::Missing);
+                } else {
+                    cell(self, TIME, Problem::Time(e));
+                }
+                None
+            }
+        };
+        let account = f[ACCOUNT].trim();
+        if account.is_empty() {
+            cell(self, ACCOUNT, Problem::Missing);
+        }
+        let kind = match Kind::parse(f[KIND].trim()) {
+            Some(k) => Some(k),
+            None => {
+                if f[KIND].trim().is_empty() {
+                    cell(self, KIND, Problem::Missing);
+                } else {
+                    cell(self, KIND, Problem::UnknownKind);
+                }
+                None
+            }
+        };
+        let amount = |this: &mut Self, qc: usize, ac: usize| -> Option<Amount> {
+            let q = f[qc].trim();
+            let a = f[ac].trim();
+            match (q.is_empty(), a.is_empty()) {
+                (true, true) => None,
+                (true, false) => {
+                    cell(this, qc, Problem::AssetWithoutQuantity(LEDGER_COLUMNS[qc]));
+                    None
+                }
+                (false, true) => {
+                    cell(this, ac, Problem::QuantityWithoutAsset(LEDGER_COLUMNS[ac]));
+                    None
+                }
+                (false, false) => match parse_decimal(q) {
+                    Ok(qty) => {
+                        let asset = if a.eq_ignore_ascii_case("USD") {
+                            Sym::USD
+                        } else {
+                            this.ledger.syms.intern(a)
+                        };
+                        if qty.is_zero() && asset != Sym::USD && qc != FEE_QTY {
+                            cell(this, qc, Problem::ZeroQuantity);
+                            return None;
+                        }
+                        Some(Amount { qty, asset })
+                    }
+                    Err(p) => {
+                        cell(this, qc, p);
+                        None
+                    }
+                },
+            }
+        };
+        let sent = amount(self, SENT_QTY, SENT_ASSET);
+        let received = amount(self, RECEIVED_QTY, RECEIVED_ASSET);
+        let fee = amount(self, FEE_QTY, FEE_ASSET);
+        let money = |this: &mut Self, col: usize| -> Option<Decimal> {
+            let v = f[col].trim();
+            if v.is_empty() {
+                return None;
+            }
+            match parse_decimal(v) {
+                Ok(d) => Some(d),
+                Err(p) => {
+                    cell(this, col, p);
+                    None
+                }
+            }
+        };
+        let usd_value = money(self, USD_VALUE);
+        let fee_usd = money(self, FEE_USD);
+
+        if self.errors.len() + self.more != before {
+            return;
+        }
+        let (Some(time), Some(kind)) = (time, kind) else {
+            return;
+        };
+        if let Err(msg) = check_shape(kind, sent, received, fee) {
+            self.push_error(file, line, Some("kind"), Some(f[KIND]), Problem::Shape(msg));
+            return;
+        }
+        let account = self.ledger.syms.intern(account);
+        let txid = f[TXID].trim();
+        self.ledger.rows.push(Row {
+            id: id.into(),
+            time,
+            account,
+            kind,
+            sent,
+            received,
+            fee,
+            usd_value,
+            fee_usd,
+            txid: (!txid.is_empty()).then(|| txid.into()),
+            note: f[NOTE].into(),
+            source: Source {
+                file: file_idx,
+                line,
+            },
+        });
+    }
+
+    /// Sorts the merged rows, checks ids are unique, and returns the ledger or
+    /// every error found in every input.
+    pub fn finish(mut self) -> Result<Ledger, LedgerError> {
+        if self.errors.is_empty() && self.more == 0 {
+            self.ledger.sort();
+            let l = &self.ledger;
+            let mut dups = Vec::new();
+            for w in l.by_id.windows(2) {
+                let (a, b) = (&l.rows[w[0] as usize], &l.rows[w[1] as usize]);
+                if a.id == b.id {
+                    let (first, second) = if a.source <= b.source { (a, b) } else { (b, a) };
+                    let file: Arc<str> = l.file_name(second.source).into();
+                    let at = format!("{}:{}", l.file_name(first.source), first.source.line);
+                    dups.push((file, second.source.line, second.id.to_string(), at));
+                }
+            }
+            for (file, line, id, at) in dups {
+                self.push_error(&file, line, Some("id"), Some(&id), Problem::DuplicateId(at));
+            }
+        }
+        if self.errors.is_empty() && self.more == 0 {
+            Ok(self.ledger)
+        } else {
+            self.errors.sort_by(|a, b| {
+                (a.file.as_ref(), a.line).cmp(&(b.file.as_ref(), b.line))
+            });
+            Err(LedgerError::BadRows {
+                errors: self.errors,
+                more: self.more,
+            })
+        }
+    }
+}
+
+/// What each kind requires of the sent and received columns.
+fn check_shape(
+    kind: Kind,
+    sent: Option<Amount>,
+    received: Option<Amount>,
+    fee: Option<Amount>,
+) -> Result<(), String> {
+    let crypto = |a: Option<Amount>| a.is_some_and(|a| a.is_crypto());
+    let usd = |a: Option<Amount>| a.is_some_and(|a| !a.is_crypto());
+    let need = |ok: bool, msg: &str| if ok { Ok(()) } else { Err(msg.to_string()) };
+    match kind {
+        Kind::Buy => {
+            need(crypto(received), "a buy needs a crypto received_qty/received_asset")?;
+            need(sent.is_none() || usd(sent), "a buy pays USD: use kind trade to pay with crypto")
+        }
+        Kind::Sell => {
+            need(crypto(sent), "a sell needs a crypto sent_qty/sent_asset")?;
+            need(
+                received.is_none() || usd(received),
+                "a sell receives USD: use kind trade to receive crypto",
+            )
+        }
+        Kind::Trade => {
+            need(
+                sent.is_some() && received.is_some(),
+                "a trade needs both sent and received columns",
+            )?;
+            need(
+                crypto(sent) || crypto(received),
+                "a trade of USD for USD changes nothing: remove the row",
+            )
+        }
+        Kind::Deposit => {
+            need(crypto(received), "a deposit needs a crypto received_qty/received_asset")?;
+            need(sent.is_none(), "a deposit only receives: leave sent_qty/sent_asset empty")
+        }
+        Kind::Withdrawal => {
+            need(crypto(sent), "a withdrawal needs a crypto sent_qty/sent_asset")?;
+            need(
+                received.is_none(),
+                "a withdrawal only sends: leave received_qty/received_asset empty",
+            )
+        }
+        Kind::Income => {
+            need(crypto(received), "income needs a crypto received_qty/received_asset")?;
+            need(sent.is_none(), "income only receives: leave sent_qty/sent_asset empty")
+        }
+        Kind::Spend => {
+            need(crypto(sent), "a spend needs a crypto sent_qty/sent_asset")?;
+            need(
+                received.is_none() || usd(received),
+                "a spend receives goods, not crypto: use kind trade",
+            )
+        }
+        Kind::Fee => {
+            need(
+                received.is_none(),
+                "a fee row only pays: leave received_qty/received_asset empty",
+            )?;
+            need(
+                crypto(sent) || crypto(fee),
+                "a fee row needs the crypto paid in fee_qty/fee_asset (or sent_qty/sent_asset)",
+            )
+        }
+    }
+}
+
+fn column_map(header: &csv::ByteRecord, file: &Arc<str>) -> Result<[Option<usize>; 14], LedgerError> {
+    let mut map: [Option<usize>; 14] = [None; 14];
+    for (i, raw) in header.iter().enumerate() {
+        let name = String::from_utf8_lossy(raw);
+        let name = name.trim_start_matches('\u{feff}').trim();
+        match LEDGER_COLUMNS.iter().position(|c| c.eq_ignore_ascii_case(name)) {
+            Some(col) => {
+                if let Some(first) = map[col] {
+                    return Err(LedgerError::DuplicateColumn {
+                        file: file.clone(),
+                        column: name.to_string(),
+                        first: first + 1,
+                        second: i + 1,
+                    });
+                }
+                map[col] = Some(i);
+            }
+            None => {
+                return Err(LedgerError::UnknownColumn {
+                    file: file.clone(),
+                    column: shorten(name),
+                    index: i + 1,
+                });
+            }
+        }
+    }
+    for col in [ID, TIME, ACCOUNT, KIND] {
+        if map[col].is_none() {
+            return Err(LedgerError::MissingColumn {
+                file: file.clone(),
+                column: LEDGER_COLUMNS[col],
+            });
+        }
+    }
+    Ok(map)
+}
+
+fn csv_io(file: Arc<str>, e: csv::Error) -> LedgerError {
+    let source = match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    };
+    LedgerError::Io { file, source }
+}
+
+/// A cell's text for an error message: at most 60 characters.
+fn shorten(s: &str) -> String {
+    if s.chars().count() <= 60 {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(57).collect();
+        format!("{head}...")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Ledger, LedgerError> {
+        let mut b = LedgerBuilder::new(Tz::UTC);
+        b.read_csv(text.as_bytes(), "t.csv")?;
+        b.finish()
+    }
+
+    const H: &str = "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n";
+
+    #[test]
+    fn reads_a_buy_in_any_column_order() {
+        let l = read("kind,id,account,time,received_qty,received_asset,sent_qty,sent_asset\nbuy,b1,cb,2025-01-01,0.5,BTC,100,USD\n").unwrap();
+        assert_eq!(l.rows.len(), 1);
+        let r = &l.rows[0];
+        assert_eq!(r.kind, Kind::Buy);
+        assert_eq!(r.sent.unwrap().asset, Sym::USD);
+        assert_eq!(l.syms.name(r.received.unwrap().asset), "BTC");
+    }
+
+    #[test]
+    fn reports_every_bad_row_with_line_and_column() {
+        let text = format!(
+            "{H}a,2025-01-01,cb,swap,,,1,BTC,,,,,,\nb,2025-13-01,cb,buy,1,USD,1,BTC,,,,,,\nc,2025-01-01,cb,buy,1,USD,-1,BTC,,,,,,\nd,2025-01-01,cb,buy,1,USD,,BTC,,,,,,\n"
+        );
+        let err = read(&text).unwrap_err().to_string();
+        assert!(err.contains("4 bad cells"), "{err}");
+        assert!(err.contains("t.csv:2: column kind \"swap\": unknown kind"), "{err}");
+        assert!(err.contains("t.csv:3: column time \"2025-13-01\""), "{err}");
+        assert!(err.contains("t.csv:4: column received_qty \"-1\": is negative"), "{err}");
+        assert!(err.contains("t.csv:5: column received_qty \"\": names an asset without a quantity"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_ids_are_an_error() {
+        let text = format!("{H}a,2025-01-01,cb,buy,1,USD,1,BTC,,,,,,\na,2025-01-02,cb,buy,1,USD,1,BTC,,,,,,\n");
+        let err = read(&text).unwrap_err().to_string();
+        assert!(err.contains("t.csv:3: column id \"a\": duplicate id: already used at t.csv:2"), "{err}");
+    }
+
+    #[test]
+    fn header_problems() {
+        assert!(matches!(read(""), Err(LedgerError::Empty { .. })));
+        assert!(matches!(read("id,time,kind\n"), Err(LedgerError::MissingColumn { column: "account", .. })));
+        assert!(matches!(read("id,time,account,kind,id\n"), Err(LedgerError::DuplicateColumn { .. })));
+        assert!(matches!(read("id,time,account,kind,price\n"), Err(LedgerError::UnknownColumn { .. })));
+    }
+
+    #[test]
+    fn zero_usd_and_fee_are_valid_but_zero_crypto_is_not() {
+        let ok = format!("{H}a,2025-01-01,cb,buy,0,USD,1,BTC,0,USD,,,,\n");
+        assert!(read(&ok).is_ok());
+        let bad = format!("{H}a,2025-01-01,cb,buy,1,USD,0,BTC,,,,,,\n");
+        assert!(read(&bad).unwrap_err().to_string().contains("is zero"));
+    }
+
+    #[test]
+    fn decimals() {
+        assert_eq!(parse_decimal("1.50"), Ok(Decimal::new(150, 2)));
+        assert_eq!(parse_decimal("-0"), Ok(Decimal::ZERO));
+        assert_eq!(parse_decimal("1,000"), Err(Problem::NotANumber));
+        assert_eq!(parse_decimal("$5"), Err(Problem::NotANumber));
+        assert_eq!(parse_decimal("-5"), Err(Problem::Negative));
+        assert_eq!(
+            parse_decimal("1.00000000000000000000000000000000001"),
+            Err(Problem::TooPrecise)
+        );
+        assert_eq!(parse_decimal("123456789012345678901234567890123"), Err(Problem::TooPrecise));
+    }
+}

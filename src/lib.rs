@@ -1,0 +1,18 @@
+//! harvest: from exchange exports to Form 8949, Schedule D and a tax-loss
+//! harvesting plan.
+//!
+//! The pipeline: [`import`] (exchange CSVs to ledger records) and [`ledger`]
+//! (validated, merged, sorted rows) feed the [`engine`] (lots, transfers,
+//! disposals), whose output [`tax`] turns into Form 8949 rows and Schedule D lines,
+//! and [`render`] writes as tables, CSV or JSON. [`cmd`] wires the commands.
+
+pub mod cli;
+pub mod cmd;
+pub mod engine;
+pub mod import;
+pub mod ledger;
+pub mod model;
+pub mod prices;
+pub mod render;
+pub mod tax;
+pub mod time;

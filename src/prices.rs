@@ -1,0 +1,153 @@
+//! USD prices from `--prices`: CSV `time,asset,price` (a price in force from that
+//! time on) or `asset,price` (one price for every time).
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+use crate::ledger::parse_decimal;
+use crate::time::parse_time;
+
+/// Why a price file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PriceError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:1: a price file needs the columns time,asset,price or asset,price (found {found:?})")]
+    Header { file: String, found: String },
+    #[error("{file}:{line}: column {column} {value:?}: {problem}")]
+    Cell {
+        file: String,
+        line: u64,
+        column: &'static str,
+        value: String,
+        problem: String,
+    },
+}
+
+/// Prices per asset, sorted by time. Asset names are matched case-insensitively.
+#[derive(Debug, Clone, Default)]
+pub struct PriceTable {
+    by_asset: HashMap<String, Vec<(DateTime<Utc>, Decimal)>>,
+}
+
+impl PriceTable {
+    /// Reads a price CSV; bare dates are midnight in `tz`.
+    pub fn read<R: Read>(input: R, file: &str, tz: Tz) -> Result<PriceTable, PriceError> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(input);
+        let io = |e: csv::Error| PriceError::Io {
+            file: file.to_string(),
+            source: std::io::Error::other(e.to_string()),
+        };
+        let headers = rdr.headers().map_err(io)?.clone();
+        let names: Vec<String> = headers
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
+            .collect();
+        let pos = |n: &str| names.iter().position(|h| h == n);
+        let (t, a, p) = match (pos("time"), pos("asset"), pos("price")) {
+            (t, Some(a), Some(p)) if names.len() == 2 + usize::from(t.is_some()) => (t, a, p),
+            _ => {
+                return Err(PriceError::Header {
+                    file: file.to_string(),
+                    found: names.join(","),
+                });
+            }
+        };
+        let mut table = PriceTable::default();
+        for rec in rdr.records() {
+            let rec = rec.map_err(io)?;
+            let line = rec.position().map_or(0, |p| p.line());
+            let cell = |column: &'static str, value: &str, problem: String| PriceError::Cell {
+                file: file.to_string(),
+                line,
+                column,
+                value: value.to_string(),
+                problem,
+            };
+            let when = match t {
+                Some(i) => {
+                    let v = rec.get(i).unwrap_or("");
+                    parse_time(v, tz).map_err(|e| cell("time", v, e.to_string()))?
+                }
+                None => DateTime::<Utc>::MIN_UTC,
+            };
+            let asset = rec.get(a).unwrap_or("");
+            if asset.is_empty() {
+                return Err(cell("asset", asset, "is required and empty".into()));
+            }
+            let pv = rec.get(p).unwrap_or("");
+            let price = parse_decimal(pv).map_err(|e| cell("price", pv, e.to_string()))?;
+            table
+                .by_asset
+                .entry(asset.to_ascii_uppercase())
+                .or_default()
+                .push((when, price));
+        }
+        for v in table.by_asset.values_mut() {
+            v.sort_by_key(|&(t, _)| t);
+        }
+        Ok(table)
+    }
+
+    /// Adds one price (for tests and for callers that build tables in code).
+    pub fn insert(&mut self, asset: &str, when: DateTime<Utc>, price: Decimal) {
+        let v = self.by_asset.entry(asset.to_ascii_uppercase()).or_default();
+        let at = v.partition_point(|&(t, _)| t <= when);
+        v.insert(at, (when, price));
+    }
+
+    /// The latest price of `asset` at or before `when`.
+    pub fn at(&self, asset: &str, when: DateTime<Utc>) -> Option<Decimal> {
+        let v = self.by_asset.get(&asset.to_ascii_uppercase())?;
+        let n = v.partition_point(|&(t, _)| t <= when);
+        n.checked_sub(1).map(|i| v[i].1)
+    }
+
+    /// True when no price was read.
+    pub fn is_empty(&self) -> bool {
+        self.by_asset.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_price_at_or_before() {
+        let t = PriceTable::read(
+            "time,asset,price\n2025-01-01,BTC,100\n2025-01-03,btc,300\n".as_bytes(),
+            "p.csv",
+            Tz::UTC,
+        )
+        .unwrap();
+        let at = |s| t.at("BTC", parse_time(s, Tz::UTC).unwrap());
+        assert_eq!(at("2024-12-31T23:59:59Z"), None);
+        assert_eq!(at("2025-01-01T00:00:00Z"), Some(Decimal::from(100)));
+        assert_eq!(at("2025-01-02T12:00:00Z"), Some(Decimal::from(100)));
+        assert_eq!(at("2025-01-03T00:00:01Z"), Some(Decimal::from(300)));
+    }
+
+    #[test]
+    fn undated_prices_hold_at_any_time() {
+        let t = PriceTable::read("asset,price\nETH,2000.5\n".as_bytes(), "p.csv", Tz::UTC).unwrap();
+        assert_eq!(t.at("eth", Utc::now()), Some(Decimal::new(20005, 1)));
+    }
+
+    #[test]
+    fn bad_cells_name_the_line() {
+        let e = PriceTable::read("asset,price\nETH,abc\n".as_bytes(), "p.csv", Tz::UTC).unwrap_err();
+        assert!(e.to_string().starts_with("p.csv:2: column price \"abc\""), "{e}");
+    }
+}

@@ -1,0 +1,211 @@
+//! Output: the views commands print (Form 8949 lines, lots) and how numbers and
+//! text cells are written. One file per output format.
+
+pub mod csv;
+pub mod json;
+pub mod table;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::engine::{Holding, Outcome, UNIVERSAL};
+use crate::model::Ledger;
+use crate::tax::form8949::cents;
+use crate::tax::{GainRow, Term, Totals, term};
+
+/// Money as written everywhere: two decimals, no negative zero.
+pub fn money(d: Decimal) -> String {
+    let c = cents(d);
+    if c.is_zero() {
+        "0.00".to_string()
+    } else {
+        format!("{c:.2}")
+    }
+}
+
+/// A quantity: exact, without trailing zeros.
+pub fn qty(d: Decimal) -> String {
+    if d.is_zero() {
+        "0".to_string()
+    } else {
+        d.normalize().to_string()
+    }
+}
+
+/// A unit price: up to 8 decimals, at least 2.
+pub fn price(d: Decimal) -> String {
+    let r = d.round_dp(8).normalize();
+    if r.scale() < 2 {
+        format!("{r:.2}")
+    } else {
+        r.to_string()
+    }
+}
+
+/// Protects a text cell against spreadsheet formula injection (SPEC section 5): a
+/// cell starting with `=`, `+`, `-`, `@`, tab or CR that is not a number gets a
+/// leading `'`.
+pub fn safe_text(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = matches!(s.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'));
+    if risky && s.parse::<Decimal>().is_err() {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// A Form 8949 row with its names resolved, ready for any format.
+#[derive(Debug, Clone)]
+pub struct GainLine<'a> {
+    pub disposal_id: &'a str,
+    pub lot_id: &'a str,
+    pub asset: &'a str,
+    pub quantity: Decimal,
+    pub account: &'a str,
+    pub date_acquired: NaiveDate,
+    pub date_sold: NaiveDate,
+    pub term: Term,
+    pub box_: &'static str,
+    pub proceeds: Decimal,
+    pub cost_basis: Decimal,
+    pub adjustment_code: &'a str,
+    pub adjustment: Decimal,
+    pub gain: Decimal,
+}
+
+impl GainLine<'_> {
+    /// Column (a): units and asset, like `0.5 BTC`.
+    pub fn description(&self) -> String {
+        format!("{} {}", qty(self.quantity), self.asset)
+    }
+}
+
+/// Resolves a row's names.
+pub fn gain_line<'a>(ledger: &'a Ledger, outcome: &Outcome, r: &'a GainRow) -> GainLine<'a> {
+    let d = &outcome.disposals[r.disposal as usize];
+    let lot = &outcome.lots[r.lot as usize];
+    GainLine {
+        disposal_id: &ledger.rows[d.row as usize].id,
+        lot_id: &ledger.rows[lot.row as usize].id,
+        asset: ledger.syms.name(d.asset),
+        quantity: r.quantity,
+        account: ledger.syms.name(d.account),
+        date_acquired: r.date_acquired,
+        date_sold: r.date_sold,
+        term: r.term,
+        box_: r.box_.as_str(),
+        proceeds: r.proceeds,
+        cost_basis: r.cost_basis,
+        adjustment_code: &r.adjustment_code,
+        adjustment: r.adjustment,
+        gain: r.gain,
+    }
+}
+
+/// The rows of one tax year, with what produced them.
+pub struct GainsView<'a> {
+    pub year: i32,
+    pub method: &'static str,
+    pub scope: &'static str,
+    pub lines: Vec<GainLine<'a>>,
+    pub short_term: Totals,
+    pub long_term: Totals,
+}
+
+/// An open lot with its value at a price.
+#[derive(Debug, Clone)]
+pub struct LotLine<'a> {
+    pub asset: &'a str,
+    pub account: &'a str,
+    pub lot_id: &'a str,
+    pub date_acquired: NaiveDate,
+    pub quantity: Decimal,
+    pub cost_basis: Decimal,
+    pub unit_basis: Decimal,
+    /// Price, value, unrealized gain and term, with `--prices`.
+    pub valued: Option<Valued>,
+}
+
+/// A lot's value at a price on a date.
+#[derive(Debug, Clone, Copy)]
+pub struct Valued {
+    pub price: Decimal,
+    pub value: Decimal,
+    pub unrealized: Decimal,
+    pub term: Term,
+}
+
+/// Open lots as of a date.
+pub struct LotsView<'a> {
+    pub as_of: Option<NaiveDate>,
+    pub lines: Vec<LotLine<'a>>,
+    pub priced: bool,
+}
+
+/// Resolves a holding's names and, given a price, values it on `on`.
+pub fn lot_line<'a>(
+    ledger: &'a Ledger,
+    outcome: &Outcome,
+    h: &Holding,
+    price: Option<Decimal>,
+    on: NaiveDate,
+) -> LotLine<'a> {
+    let lot = &outcome.lots[h.lot as usize];
+    let cost_basis = cents(h.basis);
+    let valued = price.map(|p| {
+        let value = cents(h.qty * p);
+        Valued {
+            price: p,
+            value,
+            unrealized: value - cost_basis,
+            term: term(lot.acquired_date, on),
+        }
+    });
+    LotLine {
+        asset: ledger.syms.name(h.asset),
+        account: if h.account == UNIVERSAL {
+            "(universal)"
+        } else {
+            ledger.syms.name(h.account)
+        },
+        lot_id: &ledger.rows[lot.row as usize].id,
+        date_acquired: lot.acquired_date,
+        quantity: h.qty,
+        cost_basis,
+        unit_basis: if h.qty.is_zero() {
+            Decimal::ZERO
+        } else {
+            h.basis / h.qty
+        },
+        valued,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_has_two_decimals_and_no_negative_zero() {
+        assert_eq!(money(Decimal::new(-3000, 0)), "-3000.00");
+        assert_eq!(money(Decimal::new(-1, 3)), "0.00");
+        assert_eq!(money(Decimal::new(5, 1)), "0.50");
+    }
+
+    #[test]
+    fn formula_cells_are_escaped_but_numbers_are_not() {
+        assert_eq!(safe_text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(safe_text("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(safe_text("+1+2"), "'+1+2");
+        assert_eq!(safe_text("\tx"), "'\tx");
+        assert_eq!(safe_text("-5.00"), "-5.00");
+        assert_eq!(safe_text("BTC"), "BTC");
+    }
+
+    #[test]
+    fn prices_keep_small_units() {
+        assert_eq!(price(Decimal::new(50000, 0)), "50000.00");
+        assert_eq!(price(Decimal::new(231456, 8)), "0.00231456");
+        assert_eq!(price(Decimal::new(15, 1)), "1.50");
+    }
+}

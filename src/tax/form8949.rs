@@ -1,0 +1,252 @@
+//! Form 8949 rows: one per disposal and lot, in cents that add up.
+//!
+//! Rounding (SPEC section 3): amounts stay exact until a row is written, then a
+//! row's proceeds are round(P through this row) - round(P before it), P running
+//! over the rows of one disposal, and its basis likewise over all the rows of one
+//! lot across disposals and years, in ledger order. A lot sold in three parts
+//! still adds up to its rounded basis.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::term::{Term, term};
+use crate::engine::{LotIdx, Outcome};
+use crate::model::Ledger;
+
+/// Rounds to cents, half away from zero.
+pub fn cents(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// A Form 8949 check box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+pub enum Box8949 {
+    A,
+    B,
+    C,
+    D,
+    E,
+    F,
+    G,
+    H,
+    I,
+    J,
+    K,
+    L,
+}
+
+impl Box8949 {
+    /// Parses a box letter (case-insensitive).
+    pub fn parse(s: &str) -> Option<Box8949> {
+        use Box8949::*;
+        Some(match s.trim().to_ascii_uppercase().as_str() {
+            "A" => A,
+            "B" => B,
+            "C" => C,
+            "D" => D,
+            "E" => E,
+            "F" => F,
+            "G" => G,
+            "H" => H,
+            "I" => I,
+            "J" => J,
+            "K" => K,
+            "L" => L,
+            _ => return None,
+        })
+    }
+
+    /// The part of Form 8949 the box belongs to.
+    pub fn term(self) -> Term {
+        use Box8949::*;
+        match self {
+            A | B | C | G | H | I => Term::Short,
+            D | E | F | J | K | L => Term::Long,
+        }
+    }
+
+    /// The letter.
+    pub fn as_str(self) -> &'static str {
+        use Box8949::*;
+        match self {
+            A => "A",
+            B => "B",
+            C => "C",
+            D => "D",
+            E => "E",
+            F => "F",
+            G => "G",
+            H => "H",
+            I => "I",
+            J => "J",
+            K => "K",
+            L => "L",
+        }
+    }
+}
+
+impl fmt::Display for Box8949 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which box each row goes in: by tax year (C/F before 2025, the digital-asset
+/// boxes I/L from 2025), unless an account sets its own in harvest.toml.
+#[derive(Debug, Clone, Default)]
+pub struct BoxRules {
+    /// Per account name: (short-term box, long-term box).
+    pub accounts: HashMap<String, (Option<Box8949>, Option<Box8949>)>,
+}
+
+impl BoxRules {
+    /// The box of a row sold in `year` with `term` from `account`.
+    pub fn box_for(&self, year: i32, term: Term, account: &str) -> Box8949 {
+        if let Some(&(s, l)) = self.accounts.get(account) {
+            let chosen = match term {
+                Term::Short => s,
+                Term::Long => l,
+            };
+            if let Some(b) = chosen {
+                return b;
+            }
+        }
+        match (year >= 2025, term) {
+            (true, Term::Short) => Box8949::I,
+            (true, Term::Long) => Box8949::L,
+            (false, Term::Short) => Box8949::C,
+            (false, Term::Long) => Box8949::F,
+        }
+    }
+}
+
+/// One Form 8949 row, in cents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GainRow {
+    /// Index into [`Outcome::disposals`].
+    pub disposal: u32,
+    pub lot: LotIdx,
+    pub quantity: Decimal,
+    pub date_acquired: NaiveDate,
+    pub date_sold: NaiveDate,
+    pub term: Term,
+    pub box_: Box8949,
+    pub proceeds: Decimal,
+    pub cost_basis: Decimal,
+    /// Column (f), codes in alphabetical order; empty when none.
+    pub adjustment_code: String,
+    /// Column (g).
+    pub adjustment: Decimal,
+    /// Column (h): proceeds - basis + adjustment.
+    pub gain: Decimal,
+}
+
+/// Column totals of a set of rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub proceeds: Decimal,
+    pub cost_basis: Decimal,
+    pub adjustment: Decimal,
+    pub gain: Decimal,
+}
+
+impl Totals {
+    /// Adds a row.
+    pub fn add(&mut self, r: &GainRow) {
+        self.proceeds += r.proceeds;
+        self.cost_basis += r.cost_basis;
+        self.adjustment += r.adjustment;
+        self.gain += r.gain;
+    }
+
+    /// The totals of `rows`.
+    pub fn of<'a>(rows: impl IntoIterator<Item = &'a GainRow>) -> Totals {
+        let mut t = Totals::default();
+        for r in rows {
+            t.add(r);
+        }
+        t
+    }
+}
+
+/// Builds the rows of every disposal of every year, in ledger order. Years are
+/// filtered afterwards so that a lot's running basis spans years.
+pub fn build_rows(ledger: &Ledger, outcome: &Outcome, boxes: &BoxRules) -> Vec<GainRow> {
+    let mut lot_cum = vec![Decimal::ZERO; outcome.lots.len()];
+    let mut rows = Vec::with_capacity(outcome.legs.len());
+    for (di, d) in outcome.disposals.iter().enumerate() {
+        let account = ledger.syms.name(d.account);
+        let mut qty_cum = Decimal::ZERO;
+        let mut p_before = Decimal::ZERO;
+        let legs = outcome.legs_of(d);
+        for (n, leg) in legs.iter().enumerate() {
+            qty_cum += leg.qty;
+            let p_through = if n + 1 == legs.len() || d.qty.is_zero() {
+                cents(d.proceeds)
+            } else {
+                cents(mul_div(d.proceeds, qty_cum, d.qty))
+            };
+            let proceeds = p_through - p_before;
+            p_before = p_through;
+
+            let cum = &mut lot_cum[leg.lot as usize];
+            let b_before = cents(*cum);
+            *cum += leg.basis;
+            let cost_basis = cents(*cum) - b_before;
+
+            let lot = &outcome.lots[leg.lot as usize];
+            let t = term(lot.acquired_date, d.date);
+            rows.push(GainRow {
+                disposal: di as u32,
+                lot: leg.lot,
+                quantity: leg.qty,
+                date_acquired: lot.acquired_date,
+                date_sold: d.date,
+                term: t,
+                box_: boxes.box_for(d.date.year(), t, account),
+                proceeds,
+                cost_basis,
+                adjustment_code: String::new(),
+                adjustment: Decimal::ZERO,
+                gain: proceeds - cost_basis,
+            });
+        }
+    }
+    rows
+}
+
+fn mul_div(a: Decimal, b: Decimal, c: Decimal) -> Decimal {
+    match a.checked_mul(b) {
+        Some(p) => p / c,
+        None => a / c * b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cents_round_half_away_from_zero() {
+        assert_eq!(cents(Decimal::new(12345, 3)), Decimal::new(1235, 2));
+        assert_eq!(cents(Decimal::new(-12345, 3)), Decimal::new(-1235, 2));
+        assert_eq!(cents(Decimal::new(12344, 3)), Decimal::new(1234, 2));
+    }
+
+    #[test]
+    fn boxes_by_year_and_override() {
+        let mut b = BoxRules::default();
+        assert_eq!(b.box_for(2024, Term::Short, "cb"), Box8949::C);
+        assert_eq!(b.box_for(2024, Term::Long, "cb"), Box8949::F);
+        assert_eq!(b.box_for(2025, Term::Short, "cb"), Box8949::I);
+        assert_eq!(b.box_for(2026, Term::Long, "cb"), Box8949::L);
+        b.accounts
+            .insert("cb".into(), (Some(Box8949::H), Some(Box8949::K)));
+        assert_eq!(b.box_for(2025, Term::Short, "cb"), Box8949::H);
+        assert_eq!(b.box_for(2025, Term::Long, "cb"), Box8949::K);
+        assert_eq!(b.box_for(2025, Term::Long, "kraken"), Box8949::L);
+    }
+}

@@ -1,0 +1,133 @@
+//! Reading times and turning them into calendar dates in the tax time zone.
+//!
+//! The law speaks in dates; exchanges speak in instants. Every instant is kept in
+//! UTC for ordering, and turned into a date in the user's `--tz` only where a rule
+//! needs a date (tax year, holding period).
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// Why a time cell could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error(
+        "time has no UTC offset: add `Z` or an offset such as `-05:00`, or give a bare date YYYY-MM-DD"
+    )]
+    NoOffset,
+    #[error(
+        "is neither an RFC 3339 time (2025-03-01T14:05:00Z) nor a date (2025-03-01)"
+    )]
+    Unreadable,
+}
+
+/// Parses an RFC 3339 time (`T` or space, fractional seconds, `Z` or an offset) or a
+/// bare `YYYY-MM-DD` date, which means midnight of that date in `tz`.
+pub fn parse_time(s: &str, tz: Tz) -> Result<DateTime<Utc>, TimeError> {
+    let s = s.trim();
+    if s.len() == 10 {
+        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            return Ok(start_of_day(d, tz));
+        }
+        return Err(TimeError::Unreadable);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    // RFC 3339 allows a space for `T`; chrono's strict parser may not.
+    if let Some((d, rest)) = s.split_once(' ') {
+        if let Ok(t) = DateTime::parse_from_rfc3339(&format!("{d}T{rest}")) {
+            return Ok(t.with_timezone(&Utc));
+        }
+    }
+    let naive = s.replacen(' ', "T", 1);
+    if NaiveDateTime::parse_from_str(&naive, "%Y-%m-%dT%H:%M:%S%.f").is_ok() {
+        return Err(TimeError::NoOffset);
+    }
+    Err(TimeError::Unreadable)
+}
+
+/// The first instant of `date` in `tz` (the next valid instant if midnight falls in
+/// a daylight-saving gap).
+pub fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let mut local = date.and_time(NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(t) = tz.from_local_datetime(&local).earliest() {
+            return t.with_timezone(&Utc);
+        }
+        local += chrono::Duration::minutes(30);
+    }
+    // No zone skips two hours; fall back to reading the date in UTC.
+    Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
+}
+
+/// The calendar date of an instant in `tz`.
+pub fn date_in(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    t.with_timezone(&tz).date_naive()
+}
+
+/// The first instant after `date` ends in `tz`: rows before it are "as of" `date`.
+pub fn end_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    match date.succ_opt() {
+        Some(next) => start_of_day(next, tz),
+        None => DateTime::<Utc>::MAX_UTC,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn reads_rfc3339_variants() {
+        let tz = Tz::UTC;
+        assert_eq!(
+            parse_time("2025-03-01T14:05:00Z", tz),
+            Ok(utc("2025-03-01T14:05:00Z"))
+        );
+        assert_eq!(
+            parse_time("2025-03-01 14:05:00Z", tz),
+            Ok(utc("2025-03-01T14:05:00Z"))
+        );
+        assert_eq!(
+            parse_time("2025-03-01T09:05:00.250-05:00", tz),
+            Ok(utc("2025-03-01T14:05:00.250Z"))
+        );
+    }
+
+    #[test]
+    fn bare_date_is_midnight_in_tz() {
+        let ny: Tz = "America/New_York".parse().unwrap();
+        assert_eq!(
+            parse_time("2025-03-01", ny),
+            Ok(utc("2025-03-01T05:00:00Z"))
+        );
+        assert_eq!(
+            parse_time("2025-03-01", Tz::UTC),
+            Ok(utc("2025-03-01T00:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn rejects_naive_and_garbage() {
+        assert_eq!(
+            parse_time("2025-03-01T14:05:00", Tz::UTC),
+            Err(TimeError::NoOffset)
+        );
+        assert_eq!(parse_time("03/01/2025", Tz::UTC), Err(TimeError::Unreadable));
+        assert_eq!(parse_time("2025-02-30", Tz::UTC), Err(TimeError::Unreadable));
+        assert_eq!(parse_time("", Tz::UTC), Err(TimeError::Unreadable));
+    }
+
+    #[test]
+    fn new_york_midnight_of_dec_31() {
+        let ny: Tz = "America/New_York".parse().unwrap();
+        // 03:00 UTC on Jan 1 is still Dec 31 in New York.
+        let t = utc("2026-01-01T03:00:00Z");
+        assert_eq!(date_in(t, ny), NaiveDate::from_ymd_opt(2025, 12, 31).unwrap());
+        assert_eq!(date_in(t, Tz::UTC), NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+    }
+}
