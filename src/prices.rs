@@ -20,7 +20,9 @@ pub enum PriceError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{file}:1: a price file needs the columns time,asset,price or asset,price (found {found:?})")]
+    #[error(
+        "{file}:1: a price file needs the columns time,asset,price or asset,price (found {found:?})"
+    )]
     Header { file: String, found: String },
     #[error("{file}:{line}: column {column} {value:?}: {problem}")]
     Cell {
@@ -147,7 +149,11 @@ mod tests {
 
     #[test]
     fn bad_cells_name_the_line() {
-        let e = PriceTable::read("asset,price\nETH,abc\n".as_bytes(), "p.csv", Tz::UTC).unwrap_err();
-        assert!(e.to_string().starts_with("p.csv:2: column price \"abc\""), "{e}");
+        let e =
+            PriceTable::read("asset,price\nETH,abc\n".as_bytes(), "p.csv", Tz::UTC).unwrap_err();
+        assert!(
+            e.to_string().starts_with("p.csv:2: column price \"abc\""),
+            "{e}"
+        );
     }
 }

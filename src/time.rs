@@ -14,9 +14,7 @@ pub enum TimeError {
         "time has no UTC offset: add `Z` or an offset such as `-05:00`, or give a bare date YYYY-MM-DD"
     )]
     NoOffset,
-    #[error(
-        "is neither an RFC 3339 time (2025-03-01T14:05:00Z) nor a date (2025-03-01)"
-    )]
+    #[error("is neither an RFC 3339 time (2025-03-01T14:05:00Z) nor a date (2025-03-01)")]
     Unreadable,
 }
 
@@ -34,10 +32,10 @@ pub fn parse_time(s: &str, tz: Tz) -> Result<DateTime<Utc>, TimeError> {
         return Ok(t.with_timezone(&Utc));
     }
     // RFC 3339 allows a space for `T`; chrono's strict parser may not.
-    if let Some((d, rest)) = s.split_once(' ') {
-        if let Ok(t) = DateTime::parse_from_rfc3339(&format!("{d}T{rest}")) {
-            return Ok(t.with_timezone(&Utc));
-        }
+    if let Some((d, rest)) = s.split_once(' ')
+        && let Ok(t) = DateTime::parse_from_rfc3339(&format!("{d}T{rest}"))
+    {
+        return Ok(t.with_timezone(&Utc));
     }
     let naive = s.replacen(' ', "T", 1);
     if NaiveDateTime::parse_from_str(&naive, "%Y-%m-%dT%H:%M:%S%.f").is_ok() {
@@ -117,8 +115,14 @@ mod tests {
             parse_time("2025-03-01T14:05:00", Tz::UTC),
             Err(TimeError::NoOffset)
         );
-        assert_eq!(parse_time("03/01/2025", Tz::UTC), Err(TimeError::Unreadable));
-        assert_eq!(parse_time("2025-02-30", Tz::UTC), Err(TimeError::Unreadable));
+        assert_eq!(
+            parse_time("03/01/2025", Tz::UTC),
+            Err(TimeError::Unreadable)
+        );
+        assert_eq!(
+            parse_time("2025-02-30", Tz::UTC),
+            Err(TimeError::Unreadable)
+        );
         assert_eq!(parse_time("", Tz::UTC), Err(TimeError::Unreadable));
     }
 
@@ -127,7 +131,13 @@ mod tests {
         let ny: Tz = "America/New_York".parse().unwrap();
         // 03:00 UTC on Jan 1 is still Dec 31 in New York.
         let t = utc("2026-01-01T03:00:00Z");
-        assert_eq!(date_in(t, ny), NaiveDate::from_ymd_opt(2025, 12, 31).unwrap());
-        assert_eq!(date_in(t, Tz::UTC), NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        assert_eq!(
+            date_in(t, ny),
+            NaiveDate::from_ymd_opt(2025, 12, 31).unwrap()
+        );
+        assert_eq!(
+            date_in(t, Tz::UTC),
+            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
+        );
     }
 }

@@ -3,33 +3,61 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono_tz::Tz;
 
 use crate::cli::{EngineArgs, MethodArg, MissingBasisArg, ScopeArg};
+use crate::config::Config as FileConfig;
 use crate::engine::{Config, Method, MissingBasis, Scope, Selections};
 use crate::ledger::LedgerBuilder;
 use crate::model::Ledger;
 use crate::prices::PriceTable;
+use crate::tax::BoxRules;
 
 /// A mistake in how harvest was called (exit status 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// The engine flags, interpreted.
+/// The engine flags, interpreted, over harvest.toml.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub engine: Config,
     pub quiet: bool,
+    /// Form 8949 boxes per account, from harvest.toml.
+    pub boxes: BoxRules,
+    /// The price file, from --prices or harvest.toml.
+    pub prices: Option<PathBuf>,
+    /// harvest.toml as read (empty when there is none).
+    pub file: FileConfig,
+}
+
+/// Reads `--config FILE`, or harvest.toml in the working directory when present.
+fn read_config(path: Option<&Path>) -> anyhow::Result<(FileConfig, String)> {
+    let (path, required) = match path {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from("harvest.toml"), false),
+    };
+    let name = path.display().to_string();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok((FileConfig::parse(&text, &name)?, name)),
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+            Ok((FileConfig::default(), name))
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!("{name}: cannot read"))),
+    }
 }
 
 impl Settings {
-    /// Interprets the flags shared by lots, gains, report and scan.
-    pub fn from_args(a: &EngineArgs) -> Result<Settings, UsageError> {
-        let tz: Tz = match &a.tz {
+    /// Interprets the flags shared by lots, gains, report and scan, over the
+    /// settings file.
+    pub fn from_args(a: &EngineArgs) -> anyhow::Result<Settings> {
+        let (file, file_name) = read_config(a.config.as_deref())?;
+        let boxes = file.box_rules(&file_name)?;
+        let tz_name = a.tz.clone().or_else(|| file.tz.clone());
+        let tz: Tz = match &tz_name {
             Some(z) => z.parse().map_err(|_| {
                 UsageError(format!(
                     "--tz {z:?} is not an IANA time zone (for example UTC or America/New_York)"
@@ -37,7 +65,7 @@ impl Settings {
             })?,
             None => Tz::UTC,
         };
-        let method = match a.method.unwrap_or(MethodArg::Fifo) {
+        let method = match a.method.or(file.method).unwrap_or(MethodArg::Fifo) {
             MethodArg::Fifo => Method::Fifo,
             MethodArg::Lifo => Method::Lifo,
             MethodArg::Hifo => Method::Hifo,
@@ -45,24 +73,31 @@ impl Settings {
         };
         if method == Method::Specific && a.selections.is_none() {
             return Err(UsageError(
-                "--method specific needs --selections FILE (CSV disposal_id,lot_id,quantity)".into(),
-            ));
+                "--method specific needs --selections FILE (CSV disposal_id,lot_id,quantity)"
+                    .into(),
+            )
+            .into());
         }
         if method != Method::Specific && a.selections.is_some() {
-            return Err(UsageError(
-                "--selections is used only with --method specific".into(),
-            ));
+            return Err(
+                UsageError("--selections is used only with --method specific".into()).into(),
+            );
         }
-        let scope = match a.scope.unwrap_or(ScopeArg::Wallet) {
+        let scope = match a.scope.or(file.scope).unwrap_or(ScopeArg::Wallet) {
             ScopeArg::Wallet => Scope::Wallet,
             ScopeArg::Universal => Scope::Universal,
             ScopeArg::Transition => {
                 return Err(UsageError(
                     "--scope transition is not available yet: use wallet or universal".into(),
-                ));
+                )
+                .into());
             }
         };
-        let missing_basis = match a.missing_basis.unwrap_or(MissingBasisArg::Error) {
+        let missing_basis = match a
+            .missing_basis
+            .or(file.missing_basis)
+            .unwrap_or(MissingBasisArg::Error)
+        {
             MissingBasisArg::Error => MissingBasis::Error,
             MissingBasisArg::Zero => MissingBasis::Zero,
         };
@@ -74,6 +109,9 @@ impl Settings {
                 tz,
             },
             quiet: a.quiet,
+            boxes,
+            prices: a.prices.clone().or_else(|| file.prices.clone()),
+            file,
         })
     }
 }
@@ -107,7 +145,7 @@ fn open(path: &Path) -> anyhow::Result<File> {
 /// Reads the inputs, prices and selections named by `a`.
 pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
     let tz = s.engine.tz;
-    let prices = match &a.prices {
+    let prices = match &s.prices {
         Some(p) => Some(PriceTable::read(open(p)?, &p.display().to_string(), tz)?),
         None => None,
     };
@@ -118,7 +156,11 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
     let mut b = LedgerBuilder::new(tz);
     for name in &a.inputs {
         let data = read_all(name)?;
-        let display = if name == "-" { "<stdin>" } else { name.as_str() };
+        let display = if name == "-" {
+            "<stdin>"
+        } else {
+            name.as_str()
+        };
         b.read_csv(&data[..], display)?;
     }
     let ledger = b.finish()?;
@@ -126,5 +168,44 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
         ledger,
         prices,
         selections,
+    })
+}
+
+/// The ledger, matched: every Form 8949 row of every year.
+pub struct Matched {
+    pub loaded: Loaded,
+    pub outcome: crate::engine::Outcome,
+    pub rows: Vec<crate::tax::GainRow>,
+}
+
+impl Matched {
+    /// The rows sold in `year`, in ledger order.
+    pub fn year_rows(&self, year: i32) -> Vec<&crate::tax::GainRow> {
+        self.rows
+            .iter()
+            .filter(|r| chrono::Datelike::year(&r.date_sold) == year)
+            .collect()
+    }
+}
+
+/// Loads the inputs, runs the engine over all of them, prints its warnings, and
+/// builds the Form 8949 rows.
+pub fn match_all(a: &EngineArgs, s: &Settings) -> anyhow::Result<Matched> {
+    let loaded = load(a, s)?;
+    let outcome = crate::engine::run(
+        &loaded.ledger,
+        &s.engine,
+        loaded.prices.as_ref(),
+        loaded.selections.as_ref(),
+        None,
+    )?;
+    if !s.quiet && !outcome.warnings.is_empty() {
+        eprint!("{}", outcome.warnings);
+    }
+    let rows = crate::tax::build_rows(&loaded.ledger, &outcome, &s.boxes);
+    Ok(Matched {
+        loaded,
+        outcome,
+        rows,
     })
 }

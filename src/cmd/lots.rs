@@ -14,7 +14,10 @@ use super::{Settings, UsageError, load, write_output};
 /// Runs `harvest lots`.
 pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
     let s = Settings::from_args(&a.engine)?;
-    if matches!(a.engine.format, FormatArg::Txf | FormatArg::Turbotax | FormatArg::Taxact) {
+    if matches!(
+        a.engine.format,
+        FormatArg::Txf | FormatArg::Turbotax | FormatArg::Taxact
+    ) {
         return Err(UsageError("lots writes table, csv or json".into()).into());
     }
     let tz = s.engine.tz;

@@ -6,11 +6,12 @@ pub mod import;
 mod input;
 pub mod lots;
 mod output;
+mod report;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-pub use input::{Loaded, Settings, UsageError, load};
+pub use input::{Loaded, Matched, Settings, UsageError, load, match_all};
 pub use output::write_output;
 
 use crate::cli::{Cli, Command};
@@ -22,7 +23,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Import(a) => import::run(a),
         Command::Lots(a) => lots::run(a),
         Command::Gains(a) => gains::run(a),
-        Command::Report(_) => Err(UsageError("harvest report is not built yet".into()).into()),
+        Command::Report(a) => report::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -30,7 +30,8 @@ pub fn write_output(
             {
                 let mut w = io::BufWriter::with_capacity(1 << 16, tmp.as_file());
                 f(&mut w).with_context(|| format!("writing {}", p.display()))?;
-                w.flush().with_context(|| format!("writing {}", p.display()))?;
+                w.flush()
+                    .with_context(|| format!("writing {}", p.display()))?;
             }
             tmp.persist(p)
                 .with_context(|| format!("renaming the output into {}", p.display()))?;

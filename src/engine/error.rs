@@ -44,7 +44,9 @@ pub enum EngineError {
         sent: String,
         asset: String,
     },
-    #[error("{at}: a {kind} of {fee} {asset} withheld from {received} {asset} received leaves nothing: check fee_qty")]
+    #[error(
+        "{at}: a {kind} of {fee} {asset} withheld from {received} {asset} received leaves nothing: check fee_qty"
+    )]
     FeeExceedsReceived {
         at: String,
         kind: &'static str,

@@ -211,7 +211,7 @@ pub fn run(
     prices: Option<&PriceTable>,
     selections: Option<&Selections>,
     snapshot: Option<DateTime<Utc>>,
-) -> Result<Outcome, EngineError> {
+) -> Result<Outcome, Box<EngineError>> {
     let partner = transfer::pair(ledger)?;
     let mut e = Engine {
         ledger,
@@ -293,7 +293,7 @@ impl Engine<'_> {
         }
     }
 
-    fn apply(&mut self, i: u32, row: &Row) -> Result<(), EngineError> {
+    fn apply(&mut self, i: u32, row: &Row) -> Result<(), Box<EngineError>> {
         match row.kind {
             Kind::Withdrawal => self.withdrawal(i, row),
             Kind::Deposit => self.deposit(i, row),
@@ -304,7 +304,7 @@ impl Engine<'_> {
 
     /// The USD value of a row's exchange: its USD side, else `usd_value`, else
     /// prices of what was received (or sent).
-    fn main_value(&self, row: &Row) -> Result<Decimal, EngineError> {
+    fn main_value(&self, row: &Row) -> Result<Decimal, Box<EngineError>> {
         if let Some(a) = row.sent.filter(|a| !a.is_crypto()) {
             return Ok(a.qty);
         }
@@ -320,7 +320,7 @@ impl Engine<'_> {
             }
         }
         let asset = row.received.or(row.sent).map_or(Sym::USD, |a| a.asset);
-        Err(self.missing_price(row, asset))
+        Err(self.missing_price(row, asset).into())
     }
 
     fn price_at(&self, asset: Sym, t: DateTime<Utc>) -> Option<Decimal> {
@@ -331,7 +331,9 @@ impl Engine<'_> {
         EngineError::MissingPrice {
             at: self.ledger.locate(row),
             asset: self.name(asset).to_string(),
-            time: row.time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            time: row
+                .time
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
         }
     }
 
@@ -340,10 +342,13 @@ impl Engine<'_> {
         row: &Row,
         v: Option<Decimal>,
         what: &'static str,
-    ) -> Result<Decimal, EngineError> {
-        v.ok_or_else(|| EngineError::Overflow {
-            at: self.ledger.locate(row),
-            what,
+    ) -> Result<Decimal, Box<EngineError>> {
+        v.ok_or_else(|| {
+            EngineError::Overflow {
+                at: self.ledger.locate(row),
+                what,
+            }
+            .into()
         })
     }
 
@@ -356,7 +361,7 @@ impl Engine<'_> {
         asset: Sym,
         qty: Decimal,
         explicit: Option<Decimal>,
-    ) -> Result<Decimal, EngineError> {
+    ) -> Result<Decimal, Box<EngineError>> {
         if let Some(v) = explicit {
             return Ok(v);
         }
@@ -386,7 +391,7 @@ impl Engine<'_> {
             );
             return Ok(value);
         }
-        Err(self.missing_price(row, asset))
+        Err(self.missing_price(row, asset).into())
     }
 
     fn note_price(&mut self, i: u32, asset: Sym, value: Decimal, qty: Decimal) {
@@ -408,7 +413,7 @@ impl Engine<'_> {
         qty: Decimal,
         basis: Decimal,
         origin: Origin,
-    ) -> Result<LotIdx, EngineError> {
+    ) -> Result<LotIdx, Box<EngineError>> {
         let idx = self.out.lots.len() as LotIdx;
         let unit = if self.cfg.method == Method::Hifo {
             self.checked(row, basis.checked_div(qty), "unit basis")?
@@ -447,26 +452,26 @@ impl Engine<'_> {
         asset: Sym,
         qty: Decimal,
         basis: Decimal,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), Box<EngineError>> {
         let lot = self.new_lot(i, row, asset, qty, basis, Origin::Acquired)?;
         let key = self.out.lots[lot as usize].key;
         self.pool(account, asset).put(key, Leg { lot, qty, basis });
         Ok(())
     }
 
-    /// Takes `qty` of `asset` out of `account` into `self.scratch`, by the
+    /// Takes `qty` of `asset` out of the row's account into `self.scratch`, by the
     /// method's order (or by selections for `selection_id`), making up a
     /// shortfall per `--missing-basis`.
     fn take(
         &mut self,
         i: u32,
         row: &Row,
-        account: Sym,
         asset: Sym,
         qty: Decimal,
         what: &'static str,
         selection_id: Option<&str>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), Box<EngineError>> {
+        let account = row.account;
         self.scratch.clear();
         let mut need = qty;
         if let Some(id) = selection_id {
@@ -485,7 +490,8 @@ impl Engine<'_> {
                         account: self.name(acct).to_string(),
                         needed: fmt_qty(need),
                         available: fmt_qty(available),
-                    });
+                    }
+                    .into());
                 }
                 MissingBasis::Zero => {
                     pool.take(available, &mut self.scratch);
@@ -527,7 +533,7 @@ impl Engine<'_> {
         account: Sym,
         asset: Sym,
         qty: Decimal,
-    ) -> Result<Decimal, EngineError> {
+    ) -> Result<Decimal, Box<EngineError>> {
         let Some(sel) = self.selections else {
             return Ok(qty);
         };
@@ -536,10 +542,10 @@ impl Engine<'_> {
         let mut matched_any = false;
         for (n, s) in list.into_iter().flatten().enumerate() {
             let Some(r) = self.ledger.find(&s.lot_id) else {
-                return Err(self.not_held(sel, s, id, asset, account));
+                return Err(self.not_held(sel, s, id, asset, account).into());
             };
             let Some(lots) = self.lot_of_row.get(&(r as u32)) else {
-                return Err(self.not_held(sel, s, id, asset, account));
+                return Err(self.not_held(sel, s, id, asset, account).into());
             };
             // A row can open lots of several assets (a trade's shortfall lots);
             // a selection applies to the disposal of its lot's asset.
@@ -558,14 +564,15 @@ impl Engine<'_> {
                     asset: self.name(asset).to_string(),
                     wanted: fmt_qty(s.qty),
                     disposed: fmt_qty(qty),
-                });
+                }
+                .into());
             }
             let key = self.out.lots[lot as usize].key;
             let acct = self.pool_account(account);
             let pool = self.pools.entry((acct, asset)).or_default();
             let held = pool.held(&key);
             if held.is_zero() {
-                return Err(self.not_held(sel, s, id, asset, account));
+                return Err(self.not_held(sel, s, id, asset, account).into());
             }
             if held < s.qty {
                 return Err(EngineError::SelectionTooMuch {
@@ -577,14 +584,12 @@ impl Engine<'_> {
                     account: self.name(acct).to_string(),
                     wanted: fmt_qty(s.qty),
                     held: fmt_qty(held),
-                });
+                }
+                .into());
             }
             pool.take_from(&key, s.qty, &mut self.scratch);
             need -= s.qty;
-            *self
-                .used_selections
-                .entry((id.to_string(), n))
-                .or_default() += s.qty;
+            *self.used_selections.entry((id.to_string(), n)).or_default() += s.qty;
         }
         if !need.is_zero() {
             let msg = if matched_any {
@@ -605,7 +610,9 @@ impl Engine<'_> {
                     self.name(asset)
                 )
             };
-            self.out.warnings.add("disposal not selected, taken FIFO", msg);
+            self.out
+                .warnings
+                .add("disposal not selected, taken FIFO", msg);
         }
         Ok(need)
     }
@@ -629,7 +636,14 @@ impl Engine<'_> {
     }
 
     /// Records a disposal of what `take` just put in `self.scratch`.
-    fn record_disposal(&mut self, i: u32, row: &Row, kind: DisposalKind, a: Amount, proceeds: Decimal) {
+    fn record_disposal(
+        &mut self,
+        i: u32,
+        row: &Row,
+        kind: DisposalKind,
+        a: Amount,
+        proceeds: Decimal,
+    ) {
         let start = self.out.legs.len() as u32;
         self.out.legs.extend_from_slice(&self.scratch);
         let end = self.out.legs.len() as u32;
@@ -653,7 +667,7 @@ impl Engine<'_> {
         kind: DisposalKind,
         a: Amount,
         proceeds: Decimal,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), Box<EngineError>> {
         let select = match (self.cfg.method, kind) {
             (Method::Specific, DisposalKind::Sale | DisposalKind::FeeAsset) => Some(&*row.id),
             _ => None,
@@ -663,21 +677,26 @@ impl Engine<'_> {
             DisposalKind::FeeAsset => "fee",
             DisposalKind::Sale => row.kind.as_str(),
         };
-        self.take(i, row, row.account, a.asset, a.qty, what, select)?;
+        self.take(i, row, a.asset, a.qty, what, select)?;
         self.record_disposal(i, row, kind, a, proceeds);
         Ok(())
     }
 
     /// A fee paid in a crypto asset that is neither side of the row: disposed at
     /// fair value first; the value then counts as a USD fee.
-    fn third_asset_fee(&mut self, i: u32, row: &Row, fee: Amount) -> Result<Decimal, EngineError> {
+    fn third_asset_fee(
+        &mut self,
+        i: u32,
+        row: &Row,
+        fee: Amount,
+    ) -> Result<Decimal, Box<EngineError>> {
         let value = self.fee_value(row, fee.asset, fee.qty, row.fee_usd)?;
         self.dispose(i, row, DisposalKind::FeeAsset, fee, value)?;
         Ok(value)
     }
 
     /// buy, sell, trade, income, spend.
-    fn exchange(&mut self, i: u32, row: &Row) -> Result<(), EngineError> {
+    fn exchange(&mut self, i: u32, row: &Row) -> Result<(), Box<EngineError>> {
         let sent = row.sent.filter(Amount::is_crypto);
         let received = row.received.filter(Amount::is_crypto);
         let value = self.main_value(row)?;
@@ -706,7 +725,8 @@ impl Engine<'_> {
                         fee: fmt_qty(withheld),
                         received: fmt_qty(r.qty),
                         asset: self.name(r.asset).to_string(),
-                    });
+                    }
+                    .into());
                 }
                 self.checked(row, mul_div(value, withheld, r.qty), "withheld fee value")?
             }
@@ -742,7 +762,7 @@ impl Engine<'_> {
     }
 
     /// A standalone fee paid in crypto: a disposal at fair value.
-    fn fee_row(&mut self, i: u32, row: &Row) -> Result<(), EngineError> {
+    fn fee_row(&mut self, i: u32, row: &Row) -> Result<(), Box<EngineError>> {
         let fee = row.fee.filter(|f| f.is_crypto() && !f.qty.is_zero());
         let sent = row.sent.filter(Amount::is_crypto);
         match (sent, fee) {
@@ -770,7 +790,7 @@ impl Engine<'_> {
         }
     }
 
-    fn withdrawal(&mut self, i: u32, row: &Row) -> Result<(), EngineError> {
+    fn withdrawal(&mut self, i: u32, row: &Row) -> Result<(), Box<EngineError>> {
         let Some(sent) = row.sent.filter(Amount::is_crypto) else {
             return Ok(());
         };
@@ -801,7 +821,7 @@ impl Engine<'_> {
             self.dispose(i, row, DisposalKind::NetworkFee, a, value)?;
         }
         let moving = sent.qty - lost;
-        self.take(i, row, row.account, sent.asset, moving, "withdrawal", None)?;
+        self.take(i, row, sent.asset, moving, "withdrawal", None)?;
         let legs = std::mem::take(&mut self.scratch);
         match partner {
             Some(d) => {
@@ -825,7 +845,7 @@ impl Engine<'_> {
         }
     }
 
-    fn deposit(&mut self, i: u32, row: &Row) -> Result<(), EngineError> {
+    fn deposit(&mut self, i: u32, row: &Row) -> Result<(), Box<EngineError>> {
         let Some(recv) = row.received.filter(Amount::is_crypto) else {
             return Ok(());
         };
@@ -861,7 +881,8 @@ impl Engine<'_> {
                             qty: fmt_qty(unknown),
                             asset: self.name(recv.asset).to_string(),
                             account: self.name(row.account).to_string(),
-                        });
+                        }
+                        .into());
                     }
                     let lot = self.new_lot(
                         i,
@@ -928,16 +949,21 @@ impl Engine<'_> {
             }
         }
         h.sort_by(|a, b| {
-            (self.name(a.asset), self.name(a.account), self.out.lots[a.lot as usize].key).cmp(&(
-                self.name(b.asset),
-                self.name(b.account),
-                self.out.lots[b.lot as usize].key,
-            ))
+            (
+                self.name(a.asset),
+                self.name(a.account),
+                self.out.lots[a.lot as usize].key,
+            )
+                .cmp(&(
+                    self.name(b.asset),
+                    self.name(b.account),
+                    self.out.lots[b.lot as usize].key,
+                ))
         });
         self.out.holdings = h;
     }
 
-    fn check_selections_used(&self) -> Result<(), EngineError> {
+    fn check_selections_used(&self) -> Result<(), Box<EngineError>> {
         let Some(sel) = self.selections else {
             return Ok(());
         };
@@ -956,8 +982,12 @@ impl Engine<'_> {
                 line,
                 disposal: id.to_string(),
                 lot: lot.to_string(),
-            }),
+            }
+            .into()),
             None => Ok(()),
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

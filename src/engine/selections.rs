@@ -26,7 +26,7 @@ pub struct Selections {
 
 impl Selections {
     /// Reads a selections CSV (header `disposal_id,lot_id,quantity`, any order).
-    pub fn read<R: Read>(input: R, file: &str) -> Result<Selections, EngineError> {
+    pub fn read<R: Read>(input: R, file: &str) -> Result<Selections, Box<EngineError>> {
         let err = |line: u64, what: String| EngineError::SelectionFile {
             selections: file.to_string(),
             line,
@@ -46,25 +46,24 @@ impl Selections {
             return Err(err(
                 1,
                 "the header must name disposal_id,lot_id,quantity".to_string(),
-            ));
+            )
+            .into());
         };
         let mut out = Selections {
             file: file.to_string(),
             by_disposal: HashMap::new(),
         };
         for rec in rdr.records() {
-            let rec = rec.map_err(|e| {
-                err(e.position().map_or(0, |p| p.line()), e.to_string())
-            })?;
+            let rec = rec.map_err(|e| err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
             let line = rec.position().map_or(0, |p| p.line());
             let get = |i: usize| rec.get(i).unwrap_or("");
             let qty = parse_decimal(get(q))
                 .map_err(|p| err(line, format!("column quantity {:?}: {p}", get(q))))?;
             if qty.is_zero() {
-                return Err(err(line, "column quantity: must be positive".to_string()));
+                return Err(err(line, "column quantity: must be positive".to_string()).into());
             }
             if get(d).is_empty() || get(l).is_empty() {
-                return Err(err(line, "disposal_id and lot_id are required".to_string()));
+                return Err(err(line, "disposal_id and lot_id are required".to_string()).into());
             }
             out.by_disposal
                 .entry(get(d).to_string())

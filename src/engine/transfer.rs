@@ -13,7 +13,7 @@ use super::EngineError;
 use crate::model::{Kind, Ledger, Sym};
 
 /// The partner of each withdrawal and deposit row, by row index.
-pub fn pair(ledger: &Ledger) -> Result<Vec<Option<u32>>, EngineError> {
+pub fn pair(ledger: &Ledger) -> Result<Vec<Option<u32>>, Box<EngineError>> {
     let rows = &ledger.rows;
     let mut partner: Vec<Option<u32>> = vec![None; rows.len()];
     let mut by_txid: HashMap<(&str, Sym), VecDeque<u32>> = HashMap::new();
@@ -50,7 +50,8 @@ pub fn pair(ledger: &Ledger) -> Result<Vec<Option<u32>>, EngineError> {
                 deposited: recv.qty.normalize().to_string(),
                 sent: sent.normalize().to_string(),
                 asset: ledger.syms.name(recv.asset).to_string(),
-            });
+            }
+            .into());
         }
         partner[j] = Some(w);
         partner[w as usize] = Some(j as u32);
@@ -74,10 +75,10 @@ pub fn pair(ledger: &Ledger) -> Result<Vec<Option<u32>>, EngineError> {
             if partner[w as usize].is_some() || wr.account == d.account {
                 continue;
             }
-            if let (Some(a), Some(b)) = (&wr.txid, &d.txid) {
-                if a != b {
-                    continue;
-                }
+            if let (Some(a), Some(b)) = (&wr.txid, &d.txid)
+                && a != b
+            {
+                continue;
             }
             if wr.sent.is_some_and(|s| s.qty >= recv.qty) {
                 partner[j] = Some(w);

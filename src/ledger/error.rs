@@ -23,7 +23,10 @@ pub enum LedgerError {
     #[error(
         "{file}:1: missing required column `{column}`: a ledger header must name id, time, account and kind"
     )]
-    MissingColumn { file: Arc<str>, column: &'static str },
+    MissingColumn {
+        file: Arc<str>,
+        column: &'static str,
+    },
     #[error("{file}:1: column `{column}` appears twice (columns {first} and {second}): remove one")]
     DuplicateColumn {
         file: Arc<str>,
@@ -95,15 +98,15 @@ impl fmt::Display for RowError {
 pub enum Problem {
     #[error("is required and empty")]
     Missing,
-    #[error(
-        "unknown kind: use one of buy, sell, trade, deposit, withdrawal, income, spend, fee"
-    )]
+    #[error("unknown kind: use one of buy, sell, trade, deposit, withdrawal, income, spend, fee")]
     UnknownKind,
     #[error("is not a decimal number (write it like 1234.56, without separators or symbols)")]
     NotANumber,
     #[error("has more digits than an exact decimal holds (28 significant digits): shorten it")]
     TooPrecise,
-    #[error("is negative: quantities and values are positive, the direction comes from sent/received")]
+    #[error(
+        "is negative: quantities and values are positive, the direction comes from sent/received"
+    )]
     Negative,
     #[error("is zero: a crypto quantity must be positive (only a USD amount or a fee may be zero)")]
     ZeroQuantity,

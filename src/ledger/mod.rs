@@ -336,9 +336,8 @@ impl LedgerBuilder {
         if self.errors.is_empty() && self.more == 0 {
             Ok(self.ledger)
         } else {
-            self.errors.sort_by(|a, b| {
-                (a.file.as_ref(), a.line).cmp(&(b.file.as_ref(), b.line))
-            });
+            self.errors
+                .sort_by(|a, b| (a.file.as_ref(), a.line).cmp(&(b.file.as_ref(), b.line)));
             Err(LedgerError::BadRows {
                 errors: self.errors,
                 more: self.more,
@@ -359,8 +358,14 @@ fn check_shape(
     let need = |ok: bool, msg: &str| if ok { Ok(()) } else { Err(msg.to_string()) };
     match kind {
         Kind::Buy => {
-            need(crypto(received), "a buy needs a crypto received_qty/received_asset")?;
-            need(sent.is_none() || usd(sent), "a buy pays USD: use kind trade to pay with crypto")
+            need(
+                crypto(received),
+                "a buy needs a crypto received_qty/received_asset",
+            )?;
+            need(
+                sent.is_none() || usd(sent),
+                "a buy pays USD: use kind trade to pay with crypto",
+            )
         }
         Kind::Sell => {
             need(crypto(sent), "a sell needs a crypto sent_qty/sent_asset")?;
@@ -380,19 +385,34 @@ fn check_shape(
             )
         }
         Kind::Deposit => {
-            need(crypto(received), "a deposit needs a crypto received_qty/received_asset")?;
-            need(sent.is_none(), "a deposit only receives: leave sent_qty/sent_asset empty")
+            need(
+                crypto(received),
+                "a deposit needs a crypto received_qty/received_asset",
+            )?;
+            need(
+                sent.is_none(),
+                "a deposit only receives: leave sent_qty/sent_asset empty",
+            )
         }
         Kind::Withdrawal => {
-            need(crypto(sent), "a withdrawal needs a crypto sent_qty/sent_asset")?;
+            need(
+                crypto(sent),
+                "a withdrawal needs a crypto sent_qty/sent_asset",
+            )?;
             need(
                 received.is_none(),
                 "a withdrawal only sends: leave received_qty/received_asset empty",
             )
         }
         Kind::Income => {
-            need(crypto(received), "income needs a crypto received_qty/received_asset")?;
-            need(sent.is_none(), "income only receives: leave sent_qty/sent_asset empty")
+            need(
+                crypto(received),
+                "income needs a crypto received_qty/received_asset",
+            )?;
+            need(
+                sent.is_none(),
+                "income only receives: leave sent_qty/sent_asset empty",
+            )
         }
         Kind::Spend => {
             need(crypto(sent), "a spend needs a crypto sent_qty/sent_asset")?;
@@ -414,12 +434,18 @@ fn check_shape(
     }
 }
 
-fn column_map(header: &csv::ByteRecord, file: &Arc<str>) -> Result<[Option<usize>; 14], LedgerError> {
+fn column_map(
+    header: &csv::ByteRecord,
+    file: &Arc<str>,
+) -> Result<[Option<usize>; 14], LedgerError> {
     let mut map: [Option<usize>; 14] = [None; 14];
     for (i, raw) in header.iter().enumerate() {
         let name = String::from_utf8_lossy(raw);
         let name = name.trim_start_matches('\u{feff}').trim();
-        match LEDGER_COLUMNS.iter().position(|c| c.eq_ignore_ascii_case(name)) {
+        match LEDGER_COLUMNS
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(name))
+        {
             Some(col) => {
                 if let Some(first) = map[col] {
                     return Err(LedgerError::DuplicateColumn {
@@ -498,25 +524,51 @@ mod tests {
         );
         let err = read(&text).unwrap_err().to_string();
         assert!(err.contains("4 bad cells"), "{err}");
-        assert!(err.contains("t.csv:2: column kind \"swap\": unknown kind"), "{err}");
+        assert!(
+            err.contains("t.csv:2: column kind \"swap\": unknown kind"),
+            "{err}"
+        );
         assert!(err.contains("t.csv:3: column time \"2025-13-01\""), "{err}");
-        assert!(err.contains("t.csv:4: column received_qty \"-1\": is negative"), "{err}");
-        assert!(err.contains("t.csv:5: column received_qty \"\": names an asset without a quantity"), "{err}");
+        assert!(
+            err.contains("t.csv:4: column received_qty \"-1\": is negative"),
+            "{err}"
+        );
+        assert!(
+            err.contains("t.csv:5: column received_qty \"\": names an asset without a quantity"),
+            "{err}"
+        );
     }
 
     #[test]
     fn duplicate_ids_are_an_error() {
-        let text = format!("{H}a,2025-01-01,cb,buy,1,USD,1,BTC,,,,,,\na,2025-01-02,cb,buy,1,USD,1,BTC,,,,,,\n");
+        let text = format!(
+            "{H}a,2025-01-01,cb,buy,1,USD,1,BTC,,,,,,\na,2025-01-02,cb,buy,1,USD,1,BTC,,,,,,\n"
+        );
         let err = read(&text).unwrap_err().to_string();
-        assert!(err.contains("t.csv:3: column id \"a\": duplicate id: already used at t.csv:2"), "{err}");
+        assert!(
+            err.contains("t.csv:3: column id \"a\": duplicate id: already used at t.csv:2"),
+            "{err}"
+        );
     }
 
     #[test]
     fn header_problems() {
         assert!(matches!(read(""), Err(LedgerError::Empty { .. })));
-        assert!(matches!(read("id,time,kind\n"), Err(LedgerError::MissingColumn { column: "account", .. })));
-        assert!(matches!(read("id,time,account,kind,id\n"), Err(LedgerError::DuplicateColumn { .. })));
-        assert!(matches!(read("id,time,account,kind,price\n"), Err(LedgerError::UnknownColumn { .. })));
+        assert!(matches!(
+            read("id,time,kind\n"),
+            Err(LedgerError::MissingColumn {
+                column: "account",
+                ..
+            })
+        ));
+        assert!(matches!(
+            read("id,time,account,kind,id\n"),
+            Err(LedgerError::DuplicateColumn { .. })
+        ));
+        assert!(matches!(
+            read("id,time,account,kind,price\n"),
+            Err(LedgerError::UnknownColumn { .. })
+        ));
     }
 
     #[test]
@@ -538,6 +590,9 @@ mod tests {
             parse_decimal("1.00000000000000000000000000000000001"),
             Err(Problem::TooPrecise)
         );
-        assert_eq!(parse_decimal("123456789012345678901234567890123"), Err(Problem::TooPrecise));
+        assert_eq!(
+            parse_decimal("123456789012345678901234567890123"),
+            Err(Problem::TooPrecise)
+        );
     }
 }

@@ -101,3 +101,61 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
     });
     write_value(w, &value)
 }
+
+/// `harvest report --format json`: the SPEC section 5 object, plus per-box
+/// totals, the carryovers in, and the worksheet lines.
+pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
+    let s = &v.schedule_d;
+    let boxes: Vec<Value> = v
+        .boxes
+        .iter()
+        .map(|b| {
+            let mut t = totals(&b.totals);
+            t["box"] = b.box_.as_str().into();
+            t["rows"] = b.rows.into();
+            t
+        })
+        .collect();
+    let ws: Map<String, Value> = s
+        .worksheet
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (format!("line_{}", i + 1), Value::from(money(*d))))
+        .collect();
+    let value = json!({
+        "year": v.year,
+        "method": v.method,
+        "scope": v.scope,
+        "filing_status": v.filing_status,
+        "taxable_income": v.taxable_income.map(money),
+        "short_term": totals(&v.short_term),
+        "long_term": totals(&v.long_term),
+        "boxes": boxes,
+        "schedule_d": {
+            "line_1b": money(s.line_1b),
+            "line_2": money(s.line_2),
+            "line_3": money(s.line_3),
+            "line_6": money(s.line_6),
+            "line_7": money(s.line_7),
+            "line_8b": money(s.line_8b),
+            "line_9": money(s.line_9),
+            "line_10": money(s.line_10),
+            "line_14": money(s.line_14),
+            "line_15": money(s.line_15),
+            "line_16": money(s.line_16),
+            "line_21": money(s.line_21),
+        },
+        "carryover_in": {
+            "short_term": money(v.carryover_in.short_term),
+            "long_term": money(v.carryover_in.long_term),
+        },
+        "carryover_next_year": {
+            "short_term": money(s.carryover_next_year.short_term),
+            "long_term": money(s.carryover_next_year.long_term),
+        },
+        "carryover_worksheet": ws,
+        "form_8949": v.lines.iter().map(gain_line).collect::<Vec<_>>(),
+    });
+    write_value(w, &value)
+}

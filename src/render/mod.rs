@@ -46,7 +46,10 @@ pub fn price(d: Decimal) -> String {
 /// cell starting with `=`, `+`, `-`, `@`, tab or CR that is not a number gets a
 /// leading `'`.
 pub fn safe_text(s: &str) -> std::borrow::Cow<'_, str> {
-    let risky = matches!(s.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'));
+    let risky = matches!(
+        s.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    );
     if risky && s.parse::<Decimal>().is_err() {
         std::borrow::Cow::Owned(format!("'{s}"))
     } else {
@@ -208,4 +211,33 @@ mod tests {
         assert_eq!(price(Decimal::new(231456, 8)), "0.00231456");
         assert_eq!(price(Decimal::new(15, 1)), "1.50");
     }
+}
+
+pub mod taxact;
+pub mod turbotax;
+pub mod txf;
+
+/// One Form 8949 page group: a box and its rows' totals.
+#[derive(Debug, Clone, Copy)]
+pub struct BoxTotals {
+    pub box_: crate::tax::Box8949,
+    pub totals: Totals,
+    pub rows: usize,
+}
+
+/// `harvest report`: Form 8949 by part and box, and Schedule D.
+pub struct ReportView<'a> {
+    pub year: i32,
+    pub method: &'static str,
+    pub scope: &'static str,
+    pub filing_status: &'static str,
+    /// Rows in Part I then Part II, by box, each box in ledger order.
+    pub lines: Vec<GainLine<'a>>,
+    /// Per box, in the same order as `lines`.
+    pub boxes: Vec<BoxTotals>,
+    pub short_term: Totals,
+    pub long_term: Totals,
+    pub schedule_d: crate::tax::ScheduleD,
+    pub carryover_in: crate::tax::Carryover,
+    pub taxable_income: Option<Decimal>,
 }

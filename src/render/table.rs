@@ -31,8 +31,19 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
     if !v.lines.is_empty() {
         let mut b = Builder::default();
         b.push_record([
-            "Disposal", "Lot", "Account", "Acquired", "Sold", "Term", "Box", "Description",
-            "Proceeds", "Basis", "Code", "Adj.", "Gain",
+            "Disposal",
+            "Lot",
+            "Account",
+            "Acquired",
+            "Sold",
+            "Term",
+            "Box",
+            "Description",
+            "Proceeds",
+            "Basis",
+            "Code",
+            "Adj.",
+            "Gain",
         ]);
         for l in &v.lines {
             b.push_record([
@@ -57,7 +68,10 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
         }
         print(w, b, 8)?;
     }
-    totals_table(w, &[("Short-term", &v.short_term), ("Long-term", &v.long_term)])
+    totals_table(
+        w,
+        &[("Short-term", &v.short_term), ("Long-term", &v.long_term)],
+    )
 }
 
 /// A small table of totals.
@@ -101,7 +115,13 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
     }
     let mut b = Builder::default();
     let mut header = vec![
-        "Asset", "Account", "Lot", "Acquired", "Quantity", "Basis", "Unit basis",
+        "Asset",
+        "Account",
+        "Lot",
+        "Acquired",
+        "Quantity",
+        "Basis",
+        "Unit basis",
     ];
     if v.priced {
         header.extend(["Price", "Value", "Unrealized", "Term"]);
@@ -125,10 +145,193 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
                     money(p.unrealized),
                     p.term.as_str().to_string(),
                 ]),
-                None => rec.extend(["no price".to_string(), String::new(), String::new(), String::new()]),
+                None => rec.extend([
+                    "no price".to_string(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]),
             }
         }
         b.push_record(rec);
     }
     print(w, b, 4)
+}
+
+fn box_label(b: &str) -> &'static str {
+    match b {
+        "A" => "short-term, reported on Form 1099-B with basis reported to the IRS",
+        "B" => "short-term, reported on Form 1099-B, basis not reported to the IRS",
+        "C" => "short-term, not reported on Form 1099-B",
+        "D" => "long-term, reported on Form 1099-B with basis reported to the IRS",
+        "E" => "long-term, reported on Form 1099-B, basis not reported to the IRS",
+        "F" => "long-term, not reported on Form 1099-B",
+        "G" => "short-term digital assets, Form 1099-DA with basis reported to the IRS",
+        "H" => "short-term digital assets, Form 1099-DA, basis not reported to the IRS",
+        "I" => "short-term digital assets, no Form 1099-DA",
+        "J" => "long-term digital assets, Form 1099-DA with basis reported to the IRS",
+        "K" => "long-term digital assets, Form 1099-DA, basis not reported to the IRS",
+        _ => "long-term digital assets, no Form 1099-DA",
+    }
+}
+
+/// `harvest report` as tables: Form 8949 per part and box, then Schedule D.
+pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
+    writeln!(
+        w,
+        "Form 8949 and Schedule D for {} (method {}, scope {}, filing status {})",
+        v.year, v.method, v.scope, v.filing_status
+    )?;
+    let mut start = 0;
+    let mut part = None;
+    for b in &v.boxes {
+        let lines = &v.lines[start..start + b.rows];
+        start += b.rows;
+        let this_part = b.box_.term();
+        if part != Some(this_part) {
+            part = Some(this_part);
+            writeln!(w)?;
+            match this_part {
+                crate::tax::Term::Short => writeln!(w, "Form 8949 Part I: short-term")?,
+                crate::tax::Term::Long => writeln!(w, "Form 8949 Part II: long-term")?,
+            }
+        }
+        writeln!(
+            w,
+            "Box {} ({}): {} rows",
+            b.box_,
+            box_label(b.box_.as_str()),
+            b.rows
+        )?;
+        let mut t = Builder::default();
+        t.push_record([
+            "(a) Description",
+            "(b) Acquired",
+            "(c) Sold",
+            "(d) Proceeds",
+            "(e) Basis",
+            "(f) Code",
+            "(g) Adj.",
+            "(h) Gain",
+            "Disposal",
+            "Lot",
+            "Account",
+        ]);
+        for l in lines {
+            t.push_record([
+                l.description(),
+                l.date_acquired.format("%m/%d/%Y").to_string(),
+                l.date_sold.format("%m/%d/%Y").to_string(),
+                money(l.proceeds),
+                money(l.cost_basis),
+                l.adjustment_code.to_string(),
+                if l.adjustment_code.is_empty() {
+                    String::new()
+                } else {
+                    money(l.adjustment)
+                },
+                money(l.gain),
+                l.disposal_id.to_string(),
+                l.lot_id.to_string(),
+                l.account.to_string(),
+            ]);
+        }
+        t.push_record([
+            "Totals".to_string(),
+            String::new(),
+            String::new(),
+            money(b.totals.proceeds),
+            money(b.totals.cost_basis),
+            String::new(),
+            money(b.totals.adjustment),
+            money(b.totals.gain),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]);
+        let mut tt = t.build();
+        tt.with(Style::sharp());
+        tt.modify(Columns::new(3..8), Alignment::right());
+        writeln!(w, "{tt}")?;
+    }
+    if v.boxes.is_empty() {
+        writeln!(w, "\nNo disposals in {}.", v.year)?;
+    }
+    let s = &v.schedule_d;
+    let limit = if v.filing_status == "mfs" {
+        "1,500"
+    } else {
+        "3,000"
+    };
+    writeln!(w, "\nSchedule D ({})", v.year)?;
+    let mut b = Builder::default();
+    b.push_record(["Line", "", "Amount"]);
+    let lines: [(&str, String, rust_decimal::Decimal); 12] = [
+        (
+            "1b",
+            "Short-term totals from Form 8949 box A or G".into(),
+            s.line_1b,
+        ),
+        (
+            "2",
+            "Short-term totals from Form 8949 box B or H".into(),
+            s.line_2,
+        ),
+        (
+            "3",
+            "Short-term totals from Form 8949 box C or I".into(),
+            s.line_3,
+        ),
+        ("6", "Short-term capital loss carryover".into(), s.line_6),
+        (
+            "7",
+            "Net short-term capital gain or (loss)".into(),
+            s.line_7,
+        ),
+        (
+            "8b",
+            "Long-term totals from Form 8949 box D or J".into(),
+            s.line_8b,
+        ),
+        (
+            "9",
+            "Long-term totals from Form 8949 box E or K".into(),
+            s.line_9,
+        ),
+        (
+            "10",
+            "Long-term totals from Form 8949 box F or L".into(),
+            s.line_10,
+        ),
+        ("14", "Long-term capital loss carryover".into(), s.line_14),
+        (
+            "15",
+            "Net long-term capital gain or (loss)".into(),
+            s.line_15,
+        ),
+        ("16", "Lines 7 and 15 combined".into(), s.line_16),
+        (
+            "21",
+            format!("Capital loss deducted this year (at most {limit})"),
+            s.line_21,
+        ),
+    ];
+    for (n, label, amt) in lines {
+        b.push_record([n.to_string(), label, money(amt)]);
+    }
+    print(w, b, 2)?;
+    writeln!(
+        w,
+        "Carryover to {}: short-term {}, long-term {}{}",
+        v.year + 1,
+        money(s.carryover_next_year.short_term),
+        money(s.carryover_next_year.long_term),
+        match v.taxable_income {
+            Some(ti) => format!(
+                " (Capital Loss Carryover Worksheet with taxable income {})",
+                money(ti)
+            ),
+            None => String::new(),
+        }
+    )
 }

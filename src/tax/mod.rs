@@ -6,3 +6,6 @@ pub mod term;
 
 pub use form8949::{Box8949, BoxRules, GainRow, Totals, build_rows};
 pub use term::{Term, term};
+pub mod schedule_d;
+
+pub use schedule_d::{Carryover, FilingStatus, ScheduleD, TaxInputs, schedule_d};

@@ -1,0 +1,159 @@
+//! `harvest report`: Form 8949 by part and box, Schedule D and the carryover.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use rust_decimal::Decimal;
+
+use crate::cli::{FilingStatusArg, FormatArg, ReportArgs};
+use crate::render::{self, BoxTotals, ReportView, gain_line};
+use crate::tax::{Carryover, FilingStatus, TaxInputs, Term, Totals, schedule_d};
+
+use super::{Settings, UsageError, input::match_all, write_output};
+
+/// Reads last year's `report --format json` and takes its carryover_next_year.
+fn carryover_from(path: &Path, year: i32) -> anyhow::Result<Carryover> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("{name}: cannot read"))?;
+    let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!("{name}: not JSON; give the output of harvest report --format json")
+    })?;
+    let get = |key: &str| -> anyhow::Result<Decimal> {
+        let s = v["carryover_next_year"][key].as_str().with_context(|| {
+            format!("{name}: no carryover_next_year.{key}; give the output of harvest report --format json")
+        })?;
+        s.parse::<Decimal>()
+            .with_context(|| format!("{name}: carryover_next_year.{key} {s:?} is not a number"))
+    };
+    if let Some(y) = v["year"].as_i64()
+        && y != i64::from(year) - 1
+    {
+        eprintln!(
+            "harvest: warning: {name} is the report for {y}, not {}; its carryover is used as given",
+            year - 1
+        );
+    }
+    Ok(Carryover {
+        short_term: get("short_term")?,
+        long_term: get("long_term")?,
+    })
+}
+
+fn status(f: FilingStatusArg) -> FilingStatus {
+    match f {
+        FilingStatusArg::Single => FilingStatus::Single,
+        FilingStatusArg::Mfj => FilingStatus::MarriedJoint,
+        FilingStatusArg::Mfs => FilingStatus::MarriedSeparate,
+        FilingStatusArg::Hoh => FilingStatus::HeadOfHousehold,
+        FilingStatusArg::Qss => FilingStatus::QualifyingSurvivor,
+    }
+}
+
+/// The tax inputs from flags over harvest.toml.
+fn tax_inputs(a: &ReportArgs, s: &Settings) -> anyhow::Result<TaxInputs> {
+    let f = &s.file;
+    let carryover_in = match &a.carryover_from {
+        Some(p) => carryover_from(p, a.year)?,
+        None => Carryover {
+            short_term: a.carryover_st.or(f.carryover_st).unwrap_or_default(),
+            long_term: a.carryover_lt.or(f.carryover_lt).unwrap_or_default(),
+        },
+    };
+    if carryover_in.short_term < Decimal::ZERO || carryover_in.long_term < Decimal::ZERO {
+        return Err(UsageError(
+            "carryovers are positive amounts (the loss carried in, e.g. --carryover-st 2000)"
+                .into(),
+        )
+        .into());
+    }
+    Ok(TaxInputs {
+        filing_status: status(
+            a.filing_status
+                .or(f.filing_status)
+                .unwrap_or(FilingStatusArg::Single),
+        ),
+        carryover_in,
+        taxable_income: a.taxable_income.or(f.taxable_income),
+    })
+}
+
+/// Today's date for the TXF header; SOURCE_DATE_EPOCH makes it reproducible.
+fn export_date() -> chrono::NaiveDate {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .unwrap_or_else(chrono::Utc::now)
+        .date_naive()
+}
+
+/// Runs `harvest report`.
+pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
+    let s = Settings::from_args(&a.engine)?;
+    let inputs = tax_inputs(a, &s)?;
+    let m = match_all(&a.engine, &s)?;
+    let mut rows = m.year_rows(a.year);
+    // Part I before Part II, then by box; stable, so each box keeps ledger order.
+    rows.sort_by_key(|r| (r.term, r.box_));
+    let mut boxes: Vec<BoxTotals> = Vec::new();
+    for r in &rows {
+        match boxes.last_mut() {
+            Some(b) if b.box_ == r.box_ => {
+                b.totals.add(r);
+                b.rows += 1;
+            }
+            _ => boxes.push(BoxTotals {
+                box_: r.box_,
+                totals: Totals::of([*r]),
+                rows: 1,
+            }),
+        }
+    }
+    let sched = schedule_d(rows.iter().copied(), &inputs);
+    if inputs.taxable_income.is_none() && sched.line_21 < Decimal::ZERO && !s.quiet {
+        eprintln!(
+            "harvest: note: no --taxable-income given: the carryover assumes taxable income of at least the {} deduction (Capital Loss Carryover Worksheet line 1)",
+            -sched.line_21
+        );
+    }
+    let view = ReportView {
+        year: a.year,
+        method: s.engine.method.as_str(),
+        scope: s.engine.scope.as_str(),
+        filing_status: inputs.filing_status.as_str(),
+        short_term: Totals::of(rows.iter().copied().filter(|r| r.term == Term::Short)),
+        long_term: Totals::of(rows.iter().copied().filter(|r| r.term == Term::Long)),
+        lines: rows
+            .iter()
+            .map(|r| gain_line(&m.loaded.ledger, &m.outcome, r))
+            .collect(),
+        boxes,
+        schedule_d: sched,
+        carryover_in: inputs.carryover_in,
+        taxable_income: inputs.taxable_income,
+    };
+    if a.engine.format == FormatArg::Txf && !s.quiet {
+        let n = view
+            .lines
+            .iter()
+            .filter(|l| render::txf::needs_reboxing(l.box_))
+            .count();
+        if n > 0 {
+            eprintln!(
+                "harvest: warning: TXF has no codes for the digital-asset boxes G-L: {n} row{} written as the nearest box (G/H/I as A/B/C, J/K/L as D/E/F) must be re-boxed as G-L in the tax program",
+                if n == 1 { " is" } else { "s are" }
+            );
+        }
+    }
+    write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
+        match a.engine.format {
+            FormatArg::Csv => render::csv::gain_lines(w, &view.lines),
+            FormatArg::Json => render::json::report(w, &view),
+            FormatArg::Txf => render::txf::report(w, &view, export_date()),
+            FormatArg::Turbotax => render::turbotax::report(w, &view),
+            FormatArg::Taxact => render::taxact::report(w, &view),
+            FormatArg::Table => render::table::report(w, &view),
+        }
+    })
+}

@@ -1,0 +1,120 @@
+//! `harvest.toml`: the same settings as the flags, so a user writes them once.
+//! Flags win over the file. Unknown keys are an error naming the key.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rust_decimal::Decimal;
+
+use crate::cli::{FilingStatusArg, MethodArg, MissingBasisArg, ScopeArg};
+use crate::tax::form8949::{Box8949, BoxRules};
+
+/// Why harvest.toml could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("{file}: [accounts.{account}] {key} = {value:?} is not a Form 8949 box ({allowed})")]
+    BadBox {
+        file: String,
+        account: String,
+        key: &'static str,
+        value: String,
+        allowed: &'static str,
+    },
+}
+
+/// Per-account settings.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// Form 8949 box for short-term rows of this account (G, H or I from 2025).
+    pub box_short: Option<String>,
+    /// Form 8949 box for long-term rows of this account (J, K or L from 2025).
+    pub box_long: Option<String>,
+    /// A friendlier name for reports.
+    pub display_name: Option<String>,
+}
+
+/// The keys harvest.toml may set.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub method: Option<MethodArg>,
+    pub scope: Option<ScopeArg>,
+    pub tz: Option<String>,
+    pub missing_basis: Option<MissingBasisArg>,
+    pub prices: Option<PathBuf>,
+    pub filing_status: Option<FilingStatusArg>,
+    pub carryover_st: Option<Decimal>,
+    pub carryover_lt: Option<Decimal>,
+    pub taxable_income: Option<Decimal>,
+    #[serde(default)]
+    pub accounts: BTreeMap<String, AccountConfig>,
+}
+
+impl Config {
+    /// Parses the text of a harvest.toml named `file`.
+    pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            file: file.to_string(),
+            message: e.to_string().trim_end().replace('\n', "\n  "),
+        })
+    }
+
+    /// The Form 8949 box overrides of the accounts.
+    pub fn box_rules(&self, file: &str) -> Result<BoxRules, ConfigError> {
+        let mut rules = BoxRules::default();
+        for (name, a) in &self.accounts {
+            let parse = |key: &'static str, v: &Option<String>, short: bool| {
+                let Some(v) = v else { return Ok(None) };
+                let allowed = if short {
+                    "A, B, C, G, H or I"
+                } else {
+                    "D, E, F, J, K or L"
+                };
+                match Box8949::parse(v) {
+                    Some(b) if (b.term() == crate::tax::Term::Short) == short => Ok(Some(b)),
+                    _ => Err(ConfigError::BadBox {
+                        file: file.to_string(),
+                        account: name.clone(),
+                        key,
+                        value: v.clone(),
+                        allowed,
+                    }),
+                }
+            };
+            let s = parse("box_short", &a.box_short, true)?;
+            let l = parse("box_long", &a.box_long, false)?;
+            rules.accounts.insert(name.clone(), (s, l));
+        }
+        Ok(rules)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_settings_and_account_boxes() {
+        let c = Config::parse(
+            "method = \"hifo\"\ntz = \"America/New_York\"\n[accounts.coinbase]\nbox_short = \"H\"\nbox_long = \"K\"\n",
+            "harvest.toml",
+        )
+        .unwrap();
+        assert_eq!(c.method, Some(MethodArg::Hifo));
+        let r = c.box_rules("harvest.toml").unwrap();
+        assert_eq!(r.accounts["coinbase"], (Some(Box8949::H), Some(Box8949::K)));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_boxes_are_errors() {
+        let e = Config::parse("methd = \"fifo\"\n", "h.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("h.toml") && e.contains("methd"), "{e}");
+        let c = Config::parse("[accounts.x]\nbox_short = \"K\"\n", "h.toml").unwrap();
+        assert!(c.box_rules("h.toml").is_err());
+    }
+}

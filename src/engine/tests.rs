@@ -1,0 +1,478 @@
+//! Unit tests of each engine rule on small ledgers written inline.
+
+use chrono::Datelike;
+use rust_decimal::Decimal;
+
+use super::*;
+use crate::ledger::LedgerBuilder;
+use crate::tax::{BoxRules, GainRow, Term, build_rows};
+
+const H: &str = "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n";
+
+fn ledger(rows: &str) -> Ledger {
+    ledger_tz(rows, Tz::UTC)
+}
+
+fn ledger_tz(rows: &str, tz: Tz) -> Ledger {
+    let mut b = LedgerBuilder::new(tz);
+    b.read_csv(format!("{H}{rows}").as_bytes(), "t.csv")
+        .unwrap();
+    b.finish().unwrap()
+}
+
+fn cfg(method: Method) -> Config {
+    Config {
+        method,
+        ..Config::default()
+    }
+}
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+/// (disposal id, lot id, qty, proceeds, basis, term) per 8949 row.
+fn rows_of(l: &Ledger, o: &Outcome) -> Vec<(String, String, String, String, String, Term)> {
+    build_rows(l, o, &BoxRules::default())
+        .iter()
+        .map(|r: &GainRow| {
+            let d = &o.disposals[r.disposal as usize];
+            (
+                l.rows[d.row as usize].id.to_string(),
+                l.rows[o.lots[r.lot as usize].row as usize].id.to_string(),
+                r.quantity.normalize().to_string(),
+                crate::render::money(r.proceeds),
+                crate::render::money(r.cost_basis),
+                r.term,
+            )
+        })
+        .collect()
+}
+
+fn gains(rows: &str, c: &Config) -> Vec<(String, String, String, String, String, Term)> {
+    let l = ledger(rows);
+    let o = run(&l, c, None, None, None).unwrap();
+    rows_of(&l, &o)
+}
+
+fn row(
+    d: &str,
+    l: &str,
+    q: &str,
+    p: &str,
+    b: &str,
+    t: Term,
+) -> (String, String, String, String, String, Term) {
+    (d.into(), l.into(), q.into(), p.into(), b.into(), t)
+}
+
+const THREE_LOTS: &str = "\
+a,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
+b,2025-02-01T00:00:00Z,cb,buy,300,USD,1,BTC,,,,,,
+c,2025-03-01T00:00:00Z,cb,buy,200,USD,1,BTC,,,,,,
+s,2025-04-01T00:00:00Z,cb,sell,1.5,BTC,600,USD,,,,,,
+";
+
+#[test]
+fn fifo_lifo_hifo_pick_their_lots() {
+    let s = Term::Short;
+    assert_eq!(
+        gains(THREE_LOTS, &cfg(Method::Fifo)),
+        vec![
+            row("s", "a", "1", "400.00", "100.00", s),
+            row("s", "b", "0.5", "200.00", "150.00", s)
+        ]
+    );
+    assert_eq!(
+        gains(THREE_LOTS, &cfg(Method::Lifo)),
+        vec![
+            row("s", "c", "1", "400.00", "200.00", s),
+            row("s", "b", "0.5", "200.00", "150.00", s)
+        ]
+    );
+    assert_eq!(
+        gains(THREE_LOTS, &cfg(Method::Hifo)),
+        vec![
+            row("s", "b", "1", "400.00", "300.00", s),
+            row("s", "c", "0.5", "200.00", "100.00", s)
+        ]
+    );
+}
+
+#[test]
+fn ties_break_by_time_then_lot_id_as_a_string() {
+    let rows = "\
+z,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
+a10,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
+a9,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
+s,2025-04-01T00:00:00Z,cb,sell,1,BTC,100,USD,,,,,,
+";
+    for m in [Method::Fifo, Method::Lifo, Method::Hifo] {
+        assert_eq!(gains(rows, &cfg(m))[0].1, "a10", "{m:?}");
+    }
+}
+
+#[test]
+fn an_acquisition_after_a_disposal_at_the_same_instant_is_not_available() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
+s,2025-04-01T00:00:00Z,cb,sell,1,BTC,100,USD,,,,,,
+b,2025-04-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
+";
+    assert_eq!(gains(rows, &cfg(Method::Lifo))[0].1, "a");
+}
+
+#[test]
+fn usd_fee_adds_to_basis_and_reduces_proceeds() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,3000,USD,0.1,BTC,15,USD,,,,
+s,2025-02-01T00:00:00Z,cb,sell,0.1,BTC,4000,USD,20,USD,,,,
+";
+    assert_eq!(
+        gains(rows, &cfg(Method::Fifo)),
+        vec![row("s", "a", "0.1", "3980.00", "3015.00", Term::Short)]
+    );
+}
+
+#[test]
+fn fee_in_the_disposed_asset_is_disposed_too_at_the_same_proceeds() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,100,USD,2,ETH,,,,,,
+s,2025-02-01T00:00:00Z,cb,sell,1,ETH,300,USD,0.1,ETH,,,,
+t,2025-03-01T00:00:00Z,cb,sell,0.9,ETH,100,USD,,,,,,
+";
+    assert_eq!(
+        gains(rows, &cfg(Method::Fifo)),
+        vec![
+            row("s", "a", "1.1", "300.00", "55.00", Term::Short),
+            row("t", "a", "0.9", "100.00", "45.00", Term::Short),
+        ]
+    );
+}
+
+#[test]
+fn fee_withheld_from_a_buy_leaves_the_net_units_at_full_cost() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,10,USD,1,B,0.1,B,,1,,
+s,2025-02-01T00:00:00Z,cb,sell,0.9,B,18,USD,,,,,,
+";
+    assert_eq!(
+        gains(rows, &cfg(Method::Fifo)),
+        vec![row("s", "a", "0.9", "18.00", "10.00", Term::Short)]
+    );
+}
+
+#[test]
+fn fee_withheld_from_a_trade_reduces_proceeds_and_the_new_lot_is_the_kept_value() {
+    // 1 BTC (basis 100) for 10 ETH worth 1,000; 1 ETH withheld as the fee.
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
+t,2025-02-01T00:00:00Z,cb,trade,1,BTC,10,ETH,1,ETH,1000,,,
+s,2025-03-01T00:00:00Z,cb,sell,9,ETH,900,USD,,,,,,
+";
+    assert_eq!(
+        gains(rows, &cfg(Method::Fifo)),
+        vec![
+            row("t", "a", "1", "900.00", "100.00", Term::Short),
+            row("s", "t", "9", "900.00", "900.00", Term::Short),
+        ]
+    );
+}
+
+#[test]
+fn fee_in_a_third_asset_is_its_own_disposal_and_then_a_usd_fee() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,bn,buy,100,USD,1,BTC,,,,,,
+f,2025-01-01T00:00:00Z,bn,buy,10,USD,10,BNB,,,,,,
+t,2025-02-01T00:00:00Z,bn,trade,1,BTC,10,ETH,0.5,BNB,1000,7,,
+b,2025-03-01T00:00:00Z,bn,buy,500,USD,1,SOL,0.1,BNB,,2,,
+";
+    assert_eq!(
+        gains(rows, &cfg(Method::Fifo)),
+        vec![
+            row("t", "f", "0.5", "7.00", "0.50", Term::Short),
+            row("t", "a", "1", "993.00", "100.00", Term::Short),
+            row("b", "f", "0.1", "2.00", "0.10", Term::Short),
+        ]
+    );
+    // The buy's lot carries the BNB fee's value in its basis.
+    let l = ledger(rows);
+    let o = run(&l, &cfg(Method::Fifo), None, None, None).unwrap();
+    let sol = o
+        .lots
+        .iter()
+        .find(|x| l.syms.name(x.asset) == "SOL")
+        .unwrap();
+    assert_eq!(sol.basis, dec("502"));
+}
+
+#[test]
+fn trade_fee_in_usd_goes_to_the_disposal_not_the_new_lot() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
+t,2025-02-01T00:00:00Z,cb,trade,1,BTC,10,ETH,5,USD,1000,,,
+";
+    let l = ledger(rows);
+    let o = run(&l, &cfg(Method::Fifo), None, None, None).unwrap();
+    assert_eq!(o.disposals[0].proceeds, dec("995"));
+    assert_eq!(o.lots[1].basis, dec("1000"));
+}
+
+#[test]
+fn income_spend_and_fee_rows() {
+    let rows = "\
+i,2025-01-01T00:00:00Z,cb,income,,,2,ETH,,,200,,,staking
+p,2025-02-01T00:00:00Z,cb,spend,0.5,ETH,,,,,150,,,coffee
+f,2025-03-01T00:00:00Z,cb,fee,,,,,0.1,ETH,,40,,gas
+";
+    assert_eq!(
+        gains(rows, &cfg(Method::Fifo)),
+        vec![
+            row("p", "i", "0.5", "150.00", "50.00", Term::Short),
+            row("f", "i", "0.1", "40.00", "10.00", Term::Short),
+        ]
+    );
+}
+
+#[test]
+fn a_transfer_moves_lots_with_dates_and_basis_and_disposes_the_network_fee() {
+    let rows = "\
+a,2024-01-01T00:00:00Z,cb,buy,1000,USD,1,BTC,,,,,,
+w,2025-03-01T00:00:00Z,cb,withdrawal,1,BTC,,,,,2000,,0xabc,
+d,2025-03-01T01:00:00Z,nano,deposit,,,0.99,BTC,,,,,0xabc,
+s,2025-04-01T00:00:00Z,nano,sell,0.99,BTC,3000,USD,,,,,,
+";
+    assert_eq!(
+        gains(rows, &cfg(Method::Fifo)),
+        vec![
+            row("w", "a", "0.01", "20.00", "10.00", Term::Long),
+            row("s", "a", "0.99", "3000.00", "990.00", Term::Long),
+        ]
+    );
+}
+
+#[test]
+fn pairing_without_txid_within_48_hours() {
+    let rows = "\
+a,2024-01-01T00:00:00Z,cb,buy,1000,USD,1,BTC,,,,,,
+w,2025-03-01T00:00:00Z,cb,withdrawal,1,BTC,,,,,,,,
+d,2025-03-02T23:00:00Z,nano,deposit,,,1,BTC,,,,,,
+s,2025-04-01T00:00:00Z,nano,sell,1,BTC,3000,USD,,,,,,
+";
+    assert_eq!(gains(rows, &cfg(Method::Fifo)).len(), 1);
+    // Beyond 48 hours the deposit draws back from `external`: same lot, same result.
+    let late = rows.replace("2025-03-02T23:00:00Z", "2025-03-04T00:00:00Z");
+    assert_eq!(
+        gains(&late, &cfg(Method::Fifo)),
+        gains(rows, &cfg(Method::Fifo))
+    );
+}
+
+#[test]
+fn deposits_of_unknown_basis_error_or_get_zero_basis() {
+    let rows = "\
+d,2025-03-01T00:00:00Z,nano,deposit,,,1,BTC,,,,,,
+s,2025-04-01T00:00:00Z,nano,sell,1,BTC,3000,USD,,,,,,
+";
+    let l = ledger(rows);
+    let err = run(&l, &cfg(Method::Fifo), None, None, None).unwrap_err();
+    assert!(matches!(*err, EngineError::UnknownBasis { .. }), "{err}");
+    let c = Config {
+        missing_basis: MissingBasis::Zero,
+        ..Config::default()
+    };
+    let o = run(&l, &c, None, None, None).unwrap();
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![row("s", "d", "1", "3000.00", "0.00", Term::Short)]
+    );
+    assert_eq!(o.warnings.count("deposit of unknown basis"), 1);
+}
+
+#[test]
+fn oversold_errors_or_gets_a_zero_basis_lot_named_for_the_disposal() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
+s,2025-04-01T00:00:00Z,cb,sell,1.5,BTC,600,USD,,,,,,
+";
+    let l = ledger(rows);
+    let err = run(&l, &cfg(Method::Fifo), None, None, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("t.csv:3 (id s): sell of 1.5 BTC from account cb, which holds only 1 BTC"),
+        "{err}"
+    );
+    let c = Config {
+        missing_basis: MissingBasis::Zero,
+        ..Config::default()
+    };
+    let o = run(&l, &c, None, None, None).unwrap();
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![
+            row("s", "a", "1", "400.00", "100.00", Term::Short),
+            row("s", "s", "0.5", "200.00", "0.00", Term::Short),
+        ]
+    );
+}
+
+#[test]
+fn wallet_scope_keeps_accounts_apart_and_universal_pools_them() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
+b,2025-02-01T00:00:00Z,kr,buy,200,USD,1,BTC,,,,,,
+s,2025-04-01T00:00:00Z,kr,sell,1,BTC,300,USD,,,,,,
+";
+    assert_eq!(gains(rows, &cfg(Method::Fifo))[0].1, "b");
+    let u = Config {
+        scope: Scope::Universal,
+        ..Config::default()
+    };
+    assert_eq!(gains(rows, &u)[0].1, "a");
+}
+
+#[test]
+fn missing_value_comes_from_prices_or_is_an_error_naming_row_and_asset() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
+t,2025-02-01T12:00:00Z,cb,trade,1,BTC,10,ETH,,,,,,
+";
+    let l = ledger(rows);
+    let err = run(&l, &cfg(Method::Fifo), None, None, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("t.csv:3 (id t): no USD value for ETH"),
+        "{err}"
+    );
+    let mut p = PriceTable::default();
+    p.insert("ETH", "2025-02-01T00:00:00Z".parse().unwrap(), dec("150"));
+    p.insert("ETH", "2025-02-02T00:00:00Z".parse().unwrap(), dec("999"));
+    let o = run(&l, &cfg(Method::Fifo), Some(&p), None, None).unwrap();
+    assert_eq!(o.disposals[0].proceeds, dec("1500"));
+}
+
+#[test]
+fn specific_identification_across_two_lots_and_fifo_fallback() {
+    let l = ledger(THREE_LOTS);
+    let sel = Selections::read(
+        "disposal_id,lot_id,quantity\ns,c,1\ns,a,0.25\n".as_bytes(),
+        "sel.csv",
+    )
+    .unwrap();
+    let o = run(&l, &cfg(Method::Specific), None, Some(&sel), None).unwrap();
+    let r = rows_of(&l, &o);
+    assert_eq!(
+        r.iter()
+            .map(|x| (x.1.as_str(), x.2.as_str()))
+            .collect::<Vec<_>>(),
+        vec![("c", "1"), ("a", "0.25"), ("a", "0.25")]
+    );
+    // The last row is the FIFO fallback for the uncovered 0.25, with a warning.
+    assert_eq!(o.warnings.count("disposal not selected, taken FIFO"), 1);
+}
+
+#[test]
+fn selection_errors() {
+    let l = ledger(THREE_LOTS);
+    let run_sel = |text: &str| {
+        let sel = Selections::read(text.as_bytes(), "sel.csv").unwrap();
+        run(&l, &cfg(Method::Specific), None, Some(&sel), None).unwrap_err()
+    };
+    assert!(matches!(
+        *run_sel("disposal_id,lot_id,quantity\ns,nope,1\n"),
+        EngineError::SelectionLotNotHeld { .. }
+    ));
+    assert!(matches!(
+        *run_sel("disposal_id,lot_id,quantity\ns,a,1.2\n"),
+        EngineError::SelectionTooMuch { .. }
+    ));
+    assert!(matches!(
+        *run_sel("disposal_id,lot_id,quantity\nzz,a,1\n"),
+        EngineError::SelectionUnused { .. }
+    ));
+}
+
+#[test]
+fn a_lot_sold_in_three_parts_adds_up_to_its_rounded_basis() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,100,USD,3,BTC,,,,,,
+s1,2025-02-01T00:00:00Z,cb,sell,1,BTC,10,USD,,,,,,
+s2,2025-03-01T00:00:00Z,cb,sell,1,BTC,10,USD,,,,,,
+s3,2026-03-01T00:00:00Z,cb,sell,1,BTC,10,USD,,,,,,
+";
+    let r = gains(rows, &cfg(Method::Fifo));
+    let bases: Vec<&str> = r.iter().map(|x| x.4.as_str()).collect();
+    assert_eq!(bases, vec!["33.33", "33.34", "33.33"]);
+}
+
+#[test]
+fn a_disposal_split_over_lots_adds_up_to_its_rounded_proceeds() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,1,USD,1,X,,,,,,
+b,2025-01-02T00:00:00Z,cb,buy,1,USD,1,X,,,,,,
+c,2025-01-03T00:00:00Z,cb,buy,1,USD,1,X,,,,,,
+s,2025-02-01T00:00:00Z,cb,sell,3,X,100,USD,,,,,,
+";
+    let r = gains(rows, &cfg(Method::Fifo));
+    let p: Vec<&str> = r.iter().map(|x| x.3.as_str()).collect();
+    assert_eq!(p, vec!["33.33", "33.34", "33.33"]);
+}
+
+#[test]
+fn holding_period_uses_the_tax_time_zone() {
+    // Bought Dec 31, 2024 in New York (05:00Z Jan 1 is still... no: 04:59Z is Dec 31).
+    let rows = "\
+a,2025-01-01T04:59:00Z,cb,buy,100,USD,1,BTC,,,,,,
+s,2026-01-01T04:59:00Z,cb,sell,1,BTC,300,USD,,,,,,
+";
+    let ny: Tz = "America/New_York".parse().unwrap();
+    let l = ledger_tz(rows, ny);
+    let o = run(
+        &l,
+        &Config {
+            tz: ny,
+            ..Config::default()
+        },
+        None,
+        None,
+        None,
+    )
+    .unwrap();
+    // In New York: acquired 2024-12-31, sold 2025-12-31: the anniversary, short-term, tax year 2025.
+    let d = &o.disposals[0];
+    assert_eq!(d.date.year(), 2025);
+    assert_eq!(rows_of(&l, &o)[0].5, Term::Short);
+    // In UTC: acquired 2025-01-01, sold 2026-01-01, also the anniversary, but tax year 2026.
+    let l = ledger(rows);
+    let o = run(&l, &Config::default(), None, None, None).unwrap();
+    assert_eq!(o.disposals[0].date.year(), 2026);
+}
+
+#[test]
+fn lots_snapshot_before_the_as_of_instant() {
+    let l = ledger(THREE_LOTS);
+    let cut = "2025-02-15T00:00:00Z".parse().unwrap();
+    let o = run(&l, &cfg(Method::Fifo), None, None, Some(cut)).unwrap();
+    assert_eq!(o.holdings.len(), 2);
+    let o = run(&l, &cfg(Method::Fifo), None, None, None).unwrap();
+    assert_eq!(o.holdings.len(), 2);
+    assert_eq!(
+        o.holdings.iter().map(|h| h.qty).sum::<Decimal>(),
+        dec("1.5")
+    );
+}
+
+#[test]
+fn a_fee_valued_from_an_earlier_row_warns() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
+w,2025-03-01T00:00:00Z,cb,withdrawal,1,BTC,,,,,,,0xabc,
+d,2025-03-01T01:00:00Z,nano,deposit,,,0.9,BTC,,,,,0xabc,
+";
+    let l = ledger(rows);
+    let o = run(&l, &cfg(Method::Fifo), None, None, None).unwrap();
+    assert_eq!(o.disposals[0].proceeds, dec("10"));
+    assert_eq!(o.warnings.count("fee valued at an earlier row's price"), 1);
+}

@@ -1,0 +1,39 @@
+//! TaxAct's capital gains CSV (RULES.md §10): Description, Date Acquired, Date
+//! Sold, Sales Proceeds, Cost or Other Basis, Long/Short. Dates are MM/DD/YYYY.
+
+use std::io::{self, Write};
+
+use super::{ReportView, money, safe_text};
+use crate::tax::Term;
+
+/// Writes the report's rows as a TaxAct CSV.
+pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
+    let mut c = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w);
+    let err = |e: csv::Error| io::Error::other(e.to_string());
+    c.write_record([
+        "Description",
+        "Date Acquired",
+        "Date Sold",
+        "Sales Proceeds",
+        "Cost or Other Basis",
+        "Long/Short",
+    ])
+    .map_err(err)?;
+    for l in &v.lines {
+        c.write_record([
+            &*safe_text(&l.description()),
+            &l.date_acquired.format("%m/%d/%Y").to_string(),
+            &l.date_sold.format("%m/%d/%Y").to_string(),
+            &money(l.proceeds),
+            &money(l.cost_basis),
+            match l.term {
+                Term::Short => "Short",
+                Term::Long => "Long",
+            },
+        ])
+        .map_err(err)?;
+    }
+    c.flush()
+}

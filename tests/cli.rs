@@ -1,0 +1,412 @@
+//! End-to-end tests: the real binary on files in fixtures/, whole outputs compared
+//! with golden files in tests/golden/ (rewrite them with HARVEST_UPDATE_GOLDEN=1
+//! and review the diff).
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn harvest(args: &[&str]) -> Output {
+    Command::cargo_bin("harvest")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .env_remove("NO_COLOR")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// Runs harvest, expects success, and compares stdout with tests/golden/NAME.
+fn golden(name: &str, args: &[&str]) {
+    let o = harvest(args);
+    assert!(
+        o.status.success(),
+        "harvest {args:?} failed: {}",
+        stderr(&o)
+    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    let got = stdout(&o);
+    if std::env::var_os("HARVEST_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {}; run with HARVEST_UPDATE_GOLDEN=1",
+            path.display()
+        )
+    });
+    assert_eq!(got, want, "output of harvest {args:?} differs from {name}");
+}
+
+/// Expects exit status 1, nothing on stdout, and every `needle` on stderr.
+fn fails_with(args: &[&str], needles: &[&str]) {
+    let o = harvest(args);
+    assert_eq!(o.status.code(), Some(1), "harvest {args:?}: {}", stderr(&o));
+    assert!(o.stdout.is_empty(), "stdout not empty: {}", stdout(&o));
+    let err = stderr(&o);
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
+    }
+}
+
+const EX: &str = "fixtures/example/ledger.csv";
+
+#[test]
+fn gains_csv_for_each_method() {
+    for m in ["fifo", "lifo", "hifo"] {
+        golden(
+            &format!("gains-example-2025-{m}.csv"),
+            &[
+                "gains", EX, "--year", "2025", "--method", m, "--format", "csv",
+            ],
+        );
+    }
+}
+
+#[test]
+fn gains_table_and_json() {
+    golden("gains-example-2025.txt", &["gains", EX, "--year", "2025"]);
+    golden(
+        "gains-example-2025.json",
+        &["gains", EX, "--year", "2025", "--format", "json"],
+    );
+}
+
+#[test]
+fn gains_from_stdin_equals_gains_from_file() {
+    let file = harvest(&["gains", EX, "--year", "2025", "--format", "csv"]);
+    let piped = Command::cargo_bin("harvest")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["gains", "-", "--year", "2025", "--format", "csv"])
+        .write_stdin(std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(EX)).unwrap())
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    assert_eq!(file.stdout, piped.stdout);
+}
+
+#[test]
+fn several_inputs_are_merged_by_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(EX)).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let (mut a, mut b) = (format!("{header}\n"), format!("{header}\n"));
+    for (i, l) in lines.enumerate() {
+        let part = if i % 2 == 0 { &mut a } else { &mut b };
+        part.push_str(l);
+        part.push('\n');
+    }
+    let (pa, pb) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    std::fs::write(&pa, a).unwrap();
+    std::fs::write(&pb, b).unwrap();
+    let whole = harvest(&["gains", EX, "--year", "2025", "--format", "csv"]);
+    let split = harvest(&[
+        "gains",
+        pb.to_str().unwrap(),
+        pa.to_str().unwrap(),
+        "--year",
+        "2025",
+        "--format",
+        "csv",
+    ]);
+    assert!(split.status.success(), "{}", stderr(&split));
+    assert_eq!(whole.stdout, split.stdout);
+}
+
+#[test]
+fn lots_with_prices() {
+    golden(
+        "lots-example-2025-12-31.csv",
+        &[
+            "lots",
+            EX,
+            "--as-of",
+            "2025-12-31",
+            "--prices",
+            "fixtures/example/prices.csv",
+            "--format",
+            "csv",
+        ],
+    );
+    golden(
+        "lots-example-2024-12-31.txt",
+        &["lots", EX, "--as-of", "2024-12-31"],
+    );
+    golden(
+        "lots-example-2025-12-31.json",
+        &[
+            "lots",
+            EX,
+            "--as-of",
+            "2025-12-31",
+            "--prices",
+            "fixtures/example/prices.csv",
+            "--format",
+            "json",
+        ],
+    );
+}
+
+#[test]
+fn report_in_every_format() {
+    golden("report-example-2025.txt", &["report", EX, "--year", "2025"]);
+    golden(
+        "report-example-2025.json",
+        &["report", EX, "--year", "2025", "--format", "json"],
+    );
+    golden(
+        "report-example-2025.csv",
+        &["report", EX, "--year", "2025", "--format", "csv"],
+    );
+    golden(
+        "report-example-2025.txf",
+        &["report", EX, "--year", "2025", "--format", "txf"],
+    );
+    golden(
+        "report-example-2025-turbotax.csv",
+        &["report", EX, "--year", "2025", "--format", "turbotax"],
+    );
+    golden(
+        "report-example-2025-taxact.csv",
+        &["report", EX, "--year", "2025", "--format", "taxact"],
+    );
+}
+
+#[test]
+fn txf_warns_that_digital_asset_boxes_need_reboxing() {
+    let o = harvest(&["report", EX, "--year", "2025", "--format", "txf"]);
+    assert!(
+        stderr(&o).contains("must be re-boxed as G-L"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_three_way_split_adds_up_to_the_lot_basis() {
+    golden(
+        "gains-three-way-split.csv",
+        &[
+            "gains",
+            "fixtures/ledgers/three-way-split.csv",
+            "--year",
+            "2025",
+            "--format",
+            "csv",
+        ],
+    );
+}
+
+#[test]
+fn formula_injection_is_neutralized_in_csv() {
+    golden(
+        "gains-scam-token-names.csv",
+        &[
+            "gains",
+            "fixtures/ledgers/scam-token-names.csv",
+            "--year",
+            "2025",
+            "--format",
+            "csv",
+        ],
+    );
+}
+
+#[test]
+fn every_bad_cell_is_reported_and_nothing_is_written() {
+    fails_with(
+        &["gains", "fixtures/bad/bad-cells.csv", "--year", "2025"],
+        &[
+            "fixtures/bad/bad-cells.csv:2: column kind \"swap\": unknown kind",
+            "fixtures/bad/bad-cells.csv:3: column time \"2025-13-01\"",
+            "fixtures/bad/bad-cells.csv:4: column received_qty \"-1\": is negative",
+            "fixtures/bad/bad-cells.csv:5: column received_qty \"\": names an asset without a quantity",
+            "fixtures/bad/bad-cells.csv:6: column sent_qty \"1OO\": is not a decimal number",
+        ],
+    );
+}
+
+#[test]
+fn a_duplicate_id_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("dup.csv");
+    std::fs::write(
+        &p,
+        "id,time,account,kind,received_qty,received_asset,sent_qty,sent_asset\na,2025-01-01,cb,buy,1,BTC,1,USD\na,2025-01-02,cb,buy,1,BTC,1,USD\n",
+    )
+    .unwrap();
+    fails_with(
+        &["gains", p.to_str().unwrap(), "--year", "2025"],
+        &["dup.csv:3: column id \"a\": duplicate id"],
+    );
+}
+
+#[test]
+fn oversold_and_missing_price_are_errors() {
+    fails_with(
+        &["gains", "fixtures/bad/oversold.csv", "--year", "2025"],
+        &[
+            "fixtures/bad/oversold.csv:3 (id s1): sell of 2 BTC from account coinbase, which holds only 1 BTC",
+            "--missing-basis zero",
+        ],
+    );
+    fails_with(
+        &["gains", "fixtures/bad/missing-price.csv", "--year", "2025"],
+        &["fixtures/bad/missing-price.csv:3 (id t1): no USD value for ETH"],
+    );
+}
+
+#[test]
+fn missing_basis_zero_warns_and_continues() {
+    let o = harvest(&[
+        "gains",
+        "fixtures/bad/oversold.csv",
+        "--year",
+        "2025",
+        "--missing-basis",
+        "zero",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success());
+    assert!(stderr(&o).contains("zero basis"), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(
+            "s1,s1,BTC,1,coinbase,2025-02-01,2025-02-01,short,I,1 BTC,150.00,0.00,,,150.00"
+        ),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn output_file_is_atomic_and_absent_on_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("8949.csv");
+    let o = harvest(&[
+        "gains",
+        "fixtures/bad/oversold.csv",
+        "--year",
+        "2025",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "a temp file was left behind"
+    );
+    let o = harvest(&[
+        "gains",
+        EX,
+        "--year",
+        "2025",
+        "--format",
+        "csv",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success() && o.stdout.is_empty());
+    let again = harvest(&["gains", EX, "--year", "2025", "--format", "csv"]);
+    assert_eq!(std::fs::read(&out).unwrap(), again.stdout);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec!["gains", EX],
+        vec!["gains", EX, "--year", "2025", "--method", "specific"],
+        vec!["gains", EX, "--year", "2025", "--tz", "Mars/Olympus"],
+        vec!["gains", EX, "--year", "2025", "--method", "average"],
+    ] {
+        let o = harvest(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn specific_identification_with_a_selections_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let sel = dir.path().join("sel.csv");
+    std::fs::write(
+        &sel,
+        "disposal_id,lot_id,quantity\ncb-007,cb-004,0.05\ncb-007,cb-002,0.5\n",
+    )
+    .unwrap();
+    let o = harvest(&[
+        "gains",
+        EX,
+        "--year",
+        "2025",
+        "--method",
+        "specific",
+        "--selections",
+        sel.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("cb-007,cb-004,ETH,0.05,"), "{out}");
+    assert!(out.contains("cb-007,cb-002,ETH,0.5,"), "{out}");
+    // 0.45 ETH not covered by the file: FIFO, with a warning.
+    assert!(out.contains("cb-007,cb-002,ETH,0.45,"), "{out}");
+    assert!(stderr(&o).contains("taken FIFO"), "{}", stderr(&o));
+    std::fs::write(&sel, "disposal_id,lot_id,quantity\ncb-007,nope,1\n").unwrap();
+    fails_with(
+        &[
+            "gains",
+            EX,
+            "--year",
+            "2025",
+            "--method",
+            "specific",
+            "--selections",
+            sel.to_str().unwrap(),
+        ],
+        &["sel.csv:2: lot nope is not held in account coinbase"],
+    );
+}
+
+#[test]
+fn new_york_time_zone_moves_a_new_years_eve_sale_into_the_old_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("nye.csv");
+    std::fs::write(
+        &p,
+        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset\nb,2025-06-01T12:00:00Z,cb,buy,100,USD,1,BTC\ns,2026-01-01T03:00:00Z,cb,sell,1,BTC,150,USD\n",
+    )
+    .unwrap();
+    let p = p.to_str().unwrap();
+    let ny = harvest(&[
+        "gains",
+        p,
+        "--year",
+        "2025",
+        "--tz",
+        "America/New_York",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(stdout(&ny).lines().count(), 2);
+    let utc = harvest(&["gains", p, "--year", "2025", "--format", "csv"]);
+    assert_eq!(stdout(&utc).lines().count(), 1);
+}
