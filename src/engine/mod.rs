@@ -269,12 +269,19 @@ fn fmt_qty(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
-/// `a * b / c` exactly when it fits, else with 28 significant digits.
+/// Decimal places kept for amounts the engine derives by division (a lot's part
+/// of its basis, a fee's share of a value). 1e-16 USD is far below a cent, and at
+/// this scale sums of parts never exceed Decimal's 28 digits, so conservation of
+/// basis is exact, not approximate.
+pub const SCALE: u32 = 16;
+
+/// `a * b / c`, to [`SCALE`] decimals.
 fn mul_div(a: Decimal, b: Decimal, c: Decimal) -> Option<Decimal> {
     match a.checked_mul(b) {
         Some(p) => p.checked_div(c),
         None => a.checked_div(c)?.checked_mul(b),
     }
+    .map(|d| d.round_dp(SCALE))
 }
 
 impl Engine<'_> {

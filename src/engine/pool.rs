@@ -115,13 +115,15 @@ impl Pool {
     }
 }
 
-/// Splits `qty` off a lot part: basis pro rata, multiply first; the part left
-/// keeps the remainder, so the two add up exactly to what was there.
+/// Splits `qty` off a lot part: basis pro rata, multiply first, kept to
+/// [`super::SCALE`] decimals so that sums of parts stay exact; the part left keeps
+/// the remainder, so the two add up exactly to what was there.
 fn split(leg: &mut Leg, qty: Decimal) -> Leg {
     let basis = match leg.basis.checked_mul(qty) {
         Some(p) => p / leg.qty,
         None => leg.basis / leg.qty * qty,
-    };
+    }
+    .round_dp(super::SCALE);
     leg.qty -= qty;
     leg.basis -= basis;
     Leg {

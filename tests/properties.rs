@@ -1,0 +1,284 @@
+//! Property tests on generated ledgers: quantity and basis are conserved, totals
+//! equal the sum of rows, and the methods differ only in which lots they pick.
+
+use std::collections::HashMap;
+
+use chrono_tz::Tz;
+use harvest::engine::{self, Config, Method, Scope};
+use harvest::ledger::LedgerBuilder;
+use harvest::model::Ledger;
+use harvest::tax::{BoxRules, build_rows, form8949::cents};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Buy {
+        acct: usize,
+        asset: usize,
+        units: u64,
+        usd: u64,
+        fee: u64,
+    },
+    Sell {
+        acct: usize,
+        asset: usize,
+        frac: u8,
+        usd: u64,
+        fee: u64,
+    },
+    Move {
+        from: usize,
+        to: usize,
+        asset: usize,
+        frac: u8,
+        lost: u8,
+    },
+    Income {
+        acct: usize,
+        asset: usize,
+        units: u64,
+        usd: u64,
+    },
+    Trade {
+        acct: usize,
+        asset: usize,
+        frac: u8,
+        got: u64,
+        usd: u64,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..2usize, 0..2usize, 1..5_000_000u64, 1..100_000u64, 0..500u64)
+            .prop_map(|(acct, asset, units, usd, fee)| Op::Buy { acct, asset, units, usd, fee }),
+        2 => (0..2usize, 0..2usize, 1..=100u8, 0..100_000u64, 0..500u64)
+            .prop_map(|(acct, asset, frac, usd, fee)| Op::Sell { acct, asset, frac, usd, fee }),
+        1 => (0..2usize, 0..2usize, 1..=100u8, 0..20u8)
+            .prop_map(|(from, asset, frac, lost)| Op::Move { from, to: 1 - from, asset, frac, lost }),
+        1 => (0..2usize, 0..2usize, 1..1_000_000u64, 1..10_000u64)
+            .prop_map(|(acct, asset, units, usd)| Op::Income { acct, asset, units, usd }),
+        1 => (0..2usize, 0..2usize, 1..=100u8, 1..5_000_000u64, 1..100_000u64)
+            .prop_map(|(acct, asset, frac, got, usd)| Op::Trade { acct, asset, frac, got, usd }),
+    ]
+}
+
+/// Integer 1e-8 units as a decimal string.
+fn u(units: u64) -> String {
+    Decimal::new(units as i64, 8).normalize().to_string()
+}
+
+fn cents_str(c: u64) -> String {
+    Decimal::new(c as i64, 2).to_string()
+}
+
+/// Turns ops into a valid ledger (never oversold), one row per day.
+fn ledger_text(ops: &[Op]) -> String {
+    let accts = ["cb", "kr"];
+    let assets = ["BTC", "ETH"];
+    let mut held: HashMap<(usize, usize), u64> = HashMap::new();
+    let mut out = String::from(
+        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n",
+    );
+    let day0 = chrono::NaiveDate::from_ymd_opt(2022, 1, 1).unwrap();
+    for (n, o) in ops.iter().enumerate() {
+        let t = day0 + chrono::Duration::days(n as i64 * 3);
+        let t = format!("{t}T12:00:00Z");
+        match *o {
+            Op::Buy {
+                acct,
+                asset,
+                units,
+                usd,
+                fee,
+            } => {
+                *held.entry((acct, asset)).or_default() += units;
+                out += &format!(
+                    "r{n},{t},{},buy,{},USD,{},{},{},USD,,,,\n",
+                    accts[acct],
+                    cents_str(usd),
+                    u(units),
+                    assets[asset],
+                    cents_str(fee)
+                );
+            }
+            Op::Income {
+                acct,
+                asset,
+                units,
+                usd,
+            } => {
+                *held.entry((acct, asset)).or_default() += units;
+                out += &format!(
+                    "r{n},{t},{},income,,,{},{},,,{},,,\n",
+                    accts[acct],
+                    u(units),
+                    assets[asset],
+                    cents_str(usd)
+                );
+            }
+            Op::Sell {
+                acct,
+                asset,
+                frac,
+                usd,
+                fee,
+            } => {
+                let h = held.entry((acct, asset)).or_default();
+                let q = *h * u64::from(frac) / 100;
+                if q == 0 {
+                    continue;
+                }
+                *h -= q;
+                out += &format!(
+                    "r{n},{t},{},sell,{},{},{},USD,{},USD,,,,\n",
+                    accts[acct],
+                    u(q),
+                    assets[asset],
+                    cents_str(usd),
+                    cents_str(fee.min(usd))
+                );
+            }
+            Op::Trade {
+                acct,
+                asset,
+                frac,
+                got,
+                usd,
+            } => {
+                let h = held.entry((acct, asset)).or_default();
+                let q = *h * u64::from(frac) / 100;
+                if q == 0 {
+                    continue;
+                }
+                *h -= q;
+                *held.entry((acct, 1 - asset)).or_default() += got;
+                out += &format!(
+                    "r{n},{t},{},trade,{},{},{},{},,,{},,,\n",
+                    accts[acct],
+                    u(q),
+                    assets[asset],
+                    u(got),
+                    assets[1 - asset],
+                    cents_str(usd)
+                );
+            }
+            Op::Move {
+                from,
+                to,
+                asset,
+                frac,
+                lost,
+            } => {
+                let h = held.entry((from, asset)).or_default();
+                let q = *h * u64::from(frac) / 100;
+                let l = q * u64::from(lost) / 100;
+                if q == 0 || q == l {
+                    continue;
+                }
+                *h -= q;
+                *held.entry((to, asset)).or_default() += q - l;
+                out += &format!(
+                    "w{n},{t},{},withdrawal,{},{},,,,,{},,tx{n},\n",
+                    accts[from],
+                    u(q),
+                    assets[asset],
+                    cents_str(q / 1000 + 1)
+                );
+                out += &format!(
+                    "d{n},{t},{},deposit,,,{},{},,,,,tx{n},\n",
+                    accts[to],
+                    u(q - l),
+                    assets[asset]
+                );
+            }
+        }
+    }
+    out
+}
+
+fn read(text: &str) -> Ledger {
+    let mut b = LedgerBuilder::new(Tz::UTC);
+    b.read_csv(text.as_bytes(), "gen.csv").unwrap();
+    b.finish().unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn quantity_and_basis_are_conserved(ops in prop::collection::vec(op(), 1..60), m in 0..3usize, universal: bool) {
+        let l = read(&ledger_text(&ops));
+        let cfg = Config {
+            method: [Method::Fifo, Method::Lifo, Method::Hifo][m],
+            scope: if universal { Scope::Universal } else { Scope::Wallet },
+            ..Config::default()
+        };
+        let o = engine::run(&l, &cfg, None, None, None).unwrap();
+        let mut acquired: HashMap<_, (Decimal, Decimal)> = HashMap::new();
+        for lot in &o.lots {
+            let e = acquired.entry(lot.asset).or_default();
+            e.0 += lot.qty;
+            e.1 += lot.basis;
+        }
+        let mut gone: HashMap<_, (Decimal, Decimal)> = HashMap::new();
+        for d in &o.disposals {
+            let legs = o.legs_of(d);
+            let q: Decimal = legs.iter().map(|x| x.qty).sum();
+            prop_assert_eq!(q, d.qty, "a disposal's legs add up to its quantity");
+            for leg in legs {
+                let e = gone.entry(d.asset).or_default();
+                e.0 += leg.qty;
+                e.1 += leg.basis;
+            }
+        }
+        for h in &o.holdings {
+            let e = gone.entry(h.asset).or_default();
+            e.0 += h.qty;
+            e.1 += h.basis;
+        }
+        for (asset, (q, b)) in &acquired {
+            let (gq, gb) = gone.get(asset).copied().unwrap_or_default();
+            prop_assert_eq!(*q, gq, "acquired = disposed + held");
+            prop_assert_eq!(*b, gb, "basis of disposed + basis held = basis acquired");
+        }
+        // Rounded rows of a fully disposed lot add up to its rounded basis.
+        let rows = build_rows(&l, &o, &BoxRules::default());
+        let mut per_lot: HashMap<u32, Decimal> = HashMap::new();
+        for r in &rows {
+            *per_lot.entry(r.lot).or_default() += r.cost_basis;
+        }
+        let held: std::collections::HashSet<u32> = o.holdings.iter().map(|h| h.lot).collect();
+        for (lot, sum) in per_lot {
+            if !held.contains(&lot) {
+                prop_assert_eq!(sum, cents(o.lots[lot as usize].basis));
+            }
+        }
+        // A disposal's rounded rows add up to its rounded proceeds.
+        let mut per_disposal: HashMap<u32, Decimal> = HashMap::new();
+        for r in &rows {
+            *per_disposal.entry(r.disposal).or_default() += r.proceeds;
+        }
+        for (d, sum) in per_disposal {
+            prop_assert_eq!(sum, cents(o.disposals[d as usize].proceeds));
+        }
+    }
+
+    #[test]
+    fn methods_differ_only_in_the_lots_they_pick(ops in prop::collection::vec(op(), 1..60)) {
+        let l = read(&ledger_text(&ops));
+        let mut totals = Vec::new();
+        for m in [Method::Fifo, Method::Lifo, Method::Hifo] {
+            let cfg = Config { method: m, ..Config::default() };
+            let o = engine::run(&l, &cfg, None, None, None).unwrap();
+            let rows = build_rows(&l, &o, &BoxRules::default());
+            let proceeds: Decimal = rows.iter().map(|r| r.proceeds).sum();
+            let qty: Decimal = rows.iter().map(|r| r.quantity).sum();
+            let held: Decimal = o.holdings.iter().map(|h| h.qty).sum();
+            totals.push((proceeds, qty, held, o.disposals.len()));
+        }
+        prop_assert_eq!(totals[0], totals[1]);
+        prop_assert_eq!(totals[0], totals[2]);
+    }
+}
