@@ -33,6 +33,11 @@ pub enum Command {
     ///
     /// Example: harvest report ledger.csv --year 2025 --carryover-lt 1200
     Report(ReportArgs),
+    /// Harvest candidates (open lots below their basis) and a plan that offsets
+    /// this year's gains and uses the loss deduction, with the tax it saves.
+    ///
+    /// Example: harvest scan ledger.csv --prices prices.csv --as-of 2025-12-15
+    Scan(ScanArgs),
 }
 
 /// Lot-selection method (SPEC section 3).
@@ -147,14 +152,9 @@ pub struct GainsArgs {
     pub year: i32,
 }
 
-/// `harvest report`.
+/// The tax picture shared by report and scan.
 #[derive(Debug, Args)]
-pub struct ReportArgs {
-    #[command(flatten)]
-    pub engine: EngineArgs,
-    /// Tax year (calendar year in --tz).
-    #[arg(long)]
-    pub year: i32,
+pub struct TaxArgs {
     /// Filing status.
     #[arg(long, value_enum)]
     pub filing_status: Option<FilingStatusArg>,
@@ -171,6 +171,56 @@ pub struct ReportArgs {
     /// Capital Loss Carryover Worksheet exactly.
     #[arg(long, value_name = "DOLLARS", allow_hyphen_values = true)]
     pub taxable_income: Option<rust_decimal::Decimal>,
+}
+
+/// `harvest report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Tax year (calendar year in --tz).
+    #[arg(long)]
+    pub year: i32,
+    #[command(flatten)]
+    pub tax: TaxArgs,
+}
+
+/// `harvest scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub tax: TaxArgs,
+    /// The date of the planned sales (default: today in --tz); the tax year is its year.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Marginal rate on short-term gains and ordinary income, for the tax saved.
+    #[arg(long, value_name = "RATE", default_value = "0.24")]
+    pub st_rate: rust_decimal::Decimal,
+    /// Marginal rate on long-term gains, for the tax saved.
+    #[arg(long, value_name = "RATE", default_value = "0.15")]
+    pub lt_rate: rust_decimal::Decimal,
+    /// Modified AGI for the 3.8% net investment income tax, when it differs from
+    /// taxable income plus the capital result (with --taxable-income).
+    #[arg(long, value_name = "DOLLARS", allow_hyphen_values = true)]
+    pub magi: Option<rust_decimal::Decimal>,
+    /// Leave out candidates whose loss is smaller than this many dollars.
+    #[arg(long, value_name = "DOLLARS", default_value = "0")]
+    pub min_loss: rust_decimal::Decimal,
+    /// Harvest this much loss instead of "all gains plus the deduction limit".
+    #[arg(long, value_name = "DOLLARS")]
+    pub target: Option<rust_decimal::Decimal>,
+    /// Days before and after a loss sale in which a purchase flags a wash-sale risk
+    /// (0: current law for digital assets; recent purchases are still shown).
+    #[arg(long, value_name = "DAYS", default_value_t = 0)]
+    pub wash_window: u32,
+    /// Write the plan's lot selections (disposal_id,lot_id,quantity) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub emit_selections: Option<PathBuf>,
+    /// Write the plan's sales as ledger rows at the as-of prices to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub emit_ledger: Option<PathBuf>,
 }
 
 /// `harvest import`.

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod engine;
+pub mod harvest;
 pub mod import;
 pub mod ledger;
 pub mod model;

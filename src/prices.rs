@@ -1,5 +1,9 @@
 //! USD prices from `--prices`: CSV `time,asset,price` (a price in force from that
-//! time on) or `asset,price` (one price for every time).
+//! time on) or `asset,price` (a current price).
+//!
+//! A price without a time is only used to value holdings (lots, scan), never to
+//! value a ledger row: applying today's price to a trade of years ago would be a
+//! silent error, so such a row asks for a dated price instead.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -38,6 +42,7 @@ pub enum PriceError {
 #[derive(Debug, Clone, Default)]
 pub struct PriceTable {
     by_asset: HashMap<String, Vec<(DateTime<Utc>, Decimal)>>,
+    current: HashMap<String, Decimal>,
 }
 
 impl PriceTable {
@@ -80,9 +85,9 @@ impl PriceTable {
             let when = match t {
                 Some(i) => {
                     let v = rec.get(i).unwrap_or("");
-                    parse_time(v, tz).map_err(|e| cell("time", v, e.to_string()))?
+                    Some(parse_time(v, tz).map_err(|e| cell("time", v, e.to_string()))?)
                 }
-                None => DateTime::<Utc>::MIN_UTC,
+                None => None,
             };
             let asset = rec.get(a).unwrap_or("");
             if asset.is_empty() {
@@ -90,11 +95,16 @@ impl PriceTable {
             }
             let pv = rec.get(p).unwrap_or("");
             let price = parse_decimal(pv).map_err(|e| cell("price", pv, e.to_string()))?;
-            table
-                .by_asset
-                .entry(asset.to_ascii_uppercase())
-                .or_default()
-                .push((when, price));
+            match when {
+                Some(w) => table
+                    .by_asset
+                    .entry(asset.to_ascii_uppercase())
+                    .or_default()
+                    .push((w, price)),
+                None => {
+                    table.current.insert(asset.to_ascii_uppercase(), price);
+                }
+            }
         }
         for v in table.by_asset.values_mut() {
             v.sort_by_key(|&(t, _)| t);
@@ -109,16 +119,25 @@ impl PriceTable {
         v.insert(at, (when, price));
     }
 
-    /// The latest price of `asset` at or before `when`.
+    /// The latest dated price of `asset` at or before `when`: for valuing rows.
     pub fn at(&self, asset: &str, when: DateTime<Utc>) -> Option<Decimal> {
         let v = self.by_asset.get(&asset.to_ascii_uppercase())?;
         let n = v.partition_point(|&(t, _)| t <= when);
         n.checked_sub(1).map(|i| v[i].1)
     }
 
+    /// The price to value holdings at `when`: the undated (current) price when the
+    /// file has one for `asset`, else the latest dated price at or before `when`.
+    pub fn valuation(&self, asset: &str, when: DateTime<Utc>) -> Option<Decimal> {
+        self.current
+            .get(&asset.to_ascii_uppercase())
+            .copied()
+            .or_else(|| self.at(asset, when))
+    }
+
     /// True when no price was read.
     pub fn is_empty(&self) -> bool {
-        self.by_asset.is_empty()
+        self.by_asset.is_empty() && self.current.is_empty()
     }
 }
 
@@ -142,9 +161,10 @@ mod tests {
     }
 
     #[test]
-    fn undated_prices_hold_at_any_time() {
+    fn undated_prices_value_holdings_but_not_rows() {
         let t = PriceTable::read("asset,price\nETH,2000.5\n".as_bytes(), "p.csv", Tz::UTC).unwrap();
-        assert_eq!(t.at("eth", Utc::now()), Some(Decimal::new(20005, 1)));
+        assert_eq!(t.valuation("eth", Utc::now()), Some(Decimal::new(20005, 1)));
+        assert_eq!(t.at("eth", Utc::now()), None);
     }
 
     #[test]

@@ -19,14 +19,28 @@ fn rp2_hifo2_totals_match_for_every_method() {
         let o = Command::new(env!("CARGO_BIN_EXE_harvest"))
             .arg("gains")
             .arg(&ledger)
-            .args(["--year", "2021", "--method", f[0], "--scope", "universal", "--format", "json", "-q"])
+            .args([
+                "--year",
+                "2021",
+                "--method",
+                f[0],
+                "--scope",
+                "universal",
+                "--format",
+                "json",
+                "-q",
+            ])
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let st = &v["short_term"];
         assert_eq!(
-            (st["proceeds"].as_str().unwrap(), st["cost_basis"].as_str().unwrap(), st["gain"].as_str().unwrap()),
+            (
+                st["proceeds"].as_str().unwrap(),
+                st["cost_basis"].as_str().unwrap(),
+                st["gain"].as_str().unwrap()
+            ),
             (f[2], f[3], f[4]),
             "method {}",
             f[0]

@@ -49,7 +49,7 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
             let p = loaded
                 .prices
                 .as_ref()
-                .and_then(|t| t.at(ledger.syms.name(h.asset), when));
+                .and_then(|t| t.valuation(ledger.syms.name(h.asset), when));
             lot_line(ledger, &outcome, h, p, on)
         })
         .collect();

@@ -7,6 +7,7 @@ mod input;
 pub mod lots;
 mod output;
 mod report;
+pub mod scan;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Lots(a) => lots::run(a),
         Command::Gains(a) => gains::run(a),
         Command::Report(a) => report::run(a),
+        Command::Scan(a) => scan::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use rust_decimal::Decimal;
 
-use crate::cli::{FilingStatusArg, FormatArg, ReportArgs};
+use crate::cli::{FilingStatusArg, FormatArg, ReportArgs, TaxArgs};
 use crate::render::{self, BoxTotals, ReportView, gain_line};
 use crate::tax::{Carryover, FilingStatus, TaxInputs, Term, Totals, schedule_d};
 
@@ -51,10 +51,10 @@ fn status(f: FilingStatusArg) -> FilingStatus {
 }
 
 /// The tax inputs from flags over harvest.toml.
-fn tax_inputs(a: &ReportArgs, s: &Settings) -> anyhow::Result<TaxInputs> {
+pub(crate) fn tax_inputs(a: &TaxArgs, year: i32, s: &Settings) -> anyhow::Result<TaxInputs> {
     let f = &s.file;
     let carryover_in = match &a.carryover_from {
-        Some(p) => carryover_from(p, a.year)?,
+        Some(p) => carryover_from(p, year)?,
         None => Carryover {
             short_term: a.carryover_st.or(f.carryover_st).unwrap_or_default(),
             long_term: a.carryover_lt.or(f.carryover_lt).unwrap_or_default(),
@@ -91,7 +91,7 @@ fn export_date() -> chrono::NaiveDate {
 /// Runs `harvest report`.
 pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     let s = Settings::from_args(&a.engine)?;
-    let inputs = tax_inputs(a, &s)?;
+    let inputs = tax_inputs(&a.tax, a.year, &s)?;
     let m = match_all(&a.engine, &s)?;
     let mut rows = m.year_rows(a.year);
     // Part I before Part II, then by box; stable, so each box keeps ledger order.

@@ -114,3 +114,41 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
     }
     c.flush()
 }
+
+/// `harvest scan --format csv`: one row per candidate lot.
+pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
+    let mut c = writer(w);
+    c.write_record([
+        "asset",
+        "account",
+        "lot_id",
+        "date_acquired",
+        "quantity",
+        "cost_basis",
+        "price",
+        "value",
+        "unrealized",
+        "term",
+        "wash_risk",
+        "recommended",
+    ])
+    .map_err(csv_err)?;
+    for l in &v.lines {
+        c.write_record([
+            &*safe_text(l.asset),
+            &*safe_text(l.account),
+            &*safe_text(l.lot_id),
+            &l.date_acquired.to_string(),
+            &qty(l.quantity),
+            &money(l.cost_basis),
+            &price(l.price),
+            &money(l.value),
+            &money(l.unrealized),
+            l.term.as_str(),
+            l.wash_risk,
+            &qty(l.recommended),
+        ])
+        .map_err(csv_err)?;
+    }
+    c.flush()
+}

@@ -159,3 +159,89 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
     });
     write_value(w, &value)
 }
+
+/// `harvest scan --format json`: the year so far, the candidates and the plan.
+pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
+    let pic = |p: &super::Picture| {
+        json!({
+            "line_7": money(p.line_7),
+            "line_15": money(p.line_15),
+            "line_16": money(p.line_16),
+            "line_21": money(p.line_21),
+        })
+    };
+    let candidates: Vec<Value> = v
+        .lines
+        .iter()
+        .map(|l| {
+            json!({
+                "asset": l.asset,
+                "account": l.account,
+                "lot_id": l.lot_id,
+                "date_acquired": l.date_acquired.to_string(),
+                "quantity": qty(l.quantity),
+                "cost_basis": money(l.cost_basis),
+                "price": price(l.price),
+                "value": money(l.value),
+                "unrealized": money(l.unrealized),
+                "term": l.term.as_str(),
+                "long_term_on": l.long_term_on.map(|d| d.to_string()),
+                "turns_long_term_soon": l.turns_long_soon,
+                "wash_risk": l.wash_risk,
+                "recommended": qty(l.recommended),
+            })
+        })
+        .collect();
+    let sales: Vec<Value> = v
+        .sales
+        .iter()
+        .map(|s| {
+            json!({
+                "account": s.account,
+                "asset": s.asset,
+                "quantity": qty(s.quantity),
+                "price": price(s.price),
+                "proceeds": money(s.proceeds),
+                "realized_specific_id": money(s.specific),
+                "realized_by_method": money(s.by_method),
+            })
+        })
+        .collect();
+    let value = json!({
+        "as_of": v.as_of.to_string(),
+        "year": v.year,
+        "method": v.method,
+        "filing_status": v.filing_status,
+        "days_left": v.days_left,
+        "realized_so_far": {
+            "short_term": money(v.realized_st),
+            "long_term": money(v.realized_lt),
+        },
+        "carryover_in": {
+            "short_term": money(v.carryover_in.short_term),
+            "long_term": money(v.carryover_in.long_term),
+        },
+        "loss_limit": money(v.loss_limit),
+        "loss_needed": money(v.loss_needed),
+        "loss_available": money(v.loss_available),
+        "plan": {
+            "realized_short_term": money(v.plan_st),
+            "realized_long_term": money(v.plan_lt),
+            "realized_total": money(v.plan_st + v.plan_lt),
+            "sales": sales,
+        },
+        "schedule_d_before": pic(&v.before),
+        "schedule_d_after": pic(&v.after),
+        "carryover_next_year": {
+            "short_term": money(v.carryover_after.short_term),
+            "long_term": money(v.carryover_after.long_term),
+        },
+        "tax_before": money(v.tax_before),
+        "tax_after": money(v.tax_after),
+        "tax_saved": money(v.tax_saved),
+        "tax_basis": v.tax_basis,
+        "notes": v.notes,
+        "candidates": candidates,
+    });
+    write_value(w, &value)
+}

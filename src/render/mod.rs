@@ -241,3 +241,74 @@ pub struct ReportView<'a> {
     pub carryover_in: crate::tax::Carryover,
     pub taxable_income: Option<Decimal>,
 }
+
+/// A harvest candidate, resolved for output.
+#[derive(Debug, Clone)]
+pub struct ScanLine<'a> {
+    pub asset: &'a str,
+    pub account: &'a str,
+    pub lot_id: &'a str,
+    pub date_acquired: NaiveDate,
+    pub quantity: Decimal,
+    pub cost_basis: Decimal,
+    pub price: Decimal,
+    pub value: Decimal,
+    pub unrealized: Decimal,
+    pub term: Term,
+    pub long_term_on: Option<NaiveDate>,
+    pub turns_long_soon: bool,
+    pub wash_risk: &'static str,
+    /// The quantity the plan sells from this lot (zero when none).
+    pub recommended: Decimal,
+}
+
+/// One planned sale: an asset sold from one account.
+#[derive(Debug, Clone)]
+pub struct SaleLine<'a> {
+    pub account: &'a str,
+    pub asset: &'a str,
+    pub quantity: Decimal,
+    pub price: Decimal,
+    pub proceeds: Decimal,
+    /// Realized by specific identification of the plan's lots.
+    pub specific: Decimal,
+    /// Realized if the same quantity were sold by the configured method.
+    pub by_method: Decimal,
+}
+
+/// Schedule D lines 7, 15, 16 and 21.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Picture {
+    pub line_7: Decimal,
+    pub line_15: Decimal,
+    pub line_16: Decimal,
+    pub line_21: Decimal,
+}
+
+/// `harvest scan`: the year so far, the candidates and the plan.
+pub struct ScanView<'a> {
+    pub as_of: NaiveDate,
+    pub year: i32,
+    pub method: &'static str,
+    pub filing_status: &'static str,
+    pub days_left: i64,
+    pub realized_st: Decimal,
+    pub realized_lt: Decimal,
+    pub carryover_in: crate::tax::Carryover,
+    pub loss_limit: Decimal,
+    pub loss_needed: Decimal,
+    pub loss_available: Decimal,
+    pub plan_st: Decimal,
+    pub plan_lt: Decimal,
+    pub before: Picture,
+    pub after: Picture,
+    pub carryover_after: crate::tax::Carryover,
+    pub tax_before: Decimal,
+    pub tax_after: Decimal,
+    pub tax_saved: Decimal,
+    /// How the tax was priced, in words.
+    pub tax_basis: String,
+    pub lines: Vec<ScanLine<'a>>,
+    pub sales: Vec<SaleLine<'a>>,
+    pub notes: Vec<String>,
+}

@@ -335,3 +335,117 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         }
     )
 }
+
+/// `harvest scan` as text: a summary first, then the plan, then the candidates.
+pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
+    writeln!(
+        w,
+        "Tax-loss harvest scan as of {} (tax year {}, method {}, filing status {}): {} days left in the year",
+        v.as_of, v.year, v.method, v.filing_status, v.days_left
+    )?;
+    let mut b = Builder::default();
+    b.push_record(["", "Amount"]);
+    let rows: [(&str, rust_decimal::Decimal); 10] = [
+        ("Short-term gains so far", v.realized_st),
+        ("Long-term gains so far", v.realized_lt),
+        (
+            "Carryover in",
+            -(v.carryover_in.short_term + v.carryover_in.long_term),
+        ),
+        ("Net so far (Schedule D line 16)", v.before.line_16),
+        ("Loss needed", v.loss_needed),
+        ("Loss available in candidates", v.loss_available),
+        ("Plan realizes", v.plan_st + v.plan_lt),
+        ("Net after the plan", v.after.line_16),
+        ("Deducted this year (line 21)", v.after.line_21),
+        ("Estimated tax saved", v.tax_saved),
+    ];
+    for (k, x) in rows {
+        b.push_record([k.to_string(), money(x)]);
+    }
+    print(w, b, 1)?;
+    writeln!(
+        w,
+        "Carried to {}: short-term {}, long-term {}. Tax priced at {}.",
+        v.year + 1,
+        money(v.carryover_after.short_term),
+        money(v.carryover_after.long_term),
+        v.tax_basis
+    )?;
+    if !v.sales.is_empty() {
+        writeln!(w, "\nPlan: sell")?;
+        let mut b = Builder::default();
+        b.push_record([
+            "Account",
+            "Asset",
+            "Quantity",
+            "Price",
+            "Proceeds",
+            "Realized (these lots)",
+            &format!("Realized ({})", v.method),
+        ]);
+        for s in &v.sales {
+            b.push_record([
+                s.account.to_string(),
+                s.asset.to_string(),
+                qty(s.quantity),
+                price(s.price),
+                money(s.proceeds),
+                money(s.specific),
+                money(s.by_method),
+            ]);
+        }
+        print(w, b, 2)?;
+    }
+    writeln!(w, "\nCandidates: {}", v.lines.len())?;
+    if !v.lines.is_empty() {
+        let mut b = Builder::default();
+        b.push_record([
+            "Asset",
+            "Account",
+            "Lot",
+            "Acquired",
+            "Quantity",
+            "Basis",
+            "Price",
+            "Value",
+            "Unrealized",
+            "Term",
+            "Long-term on",
+            "Wash risk",
+            "Sell",
+        ]);
+        for l in &v.lines {
+            b.push_record([
+                l.asset.to_string(),
+                l.account.to_string(),
+                l.lot_id.to_string(),
+                l.date_acquired.to_string(),
+                qty(l.quantity),
+                money(l.cost_basis),
+                price(l.price),
+                money(l.value),
+                money(l.unrealized),
+                l.term.as_str().to_string(),
+                l.long_term_on.map_or(String::new(), |d| {
+                    if l.turns_long_soon {
+                        format!("{d} (soon)")
+                    } else {
+                        d.to_string()
+                    }
+                }),
+                l.wash_risk.to_string(),
+                if l.recommended.is_zero() {
+                    String::new()
+                } else {
+                    qty(l.recommended)
+                },
+            ]);
+        }
+        print(w, b, 4)?;
+    }
+    for n in &v.notes {
+        writeln!(w, "Note: {n}")?;
+    }
+    Ok(())
+}

@@ -2,6 +2,7 @@
 //! their boxes and cents, and (in later stages) Schedule D. Pure functions: no I/O.
 
 pub mod form8949;
+pub mod rates;
 pub mod term;
 
 pub use form8949::{Box8949, BoxRules, GainRow, Totals, build_rows};

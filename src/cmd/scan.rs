@@ -1,0 +1,547 @@
+//! `harvest scan`: harvest candidates and the plan, priced in tax dollars.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{Datelike, Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+use crate::cli::{FormatArg, ScanArgs};
+use crate::engine::{self, Config, Method, Selection, Selections, UNIVERSAL};
+use crate::harvest::{self, Candidate, Pick, YearSoFar};
+use crate::model::{Amount, Kind, LEDGER_COLUMNS, Ledger, Row, Source, Sym};
+use crate::render::{self, Picture, SaleLine, ScanLine, ScanView};
+use crate::tax::form8949::cents;
+use crate::tax::rates::{self, CapitalIncome};
+use crate::tax::schedule_d::carryover_worksheet;
+use crate::tax::{BoxRules, Term, build_rows};
+use crate::time::{date_in, end_of_day};
+
+use super::report::tax_inputs;
+use super::{Settings, UsageError, load, write_output};
+
+/// One planned sale: the picks of one asset in one account.
+struct Sale {
+    account: Sym,
+    asset: Sym,
+    price: Decimal,
+    picks: Vec<usize>,
+}
+
+impl Sale {
+    fn qty(&self, picks: &[Pick]) -> Decimal {
+        self.picks.iter().map(|&i| picks[i].qty).sum()
+    }
+}
+
+fn group_sales(cands: &[Candidate], picks: &[Pick]) -> Vec<Sale> {
+    let mut sales: Vec<Sale> = Vec::new();
+    for (i, p) in picks.iter().enumerate() {
+        let c = &cands[p.candidate];
+        match sales
+            .iter_mut()
+            .find(|s| s.account == c.account && s.asset == c.asset)
+        {
+            Some(s) => s.picks.push(i),
+            None => sales.push(Sale {
+                account: c.account,
+                asset: c.asset,
+                price: c.price,
+                picks: vec![i],
+            }),
+        }
+    }
+    sales
+}
+
+/// Ids for the plan's sale rows that no ledger row uses.
+fn sale_ids(ledger: &Ledger, as_of: NaiveDate, n: usize) -> Vec<String> {
+    let mut prefix = format!("harvest-{as_of}");
+    while (1..=n).any(|i| ledger.find(&format!("{prefix}-{i}")).is_some()) {
+        prefix.push('x');
+    }
+    (1..=n).map(|i| format!("{prefix}-{i}")).collect()
+}
+
+/// Realized (short-term, long-term) of the plan's sales, computed exactly as
+/// `harvest gains ledger.csv plan.csv --method specific --selections sel.csv` would.
+fn replay(
+    ledger: &Ledger,
+    cfg: &Config,
+    prices: Option<&crate::prices::PriceTable>,
+    user_selections: Option<&Selections>,
+    mut plan_rows: Vec<Row>,
+    plan_selections: &Selections,
+) -> Result<(Decimal, Decimal), Box<engine::EngineError>> {
+    let mut l = ledger.clone();
+    let plan_file = l.files.len() as u32;
+    l.files.push("plan".into());
+    for r in &mut plan_rows {
+        r.source.file = plan_file;
+    }
+    l.rows.extend(plan_rows);
+    l.sort();
+    let mut sel = user_selections.cloned().unwrap_or_default();
+    sel.file = plan_selections.file.clone();
+    for (k, v) in &plan_selections.by_disposal {
+        sel.by_disposal.insert(k.clone(), v.clone());
+    }
+    let c = Config {
+        method: Method::Specific,
+        ..cfg.clone()
+    };
+    let o = engine::run(&l, &c, prices, Some(&sel), None)?;
+    let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
+    for r in build_rows(&l, &o, &BoxRules::default()) {
+        let d = &o.disposals[r.disposal as usize];
+        if l.rows[d.row as usize].source.file == plan_file {
+            match r.term {
+                Term::Short => st += r.gain,
+                Term::Long => lt += r.gain,
+            }
+        }
+    }
+    Ok((st, lt))
+}
+
+fn picture(line_7: Decimal, line_15: Decimal, cap: Decimal) -> Picture {
+    let line_16 = line_7 + line_15;
+    Picture {
+        line_7,
+        line_15,
+        line_16,
+        line_21: if line_16 < Decimal::ZERO {
+            -(-line_16).min(cap)
+        } else {
+            Decimal::ZERO
+        },
+    }
+}
+
+/// Runs `harvest scan`.
+pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
+    if !matches!(
+        a.engine.format,
+        FormatArg::Table | FormatArg::Csv | FormatArg::Json
+    ) {
+        return Err(UsageError("scan writes table, csv or json".into()).into());
+    }
+    let s = Settings::from_args(&a.engine)?;
+    if s.prices.is_none() {
+        return Err(UsageError(
+            "scan needs --prices FILE (CSV time,asset,price or asset,price) to value the open lots"
+                .into(),
+        )
+        .into());
+    }
+    let tz = s.engine.tz;
+    let as_of = a.as_of.unwrap_or_else(|| date_in(Utc::now(), tz));
+    let year = as_of.year();
+    let inputs = tax_inputs(&a.tax, year, &s)?;
+    let loaded = load(&a.engine, &s)?;
+    let ledger = &loaded.ledger;
+    let cutoff = end_of_day(as_of, tz);
+    let outcome = engine::run(
+        ledger,
+        &s.engine,
+        loaded.prices.as_ref(),
+        loaded.selections.as_ref(),
+        Some(cutoff),
+    )?;
+    if !s.quiet && !outcome.warnings.is_empty() {
+        eprint!("{}", outcome.warnings);
+    }
+    let rows = build_rows(ledger, &outcome, &s.boxes);
+    let mut y = YearSoFar {
+        carryover_st: inputs.carryover_in.short_term,
+        carryover_lt: inputs.carryover_in.long_term,
+        ..YearSoFar::default()
+    };
+    for r in rows
+        .iter()
+        .filter(|r| r.date_sold.year() == year && r.date_sold <= as_of)
+    {
+        match r.term {
+            Term::Short => y.realized_st += r.gain,
+            Term::Long => y.realized_lt += r.gain,
+        }
+    }
+
+    let prices = loaded
+        .prices
+        .as_ref()
+        .expect("checked above: scan has prices");
+    let when = cutoff - Duration::nanoseconds(1);
+    let mut notes = Vec::new();
+    let mut unpriced: Vec<&str> = outcome
+        .holdings
+        .iter()
+        .map(|h| ledger.syms.name(h.asset))
+        .filter(|n| prices.valuation(n, when).is_none())
+        .collect();
+    unpriced.sort_unstable();
+    unpriced.dedup();
+    if !unpriced.is_empty() {
+        notes.push(format!(
+            "no price at or before {as_of} for {}: those lots are not considered",
+            unpriced.join(", ")
+        ));
+    }
+    let cands = harvest::candidates(
+        &outcome,
+        &outcome.holdings,
+        |asset| prices.valuation(ledger.syms.name(asset), when),
+        as_of,
+        a.min_loss,
+        a.wash_window,
+    );
+    let cap = inputs.filing_status.loss_limit();
+    let need = harvest::loss_needed(&y, cap, a.target);
+    let picks = harvest::plan(&cands, &y, need);
+    let sales = group_sales(&cands, &picks);
+
+    // The plan as ledger rows and selections.
+    let ids = sale_ids(ledger, as_of, sales.len());
+    let sale_time = cutoff - Duration::seconds(1);
+    let sel_file = a
+        .emit_selections
+        .as_ref()
+        .map_or("plan selections".to_string(), |p| p.display().to_string());
+    let mut plan_sel = Selections {
+        file: sel_file,
+        by_disposal: HashMap::new(),
+    };
+    let mut plan_rows = Vec::new();
+    let mut sel_lines: Vec<(String, String, Decimal)> = Vec::new();
+    for (n, sale) in sales.iter().enumerate() {
+        let qty = sale.qty(&picks);
+        plan_rows.push(Row {
+            id: ids[n].as_str().into(),
+            time: sale_time,
+            account: sale.account,
+            kind: Kind::Sell,
+            sent: Some(Amount {
+                qty,
+                asset: sale.asset,
+            }),
+            received: Some(Amount {
+                qty: qty * sale.price,
+                asset: Sym::USD,
+            }),
+            fee: None,
+            usd_value: None,
+            fee_usd: None,
+            txid: None,
+            note: "harvest plan".into(),
+            source: Source {
+                file: u32::MAX,
+                line: n as u64 + 2,
+            },
+        });
+        for &i in &sale.picks {
+            let lot = &outcome.lots[cands[picks[i].candidate].lot as usize];
+            let lot_id = ledger.rows[lot.row as usize].id.to_string();
+            sel_lines.push((ids[n].clone(), lot_id.clone(), picks[i].qty));
+            plan_sel
+                .by_disposal
+                .entry(ids[n].clone())
+                .or_default()
+                .push(Selection {
+                    lot_id,
+                    qty: picks[i].qty,
+                    line: sel_lines.len() as u64 + 1,
+                });
+        }
+    }
+    let universal = sales.iter().any(|s| s.account == UNIVERSAL);
+    if universal && (a.emit_ledger.is_some() || a.emit_selections.is_some()) {
+        return Err(UsageError(
+            "--emit-ledger and --emit-selections need --scope wallet: a sale is made from one account".into(),
+        )
+        .into());
+    }
+
+    // What the plan realizes, by term, to the cent.
+    let by_picks = || {
+        let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
+        for p in &picks {
+            let g = cents(p.proceeds) - cents(p.basis);
+            match cands[p.candidate].term {
+                Term::Short => st += g,
+                Term::Long => lt += g,
+            }
+        }
+        (st, lt)
+    };
+    let (plan_st, plan_lt) = if picks.is_empty() {
+        (Decimal::ZERO, Decimal::ZERO)
+    } else if universal {
+        by_picks()
+    } else {
+        let replayed = replay(
+            ledger,
+            &s.engine,
+            loaded.prices.as_ref(),
+            loaded.selections.as_ref(),
+            plan_rows.clone(),
+            &plan_sel,
+        );
+        match (replayed, s.engine.method) {
+            (Ok(r), Method::Fifo | Method::Specific) => r,
+            (_, m) => {
+                notes.push(format!(
+                    "the ledger is matched by {}; `harvest gains ... --method specific` falls back to FIFO for earlier disposals, so it reproduces this plan exactly only when they were FIFO",
+                    m.as_str()
+                ));
+                by_picks()
+            }
+        }
+    };
+
+    // The tax picture before and after.
+    let before = picture(y.line_7(), y.line_15(), cap);
+    let after = picture(y.line_7() + plan_st, y.line_15() + plan_lt, cap);
+    let ci = |p: &Picture| rates::capital_income(p.line_7, p.line_15, cap);
+    let (ci_before, ci_after) = (ci(&before), ci(&after));
+    let total = |c: &CapitalIncome| c.ordinary + c.preferential;
+    let (tax_before, tax_after, tax_basis) = match inputs.taxable_income {
+        Some(ti) => {
+            let magi_before = a.magi.unwrap_or(ti + total(&ci_before));
+            let magi_after = magi_before + total(&ci_after) - total(&ci_before);
+            let fs = inputs.filing_status;
+            if !rates::has_tables(year) {
+                notes.push(format!(
+                    "no tax tables for {year}: the {} brackets are used",
+                    if year < 2025 { 2025 } else { 2026 }
+                ));
+            }
+            (
+                rates::federal_tax(year, fs, ti, ci_before, magi_before),
+                rates::federal_tax(year, fs, ti, ci_after, magi_after),
+                format!(
+                    "federal brackets for {year} ({}), taxable income {} before these gains, MAGI {}, with the 0/15/20% long-term rates and the 3.8% NIIT",
+                    fs.as_str(),
+                    render::money(ti),
+                    render::money(magi_before)
+                ),
+            )
+        }
+        None => (
+            rates::flat_tax(ci_before, a.st_rate, a.lt_rate),
+            rates::flat_tax(ci_after, a.st_rate, a.lt_rate),
+            format!(
+                "flat marginal rates: {} on short-term gains and ordinary income, {} on long-term gains (--st-rate, --lt-rate; --taxable-income computes the brackets)",
+                a.st_rate.normalize(),
+                a.lt_rate.normalize()
+            ),
+        ),
+    };
+    let (_, carryover_after) = carryover_worksheet(
+        after.line_7,
+        after.line_15,
+        after.line_21,
+        inputs.taxable_income,
+    );
+
+    // Per sale: specific identification against the configured method's order.
+    let mut sale_lines = Vec::new();
+    let mut method_notes = Vec::new();
+    for sale in &sales {
+        let qty = sale.qty(&picks);
+        let specific: Decimal = sale
+            .picks
+            .iter()
+            .map(|&i| cents(picks[i].proceeds) - cents(picks[i].basis))
+            .sum();
+        let by_method = harvest::by_method(
+            &outcome.holdings,
+            &outcome,
+            sale.account,
+            sale.asset,
+            qty,
+            sale.price,
+        );
+        let name = |x: Sym| {
+            if x == UNIVERSAL {
+                "(universal)"
+            } else {
+                ledger.syms.name(x)
+            }
+        };
+        // Cents of rounding apart are not worth a note.
+        if (by_method - specific).abs() >= Decimal::ONE && s.engine.method != Method::Specific {
+            method_notes.push(format!(
+                "selling {} {} from {} by {} would realize {} instead of {}: identify the lots when you sell (specific identification, no later than the sale)",
+                render::qty(qty),
+                name(sale.asset),
+                name(sale.account),
+                s.engine.method.as_str(),
+                render::money(by_method),
+                render::money(specific)
+            ));
+        }
+        sale_lines.push(SaleLine {
+            account: name(sale.account),
+            asset: name(sale.asset),
+            quantity: qty,
+            price: sale.price,
+            proceeds: cents(qty * sale.price),
+            specific,
+            by_method,
+        });
+    }
+    let more = method_notes.len().saturating_sub(5);
+    notes.extend(method_notes.into_iter().take(5));
+    if more > 0 {
+        notes.push(format!(
+            "... and {more} more sales that {} would realize differently (see plan.sales in --format json)",
+            s.engine.method.as_str()
+        ));
+    }
+    if !picks.is_empty() {
+        notes.push(
+            "buying back after the sale starts a new holding period: the new lot is short-term for a year".into(),
+        );
+    }
+    for p in &picks {
+        let c = &cands[p.candidate];
+        if c.turns_long_soon(as_of) {
+            notes.push(format!(
+                "lot {} ({}) turns long-term on {}: sold before then its loss is short-term (worth more against short-term gains); a lot bought back starts a new holding period",
+                ledger.rows[outcome.lots[c.lot as usize].row as usize].id,
+                ledger.syms.name(c.asset),
+                c.long_term_on.map_or(String::new(), |d| d.to_string())
+            ));
+        }
+    }
+    let recent = cands
+        .iter()
+        .filter(|c| c.wash_risk != harvest::WashRisk::No)
+        .count();
+    if recent > 0 {
+        notes.push(if a.wash_window == 0 {
+            format!(
+                "{recent} candidate(s) are of assets bought in the last 30 days (wash_risk info): no wash-sale rule applies to digital assets under current law; --wash-window 30 simulates the proposed rule"
+            )
+        } else {
+            format!(
+                "{recent} candidate(s) are of assets bought within {} days (wash_risk yes): under the simulated rule their losses would be disallowed",
+                a.wash_window
+            )
+        });
+    }
+
+    let mut recommended: HashMap<usize, Decimal> = HashMap::new();
+    for p in &picks {
+        *recommended.entry(p.candidate).or_default() += p.qty;
+    }
+    let lines: Vec<ScanLine<'_>> = cands
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ScanLine {
+            asset: ledger.syms.name(c.asset),
+            account: if c.account == UNIVERSAL {
+                "(universal)"
+            } else {
+                ledger.syms.name(c.account)
+            },
+            lot_id: &ledger.rows[outcome.lots[c.lot as usize].row as usize].id,
+            date_acquired: c.acquired,
+            quantity: c.qty,
+            cost_basis: cents(c.basis),
+            price: c.price,
+            value: cents(c.value),
+            unrealized: cents(c.value) - cents(c.basis),
+            term: c.term,
+            long_term_on: c.long_term_on,
+            turns_long_soon: c.turns_long_soon(as_of),
+            wash_risk: c.wash_risk.as_str(),
+            recommended: recommended.get(&i).copied().unwrap_or_default(),
+        })
+        .collect();
+    let dec31 = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(as_of);
+    let view = ScanView {
+        as_of,
+        year,
+        method: s.engine.method.as_str(),
+        filing_status: inputs.filing_status.as_str(),
+        days_left: (dec31 - as_of).num_days(),
+        realized_st: y.realized_st,
+        realized_lt: y.realized_lt,
+        carryover_in: inputs.carryover_in,
+        loss_limit: cap,
+        loss_needed: cents(need),
+        loss_available: lines.iter().map(|l| -l.unrealized).sum(),
+        plan_st,
+        plan_lt,
+        before,
+        after,
+        carryover_after,
+        tax_before: cents(tax_before),
+        tax_after: cents(tax_after),
+        tax_saved: cents(tax_before) - cents(tax_after),
+        tax_basis,
+        lines,
+        sales: sale_lines,
+        notes,
+    };
+
+    if let Some(p) = &a.emit_selections {
+        write_output(Some(p), |w: &mut dyn Write| {
+            writeln!(w, "disposal_id,lot_id,quantity")?;
+            for (d, l, q) in &sel_lines {
+                writeln!(w, "{},{},{}", csv_cell(d), csv_cell(l), render::qty(*q))?;
+            }
+            Ok(())
+        })?;
+    }
+    if let Some(p) = &a.emit_ledger {
+        emit_ledger(p, ledger, &plan_rows)?;
+    }
+    write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
+        match a.engine.format {
+            FormatArg::Csv => render::csv::scan(w, &view),
+            FormatArg::Json => render::json::scan(w, &view),
+            _ => render::table::scan(w, &view),
+        }
+    })
+}
+
+/// Quotes a cell when CSV needs it (the selections file is data, read back by
+/// harvest, so it is not formula-escaped).
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn emit_ledger(path: &Path, ledger: &Ledger, rows: &[Row]) -> anyhow::Result<()> {
+    write_output(Some(path), |w: &mut dyn Write| {
+        writeln!(w, "{}", LEDGER_COLUMNS.join(","))?;
+        for r in rows {
+            let sent = r.sent.unwrap_or(Amount {
+                qty: Decimal::ZERO,
+                asset: Sym::USD,
+            });
+            let recv = r.received.unwrap_or(Amount {
+                qty: Decimal::ZERO,
+                asset: Sym::USD,
+            });
+            writeln!(
+                w,
+                "{},{},{},sell,{},{},{},USD,,,,,,{}",
+                csv_cell(&r.id),
+                r.time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                csv_cell(ledger.syms.name(r.account)),
+                render::qty(sent.qty),
+                csv_cell(ledger.syms.name(sent.asset)),
+                render::qty(recv.qty),
+                r.note
+            )?;
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,350 @@
+//! Tax-loss harvesting: which open lots are worth less than their basis, and a
+//! plan that picks among them so the year's net capital result comes down to
+//! minus the loss limit (or to a target). Pure: values in, values out.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::engine::{Holding, LotIdx, Outcome};
+use crate::model::Sym;
+use crate::tax::form8949::cents;
+use crate::tax::term::{Term, long_term_from, term};
+
+/// Whether selling a lot at a loss risks a wash sale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WashRisk {
+    /// No purchase of the asset within 30 days before the as-of date.
+    No,
+    /// A purchase within 30 days, and no wash-sale rule applies (`--wash-window 0`,
+    /// current law for digital assets): information only.
+    Info,
+    /// A purchase within the `--wash-window` days: the loss would be disallowed
+    /// under the simulated rule.
+    Yes,
+}
+
+impl WashRisk {
+    /// `no`, `info` or `yes`, as the CSV writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WashRisk::No => "no",
+            WashRisk::Info => "info",
+            WashRisk::Yes => "yes",
+        }
+    }
+}
+
+/// An open lot worth less than its basis.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub asset: Sym,
+    pub account: Sym,
+    pub lot: LotIdx,
+    pub acquired: NaiveDate,
+    pub qty: Decimal,
+    /// Exact basis of the units held.
+    pub basis: Decimal,
+    pub price: Decimal,
+    /// qty x price, exact.
+    pub value: Decimal,
+    /// value - basis (negative), exact.
+    pub unrealized: Decimal,
+    /// The term if sold on the as-of date.
+    pub term: Term,
+    /// The first day a sale is long-term, for a short-term lot.
+    pub long_term_on: Option<NaiveDate>,
+    pub wash_risk: WashRisk,
+}
+
+impl Candidate {
+    /// Turns long-term within 30 days of the as-of date: selling now gives up the
+    /// lower long-term rate on any later gain.
+    pub fn turns_long_soon(&self, as_of: NaiveDate) -> bool {
+        self.long_term_on
+            .is_some_and(|d| (d - as_of).num_days() <= 30)
+    }
+}
+
+/// The most recent acquisition date of each asset (any account), for wash-risk
+/// flags.
+pub fn last_purchases(outcome: &Outcome, as_of: NaiveDate) -> HashMap<Sym, NaiveDate> {
+    let mut m: HashMap<Sym, NaiveDate> = HashMap::new();
+    for lot in &outcome.lots {
+        if lot.acquired_date <= as_of && lot.origin == crate::engine::Origin::Acquired {
+            let e = m.entry(lot.asset).or_insert(lot.acquired_date);
+            if lot.acquired_date > *e {
+                *e = lot.acquired_date;
+            }
+        }
+    }
+    m
+}
+
+/// The open lots priced below their basis, largest loss first.
+pub fn candidates(
+    outcome: &Outcome,
+    holdings: &[Holding],
+    price_of: impl Fn(Sym) -> Option<Decimal>,
+    as_of: NaiveDate,
+    min_loss: Decimal,
+    wash_window: u32,
+) -> Vec<Candidate> {
+    let recent = last_purchases(outcome, as_of);
+    let mut out = Vec::new();
+    for h in holdings {
+        let Some(price) = price_of(h.asset) else {
+            continue;
+        };
+        let value = h.qty * price;
+        let unrealized = value - h.basis;
+        if unrealized >= Decimal::ZERO || -unrealized < min_loss {
+            continue;
+        }
+        let lot = &outcome.lots[h.lot as usize];
+        let t = term(lot.acquired_date, as_of);
+        let days = recent
+            .get(&h.asset)
+            .map_or(i64::MAX, |d| (as_of - *d).num_days());
+        let window = if wash_window == 0 {
+            30
+        } else {
+            i64::from(wash_window)
+        };
+        let wash_risk = match (days <= window, wash_window) {
+            (false, _) => WashRisk::No,
+            (true, 0) => WashRisk::Info,
+            (true, _) => WashRisk::Yes,
+        };
+        out.push(Candidate {
+            asset: h.asset,
+            account: h.account,
+            lot: h.lot,
+            acquired: lot.acquired_date,
+            qty: h.qty,
+            basis: h.basis,
+            price,
+            value,
+            unrealized,
+            term: t,
+            long_term_on: (t == Term::Short).then(|| long_term_from(lot.acquired_date)),
+            wash_risk,
+        });
+    }
+    out.sort_by(|a, b| a.unrealized.cmp(&b.unrealized).then(a.lot.cmp(&b.lot)));
+    out
+}
+
+/// One lot (or part of one) the plan sells.
+#[derive(Debug, Clone)]
+pub struct Pick {
+    /// Index into the candidates.
+    pub candidate: usize,
+    pub qty: Decimal,
+    pub basis: Decimal,
+    pub proceeds: Decimal,
+}
+
+impl Pick {
+    /// proceeds - basis, exact.
+    pub fn gain(&self) -> Decimal {
+        self.proceeds - self.basis
+    }
+}
+
+/// The year so far, as Schedule D sees it before any harvest.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct YearSoFar {
+    /// Net short-term and long-term results realized this year, in cents.
+    pub realized_st: Decimal,
+    pub realized_lt: Decimal,
+    /// Carryovers in (positive).
+    pub carryover_st: Decimal,
+    pub carryover_lt: Decimal,
+}
+
+impl YearSoFar {
+    /// Schedule D line 7 before the harvest.
+    pub fn line_7(&self) -> Decimal {
+        self.realized_st - self.carryover_st
+    }
+
+    /// Schedule D line 15 before the harvest.
+    pub fn line_15(&self) -> Decimal {
+        self.realized_lt - self.carryover_lt
+    }
+}
+
+/// The loss to harvest: enough to offset the year's net gain and use the whole
+/// deduction (`cap`), or `target` when given.
+pub fn loss_needed(y: &YearSoFar, cap: Decimal, target: Option<Decimal>) -> Decimal {
+    match target {
+        Some(t) => t.max(Decimal::ZERO),
+        None => (y.line_7() + y.line_15() + cap).max(Decimal::ZERO),
+    }
+}
+
+/// Picks lots to realize about `need` of loss: short-term losses against
+/// short-term gains first (they are taxed at ordinary rates), then long-term
+/// losses against long-term gains, then the rest, largest losses first. The last
+/// lot may be sold in part (to 8 decimals) so the plan stops at the need.
+pub fn plan(cands: &[Candidate], y: &YearSoFar, need: Decimal) -> Vec<Pick> {
+    let mut left: Vec<Decimal> = cands.iter().map(|c| c.qty).collect();
+    let mut picks: Vec<Pick> = Vec::new();
+    let mut remaining = need;
+    let st_gain = y.line_7().max(Decimal::ZERO);
+    let lt_gain = y.line_15().max(Decimal::ZERO);
+    let phases = [
+        (Some(Term::Short), st_gain),
+        (Some(Term::Long), lt_gain),
+        (Some(Term::Short), Decimal::MAX),
+        (Some(Term::Long), Decimal::MAX),
+    ];
+    for (want, budget) in phases {
+        let mut budget = budget.min(remaining);
+        for (i, c) in cands.iter().enumerate() {
+            if budget <= Decimal::ZERO {
+                break;
+            }
+            if Some(c.term) != want || left[i].is_zero() {
+                continue;
+            }
+            let unit_loss = -c.unrealized / c.qty;
+            let whole = unit_loss * left[i];
+            let qty = if whole <= budget {
+                left[i]
+            } else {
+                // Round down: never harvest more than the budget.
+                (budget / unit_loss)
+                    .round_dp_with_strategy(8, rust_decimal::RoundingStrategy::ToZero)
+            };
+            if qty.is_zero() {
+                continue;
+            }
+            left[i] -= qty;
+            let basis = c.basis * qty / c.qty;
+            let proceeds = qty * c.price;
+            budget -= basis - proceeds;
+            remaining -= basis - proceeds;
+            match picks.iter_mut().find(|p| p.candidate == i) {
+                Some(p) => {
+                    p.qty += qty;
+                    p.basis += basis;
+                    p.proceeds += proceeds;
+                }
+                None => picks.push(Pick {
+                    candidate: i,
+                    qty,
+                    basis,
+                    proceeds,
+                }),
+            }
+        }
+    }
+    picks
+}
+
+/// What selling `qty` of one asset from one account realizes when the lots are
+/// taken in pool order (the configured method) rather than as the plan picks them.
+pub fn by_method(
+    holdings: &[Holding],
+    outcome: &Outcome,
+    account: Sym,
+    asset: Sym,
+    qty: Decimal,
+    price: Decimal,
+) -> Decimal {
+    let mut lots: Vec<&Holding> = holdings
+        .iter()
+        .filter(|h| h.account == account && h.asset == asset)
+        .collect();
+    lots.sort_by_key(|h| outcome.lots[h.lot as usize].key);
+    let mut need = qty;
+    let mut basis = Decimal::ZERO;
+    for h in lots {
+        if need.is_zero() {
+            break;
+        }
+        let take = need.min(h.qty);
+        basis += if take == h.qty {
+            h.basis
+        } else {
+            h.basis * take / h.qty
+        };
+        need -= take;
+    }
+    cents(qty * price) - cents(basis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(term: Term, qty: i64, basis: i64, price: i64) -> Candidate {
+        let day = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+        let value = Decimal::from(qty * price);
+        Candidate {
+            asset: Sym(5),
+            account: Sym(6),
+            lot: 0,
+            acquired: day,
+            qty: Decimal::from(qty),
+            basis: Decimal::from(basis),
+            price: Decimal::from(price),
+            value,
+            unrealized: value - Decimal::from(basis),
+            term,
+            long_term_on: None,
+            wash_risk: WashRisk::No,
+        }
+    }
+
+    #[test]
+    fn need_is_the_net_gain_plus_the_cap() {
+        let y = YearSoFar {
+            realized_st: Decimal::from(5000),
+            realized_lt: Decimal::from(-1000),
+            ..Default::default()
+        };
+        assert_eq!(
+            loss_needed(&y, Decimal::from(3000), None),
+            Decimal::from(7000)
+        );
+        assert_eq!(
+            loss_needed(&y, Decimal::from(3000), Some(Decimal::from(100))),
+            Decimal::from(100)
+        );
+        let loss = YearSoFar {
+            realized_st: Decimal::from(-9000),
+            ..Default::default()
+        };
+        assert_eq!(loss_needed(&loss, Decimal::from(3000), None), Decimal::ZERO);
+    }
+
+    #[test]
+    fn short_term_losses_go_first_against_short_term_gains_and_the_last_lot_is_split() {
+        let c = vec![
+            cand(Term::Long, 10, 10_000, 500), // loss 5,000
+            cand(Term::Short, 10, 5_000, 300), // loss 2,000
+            cand(Term::Short, 10, 3_000, 200), // loss 1,000
+        ];
+        let y = YearSoFar {
+            realized_st: Decimal::from(2500),
+            ..Default::default()
+        };
+        let picks = plan(&c, &y, Decimal::from(5500));
+        let got: Vec<(usize, String)> = picks
+            .iter()
+            .map(|p| (p.candidate, p.qty.normalize().to_string()))
+            .collect();
+        // ST 2,000 and 500 against the ST gain, then the other short-term 500,
+        // then long-term for the last 2,500 (half that lot).
+        assert_eq!(
+            got,
+            vec![(1, "10".into()), (2, "10".into()), (0, "5".into())]
+        );
+        let total: Decimal = picks.iter().map(Pick::gain).sum();
+        assert_eq!(total, Decimal::from(-5500));
+    }
+}

@@ -1,0 +1,205 @@
+//! Federal tax on a year's capital result, to price a harvest in dollars
+//! (RULES.md §12): ordinary brackets, the 0/15/20% long-term stacking, the 3.8% net
+//! investment income tax, or flat marginal rates when no income is given.
+
+use rust_decimal::Decimal;
+
+use super::schedule_d::FilingStatus;
+
+fn d(n: i64) -> Decimal {
+    Decimal::from(n)
+}
+
+/// Lower edges of the 10, 12, 22, 24, 32, 35 and 37% brackets.
+fn brackets(year: i32, s: FilingStatus) -> [i64; 7] {
+    use FilingStatus::*;
+    if year <= 2025 {
+        match s {
+            Single => [0, 11_925, 48_475, 103_350, 197_300, 250_525, 626_350],
+            MarriedJoint | QualifyingSurvivor => {
+                [0, 23_850, 96_950, 206_700, 394_600, 501_050, 751_600]
+            }
+            HeadOfHousehold => [0, 17_000, 64_850, 103_350, 197_300, 250_500, 626_350],
+            MarriedSeparate => [0, 11_925, 48_475, 103_350, 197_300, 250_525, 375_800],
+        }
+    } else {
+        match s {
+            Single => [0, 12_400, 50_400, 105_700, 201_775, 256_225, 640_600],
+            MarriedJoint | QualifyingSurvivor => {
+                [0, 24_800, 100_800, 211_400, 403_550, 512_450, 768_700]
+            }
+            HeadOfHousehold => [0, 17_700, 67_450, 105_700, 201_750, 256_200, 640_600],
+            MarriedSeparate => [0, 12_400, 50_400, 105_700, 201_775, 256_225, 384_350],
+        }
+    }
+}
+
+/// Top of the 0% and of the 15% long-term bands.
+fn lt_breakpoints(year: i32, s: FilingStatus) -> (i64, i64) {
+    use FilingStatus::*;
+    match (year <= 2025, s) {
+        (true, Single) => (48_350, 533_400),
+        (true, MarriedJoint | QualifyingSurvivor) => (96_700, 600_050),
+        (true, HeadOfHousehold) => (64_750, 566_700),
+        (true, MarriedSeparate) => (48_350, 300_000),
+        (false, Single) => (49_450, 545_500),
+        (false, MarriedJoint | QualifyingSurvivor) => (98_900, 613_700),
+        (false, HeadOfHousehold) => (66_200, 579_600),
+        (false, MarriedSeparate) => (49_450, 306_850),
+    }
+}
+
+/// NIIT threshold of modified AGI (statutory, not indexed).
+fn niit_threshold(s: FilingStatus) -> Decimal {
+    match s {
+        FilingStatus::MarriedJoint | FilingStatus::QualifyingSurvivor => d(250_000),
+        FilingStatus::MarriedSeparate => d(125_000),
+        _ => d(200_000),
+    }
+}
+
+/// True when the tables cover `year` exactly (2025 and 2026); other years use the
+/// nearest table.
+pub fn has_tables(year: i32) -> bool {
+    year == 2025 || year == 2026
+}
+
+/// Ordinary income tax on `ti` by the brackets.
+pub fn ordinary_tax(year: i32, s: FilingStatus, ti: Decimal) -> Decimal {
+    let edges = brackets(year, s);
+    let rates = [10, 12, 22, 24, 32, 35, 37];
+    let mut tax = Decimal::ZERO;
+    for i in 0..7 {
+        let lo = d(edges[i]);
+        let hi = if i + 1 < 7 {
+            d(edges[i + 1])
+        } else {
+            Decimal::MAX
+        };
+        if ti > lo {
+            tax += (ti.min(hi) - lo) * Decimal::new(rates[i], 2);
+        }
+    }
+    tax
+}
+
+/// How a year's capital result enters the return: the part taxed as ordinary
+/// income (negative for the loss deduction) and the part taxed at long-term rates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapitalIncome {
+    pub ordinary: Decimal,
+    pub preferential: Decimal,
+}
+
+/// Splits Schedule D lines 7 and 15 (after carryovers) into ordinary and
+/// preferential income, applying the loss limit.
+pub fn capital_income(line_7: Decimal, line_15: Decimal, cap: Decimal) -> CapitalIncome {
+    let line_16 = line_7 + line_15;
+    if line_16 <= Decimal::ZERO {
+        return CapitalIncome {
+            ordinary: -(-line_16).min(cap),
+            preferential: Decimal::ZERO,
+        };
+    }
+    // Net capital gain is the smaller of lines 15 and 16 (when both are gains).
+    let pref = line_15.min(line_16).max(Decimal::ZERO);
+    CapitalIncome {
+        ordinary: line_16 - pref,
+        preferential: pref,
+    }
+}
+
+/// Federal tax of a year with ordinary taxable income `ti` (before the capital
+/// result), the capital result, and modified AGI `magi` for the NIIT.
+pub fn federal_tax(
+    year: i32,
+    s: FilingStatus,
+    ti: Decimal,
+    c: CapitalIncome,
+    magi: Decimal,
+) -> Decimal {
+    let ordinary = (ti + c.ordinary).max(Decimal::ZERO);
+    let mut tax = ordinary_tax(year, s, ordinary);
+    // Long-term gains stack on top of ordinary income.
+    let (zero_top, fifteen_top) = lt_breakpoints(year, s);
+    let (zero_top, fifteen_top) = (d(zero_top), d(fifteen_top));
+    let lo = ordinary;
+    let hi = ordinary + c.preferential;
+    let band = |a: Decimal, b: Decimal| (hi.min(b) - lo.max(a)).max(Decimal::ZERO);
+    tax += band(zero_top, fifteen_top) * Decimal::new(15, 2);
+    tax += band(fifteen_top, Decimal::MAX) * Decimal::new(20, 2);
+    let nii = (c.ordinary + c.preferential).max(Decimal::ZERO);
+    let over = (magi - niit_threshold(s)).max(Decimal::ZERO);
+    tax += nii.min(over) * Decimal::new(38, 3);
+    tax
+}
+
+/// Tax on the capital result at flat marginal rates: ordinary-taxed capital income
+/// (short-term gains, or the loss deduction) at `st_rate`, the rest at `lt_rate`.
+pub fn flat_tax(c: CapitalIncome, st_rate: Decimal, lt_rate: Decimal) -> Decimal {
+    c.ordinary * st_rate + c.preferential * lt_rate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use FilingStatus::*;
+
+    fn saved(
+        s: FilingStatus,
+        ti: i64,
+        st: i64,
+        lt: i64,
+        harvest: i64,
+        magi: Option<i64>,
+    ) -> Decimal {
+        let cap = s_cap(s);
+        let before = capital_income(d(st), d(lt), cap);
+        // The harvested loss is short-term here unless only LT gains exist.
+        let (st2, lt2) = if st > 0 || lt == 0 {
+            (st - harvest, lt)
+        } else {
+            (st, lt - harvest)
+        };
+        let after = capital_income(d(st2), d(lt2), cap);
+        let magi_before = magi.map_or(d(ti) + before.ordinary + before.preferential, d);
+        let magi_after = magi_before + (after.ordinary + after.preferential)
+            - (before.ordinary + before.preferential);
+        federal_tax(2025, s, d(ti), before, magi_before)
+            - federal_tax(2025, s, d(ti), after, magi_after)
+    }
+
+    fn s_cap(s: FilingStatus) -> Decimal {
+        s.loss_limit()
+    }
+
+    /// RULES.md §12.4, examples T1-T4.
+    #[test]
+    fn rules_md_tax_examples() {
+        assert_eq!(saved(Single, 80_000, 10_000, 0, 10_000, None), d(2200));
+        assert_eq!(
+            saved(Single, 40_000, 0, 20_000, 20_000, None),
+            Decimal::new(174750, 2)
+        );
+        assert_eq!(
+            saved(MarriedJoint, 170_000, 0, 50_000, 30_000, Some(270_000)),
+            d(5260)
+        );
+        assert_eq!(saved(Single, 80_000, 0, 0, 10_000, None), d(660));
+    }
+
+    #[test]
+    fn brackets_2026_single() {
+        // 10% of 12,400 + 12% of (50,400 - 12,400) = 1,240 + 4,560.
+        assert_eq!(ordinary_tax(2026, Single, d(50_400)), d(5800));
+    }
+
+    #[test]
+    fn flat_rates() {
+        let c = capital_income(d(-5000), d(0), d(3000));
+        assert_eq!(
+            flat_tax(c, Decimal::new(24, 2), Decimal::new(15, 2)),
+            d(-720)
+        );
+    }
+}
