@@ -118,6 +118,11 @@ pub struct EngineArgs {
     /// USD prices, CSV time,asset,price or asset,price: values rows that have none.
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
+    /// Simulate a wash-sale rule: a loss sale with a purchase of the same asset
+    /// this many days before or after is disallowed (code W), the loss moving into
+    /// the replacement's basis. 0, the default, is current law for digital assets.
+    #[arg(long, value_name = "DAYS")]
+    pub wash_window: Option<u32>,
     /// Output form.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
@@ -211,10 +216,6 @@ pub struct ScanArgs {
     /// Harvest this much loss instead of "all gains plus the deduction limit".
     #[arg(long, value_name = "DOLLARS")]
     pub target: Option<rust_decimal::Decimal>,
-    /// Days before and after a loss sale in which a purchase flags a wash-sale risk
-    /// (0: current law for digital assets; recent purchases are still shown).
-    #[arg(long, value_name = "DAYS", default_value_t = 0)]
-    pub wash_window: u32,
     /// Write the plan's lot selections (disposal_id,lot_id,quantity) to FILE.
     #[arg(long, value_name = "FILE")]
     pub emit_selections: Option<PathBuf>,

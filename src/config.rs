@@ -49,6 +49,7 @@ pub struct Config {
     pub carryover_st: Option<Decimal>,
     pub carryover_lt: Option<Decimal>,
     pub taxable_income: Option<Decimal>,
+    pub wash_window: Option<u32>,
     #[serde(default)]
     pub accounts: BTreeMap<String, AccountConfig>,
 }

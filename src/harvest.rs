@@ -103,7 +103,7 @@ pub fn candidates(
             continue;
         }
         let lot = &outcome.lots[h.lot as usize];
-        let t = term(lot.acquired_date, as_of);
+        let t = term(lot.holding_from, as_of);
         let days = recent
             .get(&h.asset)
             .map_or(i64::MAX, |d| (as_of - *d).num_days());
@@ -121,14 +121,14 @@ pub fn candidates(
             asset: h.asset,
             account: h.account,
             lot: h.lot,
-            acquired: lot.acquired_date,
+            acquired: lot.holding_from,
             qty: h.qty,
             basis: h.basis,
             price,
             value,
             unrealized,
             term: t,
-            long_term_on: (t == Term::Short).then(|| long_term_from(lot.acquired_date)),
+            long_term_on: (t == Term::Short).then(|| long_term_from(lot.holding_from)),
             wash_risk,
         });
     }

@@ -68,6 +68,47 @@ fn gains_runs_clean_for_every_method_and_year() {
 }
 
 #[test]
+fn the_simulated_wash_sale_rule_runs_clean_and_only_adds_w_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(ledger) = generate(dir.path(), 6000, 5, false) else {
+        return;
+    };
+    let ledger = ledger.to_str().unwrap();
+    for year in ["2020", "2022", "2024"] {
+        let o = harvest(&[
+            "report",
+            ledger,
+            "--year",
+            year,
+            "--wash-window",
+            "30",
+            "--format",
+            "json",
+            "-q",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let rows = v["form_8949"].as_array().unwrap();
+        let w = rows.iter().filter(|r| r["adjustment_code"] == "W").count();
+        assert!(w > 0, "a busy year has wash sales under a 30-day window");
+        for r in rows.iter().filter(|r| r["adjustment_code"] == "W") {
+            let d = |k: &str| {
+                r[k].as_str()
+                    .unwrap()
+                    .parse::<rust_decimal::Decimal>()
+                    .unwrap()
+            };
+            assert!(d("adjustment") > rust_decimal::Decimal::ZERO);
+            assert_eq!(d("gain"), d("proceeds") - d("cost_basis") + d("adjustment"));
+            assert!(
+                d("gain") <= rust_decimal::Decimal::ZERO,
+                "a disallowed loss never becomes a gain"
+            );
+        }
+    }
+}
+
+#[test]
 fn universal_scope_and_report_run_clean() {
     let dir = tempfile::tempdir().unwrap();
     let Some(ledger) = generate(dir.path(), 6000, 7, false) else {

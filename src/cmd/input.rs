@@ -107,6 +107,7 @@ impl Settings {
                 scope,
                 missing_basis,
                 tz,
+                wash_window: a.wash_window.or(file.wash_window).unwrap_or(0),
             },
             quiet: a.quiet,
             boxes,

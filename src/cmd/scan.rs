@@ -194,7 +194,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         |asset| prices.valuation(ledger.syms.name(asset), when),
         as_of,
         a.min_loss,
-        a.wash_window,
+        s.engine.wash_window,
     );
     let cap = inputs.filing_status.loss_limit();
     let need = harvest::loss_needed(&y, cap, a.target);
@@ -420,14 +420,14 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         .filter(|c| c.wash_risk != harvest::WashRisk::No)
         .count();
     if recent > 0 {
-        notes.push(if a.wash_window == 0 {
+        notes.push(if s.engine.wash_window == 0 {
             format!(
                 "{recent} candidate(s) are of assets bought in the last 30 days (wash_risk info): no wash-sale rule applies to digital assets under current law; --wash-window 30 simulates the proposed rule"
             )
         } else {
             format!(
                 "{recent} candidate(s) are of assets bought within {} days (wash_risk yes): under the simulated rule their losses would be disallowed",
-                a.wash_window
+                s.engine.wash_window
             )
         });
     }

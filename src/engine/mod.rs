@@ -11,6 +11,7 @@ mod pool;
 mod selections;
 mod transfer;
 mod warnings;
+mod wash;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -90,6 +91,9 @@ pub struct Config {
     pub scope: Scope,
     pub missing_basis: MissingBasis,
     pub tz: Tz,
+    /// Days before and after a loss sale in which a purchase of the same asset
+    /// makes it a wash sale; 0 (current law for digital assets) turns it off.
+    pub wash_window: u32,
 }
 
 impl Default for Config {
@@ -99,6 +103,7 @@ impl Default for Config {
             scope: Scope::Wallet,
             missing_basis: MissingBasis::Error,
             tz: Tz::UTC,
+            wash_window: 0,
         }
     }
 }
@@ -127,6 +132,9 @@ pub struct Lot {
     pub acquired: DateTime<Utc>,
     /// Acquisition date in the tax time zone.
     pub acquired_date: NaiveDate,
+    /// The date the holding period counts from: the acquisition date, or earlier
+    /// when a wash sale's holding period tacks on (§1223(3)).
+    pub holding_from: NaiveDate,
     pub qty: Decimal,
     pub basis: Decimal,
     pub origin: Origin,
@@ -194,6 +202,9 @@ pub struct Outcome {
     /// Open lots at the snapshot time given to [`run`] (or at the end).
     pub holdings: Vec<Holding>,
     pub warnings: Warnings,
+    /// Wash-sale loss disallowed on a leg (by index into `legs`), positive, and
+    /// whether it is the leg's whole loss.
+    pub disallowed: HashMap<u32, (Decimal, bool)>,
 }
 
 impl Outcome {
@@ -227,6 +238,7 @@ pub fn run(
         lot_of_row: HashMap::new(),
         used_selections: HashMap::new(),
         scratch: Vec::new(),
+        wash: (cfg.wash_window > 0).then(|| wash::Wash::new(ledger, cfg)),
     };
     let mut snapped = false;
     for (i, row) in ledger.rows.iter().enumerate() {
@@ -263,6 +275,8 @@ struct Engine<'a> {
     /// How much of each selection line was used.
     used_selections: HashMap<(String, usize), Decimal>,
     scratch: Vec<Leg>,
+    /// Wash-sale state, when `--wash-window` is on.
+    wash: Option<wash::Wash>,
 }
 
 fn fmt_qty(d: Decimal) -> String {
@@ -439,12 +453,13 @@ impl Engine<'_> {
             asset,
             acquired: row.time,
             acquired_date: date_in(row.time, self.cfg.tz),
+            holding_from: date_in(row.time, self.cfg.tz),
             qty,
             basis,
             origin,
             key,
         });
-        if self.selections.is_some() {
+        if self.selections.is_some() || self.cfg.wash_window > 0 {
             self.lot_of_row.entry(i).or_default().push(idx);
         }
         Ok(idx)
@@ -460,6 +475,43 @@ impl Engine<'_> {
         qty: Decimal,
         basis: Decimal,
     ) -> Result<(), Box<EngineError>> {
+        let mut qty = qty;
+        let mut basis = basis;
+        // Units of this purchase that replace shares sold at a loss before it:
+        // their own lots, with the disallowed loss in basis and a tacked holding
+        // period.
+        let pending = self
+            .wash
+            .as_mut()
+            .map(|w| w.take_pending(i))
+            .unwrap_or_default();
+        for p in pending {
+            let part_basis = self.checked(row, mul_div(basis, p.qty, qty), "wash basis")?;
+            let lot = self.new_lot(
+                i,
+                row,
+                asset,
+                p.qty,
+                part_basis + p.add_basis,
+                Origin::Acquired,
+            )?;
+            let l = &mut self.out.lots[lot as usize];
+            l.holding_from = l.holding_from - chrono::Duration::days(p.tack_days);
+            let (key, b) = (l.key, l.basis);
+            self.pool(account, asset).put(
+                key,
+                Leg {
+                    lot,
+                    qty: p.qty,
+                    basis: b,
+                },
+            );
+            qty -= p.qty;
+            basis -= part_basis;
+        }
+        if qty.is_zero() {
+            return Ok(());
+        }
         let lot = self.new_lot(i, row, asset, qty, basis, Origin::Acquired)?;
         let key = self.out.lots[lot as usize].key;
         self.pool(account, asset).put(key, Leg { lot, qty, basis });
@@ -667,6 +719,18 @@ impl Engine<'_> {
         });
     }
 
+    /// Applies the simulated wash-sale rule to the disposal just recorded: the
+    /// loss on units replaced by purchases within the window is disallowed and
+    /// moves into the replacement units' basis, with their holding period.
+    fn wash_check(&mut self, i: u32) -> Result<(), Box<EngineError>> {
+        let Some(mut wash) = self.wash.take() else {
+            return Ok(());
+        };
+        let result = wash::apply(self, &mut wash, i);
+        self.wash = Some(wash);
+        result
+    }
+
     fn dispose(
         &mut self,
         i: u32,
@@ -686,6 +750,9 @@ impl Engine<'_> {
         };
         self.take(i, row, a.asset, a.qty, what, select)?;
         self.record_disposal(i, row, kind, a, proceeds);
+        if kind == DisposalKind::Sale {
+            self.wash_check(i)?;
+        }
         Ok(())
     }
 

@@ -476,3 +476,84 @@ d,2025-03-01T01:00:00Z,nano,deposit,,,0.9,BTC,,,,,0xabc,
     assert_eq!(o.disposals[0].proceeds, dec("10"));
     assert_eq!(o.warnings.count("fee valued at an earlier row's price"), 1);
 }
+
+fn wash(days: u32) -> Config {
+    Config {
+        wash_window: days,
+        ..Config::default()
+    }
+}
+
+/// RULES.md §9.3 worked example (P550 / Reg. §1.1091-1 Example 2).
+#[test]
+fn wash_sale_worked_example_with_partial_replacement() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,5000,USD,100,X,,,,,,
+b,2025-03-10T00:00:00Z,cb,buy,2750,USD,50,X,,,,,,
+c,2025-03-15T00:00:00Z,cb,buy,1125,USD,25,X,,,,,,
+s,2025-03-20T00:00:00Z,cb,sell,100,X,4000,USD,,,,,,
+";
+    let l = ledger(rows);
+    let o = run(&l, &wash(30), None, None, None).unwrap();
+    let r = build_rows(&l, &o, &BoxRules::default());
+    assert_eq!(r.len(), 1);
+    assert_eq!(
+        (r[0].adjustment_code.as_str(), r[0].adjustment),
+        ("W", dec("750"))
+    );
+    assert_eq!(r[0].gain, dec("-250"));
+    let basis_of = |id: &str| -> Decimal {
+        o.holdings
+            .iter()
+            .filter(|h| &*l.rows[o.lots[h.lot as usize].row as usize].id == id)
+            .map(|h| h.basis)
+            .sum()
+    };
+    assert_eq!(basis_of("b"), dec("3250"));
+    assert_eq!(basis_of("c"), dec("1375"));
+    // The sold lot's 78 days tack on to the replacements.
+    let b = o
+        .lots
+        .iter()
+        .find(|x| &*l.rows[x.row as usize].id == "b" && x.basis == dec("3250"))
+        .unwrap();
+    assert_eq!(
+        b.holding_from,
+        chrono::NaiveDate::from_ymd_opt(2024, 12, 22).unwrap()
+    );
+    // Without the simulated rule the whole loss is allowed.
+    let o = run(&l, &Config::default(), None, None, None).unwrap();
+    assert_eq!(
+        build_rows(&l, &o, &BoxRules::default())[0].gain,
+        dec("-1000")
+    );
+}
+
+#[test]
+fn wash_sale_with_a_purchase_after_the_sale() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,1000,USD,10,X,,,,,,
+s,2025-03-01T00:00:00Z,cb,sell,10,X,600,USD,,,,,,
+b,2025-03-20T00:00:00Z,kr,buy,200,USD,4,X,,,,,,
+t,2025-06-01T00:00:00Z,kr,sell,4,X,300,USD,,,,,,
+";
+    let l = ledger(rows);
+    let o = run(&l, &wash(30), None, None, None).unwrap();
+    let r = build_rows(&l, &o, &BoxRules::default());
+    // 4 of 10 units replaced: 40% of the 400 loss disallowed.
+    assert_eq!(
+        (r[0].adjustment_code.as_str(), r[0].adjustment, r[0].gain),
+        ("W", dec("160"), dec("-240"))
+    );
+    // The replacement carries 200 + 160 of basis.
+    assert_eq!((r[1].cost_basis, r[1].gain), (dec("360"), dec("-60")));
+    // A purchase outside the window does nothing.
+    let late = rows.replace("2025-03-20", "2025-04-05");
+    let l = ledger(&late);
+    let o = run(&l, &wash(30), None, None, None).unwrap();
+    assert!(
+        build_rows(&l, &o, &BoxRules::default())
+            .iter()
+            .all(|r| r.adjustment_code.is_empty())
+    );
+}

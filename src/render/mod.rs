@@ -161,7 +161,7 @@ pub fn lot_line<'a>(
             price: p,
             value,
             unrealized: value - cost_basis,
-            term: term(lot.acquired_date, on),
+            term: term(lot.holding_from, on),
         }
     });
     LotLine {
@@ -172,7 +172,7 @@ pub fn lot_line<'a>(
             ledger.syms.name(h.account)
         },
         lot_id: &ledger.rows[lot.row as usize].id,
-        date_acquired: lot.acquired_date,
+        date_acquired: lot.holding_from,
         quantity: h.qty,
         cost_basis,
         unit_basis: if h.qty.is_zero() {

@@ -198,20 +198,37 @@ pub fn build_rows(ledger: &Ledger, outcome: &Outcome, boxes: &BoxRules) -> Vec<G
             let cost_basis = cents(*cum) - b_before;
 
             let lot = &outcome.lots[leg.lot as usize];
-            let t = term(lot.acquired_date, d.date);
+            // A wash-sale replacement reports the date its holding period counts
+            // from, as brokers do.
+            let t = term(lot.holding_from, d.date);
+            let leg_index = d.legs.start + n as u32;
+            // Column (g) never turns the row's loss into a gain, and a wholly
+            // disallowed loss leaves exactly zero, whatever the cents.
+            let row_loss = (cost_basis - proceeds).max(Decimal::ZERO);
+            let (code, adjustment) = match outcome.disallowed.get(&leg_index) {
+                Some(&(_, true)) => ("W".to_string(), row_loss),
+                Some(&(w, false)) => ("W".to_string(), cents(w).min(row_loss)),
+                None => (String::new(), Decimal::ZERO),
+            };
+            // Less than half a cent disallowed: nothing to report.
+            let code = if adjustment.is_zero() {
+                String::new()
+            } else {
+                code
+            };
             rows.push(GainRow {
                 disposal: di as u32,
                 lot: leg.lot,
                 quantity: leg.qty,
-                date_acquired: lot.acquired_date,
+                date_acquired: lot.holding_from,
                 date_sold: d.date,
                 term: t,
                 box_: boxes.box_for(d.date.year(), t, account),
                 proceeds,
                 cost_basis,
-                adjustment_code: String::new(),
-                adjustment: Decimal::ZERO,
-                gain: proceeds - cost_basis,
+                adjustment_code: code,
+                adjustment,
+                gain: proceeds - cost_basis + adjustment,
             });
         }
     }
