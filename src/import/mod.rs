@@ -576,14 +576,7 @@ impl Cx<'_, '_> {
     /// for the N-th identical row of the same file. It depends on the row
     /// content only, so the same row in two overlapping exports gets the same id.
     pub fn content_id(&mut self, parts: &[&str]) -> String {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for p in parts {
-            for b in p.trim().bytes().chain(std::iter::once(0x1f)) {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
-        }
-        let base = format!("{}-{h:016x}", self.format.id_prefix());
+        let base = format!("{}-{:016x}", self.format.id_prefix(), fnv(parts));
         let n = self.ids.entry(base.clone()).or_default();
         *n += 1;
         if *n == 1 {
@@ -591,6 +584,12 @@ impl Cx<'_, '_> {
         } else {
             format!("{base}-{}", *n - 1)
         }
+    }
+
+    /// An id hashed from the cells alone: identical rows in one file get the
+    /// same id and the later ones count as duplicates.
+    pub fn content_id_unique(&self, parts: &[&str]) -> String {
+        format!("{}-{:016x}", self.format.id_prefix(), fnv(parts))
     }
 
     /// Parses an amount cell; a bad one is a problem (and `None`).
@@ -685,6 +684,19 @@ impl Cx<'_, '_> {
             }
         }
     }
+}
+
+/// FNV-1a over the cells (stable across runs and platforms, unlike std's
+/// hasher), each cell trimmed and followed by a separator byte.
+fn fnv(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.trim().bytes().chain(std::iter::once(0x1f)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
 }
 
 /// Multiplies two decimals, rounding to the 28 digits a Decimal holds.
@@ -951,4 +963,138 @@ fn read_rows(text: &str, file: &str) -> Result<Vec<(u64, Vec<String>)>, ImportEr
         }
     }
     Ok(out)
+}
+
+/// A two-sided exchange as an export describes it, before the ledger's rules:
+/// amounts as magnitudes, fees (possibly in several assets) on top.
+pub(crate) struct TradeIn {
+    pub id: String,
+    /// The input lines it came from (the first is the row's line).
+    pub rows: Vec<u64>,
+    pub time: DateTime<Utc>,
+    pub sent: (Decimal, String),
+    pub received: (Decimal, String),
+    pub fees: Vec<(Decimal, String)>,
+    /// The USD value the export gives, if any.
+    pub usd_hint: Option<Decimal>,
+    pub note: String,
+}
+
+/// Turns an exchange into ledger rows: a side in a non-USD government currency
+/// is converted to USD at its `--prices` rate; a USD side makes it a buy or a
+/// sell, otherwise it is a trade valued by [`Cx::value_legs`]. The first fee
+/// goes in the fee columns (a USD fee, or one in a traded asset, preferred);
+/// a fee in a further crypto asset becomes its own `fee` row. Kraken fee
+/// credits (`KFEE`) are promotional, worth no basis, and only noted.
+pub(crate) fn trade_record(cx: &mut Cx, t: TradeIn, out: &mut Vec<Entry>) {
+    let line = t.rows[0];
+    let time = t.time;
+    let mut notes: Vec<String> = Vec::new();
+    if !t.note.is_empty() {
+        notes.push(t.note.clone());
+    }
+    let conv = |cx: &mut Cx,
+                notes: &mut Vec<String>,
+                (q, a): (Decimal, String),
+                what: &str|
+     -> Option<(Decimal, String)> {
+        if is_fiat(&a) && a != "USD" {
+            let u = cx.fiat_to_usd(line, time, q, &a)?;
+            notes.push(format!("{what} {} {a}", num::fmt_decimal(q)));
+            Some((u, "USD".to_string()))
+        } else {
+            Some((q, a))
+        }
+    };
+    let sent = conv(cx, &mut notes, t.sent, "paid");
+    let received = conv(cx, &mut notes, t.received, "got");
+    let mut fees = Vec::new();
+    for f in t.fees {
+        if f.1 == "KFEE" {
+            notes.push(format!("fee {} KFEE credits", num::fmt_decimal(f.0)));
+            continue;
+        }
+        if let Some(f) = conv(cx, &mut notes, f, "fee") {
+            fees.push(f);
+        }
+    }
+    let (Some(sent), Some(received)) = (sent, received) else {
+        return;
+    };
+    if sent.1 == "USD" && received.1 == "USD" {
+        for l in t.rows {
+            out.push(Entry::skip(
+                l,
+                "exchange between government currencies: not a crypto event",
+            ));
+        }
+        return;
+    }
+    let (kind, value) = if sent.1 == "USD" {
+        (Kind::Buy, Some(sent.0))
+    } else if received.1 == "USD" {
+        (Kind::Sell, Some(received.0))
+    } else {
+        let v = match t.usd_hint {
+            Some(v) => Some(v),
+            None => cx.value_legs(
+                line,
+                time,
+                Some((received.0, &received.1)),
+                Some((sent.0, &sent.1)),
+            ),
+        };
+        (Kind::Trade, v)
+    };
+    let Some(value) = value else { return };
+    // The main fee: USD first, then one in a traded asset, then any.
+    fees.sort_by_key(|(_, a)| {
+        if a == "USD" {
+            0
+        } else if *a == sent.1 || *a == received.1 {
+            1
+        } else {
+            2
+        }
+    });
+    // Several fees in the same asset add up.
+    let mut merged: Vec<(Decimal, String)> = Vec::new();
+    for (q, a) in fees {
+        match merged.iter_mut().find(|(_, b)| *b == a) {
+            Some(m) => m.0 += q,
+            None => merged.push((q, a)),
+        }
+    }
+    merged.retain(|(q, _)| !q.is_zero());
+    let mut it = merged.into_iter();
+    let mut d = Draft::new(t.id.clone(), time, kind)
+        .sent(sent.0, &sent.1)
+        .received(received.0, &received.1)
+        .usd(Some(value))
+        .note(notes.join("; "));
+    if let Some((q, a)) = it.next() {
+        if a != "USD" && a != sent.1 && a != received.1 {
+            d = d.fee_usd(cx.unit_price(&a, time).map(|p| mul(q, p)));
+        }
+        d = d.fee(q, &a);
+    }
+    let account = cx.account.clone();
+    out.push(Entry::Rec {
+        rows: t.rows,
+        rec: d.finish(&account),
+    });
+    for (n, (q, a)) in it.enumerate() {
+        if a == "USD" {
+            continue;
+        }
+        let fee_usd = cx.unit_price(&a, time).map(|p| mul(q, p));
+        let d = Draft::new(format!("{}-fee{}", t.id, n + 1), time, Kind::Fee)
+            .fee(q, &a)
+            .fee_usd(fee_usd)
+            .note("second fee of the trade above");
+        out.push(Entry::Extra {
+            row: line,
+            rec: d.finish(&account),
+        });
+    }
 }
