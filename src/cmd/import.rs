@@ -36,10 +36,8 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
             args.tz
         ))
     })?;
-    if let Some(a) = &args.account {
-        if a.trim().is_empty() {
-            return Err(UsageError("--account needs a non-empty name".into()).into());
-        }
+    if args.account.as_ref().is_some_and(|a| a.trim().is_empty()) {
+        return Err(UsageError("--account needs a non-empty name".into()).into());
     }
     let prices = match &args.prices {
         Some(p) => {
@@ -76,7 +74,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         }
     }
     builder.finish()?;
-    all.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    all.sort_by_key(|a| (a.0, a.1, a.2));
     write_output(args.output.as_deref(), |w| {
         write_ledger(w, all.iter().map(|x| &x.3))
     })
@@ -105,7 +103,10 @@ fn report(w: &mut dyn Write, file: &str, format: Format, s: &ImportStats) -> std
     writeln!(w, "  ledger rows written: {}", s.written)?;
     writeln!(w, "  rows skipped:        {}", s.skipped_total())?;
     for (reason, n) in &s.skipped {
-        writeln!(w, "    {n:>5}  {reason}")?;
+        match s.first_skipped.get(reason) {
+            Some(line) => writeln!(w, "    {n:>5}  {reason} (first at line {line})")?,
+            None => writeln!(w, "    {n:>5}  {reason}")?,
+        }
     }
     writeln!(w, "  duplicates dropped:  {}", s.duplicates)
 }

@@ -44,7 +44,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                     sheet.header_line,
                     Some(n),
                     None,
-                    "column is missing from the header; the binance-us export needs it",
+                    "is missing from the header; the binance-us export needs it",
                 );
                 usize::MAX
             }
@@ -208,12 +208,12 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 } else {
                     ((bq.abs(), b.clone()), (qq.abs(), q.clone()), qu)
                 };
-                if cat != "Spot Trading" {
-                    if let Some((fqv, fa)) = &fee {
-                        if *fa == sent.1 && *fqv < sent.0 {
-                            sent.0 -= *fqv;
-                        }
-                    }
+                if cat != "Spot Trading"
+                    && let Some((fqv, fa)) = &fee
+                    && *fa == sent.1
+                    && *fqv < sent.0
+                {
+                    sent.0 -= *fqv;
                 }
                 let fees: Vec<(Decimal, String)> = fee.clone().into_iter().collect();
                 let fee_usd = fu;
@@ -233,14 +233,13 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                     &mut out,
                 );
                 // The export values the fee; keep its figure.
-                if let (Some(Entry::Rec { rec, .. }), Some(fu)) = (out.get_mut(before), fee_usd) {
-                    if !rec.fee_asset.is_empty()
-                        && rec.fee_asset != "USD"
-                        && rec.fee_asset != rec.sent_asset
-                        && rec.fee_asset != rec.received_asset
-                    {
-                        rec.fee_usd = super::num::fmt_decimal(fu.abs());
-                    }
+                if let (Some(Entry::Rec { rec, .. }), Some(fu)) = (out.get_mut(before), fee_usd)
+                    && !rec.fee_asset.is_empty()
+                    && rec.fee_asset != "USD"
+                    && rec.fee_asset != rec.sent_asset
+                    && rec.fee_asset != rec.received_asset
+                {
+                    rec.fee_usd = super::num::fmt_decimal(fu.abs());
                 }
             }
             other => out.push(Entry::skip(

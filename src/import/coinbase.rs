@@ -226,7 +226,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
                 return trade_with_crypto_quote(
                     cx, line, time, id, &asset, qty, buying, q, value_fiat, &ccy, note,
                 )
-                .and_then(|d| rec(d));
+                .and_then(rec);
             }
             let gross = to_usd(cx, gross?)?;
             let fee = to_usd(cx, fee_fiat)?;

@@ -184,6 +184,8 @@ pub struct ImportStats {
     /// Input rows that became (part of) a ledger row; several rows of one trade
     /// make one ledger row.
     pub used: usize,
+    /// The first input line skipped for each reason, to find it in the file.
+    pub first_skipped: BTreeMap<String, u64>,
 }
 
 impl ImportStats {
@@ -389,7 +391,10 @@ impl<'a> Importer<'a> {
         let mut records = Vec::new();
         for e in entries {
             match e {
-                Entry::Skip { reason, .. } => *stats.skipped.entry(reason).or_default() += 1,
+                Entry::Skip { row, reason } => {
+                    stats.first_skipped.entry(reason.clone()).or_insert(row);
+                    *stats.skipped.entry(reason).or_default() += 1;
+                }
                 Entry::Rec { rows, rec } => {
                     if self.seen.insert(rec.id.clone()) {
                         stats.used += rows.len();
@@ -477,7 +482,7 @@ impl Sheet {
                     Some(names[0]),
                     None,
                     format!(
-                        "column is missing from the header; the {} export needs it",
+                        "is missing from the header; the {} export needs it",
                         cx.format
                     ),
                 );
@@ -883,10 +888,18 @@ pub(crate) fn parse_time_cell(
         Some(cell),
         format!(
             "is not a time this export writes (expected e.g. {})",
-            formats.first().unwrap_or(&"")
+            example_time(formats.first().copied().unwrap_or("%Y-%m-%d %H:%M:%S"))
         ),
     );
     None
+}
+
+/// A strftime layout shown as an example value for messages.
+fn example_time(layout: &str) -> String {
+    let t = NaiveDate::from_ymd_opt(2025, 3, 1)
+        .and_then(|d| d.and_hms_opt(14, 5, 0))
+        .expect("a valid fixed date");
+    t.format(layout).to_string()
 }
 
 /// Common naive time layouts.
