@@ -401,3 +401,33 @@ fn every_shared_sample_imports_without_unexplained_skips() {
         assert_eq!(out.stdout, again.stdout, "{name}");
     }
 }
+
+#[test]
+fn zone_less_binance_times_are_read_in_tz() {
+    let out = harvest(&[
+        "import",
+        "fixtures/import/binance/bom-two-digit-year.csv",
+        "--prices",
+        PRICES,
+        "--tz",
+        "Europe/Warsaw",
+    ]);
+    assert!(out.status.success());
+    // 24-01-15 12:00:00 in Warsaw (UTC+1 in winter).
+    assert!(String::from_utf8_lossy(&out.stdout).contains(",2024-01-15T11:00:00Z,"));
+}
+
+#[test]
+fn a_row_without_a_usd_value_needs_prices() {
+    let out = harvest(&[
+        "import",
+        "fixtures/import/kraken-ledgers/crypto-to-crypto-needs-prices.csv",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("crypto-to-crypto-needs-prices.csv:2: no USD value")
+            && err.contains("--prices"),
+        "{err}"
+    );
+}

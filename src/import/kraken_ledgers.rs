@@ -231,6 +231,13 @@ fn single(
             rec: d.finish(&account),
         })
     };
+    if l.asset == "KFEE" {
+        out.push(Entry::skip(
+            line,
+            "Kraken fee credits (KFEE): promotional, not a lot",
+        ));
+        return;
+    }
     let qty = l.amount.abs();
     let incoming = l.amount.is_sign_positive();
     let note = format!("{} {}", l.typ, l.subtype).trim().to_string();

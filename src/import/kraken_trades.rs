@@ -39,7 +39,11 @@ fn split_pair(pair: &str) -> Option<(String, String)> {
     }
     QUOTES.iter().find_map(|q| {
         let base = p.strip_suffix(q)?;
-        (!base.is_empty()).then(|| (asset_name(base), asset_name(q)))
+        // A class-prefixed quote (`ZUSD`, `XXBT`) only follows a class-prefixed
+        // base (`XXBTZUSD`); `XTZGBP` is XTZ in GBP.
+        let legacy = q.len() == 4 && (q.starts_with('Z') || q.starts_with('X'));
+        let ok = !base.is_empty() && (!legacy || base.len() == 4 && base.starts_with('X'));
+        ok.then(|| (asset_name(base), asset_name(q)))
     })
 }
 

@@ -226,11 +226,12 @@ pub enum ImportError {
         known: String,
     },
     #[error(
-        "{file}: no {format} header found in the first {PREAMBLE_ROWS} rows (first row seen: \
-         {header:?}); check --format (known formats: {known})"
+        "{file}:{line}: no {format} header found in the first {PREAMBLE_ROWS} rows (first row \
+         seen: {header:?}); check --format (known formats: {known})"
     )]
     HeaderNotFound {
         file: String,
+        line: u64,
         format: Format,
         header: String,
         known: String,
@@ -326,6 +327,7 @@ impl<'a> Importer<'a> {
             return Err(match format {
                 Some(f) => ImportError::HeaderNotFound {
                     file: file.into(),
+                    line: first.0,
                     format: f,
                     header: shorten(&first.1),
                     known: known_formats(),
