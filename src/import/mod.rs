@@ -391,6 +391,12 @@ impl<'a> Importer<'a> {
             ..ImportStats::default()
         };
         let mut records = Vec::new();
+        let mut entries = entries;
+        for e in &mut entries {
+            if let Entry::Rec { rec, .. } | Entry::Extra { rec, .. } = e {
+                value_transfer_fee(rec, self.opts.prices);
+            }
+        }
         for e in entries {
             match e {
                 Entry::Skip { row, reason } => {
@@ -430,6 +436,32 @@ impl<'a> Importer<'a> {
             records,
             stats,
         })
+    }
+}
+
+/// A deposit's or withdrawal's fee in crypto is a disposal (the network fee),
+/// which needs a USD value: when the export gives none, `--prices` (or 1.00 for
+/// a USD stablecoin) fills `fee_usd`.
+fn value_transfer_fee(rec: &mut Record, prices: Option<&PriceTable>) {
+    if !(rec.kind == "deposit" || rec.kind == "withdrawal")
+        || rec.fee_asset.is_empty()
+        || !rec.fee_usd.is_empty()
+    {
+        return;
+    }
+    let (Ok(qty), Ok(t)) = (
+        Decimal::from_str_exact(&rec.fee_qty),
+        DateTime::parse_from_rfc3339(&rec.time),
+    ) else {
+        return;
+    };
+    let price = if is_stablecoin(&rec.fee_asset) {
+        Some(Decimal::ONE)
+    } else {
+        prices.and_then(|p| p.at(&rec.fee_asset, t.with_timezone(&Utc)))
+    };
+    if let Some(p) = price {
+        rec.fee_usd = num::fmt_decimal(mul(qty, p));
     }
 }
 
