@@ -431,3 +431,25 @@ fn a_row_without_a_usd_value_needs_prices() {
         "{err}"
     );
 }
+
+#[test]
+fn a_ledger_id_reused_for_a_different_row_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.csv");
+    std::fs::write(
+        &other,
+        "id,time,account,kind,received_qty,received_asset\ndep-1,2025-01-01T00:00:00Z,ledger-nano,deposit,2,ETH\n",
+    )
+    .unwrap();
+    let out = harvest(&[
+        "import",
+        "fixtures/import/ledger/columns-in-any-order.csv",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("other.csv:2: column id \"dep-1\" is already used"),
+        "{err}"
+    );
+}

@@ -22,7 +22,7 @@ mod kraken_trades;
 mod ledger;
 pub mod num;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
@@ -286,14 +286,15 @@ fn list_problems(file: &str, problems: &[RowProblem], more: usize) -> String {
 /// same exchange row in two overlapping exports is kept once.
 pub struct Importer<'a> {
     opts: ImportOptions<'a>,
-    seen: HashSet<String>,
+    /// Every id written so far: a hash of its row, and where it came from.
+    seen: HashMap<String, (u64, String, u64)>,
 }
 
 impl<'a> Importer<'a> {
     pub fn new(opts: ImportOptions<'a>) -> Self {
         Importer {
             opts,
-            seen: HashSet::new(),
+            seen: HashMap::new(),
         }
     }
 
@@ -397,6 +398,7 @@ impl<'a> Importer<'a> {
                 value_transfer_fee(rec, self.opts.prices);
             }
         }
+        let mut conflicts = Vec::new();
         for e in entries {
             match e {
                 Entry::Skip { row, reason } => {
@@ -404,22 +406,47 @@ impl<'a> Importer<'a> {
                     *stats.skipped.entry(reason).or_default() += 1;
                 }
                 Entry::Rec { rows, rec } => {
-                    if self.seen.insert(rec.id.clone()) {
-                        stats.used += rows.len();
-                        stats.written += 1;
-                        records.push((rows.first().copied().unwrap_or(header_line), rec));
-                    } else {
-                        stats.duplicates += rows.len();
+                    let line = rows.first().copied().unwrap_or(header_line);
+                    match self.remember(&rec, file, line) {
+                        Seen::New => {
+                            stats.used += rows.len();
+                            stats.written += 1;
+                            records.push((line, rec));
+                        }
+                        Seen::Same => stats.duplicates += rows.len(),
+                        Seen::Different(at) => {
+                            if format == Format::Ledger {
+                                conflicts.push(RowProblem {
+                                    line,
+                                    column: Some("id".into()),
+                                    value: Some(rec.id.clone()),
+                                    problem: format!(
+                                        "is already used by a different row at {at}; give one of \
+                                         them a new id"
+                                    ),
+                                });
+                            }
+                            // An exchange id names one exchange row, whatever
+                            // else changed between exports (a currency, a note).
+                            stats.duplicates += rows.len();
+                        }
                     }
                 }
                 Entry::Extra { row, rec } => {
                     // A second ledger row made from rows already counted as used.
-                    if self.seen.insert(rec.id.clone()) {
+                    if let Seen::New = self.remember(&rec, file, row) {
                         stats.written += 1;
                         records.push((row, rec));
                     }
                 }
             }
+        }
+        if !conflicts.is_empty() {
+            return Err(ImportError::BadRows {
+                file: file.into(),
+                problems: conflicts,
+                more: 0,
+            });
         }
         let skipped = stats.skipped_total();
         if stats.read != stats.used + skipped + stats.duplicates {
@@ -436,6 +463,44 @@ impl<'a> Importer<'a> {
             records,
             stats,
         })
+    }
+}
+
+/// Whether a record's id was seen before.
+enum Seen {
+    New,
+    /// The same row again (an overlapping export).
+    Same,
+    /// A different row with the same id, first seen at `file:line`.
+    Different(String),
+}
+
+impl Importer<'_> {
+    fn remember(&mut self, rec: &Record, file: &str, line: u64) -> Seen {
+        let h = fnv(&[
+            &rec.time,
+            &rec.account,
+            &rec.kind,
+            &rec.sent_qty,
+            &rec.sent_asset,
+            &rec.received_qty,
+            &rec.received_asset,
+            &rec.fee_qty,
+            &rec.fee_asset,
+            &rec.usd_value,
+            &rec.fee_usd,
+            &rec.txid,
+            &rec.note,
+        ]);
+        match self.seen.get(&rec.id) {
+            None => {
+                self.seen
+                    .insert(rec.id.clone(), (h, file.to_string(), line));
+                Seen::New
+            }
+            Some((old, _, _)) if *old == h => Seen::Same,
+            Some((_, f, l)) => Seen::Different(format!("{f}:{l}")),
+        }
     }
 }
 
