@@ -246,7 +246,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 "is not a time like 2021-06-21 12:31:12",
             );
         }
-        let change = cx.number(row, c_change, "Change");
+        let change = cx.required(row, c_change, "Change");
         let (Some(time), Some(change)) = (time, change) else {
             continue;
         };

@@ -137,11 +137,12 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
     ];
     // Coinbase writes UTC; only the date-only 2019/2020 reports are read in --tz.
     let tz = cx.opts.tz;
+    let before = cx.problem_count();
     let time = parse_time_cell(cx, row, c.time, "Timestamp", &TIMES, tz);
     let kind_cell = row.get(c.kind).to_string();
     let asset = asset_name(row.get(c.asset));
     let qty = cx
-        .number(row, c.qty, "Quantity Transacted")
+        .required(row, c.qty, "Quantity Transacted")
         .map(|q| q.abs());
     let money = |cx: &mut Cx, col: Option<usize>, name: &str| -> Option<Decimal> {
         col.and_then(|i| cx.amount(row, i, name))
@@ -163,7 +164,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
     };
     let notes = c.notes.map_or("", |i| row.get(i)).to_string();
     let (time, qty) = (time?, qty?);
-    if cx.failed() {
+    if cx.problem_count() != before {
         return None;
     }
     let line = row.line;
@@ -228,7 +229,10 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
                 )
                 .and_then(rec);
             }
-            let gross = to_usd(cx, gross?)?;
+            let gross = {
+                let v = need(cx, gross, line, "Subtotal/Total")?;
+                to_usd(cx, v)?
+            };
             let fee = to_usd(cx, fee_fiat)?;
             let d = if buying {
                 Draft::new(id, time, Kind::Buy)
@@ -259,13 +263,20 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
                     "ETH to ETH2 staking conversion: not a tax event",
                 ));
             }
-            let value = to_usd(cx, subtotal.or(total)?)?;
+            let value = {
+                let v = need(cx, subtotal.or(total), line, "Subtotal/Total")?;
+                to_usd(cx, v)?
+            };
             rec(Draft::new(id, time, Kind::Trade)
                 .sent(qty, &asset)
                 .received(to_qty, &to_asset)
                 .usd(Some(value))
                 .note(note))
         }
+        "Send" | "Receive" if is_fiat(&asset) => Some(Entry::skip(
+            line,
+            format!("fiat {}: not a tax event", lower),
+        )),
         "Send" => rec(Draft::new(id, time, Kind::Withdrawal)
             .sent(qty, &asset)
             .note(note)),
@@ -280,7 +291,10 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
             .iter()
             .any(|k| n.contains(k));
             if income {
-                let v = to_usd(cx, value_fiat?)?;
+                let v = {
+                    let v = need(cx, value_fiat, line, "Subtotal")?;
+                    to_usd(cx, v)?
+                };
                 rec(Draft::new(id, time, Kind::Income)
                     .received(qty, &asset)
                     .usd(Some(v))
@@ -335,14 +349,20 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
                     "income paid in cash: not a crypto lot (report it as interest)",
                 ));
             }
-            let v = to_usd(cx, value_fiat?)?;
+            let v = {
+                let v = need(cx, value_fiat, line, "Subtotal")?;
+                to_usd(cx, v)?
+            };
             rec(Draft::new(id, time, Kind::Income)
                 .received(qty, &asset)
                 .usd(Some(v))
                 .note(note))
         }
         "Admin Debit" | "Subscription" | "Card Spend" => {
-            let v = to_usd(cx, value_fiat?)?;
+            let v = {
+                let v = need(cx, value_fiat, line, "Subtotal")?;
+                to_usd(cx, v)?
+            };
             rec(Draft::new(id, time, Kind::Spend)
                 .sent(qty, &asset)
                 .usd(Some(v))
@@ -383,6 +403,19 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
             format!("unknown Coinbase transaction type {other:?}: not imported, enter it by hand"),
         )),
     }
+}
+
+/// A money amount the row needs; its absence is a problem naming the columns.
+fn need(cx: &mut Cx, v: Option<Decimal>, line: u64, what: &str) -> Option<Decimal> {
+    if v.is_none() {
+        cx.problem(
+            line,
+            Some(what),
+            None,
+            "is empty; this transaction type needs its value",
+        );
+    }
+    v
 }
 
 /// `Converted 0.0002 BTC to 0.00563821 ETH` -> (0.00563821, ETH).

@@ -55,9 +55,9 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
             &super::ISO_NAIVE,
             chrono_tz::Tz::UTC,
         );
-        let size = cx.number(row, c_size, "size");
+        let size = cx.required(row, c_size, "size");
         let fee = cx.number(row, c_fee, "fee").unwrap_or_default().abs();
-        let total = cx.number(row, c_total, "total");
+        let total = cx.required(row, c_total, "total");
         let (Some(time), Some(size), Some(total)) = (time, size, total) else {
             continue;
         };

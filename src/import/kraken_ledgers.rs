@@ -117,7 +117,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
             continue;
         }
         let time = parse_time_cell(cx, row, c_time, "time", &ISO_NAIVE, chrono_tz::Tz::UTC);
-        let amount = cx.number(row, c_amount, "amount");
+        let amount = cx.required(row, c_amount, "amount");
         let fee = cx.number(row, c_fee, "fee");
         let amount_usd = c_usd.and_then(|i| cx.number(row, i, "amountusd"));
         let (Some(time), Some(amount)) = (time, amount) else {

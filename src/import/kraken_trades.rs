@@ -69,9 +69,9 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
             continue;
         }
         let time = parse_time_cell(cx, row, c_time, "time", &ISO_NAIVE, chrono_tz::Tz::UTC);
-        let cost = cx.number(row, c_cost, "cost");
+        let cost = cx.required(row, c_cost, "cost");
         let fee = cx.number(row, c_fee, "fee");
-        let vol = cx.number(row, c_vol, "vol");
+        let vol = cx.required(row, c_vol, "vol");
         let margin = c_margin.and_then(|i| cx.number(row, i, "margin"));
         let pair = row.get(c_pair);
         let Some((base, quote)) = split_pair(pair) else {

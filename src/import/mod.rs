@@ -22,7 +22,7 @@ mod kraken_trades;
 mod ledger;
 pub mod num;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
@@ -378,6 +378,31 @@ impl<'a> Importer<'a> {
             Format::Cointracker => cointracker::parse(&sheet, &mut cx),
             Format::Ledger => ledger::parse(&sheet, &mut cx),
         };
+        // Every data row must be accounted for: a row a format dropped without
+        // saying why (an empty required cell) is reported here.
+        if cx.problems.is_empty() {
+            let mut covered: HashSet<u64> = HashSet::new();
+            for e in &entries {
+                match e {
+                    Entry::Rec { rows, .. } => covered.extend(rows.iter().copied()),
+                    Entry::Skip { row, .. } => {
+                        covered.insert(*row);
+                    }
+                    Entry::Extra { .. } => {}
+                }
+            }
+            for r in &sheet.rows {
+                if !covered.contains(&r.line) {
+                    cx.problem(
+                        r.line,
+                        None,
+                        None,
+                        "a cell this row needs is empty or unreadable (quantity, amount, time or \
+                         currency); fill it in or remove the row",
+                    );
+                }
+            }
+        }
         if !cx.problems.is_empty() {
             let mut problems = cx.problems;
             problems.sort_by_key(|p| p.line);
@@ -666,6 +691,11 @@ impl Cx<'_, '_> {
         });
     }
 
+    /// How many problems were recorded so far (to tell whether one row added any).
+    pub fn problem_count(&self) -> usize {
+        self.problems.len() + self.more
+    }
+
     /// True once any problem was recorded.
     pub fn failed(&self) -> bool {
         !self.problems.is_empty()
@@ -706,6 +736,15 @@ impl Cx<'_, '_> {
                 None
             }
         }
+    }
+
+    /// Parses a number cell that must not be empty.
+    pub fn required(&mut self, row: &SheetRow, col: usize, name: &str) -> Option<Decimal> {
+        if row.get(col).is_empty() {
+            self.problem(row.line, Some(name), None, "is empty; this row needs it");
+            return None;
+        }
+        self.number(row, col, name)
     }
 
     /// Parses a number cell, ignoring any unit.
