@@ -52,7 +52,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         tz,
     });
     let mut builder = LedgerBuilder::new(tz);
-    // (time, file index, line, record) for sorting; file order breaks ties.
+    // (time, file index, position, record) for sorting; input order breaks ties.
     let mut all: Vec<(chrono::DateTime<chrono::Utc>, u32, u64, Record)> = Vec::new();
     let mut stderr = std::io::stderr().lock();
     for name in &args.inputs {
@@ -66,11 +66,12 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         report(&mut stderr, display, imported.format, &imported.stats)?;
         let file: Arc<str> = display.into();
         let idx = builder.add_file(display);
-        for (line, rec) in imported.records {
+        // The position in `records` (oldest first) breaks ties within a file.
+        for (pos, (line, rec)) in imported.records.into_iter().enumerate() {
             builder.add_record(&rec, &file, idx, line);
             // A bad time is reported by the builder below; sort it first.
             let t = parse_time(&rec.time, tz).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-            all.push((t, idx, line, rec));
+            all.push((t, idx, pos as u64, rec));
         }
     }
     builder.finish()?;

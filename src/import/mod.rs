@@ -153,8 +153,19 @@ const PREAMBLE_ROWS: usize = 30;
 /// Detects the format from the header (after any preamble lines and a BOM).
 /// `Format::Ledger` when the header is harvest's own ledger (columns any order).
 pub fn detect(data: &[u8]) -> Option<Format> {
-    let text = decode(data);
-    let rows = read_rows(&text, "").ok()?;
+    // Only the leading rows matter: decode a prefix, cut at a line end.
+    const PREFIX: usize = 1 << 16;
+    let head = if data.len() > PREFIX {
+        let cut = data[..PREFIX]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .unwrap_or(PREFIX);
+        &data[..cut]
+    } else {
+        data
+    };
+    let text = decode(head);
+    let rows = read_rows(&text, "", PREAMBLE_ROWS).ok()?;
     rows.iter()
         .take(PREAMBLE_ROWS)
         .find_map(|(_, cells)| Format::ALL.into_iter().find(|f| f.matches(cells)))
@@ -198,7 +209,8 @@ impl ImportStats {
 /// The ledger records of one input file.
 pub struct Imported {
     pub format: Format,
-    /// (1-based line in the input file, record), in file order.
+    /// (1-based line in the input file, record), in file order, or reversed
+    /// when the file lists the newest rows first.
     pub records: Vec<(u64, Record)>,
     pub stats: ImportStats,
 }
@@ -307,7 +319,7 @@ impl<'a> Importer<'a> {
         format: Option<Format>,
     ) -> Result<Imported, ImportError> {
         let text = decode(data);
-        let rows = read_rows(&text, file)?;
+        let rows = read_rows(&text, file, usize::MAX)?;
         let first = rows
             .iter()
             .find(|(_, c)| c.iter().any(|x| !x.is_empty()))
@@ -482,6 +494,16 @@ impl<'a> Importer<'a> {
                 skipped,
                 duplicates: stats.duplicates,
             });
+        }
+        // Newest-first exports (Coinbase since 2024) are turned around, so that
+        // rows of the same second keep their real sequence after a stable sort.
+        let when = |r: &Record| DateTime::parse_from_rfc3339(&r.time).ok();
+        if let (Some(first), Some(last)) = (
+            records.first().and_then(|(_, r)| when(r)),
+            records.last().and_then(|(_, r)| when(r)),
+        ) && first > last
+        {
+            records.reverse();
         }
         Ok(Imported {
             format,
@@ -1083,14 +1105,14 @@ fn cp1252(b: u8) -> char {
 
 /// Every CSV record with its 1-based line, cells trimmed of spaces and of a
 /// BOM (some files have one on an otherwise empty first line).
-fn read_rows(text: &str, file: &str) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
+fn read_rows(text: &str, file: &str, limit: usize) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut out = Vec::new();
     let mut rec = csv::StringRecord::new();
-    loop {
+    while out.len() < limit {
         match rdr.read_record(&mut rec) {
             Ok(true) => {
                 let line = rec.position().map_or(0, |p| p.line());
