@@ -1271,3 +1271,47 @@ pub(crate) fn trade_record(cx: &mut Cx, t: TradeIn, out: &mut Vec<Entry>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_bom_and_windows_1252() {
+        assert_eq!(decode(b"\xEF\xBB\xBFa,b"), "a,b");
+        assert_eq!(decode(b"\x80 4.85"), "€ 4.85");
+        assert_eq!(decode("€ 4.85".as_bytes()), "€ 4.85");
+    }
+
+    #[test]
+    fn detects_below_a_preamble_and_a_lone_bom() {
+        let cb = "\u{feff}\nTransactions\nUser,x,y\nID,Timestamp,Transaction Type,Asset,Quantity Transacted,Price Currency,Price at Transaction,Subtotal,Total (inclusive of fees and/or spread),Fees and/or Spread,Notes\n";
+        assert_eq!(detect(cb.as_bytes()), Some(Format::Coinbase));
+        assert_eq!(detect(b"time,kind,id,account\n"), Some(Format::Ledger));
+        assert_eq!(detect(b"time,kind,id,account,extra\n"), None);
+        assert_eq!(detect(b""), None);
+    }
+
+    #[test]
+    fn content_ids_are_stable_and_count_repeats() {
+        let opts = ImportOptions {
+            account: None,
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+        };
+        let mut cx = Cx {
+            opts: &opts,
+            account: "x".into(),
+            format: Format::Koinly,
+            problems: Vec::new(),
+            more: 0,
+            ids: HashMap::new(),
+        };
+        let a = cx.content_id(&["2024-01-01", "1", "BTC"]);
+        let b = cx.content_id(&["2024-01-01", "1", "BTC"]);
+        assert_eq!(a, "koinly-dd8b4311899b4816");
+        assert_eq!(b, format!("{a}-1"));
+        assert_eq!(cx.content_id_unique(&["2024-01-01", "1", "BTC"]), a);
+        assert_ne!(cx.content_id(&["2024-01-01", "1B", "TC"]), a);
+    }
+}
