@@ -41,12 +41,14 @@ pub(crate) fn asset_name(code: &str) -> String {
     let mut a = code.trim().to_ascii_uppercase();
     for suffix in [".HOLD", ".S", ".M", ".P", ".F", ".B"] {
         if let Some(base) = a.strip_suffix(suffix) {
-            // Bonded forms: DOT28.S -> DOT; but keep names that are digits only.
+            // Bonded forms carry a two-digit duration: DOT28.S -> DOT, but
+            // ETH2.S -> ETH2.
             let trimmed = base.trim_end_matches(|c: char| c.is_ascii_digit());
-            a = if trimmed.is_empty() {
-                base.to_string()
-            } else {
+            let digits = base.len() - trimmed.len();
+            a = if digits >= 2 && !trimmed.is_empty() {
                 trimmed.to_string()
+            } else {
+                base.to_string()
             };
             break;
         }
@@ -386,4 +388,30 @@ fn trade(cx: &mut Cx, legs: &[Leg], idx: &[usize], refid: &str, out: &mut Vec<En
         },
         out,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::asset_name;
+
+    #[test]
+    fn asset_codes() {
+        for (code, name) in [
+            ("XXBT", "BTC"),
+            ("XBT", "BTC"),
+            ("BTC", "BTC"),
+            ("XXDG", "DOGE"),
+            ("ZUSD", "USD"),
+            ("DOT.S", "DOT"),
+            ("DOT28.S", "DOT"),
+            ("ETH2.S", "ETH2"),
+            ("ETH2", "ETH2"),
+            ("USDC.M", "USDC"),
+            ("SOL.F", "SOL"),
+            ("XTZ", "XTZ"),
+            ("1INCH", "1INCH"),
+        ] {
+            assert_eq!(asset_name(code), name, "{code}");
+        }
+    }
 }
