@@ -1,1 +1,1317 @@
 //! Exchange exports into normalized ledger records (SPEC section 4).
+//!
+//! This module owns what every format shares: decoding the bytes (BOM, UTF-8 or
+//! Windows-1252), finding the header below any preamble, detecting the format,
+//! deterministic row ids, duplicate detection across files, USD valuation, and
+//! the accounting of every input row (read = used + skipped + duplicates). Each
+//! format file owns its own columns and vocabulary and documents at its top how
+//! that exchange's fee convention maps onto the ledger's (the ledger's fee is paid
+//! on top of sent/received; a sell's received amount is the gross before the fee).
+//! Validation of the records as ledger rows is left to `ledger::LedgerBuilder`.
+
+mod binance;
+mod binance_trades;
+mod binance_us;
+mod coinbase;
+mod coinbase_advanced;
+mod cointracker;
+mod gemini;
+mod koinly;
+mod kraken_ledgers;
+mod kraken_trades;
+mod ledger;
+pub mod num;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use rust_decimal::Decimal;
+
+use crate::model::{Kind, Record};
+use crate::prices::PriceTable;
+
+/// An export layout `harvest import` reads (SPEC section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Coinbase,
+    CoinbaseAdvanced,
+    KrakenLedgers,
+    KrakenTrades,
+    Binance,
+    BinanceTrades,
+    BinanceUs,
+    Gemini,
+    Koinly,
+    Cointracker,
+    Ledger,
+}
+
+impl Format {
+    /// Every format, in the order detection tries them.
+    pub const ALL: [Format; 11] = [
+        Format::Coinbase,
+        Format::CoinbaseAdvanced,
+        Format::KrakenLedgers,
+        Format::KrakenTrades,
+        Format::Binance,
+        Format::BinanceTrades,
+        Format::BinanceUs,
+        Format::Gemini,
+        Format::Koinly,
+        Format::Cointracker,
+        Format::Ledger,
+    ];
+
+    /// The `--format` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Coinbase => "coinbase",
+            Format::CoinbaseAdvanced => "coinbase-advanced",
+            Format::KrakenLedgers => "kraken-ledgers",
+            Format::KrakenTrades => "kraken-trades",
+            Format::Binance => "binance",
+            Format::BinanceTrades => "binance-trades",
+            Format::BinanceUs => "binance-us",
+            Format::Gemini => "gemini",
+            Format::Koinly => "koinly",
+            Format::Cointracker => "cointracker",
+            Format::Ledger => "ledger",
+        }
+    }
+
+    /// The format with this `--format` name (case-insensitive).
+    pub fn from_name(s: &str) -> Option<Format> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// The account rows get without `--account`.
+    pub fn default_account(self) -> &'static str {
+        match self {
+            Format::Coinbase | Format::CoinbaseAdvanced => "coinbase",
+            Format::KrakenLedgers | Format::KrakenTrades => "kraken",
+            Format::Binance | Format::BinanceTrades => "binance",
+            Format::BinanceUs => "binance-us",
+            Format::Gemini => "gemini",
+            Format::Koinly => "koinly",
+            Format::Cointracker => "cointracker",
+            Format::Ledger => "ledger",
+        }
+    }
+
+    /// The prefix of ids made for this format's rows. Kraken's ledgers and trades
+    /// share one, so a trade seen in both exports is one trade.
+    fn id_prefix(self) -> &'static str {
+        match self {
+            Format::Coinbase => "coinbase",
+            Format::CoinbaseAdvanced => "coinbase-adv",
+            Format::KrakenLedgers | Format::KrakenTrades => "kraken",
+            Format::Binance => "binance",
+            Format::BinanceTrades => "binance-trade",
+            Format::BinanceUs => "binance-us",
+            Format::Gemini => "gemini",
+            Format::Koinly => "koinly",
+            Format::Cointracker => "cointracker",
+            Format::Ledger => "",
+        }
+    }
+
+    /// True when `header` (trimmed cells) is this format's header row.
+    fn matches(self, h: &[String]) -> bool {
+        match self {
+            Format::Coinbase => coinbase::matches(h),
+            Format::CoinbaseAdvanced => coinbase_advanced::matches(h),
+            Format::KrakenLedgers => kraken_ledgers::matches(h),
+            Format::KrakenTrades => kraken_trades::matches(h),
+            Format::Binance => binance::matches(h),
+            Format::BinanceTrades => binance_trades::matches(h),
+            Format::BinanceUs => binance_us::matches(h),
+            Format::Gemini => gemini::matches(h),
+            Format::Koinly => koinly::matches(h),
+            Format::Cointracker => cointracker::matches(h),
+            Format::Ledger => ledger::matches(h),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The `--format` names, comma-separated, for messages.
+pub fn known_formats() -> String {
+    Format::ALL.map(Format::name).join(", ")
+}
+
+/// How many leading rows may sit above a header (Coinbase writes up to 7).
+const PREAMBLE_ROWS: usize = 30;
+
+/// Detects the format from the header (after any preamble lines and a BOM).
+/// `Format::Ledger` when the header is harvest's own ledger (columns any order).
+pub fn detect(data: &[u8]) -> Option<Format> {
+    // Only the leading rows matter: decode a prefix, cut at a line end.
+    const PREFIX: usize = 1 << 16;
+    let head = if data.len() > PREFIX {
+        let cut = data[..PREFIX]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .unwrap_or(PREFIX);
+        &data[..cut]
+    } else {
+        data
+    };
+    let text = decode(head);
+    let rows = read_rows(&text, "", PREAMBLE_ROWS).ok()?;
+    rows.iter()
+        .take(PREAMBLE_ROWS)
+        .find_map(|(_, cells)| Format::ALL.into_iter().find(|f| f.matches(cells)))
+}
+
+/// What the importer needs besides the file.
+pub struct ImportOptions<'a> {
+    /// `--account`: the account of every row (default: the exchange's name).
+    pub account: Option<String>,
+    /// `--prices`: values rows the export does not value.
+    pub prices: Option<&'a PriceTable>,
+    /// `--tz`: the zone of times written without one.
+    pub tz: chrono_tz::Tz,
+}
+
+/// The accounting of one input file: `read = used + skipped + duplicates`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportStats {
+    /// Data rows read below the header.
+    pub read: usize,
+    /// Ledger rows written.
+    pub written: usize,
+    /// Input rows skipped, by reason.
+    pub skipped: BTreeMap<String, usize>,
+    /// Input rows dropped because the same exchange row was already imported.
+    pub duplicates: usize,
+    /// Input rows that became (part of) a ledger row; several rows of one trade
+    /// make one ledger row.
+    pub used: usize,
+    /// The first input line skipped for each reason, to find it in the file.
+    pub first_skipped: BTreeMap<String, u64>,
+}
+
+impl ImportStats {
+    /// Rows skipped for any reason.
+    pub fn skipped_total(&self) -> usize {
+        self.skipped.values().sum()
+    }
+}
+
+/// The ledger records of one input file.
+pub struct Imported {
+    pub format: Format,
+    /// (1-based line in the input file, record), in file order, or reversed
+    /// when the file lists the newest rows first.
+    pub records: Vec<(u64, Record)>,
+    pub stats: ImportStats,
+}
+
+/// One bad cell or row of an input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    pub line: u64,
+    pub column: Option<String>,
+    pub value: Option<String>,
+    pub problem: String,
+}
+
+/// Why an input could not be imported. Every message names the file and line.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(
+        "{file}:{line}: unknown export format (header seen: {header:?}); known formats: {known}; \
+         pass --format NAME if the file is one of them"
+    )]
+    UnknownFormat {
+        file: String,
+        line: u64,
+        header: String,
+        known: String,
+    },
+    #[error(
+        "{file}:{line}: no {format} header found in the first {PREAMBLE_ROWS} rows (first row \
+         seen: {header:?}); check --format (known formats: {known})"
+    )]
+    HeaderNotFound {
+        file: String,
+        line: u64,
+        format: Format,
+        header: String,
+        known: String,
+    },
+    #[error("{file}:{line}: not readable as CSV: {message}")]
+    Csv {
+        file: String,
+        line: u64,
+        message: String,
+    },
+    #[error("{file}: {}", list_problems(file, problems, *more))]
+    BadRows {
+        file: String,
+        problems: Vec<RowProblem>,
+        more: usize,
+    },
+    #[error(
+        "{file}: internal error: {read} rows read but {used} used + {skipped} skipped + \
+         {duplicates} duplicates; please report this"
+    )]
+    Unaccounted {
+        file: String,
+        read: usize,
+        used: usize,
+        skipped: usize,
+        duplicates: usize,
+    },
+}
+
+fn list_problems(file: &str, problems: &[RowProblem], more: usize) -> String {
+    let mut s = format!(
+        "{} bad row(s); fix them (or remove the rows) and import again",
+        problems.len() + more
+    );
+    for p in problems {
+        s.push_str(&format!("\n  {file}:{}: ", p.line));
+        if let Some(c) = &p.column {
+            s.push_str(&format!("column {c} "));
+        }
+        if let Some(v) = &p.value {
+            s.push_str(&format!("{v:?} "));
+        }
+        s.push_str(&p.problem);
+    }
+    if more > 0 {
+        s.push_str(&format!("\n  ... and {more} more"));
+    }
+    s
+}
+
+/// Imports files one after another, remembering every row id seen so that the
+/// same exchange row in two overlapping exports is kept once.
+pub struct Importer<'a> {
+    opts: ImportOptions<'a>,
+    /// Every id written so far: a hash of its row, and where it came from.
+    seen: HashMap<String, (u64, String, u64)>,
+}
+
+impl<'a> Importer<'a> {
+    pub fn new(opts: ImportOptions<'a>) -> Self {
+        Importer {
+            opts,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// `format` None = detect; Some forces it. Unknown header -> ImportError
+    /// listing the known format names and the header seen.
+    pub fn import(
+        &mut self,
+        data: &[u8],
+        file: &str,
+        format: Option<Format>,
+    ) -> Result<Imported, ImportError> {
+        let text = decode(data);
+        let rows = read_rows(&text, file, usize::MAX)?;
+        let first = rows
+            .iter()
+            .find(|(_, c)| c.iter().any(|x| !x.is_empty()))
+            .map(|(l, c)| (*l, c.join(",")))
+            .unwrap_or((1, String::new()));
+        let found = rows
+            .iter()
+            .take(PREAMBLE_ROWS)
+            .enumerate()
+            .find_map(|(i, (_, cells))| match format {
+                Some(f) => f.matches(cells).then_some((i, f)),
+                None => Format::ALL
+                    .into_iter()
+                    .find(|f| f.matches(cells))
+                    .map(|f| (i, f)),
+            });
+        let Some((hi, format)) = found else {
+            return Err(match format {
+                Some(f) => ImportError::HeaderNotFound {
+                    file: file.into(),
+                    line: first.0,
+                    format: f,
+                    header: shorten(&first.1),
+                    known: known_formats(),
+                },
+                None => ImportError::UnknownFormat {
+                    file: file.into(),
+                    line: first.0,
+                    header: shorten(&first.1),
+                    known: known_formats(),
+                },
+            });
+        };
+        let mut rows = rows;
+        let data_rows = rows.split_off(hi + 1);
+        let (header_line, header) = rows.pop().expect("the header row was found above");
+        let sheet = Sheet {
+            header_line,
+            header,
+            rows: data_rows
+                .into_iter()
+                .map(|(line, cells)| SheetRow { line, cells })
+                .collect(),
+        };
+        let account = self
+            .opts
+            .account
+            .clone()
+            .unwrap_or_else(|| format.default_account().to_string());
+        let mut cx = Cx {
+            opts: &self.opts,
+            account,
+            format,
+            problems: Vec::new(),
+            more: 0,
+            ids: HashMap::new(),
+        };
+        let entries = match format {
+            Format::Coinbase => coinbase::parse(&sheet, &mut cx),
+            Format::CoinbaseAdvanced => coinbase_advanced::parse(&sheet, &mut cx),
+            Format::KrakenLedgers => kraken_ledgers::parse(&sheet, &mut cx),
+            Format::KrakenTrades => kraken_trades::parse(&sheet, &mut cx),
+            Format::Binance => binance::parse(&sheet, &mut cx),
+            Format::BinanceTrades => binance_trades::parse(&sheet, &mut cx),
+            Format::BinanceUs => binance_us::parse(&sheet, &mut cx),
+            Format::Gemini => gemini::parse(&sheet, &mut cx),
+            Format::Koinly => koinly::parse(&sheet, &mut cx),
+            Format::Cointracker => cointracker::parse(&sheet, &mut cx),
+            Format::Ledger => ledger::parse(&sheet, &mut cx),
+        };
+        // Every data row must be accounted for: a row a format dropped without
+        // saying why (an empty required cell) is reported here.
+        if cx.problems.is_empty() {
+            let mut covered: HashSet<u64> = HashSet::new();
+            for e in &entries {
+                match e {
+                    Entry::Rec { rows, .. } => covered.extend(rows.iter().copied()),
+                    Entry::Skip { row, .. } => {
+                        covered.insert(*row);
+                    }
+                    Entry::Extra { .. } => {}
+                }
+            }
+            for r in &sheet.rows {
+                if !covered.contains(&r.line) {
+                    cx.problem(
+                        r.line,
+                        None,
+                        None,
+                        "a cell this row needs is empty or unreadable (quantity, amount, time or \
+                         currency); fill it in or remove the row",
+                    );
+                }
+            }
+        }
+        if !cx.problems.is_empty() {
+            let mut problems = cx.problems;
+            problems.sort_by_key(|p| p.line);
+            return Err(ImportError::BadRows {
+                file: file.into(),
+                problems,
+                more: cx.more,
+            });
+        }
+        let mut stats = ImportStats {
+            read: sheet.rows.len(),
+            ..ImportStats::default()
+        };
+        let mut records = Vec::new();
+        let mut entries = entries;
+        for e in &mut entries {
+            if let Entry::Rec { rec, .. } | Entry::Extra { rec, .. } = e {
+                value_transfer_fee(rec, self.opts.prices);
+            }
+        }
+        let mut conflicts = Vec::new();
+        for e in entries {
+            match e {
+                Entry::Skip { row, reason } => {
+                    stats.first_skipped.entry(reason.clone()).or_insert(row);
+                    *stats.skipped.entry(reason).or_default() += 1;
+                }
+                Entry::Rec { rows, rec } => {
+                    let line = rows.first().copied().unwrap_or(header_line);
+                    match self.remember(&rec, file, line) {
+                        Seen::New => {
+                            stats.used += rows.len();
+                            stats.written += 1;
+                            records.push((line, rec));
+                        }
+                        Seen::Same => stats.duplicates += rows.len(),
+                        Seen::Different(at) => {
+                            if format == Format::Ledger {
+                                conflicts.push(RowProblem {
+                                    line,
+                                    column: Some("id".into()),
+                                    value: Some(rec.id.clone()),
+                                    problem: format!(
+                                        "is already used by a different row at {at}; give one of \
+                                         them a new id"
+                                    ),
+                                });
+                            }
+                            // An exchange id names one exchange row, whatever
+                            // else changed between exports (a currency, a note).
+                            stats.duplicates += rows.len();
+                        }
+                    }
+                }
+                Entry::Extra { row, rec } => {
+                    // A second ledger row made from rows already counted as used.
+                    if let Seen::New = self.remember(&rec, file, row) {
+                        stats.written += 1;
+                        records.push((row, rec));
+                    }
+                }
+            }
+        }
+        if !conflicts.is_empty() {
+            return Err(ImportError::BadRows {
+                file: file.into(),
+                problems: conflicts,
+                more: 0,
+            });
+        }
+        let skipped = stats.skipped_total();
+        if stats.read != stats.used + skipped + stats.duplicates {
+            return Err(ImportError::Unaccounted {
+                file: file.into(),
+                read: stats.read,
+                used: stats.used,
+                skipped,
+                duplicates: stats.duplicates,
+            });
+        }
+        // Newest-first exports (Coinbase since 2024) are turned around, so that
+        // rows of the same second keep their real sequence after a stable sort.
+        let when = |r: &Record| DateTime::parse_from_rfc3339(&r.time).ok();
+        if let (Some(first), Some(last)) = (
+            records.first().and_then(|(_, r)| when(r)),
+            records.last().and_then(|(_, r)| when(r)),
+        ) && first > last
+        {
+            records.reverse();
+        }
+        Ok(Imported {
+            format,
+            records,
+            stats,
+        })
+    }
+}
+
+/// Whether a record's id was seen before.
+enum Seen {
+    New,
+    /// The same row again (an overlapping export).
+    Same,
+    /// A different row with the same id, first seen at `file:line`.
+    Different(String),
+}
+
+impl Importer<'_> {
+    fn remember(&mut self, rec: &Record, file: &str, line: u64) -> Seen {
+        let h = fnv(&[
+            &rec.time,
+            &rec.account,
+            &rec.kind,
+            &rec.sent_qty,
+            &rec.sent_asset,
+            &rec.received_qty,
+            &rec.received_asset,
+            &rec.fee_qty,
+            &rec.fee_asset,
+            &rec.usd_value,
+            &rec.fee_usd,
+            &rec.txid,
+            &rec.note,
+        ]);
+        match self.seen.get(&rec.id) {
+            None => {
+                self.seen
+                    .insert(rec.id.clone(), (h, file.to_string(), line));
+                Seen::New
+            }
+            Some((old, _, _)) if *old == h => Seen::Same,
+            Some((_, f, l)) => Seen::Different(format!("{f}:{l}")),
+        }
+    }
+}
+
+/// A deposit's or withdrawal's fee in crypto is a disposal (the network fee),
+/// which needs a USD value: when the export gives none, `--prices` (or 1.00 for
+/// a USD stablecoin) fills `fee_usd`.
+fn value_transfer_fee(rec: &mut Record, prices: Option<&PriceTable>) {
+    if !(rec.kind == "deposit" || rec.kind == "withdrawal")
+        || rec.fee_asset.is_empty()
+        || !rec.fee_usd.is_empty()
+    {
+        return;
+    }
+    let (Ok(qty), Ok(t)) = (
+        Decimal::from_str_exact(&rec.fee_qty),
+        DateTime::parse_from_rfc3339(&rec.time),
+    ) else {
+        return;
+    };
+    let price = if is_stablecoin(&rec.fee_asset) {
+        Some(Decimal::ONE)
+    } else {
+        prices.and_then(|p| p.at(&rec.fee_asset, t.with_timezone(&Utc)))
+    };
+    if let Some(p) = price {
+        rec.fee_usd = num::fmt_decimal(mul(qty, p));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Shared by the format files.
+
+/// The data below the header.
+pub(crate) struct Sheet {
+    pub header_line: u64,
+    pub header: Vec<String>,
+    pub rows: Vec<SheetRow>,
+}
+
+pub(crate) struct SheetRow {
+    pub line: u64,
+    pub cells: Vec<String>,
+}
+
+impl SheetRow {
+    /// The cell at `i`, or "" when the row is shorter.
+    pub fn get(&self, i: usize) -> &str {
+        self.cells.get(i).map_or("", |s| s.as_str())
+    }
+
+    /// True when every cell is empty (Excel pads files with `,,,,` rows).
+    pub fn is_blank(&self) -> bool {
+        self.cells.iter().all(|c| c.is_empty())
+    }
+}
+
+impl Sheet {
+    /// The index of the first column with one of these names (exact, after
+    /// trimming; Kraken and Coinbase headers are case-sensitive in practice, but
+    /// a capitalised variant is accepted).
+    pub fn col(&self, names: &[&str]) -> Option<usize> {
+        names.iter().find_map(|n| {
+            self.header
+                .iter()
+                .position(|h| h == n)
+                .or_else(|| self.header.iter().position(|h| h.eq_ignore_ascii_case(n)))
+        })
+    }
+
+    /// Like [`Sheet::col`] but a missing column is a problem reported against
+    /// the header line.
+    pub fn need(&self, cx: &mut Cx, names: &[&str]) -> usize {
+        match self.col(names) {
+            Some(i) => i,
+            None => {
+                cx.problem(
+                    self.header_line,
+                    Some(names[0]),
+                    None,
+                    format!(
+                        "is missing from the header; the {} export needs it",
+                        cx.format
+                    ),
+                );
+                usize::MAX
+            }
+        }
+    }
+
+    /// Checks a row has as many cells as the header (a truncated last line, or
+    /// a stray comma, shows up here). `optional_tail` trailing columns may be
+    /// missing.
+    pub fn check_width(&self, cx: &mut Cx, row: &SheetRow, optional_tail: usize) -> bool {
+        let n = row.cells.len();
+        let h = self.header.len();
+        if n > h || n + optional_tail < h {
+            cx.problem(
+                row.line,
+                None,
+                None,
+                format!(
+                    "has {n} fields but the header has {h}: the line is cut short or has a \
+                     stray comma"
+                ),
+            );
+            return false;
+        }
+        true
+    }
+}
+
+/// What a format made of its rows.
+pub(crate) enum Entry {
+    /// A ledger row made from the input rows at these lines.
+    Rec { rows: Vec<u64>, rec: Record },
+    /// A further ledger row from rows another `Rec` already accounts for (a
+    /// second fee asset on a Kraken trade).
+    Extra { row: u64, rec: Record },
+    /// An input row that does not become a ledger row, and why.
+    Skip { row: u64, reason: String },
+}
+
+impl Entry {
+    pub fn skip(row: u64, reason: impl Into<String>) -> Entry {
+        Entry::Skip {
+            row,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Import context of one file: options, account, collected problems, ids.
+pub(crate) struct Cx<'a, 'b> {
+    pub opts: &'b ImportOptions<'a>,
+    pub account: String,
+    pub format: Format,
+    problems: Vec<RowProblem>,
+    more: usize,
+    ids: HashMap<String, usize>,
+}
+
+/// At most this many row problems are listed; the rest are counted.
+const MAX_PROBLEMS: usize = 50;
+
+impl Cx<'_, '_> {
+    /// Records a problem with a row; the file fails after all rows are read.
+    pub fn problem(
+        &mut self,
+        line: u64,
+        column: Option<&str>,
+        value: Option<&str>,
+        problem: impl Into<String>,
+    ) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.more += 1;
+            return;
+        }
+        self.problems.push(RowProblem {
+            line,
+            column: column.map(str::to_string),
+            value: value.map(shorten),
+            problem: problem.into(),
+        });
+    }
+
+    /// How many problems were recorded so far (to tell whether one row added any).
+    pub fn problem_count(&self) -> usize {
+        self.problems.len() + self.more
+    }
+
+    /// True once any problem was recorded.
+    pub fn failed(&self) -> bool {
+        !self.problems.is_empty()
+    }
+
+    /// An id from the exchange's own id: `<prefix>-<id>`.
+    pub fn exchange_id(&self, id: &str) -> String {
+        format!("{}-{}", self.format.id_prefix(), id.trim())
+    }
+
+    /// An id for a row without an exchange id: a hash of its cells, plus `-N`
+    /// for the N-th identical row of the same file. It depends on the row
+    /// content only, so the same row in two overlapping exports gets the same id.
+    pub fn content_id(&mut self, parts: &[&str]) -> String {
+        let base = format!("{}-{:016x}", self.format.id_prefix(), fnv(parts));
+        let n = self.ids.entry(base.clone()).or_default();
+        *n += 1;
+        if *n == 1 {
+            base
+        } else {
+            format!("{base}-{}", *n - 1)
+        }
+    }
+
+    /// An id hashed from the cells alone: identical rows in one file get the
+    /// same id and the later ones count as duplicates.
+    pub fn content_id_unique(&self, parts: &[&str]) -> String {
+        format!("{}-{:016x}", self.format.id_prefix(), fnv(parts))
+    }
+
+    /// Parses an amount cell; a bad one is a problem (and `None`).
+    pub fn amount(&mut self, row: &SheetRow, col: usize, name: &str) -> Option<num::Amount> {
+        let cell = row.get(col);
+        match num::parse_amount(cell) {
+            Ok(a) => a,
+            Err(p) => {
+                self.problem(row.line, Some(name), Some(cell), p);
+                None
+            }
+        }
+    }
+
+    /// Parses a number cell that must not be empty.
+    pub fn required(&mut self, row: &SheetRow, col: usize, name: &str) -> Option<Decimal> {
+        if row.get(col).is_empty() {
+            self.problem(row.line, Some(name), None, "is empty; this row needs it");
+            return None;
+        }
+        self.number(row, col, name)
+    }
+
+    /// Parses a number cell, ignoring any unit.
+    pub fn number(&mut self, row: &SheetRow, col: usize, name: &str) -> Option<Decimal> {
+        self.amount(row, col, name).map(|a| a.value)
+    }
+
+    /// A price for valuing: 1 for USD and USD stablecoins, else `--prices`.
+    pub fn unit_price(&self, asset: &str, t: DateTime<Utc>) -> Option<Decimal> {
+        if asset == "USD" || is_stablecoin(asset) {
+            return Some(Decimal::ONE);
+        }
+        self.opts.prices.and_then(|p| p.at(asset, t))
+    }
+
+    /// The USD value of an exchange: its USD side, a stablecoin side at 1.00,
+    /// then `--prices` for the received then the sent asset. A problem (naming
+    /// the row) when none applies.
+    pub fn value_legs(
+        &mut self,
+        line: u64,
+        t: DateTime<Utc>,
+        received: Option<(Decimal, &str)>,
+        sent: Option<(Decimal, &str)>,
+    ) -> Option<Decimal> {
+        let legs = [received, sent];
+        let fixed = |a: &str| a == "USD" || is_stablecoin(a);
+        for (q, a) in legs.iter().flatten() {
+            if fixed(a) {
+                return Some(q.abs());
+            }
+        }
+        for (q, a) in legs.iter().flatten() {
+            if let Some(p) = self.unit_price(a, t) {
+                return Some(mul(q.abs(), p));
+            }
+        }
+        let assets: Vec<&str> = legs.iter().flatten().map(|(_, a)| *a).collect();
+        self.problem(
+            line,
+            None,
+            None,
+            format!(
+                "no USD value for this row at {}: the export gives none and no side is USD \
+                 or a USD stablecoin; add a price for {} to --prices",
+                fmt_time(t),
+                assets.join(" or ")
+            ),
+        );
+        None
+    }
+
+    /// Converts an amount of fiat money into USD: itself for USD, else through a
+    /// `--prices` rate for that currency (foreign currency is valued in USD at
+    /// the time of the transaction).
+    pub fn fiat_to_usd(
+        &mut self,
+        line: u64,
+        t: DateTime<Utc>,
+        qty: Decimal,
+        ccy: &str,
+    ) -> Option<Decimal> {
+        if ccy == "USD" {
+            return Some(qty.abs());
+        }
+        match self.opts.prices.and_then(|p| p.at(ccy, t)) {
+            Some(rate) => Some(mul(qty.abs(), rate)),
+            None => {
+                self.problem(
+                    line,
+                    None,
+                    Some(ccy),
+                    format!(
+                        "amounts are in {ccy}, not USD: add a USD rate for {ccy} at {} to \
+                         --prices (CSV time,asset,price)",
+                        fmt_time(t)
+                    ),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// FNV-1a over the cells (stable across runs and platforms, unlike std's
+/// hasher), each cell trimmed and followed by a separator byte.
+fn fnv(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.trim().bytes().chain(std::iter::once(0x1f)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Multiplies two decimals, rounding to the 28 digits a Decimal holds.
+pub(crate) fn mul(a: Decimal, b: Decimal) -> Decimal {
+    a.checked_mul(b).unwrap_or(Decimal::MAX).normalize()
+}
+
+/// USD stablecoins valued at 1.00 when a row has no other USD value.
+pub(crate) const STABLECOINS: [&str; 12] = [
+    "USDC", "USDT", "DAI", "BUSD", "USDP", "PAX", "TUSD", "GUSD", "PYUSD", "USDS", "FDUSD", "USDG",
+];
+
+pub(crate) fn is_stablecoin(a: &str) -> bool {
+    STABLECOINS.contains(&a)
+}
+
+/// Government currencies: deposits and withdrawals of these are cash movements,
+/// and trades against them are valued through their USD rate.
+const FIAT: [&str; 30] = [
+    "USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "NZD", "SGD", "HKD", "PLN", "CZK", "SEK",
+    "NOK", "DKK", "TRY", "BRL", "RUB", "UAH", "NGN", "ZAR", "KZT", "INR", "MXN", "ARS", "IDR",
+    "HUF", "RON", "AED", "KRW",
+];
+
+pub(crate) fn is_fiat(a: &str) -> bool {
+    FIAT.contains(&a)
+}
+
+/// A ledger row under construction; `finish` writes it as text.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Draft {
+    pub id: String,
+    pub time: Option<DateTime<Utc>>,
+    pub kind: Option<Kind>,
+    pub sent: Option<(Decimal, String)>,
+    pub received: Option<(Decimal, String)>,
+    pub fee: Option<(Decimal, String)>,
+    pub usd_value: Option<Decimal>,
+    pub fee_usd: Option<Decimal>,
+    pub txid: String,
+    pub note: String,
+}
+
+impl Draft {
+    pub fn new(id: String, time: DateTime<Utc>, kind: Kind) -> Draft {
+        Draft {
+            id,
+            time: Some(time),
+            kind: Some(kind),
+            ..Draft::default()
+        }
+    }
+
+    pub fn sent(mut self, q: Decimal, a: &str) -> Draft {
+        self.sent = Some((q.abs(), a.to_string()));
+        self
+    }
+
+    pub fn received(mut self, q: Decimal, a: &str) -> Draft {
+        self.received = Some((q.abs(), a.to_string()));
+        self
+    }
+
+    /// A fee; a zero fee is left out.
+    pub fn fee(mut self, q: Decimal, a: &str) -> Draft {
+        if !q.is_zero() {
+            self.fee = Some((q.abs(), a.to_string()));
+        }
+        self
+    }
+
+    pub fn usd(mut self, v: Option<Decimal>) -> Draft {
+        self.usd_value = v.map(|v| v.abs());
+        self
+    }
+
+    pub fn fee_usd(mut self, v: Option<Decimal>) -> Draft {
+        self.fee_usd = v.map(|v| v.abs());
+        self
+    }
+
+    pub fn txid(mut self, t: &str) -> Draft {
+        self.txid = t.trim().to_string();
+        self
+    }
+
+    pub fn note(mut self, n: impl Into<String>) -> Draft {
+        self.note = n.into();
+        self
+    }
+
+    pub fn finish(self, account: &str) -> Record {
+        let q = |x: &Option<(Decimal, String)>| {
+            x.as_ref().map_or((String::new(), String::new()), |(q, a)| {
+                (num::fmt_decimal(*q), a.clone())
+            })
+        };
+        let (sent_qty, sent_asset) = q(&self.sent);
+        let (received_qty, received_asset) = q(&self.received);
+        let (fee_qty, fee_asset) = q(&self.fee);
+        let fee_usd = if self.fee.is_some() {
+            self.fee_usd.map(num::fmt_decimal).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Record {
+            id: self.id,
+            time: self.time.map(fmt_time).unwrap_or_default(),
+            account: account.to_string(),
+            kind: self
+                .kind
+                .map(|k| k.as_str().to_string())
+                .unwrap_or_default(),
+            sent_qty,
+            sent_asset,
+            received_qty,
+            received_asset,
+            fee_qty,
+            fee_asset,
+            usd_value: self.usd_value.map(num::fmt_decimal).unwrap_or_default(),
+            fee_usd,
+            txid: self.txid,
+            note: self.note,
+        }
+    }
+}
+
+/// The ledger spelling of a time: RFC 3339 in UTC, fractional seconds only when
+/// the export had them.
+pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// Reads a time written without a zone, in `tz` (the export's documented zone,
+/// or `--tz`). Formats are tried in order; `%y` two-digit years are accepted
+/// only where listed.
+pub(crate) fn parse_naive(s: &str, formats: &[&str]) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    for f in formats {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(t);
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(s, f) {
+            return d.and_hms_opt(0, 0, 0);
+        }
+    }
+    None
+}
+
+/// A naive time in `tz` as UTC (the earlier instant when a clock change makes
+/// it ambiguous).
+pub(crate) fn in_zone(t: NaiveDateTime, tz: chrono_tz::Tz) -> DateTime<Utc> {
+    match tz.from_local_datetime(&t).earliest() {
+        Some(x) => x.with_timezone(&Utc),
+        None => Utc.from_utc_datetime(&t),
+    }
+}
+
+/// Parses a time cell; a bad one is a problem. `naive_tz` is the zone for
+/// times without an offset.
+pub(crate) fn parse_time_cell(
+    cx: &mut Cx,
+    row: &SheetRow,
+    col: usize,
+    name: &str,
+    formats: &[&str],
+    naive_tz: chrono_tz::Tz,
+) -> Option<DateTime<Utc>> {
+    let cell = row.get(col).trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(cell) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let stripped = cell
+        .strip_suffix(" UTC")
+        .or_else(|| cell.strip_suffix('Z'))
+        .map(|s| (s, chrono_tz::Tz::UTC));
+    let (body, tz) = stripped.unwrap_or((cell, naive_tz));
+    if let Some(n) = parse_naive(body, formats) {
+        return Some(in_zone(n, tz));
+    }
+    cx.problem(
+        row.line,
+        Some(name),
+        Some(cell),
+        format!(
+            "is not a time this export writes (expected e.g. {})",
+            example_time(formats.first().copied().unwrap_or("%Y-%m-%d %H:%M:%S"))
+        ),
+    );
+    None
+}
+
+/// A strftime layout shown as an example value for messages.
+fn example_time(layout: &str) -> String {
+    let t = NaiveDate::from_ymd_opt(2025, 3, 1)
+        .and_then(|d| d.and_hms_opt(14, 5, 0))
+        .expect("a valid fixed date");
+    t.format(layout).to_string()
+}
+
+/// Common naive time layouts.
+pub(crate) const ISO_NAIVE: [&str; 4] = [
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+];
+
+fn shorten(s: &str) -> String {
+    const MAX: usize = 160;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let t: String = s.chars().take(MAX).collect();
+        format!("{t}...")
+    }
+}
+
+/// Decodes the bytes: a leading BOM is dropped; UTF-8 when valid, else
+/// Windows-1252 (files re-saved on Windows, where `€` is byte 0x80).
+pub(crate) fn decode(data: &[u8]) -> String {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    match std::str::from_utf8(data) {
+        Ok(s) => s.to_string(),
+        Err(_) => data.iter().map(|&b| cp1252(b)).collect(),
+    }
+}
+
+fn cp1252(b: u8) -> char {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
+    ];
+    if (0x80..0xA0).contains(&b) {
+        HIGH[(b - 0x80) as usize]
+    } else {
+        char::from(b)
+    }
+}
+
+/// Every CSV record with its 1-based line, cells trimmed of spaces and of a
+/// BOM (some files have one on an otherwise empty first line).
+fn read_rows(text: &str, file: &str, limit: usize) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    while out.len() < limit {
+        match rdr.read_record(&mut rec) {
+            Ok(true) => {
+                let line = rec.position().map_or(0, |p| p.line());
+                let cells = rec
+                    .iter()
+                    .map(|c| {
+                        c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}')
+                            .to_string()
+                    })
+                    .collect();
+                out.push((line, cells));
+            }
+            Ok(false) => break,
+            Err(e) => {
+                return Err(ImportError::Csv {
+                    file: file.into(),
+                    line: e.position().map_or(0, |p| p.line()),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A two-sided exchange as an export describes it, before the ledger's rules:
+/// amounts as magnitudes, fees (possibly in several assets) on top.
+pub(crate) struct TradeIn {
+    pub id: String,
+    /// The input lines it came from (the first is the row's line).
+    pub rows: Vec<u64>,
+    pub time: DateTime<Utc>,
+    pub sent: (Decimal, String),
+    pub received: (Decimal, String),
+    pub fees: Vec<(Decimal, String)>,
+    /// The USD value the export gives, if any.
+    pub usd_hint: Option<Decimal>,
+    pub note: String,
+}
+
+/// Turns an exchange into ledger rows: a side in a non-USD government currency
+/// is converted to USD at its `--prices` rate; a USD side makes it a buy or a
+/// sell, otherwise it is a trade valued by [`Cx::value_legs`]. The first fee
+/// goes in the fee columns (a USD fee, or one in a traded asset, preferred);
+/// a fee in a further crypto asset becomes its own `fee` row. Kraken fee
+/// credits (`KFEE`) are promotional, worth no basis, and only noted.
+pub(crate) fn trade_record(cx: &mut Cx, t: TradeIn, out: &mut Vec<Entry>) {
+    let line = t.rows[0];
+    let time = t.time;
+    let mut notes: Vec<String> = Vec::new();
+    if !t.note.is_empty() {
+        notes.push(t.note.clone());
+    }
+    let conv = |cx: &mut Cx,
+                notes: &mut Vec<String>,
+                (q, a): (Decimal, String),
+                what: &str|
+     -> Option<(Decimal, String)> {
+        if is_fiat(&a) && a != "USD" {
+            let u = cx.fiat_to_usd(line, time, q, &a)?;
+            notes.push(format!("{what} {} {a}", num::fmt_decimal(q)));
+            Some((u, "USD".to_string()))
+        } else {
+            Some((q, a))
+        }
+    };
+    let sent = conv(cx, &mut notes, t.sent, "paid");
+    let received = conv(cx, &mut notes, t.received, "got");
+    let mut fees = Vec::new();
+    for f in t.fees {
+        if f.1 == "KFEE" {
+            notes.push(format!("fee {} KFEE credits", num::fmt_decimal(f.0)));
+            continue;
+        }
+        if let Some(f) = conv(cx, &mut notes, f, "fee") {
+            fees.push(f);
+        }
+    }
+    let (Some(sent), Some(received)) = (sent, received) else {
+        return;
+    };
+    if sent.1 == "USD" && received.1 == "USD" {
+        for l in t.rows {
+            out.push(Entry::skip(
+                l,
+                "exchange between government currencies: not a crypto event",
+            ));
+        }
+        return;
+    }
+    let (kind, value) = if sent.1 == "USD" {
+        (Kind::Buy, Some(sent.0))
+    } else if received.1 == "USD" {
+        (Kind::Sell, Some(received.0))
+    } else {
+        let v = match t.usd_hint {
+            Some(v) => Some(v),
+            None => cx.value_legs(
+                line,
+                time,
+                Some((received.0, &received.1)),
+                Some((sent.0, &sent.1)),
+            ),
+        };
+        (Kind::Trade, v)
+    };
+    let Some(value) = value else { return };
+    // The main fee: USD first, then one in a traded asset, then any.
+    fees.sort_by_key(|(_, a)| {
+        if a == "USD" {
+            0
+        } else if *a == sent.1 || *a == received.1 {
+            1
+        } else {
+            2
+        }
+    });
+    // Several fees in the same asset add up.
+    let mut merged: Vec<(Decimal, String)> = Vec::new();
+    for (q, a) in fees {
+        match merged.iter_mut().find(|(_, b)| *b == a) {
+            Some(m) => m.0 += q,
+            None => merged.push((q, a)),
+        }
+    }
+    merged.retain(|(q, _)| !q.is_zero());
+    let mut it = merged.into_iter();
+    let mut d = Draft::new(t.id.clone(), time, kind)
+        .sent(sent.0, &sent.1)
+        .received(received.0, &received.1)
+        .usd(Some(value))
+        .note(notes.join("; "));
+    if let Some((q, a)) = it.next() {
+        if a != "USD" && a != sent.1 && a != received.1 {
+            d = d.fee_usd(cx.unit_price(&a, time).map(|p| mul(q, p)));
+        }
+        d = d.fee(q, &a);
+    }
+    let account = cx.account.clone();
+    out.push(Entry::Rec {
+        rows: t.rows,
+        rec: d.finish(&account),
+    });
+    for (n, (q, a)) in it.enumerate() {
+        if a == "USD" {
+            continue;
+        }
+        let fee_usd = cx.unit_price(&a, time).map(|p| mul(q, p));
+        let d = Draft::new(format!("{}-fee{}", t.id, n + 1), time, Kind::Fee)
+            .fee(q, &a)
+            .fee_usd(fee_usd)
+            .note("second fee of the trade above");
+        out.push(Entry::Extra {
+            row: line,
+            rec: d.finish(&account),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_bom_and_windows_1252() {
+        assert_eq!(decode(b"\xEF\xBB\xBFa,b"), "a,b");
+        assert_eq!(decode(b"\x80 4.85"), "€ 4.85");
+        assert_eq!(decode("€ 4.85".as_bytes()), "€ 4.85");
+    }
+
+    #[test]
+    fn detects_below_a_preamble_and_a_lone_bom() {
+        let cb = "\u{feff}\nTransactions\nUser,x,y\nID,Timestamp,Transaction Type,Asset,Quantity Transacted,Price Currency,Price at Transaction,Subtotal,Total (inclusive of fees and/or spread),Fees and/or Spread,Notes\n";
+        assert_eq!(detect(cb.as_bytes()), Some(Format::Coinbase));
+        assert_eq!(detect(b"time,kind,id,account\n"), Some(Format::Ledger));
+        assert_eq!(detect(b"time,kind,id,account,extra\n"), None);
+        assert_eq!(detect(b""), None);
+    }
+
+    #[test]
+    fn content_ids_are_stable_and_count_repeats() {
+        let opts = ImportOptions {
+            account: None,
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+        };
+        let mut cx = Cx {
+            opts: &opts,
+            account: "x".into(),
+            format: Format::Koinly,
+            problems: Vec::new(),
+            more: 0,
+            ids: HashMap::new(),
+        };
+        let a = cx.content_id(&["2024-01-01", "1", "BTC"]);
+        let b = cx.content_id(&["2024-01-01", "1", "BTC"]);
+        assert_eq!(a, "koinly-dd8b4311899b4816");
+        assert_eq!(b, format!("{a}-1"));
+        assert_eq!(cx.content_id_unique(&["2024-01-01", "1", "BTC"]), a);
+        assert_ne!(cx.content_id(&["2024-01-01", "1B", "TC"]), a);
+    }
+}

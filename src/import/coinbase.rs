@@ -1,0 +1,532 @@
+//! Coinbase retail "transaction history" reports: the 2019 and 2020 tax reports,
+//! v1 (`USD Subtotal`, currency in the header), v2/v3 (`Spot Price Currency`),
+//! v3b/v4 (`Price Currency`, `ID`) and v5 (address columns), with or without the
+//! preamble lines above the header.
+//!
+//! Fee convention: Coinbase's `Subtotal` is the fiat value before fees and
+//! `Total` what actually moved (buy: Subtotal + fee; sell: Subtotal - fee). The
+//! ledger pays fees on top, so a buy sends `Subtotal` USD with a fee of
+//! `Total - Subtotal`, and a sell receives `Subtotal` USD (gross) with the same
+//! fee; the fee is the difference of the two columns, so a spread not shown in
+//! `Fees` is still counted. When only a total is given (2019 report) it is the
+//! USD side and the fee is 0 (the fee is then inside the basis or proceeds). A
+//! Convert is a trade valued at `Subtotal` (what the received asset was worth);
+//! its spread lowers the proceeds implicitly and is not a separate fee.
+//!
+//! v4+ writes outflows with negative quantities and money; every amount is taken
+//! as a magnitude and the direction comes from the transaction type. Money in a
+//! currency other than USD is converted with a `--prices` rate for it. Coinbase's
+//! `ETH2` (staked ETH, redeemed 1:1) is booked as `ETH`, so staking and
+//! unstaking moves net out.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::{Cx, Draft, Entry, Sheet, SheetRow, is_fiat, parse_time_cell};
+use crate::model::Kind;
+
+pub(crate) fn matches(h: &[String]) -> bool {
+    let has = |n: &str| h.iter().any(|c| c == n);
+    has("Timestamp") && has("Transaction Type") && has("Asset") && has("Quantity Transacted")
+}
+
+struct Cols {
+    id: Option<usize>,
+    time: usize,
+    kind: usize,
+    asset: usize,
+    qty: usize,
+    ccy: Option<usize>,
+    header_ccy: String,
+    price: Option<usize>,
+    subtotal: Option<usize>,
+    total: Option<usize>,
+    fees: Option<usize>,
+    notes: Option<usize>,
+    address: Option<usize>,
+    sender: Option<usize>,
+    recipient: Option<usize>,
+}
+
+/// A column whose name may carry the account currency as a prefix
+/// (`USD Subtotal`, `EUR Spot Price at Transaction`).
+fn prefixed(sheet: &Sheet, suffix: &str) -> Option<(usize, String)> {
+    sheet.header.iter().enumerate().find_map(|(i, h)| {
+        let (ccy, rest) = h.split_once(' ')?;
+        (rest == suffix && ccy.len() == 3 && ccy.chars().all(|c| c.is_ascii_uppercase()))
+            .then(|| (i, ccy.to_string()))
+    })
+}
+
+pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+    let mut header_ccy = String::from("USD");
+    let mut pick = |plain: &[&str], suffix: &str| -> Option<usize> {
+        sheet.col(plain).or_else(|| {
+            prefixed(sheet, suffix).map(|(i, c)| {
+                header_ccy = c;
+                i
+            })
+        })
+    };
+    let price = pick(
+        &["Spot Price at Transaction", "Price at Transaction"],
+        "Spot Price at Transaction",
+    );
+    let subtotal = pick(&["Subtotal"], "Subtotal");
+    let total = pick(
+        &[
+            "Total (inclusive of fees and/or spread)",
+            "Total (inclusive of fees)",
+            "USD Amount Transacted (Inclusive of Coinbase Fees)",
+        ],
+        "Total (inclusive of fees)",
+    );
+    let fees = pick(&["Fees and/or Spread", "Fees"], "Fees");
+    let c = Cols {
+        id: sheet.col(&["ID"]),
+        time: sheet.need(cx, &["Timestamp"]),
+        kind: sheet.need(cx, &["Transaction Type"]),
+        asset: sheet.need(cx, &["Asset"]),
+        qty: sheet.need(cx, &["Quantity Transacted"]),
+        ccy: sheet.col(&["Spot Price Currency", "Price Currency"]),
+        header_ccy,
+        price,
+        subtotal,
+        total,
+        fees,
+        notes: sheet.col(&["Notes"]),
+        address: sheet.col(&["Address"]),
+        sender: sheet.col(&["Sender Address"]),
+        recipient: sheet.col(&["Recipient Address"]),
+    };
+    if cx.failed() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for row in &sheet.rows {
+        if !sheet.check_width(cx, row, 0) {
+            continue;
+        }
+        if row.is_blank() || row.get(c.time).is_empty() {
+            out.push(Entry::skip(row.line, "blank or footer row"));
+            continue;
+        }
+        if let Some(e) = one_row(&c, row, cx) {
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// Coinbase's asset names, with staked ETH booked as ETH.
+fn asset_name(a: &str) -> String {
+    match a.trim() {
+        "ETH2" => "ETH".into(),
+        other => other.to_ascii_uppercase(),
+    }
+}
+
+fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
+    const TIMES: [&str; 6] = [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%m/%d/%Y %H:%M:%S",
+        "%m/%d/%Y",
+        "%Y-%m-%d",
+    ];
+    // Coinbase writes UTC; only the date-only 2019/2020 reports are read in --tz.
+    let tz = cx.opts.tz;
+    let before = cx.problem_count();
+    let time = parse_time_cell(cx, row, c.time, "Timestamp", &TIMES, tz);
+    let kind_cell = row.get(c.kind).to_string();
+    let asset = asset_name(row.get(c.asset));
+    let qty = cx
+        .required(row, c.qty, "Quantity Transacted")
+        .map(|q| q.abs());
+    let money = |cx: &mut Cx, col: Option<usize>, name: &str| -> Option<Decimal> {
+        col.and_then(|i| cx.amount(row, i, name))
+            .map(|a| a.value.abs())
+    };
+    let subtotal = money(cx, c.subtotal, "Subtotal");
+    let total = money(cx, c.total, "Total");
+    let fees = money(cx, c.fees, "Fees");
+    let price = money(cx, c.price, "Spot Price at Transaction");
+    let ccy = match c.ccy.map(|i| row.get(i)).filter(|s| !s.is_empty()) {
+        Some(s) => s.to_ascii_uppercase(),
+        None => {
+            // `249.73 USD` carries its own code.
+            c.total
+                .and_then(|i| super::num::parse_amount(row.get(i)).ok().flatten())
+                .and_then(|a| a.unit)
+                .unwrap_or_else(|| c.header_ccy.clone())
+        }
+    };
+    let notes = c.notes.map_or("", |i| row.get(i)).to_string();
+    let (time, qty) = (time?, qty?);
+    if cx.problem_count() != before {
+        return None;
+    }
+    let line = row.line;
+    let id = match c.id.map(|i| row.get(i)).filter(|s| !s.is_empty()) {
+        Some(id) => cx.exchange_id(id),
+        None => {
+            let parts: Vec<&str> = row.cells.iter().map(String::as_str).collect();
+            cx.content_id(&parts)
+        }
+    };
+    // Coinbase's 2020 report writes a zero Subtotal next to a real Total.
+    let subtotal = subtotal.filter(|s| !(s.is_zero() && total.is_some_and(|t| !t.is_zero())));
+    // Fiat amounts of the row, converted to USD on demand.
+    let gross = subtotal.or(total);
+    let fee_fiat = match (subtotal, total) {
+        (Some(s), Some(t)) => (t - s).abs(),
+        _ => fees.unwrap_or_default(),
+    };
+    let value_fiat = gross.or_else(|| price.map(|p| super::mul(p, qty)));
+    let to_usd = |cx: &mut Cx, v: Decimal| cx.fiat_to_usd(line, time, v, &ccy);
+    let t = kind_cell.as_str();
+    let lower = t.to_ascii_lowercase();
+    let account = cx.account.clone();
+    let rec = |d: Draft| {
+        Some(Entry::Rec {
+            rows: vec![line],
+            rec: d.finish(&account),
+        })
+    };
+    let address = [c.address, c.recipient, c.sender]
+        .iter()
+        .flatten()
+        .map(|&i| row.get(i))
+        .find(|s| !s.is_empty())
+        .unwrap_or("")
+        .to_string();
+    let mut note = notes.clone();
+    if !address.is_empty() && !note.contains(&address) {
+        note = if note.is_empty() {
+            address.clone()
+        } else {
+            format!("{note} ({address})")
+        };
+    }
+
+    if qty.is_zero() {
+        return Some(Entry::skip(line, "zero quantity: nothing moved"));
+    }
+    match t {
+        "Buy"
+        | "Advanced Trade Buy"
+        | "Advance Trade Buy"
+        | "Credit"
+        | "Sell"
+        | "Advanced Trade Sell"
+        | "Advance Trade Sell"
+        | "Retail Simple Dust" => {
+            let buying = lower.contains("buy") || t == "Credit";
+            if let Some(q) = crypto_quote(&notes, &asset) {
+                return trade_with_crypto_quote(
+                    cx, line, time, id, &asset, qty, buying, q, value_fiat, &ccy, note,
+                )
+                .and_then(rec);
+            }
+            let gross = {
+                let v = need(cx, gross, line, "Subtotal/Total")?;
+                to_usd(cx, v)?
+            };
+            let fee = to_usd(cx, fee_fiat)?;
+            let d = if buying {
+                Draft::new(id, time, Kind::Buy)
+                    .received(qty, &asset)
+                    .sent(gross, "USD")
+            } else {
+                Draft::new(id, time, Kind::Sell)
+                    .sent(qty, &asset)
+                    .received(gross, "USD")
+            };
+            rec(d.fee(fee, "USD").usd(Some(gross)).note(note))
+        }
+        "Convert" => {
+            let Some((to_qty, to_asset)) = parse_convert(&notes) else {
+                cx.problem(
+                    line,
+                    Some("Notes"),
+                    Some(&notes),
+                    "a Convert names what was received only in Notes (`Converted 1 ETH to 2 BTC`); \
+                     this note could not be read",
+                );
+                return None;
+            };
+            let to_asset = asset_name(&to_asset);
+            if to_asset == asset {
+                return Some(Entry::skip(
+                    line,
+                    "ETH to ETH2 staking conversion: not a tax event",
+                ));
+            }
+            let value = {
+                let v = need(cx, subtotal.or(total), line, "Subtotal/Total")?;
+                to_usd(cx, v)?
+            };
+            rec(Draft::new(id, time, Kind::Trade)
+                .sent(qty, &asset)
+                .received(to_qty, &to_asset)
+                .usd(Some(value))
+                .note(note))
+        }
+        "Send" | "Receive" if is_fiat(&asset) => Some(Entry::skip(
+            line,
+            format!("fiat {}: not a tax event", lower),
+        )),
+        "Send" => rec(Draft::new(id, time, Kind::Withdrawal)
+            .sent(qty, &asset)
+            .note(note)),
+        "Receive" => {
+            let n = notes.to_ascii_lowercase();
+            let income = [
+                "coinbase earn",
+                "coinbase rewards",
+                "coinbase referral",
+                "learning reward",
+            ]
+            .iter()
+            .any(|k| n.contains(k));
+            if income {
+                let v = {
+                    let v = need(cx, value_fiat, line, "Subtotal")?;
+                    to_usd(cx, v)?
+                };
+                rec(Draft::new(id, time, Kind::Income)
+                    .received(qty, &asset)
+                    .usd(Some(v))
+                    .note(note))
+            } else {
+                rec(Draft::new(id, time, Kind::Deposit)
+                    .received(qty, &asset)
+                    .note(note))
+            }
+        }
+        "Deposit"
+        | "Withdrawal"
+        | "Pro Deposit"
+        | "Pro Withdrawal"
+        | "Exchange Deposit"
+        | "Exchange Withdrawal"
+        | "Prime Deposit"
+        | "Prime Withdrawal"
+            if is_fiat(&asset) =>
+        {
+            Some(Entry::skip(
+                line,
+                format!(
+                    "fiat {}: not a tax event",
+                    lower
+                        .trim_start_matches("pro ")
+                        .trim_start_matches("exchange ")
+                        .trim_start_matches("prime ")
+                ),
+            ))
+        }
+        "Deposit" => rec(Draft::new(id, time, Kind::Deposit)
+            .received(qty, &asset)
+            .note(note)),
+        "Withdrawal" => rec(Draft::new(id, time, Kind::Withdrawal)
+            .sent(qty, &asset)
+            .note(note)),
+        "Staking Income"
+        | "Rewards Income"
+        | "Reward Income"
+        | "Inflation Reward"
+        | "Coinbase Earn"
+        | "Learning Reward"
+        | "Interest payout"
+        | "Interest Payout"
+        | "Subscription Rebate"
+        | "Subscription Rebates (24 Hours)"
+        | "Retail Simple Price Improvement" => {
+            if is_fiat(&asset) {
+                return Some(Entry::skip(
+                    line,
+                    "income paid in cash: not a crypto lot (report it as interest)",
+                ));
+            }
+            let v = {
+                let v = need(cx, value_fiat, line, "Subtotal")?;
+                to_usd(cx, v)?
+            };
+            rec(Draft::new(id, time, Kind::Income)
+                .received(qty, &asset)
+                .usd(Some(v))
+                .note(note))
+        }
+        "Admin Debit" | "Subscription" | "Card Spend" => {
+            let v = {
+                let v = need(cx, value_fiat, line, "Subtotal")?;
+                to_usd(cx, v)?
+            };
+            rec(Draft::new(id, time, Kind::Spend)
+                .sent(qty, &asset)
+                .usd(Some(v))
+                .note(note))
+        }
+        "Donation" => rec(Draft::new(id, time, Kind::Withdrawal)
+            .sent(qty, &asset)
+            .note(if note.is_empty() {
+                "donation".to_string()
+            } else {
+                format!("donation: {note}")
+            })),
+        "Pro Deposit"
+        | "Pro Withdrawal"
+        | "Exchange Deposit"
+        | "Exchange Withdrawal"
+        | "Prime Deposit"
+        | "Prime Withdrawal" => Some(Entry::skip(
+            line,
+            "move between Coinbase and Coinbase Pro/Exchange/Prime: same owner, not a tax event",
+        )),
+        "Retail Staking Transfer"
+        | "Retail Unstaking Transfer"
+        | "Vault Withdrawal"
+        | "Vault Deposit"
+        | "Cash to Savings"
+        | "Savings to Cash"
+        | "Transfer" => Some(Entry::skip(
+            line,
+            "internal move between Coinbase wallets (staking, vault, savings): not a tax event",
+        )),
+        "Retail Eth2 Deprecation" | "Asset Migration" => Some(Entry::skip(
+            line,
+            "asset migration (one leg of a 1:1 re-denomination such as ETH2 to ETH): not a tax event",
+        )),
+        other => Some(Entry::skip(
+            line,
+            format!("unknown Coinbase transaction type {other:?}: not imported, enter it by hand"),
+        )),
+    }
+}
+
+/// A money amount the row needs; its absence is a problem naming the columns.
+fn need(cx: &mut Cx, v: Option<Decimal>, line: u64, what: &str) -> Option<Decimal> {
+    if v.is_none() {
+        cx.problem(
+            line,
+            Some(what),
+            None,
+            "is empty; this transaction type needs its value",
+        );
+    }
+    v
+}
+
+/// `Converted 0.0002 BTC to 0.00563821 ETH` -> (0.00563821, ETH).
+fn parse_convert(notes: &str) -> Option<(Decimal, String)> {
+    let rest = notes.trim().strip_prefix("Converted ")?;
+    let (_, to) = rest.split_once(" to ")?;
+    let mut it = to.split_whitespace();
+    let q = super::num::parse_number(it.next()?).ok()??;
+    let a = it.next()?.trim_end_matches(['.', ',']);
+    Some((q.abs(), a.to_string()))
+}
+
+/// An Advanced Trade note with a crypto quote: `Bought 0.5 ETH for 1000 USDC on
+/// ETH-USDC at 2000 USDC/ETH`. Returns (quote qty, quote asset, rate).
+struct Quote {
+    qty: Decimal,
+    asset: String,
+    rate: Option<Decimal>,
+}
+
+fn crypto_quote(notes: &str, base: &str) -> Option<Quote> {
+    let n = notes.trim();
+    let rest = n
+        .strip_prefix("Bought ")
+        .or_else(|| n.strip_prefix("Sold "))?;
+    let (_, after_for) = rest.split_once(" for ")?;
+    let mut words = after_for.split_whitespace();
+    let qty = super::num::parse_number(words.next()?).ok()??;
+    let asset = words.next()?.to_ascii_uppercase();
+    let (_, tail) = after_for.split_once(" on ")?;
+    let pair = tail.split_whitespace().next()?;
+    let (b, q) = pair.split_once('-')?;
+    if !b.eq_ignore_ascii_case(base) && asset_name(b) != base || !q.eq_ignore_ascii_case(&asset) {
+        return None;
+    }
+    if is_fiat(&asset) {
+        return None;
+    }
+    let rate = tail
+        .split_once(" at ")
+        .and_then(|(_, r)| r.split_whitespace().next())
+        .and_then(|r| super::num::parse_number(r).ok().flatten());
+    Some(Quote {
+        qty: qty.abs(),
+        asset: asset_name(&asset),
+        rate,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn trade_with_crypto_quote(
+    cx: &mut Cx,
+    line: u64,
+    time: DateTime<Utc>,
+    id: String,
+    base: &str,
+    qty: Decimal,
+    buying: bool,
+    q: Quote,
+    value_fiat: Option<Decimal>,
+    ccy: &str,
+    note: String,
+) -> Option<Draft> {
+    // The quote amount in the note includes the fee (a buy pays it, a sell's
+    // proceeds are net of it); with the rate, fee = |base x rate - quote|.
+    let fee = q
+        .rate
+        .map(|r| (super::mul(qty, r) - q.qty).abs())
+        .unwrap_or_default();
+    let value = match value_fiat {
+        Some(v) => cx.fiat_to_usd(line, time, v, ccy)?,
+        None => cx.value_legs(line, time, Some((q.qty, &q.asset)), None)?,
+    };
+    let d = Draft::new(id, time, Kind::Trade);
+    let d = if buying {
+        d.received(qty, base).sent(q.qty - fee, &q.asset)
+    } else {
+        d.sent(qty, base).received(q.qty + fee, &q.asset)
+    };
+    Some(d.fee(fee, &q.asset).usd(Some(value)).note(note))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn convert_notes() {
+        let (q, a) = parse_convert("Converted 0.0002 BTC to 0.00563821 ETH").unwrap();
+        assert_eq!(
+            (q.to_string(), a.as_str()),
+            ("0.00563821".to_string(), "ETH")
+        );
+        assert!(parse_convert("Converted 0,00087766 ETH to 1,629352 USDC").is_none());
+    }
+
+    #[test]
+    fn advanced_trade_crypto_quote() {
+        let q = crypto_quote(
+            "Bought 0.5 ETH for 1000.5 USDC on ETH-USDC at 2000 USDC/ETH",
+            "ETH",
+        )
+        .unwrap();
+        assert_eq!(q.asset, "USDC");
+        assert_eq!(q.rate, Some(Decimal::from(2000)));
+        assert!(
+            crypto_quote(
+                "Bought 0.5 ETH for 1408.40 USD on ETH-USD at 2800.00 USD/ETH",
+                "ETH"
+            )
+            .is_none()
+        );
+    }
+}
