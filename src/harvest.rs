@@ -203,8 +203,10 @@ pub fn plan(cands: &[Candidate], y: &YearSoFar, need: Decimal) -> Vec<Pick> {
     ];
     for (want, budget) in phases {
         let mut budget = budget.min(remaining);
+        let cent = Decimal::new(1, 2);
         for (i, c) in cands.iter().enumerate() {
-            if budget <= Decimal::ZERO {
+            // Less than a cent to go is done: no dust sales.
+            if budget < cent {
                 break;
             }
             if Some(c.term) != want || left[i].is_zero() {
@@ -219,7 +221,7 @@ pub fn plan(cands: &[Candidate], y: &YearSoFar, need: Decimal) -> Vec<Pick> {
                 (budget / unit_loss)
                     .round_dp_with_strategy(8, rust_decimal::RoundingStrategy::ToZero)
             };
-            if qty.is_zero() {
+            if qty.is_zero() || qty * unit_loss < cent {
                 continue;
             }
             left[i] -= qty;

@@ -410,3 +410,63 @@ fn new_york_time_zone_moves_a_new_years_eve_sale_into_the_old_year() {
     let utc = harvest(&["gains", p, "--year", "2025", "--format", "csv"]);
     assert_eq!(stdout(&utc).lines().count(), 1);
 }
+
+const CB: &str = "fixtures/walkthrough/coinbase.csv";
+const KR: &str = "fixtures/walkthrough/kraken-ledgers.csv";
+
+#[test]
+fn raw_exports_go_straight_to_report_and_scan() {
+    golden(
+        "walkthrough-report-2025.csv",
+        &["report", CB, KR, "--year", "2025", "--format", "csv", "-q"],
+    );
+    golden(
+        "walkthrough-lots-2025-12-31.csv",
+        &[
+            "lots",
+            CB,
+            KR,
+            "--as-of",
+            "2025-12-31",
+            "--format",
+            "csv",
+            "-q",
+        ],
+    );
+    golden(
+        "walkthrough-scan.txt",
+        &[
+            "scan",
+            CB,
+            KR,
+            "--prices",
+            "fixtures/walkthrough/prices-dec15.csv",
+            "--as-of",
+            "2025-12-15",
+            "-q",
+        ],
+    );
+    // The same as importing first.
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.csv");
+    let o = harvest(&["import", CB, KR, "-o", ledger.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let direct = harvest(&["report", CB, KR, "--year", "2025", "--format", "csv", "-q"]);
+    let via = harvest(&[
+        "report",
+        ledger.to_str().unwrap(),
+        "--year",
+        "2025",
+        "--format",
+        "csv",
+        "-q",
+    ]);
+    assert_eq!(direct.stdout, via.stdout);
+    // Without -q, each export's rows are accounted for on stderr.
+    let o = harvest(&["gains", CB, KR, "--year", "2025"]);
+    assert!(
+        stderr(&o).contains("fiat deposit: not a tax event"),
+        "{}",
+        stderr(&o)
+    );
+}

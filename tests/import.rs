@@ -345,13 +345,13 @@ fn every_shared_sample_imports_without_unexplained_skips() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let prices = tmp.path().join("prices.csv");
-    let mut p = String::from("asset,price\n");
+    let mut p = String::from("time,asset,price\n");
     for a in [
         "EUR", "GBP", "PLN", "BTC", "ETH", "BNB", "BETH", "DAR", "SUI", "MATIC", "AXS", "IOTA",
         "SOL", "DOT", "FLR", "ARB", "XMR", "BTT", "ADA", "XRP", "ATOM", "GRT", "XLM", "KNC",
         "HIGH", "ZRX", "LTC", "VET", "ZEC", "BCH",
     ] {
-        p.push_str(&format!("{a},1\n"));
+        p.push_str(&format!("2010-01-01,{a},1\n"));
     }
     std::fs::write(&prices, p).unwrap();
     let mut names: Vec<String> = std::fs::read_dir(&dir)

@@ -5,12 +5,13 @@
 //! spreadsheet formula protection) so that it reads back exactly.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::Context;
 use chrono_tz::Tz;
 
+use super::input::read_all;
 use super::{UsageError, write_output};
 use crate::cli::ImportArgs;
 use crate::import::{Format, ImportOptions, ImportStats, Importer, known_formats};
@@ -56,7 +57,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     let mut all: Vec<(chrono::DateTime<chrono::Utc>, u32, u64, Record)> = Vec::new();
     let mut stderr = std::io::stderr().lock();
     for name in &args.inputs {
-        let data = read_input(name)?;
+        let data = read_all(name)?;
         let display = if name == "-" {
             "<stdin>"
         } else {
@@ -81,23 +82,13 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     })
 }
 
-fn read_input(name: &str) -> anyhow::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    if name == "-" {
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut buf)
-            .context("reading standard input")?;
-    } else {
-        File::open(name)
-            .and_then(|mut f| f.read_to_end(&mut buf))
-            .with_context(|| format!("{name}: cannot read"))?;
-    }
-    Ok(buf)
-}
-
 /// The per-file account of rows on stderr.
-fn report(w: &mut dyn Write, file: &str, format: Format, s: &ImportStats) -> std::io::Result<()> {
+pub(crate) fn report(
+    w: &mut dyn Write,
+    file: &str,
+    format: Format,
+    s: &ImportStats,
+) -> std::io::Result<()> {
     writeln!(w, "{file}: format {format}")?;
     writeln!(w, "  rows read:           {}", s.read)?;
     writeln!(w, "  rows used:           {}", s.used)?;

@@ -11,6 +11,7 @@ use chrono_tz::Tz;
 use crate::cli::{EngineArgs, MethodArg, MissingBasisArg, ScopeArg};
 use crate::config::Config as FileConfig;
 use crate::engine::{Config, Method, MissingBasis, Scope, Selections};
+use crate::import::{self, Format, ImportOptions, Importer};
 use crate::ledger::LedgerBuilder;
 use crate::model::Ledger;
 use crate::prices::PriceTable;
@@ -124,7 +125,8 @@ pub struct Loaded {
     pub selections: Option<Selections>,
 }
 
-fn read_all(name: &str) -> anyhow::Result<Vec<u8>> {
+/// Reads a whole input; `-` is standard input.
+pub(crate) fn read_all(name: &str) -> anyhow::Result<Vec<u8>> {
     let mut buf = Vec::new();
     if name == "-" {
         std::io::stdin()
@@ -155,14 +157,40 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
         None => None,
     };
     let mut b = LedgerBuilder::new(tz);
-    for name in &a.inputs {
-        let data = read_all(name)?;
-        let display = if name == "-" {
-            "<stdin>"
-        } else {
-            name.as_str()
-        };
-        b.read_csv(&data[..], display)?;
+    {
+        // Exchange exports are imported on the fly; one importer drops rows seen
+        // twice in overlapping exports, across files.
+        let mut importer = Importer::new(ImportOptions {
+            account: None,
+            prices: prices.as_ref(),
+            tz,
+        });
+        for name in &a.inputs {
+            let data = read_all(name)?;
+            let display = if name == "-" {
+                "<stdin>"
+            } else {
+                name.as_str()
+            };
+            if import::detect(&data) == Some(Format::Ledger) {
+                b.read_csv(&data[..], display)?;
+                continue;
+            }
+            let imported = importer.import(&data, display, None)?;
+            if !s.quiet {
+                super::import::report(
+                    &mut std::io::stderr().lock(),
+                    display,
+                    imported.format,
+                    &imported.stats,
+                )?;
+            }
+            let file: std::sync::Arc<str> = display.into();
+            let idx = b.add_file(display);
+            for (line, rec) in &imported.records {
+                b.add_record(rec, &file, idx, *line);
+            }
+        }
     }
     let ledger = b.finish()?;
     Ok(Loaded {

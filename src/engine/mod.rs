@@ -496,7 +496,7 @@ impl Engine<'_> {
                 Origin::Acquired,
             )?;
             let l = &mut self.out.lots[lot as usize];
-            l.holding_from = l.holding_from - chrono::Duration::days(p.tack_days);
+            l.holding_from -= chrono::Duration::days(p.tack_days);
             let (key, b) = (l.key, l.basis);
             self.pool(account, asset).put(
                 key,
