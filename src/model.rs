@@ -162,9 +162,10 @@ pub struct Ledger {
     pub syms: Interner,
     /// Display names of the input files, indexed by [`Source::file`].
     pub files: Vec<String>,
-    /// Row indices sorted by id: lookups by id, and the tie-break rank of lot ids.
-    pub by_id: Vec<u32>,
-    /// For each row, its position in `by_id` (lot ids compared as plain strings).
+    /// Row indices sorted by id, built on the first lookup by id.
+    by_id: std::sync::OnceLock<Vec<u32>>,
+    /// For each row, the rank of its id (compared as a plain string) among the
+    /// rows of the same instant: the tie-break of lots acquired together.
     pub id_rank: Vec<u32>,
 }
 
@@ -182,32 +183,76 @@ impl Ledger {
     }
 
     /// Sorts rows by time, keeping input order for equal times (SPEC section 1),
-    /// and indexes them by id.
+    /// and ranks the ids of rows that share an instant.
     pub fn sort(&mut self) {
-        self.rows
-            .sort_by(|a, b| a.time.cmp(&b.time).then(a.source.cmp(&b.source)));
-        let mut by_id: Vec<u32> = (0..self.rows.len() as u32).collect();
-        by_id.sort_unstable_by(|&a, &b| {
-            self.rows[a as usize]
-                .id
-                .cmp(&self.rows[b as usize].id)
-                .then(a.cmp(&b))
-        });
-        let mut rank = vec![0u32; self.rows.len()];
-        for (r, &i) in by_id.iter().enumerate() {
-            rank[i as usize] = r as u32;
+        let key = |r: &Row| (r.time, r.source);
+        if !self.rows.is_sorted_by(|a, b| key(a) <= key(b)) {
+            // Sort small keys, then move each row once: rows are large.
+            let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
+            order.sort_unstable_by_key(|&i| key(&self.rows[i as usize]));
+            permute(&mut self.rows, &order);
         }
-        self.by_id = by_id;
+        let n = self.rows.len();
+        let mut rank = vec![0u32; n];
+        let mut i = 0;
+        while i < n {
+            let mut j = i + 1;
+            while j < n && self.rows[j].time == self.rows[i].time {
+                j += 1;
+            }
+            if j - i > 1 {
+                let mut group: Vec<u32> = (i as u32..j as u32).collect();
+                group.sort_unstable_by(|&a, &b| {
+                    self.rows[a as usize]
+                        .id
+                        .cmp(&self.rows[b as usize].id)
+                        .then(a.cmp(&b))
+                });
+                for (r, &k) in group.iter().enumerate() {
+                    rank[k as usize] = r as u32;
+                }
+            }
+            i = j;
+        }
         self.id_rank = rank;
+        self.by_id = std::sync::OnceLock::new();
+    }
+
+    /// Pairs of rows (first, second in ledger order) that share an id.
+    pub fn duplicate_ids(&self) -> Vec<(usize, usize)> {
+        let mut seen: rustc_hash::FxHashMap<&str, usize> = HashMap::default();
+        seen.reserve(self.rows.len());
+        let mut dups = Vec::new();
+        for (i, r) in self.rows.iter().enumerate() {
+            if let Some(&first) = seen.get(&*r.id) {
+                dups.push((first, i));
+            } else {
+                seen.insert(&r.id, i);
+            }
+        }
+        dups
+    }
+
+    fn by_id(&self) -> &[u32] {
+        self.by_id.get_or_init(|| {
+            let mut by_id: Vec<u32> = (0..self.rows.len() as u32).collect();
+            by_id.sort_unstable_by(|&a, &b| {
+                self.rows[a as usize]
+                    .id
+                    .cmp(&self.rows[b as usize].id)
+                    .then(a.cmp(&b))
+            });
+            by_id
+        })
     }
 
     /// The index of the row with this id.
     pub fn find(&self, id: &str) -> Option<usize> {
-        let pos = self
-            .by_id
+        let by_id = self.by_id();
+        let pos = by_id
             .binary_search_by(|&i| (*self.rows[i as usize].id).cmp(id))
             .ok()?;
-        Some(self.by_id[pos] as usize)
+        Some(by_id[pos] as usize)
     }
 
     /// The file name of a source.
@@ -215,6 +260,37 @@ impl Ledger {
         self.files
             .get(source.file as usize)
             .map_or("?", |s| s.as_str())
+    }
+}
+
+/// Reorders `v` so that `v[k]` becomes the old `v[order[k]]`, moving each
+/// element once (by following the permutation's cycles).
+fn permute<T>(v: &mut [T], order: &[u32]) {
+    let mut done = vec![false; v.len()];
+    for start in 0..v.len() {
+        if done[start] {
+            continue;
+        }
+        let mut k = start;
+        loop {
+            done[k] = true;
+            let src = order[k] as usize;
+            if src == start {
+                break;
+            }
+            v.swap(k, src);
+            k = src;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn permute_follows_the_order() {
+        let mut v = vec!['a', 'b', 'c', 'd', 'e'];
+        super::permute(&mut v, &[3, 0, 4, 1, 2]);
+        assert_eq!(v, vec!['d', 'a', 'e', 'b', 'c']);
     }
 }
 

@@ -146,7 +146,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             );
         }
     }
-    write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
+    let written = write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
         match a.engine.format {
             FormatArg::Csv => render::csv::gain_lines(w, &view.lines),
             FormatArg::Json => render::json::report(w, &view),
@@ -155,5 +155,10 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             FormatArg::Taxact => render::taxact::report(w, &view),
             FormatArg::Table => render::table::report(w, &view),
         }
-    })
+    });
+    // The process is about to exit: freeing a decade of rows one by one would
+    // only cost time.
+    drop(view);
+    std::mem::forget(m);
+    written
 }

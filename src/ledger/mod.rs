@@ -348,9 +348,9 @@ impl LedgerBuilder {
             self.ledger.sort();
             let l = &self.ledger;
             let mut dups = Vec::new();
-            for w in l.by_id.windows(2) {
-                let (a, b) = (&l.rows[w[0] as usize], &l.rows[w[1] as usize]);
-                if a.id == b.id {
+            for (a, b) in l.duplicate_ids() {
+                let (a, b) = (&l.rows[a], &l.rows[b]);
+                {
                     let (first, second) = if a.source <= b.source { (a, b) } else { (b, a) };
                     let file: Arc<str> = l.file_name(second.source).into();
                     let at = format!("{}:{}", l.file_name(first.source), first.source.line);
