@@ -44,31 +44,38 @@ pub fn gain_lines(w: &mut dyn Write, lines: &[GainLine<'_>]) -> io::Result<()> {
     let mut c = writer(w);
     c.write_record(GAIN_COLUMNS).map_err(csv_err)?;
     let mut buf = String::new();
-    let mut field = |c: &mut csv::Writer<&mut dyn Write>, f: std::fmt::Arguments<'_>| {
+    // Numbers and dates are ours and never start a formula: written as they are.
+    let mut raw = |c: &mut csv::Writer<&mut dyn Write>, f: std::fmt::Arguments<'_>| {
         buf.clear();
         let _ = buf.write_fmt(f);
-        c.write_field(safe_text(&buf).as_bytes()).map_err(csv_err)
+        c.write_field(buf.as_bytes()).map_err(csv_err)
     };
+    let text = |c: &mut csv::Writer<&mut dyn Write>, s: &str| {
+        c.write_field(safe_text(s).as_bytes()).map_err(csv_err)
+    };
+    let mut q = String::new();
     for l in lines {
-        field(&mut c, format_args!("{}", l.disposal_id))?;
-        field(&mut c, format_args!("{}", l.lot_id))?;
-        field(&mut c, format_args!("{}", l.asset))?;
-        field(&mut c, format_args!("{}", Qty(l.quantity)))?;
-        field(&mut c, format_args!("{}", l.account))?;
-        field(&mut c, format_args!("{}", l.date_acquired))?;
-        field(&mut c, format_args!("{}", l.date_sold))?;
-        field(&mut c, format_args!("{}", l.term.as_str()))?;
-        field(&mut c, format_args!("{}", l.box_))?;
-        field(&mut c, format_args!("{} {}", Qty(l.quantity), l.asset))?;
-        field(&mut c, format_args!("{}", Money(l.proceeds)))?;
-        field(&mut c, format_args!("{}", Money(l.cost_basis)))?;
-        field(&mut c, format_args!("{}", l.adjustment_code))?;
+        q.clear();
+        let _ = write!(q, "{}", Qty(l.quantity));
+        text(&mut c, l.disposal_id)?;
+        text(&mut c, l.lot_id)?;
+        text(&mut c, l.asset)?;
+        c.write_field(q.as_bytes()).map_err(csv_err)?;
+        text(&mut c, l.account)?;
+        raw(&mut c, format_args!("{}", l.date_acquired))?;
+        raw(&mut c, format_args!("{}", l.date_sold))?;
+        c.write_field(l.term.as_str()).map_err(csv_err)?;
+        c.write_field(l.box_).map_err(csv_err)?;
+        text(&mut c, &format!("{q} {}", l.asset))?;
+        raw(&mut c, format_args!("{}", Money(l.proceeds)))?;
+        raw(&mut c, format_args!("{}", Money(l.cost_basis)))?;
+        text(&mut c, l.adjustment_code)?;
         if l.adjustment_code.is_empty() {
-            field(&mut c, format_args!(""))?;
+            c.write_field("").map_err(csv_err)?;
         } else {
-            field(&mut c, format_args!("{}", Money(l.adjustment)))?;
+            raw(&mut c, format_args!("{}", Money(l.adjustment)))?;
         }
-        field(&mut c, format_args!("{}", Money(l.gain)))?;
+        raw(&mut c, format_args!("{}", Money(l.gain)))?;
         c.write_record(None::<&[u8]>).map_err(csv_err)?;
     }
     c.flush()
