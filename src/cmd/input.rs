@@ -36,7 +36,7 @@ pub struct Settings {
 }
 
 /// Reads `--config FILE`, or harvest.toml in the working directory when present.
-fn read_config(path: Option<&Path>) -> anyhow::Result<(FileConfig, String)> {
+pub(crate) fn read_config(path: Option<&Path>) -> anyhow::Result<(FileConfig, String)> {
     let (path, required) = match path {
         Some(p) => (p.to_path_buf(), true),
         None => (PathBuf::from("harvest.toml"), false),

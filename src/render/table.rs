@@ -158,7 +158,7 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
     print(w, b, 4)
 }
 
-fn box_label(b: &str) -> &'static str {
+pub(crate) fn box_label(b: &str) -> &'static str {
     match b {
         "A" => "short-term, reported on Form 1099-B with basis reported to the IRS",
         "B" => "short-term, reported on Form 1099-B, basis not reported to the IRS",
