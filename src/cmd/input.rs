@@ -157,6 +157,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
         None => None,
     };
     let mut b = LedgerBuilder::new(tz);
+    let progress = super::progress::Progress::for_inputs(&a.inputs, s.quiet);
     {
         // Exchange exports are imported on the fly; one importer drops rows seen
         // twice in overlapping exports, across files.
@@ -166,7 +167,13 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             tz,
         });
         for name in &a.inputs {
-            let data = read_all(name)?;
+            let data = if name == "-" {
+                read_all(name)?
+            } else {
+                progress
+                    .read(name, open(Path::new(name))?)
+                    .with_context(|| format!("{name}: cannot read"))?
+            };
             let display = if name == "-" {
                 "<stdin>"
             } else {
@@ -178,12 +185,14 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             }
             let imported = importer.import(&data, display, None)?;
             if !s.quiet {
-                super::import::report(
-                    &mut std::io::stderr().lock(),
-                    display,
-                    imported.format,
-                    &imported.stats,
-                )?;
+                progress.suspend(|| {
+                    super::import::report(
+                        &mut std::io::stderr().lock(),
+                        display,
+                        imported.format,
+                        &imported.stats,
+                    )
+                })?;
             }
             let file: std::sync::Arc<str> = display.into();
             let idx = b.add_file(display);
@@ -192,7 +201,9 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             }
         }
     }
+    progress.message("checking the ledger");
     let ledger = b.finish()?;
+    progress.finish();
     Ok(Loaded {
         ledger,
         prices,

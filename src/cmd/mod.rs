@@ -6,6 +6,7 @@ pub mod import;
 mod input;
 pub mod lots;
 mod output;
+mod progress;
 mod report;
 pub mod scan;
 mod settings;

@@ -45,8 +45,11 @@ p.meta, p.note, .muted { color: var(--muted); }
 .card .k { color: var(--muted); font-size: 12px; }
 .card .v { font-size: 20px; font-weight: 600; font-variant-numeric: tabular-nums; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-variant-numeric: tabular-nums; }
+th { white-space: normal; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f1f3f4; font-weight: 600; font-size: 12px; }
+td { white-space: nowrap; }
+td.id { font-size: 11px; word-break: break-all; min-width: 8em; white-space: normal; }
 td.n, th.n { text-align: right; white-space: nowrap; }
 tr.total td { font-weight: 600; border-top: 2px solid #202124; }
 .neg { color: var(--loss); }
@@ -75,7 +78,12 @@ fn foot(out: &mut String) {
     );
 }
 
-/// A money cell, colored by sign.
+/// A money cell.
+fn num_td(d: Decimal) -> String {
+    format!("<td class=\"n\">{}</td>", money(d))
+}
+
+/// A gain or loss cell, colored by sign.
 fn money_td(d: Decimal) -> String {
     format!("<td class=\"n{}\">{}</td>", sign_class(d), money(d))
 }
@@ -250,9 +258,9 @@ fn totals_row(out: &mut String, name: &str, t: &Totals) {
         out,
         "<tr><td>{}</td>{}{}{}{}</tr>",
         esc(name),
-        money_td(t.proceeds),
-        money_td(t.cost_basis),
-        money_td(t.adjustment),
+        num_td(t.proceeds),
+        num_td(t.cost_basis),
+        num_td(t.adjustment),
         money_td(t.gain)
     );
 }
@@ -262,12 +270,12 @@ fn form_8949_rows(out: &mut String, lines: &[GainLine<'_>], totals: &Totals) {
     for l in lines {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td>{}{}<td>{}</td><td class=\"n\">{}</td>{}<td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td>{}{}<td>{}</td><td class=\"n\">{}</td>{}<td class=\"id\">{}</td><td class=\"id\">{}</td><td>{}</td></tr>",
             esc(&l.description()),
             l.date_acquired.format("%m/%d/%Y"),
             l.date_sold.format("%m/%d/%Y"),
-            money_td(l.proceeds),
-            money_td(l.cost_basis),
+            num_td(l.proceeds),
+            num_td(l.cost_basis),
             esc(l.adjustment_code),
             if l.adjustment_code.is_empty() {
                 String::new()
@@ -283,9 +291,9 @@ fn form_8949_rows(out: &mut String, lines: &[GainLine<'_>], totals: &Totals) {
     let _ = write!(
         out,
         "</tbody><tfoot><tr class=\"total\"><td colspan=\"3\">Totals</td>{}{}<td></td>{}{}<td colspan=\"3\"></td></tr></tfoot></table>",
-        money_td(totals.proceeds),
-        money_td(totals.cost_basis),
-        money_td(totals.adjustment),
+        num_td(totals.proceeds),
+        num_td(totals.cost_basis),
+        num_td(totals.adjustment),
         money_td(totals.gain)
     );
 }
@@ -505,24 +513,27 @@ pub fn scan(w: &mut dyn Write, v: &ScanView<'_>) -> io::Result<()> {
     out.push_str(
         "</div><table><thead><tr><th></th><th class=\"n\">Amount</th></tr></thead><tbody>",
     );
-    let rows: [(&str, Decimal); 11] = [
-        ("Short-term gains so far", v.realized_st),
-        ("Long-term gains so far", v.realized_lt),
+    // (label, amount, colored as a gain or loss)
+    let rows: [(&str, Decimal, bool); 11] = [
+        ("Short-term gains so far", v.realized_st, true),
+        ("Long-term gains so far", v.realized_lt, true),
         (
             "Carryover in",
             -(v.carryover_in.short_term + v.carryover_in.long_term),
+            true,
         ),
-        ("Net so far (Schedule D line 16)", v.before.line_16),
-        ("Loss needed", v.loss_needed),
-        ("Loss available in candidates", v.loss_available),
-        ("Plan realizes, short-term", v.plan_st),
-        ("Plan realizes, long-term", v.plan_lt),
-        ("Net after the plan", v.after.line_16),
-        ("Deducted this year (line 21)", v.after.line_21),
-        ("Estimated tax saved", v.tax_saved),
+        ("Net so far (Schedule D line 16)", v.before.line_16, true),
+        ("Loss needed", v.loss_needed, false),
+        ("Loss available in candidates", v.loss_available, false),
+        ("Plan realizes, short-term", v.plan_st, true),
+        ("Plan realizes, long-term", v.plan_lt, true),
+        ("Net after the plan", v.after.line_16, true),
+        ("Deducted this year (line 21)", v.after.line_21, true),
+        ("Estimated tax saved", v.tax_saved, false),
     ];
-    for (k, x) in rows {
-        let _ = write!(out, "<tr><td>{}</td>{}</tr>", esc(k), money_td(x));
+    for (k, x, colored) in rows {
+        let cell = if colored { money_td(x) } else { num_td(x) };
+        let _ = write!(out, "<tr><td>{}</td>{cell}</tr>", esc(k));
     }
     let _ = write!(
         out,
@@ -577,7 +588,7 @@ pub fn scan(w: &mut dyn Write, v: &ScanView<'_>) -> io::Result<()> {
                 esc(s.asset),
                 qty(s.quantity),
                 price(s.price),
-                money_td(s.proceeds),
+                num_td(s.proceeds),
                 money_td(s.specific),
                 money_td(s.by_method)
             );
@@ -600,15 +611,15 @@ pub fn scan(w: &mut dyn Write, v: &ScanView<'_>) -> io::Result<()> {
         for l in &v.lines {
             let _ = write!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td>{}<td class=\"n\">{}</td>{}{}<td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td class=\"id\">{}</td><td>{}</td><td class=\"n\">{}</td>{}<td class=\"n\">{}</td>{}{}<td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
                 esc(l.asset),
                 esc(l.account),
                 esc(l.lot_id),
                 l.date_acquired,
                 qty(l.quantity),
-                money_td(l.cost_basis),
+                num_td(l.cost_basis),
                 price(l.price),
-                money_td(l.value),
+                num_td(l.value),
                 money_td(l.unrealized),
                 l.term.as_str(),
                 l.long_term_on.map_or(String::new(), |d| {
