@@ -19,37 +19,73 @@ pub enum Command {
     /// Convert exchange exports into the normalized ledger CSV.
     ///
     /// Example: harvest import coinbase.csv kraken-ledgers.csv -o ledger.csv
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest import coinbase.csv kraken-ledgers.csv -o ledger.csv
+  harvest import kraken-trades.csv --prices prices.csv -o kraken.csv
+  harvest import export.csv --format binance-us --account binance-us -o binance.csv")]
     Import(ImportArgs),
     /// Open lots (holdings) with basis, acquisition date and, with --prices,
     /// unrealized gain or loss.
     ///
     /// Example: harvest lots ledger.csv --as-of 2025-12-31 --prices prices.csv
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest lots ledger.csv
+  harvest lots coinbase.csv kraken-ledgers.csv --as-of 2025-12-31 --prices prices.csv
+  harvest lots ledger.csv --format csv -o lots.csv")]
     Lots(LotsArgs),
     /// Every disposal of a tax year matched to its lots: the Form 8949 rows.
     ///
     /// Example: harvest gains ledger.csv --year 2025 --method hifo --format csv -o 8949.csv
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest gains ledger.csv --year 2025
+  harvest gains ledger.csv --year 2025 --format csv -o 8949-2025.csv
+  harvest gains ledger.csv plan.csv --method specific --selections selections.csv --year 2025")]
     Gains(GainsArgs),
     /// Form 8949 by part and box, Schedule D lines and next year's carryover.
     ///
     /// Example: harvest report ledger.csv --year 2025 --carryover-lt 1200
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest report coinbase.csv kraken-ledgers.csv --year 2025
+  harvest report ledger.csv --year 2025 --format html -o report-2025.html
+  harvest report ledger.csv --year 2025 --format csv -o 8949-2025.csv
+  harvest report ledger.csv --year 2025 --format txf -o 2025.txf
+  harvest report ledger.csv --year 2025 --format json -o report-2025.json
+  harvest report ledger.csv --year 2026 --carryover-from report-2025.json")]
     Report(ReportArgs),
     /// Harvest candidates (open lots below their basis) and a plan that offsets
     /// this year's gains and uses the loss deduction, with the tax it saves.
     ///
     /// Example: harvest scan ledger.csv --prices prices.csv --as-of 2025-12-15
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest scan ledger.csv --prices prices.csv --as-of 2025-12-15
+  harvest scan ledger.csv --prices prices.csv --format html -o scan.html
+  harvest scan ledger.csv --prices prices.csv --taxable-income 95000 --filing-status mfj
+  harvest scan ledger.csv --prices prices.csv --emit-ledger plan.csv --emit-selections selections.csv")]
     Scan(ScanArgs),
     /// Print the effective settings (flags over harvest.toml over defaults) and
     /// where each one comes from.
     ///
     /// Example: harvest config --method hifo
+    #[command(after_help = "Examples:
+  harvest config
+  harvest config --config ~/taxes/harvest.toml --method hifo
+  harvest config > harvest.toml   (the output is a valid harvest.toml)")]
     Config(ConfigArgs),
     /// Print a shell completion script for bash, zsh, fish or powershell.
     ///
     /// Example: harvest completions bash > ~/.local/share/bash-completion/completions/harvest
+    #[command(after_help = "Install:
+  bash: harvest completions bash > ~/.local/share/bash-completion/completions/harvest
+  zsh:  harvest completions zsh > ~/.zfunc/_harvest   (with fpath+=~/.zfunc before compinit)
+  fish: harvest completions fish > ~/.config/fish/completions/harvest.fish
+  powershell: harvest completions powershell >> $PROFILE")]
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per command into a directory.
     ///
     /// Example: harvest man --dir ~/.local/share/man/man1
+    #[command(after_help = "Install:
+  harvest man --dir ~/.local/share/man/man1 && man harvest-report
+  harvest man | man -l -")]
     Man(ManArgs),
 }
 
