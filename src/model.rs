@@ -1,7 +1,7 @@
 //! The vocabulary shared by every stage: interned symbols, row kinds, ledger rows,
 //! and where each row came from. Nothing here reads files or applies tax rules.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -29,7 +29,7 @@ pub struct Interner {
 impl Default for Interner {
     fn default() -> Self {
         let mut i = Interner {
-            map: HashMap::new(),
+            map: HashMap::default(),
             names: Vec::new(),
         };
         i.intern("USD");

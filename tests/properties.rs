@@ -215,7 +215,7 @@ proptest! {
             scope: if universal { Scope::Universal } else { Scope::Wallet },
             ..Config::default()
         };
-        let o = engine::run(&l, &cfg, None, None, None).unwrap();
+        let o = engine::run(&l, &cfg, None, None, Some(chrono::DateTime::<chrono::Utc>::MAX_UTC)).unwrap();
         let mut acquired: HashMap<_, (Decimal, Decimal)> = HashMap::new();
         for lot in &o.lots {
             let e = acquired.entry(lot.asset).or_default();
@@ -271,7 +271,7 @@ proptest! {
         let mut totals = Vec::new();
         for m in [Method::Fifo, Method::Lifo, Method::Hifo] {
             let cfg = Config { method: m, ..Config::default() };
-            let o = engine::run(&l, &cfg, None, None, None).unwrap();
+            let o = engine::run(&l, &cfg, None, None, Some(chrono::DateTime::<chrono::Utc>::MAX_UTC)).unwrap();
             let rows = build_rows(&l, &o, &BoxRules::default());
             let proceeds: Decimal = rows.iter().map(|r| r.proceeds).sum();
             let qty: Decimal = rows.iter().map(|r| r.quantity).sum();

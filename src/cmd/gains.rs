@@ -20,8 +20,8 @@ pub fn run(a: &GainsArgs) -> anyhow::Result<()> {
         .into());
     }
     let s = Settings::from_args(&a.engine)?;
-    let m = match_all(&a.engine, &s)?;
-    let year_rows = m.year_rows(a.year);
+    let m = match_all(&a.engine, &s, a.year)?;
+    let year_rows = m.year_rows();
     let view = GainsView {
         year: a.year,
         method: s.engine.method.as_str(),

@@ -2,7 +2,7 @@
 //! reading every input (ledgers and exchange exports), prices and selections.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -167,22 +167,30 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             tz,
         });
         for name in &a.inputs {
-            let data = if name == "-" {
-                read_all(name)?
-            } else {
-                progress
-                    .read(name, open(Path::new(name))?)
-                    .with_context(|| format!("{name}: cannot read"))?
-            };
             let display = if name == "-" {
                 "<stdin>"
             } else {
                 name.as_str()
             };
-            if import::detect(&data) == Some(Format::Ledger) {
-                b.read_csv(&data[..], display)?;
+            // A ledger is streamed (a decade of trades need not sit in memory
+            // twice); the format is told from the first buffer.
+            let mut input: Box<dyn BufRead> = if name == "-" {
+                Box::new(BufReader::with_capacity(1 << 18, std::io::stdin()))
+            } else {
+                let f = File::open(name).with_context(|| format!("{name}: cannot read"))?;
+                Box::new(BufReader::with_capacity(1 << 18, progress.wrap(name, f)))
+            };
+            let head = input
+                .fill_buf()
+                .with_context(|| format!("{display}: cannot read"))?;
+            if import::detect(head) == Some(Format::Ledger) {
+                b.read_csv(input, display)?;
                 continue;
             }
+            let mut data = Vec::new();
+            input
+                .read_to_end(&mut data)
+                .with_context(|| format!("{display}: cannot read"))?;
             let imported = importer.import(&data, display, None)?;
             if !s.quiet {
                 progress.suspend(|| {
@@ -211,7 +219,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
     })
 }
 
-/// The ledger, matched: every Form 8949 row of every year.
+/// The ledger, matched, with the Form 8949 rows of one tax year.
 pub struct Matched {
     pub loaded: Loaded,
     pub outcome: crate::engine::Outcome,
@@ -219,18 +227,15 @@ pub struct Matched {
 }
 
 impl Matched {
-    /// The rows sold in `year`, in ledger order.
-    pub fn year_rows(&self, year: i32) -> Vec<&crate::tax::GainRow> {
-        self.rows
-            .iter()
-            .filter(|r| chrono::Datelike::year(&r.date_sold) == year)
-            .collect()
+    /// The rows sold in the year, in ledger order.
+    pub fn year_rows(&self) -> Vec<&crate::tax::GainRow> {
+        self.rows.iter().collect()
     }
 }
 
 /// Loads the inputs, runs the engine over all of them, prints its warnings, and
-/// builds the Form 8949 rows.
-pub fn match_all(a: &EngineArgs, s: &Settings) -> anyhow::Result<Matched> {
+/// builds the Form 8949 rows of `year`.
+pub fn match_all(a: &EngineArgs, s: &Settings, year: i32) -> anyhow::Result<Matched> {
     let loaded = load(a, s)?;
     let outcome = crate::engine::run(
         &loaded.ledger,
@@ -242,7 +247,9 @@ pub fn match_all(a: &EngineArgs, s: &Settings) -> anyhow::Result<Matched> {
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
     }
-    let rows = crate::tax::build_rows(&loaded.ledger, &outcome, &s.boxes);
+    let rows = crate::tax::build_rows_where(&loaded.ledger, &outcome, &s.boxes, |d| {
+        chrono::Datelike::year(&d.date) == year
+    });
     Ok(Matched {
         loaded,
         outcome,

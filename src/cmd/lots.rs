@@ -28,7 +28,7 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
         &s.engine,
         loaded.prices.as_ref(),
         loaded.selections.as_ref(),
-        cutoff,
+        Some(cutoff.unwrap_or(chrono::DateTime::<Utc>::MAX_UTC)),
     )?;
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);

@@ -37,20 +37,16 @@ impl Progress {
         Progress(Some(bar))
     }
 
-    /// Reads a whole file, advancing the bar.
-    pub fn read(&self, name: &str, mut r: impl Read) -> std::io::Result<Vec<u8>> {
-        let mut buf = Vec::new();
+    /// A reader of the input `name` that advances the bar as it is read (and, for
+    /// a streamed ledger, parsed).
+    pub fn wrap<R: Read + 'static>(&self, name: &str, r: R) -> Box<dyn Read> {
         match &self.0 {
             Some(bar) => {
                 bar.set_message(format!("reading {name}"));
-                bar.wrap_read(r).read_to_end(&mut buf)?;
-                bar.set_message(format!("parsing {name}"));
+                Box::new(bar.wrap_read(r))
             }
-            None => {
-                r.read_to_end(&mut buf)?;
-            }
+            None => Box::new(r),
         }
-        Ok(buf)
     }
 
     /// Says what is being done now.

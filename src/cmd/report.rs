@@ -92,8 +92,8 @@ fn export_date() -> chrono::NaiveDate {
 pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     let s = Settings::from_args(&a.engine)?;
     let inputs = tax_inputs(&a.tax, a.year, &s)?;
-    let m = match_all(&a.engine, &s)?;
-    let mut rows = m.year_rows(a.year);
+    let m = match_all(&a.engine, &s, a.year)?;
+    let mut rows = m.year_rows();
     // Part I before Part II, then by box; stable, so each box keeps ledger order.
     rows.sort_by_key(|r| (r.term, r.box_));
     let mut boxes: Vec<BoxTotals> = Vec::new();

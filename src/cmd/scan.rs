@@ -15,7 +15,7 @@ use crate::render::{self, Picture, SaleLine, ScanLine, ScanView};
 use crate::tax::form8949::cents;
 use crate::tax::rates::{self, CapitalIncome};
 use crate::tax::schedule_d::carryover_worksheet;
-use crate::tax::{BoxRules, Term, build_rows};
+use crate::tax::{BoxRules, Term, build_rows, build_rows_where};
 use crate::time::{date_in, end_of_day};
 
 use super::report::tax_inputs;
@@ -152,7 +152,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
     }
-    let rows = build_rows(ledger, &outcome, &s.boxes);
+    let rows = build_rows_where(ledger, &outcome, &s.boxes, |d| d.date.year() == year);
     let mut y = YearSoFar {
         carryover_st: inputs.carryover_in.short_term,
         carryover_lt: inputs.carryover_in.long_term,

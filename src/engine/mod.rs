@@ -13,7 +13,9 @@ mod transfer;
 mod warnings;
 mod wash;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::ops::Range;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -215,7 +217,8 @@ impl Outcome {
 }
 
 /// Applies every row of `ledger` in order. `snapshot` (an instant) captures the
-/// open lots held just before it; without it, at the end.
+/// open lots held just before it (`DateTime::MAX_UTC`: at the end); without it
+/// no holdings are listed.
 pub fn run(
     ledger: &Ledger,
     cfg: &Config,
@@ -230,13 +233,13 @@ pub fn run(
         prices,
         selections,
         partner,
-        pools: HashMap::new(),
+        pools: HashMap::default(),
         out: Outcome::default(),
-        in_transit: HashMap::new(),
-        arrived: HashMap::new(),
-        implied: HashMap::new(),
-        lot_of_row: HashMap::new(),
-        used_selections: HashMap::new(),
+        in_transit: HashMap::default(),
+        arrived: HashMap::default(),
+        implied: HashMap::default(),
+        lot_of_row: HashMap::default(),
+        used_selections: HashMap::default(),
         scratch: Vec::new(),
         wash: (cfg.wash_window > 0).then(|| wash::Wash::new(ledger, cfg)),
     };
@@ -248,7 +251,7 @@ pub fn run(
         }
         e.apply(i as u32, row)?;
     }
-    if !snapped {
+    if !snapped && snapshot.is_some() {
         e.snapshot();
     }
     e.check_selections_used()?;
@@ -263,8 +266,9 @@ struct Engine<'a> {
     partner: Vec<Option<u32>>,
     pools: HashMap<(Sym, Sym), Pool>,
     out: Outcome,
-    /// Legs withdrawn and not yet deposited, by withdrawal row.
-    in_transit: HashMap<u32, (Sym, Vec<Leg>)>,
+    /// Legs withdrawn and not yet deposited, by destination pool and withdrawal
+    /// row (oldest first).
+    in_transit: HashMap<(Sym, Sym), BTreeMap<u32, Vec<Leg>>>,
     /// Deposits applied before their withdrawal (clock skew), by withdrawal row:
     /// the account the units go to.
     arrived: HashMap<u32, Sym>,
@@ -398,18 +402,19 @@ impl Engine<'_> {
         }
         if let Some(&(v, q, from)) = self.implied.get(&asset) {
             let value = self.checked(row, mul_div(v, qty, q), "fee value")?;
-            let from = self.ledger.locate(&self.ledger.rows[from as usize]);
-            self.out.warnings.add(
-                "fee valued at an earlier row's price",
-                format!(
-                    "{}: {} {} valued at {} USD, the price implied by {}; give --prices or fee_usd to value it exactly",
-                    self.ledger.locate(row),
-                    fmt_qty(qty),
-                    self.name(asset),
-                    value.round_dp(2),
-                    from
-                ),
-            );
+            let (ledger, name) = (self.ledger, self.name(asset).to_string());
+            self.out
+                .warnings
+                .add_with("fee valued at an earlier row's price", || {
+                    format!(
+                        "{}: {} {} valued at {} USD, the price implied by {}; give --prices or fee_usd to value it exactly",
+                        ledger.locate(row),
+                        fmt_qty(qty),
+                        name,
+                        value.round_dp(2),
+                        ledger.locate(&ledger.rows[from as usize])
+                    )
+                });
             return Ok(value);
         }
         Err(self.missing_price(row, asset).into())
@@ -537,6 +542,14 @@ impl Engine<'_> {
             need = self.take_selected(row, id, account, asset, need)?;
         }
         let acct = self.pool_account(account);
+        if need
+            > self
+                .pools
+                .get(&(acct, asset))
+                .map_or(Decimal::ZERO, Pool::total)
+        {
+            self.deliver_early(row, acct, asset, need);
+        }
         let pool = self.pools.entry((acct, asset)).or_default();
         let available = pool.total();
         if need > available {
@@ -903,12 +916,49 @@ impl Engine<'_> {
                 if let Some(to) = self.arrived.remove(&i) {
                     self.put_legs(to, sent.asset, &legs);
                 } else {
-                    self.in_transit.insert(i, (to, legs));
+                    let dest = (self.pool_account(to), sent.asset);
+                    self.in_transit.entry(dest).or_default().insert(i, legs);
                 }
             }
             None => self.put_legs(Sym::EXTERNAL, sent.asset, &legs),
         }
         Ok(())
+    }
+
+    /// When an account is short of units that a transfer already withdrawn will
+    /// bring (its deposit stamped later, as exchanges' clocks and crediting
+    /// delays do), the units are delivered now, oldest withdrawal first, with a
+    /// warning, rather than reported as oversold.
+    fn deliver_early(&mut self, row: &Row, acct: Sym, asset: Sym, need: Decimal) {
+        loop {
+            let held = self
+                .pools
+                .get(&(acct, asset))
+                .map_or(Decimal::ZERO, Pool::total);
+            if held >= need {
+                return;
+            }
+            let Some(pending) = self.in_transit.get_mut(&(acct, asset)) else {
+                return;
+            };
+            let Some((w, legs)) = pending.pop_first() else {
+                return;
+            };
+            let pool = self.pools.entry((acct, asset)).or_default();
+            for leg in &legs {
+                pool.put(self.out.lots[leg.lot as usize].key, *leg);
+            }
+            let ledger = self.ledger;
+            self.out
+                .warnings
+                .add_with("transfer delivered before its deposit time", || {
+                    format!(
+                        "{}: needs units still in transit; the transfer withdrawn at {} is delivered before its deposit is stamped",
+                        ledger.locate(row),
+                        ledger.locate(&ledger.rows[w as usize])
+                    )
+                });
+        }
     }
 
     fn put_legs(&mut self, account: Sym, asset: Sym, legs: &[Leg]) {
@@ -925,8 +975,9 @@ impl Engine<'_> {
         };
         match self.partner[i as usize] {
             Some(w) if w < i => {
-                if let Some((to, legs)) = self.in_transit.remove(&w) {
-                    self.put_legs(to, recv.asset, &legs);
+                let dest = (self.pool_account(row.account), recv.asset);
+                if let Some(legs) = self.in_transit.get_mut(&dest).and_then(|m| m.remove(&w)) {
+                    self.put_legs(row.account, recv.asset, &legs);
                 }
             }
             Some(w) => {
@@ -1011,11 +1062,11 @@ impl Engine<'_> {
                 });
             }
         }
-        for (to, legs) in self.in_transit.values() {
-            for leg in legs {
+        for (&(to, asset), pending) in &self.in_transit {
+            for leg in pending.values().flatten() {
                 h.push(Holding {
-                    account: self.pool_account(*to),
-                    asset: self.out.lots[leg.lot as usize].asset,
+                    account: to,
+                    asset,
                     lot: leg.lot,
                     qty: leg.qty,
                     basis: leg.basis,

@@ -7,6 +7,8 @@ use super::*;
 use crate::ledger::LedgerBuilder;
 use crate::tax::{BoxRules, GainRow, Term, build_rows};
 
+const END: Option<chrono::DateTime<chrono::Utc>> = Some(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+
 const H: &str = "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n";
 
 fn ledger(rows: &str) -> Ledger {
@@ -51,7 +53,7 @@ fn rows_of(l: &Ledger, o: &Outcome) -> Vec<(String, String, String, String, Stri
 
 fn gains(rows: &str, c: &Config) -> Vec<(String, String, String, String, String, Term)> {
     let l = ledger(rows);
-    let o = run(&l, c, None, None, None).unwrap();
+    let o = run(&l, c, None, None, END).unwrap();
     rows_of(&l, &o)
 }
 
@@ -197,7 +199,7 @@ b,2025-03-01T00:00:00Z,bn,buy,500,USD,1,SOL,0.1,BNB,,2,,
     );
     // The buy's lot carries the BNB fee's value in its basis.
     let l = ledger(rows);
-    let o = run(&l, &cfg(Method::Fifo), None, None, None).unwrap();
+    let o = run(&l, &cfg(Method::Fifo), None, None, END).unwrap();
     let sol = o
         .lots
         .iter()
@@ -213,7 +215,7 @@ a,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
 t,2025-02-01T00:00:00Z,cb,trade,1,BTC,10,ETH,5,USD,1000,,,
 ";
     let l = ledger(rows);
-    let o = run(&l, &cfg(Method::Fifo), None, None, None).unwrap();
+    let o = run(&l, &cfg(Method::Fifo), None, None, END).unwrap();
     assert_eq!(o.disposals[0].proceeds, dec("995"));
     assert_eq!(o.lots[1].basis, dec("1000"));
 }
@@ -275,13 +277,13 @@ d,2025-03-01T00:00:00Z,nano,deposit,,,1,BTC,,,,,,
 s,2025-04-01T00:00:00Z,nano,sell,1,BTC,3000,USD,,,,,,
 ";
     let l = ledger(rows);
-    let err = run(&l, &cfg(Method::Fifo), None, None, None).unwrap_err();
+    let err = run(&l, &cfg(Method::Fifo), None, None, END).unwrap_err();
     assert!(matches!(*err, EngineError::UnknownBasis { .. }), "{err}");
     let c = Config {
         missing_basis: MissingBasis::Zero,
         ..Config::default()
     };
-    let o = run(&l, &c, None, None, None).unwrap();
+    let o = run(&l, &c, None, None, END).unwrap();
     assert_eq!(
         rows_of(&l, &o),
         vec![row("s", "d", "1", "3000.00", "0.00", Term::Short)]
@@ -296,7 +298,7 @@ a,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
 s,2025-04-01T00:00:00Z,cb,sell,1.5,BTC,600,USD,,,,,,
 ";
     let l = ledger(rows);
-    let err = run(&l, &cfg(Method::Fifo), None, None, None)
+    let err = run(&l, &cfg(Method::Fifo), None, None, END)
         .unwrap_err()
         .to_string();
     assert!(
@@ -307,7 +309,7 @@ s,2025-04-01T00:00:00Z,cb,sell,1.5,BTC,600,USD,,,,,,
         missing_basis: MissingBasis::Zero,
         ..Config::default()
     };
-    let o = run(&l, &c, None, None, None).unwrap();
+    let o = run(&l, &c, None, None, END).unwrap();
     assert_eq!(
         rows_of(&l, &o),
         vec![
@@ -339,7 +341,7 @@ a,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
 t,2025-02-01T12:00:00Z,cb,trade,1,BTC,10,ETH,,,,,,
 ";
     let l = ledger(rows);
-    let err = run(&l, &cfg(Method::Fifo), None, None, None)
+    let err = run(&l, &cfg(Method::Fifo), None, None, END)
         .unwrap_err()
         .to_string();
     assert!(
@@ -349,7 +351,7 @@ t,2025-02-01T12:00:00Z,cb,trade,1,BTC,10,ETH,,,,,,
     let mut p = PriceTable::default();
     p.insert("ETH", "2025-02-01T00:00:00Z".parse().unwrap(), dec("150"));
     p.insert("ETH", "2025-02-02T00:00:00Z".parse().unwrap(), dec("999"));
-    let o = run(&l, &cfg(Method::Fifo), Some(&p), None, None).unwrap();
+    let o = run(&l, &cfg(Method::Fifo), Some(&p), None, END).unwrap();
     assert_eq!(o.disposals[0].proceeds, dec("1500"));
 }
 
@@ -361,7 +363,7 @@ fn specific_identification_across_two_lots_and_fifo_fallback() {
         "sel.csv",
     )
     .unwrap();
-    let o = run(&l, &cfg(Method::Specific), None, Some(&sel), None).unwrap();
+    let o = run(&l, &cfg(Method::Specific), None, Some(&sel), END).unwrap();
     let r = rows_of(&l, &o);
     assert_eq!(
         r.iter()
@@ -378,7 +380,7 @@ fn selection_errors() {
     let l = ledger(THREE_LOTS);
     let run_sel = |text: &str| {
         let sel = Selections::read(text.as_bytes(), "sel.csv").unwrap();
-        run(&l, &cfg(Method::Specific), None, Some(&sel), None).unwrap_err()
+        run(&l, &cfg(Method::Specific), None, Some(&sel), END).unwrap_err()
     };
     assert!(matches!(
         *run_sel("disposal_id,lot_id,quantity\ns,nope,1\n"),
@@ -446,7 +448,7 @@ s,2026-01-01T04:59:00Z,cb,sell,1,BTC,300,USD,,,,,,
     assert_eq!(rows_of(&l, &o)[0].5, Term::Short);
     // In UTC: acquired 2025-01-01, sold 2026-01-01, also the anniversary, but tax year 2026.
     let l = ledger(rows);
-    let o = run(&l, &Config::default(), None, None, None).unwrap();
+    let o = run(&l, &Config::default(), None, None, END).unwrap();
     assert_eq!(o.disposals[0].date.year(), 2026);
 }
 
@@ -456,7 +458,7 @@ fn lots_snapshot_before_the_as_of_instant() {
     let cut = "2025-02-15T00:00:00Z".parse().unwrap();
     let o = run(&l, &cfg(Method::Fifo), None, None, Some(cut)).unwrap();
     assert_eq!(o.holdings.len(), 2);
-    let o = run(&l, &cfg(Method::Fifo), None, None, None).unwrap();
+    let o = run(&l, &cfg(Method::Fifo), None, None, END).unwrap();
     assert_eq!(o.holdings.len(), 2);
     assert_eq!(
         o.holdings.iter().map(|h| h.qty).sum::<Decimal>(),
@@ -472,7 +474,7 @@ w,2025-03-01T00:00:00Z,cb,withdrawal,1,BTC,,,,,,,0xabc,
 d,2025-03-01T01:00:00Z,nano,deposit,,,0.9,BTC,,,,,0xabc,
 ";
     let l = ledger(rows);
-    let o = run(&l, &cfg(Method::Fifo), None, None, None).unwrap();
+    let o = run(&l, &cfg(Method::Fifo), None, None, END).unwrap();
     assert_eq!(o.disposals[0].proceeds, dec("10"));
     assert_eq!(o.warnings.count("fee valued at an earlier row's price"), 1);
 }
@@ -494,7 +496,7 @@ c,2025-03-15T00:00:00Z,cb,buy,1125,USD,25,X,,,,,,
 s,2025-03-20T00:00:00Z,cb,sell,100,X,4000,USD,,,,,,
 ";
     let l = ledger(rows);
-    let o = run(&l, &wash(30), None, None, None).unwrap();
+    let o = run(&l, &wash(30), None, None, END).unwrap();
     let r = build_rows(&l, &o, &BoxRules::default());
     assert_eq!(r.len(), 1);
     assert_eq!(
@@ -522,7 +524,7 @@ s,2025-03-20T00:00:00Z,cb,sell,100,X,4000,USD,,,,,,
         chrono::NaiveDate::from_ymd_opt(2024, 12, 22).unwrap()
     );
     // Without the simulated rule the whole loss is allowed.
-    let o = run(&l, &Config::default(), None, None, None).unwrap();
+    let o = run(&l, &Config::default(), None, None, END).unwrap();
     assert_eq!(
         build_rows(&l, &o, &BoxRules::default())[0].gain,
         dec("-1000")
@@ -538,7 +540,7 @@ b,2025-03-20T00:00:00Z,kr,buy,200,USD,4,X,,,,,,
 t,2025-06-01T00:00:00Z,kr,sell,4,X,300,USD,,,,,,
 ";
     let l = ledger(rows);
-    let o = run(&l, &wash(30), None, None, None).unwrap();
+    let o = run(&l, &wash(30), None, None, END).unwrap();
     let r = build_rows(&l, &o, &BoxRules::default());
     // 4 of 10 units replaced: 40% of the 400 loss disallowed.
     assert_eq!(
@@ -550,10 +552,35 @@ t,2025-06-01T00:00:00Z,kr,sell,4,X,300,USD,,,,,,
     // A purchase outside the window does nothing.
     let late = rows.replace("2025-03-20", "2025-04-05");
     let l = ledger(&late);
-    let o = run(&l, &wash(30), None, None, None).unwrap();
+    let o = run(&l, &wash(30), None, None, END).unwrap();
     assert!(
         build_rows(&l, &o, &BoxRules::default())
             .iter()
             .all(|r| r.adjustment_code.is_empty())
+    );
+}
+
+#[test]
+fn units_in_transit_are_delivered_early_when_the_deposit_is_stamped_late() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
+w,2025-03-01T00:00:00Z,cb,withdrawal,1,BTC,,,,,,,0xabc,
+s,2025-03-01T00:30:00Z,nano,sell,0.5,BTC,300,USD,,,,,,
+d,2025-03-01T01:00:00Z,nano,deposit,,,1,BTC,,,,,0xabc,
+";
+    let l = ledger(rows);
+    let o = run(&l, &cfg(Method::Fifo), None, None, END).unwrap();
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![row("s", "a", "0.5", "300.00", "50.00", Term::Short)]
+    );
+    assert_eq!(
+        o.warnings
+            .count("transfer delivered before its deposit time"),
+        1
+    );
+    assert_eq!(
+        o.holdings.iter().map(|h| h.qty).sum::<Decimal>(),
+        dec("0.5")
     );
 }

@@ -5,7 +5,9 @@
 //! another account, whose quantity is at least the deposit's, made 0 to 48 hours
 //! before it, where the two rows do not carry different txids.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::Duration;
 
@@ -16,8 +18,8 @@ use crate::model::{Kind, Ledger, Sym};
 pub fn pair(ledger: &Ledger) -> Result<Vec<Option<u32>>, Box<EngineError>> {
     let rows = &ledger.rows;
     let mut partner: Vec<Option<u32>> = vec![None; rows.len()];
-    let mut by_txid: HashMap<(&str, Sym), VecDeque<u32>> = HashMap::new();
-    let mut by_asset: HashMap<Sym, Vec<u32>> = HashMap::new();
+    let mut by_txid: HashMap<(&str, Sym), VecDeque<u32>> = HashMap::default();
+    let mut by_asset: HashMap<Sym, Vec<u32>> = HashMap::default();
     for (i, r) in rows.iter().enumerate() {
         if r.kind == Kind::Withdrawal {
             let Some(sent) = r.sent else { continue };

@@ -16,10 +16,16 @@ pub struct Warnings {
 impl Warnings {
     /// Records a warning of `kind`.
     pub fn add(&mut self, kind: &'static str, message: String) {
+        self.add_with(kind, || message);
+    }
+
+    /// Records a warning of `kind`, formatting its message only when it is one
+    /// of the examples kept (a million similar warnings cost a count each).
+    pub fn add_with(&mut self, kind: &'static str, message: impl FnOnce() -> String) {
         let e = self.by_kind.entry(kind).or_default();
         e.0 += 1;
         if e.1.len() < EXAMPLES {
-            e.1.push(message);
+            e.1.push(message());
         }
     }
 

@@ -8,7 +8,7 @@
 //! Replacement units bought before the sale count while still held; units bought
 //! after it get their adjustment when their purchase is applied.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -35,7 +35,7 @@ pub(super) struct Wash {
 
 impl Wash {
     pub fn new(ledger: &Ledger, cfg: &Config) -> Wash {
-        let mut acquisitions: HashMap<Sym, Vec<(NaiveDate, u32, Decimal)>> = HashMap::new();
+        let mut acquisitions: HashMap<Sym, Vec<(NaiveDate, u32, Decimal)>> = HashMap::default();
         for (i, r) in ledger.rows.iter().enumerate() {
             if !matches!(r.kind, Kind::Buy | Kind::Trade) {
                 continue;
@@ -59,8 +59,8 @@ impl Wash {
         Wash {
             window: i64::from(cfg.wash_window),
             acquisitions,
-            used: HashMap::new(),
-            pending: HashMap::new(),
+            used: HashMap::default(),
+            pending: HashMap::default(),
         }
     }
 
@@ -90,7 +90,7 @@ pub(super) fn apply(e: &mut Engine<'_>, w: &mut Wash, i: u32) -> Result<(), Box<
         return Ok(());
     }
     let mut losses: Vec<LossLeg> = Vec::new();
-    let mut sold_rows: HashSet<u32> = HashSet::new();
+    let mut sold_rows: HashSet<u32> = HashSet::default();
     for index in d.legs.clone() {
         let leg = e.out.legs[index as usize];
         let lot = &e.out.lots[leg.lot as usize];

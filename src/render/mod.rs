@@ -16,20 +16,52 @@ use crate::tax::{GainRow, Term, Totals, term};
 
 /// Money as written everywhere: two decimals, no negative zero.
 pub fn money(d: Decimal) -> String {
-    let c = cents(d);
-    if c.is_zero() {
-        "0.00".to_string()
-    } else {
-        format!("{c:.2}")
-    }
+    Money(d).to_string()
 }
 
 /// A quantity: exact, without trailing zeros.
 pub fn qty(d: Decimal) -> String {
-    if d.is_zero() {
-        "0".to_string()
-    } else {
-        d.normalize().to_string()
+    Qty(d).to_string()
+}
+
+/// Displays money with two decimals and no negative zero, without allocating.
+#[derive(Debug, Clone, Copy)]
+pub struct Money(pub Decimal);
+
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = cents(self.0);
+        if c.is_zero() {
+            f.write_str("0.00")
+        } else {
+            write!(f, "{c:.2}")
+        }
+    }
+}
+
+impl serde::Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Displays a quantity exactly, without trailing zeros, without allocating.
+#[derive(Debug, Clone, Copy)]
+pub struct Qty(pub Decimal);
+
+impl std::fmt::Display for Qty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_zero() {
+            f.write_str("0")
+        } else {
+            write!(f, "{}", self.0.normalize())
+        }
+    }
+}
+
+impl serde::Serialize for Qty {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 

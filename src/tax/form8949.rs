@@ -172,12 +172,29 @@ impl Totals {
     }
 }
 
-/// Builds the rows of every disposal of every year, in ledger order. Years are
-/// filtered afterwards so that a lot's running basis spans years.
+/// Builds the rows of every disposal of every year, in ledger order.
 pub fn build_rows(ledger: &Ledger, outcome: &Outcome, boxes: &BoxRules) -> Vec<GainRow> {
+    build_rows_where(ledger, outcome, boxes, |_| true)
+}
+
+/// Builds the rows of the disposals `keep` accepts (a tax year, say). Every
+/// disposal is still walked, so a lot's running basis spans years.
+pub fn build_rows_where(
+    ledger: &Ledger,
+    outcome: &Outcome,
+    boxes: &BoxRules,
+    keep: impl Fn(&crate::engine::Disposal) -> bool,
+) -> Vec<GainRow> {
     let mut lot_cum = vec![Decimal::ZERO; outcome.lots.len()];
-    let mut rows = Vec::with_capacity(outcome.legs.len());
+    let mut rows = Vec::new();
     for (di, d) in outcome.disposals.iter().enumerate() {
+        if !keep(d) {
+            // Only the lots' running basis matters for rows not kept.
+            for leg in outcome.legs_of(d) {
+                lot_cum[leg.lot as usize] += leg.basis;
+            }
+            continue;
+        }
         let account = ledger.syms.name(d.account);
         let mut qty_cum = Decimal::ZERO;
         let mut p_before = Decimal::ZERO;

@@ -5,7 +5,7 @@ pub mod form8949;
 pub mod rates;
 pub mod term;
 
-pub use form8949::{Box8949, BoxRules, GainRow, Totals, build_rows};
+pub use form8949::{Box8949, BoxRules, GainRow, Totals, build_rows, build_rows_where};
 pub use term::{Term, term};
 pub mod schedule_d;
 
