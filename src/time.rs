@@ -21,7 +21,10 @@ pub enum TimeError {
 /// Parses an RFC 3339 time (`T` or space, fractional seconds, `Z` or an offset) or a
 /// bare `YYYY-MM-DD` date, which means midnight of that date in `tz`.
 pub fn parse_time(s: &str, tz: Tz) -> Result<DateTime<Utc>, TimeError> {
-    let s = s.trim();
+    let s = s.trim_ascii();
+    if let Some(t) = parse_utc_seconds(s.as_bytes()) {
+        return Ok(t);
+    }
     if s.len() == 10 {
         if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             return Ok(start_of_day(d, tz));
@@ -42,6 +45,29 @@ pub fn parse_time(s: &str, tz: Tz) -> Result<DateTime<Utc>, TimeError> {
         return Err(TimeError::NoOffset);
     }
     Err(TimeError::Unreadable)
+}
+
+/// The fast path for the common cell `YYYY-MM-DDTHH:MM:SSZ`.
+fn parse_utc_seconds(b: &[u8]) -> Option<DateTime<Utc>> {
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' || b[19] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let mut n = 0u32;
+        for &c in &b[r] {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + u32::from(c - b'0');
+        }
+        Some(n)
+    };
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let time = NaiveTime::from_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
+    Some(Utc.from_utc_datetime(&date.and_time(time)))
 }
 
 /// The first instant of `date` in `tz` (the next valid instant if midnight falls in

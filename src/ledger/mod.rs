@@ -37,7 +37,10 @@ const NOTE: usize = 13;
 
 /// Parses an exact, non-negative decimal, as the ledger writes them.
 pub fn parse_decimal(s: &str) -> Result<Decimal, Problem> {
-    let t = s.trim();
+    let t = s.trim_ascii();
+    if let Some(d) = parse_plain(t.as_bytes()) {
+        return Ok(d);
+    }
     match Decimal::from_str_exact(t) {
         Ok(d) if d.is_sign_negative() && !d.is_zero() => Err(Problem::Negative),
         Ok(d) => Ok(d.abs()),
@@ -53,6 +56,37 @@ pub fn parse_decimal(s: &str) -> Result<Decimal, Problem> {
             }
         }
     }
+}
+
+/// The fast path for the common cell: ASCII digits with at most one point and
+/// at most 18 digits in all (which fit a u64 exactly). Anything else (signs,
+/// exponents, long numbers) goes through the general parser.
+fn parse_plain(b: &[u8]) -> Option<Decimal> {
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut scale: Option<u32> = None;
+    let mut digits = 0;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                digits += 1;
+            }
+            b'.' if scale.is_none() && i + 1 < b.len() && i > 0 => {
+                scale = Some((b.len() - i - 1) as u32);
+            }
+            _ => return None,
+        }
+    }
+    if digits > 18 {
+        return None;
+    }
+    Some(Decimal::from_i128_with_scale(
+        i128::from(mantissa),
+        scale.unwrap_or(0),
+    ))
 }
 
 /// Collects rows from any number of inputs, then sorts and checks them as one
@@ -97,16 +131,25 @@ impl LedgerBuilder {
             Err(e) => return Err(csv_io(file, e)),
         };
         let map = column_map(&header, &file)?;
+        // A StringRecord checks UTF-8 once per record, not once per cell.
+        let mut rec = csv::StringRecord::new();
         loop {
-            match rdr.read_byte_record(&mut rec) {
+            match rdr.read_record(&mut rec) {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
-                    if let csv::ErrorKind::Io(_) = e.kind() {
-                        return Err(csv_io(file, e));
-                    }
                     let line = e.position().map_or(0, |p| p.line());
-                    self.push_error(&file, line, None, None, Problem::Csv(e.to_string()));
+                    match e.kind() {
+                        csv::ErrorKind::Io(_) => return Err(csv_io(file, e)),
+                        csv::ErrorKind::Utf8 { err, .. } => {
+                            let column = map
+                                .iter()
+                                .position(|&i| i == Some(err.field()))
+                                .map(|c| LEDGER_COLUMNS[c]);
+                            self.push_error(&file, line, column, None, Problem::NotUtf8);
+                        }
+                        _ => self.push_error(&file, line, None, None, Problem::Csv(e.to_string())),
+                    }
                     continue;
                 }
             }
@@ -125,27 +168,12 @@ impl LedgerBuilder {
                 continue;
             }
             let mut fields: [&str; 14] = [""; 14];
-            let mut ok = true;
             for (col, idx) in map.iter().enumerate() {
                 if let Some(i) = *idx {
-                    match std::str::from_utf8(&rec[i]) {
-                        Ok(s) => fields[col] = s,
-                        Err(_) => {
-                            ok = false;
-                            self.push_error(
-                                &file,
-                                line,
-                                Some(LEDGER_COLUMNS[col]),
-                                None,
-                                Problem::NotUtf8,
-                            );
-                        }
-                    }
+                    fields[col] = &rec[i];
                 }
             }
-            if ok {
-                self.add_fields(&fields, &file, file_idx, line);
-            }
+            self.add_fields(&fields, &file, file_idx, line);
         }
         Ok(())
     }
@@ -200,14 +228,14 @@ impl LedgerBuilder {
             this.push_error(file, line, Some(LEDGER_COLUMNS[col]), Some(v), problem);
         };
 
-        let id = f[ID].trim();
+        let id = f[ID].trim_ascii();
         if id.is_empty() {
             cell(self, ID, Problem::Missing);
         }
         let time = match parse_time(f[TIME], self.tz) {
             Ok(t) => Some(t),
             Err(e) => {
-                if f[TIME].trim().is_empty() {
+                if f[TIME].trim_ascii().is_empty() {
                     cell(self, TIME, Problem::Missing);
                 } else {
                     cell(self, TIME, Problem::Time(e));
@@ -215,14 +243,14 @@ impl LedgerBuilder {
                 None
             }
         };
-        let account = f[ACCOUNT].trim();
+        let account = f[ACCOUNT].trim_ascii();
         if account.is_empty() {
             cell(self, ACCOUNT, Problem::Missing);
         }
-        let kind = match Kind::parse(f[KIND].trim()) {
+        let kind = match Kind::parse(f[KIND].trim_ascii()) {
             Some(k) => Some(k),
             None => {
-                if f[KIND].trim().is_empty() {
+                if f[KIND].trim_ascii().is_empty() {
                     cell(self, KIND, Problem::Missing);
                 } else {
                     cell(self, KIND, Problem::UnknownKind);
@@ -231,8 +259,8 @@ impl LedgerBuilder {
             }
         };
         let amount = |this: &mut Self, qc: usize, ac: usize| -> Option<Amount> {
-            let q = f[qc].trim();
-            let a = f[ac].trim();
+            let q = f[qc].trim_ascii();
+            let a = f[ac].trim_ascii();
             match (q.is_empty(), a.is_empty()) {
                 (true, true) => None,
                 (true, false) => {
@@ -267,7 +295,7 @@ impl LedgerBuilder {
         let received = amount(self, RECEIVED_QTY, RECEIVED_ASSET);
         let fee = amount(self, FEE_QTY, FEE_ASSET);
         let money = |this: &mut Self, col: usize| -> Option<Decimal> {
-            let v = f[col].trim();
+            let v = f[col].trim_ascii();
             if v.is_empty() {
                 return None;
             }
@@ -293,7 +321,7 @@ impl LedgerBuilder {
             return;
         }
         let account = self.ledger.syms.intern(account);
-        let txid = f[TXID].trim();
+        let txid = f[TXID].trim_ascii();
         self.ledger.rows.push(Row {
             id: id.into(),
             time,
@@ -441,7 +469,7 @@ fn column_map(
     let mut map: [Option<usize>; 14] = [None; 14];
     for (i, raw) in header.iter().enumerate() {
         let name = String::from_utf8_lossy(raw);
-        let name = name.trim_start_matches('\u{feff}').trim();
+        let name = name.trim_start_matches('\u{feff}').trim_ascii();
         match LEDGER_COLUMNS
             .iter()
             .position(|c| c.eq_ignore_ascii_case(name))
@@ -582,6 +610,18 @@ mod tests {
     #[test]
     fn decimals() {
         assert_eq!(parse_decimal("1.50"), Ok(Decimal::new(150, 2)));
+        assert_eq!(parse_decimal("1.50").unwrap().to_string(), "1.50");
+        assert_eq!(parse_decimal("0.00000001"), Ok(Decimal::new(1, 8)));
+        assert_eq!(
+            parse_decimal("123456789012345678"),
+            Ok(Decimal::new(123456789012345678, 0))
+        );
+        assert_eq!(
+            parse_decimal("1234567890.123456789012"),
+            Ok("1234567890.123456789012".parse().unwrap())
+        );
+        assert_eq!(parse_decimal(".5"), Ok(Decimal::new(5, 1)));
+        assert_eq!(parse_decimal("1.2.3"), Err(Problem::NotANumber));
         assert_eq!(parse_decimal("-0"), Ok(Decimal::ZERO));
         assert_eq!(parse_decimal("1,000"), Err(Problem::NotANumber));
         assert_eq!(parse_decimal("$5"), Err(Problem::NotANumber));

@@ -4,28 +4,128 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
 
-use super::{GainLine, GainsView, LotsView, money, price, qty};
+use rust_decimal::Decimal;
+
+use super::{GainLine, GainsView, LotsView, Money, Qty, money, price, qty};
 use crate::tax::Totals;
 
-/// A Form 8949 line as a JSON object with the CSV columns.
-pub fn gain_line(l: &GainLine<'_>) -> Value {
-    json!({
-        "disposal_id": l.disposal_id,
-        "lot_id": l.lot_id,
-        "asset": l.asset,
-        "quantity": qty(l.quantity),
-        "account": l.account,
-        "date_acquired": l.date_acquired.to_string(),
-        "date_sold": l.date_sold.to_string(),
-        "term": l.term.as_str(),
-        "box": l.box_,
-        "description": l.description(),
-        "proceeds": money(l.proceeds),
-        "cost_basis": money(l.cost_basis),
-        "adjustment_code": l.adjustment_code,
-        "adjustment": if l.adjustment_code.is_empty() { String::new() } else { money(l.adjustment) },
-        "gain": money(l.gain),
-    })
+/// Serializes a value through its `Display`, without an intermediate String.
+struct Shown<T>(T);
+
+impl<T: std::fmt::Display> serde::Serialize for Shown<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// Column (g): empty without a code.
+struct Adjustment(Option<Decimal>);
+
+impl std::fmt::Display for Adjustment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(d) => Money(d).fmt(f),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A Form 8949 line as a JSON object with the CSV columns, streamed.
+#[derive(serde::Serialize)]
+struct GainJson<'a> {
+    disposal_id: &'a str,
+    lot_id: &'a str,
+    asset: &'a str,
+    quantity: Qty,
+    account: &'a str,
+    date_acquired: Shown<chrono::NaiveDate>,
+    date_sold: Shown<chrono::NaiveDate>,
+    term: &'static str,
+    #[serde(rename = "box")]
+    box_: &'a str,
+    description: Shown<std::fmt::Arguments<'a>>,
+    proceeds: Money,
+    cost_basis: Money,
+    adjustment_code: &'a str,
+    adjustment: Shown<Adjustment>,
+    gain: Money,
+}
+
+/// Form 8949 lines as a JSON array, serialized one line at a time.
+pub struct GainLines<'a, 'b>(pub &'b [GainLine<'a>]);
+
+impl serde::Serialize for GainLines<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for l in self.0 {
+            let q = Qty(l.quantity);
+            seq.serialize_element(&GainJson {
+                disposal_id: l.disposal_id,
+                lot_id: l.lot_id,
+                asset: l.asset,
+                quantity: q,
+                account: l.account,
+                date_acquired: Shown(l.date_acquired),
+                date_sold: Shown(l.date_sold),
+                term: l.term.as_str(),
+                box_: l.box_,
+                description: Shown(format_args!("{} {}", q, l.asset)),
+                proceeds: Money(l.proceeds),
+                cost_basis: Money(l.cost_basis),
+                adjustment_code: l.adjustment_code,
+                adjustment: Shown(Adjustment(
+                    (!l.adjustment_code.is_empty()).then_some(l.adjustment),
+                )),
+                gain: Money(l.gain),
+            })?;
+        }
+        seq.end()
+    }
+}
+
+/// An object of small parts (a Map) followed by one large streamed field.
+#[derive(serde::Serialize)]
+struct WithRows<'a, 'b> {
+    #[serde(flatten)]
+    head: Map<String, Value>,
+    #[serde(flatten)]
+    rows: RowsField<'a, 'b>,
+}
+
+/// The streamed field, under its key.
+struct RowsField<'a, 'b> {
+    key: &'static str,
+    lines: GainLines<'a, 'b>,
+}
+
+impl serde::Serialize for RowsField<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(self.key, &self.lines)?;
+        m.end()
+    }
+}
+
+fn write_with_rows(
+    w: &mut dyn Write,
+    head: Value,
+    key: &'static str,
+    lines: &[GainLine<'_>],
+) -> io::Result<()> {
+    let Value::Object(head) = head else {
+        return Err(io::Error::other("internal: the JSON head is not an object"));
+    };
+    let v = WithRows {
+        head,
+        rows: RowsField {
+            key,
+            lines: GainLines(lines),
+        },
+    };
+    serde_json::to_writer_pretty(&mut *w, &v)?;
+    w.write_all(b"\n")
 }
 
 /// Column totals as a JSON object.
@@ -58,9 +158,8 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
         "short_term": totals(&v.short_term),
         "long_term": totals(&v.long_term),
         "total": totals(&total),
-        "rows": v.lines.iter().map(gain_line).collect::<Vec<_>>(),
     });
-    write_value(w, &value)
+    write_with_rows(w, value, "rows", &v.lines)
 }
 
 /// `harvest lots --format json`.
@@ -155,9 +254,8 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
             "long_term": money(s.carryover_next_year.long_term),
         },
         "carryover_worksheet": ws,
-        "form_8949": v.lines.iter().map(gain_line).collect::<Vec<_>>(),
     });
-    write_value(w, &value)
+    write_with_rows(w, value, "form_8949", &v.lines)
 }
 
 /// `harvest scan --format json`: the year so far, the candidates and the plan.

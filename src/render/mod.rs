@@ -30,12 +30,17 @@ pub struct Money(pub Decimal);
 
 impl std::fmt::Display for Money {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let c = cents(self.0);
+        let mut c = cents(self.0);
         if c.is_zero() {
-            f.write_str("0.00")
-        } else {
-            write!(f, "{c:.2}")
+            return f.write_str("0.00");
         }
+        c.rescale(2);
+        // Integer cents, written by hand: Decimal's own Display is general and
+        // slow, and a year of rows writes millions of amounts.
+        let m = c.mantissa();
+        let sign = if m < 0 { "-" } else { "" };
+        let m = m.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", m / 100, m % 100)
     }
 }
 
@@ -224,6 +229,9 @@ mod tests {
     #[test]
     fn money_has_two_decimals_and_no_negative_zero() {
         assert_eq!(money(Decimal::new(-3000, 0)), "-3000.00");
+        assert_eq!(money(Decimal::new(-5, 2)), "-0.05");
+        assert_eq!(money(Decimal::new(123456789, 4)), "12345.68");
+        assert_eq!(money(Decimal::new(7, 0)), "7.00");
         assert_eq!(money(Decimal::new(-1, 3)), "0.00");
         assert_eq!(money(Decimal::new(5, 1)), "0.50");
     }
