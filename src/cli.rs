@@ -19,25 +19,74 @@ pub enum Command {
     /// Convert exchange exports into the normalized ledger CSV.
     ///
     /// Example: harvest import coinbase.csv kraken-ledgers.csv -o ledger.csv
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest import coinbase.csv kraken-ledgers.csv -o ledger.csv
+  harvest import kraken-trades.csv --prices prices.csv -o kraken.csv
+  harvest import export.csv --format binance-us --account binance-us -o binance.csv")]
     Import(ImportArgs),
     /// Open lots (holdings) with basis, acquisition date and, with --prices,
     /// unrealized gain or loss.
     ///
     /// Example: harvest lots ledger.csv --as-of 2025-12-31 --prices prices.csv
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest lots ledger.csv
+  harvest lots coinbase.csv kraken-ledgers.csv --as-of 2025-12-31 --prices prices.csv
+  harvest lots ledger.csv --format csv -o lots.csv")]
     Lots(LotsArgs),
     /// Every disposal of a tax year matched to its lots: the Form 8949 rows.
     ///
     /// Example: harvest gains ledger.csv --year 2025 --method hifo --format csv -o 8949.csv
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest gains ledger.csv --year 2025
+  harvest gains ledger.csv --year 2025 --format csv -o 8949-2025.csv
+  harvest gains ledger.csv plan.csv --method specific --selections selections.csv --year 2025")]
     Gains(GainsArgs),
     /// Form 8949 by part and box, Schedule D lines and next year's carryover.
     ///
     /// Example: harvest report ledger.csv --year 2025 --carryover-lt 1200
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest report coinbase.csv kraken-ledgers.csv --year 2025
+  harvest report ledger.csv --year 2025 --format html -o report-2025.html
+  harvest report ledger.csv --year 2025 --format csv -o 8949-2025.csv
+  harvest report ledger.csv --year 2025 --format txf -o 2025.txf
+  harvest report ledger.csv --year 2025 --format json -o report-2025.json
+  harvest report ledger.csv --year 2026 --carryover-from report-2025.json")]
     Report(ReportArgs),
     /// Harvest candidates (open lots below their basis) and a plan that offsets
     /// this year's gains and uses the loss deduction, with the tax it saves.
     ///
     /// Example: harvest scan ledger.csv --prices prices.csv --as-of 2025-12-15
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest scan ledger.csv --prices prices.csv --as-of 2025-12-15
+  harvest scan ledger.csv --prices prices.csv --format html -o scan.html
+  harvest scan ledger.csv --prices prices.csv --taxable-income 95000 --filing-status mfj
+  harvest scan ledger.csv --prices prices.csv --emit-ledger plan.csv --emit-selections selections.csv")]
     Scan(ScanArgs),
+    /// Print the effective settings (flags over harvest.toml over defaults) and
+    /// where each one comes from.
+    ///
+    /// Example: harvest config --method hifo
+    #[command(after_help = "Examples:
+  harvest config
+  harvest config --config ~/taxes/harvest.toml --method hifo
+  harvest config > harvest.toml   (the output is a valid harvest.toml)")]
+    Config(ConfigArgs),
+    /// Print a shell completion script for bash, zsh, fish or powershell.
+    ///
+    /// Example: harvest completions bash > ~/.local/share/bash-completion/completions/harvest
+    #[command(after_help = "Install:
+  bash: harvest completions bash > ~/.local/share/bash-completion/completions/harvest
+  zsh:  harvest completions zsh > ~/.zfunc/_harvest   (with fpath+=~/.zfunc before compinit)
+  fish: harvest completions fish > ~/.config/fish/completions/harvest.fish
+  powershell: harvest completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory.
+    ///
+    /// Example: harvest man --dir ~/.local/share/man/man1
+    #[command(after_help = "Install:
+  harvest man --dir ~/.local/share/man/man1 && man harvest-report
+  harvest man | man -l -")]
+    Man(ManArgs),
 }
 
 /// Lot-selection method (SPEC section 3).
@@ -79,6 +128,8 @@ pub enum FormatArg {
     Turbotax,
     /// TaxAct CSV (report only).
     Taxact,
+    /// One self-contained HTML page with tables and charts (report and scan).
+    Html,
 }
 
 /// Filing status: mfs caps the deduction at 1,500, all others at 3,000.
@@ -200,12 +251,13 @@ pub struct ScanArgs {
     /// The date of the planned sales (default: today in --tz); the tax year is its year.
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<chrono::NaiveDate>,
-    /// Marginal rate on short-term gains and ordinary income, for the tax saved.
-    #[arg(long, value_name = "RATE", default_value = "0.24")]
-    pub st_rate: rust_decimal::Decimal,
-    /// Marginal rate on long-term gains, for the tax saved.
-    #[arg(long, value_name = "RATE", default_value = "0.15")]
-    pub lt_rate: rust_decimal::Decimal,
+    /// Marginal rate on short-term gains and ordinary income, for the tax saved
+    /// [default: 0.24].
+    #[arg(long, value_name = "RATE")]
+    pub st_rate: Option<rust_decimal::Decimal>,
+    /// Marginal rate on long-term gains, for the tax saved [default: 0.15].
+    #[arg(long, value_name = "RATE")]
+    pub lt_rate: Option<rust_decimal::Decimal>,
     /// Modified AGI for the 3.8% net investment income tax, when it differs from
     /// taxable income plus the capital result (with --taxable-income).
     #[arg(long, value_name = "DOLLARS", allow_hyphen_values = true)]
@@ -245,4 +297,65 @@ pub struct ImportArgs {
     /// Write to FILE (atomically) instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// `harvest config`: the engine and tax flags, all optional, to show how they
+/// combine with harvest.toml.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Lot-selection method.
+    #[arg(long, value_enum)]
+    pub method: Option<MethodArg>,
+    /// Pool lots per account or per asset.
+    #[arg(long, value_enum)]
+    pub scope: Option<ScopeArg>,
+    /// IANA time zone.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// A disposal larger than the holdings: an error, or a zero-basis lot.
+    #[arg(long, value_enum)]
+    pub missing_basis: Option<MissingBasisArg>,
+    /// USD prices file.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// Simulated wash-sale window in days.
+    #[arg(long, value_name = "DAYS")]
+    pub wash_window: Option<u32>,
+    #[command(flatten)]
+    pub tax: TaxArgs,
+    /// Marginal rate on short-term gains (scan).
+    #[arg(long, value_name = "RATE")]
+    pub st_rate: Option<rust_decimal::Decimal>,
+    /// Marginal rate on long-term gains (scan).
+    #[arg(long, value_name = "RATE")]
+    pub lt_rate: Option<rust_decimal::Decimal>,
+    /// Settings file (default: harvest.toml in the working directory, if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// A shell for `harvest completions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+/// `harvest completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: ShellArg,
+}
+
+/// `harvest man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write harvest.1 and harvest-COMMAND.1 for every command into DIR instead of
+    /// printing harvest.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }

@@ -50,11 +50,29 @@ pub struct Config {
     pub carryover_lt: Option<Decimal>,
     pub taxable_income: Option<Decimal>,
     pub wash_window: Option<u32>,
+    /// scan: marginal rate on short-term gains and ordinary income.
+    pub st_rate: Option<Decimal>,
+    /// scan: marginal rate on long-term gains.
+    pub lt_rate: Option<Decimal>,
     #[serde(default)]
     pub accounts: BTreeMap<String, AccountConfig>,
 }
 
+/// scan's flat marginal rates when neither a flag nor harvest.toml sets them.
+pub const DEFAULT_ST_RATE: Decimal = Decimal::from_parts(24, 0, 0, false, 2);
+/// See [`DEFAULT_ST_RATE`].
+pub const DEFAULT_LT_RATE: Decimal = Decimal::from_parts(15, 0, 0, false, 2);
+
 impl Config {
+    /// The display name of an account for reports people read (table, HTML), or
+    /// the account's own name.
+    pub fn display_name<'a>(&'a self, account: &'a str) -> &'a str {
+        self.accounts
+            .get(account)
+            .and_then(|a| a.display_name.as_deref())
+            .unwrap_or(account)
+    }
+
     /// Parses the text of a harvest.toml named `file`.
     pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         toml::from_str(text).map_err(|e| ConfigError::Parse {

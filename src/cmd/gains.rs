@@ -12,10 +12,10 @@ use super::{Settings, UsageError, input::match_all, write_output};
 pub fn run(a: &GainsArgs) -> anyhow::Result<()> {
     if matches!(
         a.engine.format,
-        FormatArg::Txf | FormatArg::Turbotax | FormatArg::Taxact
+        FormatArg::Txf | FormatArg::Turbotax | FormatArg::Taxact | FormatArg::Html
     ) {
         return Err(UsageError(
-            "gains writes table, csv or json; tax-software formats come from harvest report".into(),
+            "gains writes table, csv or json; tax-software formats and html come from harvest report".into(),
         )
         .into());
     }

@@ -36,7 +36,7 @@ pub struct Settings {
 }
 
 /// Reads `--config FILE`, or harvest.toml in the working directory when present.
-fn read_config(path: Option<&Path>) -> anyhow::Result<(FileConfig, String)> {
+pub(crate) fn read_config(path: Option<&Path>) -> anyhow::Result<(FileConfig, String)> {
     let (path, required) = match path {
         Some(p) => (p.to_path_buf(), true),
         None => (PathBuf::from("harvest.toml"), false),
@@ -157,6 +157,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
         None => None,
     };
     let mut b = LedgerBuilder::new(tz);
+    let progress = super::progress::Progress::for_inputs(&a.inputs, s.quiet);
     {
         // Exchange exports are imported on the fly; one importer drops rows seen
         // twice in overlapping exports, across files.
@@ -177,7 +178,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
                 Box::new(BufReader::with_capacity(1 << 18, std::io::stdin()))
             } else {
                 let f = File::open(name).with_context(|| format!("{name}: cannot read"))?;
-                Box::new(BufReader::with_capacity(1 << 18, f))
+                Box::new(BufReader::with_capacity(1 << 18, progress.wrap(name, f)))
             };
             let head = input
                 .fill_buf()
@@ -192,12 +193,14 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
                 .with_context(|| format!("{display}: cannot read"))?;
             let imported = importer.import(&data, display, None)?;
             if !s.quiet {
-                super::import::report(
-                    &mut std::io::stderr().lock(),
-                    display,
-                    imported.format,
-                    &imported.stats,
-                )?;
+                progress.suspend(|| {
+                    super::import::report(
+                        &mut std::io::stderr().lock(),
+                        display,
+                        imported.format,
+                        &imported.stats,
+                    )
+                })?;
             }
             let file: std::sync::Arc<str> = display.into();
             let idx = b.add_file(display);
@@ -206,7 +209,9 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             }
         }
     }
+    progress.message("checking the ledger");
     let ledger = b.finish()?;
+    progress.finish();
     Ok(Loaded {
         ledger,
         prices,

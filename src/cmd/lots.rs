@@ -16,7 +16,7 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
     let s = Settings::from_args(&a.engine)?;
     if matches!(
         a.engine.format,
-        FormatArg::Txf | FormatArg::Turbotax | FormatArg::Taxact
+        FormatArg::Txf | FormatArg::Turbotax | FormatArg::Taxact | FormatArg::Html
     ) {
         return Err(UsageError("lots writes table, csv or json".into()).into());
     }

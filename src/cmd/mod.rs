@@ -6,8 +6,11 @@ pub mod import;
 mod input;
 pub mod lots;
 mod output;
+mod progress;
 mod report;
 pub mod scan;
+mod settings;
+mod shell;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -26,6 +29,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Gains(a) => gains::run(a),
         Command::Report(a) => report::run(a),
         Command::Scan(a) => scan::run(a),
+        Command::Config(a) => settings::run(a),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

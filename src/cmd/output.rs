@@ -12,6 +12,13 @@ pub fn write_output(
     path: Option<&Path>,
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> anyhow::Result<()> {
+    // Gains and losses are colored only in a table on a terminal, never in a
+    // file, and not when NO_COLOR is set (https://no-color.org).
+    crate::render::table::set_color(
+        path.is_none()
+            && io::IsTerminal::is_terminal(&io::stdout())
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    );
     match path {
         None => {
             let stdout = io::stdout();

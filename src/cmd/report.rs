@@ -117,7 +117,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             -sched.line_21
         );
     }
-    let view = ReportView {
+    let mut view = ReportView {
         year: a.year,
         method: s.engine.method.as_str(),
         scope: s.engine.scope.as_str(),
@@ -133,6 +133,11 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         carryover_in: inputs.carryover_in,
         taxable_income: inputs.taxable_income,
     };
+    if matches!(a.engine.format, FormatArg::Table | FormatArg::Html) {
+        for l in &mut view.lines {
+            l.account = s.file.display_name(l.account);
+        }
+    }
     if a.engine.format == FormatArg::Txf && !s.quiet {
         let n = view
             .lines
@@ -154,6 +159,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             FormatArg::Turbotax => render::turbotax::report(w, &view),
             FormatArg::Taxact => render::taxact::report(w, &view),
             FormatArg::Table => render::table::report(w, &view),
+            FormatArg::Html => render::html::report(w, &view),
         }
     });
     // The process is about to exit: freeing a decade of rows one by one would

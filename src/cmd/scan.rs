@@ -123,9 +123,9 @@ fn picture(line_7: Decimal, line_15: Decimal, cap: Decimal) -> Picture {
 pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     if !matches!(
         a.engine.format,
-        FormatArg::Table | FormatArg::Csv | FormatArg::Json
+        FormatArg::Table | FormatArg::Csv | FormatArg::Json | FormatArg::Html
     ) {
-        return Err(UsageError("scan writes table, csv or json".into()).into());
+        return Err(UsageError("scan writes table, csv, json or html".into()).into());
     }
     let s = Settings::from_args(&a.engine)?;
     if s.prices.is_none() {
@@ -305,6 +305,14 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     let ci = |p: &Picture| rates::capital_income(p.line_7, p.line_15, cap);
     let (ci_before, ci_after) = (ci(&before), ci(&after));
     let total = |c: &CapitalIncome| c.ordinary + c.preferential;
+    let st_rate = a
+        .st_rate
+        .or(s.file.st_rate)
+        .unwrap_or(crate::config::DEFAULT_ST_RATE);
+    let lt_rate = a
+        .lt_rate
+        .or(s.file.lt_rate)
+        .unwrap_or(crate::config::DEFAULT_LT_RATE);
     let (tax_before, tax_after, tax_basis) = match inputs.taxable_income {
         Some(ti) => {
             let magi_before = a.magi.unwrap_or(ti + total(&ci_before));
@@ -328,12 +336,12 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             )
         }
         None => (
-            rates::flat_tax(ci_before, a.st_rate, a.lt_rate),
-            rates::flat_tax(ci_after, a.st_rate, a.lt_rate),
+            rates::flat_tax(ci_before, st_rate, lt_rate),
+            rates::flat_tax(ci_after, st_rate, lt_rate),
             format!(
                 "flat marginal rates: {} on short-term gains and ordinary income, {} on long-term gains (--st-rate, --lt-rate; --taxable-income computes the brackets)",
-                a.st_rate.normalize(),
-                a.lt_rate.normalize()
+                st_rate.normalize(),
+                lt_rate.normalize()
             ),
         ),
     };
@@ -461,7 +469,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         })
         .collect();
     let dec31 = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(as_of);
-    let view = ScanView {
+    let mut view = ScanView {
         as_of,
         year,
         method: s.engine.method.as_str(),
@@ -487,6 +495,15 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         notes,
     };
 
+    if matches!(a.engine.format, FormatArg::Table | FormatArg::Html) {
+        for l in &mut view.lines {
+            l.account = s.file.display_name(l.account);
+        }
+        for x in &mut view.sales {
+            x.account = s.file.display_name(x.account);
+        }
+    }
+
     if let Some(p) = &a.emit_selections {
         write_output(Some(p), |w: &mut dyn Write| {
             writeln!(w, "disposal_id,lot_id,quantity")?;
@@ -503,6 +520,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         match a.engine.format {
             FormatArg::Csv => render::csv::scan(w, &view),
             FormatArg::Json => render::json::scan(w, &view),
+            FormatArg::Html => render::html::scan(w, &view),
             _ => render::table::scan(w, &view),
         }
     })

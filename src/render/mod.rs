@@ -2,6 +2,7 @@
 //! text cells are written. One file per output format.
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod table;
 

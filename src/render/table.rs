@@ -10,6 +10,29 @@ use tabled::settings::{Alignment, Style};
 use super::{GainsView, LotsView, money, price, qty};
 use crate::tax::Totals;
 
+static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns coloring of gains (green) and losses (red) on or off. The commands turn
+/// it on only for a table written to a terminal without NO_COLOR.
+pub fn set_color(on: bool) {
+    COLOR.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Money that is a gain or a loss: green or red when coloring is on.
+pub fn signed(d: rust_decimal::Decimal) -> String {
+    let m = money(d);
+    if !COLOR.load(std::sync::atomic::Ordering::Relaxed) {
+        return m;
+    }
+    if m.starts_with('-') {
+        format!("\x1b[31m{m}\x1b[0m")
+    } else if m != "0.00" {
+        format!("\x1b[32m{m}\x1b[0m")
+    } else {
+        m
+    }
+}
+
 fn print(w: &mut dyn Write, b: Builder, right_from: usize) -> io::Result<()> {
     let mut t = b.build();
     t.with(Style::sharp());
@@ -63,7 +86,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
                 } else {
                     money(l.adjustment)
                 },
-                money(l.gain),
+                signed(l.gain),
             ]);
         }
         print(w, b, 8)?;
@@ -85,7 +108,7 @@ pub fn totals_table(w: &mut dyn Write, rows: &[(&str, &Totals)]) -> io::Result<(
             money(t.proceeds),
             money(t.cost_basis),
             money(t.adjustment),
-            money(t.gain),
+            signed(t.gain),
         ]);
         all.proceeds += t.proceeds;
         all.cost_basis += t.cost_basis;
@@ -98,7 +121,7 @@ pub fn totals_table(w: &mut dyn Write, rows: &[(&str, &Totals)]) -> io::Result<(
             money(all.proceeds),
             money(all.cost_basis),
             money(all.adjustment),
-            money(all.gain),
+            signed(all.gain),
         ]);
     }
     print(w, b, 1)
@@ -142,7 +165,7 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
                 Some(p) => rec.extend([
                     price(p.price),
                     money(p.value),
-                    money(p.unrealized),
+                    signed(p.unrealized),
                     p.term.as_str().to_string(),
                 ]),
                 None => rec.extend([
@@ -158,7 +181,7 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
     print(w, b, 4)
 }
 
-fn box_label(b: &str) -> &'static str {
+pub(crate) fn box_label(b: &str) -> &'static str {
     match b {
         "A" => "short-term, reported on Form 1099-B with basis reported to the IRS",
         "B" => "short-term, reported on Form 1099-B, basis not reported to the IRS",
@@ -230,7 +253,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
                 } else {
                     money(l.adjustment)
                 },
-                money(l.gain),
+                signed(l.gain),
                 l.disposal_id.to_string(),
                 l.lot_id.to_string(),
                 l.account.to_string(),
@@ -244,7 +267,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
             money(b.totals.cost_basis),
             String::new(),
             money(b.totals.adjustment),
-            money(b.totals.gain),
+            signed(b.totals.gain),
             String::new(),
             String::new(),
             String::new(),
@@ -317,7 +340,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         ),
     ];
     for (n, label, amt) in lines {
-        b.push_record([n.to_string(), label, money(amt)]);
+        b.push_record([n.to_string(), label, signed(amt)]);
     }
     print(w, b, 2)?;
     writeln!(
@@ -391,8 +414,8 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
                 qty(s.quantity),
                 price(s.price),
                 money(s.proceeds),
-                money(s.specific),
-                money(s.by_method),
+                signed(s.specific),
+                signed(s.by_method),
             ]);
         }
         print(w, b, 2)?;
@@ -425,7 +448,7 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
                 money(l.cost_basis),
                 price(l.price),
                 money(l.value),
-                money(l.unrealized),
+                signed(l.unrealized),
                 l.term.as_str().to_string(),
                 l.long_term_on.map_or(String::new(), |d| {
                     if l.turns_long_soon {

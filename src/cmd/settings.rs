@@ -1,0 +1,220 @@
+//! `harvest config`: the effective settings, each with where it came from (a flag,
+//! harvest.toml, or the default). The output is itself a valid harvest.toml.
+
+use std::io::Write;
+use std::path::Path;
+
+use clap::ValueEnum;
+use rust_decimal::Decimal;
+
+use crate::cli::{ConfigArgs, FilingStatusArg, MethodArg, MissingBasisArg, ScopeArg};
+use crate::config::{DEFAULT_LT_RATE, DEFAULT_ST_RATE};
+
+use super::UsageError;
+use super::input::read_config;
+
+fn name<T: ValueEnum>(v: T) -> String {
+    v.to_possible_value()
+        .map(|p| p.get_name().to_string())
+        .unwrap_or_default()
+}
+
+/// A TOML string.
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// One setting: the flag's value, else the file's, else the default.
+fn pick(
+    lines: &mut Vec<(String, String)>,
+    from_file: &str,
+    key: &str,
+    flag: Option<String>,
+    in_file: Option<String>,
+    default: Option<String>,
+) {
+    let (value, source) = match (flag, in_file, default) {
+        (Some(v), _, _) => (Some(v), format!("flag --{}", key.replace('_', "-"))),
+        (None, Some(v), _) => (Some(v), from_file.to_string()),
+        (None, None, Some(v)) => (Some(v), "default".to_string()),
+        (None, None, None) => (None, "not set".to_string()),
+    };
+    let text = match value {
+        Some(v) => format!("{key} = {v}"),
+        None => format!("# {key} ="),
+    };
+    lines.push((text, source));
+}
+
+/// Runs `harvest config`.
+pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
+    let (file, file_name) = read_config(a.config.as_deref())?;
+    file.box_rules(&file_name)?;
+    let found = a.config.is_some() || Path::new(&file_name).exists();
+    let from_file = file_name.clone();
+    let mut lines: Vec<(String, String)> = Vec::new();
+    let q = |s: String| quoted(&s);
+    let d = |x: Decimal| x.normalize().to_string();
+    pick(
+        &mut lines,
+        &from_file,
+        "method",
+        a.method.map(name).map(q),
+        file.method.map(name).map(q),
+        Some(q(name(MethodArg::Fifo))),
+    );
+    pick(
+        &mut lines,
+        &from_file,
+        "scope",
+        a.scope.map(name).map(q),
+        file.scope.map(name).map(q),
+        Some(q(name(ScopeArg::Wallet))),
+    );
+    let tz = a.tz.clone().or_else(|| file.tz.clone());
+    if let Some(z) = &tz
+        && z.parse::<chrono_tz::Tz>().is_err()
+    {
+        return Err(UsageError(format!(
+            "tz {z:?} is not an IANA time zone (for example UTC or America/New_York)"
+        ))
+        .into());
+    }
+    pick(
+        &mut lines,
+        &from_file,
+        "tz",
+        a.tz.clone().map(q),
+        file.tz.clone().map(q),
+        Some(q("UTC".into())),
+    );
+    pick(
+        &mut lines,
+        &from_file,
+        "missing_basis",
+        a.missing_basis.map(name).map(q),
+        file.missing_basis.map(name).map(q),
+        Some(q(name(MissingBasisArg::Error))),
+    );
+    let path = |p: &std::path::PathBuf| quoted(&p.display().to_string());
+    pick(
+        &mut lines,
+        &from_file,
+        "prices",
+        a.prices.as_ref().map(path),
+        file.prices.as_ref().map(path),
+        None,
+    );
+    pick(
+        &mut lines,
+        &from_file,
+        "wash_window",
+        a.wash_window.map(|x| x.to_string()),
+        file.wash_window.map(|x| x.to_string()),
+        Some("0".into()),
+    );
+    pick(
+        &mut lines,
+        &from_file,
+        "filing_status",
+        a.tax.filing_status.map(name).map(q),
+        file.filing_status.map(name).map(q),
+        Some(q(name(FilingStatusArg::Single))),
+    );
+    if let Some(p) = &a.tax.carryover_from {
+        lines.push((
+            format!(
+                "# carryover_st, carryover_lt: carryover_next_year of {}",
+                p.display()
+            ),
+            "flag --carryover-from".into(),
+        ));
+    } else {
+        pick(
+            &mut lines,
+            &from_file,
+            "carryover_st",
+            a.tax.carryover_st.map(d),
+            file.carryover_st.map(d),
+            Some("0".into()),
+        );
+        pick(
+            &mut lines,
+            &from_file,
+            "carryover_lt",
+            a.tax.carryover_lt.map(d),
+            file.carryover_lt.map(d),
+            Some("0".into()),
+        );
+    }
+    pick(
+        &mut lines,
+        &from_file,
+        "taxable_income",
+        a.tax.taxable_income.map(d),
+        file.taxable_income.map(d),
+        None,
+    );
+    pick(
+        &mut lines,
+        &from_file,
+        "st_rate",
+        a.st_rate.map(d),
+        file.st_rate.map(d),
+        Some(d(DEFAULT_ST_RATE)),
+    );
+    pick(
+        &mut lines,
+        &from_file,
+        "lt_rate",
+        a.lt_rate.map(d),
+        file.lt_rate.map(d),
+        Some(d(DEFAULT_LT_RATE)),
+    );
+    for (acct, c) in &file.accounts {
+        lines.push((String::new(), String::new()));
+        lines.push((format!("[accounts.{}]", toml_key(acct)), from_file.clone()));
+        for (k, v) in [
+            ("box_short", &c.box_short),
+            ("box_long", &c.box_long),
+            ("display_name", &c.display_name),
+        ] {
+            if let Some(v) = v {
+                lines.push((format!("{k} = {}", quoted(v)), from_file.clone()));
+            }
+        }
+    }
+
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "# harvest config: the effective settings (flags over {} over defaults)",
+        if found {
+            file_name.as_str()
+        } else {
+            "harvest.toml, not found,"
+        }
+    )?;
+    let width = lines.iter().map(|(t, _)| t.len()).max().unwrap_or(0);
+    for (text, source) in &lines {
+        if text.is_empty() {
+            writeln!(out)?;
+        } else {
+            writeln!(out, "{text:<width$}  # {source}")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// A TOML key: bare when it can be, quoted otherwise.
+fn toml_key(k: &str) -> String {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        k.to_string()
+    } else {
+        quoted(k)
+    }
+}

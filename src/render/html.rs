@@ -1,0 +1,678 @@
+//! One self-contained HTML page for people (an accountant, the user): tables and
+//! inline SVG charts, with no scripts and no external assets. Every piece of text
+//! from the ledger is escaped; every amount shown is a Decimal written by
+//! [`money`]. SVG coordinates are computed in f64, which only places shapes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use chrono::Datelike;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use super::table::box_label;
+use super::{GainLine, ReportView, ScanView, money, price, qty};
+use crate::tax::{Term, Totals};
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root { --gain: #1b7a3a; --loss: #b3261e; --muted: #5f6368; --line: #dadce0; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+  color: #202124; background: #fff; margin: 0 auto; max-width: 1120px; padding: 24px 28px 48px; }
+h1 { font-size: 24px; margin: 0 0 4px; }
+h2 { font-size: 18px; margin: 32px 0 8px; border-bottom: 2px solid #202124; padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 20px 0 6px; }
+p.meta, p.note, .muted { color: var(--muted); }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 16px 0; }
+.card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; min-width: 160px; }
+.card .k { color: var(--muted); font-size: 12px; }
+.card .v { font-size: 20px; font-weight: 600; font-variant-numeric: tabular-nums; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-variant-numeric: tabular-nums; }
+th { white-space: normal; }
+th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #f1f3f4; font-weight: 600; font-size: 12px; }
+td { white-space: nowrap; }
+td.id { font-size: 11px; word-break: break-all; min-width: 8em; white-space: normal; }
+td.n, th.n { text-align: right; white-space: nowrap; }
+tr.total td { font-weight: 600; border-top: 2px solid #202124; }
+.neg { color: var(--loss); }
+.pos { color: var(--gain); }
+.charts { display: flex; flex-wrap: wrap; gap: 24px; }
+.chart { flex: 1 1 500px; }
+svg { max-width: 100%; height: auto; font: 11px system-ui, sans-serif; }
+footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 8px; }
+@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } table { break-inside: auto; } tr { break-inside: avoid; } }
+"#;
+
+fn head(out: &mut String, title: &str) {
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"harvest {}\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        env!("CARGO_PKG_VERSION"),
+        esc(title)
+    );
+}
+
+fn foot(out: &mut String) {
+    let _ = write!(
+        out,
+        "<footer>Made by harvest {}. Amounts in US dollars; every total is the sum of the rounded rows above it. harvest applies the rules written in its README; it is not tax advice.</footer>\n</body>\n</html>\n",
+        env!("CARGO_PKG_VERSION")
+    );
+}
+
+/// A money cell.
+fn num_td(d: Decimal) -> String {
+    format!("<td class=\"n\">{}</td>", money(d))
+}
+
+/// A gain or loss cell, colored by sign.
+fn money_td(d: Decimal) -> String {
+    format!("<td class=\"n{}\">{}</td>", sign_class(d), money(d))
+}
+
+fn sign_class(d: Decimal) -> &'static str {
+    let c = crate::tax::form8949::cents(d);
+    if c < Decimal::ZERO {
+        " neg"
+    } else if c > Decimal::ZERO {
+        " pos"
+    } else {
+        ""
+    }
+}
+
+fn card(out: &mut String, key: &str, d: Decimal, colored: bool) {
+    let class = if colored { sign_class(d) } else { "" };
+    let _ = write!(
+        out,
+        "<div class=\"card\"><div class=\"k\">{}</div><div class=\"v{class}\">{}</div></div>",
+        esc(key),
+        money(d)
+    );
+}
+
+fn f(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(0.0)
+}
+
+/// Gains and losses per month of the year, drawn as bars up (gains) and down
+/// (losses) from a zero line, with the net under each month.
+fn month_chart(out: &mut String, gains: &[Decimal; 12], losses: &[Decimal; 12]) {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (w, h, top, bottom, left) = (560.0, 260.0, 24.0, 44.0, 8.0);
+    let max_up = gains.iter().map(|d| f(*d)).fold(0.0, f64::max);
+    let max_down = losses.iter().map(|d| -f(*d)).fold(0.0, f64::max);
+    let span = (max_up + max_down).max(1.0);
+    let plot = h - top - bottom;
+    let zero = top + plot * max_up / span;
+    let col = (w - 2.0 * left) / 12.0;
+    let _ = write!(
+        out,
+        "<svg role=\"img\" aria-label=\"Realized gain and loss by month\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" xmlns=\"http://www.w3.org/2000/svg\">"
+    );
+    for i in 0..12 {
+        let x = left + col * i as f64 + col * 0.15;
+        let bw = col * 0.7;
+        let g = f(gains[i]);
+        let l = -f(losses[i]);
+        if g > 0.0 {
+            let bh = plot * g / span;
+            let _ = write!(
+                out,
+                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{bh:.1}\" fill=\"#1b7a3a\"><title>{} gains {}</title></rect>",
+                zero - bh,
+                MONTHS[i],
+                money(gains[i])
+            );
+        }
+        if l > 0.0 {
+            let bh = plot * l / span;
+            let _ = write!(
+                out,
+                "<rect x=\"{x:.1}\" y=\"{zero:.1}\" width=\"{bw:.1}\" height=\"{bh:.1}\" fill=\"#b3261e\"><title>{} losses {}</title></rect>",
+                MONTHS[i],
+                money(losses[i])
+            );
+        }
+        let cx = left + col * (i as f64 + 0.5);
+        let net = gains[i] + losses[i];
+        let _ = write!(
+            out,
+            "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#202124\">{}</text>",
+            h - bottom + 16.0,
+            MONTHS[i]
+        );
+        if !gains[i].is_zero() || !losses[i].is_zero() {
+            let _ = write!(
+                out,
+                "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"9\" fill=\"{}\">{}</text>",
+                h - bottom + 30.0,
+                if net.is_sign_negative() {
+                    "#b3261e"
+                } else {
+                    "#1b7a3a"
+                },
+                money(net)
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{zero:.1}\" y2=\"{zero:.1}\" stroke=\"#202124\" stroke-width=\"1\"/></svg>",
+        w - left
+    );
+}
+
+/// One horizontal bar per label: gains to the right of the zero line, losses to
+/// the left, the net written at the end.
+fn asset_chart(out: &mut String, label: &str, items: &[(String, Decimal, Decimal)]) {
+    let (w, row, top, name_w, value_w) = (560.0, 26.0, 8.0, 90.0, 96.0);
+    let h = top * 2.0 + row * items.len().max(1) as f64;
+    let max_up = items.iter().map(|i| f(i.1)).fold(0.0, f64::max);
+    let max_down = items.iter().map(|i| -f(i.2)).fold(0.0, f64::max);
+    let span = (max_up + max_down).max(1.0);
+    let plot = w - name_w - value_w;
+    let zero = name_w + plot * max_down / span;
+    let _ = write!(
+        out,
+        "<svg role=\"img\" aria-label=\"{}\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        esc(label)
+    );
+    for (i, (name, gain, loss)) in items.iter().enumerate() {
+        let y = top + row * i as f64;
+        let bh = row * 0.64;
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#202124\">{}</text>",
+            name_w - 8.0,
+            y + row * 0.55,
+            esc(name)
+        );
+        let g = f(*gain);
+        if g > 0.0 {
+            let bw = plot * g / span;
+            let _ = write!(
+                out,
+                "<rect x=\"{zero:.1}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{bh:.1}\" fill=\"#1b7a3a\"><title>{} gains {}</title></rect>",
+                y + row * 0.18,
+                esc(name),
+                money(*gain)
+            );
+        }
+        let l = -f(*loss);
+        if l > 0.0 {
+            let bw = plot * l / span;
+            let _ = write!(
+                out,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{bh:.1}\" fill=\"#b3261e\"><title>{} losses {}</title></rect>",
+                zero - bw,
+                y + row * 0.18,
+                esc(name),
+                money(*loss)
+            );
+        }
+        let net = *gain + *loss;
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"{}\">{}</text>",
+            w - 4.0,
+            y + row * 0.55,
+            if net.is_sign_negative() {
+                "#b3261e"
+            } else {
+                "#1b7a3a"
+            },
+            money(net)
+        );
+    }
+    let _ = write!(
+        out,
+        "<line x1=\"{zero:.1}\" x2=\"{zero:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#202124\" stroke-width=\"1\"/></svg>",
+        top / 2.0,
+        h - top / 2.0
+    );
+}
+
+fn totals_row(out: &mut String, name: &str, t: &Totals) {
+    let _ = write!(
+        out,
+        "<tr><td>{}</td>{}{}{}{}</tr>",
+        esc(name),
+        num_td(t.proceeds),
+        num_td(t.cost_basis),
+        num_td(t.adjustment),
+        money_td(t.gain)
+    );
+}
+
+fn form_8949_rows(out: &mut String, lines: &[GainLine<'_>], totals: &Totals) {
+    out.push_str("<table><thead><tr><th>(a) Description</th><th>(b) Acquired</th><th>(c) Sold</th><th class=\"n\">(d) Proceeds</th><th class=\"n\">(e) Cost basis</th><th>(f) Code</th><th class=\"n\">(g) Adjustment</th><th class=\"n\">(h) Gain or (loss)</th><th>Disposal</th><th>Lot</th><th>Account</th></tr></thead><tbody>");
+    for l in lines {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td>{}{}<td>{}</td><td class=\"n\">{}</td>{}<td class=\"id\">{}</td><td class=\"id\">{}</td><td>{}</td></tr>",
+            esc(&l.description()),
+            l.date_acquired.format("%m/%d/%Y"),
+            l.date_sold.format("%m/%d/%Y"),
+            num_td(l.proceeds),
+            num_td(l.cost_basis),
+            esc(l.adjustment_code),
+            if l.adjustment_code.is_empty() {
+                String::new()
+            } else {
+                money(l.adjustment)
+            },
+            money_td(l.gain),
+            esc(l.disposal_id),
+            esc(l.lot_id),
+            esc(l.account)
+        );
+    }
+    let _ = write!(
+        out,
+        "</tbody><tfoot><tr class=\"total\"><td colspan=\"3\">Totals</td>{}{}<td></td>{}{}<td colspan=\"3\"></td></tr></tfoot></table>",
+        num_td(totals.proceeds),
+        num_td(totals.cost_basis),
+        num_td(totals.adjustment),
+        money_td(totals.gain)
+    );
+}
+
+/// `harvest report --format html`.
+pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
+    let mut out = String::with_capacity(16_384 + v.lines.len() * 400);
+    head(
+        &mut out,
+        &format!("Form 8949 and Schedule D, tax year {}", v.year),
+    );
+    let s = &v.schedule_d;
+    let _ = write!(
+        out,
+        "<header><h1>Capital gains and losses, tax year {}</h1><p class=\"meta\">Form 8949 and Schedule D data for digital assets. Lot method {}, scope {}, filing status {}{}.</p></header>",
+        v.year,
+        esc(v.method),
+        esc(v.scope),
+        esc(v.filing_status),
+        match v.taxable_income {
+            Some(ti) => format!(", taxable income {}", money(ti)),
+            None => String::new(),
+        }
+    );
+    out.push_str("<section id=\"summary\"><div class=\"cards\">");
+    card(&mut out, "Net short-term (line 7)", s.line_7, true);
+    card(&mut out, "Net long-term (line 15)", s.line_15, true);
+    card(
+        &mut out,
+        "Net capital gain or (loss) (line 16)",
+        s.line_16,
+        true,
+    );
+    card(
+        &mut out,
+        "Loss deducted this year (line 21)",
+        s.line_21,
+        true,
+    );
+    card(
+        &mut out,
+        &format!("Carryover to {}", v.year + 1),
+        s.carryover_next_year.short_term + s.carryover_next_year.long_term,
+        false,
+    );
+    out.push_str("</div>");
+    out.push_str("<table><thead><tr><th></th><th class=\"n\">Proceeds</th><th class=\"n\">Cost basis</th><th class=\"n\">Adjustment</th><th class=\"n\">Gain or (loss)</th></tr></thead><tbody>");
+    totals_row(&mut out, "Short-term (Part I)", &v.short_term);
+    totals_row(&mut out, "Long-term (Part II)", &v.long_term);
+    out.push_str("</tbody></table></section>");
+
+    // Schedule D.
+    let limit = if v.filing_status == "mfs" {
+        "1,500"
+    } else {
+        "3,000"
+    };
+    let _ = write!(
+        out,
+        "<section id=\"schedule-d\"><h2>Schedule D ({})</h2><table><thead><tr><th>Line</th><th>Description</th><th class=\"n\">Amount</th></tr></thead><tbody>",
+        v.year
+    );
+    let lines: [(&str, String, Decimal); 12] = [
+        (
+            "1b",
+            "Short-term totals from Form 8949 box A or G".into(),
+            s.line_1b,
+        ),
+        (
+            "2",
+            "Short-term totals from Form 8949 box B or H".into(),
+            s.line_2,
+        ),
+        (
+            "3",
+            "Short-term totals from Form 8949 box C or I".into(),
+            s.line_3,
+        ),
+        ("6", "Short-term capital loss carryover".into(), s.line_6),
+        (
+            "7",
+            "Net short-term capital gain or (loss)".into(),
+            s.line_7,
+        ),
+        (
+            "8b",
+            "Long-term totals from Form 8949 box D or J".into(),
+            s.line_8b,
+        ),
+        (
+            "9",
+            "Long-term totals from Form 8949 box E or K".into(),
+            s.line_9,
+        ),
+        (
+            "10",
+            "Long-term totals from Form 8949 box F or L".into(),
+            s.line_10,
+        ),
+        ("14", "Long-term capital loss carryover".into(), s.line_14),
+        (
+            "15",
+            "Net long-term capital gain or (loss)".into(),
+            s.line_15,
+        ),
+        ("16", "Lines 7 and 15 combined".into(), s.line_16),
+        (
+            "21",
+            format!("Capital loss deducted this year (at most {limit})"),
+            s.line_21,
+        ),
+    ];
+    for (n, label, amt) in lines {
+        let _ = write!(
+            out,
+            "<tr><td>{n}</td><td>{}</td>{}</tr>",
+            esc(&label),
+            money_td(amt)
+        );
+    }
+    let _ = write!(
+        out,
+        "</tbody></table><p class=\"note\">Carryover to {}: short-term {}, long-term {}{}.</p></section>",
+        v.year + 1,
+        money(s.carryover_next_year.short_term),
+        money(s.carryover_next_year.long_term),
+        match v.taxable_income {
+            Some(_) => " (Capital Loss Carryover Worksheet with the taxable income given)",
+            None => " (assuming taxable income of at least the deduction)",
+        }
+    );
+
+    // Charts.
+    let mut gains = [Decimal::ZERO; 12];
+    let mut losses = [Decimal::ZERO; 12];
+    let mut by_asset: BTreeMap<&str, (Decimal, Decimal)> = BTreeMap::new();
+    for l in &v.lines {
+        let m = l.date_sold.month0() as usize;
+        let e = by_asset.entry(l.asset).or_default();
+        if l.gain.is_sign_negative() {
+            losses[m] += l.gain;
+            e.1 += l.gain;
+        } else {
+            gains[m] += l.gain;
+            e.0 += l.gain;
+        }
+    }
+    out.push_str("<section id=\"charts\"><h2>Realized gain and loss</h2><div class=\"charts\"><div class=\"chart\"><h3>By month sold</h3>");
+    month_chart(&mut out, &gains, &losses);
+    out.push_str("</div><div class=\"chart\"><h3>By asset</h3>");
+    let items: Vec<(String, Decimal, Decimal)> = by_asset
+        .into_iter()
+        .map(|(a, (g, l))| (a.to_string(), g, l))
+        .collect();
+    asset_chart(&mut out, "Realized gain and loss by asset", &items);
+    out.push_str("</div></div><p class=\"note\">Green: gains; red: losses; the number is the net.</p></section>");
+
+    // Form 8949.
+    let _ = write!(
+        out,
+        "<section id=\"form-8949\"><h2>Form 8949 ({})</h2>",
+        v.year
+    );
+    if v.boxes.is_empty() {
+        let _ = write!(out, "<p>No disposals in {}.</p>", v.year);
+    }
+    let mut start = 0;
+    let mut part = None;
+    for b in &v.boxes {
+        let lines = &v.lines[start..start + b.rows];
+        start += b.rows;
+        let this = b.box_.term();
+        if part != Some(this) {
+            part = Some(this);
+            out.push_str(match this {
+                Term::Short => "<h3>Part I: short-term</h3>",
+                Term::Long => "<h3>Part II: long-term</h3>",
+            });
+        }
+        let _ = write!(
+            out,
+            "<p><strong>Box {}</strong> ({}): {} row{}</p>",
+            b.box_,
+            esc(box_label(b.box_.as_str())),
+            b.rows,
+            if b.rows == 1 { "" } else { "s" }
+        );
+        form_8949_rows(&mut out, lines, &b.totals);
+    }
+    out.push_str("</section>");
+    foot(&mut out);
+    w.write_all(out.as_bytes())
+}
+
+/// `harvest scan --format html`.
+pub fn scan(w: &mut dyn Write, v: &ScanView<'_>) -> io::Result<()> {
+    let mut out = String::with_capacity(16_384 + v.lines.len() * 400);
+    head(
+        &mut out,
+        &format!("Tax-loss harvest scan as of {}", v.as_of),
+    );
+    let _ = write!(
+        out,
+        "<header><h1>Tax-loss harvest scan, {}</h1><p class=\"meta\">Tax year {}, {} days left. Lot method {}, filing status {}.</p></header>",
+        v.as_of,
+        v.year,
+        v.days_left,
+        esc(v.method),
+        esc(v.filing_status)
+    );
+    out.push_str("<section id=\"summary\"><div class=\"cards\">");
+    card(&mut out, "Net so far (line 16)", v.before.line_16, true);
+    card(&mut out, "Loss available", -v.loss_available, true);
+    card(&mut out, "Plan realizes", v.plan_st + v.plan_lt, true);
+    card(&mut out, "Net after the plan", v.after.line_16, true);
+    card(&mut out, "Estimated tax saved", v.tax_saved, false);
+    out.push_str(
+        "</div><table><thead><tr><th></th><th class=\"n\">Amount</th></tr></thead><tbody>",
+    );
+    // (label, amount, colored as a gain or loss)
+    let rows: [(&str, Decimal, bool); 11] = [
+        ("Short-term gains so far", v.realized_st, true),
+        ("Long-term gains so far", v.realized_lt, true),
+        (
+            "Carryover in",
+            -(v.carryover_in.short_term + v.carryover_in.long_term),
+            true,
+        ),
+        ("Net so far (Schedule D line 16)", v.before.line_16, true),
+        ("Loss needed", v.loss_needed, false),
+        ("Loss available in candidates", v.loss_available, false),
+        ("Plan realizes, short-term", v.plan_st, true),
+        ("Plan realizes, long-term", v.plan_lt, true),
+        ("Net after the plan", v.after.line_16, true),
+        ("Deducted this year (line 21)", v.after.line_21, true),
+        ("Estimated tax saved", v.tax_saved, false),
+    ];
+    for (k, x, colored) in rows {
+        let cell = if colored { money_td(x) } else { num_td(x) };
+        let _ = write!(out, "<tr><td>{}</td>{cell}</tr>", esc(k));
+    }
+    let _ = write!(
+        out,
+        "</tbody></table><p class=\"note\">Carried to {}: short-term {}, long-term {}. Tax priced at {}.</p></section>",
+        v.year + 1,
+        money(v.carryover_after.short_term),
+        money(v.carryover_after.long_term),
+        esc(&v.tax_basis)
+    );
+
+    // Unrealized loss per asset, and the part the plan sells.
+    let mut by_asset: BTreeMap<&str, (Decimal, Decimal)> = BTreeMap::new();
+    for l in &v.lines {
+        by_asset.entry(l.asset).or_default().1 += l.unrealized;
+    }
+    for s in &v.sales {
+        by_asset.entry(s.asset).or_default().0 += s.specific;
+    }
+    out.push_str("<section id=\"charts\"><h2>Unrealized loss per asset</h2><div class=\"charts\"><div class=\"chart\">");
+    let items: Vec<(String, Decimal, Decimal)> = by_asset
+        .iter()
+        .map(|(a, (_, u))| (a.to_string(), Decimal::ZERO, *u))
+        .collect();
+    asset_chart(&mut out, "Unrealized loss per asset", &items);
+    out.push_str("</div></div><table><thead><tr><th>Asset</th><th class=\"n\">Unrealized loss</th><th class=\"n\">Realized by the plan</th></tr></thead><tbody>");
+    for (a, (plan, u)) in &by_asset {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td>{}{}</tr>",
+            esc(a),
+            money_td(*u),
+            money_td(*plan)
+        );
+    }
+    out.push_str("</tbody></table></section>");
+
+    // The plan.
+    out.push_str("<section id=\"plan\"><h2>The plan</h2>");
+    if v.sales.is_empty() {
+        out.push_str("<p>Nothing to sell.</p>");
+    } else {
+        let _ = write!(
+            out,
+            "<table><thead><tr><th>Account</th><th>Asset</th><th class=\"n\">Quantity</th><th class=\"n\">Price</th><th class=\"n\">Proceeds</th><th class=\"n\">Realized (these lots)</th><th class=\"n\">Realized ({})</th></tr></thead><tbody>",
+            esc(v.method)
+        );
+        for s in &v.sales {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{}{}{}</tr>",
+                esc(s.account),
+                esc(s.asset),
+                qty(s.quantity),
+                price(s.price),
+                num_td(s.proceeds),
+                money_td(s.specific),
+                money_td(s.by_method)
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+    for n in &v.notes {
+        let _ = write!(out, "<p class=\"note\">Note: {}</p>", esc(n));
+    }
+    out.push_str("</section>");
+
+    // Candidates.
+    let _ = write!(
+        out,
+        "<section id=\"candidates\"><h2>Candidates ({})</h2>",
+        v.lines.len()
+    );
+    if !v.lines.is_empty() {
+        out.push_str("<table><thead><tr><th>Asset</th><th>Account</th><th>Lot</th><th>Acquired</th><th class=\"n\">Quantity</th><th class=\"n\">Basis</th><th class=\"n\">Price</th><th class=\"n\">Value</th><th class=\"n\">Unrealized</th><th>Term</th><th>Long-term on</th><th>Wash risk</th><th class=\"n\">Sell</th></tr></thead><tbody>");
+        for l in &v.lines {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td class=\"id\">{}</td><td>{}</td><td class=\"n\">{}</td>{}<td class=\"n\">{}</td>{}{}<td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                esc(l.asset),
+                esc(l.account),
+                esc(l.lot_id),
+                l.date_acquired,
+                qty(l.quantity),
+                num_td(l.cost_basis),
+                price(l.price),
+                num_td(l.value),
+                money_td(l.unrealized),
+                l.term.as_str(),
+                l.long_term_on.map_or(String::new(), |d| {
+                    if l.turns_long_soon {
+                        format!("{d} (soon)")
+                    } else {
+                        d.to_string()
+                    }
+                }),
+                esc(l.wash_risk),
+                if l.recommended.is_zero() {
+                    String::new()
+                } else {
+                    qty(l.recommended)
+                }
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+    out.push_str("</section>");
+    foot(&mut out);
+    w.write_all(out.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            esc("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+        assert_eq!(esc("=HYPERLINK(\"a\")"), "=HYPERLINK(&quot;a&quot;)");
+    }
+
+    #[test]
+    fn charts_label_with_decimal_money() {
+        let mut g = [Decimal::ZERO; 12];
+        let mut l = [Decimal::ZERO; 12];
+        g[2] = Decimal::new(123456, 2);
+        l[2] = Decimal::new(-2001, 2);
+        let mut out = String::new();
+        month_chart(&mut out, &g, &l);
+        assert!(out.contains(">1214.55<"), "{out}");
+        assert!(out.contains("Mar gains 1234.56"));
+        let mut out = String::new();
+        asset_chart(
+            &mut out,
+            "x",
+            &[("<b>".into(), Decimal::ZERO, Decimal::new(-5, 0))],
+        );
+        assert!(out.contains("&lt;b&gt;") && !out.contains("<b>"));
+    }
+}
