@@ -470,3 +470,26 @@ fn raw_exports_go_straight_to_report_and_scan() {
         stderr(&o)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn output_files_are_readable_like_any_other_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("8949.csv");
+    let o = harvest(&[
+        "gains",
+        EX,
+        "--year",
+        "2025",
+        "--format",
+        "csv",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+}

@@ -40,6 +40,15 @@ pub fn write_output(
                 w.flush()
                     .with_context(|| format!("writing {}", p.display()))?;
             }
+            // A temp file is private (0600); the output gets the permissions of
+            // the file it replaces, or the usual 0644 for a new file.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(p).map_or(0o644, |m| m.permissions().mode());
+                std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
+                    .with_context(|| format!("setting the permissions of {}", p.display()))?;
+            }
             tmp.persist(p)
                 .with_context(|| format!("renaming the output into {}", p.display()))?;
             Ok(())
