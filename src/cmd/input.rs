@@ -232,6 +232,10 @@ pub fn match_all(a: &EngineArgs, s: &Settings) -> anyhow::Result<Matched> {
         eprint!("{}", outcome.warnings);
     }
     let rows = crate::tax::build_rows(&loaded.ledger, &outcome, &s.boxes);
+    #[cfg(debug_assertions)]
+    if let Err(e) = crate::engine::check_invariants(&loaded.ledger, &s.engine, &outcome, &rows) {
+        panic!("internal error: an invariant broke: {e}");
+    }
     Ok(Matched {
         loaded,
         outcome,
