@@ -174,6 +174,13 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             };
             if import::detect(&data) == Some(Format::Ledger) {
                 b.read_csv(&data[..], display)?;
+                let no_rows = data
+                    .split(|&c| c == b'\n')
+                    .skip(1)
+                    .all(|l| l.trim_ascii().is_empty());
+                if no_rows && !s.quiet {
+                    eprintln!("harvest: warning: {display}: a header and no rows");
+                }
                 continue;
             }
             let imported = importer.import(&data, display, None)?;

@@ -248,6 +248,12 @@ pub enum ImportError {
         header: String,
         known: String,
     },
+    #[error(
+        "{file}: the file is empty: give a ledger (header line {}) or an exchange export \
+         (known formats: {known})",
+        crate::model::LEDGER_COLUMNS.join(",")
+    )]
+    Empty { file: String, known: String },
     #[error("{file}:{line}: not readable as CSV: {message}")]
     Csv {
         file: String,
@@ -325,6 +331,12 @@ impl<'a> Importer<'a> {
             .find(|(_, c)| c.iter().any(|x| !x.is_empty()))
             .map(|(l, c)| (*l, c.join(",")))
             .unwrap_or((1, String::new()));
+        if !rows.iter().any(|(_, c)| c.iter().any(|x| !x.trim().is_empty())) {
+            return Err(ImportError::Empty {
+                file: file.into(),
+                known: known_formats(),
+            });
+        }
         let found = rows
             .iter()
             .take(PREAMBLE_ROWS)

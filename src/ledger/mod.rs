@@ -35,11 +35,17 @@ const FEE_USD: usize = 11;
 const TXID: usize = 12;
 const NOTE: usize = 13;
 
+/// Every quantity, value and price is below this (10^15).
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2764472320, 232830, 0, false, 0);
+
 /// Parses an exact, non-negative decimal, as the ledger writes them.
 pub fn parse_decimal(s: &str) -> Result<Decimal, Problem> {
     let t = s.trim();
     match Decimal::from_str_exact(t) {
         Ok(d) if d.is_sign_negative() && !d.is_zero() => Err(Problem::Negative),
+        // Far above any real holding or price, and it keeps every sum and
+        // product of amounts inside Decimal's 28 digits.
+        Ok(d) if d.abs() >= MAX_AMOUNT => Err(Problem::TooLarge),
         Ok(d) => Ok(d.abs()),
         Err(_) => {
             let digits = t.trim_start_matches(['-', '+']);
@@ -594,5 +600,8 @@ mod tests {
             parse_decimal("123456789012345678901234567890123"),
             Err(Problem::TooPrecise)
         );
+        assert_eq!(MAX_AMOUNT, Decimal::new(1_000_000_000_000_000, 0));
+        assert_eq!(parse_decimal("999999999999999.99"), Ok(Decimal::new(99999999999999999, 2)));
+        assert_eq!(parse_decimal("1000000000000000"), Err(Problem::TooLarge));
     }
 }

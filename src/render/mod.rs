@@ -178,7 +178,8 @@ pub fn lot_line<'a>(
         unit_basis: if h.qty.is_zero() {
             Decimal::ZERO
         } else {
-            h.basis / h.qty
+            // A lot of a few 1e-28 units can have a unit basis beyond Decimal.
+            h.basis.checked_div(h.qty).unwrap_or(Decimal::MAX)
         },
         valued,
     }
