@@ -200,6 +200,8 @@ impl LedgerBuilder {
     }
 
     fn add_fields(&mut self, f: &[&str; 14], file: &Arc<str>, file_idx: u32, line: u64) {
+        // Cells harvest protected against formula injection read back as written.
+        let f = &f.map(crate::render::unprotect);
         let before = self.errors.len() + self.more;
         let cell = |this: &mut Self, col: usize, problem: Problem| {
             let v = f[col];

@@ -57,6 +57,16 @@ pub fn safe_text(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Undoes [`safe_text`] when harvest reads back a file it wrote (a ledger from
+/// `import` or `scan --emit-ledger`, a selections file), so names survive the
+/// round trip exactly.
+pub fn unprotect(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if safe_text(rest).len() == s.len() => rest,
+        _ => s,
+    }
+}
+
 /// A Form 8949 row with its names resolved, ready for any format.
 #[derive(Debug, Clone)]
 pub struct GainLine<'a> {
@@ -204,6 +214,9 @@ mod tests {
         assert_eq!(safe_text("\tx"), "'\tx");
         assert_eq!(safe_text("-5.00"), "-5.00");
         assert_eq!(safe_text("BTC"), "BTC");
+        for s in ["=HYPERLINK(\"x\")", "@SUM(A1)", "-s1", "BTC", "'quoted", "-5.00", ""] {
+            assert_eq!(unprotect(&safe_text(s)), s);
+        }
     }
 
     #[test]
