@@ -55,13 +55,21 @@ fn fails(args: &[&str], expect: &[&str]) -> String {
         "no output (and no temp file) is left behind"
     );
     for (p, before) in inputs {
-        assert_eq!(std::fs::read(&p).unwrap(), before, "{} was modified", p.display());
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            before,
+            "{} was modified",
+            p.display()
+        );
     }
     err
 }
 
 fn gains_fails(file: &str, expect: &[&str]) -> String {
-    fails(&["gains", &bad(file), "--year", "2025", "--format", "csv"], expect)
+    fails(
+        &["gains", &bad(file), "--year", "2025", "--format", "csv"],
+        expect,
+    )
 }
 
 fn gains_ok(file: &str) -> Output {
@@ -112,7 +120,9 @@ fn missing_required_column() {
 fn duplicated_column() {
     gains_fails(
         "duplicate-column.csv",
-        &["fixtures/bad/duplicate-column.csv:1: column `time` appears twice (columns 2 and 7): remove one"],
+        &[
+            "fixtures/bad/duplicate-column.csv:1: column `time` appears twice (columns 2 and 7): remove one",
+        ],
     );
     fails(
         &["import", &bad("duplicate-column.csv")],
@@ -124,7 +134,9 @@ fn duplicated_column() {
 fn unknown_kind() {
     gains_fails(
         "unknown-kind.csv",
-        &["fixtures/bad/unknown-kind.csv:2: column kind \"airdrop\": unknown kind: use one of buy, sell"],
+        &[
+            "fixtures/bad/unknown-kind.csv:2: column kind \"airdrop\": unknown kind: use one of buy, sell",
+        ],
     );
 }
 
@@ -140,7 +152,9 @@ fn negative_quantity() {
 fn non_numeric_quantity() {
     gains_fails(
         "non-numeric-quantity.csv",
-        &["fixtures/bad/non-numeric-quantity.csv:2: column received_qty \"one\": is not a decimal number (write it like 1234.56"],
+        &[
+            "fixtures/bad/non-numeric-quantity.csv:2: column received_qty \"one\": is not a decimal number (write it like 1234.56",
+        ],
     );
 }
 
@@ -148,7 +162,9 @@ fn non_numeric_quantity() {
 fn over_long_quantity() {
     gains_fails(
         "overlong-quantity.csv",
-        &["fixtures/bad/overlong-quantity.csv:2: column received_qty \"1234567890.12345678901234567890123\": has more digits than an exact decimal holds"],
+        &[
+            "fixtures/bad/overlong-quantity.csv:2: column received_qty \"1234567890.12345678901234567890123\": has more digits than an exact decimal holds",
+        ],
     );
 }
 
@@ -156,7 +172,9 @@ fn over_long_quantity() {
 fn zero_crypto_quantity() {
     gains_fails(
         "zero-quantity.csv",
-        &["fixtures/bad/zero-quantity.csv:2: column received_qty \"0\": is zero: a crypto quantity must be positive"],
+        &[
+            "fixtures/bad/zero-quantity.csv:2: column received_qty \"0\": is zero: a crypto quantity must be positive",
+        ],
     );
 }
 
@@ -173,7 +191,9 @@ fn zero_usd_amount_and_fee_are_valid() {
 fn malformed_time() {
     gains_fails(
         "malformed-time.csv",
-        &["fixtures/bad/malformed-time.csv:2: column time \"01/02/2025 10:00\": is neither an RFC 3339 time"],
+        &[
+            "fixtures/bad/malformed-time.csv:2: column time \"01/02/2025 10:00\": is neither an RFC 3339 time",
+        ],
     );
 }
 
@@ -229,7 +249,9 @@ fn selection_of_more_than_the_lot_holds() {
             "--selections",
             &bad("selection-too-much.csv"),
         ],
-        &["fixtures/bad/selection-too-much.csv:2: disposal s1 selects 1.5 BTC from lot b1, which holds only 1 in account coinbase"],
+        &[
+            "fixtures/bad/selection-too-much.csv:2: disposal s1 selects 1.5 BTC from lot b1, which holds only 1 in account coinbase",
+        ],
     );
 }
 
@@ -244,7 +266,9 @@ fn price_file_without_the_needed_date() {
             "--prices",
             &bad("prices-without-date.csv"),
         ],
-        &["fixtures/bad/price-needed.csv:3 (id t1): no USD value for ETH: fill in usd_value (or fee_usd), or give --prices with a ETH price at or before 2025-03-01"],
+        &[
+            "fixtures/bad/price-needed.csv:3 (id t1): no USD value for ETH: fill in usd_value (or fee_usd), or give --prices with a ETH price at or before 2025-03-01",
+        ],
     );
 }
 
@@ -252,7 +276,9 @@ fn price_file_without_the_needed_date() {
 fn non_utf8_bytes() {
     gains_fails(
         "non-utf8.csv",
-        &["fixtures/bad/non-utf8.csv:2: column account: is not valid UTF-8 text: save the file as UTF-8"],
+        &[
+            "fixtures/bad/non-utf8.csv:2: column account: is not valid UTF-8 text: save the file as UTF-8",
+        ],
     );
 }
 
@@ -260,7 +286,8 @@ fn non_utf8_bytes() {
 fn a_ten_megabyte_field() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("huge.csv");
-    let mut text = String::from("id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset\n");
+    let mut text =
+        String::from("id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset\n");
     text.push_str("b1,2025-01-01T00:00:00Z,coinbase,buy,100,USD,");
     text.push_str(&"9".repeat(10 << 20));
     text.push_str(",BTC\n");
@@ -272,10 +299,15 @@ fn a_ten_megabyte_field() {
             "...\": has more digits than an exact decimal holds",
         ],
     );
-    assert!(err.len() < 1000, "the message quotes a shortened value: {} bytes", err.len());
+    assert!(
+        err.len() < 1000,
+        "the message quotes a shortened value: {} bytes",
+        err.len()
+    );
 
     // A 10 MB note is free text: read, and not echoed anywhere.
-    let mut text = String::from("id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,note\n");
+    let mut text =
+        String::from("id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,note\n");
     text.push_str("b1,2025-01-01T00:00:00Z,coinbase,buy,100,USD,1,BTC,");
     text.push_str(&"n".repeat(10 << 20));
     text.push('\n');
@@ -288,11 +320,16 @@ fn a_ten_megabyte_field() {
 fn a_thousand_columns() {
     gains_fails(
         "thousand-columns.csv",
-        &["fixtures/bad/thousand-columns.csv:1: unknown column `extra0` (column 9): a ledger has only the columns"],
+        &[
+            "fixtures/bad/thousand-columns.csv:1: unknown column `extra0` (column 9): a ledger has only the columns",
+        ],
     );
     fails(
         &["import", &bad("thousand-columns.csv")],
-        &["fixtures/bad/thousand-columns.csv:", ":1: column 9 \"extra0\" unknown column"],
+        &[
+            "fixtures/bad/thousand-columns.csv:",
+            ":1: column 9 \"extra0\" unknown column",
+        ],
     );
 }
 
@@ -300,7 +337,9 @@ fn a_thousand_columns() {
 fn crlf_mixed_line_endings_and_bom_read_like_plain_lf() {
     let plain = gains_ok(&bad("bom.csv")).stdout;
     assert!(
-        String::from_utf8_lossy(&plain).contains("s1,b1,BTC,1,coinbase,2025-01-01,2025-02-01,short,I,1 BTC,150.00,100.00,,,50.00"),
+        String::from_utf8_lossy(&plain).contains(
+            "s1,b1,BTC,1,coinbase,2025-01-01,2025-02-01,short,I,1 BTC,150.00,100.00,,,50.00"
+        ),
         "{}",
         String::from_utf8_lossy(&plain)
     );
@@ -320,9 +359,15 @@ fn crlf_mixed_line_endings_and_bom_read_like_plain_lf() {
 
 #[test]
 fn the_older_catalog_entries_still_fail_cleanly() {
-    gains_fails("bad-cells.csv", &["fixtures/bad/bad-cells.csv:2: column kind \"swap\""]);
+    gains_fails(
+        "bad-cells.csv",
+        &["fixtures/bad/bad-cells.csv:2: column kind \"swap\""],
+    );
     gains_fails("oversold.csv", &["fixtures/bad/oversold.csv:3 (id s1)"]);
-    gains_fails("missing-price.csv", &["fixtures/bad/missing-price.csv:3 (id t1)"]);
+    gains_fails(
+        "missing-price.csv",
+        &["fixtures/bad/missing-price.csv:3 (id t1)"],
+    );
 }
 
 /// Every fixture of the catalog, through every command: never a panic, and
@@ -341,7 +386,94 @@ fn no_bad_input_panics_any_command() {
             vec!["lots", f],
             vec!["gains", f, "--year", "2025"],
             vec!["report", f, "--year", "2025", "--format", "json"],
-            vec!["scan", f, "--prices", "fixtures/example/prices-dec15.csv", "--as-of", "2025-12-15"],
+            vec![
+                "scan",
+                f,
+                "--prices",
+                "fixtures/example/prices-dec15.csv",
+                "--as-of",
+                "2025-12-15",
+            ],
+        ] {
+            let o = harvest(&args);
+            assert!(
+                matches!(o.status.code(), Some(0 | 1)),
+                "{args:?}: exit {:?}\n{}",
+                o.status.code(),
+                stderr(&o)
+            );
+            assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+        }
+    }
+}
+
+#[test]
+fn an_amount_too_large_to_compute_with() {
+    gains_fails(
+        "too-large-amount.csv",
+        &[
+            "fixtures/bad/too-large-amount.csv:2: column sent_qty \"1000000000000000\": is too large",
+        ],
+    );
+}
+
+/// Crashers found by fuzzing, kept as regression fixtures: every command, with
+/// and without the wash-sale window, ends with exit 0 or 1, never a panic.
+#[test]
+fn fuzz_crashers_stay_fixed() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("fixtures/bad/fuzz")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for f in &files {
+        let f = f.to_str().unwrap();
+        for args in [
+            vec!["import", f],
+            vec!["lots", f, "--prices", "fixtures/example/prices.csv"],
+            vec!["gains", f, "--year", "2025"],
+            vec!["gains", f, "--year", "2025", "--wash-window", "30"],
+            vec![
+                "gains",
+                f,
+                "--year",
+                "2025",
+                "--wash-window",
+                "30",
+                "--missing-basis",
+                "zero",
+                "--method",
+                "lifo",
+            ],
+            vec![
+                "gains",
+                f,
+                "--year",
+                "2025",
+                "--method",
+                "hifo",
+                "--scope",
+                "universal",
+            ],
+            vec![
+                "report",
+                f,
+                "--year",
+                "2025",
+                "--format",
+                "json",
+                "--missing-basis",
+                "zero",
+            ],
+            vec![
+                "scan",
+                f,
+                "--prices",
+                "fixtures/example/prices-dec15.csv",
+                "--as-of",
+                "2025-12-15",
+            ],
         ] {
             let o = harvest(&args);
             assert!(

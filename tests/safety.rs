@@ -73,14 +73,38 @@ fn formula_names_are_protected_in_every_csv_output() {
     assert_names_kept("import", &imported);
     for (what, args) in [
         ("lots", vec!["lots", SCAM, "--format", "csv"]),
-        ("lots --prices", vec!["lots", SCAM, "--format", "csv", "--prices", &prices]),
-        ("gains", vec!["gains", SCAM, "--year", "2025", "--format", "csv"]),
-        ("report", vec!["report", SCAM, "--year", "2025", "--format", "csv"]),
-        ("report turbotax", vec!["report", SCAM, "--year", "2025", "--format", "turbotax"]),
-        ("report taxact", vec!["report", SCAM, "--year", "2025", "--format", "taxact"]),
+        (
+            "lots --prices",
+            vec!["lots", SCAM, "--format", "csv", "--prices", &prices],
+        ),
+        (
+            "gains",
+            vec!["gains", SCAM, "--year", "2025", "--format", "csv"],
+        ),
+        (
+            "report",
+            vec!["report", SCAM, "--year", "2025", "--format", "csv"],
+        ),
+        (
+            "report turbotax",
+            vec!["report", SCAM, "--year", "2025", "--format", "turbotax"],
+        ),
+        (
+            "report taxact",
+            vec!["report", SCAM, "--year", "2025", "--format", "taxact"],
+        ),
         (
             "scan",
-            vec!["scan", SCAM, "--prices", &prices, "--as-of", "2025-12-15", "--format", "csv"],
+            vec![
+                "scan",
+                SCAM,
+                "--prices",
+                &prices,
+                "--as-of",
+                "2025-12-15",
+                "--format",
+                "csv",
+            ],
         ),
     ] {
         let out = ok(&args);
@@ -89,22 +113,47 @@ fn formula_names_are_protected_in_every_csv_output() {
     }
     let (plan, sel) = (d("plan.csv"), d("sel.csv"));
     ok(&[
-        "scan", SCAM, "--prices", &prices, "--as-of", "2025-12-15", "--emit-ledger", &plan,
-        "--emit-selections", &sel,
+        "scan",
+        SCAM,
+        "--prices",
+        &prices,
+        "--as-of",
+        "2025-12-15",
+        "--emit-ledger",
+        &plan,
+        "--emit-selections",
+        &sel,
     ]);
     for f in [&plan, &sel] {
         let bytes = std::fs::read(f).unwrap();
         assert_no_formula(f, &bytes);
         let s = String::from_utf8_lossy(&bytes);
-        assert!(s.contains("'=cmd|") || s.contains("'=HYPERLINK"), "{f}: {s}");
+        assert!(
+            s.contains("'=cmd|") || s.contains("'=HYPERLINK"),
+            "{f}: {s}"
+        );
     }
     // What harvest protected it reads back as it was: the plan, with its
     // selections, runs under specific identification.
     let o = harvest(&[
-        "gains", SCAM, &plan, "--method", "specific", "--selections", &sel, "--year", "2025",
-        "--format", "csv",
+        "gains",
+        SCAM,
+        &plan,
+        "--method",
+        "specific",
+        "--selections",
+        &sel,
+        "--year",
+        "2025",
+        "--format",
+        "csv",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_no_formula("gains of the plan", &o.stdout);
 }
 
@@ -132,7 +181,12 @@ fn formula_names_in_an_exchange_export_are_protected_through_import() {
     std::fs::write(&p, export).unwrap();
     let p = p.to_str().unwrap();
     let o = harvest(&["import", p]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_no_formula("import coinbase", &o.stdout);
     assert!(String::from_utf8_lossy(&o.stdout).contains("'@SUM(1+1)"));
     for args in [
@@ -153,7 +207,14 @@ fn inputs_are_never_modified() {
         vec!["lots", EX, SCAM, "--prices", "fixtures/example/prices.csv"],
         vec!["gains", EX, SCAM, "--year", "2025"],
         vec!["report", EX, SCAM, "--year", "2025", "--format", "json"],
-        vec!["scan", EX, "--prices", "fixtures/example/prices.csv", "--as-of", "2025-12-15"],
+        vec![
+            "scan",
+            EX,
+            "--prices",
+            "fixtures/example/prices.csv",
+            "--as-of",
+            "2025-12-15",
+        ],
     ] {
         harvest(&args);
     }
@@ -180,19 +241,37 @@ fn a_failed_run_leaves_an_existing_output_file_untouched() {
         std::fs::read_to_string(&out).unwrap(),
         "last year's good output\n"
     );
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temp file left"
+    );
     // A good run replaces it whole.
-    ok(&["gains", EX, "--year", "2025", "--format", "csv", "-o", out.to_str().unwrap()]);
+    ok(&[
+        "gains",
+        EX,
+        "--year",
+        "2025",
+        "--format",
+        "csv",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(
         std::fs::read(&out).unwrap(),
         ok(&["gains", EX, "--year", "2025", "--format", "csv"])
     );
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temp file left"
+    );
 }
 
 /// A ledger of `n` buys and sells, one a minute.
 fn big_ledger(path: &Path, n: usize) {
-    let mut s = String::from("id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset\n");
+    let mut s =
+        String::from("id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset\n");
     for i in 0..n {
         let (h, m) = (i / 60, i % 60);
         let day = 1 + h / 24;
@@ -215,7 +294,14 @@ fn writing_into_a_closed_pipe_exits_0_quietly() {
     let p = dir.path().join("big.csv");
     big_ledger(&p, 20_000);
     for args in [
-        vec!["gains", p.to_str().unwrap(), "--year", "2025", "--format", "csv"],
+        vec![
+            "gains",
+            p.to_str().unwrap(),
+            "--year",
+            "2025",
+            "--format",
+            "csv",
+        ],
         vec!["gains", p.to_str().unwrap(), "--year", "2025"],
         vec!["lots", p.to_str().unwrap(), "--format", "csv"],
         vec!["import", p.to_str().unwrap()],
@@ -253,8 +339,22 @@ fn all_outputs(inputs: &[&str]) -> Vec<Vec<u8>> {
         vec!["gains", "--year", "2025"],
         vec!["report", "--year", "2025", "--format", "json"],
         vec!["report", "--year", "2025", "--format", "csv"],
-        vec!["lots", "--format", "csv", "--prices", "fixtures/example/prices.csv"],
-        vec!["scan", "--prices", "fixtures/example/prices-dec15.csv", "--as-of", "2025-12-15", "--format", "json"],
+        vec![
+            "lots",
+            "--format",
+            "csv",
+            "--prices",
+            "fixtures/example/prices.csv",
+        ],
+        vec![
+            "scan",
+            "--prices",
+            "fixtures/example/prices-dec15.csv",
+            "--as-of",
+            "2025-12-15",
+            "--format",
+            "json",
+        ],
     ] {
         let args = with(&extra);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -269,8 +369,16 @@ fn the_same_inputs_give_byte_identical_outputs() {
     for _ in 0..3 {
         assert_eq!(all_outputs(&[EX]), first);
     }
-    let a = ok(&["import", "fixtures/walkthrough/coinbase.csv", "fixtures/walkthrough/kraken-ledgers.csv"]);
-    let b = ok(&["import", "fixtures/walkthrough/coinbase.csv", "fixtures/walkthrough/kraken-ledgers.csv"]);
+    let a = ok(&[
+        "import",
+        "fixtures/walkthrough/coinbase.csv",
+        "fixtures/walkthrough/kraken-ledgers.csv",
+    ]);
+    let b = ok(&[
+        "import",
+        "fixtures/walkthrough/coinbase.csv",
+        "fixtures/walkthrough/kraken-ledgers.csv",
+    ]);
     assert_eq!(a, b);
 }
 
@@ -285,7 +393,11 @@ fn the_order_of_input_files_does_not_matter_for_rows_at_distinct_times() {
     let rows: Vec<&str> = lines.collect();
     let times: std::collections::HashSet<&str> =
         rows.iter().map(|r| r.split(',').nth(1).unwrap()).collect();
-    assert_eq!(times.len(), rows.len(), "the example's rows have distinct times");
+    assert_eq!(
+        times.len(),
+        rows.len(),
+        "the example's rows have distinct times"
+    );
     let dir = tempfile::tempdir().unwrap();
     let (a, b, c) = (
         dir.path().join("a.csv"),
@@ -303,7 +415,11 @@ fn the_order_of_input_files_does_not_matter_for_rows_at_distinct_times() {
     std::fs::write(&a, part(0)).unwrap();
     std::fs::write(&b, part(1)).unwrap();
     std::fs::write(&c, part(2)).unwrap();
-    let (a, b, c) = (a.to_str().unwrap(), b.to_str().unwrap(), c.to_str().unwrap());
+    let (a, b, c) = (
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        c.to_str().unwrap(),
+    );
     let whole = all_outputs(&[EX]);
     for order in [[a, b, c], [c, b, a], [b, a, c], [c, a, b]] {
         assert_eq!(all_outputs(&order), whole, "{order:?}");

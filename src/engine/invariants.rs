@@ -83,8 +83,7 @@ pub fn check_invariants(
         if r.gain != r.proceeds - r.cost_basis + r.adjustment {
             return Err(format!(
                 "a Form 8949 row of disposal {}: gain {} is not proceeds - basis + adjustment",
-                ledger.rows[o.disposals[r.disposal as usize].row as usize].id,
-                r.gain
+                ledger.rows[o.disposals[r.disposal as usize].row as usize].id, r.gain
             ));
         }
         years
@@ -93,11 +92,14 @@ pub fn check_invariants(
             .push(r);
     }
     for (year, rows) in years {
-        let s = schedule_d(rows.iter().copied(), &TaxInputs {
+        let s = schedule_d(
+            rows.iter().copied(),
+            &TaxInputs {
                 filing_status: FilingStatus::Single,
                 carryover_in: Carryover::default(),
                 taxable_income: None,
-            });
+            },
+        );
         let mut by_line: HashMap<&str, Decimal> = HashMap::new();
         for r in &rows {
             *by_line.entry(line_of(r.box_)).or_default() += r.gain;

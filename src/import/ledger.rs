@@ -45,7 +45,11 @@ fn header_problems(sheet: &Sheet, cx: &mut Cx) -> bool {
                 sheet.header_line,
                 Some(&format!("{}", i + 1)),
                 Some(c),
-                format!("appears twice (columns {} and {}): remove one", first + 1, i + 1),
+                format!(
+                    "appears twice (columns {} and {}): remove one",
+                    first + 1,
+                    i + 1
+                ),
             );
         }
     }

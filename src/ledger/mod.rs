@@ -603,7 +603,10 @@ mod tests {
             Err(Problem::TooPrecise)
         );
         assert_eq!(MAX_AMOUNT, Decimal::new(1_000_000_000_000_000, 0));
-        assert_eq!(parse_decimal("999999999999999.99"), Ok(Decimal::new(99999999999999999, 2)));
+        assert_eq!(
+            parse_decimal("999999999999999.99"),
+            Ok(Decimal::new(99999999999999999, 2))
+        );
         assert_eq!(parse_decimal("1000000000000000"), Err(Problem::TooLarge));
     }
 }

@@ -214,7 +214,15 @@ mod tests {
         assert_eq!(safe_text("\tx"), "'\tx");
         assert_eq!(safe_text("-5.00"), "-5.00");
         assert_eq!(safe_text("BTC"), "BTC");
-        for s in ["=HYPERLINK(\"x\")", "@SUM(A1)", "-s1", "BTC", "'quoted", "-5.00", ""] {
+        for s in [
+            "=HYPERLINK(\"x\")",
+            "@SUM(A1)",
+            "-s1",
+            "BTC",
+            "'quoted",
+            "-5.00",
+            "",
+        ] {
             assert_eq!(unprotect(&safe_text(s)), s);
         }
     }
