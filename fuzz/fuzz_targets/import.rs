@@ -13,7 +13,9 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, data)) = data.split_first() else {
         return;
     };
-    let format = Format::ALL.get(pick as usize % (Format::ALL.len() + 1)).copied();
+    let format = Format::ALL
+        .get(pick as usize % (Format::ALL.len() + 1))
+        .copied();
     let mut imp = Importer::new(ImportOptions {
         account: None,
         prices: None,
