@@ -212,7 +212,11 @@ pub fn plan(cands: &[Candidate], y: &YearSoFar, need: Decimal) -> Vec<Pick> {
             if Some(c.term) != want || left[i].is_zero() {
                 continue;
             }
-            let unit_loss = -c.unrealized / c.qty;
+            // A lot of a few 1e-28 units can have a loss per unit beyond Decimal:
+            // it is dust, never worth a sale.
+            let Some(unit_loss) = (-c.unrealized).checked_div(c.qty) else {
+                continue;
+            };
             let whole = unit_loss * left[i];
             let qty = if whole <= budget {
                 left[i]

@@ -108,25 +108,36 @@ pub fn write_ledger<'r>(
     w: &mut dyn Write,
     rows: impl Iterator<Item = &'r Record>,
 ) -> std::io::Result<()> {
+    // The io::Error inside a csv::Error, so that a closed pipe is seen as one.
+    let io = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("{other:?}")),
+    };
     let mut out = csv::Writer::from_writer(w);
-    out.write_record(LEDGER_COLUMNS)?;
+    out.write_record(LEDGER_COLUMNS).map_err(io)?;
     for r in rows {
-        out.write_record([
-            &r.id,
-            &r.time,
-            &r.account,
-            &r.kind,
-            &r.sent_qty,
-            &r.sent_asset,
-            &r.received_qty,
-            &r.received_asset,
-            &r.fee_qty,
-            &r.fee_asset,
-            &r.usd_value,
-            &r.fee_usd,
-            &r.txid,
-            &r.note,
-        ])?;
+        // Text cells are protected against formula injection (SPEC section 5);
+        // harvest reads them back as they were.
+        out.write_record(
+            [
+                &r.id,
+                &r.time,
+                &r.account,
+                &r.kind,
+                &r.sent_qty,
+                &r.sent_asset,
+                &r.received_qty,
+                &r.received_asset,
+                &r.fee_qty,
+                &r.fee_asset,
+                &r.usd_value,
+                &r.fee_usd,
+                &r.txid,
+                &r.note,
+            ]
+            .map(|c| crate::render::safe_text(c).into_owned()),
+        )
+        .map_err(io)?;
     }
     out.flush()
 }

@@ -184,7 +184,11 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
                 .fill_buf()
                 .with_context(|| format!("{display}: cannot read"))?;
             if import::detect(head) == Some(Format::Ledger) {
+                let before = b.rows_read();
                 b.read_csv(input, display)?;
+                if b.rows_read() == before && !s.quiet {
+                    eprintln!("harvest: warning: {display}: a header and no rows");
+                }
                 continue;
             }
             let mut data = Vec::new();
@@ -211,6 +215,12 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
     }
     progress.message("checking the ledger");
     let ledger = b.finish()?;
+    if ledger.rows.is_empty() {
+        anyhow::bail!(
+            "{}: no ledger rows (a header and no rows): there is nothing to match; give the ledger with its rows",
+            a.inputs.join(", ")
+        );
+    }
     progress.finish();
     Ok(Loaded {
         ledger,
@@ -242,7 +252,8 @@ pub fn match_all(a: &EngineArgs, s: &Settings, year: i32) -> anyhow::Result<Matc
         &s.engine,
         loaded.prices.as_ref(),
         loaded.selections.as_ref(),
-        None,
+        // Debug builds check the invariants, which need the lots held at the end.
+        cfg!(debug_assertions).then_some(chrono::DateTime::<chrono::Utc>::MAX_UTC),
     )?;
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
@@ -250,6 +261,13 @@ pub fn match_all(a: &EngineArgs, s: &Settings, year: i32) -> anyhow::Result<Matc
     let rows = crate::tax::build_rows_where(&loaded.ledger, &outcome, &s.boxes, |d| {
         chrono::Datelike::year(&d.date) == year
     });
+    #[cfg(debug_assertions)]
+    {
+        let all = crate::tax::build_rows(&loaded.ledger, &outcome, &s.boxes);
+        if let Err(e) = crate::engine::check_invariants(&loaded.ledger, &s.engine, &outcome, &all) {
+            panic!("internal error: an invariant broke: {e}");
+        }
+    }
     Ok(Matched {
         loaded,
         outcome,

@@ -526,9 +526,10 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Quotes a cell when CSV needs it (the selections file is data, read back by
-/// harvest, so it is not formula-escaped).
+/// Quotes a cell when CSV needs it, protected against formula injection (harvest
+/// reads it back as it was).
 fn csv_cell(s: &str) -> String {
+    let s = &*render::safe_text(s);
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -557,7 +558,7 @@ fn emit_ledger(path: &Path, ledger: &Ledger, rows: &[Row]) -> anyhow::Result<()>
                 render::qty(sent.qty),
                 csv_cell(ledger.syms.name(sent.asset)),
                 render::qty(recv.qty),
-                r.note
+                csv_cell(&r.note)
             )?;
         }
         Ok(())

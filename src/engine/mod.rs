@@ -7,6 +7,7 @@
 //! Decimals; rounding to cents is left to [`crate::tax`].
 
 mod error;
+mod invariants;
 mod pool;
 mod selections;
 mod transfer;
@@ -23,6 +24,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 pub use error::EngineError;
+pub use invariants::check_invariants;
 pub use pool::LotKey;
 pub use selections::{Selection, Selections};
 pub use warnings::Warnings;

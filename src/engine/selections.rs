@@ -56,7 +56,7 @@ impl Selections {
         for rec in rdr.records() {
             let rec = rec.map_err(|e| err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
             let line = rec.position().map_or(0, |p| p.line());
-            let get = |i: usize| rec.get(i).unwrap_or("");
+            let get = |i: usize| crate::render::unprotect(rec.get(i).unwrap_or(""));
             let qty = parse_decimal(get(q))
                 .map_err(|p| err(line, format!("column quantity {:?}: {p}", get(q))))?;
             if qty.is_zero() {

@@ -95,15 +95,17 @@ pub(super) fn apply(e: &mut Engine<'_>, w: &mut Wash, i: u32) -> Result<(), Box<
         let leg = e.out.legs[index as usize];
         let lot = &e.out.lots[leg.lot as usize];
         sold_rows.insert(lot.row);
-        let proceeds = (d.proceeds * leg.qty / d.qty).round_dp(SCALE);
+        let row = &e.ledger.rows[i as usize];
+        let proceeds = e.checked(row, super::mul_div(d.proceeds, leg.qty, d.qty), "wash loss")?;
         let loss = leg.basis - proceeds;
         if loss > Decimal::ZERO {
+            let per_unit = loss.checked_div(leg.qty).map(|x| x.round_dp(SCALE));
             losses.push(LossLeg {
                 index,
                 qty: leg.qty,
                 left: leg.qty,
                 loss,
-                loss_per_unit: (loss / leg.qty).round_dp(SCALE),
+                loss_per_unit: e.checked(row, per_unit, "wash loss per unit")?,
                 holding_from: lot.holding_from,
                 disallowed: Decimal::ZERO,
             });
@@ -142,7 +144,8 @@ pub(super) fn apply(e: &mut Engine<'_>, w: &mut Wash, i: u32) -> Result<(), Box<
             let add = if m == l.qty {
                 l.loss
             } else {
-                (m * l.loss_per_unit).round_dp(SCALE)
+                let add = m.checked_mul(l.loss_per_unit).map(|x| x.round_dp(SCALE));
+                e.checked(&e.ledger.rows[i as usize], add, "wash loss")?
             };
             let tack_days = (d.date - l.holding_from).num_days().max(0);
             if r > i {

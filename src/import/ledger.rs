@@ -7,16 +7,71 @@
 use super::{Cx, Entry, Sheet};
 use crate::model::{LEDGER_COLUMNS, Record};
 
+const REQUIRED: [&str; 4] = ["id", "time", "account", "kind"];
+
+fn known(c: &str) -> bool {
+    LEDGER_COLUMNS.iter().any(|l| l.eq_ignore_ascii_case(c))
+}
+
+/// A ledger header: only ledger columns (some required ones may be missing), or
+/// every required column (with some unknown ones). Either way the header's
+/// problems are then reported by name rather than as an unknown format.
 pub(crate) fn matches(h: &[String]) -> bool {
-    let known = |c: &String| LEDGER_COLUMNS.iter().any(|l| l.eq_ignore_ascii_case(c));
-    !h.is_empty()
-        && h.iter().all(known)
-        && ["id", "time", "account", "kind"]
+    let required = REQUIRED
+        .iter()
+        .all(|r| h.iter().any(|c| c.eq_ignore_ascii_case(r)));
+    !h.is_empty() && (h.iter().all(|c| known(c)) || required)
+}
+
+/// Unknown, duplicated and missing columns, each a problem on the header line.
+fn header_problems(sheet: &Sheet, cx: &mut Cx) -> bool {
+    let before = cx.problem_count();
+    for (i, c) in sheet.header.iter().enumerate() {
+        if !known(c) {
+            cx.problem(
+                sheet.header_line,
+                Some(&format!("{}", i + 1)),
+                Some(c),
+                format!(
+                    "unknown column: a ledger has only the columns {}; rename or remove it",
+                    LEDGER_COLUMNS.join(",")
+                ),
+            );
+        } else if let Some(first) = sheet.header[..i]
             .iter()
-            .all(|r| h.iter().any(|c| c.eq_ignore_ascii_case(r)))
+            .position(|p| p.eq_ignore_ascii_case(c))
+        {
+            cx.problem(
+                sheet.header_line,
+                Some(&format!("{}", i + 1)),
+                Some(c),
+                format!(
+                    "appears twice (columns {} and {}): remove one",
+                    first + 1,
+                    i + 1
+                ),
+            );
+        }
+    }
+    for r in REQUIRED {
+        if !sheet.header.iter().any(|c| c.eq_ignore_ascii_case(r)) {
+            cx.problem(
+                sheet.header_line,
+                None,
+                None,
+                format!(
+                    "missing required column `{r}`: a ledger header must name id, time, account and kind"
+                ),
+            );
+        }
+    }
+    cx.problem_count() != before
 }
 
 pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+    if header_problems(sheet, cx) {
+        return Vec::new();
+    }
     let map: Vec<Option<usize>> = LEDGER_COLUMNS.iter().map(|c| sheet.col(&[c])).collect();
     let mut out = Vec::new();
     for row in &sheet.rows {

@@ -248,6 +248,12 @@ pub enum ImportError {
         header: String,
         known: String,
     },
+    #[error(
+        "{file}: the file is empty: give a ledger (header line {}) or an exchange export \
+         (known formats: {known})",
+        crate::model::LEDGER_COLUMNS.join(",")
+    )]
+    Empty { file: String, known: String },
     #[error("{file}:{line}: not readable as CSV: {message}")]
     Csv {
         file: String,
@@ -325,6 +331,15 @@ impl<'a> Importer<'a> {
             .find(|(_, c)| c.iter().any(|x| !x.is_empty()))
             .map(|(l, c)| (*l, c.join(",")))
             .unwrap_or((1, String::new()));
+        if !rows
+            .iter()
+            .any(|(_, c)| c.iter().any(|x| !x.trim().is_empty()))
+        {
+            return Err(ImportError::Empty {
+                file: file.into(),
+                known: known_formats(),
+            });
+        }
         let found = rows
             .iter()
             .take(PREAMBLE_ROWS)
@@ -1288,7 +1303,14 @@ mod tests {
         let cb = "\u{feff}\nTransactions\nUser,x,y\nID,Timestamp,Transaction Type,Asset,Quantity Transacted,Price Currency,Price at Transaction,Subtotal,Total (inclusive of fees and/or spread),Fees and/or Spread,Notes\n";
         assert_eq!(detect(cb.as_bytes()), Some(Format::Coinbase));
         assert_eq!(detect(b"time,kind,id,account\n"), Some(Format::Ledger));
-        assert_eq!(detect(b"time,kind,id,account,extra\n"), None);
+        // A ledger header with an unknown column, or only some required ones, is
+        // still a ledger, so that the column is named in the error.
+        assert_eq!(
+            detect(b"time,kind,id,account,extra\n"),
+            Some(Format::Ledger)
+        );
+        assert_eq!(detect(b"id,time,kind\n"), Some(Format::Ledger));
+        assert_eq!(detect(b"time,extra\n"), None);
         assert_eq!(detect(b""), None);
     }
 

@@ -104,6 +104,8 @@ pub enum Problem {
     NotANumber,
     #[error("has more digits than an exact decimal holds (28 significant digits): shorten it")]
     TooPrecise,
+    #[error("is too large: amounts, quantities and prices must be below 10^15")]
+    TooLarge,
     #[error(
         "is negative: quantities and values are positive, the direction comes from sent/received"
     )]

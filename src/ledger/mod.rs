@@ -35,14 +35,24 @@ const FEE_USD: usize = 11;
 const TXID: usize = 12;
 const NOTE: usize = 13;
 
+/// Every quantity, value and price is below this (10^15).
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2764472320, 232830, 0, false, 0);
+
 /// Parses an exact, non-negative decimal, as the ledger writes them.
 pub fn parse_decimal(s: &str) -> Result<Decimal, Problem> {
     let t = s.trim_ascii();
     if let Some(d) = parse_plain(t.as_bytes()) {
-        return Ok(d);
+        return if d >= MAX_AMOUNT {
+            Err(Problem::TooLarge)
+        } else {
+            Ok(d)
+        };
     }
     match Decimal::from_str_exact(t) {
         Ok(d) if d.is_sign_negative() && !d.is_zero() => Err(Problem::Negative),
+        // Far above any real holding or price, and it keeps every sum and
+        // product of amounts inside Decimal's 28 digits.
+        Ok(d) if d.abs() >= MAX_AMOUNT => Err(Problem::TooLarge),
         Ok(d) => Ok(d.abs()),
         Err(_) => {
             let digits = t.trim_start_matches(['-', '+']);
@@ -107,6 +117,11 @@ impl LedgerBuilder {
             errors: Vec::new(),
             more: 0,
         }
+    }
+
+    /// Rows taken so far, good or bad.
+    pub fn rows_read(&self) -> usize {
+        self.ledger.rows.len() + self.errors.len() + self.more
     }
 
     /// Registers an input's display name and returns its file index.
@@ -222,6 +237,8 @@ impl LedgerBuilder {
     }
 
     fn add_fields(&mut self, f: &[&str; 14], file: &Arc<str>, file_idx: u32, line: u64) {
+        // Cells harvest protected against formula injection read back as written.
+        let f = &f.map(crate::render::unprotect);
         let before = self.errors.len() + self.more;
         let cell = |this: &mut Self, col: usize, problem: Problem| {
             let v = f[col];
@@ -613,8 +630,8 @@ mod tests {
         assert_eq!(parse_decimal("1.50").unwrap().to_string(), "1.50");
         assert_eq!(parse_decimal("0.00000001"), Ok(Decimal::new(1, 8)));
         assert_eq!(
-            parse_decimal("123456789012345678"),
-            Ok(Decimal::new(123456789012345678, 0))
+            parse_decimal("12345678901234.5678"),
+            Ok(Decimal::new(123456789012345678, 4))
         );
         assert_eq!(
             parse_decimal("1234567890.123456789012"),
@@ -634,5 +651,11 @@ mod tests {
             parse_decimal("123456789012345678901234567890123"),
             Err(Problem::TooPrecise)
         );
+        assert_eq!(MAX_AMOUNT, Decimal::new(1_000_000_000_000_000, 0));
+        assert_eq!(
+            parse_decimal("999999999999999.99"),
+            Ok(Decimal::new(99999999999999999, 2))
+        );
+        assert_eq!(parse_decimal("1000000000000000"), Err(Problem::TooLarge));
     }
 }

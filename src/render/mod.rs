@@ -95,6 +95,16 @@ pub fn safe_text(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Undoes [`safe_text`] when harvest reads back a file it wrote (a ledger from
+/// `import` or `scan --emit-ledger`, a selections file), so names survive the
+/// round trip exactly.
+pub fn unprotect(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if safe_text(rest).len() == s.len() => rest,
+        _ => s,
+    }
+}
+
 /// A Form 8949 row with its names resolved, ready for any format.
 #[derive(Debug, Clone)]
 pub struct GainLine<'a> {
@@ -216,7 +226,8 @@ pub fn lot_line<'a>(
         unit_basis: if h.qty.is_zero() {
             Decimal::ZERO
         } else {
-            h.basis / h.qty
+            // A lot of a few 1e-28 units can have a unit basis beyond Decimal.
+            h.basis.checked_div(h.qty).unwrap_or(Decimal::MAX)
         },
         valued,
     }
@@ -244,6 +255,17 @@ mod tests {
         assert_eq!(safe_text("\tx"), "'\tx");
         assert_eq!(safe_text("-5.00"), "-5.00");
         assert_eq!(safe_text("BTC"), "BTC");
+        for s in [
+            "=HYPERLINK(\"x\")",
+            "@SUM(A1)",
+            "-s1",
+            "BTC",
+            "'quoted",
+            "-5.00",
+            "",
+        ] {
+            assert_eq!(unprotect(&safe_text(s)), s);
+        }
     }
 
     #[test]

@@ -1,0 +1,345 @@
+//! "Never panics" property tests: the fuzzing effect without a nightly toolchain.
+//!
+//! Arbitrary bytes, and valid inputs mutated byte by byte and cell by cell, go
+//! through the ledger reader, every importer (forced with `--format`, and
+//! detected), the engine and the Form 8949 rows. Any outcome is fine except a
+//! panic. A last property runs the binary itself on mutated valid ledgers and
+//! asserts it never exits 101 (a panic) and always exits 0, 1 or 2.
+//!
+//! `HARVEST_FUZZ_CASES=N` raises the number of cases (default 256 per property).
+
+use std::path::Path;
+use std::process::Command;
+
+use chrono_tz::Tz;
+use harvest::engine::{self, Config, Method, MissingBasis, Scope};
+use harvest::import::{Format, ImportOptions, Importer};
+use harvest::ledger::LedgerBuilder;
+use harvest::tax::{BoxRules, build_rows};
+use proptest::prelude::*;
+
+fn cases(default: u32) -> u32 {
+    std::env::var("HARVEST_FUZZ_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Every valid input under fixtures/ (ledgers and exchange exports): the seeds.
+fn seeds() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut stack = vec![Path::new("fixtures").to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "csv")
+                && !p.to_string_lossy().contains(".expected")
+            {
+                out.push(std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs the whole library pipeline on one ledger input; panics are the only failure.
+pub fn ledger_pipeline(data: &[u8]) {
+    let mut b = LedgerBuilder::new(Tz::UTC);
+    if b.read_csv(data, "fuzz.csv").is_err() {
+        return;
+    }
+    let Ok(ledger) = b.finish() else {
+        return;
+    };
+    engine_pipeline(&ledger);
+}
+
+fn engine_pipeline(ledger: &harvest::model::Ledger) {
+    for (method, scope, missing_basis, wash_window) in [
+        (Method::Fifo, Scope::Wallet, MissingBasis::Error, 0),
+        (Method::Hifo, Scope::Universal, MissingBasis::Zero, 0),
+        (Method::Lifo, Scope::Wallet, MissingBasis::Zero, 30),
+    ] {
+        let cfg = Config {
+            method,
+            scope,
+            missing_basis,
+            tz: Tz::UTC,
+            wash_window,
+        };
+        if let Ok(o) = engine::run(
+            ledger,
+            &cfg,
+            None,
+            None,
+            Some(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+        ) {
+            let rows = build_rows(ledger, &o, &BoxRules::default());
+            if let Err(e) = engine::check_invariants(ledger, &cfg, &o, &rows) {
+                panic!("invariant broken: {e}");
+            }
+        }
+    }
+}
+
+/// Imports `data` as `format` (None = detected) and runs what it made.
+pub fn import_pipeline(data: &[u8], format: Option<Format>) {
+    let mut imp = Importer::new(ImportOptions {
+        account: None,
+        prices: None,
+        tz: Tz::UTC,
+    });
+    let Ok(imported) = imp.import(data, "fuzz.csv", format) else {
+        return;
+    };
+    let mut b = LedgerBuilder::new(Tz::UTC);
+    let file: std::sync::Arc<str> = "fuzz.csv".into();
+    let idx = b.add_file("fuzz.csv");
+    for (line, rec) in &imported.records {
+        b.add_record(rec, &file, idx, *line);
+    }
+    if let Ok(ledger) = b.finish() {
+        engine_pipeline(&ledger);
+    }
+}
+
+/// Cells and bytes that break parsers.
+const NASTY: &[&[u8]] = &[
+    b"",
+    b",",
+    b"\"",
+    b"\"\"",
+    b"\r",
+    b"\n",
+    b"\r\n",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"\xc3",
+    b"-",
+    b"-1",
+    b"0",
+    b"-0",
+    b"0.0000000000000000000000000001",
+    b"79228162514264337593543950335",
+    b"79228162514264337593543950336",
+    b"99999999999999999999999999999999999999",
+    b"1e400",
+    b"1e-400",
+    b"2.5e+28",
+    b"1,000",
+    b"(5)",
+    b"()",
+    b"$",
+    b"NaN",
+    b"inf",
+    b"USD",
+    b"BTC",
+    b"buy",
+    b"sell",
+    b"trade",
+    b"deposit",
+    b"withdrawal",
+    b"income",
+    b"spend",
+    b"fee",
+    b"=HYPERLINK(\"x\")",
+    b"2025-02-29",
+    b"2025-01-01T00:00:00Z",
+    b"2025-01-01T00:00:00+14:00",
+    b"9999-12-31T23:59:59Z",
+    b"0000-01-01",
+    b"+262143-01-01",
+    b"1970-01-01T00:00:00.9999999999Z",
+    b"2025-13-01",
+    b"24:00:00",
+    b"\xe2\x80\x8b",
+];
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    /// Replace `len` bytes at `at` (a fraction of the length) with a nasty token.
+    Splice { at: u16, len: u8, token: usize },
+    /// Insert random bytes.
+    Insert { at: u16, bytes: Vec<u8> },
+    /// Delete a range.
+    Delete { at: u16, len: u16 },
+    /// Duplicate a line.
+    DupLine { line: u16 },
+    /// Replace the k-th cell (between commas) with a nasty token.
+    Cell { index: u16, token: usize },
+    /// Swap two lines.
+    SwapLines { a: u16, b: u16 },
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        3 => (any::<u16>(), 0..8u8, 0..NASTY.len())
+            .prop_map(|(at, len, token)| Mutation::Splice { at, len, token }),
+        2 => (any::<u16>(), prop::collection::vec(any::<u8>(), 1..8))
+            .prop_map(|(at, bytes)| Mutation::Insert { at, bytes }),
+        1 => (any::<u16>(), 1..64u16).prop_map(|(at, len)| Mutation::Delete { at, len }),
+        1 => any::<u16>().prop_map(|line| Mutation::DupLine { line }),
+        4 => (any::<u16>(), 0..NASTY.len()).prop_map(|(index, token)| Mutation::Cell { index, token }),
+        1 => (any::<u16>(), any::<u16>()).prop_map(|(a, b)| Mutation::SwapLines { a, b }),
+    ]
+}
+
+fn pos(at: u16, len: usize) -> usize {
+    if len == 0 {
+        0
+    } else {
+        (at as usize * len) / (u16::MAX as usize + 1)
+    }
+}
+
+fn apply(data: &mut Vec<u8>, m: &Mutation) {
+    match m {
+        Mutation::Splice { at, len, token } => {
+            let i = pos(*at, data.len());
+            let end = (i + *len as usize).min(data.len());
+            data.splice(i..end, NASTY[*token].iter().copied());
+        }
+        Mutation::Insert { at, bytes } => {
+            let i = pos(*at, data.len() + 1);
+            data.splice(i..i, bytes.iter().copied());
+        }
+        Mutation::Delete { at, len } => {
+            let i = pos(*at, data.len());
+            let end = (i + *len as usize).min(data.len());
+            data.drain(i..end);
+        }
+        Mutation::DupLine { line } => {
+            let mut lines: Vec<Vec<u8>> = data.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+            let i = pos(*line, lines.len());
+            let l = lines[i].clone();
+            lines.insert(i, l);
+            *data = lines.join(&b'\n');
+        }
+        Mutation::SwapLines { a, b } => {
+            let mut lines: Vec<Vec<u8>> = data.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+            let (i, j) = (pos(*a, lines.len()), pos(*b, lines.len()));
+            lines.swap(i, j);
+            *data = lines.join(&b'\n');
+        }
+        Mutation::Cell { index, token } => {
+            let commas: Vec<usize> = data
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b',' || **b == b'\n')
+                .map(|(i, _)| i)
+                .collect();
+            if commas.is_empty() {
+                return;
+            }
+            let k = pos(*index, commas.len());
+            let start = if k == 0 { 0 } else { commas[k - 1] + 1 };
+            let end = commas[k];
+            data.splice(start..end, NASTY[*token].iter().copied());
+        }
+    }
+}
+
+fn mutated() -> impl Strategy<Value = Vec<u8>> {
+    let seeds = seeds();
+    assert!(!seeds.is_empty(), "run from the crate root");
+    (0..seeds.len(), prop::collection::vec(mutation(), 1..6)).prop_map(move |(s, ms)| {
+        let mut d = seeds[s].clone();
+        for m in &ms {
+            apply(&mut d, m);
+        }
+        d
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
+
+    #[test]
+    fn ledger_reader_never_panics_on_bytes(data in prop::collection::vec(any::<u8>(), 0..512)) {
+        ledger_pipeline(&data);
+    }
+
+    #[test]
+    fn ledger_reader_never_panics_on_mutated_inputs(data in mutated()) {
+        ledger_pipeline(&data);
+    }
+
+    #[test]
+    fn importers_never_panic_on_bytes(data in prop::collection::vec(any::<u8>(), 0..512)) {
+        import_pipeline(&data, None);
+        for f in Format::ALL {
+            import_pipeline(&data, Some(f));
+        }
+    }
+
+    #[test]
+    fn importers_never_panic_on_mutated_inputs(data in mutated()) {
+        import_pipeline(&data, None);
+        for f in Format::ALL {
+            import_pipeline(&data, Some(f));
+        }
+    }
+}
+
+fn harvest_bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_harvest"))
+}
+
+fn ledger_seeds() -> Vec<Vec<u8>> {
+    let mut v: Vec<Vec<u8>> = [
+        "fixtures/example/ledger.csv",
+        "fixtures/ledgers/carryover-chain.csv",
+        "fixtures/ledgers/scam-token-names.csv",
+        "fixtures/ledgers/three-way-split.csv",
+    ]
+    .iter()
+    .map(|p| std::fs::read(p).unwrap())
+    .collect();
+    v.push(std::fs::read("fixtures/walkthrough/coinbase.csv").unwrap());
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(256) / 4))]
+
+    /// The binary, on mutated valid ledgers, with each command: never a panic.
+    #[test]
+    fn binary_never_panics_on_mutated_ledgers(
+        seed in 0..5usize,
+        ms in prop::collection::vec(mutation(), 1..5),
+        cmd in 0..5usize,
+    ) {
+        let mut d = ledger_seeds()[seed].clone();
+        for m in &ms {
+            apply(&mut d, m);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("in.csv");
+        std::fs::write(&p, &d).unwrap();
+        let p = p.to_str().unwrap();
+        let args: Vec<&str> = match cmd {
+            0 => vec!["gains", p, "--year", "2025", "--format", "csv"],
+            1 => vec!["report", p, "--year", "2025", "--format", "json"],
+            2 => vec!["lots", p, "--prices", "fixtures/example/prices.csv", "--format", "csv"],
+            3 => vec!["scan", p, "--prices", "fixtures/example/prices-dec15.csv", "--as-of", "2025-12-15"],
+            _ => vec!["import", p],
+        };
+        let o = harvest_bin().args(&args).output().unwrap();
+        let code = o.status.code();
+        prop_assert!(
+            matches!(code, Some(0..=2)),
+            "exit {:?} on {:?}\nstderr: {}",
+            code,
+            String::from_utf8_lossy(&d),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        prop_assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+    }
+}
