@@ -375,3 +375,63 @@ pub struct ScanView<'a> {
     pub sales: Vec<SaleLine<'a>>,
     pub notes: Vec<String>,
 }
+
+/// Schedule D's lines as printed: number, label and amount.
+pub fn schedule_d_lines(v: &ReportView<'_>) -> [(&'static str, String, Decimal); 12] {
+    let s = &v.schedule_d;
+    let limit = if v.filing_status == "mfs" {
+        "1,500"
+    } else {
+        "3,000"
+    };
+    [
+        (
+            "1b",
+            "Short-term totals from Form 8949 box A or G".into(),
+            s.line_1b,
+        ),
+        (
+            "2",
+            "Short-term totals from Form 8949 box B or H".into(),
+            s.line_2,
+        ),
+        (
+            "3",
+            "Short-term totals from Form 8949 box C or I".into(),
+            s.line_3,
+        ),
+        ("6", "Short-term capital loss carryover".into(), s.line_6),
+        (
+            "7",
+            "Net short-term capital gain or (loss)".into(),
+            s.line_7,
+        ),
+        (
+            "8b",
+            "Long-term totals from Form 8949 box D or J".into(),
+            s.line_8b,
+        ),
+        (
+            "9",
+            "Long-term totals from Form 8949 box E or K".into(),
+            s.line_9,
+        ),
+        (
+            "10",
+            "Long-term totals from Form 8949 box F or L".into(),
+            s.line_10,
+        ),
+        ("14", "Long-term capital loss carryover".into(), s.line_14),
+        (
+            "15",
+            "Net long-term capital gain or (loss)".into(),
+            s.line_15,
+        ),
+        ("16", "Lines 7 and 15 combined".into(), s.line_16),
+        (
+            "21",
+            format!("Capital loss deducted this year (at most {limit})"),
+            s.line_21,
+        ),
+    ]
+}

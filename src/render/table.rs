@@ -281,64 +281,10 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         writeln!(w, "\nNo disposals in {}.", v.year)?;
     }
     let s = &v.schedule_d;
-    let limit = if v.filing_status == "mfs" {
-        "1,500"
-    } else {
-        "3,000"
-    };
     writeln!(w, "\nSchedule D ({})", v.year)?;
     let mut b = Builder::default();
     b.push_record(["Line", "", "Amount"]);
-    let lines: [(&str, String, rust_decimal::Decimal); 12] = [
-        (
-            "1b",
-            "Short-term totals from Form 8949 box A or G".into(),
-            s.line_1b,
-        ),
-        (
-            "2",
-            "Short-term totals from Form 8949 box B or H".into(),
-            s.line_2,
-        ),
-        (
-            "3",
-            "Short-term totals from Form 8949 box C or I".into(),
-            s.line_3,
-        ),
-        ("6", "Short-term capital loss carryover".into(), s.line_6),
-        (
-            "7",
-            "Net short-term capital gain or (loss)".into(),
-            s.line_7,
-        ),
-        (
-            "8b",
-            "Long-term totals from Form 8949 box D or J".into(),
-            s.line_8b,
-        ),
-        (
-            "9",
-            "Long-term totals from Form 8949 box E or K".into(),
-            s.line_9,
-        ),
-        (
-            "10",
-            "Long-term totals from Form 8949 box F or L".into(),
-            s.line_10,
-        ),
-        ("14", "Long-term capital loss carryover".into(), s.line_14),
-        (
-            "15",
-            "Net long-term capital gain or (loss)".into(),
-            s.line_15,
-        ),
-        ("16", "Lines 7 and 15 combined".into(), s.line_16),
-        (
-            "21",
-            format!("Capital loss deducted this year (at most {limit})"),
-            s.line_21,
-        ),
-    ];
+    let lines = super::schedule_d_lines(v);
     for (n, label, amt) in lines {
         b.push_record([n.to_string(), label, signed(amt)]);
     }
