@@ -315,18 +315,13 @@ fn format_names_round_trip() {
 }
 
 /// Samples whose layout `harvest import` does not read: the error must say so.
-const UNSUPPORTED_SAMPLES: [&str; 12] = [
+const UNSUPPORTED_SAMPLES: [&str; 7] = [
     "coinbase-legacy-wallet-transactions.csv",
-    "coinbasepro-account-statement-capitalized.csv",
     "coinledger-export.csv",
     "coinledger-universal-synthetic.csv",
     "rp2-dali-manual-in.csv",
     "rp2-dali-manual-intra.csv",
     "rp2-dali-manual-out.csv",
-    "binance-autoinvest-history.csv",
-    "binance-convert-history-2023-synthetic.csv",
-    "binance-deposit-history-2023-synthetic.csv",
-    "binance-withdrawal-history-2023-synthetic.csv",
     "koinly-trades-template-excerpt.csv",
 ];
 
