@@ -315,8 +315,7 @@ fn format_names_round_trip() {
 }
 
 /// Samples whose layout `harvest import` does not read: the error must say so.
-const UNSUPPORTED_SAMPLES: [&str; 7] = [
-    "coinbase-legacy-wallet-transactions.csv",
+const UNSUPPORTED_SAMPLES: [&str; 6] = [
     "coinledger-export.csv",
     "coinledger-universal-synthetic.csv",
     "rp2-dali-manual-in.csv",

@@ -19,6 +19,7 @@ mod binance_withdrawals;
 mod coinbase;
 mod coinbase_advanced;
 mod coinbase_pro;
+mod coinbase_wallet;
 mod cointracker;
 mod gemini;
 mod koinly;
