@@ -387,6 +387,29 @@ fn every_shared_sample_imports_without_unexplained_skips() {
                 );
             }
         }
+        // Every row is accounted for: read = used + skipped + duplicates.
+        let table = PriceTable::read(
+            &std::fs::read(&prices).unwrap()[..],
+            "prices.csv",
+            chrono_tz::Tz::UTC,
+        )
+        .unwrap();
+        let mut imp = Importer::new(ImportOptions {
+            account: None,
+            prices: Some(&table),
+            tz: chrono_tz::Tz::UTC,
+        });
+        let got = imp
+            .import(&std::fs::read(&path).unwrap(), &name, None)
+            .unwrap();
+        let s = &got.stats;
+        assert!(s.read > 0, "{name}");
+        assert_eq!(
+            s.read,
+            s.used + s.skipped_total() + s.duplicates,
+            "{name}: {s:?}"
+        );
+        assert_eq!(s.written, got.records.len(), "{name}");
         // The ledger it wrote reads back unchanged.
         let ledger = tmp.path().join("ledger.csv");
         std::fs::write(&ledger, &out.stdout).unwrap();
