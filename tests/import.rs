@@ -315,9 +315,8 @@ fn format_names_round_trip() {
 }
 
 /// Samples whose layout `harvest import` does not read: the error must say so.
-const UNSUPPORTED_SAMPLES: [&str; 6] = [
+const UNSUPPORTED_SAMPLES: [&str; 5] = [
     "coinledger-export.csv",
-    "coinledger-universal-synthetic.csv",
     "rp2-dali-manual-in.csv",
     "rp2-dali-manual-intra.csv",
     "rp2-dali-manual-out.csv",

@@ -20,6 +20,7 @@ mod coinbase;
 mod coinbase_advanced;
 mod coinbase_pro;
 mod coinbase_wallet;
+mod coinledger;
 mod cointracker;
 mod gemini;
 mod koinly;
@@ -55,12 +56,13 @@ pub enum Format {
     Gemini,
     Koinly,
     Cointracker,
+    Coinledger,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 16] = [
+    pub const ALL: [Format; 17] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -76,6 +78,7 @@ impl Format {
         Format::Gemini,
         Format::Koinly,
         Format::Cointracker,
+        Format::Coinledger,
         Format::Ledger,
     ];
 
@@ -97,6 +100,7 @@ impl Format {
             Format::Gemini => "gemini",
             Format::Koinly => "koinly",
             Format::Cointracker => "cointracker",
+            Format::Coinledger => "coinledger",
             Format::Ledger => "ledger",
         }
     }
@@ -124,6 +128,7 @@ impl Format {
             Format::Gemini => "gemini",
             Format::Koinly => "koinly",
             Format::Cointracker => "cointracker",
+            Format::Coinledger => "coinledger",
             Format::Ledger => "ledger",
         }
     }
@@ -145,6 +150,7 @@ impl Format {
             Format::Gemini => "gemini",
             Format::Koinly => "koinly",
             Format::Cointracker => "cointracker",
+            Format::Coinledger => "coinledger",
             Format::Ledger => "",
         }
     }
@@ -167,6 +173,7 @@ impl Format {
             Format::Gemini => gemini::matches(h),
             Format::Koinly => koinly::matches(h),
             Format::Cointracker => cointracker::matches(h),
+            Format::Coinledger => coinledger::matches(h),
             Format::Ledger => ledger::matches(h),
         }
     }
@@ -429,6 +436,7 @@ impl<'a> Importer<'a> {
             Format::Gemini => gemini::parse(&sheet, &mut cx),
             Format::Koinly => koinly::parse(&sheet, &mut cx),
             Format::Cointracker => cointracker::parse(&sheet, &mut cx),
+            Format::Coinledger => coinledger::parse(&sheet, &mut cx),
             Format::Ledger => ledger::parse(&sheet, &mut cx),
         };
         // Every data row must be accounted for: a row a format dropped without
