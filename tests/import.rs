@@ -315,11 +315,8 @@ fn format_names_round_trip() {
 }
 
 /// Samples whose layout `harvest import` does not read: the error must say so.
-const UNSUPPORTED_SAMPLES: [&str; 5] = [
+const UNSUPPORTED_SAMPLES: [&str; 2] = [
     "coinledger-export.csv",
-    "rp2-dali-manual-in.csv",
-    "rp2-dali-manual-intra.csv",
-    "rp2-dali-manual-out.csv",
     "koinly-trades-template-excerpt.csv",
 ];
 

@@ -22,6 +22,7 @@ mod coinbase_pro;
 mod coinbase_wallet;
 mod coinledger;
 mod cointracker;
+mod dali;
 mod gemini;
 mod koinly;
 mod kraken_ledgers;
@@ -57,12 +58,13 @@ pub enum Format {
     Koinly,
     Cointracker,
     Coinledger,
+    Dali,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 17] = [
+    pub const ALL: [Format; 18] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -79,6 +81,7 @@ impl Format {
         Format::Koinly,
         Format::Cointracker,
         Format::Coinledger,
+        Format::Dali,
         Format::Ledger,
     ];
 
@@ -101,6 +104,7 @@ impl Format {
             Format::Koinly => "koinly",
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
+            Format::Dali => "dali",
             Format::Ledger => "ledger",
         }
     }
@@ -129,6 +133,7 @@ impl Format {
             Format::Koinly => "koinly",
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
+            Format::Dali => "dali",
             Format::Ledger => "ledger",
         }
     }
@@ -151,6 +156,7 @@ impl Format {
             Format::Koinly => "koinly",
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
+            Format::Dali => "dali",
             Format::Ledger => "",
         }
     }
@@ -174,6 +180,7 @@ impl Format {
             Format::Koinly => koinly::matches(h),
             Format::Cointracker => cointracker::matches(h),
             Format::Coinledger => coinledger::matches(h),
+            Format::Dali => dali::matches(h),
             Format::Ledger => ledger::matches(h),
         }
     }
@@ -437,6 +444,7 @@ impl<'a> Importer<'a> {
             Format::Koinly => koinly::parse(&sheet, &mut cx),
             Format::Cointracker => cointracker::parse(&sheet, &mut cx),
             Format::Coinledger => coinledger::parse(&sheet, &mut cx),
+            Format::Dali => dali::parse(&sheet, &mut cx),
             Format::Ledger => ledger::parse(&sheet, &mut cx),
         };
         // Every data row must be accounted for: a row a format dropped without
