@@ -315,10 +315,7 @@ fn format_names_round_trip() {
 }
 
 /// Samples whose layout `harvest import` does not read: the error must say so.
-const UNSUPPORTED_SAMPLES: [&str; 2] = [
-    "coinledger-export.csv",
-    "koinly-trades-template-excerpt.csv",
-];
+const UNSUPPORTED_SAMPLES: [&str; 1] = ["coinledger-export.csv"];
 
 /// Samples cut down to a part of an event (a transcribed single trade leg).
 const PARTIAL_SAMPLES: [(&str, &str); 1] = [(
@@ -339,7 +336,7 @@ fn every_shared_sample_imports_without_unexplained_skips() {
     for a in [
         "EUR", "GBP", "PLN", "BTC", "ETH", "BNB", "BETH", "DAR", "SUI", "MATIC", "AXS", "IOTA",
         "SOL", "DOT", "FLR", "ARB", "XMR", "BTT", "ADA", "XRP", "ATOM", "GRT", "XLM", "KNC",
-        "HIGH", "ZRX", "LTC", "VET", "ZEC", "BCH",
+        "HIGH", "ZRX", "LTC", "VET", "ZEC", "BCH", "BRL",
     ] {
         p.push_str(&format!("2010-01-01,{a},1\n"));
     }

@@ -25,6 +25,7 @@ mod cointracker;
 mod dali;
 mod gemini;
 mod koinly;
+mod koinly_trades;
 mod kraken_ledgers;
 mod kraken_trades;
 mod ledger;
@@ -56,6 +57,7 @@ pub enum Format {
     BinanceAutoinvest,
     Gemini,
     Koinly,
+    KoinlyTrades,
     Cointracker,
     Coinledger,
     Dali,
@@ -64,7 +66,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 18] = [
+    pub const ALL: [Format; 19] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -79,6 +81,7 @@ impl Format {
         Format::BinanceAutoinvest,
         Format::Gemini,
         Format::Koinly,
+        Format::KoinlyTrades,
         Format::Cointracker,
         Format::Coinledger,
         Format::Dali,
@@ -102,6 +105,7 @@ impl Format {
             Format::BinanceAutoinvest => "binance-autoinvest",
             Format::Gemini => "gemini",
             Format::Koinly => "koinly",
+            Format::KoinlyTrades => "koinly-trades",
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
@@ -130,7 +134,7 @@ impl Format {
             | Format::BinanceAutoinvest => "binance",
             Format::BinanceUs => "binance-us",
             Format::Gemini => "gemini",
-            Format::Koinly => "koinly",
+            Format::Koinly | Format::KoinlyTrades => "koinly",
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
@@ -154,6 +158,7 @@ impl Format {
             Format::BinanceAutoinvest => "binance-autoinvest",
             Format::Gemini => "gemini",
             Format::Koinly => "koinly",
+            Format::KoinlyTrades => "koinly-trade",
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
@@ -178,6 +183,7 @@ impl Format {
             Format::BinanceAutoinvest => binance_autoinvest::matches(h),
             Format::Gemini => gemini::matches(h),
             Format::Koinly => koinly::matches(h),
+            Format::KoinlyTrades => koinly_trades::matches(h),
             Format::Cointracker => cointracker::matches(h),
             Format::Coinledger => coinledger::matches(h),
             Format::Dali => dali::matches(h),
@@ -442,6 +448,7 @@ impl<'a> Importer<'a> {
             Format::BinanceAutoinvest => binance_autoinvest::parse(&sheet, &mut cx),
             Format::Gemini => gemini::parse(&sheet, &mut cx),
             Format::Koinly => koinly::parse(&sheet, &mut cx),
+            Format::KoinlyTrades => koinly_trades::parse(&sheet, &mut cx),
             Format::Cointracker => cointracker::parse(&sheet, &mut cx),
             Format::Coinledger => coinledger::parse(&sheet, &mut cx),
             Format::Dali => dali::parse(&sheet, &mut cx),
