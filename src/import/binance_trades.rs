@@ -38,7 +38,7 @@ fn split_market(m: &str) -> Option<(String, String)> {
 }
 
 /// The zone the `Date(UTC+1)` header names, or `None` for a bare `Date`.
-fn header_offset(h: &str) -> Option<chrono::FixedOffset> {
+pub(crate) fn header_offset(h: &str) -> Option<chrono::FixedOffset> {
     let inner = h.strip_prefix("Date(")?.strip_suffix(')')?;
     let off = inner.strip_prefix("UTC")?;
     if off.is_empty() || off == "null" {

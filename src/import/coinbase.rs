@@ -1,7 +1,8 @@
 //! Coinbase retail "transaction history" reports: the 2019 and 2020 tax reports,
 //! v1 (`USD Subtotal`, currency in the header), v2/v3 (`Spot Price Currency`),
 //! v3b/v4 (`Price Currency`, `ID`) and v5 (address columns), with or without the
-//! preamble lines above the header.
+//! preamble lines above the header; the pre-2019 per-wallet "Transactions"
+//! report is read by `coinbase_wallet`.
 //!
 //! Fee convention: Coinbase's `Subtotal` is the fiat value before fees and
 //! `Total` what actually moved (buy: Subtotal + fee; sell: Subtotal - fee). The
@@ -28,6 +29,7 @@ use crate::model::Kind;
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c == n);
     has("Timestamp") && has("Transaction Type") && has("Asset") && has("Quantity Transacted")
+        || super::coinbase_wallet::matches(h)
 }
 
 struct Cols {
@@ -59,6 +61,9 @@ fn prefixed(sheet: &Sheet, suffix: &str) -> Option<(usize, String)> {
 }
 
 pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+    if super::coinbase_wallet::matches(&sheet.header) {
+        return super::coinbase_wallet::parse(sheet, cx);
+    }
     let mut header_ccy = String::from("USD");
     let mut pick = |plain: &[&str], suffix: &str| -> Option<usize> {
         sheet.col(plain).or_else(|| {

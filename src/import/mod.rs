@@ -10,13 +10,22 @@
 //! Validation of the records as ledger rows is left to `ledger::LedgerBuilder`.
 
 mod binance;
+mod binance_autoinvest;
+mod binance_convert;
+mod binance_deposits;
 mod binance_trades;
 mod binance_us;
+mod binance_withdrawals;
 mod coinbase;
 mod coinbase_advanced;
+mod coinbase_pro;
+mod coinbase_wallet;
+mod coinledger;
 mod cointracker;
+mod dali;
 mod gemini;
 mod koinly;
+mod koinly_trades;
 mod kraken_ledgers;
 mod kraken_trades;
 mod ledger;
@@ -36,30 +45,46 @@ use crate::prices::PriceTable;
 pub enum Format {
     Coinbase,
     CoinbaseAdvanced,
+    CoinbasePro,
     KrakenLedgers,
     KrakenTrades,
     Binance,
     BinanceTrades,
     BinanceUs,
+    BinanceDeposits,
+    BinanceWithdrawals,
+    BinanceConvert,
+    BinanceAutoinvest,
     Gemini,
     Koinly,
+    KoinlyTrades,
     Cointracker,
+    Coinledger,
+    Dali,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 11] = [
+    pub const ALL: [Format; 19] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
+        Format::CoinbasePro,
         Format::KrakenLedgers,
         Format::KrakenTrades,
         Format::Binance,
         Format::BinanceTrades,
         Format::BinanceUs,
+        Format::BinanceDeposits,
+        Format::BinanceWithdrawals,
+        Format::BinanceConvert,
+        Format::BinanceAutoinvest,
         Format::Gemini,
         Format::Koinly,
+        Format::KoinlyTrades,
         Format::Cointracker,
+        Format::Coinledger,
+        Format::Dali,
         Format::Ledger,
     ];
 
@@ -68,14 +93,22 @@ impl Format {
         match self {
             Format::Coinbase => "coinbase",
             Format::CoinbaseAdvanced => "coinbase-advanced",
+            Format::CoinbasePro => "coinbase-pro",
             Format::KrakenLedgers => "kraken-ledgers",
             Format::KrakenTrades => "kraken-trades",
             Format::Binance => "binance",
             Format::BinanceTrades => "binance-trades",
             Format::BinanceUs => "binance-us",
+            Format::BinanceDeposits => "binance-deposits",
+            Format::BinanceWithdrawals => "binance-withdrawals",
+            Format::BinanceConvert => "binance-convert",
+            Format::BinanceAutoinvest => "binance-autoinvest",
             Format::Gemini => "gemini",
             Format::Koinly => "koinly",
+            Format::KoinlyTrades => "koinly-trades",
             Format::Cointracker => "cointracker",
+            Format::Coinledger => "coinledger",
+            Format::Dali => "dali",
             Format::Ledger => "ledger",
         }
     }
@@ -91,12 +124,20 @@ impl Format {
     pub fn default_account(self) -> &'static str {
         match self {
             Format::Coinbase | Format::CoinbaseAdvanced => "coinbase",
+            Format::CoinbasePro => "coinbase-pro",
             Format::KrakenLedgers | Format::KrakenTrades => "kraken",
-            Format::Binance | Format::BinanceTrades => "binance",
+            Format::Binance
+            | Format::BinanceTrades
+            | Format::BinanceDeposits
+            | Format::BinanceWithdrawals
+            | Format::BinanceConvert
+            | Format::BinanceAutoinvest => "binance",
             Format::BinanceUs => "binance-us",
             Format::Gemini => "gemini",
-            Format::Koinly => "koinly",
+            Format::Koinly | Format::KoinlyTrades => "koinly",
             Format::Cointracker => "cointracker",
+            Format::Coinledger => "coinledger",
+            Format::Dali => "dali",
             Format::Ledger => "ledger",
         }
     }
@@ -107,13 +148,20 @@ impl Format {
         match self {
             Format::Coinbase => "coinbase",
             Format::CoinbaseAdvanced => "coinbase-adv",
+            Format::CoinbasePro => "coinbase-pro",
             Format::KrakenLedgers | Format::KrakenTrades => "kraken",
             Format::Binance => "binance",
             Format::BinanceTrades => "binance-trade",
             Format::BinanceUs => "binance-us",
+            Format::BinanceDeposits | Format::BinanceWithdrawals => "binance-transfer",
+            Format::BinanceConvert => "binance-convert",
+            Format::BinanceAutoinvest => "binance-autoinvest",
             Format::Gemini => "gemini",
             Format::Koinly => "koinly",
+            Format::KoinlyTrades => "koinly-trade",
             Format::Cointracker => "cointracker",
+            Format::Coinledger => "coinledger",
+            Format::Dali => "dali",
             Format::Ledger => "",
         }
     }
@@ -123,14 +171,22 @@ impl Format {
         match self {
             Format::Coinbase => coinbase::matches(h),
             Format::CoinbaseAdvanced => coinbase_advanced::matches(h),
+            Format::CoinbasePro => coinbase_pro::matches(h),
             Format::KrakenLedgers => kraken_ledgers::matches(h),
             Format::KrakenTrades => kraken_trades::matches(h),
             Format::Binance => binance::matches(h),
             Format::BinanceTrades => binance_trades::matches(h),
             Format::BinanceUs => binance_us::matches(h),
+            Format::BinanceDeposits => binance_deposits::matches(h),
+            Format::BinanceWithdrawals => binance_withdrawals::matches(h),
+            Format::BinanceConvert => binance_convert::matches(h),
+            Format::BinanceAutoinvest => binance_autoinvest::matches(h),
             Format::Gemini => gemini::matches(h),
             Format::Koinly => koinly::matches(h),
+            Format::KoinlyTrades => koinly_trades::matches(h),
             Format::Cointracker => cointracker::matches(h),
+            Format::Coinledger => coinledger::matches(h),
+            Format::Dali => dali::matches(h),
             Format::Ledger => ledger::matches(h),
         }
     }
@@ -395,14 +451,22 @@ impl<'a> Importer<'a> {
         let entries = match format {
             Format::Coinbase => coinbase::parse(&sheet, &mut cx),
             Format::CoinbaseAdvanced => coinbase_advanced::parse(&sheet, &mut cx),
+            Format::CoinbasePro => coinbase_pro::parse(&sheet, &mut cx),
             Format::KrakenLedgers => kraken_ledgers::parse(&sheet, &mut cx),
             Format::KrakenTrades => kraken_trades::parse(&sheet, &mut cx),
             Format::Binance => binance::parse(&sheet, &mut cx),
             Format::BinanceTrades => binance_trades::parse(&sheet, &mut cx),
             Format::BinanceUs => binance_us::parse(&sheet, &mut cx),
+            Format::BinanceDeposits => binance_deposits::parse(&sheet, &mut cx),
+            Format::BinanceWithdrawals => binance_withdrawals::parse(&sheet, &mut cx),
+            Format::BinanceConvert => binance_convert::parse(&sheet, &mut cx),
+            Format::BinanceAutoinvest => binance_autoinvest::parse(&sheet, &mut cx),
             Format::Gemini => gemini::parse(&sheet, &mut cx),
             Format::Koinly => koinly::parse(&sheet, &mut cx),
+            Format::KoinlyTrades => koinly_trades::parse(&sheet, &mut cx),
             Format::Cointracker => cointracker::parse(&sheet, &mut cx),
+            Format::Coinledger => coinledger::parse(&sheet, &mut cx),
+            Format::Dali => dali::parse(&sheet, &mut cx),
             Format::Ledger => ledger::parse(&sheet, &mut cx),
         };
         // Every data row must be accounted for: a row a format dropped without

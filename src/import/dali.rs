@@ -1,0 +1,321 @@
+//! rp2 / DaLI manual-plugin files (three layouts, told apart by their header):
+//! in `Unique ID,Timestamp,Asset,Exchange,Holder,Transaction Type,Spot Price,Crypto In,Crypto Fee,USD In No Fee,USD In With Fee,USD Fee,Notes`,
+//! out `…,Transaction Type,Spot Price,Crypto Out No Fee,Crypto Fee,Crypto Out With Fee,Fiat Out No Fee,Fiat Fee,Notes`,
+//! intra `Unique ID,Timestamp,Asset,From Exchange,From Holder,To Exchange,To Holder,Spot Price,Crypto Sent,Crypto Received,Notes`.
+//! Timestamps carry their offset (`2022-01-25 02:58:40-0800`).
+//!
+//! Fee convention: `Crypto In` / `Crypto Out No Fee` exclude the fee, which is
+//! paid on top (`Crypto Fee` in the asset, or `USD Fee`/`Fiat Fee`), the
+//! ledger's convention. In: `BUY` → buy (USD sent = `USD In No Fee`, else
+//! `Crypto In` × `Spot Price`); `AIRDROP`, `HARDFORK`, `INCOME`, `INTEREST`,
+//! `MINING`, `STAKING`, `WAGES` → income; `DONATE`, `GIFT` → deposit (noted).
+//! Out: `SELL` → sell (USD received = `Fiat Out No Fee`, else quantity × spot);
+//! `FEE` → fee; `DONATE`, `GIFT` → withdrawal (noted: not a sale). Intra: a
+//! move between own wallets → withdrawal of `Crypto Sent` with the difference
+//! to `Crypto Received` as fee, and a deposit of `Crypto Received` (same txid
+//! `dali-<Unique ID>`, so they pair); a partial row (one side) whose Unique ID
+//! also has a complete row is that row's duplicate and is skipped. A `Spot
+//! Price` of `__unknown` leaves the value to `--prices`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::{Cx, Draft, Entry, Sheet, SheetRow, TradeIn, mul};
+use crate::model::Kind;
+
+pub(crate) fn matches(h: &[String]) -> bool {
+    let has = |n: &str| h.iter().any(|c| c == n);
+    has("Unique ID")
+        && has("Timestamp")
+        && has("Asset")
+        && (has("Crypto In") || has("Crypto Out No Fee") || has("Crypto Sent"))
+}
+
+fn time(cx: &mut Cx, row: &SheetRow, col: usize) -> Option<DateTime<Utc>> {
+    let cell = row.get(col).trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(cell) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for f in [
+        "%Y-%m-%d %H:%M:%S%z",
+        "%Y-%m-%d %H:%M:%S %z",
+        "%Y-%m-%dT%H:%M:%S%z",
+    ] {
+        if let Ok(t) = DateTime::parse_from_str(cell, f) {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    cx.problem(
+        row.line,
+        Some("Timestamp"),
+        Some(cell),
+        "is not a time with an offset like 2022-01-25 02:58:40-0800",
+    );
+    None
+}
+
+const INCOME: [&str; 7] = [
+    "AIRDROP", "HARDFORK", "INCOME", "INTEREST", "MINING", "STAKING", "WAGES",
+];
+
+pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+    let c_id = sheet.need(cx, &["Unique ID"]);
+    let c_time = sheet.need(cx, &["Timestamp"]);
+    let c_asset = sheet.need(cx, &["Asset"]);
+    let c_spot = sheet.col(&["Spot Price"]);
+    let c_notes = sheet.col(&["Notes"]);
+    if cx.failed() {
+        return Vec::new();
+    }
+    let intra = sheet.col(&["Crypto Sent"]).is_some();
+    let incoming = sheet.col(&["Crypto In"]).is_some();
+    // Unique IDs that have a complete intra row (both sides).
+    let mut complete: HashMap<String, u64> = HashMap::new();
+    if intra {
+        let (s, r) = (
+            sheet.col(&["Crypto Sent"]).unwrap_or(usize::MAX),
+            sheet.col(&["Crypto Received"]).unwrap_or(usize::MAX),
+        );
+        for row in &sheet.rows {
+            let id = row.get(c_id);
+            if !id.is_empty() && !row.get(s).is_empty() && !row.get(r).is_empty() {
+                complete.entry(id.to_string()).or_insert(row.line);
+            }
+        }
+    }
+    let account = cx.account.clone();
+    let mut out = Vec::new();
+    for row in &sheet.rows {
+        if row.is_blank() || row.get(c_time).is_empty() {
+            out.push(Entry::skip(row.line, "blank or footer row"));
+            continue;
+        }
+        if !sheet.check_width(cx, row, 0) {
+            continue;
+        }
+        let line = row.line;
+        let before = cx.problem_count();
+        let t = time(cx, row, c_time);
+        let asset = row.get(c_asset).to_ascii_uppercase();
+        let spot = match c_spot.map(|i| row.get(i)) {
+            Some(s) if s.starts_with("__") => None,
+            Some(_) => c_spot.and_then(|i| cx.number(row, i, "Spot Price")),
+            None => None,
+        };
+        let num = |cx: &mut Cx, names: &[&str]| -> Option<Decimal> {
+            let i = sheet.col(names)?;
+            cx.number(row, i, names[0]).map(|d| d.abs())
+        };
+        let notes = c_notes.map_or("", |i| row.get(i)).to_string();
+        let uid = row.get(c_id).to_string();
+        let cells: Vec<&str> = row.cells.iter().map(String::as_str).collect();
+        let id = if uid.is_empty() || intra {
+            cx.content_id(&cells)
+        } else {
+            cx.exchange_id(&uid)
+        };
+        if intra {
+            let sent = num(cx, &["Crypto Sent"]).filter(|q| !q.is_zero());
+            let received = num(cx, &["Crypto Received"]).filter(|q| !q.is_zero());
+            let Some(t) = t else { continue };
+            if cx.problem_count() != before {
+                continue;
+            }
+            let txid = if uid.is_empty() {
+                String::new()
+            } else {
+                format!("dali-{uid}")
+            };
+            let partial = sent.is_none() || received.is_none();
+            if let Some(l) = complete.get(&uid).filter(|l| partial && **l != line) {
+                out.push(Entry::skip(
+                    line,
+                    format!("partial side of an intra transfer given in full on line {l}"),
+                ));
+                continue;
+            }
+            let from = join(row, sheet, &["From Exchange", "From Holder"]);
+            let to = join(row, sheet, &["To Exchange", "To Holder"]);
+            match (sent, received) {
+                (Some(s), r) => {
+                    let mut d = Draft::new(id.clone(), t, Kind::Withdrawal)
+                        .sent(r.unwrap_or(s).min(s), &asset)
+                        .txid(&txid)
+                        .note(note(&notes, &format!("from {from} to {to}")));
+                    if let Some(r) = r.filter(|r| *r < s) {
+                        d = d.fee(s - r, &asset);
+                    }
+                    out.push(Entry::Rec {
+                        rows: vec![line],
+                        rec: d.finish(&account),
+                    });
+                    if let Some(r) = r {
+                        let d = Draft::new(format!("{id}-in"), t, Kind::Deposit)
+                            .received(r, &asset)
+                            .txid(&txid)
+                            .note(note(&notes, &format!("from {from} to {to}")));
+                        out.push(Entry::Extra {
+                            row: line,
+                            rec: d.finish(&account),
+                        });
+                    }
+                }
+                (None, Some(r)) => out.push(Entry::Rec {
+                    rows: vec![line],
+                    rec: Draft::new(id, t, Kind::Deposit)
+                        .received(r, &asset)
+                        .txid(&txid)
+                        .note(note(&notes, &format!("from {from} to {to}")))
+                        .finish(&account),
+                }),
+                (None, None) => out.push(Entry::skip(line, "intra row with no amounts")),
+            }
+            continue;
+        }
+        let ty = sheet
+            .col(&["Transaction Type"])
+            .map_or("", |i| row.get(i))
+            .to_ascii_uppercase();
+        let (qty, crypto_fee, usd, usd_fee) = if incoming {
+            (
+                num(cx, &["Crypto In"]),
+                num(cx, &["Crypto Fee"]),
+                num(cx, &["USD In No Fee"]),
+                num(cx, &["USD Fee"]),
+            )
+        } else {
+            (
+                num(cx, &["Crypto Out No Fee"]),
+                num(cx, &["Crypto Fee"]),
+                num(cx, &["Fiat Out No Fee"]),
+                num(cx, &["Fiat Fee"]),
+            )
+        };
+        let Some(t) = t else { continue };
+        if cx.problem_count() != before {
+            continue;
+        }
+        let qty = qty.unwrap_or_default();
+        let value = usd
+            .or_else(|| spot.map(|p| mul(qty, p)))
+            .or_else(|| cx.unit_price(&asset, t).map(|p| mul(qty, p)));
+        let fee = match (crypto_fee.filter(|f| !f.is_zero()), usd_fee) {
+            (Some(f), _) => Some((f, asset.clone())),
+            (None, Some(f)) if !f.is_zero() => Some((f, "USD".to_string())),
+            _ => None,
+        };
+        let with_fee = |d: Draft| match &fee {
+            Some((q, a)) => d.fee(*q, a),
+            None => d,
+        };
+        let need_value = |cx: &mut Cx, v: Option<Decimal>| {
+            if v.is_none() {
+                cx.value_legs(line, t, Some((qty, &asset)), None);
+            }
+            v
+        };
+        match (incoming, ty.as_str()) {
+            (_, "BUY") | (false, "SELL") => {
+                let Some(v) = need_value(cx, value) else {
+                    continue;
+                };
+                let (sent, received) = if ty == "BUY" {
+                    ((v, "USD".to_string()), (qty, asset.clone()))
+                } else {
+                    ((qty, asset.clone()), (v, "USD".to_string()))
+                };
+                super::trade_record(
+                    cx,
+                    TradeIn {
+                        id,
+                        rows: vec![line],
+                        time: t,
+                        sent,
+                        received,
+                        fees: fee.clone().into_iter().collect(),
+                        usd_hint: None,
+                        note: notes,
+                    },
+                    &mut out,
+                );
+            }
+            (true, k) if INCOME.contains(&k) => {
+                let Some(v) = need_value(cx, value) else {
+                    continue;
+                };
+                out.push(Entry::Rec {
+                    rows: vec![line],
+                    rec: with_fee(
+                        Draft::new(id, t, Kind::Income)
+                            .received(qty, &asset)
+                            .usd(Some(v))
+                            .note(note(&notes, &k.to_ascii_lowercase())),
+                    )
+                    .finish(&account),
+                });
+            }
+            (true, "DONATE" | "GIFT") => out.push(Entry::Rec {
+                rows: vec![line],
+                rec: with_fee(
+                    Draft::new(id, t, Kind::Deposit)
+                        .received(qty, &asset)
+                        .usd(value)
+                        .note(note(
+                            &notes,
+                            &format!("{} received", ty.to_ascii_lowercase()),
+                        )),
+                )
+                .finish(&account),
+            }),
+            (false, "DONATE" | "GIFT") => out.push(Entry::Rec {
+                rows: vec![line],
+                rec: with_fee(
+                    Draft::new(id, t, Kind::Withdrawal)
+                        .sent(qty, &asset)
+                        .usd(value)
+                        .note(note(&notes, &format!("{} sent", ty.to_ascii_lowercase()))),
+                )
+                .finish(&account),
+            }),
+            (false, "FEE") => {
+                let q = qty + crypto_fee.unwrap_or_default();
+                out.push(Entry::Rec {
+                    rows: vec![line],
+                    rec: Draft::new(id, t, Kind::Fee)
+                        .fee(q, &asset)
+                        .fee_usd(spot.map(|p| mul(q, p)))
+                        .note(notes)
+                        .finish(&account),
+                });
+            }
+            (_, other) => out.push(Entry::skip(
+                line,
+                format!("unknown DaLI transaction type {other:?}: not imported, enter it by hand"),
+            )),
+        }
+    }
+    out
+}
+
+fn join(row: &SheetRow, sheet: &Sheet, names: &[&str]) -> String {
+    let parts: Vec<&str> = names
+        .iter()
+        .filter_map(|n| sheet.col(&[n]).map(|i| row.get(i)))
+        .filter(|s| !s.is_empty())
+        .collect();
+    if parts.is_empty() {
+        "an outside wallet".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+fn note(notes: &str, what: &str) -> String {
+    if notes.is_empty() {
+        what.to_string()
+    } else {
+        format!("{what}; {notes}")
+    }
+}
