@@ -9,7 +9,10 @@ fn main() {
     std::fs::File::open(&path)
         .and_then(|mut f| f.read_to_end(&mut data))
         .expect("readable file");
-    let mut rdr = csv::ReaderBuilder::new().from_reader(&data[..]);
+    // flexible: exchange exports have preamble lines of other widths.
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(&data[..]);
     let mut rec = csv::ByteRecord::new();
     let (mut rows, mut bytes) = (0u64, 0u64);
     while rdr.read_byte_record(&mut rec).expect("valid CSV") {
