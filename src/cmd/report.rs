@@ -114,7 +114,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     if inputs.taxable_income.is_none() && sched.line_21 < Decimal::ZERO && !s.quiet {
         eprintln!(
             "harvest: note: no --taxable-income given: the carryover assumes taxable income of at least the {} deduction (Capital Loss Carryover Worksheet line 1)",
-            -sched.line_21
+            render::money(-sched.line_21)
         );
     }
     let mut view = ReportView {
