@@ -146,7 +146,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             .count();
         if n > 0 {
             eprintln!(
-                "harvest: warning: TXF has no codes for the digital-asset boxes G-L: {n} row{} written as the nearest box (G/H/I as A/B/C, J/K/L as D/E/F) must be re-boxed as G-L in the tax program",
+                "harvest: warning: TXF has no codes for the digital-asset boxes G-L: {n} row{} written with the nearest box (G/H/I as A/B/C, J/K/L as D/E/F) and must be re-boxed as G-L in the tax program",
                 if n == 1 { " is" } else { "s are" }
             );
         }
