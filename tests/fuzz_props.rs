@@ -343,3 +343,21 @@ proptest! {
         prop_assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
     }
 }
+
+/// Found by `importers_never_panic_on_mutated_inputs`: a legacy Coinbase wallet
+/// report with an unreadable time panicked while formatting the example time of
+/// its error message (a layout with an offset).
+#[test]
+fn regression_coinbase_wallet_unreadable_time() {
+    let data = std::fs::read("fixtures/bad/fuzz/coinbase-wallet-unreadable-time.csv").unwrap();
+    import_pipeline(&data, None);
+    for f in Format::ALL {
+        import_pipeline(&data, Some(f));
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_harvest"))
+        .args(["import", "fixtures/bad/fuzz/coinbase-wallet-unreadable-time.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("coinbase-wallet-unreadable-time.csv:"));
+}

@@ -1133,12 +1133,18 @@ pub(crate) fn parse_time_cell(
     None
 }
 
-/// A strftime layout shown as an example value for messages.
+/// A strftime layout shown as an example value for messages; a layout a naive
+/// time cannot show (one with an offset, `%z`) is shown as written.
 fn example_time(layout: &str) -> String {
+    use std::fmt::Write as _;
     let t = NaiveDate::from_ymd_opt(2025, 3, 1)
         .and_then(|d| d.and_hms_opt(14, 5, 0))
         .expect("a valid fixed date");
-    t.format(layout).to_string()
+    let mut s = String::new();
+    match write!(s, "{}", t.format(layout)) {
+        Ok(()) => s,
+        Err(_) => layout.to_string(),
+    }
 }
 
 /// Common naive time layouts.
