@@ -355,9 +355,17 @@ fn regression_coinbase_wallet_unreadable_time() {
         import_pipeline(&data, Some(f));
     }
     let o = Command::new(env!("CARGO_BIN_EXE_harvest"))
-        .args(["import", "fixtures/bad/fuzz/coinbase-wallet-unreadable-time.csv"])
+        .args([
+            "import",
+            "fixtures/bad/fuzz/coinbase-wallet-unreadable-time.csv",
+        ])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("coinbase-wallet-unreadable-time.csv:"));
 }
