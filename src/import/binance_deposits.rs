@@ -88,11 +88,7 @@ pub(crate) fn parse_transfers(sheet: &Sheet, cx: &mut Cx, outgoing: bool) -> Vec
     let what = if outgoing { "withdrawal" } else { "deposit" };
     let mut out = Vec::new();
     for row in &sheet.rows {
-        if !sheet.check_width(cx, row, 0) {
-            continue;
-        }
-        if row.is_blank() || row.get(0).is_empty() {
-            out.push(Entry::skip(row.line, "blank or footer row"));
+        if !sheet.data_row(cx, row, 0, &mut out) {
             continue;
         }
         let status = row.get(c_status);

@@ -109,11 +109,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     }
     let mut out = Vec::new();
     for row in &sheet.rows {
-        if !sheet.check_width(cx, row, 0) {
-            continue;
-        }
-        if row.is_blank() || row.get(c.time).is_empty() {
-            out.push(Entry::skip(row.line, "blank or footer row"));
+        if !sheet.data_row(cx, row, c.time, &mut out) {
             continue;
         }
         if let Some(e) = one_row(&c, row, cx) {

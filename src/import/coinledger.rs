@@ -61,11 +61,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     let account = cx.account.clone();
     let mut out = Vec::new();
     for row in &sheet.rows {
-        if !sheet.check_width(cx, row, 0) {
-            continue;
-        }
-        if row.is_blank() || row.get(c_date).is_empty() {
-            out.push(Entry::skip(row.line, "blank or footer row"));
+        if !sheet.data_row(cx, row, c_date, &mut out) {
             continue;
         }
         let line = row.line;

@@ -33,11 +33,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     const FMTS: [&str; 3] = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d"];
     let mut out = Vec::new();
     for row in &sheet.rows {
-        if !sheet.check_width(cx, row, 0) {
-            continue;
-        }
-        if row.is_blank() || row.get(c_date).is_empty() {
-            out.push(Entry::skip(row.line, "blank or footer row"));
+        if !sheet.data_row(cx, row, c_date, &mut out) {
             continue;
         }
         let line = row.line;

@@ -61,11 +61,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     }
     let mut out = Vec::new();
     for row in &sheet.rows {
-        if !sheet.check_width(cx, row, 0) {
-            continue;
-        }
-        if row.is_blank() || row.get(c_time).is_empty() {
-            out.push(Entry::skip(row.line, "blank or footer row"));
+        if !sheet.data_row(cx, row, c_time, &mut out) {
             continue;
         }
         let time = parse_time_cell(cx, row, c_time, "time", &ISO_NAIVE, chrono_tz::Tz::UTC);

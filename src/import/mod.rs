@@ -736,6 +736,20 @@ impl Sheet {
         }
         true
     }
+
+    /// The common start of every format's row loop: a row of the wrong width is
+    /// a problem, and a blank row or one with an empty `key` cell (footers,
+    /// padding) is skipped with its reason. True when the row is to be read.
+    pub fn data_row(&self, cx: &mut Cx, row: &SheetRow, key: usize, out: &mut Vec<Entry>) -> bool {
+        if !self.check_width(cx, row, 0) {
+            return false;
+        }
+        if row.is_blank() || row.get(key).is_empty() {
+            out.push(Entry::skip(row.line, "blank or footer row"));
+            return false;
+        }
+        true
+    }
 }
 
 /// What a format made of its rows.
