@@ -156,9 +156,19 @@ pub struct EngineArgs {
     /// disposal sells.
     #[arg(long, value_name = "FILE")]
     pub selections: Option<PathBuf>,
-    /// Pool lots per account (wallet, required from 2025) or per asset (universal).
+    /// Pool lots universally through 2024 and per account from 2025 after a
+    /// Rev. Proc. 2024-28 allocation (transition, the default), per account
+    /// throughout (wallet), or per asset throughout (universal).
     #[arg(long, value_enum)]
     pub scope: Option<ScopeArg>,
+    /// With --scope transition: reuse this frozen allocation (the output of
+    /// `harvest allocation`) instead of the rule in harvest.toml.
+    #[arg(long, value_name = "FILE")]
+    pub allocation: Option<PathBuf>,
+    /// From 2025, take lots FIFO where --method asks for LIFO or HIFO but no
+    /// standing order or selection identified them by the time of the sale.
+    #[arg(long)]
+    pub strict_identification: bool,
     /// IANA time zone whose calendar dates decide tax year and holding period.
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,

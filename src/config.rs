@@ -36,6 +36,44 @@ pub struct AccountConfig {
     pub display_name: Option<String>,
 }
 
+/// A `[[standing_order]]`: from a date (or an RFC 3339 time), the disposals of
+/// some accounts (all when `accounts` is absent) take their lots by `method`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StandingOrderConfig {
+    /// When the order was recorded: `YYYY-MM-DD` (start of that day in tz) or an
+    /// RFC 3339 time.
+    pub from: toml::Value,
+    /// fifo, lifo or hifo.
+    pub method: MethodArg,
+    #[serde(default)]
+    pub accounts: Vec<String>,
+}
+
+/// `[transition]`: the Rev. Proc. 2024-28 allocation of `--scope transition`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionConfig {
+    /// oldest-first, lowest-basis-first or highest-basis-first.
+    pub rule: Option<String>,
+    /// Wallets in the order they receive unused basis (default: most units first).
+    pub wallets: Option<Vec<String>>,
+    /// The day the rule was written in your books (it must be before 2025).
+    pub recorded: Option<toml::Value>,
+    /// A frozen allocation (the output of `harvest allocation`) to reuse.
+    pub allocation: Option<PathBuf>,
+}
+
+/// The text of a date or time written either as a TOML string or as a bare TOML
+/// date or date-time.
+pub fn time_text(v: &toml::Value) -> Option<String> {
+    match v {
+        toml::Value::String(s) => Some(s.trim().to_string()),
+        toml::Value::Datetime(d) => Some(d.to_string()),
+        _ => None,
+    }
+}
+
 /// The keys harvest.toml may set.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,6 +92,12 @@ pub struct Config {
     pub st_rate: Option<Decimal>,
     /// scan: marginal rate on long-term gains.
     pub lt_rate: Option<Decimal>,
+    /// From 2025, use FIFO where no standing order or selection identified
+    /// the lots in time.
+    pub strict_identification: Option<bool>,
+    #[serde(default, rename = "standing_order")]
+    pub standing_orders: Vec<StandingOrderConfig>,
+    pub transition: Option<TransitionConfig>,
     #[serde(default)]
     pub accounts: BTreeMap<String, AccountConfig>,
 }

@@ -66,6 +66,7 @@ fn engine_pipeline(ledger: &harvest::model::Ledger) {
         (Method::Fifo, Scope::Wallet, MissingBasis::Error, 0),
         (Method::Hifo, Scope::Universal, MissingBasis::Zero, 0),
         (Method::Lifo, Scope::Wallet, MissingBasis::Zero, 30),
+        (Method::Hifo, Scope::Transition, MissingBasis::Zero, 0),
     ] {
         let cfg = Config {
             method,
@@ -73,6 +74,13 @@ fn engine_pipeline(ledger: &harvest::model::Ledger) {
             missing_basis,
             tz: Tz::UTC,
             wash_window,
+            strict_identification: scope == Scope::Transition,
+            standing_orders: vec![harvest::engine::StandingOrder {
+                from: chrono::DateTime::from_timestamp(1_750_000_000, 0).unwrap_or_default(),
+                method: Method::Lifo,
+                accounts: vec!["a".into()],
+            }],
+            ..Config::default()
         };
         if let Ok(o) = engine::run(
             ledger,

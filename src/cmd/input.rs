@@ -10,7 +10,10 @@ use chrono_tz::Tz;
 
 use crate::cli::{EngineArgs, MethodArg, MissingBasisArg, ScopeArg};
 use crate::config::Config as FileConfig;
-use crate::engine::{Config, Method, MissingBasis, Scope, Selections};
+use crate::engine::{
+    AllocationRule, Config, Method, MissingBasis, Scope, Selections, StandingOrder, Transition,
+    WalletOrder,
+};
 use crate::import::{self, Format, ImportOptions, Importer};
 use crate::ledger::LedgerBuilder;
 use crate::model::Ledger;
@@ -84,16 +87,13 @@ impl Settings {
                 UsageError("--selections is used only with --method specific".into()).into(),
             );
         }
-        let scope = match a.scope.or(file.scope).unwrap_or(ScopeArg::Wallet) {
+        let scope = match a.scope.or(file.scope).unwrap_or(ScopeArg::Transition) {
             ScopeArg::Wallet => Scope::Wallet,
             ScopeArg::Universal => Scope::Universal,
-            ScopeArg::Transition => {
-                return Err(UsageError(
-                    "--scope transition is not available yet: use wallet or universal".into(),
-                )
-                .into());
-            }
+            ScopeArg::Transition => Scope::Transition,
         };
+        let standing_orders = standing_orders(&file, &file_name, tz)?;
+        let transition = transition(a, &file, &file_name, scope)?;
         let missing_basis = match a
             .missing_basis
             .or(file.missing_basis)
@@ -109,6 +109,10 @@ impl Settings {
                 missing_basis,
                 tz,
                 wash_window: a.wash_window.or(file.wash_window).unwrap_or(0),
+                standing_orders,
+                strict_identification: a.strict_identification
+                    || file.strict_identification.unwrap_or(false),
+                transition,
             },
             quiet: a.quiet,
             boxes,
@@ -116,6 +120,104 @@ impl Settings {
             file,
         })
     }
+}
+
+/// The standing orders of harvest.toml, with their times.
+fn standing_orders(
+    file: &FileConfig,
+    file_name: &str,
+    tz: Tz,
+) -> anyhow::Result<Vec<StandingOrder>> {
+    let mut out = Vec::new();
+    for (n, so) in file.standing_orders.iter().enumerate() {
+        let at = format!("{file_name}: [[standing_order]] number {}", n + 1);
+        let method = match so.method {
+            MethodArg::Fifo => Method::Fifo,
+            MethodArg::Lifo => Method::Lifo,
+            MethodArg::Hifo => Method::Hifo,
+            MethodArg::Specific => {
+                return Err(UsageError(format!(
+                    "{at}: method is fifo, lifo or hifo (specific identification is the --selections file)"
+                ))
+                .into());
+            }
+        };
+        let bad = || {
+            UsageError(format!(
+                "{at}: from = {} is not a date (YYYY-MM-DD) or a time with an offset (2025-01-01T09:00:00-05:00)",
+                so.from
+            ))
+        };
+        let text = crate::config::time_text(&so.from).ok_or_else(bad)?;
+        let from = match chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+            Ok(d) => crate::time::start_of_day(d, tz),
+            Err(_) => crate::time::parse_time(&text, tz).map_err(|_| bad())?,
+        };
+        out.push(StandingOrder {
+            from,
+            method,
+            accounts: so.accounts.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// The transition settings: `[transition]` of harvest.toml and `--allocation`.
+fn transition(
+    a: &EngineArgs,
+    file: &FileConfig,
+    file_name: &str,
+    scope: Scope,
+) -> anyhow::Result<Transition> {
+    let mut t = Transition::default();
+    let c = file.transition.clone().unwrap_or_default();
+    if let Some(r) = &c.rule {
+        t.rule = AllocationRule::parse(r).ok_or_else(|| {
+            UsageError(format!(
+                "{file_name}: [transition] rule = {r:?} is not a rule: use {}",
+                AllocationRule::ALL.map(|r| r.as_str()).join(", ")
+            ))
+        })?;
+        t.named = true;
+    }
+    if let Some(w) = &c.wallets {
+        t.wallets = WalletOrder::Listed(w.clone());
+        t.named = true;
+    }
+    if let Some(v) = &c.recorded {
+        t.recorded = Some(
+            crate::config::time_text(v)
+                .and_then(|s| chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
+                .ok_or_else(|| {
+                    UsageError(format!(
+                        "{file_name}: [transition] recorded = {v} is not a date (YYYY-MM-DD)"
+                    ))
+                })?,
+        );
+    }
+    let frozen = a.allocation.clone().or(c.allocation);
+    if let Some(path) = frozen {
+        if scope != Scope::Transition {
+            return Err(UsageError(
+                "--allocation is used with --scope transition (the default)".into(),
+            )
+            .into());
+        }
+        let name = path.display().to_string();
+        let bytes = read_all(&name)?;
+        let f = crate::engine::FrozenAllocation::read(bytes.as_slice(), &name)?;
+        if let Some(d) = f.as_of
+            && d != t.date
+        {
+            return Err(UsageError(format!(
+                "{name}: the allocation is as of {d}, but the transition is on {}",
+                t.date
+            ))
+            .into());
+        }
+        t.frozen = Some(std::sync::Arc::new(f));
+    }
+    Ok(t)
 }
 
 /// Everything read from the inputs of an engine command.

@@ -257,7 +257,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     let universal = sales.iter().any(|s| s.account == UNIVERSAL);
     if universal && (a.emit_ledger.is_some() || a.emit_selections.is_some()) {
         return Err(UsageError(
-            "--emit-ledger and --emit-selections need --scope wallet: a sale is made from one account".into(),
+            "--emit-ledger and --emit-selections need per-wallet lots (--scope wallet, or a date from 2025 with --scope transition): a sale is made from one account".into(),
         )
         .into());
     }

@@ -104,6 +104,12 @@ pub enum EngineError {
         line: u64,
         what: String,
     },
+    #[error("{file}:{line}: {message}")]
+    AllocationFile {
+        file: String,
+        line: u64,
+        message: String,
+    },
     #[error("{at}: amounts too large to compute exactly ({what}); check the quantities")]
     Overflow { at: String, what: &'static str },
 }

@@ -6,7 +6,21 @@
 //! the next lot is O(log n) and no disposal scans the lots. Amounts stay exact
 //! Decimals; rounding to cents is left to [`crate::tax`].
 
+/// The pool orders of an engine, borrowing only the fields it needs so that a
+/// pool can be borrowed mutably beside it.
+macro_rules! orders {
+    ($e:expr) => {
+        $crate::engine::pool::Orders {
+            methods: &$e.orders,
+            lots: &$e.out.lots,
+            id_rank: &$e.ledger.id_rank,
+        }
+    };
+}
+
+mod allocation;
 mod error;
+mod identify;
 mod invariants;
 mod pool;
 mod selections;
@@ -23,7 +37,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
+pub use allocation::{Allocated, AllocationRule, FrozenAllocation, Transition, WalletOrder};
 pub use error::EngineError;
+pub use identify::StandingOrder;
 pub use invariants::check_invariants;
 pub use pool::LotKey;
 pub use selections::{Selection, Selections};
@@ -67,6 +83,10 @@ pub enum Scope {
     /// One pool per asset across accounts (units withdrawn to unknown places stay
     /// apart, in `external`).
     Universal,
+    /// Universal through the day before [`Transition::date`], then per account
+    /// after allocating the remaining lots to the wallets holding the units
+    /// (Rev. Proc. 2024-28).
+    Transition,
 }
 
 impl Scope {
@@ -75,6 +95,7 @@ impl Scope {
         match self {
             Scope::Wallet => "wallet",
             Scope::Universal => "universal",
+            Scope::Transition => "transition",
         }
     }
 }
@@ -98,6 +119,14 @@ pub struct Config {
     /// Days before and after a loss sale in which a purchase of the same asset
     /// makes it a wash sale; 0 (current law for digital assets) turns it off.
     pub wash_window: u32,
+    /// Standing orders from harvest.toml: from a time, an account's disposals
+    /// take lots in a set order.
+    pub standing_orders: Vec<StandingOrder>,
+    /// From 2025, a disposal that neither a standing order nor a selection
+    /// identified in time takes its lots FIFO instead of by `method`.
+    pub strict_identification: bool,
+    /// How `Scope::Transition` allocates the remaining lots to wallets.
+    pub transition: Transition,
 }
 
 impl Default for Config {
@@ -108,6 +137,9 @@ impl Default for Config {
             missing_basis: MissingBasis::Error,
             tz: Tz::UTC,
             wash_window: 0,
+            standing_orders: Vec::new(),
+            strict_identification: false,
+            transition: Transition::default(),
         }
     }
 }
@@ -144,6 +176,9 @@ pub struct Lot {
     pub origin: Origin,
     /// Position in its pool's order.
     pub key: LotKey,
+    /// Basis per unit at acquisition, for highest-basis orders (zero when the run
+    /// has none).
+    pub unit_basis: Decimal,
 }
 
 /// A part of one lot taken by a disposal or moved by a transfer.
@@ -209,6 +244,8 @@ pub struct Outcome {
     /// Wash-sale loss disallowed on a leg (by index into `legs`), positive, and
     /// whether it is the leg's whole loss.
     pub disallowed: HashMap<u32, (Decimal, bool)>,
+    /// With `Scope::Transition`: the remaining lots as allocated to wallets.
+    pub allocation: Vec<Allocated>,
 }
 
 impl Outcome {
@@ -229,6 +266,8 @@ pub fn run(
     snapshot: Option<DateTime<Utc>>,
 ) -> Result<Outcome, Box<EngineError>> {
     let partner = transfer::pair(ledger)?;
+    let (orders, standing) = identify::plan(ledger, cfg);
+    let cutoff = (cfg.scope == Scope::Transition).then(|| cfg.transition.cutoff(cfg.tz));
     let mut e = Engine {
         ledger,
         cfg,
@@ -244,16 +283,30 @@ pub fn run(
         used_selections: HashMap::default(),
         scratch: Vec::new(),
         wash: (cfg.wash_window > 0).then(|| wash::Wash::new(ledger, cfg)),
+        orders,
+        standing,
+        cutoff,
+        wallet_units: HashMap::default(),
     };
+    e.warn_unknown_standing_accounts();
     let mut snapped = false;
     for (i, row) in ledger.rows.iter().enumerate() {
-        if !snapped && snapshot.is_some_and(|t| row.time >= t) {
+        if !snapped && let Some(t) = snapshot.filter(|&t| row.time >= t) {
+            if e.cutoff.is_some_and(|c| t >= c) {
+                e.allocate()?;
+            }
             e.snapshot();
             snapped = true;
         }
+        if e.cutoff.is_some_and(|c| row.time >= c) {
+            e.allocate()?;
+        }
         e.apply(i as u32, row)?;
     }
-    if !snapped && snapshot.is_some() {
+    if !snapped && let Some(t) = snapshot {
+        if e.cutoff.is_some_and(|c| t >= c) {
+            e.allocate()?;
+        }
         e.snapshot();
     }
     e.check_selections_used()?;
@@ -283,6 +336,16 @@ struct Engine<'a> {
     scratch: Vec<Leg>,
     /// Wash-sale state, when `--wash-window` is on.
     wash: Option<wash::Wash>,
+    /// The orders pools are kept in: the method's, then any other a standing
+    /// order or strict identification needs.
+    orders: Vec<Method>,
+    /// Standing orders by time: from, index into `orders`, accounts (all when
+    /// `None`).
+    standing: Vec<identify::Standing>,
+    /// With `Scope::Transition`, until the allocation: the instant it happens.
+    cutoff: Option<DateTime<Utc>>,
+    /// With `Scope::Transition`, until the allocation: units each account holds.
+    wallet_units: HashMap<(Sym, Sym), Decimal>,
 }
 
 fn fmt_qty(d: Decimal) -> String {
@@ -307,7 +370,11 @@ fn mul_div(a: Decimal, b: Decimal, c: Decimal) -> Option<Decimal> {
 impl Engine<'_> {
     fn name(&self, s: Sym) -> &str {
         if s == UNIVERSAL {
-            "(universal)"
+            if self.cfg.scope == Scope::Transition && self.cutoff.is_none() {
+                "(unallocated)"
+            } else {
+                "(universal)"
+            }
         } else {
             self.ledger.syms.name(s)
         }
@@ -316,7 +383,20 @@ impl Engine<'_> {
     fn pool_account(&self, account: Sym) -> Sym {
         match self.cfg.scope {
             Scope::Universal if account != Sym::EXTERNAL => UNIVERSAL,
+            Scope::Transition if self.cutoff.is_some() && account != Sym::EXTERNAL => UNIVERSAL,
             _ => account,
+        }
+    }
+
+    /// Before a transition's allocation: counts units into or out of an account.
+    fn count_units(&mut self, account: Sym, asset: Sym, qty: Decimal, into: bool) {
+        if self.cutoff.is_some() {
+            let u = self.wallet_units.entry((account, asset)).or_default();
+            if into {
+                *u += qty;
+            } else {
+                *u -= qty;
+            }
         }
     }
 
@@ -428,9 +508,13 @@ impl Engine<'_> {
         }
     }
 
-    fn pool(&mut self, account: Sym, asset: Sym) -> &mut Pool {
+    /// Puts a lot part into the pool of `account` (as scoped).
+    fn put(&mut self, account: Sym, asset: Sym, leg: Leg) {
         let acct = self.pool_account(account);
-        self.pools.entry((acct, asset)).or_default()
+        self.pools
+            .entry((acct, asset))
+            .or_default()
+            .put(leg, &orders!(self));
     }
 
     fn new_lot(
@@ -443,13 +527,13 @@ impl Engine<'_> {
         origin: Origin,
     ) -> Result<LotIdx, Box<EngineError>> {
         let idx = self.out.lots.len() as LotIdx;
-        let unit = if self.cfg.method == Method::Hifo {
+        let unit = if self.orders.contains(&Method::Hifo) {
             self.checked(row, basis.checked_div(qty), "unit basis")?
         } else {
             Decimal::ZERO
         };
         let key = LotKey::new(
-            self.cfg.method,
+            self.orders[0],
             row.time,
             unit,
             self.ledger.id_rank[i as usize],
@@ -465,6 +549,7 @@ impl Engine<'_> {
             basis,
             origin,
             key,
+            unit_basis: unit,
         });
         if self.selections.is_some() || self.cfg.wash_window > 0 {
             self.lot_of_row.entry(i).or_default().push(idx);
@@ -482,6 +567,7 @@ impl Engine<'_> {
         qty: Decimal,
         basis: Decimal,
     ) -> Result<(), Box<EngineError>> {
+        self.count_units(account, asset, qty, true);
         let mut qty = qty;
         let mut basis = basis;
         // Units of this purchase that replace shares sold at a loss before it:
@@ -504,9 +590,10 @@ impl Engine<'_> {
             )?;
             let l = &mut self.out.lots[lot as usize];
             l.holding_from -= chrono::Duration::days(p.tack_days);
-            let (key, b) = (l.key, l.basis);
-            self.pool(account, asset).put(
-                key,
+            let b = l.basis;
+            self.put(
+                account,
+                asset,
                 Leg {
                     lot,
                     qty: p.qty,
@@ -520,14 +607,14 @@ impl Engine<'_> {
             return Ok(());
         }
         let lot = self.new_lot(i, row, asset, qty, basis, Origin::Acquired)?;
-        let key = self.out.lots[lot as usize].key;
-        self.pool(account, asset).put(key, Leg { lot, qty, basis });
+        self.put(account, asset, Leg { lot, qty, basis });
         Ok(())
     }
 
-    /// Takes `qty` of `asset` out of the row's account into `self.scratch`, by the
-    /// method's order (or by selections for `selection_id`), making up a
+    /// Takes `qty` of `asset` out of the row's account into `self.scratch`, in
+    /// order `order` (after the selections for `selection_id`), making up a
     /// shortfall per `--missing-basis`.
+    #[allow(clippy::too_many_arguments)]
     fn take(
         &mut self,
         i: u32,
@@ -536,12 +623,14 @@ impl Engine<'_> {
         qty: Decimal,
         what: &'static str,
         selection_id: Option<&str>,
+        order: usize,
     ) -> Result<(), Box<EngineError>> {
         let account = row.account;
+        self.count_units(account, asset, qty, false);
         self.scratch.clear();
         let mut need = qty;
         if let Some(id) = selection_id {
-            need = self.take_selected(row, id, account, asset, need)?;
+            need = self.take_selected(row, id, account, asset, need, order)?;
         }
         let acct = self.pool_account(account);
         if need
@@ -568,7 +657,7 @@ impl Engine<'_> {
                     .into());
                 }
                 MissingBasis::Zero => {
-                    pool.take(available, &mut self.scratch);
+                    pool.take(order, available, &mut self.scratch, &orders!(self));
                     let short = need - available;
                     let lot =
                         self.new_lot(i, row, asset, short, Decimal::ZERO, Origin::Shortfall)?;
@@ -594,12 +683,12 @@ impl Engine<'_> {
                 }
             }
         }
-        pool.take(need, &mut self.scratch);
+        pool.take(order, need, &mut self.scratch, &orders!(self));
         Ok(())
     }
 
     /// Takes the lots the selections file names for disposal `id`; returns what
-    /// is left to take by FIFO.
+    /// is left to take in order `order` (FIFO, or a standing order's).
     fn take_selected(
         &mut self,
         row: &Row,
@@ -607,6 +696,7 @@ impl Engine<'_> {
         account: Sym,
         asset: Sym,
         qty: Decimal,
+        order: usize,
     ) -> Result<Decimal, Box<EngineError>> {
         let Some(sel) = self.selections else {
             return Ok(qty);
@@ -661,14 +751,18 @@ impl Engine<'_> {
                 }
                 .into());
             }
-            pool.take_from(&key, s.qty, &mut self.scratch);
+            pool.take_from(&key, s.qty, &mut self.scratch, &orders!(self));
             need -= s.qty;
             *self.used_selections.entry((id.to_string(), n)).or_default() += s.qty;
         }
         if !need.is_zero() {
+            let how = match self.orders[order] {
+                Method::Fifo | Method::Specific => "FIFO".to_string(),
+                m => format!("{} (standing order)", m.as_str().to_uppercase()),
+            };
             let msg = if matched_any {
                 format!(
-                    "{}: the selections for {} cover {} of {} {}; the remaining {} are taken FIFO",
+                    "{}: the selections for {} cover {} of {} {}; the remaining {} are taken {how}",
                     self.ledger.locate(row),
                     id,
                     fmt_qty(qty - need),
@@ -678,15 +772,18 @@ impl Engine<'_> {
                 )
             } else {
                 format!(
-                    "{}: disposal of {} {} is not in the selections file; its lots are taken FIFO",
+                    "{}: disposal of {} {} is not in the selections file; its lots are taken {how}",
                     self.ledger.locate(row),
                     fmt_qty(qty),
                     self.name(asset)
                 )
             };
-            self.out
-                .warnings
-                .add("disposal not selected, taken FIFO", msg);
+            let kind = if how == "FIFO" {
+                "disposal not selected, taken FIFO"
+            } else {
+                "disposal not selected, taken by standing order"
+            };
+            self.out.warnings.add(kind, msg);
         }
         Ok(need)
     }
@@ -754,16 +851,14 @@ impl Engine<'_> {
         a: Amount,
         proceeds: Decimal,
     ) -> Result<(), Box<EngineError>> {
-        let select = match (self.cfg.method, kind) {
-            (Method::Specific, DisposalKind::Sale | DisposalKind::FeeAsset) => Some(&*row.id),
-            _ => None,
-        };
+        let (order, selected) = self.identify(row, Some(kind), a.asset);
+        let select = selected.then_some(&*row.id);
         let what = match kind {
             DisposalKind::NetworkFee => "network fee",
             DisposalKind::FeeAsset => "fee",
             DisposalKind::Sale => row.kind.as_str(),
         };
-        self.take(i, row, a.asset, a.qty, what, select)?;
+        self.take(i, row, a.asset, a.qty, what, select, order)?;
         self.record_disposal(i, row, kind, a, proceeds);
         if kind == DisposalKind::Sale {
             self.wash_check(i)?;
@@ -910,7 +1005,8 @@ impl Engine<'_> {
             self.dispose(i, row, DisposalKind::NetworkFee, a, value)?;
         }
         let moving = sent.qty - lost;
-        self.take(i, row, sent.asset, moving, "withdrawal", None)?;
+        let (order, _) = self.identify(row, None, sent.asset);
+        self.take(i, row, sent.asset, moving, "withdrawal", None, order)?;
         let legs = std::mem::take(&mut self.scratch);
         match partner {
             Some(d) => {
@@ -948,7 +1044,14 @@ impl Engine<'_> {
             };
             let pool = self.pools.entry((acct, asset)).or_default();
             for leg in &legs {
-                pool.put(self.out.lots[leg.lot as usize].key, *leg);
+                pool.put(*leg, &orders!(self));
+            }
+            if self.cutoff.is_some()
+                && let Some(d) = self.partner[w as usize]
+            {
+                let to = self.ledger.rows[d as usize].account;
+                let q: Decimal = legs.iter().map(|l| l.qty).sum();
+                self.count_units(to, asset, q, true);
             }
             let ledger = self.ledger;
             self.out
@@ -964,10 +1067,14 @@ impl Engine<'_> {
     }
 
     fn put_legs(&mut self, account: Sym, asset: Sym, legs: &[Leg]) {
+        if self.cutoff.is_some() {
+            let q: Decimal = legs.iter().map(|l| l.qty).sum();
+            self.count_units(account, asset, q, true);
+        }
         let acct = self.pool_account(account);
         let pool = self.pools.entry((acct, asset)).or_default();
         for leg in legs {
-            pool.put(self.out.lots[leg.lot as usize].key, *leg);
+            pool.put(*leg, &orders!(self));
         }
     }
 
@@ -996,7 +1103,7 @@ impl Engine<'_> {
                 let from_ext = ext.min(recv.qty);
                 self.scratch.clear();
                 if let Some(p) = self.pools.get_mut(&(Sym::EXTERNAL, recv.asset)) {
-                    p.take(from_ext, &mut self.scratch);
+                    p.take(0, from_ext, &mut self.scratch, &orders!(self));
                 }
                 let legs = std::mem::take(&mut self.scratch);
                 self.put_legs(row.account, recv.asset, &legs);
@@ -1019,9 +1126,10 @@ impl Engine<'_> {
                         Decimal::ZERO,
                         Origin::UnknownDeposit,
                     )?;
-                    let key = self.out.lots[lot as usize].key;
-                    self.pool(row.account, recv.asset).put(
-                        key,
+                    self.count_units(row.account, recv.asset, unknown, true);
+                    self.put(
+                        row.account,
+                        recv.asset,
                         Leg {
                             lot,
                             qty: unknown,

@@ -44,10 +44,39 @@ impl LotKey {
     }
 }
 
+/// The orders a run keeps its pools in: the configured method's first (the key
+/// each [`super::Lot`] stores), then any other order a standing order or
+/// `--strict-identification` needs for some disposals.
+pub struct Orders<'a> {
+    pub methods: &'a [Method],
+    pub lots: &'a [super::Lot],
+    pub id_rank: &'a [u32],
+}
+
+impl Orders<'_> {
+    /// The key of `lot` in order `j` (0: the primary order).
+    pub fn key(&self, j: usize, lot: LotIdx) -> LotKey {
+        let l = &self.lots[lot as usize];
+        if j == 0 {
+            return l.key;
+        }
+        LotKey::new(
+            self.methods[j],
+            l.acquired,
+            l.unit_basis,
+            self.id_rank[l.row as usize],
+            lot,
+        )
+    }
+}
+
 /// The lots of one asset held in one place.
 #[derive(Debug, Default)]
 pub struct Pool {
     lots: BTreeMap<LotKey, Leg>,
+    /// The same lots in the run's other orders, when it has any: key in that
+    /// order -> key in `lots`.
+    alts: Vec<BTreeMap<LotKey, LotKey>>,
     total: Decimal,
 }
 
@@ -58,15 +87,24 @@ impl Pool {
     }
 
     /// Adds units of a lot, merging with what the pool already holds of it.
-    pub fn put(&mut self, key: LotKey, leg: Leg) {
+    pub fn put(&mut self, leg: Leg, o: &Orders) {
+        let key = o.key(0, leg.lot);
         self.total += leg.qty;
+        let mut added = true;
         self.lots
             .entry(key)
             .and_modify(|l| {
                 l.qty += leg.qty;
                 l.basis += leg.basis;
+                added = false;
             })
             .or_insert(leg);
+        if added && o.methods.len() > 1 {
+            self.alts.resize_with(o.methods.len() - 1, BTreeMap::new);
+            for (j, alt) in self.alts.iter_mut().enumerate() {
+                alt.insert(o.key(j + 1, leg.lot), key);
+            }
+        }
     }
 
     /// Units of one lot held here.
@@ -74,8 +112,25 @@ impl Pool {
         self.lots.get(key).map_or(Decimal::ZERO, |l| l.qty)
     }
 
-    /// Takes up to `qty` in pool order, appending the parts to `out`.
-    pub fn take(&mut self, qty: Decimal, out: &mut Vec<Leg>) {
+    /// Takes up to `qty` in order `order` (0: the primary order), appending the
+    /// parts to `out`.
+    pub fn take(&mut self, order: usize, qty: Decimal, out: &mut Vec<Leg>, o: &Orders) {
+        if order > 0 {
+            let mut need = qty;
+            while need > Decimal::ZERO {
+                let Some(&key) = self.alts.get(order - 1).and_then(|a| a.values().next()) else {
+                    break;
+                };
+                let before = out.len();
+                self.take_from(&key, need, out, o);
+                let got: Decimal = out[before..].iter().map(|l| l.qty).sum();
+                if got.is_zero() {
+                    break;
+                }
+                need -= got;
+            }
+            return;
+        }
         let mut need = qty;
         while need > Decimal::ZERO {
             let Some(mut entry) = self.lots.first_entry() else {
@@ -84,7 +139,9 @@ impl Pool {
             let leg = entry.get_mut();
             if leg.qty <= need {
                 need -= leg.qty;
-                out.push(entry.remove());
+                let l = entry.remove();
+                self.forget(l.lot, o);
+                out.push(l);
             } else {
                 out.push(split(leg, need));
                 need = Decimal::ZERO;
@@ -94,19 +151,36 @@ impl Pool {
     }
 
     /// Takes `qty` (no more than it holds) of one lot.
-    pub fn take_from(&mut self, key: &LotKey, qty: Decimal, out: &mut Vec<Leg>) {
+    pub fn take_from(&mut self, key: &LotKey, qty: Decimal, out: &mut Vec<Leg>, o: &Orders) {
         let Some(leg) = self.lots.get_mut(key) else {
             return;
         };
         let qty = qty.min(leg.qty);
         if leg.qty == qty {
             if let Some(l) = self.lots.remove(key) {
+                self.forget(l.lot, o);
                 out.push(l);
             }
         } else {
             out.push(split(leg, qty));
         }
         self.total -= qty;
+    }
+
+    /// Drops a lot that left the pool from the other orders.
+    fn forget(&mut self, lot: LotIdx, o: &Orders) {
+        for (j, alt) in self.alts.iter_mut().enumerate() {
+            alt.remove(&o.key(j + 1, lot));
+        }
+    }
+
+    /// Takes every lot out, in the primary order.
+    pub fn drain(&mut self) -> Vec<Leg> {
+        self.total = Decimal::ZERO;
+        for alt in &mut self.alts {
+            alt.clear();
+        }
+        std::mem::take(&mut self.lots).into_values().collect()
     }
 
     /// The lots held, in pool order.
@@ -118,7 +192,7 @@ impl Pool {
 /// Splits `qty` off a lot part: basis pro rata, multiply first, kept to
 /// [`super::SCALE`] decimals so that sums of parts stay exact; the part left keeps
 /// the remainder, so the two add up exactly to what was there.
-fn split(leg: &mut Leg, qty: Decimal) -> Leg {
+pub(super) fn split(leg: &mut Leg, qty: Decimal) -> Leg {
     let basis = match leg.basis.checked_mul(qty) {
         Some(p) => p / leg.qty,
         None => leg.basis / leg.qty * qty,
@@ -135,11 +209,30 @@ fn split(leg: &mut Leg, qty: Decimal) -> Leg {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{Lot, Origin};
     use super::*;
 
-    fn key(m: Method, secs: i64, unit: i64, lot: u32) -> LotKey {
-        let t = DateTime::<Utc>::from_timestamp(secs, 0).unwrap();
-        LotKey::new(m, t, Decimal::from(unit), lot, lot)
+    /// Lots acquired at `secs` with `unit` basis per unit, keyed by `methods[0]`.
+    fn lots(methods: &[Method], spec: &[(i64, i64)]) -> Vec<Lot> {
+        spec.iter()
+            .enumerate()
+            .map(|(i, &(secs, unit))| {
+                let t = DateTime::<Utc>::from_timestamp(secs, 0).unwrap();
+                let unit = Decimal::from(unit);
+                Lot {
+                    row: i as u32,
+                    asset: crate::model::Sym::USD,
+                    acquired: t,
+                    acquired_date: t.date_naive(),
+                    holding_from: t.date_naive(),
+                    qty: Decimal::ONE,
+                    basis: unit,
+                    origin: Origin::Acquired,
+                    key: LotKey::new(methods[0], t, unit, i as u32, i as u32),
+                    unit_basis: unit,
+                }
+            })
+            .collect()
     }
 
     fn leg(lot: u32, qty: i64, basis: i64) -> Leg {
@@ -150,13 +243,23 @@ mod tests {
         }
     }
 
+    const SPEC: [(i64, i64); 3] = [(100, 10), (200, 30), (300, 20)];
+    const RANKS: [u32; 3] = [0, 1, 2];
+
     fn order(m: Method) -> Vec<u32> {
+        let methods = [m];
+        let l = lots(&methods, &SPEC);
+        let o = Orders {
+            methods: &methods,
+            lots: &l,
+            id_rank: &RANKS,
+        };
         let mut p = Pool::default();
-        p.put(key(m, 100, 10, 0), leg(0, 1, 10));
-        p.put(key(m, 200, 30, 1), leg(1, 1, 30));
-        p.put(key(m, 300, 20, 2), leg(2, 1, 20));
+        for (i, &(_, b)) in SPEC.iter().enumerate() {
+            p.put(leg(i as u32, 1, b), &o);
+        }
         let mut out = Vec::new();
-        p.take(Decimal::from(3), &mut out);
+        p.take(0, Decimal::from(3), &mut out, &o);
         out.iter().map(|l| l.lot).collect()
     }
 
@@ -168,12 +271,42 @@ mod tests {
     }
 
     #[test]
-    fn split_conserves_basis_exactly() {
+    fn a_pool_keeps_other_orders_in_step() {
+        let methods = [Method::Fifo, Method::Hifo, Method::Lifo];
+        let l = lots(&methods, &SPEC);
+        let o = Orders {
+            methods: &methods,
+            lots: &l,
+            id_rank: &RANKS,
+        };
         let mut p = Pool::default();
-        p.put(key(Method::Fifo, 1, 0, 0), leg(0, 3, 100));
+        for (i, &(_, b)) in SPEC.iter().enumerate() {
+            p.put(leg(i as u32, 1, b), &o);
+        }
+        let mut out = Vec::new();
+        // HIFO takes lot 1; FIFO then lot 0; LIFO the last, lot 2.
+        p.take(1, Decimal::ONE, &mut out, &o);
+        p.take(0, Decimal::ONE, &mut out, &o);
+        p.take(2, Decimal::from(5), &mut out, &o);
+        assert_eq!(out.iter().map(|l| l.lot).collect::<Vec<_>>(), vec![1, 0, 2]);
+        assert_eq!(p.total(), Decimal::ZERO);
+        assert!(p.alts.iter().all(BTreeMap::is_empty));
+    }
+
+    #[test]
+    fn split_conserves_basis_exactly() {
+        let methods = [Method::Fifo];
+        let l = lots(&methods, &[(1, 0)]);
+        let o = Orders {
+            methods: &methods,
+            lots: &l,
+            id_rank: &RANKS,
+        };
+        let mut p = Pool::default();
+        p.put(leg(0, 3, 100), &o);
         let mut out = Vec::new();
         for _ in 0..3 {
-            p.take(Decimal::ONE, &mut out);
+            p.take(0, Decimal::ONE, &mut out, &o);
         }
         let sum: Decimal = out.iter().map(|l| l.basis).sum();
         assert_eq!(sum, Decimal::from(100));
@@ -183,11 +316,17 @@ mod tests {
 
     #[test]
     fn parts_of_a_lot_merge_again() {
+        let methods = [Method::Fifo];
+        let l = lots(&methods, &[(1, 0)]);
+        let o = Orders {
+            methods: &methods,
+            lots: &l,
+            id_rank: &RANKS,
+        };
         let mut p = Pool::default();
-        let k = key(Method::Fifo, 1, 0, 7);
-        p.put(k, leg(7, 1, 10));
-        p.put(k, leg(7, 2, 20));
-        assert_eq!(p.held(&k), Decimal::from(3));
+        p.put(leg(0, 1, 10), &o);
+        p.put(leg(0, 2, 20), &o);
+        assert_eq!(p.held(&l[0].key), Decimal::from(3));
         assert_eq!(p.legs().count(), 1);
     }
 }

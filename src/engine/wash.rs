@@ -218,7 +218,7 @@ fn carve(
             let mut taken: Vec<Leg> = Vec::new();
             if let Some(pool) = e.pools.get_mut(&pk) {
                 let m = need.min(pool.held(&key));
-                pool.take_from(&key, m, &mut taken);
+                pool.take_from(&key, m, &mut taken, &orders!(e));
             }
             for t in taken {
                 let share = if t.qty == qty {
@@ -238,15 +238,15 @@ fn carve(
                 )?;
                 let l = &mut e.out.lots[new as usize];
                 l.holding_from = src.holding_from - chrono::Duration::days(tack_days);
-                let (nk, nb) = (l.key, l.basis);
+                let nb = l.basis;
                 if let Some(pool) = e.pools.get_mut(&pk) {
                     pool.put(
-                        nk,
                         Leg {
                             lot: new,
                             qty: t.qty,
                             basis: nb,
                         },
+                        &orders!(e),
                     );
                 }
                 need -= t.qty;

@@ -1,0 +1,586 @@
+//! The Rev. Proc. 2024-28 transition (RULES.md §7.3): lots pooled universally
+//! through Dec 31, 2024 are allocated, as of Jan 1, 2025, to the wallets that
+//! hold the units, by a global rule fixed in advance or by a frozen allocation
+//! file; from then on every wallet is its own pool.
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+use super::pool::split;
+use super::{Engine, EngineError, Leg, LotIdx, UNIVERSAL, fmt_qty};
+use crate::ledger::parse_decimal;
+use crate::model::Sym;
+use crate::time::start_of_day;
+
+/// The order a global allocation gives the units of unused basis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AllocationRule {
+    /// Oldest acquisition first (then lot id).
+    #[default]
+    OldestFirst,
+    /// Lowest basis per unit first (then oldest).
+    LowestBasisFirst,
+    /// Highest basis per unit first (then oldest).
+    HighestBasisFirst,
+}
+
+impl AllocationRule {
+    /// Every rule, for help and error messages.
+    pub const ALL: [AllocationRule; 3] = [
+        AllocationRule::OldestFirst,
+        AllocationRule::LowestBasisFirst,
+        AllocationRule::HighestBasisFirst,
+    ];
+
+    /// The harvest.toml spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AllocationRule::OldestFirst => "oldest-first",
+            AllocationRule::LowestBasisFirst => "lowest-basis-first",
+            AllocationRule::HighestBasisFirst => "highest-basis-first",
+        }
+    }
+
+    /// Parses the harvest.toml spelling.
+    pub fn parse(s: &str) -> Option<AllocationRule> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// The order wallets receive units of unused basis in.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum WalletOrder {
+    /// The wallet holding the most units first (ties by name).
+    #[default]
+    MostUnits,
+    /// These wallets first, in this order; any other by most units.
+    Listed(Vec<String>),
+}
+
+/// How `Scope::Transition` allocates.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    /// The allocation happens at the start of this day in the tax time zone.
+    pub date: NaiveDate,
+    pub rule: AllocationRule,
+    pub wallets: WalletOrder,
+    /// Whether the user named the rule (harvest.toml), rather than the default.
+    pub named: bool,
+    /// When the user wrote the rule in their books.
+    pub recorded: Option<NaiveDate>,
+    /// A frozen allocation (`--allocation FILE`) instead of the rule.
+    pub frozen: Option<Arc<FrozenAllocation>>,
+}
+
+impl Default for Transition {
+    fn default() -> Self {
+        Transition {
+            date: super::identify::IDENTIFY_FROM,
+            rule: AllocationRule::default(),
+            wallets: WalletOrder::default(),
+            named: false,
+            recorded: None,
+            frozen: None,
+        }
+    }
+}
+
+impl Transition {
+    /// The instant of the allocation: the start of `date` in `tz`.
+    pub fn cutoff(&self, tz: Tz) -> DateTime<Utc> {
+        start_of_day(self.date, tz)
+    }
+
+    /// Describes the rule for the record.
+    pub fn describe(&self) -> String {
+        if let Some(f) = &self.frozen {
+            return format!("frozen allocation {}", f.file);
+        }
+        let wallets = match &self.wallets {
+            WalletOrder::MostUnits => "the wallet holding the most units first".to_string(),
+            WalletOrder::Listed(w) => format!("wallets in the order {}", w.join(", ")),
+        };
+        format!("{} to {wallets}", self.rule.as_str())
+    }
+}
+
+/// One line of a frozen allocation file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrozenLine {
+    pub line: u64,
+    pub asset: String,
+    pub wallet: String,
+    pub lot_id: String,
+    pub qty: Decimal,
+    pub basis: Option<Decimal>,
+}
+
+/// An allocation written by `harvest allocation` and given back with
+/// `--allocation FILE`: it is irrevocable, so later runs reuse it as is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrozenAllocation {
+    pub file: String,
+    /// The `as_of` column, when present (one date for the whole file).
+    pub as_of: Option<NaiveDate>,
+    pub lines: Vec<FrozenLine>,
+}
+
+impl FrozenAllocation {
+    /// Reads an allocation CSV: `asset,wallet,lot_id,quantity` (any order), and
+    /// optionally `basis`, `acquired`, `as_of`, `rule` as `harvest allocation`
+    /// writes them.
+    pub fn read<R: Read>(input: R, file: &str) -> Result<FrozenAllocation, Box<EngineError>> {
+        let err = |line: u64, message: String| EngineError::AllocationFile {
+            file: file.to_string(),
+            line,
+            message,
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(input);
+        let headers = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
+        let pos = |n: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(n))
+        };
+        const KNOWN: [&str; 8] = [
+            "asset", "wallet", "lot_id", "quantity", "basis", "acquired", "as_of", "rule",
+        ];
+        if let Some(h) = headers.iter().find(|h| {
+            !KNOWN
+                .iter()
+                .any(|k| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(k))
+        }) {
+            return Err(err(
+                1,
+                format!(
+                    "unknown column {h:?}; an allocation file has the columns {}",
+                    KNOWN.join(",")
+                ),
+            )
+            .into());
+        }
+        let (Some(a), Some(w), Some(l), Some(q)) =
+            (pos("asset"), pos("wallet"), pos("lot_id"), pos("quantity"))
+        else {
+            return Err(err(
+                1,
+                "the header must name asset,wallet,lot_id,quantity (as harvest allocation writes it)"
+                    .to_string(),
+            )
+            .into());
+        };
+        let (b, d) = (pos("basis"), pos("as_of"));
+        let mut out = FrozenAllocation {
+            file: file.to_string(),
+            as_of: None,
+            lines: Vec::new(),
+        };
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+            let line = rec.position().map_or(0, |p| p.line());
+            let get = |i: usize| crate::render::unprotect(rec.get(i).unwrap_or(""));
+            let qty = parse_decimal(get(q))
+                .map_err(|p| err(line, format!("column quantity {:?}: {p}", get(q))))?;
+            if qty <= Decimal::ZERO {
+                return Err(err(line, "column quantity: must be positive".to_string()).into());
+            }
+            let basis = match b.map(get).filter(|s| !s.is_empty()) {
+                Some(s) => Some(
+                    parse_decimal(s).map_err(|p| err(line, format!("column basis {s:?}: {p}")))?,
+                ),
+                None => None,
+            };
+            if let Some(s) = d.map(get).filter(|s| !s.is_empty()) {
+                let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                    err(line, format!("column as_of {s:?}: not a date (YYYY-MM-DD)"))
+                })?;
+                match out.as_of {
+                    Some(prev) if prev != date => {
+                        return Err(err(
+                            line,
+                            format!("column as_of {s:?}: the file already says {prev}; one allocation per file"),
+                        )
+                        .into());
+                    }
+                    _ => out.as_of = Some(date),
+                }
+            }
+            let (asset, wallet, lot_id) = (get(a), get(w), get(l));
+            if asset.is_empty() || wallet.is_empty() || lot_id.is_empty() {
+                return Err(err(line, "asset, wallet and lot_id are required".to_string()).into());
+            }
+            out.lines.push(FrozenLine {
+                line,
+                asset: asset.to_string(),
+                wallet: wallet.to_string(),
+                lot_id: lot_id.to_string(),
+                qty,
+                basis,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Units of one lot given to one wallet by the allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allocated {
+    pub asset: Sym,
+    /// The wallet, or [`UNIVERSAL`] for units of basis no wallet received.
+    pub account: Sym,
+    pub lot: LotIdx,
+    pub qty: Decimal,
+    pub basis: Decimal,
+}
+
+impl Engine<'_> {
+    /// Ends the universal pools: the lots still held go to the wallets holding
+    /// the units, and every later row uses per-wallet pools.
+    pub(super) fn allocate(&mut self) -> Result<(), Box<EngineError>> {
+        if self.cutoff.take().is_none() {
+            return Ok(());
+        }
+        // Units in transit at the cut-off count for the wallet they go to.
+        let moving: Vec<(Sym, Sym)> = self
+            .in_transit
+            .keys()
+            .filter(|k| k.0 == UNIVERSAL)
+            .copied()
+            .collect();
+        for k in moving {
+            for (w, legs) in self.in_transit.remove(&k).unwrap_or_default() {
+                if let Some(d) = self.partner[w as usize] {
+                    let to = self.ledger.rows[d as usize].account;
+                    let q: Decimal = legs.iter().map(|l| l.qty).sum();
+                    *self.wallet_units.entry((to, k.1)).or_default() += q;
+                }
+                let pool = self.pools.entry(k).or_default();
+                for leg in legs {
+                    pool.put(leg, &orders!(self));
+                }
+            }
+        }
+        let mut assets: Vec<Sym> = self
+            .pools
+            .keys()
+            .filter(|k| k.0 == UNIVERSAL)
+            .map(|k| k.1)
+            .collect();
+        assets.sort_by(|a, b| self.ledger.syms.name(*a).cmp(self.ledger.syms.name(*b)));
+        let units = std::mem::take(&mut self.wallet_units);
+        let frozen = self.cfg.transition.frozen.clone();
+        let mut shared = 0;
+        for asset in assets {
+            let legs = match self.pools.get_mut(&(UNIVERSAL, asset)) {
+                Some(p) => p.drain(),
+                None => continue,
+            };
+            let mut wallets: Vec<(Sym, Decimal)> = units
+                .iter()
+                .filter(|((acct, a), q)| {
+                    *a == asset && *acct != Sym::EXTERNAL && **q > Decimal::ZERO
+                })
+                .map(|(&(acct, _), &q)| (acct, q))
+                .collect();
+            if legs.is_empty() && wallets.is_empty() {
+                continue;
+            }
+            if wallets.len() > 1 {
+                shared += 1;
+            }
+            match &frozen {
+                Some(f) => self.allocate_frozen(f, asset, legs, &mut wallets)?,
+                None => self.allocate_by_rule(asset, legs, wallets),
+            }
+        }
+        if let Some(f) = &frozen {
+            let names: std::collections::HashSet<&str> = self
+                .out
+                .allocation
+                .iter()
+                .map(|a| self.ledger.syms.name(a.asset))
+                .collect();
+            if let Some(l) = f.lines.iter().find(|l| !names.contains(l.asset.as_str())) {
+                return Err(EngineError::AllocationFile {
+                    file: f.file.clone(),
+                    line: l.line,
+                    message: format!(
+                        "no {} was held before {} to allocate; was the file written for this ledger?",
+                        l.asset, self.cfg.transition.date
+                    ),
+                }
+                .into());
+            }
+        }
+        if shared > 0
+            && frozen.is_none()
+            && let Some(r) = self
+                .cfg
+                .transition
+                .recorded
+                .filter(|&r| r >= self.cfg.transition.date)
+        {
+            self.out.warnings.add(
+                "allocation rule recorded late",
+                format!(
+                    "--scope transition: harvest.toml says the allocation rule was recorded on {r}; a global allocation must be written in your books before {} (Rev. Proc. 2024-28 sec. 5.02): if it was not, make a specific unit allocation and pass it with --allocation",
+                    self.cfg.transition.date
+                ),
+            );
+        }
+        if shared > 0 && frozen.is_none() && !self.cfg.transition.named {
+            self.out.warnings.add(
+                "allocation rule not named",
+                format!(
+                    "--scope transition: no allocation rule in harvest.toml, so the remaining lots of {shared} asset{} held in several wallets on {} were allocated {}; Rev. Proc. 2024-28 needs the rule written in your books before 2025: name it in harvest.toml ([transition] rule), or freeze an allocation with `harvest allocation -o allocation.csv` and pass --allocation",
+                    if shared == 1 { "" } else { "s" },
+                    self.cfg.transition.date,
+                    self.cfg.transition.describe()
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// Gives `leg` of `asset` to `wallet` (or leaves it unallocated).
+    fn place(&mut self, asset: Sym, wallet: Sym, leg: Leg) {
+        self.out.allocation.push(Allocated {
+            asset,
+            account: wallet,
+            lot: leg.lot,
+            qty: leg.qty,
+            basis: leg.basis,
+        });
+        self.pools
+            .entry((wallet, asset))
+            .or_default()
+            .put(leg, &orders!(self));
+    }
+
+    /// Leaves units of basis no wallet holds in the unallocated pool, with a
+    /// warning.
+    fn leave_unallocated(&mut self, asset: Sym, legs: Vec<Leg>, why: &str) {
+        let q: Decimal = legs.iter().map(|l| l.qty).sum();
+        if q.is_zero() {
+            return;
+        }
+        self.out.warnings.add(
+            "unused basis not allocated",
+            format!(
+                "allocation on {}: {} {} of unused basis {why}; they stay unallocated (shown as \"(unallocated)\") and no later sale uses them",
+                self.cfg.transition.date,
+                fmt_qty(q),
+                self.name(asset)
+            ),
+        );
+        for leg in legs {
+            self.place(asset, UNIVERSAL, leg);
+        }
+    }
+
+    fn allocate_by_rule(&mut self, asset: Sym, legs: Vec<Leg>, mut wallets: Vec<(Sym, Decimal)>) {
+        let t = &self.cfg.transition;
+        let listed: &[String] = match &t.wallets {
+            WalletOrder::Listed(w) => w,
+            WalletOrder::MostUnits => &[],
+        };
+        let syms = &self.ledger.syms;
+        let rank = |s: Sym| {
+            listed
+                .iter()
+                .position(|n| n == syms.name(s))
+                .unwrap_or(usize::MAX)
+        };
+        wallets.sort_by(|a, b| {
+            rank(a.0)
+                .cmp(&rank(b.0))
+                .then(b.1.cmp(&a.1))
+                .then_with(|| syms.name(a.0).cmp(syms.name(b.0)))
+        });
+        let lots = &self.out.lots;
+        let id_rank = &self.ledger.id_rank;
+        let mut legs = legs;
+        legs.sort_by_cached_key(|leg| {
+            let l = &lots[leg.lot as usize];
+            let unit = l.basis.checked_div(l.qty).unwrap_or_default();
+            let unit = match t.rule {
+                AllocationRule::OldestFirst => Decimal::ZERO,
+                AllocationRule::LowestBasisFirst => unit,
+                AllocationRule::HighestBasisFirst => -unit,
+            };
+            (unit, l.acquired, id_rank[l.row as usize], leg.lot)
+        });
+        let mut legs: VecDeque<Leg> = legs.into();
+        for (wallet, held) in wallets {
+            let mut need = held;
+            while need > Decimal::ZERO {
+                let Some(front) = legs.front_mut() else {
+                    break;
+                };
+                if front.qty <= need {
+                    need -= front.qty;
+                    if let Some(leg) = legs.pop_front() {
+                        self.place(asset, wallet, leg);
+                    }
+                } else {
+                    let part = split(front, need);
+                    need = Decimal::ZERO;
+                    self.place(asset, wallet, part);
+                }
+            }
+            if need > Decimal::ZERO {
+                self.wallet_short(asset, wallet, held, need);
+            }
+        }
+        self.leave_unallocated(
+            asset,
+            legs.into(),
+            "exceed the units the wallets held (a wallet's history has more disposals than acquisitions)",
+        );
+    }
+
+    fn wallet_short(&mut self, asset: Sym, wallet: Sym, held: Decimal, short: Decimal) {
+        self.out.warnings.add(
+            "wallet short of unused basis",
+            format!(
+                "allocation on {}: {} held {} {} but only {} of them received unused basis; a later sale of the rest is oversold: add the missing acquisitions before {}",
+                self.cfg.transition.date,
+                self.name(wallet),
+                fmt_qty(held),
+                self.name(asset),
+                fmt_qty(held - short),
+                self.cfg.transition.date
+            ),
+        );
+    }
+
+    fn allocate_frozen(
+        &mut self,
+        f: &FrozenAllocation,
+        asset: Sym,
+        legs: Vec<Leg>,
+        wallets: &mut [(Sym, Decimal)],
+    ) -> Result<(), Box<EngineError>> {
+        let name = self.ledger.syms.name(asset).to_string();
+        let mut legs: Vec<Leg> = legs;
+        let mut given: Vec<(Sym, Decimal)> = Vec::new();
+        for l in f.lines.iter().filter(|l| l.asset == name) {
+            let err = |message: String| EngineError::AllocationFile {
+                file: f.file.clone(),
+                line: l.line,
+                message,
+            };
+            let Some(wallet) = self
+                .ledger
+                .syms
+                .get(&l.wallet)
+                .filter(|&w| w != Sym::EXTERNAL)
+            else {
+                return Err(err(format!(
+                    "wallet {:?} is not an account of the ledger",
+                    l.wallet
+                ))
+                .into());
+            };
+            let mut need = l.qty;
+            let mut basis = Decimal::ZERO;
+            for leg in legs.iter_mut() {
+                if need.is_zero() {
+                    break;
+                }
+                let lot = &self.out.lots[leg.lot as usize];
+                if leg.qty.is_zero() || *self.ledger.rows[lot.row as usize].id != *l.lot_id {
+                    continue;
+                }
+                let part = if leg.qty <= need {
+                    std::mem::replace(
+                        leg,
+                        Leg {
+                            lot: leg.lot,
+                            qty: Decimal::ZERO,
+                            basis: Decimal::ZERO,
+                        },
+                    )
+                } else {
+                    split(leg, need)
+                };
+                need -= part.qty;
+                basis += part.basis;
+                self.place(asset, wallet, part);
+            }
+            if need == l.qty {
+                return Err(err(format!(
+                    "lot {} of {name} has no unused basis left on {} (unknown lot, another asset's, already allocated above, or sold before); was the file written for this ledger?",
+                    l.lot_id, self.cfg.transition.date
+                ))
+                .into());
+            }
+            if !need.is_zero() {
+                return Err(err(format!(
+                    "allocates {} {name} of lot {}, which has only {} left; was the file written for this ledger?",
+                    fmt_qty(l.qty),
+                    l.lot_id,
+                    fmt_qty(l.qty - need)
+                ))
+                .into());
+            }
+            if let Some(b) = l.basis
+                && (b - basis).abs() >= Decimal::new(1, 2)
+            {
+                let lot_id = l.lot_id.clone();
+                let file = f.file.clone();
+                let line = l.line;
+                self.out.warnings.add(
+                    "frozen allocation basis differs",
+                    format!(
+                        "{file}:{line}: lot {lot_id} carries {} USD of basis in the ledger, the file says {}; the ledger's figure is used",
+                        basis.round_dp(2),
+                        b
+                    ),
+                );
+            }
+            match given.iter_mut().find(|g| g.0 == wallet) {
+                Some(g) => g.1 += l.qty,
+                None => given.push((wallet, l.qty)),
+            }
+        }
+        for &(wallet, held) in wallets.iter() {
+            let got = given
+                .iter()
+                .find(|g| g.0 == wallet)
+                .map_or(Decimal::ZERO, |g| g.1);
+            if got < held {
+                self.wallet_short(asset, wallet, held, held - got);
+            }
+        }
+        for &(wallet, got) in &given {
+            let held = wallets
+                .iter()
+                .find(|w| w.0 == wallet)
+                .map_or(Decimal::ZERO, |w| w.1);
+            if got > held {
+                self.out.warnings.add(
+                    "frozen allocation exceeds holdings",
+                    format!(
+                        "{}: gives {} {} {name} of basis, but the ledger shows it held {} on {}",
+                        f.file,
+                        self.name(wallet),
+                        fmt_qty(got),
+                        fmt_qty(held),
+                        self.cfg.transition.date
+                    ),
+                );
+            }
+        }
+        legs.retain(|l| !l.qty.is_zero());
+        self.leave_unallocated(asset, legs, "are not in the allocation file");
+        Ok(())
+    }
+}
