@@ -62,6 +62,21 @@ pub enum Command {
   harvest scan ledger.csv --prices prices.csv --taxable-income 95000 --filing-status mfj
   harvest scan ledger.csv --prices prices.csv --emit-ledger plan.csv --emit-selections selections.csv")]
     Scan(ScanArgs),
+    /// The Rev. Proc. 2024-28 allocation: the lots held on 2025-01-01 (pooled
+    /// universally until then) given to the wallets that hold the units.
+    ///
+    /// Example: harvest allocation ledger.csv --format csv -o allocation-2025.csv
+    #[command(after_help = "Examples (once, early in 2025; then keep the file):
+  harvest allocation ledger.csv
+  harvest allocation coinbase.csv ledger-nano.csv --format csv -o allocation-2025.csv
+  harvest report ledger.csv --year 2025 --allocation allocation-2025.csv
+
+The rule comes from harvest.toml:
+  [transition]
+  rule = \"oldest-first\"     # or lowest-basis-first, highest-basis-first
+  wallets = [\"ledger-nano\", \"coinbase\"]   # optional; default: most units first
+  recorded = 2024-12-20      # when you wrote the rule in your books")]
+    Allocation(AllocationArgs),
     /// Print the effective settings (flags over harvest.toml over defaults) and
     /// where each one comes from.
     ///
@@ -249,6 +264,16 @@ pub struct ReportArgs {
     pub year: i32,
     #[command(flatten)]
     pub tax: TaxArgs,
+}
+
+/// `harvest allocation`.
+#[derive(Debug, Args)]
+pub struct AllocationArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// The day of the allocation: lots are universal before it, per wallet from it.
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2025-01-01")]
+    pub as_of: chrono::NaiveDate,
 }
 
 /// `harvest scan`.

@@ -208,11 +208,25 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn quantity_and_basis_are_conserved(ops in prop::collection::vec(op(), 1..60), m in 0..3usize, universal: bool) {
+    fn quantity_and_basis_are_conserved(ops in prop::collection::vec(op(), 1..60), m in 0..3usize, scope in 0..3usize, standing: bool) {
         let l = read(&ledger_text(&ops));
+        // The transition falls on a day inside the generated history; a standing
+        // order switches one account's method part way.
+        let mut transition = harvest::engine::Transition::default();
+        transition.date = chrono::NaiveDate::from_ymd_opt(2022, 3, 1).unwrap();
         let cfg = Config {
             method: [Method::Fifo, Method::Lifo, Method::Hifo][m],
-            scope: if universal { Scope::Universal } else { Scope::Wallet },
+            scope: [Scope::Universal, Scope::Wallet, Scope::Transition][scope],
+            standing_orders: if standing {
+                vec![harvest::engine::StandingOrder {
+                    from: chrono::DateTime::parse_from_rfc3339("2022-02-01T00:00:00Z").unwrap().to_utc(),
+                    method: [Method::Hifo, Method::Lifo, Method::Fifo][m],
+                    accounts: vec!["cb".into()],
+                }]
+            } else {
+                Vec::new()
+            },
+            transition,
             ..Config::default()
         };
         let o = engine::run(&l, &cfg, None, None, Some(chrono::DateTime::<chrono::Utc>::MAX_UTC)).unwrap();

@@ -1,6 +1,7 @@
 //! The commands: each turns parsed arguments into settings, runs the library, and
 //! renders. Only this layer touches files, standard streams and the clock.
 
+mod allocation;
 pub mod gains;
 pub mod import;
 mod input;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Gains(a) => gains::run(a),
         Command::Report(a) => report::run(a),
         Command::Scan(a) => scan::run(a),
+        Command::Allocation(a) => allocation::run(a),
         Command::Config(a) => settings::run(a),
         Command::Completions(a) => shell::completions(a),
         Command::Man(a) => shell::man(a),

@@ -370,13 +370,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             qty,
             sale.price,
         );
-        let name = |x: Sym| {
-            if x == UNIVERSAL {
-                "(universal)"
-            } else {
-                ledger.syms.name(x)
-            }
-        };
+        let name = |x: Sym| engine::account_name(ledger, x);
         // Cents of rounding apart are not worth a note.
         if (by_method - specific).abs() >= Decimal::ONE && s.engine.method != Method::Specific {
             method_notes.push(format!(

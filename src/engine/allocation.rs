@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use super::pool::split;
-use super::{Engine, EngineError, Leg, LotIdx, UNIVERSAL, fmt_qty};
+use super::{Engine, EngineError, Leg, LotIdx, UNALLOCATED, UNIVERSAL, fmt_qty};
 use crate::ledger::parse_decimal;
 use crate::model::Sym;
 use crate::time::start_of_day;
@@ -102,10 +102,10 @@ impl Transition {
             return format!("frozen allocation {}", f.file);
         }
         let wallets = match &self.wallets {
-            WalletOrder::MostUnits => "the wallet holding the most units first".to_string(),
-            WalletOrder::Listed(w) => format!("wallets in the order {}", w.join(", ")),
+            WalletOrder::MostUnits => "wallets by most units held".to_string(),
+            WalletOrder::Listed(w) => format!("wallets in the order {}", w.join(" then ")),
         };
-        format!("{} to {wallets}", self.rule.as_str())
+        format!("{}, to {wallets}", self.rule.as_str())
     }
 }
 
@@ -233,7 +233,7 @@ impl FrozenAllocation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Allocated {
     pub asset: Sym,
-    /// The wallet, or [`UNIVERSAL`] for units of basis no wallet received.
+    /// The wallet, or [`UNALLOCATED`] for units of basis no wallet received.
     pub account: Sym,
     pub lot: LotIdx,
     pub qty: Decimal,
@@ -381,7 +381,7 @@ impl Engine<'_> {
             ),
         );
         for leg in legs {
-            self.place(asset, UNIVERSAL, leg);
+            self.place(asset, UNALLOCATED, leg);
         }
     }
 
@@ -471,7 +471,12 @@ impl Engine<'_> {
         let name = self.ledger.syms.name(asset).to_string();
         let mut legs: Vec<Leg> = legs;
         let mut given: Vec<(Sym, Decimal)> = Vec::new();
-        for l in f.lines.iter().filter(|l| l.asset == name) {
+        // Units the file itself lists as unallocated stay so (below).
+        for l in f
+            .lines
+            .iter()
+            .filter(|l| l.asset == name && l.wallet != "(unallocated)")
+        {
             let err = |message: String| EngineError::AllocationFile {
                 file: f.file.clone(),
                 line: l.line,

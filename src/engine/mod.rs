@@ -232,6 +232,18 @@ pub struct Holding {
 /// The account of a universal pool.
 pub const UNIVERSAL: Sym = Sym(u32::MAX);
 
+/// The account of units of basis a transition allocated to no wallet.
+pub const UNALLOCATED: Sym = Sym(u32::MAX - 1);
+
+/// The name of an account, including the engine's own pools.
+pub fn account_name(ledger: &Ledger, account: Sym) -> &str {
+    match account {
+        UNIVERSAL => "(universal)",
+        UNALLOCATED => "(unallocated)",
+        a => ledger.syms.name(a),
+    }
+}
+
 /// Everything lot matching produced.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
@@ -369,15 +381,7 @@ fn mul_div(a: Decimal, b: Decimal, c: Decimal) -> Option<Decimal> {
 
 impl Engine<'_> {
     fn name(&self, s: Sym) -> &str {
-        if s == UNIVERSAL {
-            if self.cfg.scope == Scope::Transition && self.cutoff.is_none() {
-                "(unallocated)"
-            } else {
-                "(universal)"
-            }
-        } else {
-            self.ledger.syms.name(s)
-        }
+        account_name(self.ledger, s)
     }
 
     fn pool_account(&self, account: Sym) -> Sym {

@@ -1,6 +1,7 @@
 //! Output: the views commands print (Form 8949 lines, lots) and how numbers and
 //! text cells are written. One file per output format.
 
+pub mod allocation;
 pub mod csv;
 pub mod html;
 pub mod json;
@@ -214,11 +215,7 @@ pub fn lot_line<'a>(
     });
     LotLine {
         asset: ledger.syms.name(h.asset),
-        account: if h.account == UNIVERSAL {
-            "(universal)"
-        } else {
-            ledger.syms.name(h.account)
-        },
+        account: crate::engine::account_name(ledger, h.account),
         lot_id: &ledger.rows[lot.row as usize].id,
         date_acquired: lot.holding_from,
         quantity: h.qty,
