@@ -10,7 +10,7 @@ pub mod table;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::engine::{Holding, Outcome, UNIVERSAL};
+use crate::engine::{Holding, Outcome};
 use crate::model::Ledger;
 use crate::tax::form8949::cents;
 use crate::tax::{GainRow, Term, Totals, term};
