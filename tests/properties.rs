@@ -212,8 +212,10 @@ proptest! {
         let l = read(&ledger_text(&ops));
         // The transition falls on a day inside the generated history; a standing
         // order switches one account's method part way.
-        let mut transition = harvest::engine::Transition::default();
-        transition.date = chrono::NaiveDate::from_ymd_opt(2022, 3, 1).unwrap();
+        let transition = harvest::engine::Transition {
+            date: chrono::NaiveDate::from_ymd_opt(2022, 3, 1).unwrap(),
+            ..Default::default()
+        };
         let cfg = Config {
             method: [Method::Fifo, Method::Lifo, Method::Hifo][m],
             scope: [Scope::Universal, Scope::Wallet, Scope::Transition][scope],
