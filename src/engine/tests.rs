@@ -584,3 +584,132 @@ d,2025-03-01T01:00:00Z,nano,deposit,,,1,BTC,,,,,0xabc,
         dec("0.5")
     );
 }
+
+fn transition() -> Config {
+    Config {
+        scope: Scope::Transition,
+        transition: Transition {
+            named: true,
+            ..Transition::default()
+        },
+        ..Config::default()
+    }
+}
+
+/// (asset, wallet, lot id, quantity) per allocated part.
+fn allocation(l: &Ledger, o: &Outcome) -> Vec<(String, String, String, String)> {
+    o.allocation
+        .iter()
+        .map(|a| {
+            (
+                l.syms.name(a.asset).to_string(),
+                account_name(l, a.account).to_string(),
+                l.rows[o.lots[a.lot as usize].row as usize].id.to_string(),
+                a.qty.normalize().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn units_in_transit_at_the_transition_count_for_their_destination() {
+    let l = ledger(
+        "b1,2024-01-01T00:00:00Z,a,buy,100,USD,1,BTC,,,,,,
+b2,2024-06-01T00:00:00Z,a,buy,300,USD,1,BTC,,,,,,
+w,2024-12-31T23:00:00Z,a,withdrawal,0.4,BTC,,,,,,,tx1,
+d,2025-01-01T02:00:00Z,b,deposit,,,0.4,BTC,,,,,tx1,
+s,2025-02-01T00:00:00Z,b,sell,0.4,BTC,200,USD,,,,,,
+",
+    );
+    let o = run(&l, &transition(), None, None, END).unwrap();
+    // a holds 1.6 and b 0.4 (in transit) at the cut-off: oldest first to a.
+    assert_eq!(
+        allocation(&l, &o),
+        vec![
+            ("BTC".into(), "a".into(), "b1".into(), "1".into()),
+            ("BTC".into(), "a".into(), "b2".into(), "0.6".into()),
+            ("BTC".into(), "b".into(), "b2".into(), "0.4".into()),
+        ]
+    );
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![row("s", "b2", "0.4", "200.00", "120.00", Term::Short)]
+    );
+    assert!(o.warnings.is_empty(), "{}", o.warnings);
+}
+
+#[test]
+fn a_wallet_that_sold_units_it_never_held_leaves_basis_short() {
+    // Universal through 2024 lets b sell a's units; on 2025-01-01 a holds 2 by
+    // its own history but only 1 unit of basis is left.
+    let l = ledger(
+        "b1,2024-01-01T00:00:00Z,a,buy,100,USD,2,BTC,,,,,,
+s1,2024-02-01T00:00:00Z,b,sell,1,BTC,80,USD,,,,,,
+s2,2025-02-01T00:00:00Z,a,sell,1,BTC,90,USD,,,,,,
+",
+    );
+    let o = run(&l, &transition(), None, None, END).unwrap();
+    assert_eq!(
+        allocation(&l, &o),
+        vec![("BTC".into(), "a".into(), "b1".into(), "1".into())]
+    );
+    assert_eq!(o.warnings.count("wallet short of unused basis"), 1);
+    // Under wallet scope the same history is an error: b never held BTC.
+    assert!(run(&l, &Config::default(), None, None, END).is_err());
+}
+
+#[test]
+fn a_standing_order_covers_only_sales_after_the_instant_it_was_recorded() {
+    let rows = "b1,2025-01-01T00:00:00Z,a,buy,100,USD,1,BTC,,,,,,
+b2,2025-01-02T00:00:00Z,a,buy,300,USD,1,BTC,,,,,,
+s1,2025-03-01T09:00:00Z,a,sell,0.5,BTC,200,USD,,,,,,
+s2,2025-03-01T11:00:00Z,a,sell,0.5,BTC,200,USD,,,,,,
+";
+    let c = Config {
+        standing_orders: vec![StandingOrder {
+            from: "2025-03-01T10:00:00Z".parse().unwrap(),
+            method: Method::Hifo,
+            accounts: vec![],
+        }],
+        ..Config::default()
+    };
+    let g = gains(rows, &c);
+    assert_eq!(g[0].1, "b1", "before the order: FIFO");
+    assert_eq!(g[1].1, "b2", "after it: HIFO");
+}
+
+#[test]
+fn selections_come_before_a_standing_order_which_takes_the_rest() {
+    let l = ledger(
+        "b1,2025-01-01T00:00:00Z,a,buy,100,USD,1,BTC,,,,,,
+b2,2025-01-02T00:00:00Z,a,buy,300,USD,1,BTC,,,,,,
+b3,2025-01-03T00:00:00Z,a,buy,200,USD,1,BTC,,,,,,
+s1,2025-03-01T09:00:00Z,a,sell,1.5,BTC,600,USD,,,,,,
+",
+    );
+    let sel = Selections::read(
+        "disposal_id,lot_id,quantity\ns1,b3,1\n".as_bytes(),
+        "sel.csv",
+    )
+    .unwrap();
+    let c = Config {
+        method: Method::Specific,
+        standing_orders: vec![StandingOrder {
+            from: "2025-01-01T00:00:00Z".parse().unwrap(),
+            method: Method::Hifo,
+            accounts: vec!["a".into()],
+        }],
+        ..Config::default()
+    };
+    let o = run(&l, &c, None, Some(&sel), END).unwrap();
+    let picked: Vec<String> = rows_of(&l, &o)
+        .into_iter()
+        .map(|r| format!("{}:{}", r.1, r.2))
+        .collect();
+    assert_eq!(picked, ["b3:1", "b2:0.5"]);
+    assert_eq!(
+        o.warnings
+            .count("disposal not selected, taken by standing order"),
+        1
+    );
+}
