@@ -356,6 +356,9 @@ pub struct ConfigArgs {
     /// Simulated wash-sale window in days.
     #[arg(long, value_name = "DAYS")]
     pub wash_window: Option<u32>,
+    /// Use FIFO where no standing order or selection identified the lots in time.
+    #[arg(long)]
+    pub strict_identification: bool,
     #[command(flatten)]
     pub tax: TaxArgs,
     /// Marginal rate on short-term gains (scan).

@@ -69,7 +69,7 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         "scope",
         a.scope.map(name).map(q),
         file.scope.map(name).map(q),
-        Some(q(name(ScopeArg::Wallet))),
+        Some(q(name(ScopeArg::Transition))),
     );
     let tz = a.tz.clone().or_else(|| file.tz.clone());
     if let Some(z) = &tz
@@ -112,6 +112,14 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         a.wash_window.map(|x| x.to_string()),
         file.wash_window.map(|x| x.to_string()),
         Some("0".into()),
+    );
+    pick(
+        &mut lines,
+        &from_file,
+        "strict_identification",
+        a.strict_identification.then(|| "true".to_string()),
+        file.strict_identification.map(|b| b.to_string()),
+        Some("false".into()),
     );
     pick(
         &mut lines,
@@ -171,6 +179,54 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         file.lt_rate.map(d),
         Some(d(DEFAULT_LT_RATE)),
     );
+    let t = file.transition.clone().unwrap_or_default();
+    lines.push((String::new(), String::new()));
+    lines.push(("[transition]".into(), "--scope transition".into()));
+    pick(
+        &mut lines,
+        &from_file,
+        "rule",
+        None,
+        t.rule.as_deref().map(quoted),
+        Some(quoted(crate::engine::AllocationRule::default().as_str())),
+    );
+    let list = |v: &Vec<String>| {
+        let items: Vec<String> = v.iter().map(|x| quoted(x)).collect();
+        format!("[{}]", items.join(", "))
+    };
+    pick(
+        &mut lines,
+        &from_file,
+        "wallets",
+        None,
+        t.wallets.as_ref().map(list),
+        None,
+    );
+    pick(
+        &mut lines,
+        &from_file,
+        "recorded",
+        None,
+        t.recorded.as_ref().map(|v| v.to_string()),
+        None,
+    );
+    pick(
+        &mut lines,
+        &from_file,
+        "allocation",
+        None,
+        t.allocation.as_ref().map(path),
+        None,
+    );
+    for so in &file.standing_orders {
+        lines.push((String::new(), String::new()));
+        lines.push(("[[standing_order]]".into(), from_file.clone()));
+        lines.push((format!("from = {}", so.from), from_file.clone()));
+        lines.push((format!("method = {}", q(name(so.method))), from_file.clone()));
+        if !so.accounts.is_empty() {
+            lines.push((format!("accounts = {}", list(&so.accounts)), from_file.clone()));
+        }
+    }
     for (acct, c) in &file.accounts {
         lines.push((String::new(), String::new()));
         lines.push((format!("[accounts.{}]", toml_key(acct)), from_file.clone()));
