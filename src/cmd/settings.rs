@@ -222,9 +222,15 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         lines.push((String::new(), String::new()));
         lines.push(("[[standing_order]]".into(), from_file.clone()));
         lines.push((format!("from = {}", so.from), from_file.clone()));
-        lines.push((format!("method = {}", q(name(so.method))), from_file.clone()));
+        lines.push((
+            format!("method = {}", q(name(so.method))),
+            from_file.clone(),
+        ));
         if !so.accounts.is_empty() {
-            lines.push((format!("accounts = {}", list(&so.accounts)), from_file.clone()));
+            lines.push((
+                format!("accounts = {}", list(&so.accounts)),
+                from_file.clone(),
+            ));
         }
     }
     for (acct, c) in &file.accounts {
