@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod reconcile;
 pub mod table;
 
 use chrono::NaiveDate;
