@@ -100,9 +100,8 @@ fn route_1099da(
     let (only_broker, only_ours) = (rec.broker_only(), rec.only_ours.len());
     if !quiet && (only_broker > 0 || only_ours > 0) {
         eprintln!(
-            "harvest: warning: 1099-DA: {only_broker} row{} only on the 1099-DA and {only_ours} of our row{} on no 1099-DA of its account; see harvest reconcile for the details",
+            "harvest: warning: 1099-DA: {only_broker} row{} only on the 1099-DA, and {only_ours} of our rows in its accounts on no 1099-DA row (they keep their box); run harvest reconcile with the same arguments for the details",
             if only_broker == 1 { "" } else { "s" },
-            if only_ours == 1 { "" } else { "s" },
         );
     }
     m.rows = rec.routed;

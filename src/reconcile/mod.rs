@@ -308,6 +308,10 @@ struct Candidate<'a> {
     used: Vec<bool>,
 }
 
+/// What a broker row found: the candidate, how its units matched, our rows
+/// taken and the date shift.
+type Found = (usize, UnitsMatch, Vec<usize>, i64);
+
 /// Our quantity as the broker writes it: rounded to the broker's decimals.
 fn same_units(ours: Decimal, broker: Decimal) -> bool {
     ours.round_dp_with_strategy(broker.scale(), RoundingStrategy::MidpointAwayFromZero) == broker
@@ -396,7 +400,7 @@ pub fn reconcile(
 
     // First every row on its own date, then ±1 day for those left: a row on
     // its own date is never taken by a neighbour's.
-    let mut found: Vec<Option<(usize, UnitsMatch, Vec<usize>, i64)>> = vec![None; broker.len()];
+    let mut found: Vec<Option<Found>> = vec![None; broker.len()];
     for shifts in [&[0i64][..], &[-1, 1]] {
         for (bi, b) in broker.iter().enumerate() {
             if found[bi].is_some() {
