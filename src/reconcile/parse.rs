@@ -109,6 +109,10 @@ fn normalize(h: &str) -> String {
 
 fn field_of(h: &str) -> Option<Field> {
     let n = normalize(h);
+    // A blank header cell (a trailing comma in an export) holds nothing of ours.
+    if n.is_empty() {
+        return Some(Field::Ignored);
+    }
     for (f, name, aliases) in FIELDS {
         if n == name || aliases.contains(&n.as_str()) {
             return Some(f);
@@ -674,6 +678,13 @@ mod tests {
         assert!(!rows[1].basis_reported);
         assert_eq!(rows[1].term, Some(BrokerTerm::Short));
         assert_eq!(rows[2].term, None);
+    }
+
+    #[test]
+    fn a_trailing_comma_in_the_header_is_no_column() {
+        let rows =
+            read("account,asset,units,date_sold,proceeds,\ncb,BTC,1,2025-01-02,10,\n").unwrap();
+        assert_eq!(rows.len(), 1);
     }
 
     #[test]
