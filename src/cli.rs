@@ -77,6 +77,22 @@ The rule comes from harvest.toml:
   wallets = [\"ledger-nano\", \"coinbase\"]   # optional; default: most units first
   recorded = 2024-12-20      # when you wrote the rule in your books")]
     Allocation(AllocationArgs),
+    /// Reconcile a broker's Form 1099-DA with our disposals: matched rows, rows
+    /// only the broker has, rows only we have, the differences, and the Form
+    /// 8949 box, codes and adjustment of each matched row.
+    ///
+    /// Example: harvest reconcile ledger.csv --1099da coinbase-1099da.csv --year 2025
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest reconcile ledger.csv --1099da coinbase-1099da.csv --year 2025
+  harvest reconcile ledger.csv --1099da coinbase=cb-1099da.csv --1099da kraken=kr-1099da.csv --year 2025
+  harvest reconcile ledger.csv --1099da 1099da.csv --year 2025 --format csv -o reconciliation-2025.csv
+  harvest report ledger.csv --1099da 1099da.csv --year 2025   (the same routing in the report)
+
+The 1099-DA CSV has a header; its columns (any order, any case) are account, asset (1a), units (1c),
+date_sold (1e) and proceeds (1f), and optionally broker, asset_name (1b), date_acquired (1d),
+basis (1g), wash_sale_disallowed (1i), basis_reported (2), term (6), noncovered (9), checkbox and
+transaction_id; see docs/1099DA.md.")]
+    Reconcile(ReconcileArgs),
     /// Print the effective settings (flags over harvest.toml over defaults) and
     /// where each one comes from.
     ///
@@ -264,6 +280,25 @@ pub struct ReportArgs {
     pub year: i32,
     #[command(flatten)]
     pub tax: TaxArgs,
+    /// A broker's Form 1099-DA as CSV (see harvest reconcile): routes the rows it
+    /// matches to boxes G/H/J/K with codes B, E, O, T. ACCOUNT=FILE names the
+    /// account of a file without an account column. May be given several times.
+    #[arg(long = "1099da", value_name = "[ACCOUNT=]FILE")]
+    pub form_1099da: Vec<String>,
+}
+
+/// `harvest reconcile`.
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Tax year (calendar year in --tz).
+    #[arg(long)]
+    pub year: i32,
+    /// A broker's Form 1099-DA as CSV; ACCOUNT=FILE names the account of a file
+    /// without an account column. May be given several times.
+    #[arg(long = "1099da", value_name = "[ACCOUNT=]FILE", required = true)]
+    pub form_1099da: Vec<String>,
 }
 
 /// `harvest allocation`.

@@ -15,6 +15,7 @@ pub mod import;
 pub mod ledger;
 pub mod model;
 pub mod prices;
+pub mod reconcile;
 pub mod render;
 pub mod tax;
 pub mod time;

@@ -8,6 +8,7 @@ mod input;
 pub mod lots;
 mod output;
 mod progress;
+mod reconcile;
 mod report;
 pub mod scan;
 mod settings;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Report(a) => report::run(a),
         Command::Scan(a) => scan::run(a),
         Command::Allocation(a) => allocation::run(a),
+        Command::Reconcile(a) => reconcile::run(a),
         Command::Config(a) => settings::run(a),
         Command::Completions(a) => shell::completions(a),
         Command::Man(a) => shell::man(a),

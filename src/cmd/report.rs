@@ -88,11 +88,35 @@ fn export_date() -> chrono::NaiveDate {
         .date_naive()
 }
 
+/// Routes the rows a 1099-DA matches (boxes G/H/J/K, codes B, E, O, T) as
+/// `harvest reconcile` does, and says on stderr what did not match.
+fn route_1099da(
+    m: &mut super::Matched,
+    broker: &[crate::reconcile::BrokerRow],
+    year: i32,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let rec = crate::reconcile::reconcile(&m.loaded.ledger, &m.outcome, &m.rows, broker, year)?;
+    let (only_broker, only_ours) = (rec.broker_only(), rec.only_ours.len());
+    if !quiet && (only_broker > 0 || only_ours > 0) {
+        eprintln!(
+            "harvest: warning: 1099-DA: {only_broker} row{} only on the 1099-DA, and {only_ours} of our rows in its accounts on no 1099-DA row (they keep their box); run harvest reconcile with the same arguments for the details",
+            if only_broker == 1 { "" } else { "s" },
+        );
+    }
+    m.rows = rec.routed;
+    Ok(())
+}
+
 /// Runs `harvest report`.
 pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     let s = Settings::from_args(&a.engine)?;
     let inputs = tax_inputs(&a.tax, a.year, &s)?;
-    let m = match_all(&a.engine, &s, a.year)?;
+    let broker = super::reconcile::read_forms(&a.form_1099da, s.quiet)?;
+    let mut m = match_all(&a.engine, &s, a.year)?;
+    if !a.form_1099da.is_empty() {
+        route_1099da(&mut m, &broker, a.year, s.quiet)?;
+    }
     let mut rows = m.year_rows();
     // Part I before Part II, then by box; stable, so each box keeps ledger order.
     rows.sort_by_key(|r| (r.term, r.box_));

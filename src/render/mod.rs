@@ -5,6 +5,7 @@ pub mod allocation;
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod reconcile;
 pub mod table;
 
 use chrono::NaiveDate;
