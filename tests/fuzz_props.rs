@@ -377,3 +377,48 @@ fn regression_coinbase_wallet_unreadable_time() {
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("coinbase-wallet-unreadable-time.csv:"));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(256) / 4))]
+
+    /// The binary, on mutated 1099-DA files (reconcile and report --1099da) and
+    /// mutated frozen allocations: never a panic.
+    #[test]
+    fn binary_never_panics_on_mutated_1099da_and_allocations(
+        seed in 0..3usize,
+        ms in prop::collection::vec(mutation(), 1..5),
+        cmd in 0..3usize,
+    ) {
+        let seeds = [
+            "fixtures/reconcile/coinbase-1099da.csv",
+            "fixtures/reconcile/kraken-1099da.csv",
+            "tests/golden/transition-allocation.csv",
+        ];
+        let mut d = std::fs::read(seeds[seed]).unwrap();
+        for m in &ms {
+            apply(&mut d, m);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("in.csv");
+        std::fs::write(&p, &d).unwrap();
+        let p = p.to_str().unwrap();
+        let kraken = format!("kraken={p}");
+        let f = if seed == 1 { kraken.as_str() } else { p };
+        let args: Vec<&str> = match (seed, cmd) {
+            (2, _) => vec!["report", "fixtures/transition/ledger.csv", "--year", "2025", "--allocation", p, "--format", "json"],
+            (_, 0) => vec!["reconcile", "fixtures/reconcile/ledger.csv", "--1099da", f, "--year", "2025"],
+            (_, 1) => vec!["reconcile", "fixtures/reconcile/ledger.csv", "--1099da", f, "--year", "2025", "--format", "json"],
+            _ => vec!["report", "fixtures/reconcile/ledger.csv", "--1099da", f, "--year", "2025", "--format", "csv"],
+        };
+        let o = harvest_bin().args(&args).output().unwrap();
+        let code = o.status.code();
+        prop_assert!(
+            matches!(code, Some(0..=2)),
+            "exit {:?} on {:?}\nstderr: {}",
+            code,
+            String::from_utf8_lossy(&d),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        prop_assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+    }
+}
