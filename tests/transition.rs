@@ -456,3 +456,48 @@ fn bad_standing_orders_are_usage_errors() {
         "{err}"
     );
 }
+
+/// The issue's "done": a 2024 universal history, its allocation frozen, a 2025
+/// per-wallet year, and the broker's 1099-DA routing the 8949 rows.
+#[test]
+fn universal_history_frozen_allocation_and_a_1099da() {
+    let tmp = tempfile::tempdir().unwrap();
+    let alloc = tmp.path().join("allocation-2025.csv");
+    let alloc = alloc.to_str().unwrap();
+    ok(&["allocation", "ledger.csv", "--format", "csv", "-o", alloc]);
+    let (csv, err) = ok(&[
+        "report",
+        "ledger.csv",
+        "--year",
+        "2025",
+        "--allocation",
+        alloc,
+        "--1099da",
+        "coinbase=coinbase-1099da.csv",
+        "--format",
+        "csv",
+    ]);
+    assert!(err.is_empty(), "{err}");
+    assert_eq!(
+        csv,
+        "disposal_id,lot_id,asset,quantity,account,date_acquired,date_sold,term,box,description,proceeds,cost_basis,adjustment_code,adjustment,gain
+s-3,t-3,BTC,0.5,coinbase,2024-02-10,2025-07-01,long,J,0.5 BTC,50000.00,24000.00,B,-1000.00,25000.00
+s-2,t-3,BTC,0.5,coinbase,2024-02-10,2025-03-01,long,K,0.5 BTC,40000.00,25000.00,,,15000.00
+s-4,t-1,BTC,0.5,cold,2023-01-10,2025-09-01,long,L,0.5 BTC,55000.00,10000.00,,,45000.00
+"
+    );
+    let (json, _) = ok(&[
+        "reconcile",
+        "ledger.csv",
+        "--year",
+        "2025",
+        "--allocation",
+        alloc,
+        "--1099da",
+        "coinbase=coinbase-1099da.csv",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["summary"]["broker_rows"], 2, "{json}");
+}
