@@ -42,11 +42,7 @@ pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2764472320, 232830, 0, false
 pub fn parse_decimal(s: &str) -> Result<Decimal, Problem> {
     let t = s.trim_ascii();
     if let Some(d) = parse_plain(t.as_bytes()) {
-        return if d >= MAX_AMOUNT {
-            Err(Problem::TooLarge)
-        } else {
-            Ok(d)
-        };
+        return d;
     }
     match Decimal::from_str_exact(t) {
         Ok(d) if d.is_sign_negative() && !d.is_zero() => Err(Problem::Negative),
@@ -68,35 +64,41 @@ pub fn parse_decimal(s: &str) -> Result<Decimal, Problem> {
     }
 }
 
-/// The fast path for the common cell: ASCII digits with at most one point and
-/// at most 18 digits in all (which fit a u64 exactly). Anything else (signs,
-/// exponents, long numbers) goes through the general parser.
-fn parse_plain(b: &[u8]) -> Option<Decimal> {
+/// The fast path for the common cell: ASCII digits with at most one point (not
+/// first or last) and at most 18 digits in all (which fit a u64 exactly).
+/// Anything else (signs, exponents, long numbers) goes through the general parser.
+fn parse_plain(b: &[u8]) -> Option<Result<Decimal, Problem>> {
     if b.is_empty() || b.len() > 19 {
         return None;
     }
     let mut mantissa: u64 = 0;
-    let mut scale: Option<u32> = None;
-    let mut digits = 0;
+    let mut point: Option<usize> = None;
     for (i, &c) in b.iter().enumerate() {
-        match c {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(c - b'0');
-                digits += 1;
-            }
-            b'.' if scale.is_none() && i + 1 < b.len() && i > 0 => {
-                scale = Some((b.len() - i - 1) as u32);
-            }
-            _ => return None,
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            mantissa = mantissa * 10 + u64::from(d);
+        } else if c == b'.' && point.is_none() && i > 0 && i + 1 < b.len() {
+            point = Some(i);
+        } else {
+            return None;
         }
     }
+    let scale = point.map_or(0, |i| (b.len() - i - 1) as u32);
+    let digits = b.len() - usize::from(point.is_some());
     if digits > 18 {
         return None;
     }
-    Some(Decimal::from_i128_with_scale(
-        i128::from(mantissa),
-        scale.unwrap_or(0),
-    ))
+    // mantissa / 10^scale >= 10^15, without leaving u64 (mantissa < 10^18).
+    if scale <= 3 && mantissa >= 10u64.pow(15 + scale) {
+        return Some(Err(Problem::TooLarge));
+    }
+    Some(Ok(Decimal::from_parts(
+        mantissa as u32,
+        (mantissa >> 32) as u32,
+        0,
+        false,
+        scale,
+    )))
 }
 
 /// Collects rows from any number of inputs, then sorts and checks them as one
@@ -124,6 +126,12 @@ impl LedgerBuilder {
         self.ledger.rows.len() + self.errors.len() + self.more
     }
 
+    /// Makes room for about `n` more rows at once (a hint: the rows vector then
+    /// does not grow by copying; untouched room costs no memory).
+    pub fn expect_rows(&mut self, n: usize) {
+        let _ = self.ledger.rows.try_reserve(n);
+    }
+
     /// Registers an input's display name and returns its file index.
     pub fn add_file(&mut self, name: &str) -> u32 {
         self.ledger.files.push(name.to_string());
@@ -146,51 +154,72 @@ impl LedgerBuilder {
             Err(e) => return Err(csv_io(file, e)),
         };
         let map = column_map(&header, &file)?;
-        // A StringRecord checks UTF-8 once per record, not once per cell.
-        let mut rec = csv::StringRecord::new();
+        let mut rec = csv::ByteRecord::new();
         loop {
-            match rdr.read_record(&mut rec) {
+            match rdr.read_byte_record(&mut rec) {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
                     match e.kind() {
                         csv::ErrorKind::Io(_) => return Err(csv_io(file, e)),
-                        csv::ErrorKind::Utf8 { err, .. } => {
-                            let column = map
-                                .iter()
-                                .position(|&i| i == Some(err.field()))
-                                .map(|c| LEDGER_COLUMNS[c]);
-                            self.push_error(&file, line, column, None, Problem::NotUtf8);
-                        }
                         _ => self.push_error(&file, line, None, None, Problem::Csv(e.to_string())),
                     }
                     continue;
                 }
             }
-            let line = rec.position().map_or(0, |p| p.line());
-            if rec.len() != header.len() {
-                self.push_error(
-                    &file,
-                    line,
-                    None,
-                    None,
-                    Problem::FieldCount {
-                        found: rec.len(),
-                        expected: header.len(),
-                    },
-                );
-                continue;
-            }
-            let mut fields: [&str; 14] = [""; 14];
-            for (col, idx) in map.iter().enumerate() {
-                if let Some(i) = *idx {
-                    fields[col] = &rec[i];
-                }
-            }
-            self.add_fields(&fields, &file, file_idx, line);
+            self.add_byte_record(&rec, &map, header.len(), &file, file_idx);
         }
         Ok(())
+    }
+
+    /// Checks one CSV record's text and width, and adds its row.
+    fn add_byte_record(
+        &mut self,
+        rec: &csv::ByteRecord,
+        map: &[Option<usize>; 14],
+        width: usize,
+        file: &Arc<str>,
+        file_idx: u32,
+    ) {
+        let line = rec.position().map_or(0, |p| p.line());
+        // The record's text checked once; cells are slices of it. As in a
+        // csv::StringRecord, the first cell that is not UTF-8 by itself is the
+        // one reported.
+        let bytes = rec.as_slice();
+        let whole = bytes.is_ascii() || rec.iter().all(|c| std::str::from_utf8(c).is_ok());
+        let text = whole.then(|| std::str::from_utf8(bytes).ok()).flatten();
+        let Some(text) = text else {
+            let bad = (0..rec.len()).find(|&i| std::str::from_utf8(&rec[i]).is_err());
+            let column = map
+                .iter()
+                .position(|&i| i.is_some() && i == bad)
+                .map(|c| LEDGER_COLUMNS[c]);
+            self.push_error(file, line, column, None, Problem::NotUtf8);
+            return;
+        };
+        if rec.len() != width {
+            self.push_error(
+                file,
+                line,
+                None,
+                None,
+                Problem::FieldCount {
+                    found: rec.len(),
+                    expected: width,
+                },
+            );
+            return;
+        }
+        let mut fields: [&str; 14] = [""; 14];
+        for (col, idx) in map.iter().enumerate() {
+            if let Some(i) = *idx {
+                // Every cell is whole UTF-8 (checked above), so its range lies
+                // on character boundaries.
+                fields[col] = rec.range(i).and_then(|r| text.get(r)).unwrap_or("");
+            }
+        }
+        self.add_fields(&fields, file, file_idx, line);
     }
 
     /// Validates rows an importer produced, as if read from a ledger file. `line`
@@ -238,7 +267,13 @@ impl LedgerBuilder {
 
     fn add_fields(&mut self, f: &[&str; 14], file: &Arc<str>, file_idx: u32, line: u64) {
         // Cells harvest protected against formula injection read back as written.
-        let f = &f.map(crate::render::unprotect);
+        let mut f = *f;
+        for c in &mut f {
+            if c.starts_with('\'') {
+                *c = crate::render::unprotect(c);
+            }
+        }
+        let f = &f;
         let before = self.errors.len() + self.more;
         let cell = |this: &mut Self, col: usize, problem: Problem| {
             let v = f[col];
