@@ -202,19 +202,33 @@ impl Ledger {
     /// Sorts rows by time, keeping input order for equal times (SPEC section 1),
     /// and ranks the ids of rows that share an instant.
     pub fn sort(&mut self) {
+        let order = self.sort_order();
+        self.apply_order(order);
+    }
+
+    /// The order [`Ledger::sort`] puts the rows in (`order[k]` = the row that
+    /// goes to `k`), or None when they are in order already.
+    pub(crate) fn sort_order(&self) -> Option<Vec<u32>> {
         let key = |r: &Row| (r.time, r.source.file, r.source.line);
-        if !self.rows.is_sorted_by(|a, b| key(a) <= key(b)) {
-            // Sort small keys held together (input order breaks ties), then
-            // move each row once: rows are large.
-            let mut keys: Vec<_> = self
-                .rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (key(r), i as u32))
-                .collect();
-            keys.sort_unstable();
-            let order: Vec<u32> = keys.iter().map(|k| k.1).collect();
-            drop(keys);
+        if self.rows.is_sorted_by(|a, b| key(a) <= key(b)) {
+            return None;
+        }
+        // Small keys held together, input order breaking ties. A stable sort
+        // takes the runs already in order (a ledger is mostly sorted) as they are.
+        let mut keys: Vec<_> = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (key(r), i as u32))
+            .collect();
+        keys.sort();
+        Some(keys.into_iter().map(|k| k.1).collect())
+    }
+
+    /// Puts the rows in `order` (from [`Ledger::sort_order`]), moving each row
+    /// once (rows are large), and ranks the ids of rows that share an instant.
+    pub(crate) fn apply_order(&mut self, order: Option<Vec<u32>>) {
+        if let Some(order) = order {
             permute(&mut self.rows, &order);
         }
         let n = self.rows.len();
@@ -253,6 +267,13 @@ impl Ledger {
             }
         }
         dups
+    }
+
+    /// Whether any two rows share an id (cheaper than [`Ledger::duplicate_ids`]).
+    pub fn has_duplicate_ids(&self) -> bool {
+        let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+        seen.reserve(self.rows.len());
+        !self.rows.iter().all(|r| seen.insert(&r.id))
     }
 
     fn by_id(&self) -> &[u32] {

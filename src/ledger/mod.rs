@@ -7,7 +7,7 @@
 mod error;
 
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 pub use error::{LedgerError, Problem, RowError};
 
 use crate::model::{Amount, Kind, LEDGER_COLUMNS, Ledger, Record, Row, Source, Sym};
-use crate::time::parse_time;
+use crate::time::TimeReader;
 
 /// At most this many row errors are kept for display; the rest are counted.
 const MAX_KEPT_ERRORS: usize = 200;
@@ -101,11 +101,27 @@ fn parse_plain(b: &[u8]) -> Option<Result<Decimal, Problem>> {
     )))
 }
 
+/// No column (a cell of a record wider than the header).
+const NO_COLUMN: usize = usize::MAX;
+
+/// Records per batch handed from the CSV thread to the row builder.
+const BATCH: usize = 256;
+
+/// Records read by the CSV thread, for the row builder.
+#[derive(Default)]
+struct Batch {
+    records: Vec<csv::ByteRecord>,
+    /// How many of `records` hold this batch's records (the rest are spare).
+    len: usize,
+    /// CSV errors met before the record at an index: (index, line, message).
+    errors: Vec<(usize, u64, String)>,
+}
+
 /// Collects rows from any number of inputs, then sorts and checks them as one
 /// ledger.
 pub struct LedgerBuilder {
     ledger: Ledger,
-    tz: Tz,
+    times: TimeReader,
     errors: Vec<RowError>,
     more: usize,
 }
@@ -115,7 +131,7 @@ impl LedgerBuilder {
     pub fn new(tz: Tz) -> Self {
         LedgerBuilder {
             ledger: Ledger::default(),
-            tz,
+            times: TimeReader::new(tz),
             errors: Vec::new(),
             more: 0,
         }
@@ -154,23 +170,73 @@ impl LedgerBuilder {
             Err(e) => return Err(csv_io(file, e)),
         };
         let map = column_map(&header, &file)?;
-        let mut rec = csv::ByteRecord::new();
-        loop {
-            match rdr.read_byte_record(&mut rec) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    match e.kind() {
-                        csv::ErrorKind::Io(_) => return Err(csv_io(file, e)),
-                        _ => self.push_error(&file, line, None, None, Problem::Csv(e.to_string())),
-                    }
-                    continue;
-                }
+        let width = header.len();
+        // The column of each cell of a record (every header cell names one).
+        let mut columns = [NO_COLUMN; 14];
+        for (col, i) in map.iter().enumerate() {
+            if let Some(i) = *i {
+                columns[i] = col;
             }
-            self.add_byte_record(&rec, &map, header.len(), &file, file_idx);
         }
-        Ok(())
+        let columns = columns.get(..width).unwrap_or(&columns);
+        // Two stages on two threads: this one splits the text into records,
+        // a worker validates them and builds the rows, batch after batch in file
+        // order. Batches go back to be refilled, so records are not reallocated.
+        let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(4);
+        let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+        std::thread::scope(|s| {
+            let worker = s.spawn(|| {
+                for batch in full_rx {
+                    let mut errs = batch.errors.iter().peekable();
+                    for (k, rec) in batch.records[..batch.len].iter().enumerate() {
+                        while let Some((_, line, msg)) = errs.next_if(|e| e.0 == k) {
+                            self.push_error(&file, *line, None, None, Problem::Csv(msg.clone()));
+                        }
+                        self.add_byte_record(rec, &map, columns, &file, file_idx);
+                    }
+                    for (_, line, msg) in errs {
+                        self.push_error(&file, *line, None, None, Problem::Csv(msg.clone()));
+                    }
+                    // The reader may have finished already; the batch is then dropped.
+                    let _ = empty_tx.send(batch);
+                }
+            });
+            let result = (|| loop {
+                let mut batch = empty_rx.try_recv().unwrap_or_default();
+                batch.len = 0;
+                batch.errors.clear();
+                let mut done = false;
+                while batch.len < BATCH && batch.errors.len() < BATCH {
+                    if batch.records.len() == batch.len {
+                        batch.records.push(csv::ByteRecord::with_capacity(256, 16));
+                    }
+                    match rdr.read_byte_record(&mut batch.records[batch.len]) {
+                        Ok(true) => batch.len += 1,
+                        Ok(false) => {
+                            done = true;
+                            break;
+                        }
+                        Err(e) => {
+                            if let csv::ErrorKind::Io(_) = e.kind() {
+                                return Err(csv_io(file.clone(), e));
+                            }
+                            let line = e.position().map_or(0, |p| p.line());
+                            batch.errors.push((batch.len, line, e.to_string()));
+                        }
+                    }
+                }
+                // A closed channel means the worker stopped (it panicked): its
+                // join below says so.
+                if full_tx.send(batch).is_err() || done {
+                    return Ok(());
+                }
+            })();
+            drop(full_tx);
+            match worker.join() {
+                Ok(()) => result,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
     }
 
     /// Checks one CSV record's text and width, and adds its row.
@@ -178,7 +244,7 @@ impl LedgerBuilder {
         &mut self,
         rec: &csv::ByteRecord,
         map: &[Option<usize>; 14],
-        width: usize,
+        columns: &[usize],
         file: &Arc<str>,
         file_idx: u32,
     ) {
@@ -198,6 +264,7 @@ impl LedgerBuilder {
             self.push_error(file, line, column, None, Problem::NotUtf8);
             return;
         };
+        let width = columns.len();
         if rec.len() != width {
             self.push_error(
                 file,
@@ -212,12 +279,15 @@ impl LedgerBuilder {
             return;
         }
         let mut fields: [&str; 14] = [""; 14];
-        for (col, idx) in map.iter().enumerate() {
-            if let Some(i) = *idx {
-                // Every cell is whole UTF-8 (checked above), so its range lies
-                // on character boundaries.
-                fields[col] = rec.range(i).and_then(|r| text.get(r)).unwrap_or("");
+        let mut at = 0;
+        for (cell, &col) in rec.iter().zip(columns) {
+            // Every cell is whole UTF-8 (checked above), so its range lies on
+            // character boundaries.
+            let end = at + cell.len();
+            if let Some(f) = fields.get_mut(col) {
+                *f = text.get(at..end).unwrap_or("");
             }
+            at = end;
         }
         self.add_fields(&fields, file, file_idx, line);
     }
@@ -284,7 +354,7 @@ impl LedgerBuilder {
         if id.is_empty() {
             cell(self, ID, Problem::Missing);
         }
-        let time = match parse_time(f[TIME], self.tz) {
+        let time = match self.times.parse(f[TIME]) {
             Ok(t) => Some(t),
             Err(e) => {
                 if f[TIME].trim_ascii().is_empty() {
@@ -397,10 +467,23 @@ impl LedgerBuilder {
     /// every error found in every input.
     pub fn finish(mut self) -> Result<Ledger, LedgerError> {
         if self.errors.is_empty() && self.more == 0 {
-            self.ledger.sort();
+            // Sorting and looking for a repeated id (rare) run side by side; the
+            // repeats are then listed in ledger order.
+            let l = &self.ledger;
+            let (order, repeats) = std::thread::scope(|s| {
+                let repeats = s.spawn(|| l.has_duplicate_ids());
+                let order = l.sort_order();
+                (order, repeats.join())
+            });
+            let repeats = repeats.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            self.ledger.apply_order(order);
             let l = &self.ledger;
             let mut dups = Vec::new();
-            for (a, b) in l.duplicate_ids() {
+            for (a, b) in if repeats {
+                l.duplicate_ids()
+            } else {
+                Vec::new()
+            } {
                 let (a, b) = (&l.rows[a], &l.rows[b]);
                 {
                     let (first, second) = if a.source <= b.source { (a, b) } else { (b, a) };
