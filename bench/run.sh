@@ -49,10 +49,11 @@ print("\n".join(reversed(rows)))
 PY
 }
 
-# mean wall seconds of a command (hyperfine, 3 runs after a warmup)
+# mean and fastest wall seconds of a command (hyperfine, 5 runs after a warmup):
+# on a shared machine the fastest run is the one least disturbed.
 wall() {
-  hyperfine --warmup 1 --runs 3 --export-json "$OUT/h.json" "$1" >/dev/null 2>&1 || { echo "FAILED: $1" >&2; echo "nan"; return; }
-  python3 -c 'import json;print("%.3f"%json.load(open("'"$OUT/h.json"'"))["results"][0]["mean"])'
+  hyperfine --warmup 1 --runs 5 --export-json "$OUT/h.json" "$1" >/dev/null 2>&1 || { echo "FAILED: $1" >&2; echo "nan nan"; return; }
+  python3 -c 'import json;r=json.load(open("'"$OUT/h.json"'"))["results"][0];print("%.3f %.3f"%(r["mean"],r["min"]))'
 }
 
 # peak RSS in MiB (GNU time)
@@ -66,40 +67,40 @@ ratio() { python3 -c "print('%.1fx'%($1/$2) if '$1'!='nan' else 'n/a')"; }
 
 RES="$OUT/results.md"
 {
-  echo "| rows | command | wall (s) | peak RSS (MiB) | rows/s | x parse floor |"
-  echo "|---:|---|---:|---:|---:|---:|"
+  echo "| rows | command | wall (s) | fastest (s) | peak RSS (MiB) | rows/s | x parse floor |"
+  echo "|---:|---|---:|---:|---:|---:|---:|"
 } > "$RES"
 
 for n in "${SIZES[@]}"; do
   L="$OUT/ledger-$n.csv"
   [ -f "$L" ] || python3 "$GEN" --rows "$n" --seed 1 > "$L"
-  f=$(wall "$FLOOR $L")
-  echo "| $n | parse floor (csv crate, every field) | $f | $(rss "$FLOOR $L") | $(rows_per_s "$n" "$f") | 1.0x |" >> "$RES"
+  read -r f fmin <<< "$(wall "$FLOOR $L")"
+  echo "| $n | parse floor (csv crate, every field) | $f | $fmin | $(rss "$FLOOR $L") | $(rows_per_s "$n" "$f") | 1.0x |" >> "$RES"
   for m in fifo lifo hifo; do
     # --missing-basis zero: past ~500k rows gen_ledger's clock runs out and it
     # stamps deposits after sales that spend them; harvest then delivers transfers
     # early with warnings, and this keeps the rare leftover from stopping the run.
     cmd="$BIN report $L --year 2025 --method $m --format csv -q --missing-basis zero -o $OUT/report.csv"
-    t=$(wall "$cmd")
-    echo "| $n | report --year 2025 --method $m | $t | $(rss "$cmd") | $(rows_per_s "$n" "$t") | $(ratio "$t" "$f") |" >> "$RES"
+    read -r t tmin <<< "$(wall "$cmd")"
+    echo "| $n | report --year 2025 --method $m | $t | $tmin | $(rss "$cmd") | $(rows_per_s "$n" "$t") | $(ratio "$t" "$f") |" >> "$RES"
   done
 done
 
 n=200000
 C="$OUT/coinbase-$n.csv"
 [ -f "$C" ] || coinbase_export "$n" > "$C"
-f=$(wall "$FLOOR $C")
+read -r f fmin <<< "$(wall "$FLOOR $C")"
 cmd="$BIN import $C -o $OUT/imported.csv"
-t=$(wall "$cmd")
-echo "| $n | parse floor (Coinbase export) | $f | $(rss "$FLOOR $C") | $(rows_per_s "$n" "$f") | 1.0x |" >> "$RES"
-echo "| $n | import (Coinbase export) | $t | $(rss "$cmd") | $(rows_per_s "$n" "$t") | $(ratio "$t" "$f") |" >> "$RES"
+read -r t tmin <<< "$(wall "$cmd")"
+echo "| $n | parse floor (Coinbase export) | $f | $fmin | $(rss "$FLOOR $C") | $(rows_per_s "$n" "$f") | 1.0x |" >> "$RES"
+echo "| $n | import (Coinbase export) | $t | $tmin | $(rss "$cmd") | $(rows_per_s "$n" "$t") | $(ratio "$t" "$f") |" >> "$RES"
 
 {
   echo "# Benchmark results"
   echo
   echo "Produced by \`bench/run.sh\` on $(date -u +%Y-%m-%d) ($(git rev-parse --short HEAD))."
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')."
-  echo "Wall time is hyperfine's mean of 3 runs after a warmup; peak RSS from GNU time."
+  echo "Wall time is hyperfine's mean (and fastest) of 5 runs after a warmup; peak RSS from GNU time."
   echo
   cat "$RES"
 } > bench/RESULTS.md

@@ -7,6 +7,10 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+/// Short text kept in a row (ids, txids, notes): up to 24 bytes are stored inline,
+/// so reading a ledger does not allocate once per cell. It dereferences to `str`.
+pub type Text = compact_str::CompactString;
+
 /// An interned asset or account name. Comparing and hashing a `Sym` is an integer
 /// operation, which keeps a ten-million-row ledger cheap to match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -103,9 +107,22 @@ impl Kind {
 
     /// Parses the ledger spelling (case-insensitive).
     pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.as_str().eq_ignore_ascii_case(s))
+        let exact = match s {
+            "buy" => Some(Kind::Buy),
+            "sell" => Some(Kind::Sell),
+            "trade" => Some(Kind::Trade),
+            "deposit" => Some(Kind::Deposit),
+            "withdrawal" => Some(Kind::Withdrawal),
+            "income" => Some(Kind::Income),
+            "spend" => Some(Kind::Spend),
+            "fee" => Some(Kind::Fee),
+            _ => None,
+        };
+        exact.or_else(|| {
+            Kind::ALL
+                .into_iter()
+                .find(|k| k.as_str().eq_ignore_ascii_case(s))
+        })
     }
 }
 
@@ -140,7 +157,7 @@ pub struct Source {
 /// One validated row of the normalized ledger (SPEC section 2).
 #[derive(Debug, Clone)]
 pub struct Row {
-    pub id: Box<str>,
+    pub id: Text,
     pub time: DateTime<Utc>,
     pub account: Sym,
     pub kind: Kind,
@@ -149,8 +166,8 @@ pub struct Row {
     pub fee: Option<Amount>,
     pub usd_value: Option<Decimal>,
     pub fee_usd: Option<Decimal>,
-    pub txid: Option<Box<str>>,
-    pub note: Box<str>,
+    pub txid: Option<Text>,
+    pub note: Text,
     pub source: Source,
 }
 
@@ -185,15 +202,38 @@ impl Ledger {
     /// Sorts rows by time, keeping input order for equal times (SPEC section 1),
     /// and ranks the ids of rows that share an instant.
     pub fn sort(&mut self) {
-        let key = |r: &Row| (r.time, r.source);
-        if !self.rows.is_sorted_by(|a, b| key(a) <= key(b)) {
-            // Sort small keys, then move each row once: rows are large.
-            let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
-            order.sort_unstable_by_key(|&i| key(&self.rows[i as usize]));
+        let order = self.sort_order();
+        self.apply_order(order);
+    }
+
+    /// The order [`Ledger::sort`] puts the rows in (`order[k]` = the row that
+    /// goes to `k`), or None when they are in order already.
+    pub(crate) fn sort_order(&self) -> Option<Vec<u32>> {
+        let key = |r: &Row| (r.time, r.source.file, r.source.line);
+        if self.rows.is_sorted_by(|a, b| key(a) <= key(b)) {
+            return None;
+        }
+        // Small keys held together, input order breaking ties. A stable sort
+        // takes the runs already in order (a ledger is mostly sorted) as they are.
+        let mut keys: Vec<_> = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (key(r), i as u32))
+            .collect();
+        keys.sort();
+        Some(keys.into_iter().map(|k| k.1).collect())
+    }
+
+    /// Puts the rows in `order` (from [`Ledger::sort_order`]), moving each row
+    /// once (rows are large), and ranks the ids of rows that share an instant.
+    pub(crate) fn apply_order(&mut self, order: Option<Vec<u32>>) {
+        if let Some(order) = order {
             permute(&mut self.rows, &order);
         }
         let n = self.rows.len();
         let mut rank = vec![0u32; n];
+        let mut group: Vec<(u128, u32)> = Vec::new();
         let mut i = 0;
         while i < n {
             let mut j = i + 1;
@@ -201,14 +241,10 @@ impl Ledger {
                 j += 1;
             }
             if j - i > 1 {
-                let mut group: Vec<u32> = (i as u32..j as u32).collect();
-                group.sort_unstable_by(|&a, &b| {
-                    self.rows[a as usize]
-                        .id
-                        .cmp(&self.rows[b as usize].id)
-                        .then(a.cmp(&b))
-                });
-                for (r, &k) in group.iter().enumerate() {
+                group.clear();
+                group.extend((i..j).map(|k| (id_prefix(&self.rows[k].id), k as u32)));
+                sort_by_id(&mut group, &self.rows);
+                for (r, &(_, k)) in group.iter().enumerate() {
                     rank[k as usize] = r as u32;
                 }
             }
@@ -220,7 +256,7 @@ impl Ledger {
 
     /// Pairs of rows (first, second in ledger order) that share an id.
     pub fn duplicate_ids(&self) -> Vec<(usize, usize)> {
-        let mut seen: rustc_hash::FxHashMap<&str, usize> = HashMap::default();
+        let mut seen: HashMap<&str, usize> = HashMap::default();
         seen.reserve(self.rows.len());
         let mut dups = Vec::new();
         for (i, r) in self.rows.iter().enumerate() {
@@ -233,16 +269,23 @@ impl Ledger {
         dups
     }
 
+    /// Whether any two rows share an id (cheaper than [`Ledger::duplicate_ids`]).
+    pub fn has_duplicate_ids(&self) -> bool {
+        let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+        seen.reserve(self.rows.len());
+        !self.rows.iter().all(|r| seen.insert(&r.id))
+    }
+
     fn by_id(&self) -> &[u32] {
         self.by_id.get_or_init(|| {
-            let mut by_id: Vec<u32> = (0..self.rows.len() as u32).collect();
-            by_id.sort_unstable_by(|&a, &b| {
-                self.rows[a as usize]
-                    .id
-                    .cmp(&self.rows[b as usize].id)
-                    .then(a.cmp(&b))
-            });
-            by_id
+            let mut keys: Vec<(u128, u32)> = self
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (id_prefix(&r.id), i as u32))
+                .collect();
+            sort_by_id(&mut keys, &self.rows);
+            keys.into_iter().map(|(_, i)| i).collect()
         })
     }
 
@@ -261,6 +304,25 @@ impl Ledger {
             .get(source.file as usize)
             .map_or("?", |s| s.as_str())
     }
+}
+
+/// The first 16 bytes of an id as a big-endian number (zero-padded): a smaller
+/// prefix means a smaller id, and equal prefixes need the whole ids compared.
+fn id_prefix(id: &str) -> u128 {
+    let mut b = [0u8; 16];
+    let n = id.len().min(16);
+    b[..n].copy_from_slice(&id.as_bytes()[..n]);
+    u128::from_be_bytes(b)
+}
+
+/// Sorts (id prefix, row) pairs by id, then row: the order of a plain string
+/// comparison of the ids, reading the rows only when two prefixes are equal.
+fn sort_by_id(keys: &mut [(u128, u32)], rows: &[Row]) {
+    keys.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| rows[a.1 as usize].id.cmp(&rows[b.1 as usize].id))
+            .then(a.1.cmp(&b.1))
+    });
 }
 
 /// Reorders `v` so that `v[k]` becomes the old `v[order[k]]`, moving each
@@ -286,6 +348,58 @@ fn permute<T>(v: &mut [T], order: &[u32]) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn id_order_is_plain_string_order() {
+        use super::*;
+        let ids = [
+            "",
+            "a",
+            "a\0",
+            "a\0b",
+            "b",
+            "r10",
+            "r2",
+            "r100000000000000000",
+            "r1000000000000000",
+            "r10000000000000000",
+            "r1000000000000000a",
+            "é",
+            "e\u{301}",
+            "cb-0123456789abcdef-1",
+            "cb-0123456789abcdef",
+            "cb-0123456789abcdee-2",
+            "a",
+        ];
+        let rows: Vec<Row> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| Row {
+                id: (*id).into(),
+                time: DateTime::<Utc>::MIN_UTC,
+                account: Sym::USD,
+                kind: Kind::Buy,
+                sent: None,
+                received: None,
+                fee: None,
+                usd_value: None,
+                fee_usd: None,
+                txid: None,
+                note: Text::default(),
+                source: Source {
+                    file: 0,
+                    line: i as u64,
+                },
+            })
+            .collect();
+        let mut keys: Vec<(u128, u32)> = (0..ids.len())
+            .map(|i| (id_prefix(ids[i]), i as u32))
+            .collect();
+        sort_by_id(&mut keys, &rows);
+        let mut want: Vec<u32> = (0..ids.len() as u32).collect();
+        want.sort_by(|&a, &b| ids[a as usize].cmp(ids[b as usize]).then(a.cmp(&b)));
+        assert_eq!(keys.iter().map(|k| k.1).collect::<Vec<_>>(), want);
+    }
+
     #[test]
     fn permute_follows_the_order() {
         let mut v = vec!['a', 'b', 'c', 'd', 'e'];

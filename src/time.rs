@@ -49,25 +49,75 @@ pub fn parse_time(s: &str, tz: Tz) -> Result<DateTime<Utc>, TimeError> {
 
 /// The fast path for the common cell `YYYY-MM-DDTHH:MM:SSZ`.
 fn parse_utc_seconds(b: &[u8]) -> Option<DateTime<Utc>> {
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+    if !utc_seconds_shape(b) {
         return None;
     }
-    if b[16] != b':' || b[19] != b'Z' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let mut n = 0u32;
-        for &c in &b[r] {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            n = n * 10 + u32::from(c - b'0');
-        }
-        Some(n)
-    };
-    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
-    let time = NaiveTime::from_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
+    let date = NaiveDate::from_ymd_opt(num(b, 0..4)? as i32, num(b, 5..7)?, num(b, 8..10)?)?;
+    utc_seconds_on(date, b)
+}
+
+/// True when `b` is laid out as `YYYY-MM-DDTHH:MM:SSZ` (digits unchecked).
+fn utc_seconds_shape(b: &[u8]) -> bool {
+    b.len() == 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'Z'
+}
+
+/// The time of day of a `utc_seconds_shape` cell, on `date`.
+fn utc_seconds_on(date: NaiveDate, b: &[u8]) -> Option<DateTime<Utc>> {
+    let time = NaiveTime::from_hms_opt(num(b, 11..13)?, num(b, 14..16)?, num(b, 17..19)?)?;
     Some(Utc.from_utc_datetime(&date.and_time(time)))
+}
+
+/// The decimal number written in `b[r]`, all ASCII digits.
+fn num(b: &[u8], r: std::ops::Range<usize>) -> Option<u32> {
+    let mut n = 0u32;
+    for &c in &b[r] {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u32::from(c - b'0');
+    }
+    Some(n)
+}
+
+/// Reads time cells as [`parse_time`] does, remembering the last date read:
+/// ledger rows come in time order, so most share the date of the row before.
+#[derive(Debug, Clone)]
+pub struct TimeReader {
+    tz: Tz,
+    last: Option<([u8; 10], NaiveDate)>,
+}
+
+impl TimeReader {
+    /// A reader whose bare dates mean midnight in `tz`.
+    pub fn new(tz: Tz) -> Self {
+        TimeReader { tz, last: None }
+    }
+
+    /// Exactly [`parse_time`] of the cell.
+    pub fn parse(&mut self, s: &str) -> Result<DateTime<Utc>, TimeError> {
+        let b = s.trim_ascii().as_bytes();
+        if utc_seconds_shape(b) {
+            if let Some((day, date)) = &self.last
+                && day[..] == b[..10]
+            {
+                if let Some(t) = utc_seconds_on(*date, b) {
+                    return Ok(t);
+                }
+            } else if let Some(t) = parse_utc_seconds(b) {
+                let mut day = [0u8; 10];
+                day.copy_from_slice(&b[..10]);
+                self.last = Some((day, t.date_naive()));
+                return Ok(t);
+            }
+        }
+        parse_time(s, self.tz)
+    }
 }
 
 /// The first instant of `date` in `tz` (the next valid instant if midnight falls in
@@ -120,6 +170,29 @@ mod tests {
             parse_time("2025-03-01T09:05:00.250-05:00", tz),
             Ok(utc("2025-03-01T14:05:00.250Z"))
         );
+    }
+
+    #[test]
+    fn the_reader_reads_as_parse_time() {
+        let ny: Tz = "America/New_York".parse().unwrap();
+        let mut r = TimeReader::new(ny);
+        for s in [
+            "2025-03-01T14:05:00Z",
+            "2025-03-01T23:59:59Z",
+            "2025-03-01T24:00:00Z",
+            "2025-03-01T14:05:00",
+            "2025-03-01",
+            " 2025-03-01T00:00:00Z ",
+            "2025-03-02T00:00:00Z",
+            "2025-02-30T00:00:00Z",
+            "2025-02-30T00:00:00Z",
+            "2025-03-02T1x:00:00Z",
+            "2025-03-02 10:00:00Z",
+            "2025-03-02T10:00:00.5Z",
+            "",
+        ] {
+            assert_eq!(r.parse(s), parse_time(s, ny), "{s}");
+        }
     }
 
     #[test]

@@ -286,6 +286,10 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
                 .fill_buf()
                 .with_context(|| format!("{display}: cannot read"))?;
             if import::detect(head) == Some(Format::Ledger) {
+                // A ledger row takes 60 bytes or more of CSV.
+                if let Ok(m) = std::fs::metadata(name) {
+                    b.expect_rows(usize::try_from(m.len() / 60).unwrap_or(0));
+                }
                 let before = b.rows_read();
                 b.read_csv(input, display)?;
                 if b.rows_read() == before && !s.quiet {

@@ -23,7 +23,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::{Cx, Draft, Entry, Sheet, SheetRow, is_fiat, parse_time_cell};
+use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, SheetRow, is_fiat, parse_time_cell};
 use crate::model::Kind;
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -60,10 +60,14 @@ fn prefixed(sheet: &Sheet, suffix: &str) -> Option<(usize, String)> {
     })
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
-    if super::coinbase_wallet::matches(&sheet.header) {
-        return super::coinbase_wallet::parse(sheet, cx);
-    }
+/// Reads the report's rows: those already in `sheet`, then the rest of
+/// `stream`, one at a time (a report can have hundreds of thousands). The
+/// pre-2019 per-wallet report is read by `coinbase_wallet::parse` instead.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+) -> Result<Vec<Entry>, ImportError> {
     let mut header_ccy = String::from("USD");
     let mut pick = |plain: &[&str], suffix: &str| -> Option<usize> {
         sheet.col(plain).or_else(|| {
@@ -104,19 +108,27 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         sender: sheet.col(&["Sender Address"]),
         recipient: sheet.col(&["Recipient Address"]),
     };
-    if cx.failed() {
-        return Vec::new();
-    }
     let mut out = Vec::new();
-    for row in &sheet.rows {
-        if !sheet.data_row(cx, row, c.time, &mut out) {
-            continue;
-        }
-        if let Some(e) = one_row(&c, row, cx) {
+    let mut row = SheetRow::default();
+    if cx.failed() {
+        // The rows are still read: a CSV error in them is the one to report.
+        while stream.next_into(&mut row)? {}
+        return Ok(out);
+    }
+    let mut take = |row: &SheetRow, cx: &mut Cx| {
+        if sheet.data_row(cx, row, c.time, &mut out)
+            && let Some(e) = one_row(&c, row, cx)
+        {
             out.push(e);
         }
+    };
+    for row in &sheet.rows {
+        take(row, cx);
     }
-    out
+    while stream.next_into(&mut row)? {
+        take(&row, cx);
+    }
+    Ok(out)
 }
 
 /// Coinbase's asset names, with staked ETH booked as ETH.

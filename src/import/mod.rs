@@ -31,7 +31,7 @@ mod kraken_trades;
 mod ledger;
 pub mod num;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
@@ -361,14 +361,17 @@ fn list_problems(file: &str, problems: &[RowProblem], more: usize) -> String {
 pub struct Importer<'a> {
     opts: ImportOptions<'a>,
     /// Every id written so far: a hash of its row, and where it came from.
-    seen: HashMap<String, (u64, String, u64)>,
+    seen: rustc_hash::FxHashMap<String, (u64, u32, u64)>,
+    /// The files imported so far, indexed by the `seen` entries.
+    files: Vec<String>,
 }
 
 impl<'a> Importer<'a> {
     pub fn new(opts: ImportOptions<'a>) -> Self {
         Importer {
             opts,
-            seen: HashMap::new(),
+            seen: rustc_hash::FxHashMap::default(),
+            files: Vec::new(),
         }
     }
 
@@ -381,24 +384,17 @@ impl<'a> Importer<'a> {
         format: Option<Format>,
     ) -> Result<Imported, ImportError> {
         let text = decode(data);
-        let rows = read_rows(&text, file, usize::MAX)?;
-        let first = rows
-            .iter()
-            .find(|(_, c)| c.iter().any(|x| !x.is_empty()))
-            .map(|(l, c)| (*l, c.join(",")))
-            .unwrap_or((1, String::new()));
-        if !rows
-            .iter()
-            .any(|(_, c)| c.iter().any(|x| !x.trim().is_empty()))
-        {
-            return Err(ImportError::Empty {
-                file: file.into(),
-                known: known_formats(),
-            });
+        let mut stream = RowStream::new(&text, file);
+        // The header is among the first rows; the rest is read after it.
+        let mut rows = Vec::new();
+        while rows.len() < PREAMBLE_ROWS {
+            match stream.next_owned()? {
+                Some(r) => rows.push(r),
+                None => break,
+            }
         }
         let found = rows
             .iter()
-            .take(PREAMBLE_ROWS)
             .enumerate()
             .find_map(|(i, (_, cells))| match format {
                 Some(f) => f.matches(cells).then_some((i, f)),
@@ -408,6 +404,25 @@ impl<'a> Importer<'a> {
                     .map(|f| (i, f)),
             });
         let Some((hi, format)) = found else {
+            // Every row is read first, so that a CSV error anywhere is the one
+            // reported, as when the whole file was read up front.
+            while let Some(r) = stream.next_owned()? {
+                rows.push(r);
+            }
+            let first = rows
+                .iter()
+                .find(|(_, c)| c.iter().any(|x| !x.is_empty()))
+                .map(|(l, c)| (*l, c.join(",")))
+                .unwrap_or((1, String::new()));
+            if !rows
+                .iter()
+                .any(|(_, c)| c.iter().any(|x| !x.trim().is_empty()))
+            {
+                return Err(ImportError::Empty {
+                    file: file.into(),
+                    known: known_formats(),
+                });
+            }
             return Err(match format {
                 Some(f) => ImportError::HeaderNotFound {
                     file: file.into(),
@@ -424,10 +439,9 @@ impl<'a> Importer<'a> {
                 },
             });
         };
-        let mut rows = rows;
         let data_rows = rows.split_off(hi + 1);
         let (header_line, header) = rows.pop().expect("the header row was found above");
-        let sheet = Sheet {
+        let mut sheet = Sheet {
             header_line,
             header,
             rows: data_rows
@@ -435,6 +449,14 @@ impl<'a> Importer<'a> {
                 .map(|(line, cells)| SheetRow { line, cells })
                 .collect(),
         };
+        // A Coinbase report (the large exports) is read row by row into one
+        // reused row; other formats see every row at once.
+        let streamed = format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
+        if !streamed {
+            while let Some((line, cells)) = stream.next_owned()? {
+                sheet.rows.push(SheetRow { line, cells });
+            }
+        }
         let account = self
             .opts
             .account
@@ -449,7 +471,8 @@ impl<'a> Importer<'a> {
             ids: HashMap::new(),
         };
         let entries = match format {
-            Format::Coinbase => coinbase::parse(&sheet, &mut cx),
+            Format::Coinbase if streamed => coinbase::parse_stream(&sheet, &mut stream, &mut cx)?,
+            Format::Coinbase => coinbase_wallet::parse(&sheet, &mut cx),
             Format::CoinbaseAdvanced => coinbase_advanced::parse(&sheet, &mut cx),
             Format::CoinbasePro => coinbase_pro::parse(&sheet, &mut cx),
             Format::KrakenLedgers => kraken_ledgers::parse(&sheet, &mut cx),
@@ -469,29 +492,33 @@ impl<'a> Importer<'a> {
             Format::Dali => dali::parse(&sheet, &mut cx),
             Format::Ledger => ledger::parse(&sheet, &mut cx),
         };
+        // The line of every data row, in file order (lines only increase).
+        let mut lines: Vec<u64> = sheet.rows.iter().map(|r| r.line).collect();
+        lines.extend_from_slice(&stream.lines);
         // Every data row must be accounted for: a row a format dropped without
         // saying why (an empty required cell) is reported here.
         if cx.problems.is_empty() {
-            let mut covered: HashSet<u64> = HashSet::new();
+            let mut covered = vec![false; lines.len()];
+            let mut cover = |line: u64| {
+                if let Ok(i) = lines.binary_search(&line) {
+                    covered[i] = true;
+                }
+            };
             for e in &entries {
                 match e {
-                    Entry::Rec { rows, .. } => covered.extend(rows.iter().copied()),
-                    Entry::Skip { row, .. } => {
-                        covered.insert(*row);
-                    }
+                    Entry::Rec { rows, .. } => rows.iter().for_each(|&r| cover(r)),
+                    Entry::Skip { row, .. } => cover(*row),
                     Entry::Extra { .. } => {}
                 }
             }
-            for r in &sheet.rows {
-                if !covered.contains(&r.line) {
-                    cx.problem(
-                        r.line,
-                        None,
-                        None,
-                        "a cell this row needs is empty or unreadable (quantity, amount, time or \
-                         currency); fill it in or remove the row",
-                    );
-                }
+            for (&line, _) in lines.iter().zip(&covered).filter(|(_, c)| !**c) {
+                cx.problem(
+                    line,
+                    None,
+                    None,
+                    "a cell this row needs is empty or unreadable (quantity, amount, time or \
+                     currency); fill it in or remove the row",
+                );
             }
         }
         if !cx.problems.is_empty() {
@@ -504,7 +531,7 @@ impl<'a> Importer<'a> {
             });
         }
         let mut stats = ImportStats {
-            read: sheet.rows.len(),
+            read: lines.len(),
             ..ImportStats::default()
         };
         let mut records = Vec::new();
@@ -618,14 +645,20 @@ impl Importer<'_> {
             &rec.txid,
             &rec.note,
         ]);
+        if self.files.last().is_none_or(|f| f != file) {
+            self.files.push(file.to_string());
+        }
+        let file_idx = (self.files.len() - 1) as u32;
         match self.seen.get(&rec.id) {
             None => {
-                self.seen
-                    .insert(rec.id.clone(), (h, file.to_string(), line));
+                self.seen.insert(rec.id.clone(), (h, file_idx, line));
                 Seen::New
             }
             Some((old, _, _)) if *old == h => Seen::Same,
-            Some((_, f, l)) => Seen::Different(format!("{f}:{l}")),
+            Some((_, f, l)) => {
+                let f = self.files.get(*f as usize).map_or("?", |f| f.as_str());
+                Seen::Different(format!("{f}:{l}"))
+            }
         }
     }
 }
@@ -666,6 +699,7 @@ pub(crate) struct Sheet {
     pub rows: Vec<SheetRow>,
 }
 
+#[derive(Default)]
 pub(crate) struct SheetRow {
     pub line: u64,
     pub cells: Vec<String>,
@@ -844,6 +878,9 @@ impl Cx<'_, '_> {
     /// Parses an amount cell; a bad one is a problem (and `None`).
     pub fn amount(&mut self, row: &SheetRow, col: usize, name: &str) -> Option<num::Amount> {
         let cell = row.get(col);
+        if let Some(value) = plain_amount(cell) {
+            return Some(num::Amount { value, unit: None });
+        }
         match num::parse_amount(cell) {
             Ok(a) => a,
             Err(p) => {
@@ -944,15 +981,81 @@ impl Cx<'_, '_> {
     }
 }
 
+/// The common money or quantity cell, read as [`num::parse_amount`] reads it:
+/// an optional `-`, an optional `$`, then digits (commas between groups of
+/// three) with an optional fraction, at most 18 digits. None for anything else.
+fn plain_amount(cell: &str) -> Option<Decimal> {
+    let mut b = cell.as_bytes();
+    let negative = b.first() == Some(&b'-');
+    if negative {
+        b = &b[1..];
+    }
+    if b.first() == Some(&b'$') {
+        b = &b[1..];
+    }
+    let (int, frac) = match b.iter().position(|&c| c == b'.') {
+        Some(p) => (&b[..p], Some(&b[p + 1..])),
+        None => (b, None),
+    };
+    if int.is_empty() || frac.is_some_and(|f| f.is_empty()) {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut digits = 0;
+    // Digits since the last comma (None before the first comma).
+    let mut group: Option<usize> = None;
+    let mut first_group = 0;
+    for &c in int {
+        match c {
+            b'0'..=b'9' => {
+                mantissa = mantissa.checked_mul(10)? + u64::from(c - b'0');
+                digits += 1;
+                match &mut group {
+                    Some(g) => *g += 1,
+                    None => first_group += 1,
+                }
+            }
+            b',' => {
+                if group.is_some_and(|g| g != 3) || first_group == 0 || first_group > 3 {
+                    return None;
+                }
+                group = Some(0);
+            }
+            _ => return None,
+        }
+    }
+    if group.is_some_and(|g| g != 3) {
+        return None;
+    }
+    let mut scale = 0;
+    for &c in frac.unwrap_or_default() {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        mantissa = mantissa.checked_mul(10)? + u64::from(c - b'0');
+        digits += 1;
+        scale += 1;
+    }
+    if digits > 18 {
+        return None;
+    }
+    let value = Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, false, scale);
+    Some(if negative { -value } else { value })
+}
+
 /// FNV-1a over the cells (stable across runs and platforms, unlike std's
 /// hasher), each cell trimmed and followed by a separator byte.
 fn fnv(parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
     for p in parts {
-        for b in p.trim().bytes().chain(std::iter::once(0x1f)) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
+        for &b in p.trim().as_bytes() {
+            eat(b);
         }
+        eat(0x1f);
     }
     h
 }
@@ -1049,14 +1152,14 @@ impl Draft {
     pub fn finish(self, account: &str) -> Record {
         let q = |x: &Option<(Decimal, String)>| {
             x.as_ref().map_or((String::new(), String::new()), |(q, a)| {
-                (num::fmt_decimal(*q), a.clone())
+                (fmt_decimal(*q), a.clone())
             })
         };
         let (sent_qty, sent_asset) = q(&self.sent);
         let (received_qty, received_asset) = q(&self.received);
         let (fee_qty, fee_asset) = q(&self.fee);
         let fee_usd = if self.fee.is_some() {
-            self.fee_usd.map(num::fmt_decimal).unwrap_or_default()
+            self.fee_usd.map(fmt_decimal).unwrap_or_default()
         } else {
             String::new()
         };
@@ -1074,7 +1177,7 @@ impl Draft {
             received_asset,
             fee_qty,
             fee_asset,
-            usd_value: self.usd_value.map(num::fmt_decimal).unwrap_or_default(),
+            usd_value: self.usd_value.map(fmt_decimal).unwrap_or_default(),
             fee_usd,
             txid: self.txid,
             note: self.note,
@@ -1085,7 +1188,67 @@ impl Draft {
 /// The ledger spelling of a time: RFC 3339 in UTC, fractional seconds only when
 /// the export had them.
 pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    // The common whole second of a four-digit year, written directly.
+    if t.nanosecond() == 0 && (0..=9999).contains(&t.year()) {
+        let mut b = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, width: usize, mut n: u32| {
+            for k in (at..at + width).rev() {
+                b[k] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, t.year() as u32);
+        put(5, 2, t.month());
+        put(8, 2, t.day());
+        put(11, 2, t.hour());
+        put(14, 2, t.minute());
+        put(17, 2, t.second());
+        if let Ok(s) = std::str::from_utf8(&b) {
+            return s.to_string();
+        }
+    }
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// [`num::fmt_decimal`], written directly when the digits fit in a u64.
+pub(crate) fn fmt_decimal(d: Decimal) -> String {
+    let m = d.mantissa();
+    let Ok(mut abs) = u64::try_from(m.unsigned_abs()) else {
+        return num::fmt_decimal(d);
+    };
+    if abs == 0 {
+        return "0".into();
+    }
+    // Normalized: no trailing zeros after the point.
+    let mut scale = d.scale() as usize;
+    while scale > 0 && abs % 10 == 0 {
+        abs /= 10;
+        scale -= 1;
+    }
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut v = abs;
+    while v > 0 {
+        digits[len] = b'0' + (v % 10) as u8;
+        v /= 10;
+        len += 1;
+    }
+    let mut out = String::with_capacity(len + scale + 3);
+    if m < 0 {
+        out.push('-');
+    }
+    if scale >= len {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', scale - len));
+    }
+    for k in (0..len).rev() {
+        out.push(char::from(digits[k]));
+        if k == scale && k > 0 {
+            out.push('.');
+        }
+    }
+    out
 }
 
 /// Reads a time written without a zone, in `tz` (the export's documented zone,
@@ -1124,6 +1287,11 @@ pub(crate) fn parse_time_cell(
     naive_tz: chrono_tz::Tz,
 ) -> Option<DateTime<Utc>> {
     let cell = row.get(col).trim();
+    if formats.first() == Some(&"%Y-%m-%d %H:%M:%S%.f")
+        && let Some(t) = plain_time(cell, naive_tz)
+    {
+        return Some(t);
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(cell) {
         return Some(t.with_timezone(&Utc));
     }
@@ -1145,6 +1313,31 @@ pub(crate) fn parse_time_cell(
         ),
     );
     None
+}
+
+/// The common `YYYY-MM-DD HH:MM:SS` cell, bare (in `naive_tz`) or followed by
+/// ` UTC`, read as [`parse_time_cell`] reads it when its first layout is
+/// `%Y-%m-%d %H:%M:%S%.f`. None for anything else.
+fn plain_time(cell: &str, naive_tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    let (body, tz) = match cell.strip_suffix(" UTC") {
+        Some(body) => (body, chrono_tz::Tz::UTC),
+        None => (cell, naive_tz),
+    };
+    let b = body.as_bytes();
+    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let time = date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
+    Some(in_zone(time, tz))
 }
 
 /// A strftime layout shown as an example value for messages; a layout a naive
@@ -1181,11 +1374,11 @@ fn shorten(s: &str) -> String {
 
 /// Decodes the bytes: a leading BOM is dropped; UTF-8 when valid, else
 /// Windows-1252 (files re-saved on Windows, where `€` is byte 0x80).
-pub(crate) fn decode(data: &[u8]) -> String {
+pub(crate) fn decode(data: &[u8]) -> std::borrow::Cow<'_, str> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     match std::str::from_utf8(data) {
-        Ok(s) => s.to_string(),
-        Err(_) => data.iter().map(|&b| cp1252(b)).collect(),
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => std::borrow::Cow::Owned(data.iter().map(|&b| cp1252(b)).collect()),
     }
 }
 
@@ -1205,36 +1398,89 @@ fn cp1252(b: u8) -> char {
 /// Every CSV record with its 1-based line, cells trimmed of spaces and of a
 /// BOM (some files have one on an otherwise empty first line).
 fn read_rows(text: &str, file: &str, limit: usize) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut stream = RowStream::new(text, file);
     let mut out = Vec::new();
-    let mut rec = csv::StringRecord::new();
     while out.len() < limit {
-        match rdr.read_record(&mut rec) {
-            Ok(true) => {
-                let line = rec.position().map_or(0, |p| p.line());
-                let cells = rec
-                    .iter()
-                    .map(|c| {
-                        c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}')
-                            .to_string()
-                    })
-                    .collect();
-                out.push((line, cells));
-            }
-            Ok(false) => break,
-            Err(e) => {
-                return Err(ImportError::Csv {
-                    file: file.into(),
-                    line: e.position().map_or(0, |p| p.line()),
-                    message: e.to_string(),
-                });
-            }
+        match stream.next_owned()? {
+            Some(r) => out.push(r),
+            None => break,
         }
     }
     Ok(out)
+}
+
+/// Reads the CSV records of a text one at a time, as rows of trimmed cells.
+pub(crate) struct RowStream<'t> {
+    rdr: csv::Reader<&'t [u8]>,
+    rec: csv::StringRecord,
+    file: &'t str,
+    /// The lines of the rows given by [`RowStream::next_into`].
+    pub lines: Vec<u64>,
+}
+
+impl<'t> RowStream<'t> {
+    pub fn new(text: &'t str, file: &'t str) -> Self {
+        RowStream {
+            rdr: csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.as_bytes()),
+            rec: csv::StringRecord::new(),
+            file,
+            lines: Vec::new(),
+        }
+    }
+
+    /// Reads the next record into `self.rec`; false at the end.
+    fn read(&mut self) -> Result<bool, ImportError> {
+        self.rdr
+            .read_record(&mut self.rec)
+            .map_err(|e| ImportError::Csv {
+                file: self.file.into(),
+                line: e.position().map_or(0, |p| p.line()),
+                message: e.to_string(),
+            })
+    }
+
+    fn line(&self) -> u64 {
+        self.rec.position().map_or(0, |p| p.line())
+    }
+
+    /// The next row as (line, cells).
+    pub fn next_owned(&mut self) -> Result<Option<(u64, Vec<String>)>, ImportError> {
+        if !self.read()? {
+            return Ok(None);
+        }
+        let cells = self.rec.iter().map(|c| trim_cell(c).to_string()).collect();
+        Ok(Some((self.line(), cells)))
+    }
+
+    /// Reads the next row into `row`, reusing its cells; false at the end.
+    pub fn next_into(&mut self, row: &mut SheetRow) -> Result<bool, ImportError> {
+        if !self.read()? {
+            return Ok(false);
+        }
+        row.line = self.line();
+        self.lines.push(row.line);
+        let n = self.rec.len();
+        row.cells.truncate(n);
+        for (i, c) in self.rec.iter().enumerate() {
+            let c = trim_cell(c);
+            match row.cells.get_mut(i) {
+                Some(cell) => {
+                    cell.clear();
+                    cell.push_str(c);
+                }
+                None => row.cells.push(c.to_string()),
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// A cell without surrounding spaces or a BOM.
+fn trim_cell(c: &str) -> &str {
+    c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}')
 }
 
 /// A two-sided exchange as an export describes it, before the ledger's rules:
@@ -1374,6 +1620,113 @@ pub(crate) fn trade_record(cx: &mut Cx, t: TradeIn, out: &mut Vec<Entry>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_formats_match_the_general_ones() {
+        for s in [
+            "0",
+            "-0",
+            "0.000",
+            "-0.00",
+            "1",
+            "-1",
+            "10",
+            "100.00",
+            "0.5",
+            "-0.5",
+            "0.00000001",
+            "1234.5600",
+            "-2280.10",
+            "999999999999999999",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-79228162514264337593543950335",
+            "0.0000000000000000000000000001",
+            "123456789.123456789",
+            "1e-28",
+            "5e3",
+        ] {
+            let d = if s.contains('e') {
+                Decimal::from_scientific(s).unwrap()
+            } else {
+                s.parse::<Decimal>().unwrap()
+            };
+            assert_eq!(fmt_decimal(d), num::fmt_decimal(d), "{s}");
+        }
+        for s in [
+            "2019-01-01T00:32:06Z",
+            "0999-12-31T23:59:59Z",
+            "9999-12-31T23:59:59Z",
+            "2019-01-01T00:32:06.5Z",
+            "2016-12-31T23:59:60Z",
+        ] {
+            let t = DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+            assert_eq!(
+                fmt_time(t),
+                t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_cells_read_as_the_general_readers_do() {
+        for s in [
+            "0",
+            "-0.00",
+            "$1,234.56",
+            "-$2,280.10",
+            "1,234",
+            "12,34",
+            "1234,567",
+            ",123",
+            "1,",
+            "1,2345",
+            "1,234,567.891",
+            "$",
+            "-",
+            "",
+            ".5",
+            "5.",
+            "1.2.3",
+            "$-5",
+            "--5",
+            "+5",
+            "0.5 BTC",
+            "1e5",
+            " 5",
+            "0001.50",
+            "123456789012345678",
+            "1234567890123456789",
+            "99999999999999999999",
+            "1,234.5,6",
+        ] {
+            if let Some(v) = plain_amount(s) {
+                let a = num::parse_amount(s).unwrap().unwrap();
+                assert_eq!((v, v.to_string()), (a.value, a.value.to_string()), "{s}");
+                assert_eq!(a.unit, None, "{s}");
+            }
+        }
+        assert!(plain_amount("$1,234.56").is_some() && plain_amount("12,34").is_none());
+        let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        for s in [
+            "2019-01-01 00:32:06 UTC",
+            "2019-01-01 00:32:06",
+            "2019-03-10 02:30:00",
+            "2019-02-29 00:00:00",
+            "2019-01-01 24:00:00",
+            "2019-1-01 00:32:06",
+        ] {
+            if let Some(t) = plain_time(s, ny) {
+                let (body, tz) = s
+                    .strip_suffix(" UTC")
+                    .map_or((s, ny), |b| (b, chrono_tz::Tz::UTC));
+                let n = parse_naive(body, &ISO_NAIVE).unwrap();
+                assert_eq!(t, in_zone(n, tz), "{s}");
+            }
+        }
+        assert!(plain_time("2019-02-29 00:00:00", ny).is_none());
+    }
 
     #[test]
     fn decodes_bom_and_windows_1252() {

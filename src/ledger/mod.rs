@@ -7,7 +7,7 @@
 mod error;
 
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 pub use error::{LedgerError, Problem, RowError};
 
 use crate::model::{Amount, Kind, LEDGER_COLUMNS, Ledger, Record, Row, Source, Sym};
-use crate::time::parse_time;
+use crate::time::TimeReader;
 
 /// At most this many row errors are kept for display; the rest are counted.
 const MAX_KEPT_ERRORS: usize = 200;
@@ -42,11 +42,7 @@ pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2764472320, 232830, 0, false
 pub fn parse_decimal(s: &str) -> Result<Decimal, Problem> {
     let t = s.trim_ascii();
     if let Some(d) = parse_plain(t.as_bytes()) {
-        return if d >= MAX_AMOUNT {
-            Err(Problem::TooLarge)
-        } else {
-            Ok(d)
-        };
+        return d;
     }
     match Decimal::from_str_exact(t) {
         Ok(d) if d.is_sign_negative() && !d.is_zero() => Err(Problem::Negative),
@@ -68,42 +64,64 @@ pub fn parse_decimal(s: &str) -> Result<Decimal, Problem> {
     }
 }
 
-/// The fast path for the common cell: ASCII digits with at most one point and
-/// at most 18 digits in all (which fit a u64 exactly). Anything else (signs,
-/// exponents, long numbers) goes through the general parser.
-fn parse_plain(b: &[u8]) -> Option<Decimal> {
+/// The fast path for the common cell: ASCII digits with at most one point (not
+/// first or last) and at most 18 digits in all (which fit a u64 exactly).
+/// Anything else (signs, exponents, long numbers) goes through the general parser.
+fn parse_plain(b: &[u8]) -> Option<Result<Decimal, Problem>> {
     if b.is_empty() || b.len() > 19 {
         return None;
     }
     let mut mantissa: u64 = 0;
-    let mut scale: Option<u32> = None;
-    let mut digits = 0;
+    let mut point: Option<usize> = None;
     for (i, &c) in b.iter().enumerate() {
-        match c {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(c - b'0');
-                digits += 1;
-            }
-            b'.' if scale.is_none() && i + 1 < b.len() && i > 0 => {
-                scale = Some((b.len() - i - 1) as u32);
-            }
-            _ => return None,
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            mantissa = mantissa * 10 + u64::from(d);
+        } else if c == b'.' && point.is_none() && i > 0 && i + 1 < b.len() {
+            point = Some(i);
+        } else {
+            return None;
         }
     }
+    let scale = point.map_or(0, |i| (b.len() - i - 1) as u32);
+    let digits = b.len() - usize::from(point.is_some());
     if digits > 18 {
         return None;
     }
-    Some(Decimal::from_i128_with_scale(
-        i128::from(mantissa),
-        scale.unwrap_or(0),
-    ))
+    // mantissa / 10^scale >= 10^15, without leaving u64 (mantissa < 10^18).
+    if scale <= 3 && mantissa >= 10u64.pow(15 + scale) {
+        return Some(Err(Problem::TooLarge));
+    }
+    Some(Ok(Decimal::from_parts(
+        mantissa as u32,
+        (mantissa >> 32) as u32,
+        0,
+        false,
+        scale,
+    )))
+}
+
+/// No column (a cell of a record wider than the header).
+const NO_COLUMN: usize = usize::MAX;
+
+/// Records per batch handed from the CSV thread to the row builder.
+const BATCH: usize = 256;
+
+/// Records read by the CSV thread, for the row builder.
+#[derive(Default)]
+struct Batch {
+    records: Vec<csv::ByteRecord>,
+    /// How many of `records` hold this batch's records (the rest are spare).
+    len: usize,
+    /// CSV errors met before the record at an index: (index, line, message).
+    errors: Vec<(usize, u64, String)>,
 }
 
 /// Collects rows from any number of inputs, then sorts and checks them as one
 /// ledger.
 pub struct LedgerBuilder {
     ledger: Ledger,
-    tz: Tz,
+    times: TimeReader,
     errors: Vec<RowError>,
     more: usize,
 }
@@ -113,7 +131,7 @@ impl LedgerBuilder {
     pub fn new(tz: Tz) -> Self {
         LedgerBuilder {
             ledger: Ledger::default(),
-            tz,
+            times: TimeReader::new(tz),
             errors: Vec::new(),
             more: 0,
         }
@@ -122,6 +140,12 @@ impl LedgerBuilder {
     /// Rows taken so far, good or bad.
     pub fn rows_read(&self) -> usize {
         self.ledger.rows.len() + self.errors.len() + self.more
+    }
+
+    /// Makes room for about `n` more rows at once (a hint: the rows vector then
+    /// does not grow by copying; untouched room costs no memory).
+    pub fn expect_rows(&mut self, n: usize) {
+        let _ = self.ledger.rows.try_reserve(n);
     }
 
     /// Registers an input's display name and returns its file index.
@@ -146,51 +170,126 @@ impl LedgerBuilder {
             Err(e) => return Err(csv_io(file, e)),
         };
         let map = column_map(&header, &file)?;
-        // A StringRecord checks UTF-8 once per record, not once per cell.
-        let mut rec = csv::StringRecord::new();
-        loop {
-            match rdr.read_record(&mut rec) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    match e.kind() {
-                        csv::ErrorKind::Io(_) => return Err(csv_io(file, e)),
-                        csv::ErrorKind::Utf8 { err, .. } => {
-                            let column = map
-                                .iter()
-                                .position(|&i| i == Some(err.field()))
-                                .map(|c| LEDGER_COLUMNS[c]);
-                            self.push_error(&file, line, column, None, Problem::NotUtf8);
-                        }
-                        _ => self.push_error(&file, line, None, None, Problem::Csv(e.to_string())),
-                    }
-                    continue;
-                }
+        let width = header.len();
+        // The column of each cell of a record (every header cell names one).
+        let mut columns = [NO_COLUMN; 14];
+        for (col, i) in map.iter().enumerate() {
+            if let Some(i) = *i {
+                columns[i] = col;
             }
-            let line = rec.position().map_or(0, |p| p.line());
-            if rec.len() != header.len() {
-                self.push_error(
-                    &file,
-                    line,
-                    None,
-                    None,
-                    Problem::FieldCount {
-                        found: rec.len(),
-                        expected: header.len(),
-                    },
-                );
-                continue;
-            }
-            let mut fields: [&str; 14] = [""; 14];
-            for (col, idx) in map.iter().enumerate() {
-                if let Some(i) = *idx {
-                    fields[col] = &rec[i];
-                }
-            }
-            self.add_fields(&fields, &file, file_idx, line);
         }
-        Ok(())
+        let columns = columns.get(..width).unwrap_or(&columns);
+        // Two stages on two threads: this one splits the text into records,
+        // a worker validates them and builds the rows, batch after batch in file
+        // order. Batches go back to be refilled, so records are not reallocated.
+        let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(4);
+        let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+        std::thread::scope(|s| {
+            let worker = s.spawn(|| {
+                for batch in full_rx {
+                    let mut errs = batch.errors.iter().peekable();
+                    for (k, rec) in batch.records[..batch.len].iter().enumerate() {
+                        while let Some((_, line, msg)) = errs.next_if(|e| e.0 == k) {
+                            self.push_error(&file, *line, None, None, Problem::Csv(msg.clone()));
+                        }
+                        self.add_byte_record(rec, &map, columns, &file, file_idx);
+                    }
+                    for (_, line, msg) in errs {
+                        self.push_error(&file, *line, None, None, Problem::Csv(msg.clone()));
+                    }
+                    // The reader may have finished already; the batch is then dropped.
+                    let _ = empty_tx.send(batch);
+                }
+            });
+            let result = (|| loop {
+                let mut batch = empty_rx.try_recv().unwrap_or_default();
+                batch.len = 0;
+                batch.errors.clear();
+                let mut done = false;
+                while batch.len < BATCH && batch.errors.len() < BATCH {
+                    if batch.records.len() == batch.len {
+                        batch.records.push(csv::ByteRecord::with_capacity(256, 16));
+                    }
+                    match rdr.read_byte_record(&mut batch.records[batch.len]) {
+                        Ok(true) => batch.len += 1,
+                        Ok(false) => {
+                            done = true;
+                            break;
+                        }
+                        Err(e) => {
+                            if let csv::ErrorKind::Io(_) = e.kind() {
+                                return Err(csv_io(file.clone(), e));
+                            }
+                            let line = e.position().map_or(0, |p| p.line());
+                            batch.errors.push((batch.len, line, e.to_string()));
+                        }
+                    }
+                }
+                // A closed channel means the worker stopped (it panicked): its
+                // join below says so.
+                if full_tx.send(batch).is_err() || done {
+                    return Ok(());
+                }
+            })();
+            drop(full_tx);
+            match worker.join() {
+                Ok(()) => result,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    }
+
+    /// Checks one CSV record's text and width, and adds its row.
+    fn add_byte_record(
+        &mut self,
+        rec: &csv::ByteRecord,
+        map: &[Option<usize>; 14],
+        columns: &[usize],
+        file: &Arc<str>,
+        file_idx: u32,
+    ) {
+        let line = rec.position().map_or(0, |p| p.line());
+        // The record's text checked once; cells are slices of it. As in a
+        // csv::StringRecord, the first cell that is not UTF-8 by itself is the
+        // one reported.
+        let bytes = rec.as_slice();
+        let whole = bytes.is_ascii() || rec.iter().all(|c| std::str::from_utf8(c).is_ok());
+        let text = whole.then(|| std::str::from_utf8(bytes).ok()).flatten();
+        let Some(text) = text else {
+            let bad = (0..rec.len()).find(|&i| std::str::from_utf8(&rec[i]).is_err());
+            let column = map
+                .iter()
+                .position(|&i| i.is_some() && i == bad)
+                .map(|c| LEDGER_COLUMNS[c]);
+            self.push_error(file, line, column, None, Problem::NotUtf8);
+            return;
+        };
+        let width = columns.len();
+        if rec.len() != width {
+            self.push_error(
+                file,
+                line,
+                None,
+                None,
+                Problem::FieldCount {
+                    found: rec.len(),
+                    expected: width,
+                },
+            );
+            return;
+        }
+        let mut fields: [&str; 14] = [""; 14];
+        let mut at = 0;
+        for (cell, &col) in rec.iter().zip(columns) {
+            // Every cell is whole UTF-8 (checked above), so its range lies on
+            // character boundaries.
+            let end = at + cell.len();
+            if let Some(f) = fields.get_mut(col) {
+                *f = text.get(at..end).unwrap_or("");
+            }
+            at = end;
+        }
+        self.add_fields(&fields, file, file_idx, line);
     }
 
     /// Validates rows an importer produced, as if read from a ledger file. `line`
@@ -238,7 +337,13 @@ impl LedgerBuilder {
 
     fn add_fields(&mut self, f: &[&str; 14], file: &Arc<str>, file_idx: u32, line: u64) {
         // Cells harvest protected against formula injection read back as written.
-        let f = &f.map(crate::render::unprotect);
+        let mut f = *f;
+        for c in &mut f {
+            if c.starts_with('\'') {
+                *c = crate::render::unprotect(c);
+            }
+        }
+        let f = &f;
         let before = self.errors.len() + self.more;
         let cell = |this: &mut Self, col: usize, problem: Problem| {
             let v = f[col];
@@ -249,7 +354,7 @@ impl LedgerBuilder {
         if id.is_empty() {
             cell(self, ID, Problem::Missing);
         }
-        let time = match parse_time(f[TIME], self.tz) {
+        let time = match self.times.parse(f[TIME]) {
             Ok(t) => Some(t),
             Err(e) => {
                 if f[TIME].trim_ascii().is_empty() {
@@ -362,10 +467,23 @@ impl LedgerBuilder {
     /// every error found in every input.
     pub fn finish(mut self) -> Result<Ledger, LedgerError> {
         if self.errors.is_empty() && self.more == 0 {
-            self.ledger.sort();
+            // Sorting and looking for a repeated id (rare) run side by side; the
+            // repeats are then listed in ledger order.
+            let l = &self.ledger;
+            let (order, repeats) = std::thread::scope(|s| {
+                let repeats = s.spawn(|| l.has_duplicate_ids());
+                let order = l.sort_order();
+                (order, repeats.join())
+            });
+            let repeats = repeats.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            self.ledger.apply_order(order);
             let l = &self.ledger;
             let mut dups = Vec::new();
-            for (a, b) in l.duplicate_ids() {
+            for (a, b) in if repeats {
+                l.duplicate_ids()
+            } else {
+                Vec::new()
+            } {
                 let (a, b) = (&l.rows[a], &l.rows[b]);
                 {
                     let (first, second) = if a.source <= b.source { (a, b) } else { (b, a) };
