@@ -215,70 +215,36 @@ fn a_frozen_allocation_that_does_not_fit_the_ledger_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let f = tmp.path().join("bad.csv");
     let f_s = f.to_str().unwrap();
-    std::fs::write(&f, "asset,wallet,lot_id,quantity\nBTC,cold,t-9,0.5\n").unwrap();
-    let o = harvest(&[
-        "report",
-        "ledger.csv",
-        "--year",
-        "2025",
-        "--allocation",
-        f_s,
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    let err = String::from_utf8(o.stderr).unwrap();
-    assert!(
-        err.contains("bad.csv:2: lot t-9 of BTC has no unused basis left"),
-        "{err}"
-    );
-    std::fs::write(&f, "asset,wallet,lot_id,quantity\nBTC,cold,t-1,0.75\n").unwrap();
-    let err = String::from_utf8(
-        harvest(&[
+    let header = "asset,wallet,lot_id,quantity\n";
+    for (row, needle) in [
+        (
+            "BTC,cold,t-9,0.5",
+            "bad.csv:2: lot t-9 of BTC has no unused basis left",
+        ),
+        (
+            "BTC,cold,t-1,0.75",
+            "bad.csv:2: allocates 0.75 BTC of lot t-1, which has only 0.5 left",
+        ),
+        (
+            "BTC,vault,t-1,0.5",
+            "bad.csv:2: wallet \"vault\" is not an account of the ledger",
+        ),
+        ("BTC,cold,t-1,abc", "bad.csv:2: column quantity \"abc\""),
+    ] {
+        std::fs::write(&f, format!("{header}{row}\n")).unwrap();
+        let o = harvest(&[
             "report",
             "ledger.csv",
             "--year",
             "2025",
             "--allocation",
             f_s,
-        ])
-        .stderr,
-    )
-    .unwrap();
-    assert!(
-        err.contains("bad.csv:2: allocates 0.75 BTC of lot t-1, which has only 0.5 left"),
-        "{err}"
-    );
-    std::fs::write(&f, "asset,wallet,lot_id,quantity\nBTC,vault,t-1,0.5\n").unwrap();
-    let err = String::from_utf8(
-        harvest(&[
-            "report",
-            "ledger.csv",
-            "--year",
-            "2025",
-            "--allocation",
-            f_s,
-        ])
-        .stderr,
-    )
-    .unwrap();
-    assert!(
-        err.contains("bad.csv:2: wallet \"vault\" is not an account of the ledger"),
-        "{err}"
-    );
-    std::fs::write(&f, "asset,wallet,lot_id,quantity\nBTC,cold,t-1,abc\n").unwrap();
-    let o = harvest(&[
-        "report",
-        "ledger.csv",
-        "--year",
-        "2025",
-        "--allocation",
-        f_s,
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        String::from_utf8(o.stderr)
-            .unwrap()
-            .contains("bad.csv:2: column quantity \"abc\"")
-    );
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{row}");
+        assert!(o.stdout.is_empty());
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(err.contains(needle), "{row}: {err}");
+    }
     // A partial file: what it leaves out stays unallocated, with warnings.
     std::fs::write(&f, "asset,wallet,lot_id,quantity\nBTC,cold,t-1,0.5\nBTC,cold,t-2,1\nBTC,coinbase,t-3,0.5\nETH,coinbase,e-1,1\n").unwrap();
     let o = harvest(&[
