@@ -43,6 +43,16 @@ impl Default for Interner {
 }
 
 impl Interner {
+    /// How many symbols there are.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
     /// The symbol for `name`, adding it on first sight.
     pub fn intern(&mut self, name: &str) -> Sym {
         if let Some(&s) = self.map.get(name) {
@@ -213,16 +223,19 @@ impl Ledger {
         if self.rows.is_sorted_by(|a, b| key(a) <= key(b)) {
             return None;
         }
-        // Small keys held together, input order breaking ties. A stable sort
-        // takes the runs already in order (a ledger is mostly sorted) as they are.
-        let mut keys: Vec<_> = self
+        // Rows arrive file by file, line by line, so the row index is the input
+        // order; one integer per row (time, then index) sorts much faster than
+        // the tuple, and, being unique, needs no stable sort.
+        let mut keys: Vec<u128> = self
             .rows
             .iter()
             .enumerate()
-            .map(|(i, r)| (key(r), i as u32))
+            .map(|(i, r)| time_key(r.time) | i as u128)
             .collect();
+        // Stable sort: the same result (the keys are unique), and it merges the
+        // runs a mostly sorted ledger is made of instead of partitioning.
         keys.sort();
-        Some(keys.into_iter().map(|k| k.1).collect())
+        Some(keys.into_iter().map(|k| k as u32).collect())
     }
 
     /// Puts the rows in `order` (from [`Ledger::sort_order`]), moving each row
@@ -243,7 +256,9 @@ impl Ledger {
             if j - i > 1 {
                 group.clear();
                 group.extend((i..j).map(|k| (id_prefix(&self.rows[k].id), k as u32)));
-                sort_by_id(&mut group, &self.rows);
+                if !group.is_sorted() {
+                    sort_by_id(&mut group, &self.rows);
+                }
                 for (r, &(_, k)) in group.iter().enumerate() {
                     rank[k as usize] = r as u32;
                 }
@@ -316,13 +331,35 @@ fn id_prefix(id: &str) -> u128 {
 }
 
 /// Sorts (id prefix, row) pairs by id, then row: the order of a plain string
-/// comparison of the ids, reading the rows only when two prefixes are equal.
+/// comparison of the ids. The prefixes sort as plain integers; only runs of equal
+/// prefixes (ids of 16 bytes or more that start alike) read the rows.
 fn sort_by_id(keys: &mut [(u128, u32)], rows: &[Row]) {
-    keys.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| rows[a.1 as usize].id.cmp(&rows[b.1 as usize].id))
-            .then(a.1.cmp(&b.1))
-    });
+    // Run-adaptive: ids numbered in sequence are sorted runs (r9 < r10 is not).
+    keys.sort();
+    let mut i = 0;
+    while i < keys.len() {
+        let mut j = i + 1;
+        while j < keys.len() && keys[j].0 == keys[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            keys[i..j].sort_by(|a, b| {
+                rows[a.1 as usize]
+                    .id
+                    .cmp(&rows[b.1 as usize].id)
+                    .then(a.1.cmp(&b.1))
+            });
+        }
+        i = j;
+    }
+}
+
+/// A row's time as the high bits of a sort key whose low 32 bits are free:
+/// seconds (sign flipped, so that the unsigned order is the time order), then
+/// nanoseconds.
+fn time_key(t: DateTime<Utc>) -> u128 {
+    let secs = (t.timestamp() as u64) ^ (1 << 63);
+    (u128::from(secs) << 64) | (u128::from(t.timestamp_subsec_nanos()) << 32)
 }
 
 /// Reorders `v` so that `v[k]` becomes the old `v[order[k]]`, moving each
