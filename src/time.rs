@@ -136,6 +136,10 @@ pub fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
 
 /// The calendar date of an instant in `tz`.
 pub fn date_in(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    // UTC, the default, needs no zone lookup (called for every lot and disposal).
+    if tz == Tz::UTC {
+        return t.date_naive();
+    }
     t.with_timezone(&tz).date_naive()
 }
 

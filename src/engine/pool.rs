@@ -11,11 +11,15 @@ use super::{Leg, LotIdx, Method};
 /// A lot's place in its pool: compared field by field. FIFO orders by time, LIFO
 /// by reversed time, HIFO by highest unit basis then time; ties break by lot id
 /// (its rank as a plain string), then by creation.
+///
+/// Each order is packed into plain integers, so that the ordered maps compare
+/// keys with a few integer comparisons (a pool is searched on every put).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LotKey {
-    neg_unit_basis: Decimal,
-    time: i128,
-    id_rank: u32,
+    /// FIFO, LIFO: time and id rank. HIFO: the unit basis, highest first.
+    first: u128,
+    /// HIFO: time and id rank. Otherwise zero.
+    second: u128,
     lot: LotIdx,
 }
 
@@ -28,19 +32,42 @@ impl LotKey {
         id_rank: u32,
         lot: LotIdx,
     ) -> LotKey {
-        let t = i128::from(acquired.timestamp()) * 1_000_000_000
-            + i128::from(acquired.timestamp_subsec_nanos());
-        let (neg_unit_basis, time) = match method {
-            Method::Fifo | Method::Specific => (Decimal::ZERO, t),
-            Method::Lifo => (Decimal::ZERO, -t),
-            Method::Hifo => (-unit_basis, t),
+        let secs = (acquired.timestamp() as u64) ^ (1 << 63);
+        let nanos = u64::from(acquired.timestamp_subsec_nanos());
+        let time = |secs: u64, nanos: u64| {
+            (u128::from(secs) << 64) | (u128::from(nanos) << 32) | u128::from(id_rank)
         };
-        LotKey {
-            neg_unit_basis,
-            time,
-            id_rank,
-            lot,
-        }
+        let (first, second) = match method {
+            Method::Fifo | Method::Specific => (time(secs, nanos), 0),
+            Method::Lifo => (time(!secs, u64::from(u32::MAX) - nanos), 0),
+            Method::Hifo => (!ordered(unit_basis), time(secs, nanos)),
+        };
+        LotKey { first, second, lot }
+    }
+
+    /// The same place for a lot renumbered to `lot`.
+    pub(super) fn with_lot(self, lot: LotIdx) -> LotKey {
+        LotKey { lot, ..self }
+    }
+}
+
+/// An integer in the order of the Decimals: a sign bit, then for a positive
+/// value the position of its first digit and its digits, left-aligned to 29
+/// places (a Decimal has at most 29 significant digits and 28 decimals).
+fn ordered(d: Decimal) -> u128 {
+    const SIGN: u128 = 1 << 127;
+    let m = d.mantissa().unsigned_abs();
+    if m == 0 {
+        return SIGN;
+    }
+    let digits = m.ilog10() + 1;
+    // Position of the first digit, shifted to be positive: 1..=57.
+    let exp = u128::from(digits + 28 - d.scale());
+    let magnitude = (exp << 97) | (m * 10u128.pow(29 - digits));
+    if d.is_sign_negative() {
+        SIGN - magnitude
+    } else {
+        SIGN | magnitude
     }
 }
 
@@ -193,11 +220,7 @@ impl Pool {
 /// [`super::SCALE`] decimals so that sums of parts stay exact; the part left keeps
 /// the remainder, so the two add up exactly to what was there.
 pub(super) fn split(leg: &mut Leg, qty: Decimal) -> Leg {
-    let basis = match leg.basis.checked_mul(qty) {
-        Some(p) => p / leg.qty,
-        None => leg.basis / leg.qty * qty,
-    }
-    .round_dp(super::SCALE);
+    let basis = pro_rata(leg.basis, qty, leg.qty);
     leg.qty -= qty;
     leg.basis -= basis;
     Leg {
@@ -205,6 +228,49 @@ pub(super) fn split(leg: &mut Leg, qty: Decimal) -> Leg {
         qty,
         basis,
     }
+}
+
+/// `basis * part / whole`, rounded once (half to even) to [`super::SCALE`]
+/// decimals.
+pub(super) fn pro_rata(basis: Decimal, part: Decimal, whole: Decimal) -> Decimal {
+    pro_rata_int(basis, part, whole).unwrap_or_else(|| {
+        match basis.checked_mul(part) {
+            Some(p) => p / whole,
+            None => basis / whole * part,
+        }
+        .round_dp(super::SCALE)
+    })
+}
+
+/// [`pro_rata`] in 128-bit integers, exact: the mantissas' product scaled to
+/// [`super::SCALE`] places, one division, one rounding. None when a step would
+/// overflow (the caller then uses Decimal arithmetic) or `whole` is not positive.
+pub(super) fn pro_rata_int(basis: Decimal, part: Decimal, whole: Decimal) -> Option<Decimal> {
+    if whole <= Decimal::ZERO || part.is_sign_negative() {
+        return None;
+    }
+    let (b, p, w) = (
+        basis.mantissa().unsigned_abs(),
+        part.mantissa().unsigned_abs(),
+        whole.mantissa().unsigned_abs(),
+    );
+    // value = b*p/w * 10^-(sb + sp - sw); wanted at 10^-SCALE.
+    let e = super::SCALE as i32 + whole.scale() as i32 - basis.scale() as i32 - part.scale() as i32;
+    let pow = 10u128.checked_pow(e.unsigned_abs())?;
+    let (num, den) = if e >= 0 {
+        (b.checked_mul(p)?.checked_mul(pow)?, w)
+    } else {
+        (b.checked_mul(p)?, w.checked_mul(pow)?)
+    };
+    let mut q = num / den;
+    let r = num % den;
+    let rest = den - r;
+    if r > rest || (r == rest && q & 1 == 1) {
+        q += 1;
+    }
+    let q = i128::try_from(q).ok()?;
+    let q = if basis.is_sign_negative() { -q } else { q };
+    Decimal::try_from_i128_with_scale(q, super::SCALE).ok()
 }
 
 #[cfg(test)]
@@ -312,6 +378,82 @@ mod tests {
         assert_eq!(sum, Decimal::from(100));
         assert_eq!(p.total(), Decimal::ZERO);
         assert_eq!(p.legs().count(), 0);
+    }
+
+    #[test]
+    fn pro_rata_in_integers_rounds_once_half_to_even() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        // 1/3 of 100.00 and of 0.01.
+        assert_eq!(
+            pro_rata(d("100.00"), d("1"), d("3")),
+            d("33.3333333333333333")
+        );
+        assert_eq!(pro_rata(d("0.01"), d("1"), d("3")), d("0.0033333333333333"));
+        // An exact half at the 17th place goes to the even neighbour.
+        let half = d("0.00000000000000005");
+        assert_eq!(pro_rata(half, d("1"), d("1")), d("0"));
+        assert_eq!(
+            pro_rata(d("0.00000000000000015"), d("1"), d("1")),
+            d("0.0000000000000002")
+        );
+        // Negative basis (never from a ledger, but kept symmetric).
+        assert_eq!(
+            pro_rata(d("-100.00"), d("1"), d("3")),
+            d("-33.3333333333333333")
+        );
+        // Too large for 128 bits: the Decimal path, same value.
+        let big = d("79228162514264337593543950.335");
+        assert_eq!(pro_rata(big, d("1"), d("1")), big.round_dp(16));
+        // Agrees with Decimal arithmetic wherever that does not round twice.
+        for (b, p, w) in [
+            ("1247.5", "0.13559258", "311.875"),
+            ("3475.54", "1737770", "1737771.5"),
+            ("12.3456789012345678", "0.5", "7"),
+            ("999999999.99", "0.00000001", "21000000"),
+        ] {
+            let (b, p, w) = (d(b), d(p), d(w));
+            assert_eq!(pro_rata(b, p, w), (b * p / w).round_dp(16), "{b} {p} {w}");
+        }
+    }
+
+    #[test]
+    fn packed_unit_basis_keeps_the_order_of_decimals() {
+        let mut v: Vec<Decimal> = [
+            "0",
+            "0.0000000000000000000000000001",
+            "0.001",
+            "0.00100",
+            "0.0011",
+            "0.01",
+            "0.999999999999",
+            "1",
+            "1.0000000000000000000000000001",
+            "9",
+            "10",
+            "10.5",
+            "99999.99",
+            "100000",
+            "79228162514264337593543950335",
+            "-1",
+            "-0.5",
+            "-100",
+            "-79228162514264337593543950335",
+            "123456789.123456789",
+            "123456789.12345679",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        v.sort();
+        for w in v.windows(2) {
+            assert_eq!(
+                w[0].cmp(&w[1]),
+                ordered(w[0]).cmp(&ordered(w[1])),
+                "{} vs {}",
+                w[0],
+                w[1]
+            );
+        }
     }
 
     #[test]
