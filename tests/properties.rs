@@ -47,20 +47,32 @@ enum Op {
         got: u64,
         usd: u64,
     },
+    /// A sale whose fee is paid in another asset, valued by `fee_usd` or, when
+    /// that is blank, at the last price the asset traded at.
+    FeeSale {
+        acct: usize,
+        asset: usize,
+        frac: u8,
+        usd: u64,
+        fee_units: u64,
+        fee_usd: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (0..2usize, 0..2usize, 1..5_000_000u64, 1..100_000u64, 0..500u64)
+        3 => (0..2usize, 0..3usize, 1..5_000_000u64, 1..100_000u64, 0..500u64)
             .prop_map(|(acct, asset, units, usd, fee)| Op::Buy { acct, asset, units, usd, fee }),
-        2 => (0..2usize, 0..2usize, 1..=100u8, 0..100_000u64, 0..500u64)
+        2 => (0..2usize, 0..3usize, 1..=100u8, 0..100_000u64, 0..500u64)
             .prop_map(|(acct, asset, frac, usd, fee)| Op::Sell { acct, asset, frac, usd, fee }),
-        1 => (0..2usize, 0..2usize, 1..=100u8, 0..20u8)
+        1 => (0..2usize, 0..3usize, 1..=100u8, 0..20u8)
             .prop_map(|(from, asset, frac, lost)| Op::Move { from, to: 1 - from, asset, frac, lost }),
-        1 => (0..2usize, 0..2usize, 1..1_000_000u64, 1..10_000u64)
+        1 => (0..2usize, 0..3usize, 1..1_000_000u64, 1..10_000u64)
             .prop_map(|(acct, asset, units, usd)| Op::Income { acct, asset, units, usd }),
-        1 => (0..2usize, 0..2usize, 1..=100u8, 1..5_000_000u64, 1..100_000u64)
+        1 => (0..2usize, 0..3usize, 1..=100u8, 1..5_000_000u64, 1..100_000u64)
             .prop_map(|(acct, asset, frac, got, usd)| Op::Trade { acct, asset, frac, got, usd }),
+        1 => (0..2usize, 0..3usize, 1..=100u8, 0..100_000u64, 1..100_000u64, any::<bool>())
+            .prop_map(|(acct, asset, frac, usd, fee_units, fee_usd)| Op::FeeSale { acct, asset, frac, usd, fee_units, fee_usd }),
     ]
 }
 
@@ -76,8 +88,10 @@ fn cents_str(c: u64) -> String {
 /// Turns ops into a valid ledger (never oversold), one row per day.
 fn ledger_text(ops: &[Op]) -> String {
     let accts = ["cb", "kr"];
-    let assets = ["BTC", "ETH"];
+    let assets = ["BTC", "ETH", "SOL"];
     let mut held: HashMap<(usize, usize), u64> = HashMap::new();
+    // Assets a row has valued, so that a fee without fee_usd has a price.
+    let mut priced = [false; 3];
     let mut out = String::from(
         "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n",
     );
@@ -94,6 +108,7 @@ fn ledger_text(ops: &[Op]) -> String {
                 fee,
             } => {
                 *held.entry((acct, asset)).or_default() += units;
+                priced[asset] = true;
                 out += &format!(
                     "r{n},{t},{},buy,{},USD,{},{},{},USD,,,,\n",
                     accts[acct],
@@ -110,6 +125,7 @@ fn ledger_text(ops: &[Op]) -> String {
                 usd,
             } => {
                 *held.entry((acct, asset)).or_default() += units;
+                priced[asset] = true;
                 out += &format!(
                     "r{n},{t},{},income,,,{},{},,,{},,,\n",
                     accts[acct],
@@ -153,15 +169,55 @@ fn ledger_text(ops: &[Op]) -> String {
                     continue;
                 }
                 *h -= q;
-                *held.entry((acct, 1 - asset)).or_default() += got;
+                let other = (asset + 1) % 3;
+                *held.entry((acct, other)).or_default() += got;
+                priced[asset] = true;
+                priced[other] = true;
                 out += &format!(
                     "r{n},{t},{},trade,{},{},{},{},,,{},,,\n",
                     accts[acct],
                     u(q),
                     assets[asset],
                     u(got),
-                    assets[1 - asset],
+                    assets[other],
                     cents_str(usd)
+                );
+            }
+            Op::FeeSale {
+                acct,
+                asset,
+                frac,
+                usd,
+                fee_units,
+                fee_usd,
+            } => {
+                let fee_asset = (asset + 2) % 3;
+                let q = held.get(&(acct, asset)).copied().unwrap_or(0) * u64::from(frac) / 100;
+                let f = held
+                    .get(&(acct, fee_asset))
+                    .copied()
+                    .unwrap_or(0)
+                    .min(fee_units);
+                if q == 0 || f == 0 {
+                    continue;
+                }
+                *held.entry((acct, asset)).or_default() -= q;
+                *held.entry((acct, fee_asset)).or_default() -= f;
+                let fee_value = if fee_usd || !priced[fee_asset] {
+                    cents_str(f / 1000 + 1)
+                } else {
+                    String::new()
+                };
+                priced[asset] = true;
+                out += &format!(
+                    "r{n},{t},{},sell,{},{},{},USD,{},{},,{},,\n",
+                    accts[acct],
+                    u(q),
+                    assets[asset],
+                    cents_str(usd),
+                    u(f),
+                    assets[fee_asset],
+                    fee_value
                 );
             }
             Op::Move {
@@ -278,6 +334,54 @@ proptest! {
         }
         for (d, sum) in per_disposal {
             prop_assert_eq!(sum, cents(o.disposals[d as usize].proceeds));
+        }
+    }
+
+    #[test]
+    fn two_threads_give_the_serial_outcome(ops in prop::collection::vec(op(), 1..80), m in 0..3usize, scope in 0..3usize, standing: bool, end: bool) {
+        let l = read(&ledger_text(&ops));
+        let cfg = Config {
+            method: [Method::Fifo, Method::Lifo, Method::Hifo][m],
+            scope: [Scope::Universal, Scope::Wallet, Scope::Transition][scope],
+            standing_orders: if standing {
+                vec![harvest::engine::StandingOrder {
+                    from: chrono::DateTime::parse_from_rfc3339("2022-02-01T00:00:00Z").unwrap().to_utc(),
+                    method: [Method::Hifo, Method::Lifo, Method::Fifo][m],
+                    accounts: vec!["cb".into()],
+                }]
+            } else {
+                Vec::new()
+            },
+            transition: harvest::engine::Transition {
+                date: chrono::NaiveDate::from_ymd_opt(2022, 3, 1).unwrap(),
+                ..Default::default()
+            },
+            missing_basis: harvest::engine::MissingBasis::Zero,
+            ..Config::default()
+        };
+        // Holdings at the end, or part way (before or after the transition).
+        let snapshot = if end {
+            chrono::DateTime::<chrono::Utc>::MAX_UTC
+        } else {
+            chrono::DateTime::parse_from_rfc3339("2022-02-15T00:00:00Z").unwrap().to_utc()
+        };
+        let run = |parallel| {
+            let cfg = Config { parallel, ..cfg.clone() };
+            engine::run(&l, &cfg, None, None, Some(snapshot))
+        };
+        let serial = run(engine::Parallel::Off);
+        let sharded = run(engine::Parallel::Always);
+        match (serial, sharded) {
+            (Ok(a), Ok(b)) => {
+                prop_assert_eq!(format!("{:?}", a.lots), format!("{:?}", b.lots));
+                prop_assert_eq!(format!("{:?}", a.legs), format!("{:?}", b.legs));
+                prop_assert_eq!(format!("{:?}", a.disposals), format!("{:?}", b.disposals));
+                prop_assert_eq!(format!("{:?}", a.holdings), format!("{:?}", b.holdings));
+                prop_assert_eq!(format!("{:?}", a.allocation), format!("{:?}", b.allocation));
+                prop_assert_eq!(a.warnings.to_string(), b.warnings.to_string());
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => prop_assert!(false, "serial {:?}, sharded {:?}", a.is_ok(), b.is_ok()),
         }
     }
 

@@ -11,8 +11,8 @@ use chrono_tz::Tz;
 use crate::cli::{EngineArgs, MethodArg, MissingBasisArg, ScopeArg};
 use crate::config::Config as FileConfig;
 use crate::engine::{
-    AllocationRule, Config, Method, MissingBasis, Scope, Selections, StandingOrder, Transition,
-    WalletOrder,
+    AllocationRule, Config, Method, MissingBasis, Parallel, Scope, Selections, StandingOrder,
+    Transition, WalletOrder,
 };
 use crate::import::{self, Format, ImportOptions, Importer};
 use crate::ledger::LedgerBuilder;
@@ -113,6 +113,13 @@ impl Settings {
                 strict_identification: a.strict_identification
                     || file.strict_identification.unwrap_or(false),
                 transition,
+                // A knob for tests and for measuring: 1 keeps lot matching on one
+                // thread, 2 uses two even for small ledgers.
+                parallel: match std::env::var("HARVEST_ENGINE_THREADS").as_deref() {
+                    Ok("1") => Parallel::Off,
+                    Ok("2") => Parallel::Always,
+                    _ => Parallel::Auto,
+                },
             },
             quiet: a.quiet,
             boxes,

@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use super::pool::split;
-use super::{Engine, EngineError, Leg, LotIdx, UNALLOCATED, UNIVERSAL, fmt_qty};
+use super::{Config, Engine, EngineError, Leg, LotIdx, UNALLOCATED, UNIVERSAL, Warnings, fmt_qty};
 use crate::ledger::parse_decimal;
 use crate::model::Sym;
 use crate::time::start_of_day;
@@ -243,7 +243,8 @@ pub struct Allocated {
 impl Engine<'_> {
     /// Ends the universal pools: the lots still held go to the wallets holding
     /// the units, and every later row uses per-wallet pools.
-    pub(super) fn allocate(&mut self) -> Result<(), Box<EngineError>> {
+    /// `before` is the index of the first row after the cut-off.
+    pub(super) fn allocate(&mut self, before: u32) -> Result<(), Box<EngineError>> {
         if self.cutoff.take().is_none() {
             return Ok(());
         }
@@ -278,6 +279,10 @@ impl Engine<'_> {
         let frozen = self.cfg.transition.frozen.clone();
         let mut shared = 0;
         for asset in assets {
+            if let Some(s) = &mut self.shard {
+                s.at = super::shard::position(before, 1, s.rank(asset));
+                self.out.warnings.at(s.at);
+            }
             let legs = match self.pools.get_mut(&(UNIVERSAL, asset)) {
                 Some(p) => p.drain(),
                 None => continue,
@@ -319,38 +324,18 @@ impl Engine<'_> {
                 .into());
             }
         }
-        if shared > 0
-            && frozen.is_none()
-            && let Some(r) = self
-                .cfg
-                .transition
-                .recorded
-                .filter(|&r| r >= self.cfg.transition.date)
-        {
-            self.out.warnings.add(
-                "allocation rule recorded late",
-                format!(
-                    "--scope transition: harvest.toml says the allocation rule was recorded on {r}; a global allocation must be written in your books before {} (Rev. Proc. 2024-28 sec. 5.02): if it was not, make a specific unit allocation and pass it with --allocation",
-                    self.cfg.transition.date
-                ),
-            );
-        }
-        if shared > 0 && frozen.is_none() && !self.cfg.transition.named {
-            self.out.warnings.add(
-                "allocation rule not named",
-                format!(
-                    "--scope transition: no allocation rule in harvest.toml, so the remaining lots of {shared} asset{} held in several wallets on {} were allocated {}; Rev. Proc. 2024-28 needs the rule written in your books before 2025: name it in harvest.toml ([transition] rule), or freeze an allocation with `harvest allocation -o allocation.csv` and pass --allocation",
-                    if shared == 1 { "" } else { "s" },
-                    self.cfg.transition.date,
-                    self.cfg.transition.describe()
-                ),
-            );
+        match &mut self.shard {
+            Some(s) => s.shared = shared,
+            None => allocation_warnings(self.cfg, &mut self.out.warnings, shared),
         }
         Ok(())
     }
 
     /// Gives `leg` of `asset` to `wallet` (or leaves it unallocated).
     fn place(&mut self, asset: Sym, wallet: Sym, leg: Leg) {
+        if let Some(s) = &mut self.shard {
+            s.allocation_pos.push(s.at);
+        }
         self.out.allocation.push(Allocated {
             asset,
             account: wallet,
@@ -587,5 +572,37 @@ impl Engine<'_> {
         legs.retain(|l| !l.qty.is_zero());
         self.leave_unallocated(asset, legs, "are not in the allocation file");
         Ok(())
+    }
+}
+
+/// The warnings about the allocation as a whole: `shared` assets were held
+/// in several wallets.
+pub(super) fn allocation_warnings(cfg: &Config, warnings: &mut Warnings, shared: usize) {
+    let frozen = &cfg.transition.frozen;
+    if shared > 0
+        && frozen.is_none()
+        && let Some(r) = cfg
+            .transition
+            .recorded
+            .filter(|&r| r >= cfg.transition.date)
+    {
+        warnings.add(
+            "allocation rule recorded late",
+            format!(
+                "--scope transition: harvest.toml says the allocation rule was recorded on {r}; a global allocation must be written in your books before {} (Rev. Proc. 2024-28 sec. 5.02): if it was not, make a specific unit allocation and pass it with --allocation",
+                cfg.transition.date
+            ),
+        );
+    }
+    if shared > 0 && frozen.is_none() && !cfg.transition.named {
+        warnings.add(
+            "allocation rule not named",
+            format!(
+                "--scope transition: no allocation rule in harvest.toml, so the remaining lots of {shared} asset{} held in several wallets on {} were allocated {}; Rev. Proc. 2024-28 needs the rule written in your books before 2025: name it in harvest.toml ([transition] rule), or freeze an allocation with `harvest allocation -o allocation.csv` and pass --allocation",
+                if shared == 1 { "" } else { "s" },
+                cfg.transition.date,
+                cfg.transition.describe()
+            ),
+        );
     }
 }

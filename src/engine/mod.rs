@@ -24,6 +24,7 @@ mod identify;
 mod invariants;
 mod pool;
 mod selections;
+mod shard;
 mod transfer;
 mod warnings;
 mod wash;
@@ -127,6 +128,21 @@ pub struct Config {
     pub strict_identification: bool,
     /// How `Scope::Transition` allocates the remaining lots to wallets.
     pub transition: Transition,
+    /// Whether lot matching may run on two threads.
+    pub parallel: Parallel,
+}
+
+/// Whether [`run`] may match the lots of different assets on two threads.
+/// The outcome is the same either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Parallel {
+    /// For large ledgers on a machine with two cores or more.
+    #[default]
+    Auto,
+    /// Never.
+    Off,
+    /// Whenever the run allows it (tests use this on small ledgers).
+    Always,
 }
 
 impl Default for Config {
@@ -140,6 +156,7 @@ impl Default for Config {
             standing_orders: Vec::new(),
             strict_identification: false,
             transition: Transition::default(),
+            parallel: Parallel::Auto,
         }
     }
 }
@@ -278,50 +295,33 @@ pub fn run(
     snapshot: Option<DateTime<Utc>>,
 ) -> Result<Outcome, Box<EngineError>> {
     let partner = transfer::pair(ledger)?;
-    let (orders, standing) = identify::plan(ledger, cfg);
-    let cutoff = (cfg.scope == Scope::Transition).then(|| cfg.transition.cutoff(cfg.tz));
-    let mut e = Engine {
-        ledger,
-        cfg,
-        prices,
-        selections,
-        partner,
-        pools: HashMap::default(),
-        out: Outcome::default(),
-        in_transit: HashMap::default(),
-        arrived: HashMap::default(),
-        implied: HashMap::default(),
-        lot_of_row: HashMap::default(),
-        used_selections: HashMap::default(),
-        scratch: Vec::new(),
-        wash: (cfg.wash_window > 0).then(|| wash::Wash::new(ledger, cfg)),
-        orders,
-        standing,
-        cutoff,
-        wallet_units: HashMap::default(),
-    };
-    e.warn_unknown_standing_accounts();
-    let mut snapped = false;
-    for (i, row) in ledger.rows.iter().enumerate() {
-        if !snapped && let Some(t) = snapshot.filter(|&t| row.time >= t) {
-            if e.cutoff.is_some_and(|c| t >= c) {
-                e.allocate()?;
-            }
-            e.snapshot();
-            snapped = true;
+    if let Some(masks) = shard::plan(ledger, cfg, selections) {
+        let ranks = shard::name_ranks(ledger);
+        let parts = std::thread::scope(|s| {
+            let handles: Vec<_> = masks
+                .into_iter()
+                .enumerate()
+                .map(|(n, mask)| {
+                    let (partner, ranks) = (&partner, &ranks);
+                    s.spawn(move || {
+                        let mut e = Engine::new(ledger, cfg, prices, selections, partner);
+                        e.shard = Some(shard::Shard::new(n, mask, ranks));
+                        e.go(snapshot).map(|()| e.into_part())
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<Vec<_>>()
+        });
+        // On an error the serial run below reports the first one, exactly.
+        if let Ok(parts) = parts.into_iter().collect::<Result<Vec<_>, _>>() {
+            return Ok(shard::merge(ledger, cfg, parts));
         }
-        if e.cutoff.is_some_and(|c| row.time >= c) {
-            e.allocate()?;
-        }
-        e.apply(i as u32, row)?;
     }
-    if !snapped && let Some(t) = snapshot {
-        if e.cutoff.is_some_and(|c| t >= c) {
-            e.allocate()?;
-        }
-        e.snapshot();
-    }
-    e.check_selections_used()?;
+    let mut e = Engine::new(ledger, cfg, prices, selections, &partner);
+    e.go(snapshot)?;
     Ok(e.out)
 }
 
@@ -330,7 +330,9 @@ struct Engine<'a> {
     cfg: &'a Config,
     prices: Option<&'a PriceTable>,
     selections: Option<&'a Selections>,
-    partner: Vec<Option<u32>>,
+    partner: &'a [Option<u32>],
+    /// When this engine matches only some assets, beside another.
+    shard: Option<shard::Shard<'a>>,
     pools: HashMap<(Sym, Sym), Pool>,
     out: Outcome,
     /// Legs withdrawn and not yet deposited, by destination pool and withdrawal
@@ -370,8 +372,12 @@ fn fmt_qty(d: Decimal) -> String {
 /// basis is exact, not approximate.
 pub const SCALE: u32 = 16;
 
-/// `a * b / c`, to [`SCALE`] decimals.
+/// `a * b / c`, to [`SCALE`] decimals (rounded once, half to even, when it
+/// fits 128-bit integers).
 fn mul_div(a: Decimal, b: Decimal, c: Decimal) -> Option<Decimal> {
+    if let Some(d) = pool::pro_rata_int(a, b, c) {
+        return Some(d);
+    }
     match a.checked_mul(b) {
         Some(p) => p.checked_div(c),
         None => a.checked_div(c)?.checked_mul(b),
@@ -379,7 +385,85 @@ fn mul_div(a: Decimal, b: Decimal, c: Decimal) -> Option<Decimal> {
     .map(|d| d.round_dp(SCALE))
 }
 
+impl<'a> Engine<'a> {
+    fn new(
+        ledger: &'a Ledger,
+        cfg: &'a Config,
+        prices: Option<&'a PriceTable>,
+        selections: Option<&'a Selections>,
+        partner: &'a [Option<u32>],
+    ) -> Engine<'a> {
+        let (orders, standing) = identify::plan(ledger, cfg);
+        let cutoff = (cfg.scope == Scope::Transition).then(|| cfg.transition.cutoff(cfg.tz));
+        Engine {
+            ledger,
+            cfg,
+            prices,
+            selections,
+            partner,
+            shard: None,
+            pools: HashMap::default(),
+            out: Outcome::default(),
+            in_transit: HashMap::default(),
+            arrived: HashMap::default(),
+            implied: HashMap::default(),
+            lot_of_row: HashMap::default(),
+            used_selections: HashMap::default(),
+            scratch: Vec::new(),
+            wash: (cfg.wash_window > 0).then(|| wash::Wash::new(ledger, cfg)),
+            orders,
+            standing,
+            cutoff,
+            wallet_units: HashMap::default(),
+        }
+    }
+
+    /// Applies every row in order; see [`run`].
+    fn go(&mut self, snapshot: Option<DateTime<Utc>>) -> Result<(), Box<EngineError>> {
+        if self.shard.as_ref().is_none_or(|s| s.first()) {
+            self.warn_unknown_standing_accounts();
+        }
+        let mut snapped = false;
+        let rows = self.ledger.rows.iter().enumerate();
+        let n = self.ledger.rows.len() as u32;
+        for (i, row) in rows {
+            if !snapped && let Some(t) = snapshot.filter(|&t| row.time >= t) {
+                if self.cutoff.is_some_and(|c| t >= c) {
+                    self.allocate(i as u32)?;
+                }
+                self.snapshot();
+                snapped = true;
+            }
+            if self.cutoff.is_some_and(|c| row.time >= c) {
+                self.allocate(i as u32)?;
+            }
+            self.apply(i as u32, row)?;
+        }
+        if !snapped && let Some(t) = snapshot {
+            if self.cutoff.is_some_and(|c| t >= c) {
+                self.allocate(n)?;
+            }
+            self.snapshot();
+        }
+        self.check_selections_used()
+    }
+}
+
 impl Engine<'_> {
+    /// Whether this engine matches `asset` (all of them unless sharded).
+    fn mine(&self, asset: Sym) -> bool {
+        self.shard.as_ref().is_none_or(|s| s.has(asset))
+    }
+
+    /// Marks the part of row `i` being applied (0, 1, 2: the order in which a
+    /// row's assets are handled), for ordering the work of shards.
+    fn part(&mut self, i: u32, role: u64) {
+        if let Some(s) = &mut self.shard {
+            s.at = shard::position(i, 2, role);
+            self.out.warnings.at(s.at);
+        }
+    }
+
     fn name(&self, s: Sym) -> &str {
         account_name(self.ledger, s)
     }
@@ -488,6 +572,10 @@ impl Engine<'_> {
         }
         if let Some(&(v, q, from)) = self.implied.get(&asset) {
             let value = self.checked(row, mul_div(v, qty, q), "fee value")?;
+            if !self.mine(asset) {
+                // Valued here for another asset's proceeds; warned by its shard.
+                return Ok(value);
+            }
             let (ledger, name) = (self.ledger, self.name(asset).to_string());
             self.out
                 .warnings
@@ -543,12 +631,16 @@ impl Engine<'_> {
             self.ledger.id_rank[i as usize],
             idx,
         );
+        let date = date_in(row.time, self.cfg.tz);
+        if let Some(s) = &mut self.shard {
+            s.lot_pos.push(s.at);
+        }
         self.out.lots.push(Lot {
             row: i,
             asset,
             acquired: row.time,
-            acquired_date: date_in(row.time, self.cfg.tz),
-            holding_from: date_in(row.time, self.cfg.tz),
+            acquired_date: date,
+            holding_from: date,
             qty,
             basis,
             origin,
@@ -822,6 +914,9 @@ impl Engine<'_> {
         let start = self.out.legs.len() as u32;
         self.out.legs.extend_from_slice(&self.scratch);
         let end = self.out.legs.len() as u32;
+        if let Some(s) = &mut self.shard {
+            s.disposal_pos.push(s.at);
+        }
         self.out.disposals.push(Disposal {
             row: i,
             kind,
@@ -879,7 +974,9 @@ impl Engine<'_> {
         fee: Amount,
     ) -> Result<Decimal, Box<EngineError>> {
         let value = self.fee_value(row, fee.asset, fee.qty, row.fee_usd)?;
-        self.dispose(i, row, DisposalKind::FeeAsset, fee, value)?;
+        if self.mine(fee.asset) {
+            self.dispose(i, row, DisposalKind::FeeAsset, fee, value)?;
+        }
         Ok(value)
     }
 
@@ -899,6 +996,7 @@ impl Engine<'_> {
             } else if received.is_some_and(|r| r.asset == fee.asset) {
                 withheld = fee.qty;
             } else {
+                self.part(i, 0);
                 usd_fee = self.third_asset_fee(i, row, fee)?;
             }
         }
@@ -930,7 +1028,10 @@ impl Engine<'_> {
                 qty: s.qty + fee_in_sent,
                 asset: s.asset,
             };
-            self.dispose(i, row, DisposalKind::Sale, a, proceeds)?;
+            if self.mine(s.asset) {
+                self.part(i, 1);
+                self.dispose(i, row, DisposalKind::Sale, a, proceeds)?;
+            }
             self.note_price(i, s.asset, value, s.qty);
         }
         if let Some(r) = received {
@@ -943,7 +1044,10 @@ impl Engine<'_> {
                 // Bought with USD: the full cost, fees included.
                 value + usd_fee
             };
-            self.acquire(i, row, row.account, r.asset, net, basis)?;
+            if self.mine(r.asset) {
+                self.part(i, 2);
+                self.acquire(i, row, row.account, r.asset, net, basis)?;
+            }
             self.note_price(i, r.asset, value, r.qty);
         }
         Ok(())
@@ -955,6 +1059,10 @@ impl Engine<'_> {
         let sent = row.sent.filter(Amount::is_crypto);
         match (sent, fee) {
             (Some(s), Some(f)) if s.asset == f.asset => {
+                if !self.mine(s.asset) {
+                    return Ok(());
+                }
+                self.part(i, 0);
                 let v1 = self.fee_value(row, s.asset, s.qty, row.usd_value)?;
                 let v2 = self.fee_value(row, f.asset, f.qty, row.fee_usd)?;
                 let a = Amount {
@@ -965,12 +1073,21 @@ impl Engine<'_> {
             }
             (Some(s), f) => {
                 if let Some(f) = f {
+                    self.part(i, 0);
                     self.third_asset_fee(i, row, f)?;
                 }
+                if !self.mine(s.asset) {
+                    return Ok(());
+                }
+                self.part(i, 1);
                 let v = self.fee_value(row, s.asset, s.qty, row.usd_value)?;
                 self.dispose(i, row, DisposalKind::Sale, s, v)
             }
             (None, Some(f)) => {
+                if !self.mine(f.asset) {
+                    return Ok(());
+                }
+                self.part(i, 0);
                 let v = self.fee_value(row, f.asset, f.qty, row.fee_usd.or(row.usd_value))?;
                 self.dispose(i, row, DisposalKind::Sale, f, v)
             }
@@ -990,9 +1107,14 @@ impl Engine<'_> {
             if fee.asset == sent.asset {
                 fee_qty = fee.qty;
             } else {
+                self.part(i, 0);
                 self.third_asset_fee(i, row, fee)?;
             }
         }
+        if !self.mine(sent.asset) {
+            return Ok(());
+        }
+        self.part(i, 1);
         // The network fee is disposed of first, then the rest moves.
         if !(lost + fee_qty).is_zero() {
             let mut value = Decimal::ZERO;
@@ -1086,6 +1208,25 @@ impl Engine<'_> {
         let Some(recv) = row.received.filter(Amount::is_crypto) else {
             return Ok(());
         };
+        if self.mine(recv.asset) {
+            self.part(i, 0);
+            self.deposit_units(i, row, recv)?;
+        }
+        if let Some(fee) = row.fee.filter(|f| f.is_crypto() && !f.qty.is_zero()) {
+            self.part(i, 1);
+            if fee.asset != recv.asset {
+                self.third_asset_fee(i, row, fee)?;
+            } else if self.mine(fee.asset) {
+                let v = self.fee_value(row, fee.asset, fee.qty, row.fee_usd)?;
+                self.dispose(i, row, DisposalKind::NetworkFee, fee, v)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The units a deposit brings: from their withdrawal, from `external`, or
+    /// of unknown basis.
+    fn deposit_units(&mut self, i: u32, row: &Row, recv: Amount) -> Result<(), Box<EngineError>> {
         match self.partner[i as usize] {
             Some(w) if w < i => {
                 let dest = (self.pool_account(row.account), recv.asset);
@@ -1150,14 +1291,6 @@ impl Engine<'_> {
                         ),
                     );
                 }
-            }
-        }
-        if let Some(fee) = row.fee.filter(|f| f.is_crypto() && !f.qty.is_zero()) {
-            if fee.asset == recv.asset {
-                let v = self.fee_value(row, fee.asset, fee.qty, row.fee_usd)?;
-                self.dispose(i, row, DisposalKind::NetworkFee, fee, v)?;
-            } else {
-                self.third_asset_fee(i, row, fee)?;
             }
         }
         Ok(())

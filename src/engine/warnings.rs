@@ -7,10 +7,16 @@ use std::fmt;
 /// How many examples of each kind are kept.
 const EXAMPLES: usize = 5;
 
+/// The first few messages of a kind, each with the position it was made at.
+type Examples = Vec<(u64, String)>;
+
 /// Warnings by kind: a count and the first few messages.
 #[derive(Debug, Clone, Default)]
 pub struct Warnings {
-    by_kind: BTreeMap<&'static str, (usize, Vec<String>)>,
+    by_kind: BTreeMap<&'static str, (usize, Examples)>,
+    /// Where the run is (see [`Warnings::at`]): kept with each example so that
+    /// the warnings of engines run side by side merge into ledger order.
+    at: u64,
 }
 
 impl Warnings {
@@ -25,7 +31,25 @@ impl Warnings {
         let e = self.by_kind.entry(kind).or_default();
         e.0 += 1;
         if e.1.len() < EXAMPLES {
-            e.1.push(message());
+            e.1.push((self.at, message()));
+        }
+    }
+
+    /// Sets the position later warnings are recorded at: any number that grows
+    /// in the order a serial run makes them.
+    pub(crate) fn at(&mut self, position: u64) {
+        self.at = position;
+    }
+
+    /// Adds the warnings of `other`, recorded by a run over other assets of
+    /// the same rows, keeping the first examples by position.
+    pub(crate) fn merge(&mut self, other: Warnings) {
+        for (kind, (count, examples)) in other.by_kind {
+            let e = self.by_kind.entry(kind).or_default();
+            e.0 += count;
+            e.1.extend(examples);
+            e.1.sort_by_key(|x| x.0);
+            e.1.truncate(EXAMPLES);
         }
     }
 
@@ -43,7 +67,7 @@ impl Warnings {
 impl fmt::Display for Warnings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (kind, (count, examples)) in &self.by_kind {
-            for m in examples {
+            for (_, m) in examples {
                 writeln!(f, "harvest: warning: {m}")?;
             }
             if *count > examples.len() {

@@ -1,0 +1,230 @@
+//! Matching the lots of different assets on two threads.
+//!
+//! Lots never move between assets, so the pools of one asset depend only on the
+//! rows that touch it, plus values computed from each row alone (its USD side,
+//! prices, and the last price each asset traded at, which every shard tracks
+//! for all assets). Each shard applies every row but only the parts of its own
+//! assets; the outcomes are then merged in the order a serial run makes them:
+//! by row, then by the part of the row (a third-asset fee, the sent side, the
+//! received side), then by creation within the shard. Runs that need the
+//! whole ledger at once (selections, wash sales, a frozen allocation) stay
+//! serial, and so does any run that meets an error, so that the first error is
+//! reported exactly as always.
+
+use std::cmp::Reverse;
+
+use super::{Config, Engine, LotIdx, Outcome, Parallel, Selections};
+use crate::model::{Ledger, Sym};
+
+/// Rows below which two threads do not pay for themselves.
+const MIN_ROWS: usize = 50_000;
+
+/// The state of one shard.
+pub(super) struct Shard<'a> {
+    index: usize,
+    /// By symbol: whether this shard matches the asset.
+    mask: Vec<bool>,
+    /// By symbol: the rank of its name, for the allocation's asset order.
+    ranks: &'a [u32],
+    /// Where the engine is, as a [`position`].
+    pub at: u64,
+    /// The position each lot, disposal and allocation line was made at.
+    pub lot_pos: Vec<u64>,
+    pub disposal_pos: Vec<u64>,
+    pub allocation_pos: Vec<u64>,
+    /// Assets of this shard held in several wallets at the allocation.
+    pub shared: usize,
+}
+
+impl<'a> Shard<'a> {
+    pub fn new(index: usize, mask: Vec<bool>, ranks: &'a [u32]) -> Shard<'a> {
+        Shard {
+            index,
+            mask,
+            ranks,
+            at: 0,
+            lot_pos: Vec::new(),
+            disposal_pos: Vec::new(),
+            allocation_pos: Vec::new(),
+            shared: 0,
+        }
+    }
+
+    /// The shard that makes the warnings not tied to an asset.
+    pub fn first(&self) -> bool {
+        self.index == 0
+    }
+
+    pub fn has(&self, asset: Sym) -> bool {
+        self.mask.get(asset.0 as usize).copied().unwrap_or(false)
+    }
+
+    pub fn rank(&self, asset: Sym) -> u64 {
+        u64::from(self.ranks.get(asset.0 as usize).copied().unwrap_or(0))
+    }
+}
+
+/// An order-preserving number for a point of a run: before row `row`, the
+/// `phase` (1: the allocation, 2: applying the row) and, within it, `part`.
+pub(super) fn position(row: u32, phase: u64, part: u64) -> u64 {
+    (u64::from(row) << 24) | (phase << 20) | (part & 0xF_FFFF)
+}
+
+/// What one shard produced.
+pub(super) struct Part {
+    out: Outcome,
+    lot_pos: Vec<u64>,
+    disposal_pos: Vec<u64>,
+    allocation_pos: Vec<u64>,
+    shared: usize,
+}
+
+impl Engine<'_> {
+    pub(super) fn into_part(self) -> Part {
+        let s = self.shard.expect("a sharded engine");
+        Part {
+            out: self.out,
+            lot_pos: s.lot_pos,
+            disposal_pos: s.disposal_pos,
+            allocation_pos: s.allocation_pos,
+            shared: s.shared,
+        }
+    }
+}
+
+/// The assets of each shard, as masks by symbol, when the run can be sharded.
+pub(super) fn plan(
+    ledger: &Ledger,
+    cfg: &Config,
+    selections: Option<&Selections>,
+) -> Option<Vec<Vec<bool>>> {
+    let allowed = match cfg.parallel {
+        Parallel::Off => false,
+        Parallel::Always => true,
+        Parallel::Auto => {
+            ledger.rows.len() >= MIN_ROWS
+                && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+        }
+    };
+    if !allowed || selections.is_some() || cfg.wash_window > 0 || cfg.transition.frozen.is_some() {
+        return None;
+    }
+    // Rows touching each asset, as a measure of its work.
+    let mut weight = vec![0u64; ledger.syms.len()];
+    for r in &ledger.rows {
+        for a in [r.sent, r.received, r.fee].into_iter().flatten() {
+            if a.is_crypto()
+                && let Some(w) = weight.get_mut(a.asset.0 as usize)
+            {
+                *w += 1;
+            }
+        }
+    }
+    let mut assets: Vec<usize> = (0..weight.len()).filter(|&a| weight[a] > 0).collect();
+    if assets.len() < 2 {
+        return None;
+    }
+    assets.sort_by_key(|&a| (Reverse(weight[a]), a));
+    let mut masks = vec![vec![false; weight.len()]; 2];
+    let mut load = [0u64; 2];
+    for a in assets {
+        let k = usize::from(load[1] < load[0]);
+        masks[k][a] = true;
+        load[k] += weight[a];
+    }
+    Some(masks)
+}
+
+/// The rank of each symbol's name in name order.
+pub(super) fn name_ranks(ledger: &Ledger) -> Vec<u32> {
+    let n = ledger.syms.len();
+    let mut by_name: Vec<usize> = (0..n).collect();
+    by_name.sort_by_key(|&k| ledger.syms.name(Sym(k as u32)));
+    let mut ranks = vec![0u32; n];
+    for (r, k) in by_name.into_iter().enumerate() {
+        ranks[k] = r as u32;
+    }
+    ranks
+}
+
+/// The order in which a serial run would have made the items of all parts,
+/// given each part's positions (non-decreasing within a part): (part, index).
+/// Equal positions (the start of the run) keep the parts' order.
+fn interleave(positions: &[&[u64]]) -> Vec<(usize, usize)> {
+    let mut next = vec![0usize; positions.len()];
+    let total = positions.iter().map(|p| p.len()).sum();
+    let mut order = Vec::with_capacity(total);
+    for _ in 0..total {
+        let mut best: Option<(u64, usize)> = None;
+        for (p, pos) in positions.iter().enumerate() {
+            if let Some(&at) = pos.get(next[p])
+                && best.is_none_or(|(b, _)| at < b)
+            {
+                best = Some((at, p));
+            }
+        }
+        let Some((_, p)) = best else { break };
+        order.push((p, next[p]));
+        next[p] += 1;
+    }
+    order
+}
+
+/// One outcome from the shards' outcomes, equal to a serial run's.
+pub(super) fn merge(ledger: &Ledger, cfg: &Config, parts: Vec<Part>) -> Outcome {
+    let mut out = Outcome::default();
+    // Lots, renumbered in serial order.
+    let lot_pos: Vec<&[u64]> = parts.iter().map(|p| &p.lot_pos[..]).collect();
+    let mut new_idx: Vec<Vec<LotIdx>> = parts.iter().map(|p| vec![0; p.out.lots.len()]).collect();
+    for (k, (p, i)) in interleave(&lot_pos).into_iter().enumerate() {
+        let mut lot = parts[p].out.lots[i].clone();
+        lot.key = lot.key.with_lot(k as LotIdx);
+        new_idx[p][i] = k as LotIdx;
+        out.lots.push(lot);
+    }
+    let remap = |p: usize, mut leg: super::Leg| {
+        leg.lot = new_idx[p][leg.lot as usize];
+        leg
+    };
+    // Disposals and their legs.
+    let disposal_pos: Vec<&[u64]> = parts.iter().map(|p| &p.disposal_pos[..]).collect();
+    for (p, i) in interleave(&disposal_pos) {
+        let d = &parts[p].out.disposals[i];
+        let start = out.legs.len() as u32;
+        out.legs
+            .extend(parts[p].out.legs_of(d).iter().map(|&l| remap(p, l)));
+        let mut d = d.clone();
+        d.legs = start..out.legs.len() as u32;
+        out.disposals.push(d);
+    }
+    // The allocation, by asset name as a serial run lists it.
+    let allocation_pos: Vec<&[u64]> = parts.iter().map(|p| &p.allocation_pos[..]).collect();
+    for (p, i) in interleave(&allocation_pos) {
+        let mut a = parts[p].out.allocation[i];
+        a.lot = new_idx[p][a.lot as usize];
+        out.allocation.push(a);
+    }
+    // Holdings, sorted as a serial snapshot sorts them.
+    for (p, part) in parts.iter().enumerate() {
+        for h in &part.out.holdings {
+            let mut h = h.clone();
+            h.lot = new_idx[p][h.lot as usize];
+            out.holdings.push(h);
+        }
+    }
+    let name = |s: Sym| super::account_name(ledger, s);
+    out.holdings.sort_by(|a, b| {
+        (name(a.asset), name(a.account), out.lots[a.lot as usize].key).cmp(&(
+            name(b.asset),
+            name(b.account),
+            out.lots[b.lot as usize].key,
+        ))
+    });
+    // Warnings, then those about the allocation as a whole.
+    let shared: usize = parts.iter().map(|p| p.shared).sum();
+    for part in parts {
+        out.warnings.merge(part.out.warnings);
+    }
+    super::allocation::allocation_warnings(cfg, &mut out.warnings, shared);
+    out
+}
