@@ -8,8 +8,8 @@
 # `harvest report --year 2025` for fifo, lifo and hifo, `harvest import` of a
 # large Coinbase-format export, and the parse floor (a minimal csv-crate reader,
 # examples/parse_floor.rs) on the same files, and writes wall time, peak RSS and
-# rows per second to bench/RESULTS.md. Needs hyperfine (apt-get install hyperfine)
-# and GNU time (/usr/bin/time).
+# rows per second to bench/RESULTS.md. Needs python3 and GNU time (/usr/bin/time,
+# apt-get install time). ROUNDS=n sets the rounds per size (default 7).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GEN=../shared/tools/gen_ledger.py
@@ -18,7 +18,7 @@ mkdir -p "$OUT"
 SIZES=(10000 100000 1000000)
 if [ $# -gt 0 ]; then SIZES+=("$@"); fi
 
-command -v hyperfine >/dev/null || { echo "hyperfine is needed: apt-get install hyperfine" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "GNU time is needed: apt-get install time" >&2; exit 1; }
 cargo build --release --quiet
 cargo build --release --quiet --example parse_floor
 BIN=target/release/harvest
@@ -49,58 +49,94 @@ print("\n".join(reversed(rows)))
 PY
 }
 
-# mean and fastest wall seconds of a command (hyperfine, 5 runs after a warmup):
-# on a shared machine the fastest run is the one least disturbed.
-wall() {
-  hyperfine --warmup 1 --runs 5 --export-json "$OUT/h.json" "$1" >/dev/null 2>&1 || { echo "FAILED: $1" >&2; echo "nan nan"; return; }
-  python3 -c 'import json;r=json.load(open("'"$OUT/h.json"'"))["results"][0];print("%.3f %.3f"%(r["mean"],r["min"]))'
-}
-
-# peak RSS in MiB (GNU time)
-rss() {
-  /usr/bin/time -f "%M" -o "$OUT/rss" bash -c "$1" >/dev/null 2>&1 || true
-  python3 -c 'print("%.0f"%(int(open("'"$OUT/rss"'").read().split()[-1])/1024))'
-}
-
-rows_per_s() { python3 -c "print(f'{$1/$2:,.0f}' if '$2'!='nan' else 'n/a')"; }
-ratio() { python3 -c "print('%.1fx'%($1/$2) if '$1'!='nan' else 'n/a')"; }
-
-RES="$OUT/results.md"
-{
-  echo "| rows | command | wall (s) | fastest (s) | peak RSS (MiB) | rows/s | x parse floor |"
-  echo "|---:|---|---:|---:|---:|---:|---:|"
-} > "$RES"
-
 for n in "${SIZES[@]}"; do
   L="$OUT/ledger-$n.csv"
   [ -f "$L" ] || python3 "$GEN" --rows "$n" --seed 1 > "$L"
-  read -r f fmin <<< "$(wall "$FLOOR $L")"
-  echo "| $n | parse floor (csv crate, every field) | $f | $fmin | $(rss "$FLOOR $L") | $(rows_per_s "$n" "$f") | 1.0x |" >> "$RES"
-  for m in fifo lifo hifo; do
-    # --missing-basis zero: past ~500k rows gen_ledger's clock runs out and it
-    # stamps deposits after sales that spend them; harvest then delivers transfers
-    # early with warnings, and this keeps the rare leftover from stopping the run.
-    cmd="$BIN report $L --year 2025 --method $m --format csv -q --missing-basis zero -o $OUT/report.csv"
-    read -r t tmin <<< "$(wall "$cmd")"
-    echo "| $n | report --year 2025 --method $m | $t | $tmin | $(rss "$cmd") | $(rows_per_s "$n" "$t") | $(ratio "$t" "$f") |" >> "$RES"
-  done
 done
+C="$OUT/coinbase-200000.csv"
+[ -f "$C" ] || coinbase_export 200000 > "$C"
 
-n=200000
-C="$OUT/coinbase-$n.csv"
-[ -f "$C" ] || coinbase_export "$n" > "$C"
-read -r f fmin <<< "$(wall "$FLOOR $C")"
-cmd="$BIN import $C -o $OUT/imported.csv"
-read -r t tmin <<< "$(wall "$cmd")"
-echo "| $n | parse floor (Coinbase export) | $f | $fmin | $(rss "$FLOOR $C") | $(rows_per_s "$n" "$f") | 1.0x |" >> "$RES"
-echo "| $n | import (Coinbase export) | $t | $tmin | $(rss "$cmd") | $(rows_per_s "$n" "$t") | $(ratio "$t" "$f") |" >> "$RES"
+# Timing. The machine is shared and its speed drifts by 2x within minutes, so
+# the commands of one size are run in rounds: each round runs the parse floor and
+# then every report once, back to back. Each is a whole process; wall time is
+# taken around it and peak RSS by GNU time (/usr/bin/time) in the same run. The
+# ratio to the floor is the median over rounds of (command / floor of that round):
+# both ran within seconds of each other, on the same machine state.
+ROUNDS=${ROUNDS:-7}
+RES="$OUT/results.md"
+python3 - "$ROUNDS" "$RES" "$BIN" "$FLOOR" "$OUT" "${SIZES[@]}" <<'PY'
+import statistics, subprocess, sys, time
+rounds, res, binary, floor, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+sizes = [int(n) for n in sys.argv[6:]]
+
+def run(cmd):
+    rss_file = f"{out}/rss"
+    t = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    if p.returncode != 0:
+        sys.exit(f"FAILED ({p.returncode}): {' '.join(cmd)}")
+    rss = int(open(rss_file).read().split()[-1]) / 1024
+    return wall, rss
+
+def measure(cmds):
+    """cmds: [(label, argv)], the first the floor. Returns per label (walls, rss)."""
+    for _, c in cmds:  # warm the page cache and the binary
+        run(c)
+    walls = {l: [] for l, _ in cmds}
+    rss = {l: 0.0 for l, _ in cmds}
+    for _ in range(rounds):
+        for l, c in cmds:
+            w, r = run(c)
+            walls[l].append(w)
+            rss[l] = max(rss[l], r)
+    return walls, rss
+
+lines = ["| rows | command | wall mean (s) | fastest (s) | peak RSS (MiB) | rows/s | x parse floor (median of rounds) | x floor (fastest / fastest) |",
+         "|---:|---|---:|---:|---:|---:|---:|---:|"]
+
+def table(n, cmds, walls, rss):
+    base = cmds[0][0]
+    for l, _ in cmds:
+        w = walls[l]
+        ratio = statistics.median(a / b for a, b in zip(w, walls[base]))
+        fast = min(w) / min(walls[base])
+        lines.append(f"| {n} | {l} | {statistics.mean(w):.3f} | {min(w):.3f} | {rss[l]:.0f} | "
+                     f"{n / statistics.mean(w):,.0f} | {ratio:.1f}x | {fast:.1f}x |")
+
+for n in sizes:
+    L = f"{out}/ledger-{n}.csv"
+    cmds = [("parse floor (csv crate, every field)", [floor, L])]
+    for m in ["fifo", "lifo", "hifo"]:
+        # --missing-basis zero: past ~500k rows gen_ledger's clock runs out and it
+        # stamps deposits after sales that spend them; harvest then delivers
+        # transfers early with warnings, and this keeps the rare leftover from
+        # stopping the run.
+        cmds.append((f"report --year 2025 --method {m}",
+                     [binary, "report", L, "--year", "2025", "--method", m, "--format", "csv",
+                      "-q", "--missing-basis", "zero", "-o", f"{out}/report.csv"]))
+    walls, rss = measure(cmds)
+    table(n, cmds, walls, rss)
+    sys.stderr.write(f"{n} rows done\n")
+
+n = 200000
+C = f"{out}/coinbase-{n}.csv"
+cmds = [("parse floor (Coinbase export)", [floor, C]),
+        ("import (Coinbase export)", [binary, "import", C, "-o", f"{out}/imported.csv"])]
+walls, rss = measure(cmds)
+table(n, cmds, walls, rss)
+open(res, "w").write("\n".join(lines) + "\n")
+PY
 
 {
   echo "# Benchmark results"
   echo
   echo "Produced by \`bench/run.sh\` on $(date -u +%Y-%m-%d) ($(git rev-parse --short HEAD))."
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')."
-  echo "Wall time is hyperfine's mean (and fastest) of 5 runs after a warmup; peak RSS from GNU time."
+  echo "Each size runs in $ROUNDS rounds of (parse floor, fifo, lifo, hifo), one whole process each, after a warmup;"
+  echo "wall time around each process, peak RSS from GNU time. The ratio is the median over rounds of"
+  echo "(command / the floor of the same round)."
   echo
   cat "$RES"
 } > bench/RESULTS.md

@@ -632,9 +632,6 @@ impl Engine<'_> {
             idx,
         );
         let date = date_in(row.time, self.cfg.tz);
-        if let Some(s) = &mut self.shard {
-            s.lot_pos.push(s.at);
-        }
         self.out.lots.push(Lot {
             row: i,
             asset,

@@ -45,6 +45,11 @@ impl LotKey {
         LotKey { first, second, lot }
     }
 
+    /// The lot this key is for.
+    pub(super) fn lot(self) -> LotIdx {
+        self.lot
+    }
+
     /// The same place for a lot renumbered to `lot`.
     pub(super) fn with_lot(self, lot: LotIdx) -> LotKey {
         LotKey { lot, ..self }

@@ -13,7 +13,7 @@
 
 use std::cmp::Reverse;
 
-use super::{Config, Engine, LotIdx, Outcome, Parallel, Selections};
+use super::{Config, Engine, Outcome, Parallel, Selections};
 use crate::model::{Ledger, Sym};
 
 /// Rows below which two threads do not pay for themselves.
@@ -28,8 +28,7 @@ pub(super) struct Shard<'a> {
     ranks: &'a [u32],
     /// Where the engine is, as a [`position`].
     pub at: u64,
-    /// The position each lot, disposal and allocation line was made at.
-    pub lot_pos: Vec<u64>,
+    /// The position each disposal and allocation line was made at.
     pub disposal_pos: Vec<u64>,
     pub allocation_pos: Vec<u64>,
     /// Assets of this shard held in several wallets at the allocation.
@@ -43,7 +42,6 @@ impl<'a> Shard<'a> {
             mask,
             ranks,
             at: 0,
-            lot_pos: Vec::new(),
             disposal_pos: Vec::new(),
             allocation_pos: Vec::new(),
             shared: 0,
@@ -73,7 +71,6 @@ pub(super) fn position(row: u32, phase: u64, part: u64) -> u64 {
 /// What one shard produced.
 pub(super) struct Part {
     out: Outcome,
-    lot_pos: Vec<u64>,
     disposal_pos: Vec<u64>,
     allocation_pos: Vec<u64>,
     shared: usize,
@@ -84,7 +81,6 @@ impl Engine<'_> {
         let s = self.shard.expect("a sharded engine");
         Part {
             out: self.out,
-            lot_pos: s.lot_pos,
             disposal_pos: s.disposal_pos,
             allocation_pos: s.allocation_pos,
             shared: s.shared,
@@ -170,48 +166,79 @@ fn interleave(positions: &[&[u64]]) -> Vec<(usize, usize)> {
     order
 }
 
-/// One outcome from the shards' outcomes, equal to a serial run's.
+/// One outcome from the shards' outcomes, equal to a serial run's where it can
+/// be seen: the disposals (and so the Form 8949 rows), the holdings, the
+/// allocation and the warnings come in serial order. The lots and legs are the
+/// shards' one after the other, renumbered; lot numbers only order the lots of
+/// one pool, which are all in one shard, in the same order. Nothing is copied
+/// twice, so memory stays close to a serial run's.
 pub(super) fn merge(ledger: &Ledger, cfg: &Config, parts: Vec<Part>) -> Outcome {
     let mut out = Outcome::default();
-    // Lots, renumbered in serial order.
-    let lot_pos: Vec<&[u64]> = parts.iter().map(|p| &p.lot_pos[..]).collect();
-    let mut new_idx: Vec<Vec<LotIdx>> = parts.iter().map(|p| vec![0; p.out.lots.len()]).collect();
-    for (k, (p, i)) in interleave(&lot_pos).into_iter().enumerate() {
-        let mut lot = parts[p].out.lots[i].clone();
-        lot.key = lot.key.with_lot(k as LotIdx);
-        new_idx[p][i] = k as LotIdx;
-        out.lots.push(lot);
-    }
-    let remap = |p: usize, mut leg: super::Leg| {
-        leg.lot = new_idx[p][leg.lot as usize];
-        leg
-    };
-    // Disposals and their legs.
     let disposal_pos: Vec<&[u64]> = parts.iter().map(|p| &p.disposal_pos[..]).collect();
-    for (p, i) in interleave(&disposal_pos) {
-        let d = &parts[p].out.disposals[i];
-        let start = out.legs.len() as u32;
-        out.legs
-            .extend(parts[p].out.legs_of(d).iter().map(|&l| remap(p, l)));
-        let mut d = d.clone();
-        d.legs = start..out.legs.len() as u32;
-        out.disposals.push(d);
-    }
-    // The allocation, by asset name as a serial run lists it.
+    let disposal_order = interleave(&disposal_pos);
     let allocation_pos: Vec<&[u64]> = parts.iter().map(|p| &p.allocation_pos[..]).collect();
-    for (p, i) in interleave(&allocation_pos) {
-        let mut a = parts[p].out.allocation[i];
-        a.lot = new_idx[p][a.lot as usize];
-        out.allocation.push(a);
+    let allocation_order = interleave(&allocation_pos);
+    // Where each part's lots and legs start in the merged lists.
+    let mut lot_base = Vec::with_capacity(parts.len());
+    let mut leg_base = Vec::with_capacity(parts.len());
+    let (mut lots, mut legs) = (0u32, 0u32);
+    for p in &parts {
+        lot_base.push(lots);
+        leg_base.push(legs);
+        lots += p.out.lots.len() as u32;
+        legs += p.out.legs.len() as u32;
     }
+    out.lots.reserve_exact(lots as usize);
+    out.legs.reserve_exact(legs as usize);
+    let mut disposals: Vec<Vec<super::Disposal>> = Vec::with_capacity(parts.len());
+    let mut allocation: Vec<Vec<super::Allocated>> = Vec::with_capacity(parts.len());
+    let mut shared = 0;
+    for (p, part) in parts.into_iter().enumerate() {
+        let (lb, gb) = (lot_base[p], leg_base[p]);
+        shared += part.shared;
+        let o = part.out;
+        out.lots.extend(o.lots.into_iter().map(|mut l| {
+            l.key = l.key.with_lot(l.key.lot() + lb);
+            l
+        }));
+        out.legs.extend(o.legs.into_iter().map(|mut l| {
+            l.lot += lb;
+            l
+        }));
+        disposals.push(
+            o.disposals
+                .into_iter()
+                .map(|mut d| {
+                    d.legs = d.legs.start + gb..d.legs.end + gb;
+                    d
+                })
+                .collect(),
+        );
+        allocation.push(
+            o.allocation
+                .into_iter()
+                .map(|mut a| {
+                    a.lot += lb;
+                    a
+                })
+                .collect(),
+        );
+        out.holdings.extend(o.holdings.into_iter().map(|mut h| {
+            h.lot += lb;
+            h
+        }));
+        out.warnings.merge(o.warnings);
+    }
+    out.disposals = disposal_order
+        .into_iter()
+        .map(|(p, i)| disposals[p][i].clone())
+        .collect();
+    drop(disposals);
+    out.allocation = allocation_order
+        .into_iter()
+        .map(|(p, i)| allocation[p][i])
+        .collect();
     // Holdings, sorted as a serial snapshot sorts them.
-    for (p, part) in parts.iter().enumerate() {
-        for h in &part.out.holdings {
-            let mut h = h.clone();
-            h.lot = new_idx[p][h.lot as usize];
-            out.holdings.push(h);
-        }
-    }
     let name = |s: Sym| super::account_name(ledger, s);
     out.holdings.sort_by(|a, b| {
         (name(a.asset), name(a.account), out.lots[a.lot as usize].key).cmp(&(
@@ -220,11 +247,6 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, parts: Vec<Part>) -> Outcome 
             out.lots[b.lot as usize].key,
         ))
     });
-    // Warnings, then those about the allocation as a whole.
-    let shared: usize = parts.iter().map(|p| p.shared).sum();
-    for part in parts {
-        out.warnings.merge(part.out.warnings);
-    }
     super::allocation::allocation_warnings(cfg, &mut out.warnings, shared);
     out
 }
