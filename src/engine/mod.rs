@@ -294,7 +294,6 @@ pub fn run(
     selections: Option<&Selections>,
     snapshot: Option<DateTime<Utc>>,
 ) -> Result<Outcome, Box<EngineError>> {
-    let partner = transfer::pair(ledger)?;
     if let Some(masks) = shard::plan(ledger, cfg, selections) {
         let ranks = shard::name_ranks(ledger);
         let parts = std::thread::scope(|s| {
@@ -302,9 +301,10 @@ pub fn run(
                 .into_iter()
                 .enumerate()
                 .map(|(n, mask)| {
-                    let (partner, ranks) = (&partner, &ranks);
+                    let ranks = &ranks;
                     s.spawn(move || {
-                        let mut e = Engine::new(ledger, cfg, prices, selections, partner);
+                        let partner = transfer::pair(ledger, Some(&mask))?;
+                        let mut e = Engine::new(ledger, cfg, prices, selections, &partner);
                         e.shard = Some(shard::Shard::new(n, mask, ranks));
                         e.go(snapshot).map(|()| e.into_part())
                     })
@@ -320,6 +320,7 @@ pub fn run(
             return Ok(shard::merge(ledger, cfg, parts));
         }
     }
+    let partner = transfer::pair(ledger, None)?;
     let mut e = Engine::new(ledger, cfg, prices, selections, &partner);
     e.go(snapshot)?;
     Ok(e.out)

@@ -3,7 +3,8 @@
 //! Lots never move between assets, so the pools of one asset depend only on the
 //! rows that touch it, plus values computed from each row alone (its USD side,
 //! prices, and the last price each asset traded at, which every shard tracks
-//! for all assets). Each shard applies every row but only the parts of its own
+//! for all assets). Each shard pairs the transfers of its own assets (a
+//! transfer moves one asset), applies every row but only the parts of its own
 //! assets; the outcomes are then merged in the order a serial run makes them:
 //! by row, then by the part of the row (a third-asset fee, the sent side, the
 //! received side), then by creation within the shard. Runs that need the
@@ -18,6 +19,9 @@ use crate::model::{Ledger, Sym};
 
 /// Rows below which two threads do not pay for themselves.
 const MIN_ROWS: usize = 50_000;
+
+/// One row in this many is read to weigh the assets.
+const SAMPLE: usize = 8;
 
 /// The state of one shard.
 pub(super) struct Shard<'a> {
@@ -105,9 +109,11 @@ pub(super) fn plan(
     if !allowed || selections.is_some() || cfg.wash_window > 0 || cfg.transition.frozen.is_some() {
         return None;
     }
-    // Rows touching each asset, as a measure of its work.
-    let mut weight = vec![0u64; ledger.syms.len()];
-    for r in &ledger.rows {
+    // Rows touching each asset, as a measure of its work, counted on a sample
+    // of the rows (a pass over all of them costs more than it balances).
+    let n = ledger.syms.len();
+    let mut weight = vec![0u64; n];
+    for r in ledger.rows.iter().step_by(SAMPLE) {
         for a in [r.sent, r.received, r.fee].into_iter().flatten() {
             if a.is_crypto()
                 && let Some(w) = weight.get_mut(a.asset.0 as usize)
@@ -116,17 +122,23 @@ pub(super) fn plan(
             }
         }
     }
-    let mut assets: Vec<usize> = (0..weight.len()).filter(|&a| weight[a] > 0).collect();
-    if assets.len() < 2 {
+    if weight.iter().filter(|&&w| w > 0).count() < 2 {
         return None;
     }
-    assets.sort_by_key(|&a| (Reverse(weight[a]), a));
-    let mut masks = vec![vec![false; weight.len()]; 2];
+    // Every symbol goes to a shard (accounts too, harmlessly), so that an asset
+    // the sample missed is still matched.
+    let mut syms: Vec<usize> = (0..n).collect();
+    syms.sort_by_key(|&a| (Reverse(weight[a]), a));
+    let mut masks = vec![vec![false; n]; 2];
     let mut load = [0u64; 2];
-    for a in assets {
-        let k = usize::from(load[1] < load[0]);
-        masks[k][a] = true;
-        load[k] += weight[a];
+    for (k, a) in syms.into_iter().enumerate() {
+        let to = if weight[a] > 0 {
+            usize::from(load[1] < load[0])
+        } else {
+            k % 2
+        };
+        masks[to][a] = true;
+        load[to] += weight[a];
     }
     Some(masks)
 }
@@ -188,8 +200,6 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, parts: Vec<Part>) -> Outcome 
         lots += p.out.lots.len() as u32;
         legs += p.out.legs.len() as u32;
     }
-    out.lots.reserve_exact(lots as usize);
-    out.legs.reserve_exact(legs as usize);
     let mut disposals: Vec<Vec<super::Disposal>> = Vec::with_capacity(parts.len());
     let mut allocation: Vec<Vec<super::Allocated>> = Vec::with_capacity(parts.len());
     let mut shared = 0;
@@ -197,14 +207,22 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, parts: Vec<Part>) -> Outcome 
         let (lb, gb) = (lot_base[p], leg_base[p]);
         shared += part.shared;
         let o = part.out;
-        out.lots.extend(o.lots.into_iter().map(|mut l| {
-            l.key = l.key.with_lot(l.key.lot() + lb);
-            l
-        }));
-        out.legs.extend(o.legs.into_iter().map(|mut l| {
-            l.lot += lb;
-            l
-        }));
+        if p == 0 {
+            // The first part's lots and legs keep their numbers and their place.
+            out.lots = o.lots;
+            out.legs = o.legs;
+            out.lots.reserve_exact(lots as usize - out.lots.len());
+            out.legs.reserve_exact(legs as usize - out.legs.len());
+        } else {
+            out.lots.extend(o.lots.into_iter().map(|mut l| {
+                l.key = l.key.with_lot(l.key.lot() + lb);
+                l
+            }));
+            out.legs.extend(o.legs.into_iter().map(|mut l| {
+                l.lot += lb;
+                l
+            }));
+        }
         disposals.push(
             o.disposals
                 .into_iter()

@@ -14,28 +14,37 @@ use chrono::Duration;
 use super::EngineError;
 use crate::model::{Kind, Ledger, Sym};
 
-/// The partner of each withdrawal and deposit row, by row index.
-pub fn pair(ledger: &Ledger) -> Result<Vec<Option<u32>>, Box<EngineError>> {
+/// The partner of each withdrawal and deposit row, by row index. With `only`
+/// (by symbol), just the transfers of those assets are paired: transfers pair
+/// within one asset, so each shard of a run pairs its own.
+pub fn pair(ledger: &Ledger, only: Option<&[bool]>) -> Result<Vec<Option<u32>>, Box<EngineError>> {
+    let wanted = |a: Option<crate::model::Amount>| {
+        a.is_some_and(|a| only.is_none_or(|m| m.get(a.asset.0 as usize).copied().unwrap_or(false)))
+    };
     let rows = &ledger.rows;
     let mut partner: Vec<Option<u32>> = vec![None; rows.len()];
-    let mut by_txid: HashMap<(&str, Sym), VecDeque<u32>> = HashMap::default();
-    let mut by_asset: HashMap<Sym, Vec<u32>> = HashMap::default();
+    // One pass over the rows (large, and many: reading each again costs more
+    // than the pairing), then only the transfers.
+    let (mut withdrawals, mut deposits) = (Vec::new(), Vec::new());
     for (i, r) in rows.iter().enumerate() {
-        if r.kind == Kind::Withdrawal {
-            let Some(sent) = r.sent else { continue };
-            if let Some(tx) = &r.txid {
-                by_txid
-                    .entry((tx, sent.asset))
-                    .or_default()
-                    .push_back(i as u32);
-            }
-            by_asset.entry(sent.asset).or_default().push(i as u32);
+        match r.kind {
+            Kind::Withdrawal if wanted(r.sent) => withdrawals.push(i as u32),
+            Kind::Deposit if wanted(r.received) => deposits.push(i as u32),
+            _ => {}
         }
     }
-    for (j, d) in rows.iter().enumerate() {
-        if d.kind != Kind::Deposit {
-            continue;
+    let mut by_txid: HashMap<(&str, Sym), VecDeque<u32>> = HashMap::default();
+    let mut by_asset: HashMap<Sym, Vec<u32>> = HashMap::default();
+    for &i in &withdrawals {
+        let r = &rows[i as usize];
+        let Some(sent) = r.sent else { continue };
+        if let Some(tx) = &r.txid {
+            by_txid.entry((tx, sent.asset)).or_default().push_back(i);
         }
+        by_asset.entry(sent.asset).or_default().push(i);
+    }
+    for &j in &deposits {
+        let (j, d) = (j as usize, &rows[j as usize]);
         let (Some(tx), Some(recv)) = (&d.txid, d.received) else {
             continue;
         };
@@ -59,8 +68,9 @@ pub fn pair(ledger: &Ledger) -> Result<Vec<Option<u32>>, Box<EngineError>> {
         partner[w as usize] = Some(j as u32);
     }
     let window = Duration::hours(48);
-    for (j, d) in rows.iter().enumerate() {
-        if d.kind != Kind::Deposit || partner[j].is_some() {
+    for &j in &deposits {
+        let (j, d) = (j as usize, &rows[j as usize]);
+        if partner[j].is_some() {
             continue;
         }
         let Some(recv) = d.received else { continue };
