@@ -342,8 +342,9 @@ struct Engine<'a> {
     /// Deposits applied before their withdrawal (clock skew), by withdrawal row:
     /// the account the units go to.
     arrived: HashMap<u32, Sym>,
-    /// Last (value, quantity) seen per asset, for valuing fees as a last resort.
-    implied: HashMap<Sym, (Decimal, Decimal, u32)>,
+    /// Last (value, quantity, row) seen per asset, by symbol, for valuing fees
+    /// as a last resort.
+    implied: Vec<Option<(Decimal, Decimal, u32)>>,
     /// Lots opened by each row, for specific identification.
     lot_of_row: HashMap<u32, Vec<LotIdx>>,
     /// How much of each selection line was used.
@@ -407,7 +408,7 @@ impl<'a> Engine<'a> {
             out: Outcome::default(),
             in_transit: HashMap::default(),
             arrived: HashMap::default(),
-            implied: HashMap::default(),
+            implied: vec![None; ledger.syms.len()],
             lot_of_row: HashMap::default(),
             used_selections: HashMap::default(),
             scratch: Vec::new(),
@@ -571,7 +572,7 @@ impl Engine<'_> {
         if let Some(p) = self.price_at(asset, row.time) {
             return self.checked(row, qty.checked_mul(p), "fee value");
         }
-        if let Some(&(v, q, from)) = self.implied.get(&asset) {
+        if let Some(&Some((v, q, from))) = self.implied.get(asset.0 as usize) {
             let value = self.checked(row, mul_div(v, qty, q), "fee value")?;
             if !self.mine(asset) {
                 // Valued here for another asset's proceeds; warned by its shard.
@@ -596,8 +597,10 @@ impl Engine<'_> {
     }
 
     fn note_price(&mut self, i: u32, asset: Sym, value: Decimal, qty: Decimal) {
-        if !qty.is_zero() {
-            self.implied.insert(asset, (value, qty, i));
+        if !qty.is_zero()
+            && let Some(p) = self.implied.get_mut(asset.0 as usize)
+        {
+            *p = Some((value, qty, i));
         }
     }
 
