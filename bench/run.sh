@@ -139,5 +139,9 @@ PY
   echo "(command / the floor of the same round)."
   echo
   cat "$RES"
+  echo
+  echo "Reproduce: \`bench/run.sh\` (add \`10000000\` for 10M rows; \`ROUNDS=n\` for more rounds)."
+  # The reading of the figures is written by hand, beside the script.
+  if [ -f bench/reading.md ]; then echo; cat bench/reading.md; fi
 } > bench/RESULTS.md
 cat bench/RESULTS.md
