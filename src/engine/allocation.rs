@@ -598,7 +598,7 @@ pub(super) fn allocation_warnings(cfg: &Config, warnings: &mut Warnings, shared:
         warnings.add(
             "allocation rule not named",
             format!(
-                "--scope transition: no allocation rule in harvest.toml, so the remaining lots of {shared} asset{} held in several wallets on {} were allocated {}; Rev. Proc. 2024-28 needs the rule written in your books before 2025: name it in harvest.toml ([transition] rule), or freeze an allocation with `harvest allocation -o allocation.csv` and pass --allocation",
+                "--scope transition: no allocation rule in harvest.toml, so the remaining lots of {shared} asset{} held in several wallets on {} were allocated {}; Rev. Proc. 2024-28 needs the rule written in your books before 2025: name it in harvest.toml ([transition] rule), or freeze an allocation with `harvest allocation --format csv -o allocation.csv` and pass --allocation",
                 if shared == 1 { "" } else { "s" },
                 cfg.transition.date,
                 cfg.transition.describe()
