@@ -186,6 +186,10 @@ fn interleave(positions: &[&[u64]]) -> Vec<(usize, usize)> {
 /// twice, so memory stays close to a serial run's.
 pub(super) fn merge(ledger: &Ledger, cfg: &Config, parts: Vec<Part>) -> Outcome {
     let mut out = Outcome::default();
+    let disposal_pos: Vec<&[u64]> = parts.iter().map(|p| &p.disposal_pos[..]).collect();
+    let disposal_order = interleave(&disposal_pos);
+    let allocation_pos: Vec<&[u64]> = parts.iter().map(|p| &p.allocation_pos[..]).collect();
+    let allocation_order = interleave(&allocation_pos);
     // Where each part's lots and legs start in the merged lists.
     let mut lot_base = Vec::with_capacity(parts.len());
     let mut leg_base = Vec::with_capacity(parts.len());
@@ -196,77 +200,62 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, parts: Vec<Part>) -> Outcome 
         lots += p.out.lots.len() as u32;
         legs += p.out.legs.len() as u32;
     }
-    let mut lot_lists = Vec::with_capacity(parts.len());
-    let mut leg_lists = Vec::with_capacity(parts.len());
-    let mut disposals = Vec::with_capacity(parts.len());
-    let mut disposal_pos = Vec::with_capacity(parts.len());
-    let mut allocation = Vec::with_capacity(parts.len());
-    let mut allocation_pos = Vec::with_capacity(parts.len());
+    let mut disposals: Vec<Vec<super::Disposal>> = Vec::with_capacity(parts.len());
+    let mut allocation: Vec<Vec<super::Allocated>> = Vec::with_capacity(parts.len());
     let mut shared = 0;
     for (p, part) in parts.into_iter().enumerate() {
-        let lb = lot_base[p];
-        let o = part.out;
+        let (lb, gb) = (lot_base[p], leg_base[p]);
         shared += part.shared;
-        lot_lists.push(o.lots);
-        leg_lists.push(o.legs);
-        disposals.push(o.disposals);
-        disposal_pos.push(part.disposal_pos);
-        allocation.push(o.allocation);
-        allocation_pos.push(part.allocation_pos);
+        let o = part.out;
+        if p == 0 {
+            // The first part's lots and legs keep their numbers and their place.
+            out.lots = o.lots;
+            out.legs = o.legs;
+            out.lots.reserve_exact(lots as usize - out.lots.len());
+            out.legs.reserve_exact(legs as usize - out.legs.len());
+        } else {
+            out.lots.extend(o.lots.into_iter().map(|mut l| {
+                l.key = l.key.with_lot(l.key.lot() + lb);
+                l
+            }));
+            out.legs.extend(o.legs.into_iter().map(|mut l| {
+                l.lot += lb;
+                l
+            }));
+        }
+        disposals.push(
+            o.disposals
+                .into_iter()
+                .map(|mut d| {
+                    d.legs = d.legs.start + gb..d.legs.end + gb;
+                    d
+                })
+                .collect(),
+        );
+        allocation.push(
+            o.allocation
+                .into_iter()
+                .map(|mut a| {
+                    a.lot += lb;
+                    a
+                })
+                .collect(),
+        );
         out.holdings.extend(o.holdings.into_iter().map(|mut h| {
             h.lot += lb;
             h
         }));
         out.warnings.merge(o.warnings);
     }
-    std::thread::scope(|s| {
-        // The lots and legs, one part after the other, beside the rest.
-        let lists = s.spawn(|| {
-            let mut lot_lists = lot_lists.into_iter();
-            let mut leg_lists = leg_lists.into_iter();
-            // The first part's lots and legs keep their numbers and place.
-            let mut all_lots = lot_lists.next().unwrap_or_default();
-            let mut all_legs = leg_lists.next().unwrap_or_default();
-            all_lots.reserve_exact(lots as usize - all_lots.len());
-            all_legs.reserve_exact(legs as usize - all_legs.len());
-            for (k, (l, g)) in lot_lists.zip(leg_lists).enumerate() {
-                let lb = lot_base[k + 1];
-                all_lots.extend(l.into_iter().map(|mut l| {
-                    l.key = l.key.with_lot(l.key.lot() + lb);
-                    l
-                }));
-                all_legs.extend(g.into_iter().map(|mut g| {
-                    g.lot += lb;
-                    g
-                }));
-            }
-            (all_lots, all_legs)
-        });
-        let pos: Vec<&[u64]> = disposal_pos.iter().map(|p| &p[..]).collect();
-        out.disposals = interleave(&pos)
-            .into_iter()
-            .map(|(p, i)| {
-                let mut d = disposals[p][i].clone();
-                let gb = leg_base[p];
-                d.legs = d.legs.start + gb..d.legs.end + gb;
-                d
-            })
-            .collect();
-        let pos: Vec<&[u64]> = allocation_pos.iter().map(|p| &p[..]).collect();
-        out.allocation = interleave(&pos)
-            .into_iter()
-            .map(|(p, i)| {
-                let mut a = allocation[p][i];
-                a.lot += lot_base[p];
-                a
-            })
-            .collect();
-        let (all_lots, all_legs) = lists
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        out.lots = all_lots;
-        out.legs = all_legs;
-    });
+    out.disposals = disposal_order
+        .into_iter()
+        .map(|(p, i)| disposals[p][i].clone())
+        .collect();
+    drop(disposals);
+    out.allocation = allocation_order
+        .into_iter()
+        .map(|(p, i)| allocation[p][i])
+        .collect();
     // Holdings, sorted as a serial snapshot sorts them.
     let name = |s: Sym| super::account_name(ledger, s);
     out.holdings.sort_by(|a, b| {
