@@ -144,11 +144,7 @@ impl FrozenAllocation {
             .trim(csv::Trim::All)
             .from_reader(input);
         let headers = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
-        let pos = |n: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(n))
-        };
+        let pos = |n: &str| super::selections::column(&headers, n);
         const KNOWN: [&str; 8] = [
             "asset", "wallet", "lot_id", "quantity", "basis", "acquired", "as_of", "rule",
         ];

@@ -36,11 +36,7 @@ impl Selections {
             .trim(csv::Trim::All)
             .from_reader(input);
         let headers = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
-        let pos = |n: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(n))
-        };
+        let pos = |n: &str| column(&headers, n);
         let (Some(d), Some(l), Some(q)) = (pos("disposal_id"), pos("lot_id"), pos("quantity"))
         else {
             return Err(err(
@@ -76,4 +72,12 @@ impl Selections {
         }
         Ok(out)
     }
+}
+
+/// The position of column `name` in a CSV header: any case, a byte-order mark
+/// before the first name ignored.
+pub(super) fn column(headers: &csv::StringRecord, name: &str) -> Option<usize> {
+    headers
+        .iter()
+        .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name))
 }
