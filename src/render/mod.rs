@@ -21,6 +21,15 @@ pub fn money(d: Decimal) -> String {
     Money(d).to_string()
 }
 
+/// Column (g) of a Form 8949 line: the adjustment, blank when there is no code.
+pub fn adjustment_cell(code: &str, adjustment: Decimal) -> String {
+    if code.is_empty() {
+        String::new()
+    } else {
+        money(adjustment)
+    }
+}
+
 /// A quantity: exact, without trailing zeros.
 pub fn qty(d: Decimal) -> String {
     Qty(d).to_string()

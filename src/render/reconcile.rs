@@ -10,7 +10,7 @@ use tabled::builder::Builder;
 use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
 
-use super::{BoxTotals, GainLine, gain_line, money, qty, safe_text};
+use super::{BoxTotals, GainLine, adjustment_cell, gain_line, money, qty, safe_text};
 use crate::engine::Outcome;
 use crate::model::Ledger;
 use crate::reconcile::{BrokerRow, Match, Reconciliation, Summary};
@@ -255,11 +255,7 @@ fn form_cells(l: &GainLine<'_>) -> [String; 6] {
         money(l.proceeds),
         money(l.cost_basis),
         l.adjustment_code.to_string(),
-        if l.adjustment_code.is_empty() {
-            String::new()
-        } else {
-            money(l.adjustment)
-        },
+        adjustment_cell(l.adjustment_code, l.adjustment),
         money(l.gain),
     ]
 }
@@ -406,7 +402,7 @@ fn gain_json(l: &GainLine<'_>) -> serde_json::Map<String, Value> {
         "proceeds": money(l.proceeds),
         "cost_basis": money(l.cost_basis),
         "adjustment_code": l.adjustment_code,
-        "adjustment": if l.adjustment_code.is_empty() { String::new() } else { money(l.adjustment) },
+        "adjustment": adjustment_cell(l.adjustment_code, l.adjustment),
         "gain": money(l.gain),
     });
     match v {

@@ -7,7 +7,7 @@ use tabled::builder::Builder;
 use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
 
-use super::{GainsView, LotsView, money, price, qty};
+use super::{GainsView, LotsView, adjustment_cell, money, price, qty};
 use crate::tax::Totals;
 
 static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -81,11 +81,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
                 money(l.proceeds),
                 money(l.cost_basis),
                 l.adjustment_code.to_string(),
-                if l.adjustment_code.is_empty() {
-                    String::new()
-                } else {
-                    money(l.adjustment)
-                },
+                adjustment_cell(l.adjustment_code, l.adjustment),
                 signed(l.gain),
             ]);
         }
@@ -248,11 +244,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
                 money(l.proceeds),
                 money(l.cost_basis),
                 l.adjustment_code.to_string(),
-                if l.adjustment_code.is_empty() {
-                    String::new()
-                } else {
-                    money(l.adjustment)
-                },
+                adjustment_cell(l.adjustment_code, l.adjustment),
                 signed(l.gain),
                 l.disposal_id.to_string(),
                 l.lot_id.to_string(),
