@@ -313,6 +313,32 @@ fn seen(o: &engine::Outcome) -> String {
     format!("{lots:?}\n{disposals:?}\n{holdings:?}\n{allocation:?}")
 }
 
+/// Method `m` and scope `scope` (as indices); the transition falls on a day
+/// inside the generated history, and with `standing` a standing order switches
+/// one account's method part way.
+fn config(m: usize, scope: usize, standing: bool) -> Config {
+    Config {
+        method: [Method::Fifo, Method::Lifo, Method::Hifo][m],
+        scope: [Scope::Universal, Scope::Wallet, Scope::Transition][scope],
+        standing_orders: if standing {
+            vec![harvest::engine::StandingOrder {
+                from: chrono::DateTime::parse_from_rfc3339("2022-02-01T00:00:00Z")
+                    .unwrap()
+                    .to_utc(),
+                method: [Method::Hifo, Method::Lifo, Method::Fifo][m],
+                accounts: vec!["cb".into()],
+            }]
+        } else {
+            Vec::new()
+        },
+        transition: harvest::engine::Transition {
+            date: chrono::NaiveDate::from_ymd_opt(2022, 3, 1).unwrap(),
+            ..Default::default()
+        },
+        ..Config::default()
+    }
+}
+
 fn read(text: &str) -> Ledger {
     let mut b = LedgerBuilder::new(Tz::UTC);
     b.read_csv(text.as_bytes(), "gen.csv").unwrap();
@@ -325,27 +351,7 @@ proptest! {
     #[test]
     fn quantity_and_basis_are_conserved(ops in prop::collection::vec(op(), 1..60), m in 0..3usize, scope in 0..3usize, standing: bool) {
         let l = read(&ledger_text(&ops));
-        // The transition falls on a day inside the generated history; a standing
-        // order switches one account's method part way.
-        let transition = harvest::engine::Transition {
-            date: chrono::NaiveDate::from_ymd_opt(2022, 3, 1).unwrap(),
-            ..Default::default()
-        };
-        let cfg = Config {
-            method: [Method::Fifo, Method::Lifo, Method::Hifo][m],
-            scope: [Scope::Universal, Scope::Wallet, Scope::Transition][scope],
-            standing_orders: if standing {
-                vec![harvest::engine::StandingOrder {
-                    from: chrono::DateTime::parse_from_rfc3339("2022-02-01T00:00:00Z").unwrap().to_utc(),
-                    method: [Method::Hifo, Method::Lifo, Method::Fifo][m],
-                    accounts: vec!["cb".into()],
-                }]
-            } else {
-                Vec::new()
-            },
-            transition,
-            ..Config::default()
-        };
+        let cfg = config(m, scope, standing);
         let o = engine::run(&l, &cfg, None, None, Some(chrono::DateTime::<chrono::Utc>::MAX_UTC)).unwrap();
         let mut acquired: HashMap<_, (Decimal, Decimal)> = HashMap::new();
         for lot in &o.lots {
@@ -400,23 +406,8 @@ proptest! {
     fn two_threads_give_the_serial_outcome(ops in prop::collection::vec(op(), 1..80), m in 0..3usize, scope in 0..3usize, standing: bool, end: bool) {
         let l = read(&ledger_text(&ops));
         let cfg = Config {
-            method: [Method::Fifo, Method::Lifo, Method::Hifo][m],
-            scope: [Scope::Universal, Scope::Wallet, Scope::Transition][scope],
-            standing_orders: if standing {
-                vec![harvest::engine::StandingOrder {
-                    from: chrono::DateTime::parse_from_rfc3339("2022-02-01T00:00:00Z").unwrap().to_utc(),
-                    method: [Method::Hifo, Method::Lifo, Method::Fifo][m],
-                    accounts: vec!["cb".into()],
-                }]
-            } else {
-                Vec::new()
-            },
-            transition: harvest::engine::Transition {
-                date: chrono::NaiveDate::from_ymd_opt(2022, 3, 1).unwrap(),
-                ..Default::default()
-            },
             missing_basis: harvest::engine::MissingBasis::Zero,
-            ..Config::default()
+            ..config(m, scope, standing)
         };
         // Holdings at the end, or part way (before or after the transition).
         let snapshot = if end {
