@@ -13,6 +13,7 @@ pub mod engine;
 pub mod harvest;
 pub mod import;
 pub mod ledger;
+mod memory;
 pub mod model;
 pub mod prices;
 pub mod reconcile;

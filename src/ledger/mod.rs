@@ -105,7 +105,7 @@ fn parse_plain(b: &[u8]) -> Option<Result<Decimal, Problem>> {
 const NO_COLUMN: usize = usize::MAX;
 
 /// Records per batch handed from the CSV thread to the row builder.
-const BATCH: usize = 256;
+const BATCH: usize = 2048;
 
 /// Records read by the CSV thread, for the row builder.
 #[derive(Default)]
@@ -145,7 +145,9 @@ impl LedgerBuilder {
     /// Makes room for about `n` more rows at once (a hint: the rows vector then
     /// does not grow by copying; untouched room costs no memory).
     pub fn expect_rows(&mut self, n: usize) {
-        let _ = self.ledger.rows.try_reserve(n);
+        if self.ledger.rows.try_reserve(n).is_ok() {
+            crate::memory::huge_pages(&mut self.ledger.rows);
+        }
     }
 
     /// Registers an input's display name and returns its file index.
@@ -182,7 +184,7 @@ impl LedgerBuilder {
         // Two stages on two threads: this one splits the text into records,
         // a worker validates them and builds the rows, batch after batch in file
         // order. Batches go back to be refilled, so records are not reallocated.
-        let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(4);
+        let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(3);
         let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
         std::thread::scope(|s| {
             let worker = s.spawn(|| {

@@ -1,0 +1,44 @@
+//! Asking Linux to back the largest buffer, the ledger's rows, with transparent
+//! huge pages.
+//!
+//! A million-row ledger's rows take about 220 MiB. With 4 KiB pages, filling them
+//! costs a page fault every 4 KiB (some 55,000), on the thread that builds the
+//! rows, which is the slowest stage of reading; with 2 MiB pages it is one fault
+//! per 2 MiB. This only changes anything where the kernel's THP mode is
+//! `madvise` (with `always` it is the default; with `never` the advice is
+//! ignored). Other large vectors are left alone: advising them was measured to
+//! raise the peak RSS by about 30 MiB at 1M rows for no clear gain.
+
+/// Buffers smaller than this are left alone: glibc may place them in the heap
+/// that small allocations share (its mmap threshold rises to 32 MiB), where
+/// huge pages would be faulted in for a few small blocks each.
+const LARGE: usize = 64 << 20;
+
+/// Advises huge pages for the whole of `v`'s buffer (its spare room included),
+/// when it is large. Call it right after reserving, before the room is written.
+pub(crate) fn huge_pages<T>(v: &mut Vec<T>) {
+    let size = v.capacity() * size_of::<T>();
+    if size >= LARGE {
+        advise(v.as_mut_ptr().cast(), size);
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn advise(ptr: *mut u8, size: usize) {
+    // madvise wants page-aligned ranges: advise the whole 2 MiB pages inside.
+    const HUGE: usize = 2 << 20;
+    let start = (ptr as usize).next_multiple_of(HUGE);
+    let end = (ptr as usize + size) & !(HUGE - 1);
+    if end > start {
+        // SAFETY: the range lies inside the vector's own allocation, which the
+        // caller holds mutably; the advice changes no contents (the kernel
+        // keeps them whatever page size backs them), and a failure only means
+        // no advice.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise(_: *mut u8, _: usize) {}
