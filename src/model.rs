@@ -191,6 +191,9 @@ pub struct Ledger {
     pub files: Vec<String>,
     /// Row indices sorted by id, built on the first lookup by id.
     by_id: std::sync::OnceLock<Vec<u32>>,
+    /// The withdrawal and deposit rows, in ledger order: noted while sorting,
+    /// so that pairing transfers need not read every row again.
+    transfers: std::sync::OnceLock<Vec<u32>>,
     /// For each row, the rank of its id (compared as a plain string) among the
     /// rows of the same instant: the tie-break of lots acquired together.
     pub id_rank: Vec<u32>,
@@ -220,22 +223,22 @@ impl Ledger {
     /// goes to `k`), or None when they are in order already.
     pub(crate) fn sort_order(&self) -> Option<Vec<u32>> {
         let key = |r: &Row| (r.time, r.source.file, r.source.line);
-        if self.rows.is_sorted_by(|a, b| key(a) <= key(b)) {
-            return None;
-        }
+        // The sorted prefix (a ledger is mostly in time order).
+        let p = 1 + self.rows.windows(2).position(|w| key(&w[0]) > key(&w[1]))?;
         // Rows arrive file by file, line by line, so the row index is the input
         // order; one integer per row (time, then index) sorts much faster than
         // the tuple, and, being unique, needs no stable sort.
-        let mut keys: Vec<u128> = self
-            .rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| time_key(r.time) | i as u128)
-            .collect();
+        let row_key = |i: usize| time_key(self.rows[i].time) | i as u128;
+        // Rows of the prefix before every later row are in place already.
+        let least = (p..self.rows.len()).map(row_key).min().unwrap_or(u128::MAX);
+        let q = self.rows[..p].partition_point(|r| time_key(r.time) < least & !0xFFFF_FFFF);
+        let mut keys: Vec<u128> = (q..self.rows.len()).map(row_key).collect();
         // Stable sort: the same result (the keys are unique), and it merges the
         // runs a mostly sorted ledger is made of instead of partitioning.
         keys.sort();
-        Some(keys.into_iter().map(|k| k as u32).collect())
+        let mut order: Vec<u32> = (0..q as u32).collect();
+        order.extend(keys.into_iter().map(|k| k as u32));
+        Some(order)
     }
 
     /// Puts the rows in `order` (from [`Ledger::sort_order`]), moving each row
@@ -247,8 +250,12 @@ impl Ledger {
         let n = self.rows.len();
         let mut rank = vec![0u32; n];
         let mut group: Vec<(u128, u32)> = Vec::new();
+        let mut transfers = Vec::new();
         let mut i = 0;
         while i < n {
+            if matches!(self.rows[i].kind, Kind::Withdrawal | Kind::Deposit) {
+                transfers.push(i as u32);
+            }
             let mut j = i + 1;
             while j < n && self.rows[j].time == self.rows[i].time {
                 j += 1;
@@ -262,11 +269,28 @@ impl Ledger {
                 for (r, &(_, k)) in group.iter().enumerate() {
                     rank[k as usize] = r as u32;
                 }
+                transfers.extend(
+                    (i + 1..j)
+                        .filter(|&k| matches!(self.rows[k].kind, Kind::Withdrawal | Kind::Deposit))
+                        .map(|k| k as u32),
+                );
             }
             i = j;
         }
         self.id_rank = rank;
         self.by_id = std::sync::OnceLock::new();
+        self.transfers = std::sync::OnceLock::from(transfers);
+    }
+
+    /// The withdrawal and deposit rows, in ledger order.
+    pub fn transfers(&self) -> &[u32] {
+        self.transfers.get_or_init(|| {
+            let kinds = self.rows.iter().map(|r| r.kind).enumerate();
+            kinds
+                .filter(|(_, k)| matches!(k, Kind::Withdrawal | Kind::Deposit))
+                .map(|(i, _)| i as u32)
+                .collect()
+        })
     }
 
     /// Pairs of rows (first, second in ledger order) that share an id.
@@ -435,6 +459,57 @@ mod tests {
         let mut want: Vec<u32> = (0..ids.len() as u32).collect();
         want.sort_by(|&a, &b| ids[a as usize].cmp(ids[b as usize]).then(a.cmp(&b)));
         assert_eq!(keys.iter().map(|k| k.1).collect::<Vec<_>>(), want);
+    }
+
+    /// Sorting only the unsorted tail gives what a stable sort of all rows by
+    /// time gives, with rows of the sorted prefix that tie with later ones.
+    #[test]
+    fn sort_matches_a_stable_sort_by_time() {
+        use super::*;
+        // Seconds of each row in input order: a sorted prefix, then rows that
+        // go back into it, tie with it, and come after it.
+        let secs = [1, 2, 2, 3, 5, 8, 8, 9, 4, 8, 2, 10, 9, 1, 12];
+        let kinds = [Kind::Buy, Kind::Withdrawal, Kind::Deposit, Kind::Sell];
+        let mut ledger = Ledger::default();
+        for (i, &t) in secs.iter().enumerate() {
+            ledger.rows.push(Row {
+                id: format!("r{i}").into(),
+                time: DateTime::from_timestamp(t, 0).unwrap_or_default(),
+                account: Sym::USD,
+                kind: kinds[i % 4],
+                sent: None,
+                received: None,
+                fee: None,
+                usd_value: None,
+                fee_usd: None,
+                txid: None,
+                note: Text::default(),
+                source: Source {
+                    file: 0,
+                    line: i as u64 + 2,
+                },
+            });
+        }
+        let mut want: Vec<usize> = (0..secs.len()).collect();
+        want.sort_by_key(|&i| secs[i]);
+        ledger.sort();
+        let got: Vec<usize> = ledger
+            .rows
+            .iter()
+            .map(|r| r.id[1..].parse().unwrap_or(0))
+            .collect();
+        assert_eq!(got, want);
+        let transfers: Vec<u32> = (0..secs.len() as u32)
+            .filter(|&k| {
+                matches!(
+                    ledger.rows[k as usize].kind,
+                    Kind::Withdrawal | Kind::Deposit
+                )
+            })
+            .collect();
+        assert_eq!(ledger.transfers(), transfers);
+        // Sorted already: nothing moves.
+        assert!(ledger.sort_order().is_none());
     }
 
     #[test]

@@ -23,13 +23,13 @@ pub fn pair(ledger: &Ledger, only: Option<&[bool]>) -> Result<Vec<Option<u32>>, 
     };
     let rows = &ledger.rows;
     let mut partner: Vec<Option<u32>> = vec![None; rows.len()];
-    // One pass over the rows (large, and many: reading each again costs more
-    // than the pairing), then only the transfers.
+    // Only the transfer rows, which the ledger noted while sorting.
     let (mut withdrawals, mut deposits) = (Vec::new(), Vec::new());
-    for (i, r) in rows.iter().enumerate() {
+    for &i in ledger.transfers() {
+        let r = &rows[i as usize];
         match r.kind {
-            Kind::Withdrawal if wanted(r.sent) => withdrawals.push(i as u32),
-            Kind::Deposit if wanted(r.received) => deposits.push(i as u32),
+            Kind::Withdrawal if wanted(r.sent) => withdrawals.push(i),
+            Kind::Deposit if wanted(r.received) => deposits.push(i),
             _ => {}
         }
     }
