@@ -155,27 +155,34 @@ pub(super) fn name_ranks(ledger: &Ledger) -> Vec<u32> {
     ranks
 }
 
-/// The order in which a serial run would have made the items of all parts,
-/// given each part's positions (non-decreasing within a part): (part, index).
-/// Equal positions (the start of the run) keep the parts' order.
-fn interleave(positions: &[&[u64]]) -> Vec<(usize, usize)> {
-    let mut next = vec![0usize; positions.len()];
-    let total = positions.iter().map(|p| p.len()).sum();
-    let mut order = Vec::with_capacity(total);
-    for _ in 0..total {
+/// The items of all parts in the order a serial run would have made them,
+/// given each part's positions (one per item, non-decreasing within a part).
+/// Equal positions (the start of the run) keep the parts' order. Each item is
+/// moved once, and `f` adjusts it on the way.
+fn interleave<T>(parts: Vec<(Vec<T>, &[u64])>, f: impl Fn(usize, &mut T)) -> Vec<T> {
+    let total = parts.iter().map(|p| p.0.len()).sum();
+    let mut out = Vec::with_capacity(total);
+    let mut items: Vec<_> = parts
+        .into_iter()
+        .map(|(v, pos)| (v.into_iter(), pos.iter().peekable()))
+        .collect();
+    loop {
         let mut best: Option<(u64, usize)> = None;
-        for (p, pos) in positions.iter().enumerate() {
-            if let Some(&at) = pos.get(next[p])
+        for (p, (_, pos)) in items.iter_mut().enumerate() {
+            if let Some(&&at) = pos.peek()
                 && best.is_none_or(|(b, _)| at < b)
             {
                 best = Some((at, p));
             }
         }
         let Some((_, p)) = best else { break };
-        order.push((p, next[p]));
-        next[p] += 1;
+        let (it, pos) = &mut items[p];
+        pos.next();
+        let Some(mut item) = it.next() else { break };
+        f(p, &mut item);
+        out.push(item);
     }
-    order
+    out
 }
 
 /// One outcome from the shards' outcomes, equal to a serial run's where it can
@@ -184,12 +191,8 @@ fn interleave(positions: &[&[u64]]) -> Vec<(usize, usize)> {
 /// shards' one after the other, renumbered; lot numbers only order the lots of
 /// one pool, which are all in one shard, in the same order. Nothing is copied
 /// twice, so memory stays close to a serial run's.
-pub(super) fn merge(ledger: &Ledger, cfg: &Config, parts: Vec<Part>) -> Outcome {
+pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outcome {
     let mut out = Outcome::default();
-    let disposal_pos: Vec<&[u64]> = parts.iter().map(|p| &p.disposal_pos[..]).collect();
-    let disposal_order = interleave(&disposal_pos);
-    let allocation_pos: Vec<&[u64]> = parts.iter().map(|p| &p.allocation_pos[..]).collect();
-    let allocation_order = interleave(&allocation_pos);
     // Where each part's lots and legs start in the merged lists.
     let mut lot_base = Vec::with_capacity(parts.len());
     let mut leg_base = Vec::with_capacity(parts.len());
@@ -200,62 +203,46 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, parts: Vec<Part>) -> Outcome 
         lots += p.out.lots.len() as u32;
         legs += p.out.legs.len() as u32;
     }
-    let mut disposals: Vec<Vec<super::Disposal>> = Vec::with_capacity(parts.len());
-    let mut allocation: Vec<Vec<super::Allocated>> = Vec::with_capacity(parts.len());
+    let mut disposals = Vec::with_capacity(parts.len());
+    let mut allocation = Vec::with_capacity(parts.len());
     let mut shared = 0;
-    for (p, part) in parts.into_iter().enumerate() {
-        let (lb, gb) = (lot_base[p], leg_base[p]);
+    for (p, part) in parts.iter_mut().enumerate() {
+        let lb = lot_base[p];
         shared += part.shared;
-        let o = part.out;
+        let o = &mut part.out;
         if p == 0 {
             // The first part's lots and legs keep their numbers and their place.
-            out.lots = o.lots;
-            out.legs = o.legs;
+            out.lots = std::mem::take(&mut o.lots);
+            out.legs = std::mem::take(&mut o.legs);
             out.lots.reserve_exact(lots as usize - out.lots.len());
             out.legs.reserve_exact(legs as usize - out.legs.len());
         } else {
-            out.lots.extend(o.lots.into_iter().map(|mut l| {
-                l.key = l.key.with_lot(l.key.lot() + lb);
-                l
-            }));
-            out.legs.extend(o.legs.into_iter().map(|mut l| {
-                l.lot += lb;
-                l
-            }));
+            out.lots
+                .extend(std::mem::take(&mut o.lots).into_iter().map(|mut l| {
+                    l.key = l.key.with_lot(l.key.lot() + lb);
+                    l
+                }));
+            out.legs
+                .extend(std::mem::take(&mut o.legs).into_iter().map(|mut l| {
+                    l.lot += lb;
+                    l
+                }));
         }
-        disposals.push(
-            o.disposals
-                .into_iter()
-                .map(|mut d| {
-                    d.legs = d.legs.start + gb..d.legs.end + gb;
-                    d
-                })
-                .collect(),
-        );
-        allocation.push(
-            o.allocation
-                .into_iter()
-                .map(|mut a| {
-                    a.lot += lb;
-                    a
-                })
-                .collect(),
-        );
-        out.holdings.extend(o.holdings.into_iter().map(|mut h| {
-            h.lot += lb;
-            h
-        }));
-        out.warnings.merge(o.warnings);
+        disposals.push((std::mem::take(&mut o.disposals), &part.disposal_pos[..]));
+        allocation.push((std::mem::take(&mut o.allocation), &part.allocation_pos[..]));
+        out.holdings
+            .extend(std::mem::take(&mut o.holdings).into_iter().map(|mut h| {
+                h.lot += lb;
+                h
+            }));
+        out.warnings.merge(std::mem::take(&mut o.warnings));
     }
-    out.disposals = disposal_order
-        .into_iter()
-        .map(|(p, i)| disposals[p][i].clone())
-        .collect();
-    drop(disposals);
-    out.allocation = allocation_order
-        .into_iter()
-        .map(|(p, i)| allocation[p][i])
-        .collect();
+    out.disposals = interleave(disposals, |p, d: &mut super::Disposal| {
+        d.legs = d.legs.start + leg_base[p]..d.legs.end + leg_base[p];
+    });
+    out.allocation = interleave(allocation, |p, a: &mut super::Allocated| {
+        a.lot += lot_base[p]
+    });
     // Holdings, sorted as a serial snapshot sorts them.
     let name = |s: Sym| super::account_name(ledger, s);
     out.holdings.sort_by(|a, b| {
