@@ -713,3 +713,32 @@ s1,2025-03-01T09:00:00Z,a,sell,1.5,BTC,600,USD,,,,,,
         1
     );
 }
+
+/// Withdrawals that share a txid pair with its deposits oldest first, per asset;
+/// the pairing reads only the transfer rows the ledger noted while sorting.
+#[test]
+fn a_repeated_txid_pairs_oldest_first() {
+    let l = ledger(
+        "\
+a,2024-01-01T00:00:00Z,cb,buy,1000,USD,3,BTC,,,,,,
+e,2024-01-01T00:00:00Z,cb,buy,1000,USD,3,ETH,,,,,,
+w1,2025-03-01T00:00:00Z,cb,withdrawal,1,BTC,,,,,,,0xaa,
+w2,2025-03-01T01:00:00Z,cb,withdrawal,1,BTC,,,,,,,0xaa,
+we,2025-03-01T01:30:00Z,cb,withdrawal,1,ETH,,,,,,,0xaa,
+d1,2025-03-01T02:00:00Z,nano,deposit,,,1,BTC,,,,,0xaa,
+de,2025-03-01T02:00:00Z,nano,deposit,,,1,ETH,,,,,0xaa,
+d2,2025-03-01T03:00:00Z,nano,deposit,,,1,BTC,,,,,0xaa,
+",
+    );
+    assert_eq!(l.transfers(), [2, 3, 4, 5, 6, 7]);
+    let p = transfer::pair(&l, None).unwrap();
+    assert_eq!(
+        p[2..8],
+        [Some(5), Some(7), Some(6), Some(2), Some(4), Some(3)]
+    );
+    // Pairing only ETH leaves the BTC rows alone.
+    let mut only = vec![false; l.syms.len()];
+    only[l.syms.get("ETH").unwrap().0 as usize] = true;
+    let p = transfer::pair(&l, Some(&only)).unwrap();
+    assert_eq!(p[2..8], [None, None, Some(6), None, Some(4), None]);
+}

@@ -5,8 +5,6 @@
 //! another account, whose quantity is at least the deposit's, made 0 to 48 hours
 //! before it, where the two rows do not carry different txids.
 
-use std::collections::VecDeque;
-
 use rustc_hash::FxHashMap as HashMap;
 
 use chrono::Duration;
@@ -33,13 +31,26 @@ pub fn pair(ledger: &Ledger, only: Option<&[bool]>) -> Result<Vec<Option<u32>>, 
             _ => {}
         }
     }
-    let mut by_txid: HashMap<(&str, Sym), VecDeque<u32>> = HashMap::default();
+    // The withdrawals of each (txid, asset), oldest first, as a chain through
+    // `next` (by position in `withdrawals`): txids are nearly always unique, so a
+    // queue per txid would be an allocation per withdrawal.
+    const END: u32 = u32::MAX;
+    let mut by_txid: HashMap<(&str, Sym), (u32, u32)> = HashMap::default();
+    by_txid.reserve(withdrawals.len());
+    let mut next = vec![END; withdrawals.len()];
     let mut by_asset: HashMap<Sym, Vec<u32>> = HashMap::default();
-    for &i in &withdrawals {
+    for (k, &i) in withdrawals.iter().enumerate() {
         let r = &rows[i as usize];
         let Some(sent) = r.sent else { continue };
         if let Some(tx) = &r.txid {
-            by_txid.entry((tx, sent.asset)).or_default().push_back(i);
+            let k = k as u32;
+            by_txid
+                .entry((tx, sent.asset))
+                .and_modify(|(_, tail)| {
+                    next[*tail as usize] = k;
+                    *tail = k;
+                })
+                .or_insert((k, k));
         }
         by_asset.entry(sent.asset).or_default().push(i);
     }
@@ -51,7 +62,12 @@ pub fn pair(ledger: &Ledger, only: Option<&[bool]>) -> Result<Vec<Option<u32>>, 
         let Some(queue) = by_txid.get_mut(&(&**tx, recv.asset)) else {
             continue;
         };
-        let Some(w) = queue.pop_front() else { continue };
+        let head = queue.0;
+        if head == END {
+            continue;
+        }
+        queue.0 = next[head as usize];
+        let w = withdrawals[head as usize];
         let wr = &rows[w as usize];
         let sent = wr.sent.map_or_else(Default::default, |s| s.qty);
         if recv.qty > sent {
