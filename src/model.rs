@@ -308,13 +308,6 @@ impl Ledger {
         dups
     }
 
-    /// Whether any two rows share an id (cheaper than [`Ledger::duplicate_ids`]).
-    pub fn has_duplicate_ids(&self) -> bool {
-        let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
-        seen.reserve(self.rows.len());
-        !self.rows.iter().all(|r| seen.insert(&r.id))
-    }
-
     fn by_id(&self) -> &[u32] {
         self.by_id.get_or_init(|| {
             let mut keys: Vec<(u128, u32)> = self

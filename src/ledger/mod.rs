@@ -6,6 +6,7 @@
 
 mod error;
 
+use std::hash::BuildHasher;
 use std::io::Read;
 use std::sync::{Arc, mpsc};
 
@@ -124,6 +125,9 @@ pub struct LedgerBuilder {
     times: TimeReader,
     errors: Vec<RowError>,
     more: usize,
+    /// A hash of each row's id, by row: finding a repeated id among these does
+    /// not read the rows again, and runs beside the sort.
+    id_hashes: Vec<u64>,
 }
 
 impl LedgerBuilder {
@@ -134,6 +138,7 @@ impl LedgerBuilder {
             times: TimeReader::new(tz),
             errors: Vec::new(),
             more: 0,
+            id_hashes: Vec::new(),
         }
     }
 
@@ -145,6 +150,7 @@ impl LedgerBuilder {
     /// Makes room for about `n` more rows at once (a hint: the rows vector then
     /// does not grow by copying; untouched room costs no memory).
     pub fn expect_rows(&mut self, n: usize) {
+        let _ = self.id_hashes.try_reserve(n);
         if self.ledger.rows.try_reserve(n).is_ok() {
             crate::memory::huge_pages(&mut self.ledger.rows);
         }
@@ -446,6 +452,7 @@ impl LedgerBuilder {
         }
         let account = self.ledger.syms.intern(account);
         let txid = f[TXID].trim_ascii();
+        self.id_hashes.push(rustc_hash::FxBuildHasher.hash_one(id));
         self.ledger.rows.push(Row {
             id: id.into(),
             time,
@@ -469,16 +476,21 @@ impl LedgerBuilder {
     /// every error found in every input.
     pub fn finish(mut self) -> Result<Ledger, LedgerError> {
         if self.errors.is_empty() && self.more == 0 {
-            // Sorting and looking for a repeated id (rare) run side by side; the
-            // repeats are then listed in ledger order.
-            let l = &self.ledger;
-            let (order, repeats) = std::thread::scope(|s| {
-                let repeats = s.spawn(|| l.has_duplicate_ids());
-                let order = l.sort_order();
-                (order, repeats.join())
+            // Sorting and looking for a repeated id hash run side by side; a
+            // repeat (a repeated id, rare, or a collision, rarer) is then
+            // checked on the ids themselves and listed in ledger order.
+            let mut hashes = std::mem::take(&mut self.id_hashes);
+            let ledger = &mut self.ledger;
+            let repeats = std::thread::scope(|s| {
+                let repeats = s.spawn(move || {
+                    hashes.sort_unstable();
+                    hashes.windows(2).any(|w| w[0] == w[1])
+                });
+                let order = ledger.sort_order();
+                ledger.apply_order(order);
+                repeats.join()
             });
             let repeats = repeats.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            self.ledger.apply_order(order);
             let l = &self.ledger;
             let mut dups = Vec::new();
             for (a, b) in if repeats {
