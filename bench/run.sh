@@ -105,6 +105,8 @@ def table(n, cmds, walls, rss):
         lines.append(f"| {n} | {l} | {statistics.mean(w):.3f} | {min(w):.3f} | {rss[l]:.0f} | "
                      f"{n / statistics.mean(w):,.0f} | {ratio:.1f}x | {fast:.1f}x |")
 
+fastest = {}  # (rows, command) -> fastest wall
+
 for n in sizes:
     L = f"{out}/ledger-{n}.csv"
     cmds = [("parse floor (csv crate, every field)", [floor, L])]
@@ -118,6 +120,8 @@ for n in sizes:
                       "-q", "--missing-basis", "zero", "-o", f"{out}/report.csv"]))
     walls, rss = measure(cmds)
     table(n, cmds, walls, rss)
+    for l, _ in cmds:
+        fastest[(n, l)] = (min(walls[l]), statistics.median(walls[l]))
     sys.stderr.write(f"{n} rows done\n")
 
 n = 200000
@@ -126,6 +130,17 @@ cmds = [("parse floor (Coinbase export)", [floor, C]),
         ("import (Coinbase export)", [binary, "import", C, "-o", f"{out}/imported.csv"])]
 walls, rss = measure(cmds)
 table(n, cmds, walls, rss)
+# Scaling: each size against the one 10x smaller, fastest against fastest and
+# median against median (target: at most 11x the time for 10x the rows).
+lines += ["", "Scaling (10x the rows):", "",
+          "| rows | command | time x (fastest) | time x (median) |", "|---|---|---:|---:|"]
+for n in sizes:
+    if n // 10 not in sizes:
+        continue
+    for (m, l), (f, med) in fastest.items():
+        if m == n and (n // 10, l) in fastest:
+            f0, med0 = fastest[(n // 10, l)]
+            lines.append(f"| {n // 10} -> {n} | {l} | {f / f0:.1f}x | {med / med0:.1f}x |")
 open(res, "w").write("\n".join(lines) + "\n")
 PY
 
