@@ -63,22 +63,26 @@ C="$OUT/coinbase-200000.csv"
 # ratio to the floor is the median over rounds of (command / floor of that round):
 # both ran within seconds of each other, on the same machine state.
 ROUNDS=${ROUNDS:-7}
+# CPU time the hypervisor gave to other guests (steal), over the whole run: on a
+# shared machine it is the main cause of slow runs.
+cpu_counters() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $9}' /proc/stat; }
+read -r TOTAL0 STEAL0 < <(cpu_counters)
 RES="$OUT/results.md"
 python3 - "$ROUNDS" "$RES" "$BIN" "$FLOOR" "$OUT" "${SIZES[@]}" <<'PY'
-import statistics, subprocess, sys, time
+import collections, statistics, subprocess, sys, time
 rounds, res, binary, floor, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 sizes = [int(n) for n in sys.argv[6:]]
 
 def run(cmd):
     rss_file = f"{out}/rss"
     t = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd,
+    p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", rss_file] + cmd,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - t
     if p.returncode != 0:
         sys.exit(f"FAILED ({p.returncode}): {' '.join(cmd)}")
-    rss = int(open(rss_file).read().split()[-1]) / 1024
-    return wall, rss
+    m, user, system = open(rss_file).read().split()[-3:]
+    return wall, int(m) / 1024, float(user) + float(system)
 
 def measure(cmds):
     """cmds: [(label, argv)], the first the floor. Returns per label (walls, rss)."""
@@ -88,13 +92,15 @@ def measure(cmds):
     rss = {l: 0.0 for l, _ in cmds}
     for _ in range(rounds):
         for l, c in cmds:
-            w, r = run(c)
+            w, r, t = run(c)
             walls[l].append(w)
+            cpu[l].append(t)
             rss[l] = max(rss[l], r)
     return walls, rss
 
-lines = ["| rows | command | wall mean (s) | fastest (s) | peak RSS (MiB) | rows/s | x parse floor (median of rounds) | x floor (fastest / fastest) |",
-         "|---:|---|---:|---:|---:|---:|---:|---:|"]
+cpu = collections.defaultdict(list)  # label -> CPU seconds (user + system)
+lines = ["| rows | command | wall mean (s) | fastest (s) | CPU median (s) | peak RSS (MiB) | rows/s | x parse floor (median of rounds) | x floor (fastest / fastest) |",
+         "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
 
 def table(n, cmds, walls, rss):
     base = cmds[0][0]
@@ -102,7 +108,8 @@ def table(n, cmds, walls, rss):
         w = walls[l]
         ratio = statistics.median(a / b for a, b in zip(w, walls[base]))
         fast = min(w) / min(walls[base])
-        lines.append(f"| {n} | {l} | {statistics.mean(w):.3f} | {min(w):.3f} | {rss[l]:.0f} | "
+        lines.append(f"| {n} | {l} | {statistics.mean(w):.3f} | {min(w):.3f} | "
+                     f"{statistics.median(cpu[l][-len(w):]):.2f} | {rss[l]:.0f} | "
                      f"{n / statistics.mean(w):,.0f} | {ratio:.1f}x | {fast:.1f}x |")
 
 fastest = {}  # (rows, command) -> fastest wall
@@ -144,6 +151,8 @@ for n in sizes:
 open(res, "w").write("\n".join(lines) + "\n")
 PY
 
+read -r TOTAL1 STEAL1 < <(cpu_counters)
+STEAL=$(( 100 * (STEAL1 - STEAL0) / (TOTAL1 - TOTAL0 + 1) ))
 {
   echo "# Benchmark results"
   echo
@@ -151,7 +160,8 @@ PY
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')."
   echo "Each size runs in $ROUNDS rounds of (parse floor, fifo, lifo, hifo), one whole process each, after a warmup;"
   echo "wall time around each process, peak RSS from GNU time. The ratio is the median over rounds of"
-  echo "(command / the floor of the same round)."
+  echo "(command / the floor of the same round). CPU is user + system time, the median over rounds."
+  echo "CPU time stolen by other guests of the host during the run: ${STEAL}%."
   echo
   cat "$RES"
   echo
