@@ -397,6 +397,14 @@ impl<'a> Engine<'a> {
     ) -> Engine<'a> {
         let (orders, standing) = identify::plan(ledger, cfg);
         let cutoff = (cfg.scope == Scope::Transition).then(|| cfg.transition.cutoff(cfg.tz));
+        // Room for as many lots, legs and disposals as rows: these vectors then
+        // never grow by copying. Room not written takes address space, not
+        // memory; if even that is refused, they grow as usual.
+        let mut out = Outcome::default();
+        let n = ledger.rows.len();
+        let _ = out.lots.try_reserve(n);
+        let _ = out.legs.try_reserve(n);
+        let _ = out.disposals.try_reserve(n);
         Engine {
             ledger,
             cfg,
@@ -405,7 +413,7 @@ impl<'a> Engine<'a> {
             partner,
             shard: None,
             pools: HashMap::default(),
-            out: Outcome::default(),
+            out,
             in_transit: HashMap::default(),
             arrived: HashMap::default(),
             implied: vec![None; ledger.syms.len()],
