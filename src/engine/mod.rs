@@ -405,6 +405,9 @@ impl<'a> Engine<'a> {
         let _ = out.lots.try_reserve(n);
         let _ = out.legs.try_reserve(n);
         let _ = out.disposals.try_reserve(n);
+        crate::memory::huge_pages(&mut out.lots);
+        crate::memory::huge_pages(&mut out.legs);
+        crate::memory::huge_pages(&mut out.disposals);
         Engine {
             ledger,
             cfg,
