@@ -229,7 +229,8 @@ impl Ledger {
         // order; one integer per row (time, then index) sorts much faster than
         // the tuple, and, being unique, needs no stable sort.
         let row_key = |i: usize| time_key(self.rows[i].time) | i as u128;
-        // Rows of the prefix before every later row are in place already.
+        // Rows of the prefix strictly earlier than every later row are in place
+        // already; the rest (ties included) are sorted, which keeps input order.
         let least = (p..self.rows.len()).map(row_key).min().unwrap_or(u128::MAX);
         let q = self.rows[..p].partition_point(|r| time_key(r.time) < least & !0xFFFF_FFFF);
         let mut keys: Vec<u128> = (q..self.rows.len()).map(row_key).collect();
