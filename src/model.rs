@@ -101,6 +101,12 @@ impl Kind {
         Kind::Fee,
     ];
 
+    /// Whether a row of this kind moves units between accounts (a withdrawal
+    /// or a deposit): the rows transfer pairing reads.
+    pub fn is_transfer(self) -> bool {
+        matches!(self, Kind::Withdrawal | Kind::Deposit)
+    }
+
     /// The ledger spelling of the kind.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -254,9 +260,6 @@ impl Ledger {
         let mut transfers = Vec::new();
         let mut i = 0;
         while i < n {
-            if matches!(self.rows[i].kind, Kind::Withdrawal | Kind::Deposit) {
-                transfers.push(i as u32);
-            }
             let mut j = i + 1;
             while j < n && self.rows[j].time == self.rows[i].time {
                 j += 1;
@@ -270,12 +273,9 @@ impl Ledger {
                 for (r, &(_, k)) in group.iter().enumerate() {
                     rank[k as usize] = r as u32;
                 }
-                transfers.extend(
-                    (i + 1..j)
-                        .filter(|&k| matches!(self.rows[k].kind, Kind::Withdrawal | Kind::Deposit))
-                        .map(|k| k as u32),
-                );
             }
+            let moves = (i..j).filter(|&k| self.rows[k].kind.is_transfer());
+            transfers.extend(moves.map(|k| k as u32));
             i = j;
         }
         self.id_rank = rank;
@@ -286,9 +286,8 @@ impl Ledger {
     /// The withdrawal and deposit rows, in ledger order.
     pub fn transfers(&self) -> &[u32] {
         self.transfers.get_or_init(|| {
-            let kinds = self.rows.iter().map(|r| r.kind).enumerate();
-            kinds
-                .filter(|(_, k)| matches!(k, Kind::Withdrawal | Kind::Deposit))
+            let rows = self.rows.iter().enumerate();
+            rows.filter(|(_, r)| r.kind.is_transfer())
                 .map(|(i, _)| i as u32)
                 .collect()
         })
@@ -403,9 +402,28 @@ fn permute<T>(v: &mut [T], order: &[u32]) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// A row with only an id, a time, a kind and a line.
+    fn bare_row(id: &str, time: DateTime<Utc>, kind: Kind, line: u64) -> Row {
+        Row {
+            id: id.into(),
+            time,
+            account: Sym::USD,
+            kind,
+            sent: None,
+            received: None,
+            fee: None,
+            usd_value: None,
+            fee_usd: None,
+            txid: None,
+            note: Text::default(),
+            source: Source { file: 0, line },
+        }
+    }
+
     #[test]
     fn id_order_is_plain_string_order() {
-        use super::*;
         let ids = [
             "",
             "a",
@@ -428,23 +446,7 @@ mod tests {
         let rows: Vec<Row> = ids
             .iter()
             .enumerate()
-            .map(|(i, id)| Row {
-                id: (*id).into(),
-                time: DateTime::<Utc>::MIN_UTC,
-                account: Sym::USD,
-                kind: Kind::Buy,
-                sent: None,
-                received: None,
-                fee: None,
-                usd_value: None,
-                fee_usd: None,
-                txid: None,
-                note: Text::default(),
-                source: Source {
-                    file: 0,
-                    line: i as u64,
-                },
-            })
+            .map(|(i, id)| bare_row(id, DateTime::<Utc>::MIN_UTC, Kind::Buy, i as u64))
             .collect();
         let mut keys: Vec<(u128, u32)> = (0..ids.len())
             .map(|i| (id_prefix(ids[i]), i as u32))
@@ -459,30 +461,15 @@ mod tests {
     /// time gives, with rows of the sorted prefix that tie with later ones.
     #[test]
     fn sort_matches_a_stable_sort_by_time() {
-        use super::*;
         // Seconds of each row in input order: a sorted prefix, then rows that
         // go back into it, tie with it, and come after it.
         let secs = [1, 2, 2, 3, 5, 8, 8, 9, 4, 8, 2, 10, 9, 1, 12];
         let kinds = [Kind::Buy, Kind::Withdrawal, Kind::Deposit, Kind::Sell];
         let mut ledger = Ledger::default();
         for (i, &t) in secs.iter().enumerate() {
-            ledger.rows.push(Row {
-                id: format!("r{i}").into(),
-                time: DateTime::from_timestamp(t, 0).unwrap_or_default(),
-                account: Sym::USD,
-                kind: kinds[i % 4],
-                sent: None,
-                received: None,
-                fee: None,
-                usd_value: None,
-                fee_usd: None,
-                txid: None,
-                note: Text::default(),
-                source: Source {
-                    file: 0,
-                    line: i as u64 + 2,
-                },
-            });
+            let time = DateTime::from_timestamp(t, 0).unwrap_or_default();
+            let row = bare_row(&format!("r{i}"), time, kinds[i % 4], i as u64 + 2);
+            ledger.rows.push(row);
         }
         let mut want: Vec<usize> = (0..secs.len()).collect();
         want.sort_by_key(|&i| secs[i]);
@@ -494,12 +481,7 @@ mod tests {
             .collect();
         assert_eq!(got, want);
         let transfers: Vec<u32> = (0..secs.len() as u32)
-            .filter(|&k| {
-                matches!(
-                    ledger.rows[k as usize].kind,
-                    Kind::Withdrawal | Kind::Deposit
-                )
-            })
+            .filter(|&k| ledger.rows[k as usize].kind.is_transfer())
             .collect();
         assert_eq!(ledger.transfers(), transfers);
         // Sorted already: nothing moves.
@@ -509,7 +491,7 @@ mod tests {
     #[test]
     fn permute_follows_the_order() {
         let mut v = vec!['a', 'b', 'c', 'd', 'e'];
-        super::permute(&mut v, &[3, 0, 4, 1, 2]);
+        permute(&mut v, &[3, 0, 4, 1, 2]);
         assert_eq!(v, vec!['d', 'a', 'e', 'b', 'c']);
     }
 }
