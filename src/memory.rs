@@ -15,9 +15,13 @@
 /// huge pages would be faulted in for a few small blocks each.
 const LARGE: usize = 64 << 20;
 
-/// Advises huge pages for the whole of `v`'s buffer (its spare room included),
-/// when it is large. Call it right after reserving, before the room is written.
-pub(crate) fn huge_pages<T>(v: &mut Vec<T>) {
+/// Reserves room for `n` more elements at once, and advises huge pages for the
+/// whole buffer when it is large. If the room is refused, `v` is left to grow as
+/// usual (room not written takes address space, not memory).
+pub(crate) fn reserve<T>(v: &mut Vec<T>, n: usize) {
+    if v.try_reserve(n).is_err() {
+        return;
+    }
     let size = v.capacity() * size_of::<T>();
     if size >= LARGE {
         advise(v.as_mut_ptr().cast(), size);

@@ -398,16 +398,12 @@ impl<'a> Engine<'a> {
         let (orders, standing) = identify::plan(ledger, cfg);
         let cutoff = (cfg.scope == Scope::Transition).then(|| cfg.transition.cutoff(cfg.tz));
         // Room for as many lots, legs and disposals as rows: these vectors then
-        // never grow by copying. Room not written takes address space, not
-        // memory; if even that is refused, they grow as usual.
+        // never grow by copying.
         let mut out = Outcome::default();
         let n = ledger.rows.len();
-        let _ = out.lots.try_reserve(n);
-        let _ = out.legs.try_reserve(n);
-        let _ = out.disposals.try_reserve(n);
-        crate::memory::huge_pages(&mut out.lots);
-        crate::memory::huge_pages(&mut out.legs);
-        crate::memory::huge_pages(&mut out.disposals);
+        crate::memory::reserve(&mut out.lots, n);
+        crate::memory::reserve(&mut out.legs, n);
+        crate::memory::reserve(&mut out.disposals, n);
         Engine {
             ledger,
             cfg,

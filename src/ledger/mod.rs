@@ -151,9 +151,7 @@ impl LedgerBuilder {
     /// does not grow by copying; untouched room costs no memory).
     pub fn expect_rows(&mut self, n: usize) {
         let _ = self.id_hashes.try_reserve(n);
-        if self.ledger.rows.try_reserve(n).is_ok() {
-            crate::memory::huge_pages(&mut self.ledger.rows);
-        }
+        crate::memory::reserve(&mut self.ledger.rows, n);
     }
 
     /// Registers an input's display name and returns its file index.
