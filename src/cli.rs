@@ -245,7 +245,7 @@ pub struct GainsArgs {
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Tax year (calendar year in --tz).
-    #[arg(long)]
+    #[arg(long, value_parser = tax_year)]
     pub year: i32,
 }
 
@@ -255,19 +255,91 @@ pub struct TaxArgs {
     /// Filing status.
     #[arg(long, value_enum)]
     pub filing_status: Option<FilingStatusArg>,
-    /// Short-term capital loss carryover from last year, in dollars (Schedule D line 6).
-    #[arg(long, value_name = "DOLLARS")]
+    /// Short-term capital loss carryover from last year, as a positive amount of
+    /// loss in dollars (Schedule D line 6).
+    #[arg(long, value_name = "DOLLARS", allow_hyphen_values = true, value_parser = carryover)]
     pub carryover_st: Option<rust_decimal::Decimal>,
-    /// Long-term capital loss carryover from last year, in dollars (Schedule D line 14).
-    #[arg(long, value_name = "DOLLARS")]
+    /// Long-term capital loss carryover from last year, as a positive amount of
+    /// loss in dollars (Schedule D line 14).
+    #[arg(long, value_name = "DOLLARS", allow_hyphen_values = true, value_parser = carryover)]
     pub carryover_lt: Option<rust_decimal::Decimal>,
     /// Last year's `harvest report --format json`: takes its carryover_next_year.
+    /// It must be the report of the year before (see --any-carryover-year).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["carryover_st", "carryover_lt"])]
     pub carryover_from: Option<PathBuf>,
-    /// Form 1040 taxable income (may be negative): the carryover then follows the
-    /// Capital Loss Carryover Worksheet exactly.
+    /// Take --carryover-from's carryover even when that report is not of the
+    /// year before.
+    #[arg(long, requires = "carryover_from")]
+    pub any_carryover_year: bool,
+}
+
+/// Form 1040 taxable income, the report's `--taxable-income`.
+#[derive(Debug, Args)]
+pub struct TaxableIncomeArg {
+    /// Form 1040 taxable income (line 15; may be negative), which is line 1 of
+    /// the Capital Loss Carryover Worksheet: the carryover then follows that
+    /// worksheet exactly.
     #[arg(long, value_name = "DOLLARS", allow_hyphen_values = true)]
     pub taxable_income: Option<rust_decimal::Decimal>,
+}
+
+/// A tax year harvest can mean: 2009 (the first bitcoin) to 2100.
+fn tax_year(s: &str) -> Result<i32, String> {
+    match s.trim().parse::<i32>() {
+        Ok(y) if (2009..=2100).contains(&y) => Ok(y),
+        Ok(_) => Err("a tax year from 2009 to 2100, in four digits (e.g. 2025)".into()),
+        Err(_) => Err("a tax year in four digits (e.g. 2025)".into()),
+    }
+}
+
+fn decimal(s: &str) -> Result<rust_decimal::Decimal, String> {
+    let t = s.trim();
+    t.parse::<rust_decimal::Decimal>()
+        .or_else(|_| rust_decimal::Decimal::from_scientific(t))
+        .map_err(|_| "a number in dollars, e.g. 1500 or 1500.25".into())
+}
+
+/// Dollars that cannot be negative.
+fn dollars(s: &str) -> Result<rust_decimal::Decimal, String> {
+    let d = decimal(s)?;
+    if d.is_sign_negative() && !d.is_zero() {
+        return Err("cannot be negative".into());
+    }
+    Ok(d)
+}
+
+/// A carryover: the loss carried in, as a positive amount.
+fn carryover(s: &str) -> Result<rust_decimal::Decimal, String> {
+    dollars(s).map_err(|e| {
+        if e == "cannot be negative" {
+            format!(
+                "a carryover is entered as a positive amount of loss (e.g. {})",
+                s.trim().trim_start_matches('-')
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// A marginal rate: a fraction from 0 to 1 (0.24, not 24).
+pub fn rate(s: &str) -> Result<rust_decimal::Decimal, String> {
+    let d = decimal(s).map_err(|_| "a rate as a fraction, e.g. 0.24".to_string())?;
+    check_rate(d)
+}
+
+/// A rate is a fraction from 0 to 1; a percent (24) is refused with the fraction
+/// it probably means.
+pub fn check_rate(d: rust_decimal::Decimal) -> Result<rust_decimal::Decimal, String> {
+    if d < rust_decimal::Decimal::ZERO || d > rust_decimal::Decimal::ONE {
+        let hint = if d > rust_decimal::Decimal::ONE && d <= rust_decimal::Decimal::ONE_HUNDRED {
+            format!(" ({}% is {})", d.normalize(), (d / rust_decimal::Decimal::ONE_HUNDRED).normalize())
+        } else {
+            String::new()
+        };
+        return Err(format!("a rate is a fraction from 0 to 1{hint}"));
+    }
+    Ok(d)
 }
 
 /// `harvest report`.
@@ -276,10 +348,12 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Tax year (calendar year in --tz).
-    #[arg(long)]
+    #[arg(long, value_parser = tax_year)]
     pub year: i32,
     #[command(flatten)]
     pub tax: TaxArgs,
+    #[command(flatten)]
+    pub income: TaxableIncomeArg,
     /// A broker's Form 1099-DA as CSV (see harvest reconcile): routes the rows it
     /// matches to boxes G/H/J/K with codes B, E, O, T. ACCOUNT=FILE names the
     /// account of a file without an account column. May be given several times.
@@ -293,7 +367,7 @@ pub struct ReconcileArgs {
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Tax year (calendar year in --tz).
-    #[arg(long)]
+    #[arg(long, value_parser = tax_year)]
     pub year: i32,
     /// A broker's Form 1099-DA as CSV; ACCOUNT=FILE names the account of a file
     /// without an account column. May be given several times.
@@ -321,22 +395,34 @@ pub struct ScanArgs {
     /// The date of the planned sales (default: today in --tz); the tax year is its year.
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<chrono::NaiveDate>,
-    /// Marginal rate on short-term gains and ordinary income, for the tax saved
-    /// [default: 0.24].
-    #[arg(long, value_name = "RATE")]
+    /// Marginal rate on short-term gains and ordinary income, for the tax saved,
+    /// as a fraction from 0 to 1 [default: 0.24].
+    #[arg(long, value_name = "RATE", allow_hyphen_values = true, value_parser = rate)]
     pub st_rate: Option<rust_decimal::Decimal>,
-    /// Marginal rate on long-term gains, for the tax saved [default: 0.15].
-    #[arg(long, value_name = "RATE")]
+    /// Marginal rate on long-term gains, for the tax saved, as a fraction from 0
+    /// to 1 [default: 0.15].
+    #[arg(long, value_name = "RATE", allow_hyphen_values = true, value_parser = rate)]
     pub lt_rate: Option<rust_decimal::Decimal>,
-    /// Modified AGI for the 3.8% net investment income tax, when it differs from
-    /// taxable income plus the capital result (with --taxable-income).
+    /// Taxable income other than this year's capital gains and losses (may be
+    /// negative): Form 1040 line 15 as it would be without Schedule D line 16 or
+    /// 21. With it, the tax saved follows the brackets and the Qualified Dividends
+    /// and Capital Gain Tax Worksheet, and the carryover the Capital Loss
+    /// Carryover Worksheet.
     #[arg(long, value_name = "DOLLARS", allow_hyphen_values = true)]
+    pub ordinary_income: Option<rust_decimal::Decimal>,
+    /// Refused: scan takes --ordinary-income (report's --taxable-income is after
+    /// the gains).
+    #[arg(long, hide = true, allow_hyphen_values = true, value_name = "DOLLARS")]
+    pub taxable_income: Option<String>,
+    /// Modified AGI for the 3.8% net investment income tax, when it differs from
+    /// ordinary income plus the capital result (with --ordinary-income).
+    #[arg(long, value_name = "DOLLARS", allow_hyphen_values = true, value_parser = dollars)]
     pub magi: Option<rust_decimal::Decimal>,
     /// Leave out candidates whose loss is smaller than this many dollars.
-    #[arg(long, value_name = "DOLLARS", default_value = "0")]
+    #[arg(long, value_name = "DOLLARS", default_value = "10.00", allow_hyphen_values = true, value_parser = dollars)]
     pub min_loss: rust_decimal::Decimal,
     /// Harvest this much loss instead of "all gains plus the deduction limit".
-    #[arg(long, value_name = "DOLLARS")]
+    #[arg(long, value_name = "DOLLARS", allow_hyphen_values = true, value_parser = dollars)]
     pub target: Option<rust_decimal::Decimal>,
     /// Write the plan's lot selections (disposal_id,lot_id,quantity) to FILE.
     #[arg(long, value_name = "FILE")]
@@ -396,11 +482,16 @@ pub struct ConfigArgs {
     pub strict_identification: bool,
     #[command(flatten)]
     pub tax: TaxArgs,
-    /// Marginal rate on short-term gains (scan).
-    #[arg(long, value_name = "RATE")]
+    #[command(flatten)]
+    pub income: TaxableIncomeArg,
+    /// scan: taxable income other than this year's capital gains and losses.
+    #[arg(long, value_name = "DOLLARS", allow_hyphen_values = true)]
+    pub ordinary_income: Option<rust_decimal::Decimal>,
+    /// Marginal rate on short-term gains (scan), a fraction from 0 to 1.
+    #[arg(long, value_name = "RATE", allow_hyphen_values = true, value_parser = rate)]
     pub st_rate: Option<rust_decimal::Decimal>,
-    /// Marginal rate on long-term gains (scan).
-    #[arg(long, value_name = "RATE")]
+    /// Marginal rate on long-term gains (scan), a fraction from 0 to 1.
+    #[arg(long, value_name = "RATE", allow_hyphen_values = true, value_parser = rate)]
     pub lt_rate: Option<rust_decimal::Decimal>,
     /// Settings file (default: harvest.toml in the working directory, if present).
     #[arg(long, value_name = "FILE")]

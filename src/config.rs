@@ -86,7 +86,11 @@ pub struct Config {
     pub filing_status: Option<FilingStatusArg>,
     pub carryover_st: Option<Decimal>,
     pub carryover_lt: Option<Decimal>,
+    /// report: Form 1040 taxable income (line 15), the Capital Loss Carryover
+    /// Worksheet's line 1. scan ignores it.
     pub taxable_income: Option<Decimal>,
+    /// scan: taxable income other than this year's capital gains and losses.
+    pub ordinary_income: Option<Decimal>,
     pub wash_window: Option<u32>,
     /// scan: marginal rate on short-term gains and ordinary income.
     pub st_rate: Option<Decimal>,

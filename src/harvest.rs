@@ -82,7 +82,15 @@ pub fn last_purchases(outcome: &Outcome, as_of: NaiveDate) -> HashMap<Sym, Naive
     m
 }
 
-/// The open lots priced below their basis, largest loss first.
+/// Whether units held in `account` can be sold by the user: not those withdrawn
+/// to a place the ledger does not cover (`external`), nor basis the 2025
+/// allocation gave to no wallet (`(unallocated)`).
+pub fn sellable(account: Sym) -> bool {
+    account != Sym::EXTERNAL && account != crate::engine::UNALLOCATED
+}
+
+/// The open lots priced below their basis that can be sold (see [`sellable`]),
+/// largest loss first.
 pub fn candidates(
     outcome: &Outcome,
     holdings: &[Holding],
@@ -93,7 +101,7 @@ pub fn candidates(
 ) -> Vec<Candidate> {
     let recent = last_purchases(outcome, as_of);
     let mut out = Vec::new();
-    for h in holdings {
+    for h in holdings.iter().filter(|h| sellable(h.account)) {
         let Some(price) = price_of(h.asset) else {
             continue;
         };
@@ -188,8 +196,9 @@ pub fn loss_needed(y: &YearSoFar, cap: Decimal, target: Option<Decimal>) -> Deci
 /// Picks lots to realize about `need` of loss: short-term losses against
 /// short-term gains first (they are taxed at ordinary rates), then long-term
 /// losses against long-term gains, then the rest, largest losses first. The last
-/// lot may be sold in part (to 8 decimals) so the plan stops at the need.
-pub fn plan(cands: &[Candidate], y: &YearSoFar, need: Decimal) -> Vec<Pick> {
+/// lot may be sold in part (to 8 decimals) so the plan stops at the need. A part
+/// that would realize less than `min_loss` (at least a cent) is not worth a sale.
+pub fn plan(cands: &[Candidate], y: &YearSoFar, need: Decimal, min_loss: Decimal) -> Vec<Pick> {
     let mut left: Vec<Decimal> = cands.iter().map(|c| c.qty).collect();
     let mut picks: Vec<Pick> = Vec::new();
     let mut remaining = need;
@@ -204,6 +213,7 @@ pub fn plan(cands: &[Candidate], y: &YearSoFar, need: Decimal) -> Vec<Pick> {
     for (want, budget) in phases {
         let mut budget = budget.min(remaining);
         let cent = Decimal::new(1, 2);
+        let smallest = min_loss.max(cent);
         for (i, c) in cands.iter().enumerate() {
             // Less than a cent to go is done: no dust sales.
             if budget < cent {
@@ -225,7 +235,7 @@ pub fn plan(cands: &[Candidate], y: &YearSoFar, need: Decimal) -> Vec<Pick> {
                 (budget / unit_loss)
                     .round_dp_with_strategy(8, rust_decimal::RoundingStrategy::ToZero)
             };
-            if qty.is_zero() || qty * unit_loss < cent {
+            if qty.is_zero() || qty * unit_loss < smallest {
                 continue;
             }
             left[i] -= qty;
@@ -339,7 +349,7 @@ mod tests {
             realized_st: Decimal::from(2500),
             ..Default::default()
         };
-        let picks = plan(&c, &y, Decimal::from(5500));
+        let picks = plan(&c, &y, Decimal::from(5500), Decimal::ZERO);
         let got: Vec<(usize, String)> = picks
             .iter()
             .map(|p| (p.candidate, p.qty.normalize().to_string()))

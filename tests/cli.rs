@@ -342,6 +342,46 @@ fn usage_errors_exit_2() {
     }
 }
 
+/// Issue 14 item 15: values that cannot be meant are usage errors (exit 2)
+/// saying what is expected: a rate is a fraction from 0 to 1 (24 is a percent),
+/// a tax year has four digits from 2009, a carryover is a positive amount of
+/// loss, and --min-loss and --magi are not negative. Income may be negative.
+#[test]
+fn values_that_cannot_be_meant_are_usage_errors() {
+    let scan = ["scan", EX, "--prices", "fixtures/example/prices-dec15.csv", "--as-of", "2025-12-15"];
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        ([&scan[..], &["--st-rate", "24"]].concat(), "fraction from 0 to 1 (24% is 0.24)"),
+        ([&scan[..], &["--lt-rate", "-0.1"]].concat(), "fraction from 0 to 1"),
+        ([&scan[..], &["--min-loss", "-5"]].concat(), "cannot be negative"),
+        ([&scan[..], &["--magi", "-5"]].concat(), "cannot be negative"),
+        ([&scan[..], &["--carryover-lt", "-2000"]].concat(), "positive amount of loss (e.g. 2000)"),
+        (vec!["gains", EX, "--year", "25"], "from 2009 to 2100"),
+        (vec!["report", EX, "--year", "2101"], "from 2009 to 2100"),
+        (vec!["report", EX, "--year", "2025", "--carryover-st", "-1500"], "positive amount of loss (e.g. 1500)"),
+    ];
+    for (args, needle) in cases {
+        let o = harvest(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty());
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    // The same rates from harvest.toml.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("h.toml"), "st_rate = 32\n").unwrap();
+    let cfg = dir.path().join("h.toml");
+    let o = harvest(&[&scan[..], &["--config", cfg.to_str().unwrap()]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("st_rate = 32"), "{}", stderr(&o));
+    // Negative income is a real figure.
+    for args in [
+        vec!["report", EX, "--year", "2025", "--taxable-income", "-4000", "-q"],
+        [&scan[..], &["--ordinary-income", "-4000", "-q"]].concat(),
+    ] {
+        let o = harvest(&args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    }
+}
+
 #[test]
 fn specific_identification_with_a_selections_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -178,6 +178,53 @@ fn a_three_year_chain_with_carryover_from() {
     assert_eq!(y3["carryover_next_year"]["short_term"], "0.00");
 }
 
+/// Issue 14 item 7: lines 6 and 14 carry last year's loss (Schedule D
+/// instructions, Capital Loss Carryover Worksheet), so `--carryover-from` given
+/// the report of another year (the same year, or two years back) is an error
+/// naming both years, unless `--any-carryover-year` says it is meant.
+#[test]
+fn carryover_from_the_wrong_year_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ledgers/carryover-chain.csv");
+    std::fs::copy(src, dir.path().join("ledger.csv")).unwrap();
+    let y1 = harvest(
+        dir.path(),
+        &["report", "ledger.csv", "--year", "2023", "--format", "json", "-q"],
+    );
+    std::fs::write(dir.path().join("2023.json"), y1.to_string()).unwrap();
+    for year in ["2023", "2025"] {
+        let o = Command::cargo_bin("harvest")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["report", "ledger.csv", "--year", year, "--carryover-from", "2023.json"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{year}");
+        assert!(o.stdout.is_empty());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("2023.json is the report for 2023") && err.contains("--any-carryover-year"),
+            "{err}"
+        );
+    }
+    let v = harvest(
+        dir.path(),
+        &[
+            "report",
+            "ledger.csv",
+            "--year",
+            "2025",
+            "--carryover-from",
+            "2023.json",
+            "--any-carryover-year",
+            "--format",
+            "json",
+            "-q",
+        ],
+    );
+    assert_eq!(line(&v, "line_6"), "-9000.00");
+}
+
 #[test]
 fn a_year_with_no_disposals_is_zeros_not_an_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -102,6 +102,9 @@ fn formula_names_are_protected_in_every_csv_output() {
                 &prices,
                 "--as-of",
                 "2025-12-15",
+                // The scam tokens' losses are cents: below the default --min-loss.
+                "--min-loss",
+                "0",
                 "--format",
                 "csv",
             ],
@@ -119,6 +122,8 @@ fn formula_names_are_protected_in_every_csv_output() {
         &prices,
         "--as-of",
         "2025-12-15",
+        "--min-loss",
+        "0",
         "--emit-ledger",
         &plan,
         "--emit-selections",

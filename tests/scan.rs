@@ -236,3 +236,189 @@ fn a_generated_ledger_plan_reproduces_to_the_cent() {
         }
     }
 }
+
+const HEADER: &str = "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n";
+
+/// A temporary directory holding `ledger.csv` (header + `rows`) and
+/// `prices.csv` (`time,asset,price` + `prices`).
+fn setup(rows: &str, prices: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ledger.csv"), format!("{HEADER}{rows}")).unwrap();
+    std::fs::write(
+        dir.path().join("prices.csv"),
+        format!("time,asset,price\n{prices}"),
+    )
+    .unwrap();
+    dir
+}
+
+fn scan_json(dir: &Path, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "scan",
+        "ledger.csv",
+        "--prices",
+        "prices.csv",
+        "--as-of",
+        "2025-12-15",
+        "--format",
+        "json",
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    json(dir, &args)
+}
+
+/// Issue 14 item 2. Qualified Dividends and Capital Gain Tax Worksheet (Form 1040
+/// instructions): line 1 is taxable income with the gains, line 5 (the ordinary
+/// part) is at least zero, so ordinary income of -10,000 absorbs the first 10,000
+/// of a 60,000 long-term gain: 48,350 at 0% and 1,650 at 15% = 247.50 (single,
+/// 2025), not 1,747.50.
+#[test]
+fn negative_ordinary_income_absorbs_long_term_gains_first() {
+    let dir = setup(
+        "b1,2023-01-02T00:00:00Z,cb,buy,10000,USD,1,BTC,,,,,,\n\
+         s1,2025-06-02T00:00:00Z,cb,sell,1,BTC,70000,USD,,,,,,\n",
+        "2025-12-15,BTC,50000\n",
+    );
+    let v = scan_json(dir.path(), &["--ordinary-income", "-10000"]);
+    assert_eq!(v["tax_before"], "247.50");
+}
+
+/// Issue 14 item 3. The Capital Loss Carryover Worksheet's line 1 is Form 1040
+/// taxable income, which already reflects the loss deduction: ordinary income
+/// 1,000 less the 3,000 deduction is -2,000, so of an 8,000 short-term loss only
+/// 1,000 of the deduction is used (lines 1-4) and 7,000 carries (line 8), not
+/// 5,000.
+#[test]
+fn carryover_after_the_plan_uses_taxable_income_after_the_deduction() {
+    let dir = setup(
+        "b1,2025-02-03T00:00:00Z,cb,buy,10000,USD,1,BTC,,,,,,\n",
+        "2025-12-15,BTC,2000\n",
+    );
+    let v = scan_json(
+        dir.path(),
+        &["--ordinary-income", "1000", "--target", "8000"],
+    );
+    assert_eq!(v["schedule_d_after"]["line_7"], "-8000.00");
+    assert_eq!(v["carryover_next_year"]["short_term"], "7000.00");
+    assert_eq!(v["carryover_next_year"]["long_term"], "0.00");
+}
+
+/// Issue 14 item 3: `--taxable-income` means Form 1040 line 15 (report); scan's
+/// income before the gains is `--ordinary-income`, and the old flag is a usage
+/// error naming it. harvest.toml's `taxable_income` is report's: scan ignores it.
+#[test]
+fn scan_takes_ordinary_income_not_taxable_income() {
+    let dir = setup(
+        "b1,2025-02-03T00:00:00Z,cb,buy,10000,USD,1,BTC,,,,,,\n",
+        "2025-12-15,BTC,2000\n",
+    );
+    let o = harvest(
+        dir.path(),
+        &[
+            "scan",
+            "ledger.csv",
+            "--prices",
+            "prices.csv",
+            "--taxable-income",
+            "50000",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--ordinary-income"), "{err}");
+    let plain = scan_json(dir.path(), &["--target", "8000"]);
+    std::fs::write(dir.path().join("harvest.toml"), "taxable_income = 1000\n").unwrap();
+    let with_toml = scan_json(dir.path(), &["--target", "8000"]);
+    assert_eq!(plain, with_toml, "taxable_income is report's key");
+    std::fs::write(dir.path().join("harvest.toml"), "ordinary_income = 1000\n").unwrap();
+    let v = scan_json(dir.path(), &["--target", "8000"]);
+    assert_eq!(v["carryover_next_year"]["short_term"], "7000.00");
+}
+
+/// Issue 14 items 6 and 8: a plan must be executable. Units withdrawn to a place
+/// the ledger does not cover (`external`) and basis a frozen allocation gave to
+/// no wallet (`(unallocated)`) cannot be sold from anywhere: they are no
+/// candidates, a note says so, and neither panics scan.
+#[test]
+fn no_sale_from_external_or_unallocated() {
+    let dir = setup(
+        "b1,2025-02-03T00:00:00Z,cb,buy,10000,USD,1,BTC,,,,,,\n\
+         b2,2025-02-04T00:00:00Z,cb,buy,10000,USD,1,BTC,,,,,,\n\
+         w1,2025-03-01T00:00:00Z,cb,withdrawal,1,BTC,,,,,,,,to a friend's wallet\n",
+        "2025-12-15,BTC,2000\n",
+    );
+    let v = scan_json(dir.path(), &[]);
+    let cands = v["candidates"].as_array().unwrap();
+    assert_eq!(cands.len(), 1, "{cands:?}");
+    assert_eq!(cands[0]["account"], "cb");
+    assert_eq!(cands[0]["lot_id"], "b2");
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("external"), "{notes}");
+
+    // The transition fixture with a frozen allocation that leaves t-3 out.
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["ledger.csv", "harvest.toml"] {
+        std::fs::copy(root().join("fixtures/transition").join(f), dir.path().join(f)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("allocation.csv"),
+        "asset,wallet,lot_id,quantity\nBTC,cold,t-1,0.5\nBTC,cold,t-2,1\nBTC,coinbase,t-3,0.5\nETH,coinbase,e-1,1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("prices.csv"),
+        "time,asset,price\n2025-01-02,BTC,10000\n2025-01-02,ETH,500\n",
+    )
+    .unwrap();
+    let o = harvest(
+        dir.path(),
+        &[
+            "scan",
+            "ledger.csv",
+            "--prices",
+            "prices.csv",
+            "--as-of",
+            "2025-01-02",
+            "--allocation",
+            "allocation.csv",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    for c in v["candidates"].as_array().unwrap() {
+        assert_ne!(c["account"], "(unallocated)", "{c}");
+    }
+    assert!(v["notes"].to_string().contains("(unallocated)"), "{}", v["notes"]);
+}
+
+/// Issue 14 item 6: `--min-loss` defaults to 10.00, so no 2-cent sale is
+/// planned; and the plan never harvests more than needed once rounded to cents
+/// (the year ends at -3,000.00, not -3,000.01 with a cent carried).
+#[test]
+fn no_dust_and_no_overshoot() {
+    // Two BTC lots whose exact losses (1,499.9998 each) add up to less than
+    // 3,000, but whose rounded rows (basis 1,500.01 twice, proceeds 0.01) add up
+    // to 3,000.01.
+    let dir = setup(
+        "b1,2025-02-03T00:00:00Z,cb,buy,10.02,USD,1,DOGE,,,,,,\n\
+         b2,2025-02-03T00:00:01Z,cb,buy,1500.005,USD,1,BTC,,,,,,\n\
+         b3,2025-02-03T00:00:02Z,cb,buy,1500.005,USD,1,BTC,,,,,,\n",
+        "2025-12-15,BTC,0.0052\n2025-12-15,DOGE,10\n",
+    );
+    let v = scan_json(dir.path(), &[]);
+    let cands = v["candidates"].as_array().unwrap();
+    assert!(cands.iter().all(|c| c["asset"] != "DOGE"), "{cands:?}");
+    assert_eq!(v["schedule_d_after"]["line_16"], "-3000.00");
+    assert_eq!(v["carryover_next_year"]["short_term"], "0.00");
+    let all = scan_json(dir.path(), &["--min-loss", "0"]);
+    assert!(
+        all["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["asset"] == "DOGE")
+    );
+}

@@ -13,7 +13,9 @@ use crate::tax::{Carryover, FilingStatus, TaxInputs, Term, Totals, schedule_d};
 use super::{Settings, UsageError, input::match_all, write_output};
 
 /// Reads last year's `report --format json` and takes its carryover_next_year.
-fn carryover_from(path: &Path, year: i32) -> anyhow::Result<Carryover> {
+/// A report of another year than the one before is refused unless `any_year`:
+/// its carryover would silently put a wrong figure on lines 6 and 14.
+fn carryover_from(path: &Path, year: i32, any_year: bool) -> anyhow::Result<Carryover> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("{name}: cannot read"))?;
     let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
@@ -29,8 +31,15 @@ fn carryover_from(path: &Path, year: i32) -> anyhow::Result<Carryover> {
     if let Some(y) = v["year"].as_i64()
         && y != i64::from(year) - 1
     {
+        if !any_year {
+            anyhow::bail!(
+                "{name} is the report for {y}, not {}: give last year's report (harvest report --year {} --format json), or --any-carryover-year to use its carryover anyway",
+                year - 1,
+                year - 1
+            );
+        }
         eprintln!(
-            "harvest: warning: {name} is the report for {y}, not {}; its carryover is used as given",
+            "harvest: warning: {name} is the report for {y}, not {}; its carryover is used as given (--any-carryover-year)",
             year - 1
         );
     }
@@ -50,11 +59,17 @@ fn status(f: FilingStatusArg) -> FilingStatus {
     }
 }
 
-/// The tax inputs from flags over harvest.toml.
-pub(crate) fn tax_inputs(a: &TaxArgs, year: i32, s: &Settings) -> anyhow::Result<TaxInputs> {
+/// The tax inputs from flags over harvest.toml; `taxable_income` is Form 1040's
+/// (report), or `None` for scan, which prices its plan with ordinary income.
+pub(crate) fn tax_inputs(
+    a: &TaxArgs,
+    year: i32,
+    s: &Settings,
+    taxable_income: Option<Decimal>,
+) -> anyhow::Result<TaxInputs> {
     let f = &s.file;
     let carryover_in = match &a.carryover_from {
-        Some(p) => carryover_from(p, year)?,
+        Some(p) => carryover_from(p, year, a.any_carryover_year)?,
         None => Carryover {
             short_term: a.carryover_st.or(f.carryover_st).unwrap_or_default(),
             long_term: a.carryover_lt.or(f.carryover_lt).unwrap_or_default(),
@@ -74,7 +89,7 @@ pub(crate) fn tax_inputs(a: &TaxArgs, year: i32, s: &Settings) -> anyhow::Result
                 .unwrap_or(FilingStatusArg::Single),
         ),
         carryover_in,
-        taxable_income: a.taxable_income.or(f.taxable_income),
+        taxable_income,
     })
 }
 
@@ -111,7 +126,12 @@ fn route_1099da(
 /// Runs `harvest report`.
 pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     let s = Settings::from_args(&a.engine)?;
-    let inputs = tax_inputs(&a.tax, a.year, &s)?;
+    let inputs = tax_inputs(
+        &a.tax,
+        a.year,
+        &s,
+        a.income.taxable_income.or(s.file.taxable_income),
+    )?;
     let broker = super::reconcile::read_forms(&a.form_1099da, s.quiet)?;
     let mut m = match_all(&a.engine, &s, a.year)?;
     if !a.form_1099da.is_empty() {

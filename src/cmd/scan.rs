@@ -105,6 +105,139 @@ fn replay(
     Ok((st, lt))
 }
 
+/// What a plan is made from.
+struct PlanCtx<'a> {
+    ledger: &'a Ledger,
+    outcome: &'a engine::Outcome,
+    cands: &'a [Candidate],
+    y: &'a YearSoFar,
+    as_of: NaiveDate,
+    cutoff: chrono::DateTime<Utc>,
+    sel_file: &'a str,
+    engine: &'a Config,
+    prices: Option<&'a crate::prices::PriceTable>,
+    selections: Option<&'a Selections>,
+    min_loss: Decimal,
+}
+
+/// A plan: the lots picked, the sales, those sales as ledger rows and
+/// selections, and what they realize (short-term, long-term) to the cent.
+struct Built {
+    picks: Vec<Pick>,
+    sales: Vec<Sale>,
+    plan_rows: Vec<Row>,
+    sel_lines: Vec<(String, String, Decimal)>,
+    realized: (Decimal, Decimal),
+    /// Why `realized` could not be replayed exactly, if so.
+    note: Option<String>,
+    /// A sale is from a universal pool (no account to sell from).
+    universal: bool,
+}
+
+impl PlanCtx<'_> {
+    /// The plan that harvests `need` of loss.
+    fn build(&self, need: Decimal) -> Built {
+        let (ledger, cands) = (self.ledger, self.cands);
+        let picks = harvest::plan(cands, self.y, need, self.min_loss);
+        let sales = group_sales(cands, &picks);
+        let ids = sale_ids(ledger, self.as_of, sales.len());
+        let sale_time = self.cutoff - Duration::seconds(1);
+        let mut plan_sel = Selections {
+            file: self.sel_file.to_string(),
+            by_disposal: HashMap::new(),
+        };
+        let mut plan_rows = Vec::new();
+        let mut sel_lines: Vec<(String, String, Decimal)> = Vec::new();
+        for (n, sale) in sales.iter().enumerate() {
+            let qty = sale.qty(&picks);
+            plan_rows.push(Row {
+                id: ids[n].as_str().into(),
+                time: sale_time,
+                account: sale.account,
+                kind: Kind::Sell,
+                sent: Some(Amount {
+                    qty,
+                    asset: sale.asset,
+                }),
+                received: Some(Amount {
+                    qty: qty * sale.price,
+                    asset: Sym::USD,
+                }),
+                fee: None,
+                usd_value: None,
+                fee_usd: None,
+                txid: None,
+                note: "harvest plan".into(),
+                source: Source {
+                    file: u32::MAX,
+                    line: n as u64 + 2,
+                },
+            });
+            for &i in &sale.picks {
+                let lot = &self.outcome.lots[cands[picks[i].candidate].lot as usize];
+                let lot_id = ledger.rows[lot.row as usize].id.to_string();
+                sel_lines.push((ids[n].clone(), lot_id.clone(), picks[i].qty));
+                plan_sel
+                    .by_disposal
+                    .entry(ids[n].clone())
+                    .or_default()
+                    .push(Selection {
+                        lot_id,
+                        qty: picks[i].qty,
+                        line: sel_lines.len() as u64 + 1,
+                    });
+            }
+        }
+        let universal = sales.iter().any(|s| s.account == UNIVERSAL);
+        // What the plan realizes, by term, to the cent.
+        let by_picks = || {
+            let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
+            for p in &picks {
+                let g = cents(p.proceeds) - cents(p.basis);
+                match cands[p.candidate].term {
+                    Term::Short => st += g,
+                    Term::Long => lt += g,
+                }
+            }
+            (st, lt)
+        };
+        let mut note = None;
+        let realized = if picks.is_empty() {
+            (Decimal::ZERO, Decimal::ZERO)
+        } else if universal {
+            by_picks()
+        } else {
+            let replayed = replay(
+                ledger,
+                self.engine,
+                self.prices,
+                self.selections,
+                plan_rows.clone(),
+                &plan_sel,
+            );
+            match (replayed, self.engine.method) {
+                (Ok(r), Method::Fifo | Method::Specific) => r,
+                (_, m) => {
+                    note = Some(format!(
+                        "the ledger is matched by {}; `harvest gains ... --method specific` falls back to FIFO for earlier disposals, so it reproduces this plan exactly only when they were FIFO",
+                        m.as_str()
+                    ));
+                    by_picks()
+                }
+            }
+        };
+        Built {
+            picks,
+            sales,
+            plan_rows,
+            sel_lines,
+            realized,
+            note,
+            universal,
+        }
+    }
+}
+
 fn picture(line_7: Decimal, line_15: Decimal, cap: Decimal) -> Picture {
     let line_16 = line_7 + line_15;
     Picture {
@@ -127,7 +260,27 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     ) {
         return Err(UsageError("scan writes table, csv, json or html".into()).into());
     }
+    if a.taxable_income.is_some() {
+        return Err(UsageError(
+            "scan takes --ordinary-income N: taxable income other than this year's capital gains and losses (report's --taxable-income is Form 1040 line 15, after them)".into(),
+        )
+        .into());
+    }
     let s = Settings::from_args(&a.engine)?;
+    let st_rate = a
+        .st_rate
+        .or(s.file.st_rate)
+        .unwrap_or(crate::config::DEFAULT_ST_RATE);
+    let lt_rate = a
+        .lt_rate
+        .or(s.file.lt_rate)
+        .unwrap_or(crate::config::DEFAULT_LT_RATE);
+    for (key, r) in [("st_rate", st_rate), ("lt_rate", lt_rate)] {
+        crate::cli::check_rate(r).map_err(|e| UsageError(format!("{key} = {r}: {e}")))?;
+    }
+    // harvest.toml's taxable_income is report's (after the gains): scan reads
+    // ordinary_income only.
+    let ordinary_income = a.ordinary_income.or(s.file.ordinary_income);
     if s.prices.is_none() {
         return Err(UsageError(
             "scan needs --prices FILE (CSV time,asset,price or asset,price) to value the open lots"
@@ -138,7 +291,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     let tz = s.engine.tz;
     let as_of = a.as_of.unwrap_or_else(|| date_in(Utc::now(), tz));
     let year = as_of.year();
-    let inputs = tax_inputs(&a.tax, year, &s)?;
+    let inputs = tax_inputs(&a.tax, year, &s, None)?;
     let loaded = load(&a.engine, &s)?;
     let ledger = &loaded.ledger;
     let cutoff = end_of_day(as_of, tz);
@@ -188,6 +341,23 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             unpriced.join(", ")
         ));
     }
+    let stranded: Vec<&str> = {
+        let mut v: Vec<&str> = outcome
+            .holdings
+            .iter()
+            .filter(|h| !harvest::sellable(h.account))
+            .map(|h| engine::account_name(ledger, h.account))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    if !stranded.is_empty() {
+        notes.push(format!(
+            "lots held in {} are not candidates: no one can sell them from there (external: withdrawn to a wallet the ledger does not cover, so add that wallet's records; (unallocated): basis no wallet received in the 2025 allocation)",
+            stranded.join(" and ")
+        ));
+    }
     let cands = harvest::candidates(
         &outcome,
         &outcome.holdings,
@@ -198,63 +368,47 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     );
     let cap = inputs.filing_status.loss_limit();
     let need = harvest::loss_needed(&y, cap, a.target);
-    let picks = harvest::plan(&cands, &y, need);
-    let sales = group_sales(&cands, &picks);
-
-    // The plan as ledger rows and selections.
-    let ids = sale_ids(ledger, as_of, sales.len());
-    let sale_time = cutoff - Duration::seconds(1);
     let sel_file = a
         .emit_selections
         .as_ref()
         .map_or("plan selections".to_string(), |p| p.display().to_string());
-    let mut plan_sel = Selections {
-        file: sel_file,
-        by_disposal: HashMap::new(),
+    let ctx = PlanCtx {
+        ledger,
+        outcome: &outcome,
+        cands: &cands,
+        y: &y,
+        as_of,
+        cutoff,
+        sel_file: &sel_file,
+        engine: &s.engine,
+        prices: loaded.prices.as_ref(),
+        selections: loaded.selections.as_ref(),
+        min_loss: a.min_loss,
     };
-    let mut plan_rows = Vec::new();
-    let mut sel_lines: Vec<(String, String, Decimal)> = Vec::new();
-    for (n, sale) in sales.iter().enumerate() {
-        let qty = sale.qty(&picks);
-        plan_rows.push(Row {
-            id: ids[n].as_str().into(),
-            time: sale_time,
-            account: sale.account,
-            kind: Kind::Sell,
-            sent: Some(Amount {
-                qty,
-                asset: sale.asset,
-            }),
-            received: Some(Amount {
-                qty: qty * sale.price,
-                asset: Sym::USD,
-            }),
-            fee: None,
-            usd_value: None,
-            fee_usd: None,
-            txid: None,
-            note: "harvest plan".into(),
-            source: Source {
-                file: u32::MAX,
-                line: n as u64 + 2,
-            },
-        });
-        for &i in &sale.picks {
-            let lot = &outcome.lots[cands[picks[i].candidate].lot as usize];
-            let lot_id = ledger.rows[lot.row as usize].id.to_string();
-            sel_lines.push((ids[n].clone(), lot_id.clone(), picks[i].qty));
-            plan_sel
-                .by_disposal
-                .entry(ids[n].clone())
-                .or_default()
-                .push(Selection {
-                    lot_id,
-                    qty: picks[i].qty,
-                    line: sel_lines.len() as u64 + 1,
-                });
+    // The plan aims at the need exactly, but the Form 8949 rows are rounded to
+    // cents: when the rounded rows realize more loss than needed (the year would
+    // end at -3,000.01 with a cent carried), the plan is made again for that much
+    // less, so its last lot is sold in a slightly smaller part.
+    let mut plan = ctx.build(need);
+    let mut shave = Decimal::ZERO;
+    for _ in 0..4 {
+        let over = -(plan.realized.0 + plan.realized.1) - need;
+        if over <= Decimal::ZERO || plan.picks.is_empty() {
+            break;
         }
+        shave += over;
+        plan = ctx.build((need - shave).max(Decimal::ZERO));
     }
-    let universal = sales.iter().any(|s| s.account == UNIVERSAL);
+    let Built {
+        picks,
+        sales,
+        plan_rows,
+        sel_lines,
+        realized: (plan_st, plan_lt),
+        note,
+        universal,
+    } = plan;
+    notes.extend(note);
     if universal && (a.emit_ledger.is_some() || a.emit_selections.is_some()) {
         return Err(UsageError(
             "--emit-ledger and --emit-selections need per-wallet lots (--scope wallet, or a date from 2025 with --scope transition): a sale is made from one account".into(),
@@ -262,58 +416,13 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         .into());
     }
 
-    // What the plan realizes, by term, to the cent.
-    let by_picks = || {
-        let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
-        for p in &picks {
-            let g = cents(p.proceeds) - cents(p.basis);
-            match cands[p.candidate].term {
-                Term::Short => st += g,
-                Term::Long => lt += g,
-            }
-        }
-        (st, lt)
-    };
-    let (plan_st, plan_lt) = if picks.is_empty() {
-        (Decimal::ZERO, Decimal::ZERO)
-    } else if universal {
-        by_picks()
-    } else {
-        let replayed = replay(
-            ledger,
-            &s.engine,
-            loaded.prices.as_ref(),
-            loaded.selections.as_ref(),
-            plan_rows.clone(),
-            &plan_sel,
-        );
-        match (replayed, s.engine.method) {
-            (Ok(r), Method::Fifo | Method::Specific) => r,
-            (_, m) => {
-                notes.push(format!(
-                    "the ledger is matched by {}; `harvest gains ... --method specific` falls back to FIFO for earlier disposals, so it reproduces this plan exactly only when they were FIFO",
-                    m.as_str()
-                ));
-                by_picks()
-            }
-        }
-    };
-
     // The tax picture before and after.
     let before = picture(y.line_7(), y.line_15(), cap);
     let after = picture(y.line_7() + plan_st, y.line_15() + plan_lt, cap);
     let ci = |p: &Picture| rates::capital_income(p.line_7, p.line_15, cap);
     let (ci_before, ci_after) = (ci(&before), ci(&after));
     let total = |c: &CapitalIncome| c.ordinary + c.preferential;
-    let st_rate = a
-        .st_rate
-        .or(s.file.st_rate)
-        .unwrap_or(crate::config::DEFAULT_ST_RATE);
-    let lt_rate = a
-        .lt_rate
-        .or(s.file.lt_rate)
-        .unwrap_or(crate::config::DEFAULT_LT_RATE);
-    let (tax_before, tax_after, tax_basis) = match inputs.taxable_income {
+    let (tax_before, tax_after, tax_basis) = match ordinary_income {
         Some(ti) => {
             let magi_before = a.magi.unwrap_or(ti + total(&ci_before));
             let magi_after = magi_before + total(&ci_after) - total(&ci_before);
@@ -328,7 +437,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
                 rates::federal_tax(year, fs, ti, ci_before, magi_before),
                 rates::federal_tax(year, fs, ti, ci_after, magi_after),
                 format!(
-                    "federal brackets for {year} ({}), taxable income {} before these gains, MAGI {}, with the 0/15/20% long-term rates and the 3.8% NIIT",
+                    "federal brackets for {year} ({}), ordinary income {} (taxable income other than this year's capital gains and losses), MAGI {}, with the 0/15/20% long-term rates and the 3.8% NIIT",
                     fs.as_str(),
                     render::money(ti),
                     render::money(magi_before)
@@ -339,17 +448,20 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             rates::flat_tax(ci_before, st_rate, lt_rate),
             rates::flat_tax(ci_after, st_rate, lt_rate),
             format!(
-                "flat marginal rates: {} on short-term gains and ordinary income, {} on long-term gains (--st-rate, --lt-rate; --taxable-income computes the brackets)",
+                "flat marginal rates: {} on short-term gains and ordinary income, {} on long-term gains (--st-rate, --lt-rate; --ordinary-income computes the brackets)",
                 st_rate.normalize(),
                 lt_rate.normalize()
             ),
         ),
     };
+    // The worksheet's line 1 is Form 1040 taxable income, which already
+    // reflects the capital result and the loss deduction (Schedule D
+    // instructions, Capital Loss Carryover Worksheet).
     let (_, carryover_after) = carryover_worksheet(
         after.line_7,
         after.line_15,
         after.line_21,
-        inputs.taxable_income,
+        ordinary_income.map(|oi| oi + total(&ci_after)),
     );
 
     // Per sale: specific identification against the configured method's order.
@@ -443,11 +555,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         .enumerate()
         .map(|(i, c)| ScanLine {
             asset: ledger.syms.name(c.asset),
-            account: if c.account == UNIVERSAL {
-                "(universal)"
-            } else {
-                ledger.syms.name(c.account)
-            },
+            account: engine::account_name(ledger, c.account),
             lot_id: &ledger.rows[outcome.lots[c.lot as usize].row as usize].id,
             date_acquired: c.acquired,
             quantity: c.qty,

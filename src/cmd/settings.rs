@@ -159,8 +159,16 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         &mut lines,
         &from_file,
         "taxable_income",
-        a.tax.taxable_income.map(d),
+        a.income.taxable_income.map(d),
         file.taxable_income.map(d),
+        None,
+    );
+    pick(
+        &mut lines,
+        &from_file,
+        "ordinary_income",
+        a.ordinary_income.map(d),
+        file.ordinary_income.map(d),
         None,
     );
     pick(

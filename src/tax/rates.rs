@@ -118,13 +118,19 @@ pub fn federal_tax(
     c: CapitalIncome,
     magi: Decimal,
 ) -> Decimal {
-    let ordinary = (ti + c.ordinary).max(Decimal::ZERO);
+    // Qualified Dividends and Capital Gain Tax Worksheet: taxable income (line 1)
+    // includes the gains, and only what of it exceeds the net capital gain is
+    // ordinary (line 5, at least zero). A negative income before the gains thus
+    // absorbs gains first, instead of being clamped to zero on its own.
+    let taxable = (ti + c.ordinary + c.preferential).max(Decimal::ZERO);
+    let preferential = c.preferential.min(taxable);
+    let ordinary = taxable - preferential;
     let mut tax = ordinary_tax(year, s, ordinary);
     // Long-term gains stack on top of ordinary income.
     let (zero_top, fifteen_top) = lt_breakpoints(year, s);
     let (zero_top, fifteen_top) = (d(zero_top), d(fifteen_top));
     let lo = ordinary;
-    let hi = ordinary + c.preferential;
+    let hi = ordinary + preferential;
     let band = |a: Decimal, b: Decimal| (hi.min(b) - lo.max(a)).max(Decimal::ZERO);
     tax += band(zero_top, fifteen_top) * Decimal::new(15, 2);
     tax += band(fifteen_top, Decimal::MAX) * Decimal::new(20, 2);
@@ -186,6 +192,27 @@ mod tests {
             d(5260)
         );
         assert_eq!(saved(Single, 80_000, 0, 0, 10_000, None), d(660));
+    }
+
+    /// Issue 14 item 2: income before the gains of -10,000 absorbs the first
+    /// 10,000 of a 60,000 long-term gain (Qualified Dividends and Capital Gain
+    /// Tax Worksheet, lines 1-5: taxable income 50,000, all of it net capital
+    /// gain): 48,350 at 0% and 1,650 at 15% = 247.50, not 1,747.50.
+    #[test]
+    fn negative_income_absorbs_gains_first() {
+        let c = capital_income(d(0), d(60_000), d(3000));
+        assert_eq!(
+            federal_tax(2025, Single, d(-10_000), c, d(50_000)),
+            Decimal::new(24750, 2)
+        );
+        // Income so negative that nothing is taxable.
+        assert_eq!(federal_tax(2025, Single, d(-70_000), c, d(0)), d(0));
+        // A short-term gain is ordinary income and absorbs the negative first.
+        let st = capital_income(d(5_000), d(60_000), d(3000));
+        assert_eq!(
+            federal_tax(2025, Single, d(-10_000), st, d(55_000)),
+            Decimal::new(99750, 2)
+        );
     }
 
     #[test]
