@@ -59,7 +59,7 @@ pub enum Command {
     #[command(after_help = "Examples (a year-end workflow):
   harvest scan ledger.csv --prices prices.csv --as-of 2025-12-15
   harvest scan ledger.csv --prices prices.csv --format html -o scan.html
-  harvest scan ledger.csv --prices prices.csv --taxable-income 95000 --filing-status mfj
+  harvest scan ledger.csv --prices prices.csv --ordinary-income 95000 --filing-status mfj
   harvest scan ledger.csv --prices prices.csv --emit-ledger plan.csv --emit-selections selections.csv")]
     Scan(ScanArgs),
     /// The Rev. Proc. 2024-28 allocation: the lots held on 2025-01-01 (pooled
