@@ -355,7 +355,7 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub income: TaxableIncomeArg,
     /// A broker's Form 1099-DA as CSV (see harvest reconcile): routes the rows it
-    /// matches to boxes G/H/J/K with codes B, E, O, T. ACCOUNT=FILE names the
+    /// matches to boxes G/H/J/K with codes B, E, T. ACCOUNT=FILE names the
     /// account of a file without an account column. May be given several times.
     #[arg(long = "1099da", value_name = "[ACCOUNT=]FILE")]
     pub form_1099da: Vec<String>,

@@ -103,7 +103,7 @@ fn export_date() -> chrono::NaiveDate {
         .date_naive()
 }
 
-/// Routes the rows a 1099-DA matches (boxes G/H/J/K, codes B, E, O, T) as
+/// Routes the rows a 1099-DA matches (boxes G/H/J/K, codes B, E, T) as
 /// `harvest reconcile` does, and says on stderr what did not match.
 fn route_1099da(
     m: &mut super::Matched,

@@ -8,12 +8,14 @@
 //!
 //! - box G (short) / J (long) when box 2 says basis reported, else H / K, by our
 //!   own term;
-//! - column (d) is the broker's 1f, spread over the disposal's rows; column (e)
+//! - column (d) is the broker's 1f, spread over the disposal's rows (ours when
+//!   1f is lower than what was received); column (e)
 //!   the broker's 1g likewise in G/J, our own basis in H/K;
 //! - column (g) is whatever keeps each row's (h) equal to our own gain, with the
 //!   codes that explain it: B (basis differs), E (the broker's proceeds are
-//!   higher: transaction costs it left out), O (the broker's proceeds are lower),
-//!   T (box 6 states another term), and W kept.
+//!   higher: transaction costs it left out), T (box 6 states another term), and
+//!   W kept. When the broker's proceeds are lower than ours, column (d) holds our
+//!   own (the correct figure, as the column (d) instructions say), not theirs.
 //!
 //! Rows with no broker row keep their box. Pure functions over values: the
 //! command reads the files and renders.
@@ -506,13 +508,18 @@ fn route_group(b: &BrokerRow, rows: &[GainRow], idx: &[usize], routed: &mut [Gai
     let ours =
         |f: fn(&GainRow) -> Decimal| -> Vec<Decimal> { idx.iter().map(|&i| f(&rows[i])).collect() };
     let qty = ours(|r| r.quantity);
-    let proceeds = spread(b.proceeds, &ours(|r| r.proceeds), &qty);
+    let our_proceeds = ours(|r| r.proceeds);
+    let proceeds = spread(b.proceeds, &our_proceeds, &qty);
+    // A broker that reports less than was received is corrected in column (d)
+    // itself (Form 8949 instructions, column (d)): the rows keep our proceeds.
+    let lower = cents(b.proceeds) < our_proceeds.iter().sum::<Decimal>();
     let basis = b.basis.map(|g| spread(g, &ours(|r| r.cost_basis), &qty));
     let mut lines = Vec::with_capacity(idx.len());
     let mut term_differs = false;
     for (n, &i) in idx.iter().enumerate() {
         let e = basis.as_ref().map(|v| v[n]);
-        routed[i] = route_row(&rows[i], proceeds[n], e, b.basis_reported, b.term);
+        let d = if lower { our_proceeds[n] } else { proceeds[n] };
+        routed[i] = route_row(&rows[i], d, e, b.basis_reported, b.term);
         term_differs |= b.term.is_some_and(|t| !t.is(rows[i].term));
         lines.push(MatchedLine {
             row: i,
@@ -537,15 +544,17 @@ fn route_group(b: &BrokerRow, rows: &[GainRow], idx: &[usize], routed: &mut [Gai
 }
 
 /// One matched row as Form 8949 wants it (RULES.md §1.1, §1.3, §1.4): `d` is
-/// its share of box 1f; `broker_basis` its share of box 1g, if given.
+/// its share of box 1f (or, when the broker reports less than was received, our
+/// own proceeds: column (d) holds the correct figure); `broker_basis` its share
+/// of box 1g, if given.
 ///
 /// - Box G/J when basis was reported to the IRS, else H/K, by our term.
 /// - (e): the broker's basis in G/J (wrong or not: the form's note), ours in H/K.
 /// - (g) = our gain - ((d) - (e)), so that (h) is exactly our gain.
 /// - Codes, alphabetical: B when the broker's basis is not ours; E when its
 ///   proceeds exceed ours (costs it left out, a negative part of (g)); O when
-///   they fall short of ours (another adjustment, kept for review); T when box 6
-///   states another term; W kept from the wash-sale rule.
+///   `d` still falls short of ours (another adjustment); T when box 6 states
+///   another term; W kept from the wash-sale rule.
 pub fn route_row(
     r: &GainRow,
     d: Decimal,

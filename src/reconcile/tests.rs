@@ -140,12 +140,20 @@ s1,2025-03-01T12:00:00Z,cb,sell,1,BTC,12000,USD,41,USD,,,,
     assert_eq!(r.gain, ours[0].gain);
 }
 
+/// Issue 14 item 4. Form 8949 instructions, column (d): the proceeds are what
+/// was actually received; a 1099-DA that shows less is corrected in (d) itself,
+/// not carried with code O and a positive adjustment in (g). The difference
+/// stays visible in the reconciliation (proceeds_difference).
 #[test]
-fn lower_broker_proceeds_are_code_o() {
-    let (rec, _) = one(SIMPLE, br("cb", "BTC", "1", "2025-03-01", "11990.50"));
+fn lower_broker_proceeds_are_corrected_in_column_d() {
+    let (rec, ours) = one(SIMPLE, br("cb", "BTC", "1", "2025-03-01", "11990.50"));
     let r = &rec.routed[0];
-    assert_eq!(r.adjustment_code, "O");
-    assert_eq!(r.adjustment, dec("9.50"));
+    assert_eq!(r.proceeds, ours[0].proceeds);
+    assert_eq!(r.adjustment_code, "");
+    assert_eq!(r.adjustment, Decimal::ZERO);
+    assert_eq!(r.gain, ours[0].gain);
+    let m = rec.items[0].matched.as_ref().unwrap();
+    assert_eq!(m.proceeds_difference, dec("-9.50"));
 }
 
 #[test]
