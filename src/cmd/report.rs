@@ -7,6 +7,7 @@ use anyhow::Context;
 use rust_decimal::Decimal;
 
 use crate::cli::{FilingStatusArg, FormatArg, ReportArgs, TaxArgs};
+use crate::render::export::TaxSoftware;
 use crate::render::{self, BoxTotals, ReportView, gain_line};
 use crate::tax::{Carryover, FilingStatus, TaxInputs, Term, Totals, schedule_d};
 
@@ -181,6 +182,15 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         for l in &mut view.lines {
             l.account = s.file.display_name(l.account);
         }
+    }
+    let software = match a.engine.format {
+        FormatArg::Txf => Some(TaxSoftware::Txf),
+        FormatArg::Turbotax => Some(TaxSoftware::Turbotax),
+        FormatArg::Taxact => Some(TaxSoftware::Taxact),
+        _ => None,
+    };
+    if let Some(sw) = software {
+        render::export::check(sw, &view.lines, s.engine.wash_window)?;
     }
     if a.engine.format == FormatArg::Txf && !s.quiet {
         let n = view

@@ -3,6 +3,7 @@
 
 pub mod allocation;
 pub mod csv;
+pub mod export;
 pub mod html;
 pub mod json;
 pub mod reconcile;

@@ -1,9 +1,12 @@
-//! TaxAct's capital gains CSV (RULES.md §10): Description, Date Acquired, Date
-//! Sold, Sales Proceeds, Cost or Other Basis, Long/Short. Dates are MM/DD/YYYY.
+//! TaxAct's capital gains CSV (RULES.md §10, and TaxAct's "Form 1099-B - Create
+//! Your Own Spreadsheet"): Description, Date Acquired, Date Sold, Sales Proceeds,
+//! Cost or Other Basis, Long/Short, and the optional Adjustment Code and
+//! Adjustment Amount columns, which carry Form 8949's columns (f) and (g). Dates
+//! are MM/DD/YYYY.
 
 use std::io::{self, Write};
 
-use super::{ReportView, money, safe_text};
+use super::{ReportView, adjustment_cell, money, safe_text};
 use crate::tax::Term;
 
 /// Writes the report's rows as a TaxAct CSV.
@@ -19,6 +22,8 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
         "Sales Proceeds",
         "Cost or Other Basis",
         "Long/Short",
+        "Adjustment Code",
+        "Adjustment Amount",
     ])
     .map_err(err)?;
     for l in &v.lines {
@@ -32,6 +37,8 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
                 Term::Short => "Short",
                 Term::Long => "Long",
             },
+            l.adjustment_code,
+            &adjustment_cell(l.adjustment_code, l.adjustment),
         ])
         .map_err(err)?;
     }

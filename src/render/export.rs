@@ -1,0 +1,132 @@
+//! What each tax program's import can carry of Form 8949. A row with a code in
+//! column (f) and an amount in column (g) (a 1099-DA's B, E or T, the simulated
+//! W) imported without them would change the gain the program computes, so the
+//! return would no longer add up to Schedule D. An export that cannot carry such
+//! rows is refused, naming them; a run with `--wash-window` (a simulated rule,
+//! not law) is never exported for filing.
+
+use rust_decimal::Decimal;
+
+use super::{GainLine, money};
+
+/// A tax program's import format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaxSoftware {
+    /// TXF V042: capital-gain records of format 4, or 5 with a wash-sale amount.
+    Txf,
+    /// TurboTax's crypto CSV: amount, asset, dates, proceeds and basis only.
+    Turbotax,
+    /// TaxAct's CSV, whose documented import has Adjustment Code and Adjustment
+    /// Amount columns.
+    Taxact,
+}
+
+impl TaxSoftware {
+    /// The format's name, as `--format` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaxSoftware::Txf => "txf",
+            TaxSoftware::Turbotax => "turbotax",
+            TaxSoftware::Taxact => "taxact",
+        }
+    }
+
+    /// What the import is, for messages.
+    fn what(self) -> &'static str {
+        match self {
+            TaxSoftware::Txf => "TXF (Tax Exchange Format V042)",
+            TaxSoftware::Turbotax => "TurboTax's crypto CSV",
+            TaxSoftware::Taxact => "TaxAct's CSV",
+        }
+    }
+
+    /// Whether a row's code and adjustment survive the import.
+    fn carries(self, l: &GainLine<'_>) -> bool {
+        if l.adjustment_code.is_empty() && l.adjustment.is_zero() {
+            return true;
+        }
+        match self {
+            TaxSoftware::Taxact => !l.adjustment_code.is_empty(),
+            // Format 5 has a field for the wash-sale amount only.
+            TaxSoftware::Txf => l.adjustment_code == "W",
+            TaxSoftware::Turbotax => false,
+        }
+    }
+}
+
+/// Why an export for tax software was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// `--wash-window` simulates a rule that is not law for digital assets.
+    #[error(
+        "--format {format} is refused with --wash-window {days}: the wash-sale rule for digital assets is only simulated, a what-if and not a filing position; study it with --format table, csv, json or html, and export for filing without --wash-window"
+    )]
+    WhatIf { format: &'static str, days: u32 },
+    /// Rows whose code and adjustment the format has no field for.
+    #[error(
+        "--format {format}: {what} has no field for Form 8949's code and adjustment (columns (f) and (g)), and {rows} row{s} carr{ies} them: {list}. Imported without them the rows would add up to {imported} instead of {total}, the total of Schedule D. Use --format taxact (which carries them), or import the other rows and enter these on Form 8949 by hand (--format csv lists them with their codes)",
+        s = if *rows == 1 { "" } else { "s" },
+        ies = if *rows == 1 { "ies" } else { "y" }
+    )]
+    NoAdjustmentField {
+        format: &'static str,
+        what: &'static str,
+        rows: usize,
+        /// The first rows: disposal id, code and adjustment.
+        list: String,
+        /// Proceeds - basis over every row: what the program would compute.
+        imported: String,
+        /// Column (h) over every row: what Schedule D adds up.
+        total: String,
+    },
+}
+
+/// Checks that `software` can carry every line of a report made with
+/// `wash_window`; the error names the rows it cannot.
+pub fn check(
+    software: TaxSoftware,
+    lines: &[GainLine<'_>],
+    wash_window: u32,
+) -> Result<(), ExportError> {
+    if wash_window > 0 {
+        return Err(ExportError::WhatIf {
+            format: software.as_str(),
+            days: wash_window,
+        });
+    }
+    let refused: Vec<&GainLine<'_>> = lines.iter().filter(|l| !software.carries(l)).collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    const SHOWN: usize = 10;
+    let mut list: Vec<String> = refused
+        .iter()
+        .take(SHOWN)
+        .map(|l| {
+            format!(
+                "disposal {} (lot {}) code {} adjustment {}",
+                l.disposal_id,
+                l.lot_id,
+                if l.adjustment_code.is_empty() {
+                    "-"
+                } else {
+                    l.adjustment_code
+                },
+                money(l.adjustment)
+            )
+        })
+        .collect();
+    if refused.len() > SHOWN {
+        list.push(format!("and {} more", refused.len() - SHOWN));
+    }
+    let imported: Decimal = lines.iter().map(|l| l.proceeds - l.cost_basis).sum();
+    let total: Decimal = lines.iter().map(|l| l.gain).sum();
+    Err(ExportError::NoAdjustmentField {
+        format: software.as_str(),
+        what: software.what(),
+        rows: refused.len(),
+        list: list.join("; "),
+        imported: money(imported),
+        total: money(total),
+    })
+}
