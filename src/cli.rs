@@ -197,9 +197,15 @@ pub struct EngineArgs {
     #[arg(long, value_name = "FILE")]
     pub allocation: Option<PathBuf>,
     /// From 2025, take lots FIFO where --method asks for LIFO or HIFO but no
-    /// standing order or selection identified them by the time of the sale.
+    /// standing order or selection identified them by the time of the sale: the
+    /// law's default, and harvest's (kept for scripts).
     #[arg(long)]
     pub strict_identification: bool,
+    /// What-if: let --method lifo or hifo pick the lots of 2025 and later
+    /// disposals that nothing identified in time. Not a filing position: the
+    /// outputs say so, and tax-software exports are refused.
+    #[arg(long, conflicts_with = "strict_identification")]
+    pub late_identification: bool,
     /// IANA time zone whose calendar dates decide tax year and holding period.
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
@@ -333,7 +339,11 @@ pub fn rate(s: &str) -> Result<rust_decimal::Decimal, String> {
 pub fn check_rate(d: rust_decimal::Decimal) -> Result<rust_decimal::Decimal, String> {
     if d < rust_decimal::Decimal::ZERO || d > rust_decimal::Decimal::ONE {
         let hint = if d > rust_decimal::Decimal::ONE && d <= rust_decimal::Decimal::ONE_HUNDRED {
-            format!(" ({}% is {})", d.normalize(), (d / rust_decimal::Decimal::ONE_HUNDRED).normalize())
+            format!(
+                " ({}% is {})",
+                d.normalize(),
+                (d / rust_decimal::Decimal::ONE_HUNDRED).normalize()
+            )
         } else {
             String::new()
         };
@@ -477,9 +487,13 @@ pub struct ConfigArgs {
     /// Simulated wash-sale window in days.
     #[arg(long, value_name = "DAYS")]
     pub wash_window: Option<u32>,
-    /// Use FIFO where no standing order or selection identified the lots in time.
+    /// Use FIFO where no standing order or selection identified the lots in time
+    /// (the default).
     #[arg(long)]
     pub strict_identification: bool,
+    /// What-if: LIFO or HIFO where nothing identified the lots in time.
+    #[arg(long, conflicts_with = "strict_identification")]
+    pub late_identification: bool,
     #[command(flatten)]
     pub tax: TaxArgs,
     #[command(flatten)]

@@ -97,8 +97,11 @@ pub struct Config {
     /// scan: marginal rate on long-term gains.
     pub lt_rate: Option<Decimal>,
     /// From 2025, use FIFO where no standing order or selection identified
-    /// the lots in time.
+    /// the lots in time: the default, so only `true` is meaningful (kept for
+    /// files written before it was).
     pub strict_identification: Option<bool>,
+    /// A what-if: let `method` (LIFO, HIFO) pick lots nothing identified in time.
+    pub late_identification: Option<bool>,
     #[serde(default, rename = "standing_order")]
     pub standing_orders: Vec<StandingOrderConfig>,
     pub transition: Option<TransitionConfig>,

@@ -66,13 +66,103 @@ const EX: &str = "fixtures/example/ledger.csv";
 
 #[test]
 fn gains_csv_for_each_method() {
+    // The 2025 sales are identified by nothing recorded in time: LIFO and HIFO
+    // pick their lots only in the --late-identification what-if.
     for m in ["fifo", "lifo", "hifo"] {
         golden(
             &format!("gains-example-2025-{m}.csv"),
             &[
-                "gains", EX, "--year", "2025", "--method", m, "--format", "csv",
+                "gains",
+                EX,
+                "--year",
+                "2025",
+                "--method",
+                m,
+                "--format",
+                "csv",
+                "--late-identification",
             ],
         );
+    }
+    // Issue 14 item 5: by default they are FIFO (Treas. Reg. 1.1012-1(j)), with
+    // a warning naming the standing-order way, and the what-if says so. (The
+    // 2024 transfer still moved lots by the method, so the rows are not FIFO's.)
+    for m in ["lifo", "hifo"] {
+        let o = harvest(&[
+            "gains", EX, "--year", "2025", "--method", m, "--format", "csv",
+        ]);
+        let late = harvest(&[
+            "gains",
+            EX,
+            "--year",
+            "2025",
+            "--method",
+            m,
+            "--format",
+            "csv",
+            "--late-identification",
+        ]);
+        assert_ne!(stdout(&o), stdout(&late), "{m}");
+        assert!(
+            stderr(&o).contains("taken FIFO, the law's default"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains("[[standing_order]]"), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("what-if"), "{}", stderr(&o));
+        let late = harvest(&[
+            "gains",
+            EX,
+            "--year",
+            "2025",
+            "--method",
+            m,
+            "--late-identification",
+            "-q",
+        ]);
+        let out = stdout(&late);
+        assert!(
+            out.contains("WHAT-IF, NOT A FILING POSITION: --late-identification"),
+            "{out}"
+        );
+        assert!(
+            stderr(&late).contains("what-if, not a filing position"),
+            "{}",
+            stderr(&late)
+        );
+        let json = harvest(&[
+            "gains",
+            EX,
+            "--year",
+            "2025",
+            "--method",
+            m,
+            "--late-identification",
+            "--format",
+            "json",
+            "-q",
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(v["what_if"].as_array().unwrap().len(), 1);
+        for f in ["txf", "turbotax", "taxact"] {
+            let o = harvest(&[
+                "report",
+                EX,
+                "--year",
+                "2025",
+                "--method",
+                m,
+                "--late-identification",
+                "--format",
+                f,
+            ]);
+            assert_eq!(o.status.code(), Some(1), "{f}");
+            assert!(
+                stderr(&o).contains("not a filing position"),
+                "{}",
+                stderr(&o)
+            );
+        }
     }
 }
 
@@ -348,16 +438,41 @@ fn usage_errors_exit_2() {
 /// loss, and --min-loss and --magi are not negative. Income may be negative.
 #[test]
 fn values_that_cannot_be_meant_are_usage_errors() {
-    let scan = ["scan", EX, "--prices", "fixtures/example/prices-dec15.csv", "--as-of", "2025-12-15"];
+    let scan = [
+        "scan",
+        EX,
+        "--prices",
+        "fixtures/example/prices-dec15.csv",
+        "--as-of",
+        "2025-12-15",
+    ];
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        ([&scan[..], &["--st-rate", "24"]].concat(), "fraction from 0 to 1 (24% is 0.24)"),
-        ([&scan[..], &["--lt-rate", "-0.1"]].concat(), "fraction from 0 to 1"),
-        ([&scan[..], &["--min-loss", "-5"]].concat(), "cannot be negative"),
-        ([&scan[..], &["--magi", "-5"]].concat(), "cannot be negative"),
-        ([&scan[..], &["--carryover-lt", "-2000"]].concat(), "positive amount of loss (e.g. 2000)"),
+        (
+            [&scan[..], &["--st-rate", "24"]].concat(),
+            "fraction from 0 to 1 (24% is 0.24)",
+        ),
+        (
+            [&scan[..], &["--lt-rate", "-0.1"]].concat(),
+            "fraction from 0 to 1",
+        ),
+        (
+            [&scan[..], &["--min-loss", "-5"]].concat(),
+            "cannot be negative",
+        ),
+        (
+            [&scan[..], &["--magi", "-5"]].concat(),
+            "cannot be negative",
+        ),
+        (
+            [&scan[..], &["--carryover-lt", "-2000"]].concat(),
+            "positive amount of loss (e.g. 2000)",
+        ),
         (vec!["gains", EX, "--year", "25"], "from 2009 to 2100"),
         (vec!["report", EX, "--year", "2101"], "from 2009 to 2100"),
-        (vec!["report", EX, "--year", "2025", "--carryover-st", "-1500"], "positive amount of loss (e.g. 1500)"),
+        (
+            vec!["report", EX, "--year", "2025", "--carryover-st", "-1500"],
+            "positive amount of loss (e.g. 1500)",
+        ),
     ];
     for (args, needle) in cases {
         let o = harvest(&args);
@@ -374,7 +489,15 @@ fn values_that_cannot_be_meant_are_usage_errors() {
     assert!(stderr(&o).contains("st_rate = 32"), "{}", stderr(&o));
     // Negative income is a real figure.
     for args in [
-        vec!["report", EX, "--year", "2025", "--taxable-income", "-4000", "-q"],
+        vec![
+            "report",
+            EX,
+            "--year",
+            "2025",
+            "--taxable-income",
+            "-4000",
+            "-q",
+        ],
         [&scan[..], &["--ordinary-income", "-4000", "-q"]].concat(),
     ] {
         let o = harvest(&args);

@@ -27,7 +27,9 @@ fn root() -> &'static Path {
 }
 
 fn dec(s: &str) -> Decimal {
-    s.trim().parse().unwrap_or_else(|_| panic!("not a number: {s:?}"))
+    s.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("not a number: {s:?}"))
 }
 
 /// Schedule D's total of column (h): lines 1b, 2, 3, 8b, 9 and 10, i.e. lines 7
@@ -54,7 +56,8 @@ fn imported_total(format: &str, text: &str) -> Decimal {
                     }
                     "^" if in_record => {
                         in_record = false;
-                        total += amounts[1] - amounts[0] + amounts.get(2).copied().unwrap_or_default();
+                        total +=
+                            amounts[1] - amounts[0] + amounts.get(2).copied().unwrap_or_default();
                     }
                     l if in_record && l.starts_with('$') => amounts.push(dec(&l[1..])),
                     _ => {}
@@ -69,7 +72,10 @@ fn imported_total(format: &str, text: &str) -> Decimal {
             let (p, b) = if format == "turbotax" {
                 (col("Proceeds").unwrap(), col("Cost Basis").unwrap())
             } else {
-                (col("Sales Proceeds").unwrap(), col("Cost or Other Basis").unwrap())
+                (
+                    col("Sales Proceeds").unwrap(),
+                    col("Cost or Other Basis").unwrap(),
+                )
             };
             let adj = col("Adjustment Amount");
             r.records()
@@ -107,7 +113,12 @@ fn every_accepted_export_adds_up_to_schedule_d() {
             "--year",
             "2025",
         ],
-        vec!["report", "fixtures/ledgers/three-way-split.csv", "--year", "2025"],
+        vec![
+            "report",
+            "fixtures/ledgers/three-way-split.csv",
+            "--year",
+            "2025",
+        ],
         // A 1099-DA: codes B and E, which TaxAct's import carries.
         vec![
             "report",
@@ -131,10 +142,18 @@ fn every_accepted_export_adds_up_to_schedule_d() {
             }
             accepted += 1;
             let text = String::from_utf8(o.stdout).unwrap();
-            assert_eq!(imported_total(f, &text), total, "{base:?} --format {f}:\n{text}");
+            assert_eq!(
+                imported_total(f, &text),
+                total,
+                "{base:?} --format {f}:\n{text}"
+            );
         }
     }
-    assert_eq!(accepted, cases.len() * 3 - 2, "only the 1099-DA run's txf and turbotax are refused");
+    assert_eq!(
+        accepted,
+        cases.len() * 3 - 2,
+        "only the 1099-DA run's txf and turbotax are refused"
+    );
 }
 
 #[test]

@@ -74,7 +74,7 @@ fn engine_pipeline(ledger: &harvest::model::Ledger) {
             missing_basis,
             tz: Tz::UTC,
             wash_window,
-            strict_identification: scope == Scope::Transition,
+            late_identification: scope != Scope::Transition,
             standing_orders: vec![harvest::engine::StandingOrder {
                 from: chrono::DateTime::from_timestamp(1_750_000_000, 0).unwrap_or_default(),
                 method: Method::Lifo,

@@ -189,21 +189,37 @@ fn carryover_from_the_wrong_year_is_an_error() {
     std::fs::copy(src, dir.path().join("ledger.csv")).unwrap();
     let y1 = harvest(
         dir.path(),
-        &["report", "ledger.csv", "--year", "2023", "--format", "json", "-q"],
+        &[
+            "report",
+            "ledger.csv",
+            "--year",
+            "2023",
+            "--format",
+            "json",
+            "-q",
+        ],
     );
     std::fs::write(dir.path().join("2023.json"), y1.to_string()).unwrap();
     for year in ["2023", "2025"] {
         let o = Command::cargo_bin("harvest")
             .unwrap()
             .current_dir(dir.path())
-            .args(["report", "ledger.csv", "--year", year, "--carryover-from", "2023.json"])
+            .args([
+                "report",
+                "ledger.csv",
+                "--year",
+                year,
+                "--carryover-from",
+                "2023.json",
+            ])
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(1), "{year}");
         assert!(o.stdout.is_empty());
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(
-            err.contains("2023.json is the report for 2023") && err.contains("--any-carryover-year"),
+            err.contains("2023.json is the report for 2023")
+                && err.contains("--any-carryover-year"),
             "{err}"
         );
     }

@@ -359,7 +359,11 @@ fn no_sale_from_external_or_unallocated() {
     // The transition fixture with a frozen allocation that leaves t-3 out.
     let dir = tempfile::tempdir().unwrap();
     for f in ["ledger.csv", "harvest.toml"] {
-        std::fs::copy(root().join("fixtures/transition").join(f), dir.path().join(f)).unwrap();
+        std::fs::copy(
+            root().join("fixtures/transition").join(f),
+            dir.path().join(f),
+        )
+        .unwrap();
     }
     std::fs::write(
         dir.path().join("allocation.csv"),
@@ -391,7 +395,11 @@ fn no_sale_from_external_or_unallocated() {
     for c in v["candidates"].as_array().unwrap() {
         assert_ne!(c["account"], "(unallocated)", "{c}");
     }
-    assert!(v["notes"].to_string().contains("(unallocated)"), "{}", v["notes"]);
+    assert!(
+        v["notes"].to_string().contains("(unallocated)"),
+        "{}",
+        v["notes"]
+    );
 }
 
 /// Issue 14 item 6: `--min-loss` defaults to 10.00, so no 2-cent sale is

@@ -306,9 +306,9 @@ fn standing_orders_apply_from_their_dates() {
     // the 2024 lot; cold has no standing order: FIFO.
     assert_eq!(picks(&g), ["s-2:t-4:0.5", "s-3:t-3:0.5", "s-4:t-1:0.5"]);
     assert!(!err.contains("not identified in time"), "{err}");
-    // --method says HIFO, but nothing recorded it by the sales: each 2025
-    // disposal gets a warning (HIFO is still applied).
-    let (h, err) = ok(&[
+    // --method says HIFO, but nothing recorded it by the sales: the law's
+    // default, FIFO, takes each 2025 disposal, with a warning each.
+    let (s, err) = ok(&[
         "gains",
         "ledger.csv",
         "--year",
@@ -319,26 +319,13 @@ fn standing_orders_apply_from_their_dates() {
         "hifo",
     ]);
     assert_eq!(
-        err.matches("from 2025 only a standing order or a specific identification")
-            .count(),
+        err.matches("the law's default from 2025").count(),
         4,
         "{err}"
     );
-    assert!(picks(&h).contains(&"s-3:t-4:0.5".to_string()), "{h}");
-    // --strict-identification: FIFO for them.
-    let (s, err) = ok(&[
-        "gains",
-        "ledger.csv",
-        "--year",
-        "2025",
-        "--format",
-        "csv",
-        "--method",
-        "hifo",
-        "--strict-identification",
-    ]);
-    assert_eq!(err.matches("--strict-identification)").count(), 4, "{err}");
-    let (fifo_after_hifo_2024, _) = ok(&[
+    assert_eq!(picks(&s)[1], "s-3:t-3:0.5");
+    // --strict-identification is that default, and stays accepted.
+    let (strict, _) = ok(&[
         "gains",
         "ledger.csv",
         "--year",
@@ -350,9 +337,29 @@ fn standing_orders_apply_from_their_dates() {
         "--strict-identification",
         "-q",
     ]);
-    assert_eq!(s, fifo_after_hifo_2024);
-    assert_eq!(picks(&s)[1], "s-3:t-3:0.5");
-    // A standing order covers the same disposals under --method hifo: no warning.
+    assert_eq!(s, strict);
+    // --late-identification: the what-if in which HIFO picks them anyway.
+    let (h, err) = ok(&[
+        "gains",
+        "ledger.csv",
+        "--year",
+        "2025",
+        "--format",
+        "csv",
+        "--method",
+        "hifo",
+        "--late-identification",
+    ]);
+    assert_eq!(
+        err.matches("from 2025 only a standing order or a specific identification")
+            .count(),
+        4,
+        "{err}"
+    );
+    assert!(err.contains("what-if, not a filing position"), "{err}");
+    assert!(picks(&h).contains(&"s-3:t-4:0.5".to_string()), "{h}");
+    // A standing order covers the same disposals under --method hifo: no
+    // warning but for cold's sales.
     let (_, err) = ok(&[
         "gains",
         "ledger.csv",
@@ -362,10 +369,9 @@ fn standing_orders_apply_from_their_dates() {
         "hifo",
         "--config",
         "standing.toml",
-        "--strict-identification",
     ]);
     assert_eq!(
-        err.matches("--strict-identification)").count(),
+        err.matches("the law's default from 2025").count(),
         2,
         "only cold's sales: {err}"
     );

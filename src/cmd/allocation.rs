@@ -54,6 +54,7 @@ pub fn run(a: &AllocationArgs) -> anyhow::Result<()> {
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
     }
+    super::input::announce_what_if(&engine::what_if(&s.engine, &outcome));
     let ledger = &loaded.ledger;
     let lines = outcome
         .allocation

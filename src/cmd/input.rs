@@ -110,8 +110,7 @@ impl Settings {
                 tz,
                 wash_window: a.wash_window.or(file.wash_window).unwrap_or(0),
                 standing_orders,
-                strict_identification: a.strict_identification
-                    || file.strict_identification.unwrap_or(false),
+                late_identification: late_identification(a, &file, &file_name)?,
                 transition,
                 // A knob for tests and for measuring: 1 keeps lot matching on one
                 // thread, 2 uses two even for small ledgers.
@@ -127,6 +126,30 @@ impl Settings {
             file,
         })
     }
+}
+
+/// Says on stderr, even with `--quiet`, why a run's figures are a what-if and
+/// not a filing position (CSV outputs have no room to say it themselves).
+pub(super) fn announce_what_if(reasons: &[String]) {
+    for r in reasons {
+        eprintln!("harvest: what-if, not a filing position: {r}");
+    }
+}
+
+/// Whether `--late-identification` (or `late_identification = true`) asks for
+/// the what-if in which LIFO and HIFO pick lots that nothing identified in time.
+/// `--strict-identification` and `strict_identification = true` ask for the
+/// default (FIFO) and stay accepted; asking for both is a usage error.
+fn late_identification(a: &EngineArgs, file: &FileConfig, file_name: &str) -> anyhow::Result<bool> {
+    let late = a.late_identification
+        || (!a.strict_identification && file.late_identification == Some(true));
+    if late && (a.strict_identification || file.strict_identification == Some(true)) {
+        return Err(UsageError(format!(
+            "--late-identification (late_identification) and --strict-identification (strict_identification in {file_name}) ask for opposite things: FIFO where nothing identified the lots in time is the default; give only --late-identification for the what-if"
+        ))
+        .into());
+    }
+    Ok(late)
 }
 
 /// The standing orders of harvest.toml, with their times.

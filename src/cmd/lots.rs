@@ -33,6 +33,8 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
     }
+    let what_if = engine::what_if(&s.engine, &outcome);
+    super::input::announce_what_if(&what_if);
     // Values and terms are as of the end of --as-of, or now.
     let (when, on) = match (cutoff, a.as_of) {
         (Some(c), Some(d)) => (c - chrono::Duration::nanoseconds(1), d),
@@ -57,6 +59,7 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
         as_of: a.as_of,
         lines,
         priced: loaded.prices.is_some(),
+        what_if,
     };
     write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
         match a.engine.format {

@@ -138,6 +138,8 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     if !a.form_1099da.is_empty() {
         route_1099da(&mut m, &broker, a.year, s.quiet)?;
     }
+    let what_if = crate::engine::what_if(&s.engine, &m.outcome);
+    super::input::announce_what_if(&what_if);
     let mut rows = m.year_rows();
     // Part I before Part II, then by box; stable, so each box keeps ledger order.
     rows.sort_by_key(|r| (r.term, r.box_));
@@ -177,6 +179,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         schedule_d: sched,
         carryover_in: inputs.carryover_in,
         taxable_income: inputs.taxable_income,
+        what_if,
     };
     if matches!(a.engine.format, FormatArg::Table | FormatArg::Html) {
         for l in &mut view.lines {
@@ -190,7 +193,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         _ => None,
     };
     if let Some(sw) = software {
-        render::export::check(sw, &view.lines, s.engine.wash_window)?;
+        render::export::check(sw, &view.lines, &view.what_if)?;
     }
     if a.engine.format == FormatArg::Txf && !s.quiet {
         let n = view

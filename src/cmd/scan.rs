@@ -305,6 +305,8 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
     }
+    let what_if = engine::what_if(&s.engine, &outcome);
+    super::input::announce_what_if(&what_if);
     let rows = build_rows_where(ledger, &outcome, &s.boxes, |d| d.date.year() == year);
     let mut y = YearSoFar {
         carryover_st: inputs.carryover_in.short_term,
@@ -572,6 +574,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         .collect();
     let dec31 = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(as_of);
     let mut view = ScanView {
+        what_if,
         as_of,
         year,
         method: s.engine.method.as_str(),

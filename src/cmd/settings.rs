@@ -116,11 +116,21 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
     pick(
         &mut lines,
         &from_file,
-        "strict_identification",
-        a.strict_identification.then(|| "true".to_string()),
-        file.strict_identification.map(|b| b.to_string()),
+        "late_identification",
+        a.late_identification.then(|| "true".to_string()),
+        file.late_identification.map(|b| b.to_string()),
         Some("false".into()),
     );
+    if a.strict_identification || file.strict_identification.is_some() {
+        pick(
+            &mut lines,
+            &from_file,
+            "strict_identification",
+            a.strict_identification.then(|| "true".to_string()),
+            file.strict_identification.map(|b| b.to_string()),
+            None,
+        );
+    }
     pick(
         &mut lines,
         &from_file,

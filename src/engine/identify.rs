@@ -72,7 +72,14 @@ pub(super) fn plan(ledger: &Ledger, cfg: &super::Config) -> (Vec<Method>, Vec<St
             }),
         })
         .collect();
-    if cfg.strict_identification {
+    // FIFO is the law's default from 2025: kept beside LIFO or HIFO only when
+    // the ledger reaches 2025, so that older ledgers keep one order.
+    if !cfg.late_identification
+        && ledger
+            .rows
+            .last()
+            .is_some_and(|r| date_in(r.time, cfg.tz) >= IDENTIFY_FROM)
+    {
         index(Method::Fifo);
     }
     // Stable: of two orders from the same instant, the later listed wins.
@@ -134,7 +141,7 @@ impl Engine<'_> {
             return (0, false);
         }
         let method = self.orders[0].as_str().to_uppercase();
-        if self.cfg.strict_identification
+        if !self.cfg.late_identification
             && let Some(f) = fifo
         {
             if sale {
@@ -143,20 +150,21 @@ impl Engine<'_> {
                     .warnings
                     .add_with("taken FIFO: not identified in time", || {
                         format!(
-                            "{}: no standing order or selection recorded by the sale covers this disposal of {name}: its lots are taken FIFO, not {method} (--strict-identification)",
+                            "{}: no standing order or selection recorded by the sale covers this disposal of {name}: its lots are taken FIFO, the law's default from 2025 (Treas. Reg. 1.1012-1(j)), not {method}; record a standing order in harvest.toml ([[standing_order]]) for {method} to apply",
                             ledger.locate(row)
                         )
                     });
             }
             return (f, false);
         }
+        self.out.late_identified += 1;
         if sale {
             let (ledger, name) = (self.ledger, self.name(asset).to_string());
             self.out
                 .warnings
-                .add_with("method not identified in time", || {
+                .add_with("method not identified in time (--late-identification)", || {
                     format!(
-                        "{}: {method} picks the lots of this disposal of {name}, but from 2025 only a standing order or a specific identification recorded by the sale may (Treas. Reg. 1.1012-1(j)), else FIFO in the wallet; add your standing order to harvest.toml ([[standing_order]]), or pass --strict-identification to use FIFO",
+                        "{}: {method} picks the lots of this disposal of {name} (--late-identification), but from 2025 only a standing order or a specific identification recorded by the sale may (Treas. Reg. 1.1012-1(j)), else FIFO in the wallet: a what-if, not a filing position",
                         ledger.locate(row)
                     )
                 });

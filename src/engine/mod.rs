@@ -124,8 +124,10 @@ pub struct Config {
     /// take lots in a set order.
     pub standing_orders: Vec<StandingOrder>,
     /// From 2025, a disposal that neither a standing order nor a selection
-    /// identified in time takes its lots FIFO instead of by `method`.
-    pub strict_identification: bool,
+    /// identified in time takes its lots FIFO, the law's default (Treas. Reg.
+    /// 1.1012-1(j)); `true` lets `method` pick them anyway: a what-if, not a
+    /// filing position (counted in [`Outcome::late_identified`]).
+    pub late_identification: bool,
     /// How `Scope::Transition` allocates the remaining lots to wallets.
     pub transition: Transition,
     /// Whether lot matching may run on two threads.
@@ -154,7 +156,7 @@ impl Default for Config {
             tz: Tz::UTC,
             wash_window: 0,
             standing_orders: Vec::new(),
-            strict_identification: false,
+            late_identification: false,
             transition: Transition::default(),
             parallel: Parallel::Auto,
         }
@@ -275,6 +277,9 @@ pub struct Outcome {
     pub disallowed: HashMap<u32, (Decimal, bool)>,
     /// With `Scope::Transition`: the remaining lots as allocated to wallets.
     pub allocation: Vec<Allocated>,
+    /// Disposals and transfers from 2025 whose lots `late_identification` let
+    /// LIFO or HIFO pick with nothing identified in time.
+    pub late_identified: u64,
 }
 
 impl Outcome {
@@ -282,6 +287,29 @@ impl Outcome {
     pub fn legs_of(&self, d: &Disposal) -> &[Leg] {
         &self.legs[d.legs.start as usize..d.legs.end as usize]
     }
+}
+
+/// Why a run's figures are a what-if and not a filing position: a simulated
+/// rule, or lots picked by an identification the law does not allow. Empty for
+/// a filing position. Every output of such a run says so.
+pub fn what_if(cfg: &Config, outcome: &Outcome) -> Vec<String> {
+    let mut v = Vec::new();
+    if cfg.wash_window > 0 {
+        v.push(format!(
+            "--wash-window {} simulates a wash-sale rule that is not law for digital assets",
+            cfg.wash_window
+        ));
+    }
+    if outcome.late_identified > 0 {
+        v.push(format!(
+            "--late-identification: {} disposal{} or transfer{} from 2025 took their lots by {} though nothing identified them in time; the law's default is FIFO within the wallet (Treas. Reg. 1.1012-1(j))",
+            outcome.late_identified,
+            if outcome.late_identified == 1 { "" } else { "s" },
+            if outcome.late_identified == 1 { "" } else { "s" },
+            cfg.method.as_str().to_uppercase()
+        ));
+    }
+    v
 }
 
 /// Applies every row of `ledger` in order. `snapshot` (an instant) captures the

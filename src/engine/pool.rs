@@ -78,7 +78,7 @@ fn ordered(d: Decimal) -> u128 {
 
 /// The orders a run keeps its pools in: the configured method's first (the key
 /// each [`super::Lot`] stores), then any other order a standing order or
-/// `--strict-identification` needs for some disposals.
+/// the law's default FIFO from 2025 needs for some disposals.
 pub struct Orders<'a> {
     pub methods: &'a [Method],
     pub lots: &'a [super::Lot],

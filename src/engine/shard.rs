@@ -236,6 +236,7 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
                 h
             }));
         out.warnings.merge(std::mem::take(&mut o.warnings));
+        out.late_identified += o.late_identified;
     }
     out.disposals = interleave(disposals, |p, d: &mut super::Disposal| {
         d.legs = d.legs.start + leg_base[p]..d.legs.end + leg_base[p];

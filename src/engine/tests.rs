@@ -22,9 +22,12 @@ fn ledger_tz(rows: &str, tz: Tz) -> Ledger {
     b.finish().unwrap()
 }
 
+/// The method as given, for 2025 dates too: these tests are of each method's
+/// order (identification in time has its own tests).
 fn cfg(method: Method) -> Config {
     Config {
         method,
+        late_identification: true,
         ..Config::default()
     }
 }
@@ -74,6 +77,54 @@ b,2025-02-01T00:00:00Z,cb,buy,300,USD,1,BTC,,,,,,
 c,2025-03-01T00:00:00Z,cb,buy,200,USD,1,BTC,,,,,,
 s,2025-04-01T00:00:00Z,cb,sell,1.5,BTC,600,USD,,,,,,
 ";
+
+/// Issue 14 item 5. From 2025 a disposal's lots are the ones a standing order
+/// or a specific identification recorded by the sale names, else FIFO within
+/// the wallet (Treas. Reg. 1.1012-1(j), RULES.md §7.1): by default LIFO and
+/// HIFO do not pick the lots of a 2025 sale nothing identified, and a warning
+/// says so; before 2025 the method applies as given.
+#[test]
+fn from_2025_unidentified_disposals_are_fifo_by_default() {
+    let s = Term::Short;
+    for m in [Method::Lifo, Method::Hifo] {
+        let c = Config {
+            method: m,
+            ..Config::default()
+        };
+        let l = ledger(THREE_LOTS);
+        let o = run(&l, &c, None, None, END).unwrap();
+        assert_eq!(
+            rows_of(&l, &o),
+            vec![
+                row("s", "a", "1", "400.00", "100.00", s),
+                row("s", "b", "0.5", "200.00", "150.00", s)
+            ],
+            "{m:?}"
+        );
+        assert_eq!(o.warnings.count("taken FIFO: not identified in time"), 1);
+        assert_eq!(o.late_identified, 0);
+        // --late-identification: the method picks, counted as a what-if.
+        let late = run(&l, &cfg(m), None, None, END).unwrap();
+        assert_eq!(late.late_identified, 1);
+        assert_ne!(rows_of(&l, &late), rows_of(&l, &o));
+    }
+    // Before 2025 the method applies as given, without a warning.
+    let old = THREE_LOTS.replace("2025-", "2024-");
+    let l = ledger(&old);
+    let o = run(
+        &l,
+        &Config {
+            method: Method::Lifo,
+            ..Config::default()
+        },
+        None,
+        None,
+        END,
+    )
+    .unwrap();
+    assert_eq!(rows_of(&l, &o)[0].1, "c");
+    assert!(o.warnings.is_empty());
+}
 
 #[test]
 fn fifo_lifo_hifo_pick_their_lots() {

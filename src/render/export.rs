@@ -2,8 +2,8 @@
 //! column (f) and an amount in column (g) (a 1099-DA's B, E or T, the simulated
 //! W) imported without them would change the gain the program computes, so the
 //! return would no longer add up to Schedule D. An export that cannot carry such
-//! rows is refused, naming them; a run with `--wash-window` (a simulated rule,
-//! not law) is never exported for filing.
+//! rows is refused, naming them; a what-if run (`--wash-window`, a simulated
+//! rule, or `--late-identification`) is never exported for filing.
 
 use rust_decimal::Decimal;
 
@@ -57,11 +57,15 @@ impl TaxSoftware {
 /// Why an export for tax software was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    /// `--wash-window` simulates a rule that is not law for digital assets.
+    /// The run is a what-if (a simulated rule, an identification the law does
+    /// not allow), not a filing position.
     #[error(
-        "--format {format} is refused with --wash-window {days}: the wash-sale rule for digital assets is only simulated, a what-if and not a filing position; study it with --format table, csv, json or html, and export for filing without --wash-window"
+        "--format {format} is refused: {reasons}. That is a what-if, not a filing position; study it with --format table, csv, json or html, and export for filing without it"
     )]
-    WhatIf { format: &'static str, days: u32 },
+    WhatIf {
+        format: &'static str,
+        reasons: String,
+    },
     /// Rows whose code and adjustment the format has no field for.
     #[error(
         "--format {format}: {what} has no field for Form 8949's code and adjustment (columns (f) and (g)), and {rows} row{s} carr{ies} them: {list}. Imported without them the rows would add up to {imported} instead of {total}, the total of Schedule D. Use --format taxact (which carries them), or import the other rows and enter these on Form 8949 by hand (--format csv lists them with their codes)",
@@ -81,17 +85,18 @@ pub enum ExportError {
     },
 }
 
-/// Checks that `software` can carry every line of a report made with
-/// `wash_window`; the error names the rows it cannot.
+/// Checks that `software` can carry every line of a report whose what-if
+/// reasons are `what_if` (see [`crate::engine::what_if`]: a what-if is never
+/// exported); the error names the rows it cannot carry.
 pub fn check(
     software: TaxSoftware,
     lines: &[GainLine<'_>],
-    wash_window: u32,
+    what_if: &[String],
 ) -> Result<(), ExportError> {
-    if wash_window > 0 {
+    if !what_if.is_empty() {
         return Err(ExportError::WhatIf {
             format: software.as_str(),
-            days: wash_window,
+            reasons: what_if.join("; "),
         });
     }
     let refused: Vec<&GainLine<'_>> = lines.iter().filter(|l| !software.carries(l)).collect();

@@ -40,6 +40,7 @@ h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 18px; margin: 32px 0 8px; border-bottom: 2px solid #202124; padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 20px 0 6px; }
 p.meta, p.note, .muted { color: var(--muted); }
+p.whatif { border: 2px solid var(--loss, #b3261e); padding: 8px 12px; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 16px 0; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; min-width: 160px; }
 .card .k { color: var(--muted); font-size: 12px; }
@@ -298,6 +299,17 @@ fn form_8949_rows(out: &mut String, lines: &[GainLine<'_>], totals: &Totals) {
     );
 }
 
+/// A page's what-if notice, one paragraph per reason.
+fn what_if(out: &mut String, reasons: &[String]) {
+    for r in reasons {
+        let _ = write!(
+            out,
+            "<p class=\"whatif\"><strong>{}</strong></p>",
+            esc(&super::what_if_line(r))
+        );
+    }
+}
+
 /// `harvest report --format html`.
 pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
     let mut out = String::with_capacity(16_384 + v.lines.len() * 400);
@@ -318,6 +330,7 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
             None => String::new(),
         }
     );
+    what_if(&mut out, &v.what_if);
     out.push_str("<section id=\"summary\"><div class=\"cards\">");
     card(&mut out, "Net short-term (line 7)", s.line_7, true);
     card(&mut out, "Net long-term (line 15)", s.line_15, true);
@@ -450,6 +463,7 @@ pub fn scan(w: &mut dyn Write, v: &ScanView<'_>) -> io::Result<()> {
         esc(v.method),
         esc(v.filing_status)
     );
+    what_if(&mut out, &v.what_if);
     out.push_str("<section id=\"summary\"><div class=\"cards\">");
     card(&mut out, "Net so far (line 16)", v.before.line_16, true);
     card(&mut out, "Loss available", -v.loss_available, true);

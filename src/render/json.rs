@@ -155,6 +155,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
         "year": v.year,
         "method": v.method,
         "scope": v.scope,
+        "what_if": v.what_if,
         "short_term": totals(&v.short_term),
         "long_term": totals(&v.long_term),
         "total": totals(&total),
@@ -196,6 +197,7 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
         .collect();
     let value = json!({
         "as_of": v.as_of.map(|d| d.to_string()),
+        "what_if": v.what_if,
         "lots": lots,
     });
     write_value(w, &value)
@@ -227,6 +229,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         "method": v.method,
         "scope": v.scope,
         "filing_status": v.filing_status,
+        "what_if": v.what_if,
         "taxable_income": v.taxable_income.map(money),
         "short_term": totals(&v.short_term),
         "long_term": totals(&v.long_term),
@@ -310,6 +313,7 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
         "year": v.year,
         "method": v.method,
         "filing_status": v.filing_status,
+        "what_if": v.what_if,
         "days_left": v.days_left,
         "realized_so_far": {
             "short_term": money(v.realized_st),

@@ -22,6 +22,12 @@ pub fn money(d: Decimal) -> String {
     Money(d).to_string()
 }
 
+/// The line a table or page opens with for each reason its figures are a
+/// what-if (see [`crate::engine::what_if`]).
+pub fn what_if_line(reason: &str) -> String {
+    format!("WHAT-IF, NOT A FILING POSITION: {reason}")
+}
+
 /// Column (g) of a Form 8949 line: the adjustment, blank when there is no code.
 pub fn adjustment_cell(code: &str, adjustment: Decimal) -> String {
     if code.is_empty() {
@@ -173,6 +179,9 @@ pub struct GainsView<'a> {
     pub lines: Vec<GainLine<'a>>,
     pub short_term: Totals,
     pub long_term: Totals,
+    /// Why these figures are a what-if, not a filing position (see
+    /// [`crate::engine::what_if`]); empty for a filing position.
+    pub what_if: Vec<String>,
 }
 
 /// An open lot with its value at a price.
@@ -203,6 +212,8 @@ pub struct LotsView<'a> {
     pub as_of: Option<NaiveDate>,
     pub lines: Vec<LotLine<'a>>,
     pub priced: bool,
+    /// See [`GainsView::what_if`].
+    pub what_if: Vec<String>,
 }
 
 /// Resolves a holding's names and, given a price, values it on `on`.
@@ -311,6 +322,8 @@ pub struct ReportView<'a> {
     pub schedule_d: crate::tax::ScheduleD,
     pub carryover_in: crate::tax::Carryover,
     pub taxable_income: Option<Decimal>,
+    /// See [`GainsView::what_if`].
+    pub what_if: Vec<String>,
 }
 
 /// A harvest candidate, resolved for output.
@@ -358,6 +371,8 @@ pub struct Picture {
 
 /// `harvest scan`: the year so far, the candidates and the plan.
 pub struct ScanView<'a> {
+    /// See [`GainsView::what_if`].
+    pub what_if: Vec<String>,
     pub as_of: NaiveDate,
     pub year: i32,
     pub method: &'static str,

@@ -40,6 +40,14 @@ fn print(w: &mut dyn Write, b: Builder, right_from: usize) -> io::Result<()> {
     writeln!(w, "{t}")
 }
 
+/// The what-if lines under a table's title.
+fn what_if(w: &mut dyn Write, reasons: &[String]) -> io::Result<()> {
+    for r in reasons {
+        writeln!(w, "{}", super::what_if_line(r))?;
+    }
+    Ok(())
+}
+
 /// `harvest gains` as a table, with totals per term.
 pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
     writeln!(
@@ -51,6 +59,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
         v.lines.len(),
         if v.lines.len() == 1 { "" } else { "s" }
     )?;
+    what_if(w, &v.what_if)?;
     if !v.lines.is_empty() {
         let mut b = Builder::default();
         b.push_record([
@@ -129,6 +138,7 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
         Some(d) => writeln!(w, "Open lots as of {d}: {}", v.lines.len())?,
         None => writeln!(w, "Open lots: {}", v.lines.len())?,
     }
+    what_if(w, &v.what_if)?;
     if v.lines.is_empty() {
         return Ok(());
     }
@@ -201,6 +211,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         "Form 8949 and Schedule D for {} (method {}, scope {}, filing status {})",
         v.year, v.method, v.scope, v.filing_status
     )?;
+    what_if(w, &v.what_if)?;
     let mut start = 0;
     let mut part = None;
     for b in &v.boxes {
@@ -304,6 +315,7 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
         "Tax-loss harvest scan as of {} (tax year {}, method {}, filing status {}): {} days left in the year",
         v.as_of, v.year, v.method, v.filing_status, v.days_left
     )?;
+    what_if(w, &v.what_if)?;
     let mut b = Builder::default();
     b.push_record(["", "Amount"]);
     let rows: [(&str, rust_decimal::Decimal); 10] = [
