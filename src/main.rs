@@ -2,9 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = harvest::cli::Cli::parse();
+    let cli = harvest::cli::parse();
     harvest::cmd::run(cli)
 }

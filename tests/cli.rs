@@ -355,6 +355,20 @@ fn oversold_and_missing_price_are_errors() {
             "--missing-basis zero",
         ],
     );
+    // Issue 14 item 17: a universal pool names the accounts it pools.
+    fails_with(
+        &[
+            "gains",
+            "fixtures/bad/oversold.csv",
+            "--year",
+            "2025",
+            "--scope",
+            "universal",
+        ],
+        &[
+            "sell of 2 BTC from the universal pool of BTC (accounts coinbase; this row's account: coinbase), which holds only 1 BTC",
+        ],
+    );
     fails_with(
         &["gains", "fixtures/bad/missing-price.csv", "--year", "2025"],
         &["fixtures/bad/missing-price.csv:3 (id t1): no USD value for ETH"],
@@ -655,4 +669,62 @@ fn output_files_are_readable_like_any_other_file() {
         std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
         0o644
     );
+}
+
+/// Issue 14 item 17: a command offers only the formats it writes, and an output
+/// that cannot be written is a usage error before any work, said once.
+#[test]
+fn formats_offered_are_formats_written_and_outputs_are_checked_first() {
+    let help = stdout(&harvest(&["gains", "--help"]));
+    let formats = &help[help.find("--format").unwrap()..];
+    let formats = &formats[..formats.find("-o, --output").unwrap()];
+    assert!(
+        formats.contains("csv") && !formats.contains("txf") && !formats.contains("html"),
+        "{formats}"
+    );
+    let o = harvest(&["lots", EX, "--format", "turbotax"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let report_help = stdout(&harvest(&["report", "--help"]));
+    assert!(report_help.contains("taxact"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let missing = dir.path().join("no/such/dir/out.csv");
+    for (args, needle) in [
+        (
+            vec!["gains", EX, "--year", "2025", "-o", d],
+            "is a directory",
+        ),
+        (
+            vec![
+                "report",
+                EX,
+                "--year",
+                "2025",
+                "-o",
+                missing.to_str().unwrap(),
+            ],
+            "does not exist",
+        ),
+        (vec!["import", EX, "-o", d], "is a directory"),
+        (
+            vec![
+                "scan",
+                EX,
+                "--prices",
+                "fixtures/example/prices-dec15.csv",
+                "--emit-ledger",
+                d,
+            ],
+            "--emit-ledger",
+        ),
+    ] {
+        let o = harvest(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        // Before the work: no warning of the run, and the message once.
+        assert!(!err.contains("warning"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
 }

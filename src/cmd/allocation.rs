@@ -18,12 +18,6 @@ pub fn run(a: &AllocationArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    if !matches!(
-        a.engine.format,
-        FormatArg::Table | FormatArg::Csv | FormatArg::Json
-    ) {
-        return Err(UsageError("allocation writes table, csv or json".into()).into());
-    }
     let mut s = Settings::from_args(&a.engine)?;
     s.engine.scope = Scope::Transition;
     if a.as_of != s.engine.transition.date {
@@ -77,7 +71,7 @@ pub fn run(a: &AllocationArgs) -> anyhow::Result<()> {
         lines,
     };
     write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.engine.format {
+        match a.format {
             FormatArg::Csv => allocation::csv(w, &view),
             FormatArg::Json => allocation::json(w, &view),
             _ => allocation::table(w, &view),

@@ -6,19 +6,10 @@ use crate::cli::{FormatArg, GainsArgs};
 use crate::render::{self, GainsView, gain_line};
 use crate::tax::{Term, Totals};
 
-use super::{Settings, UsageError, input::match_all, write_output};
+use super::{Settings, input::match_all, write_output};
 
 /// Runs `harvest gains`.
 pub fn run(a: &GainsArgs) -> anyhow::Result<()> {
-    if matches!(
-        a.engine.format,
-        FormatArg::Txf | FormatArg::Turbotax | FormatArg::Taxact | FormatArg::Html
-    ) {
-        return Err(UsageError(
-            "gains writes table, csv or json; tax-software formats and html come from harvest report".into(),
-        )
-        .into());
-    }
     let s = Settings::from_args(&a.engine)?;
     let m = match_all(&a.engine, &s, a.year)?;
     let year_rows = m.year_rows();
@@ -37,7 +28,7 @@ pub fn run(a: &GainsArgs) -> anyhow::Result<()> {
             .collect(),
     };
     let written = write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.engine.format {
+        match a.format {
             FormatArg::Csv => render::csv::gains(w, &view),
             FormatArg::Json => render::json::gains(w, &view),
             _ => render::table::gains(w, &view),

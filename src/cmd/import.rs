@@ -22,6 +22,9 @@ use crate::time::parse_time;
 
 /// Runs `harvest import`.
 pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
+    if let Some(p) = &args.output {
+        super::output::check_output("-o", p)?;
+    }
     let format = match &args.format {
         Some(name) => Some(Format::from_name(name).ok_or_else(|| {
             UsageError(format!(

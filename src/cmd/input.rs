@@ -58,6 +58,9 @@ impl Settings {
     /// Interprets the flags shared by lots, gains, report and scan, over the
     /// settings file.
     pub fn from_args(a: &EngineArgs) -> anyhow::Result<Settings> {
+        if let Some(p) = &a.output {
+            super::output::check_output("-o", p)?;
+        }
         let (file, file_name) = read_config(a.config.as_deref())?;
         let boxes = file.box_rules(&file_name)?;
         let tz_name = a.tz.clone().or_else(|| file.tz.clone());

@@ -9,17 +9,11 @@ use crate::engine;
 use crate::render::{self, LotsView, lot_line};
 use crate::time::{date_in, end_of_day};
 
-use super::{Settings, UsageError, load, write_output};
+use super::{Settings, load, write_output};
 
 /// Runs `harvest lots`.
 pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
     let s = Settings::from_args(&a.engine)?;
-    if matches!(
-        a.engine.format,
-        FormatArg::Txf | FormatArg::Turbotax | FormatArg::Taxact | FormatArg::Html
-    ) {
-        return Err(UsageError("lots writes table, csv or json".into()).into());
-    }
     let tz = s.engine.tz;
     let loaded = load(&a.engine, &s)?;
     let cutoff = a.as_of.map(|d| end_of_day(d, tz));
@@ -62,7 +56,7 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
         what_if,
     };
     write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.engine.format {
+        match a.format {
             FormatArg::Csv => render::csv::lots(w, &view),
             FormatArg::Json => render::json::lots(w, &view),
             _ => render::table::lots(w, &view),

@@ -6,6 +6,36 @@ use std::path::Path;
 
 use anyhow::Context;
 
+/// Checks, before any work, that an output file can be written at `path`: not
+/// a directory, in a directory that exists and takes new files. `flag` names
+/// the option for the message.
+pub fn check_output(flag: &str, path: &Path) -> Result<(), super::UsageError> {
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(super::UsageError(format!(
+            "{flag} {shown} is a directory: give a file name, e.g. {}",
+            path.join("out.csv").display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(super::UsageError(format!(
+            "{flag} {shown}: the directory {} does not exist; create it first",
+            dir.display()
+        )));
+    }
+    tempfile::NamedTempFile::new_in(dir).map_err(|e| {
+        super::UsageError(format!(
+            "{flag} {shown}: cannot write a file in {}: {e}",
+            dir.display()
+        ))
+    })?;
+    Ok(())
+}
+
 /// Renders with `f` into `path` atomically, or to standard output when `path` is
 /// `None`. On any error no partial file is left behind.
 pub fn write_output(
@@ -49,7 +79,9 @@ pub fn write_output(
                 std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
                     .with_context(|| format!("setting the permissions of {}", p.display()))?;
             }
+            // PersistError repeats its io::Error as its source: keep only that.
             tmp.persist(p)
+                .map_err(|e| e.error)
                 .with_context(|| format!("renaming the output into {}", p.display()))?;
             Ok(())
         }

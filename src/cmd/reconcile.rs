@@ -9,7 +9,7 @@ use crate::reconcile::{BrokerRow, read_1099da};
 use crate::render;
 
 use super::input::read_all;
-use super::{Settings, UsageError, input::match_all, write_output};
+use super::{Settings, input::match_all, write_output};
 
 /// Splits `ACCOUNT=FILE`; a value that names an existing file is a file, even
 /// with a `=` in its name.
@@ -41,15 +41,6 @@ pub(crate) fn read_forms(specs: &[String], quiet: bool) -> anyhow::Result<Vec<Br
 
 /// Runs `harvest reconcile`.
 pub fn run(a: &ReconcileArgs) -> anyhow::Result<()> {
-    if !matches!(
-        a.engine.format,
-        FormatArg::Table | FormatArg::Csv | FormatArg::Json
-    ) {
-        return Err(UsageError(
-            "reconcile writes table, csv or json; the forms with the routed rows come from harvest report --1099da".into(),
-        )
-        .into());
-    }
     let s = Settings::from_args(&a.engine)?;
     let broker = read_forms(&a.form_1099da, s.quiet)?;
     let m = match_all(&a.engine, &s, a.year)?;
@@ -63,7 +54,7 @@ pub fn run(a: &ReconcileArgs) -> anyhow::Result<()> {
         &broker,
         (a.year, s.engine.method.as_str(), s.engine.scope.as_str()),
     );
-    if a.engine.format == FormatArg::Table {
+    if a.format == FormatArg::Table {
         for it in &mut view.items {
             it.account = s.file.display_name(it.account);
             if let Some((_, lines)) = &mut it.matched {
@@ -80,7 +71,7 @@ pub fn run(a: &ReconcileArgs) -> anyhow::Result<()> {
         }
     }
     write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.engine.format {
+        match a.format {
             FormatArg::Csv => render::reconcile::csv(w, &view),
             FormatArg::Json => render::reconcile::json(w, &view),
             _ => render::reconcile::table(w, &view),

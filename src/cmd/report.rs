@@ -181,12 +181,12 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         taxable_income: inputs.taxable_income,
         what_if,
     };
-    if matches!(a.engine.format, FormatArg::Table | FormatArg::Html) {
+    if matches!(a.format, FormatArg::Table | FormatArg::Html) {
         for l in &mut view.lines {
             l.account = s.file.display_name(l.account);
         }
     }
-    let software = match a.engine.format {
+    let software = match a.format {
         FormatArg::Txf => Some(TaxSoftware::Txf),
         FormatArg::Turbotax => Some(TaxSoftware::Turbotax),
         FormatArg::Taxact => Some(TaxSoftware::Taxact),
@@ -195,7 +195,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     if let Some(sw) = software {
         render::export::check(sw, &view.lines, &view.what_if)?;
     }
-    if a.engine.format == FormatArg::Txf && !s.quiet {
+    if a.format == FormatArg::Txf && !s.quiet {
         let n = view
             .lines
             .iter()
@@ -209,7 +209,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         }
     }
     let written = write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.engine.format {
+        match a.format {
             FormatArg::Csv => render::csv::gain_lines(w, &view.lines),
             FormatArg::Json => render::json::report(w, &view),
             FormatArg::Txf => render::txf::report(w, &view, export_date()),

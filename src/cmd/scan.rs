@@ -254,12 +254,6 @@ fn picture(line_7: Decimal, line_15: Decimal, cap: Decimal) -> Picture {
 
 /// Runs `harvest scan`.
 pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
-    if !matches!(
-        a.engine.format,
-        FormatArg::Table | FormatArg::Csv | FormatArg::Json | FormatArg::Html
-    ) {
-        return Err(UsageError("scan writes table, csv, json or html".into()).into());
-    }
     if a.taxable_income.is_some() {
         return Err(UsageError(
             "scan takes --ordinary-income N: taxable income other than this year's capital gains and losses (report's --taxable-income is Form 1040 line 15, after them)".into(),
@@ -267,6 +261,14 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         .into());
     }
     let s = Settings::from_args(&a.engine)?;
+    for (flag, p) in [
+        ("--emit-ledger", &a.emit_ledger),
+        ("--emit-selections", &a.emit_selections),
+    ] {
+        if let Some(p) = p {
+            super::output::check_output(flag, p)?;
+        }
+    }
     let st_rate = a
         .st_rate
         .or(s.file.st_rate)
@@ -600,7 +602,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         notes,
     };
 
-    if matches!(a.engine.format, FormatArg::Table | FormatArg::Html) {
+    if matches!(a.format, FormatArg::Table | FormatArg::Html) {
         for l in &mut view.lines {
             l.account = s.file.display_name(l.account);
         }
@@ -622,7 +624,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         emit_ledger(p, ledger, &plan_rows)?;
     }
     write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.engine.format {
+        match a.format {
             FormatArg::Csv => render::csv::scan(w, &view),
             FormatArg::Json => render::json::scan(w, &view),
             FormatArg::Html => render::html::scan(w, &view),

@@ -4,10 +4,9 @@
 use std::io::Write;
 
 use anyhow::Context;
-use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::cli::{Cli, CompletionsArgs, ManArgs, ShellArg};
+use crate::cli::{CompletionsArgs, ManArgs, ShellArg, command};
 
 /// Prints a completion script for the shell.
 pub fn completions(a: &CompletionsArgs) -> anyhow::Result<()> {
@@ -18,7 +17,7 @@ pub fn completions(a: &CompletionsArgs) -> anyhow::Result<()> {
         ShellArg::Powershell => Shell::PowerShell,
     };
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "harvest", &mut buf);
+    clap_complete::generate(shell, &mut command(), "harvest", &mut buf);
     let mut out = std::io::stdout().lock();
     out.write_all(&buf)?;
     out.flush()?;
@@ -27,7 +26,7 @@ pub fn completions(a: &CompletionsArgs) -> anyhow::Result<()> {
 
 /// Prints harvest.1, or writes harvest.1 and harvest-COMMAND.1 into a directory.
 pub fn man(a: &ManArgs) -> anyhow::Result<()> {
-    let cmd = Cli::command();
+    let cmd = command();
     match &a.dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)

@@ -5,13 +5,14 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
     #[error(
-        "{at}: {kind} of {needed} {asset} from account {account}, which holds only {available} {asset} then; \
+        "{at}: {kind} of {needed} {asset} from {account}, which holds only {available} {asset} then; \
          add the missing acquisitions or transfers, or pass --missing-basis zero to treat the shortfall as a zero-basis lot"
     )]
     Oversold {
         at: String,
         kind: &'static str,
         asset: String,
+        /// `account NAME`, or the universal pool with the accounts it pools.
         account: String,
         needed: String,
         available: String,

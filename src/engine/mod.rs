@@ -487,6 +487,42 @@ impl<'a> Engine<'a> {
 }
 
 impl Engine<'_> {
+    /// A pool's account for an error message: the account, or for a universal
+    /// pool the accounts whose rows hold the asset (an error path: the scan of
+    /// the rows costs nothing in a run that goes on).
+    fn pool_description(&self, acct: Sym, asset: Sym, row_account: Sym) -> String {
+        if acct != UNIVERSAL {
+            return format!("account {}", self.name(acct));
+        }
+        let mut accounts: Vec<&str> = self
+            .ledger
+            .rows
+            .iter()
+            .filter(|r| {
+                [r.sent, r.received, r.fee]
+                    .iter()
+                    .any(|a| a.is_some_and(|a| a.asset == asset))
+            })
+            .map(|r| self.ledger.syms.name(r.account))
+            .collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        const SHOWN: usize = 8;
+        let more = accounts.len().saturating_sub(SHOWN);
+        accounts.truncate(SHOWN);
+        format!(
+            "the universal pool of {} (accounts {}{}; this row's account: {})",
+            self.name(asset),
+            accounts.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            },
+            self.name(row_account)
+        )
+    }
+
     /// Whether this engine matches `asset` (all of them unless sharded).
     fn mine(&self, asset: Sym) -> bool {
         self.shard.as_ref().is_none_or(|s| s.has(asset))
@@ -782,7 +818,7 @@ impl Engine<'_> {
                         at: self.ledger.locate(row),
                         kind: what,
                         asset: self.name(asset).to_string(),
-                        account: self.name(acct).to_string(),
+                        account: self.pool_description(acct, asset, row.account),
                         needed: fmt_qty(need),
                         available: fmt_qty(available),
                     }

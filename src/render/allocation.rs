@@ -59,10 +59,10 @@ impl AllocationView<'_> {
 pub fn table(w: &mut dyn Write, v: &AllocationView<'_>) -> io::Result<()> {
     writeln!(
         w,
-        "Allocation of unused basis as of {} (Rev. Proc. 2024-28), {}: {} rows",
+        "Allocation of unused basis as of {} (Rev. Proc. 2024-28), {}: {}",
         v.as_of,
         v.rule,
-        v.lines.len()
+        super::count(v.lines.len(), "row")
     )?;
     if v.lines.is_empty() {
         return Ok(());

@@ -22,6 +22,15 @@ pub fn money(d: Decimal) -> String {
     Money(d).to_string()
 }
 
+/// `n` and a noun, in the plural unless `n` is 1: "1 row", "2 rows".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// The line a table or page opens with for each reason its figures are a
 /// what-if (see [`crate::engine::what_if`]).
 pub fn what_if_line(reason: &str) -> String {

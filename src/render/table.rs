@@ -52,12 +52,11 @@ fn what_if(w: &mut dyn Write, reasons: &[String]) -> io::Result<()> {
 pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
     writeln!(
         w,
-        "Form 8949 rows for {} (method {}, scope {}): {} row{}",
+        "Form 8949 rows for {} (method {}, scope {}): {}",
         v.year,
         v.method,
         v.scope,
-        v.lines.len(),
-        if v.lines.len() == 1 { "" } else { "s" }
+        super::count(v.lines.len(), "row")
     )?;
     what_if(w, &v.what_if)?;
     if !v.lines.is_empty() {
@@ -228,10 +227,10 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         }
         writeln!(
             w,
-            "Box {} ({}): {} rows",
+            "Box {} ({}): {}",
             b.box_,
             box_label(b.box_.as_str()),
-            b.rows
+            super::count(b.rows, "row")
         )?;
         let mut t = Builder::default();
         t.push_record([
