@@ -533,6 +533,13 @@ pub struct ScanArgs {
     /// Harvest this much loss instead of "all gains plus the deduction limit".
     #[arg(long, value_name = "DOLLARS", allow_hyphen_values = true, value_parser = dollars)]
     pub target: Option<rust_decimal::Decimal>,
+    /// Show this many candidates (the largest losses) in the table and the HTML
+    /// page; CSV and JSON list every one.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+    /// Show every candidate in the table and the HTML page.
+    #[arg(long, conflicts_with = "top")]
+    pub all: bool,
     /// Write the plan's lot selections (disposal_id,lot_id,quantity) to FILE.
     #[arg(long, value_name = "FILE")]
     pub emit_selections: Option<PathBuf>,

@@ -728,3 +728,24 @@ fn formats_offered_are_formats_written_and_outputs_are_checked_first() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
+
+/// Issue 14 item 16: tables shorten long exchange ids so that they fit a
+/// terminal; CSV and JSON keep every id whole.
+#[test]
+fn tables_shorten_long_ids_and_files_keep_them() {
+    let base = ["gains", CB, KR, "--year", "2025", "-q"];
+    let table = stdout(&harvest(&base));
+    assert!(table.contains("coinb…00000006"), "{table}");
+    assert!(
+        !table.contains("coinbase-wt0000000000000000000006"),
+        "{table}"
+    );
+    let widest = table.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest <= 150, "{widest} columns:\n{table}");
+    let csv = stdout(&harvest(&[&base[..], &["--format", "csv"]].concat()));
+    assert!(csv.contains("coinbase-wt0000000000000000000006"), "{csv}");
+    let json = stdout(&harvest(&[&base[..], &["--format", "json"]].concat()));
+    assert!(json.contains("coinbase-wt0000000000000000000006"), "{json}");
+    let lots = stdout(&harvest(&["lots", CB, KR, "-q"]));
+    assert!(!lots.contains("coinbase-wt000000000000000000000"), "{lots}");
+}

@@ -430,3 +430,52 @@ fn no_dust_and_no_overshoot() {
             .any(|c| c["asset"] == "DOGE")
     );
 }
+
+/// Issue 14 item 16: the table and the HTML page show the plan and the 20
+/// candidates with the largest losses (`--top N`, `--all`); CSV and JSON keep
+/// every candidate.
+#[test]
+fn tables_show_the_top_candidates_and_files_every_one() {
+    let rows: String = (1..=25)
+        .map(|i| {
+            format!(
+                "b{i:02},2025-02-{i:02}T00:00:00Z,cb,buy,{},USD,1,BTC,,,,,,\n",
+                100 + i
+            )
+        })
+        .collect();
+    let dir = setup(&rows, "2025-12-15,BTC,1\n");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "ledger.csv",
+            "--prices",
+            "prices.csv",
+            "--as-of",
+            "2025-12-15",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        let o = harvest(dir.path(), &args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let lot_rows = |t: &str| t.lines().filter(|l| l.contains("│ BTC   │ cb ")).count();
+    let table = run(&[]);
+    assert_eq!(lot_rows(&table), 20, "{table}");
+    assert!(
+        table.contains("Candidates: 25\n(the 20 with the largest losses"),
+        "{table}"
+    );
+    // The largest losses first: b25 (basis 125) is shown, b01 (101) is not.
+    assert!(table.contains("b25") && !table.contains("b01 "), "{table}");
+    assert_eq!(lot_rows(&run(&["--top", "3"])), 3);
+    let all = run(&["--all"]);
+    assert_eq!(lot_rows(&all), 25);
+    assert!(!all.contains("largest losses;"));
+    assert_eq!(run(&["--format", "csv"]).lines().count(), 26);
+    let v: Value = serde_json::from_str(&run(&["--format", "json"])).unwrap();
+    assert_eq!(v["candidates"].as_array().unwrap().len(), 25);
+    let html = run(&["--format", "html"]);
+    assert_eq!(html.matches("<td class=\"id\">").count(), 20);
+}

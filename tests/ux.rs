@@ -384,3 +384,35 @@ fn a_progress_bar_for_large_inputs_on_a_terminal_only() {
     let small = on_terminal(dir.path(), "lots small.csv -o lots.csv", &[]).unwrap();
     assert!(!small.contains("small.csv"), "{small}");
 }
+
+/// Issue 14 item 16: on a terminal narrower than a table, its text columns
+/// (ids, accounts, descriptions) wrap so the table fits, and numbers and dates
+/// stay whole.
+#[test]
+fn tables_fit_a_narrow_terminal() {
+    let dir = Path::new(ROOT);
+    let cmd = "gains fixtures/walkthrough/coinbase.csv fixtures/walkthrough/kraken-ledgers.csv --year 2025 -q";
+    let Some(tty) = on_terminal(dir, cmd, &[("NO_COLOR", "1")]) else {
+        return;
+    };
+    let wide = tty.lines().map(|l| l.chars().count()).max().unwrap();
+    // script(1)'s pseudo-terminal has no size unless told: set one with stty.
+    let bin = assert_cmd::cargo::cargo_bin("harvest");
+    let o = Process::new("script")
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args([
+            "-qec",
+            &format!("stty rows 40 cols 110; {} {cmd}", bin.display()),
+            "/dev/null",
+        ])
+        .output()
+        .unwrap();
+    let narrow = String::from_utf8_lossy(&o.stdout).replace('\r', "");
+    let widest = narrow.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(wide > 110, "{wide}");
+    assert!(widest <= 110, "{widest}:\n{narrow}");
+    for whole in ["-1337.80", "2024-06-01", "1697.28"] {
+        assert!(narrow.contains(whole), "{whole}:\n{narrow}");
+    }
+}

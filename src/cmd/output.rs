@@ -44,11 +44,18 @@ pub fn write_output(
 ) -> anyhow::Result<()> {
     // Gains and losses are colored only in a table on a terminal, never in a
     // file, and not when NO_COLOR is set (https://no-color.org).
+    let terminal = path.is_none() && io::IsTerminal::is_terminal(&io::stdout());
     crate::render::table::set_color(
-        path.is_none()
-            && io::IsTerminal::is_terminal(&io::stdout())
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     );
+    // Tables fit the terminal they are shown on; in a file or a pipe they keep
+    // their width.
+    crate::render::table::set_width(if terminal {
+        terminal_size::terminal_size_of(io::stdout())
+            .map_or(0, |(terminal_size::Width(w), _)| usize::from(w))
+    } else {
+        0
+    });
     match path {
         None => {
             let stdout = io::stdout();

@@ -575,8 +575,14 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         })
         .collect();
     let dec31 = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(as_of);
+    let shown = if a.all {
+        lines.len()
+    } else {
+        a.top.min(lines.len())
+    };
     let mut view = ScanView {
         what_if,
+        shown,
         as_of,
         year,
         method: s.engine.method.as_str(),

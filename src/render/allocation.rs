@@ -73,7 +73,7 @@ pub fn table(w: &mut dyn Write, v: &AllocationView<'_>) -> io::Result<()> {
         b.push_record([
             l.asset.to_string(),
             l.wallet.to_string(),
-            l.lot_id.to_string(),
+            super::short_id(l.lot_id).into_owned(),
             l.acquired.to_string(),
             qty(l.quantity),
             money(l.basis),

@@ -566,9 +566,16 @@ pub fn scan(w: &mut dyn Write, v: &ScanView<'_>) -> io::Result<()> {
         "<section id=\"candidates\"><h2>Candidates ({})</h2>",
         v.lines.len()
     );
+    if v.shown < v.lines.len() {
+        let _ = write!(
+            out,
+            "<p class=\"note\">The {} with the largest losses; --top N or --all shows more, and --format csv or json lists every one.</p>",
+            v.shown
+        );
+    }
     if !v.lines.is_empty() {
         out.push_str("<table><thead><tr><th>Asset</th><th>Account</th><th>Lot</th><th>Acquired</th><th class=\"n\">Quantity</th><th class=\"n\">Basis</th><th class=\"n\">Price</th><th class=\"n\">Value</th><th class=\"n\">Unrealized</th><th>Term</th><th>Long-term on</th><th>Wash risk</th><th class=\"n\">Sell</th></tr></thead><tbody>");
-        for l in &v.lines {
+        for l in &v.lines[..v.shown] {
             let _ = write!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td class=\"id\">{}</td><td>{}</td><td class=\"n\">{}</td>{}<td class=\"n\">{}</td>{}{}<td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",

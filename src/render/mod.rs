@@ -22,6 +22,20 @@ pub fn money(d: Decimal) -> String {
     Money(d).to_string()
 }
 
+/// An id as a table shows it: ids of more than 14 characters (exchange UUIDs,
+/// order numbers) keep their first 5 and last 8 characters around an ellipsis,
+/// so a table fits a terminal. CSV and JSON always write the whole id.
+pub fn short_id(id: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 14;
+    let n = id.chars().count();
+    if n <= MAX {
+        return id.into();
+    }
+    let head: String = id.chars().take(5).collect();
+    let tail: String = id.chars().skip(n - 8).collect();
+    format!("{head}…{tail}").into()
+}
+
 /// `n` and a noun, in the plural unless `n` is 1: "1 row", "2 rows".
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 {
@@ -382,6 +396,9 @@ pub struct Picture {
 pub struct ScanView<'a> {
     /// See [`GainsView::what_if`].
     pub what_if: Vec<String>,
+    /// How many candidates (the first, largest losses) tables and pages show;
+    /// CSV and JSON write every one.
+    pub shown: usize,
     pub as_of: NaiveDate,
     pub year: i32,
     pub method: &'static str,

@@ -535,6 +535,10 @@ fn print_cols(w: &mut dyn Write, b: Builder, right: &[std::ops::Range<usize>]) -
     for r in right {
         t.modify(Columns::new(r.clone()), Alignment::right());
     }
+    // Its tables mix text and numbers column by column; only a terminal
+    // narrower than the table wraps them, the widest columns first.
+    let all: Vec<usize> = (0..t.count_columns()).collect();
+    super::table::fit(&mut t, &all);
     writeln!(w, "{t}")
 }
 
@@ -673,8 +677,8 @@ pub fn table(w: &mut dyn Write, v: &ReconcileView<'_>) -> io::Result<()> {
             let f = form_cells(&l.form);
             b.push_record([
                 bk.source(),
-                l.ours.disposal_id.to_string(),
-                l.ours.lot_id.to_string(),
+                super::short_id(l.ours.disposal_id).into_owned(),
+                super::short_id(l.ours.lot_id).into_owned(),
                 l.ours.description(),
                 l.ours.date_acquired.format("%m/%d/%Y").to_string(),
                 l.ours.date_sold.format("%m/%d/%Y").to_string(),
@@ -711,8 +715,8 @@ pub fn table(w: &mut dyn Write, v: &ReconcileView<'_>) -> io::Result<()> {
         for l in lines {
             let f = form_cells(l);
             b.push_record([
-                l.disposal_id.to_string(),
-                l.lot_id.to_string(),
+                super::short_id(l.disposal_id).into_owned(),
+                super::short_id(l.lot_id).into_owned(),
                 l.account.to_string(),
                 l.description(),
                 l.date_acquired.to_string(),

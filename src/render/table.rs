@@ -5,12 +5,21 @@ use std::io::{self, Write};
 
 use tabled::builder::Builder;
 use tabled::settings::object::Columns;
-use tabled::settings::{Alignment, Style};
+use tabled::settings::{Alignment, Style, Width};
 
-use super::{GainsView, LotsView, adjustment_cell, money, price, qty};
+use super::{GainsView, LotsView, adjustment_cell, money, price, qty, short_id};
 use crate::tax::Totals;
 
 static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The width of the terminal tables are written to, 0 when not a terminal.
+static WIDTH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Sets the width tables must fit (a terminal's columns), or 0 for no limit
+/// (a file or a pipe: a table there is not wrapped).
+pub fn set_width(columns: usize) {
+    WIDTH.store(columns, std::sync::atomic::Ordering::Relaxed);
+}
 
 /// Turns coloring of gains (green) and losses (red) on or off. The commands turn
 /// it on only for a table written to a terminal without NO_COLOR.
@@ -33,10 +42,52 @@ pub fn signed(d: rust_decimal::Decimal) -> String {
     }
 }
 
-fn print(w: &mut dyn Write, b: Builder, right_from: usize) -> io::Result<()> {
+/// On a terminal narrower than the table, wraps its text columns (`text`:
+/// ids, accounts, descriptions), the widest first and none below 6 columns, so
+/// that numbers and dates stay whole on one line.
+pub(crate) fn fit(t: &mut tabled::Table, text: &[usize]) {
+    use tabled::grid::records::vec_records::Cell;
+    const NARROWEST: usize = 6;
+    let width = WIDTH.load(std::sync::atomic::Ordering::Relaxed);
+    let total = t.total_width();
+    if width == 0 || total <= width {
+        return;
+    }
+    let records = t.get_records();
+    let mut widths: Vec<usize> = text
+        .iter()
+        .map(|&c| {
+            records
+                .iter()
+                .filter_map(|r| r.get(c))
+                .map(Cell::width)
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut excess = total - width;
+    while excess > 0 {
+        let Some(i) = (0..widths.len())
+            .filter(|&i| widths[i] > NARROWEST)
+            .max_by_key(|&i| widths[i])
+        else {
+            break;
+        };
+        widths[i] -= 1;
+        excess -= 1;
+    }
+    for (&c, &w) in text.iter().zip(&widths) {
+        t.modify(Columns::one(c), Width::wrap(w));
+    }
+}
+
+/// Prints a table whose columns from `right_from` on are right-aligned numbers;
+/// on a narrow terminal its `text` columns wrap (see [`fit`]).
+fn print(w: &mut dyn Write, b: Builder, right_from: usize, text: &[usize]) -> io::Result<()> {
     let mut t = b.build();
     t.with(Style::sharp());
     t.modify(Columns::new(right_from..), Alignment::right());
+    fit(&mut t, text);
     writeln!(w, "{t}")
 }
 
@@ -60,8 +111,11 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
     )?;
     what_if(w, &v.what_if)?;
     if !v.lines.is_empty() {
+        // Columns (f) and (g) only when a row has a code: most years have none,
+        // and the table then fits a narrower terminal.
+        let coded = v.lines.iter().any(|l| !l.adjustment_code.is_empty());
         let mut b = Builder::default();
-        b.push_record([
+        let mut header = vec![
             "Disposal",
             "Lot",
             "Account",
@@ -72,14 +126,16 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
             "Description",
             "Proceeds",
             "Basis",
-            "Code",
-            "Adj.",
-            "Gain",
-        ]);
+        ];
+        if coded {
+            header.extend(["Code", "Adj."]);
+        }
+        header.push("Gain");
+        b.push_record(header);
         for l in &v.lines {
-            b.push_record([
-                l.disposal_id.to_string(),
-                l.lot_id.to_string(),
+            let mut r = vec![
+                short_id(l.disposal_id).into_owned(),
+                short_id(l.lot_id).into_owned(),
                 l.account.to_string(),
                 l.date_acquired.to_string(),
                 l.date_sold.to_string(),
@@ -88,12 +144,15 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
                 l.description(),
                 money(l.proceeds),
                 money(l.cost_basis),
-                l.adjustment_code.to_string(),
-                adjustment_cell(l.adjustment_code, l.adjustment),
-                signed(l.gain),
-            ]);
+            ];
+            if coded {
+                r.push(l.adjustment_code.to_string());
+                r.push(adjustment_cell(l.adjustment_code, l.adjustment));
+            }
+            r.push(signed(l.gain));
+            b.push_record(r);
         }
-        print(w, b, 8)?;
+        print(w, b, 8, &[0, 1, 2, 7])?;
     }
     totals_table(
         w,
@@ -128,7 +187,7 @@ pub fn totals_table(w: &mut dyn Write, rows: &[(&str, &Totals)]) -> io::Result<(
             signed(all.gain),
         ]);
     }
-    print(w, b, 1)
+    print(w, b, 1, &[0])
 }
 
 /// `harvest lots` as a table.
@@ -159,7 +218,7 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
         let mut rec = vec![
             l.asset.to_string(),
             l.account.to_string(),
-            l.lot_id.to_string(),
+            short_id(l.lot_id).into_owned(),
             l.date_acquired.to_string(),
             qty(l.quantity),
             money(l.cost_basis),
@@ -183,7 +242,7 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
         }
         b.push_record(rec);
     }
-    print(w, b, 4)
+    print(w, b, 4, &[0, 1, 2])
 }
 
 pub(crate) fn box_label(b: &str) -> &'static str {
@@ -256,8 +315,8 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
                 l.adjustment_code.to_string(),
                 adjustment_cell(l.adjustment_code, l.adjustment),
                 signed(l.gain),
-                l.disposal_id.to_string(),
-                l.lot_id.to_string(),
+                short_id(l.disposal_id).into_owned(),
+                short_id(l.lot_id).into_owned(),
                 l.account.to_string(),
             ]);
         }
@@ -277,6 +336,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         let mut tt = t.build();
         tt.with(Style::sharp());
         tt.modify(Columns::new(3..8), Alignment::right());
+        fit(&mut tt, &[0, 8, 9, 10]);
         writeln!(w, "{tt}")?;
     }
     if v.boxes.is_empty() {
@@ -290,7 +350,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
     for (n, label, amt) in lines {
         b.push_record([n.to_string(), label, signed(amt)]);
     }
-    print(w, b, 2)?;
+    print(w, b, 2, &[1])?;
     writeln!(
         w,
         "Carryover to {}: short-term {}, long-term {}{}",
@@ -335,7 +395,7 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
     for (k, x) in rows {
         b.push_record([k.to_string(), money(x)]);
     }
-    print(w, b, 1)?;
+    print(w, b, 1, &[0])?;
     writeln!(
         w,
         "Carried to {}: short-term {}, long-term {}. Tax priced at {}.",
@@ -367,9 +427,16 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
                 signed(s.by_method),
             ]);
         }
-        print(w, b, 2)?;
+        print(w, b, 2, &[0, 1])?;
     }
     writeln!(w, "\nCandidates: {}", v.lines.len())?;
+    if v.shown < v.lines.len() {
+        writeln!(
+            w,
+            "(the {} with the largest losses; --top N or --all shows more, and --format csv or json lists every one)",
+            v.shown
+        )?;
+    }
     if !v.lines.is_empty() {
         let mut b = Builder::default();
         b.push_record([
@@ -387,11 +454,11 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
             "Wash risk",
             "Sell",
         ]);
-        for l in &v.lines {
+        for l in &v.lines[..v.shown] {
             b.push_record([
                 l.asset.to_string(),
                 l.account.to_string(),
-                l.lot_id.to_string(),
+                short_id(l.lot_id).into_owned(),
                 l.date_acquired.to_string(),
                 qty(l.quantity),
                 money(l.cost_basis),
@@ -414,7 +481,7 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
                 },
             ]);
         }
-        print(w, b, 4)?;
+        print(w, b, 4, &[0, 1, 2])?;
     }
     for n in &v.notes {
         writeln!(w, "Note: {n}")?;
