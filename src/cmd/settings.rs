@@ -50,6 +50,12 @@ fn pick(
 pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
     let (file, file_name) = read_config(a.config.as_deref())?;
     file.box_rules(&file_name)?;
+    for (key, r) in [("st_rate", file.st_rate), ("lt_rate", file.lt_rate)] {
+        if let Some(r) = r {
+            crate::cli::check_rate(r)
+                .map_err(|e| UsageError(format!("{file_name}: {key} = {r}: {e}")))?;
+        }
+    }
     let found = a.config.is_some() || Path::new(&file_name).exists();
     let from_file = file_name.clone();
     let mut lines: Vec<(String, String)> = Vec::new();
