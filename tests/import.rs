@@ -463,3 +463,48 @@ fn a_ledger_id_reused_for_a_different_row_is_an_error() {
         "{err}"
     );
 }
+
+/// Issue 14, item 12. rp2's input docs define an intra row's `spot_price` as
+/// "value of 1 unit of the given cryptocurrency at the time the transaction
+/// occurred", and its fee as `crypto_sent - crypto_received` (FORMATS.md 6.4):
+/// the network fee is valued at that spot price, not at a price implied by an
+/// earlier row (with a warning) or by --prices.
+#[test]
+fn a_dali_intra_fee_is_valued_at_the_rows_spot_price() {
+    let intra = "fixtures/import/dali/intra-fee-valued-at-spot.csv";
+    let out = harvest(&["import", intra]);
+    assert!(out.status.success());
+    let ledger = String::from_utf8_lossy(&out.stdout);
+    // 0.0021 ETH x 1850.25 = 3.885525.
+    let row = ledger.lines().find(|l| l.contains(",dali-cc03,")).unwrap();
+    assert!(
+        row.contains(",withdrawal,2,ETH,,,0.0021,ETH,,3.885525,dali-cc03,"),
+        "{row}"
+    );
+    // `__unknown` leaves the fee to --prices (BTC 60000 there): 0.0005 x 60000.
+    let out = harvest(&["import", intra, "--prices", PRICES]);
+    let ledger = String::from_utf8_lossy(&out.stdout);
+    let row = ledger.lines().find(|l| l.contains(",dali-dd04,")).unwrap();
+    assert!(row.contains(",0.0005,BTC,,30,dali-dd04,"), "{row}");
+    // The fee is a disposal at 3.885525 (3.89); its basis is 0.0021 of the
+    // 3 ETH bought for 4,510 with the fee: 3.157 (3.16); no warning for ETH.
+    let out = harvest(&[
+        "gains",
+        "fixtures/import/dali/buy-before-intra.csv",
+        intra,
+        "--year",
+        "2023",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success());
+    let gains = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        gains.contains(
+            ",dali-ff06,ETH,0.0021,dali,2023-01-10,2023-05-01,short,C,0.0021 ETH,3.89,3.16,,,0.73\n"
+        ),
+        "{gains}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("ETH valued at"), "{err}");
+}
