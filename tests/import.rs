@@ -508,3 +508,85 @@ fn a_dali_intra_fee_is_valued_at_the_rows_spot_price() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("ETH valued at"), "{err}");
 }
+
+/// Runs `harvest` expecting success; (stdout, stderr).
+fn ok(args: &[&str]) -> (String, String) {
+    let out = harvest(args);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {err}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), err)
+}
+
+/// The per-file blocks of import's stderr, in file order: the same files in
+/// another order print the same blocks in that order.
+fn blocks(err: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in err.lines() {
+        match out.last_mut() {
+            Some(b) if line.starts_with(' ') => {
+                b.push_str(line);
+                b.push('\n');
+            }
+            _ => out.push(format!("{line}\n")),
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Issue 14, item 11a. SPEC section 3: inputs are merged "sorted by time,
+/// stable by input order", so the order of the files may only change the order
+/// of rows at one instant, never which rows there are or their values. Kraken's
+/// trades.csv lists in its `ledgers` column the ledger rows of each trade, whose
+/// `refid` is the trade's txid (FORMATS.md 3.2); ledgers.csv is the exact record
+/// (Kraken calls trades.csv's fee an estimate), so a trade in both is booked
+/// once, from ledgers.csv, with its fees once, whichever file comes first.
+#[test]
+fn a_kraken_trade_in_both_exports_is_booked_once_in_either_order() {
+    let l = "fixtures/import/kraken-ledgers/trades-also-in-trades-export.csv";
+    let t = "fixtures/import/kraken-trades/trades-also-in-ledgers-export.csv";
+    let (lt, lt_err) = ok(&["import", l, t, "--prices", PRICES]);
+    let (tl, tl_err) = ok(&["import", t, l, "--prices", PRICES]);
+    assert_eq!(lt, tl, "the file order changed the ledger");
+    assert_eq!(blocks(&lt_err), blocks(&tl_err));
+    // By hand, from the two files:
+    // - TA1: in both (same txid/refid): the ledger's whole second, fee 8 USD;
+    // - TB2: in both; the ledger adds a 0.00002 BTC fee on a zero-amount leg,
+    //   which stays with its trade (0.00002 x 60,000 from --prices = 1.2);
+    // - TC3 (ledger refid) is trades.csv's TQ9 (a different txid), found
+    //   through the `ledgers` column: once, from the ledger;
+    // - CE5 (Buy Crypto, spend/receive) and the withdrawal are only in ledgers;
+    // - TD4 is only in trades.csv: kept, with its fractional second.
+    let expected = "\
+id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note
+kraken-TA1AAA-AAAAA-AAAAA1,2025-02-03T10:15:30Z,kraken,buy,5000,USD,0.05,BTC,8,USD,5000,,,
+kraken-TB2BBB-BBBBB-BBBBB2,2025-02-10T14:00:00Z,kraken,buy,4200,USD,1.5,ETH,6.72,USD,4200,,,
+kraken-TB2BBB-BBBBB-BBBBB2-fee1,2025-02-10T14:00:00Z,kraken,fee,,,,,0.00002,BTC,,1.2,,second fee of the trade above
+kraken-TC3CCC-CCCCC-CCCCC3,2025-03-05T16:45:10Z,kraken,sell,0.02,BTC,1900,USD,3.04,USD,1900,,,
+kraken-CE5EEE-EEEEE-EEEEE5,2025-03-10T08:30:00Z,kraken,buy,100,USD,0.6,SOL,1.5,USD,100,,,
+kraken-LW1WWW-WWWWW-WWWW01,2025-03-20T19:05:00Z,kraken,withdrawal,0.01,BTC,,,0.00002,BTC,,1.2,,
+kraken-TD4DDD-DDDDD-DDDDD4,2025-04-01T12:00:00.500Z,kraken,buy,300,USD,2,SOL,0.78,USD,300,,,
+";
+    assert_eq!(lt, expected);
+    // Three of trades.csv's four rows are ledgers.csv's trades, in both orders.
+    for err in [&lt_err, &tl_err] {
+        assert!(
+            err.contains(&format!(
+                "{t}: format kraken-trades\n  rows read:           4\n  rows used:           1\n  \
+                 ledger rows written: 1\n  rows skipped:        0\n  duplicates dropped:  3\n"
+            )),
+            "{err}"
+        );
+    }
+    // The commands that read exports directly agree, in either order.
+    let gains = |a: &str, b: &str| {
+        ok(&[
+            "gains", a, b, "--prices", PRICES, "--year", "2025", "--format", "csv",
+        ])
+        .0
+    };
+    assert_eq!(gains(l, t), gains(t, l));
+    assert!(gains(l, t).contains(
+        "kraken-TC3CCC-CCCCC-CCCCC3,kraken-TA1AAA-AAAAA-AAAAA1,BTC,0.02,kraken,2025-02-03,2025-03-05,short,I,0.02 BTC,1896.96,2003.20,,,-106.24\n"
+    ));
+}

@@ -52,10 +52,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         prices: prices.as_ref(),
         tz,
     });
-    let mut builder = LedgerBuilder::new(tz);
-    // (time, file index, position, record) for sorting; input order breaks ties.
-    let mut all: Vec<(chrono::DateTime<chrono::Utc>, u32, u64, Record)> = Vec::new();
-    let mut stderr = std::io::stderr().lock();
+    let mut files = Vec::new();
     for name in &args.inputs {
         let data = read_all(name)?;
         let display = if name == "-" {
@@ -63,7 +60,20 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         } else {
             name.as_str()
         };
-        let imported = importer.import(&data, display, format)?;
+        files.push((display, importer.import(&data, display, format)?));
+    }
+    // A later file may give rows of an earlier one exactly (a Kraken trade in
+    // trades.csv and ledgers.csv): those are dropped before anything is counted.
+    for s in importer.take_superseded() {
+        if let Some((_, f)) = files.get_mut(s.seq) {
+            f.supersede(&s);
+        }
+    }
+    let mut builder = LedgerBuilder::new(tz);
+    // (time, file index, position, record) for sorting; input order breaks ties.
+    let mut all: Vec<(chrono::DateTime<chrono::Utc>, u32, u64, Record)> = Vec::new();
+    let mut stderr = std::io::stderr().lock();
+    for (display, imported) in files {
         report(&mut stderr, display, imported.format, &imported.stats)?;
         let file: Arc<str> = display.into();
         let idx = builder.add_file(display);

@@ -275,6 +275,10 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             prices: prices.as_ref(),
             tz,
         });
+        // Each export's account of its rows, printed once every input is read
+        // (a later file may take rows over from an earlier one), with the
+        // ledger's file index of the export.
+        let mut reports: Vec<(String, import::Imported, u32)> = Vec::new();
         for name in &a.inputs {
             let display = if name == "-" {
                 "<stdin>"
@@ -308,22 +312,27 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             input
                 .read_to_end(&mut data)
                 .with_context(|| format!("{display}: cannot read"))?;
-            let imported = importer.import(&data, display, None)?;
-            if !s.quiet {
-                progress.suspend(|| {
-                    super::import::report(
-                        &mut std::io::stderr().lock(),
-                        display,
-                        imported.format,
-                        &imported.stats,
-                    )
-                })?;
-            }
+            let mut imported = importer.import(&data, display, None)?;
             let file: std::sync::Arc<str> = display.into();
             let idx = b.add_file(display);
-            for (line, rec) in &imported.records {
-                b.add_record(rec, &file, idx, *line);
+            for (line, rec) in imported.records.drain(..) {
+                b.add_record(&rec, &file, idx, line);
             }
+            reports.push((display.to_string(), imported, idx));
+        }
+        for sup in importer.take_superseded() {
+            if let Some((_, imported, idx)) = reports.iter_mut().find(|r| r.1.seq == sup.seq) {
+                imported.stats.supersede(&sup);
+                b.drop_rows(*idx, &sup.ids);
+            }
+        }
+        if !s.quiet {
+            progress.suspend(|| {
+                let mut err = std::io::stderr().lock();
+                reports.iter().try_for_each(|(display, imported, _)| {
+                    super::import::report(&mut err, display, imported.format, &imported.stats)
+                })
+            })?;
         }
     }
     progress.message("checking the ledger");

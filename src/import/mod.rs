@@ -260,10 +260,41 @@ impl ImportStats {
     pub fn skipped_total(&self) -> usize {
         self.skipped.values().sum()
     }
+
+    /// Counts a ledger row given up for a later file's copy as a duplicate.
+    pub fn supersede(&mut self, s: &Superseded) {
+        self.written -= s.ids.len();
+        self.used -= s.rows;
+        self.duplicates += s.rows;
+    }
+}
+
+/// Ledger rows of an earlier file that a later file gives exactly (a Kraken
+/// trades.csv trade once ledgers.csv has it): the caller drops them from that
+/// file's records, and from anything it built of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Superseded {
+    /// The [`Imported::seq`] of the file whose rows these are.
+    pub seq: usize,
+    /// The ids of the ledger rows (the trade, then any fee row of it).
+    pub ids: Vec<String>,
+    /// The input rows they were made from.
+    pub rows: usize,
+}
+
+impl Imported {
+    /// Drops the rows `s` names, counting them as duplicates.
+    pub fn supersede(&mut self, s: &Superseded) {
+        self.records.retain(|(_, r)| !s.ids.contains(&r.id));
+        self.stats.supersede(s);
+    }
 }
 
 /// The ledger records of one input file.
 pub struct Imported {
+    /// Which import of the [`Importer`] this is (0 for the first file), as
+    /// [`Superseded::seq`] names it.
+    pub seq: usize,
     pub format: Format,
     /// (1-based line in the input file, record), in file order, or reversed
     /// when the file lists the newest rows first.
@@ -364,6 +395,41 @@ pub struct Importer<'a> {
     seen: rustc_hash::FxHashMap<String, (u64, u32, u64)>,
     /// The files imported so far, indexed by the `seen` entries.
     files: Vec<String>,
+    /// How many files were imported.
+    imports: usize,
+    /// Kraken trades seen in trades.csv and in ledgers.csv.
+    kraken: KrakenOverlap,
+}
+
+/// Kraken's two exports overlap: a trade in trades.csv is also in ledgers.csv
+/// (its `ledgers` column names the ledger rows of its legs, which share the
+/// trade's id as `refid`). ledgers.csv is the exact record (trades.csv's fee is
+/// an estimate and its time has fractions the ledger does not), so a trade in
+/// both is booked from ledgers.csv whichever file comes first.
+#[derive(Default)]
+struct KrakenOverlap {
+    /// The refids and ledger txids of the trades ledgers.csv gave.
+    ledger_keys: std::collections::HashSet<String>,
+    /// trades.csv rows kept so far, until a ledgers.csv gives them.
+    pending: Vec<(Vec<String>, Superseded)>,
+    /// Those given up for ledgers.csv, for the caller to drop.
+    superseded: Vec<Superseded>,
+}
+
+impl KrakenOverlap {
+    fn in_ledgers(&self, keys: &[String]) -> bool {
+        keys.iter().any(|k| self.ledger_keys.contains(k))
+    }
+
+    /// Notes a ledgers.csv trade; the trades.csv rows it gives are returned.
+    fn ledger_trade(&mut self, keys: &[String]) -> Vec<Superseded> {
+        self.ledger_keys.extend(keys.iter().cloned());
+        let (given, rest) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|(k, _)| k.iter().any(|k| keys.contains(k)));
+        self.pending = rest;
+        given.into_iter().map(|(_, s)| s).collect()
+    }
 }
 
 impl<'a> Importer<'a> {
@@ -372,7 +438,15 @@ impl<'a> Importer<'a> {
             opts,
             seen: rustc_hash::FxHashMap::default(),
             files: Vec::new(),
+            imports: 0,
+            kraken: KrakenOverlap::default(),
         }
+    }
+
+    /// The rows of files imported earlier that a later file gave exactly, since
+    /// the last call: drop them from those files' records (see [`Superseded`]).
+    pub fn take_superseded(&mut self) -> Vec<Superseded> {
+        std::mem::take(&mut self.kraken.superseded)
     }
 
     /// `format` None = detect; Some forces it. Unknown header -> ImportError
@@ -469,6 +543,7 @@ impl<'a> Importer<'a> {
             problems: Vec::new(),
             more: 0,
             ids: HashMap::new(),
+            links: Vec::new(),
         };
         let entries = match format {
             Format::Coinbase if streamed => coinbase::parse_stream(&sheet, &mut stream, &mut cx)?,
@@ -541,17 +616,55 @@ impl<'a> Importer<'a> {
                 value_transfer_fee(rec, self.opts.prices);
             }
         }
+        let links: HashMap<String, Vec<String>> =
+            std::mem::take(&mut cx.links).into_iter().collect();
+        let seq = self.imports;
+        self.imports += 1;
         let mut conflicts = Vec::new();
+        // Whether the last ledger row was kept: the fee rows after it (Extra)
+        // go with it, so a trade dropped as a duplicate leaves no fee behind.
+        let mut kept: Option<bool> = None;
+        // Whether that row waits in `kraken.pending` (its fee rows join it).
+        let mut pending = false;
         for e in entries {
             match e {
                 Entry::Skip { row, reason } => {
+                    kept = None;
+                    pending = false;
                     stats.first_skipped.entry(reason.clone()).or_insert(row);
                     *stats.skipped.entry(reason).or_default() += 1;
                 }
                 Entry::Rec { rows, rec } => {
                     let line = rows.first().copied().unwrap_or(header_line);
+                    let keys = links.get(&rec.id);
+                    kept = Some(false);
+                    pending = false;
+                    if let Some(keys) = keys {
+                        if format == Format::KrakenTrades && self.kraken.in_ledgers(keys) {
+                            stats.duplicates += rows.len();
+                            continue;
+                        }
+                        if format == Format::KrakenLedgers {
+                            for s in self.kraken.ledger_trade(keys) {
+                                for id in &s.ids {
+                                    self.seen.remove(id);
+                                }
+                                self.kraken.superseded.push(s);
+                            }
+                        }
+                    }
                     match self.remember(&rec, file, line) {
                         Seen::New => {
+                            if let Some(keys) = keys.filter(|_| format == Format::KrakenTrades) {
+                                let s = Superseded {
+                                    seq,
+                                    ids: vec![rec.id.clone()],
+                                    rows: rows.len(),
+                                };
+                                self.kraken.pending.push((keys.clone(), s));
+                                pending = true;
+                            }
+                            kept = Some(true);
                             stats.used += rows.len();
                             stats.written += 1;
                             records.push((line, rec));
@@ -577,7 +690,13 @@ impl<'a> Importer<'a> {
                 }
                 Entry::Extra { row, rec } => {
                     // A second ledger row made from rows already counted as used.
+                    if kept == Some(false) {
+                        continue;
+                    }
                     if let Seen::New = self.remember(&rec, file, row) {
+                        if pending && let Some((_, s)) = self.kraken.pending.last_mut() {
+                            s.ids.push(rec.id.clone());
+                        }
                         stats.written += 1;
                         records.push((row, rec));
                     }
@@ -612,6 +731,7 @@ impl<'a> Importer<'a> {
             records.reverse();
         }
         Ok(Imported {
+            seq,
             format,
             records,
             stats,
@@ -814,6 +934,9 @@ pub(crate) struct Cx<'a, 'b> {
     problems: Vec<RowProblem>,
     more: usize,
     ids: HashMap<String, usize>,
+    /// Ledger row id -> the exchange's ids of the event it was made from (a
+    /// Kraken trade's refid and ledger txids), to find one trade in two exports.
+    links: Vec<(String, Vec<String>)>,
 }
 
 /// At most this many row problems are listed; the rest are counted.
@@ -848,6 +971,15 @@ impl Cx<'_, '_> {
     /// True once any problem was recorded.
     pub fn failed(&self) -> bool {
         !self.problems.is_empty()
+    }
+
+    /// Notes the exchange's ids of the event ledger row `id` was made from
+    /// (empty ones are left out).
+    pub fn link(&mut self, id: &str, keys: impl IntoIterator<Item = String>) {
+        let keys: Vec<String> = keys.into_iter().filter(|k| !k.is_empty()).collect();
+        if !keys.is_empty() {
+            self.links.push((id.to_string(), keys));
+        }
     }
 
     /// An id from the exchange's own id: `<prefix>-<id>`.
@@ -1751,6 +1883,55 @@ mod tests {
         assert_eq!(detect(b""), None);
     }
 
+    const KRAKEN_LEDGERS: &str = "\"txid\",\"refid\",\"time\",\"type\",\"subtype\",\"aclass\",\"asset\",\"amount\",\"fee\",\"balance\"
+\"L1\",\"TX1\",\"2024-01-03 10:15:30\",\"trade\",\"\",\"currency\",\"ZUSD\",-2000.0000,3.2000,1.0000
+\"L2\",\"TX1\",\"2024-01-03 10:15:30\",\"trade\",\"\",\"currency\",\"XXBT\",0.0500000000,0,0.0500000000
+\"L3\",\"TX1\",\"2024-01-03 10:15:30\",\"trade\",\"\",\"currency\",\"XETH\",0,0.0010000000,1.0000000000
+";
+    const KRAKEN_TRADES: &str = "\"txid\",\"ordertxid\",\"pair\",\"time\",\"type\",\"ordertype\",\"price\",\"cost\",\"fee\",\"vol\",\"margin\",\"misc\",\"ledgers\"
+\"TX1\",\"O1\",\"XXBTZUSD\",\"2024-01-03 10:15:30.25\",\"buy\",\"limit\",40000.0,2000.0,3.1,0.05,0.0,\"\",\"L1,L2,L3\"
+";
+
+    /// The ids of what `files`, imported in this order, leave in the ledger.
+    fn kraken_ids(files: &[&str]) -> Vec<Vec<String>> {
+        let prices = PriceTable::read(&b"asset,price\nETH,3000\n"[..], "p", chrono_tz::Tz::UTC);
+        let prices = prices.ok();
+        let mut imp = Importer::new(ImportOptions {
+            account: None,
+            prices: prices.as_ref(),
+            tz: chrono_tz::Tz::UTC,
+        });
+        let mut out: Vec<Imported> = files
+            .iter()
+            .map(|f| imp.import(f.as_bytes(), "x.csv", None).unwrap())
+            .collect();
+        for s in imp.take_superseded() {
+            out[s.seq].supersede(&s);
+        }
+        out.iter()
+            .map(|i| i.records.iter().map(|(_, r)| r.id.clone()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_kraken_trade_in_both_exports_is_the_ledgers_one_in_either_order() {
+        // The ledger's trade with its ETH fee row; trades.csv's copy dropped.
+        let from_ledgers = vec!["kraken-TX1".to_string(), "kraken-TX1-fee1".to_string()];
+        assert_eq!(
+            kraken_ids(&[KRAKEN_LEDGERS, KRAKEN_TRADES]),
+            [from_ledgers.clone(), vec![]]
+        );
+        assert_eq!(
+            kraken_ids(&[KRAKEN_TRADES, KRAKEN_LEDGERS]),
+            [vec![], from_ledgers]
+        );
+        // An overlapping trades.csv again changes nothing.
+        assert_eq!(
+            kraken_ids(&[KRAKEN_TRADES, KRAKEN_LEDGERS, KRAKEN_TRADES])[2],
+            Vec::<String>::new()
+        );
+    }
+
     #[test]
     fn content_ids_are_stable_and_count_repeats() {
         let opts = ImportOptions {
@@ -1765,6 +1946,7 @@ mod tests {
             problems: Vec::new(),
             more: 0,
             ids: HashMap::new(),
+            links: Vec::new(),
         };
         let a = cx.content_id(&["2024-01-01", "1", "BTC"]);
         let b = cx.content_id(&["2024-01-01", "1", "BTC"]);

@@ -128,6 +128,8 @@ pub struct LedgerBuilder {
     /// A hash of each row's id, by row: finding a repeated id among these does
     /// not read the rows again, and runs beside the sort.
     id_hashes: Vec<u64>,
+    /// (file index, id) of rows added and then given up (see [`LedgerBuilder::drop_rows`]).
+    dropped: Vec<(u32, Box<str>)>,
 }
 
 impl LedgerBuilder {
@@ -139,7 +141,16 @@ impl LedgerBuilder {
             errors: Vec::new(),
             more: 0,
             id_hashes: Vec::new(),
+            dropped: Vec::new(),
         }
+    }
+
+    /// Takes out the rows of file `file_idx` with these ids, added earlier: a
+    /// later input gave the same rows exactly (a Kraken trade that trades.csv
+    /// and then ledgers.csv give). Rows keep their input order.
+    pub fn drop_rows(&mut self, file_idx: u32, ids: &[String]) {
+        self.dropped
+            .extend(ids.iter().map(|id| (file_idx, id.as_str().into())));
     }
 
     /// Rows taken so far, good or bad.
@@ -473,6 +484,17 @@ impl LedgerBuilder {
     /// Sorts the merged rows, checks ids are unique, and returns the ledger or
     /// every error found in every input.
     pub fn finish(mut self) -> Result<Ledger, LedgerError> {
+        if !self.dropped.is_empty() {
+            let dropped: std::collections::HashSet<(u32, &str)> =
+                self.dropped.iter().map(|(f, id)| (*f, &**id)).collect();
+            let keep: Vec<bool> = (self.ledger.rows.iter())
+                .map(|r| !dropped.contains(&(r.source.file, &*r.id)))
+                .collect();
+            let mut k = keep.iter();
+            self.id_hashes.retain(|_| *k.next().unwrap_or(&true));
+            let mut k = keep.iter();
+            self.ledger.rows.retain(|_| *k.next().unwrap_or(&true));
+        }
         if self.errors.is_empty() && self.more == 0 {
             // Sorting and looking for a repeated id hash run side by side; a
             // repeat (a repeated id, rare, or a collision, rarer) is then
