@@ -590,3 +590,112 @@ kraken-TD4DDD-DDDDD-DDDDD4,2025-04-01T12:00:00.500Z,kraken,buy,300,USD,2,SOL,0.7
         "kraken-TC3CCC-CCCCC-CCCCC3,kraken-TA1AAA-AAAAA-AAAAA1,BTC,0.02,kraken,2025-02-03,2025-03-05,short,I,0.02 BTC,1896.96,2003.20,,,-106.24\n"
     ));
 }
+
+/// Issue 14, item 11b. SPEC section 4: import drops "the same row seen in two
+/// overlapping exports", and section 1 makes every command read exports like
+/// import; so a ledger imported earlier from Coinbase, given with a newer
+/// Coinbase export that overlaps it, gives every command what `import` of the
+/// two files then that command gives: repeated rows dropped (and counted on
+/// stderr, with the file), while an id reused with other facts in a ledger
+/// stays an error, as in import.
+#[test]
+fn commands_drop_rows_repeated_across_inputs_as_import_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let c2025 = "fixtures/import/coinbase/overlap-2025-statement.csv";
+    let c2026 = "fixtures/import/coinbase/overlap-2026-statement.csv";
+    // The user's ledger, imported from the 2025 statement last year.
+    let ledger = path("ledger.csv");
+    ok(&["import", c2025, "-o", &ledger]);
+    let irs = path("1099da.csv");
+    std::fs::write(
+        &irs,
+        "account,asset,units,date_sold,proceeds\ncoinbase,BTC,0.02,2026-03-10,1379.00\n",
+    )
+    .unwrap();
+    let commands: [&[&str]; 6] = [
+        &["lots", "--format", "csv"],
+        &["gains", "--year", "2026", "--format", "csv"],
+        &["report", "--year", "2026", "--format", "json"],
+        &[
+            "scan",
+            "--prices",
+            PRICES,
+            "--as-of",
+            "2026-04-01",
+            "--format",
+            "csv",
+        ],
+        &["allocation", "--format", "csv"],
+        &[
+            "reconcile",
+            "--1099da",
+            &irs,
+            "--year",
+            "2026",
+            "--format",
+            "csv",
+        ],
+    ];
+    for (first, second) in [(ledger.as_str(), c2026), (c2026, ledger.as_str())] {
+        let merged = path("merged.csv");
+        let (_, err) = ok(&["import", first, second, "-o", &merged]);
+        // The statement's two 2025 rows are the ledger's last two rows.
+        assert!(
+            err.ends_with("  duplicates dropped:  2\n"),
+            "{first} {second}: {err}"
+        );
+        for cmd in commands {
+            let run = |inputs: &[&str]| {
+                let mut args = vec![cmd[0]];
+                args.extend_from_slice(inputs);
+                args.extend_from_slice(&cmd[1..]);
+                ok(&args)
+            };
+            let (want, _) = run(&[&merged]);
+            let (got, err) = run(&[first, second]);
+            assert_eq!(got, want, "{cmd:?} {first} {second}");
+            let said = format!("{second}: format ");
+            let at = err.find(&said).unwrap_or_else(|| panic!("{err}"));
+            assert!(
+                err[at..].contains("  duplicates dropped:  2"),
+                "{cmd:?}: {err}"
+            );
+        }
+    }
+    // By hand: the 2026 sales, FIFO. ETH: 0.25 of the 0.5 bought for 1,319.50
+    // (659.75), sold for 850 - 12.75. BTC: 0.02 of the 0.05 bought for 4,313.75
+    // (0.01 of it sold in 2025), sold for 1,400 - 21, a year and nine days on.
+    let (gains, _) = ok(&["gains", &ledger, c2026, "--year", "2026", "--format", "csv"]);
+    assert_eq!(
+        gains,
+        "disposal_id,lot_id,asset,quantity,account,date_acquired,date_sold,term,box,description,proceeds,cost_basis,adjustment_code,adjustment,gain
+coinbase-c6c6000000000000000000b1,coinbase-c5c5000000000000000000a3,ETH,0.25,coinbase,2025-06-10,2026-01-20,short,I,0.25 ETH,837.25,659.75,,,177.50
+coinbase-c6c6000000000000000000b2,coinbase-c5c5000000000000000000a2,BTC,0.02,coinbase,2025-03-01,2026-03-10,long,L,0.02 BTC,1379.00,1725.50,,,-346.50
+"
+    );
+    // The same id with other facts in a ledger read after the export: an error
+    // in both, naming the ledger's line and the export's.
+    let changed = path("changed.csv");
+    let text = std::fs::read_to_string(&ledger).unwrap();
+    std::fs::write(
+        &changed,
+        text.replace(",sell,0.01,BTC,", ",sell,0.011,BTC,"),
+    )
+    .unwrap();
+    let said = |sep: &str| {
+        format!(
+            "changed.csv:5: column id \"coinbase-c5c5000000000000000000a5\"{sep}is already used \
+             by a different row at {c2026}:7; give one of them a new id"
+        )
+    };
+    for (args, sep) in [
+        (vec!["import", c2026, &changed], " "),
+        (vec!["gains", c2026, &changed, "--year", "2026"], ": "),
+    ] {
+        let out = harvest(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&said(sep)), "{err}");
+    }
+}

@@ -15,7 +15,7 @@ use crate::engine::{
     Transition, WalletOrder,
 };
 use crate::import::{self, Format, ImportOptions, Importer};
-use crate::ledger::LedgerBuilder;
+use crate::ledger::{LedgerBuilder, Repeat};
 use crate::model::Ledger;
 use crate::prices::PriceTable;
 use crate::tax::BoxRules;
@@ -275,10 +275,15 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             prices: prices.as_ref(),
             tz,
         });
-        // Each export's account of its rows, printed once every input is read
-        // (a later file may take rows over from an earlier one), with the
-        // ledger's file index of the export.
-        let mut reports: Vec<(String, import::Imported, u32)> = Vec::new();
+        // Each input's account of its rows, printed once every input is read
+        // (a later file may take rows over from an earlier one).
+        let mut reports: Vec<Report> = Vec::new();
+        // With several inputs, a ledger's rows are judged against every row
+        // read before, by import's rule (same id and facts: a duplicate,
+        // dropped; same id, other facts: an error), and the exports' rows
+        // against them. One input cannot repeat another's rows, and its ids
+        // are checked once sorted, without holding them twice.
+        let several = a.inputs.len() > 1;
         for name in &a.inputs {
             let display = if name == "-" {
                 "<stdin>"
@@ -302,9 +307,26 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
                     b.expect_rows(usize::try_from(m.len() / 60).unwrap_or(0));
                 }
                 let before = b.rows_read();
-                b.read_csv(input, display)?;
-                if b.rows_read() == before && !s.quiet {
+                let (mut dropped, mut first) = (0, None);
+                let seen = importer.seen_ids();
+                let mut check = |f: &[&str; 14], line| {
+                    let r = seen.judge(f, true, display, line);
+                    if let Repeat::Duplicate { first: at } = &r {
+                        dropped += 1;
+                        first.get_or_insert_with(|| at.clone());
+                    }
+                    r
+                };
+                b.read_csv_checked(input, display, several.then_some(&mut check))?;
+                if b.rows_read() == before && dropped == 0 && !s.quiet {
                     eprintln!("harvest: warning: {display}: a header and no rows");
+                }
+                if let Some(first) = first {
+                    reports.push(Report::Ledger {
+                        display: display.to_string(),
+                        dropped,
+                        first,
+                    });
                 }
                 continue;
             }
@@ -318,20 +340,26 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             for (line, rec) in imported.records.drain(..) {
                 b.add_record(&rec, &file, idx, line);
             }
-            reports.push((display.to_string(), imported, idx));
+            reports.push(Report::Export {
+                display: display.to_string(),
+                imported,
+                idx,
+            });
         }
         for sup in importer.take_superseded() {
-            if let Some((_, imported, idx)) = reports.iter_mut().find(|r| r.1.seq == sup.seq) {
-                imported.stats.supersede(&sup);
-                b.drop_rows(*idx, &sup.ids);
+            for r in &mut reports {
+                if let Report::Export { imported, idx, .. } = r
+                    && imported.seq == sup.seq
+                {
+                    imported.stats.supersede(&sup);
+                    b.drop_rows(*idx, &sup.ids);
+                }
             }
         }
         if !s.quiet {
             progress.suspend(|| {
                 let mut err = std::io::stderr().lock();
-                reports.iter().try_for_each(|(display, imported, _)| {
-                    super::import::report(&mut err, display, imported.format, &imported.stats)
-                })
+                reports.iter().try_for_each(|r| r.write(&mut err))
             })?;
         }
     }
@@ -349,6 +377,41 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
         prices,
         selections,
     })
+}
+
+/// What one input gave, for stderr.
+enum Report {
+    /// An export: import's account of its rows; the ledger's index of the file.
+    Export {
+        display: String,
+        imported: import::Imported,
+        idx: u32,
+    },
+    /// A ledger some of whose rows were read before (the first of them at `first`).
+    Ledger {
+        display: String,
+        dropped: usize,
+        first: String,
+    },
+}
+
+impl Report {
+    fn write(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self {
+            Report::Export {
+                display, imported, ..
+            } => super::import::report(w, display, imported.format, &imported.stats),
+            Report::Ledger {
+                display,
+                dropped,
+                first,
+            } => writeln!(
+                w,
+                "{display}: format ledger\n  duplicates dropped:  {dropped} (rows with the id and \
+                 facts of rows read before, the first at {first})"
+            ),
+        }
+    }
 }
 
 /// The ledger, matched, with the Form 8949 rows of one tax year.

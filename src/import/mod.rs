@@ -37,6 +37,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use rust_decimal::Decimal;
 
+use crate::ledger::Repeat;
 use crate::model::{Kind, Record};
 use crate::prices::PriceTable;
 
@@ -391,10 +392,8 @@ fn list_problems(file: &str, problems: &[RowProblem], more: usize) -> String {
 /// same exchange row in two overlapping exports is kept once.
 pub struct Importer<'a> {
     opts: ImportOptions<'a>,
-    /// Every id written so far: a hash of its row, and where it came from.
-    seen: rustc_hash::FxHashMap<String, (u64, u32, u64)>,
-    /// The files imported so far, indexed by the `seen` entries.
-    files: Vec<String>,
+    /// Every id written so far.
+    seen: SeenIds,
     /// How many files were imported.
     imports: usize,
     /// Kraken trades seen in trades.csv and in ledgers.csv.
@@ -436,11 +435,16 @@ impl<'a> Importer<'a> {
     pub fn new(opts: ImportOptions<'a>) -> Self {
         Importer {
             opts,
-            seen: rustc_hash::FxHashMap::default(),
-            files: Vec::new(),
+            seen: SeenIds::default(),
             imports: 0,
             kraken: KrakenOverlap::default(),
         }
+    }
+
+    /// The ids seen so far, to judge the rows of a ledger read apart (streamed)
+    /// by the same rule as the rows imported here.
+    pub fn seen_ids(&mut self) -> &mut SeenIds {
+        &mut self.seen
     }
 
     /// The rows of files imported earlier that a later file gave exactly, since
@@ -647,14 +651,15 @@ impl<'a> Importer<'a> {
                         if format == Format::KrakenLedgers {
                             for s in self.kraken.ledger_trade(keys) {
                                 for id in &s.ids {
-                                    self.seen.remove(id);
+                                    self.seen.forget(id);
                                 }
                                 self.kraken.superseded.push(s);
                             }
                         }
                     }
-                    match self.remember(&rec, file, line) {
-                        Seen::New => {
+                    let ledger = format == Format::Ledger;
+                    match self.seen.judge(&record_fields(&rec), ledger, file, line) {
+                        Repeat::New => {
                             if let Some(keys) = keys.filter(|_| format == Format::KrakenTrades) {
                                 let s = Superseded {
                                     seq,
@@ -669,23 +674,16 @@ impl<'a> Importer<'a> {
                             stats.written += 1;
                             records.push((line, rec));
                         }
-                        Seen::Same => stats.duplicates += rows.len(),
-                        Seen::Different(at) => {
-                            if format == Format::Ledger {
-                                conflicts.push(RowProblem {
-                                    line,
-                                    column: Some("id".into()),
-                                    value: Some(rec.id.clone()),
-                                    problem: format!(
-                                        "is already used by a different row at {at}; give one of \
-                                         them a new id"
-                                    ),
-                                });
-                            }
-                            // An exchange id names one exchange row, whatever
-                            // else changed between exports (a currency, a note).
-                            stats.duplicates += rows.len();
-                        }
+                        Repeat::Duplicate { .. } => stats.duplicates += rows.len(),
+                        Repeat::Conflict { first } => conflicts.push(RowProblem {
+                            line,
+                            column: Some("id".into()),
+                            value: Some(rec.id.clone()),
+                            problem: format!(
+                                "is already used by a different row at {first}; give one of them \
+                                 a new id"
+                            ),
+                        }),
                     }
                 }
                 Entry::Extra { row, rec } => {
@@ -693,7 +691,8 @@ impl<'a> Importer<'a> {
                     if kept == Some(false) {
                         continue;
                     }
-                    if let Seen::New = self.remember(&rec, file, row) {
+                    let ledger = format == Format::Ledger;
+                    if let Repeat::New = self.seen.judge(&record_fields(&rec), ledger, file, row) {
                         if pending && let Some((_, s)) = self.kraken.pending.last_mut() {
                             s.ids.push(rec.id.clone());
                         }
@@ -739,48 +738,75 @@ impl<'a> Importer<'a> {
     }
 }
 
-/// Whether a record's id was seen before.
-enum Seen {
-    New,
-    /// The same row again (an overlapping export).
-    Same,
-    /// A different row with the same id, first seen at `file:line`.
-    Different(String),
+/// Every row id of one run, with a hash of the row's facts (every column but
+/// the id) and where it was first seen: the one rule for a repeated id, for
+/// `import` and for the commands that read exports and ledgers together.
+#[derive(Default)]
+pub struct SeenIds {
+    seen: rustc_hash::FxHashMap<String, (u64, u32, u64)>,
+    /// The files read so far, indexed by the `seen` entries.
+    files: Vec<String>,
 }
 
-impl Importer<'_> {
-    fn remember(&mut self, rec: &Record, file: &str, line: u64) -> Seen {
-        let h = fnv(&[
-            &rec.time,
-            &rec.account,
-            &rec.kind,
-            &rec.sent_qty,
-            &rec.sent_asset,
-            &rec.received_qty,
-            &rec.received_asset,
-            &rec.fee_qty,
-            &rec.fee_asset,
-            &rec.usd_value,
-            &rec.fee_usd,
-            &rec.txid,
-            &rec.note,
-        ]);
+impl SeenIds {
+    /// Judges a row (the 14 ledger columns, id first) against the rows seen
+    /// before it, and remembers it when new. The same id with the same facts
+    /// is the same row seen again (an overlapping export, a ledger made from
+    /// it): a duplicate. With other facts, a row of an export is still that
+    /// exchange row (an exchange id names one row, whatever changed between
+    /// exports, as Coinbase repeating an `ID` with another currency) and is a
+    /// duplicate too; a row of a harvest ledger (`ledger` true) names a
+    /// different event with a used id: a conflict.
+    pub fn judge(&mut self, fields: &[&str; 14], ledger: bool, file: &str, line: u64) -> Repeat {
+        // Cells harvest protected against formula injection count as written.
+        let facts: [&str; 13] = std::array::from_fn(|i| crate::render::unprotect(fields[i + 1]));
+        let h = fnv(&facts);
         if self.files.last().is_none_or(|f| f != file) {
             self.files.push(file.to_string());
         }
         let file_idx = (self.files.len() - 1) as u32;
-        match self.seen.get(&rec.id) {
+        let at = |files: &[String], (f, l): (u32, u64)| {
+            format!("{}:{l}", files.get(f as usize).map_or("?", |f| f.as_str()))
+        };
+        let id = fields[0].trim();
+        match self.seen.get(id) {
             None => {
-                self.seen.insert(rec.id.clone(), (h, file_idx, line));
-                Seen::New
+                self.seen.insert(id.to_string(), (h, file_idx, line));
+                Repeat::New
             }
-            Some((old, _, _)) if *old == h => Seen::Same,
-            Some((_, f, l)) => {
-                let f = self.files.get(*f as usize).map_or("?", |f| f.as_str());
-                Seen::Different(format!("{f}:{l}"))
-            }
+            Some(&(old, f, l)) if old == h || !ledger => Repeat::Duplicate {
+                first: at(&self.files, (f, l)),
+            },
+            Some(&(_, f, l)) => Repeat::Conflict {
+                first: at(&self.files, (f, l)),
+            },
         }
     }
+
+    /// Forgets a row given up for a later copy (see [`Superseded`]).
+    fn forget(&mut self, id: &str) {
+        self.seen.remove(id);
+    }
+}
+
+/// A record's 14 ledger columns, id first.
+fn record_fields(r: &Record) -> [&str; 14] {
+    [
+        &r.id,
+        &r.time,
+        &r.account,
+        &r.kind,
+        &r.sent_qty,
+        &r.sent_asset,
+        &r.received_qty,
+        &r.received_asset,
+        &r.fee_qty,
+        &r.fee_asset,
+        &r.usd_value,
+        &r.fee_usd,
+        &r.txid,
+        &r.note,
+    ]
 }
 
 /// A deposit's or withdrawal's fee in crypto is a disposal (the network fee),
@@ -1929,6 +1955,60 @@ mod tests {
         assert_eq!(
             kraken_ids(&[KRAKEN_TRADES, KRAKEN_LEDGERS, KRAKEN_TRADES])[2],
             Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_repeated_id_is_a_duplicate_unless_a_ledger_gives_it_other_facts() {
+        let row = |id, qty, note| {
+            [
+                id,
+                "2025-01-01T00:00:00Z",
+                "cb",
+                "buy",
+                "1",
+                "USD",
+                qty,
+                "BTC",
+                "",
+                "",
+                "1",
+                "",
+                "",
+                note,
+            ]
+        };
+        let mut seen = SeenIds::default();
+        assert_eq!(
+            seen.judge(&row("a", "1", "=x"), true, "l.csv", 2),
+            Repeat::New
+        );
+        let first = "l.csv:2".to_string();
+        // The same facts, a formula-protected note read back as written.
+        for ledger in [false, true] {
+            let again = seen.judge(&row("a", "1", "'=x"), ledger, "e.csv", 5);
+            assert_eq!(
+                again,
+                Repeat::Duplicate {
+                    first: first.clone()
+                }
+            );
+        }
+        // Other facts: an export's row is still that exchange row; a ledger's is
+        // another event with a used id.
+        assert_eq!(
+            seen.judge(&row("a", "2", "=x"), false, "e.csv", 6),
+            Repeat::Duplicate {
+                first: first.clone()
+            }
+        );
+        assert_eq!(
+            seen.judge(&row("a", "2", "=x"), true, "m.csv", 3),
+            Repeat::Conflict { first }
+        );
+        assert_eq!(
+            seen.judge(&row("b", "2", ""), true, "m.csv", 4),
+            Repeat::New
         );
     }
 

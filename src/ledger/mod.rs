@@ -118,6 +118,21 @@ struct Batch {
     errors: Vec<(usize, u64, String)>,
 }
 
+/// What a row whose id may have been seen before is (see
+/// [`LedgerBuilder::read_csv_checked`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Repeat {
+    /// A new id: the row is kept.
+    New,
+    /// The same row seen again, first at `first` (file:line): dropped.
+    Duplicate { first: String },
+    /// A different row with an id used at `first`: an error.
+    Conflict { first: String },
+}
+
+/// Judges each row read from a ledger file: `(the 14 columns, id first; line)`.
+pub type RowCheck<'c> = dyn FnMut(&[&str; 14], u64) -> Repeat + Send + 'c;
+
 /// Collects rows from any number of inputs, then sorts and checks them as one
 /// ledger.
 pub struct LedgerBuilder {
@@ -174,6 +189,17 @@ impl LedgerBuilder {
     /// Reads a normalized ledger CSV. Header problems return at once; bad cells
     /// are collected and reported by [`LedgerBuilder::finish`].
     pub fn read_csv<R: Read>(&mut self, input: R, name: &str) -> Result<(), LedgerError> {
+        self.read_csv_checked(input, name, None)
+    }
+
+    /// [`LedgerBuilder::read_csv`], with each valid row judged by `check` first:
+    /// a duplicate is left out, a conflict is an error on the row's id.
+    pub fn read_csv_checked<R: Read>(
+        &mut self,
+        input: R,
+        name: &str,
+        mut check: Option<&mut RowCheck<'_>>,
+    ) -> Result<(), LedgerError> {
         let file_idx = self.add_file(name);
         let file: Arc<str> = name.into();
         let mut rdr = csv::ReaderBuilder::new()
@@ -209,7 +235,8 @@ impl LedgerBuilder {
                         while let Some((_, line, msg)) = errs.next_if(|e| e.0 == k) {
                             self.push_error(&file, *line, None, None, Problem::Csv(msg.clone()));
                         }
-                        self.add_byte_record(rec, &map, columns, &file, file_idx);
+                        let check = check.as_deref_mut();
+                        self.add_byte_record(rec, &map, columns, &file, file_idx, check);
                     }
                     for (_, line, msg) in errs {
                         self.push_error(&file, *line, None, None, Problem::Csv(msg.clone()));
@@ -264,6 +291,7 @@ impl LedgerBuilder {
         columns: &[usize],
         file: &Arc<str>,
         file_idx: u32,
+        check: Option<&mut RowCheck<'_>>,
     ) {
         let line = rec.position().map_or(0, |p| p.line());
         // The record's text checked once; cells are slices of it. As in a
@@ -306,7 +334,7 @@ impl LedgerBuilder {
             }
             at = end;
         }
-        self.add_fields(&fields, file, file_idx, line);
+        self.add_fields(&fields, file, file_idx, line, check);
     }
 
     /// Validates rows an importer produced, as if read from a ledger file. `line`
@@ -328,7 +356,7 @@ impl LedgerBuilder {
             &rec.txid,
             &rec.note,
         ];
-        self.add_fields(&fields, file, file_idx, line);
+        self.add_fields(&fields, file, file_idx, line, None);
     }
 
     fn push_error(
@@ -352,7 +380,14 @@ impl LedgerBuilder {
         });
     }
 
-    fn add_fields(&mut self, f: &[&str; 14], file: &Arc<str>, file_idx: u32, line: u64) {
+    fn add_fields(
+        &mut self,
+        f: &[&str; 14],
+        file: &Arc<str>,
+        file_idx: u32,
+        line: u64,
+        check: Option<&mut RowCheck<'_>>,
+    ) {
         // Cells harvest protected against formula injection read back as written.
         let mut f = *f;
         for c in &mut f {
@@ -458,6 +493,16 @@ impl LedgerBuilder {
         if let Err(msg) = check_shape(kind, sent, received, fee) {
             self.push_error(file, line, Some("kind"), Some(f[KIND]), Problem::Shape(msg));
             return;
+        }
+        if let Some(check) = check {
+            match check(f, line) {
+                Repeat::New => {}
+                Repeat::Duplicate { .. } => return,
+                Repeat::Conflict { first } => {
+                    self.push_error(file, line, Some("id"), Some(id), Problem::IdConflict(first));
+                    return;
+                }
+            }
         }
         let account = self.ledger.syms.intern(account);
         let txid = f[TXID].trim_ascii();
