@@ -699,3 +699,85 @@ coinbase-c6c6000000000000000000b2,coinbase-c5c5000000000000000000a2,BTC,0.02,coi
         assert!(err.contains(&said(sep)), "{err}");
     }
 }
+
+/// Every order of `items`.
+fn permutations<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut out = Vec::new();
+    for i in 0..items.len() {
+        let mut rest = items.to_vec();
+        let first = rest.remove(i);
+        for mut p in permutations(&rest) {
+            p.insert(0, first.clone());
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Issue 14, item 11a, over the importers touched: SPEC section 3 sorts the
+/// merged inputs "by time, stable by input order", so any order of the same
+/// files gives the same ledger (none of these groups has rows of two files at
+/// one instant, so byte for byte) and the same lots.
+#[test]
+fn the_file_order_never_changes_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger-2025.csv");
+    let ledger = ledger.to_str().unwrap();
+    ok(&[
+        "import",
+        "fixtures/import/coinbase/overlap-2025-statement.csv",
+        "-o",
+        ledger,
+    ]);
+    let groups: [&[&str]; 5] = [
+        &[
+            "fixtures/import/kraken-ledgers/trades-also-in-trades-export.csv",
+            "fixtures/import/kraken-trades/trades-also-in-ledgers-export.csv",
+            // An overlapping trades.csv: its rows again.
+            "fixtures/import/kraken-trades/trades-also-in-ledgers-export.csv",
+        ],
+        &[
+            "fixtures/import/kraken-ledgers/trade-legs-paired-by-refid.csv",
+            "fixtures/import/kraken-trades/concatenated-pairs.csv",
+        ],
+        &[
+            "fixtures/import/coinbase/overlap-2025-statement.csv",
+            "fixtures/import/coinbase/overlap-2026-statement.csv",
+        ],
+        &[
+            ledger,
+            "fixtures/import/coinbase/overlap-2026-statement.csv",
+        ],
+        &[
+            "fixtures/import/dali/buy-before-intra.csv",
+            "fixtures/import/dali/intra-fee-valued-at-spot.csv",
+            "fixtures/import/dali/intra-partial-and-full.csv",
+        ],
+    ];
+    for group in groups {
+        let mut seen: Option<(String, String)> = None;
+        for order in permutations(group) {
+            let mut import = vec!["import"];
+            import.extend(&order);
+            import.extend(["--prices", PRICES]);
+            let mut lots = vec!["lots"];
+            lots.extend(&order);
+            lots.extend([
+                "--prices",
+                PRICES,
+                "--format",
+                "csv",
+                "--missing-basis",
+                "zero",
+            ]);
+            let got = (ok(&import).0, ok(&lots).0);
+            match &seen {
+                Some(first) => assert_eq!(&got, first, "{order:?}"),
+                None => seen = Some(got),
+            }
+        }
+    }
+}
