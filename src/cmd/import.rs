@@ -64,10 +64,9 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     }
     // A later file may give rows of an earlier one exactly (a Kraken trade in
     // trades.csv and ledgers.csv): those are dropped before anything is counted.
-    for s in importer.take_superseded() {
-        if let Some((_, f)) = files.get_mut(s.seq) {
-            f.supersede(&s);
-        }
+    let superseded = importer.take_superseded();
+    for (_, f) in &mut files {
+        f.supersede(&superseded);
     }
     let mut builder = LedgerBuilder::new(tz);
     // (time, file index, position, record) for sorting; input order breaks ties.

@@ -284,10 +284,21 @@ pub struct Superseded {
 }
 
 impl Imported {
-    /// Drops the rows `s` names, counting them as duplicates.
-    pub fn supersede(&mut self, s: &Superseded) {
-        self.records.retain(|(_, r)| !s.ids.contains(&r.id));
-        self.stats.supersede(s);
+    /// Drops the rows of this file that `sups` names, counting them as
+    /// duplicates (one pass over the records, however many there are).
+    pub fn supersede(&mut self, sups: &[Superseded]) {
+        let seq = self.seq;
+        let mine: Vec<&Superseded> = sups.iter().filter(|s| s.seq == seq).collect();
+        if mine.is_empty() {
+            return;
+        }
+        let ids: std::collections::HashSet<&str> = (mine.iter())
+            .flat_map(|s| s.ids.iter().map(String::as_str))
+            .collect();
+        self.records.retain(|(_, r)| !ids.contains(r.id.as_str()));
+        for s in mine {
+            self.stats.supersede(s);
+        }
     }
 }
 
@@ -409,8 +420,10 @@ pub struct Importer<'a> {
 struct KrakenOverlap {
     /// The refids and ledger txids of the trades ledgers.csv gave.
     ledger_keys: std::collections::HashSet<String>,
-    /// trades.csv rows kept so far, until a ledgers.csv gives them.
-    pending: Vec<(Vec<String>, Superseded)>,
+    /// trades.csv rows kept so far (taken out once a ledgers.csv gives them).
+    pending: Vec<Option<Superseded>>,
+    /// Their txids and ledger txids -> their place in `pending`.
+    pending_keys: HashMap<String, usize>,
     /// Those given up for ledgers.csv, for the caller to drop.
     superseded: Vec<Superseded>,
 }
@@ -420,14 +433,29 @@ impl KrakenOverlap {
         keys.iter().any(|k| self.ledger_keys.contains(k))
     }
 
+    /// Keeps a trades.csv row until a ledgers.csv gives its trade.
+    fn wait(&mut self, keys: &[String], s: Superseded) {
+        for k in keys {
+            self.pending_keys.insert(k.clone(), self.pending.len());
+        }
+        self.pending.push(Some(s));
+    }
+
+    /// The trades.csv row waiting last, to add its fee rows to.
+    fn last_waiting(&mut self) -> Option<&mut Superseded> {
+        self.pending.last_mut().and_then(Option::as_mut)
+    }
+
     /// Notes a ledgers.csv trade; the trades.csv rows it gives are returned.
     fn ledger_trade(&mut self, keys: &[String]) -> Vec<Superseded> {
         self.ledger_keys.extend(keys.iter().cloned());
-        let (given, rest) = std::mem::take(&mut self.pending)
-            .into_iter()
-            .partition(|(k, _)| k.iter().any(|k| keys.contains(k)));
-        self.pending = rest;
-        given.into_iter().map(|(_, s)| s).collect()
+        let at = keys
+            .iter()
+            .filter_map(|k| self.pending_keys.get(k).copied());
+        let at: std::collections::BTreeSet<usize> = at.collect();
+        at.into_iter()
+            .filter_map(|i| self.pending.get_mut(i).and_then(Option::take))
+            .collect()
     }
 }
 
@@ -666,7 +694,7 @@ impl<'a> Importer<'a> {
                                     ids: vec![rec.id.clone()],
                                     rows: rows.len(),
                                 };
-                                self.kraken.pending.push((keys.clone(), s));
+                                self.kraken.wait(keys, s);
                                 pending = true;
                             }
                             kept = Some(true);
@@ -693,7 +721,7 @@ impl<'a> Importer<'a> {
                     }
                     let ledger = format == Format::Ledger;
                     if let Repeat::New = self.seen.judge(&record_fields(&rec), ledger, file, row) {
-                        if pending && let Some((_, s)) = self.kraken.pending.last_mut() {
+                        if pending && let Some(s) = self.kraken.last_waiting() {
                             s.ids.push(rec.id.clone());
                         }
                         stats.written += 1;
@@ -1931,8 +1959,9 @@ mod tests {
             .iter()
             .map(|f| imp.import(f.as_bytes(), "x.csv", None).unwrap())
             .collect();
-        for s in imp.take_superseded() {
-            out[s.seq].supersede(&s);
+        let sups = imp.take_superseded();
+        for f in &mut out {
+            f.supersede(&sups);
         }
         out.iter()
             .map(|i| i.records.iter().map(|(_, r)| r.id.clone()).collect())
