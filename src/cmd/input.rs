@@ -304,7 +304,11 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             if import::detect(head) == Some(Format::Ledger) {
                 // A ledger row takes 60 bytes or more of CSV.
                 if let Ok(m) = std::fs::metadata(name) {
-                    b.expect_rows(usize::try_from(m.len() / 60).unwrap_or(0));
+                    let rows = usize::try_from(m.len() / 60).unwrap_or(0);
+                    b.expect_rows(rows);
+                    if several {
+                        importer.seen_ids().reserve(rows);
+                    }
                 }
                 let before = b.rows_read();
                 let (mut dropped, mut first) = (0, None);

@@ -33,6 +33,7 @@ pub mod num;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::hash::BuildHasher;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -771,7 +772,7 @@ impl<'a> Importer<'a> {
 /// `import` and for the commands that read exports and ledgers together.
 #[derive(Default)]
 pub struct SeenIds {
-    seen: rustc_hash::FxHashMap<String, (u64, u32, u64)>,
+    seen: rustc_hash::FxHashMap<crate::model::Text, (u64, u32, u64)>,
     /// The files read so far, indexed by the `seen` entries.
     files: Vec<String>,
 }
@@ -787,8 +788,11 @@ impl SeenIds {
     /// different event with a used id: a conflict.
     pub fn judge(&mut self, fields: &[&str; 14], ledger: bool, file: &str, line: u64) -> Repeat {
         // Cells harvest protected against formula injection count as written.
-        let facts: [&str; 13] = std::array::from_fn(|i| crate::render::unprotect(fields[i + 1]));
-        let h = fnv(&facts);
+        // In memory only (ids are what is written), so the faster hash; each
+        // cell trimmed, as `fnv` and the ledger reader do.
+        let facts: [&str; 13] =
+            std::array::from_fn(|i| crate::render::unprotect(fields[i + 1]).trim());
+        let h = rustc_hash::FxBuildHasher.hash_one(facts);
         if self.files.last().is_none_or(|f| f != file) {
             self.files.push(file.to_string());
         }
@@ -799,7 +803,7 @@ impl SeenIds {
         let id = fields[0].trim();
         match self.seen.get(id) {
             None => {
-                self.seen.insert(id.to_string(), (h, file_idx, line));
+                self.seen.insert(id.into(), (h, file_idx, line));
                 Repeat::New
             }
             Some(&(old, f, l)) if old == h || !ledger => Repeat::Duplicate {
@@ -809,6 +813,11 @@ impl SeenIds {
                 first: at(&self.files, (f, l)),
             },
         }
+    }
+
+    /// Makes room for about `n` more ids at once (a large ledger's).
+    pub fn reserve(&mut self, n: usize) {
+        self.seen.reserve(n);
     }
 
     /// Forgets a row given up for a later copy (see [`Superseded`]).
