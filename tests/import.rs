@@ -463,3 +463,321 @@ fn a_ledger_id_reused_for_a_different_row_is_an_error() {
         "{err}"
     );
 }
+
+/// Issue 14, item 12. rp2's input docs define an intra row's `spot_price` as
+/// "value of 1 unit of the given cryptocurrency at the time the transaction
+/// occurred", and its fee as `crypto_sent - crypto_received` (FORMATS.md 6.4):
+/// the network fee is valued at that spot price, not at a price implied by an
+/// earlier row (with a warning) or by --prices.
+#[test]
+fn a_dali_intra_fee_is_valued_at_the_rows_spot_price() {
+    let intra = "fixtures/import/dali/intra-fee-valued-at-spot.csv";
+    let out = harvest(&["import", intra]);
+    assert!(out.status.success());
+    let ledger = String::from_utf8_lossy(&out.stdout);
+    // 0.0021 ETH x 1850.25 = 3.885525.
+    let row = ledger.lines().find(|l| l.contains(",dali-cc03,")).unwrap();
+    assert!(
+        row.contains(",withdrawal,2,ETH,,,0.0021,ETH,,3.885525,dali-cc03,"),
+        "{row}"
+    );
+    // `__unknown` leaves the fee to --prices (BTC 60000 there): 0.0005 x 60000.
+    let out = harvest(&["import", intra, "--prices", PRICES]);
+    let ledger = String::from_utf8_lossy(&out.stdout);
+    let row = ledger.lines().find(|l| l.contains(",dali-dd04,")).unwrap();
+    assert!(row.contains(",0.0005,BTC,,30,dali-dd04,"), "{row}");
+    // The fee is a disposal at 3.885525 (3.89); its basis is 0.0021 of the
+    // 3 ETH bought for 4,510 with the fee: 3.157 (3.16); no warning for ETH.
+    let out = harvest(&[
+        "gains",
+        "fixtures/import/dali/buy-before-intra.csv",
+        intra,
+        "--year",
+        "2023",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success());
+    let gains = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        gains.contains(
+            ",dali-ff06,ETH,0.0021,dali,2023-01-10,2023-05-01,short,C,0.0021 ETH,3.89,3.16,,,0.73\n"
+        ),
+        "{gains}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("ETH valued at"), "{err}");
+}
+
+/// Runs `harvest` expecting success; (stdout, stderr).
+fn ok(args: &[&str]) -> (String, String) {
+    let out = harvest(args);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {err}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), err)
+}
+
+/// The per-file blocks of import's stderr, in file order: the same files in
+/// another order print the same blocks in that order.
+fn blocks(err: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in err.lines() {
+        match out.last_mut() {
+            Some(b) if line.starts_with(' ') => {
+                b.push_str(line);
+                b.push('\n');
+            }
+            _ => out.push(format!("{line}\n")),
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Issue 14, item 11a. SPEC section 3: inputs are merged "sorted by time,
+/// stable by input order", so the order of the files may only change the order
+/// of rows at one instant, never which rows there are or their values. Kraken's
+/// trades.csv lists in its `ledgers` column the ledger rows of each trade, whose
+/// `refid` is the trade's txid (FORMATS.md 3.2); ledgers.csv is the exact record
+/// (Kraken calls trades.csv's fee an estimate), so a trade in both is booked
+/// once, from ledgers.csv, with its fees once, whichever file comes first.
+#[test]
+fn a_kraken_trade_in_both_exports_is_booked_once_in_either_order() {
+    let l = "fixtures/import/kraken-ledgers/trades-also-in-trades-export.csv";
+    let t = "fixtures/import/kraken-trades/trades-also-in-ledgers-export.csv";
+    let (lt, lt_err) = ok(&["import", l, t, "--prices", PRICES]);
+    let (tl, tl_err) = ok(&["import", t, l, "--prices", PRICES]);
+    assert_eq!(lt, tl, "the file order changed the ledger");
+    assert_eq!(blocks(&lt_err), blocks(&tl_err));
+    // By hand, from the two files:
+    // - TA1: in both (same txid/refid): the ledger's whole second, fee 8 USD;
+    // - TB2: in both; the ledger adds a 0.00002 BTC fee on a zero-amount leg,
+    //   which stays with its trade (0.00002 x 60,000 from --prices = 1.2);
+    // - TC3 (ledger refid) is trades.csv's TQ9 (a different txid), found
+    //   through the `ledgers` column: once, from the ledger;
+    // - CE5 (Buy Crypto, spend/receive) and the withdrawal are only in ledgers;
+    // - TD4 is only in trades.csv: kept, with its fractional second.
+    let expected = "\
+id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note
+kraken-TA1AAA-AAAAA-AAAAA1,2025-02-03T10:15:30Z,kraken,buy,5000,USD,0.05,BTC,8,USD,5000,,,
+kraken-TB2BBB-BBBBB-BBBBB2,2025-02-10T14:00:00Z,kraken,buy,4200,USD,1.5,ETH,6.72,USD,4200,,,
+kraken-TB2BBB-BBBBB-BBBBB2-fee1,2025-02-10T14:00:00Z,kraken,fee,,,,,0.00002,BTC,,1.2,,second fee of the trade above
+kraken-TC3CCC-CCCCC-CCCCC3,2025-03-05T16:45:10Z,kraken,sell,0.02,BTC,1900,USD,3.04,USD,1900,,,
+kraken-CE5EEE-EEEEE-EEEEE5,2025-03-10T08:30:00Z,kraken,buy,100,USD,0.6,SOL,1.5,USD,100,,,
+kraken-LW1WWW-WWWWW-WWWW01,2025-03-20T19:05:00Z,kraken,withdrawal,0.01,BTC,,,0.00002,BTC,,1.2,,
+kraken-TD4DDD-DDDDD-DDDDD4,2025-04-01T12:00:00.500Z,kraken,buy,300,USD,2,SOL,0.78,USD,300,,,
+";
+    assert_eq!(lt, expected);
+    // Three of trades.csv's four rows are ledgers.csv's trades, in both orders.
+    for err in [&lt_err, &tl_err] {
+        assert!(
+            err.contains(&format!(
+                "{t}: format kraken-trades\n  rows read:           4\n  rows used:           1\n  \
+                 ledger rows written: 1\n  rows skipped:        0\n  duplicates dropped:  3\n"
+            )),
+            "{err}"
+        );
+    }
+    // The commands that read exports directly agree, in either order.
+    let gains = |a: &str, b: &str| {
+        ok(&[
+            "gains", a, b, "--prices", PRICES, "--year", "2025", "--format", "csv",
+        ])
+        .0
+    };
+    assert_eq!(gains(l, t), gains(t, l));
+    assert!(gains(l, t).contains(
+        "kraken-TC3CCC-CCCCC-CCCCC3,kraken-TA1AAA-AAAAA-AAAAA1,BTC,0.02,kraken,2025-02-03,2025-03-05,short,I,0.02 BTC,1896.96,2003.20,,,-106.24\n"
+    ));
+}
+
+/// Issue 14, item 11b. SPEC section 4: import drops "the same row seen in two
+/// overlapping exports", and section 1 makes every command read exports like
+/// import; so a ledger imported earlier from Coinbase, given with a newer
+/// Coinbase export that overlaps it, gives every command what `import` of the
+/// two files then that command gives: repeated rows dropped (and counted on
+/// stderr, with the file), while an id reused with other facts in a ledger
+/// stays an error, as in import.
+#[test]
+fn commands_drop_rows_repeated_across_inputs_as_import_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let c2025 = "fixtures/import/coinbase/overlap-2025-statement.csv";
+    let c2026 = "fixtures/import/coinbase/overlap-2026-statement.csv";
+    // The user's ledger, imported from the 2025 statement last year.
+    let ledger = path("ledger.csv");
+    ok(&["import", c2025, "-o", &ledger]);
+    let irs = path("1099da.csv");
+    std::fs::write(
+        &irs,
+        "account,asset,units,date_sold,proceeds\ncoinbase,BTC,0.02,2026-03-10,1379.00\n",
+    )
+    .unwrap();
+    let commands: [&[&str]; 6] = [
+        &["lots", "--format", "csv"],
+        &["gains", "--year", "2026", "--format", "csv"],
+        &["report", "--year", "2026", "--format", "json"],
+        &[
+            "scan",
+            "--prices",
+            PRICES,
+            "--as-of",
+            "2026-04-01",
+            "--format",
+            "csv",
+        ],
+        &["allocation", "--format", "csv"],
+        &[
+            "reconcile",
+            "--1099da",
+            &irs,
+            "--year",
+            "2026",
+            "--format",
+            "csv",
+        ],
+    ];
+    for (first, second) in [(ledger.as_str(), c2026), (c2026, ledger.as_str())] {
+        let merged = path("merged.csv");
+        let (_, err) = ok(&["import", first, second, "-o", &merged]);
+        // The statement's two 2025 rows are the ledger's last two rows.
+        assert!(
+            err.ends_with("  duplicates dropped:  2\n"),
+            "{first} {second}: {err}"
+        );
+        for cmd in commands {
+            let run = |inputs: &[&str]| {
+                let mut args = vec![cmd[0]];
+                args.extend_from_slice(inputs);
+                args.extend_from_slice(&cmd[1..]);
+                ok(&args)
+            };
+            let (want, _) = run(&[&merged]);
+            let (got, err) = run(&[first, second]);
+            assert_eq!(got, want, "{cmd:?} {first} {second}");
+            let said = format!("{second}: format ");
+            let at = err.find(&said).unwrap_or_else(|| panic!("{err}"));
+            assert!(
+                err[at..].contains("  duplicates dropped:  2"),
+                "{cmd:?}: {err}"
+            );
+        }
+    }
+    // By hand: the 2026 sales, FIFO. ETH: 0.25 of the 0.5 bought for 1,319.50
+    // (659.75), sold for 850 - 12.75. BTC: 0.02 of the 0.05 bought for 4,313.75
+    // (0.01 of it sold in 2025), sold for 1,400 - 21, a year and nine days on.
+    let (gains, _) = ok(&["gains", &ledger, c2026, "--year", "2026", "--format", "csv"]);
+    assert_eq!(
+        gains,
+        "disposal_id,lot_id,asset,quantity,account,date_acquired,date_sold,term,box,description,proceeds,cost_basis,adjustment_code,adjustment,gain
+coinbase-c6c6000000000000000000b1,coinbase-c5c5000000000000000000a3,ETH,0.25,coinbase,2025-06-10,2026-01-20,short,I,0.25 ETH,837.25,659.75,,,177.50
+coinbase-c6c6000000000000000000b2,coinbase-c5c5000000000000000000a2,BTC,0.02,coinbase,2025-03-01,2026-03-10,long,L,0.02 BTC,1379.00,1725.50,,,-346.50
+"
+    );
+    // The same id with other facts in a ledger read after the export: an error
+    // in both, naming the ledger's line and the export's.
+    let changed = path("changed.csv");
+    let text = std::fs::read_to_string(&ledger).unwrap();
+    std::fs::write(
+        &changed,
+        text.replace(",sell,0.01,BTC,", ",sell,0.011,BTC,"),
+    )
+    .unwrap();
+    let said = |sep: &str| {
+        format!(
+            "changed.csv:5: column id \"coinbase-c5c5000000000000000000a5\"{sep}is already used \
+             by a different row at {c2026}:7; give one of them a new id"
+        )
+    };
+    for (args, sep) in [
+        (vec!["import", c2026, &changed], " "),
+        (vec!["gains", c2026, &changed, "--year", "2026"], ": "),
+    ] {
+        let out = harvest(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&said(sep)), "{err}");
+    }
+}
+
+/// Every order of `items`.
+fn permutations<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut out = Vec::new();
+    for i in 0..items.len() {
+        let mut rest = items.to_vec();
+        let first = rest.remove(i);
+        for mut p in permutations(&rest) {
+            p.insert(0, first.clone());
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Issue 14, item 11a, over the importers touched: SPEC section 3 sorts the
+/// merged inputs "by time, stable by input order", so any order of the same
+/// files gives the same ledger (none of these groups has rows of two files at
+/// one instant, so byte for byte) and the same lots.
+#[test]
+fn the_file_order_never_changes_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger-2025.csv");
+    let ledger = ledger.to_str().unwrap();
+    ok(&[
+        "import",
+        "fixtures/import/coinbase/overlap-2025-statement.csv",
+        "-o",
+        ledger,
+    ]);
+    let groups: [&[&str]; 5] = [
+        &[
+            "fixtures/import/kraken-ledgers/trades-also-in-trades-export.csv",
+            "fixtures/import/kraken-trades/trades-also-in-ledgers-export.csv",
+            // An overlapping trades.csv: its rows again.
+            "fixtures/import/kraken-trades/trades-also-in-ledgers-export.csv",
+        ],
+        &[
+            "fixtures/import/kraken-ledgers/trade-legs-paired-by-refid.csv",
+            "fixtures/import/kraken-trades/concatenated-pairs.csv",
+        ],
+        &[
+            "fixtures/import/coinbase/overlap-2025-statement.csv",
+            "fixtures/import/coinbase/overlap-2026-statement.csv",
+        ],
+        &[
+            ledger,
+            "fixtures/import/coinbase/overlap-2026-statement.csv",
+        ],
+        &[
+            "fixtures/import/dali/buy-before-intra.csv",
+            "fixtures/import/dali/intra-fee-valued-at-spot.csv",
+            "fixtures/import/dali/intra-partial-and-full.csv",
+        ],
+    ];
+    for group in groups {
+        let mut seen: Option<(String, String)> = None;
+        for order in permutations(group) {
+            let mut import = vec!["import"];
+            import.extend(&order);
+            import.extend(["--prices", PRICES]);
+            let mut lots = vec!["lots"];
+            lots.extend(&order);
+            lots.extend([
+                "--prices",
+                PRICES,
+                "--format",
+                "csv",
+                "--missing-basis",
+                "zero",
+            ]);
+            let got = (ok(&import).0, ok(&lots).0);
+            match &seen {
+                Some(first) => assert_eq!(&got, first, "{order:?}"),
+                None => seen = Some(got),
+            }
+        }
+    }
+}

@@ -55,10 +55,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         prices: prices.as_ref(),
         tz,
     });
-    let mut builder = LedgerBuilder::new(tz);
-    // (time, file index, position, record) for sorting; input order breaks ties.
-    let mut all: Vec<(chrono::DateTime<chrono::Utc>, u32, u64, Record)> = Vec::new();
-    let mut stderr = std::io::stderr().lock();
+    let mut files = Vec::new();
     for name in &args.inputs {
         let data = read_all(name)?;
         let display = if name == "-" {
@@ -66,7 +63,19 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         } else {
             name.as_str()
         };
-        let imported = importer.import(&data, display, format)?;
+        files.push((display, importer.import(&data, display, format)?));
+    }
+    // A later file may give rows of an earlier one exactly (a Kraken trade in
+    // trades.csv and ledgers.csv): those are dropped before anything is counted.
+    let superseded = importer.take_superseded();
+    for (_, f) in &mut files {
+        f.supersede(&superseded);
+    }
+    let mut builder = LedgerBuilder::new(tz);
+    // (time, file index, position, record) for sorting; input order breaks ties.
+    let mut all: Vec<(chrono::DateTime<chrono::Utc>, u32, u64, Record)> = Vec::new();
+    let mut stderr = std::io::stderr().lock();
+    for (display, imported) in files {
         report(&mut stderr, display, imported.format, &imported.stats)?;
         let file: Arc<str> = display.into();
         let idx = builder.add_file(display);

@@ -15,7 +15,7 @@ use crate::engine::{
     Transition, WalletOrder,
 };
 use crate::import::{self, Format, ImportOptions, Importer};
-use crate::ledger::LedgerBuilder;
+use crate::ledger::{LedgerBuilder, Repeat};
 use crate::model::Ledger;
 use crate::prices::PriceTable;
 use crate::tax::BoxRules;
@@ -301,6 +301,15 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             prices: prices.as_ref(),
             tz,
         });
+        // Each input's account of its rows, printed once every input is read
+        // (a later file may take rows over from an earlier one).
+        let mut reports: Vec<Report> = Vec::new();
+        // With several inputs, a ledger's rows are judged against every row
+        // read before, by import's rule (same id and facts: a duplicate,
+        // dropped; same id, other facts: an error), and the exports' rows
+        // against them. One input cannot repeat another's rows, and its ids
+        // are checked once sorted, without holding them twice.
+        let several = a.inputs.len() > 1;
         for name in &a.inputs {
             let display = if name == "-" {
                 "<stdin>"
@@ -321,12 +330,33 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             if import::detect(head) == Some(Format::Ledger) {
                 // A ledger row takes 60 bytes or more of CSV.
                 if let Ok(m) = std::fs::metadata(name) {
-                    b.expect_rows(usize::try_from(m.len() / 60).unwrap_or(0));
+                    let rows = usize::try_from(m.len() / 60).unwrap_or(0);
+                    b.expect_rows(rows);
+                    if several {
+                        importer.seen_ids().reserve(rows);
+                    }
                 }
                 let before = b.rows_read();
-                b.read_csv(input, display)?;
-                if b.rows_read() == before && !s.quiet {
+                let (mut dropped, mut first) = (0, None);
+                let seen = importer.seen_ids();
+                let mut check = |f: &[&str; 14], line| {
+                    let r = seen.judge(f, true, display, line);
+                    if let Repeat::Duplicate { first: at } = &r {
+                        dropped += 1;
+                        first.get_or_insert_with(|| at.clone());
+                    }
+                    r
+                };
+                b.read_csv_checked(input, display, several.then_some(&mut check))?;
+                if b.rows_read() == before && dropped == 0 && !s.quiet {
                     eprintln!("harvest: warning: {display}: a header and no rows");
+                }
+                if let Some(first) = first {
+                    reports.push(Report::Ledger {
+                        display: display.to_string(),
+                        dropped,
+                        first,
+                    });
                 }
                 continue;
             }
@@ -334,22 +364,33 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             input
                 .read_to_end(&mut data)
                 .with_context(|| format!("{display}: cannot read"))?;
-            let imported = importer.import(&data, display, None)?;
-            if !s.quiet {
-                progress.suspend(|| {
-                    super::import::report(
-                        &mut std::io::stderr().lock(),
-                        display,
-                        imported.format,
-                        &imported.stats,
-                    )
-                })?;
-            }
+            let mut imported = importer.import(&data, display, None)?;
             let file: std::sync::Arc<str> = display.into();
             let idx = b.add_file(display);
-            for (line, rec) in &imported.records {
-                b.add_record(rec, &file, idx, *line);
+            for (line, rec) in imported.records.drain(..) {
+                b.add_record(&rec, &file, idx, line);
             }
+            reports.push(Report::Export {
+                display: display.to_string(),
+                imported,
+                idx,
+            });
+        }
+        for sup in importer.take_superseded() {
+            for r in &mut reports {
+                if let Report::Export { imported, idx, .. } = r
+                    && imported.seq == sup.seq
+                {
+                    imported.stats.supersede(&sup);
+                    b.drop_rows(*idx, &sup.ids);
+                }
+            }
+        }
+        if !s.quiet {
+            progress.suspend(|| {
+                let mut err = std::io::stderr().lock();
+                reports.iter().try_for_each(|r| r.write(&mut err))
+            })?;
         }
     }
     progress.message("checking the ledger");
@@ -366,6 +407,41 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
         prices,
         selections,
     })
+}
+
+/// What one input gave, for stderr.
+enum Report {
+    /// An export: import's account of its rows; the ledger's index of the file.
+    Export {
+        display: String,
+        imported: import::Imported,
+        idx: u32,
+    },
+    /// A ledger some of whose rows were read before (the first of them at `first`).
+    Ledger {
+        display: String,
+        dropped: usize,
+        first: String,
+    },
+}
+
+impl Report {
+    fn write(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self {
+            Report::Export {
+                display, imported, ..
+            } => super::import::report(w, display, imported.format, &imported.stats),
+            Report::Ledger {
+                display,
+                dropped,
+                first,
+            } => writeln!(
+                w,
+                "{display}: format ledger\n  duplicates dropped:  {dropped} (rows with the id and \
+                 facts of rows read before, the first at {first})"
+            ),
+        }
+    }
 }
 
 /// The ledger, matched, with the Form 8949 rows of one tax year.

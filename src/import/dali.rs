@@ -14,8 +14,9 @@
 //! move between own wallets → withdrawal of `Crypto Sent` with the difference
 //! to `Crypto Received` as fee, and a deposit of `Crypto Received` (same txid
 //! `dali-<Unique ID>`, so they pair); a partial row (one side) whose Unique ID
-//! also has a complete row is that row's duplicate and is skipped. A `Spot
-//! Price` of `__unknown` leaves the value to `--prices`.
+//! also has a complete row is that row's duplicate and is skipped. The fee of
+//! an intra row is valued at its `Spot Price` (`fee_usd`). A `Spot Price` of
+//! `__unknown` leaves the value to `--prices`.
 
 use std::collections::HashMap;
 
@@ -145,7 +146,11 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                         .txid(&txid)
                         .note(note(&notes, &format!("from {from} to {to}")));
                     if let Some(r) = r.filter(|r| *r < s) {
-                        d = d.fee(s - r, &asset);
+                        // The network fee is valued at the row's own spot
+                        // price (rp2: "value of 1 unit ... at the time the
+                        // transaction occurred"); `__unknown` leaves it to
+                        // --prices.
+                        d = d.fee(s - r, &asset).fee_usd(spot.map(|p| mul(s - r, p)));
                     }
                     out.push(Entry::Rec {
                         rows: vec![line],

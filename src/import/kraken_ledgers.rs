@@ -8,9 +8,10 @@
 //! The rows of one trade (`trade`, or `spend`/`receive` for the Buy Crypto
 //! button) share a `refid`; they are summed per asset (one order can be filled
 //! from several wallets) and become one ledger row whose id is `kraken-<refid>`,
-//! the trade's `txid` in trades.csv, so the same trade in both exports is kept
-//! once. A deposit or withdrawal written twice (an "initiated" copy with an empty
-//! balance, then the completed one) is counted once. Asset codes are normalized:
+//! the trade's `txid` in trades.csv; the same trade in both exports is booked
+//! once, from here (`Importer`). A deposit or withdrawal written twice (an
+//! "initiated" copy with an empty balance, then the completed one) is counted
+//! once. Asset codes are normalized:
 //! `XXBT`/`XBT` -> `BTC`, `XXDG` -> `DOGE`, `XETH` -> `ETH`, `ZUSD` -> `USD`, …, and
 //! the staking suffixes `.S`, `.M`, `.P`, `.F`, `.B`, `.HOLD` (and bonded forms
 //! like `DOT28.S`) are dropped: staked units are the same asset. `ETH2` stays
@@ -374,10 +375,14 @@ fn trade(cx: &mut Cx, legs: &[Leg], idx: &[usize], refid: &str, out: &mut Vec<En
         .map(|a| (a, fee[a]))
         .filter(|(_, f)| !f.is_zero())
         .collect();
+    // trades.csv names this trade by its refid and lists these ledger txids.
+    let id = cx.exchange_id(refid);
+    let keys = std::iter::once(refid.to_string()).chain(idx.iter().map(|&i| legs[i].txid.clone()));
+    cx.link(&id, keys);
     super::trade_record(
         cx,
         TradeIn {
-            id: cx.exchange_id(refid),
+            id,
             rows,
             time,
             sent: (sq, s.clone()),

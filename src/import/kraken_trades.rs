@@ -6,8 +6,9 @@
 //! fee, and `fee` is charged in the quote currency on top. So a buy sends `cost`
 //! and a sell receives `cost` (gross), each with the fee in the fee columns,
 //! exactly the ledger's convention. Kraken calls this fee an estimate; the
-//! ledgers export is the exact record, and a trade seen in both files is kept
-//! once (both use id `kraken-<trade txid>`, whichever file is imported first).
+//! ledgers export is the exact record, so a trade also in a ledgers.csv given
+//! (its `ledgers` column names the ledger rows of its legs, whose `refid` is its
+//! txid) is booked from there, whichever file comes first (`Importer`).
 //!
 //! Pairs are `XBT/EUR` in new files and concatenated (`XXBTZUSD`, `DOTXBT`) in
 //! old ones; those are split at a known quote code.
@@ -56,6 +57,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_fee = sheet.need(cx, &["fee"]);
     let c_vol = sheet.need(cx, &["vol"]);
     let c_margin = sheet.col(&["margin"]);
+    let c_ledgers = sheet.col(&["ledgers"]);
     if cx.failed() {
         return Vec::new();
     }
@@ -105,6 +107,10 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
             }
         };
         let id = cx.exchange_id(txid);
+        // The ledger rows of the trade's legs, to find it in ledgers.csv.
+        let ledgers = c_ledgers.map_or("", |i| row.get(i)).split(',');
+        let keys = std::iter::once(txid.to_string()).chain(ledgers.map(|l| l.trim().to_string()));
+        cx.link(&id, keys);
         super::trade_record(
             cx,
             TradeIn {

@@ -33,10 +33,12 @@ pub mod num;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::hash::BuildHasher;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use rust_decimal::Decimal;
 
+use crate::ledger::Repeat;
 use crate::model::{Kind, Record};
 use crate::prices::PriceTable;
 
@@ -260,10 +262,52 @@ impl ImportStats {
     pub fn skipped_total(&self) -> usize {
         self.skipped.values().sum()
     }
+
+    /// Counts a ledger row given up for a later file's copy as a duplicate.
+    pub fn supersede(&mut self, s: &Superseded) {
+        self.written -= s.ids.len();
+        self.used -= s.rows;
+        self.duplicates += s.rows;
+    }
+}
+
+/// Ledger rows of an earlier file that a later file gives exactly (a Kraken
+/// trades.csv trade once ledgers.csv has it): the caller drops them from that
+/// file's records, and from anything it built of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Superseded {
+    /// The [`Imported::seq`] of the file whose rows these are.
+    pub seq: usize,
+    /// The ids of the ledger rows (the trade, then any fee row of it).
+    pub ids: Vec<String>,
+    /// The input rows they were made from.
+    pub rows: usize,
+}
+
+impl Imported {
+    /// Drops the rows of this file that `sups` names, counting them as
+    /// duplicates (one pass over the records, however many there are).
+    pub fn supersede(&mut self, sups: &[Superseded]) {
+        let seq = self.seq;
+        let mine: Vec<&Superseded> = sups.iter().filter(|s| s.seq == seq).collect();
+        if mine.is_empty() {
+            return;
+        }
+        let ids: std::collections::HashSet<&str> = (mine.iter())
+            .flat_map(|s| s.ids.iter().map(String::as_str))
+            .collect();
+        self.records.retain(|(_, r)| !ids.contains(r.id.as_str()));
+        for s in mine {
+            self.stats.supersede(s);
+        }
+    }
 }
 
 /// The ledger records of one input file.
 pub struct Imported {
+    /// Which import of the [`Importer`] this is (0 for the first file), as
+    /// [`Superseded::seq`] names it.
+    pub seq: usize,
     pub format: Format,
     /// (1-based line in the input file, record), in file order, or reversed
     /// when the file lists the newest rows first.
@@ -360,19 +404,82 @@ fn list_problems(file: &str, problems: &[RowProblem], more: usize) -> String {
 /// same exchange row in two overlapping exports is kept once.
 pub struct Importer<'a> {
     opts: ImportOptions<'a>,
-    /// Every id written so far: a hash of its row, and where it came from.
-    seen: rustc_hash::FxHashMap<String, (u64, u32, u64)>,
-    /// The files imported so far, indexed by the `seen` entries.
-    files: Vec<String>,
+    /// Every id written so far.
+    seen: SeenIds,
+    /// How many files were imported.
+    imports: usize,
+    /// Kraken trades seen in trades.csv and in ledgers.csv.
+    kraken: KrakenOverlap,
+}
+
+/// Kraken's two exports overlap: a trade in trades.csv is also in ledgers.csv
+/// (its `ledgers` column names the ledger rows of its legs, which share the
+/// trade's id as `refid`). ledgers.csv is the exact record (trades.csv's fee is
+/// an estimate and its time has fractions the ledger does not), so a trade in
+/// both is booked from ledgers.csv whichever file comes first.
+#[derive(Default)]
+struct KrakenOverlap {
+    /// The refids and ledger txids of the trades ledgers.csv gave.
+    ledger_keys: std::collections::HashSet<String>,
+    /// trades.csv rows kept so far (taken out once a ledgers.csv gives them).
+    pending: Vec<Option<Superseded>>,
+    /// Their txids and ledger txids -> their place in `pending`.
+    pending_keys: HashMap<String, usize>,
+    /// Those given up for ledgers.csv, for the caller to drop.
+    superseded: Vec<Superseded>,
+}
+
+impl KrakenOverlap {
+    fn in_ledgers(&self, keys: &[String]) -> bool {
+        keys.iter().any(|k| self.ledger_keys.contains(k))
+    }
+
+    /// Keeps a trades.csv row until a ledgers.csv gives its trade.
+    fn wait(&mut self, keys: &[String], s: Superseded) {
+        for k in keys {
+            self.pending_keys.insert(k.clone(), self.pending.len());
+        }
+        self.pending.push(Some(s));
+    }
+
+    /// The trades.csv row waiting last, to add its fee rows to.
+    fn last_waiting(&mut self) -> Option<&mut Superseded> {
+        self.pending.last_mut().and_then(Option::as_mut)
+    }
+
+    /// Notes a ledgers.csv trade; the trades.csv rows it gives are returned.
+    fn ledger_trade(&mut self, keys: &[String]) -> Vec<Superseded> {
+        self.ledger_keys.extend(keys.iter().cloned());
+        let at = keys
+            .iter()
+            .filter_map(|k| self.pending_keys.get(k).copied());
+        let at: std::collections::BTreeSet<usize> = at.collect();
+        at.into_iter()
+            .filter_map(|i| self.pending.get_mut(i).and_then(Option::take))
+            .collect()
+    }
 }
 
 impl<'a> Importer<'a> {
     pub fn new(opts: ImportOptions<'a>) -> Self {
         Importer {
             opts,
-            seen: rustc_hash::FxHashMap::default(),
-            files: Vec::new(),
+            seen: SeenIds::default(),
+            imports: 0,
+            kraken: KrakenOverlap::default(),
         }
+    }
+
+    /// The ids seen so far, to judge the rows of a ledger read apart (streamed)
+    /// by the same rule as the rows imported here.
+    pub fn seen_ids(&mut self) -> &mut SeenIds {
+        &mut self.seen
+    }
+
+    /// The rows of files imported earlier that a later file gave exactly, since
+    /// the last call: drop them from those files' records (see [`Superseded`]).
+    pub fn take_superseded(&mut self) -> Vec<Superseded> {
+        std::mem::take(&mut self.kraken.superseded)
     }
 
     /// `format` None = detect; Some forces it. Unknown header -> ImportError
@@ -469,6 +576,7 @@ impl<'a> Importer<'a> {
             problems: Vec::new(),
             more: 0,
             ids: HashMap::new(),
+            links: Vec::new(),
         };
         let entries = match format {
             Format::Coinbase if streamed => coinbase::parse_stream(&sheet, &mut stream, &mut cx)?,
@@ -541,43 +649,82 @@ impl<'a> Importer<'a> {
                 value_transfer_fee(rec, self.opts.prices);
             }
         }
+        let links: HashMap<String, Vec<String>> =
+            std::mem::take(&mut cx.links).into_iter().collect();
+        let seq = self.imports;
+        self.imports += 1;
         let mut conflicts = Vec::new();
+        // Whether the last ledger row was kept: the fee rows after it (Extra)
+        // go with it, so a trade dropped as a duplicate leaves no fee behind.
+        let mut kept: Option<bool> = None;
+        // Whether that row waits in `kraken.pending` (its fee rows join it).
+        let mut pending = false;
         for e in entries {
             match e {
                 Entry::Skip { row, reason } => {
+                    kept = None;
+                    pending = false;
                     stats.first_skipped.entry(reason.clone()).or_insert(row);
                     *stats.skipped.entry(reason).or_default() += 1;
                 }
                 Entry::Rec { rows, rec } => {
                     let line = rows.first().copied().unwrap_or(header_line);
-                    match self.remember(&rec, file, line) {
-                        Seen::New => {
+                    let keys = links.get(&rec.id);
+                    kept = Some(false);
+                    pending = false;
+                    if let Some(keys) = keys {
+                        if format == Format::KrakenTrades && self.kraken.in_ledgers(keys) {
+                            stats.duplicates += rows.len();
+                            continue;
+                        }
+                        if format == Format::KrakenLedgers {
+                            for s in self.kraken.ledger_trade(keys) {
+                                for id in &s.ids {
+                                    self.seen.forget(id);
+                                }
+                                self.kraken.superseded.push(s);
+                            }
+                        }
+                    }
+                    let ledger = format == Format::Ledger;
+                    match self.seen.judge(&record_fields(&rec), ledger, file, line) {
+                        Repeat::New => {
+                            if let Some(keys) = keys.filter(|_| format == Format::KrakenTrades) {
+                                let s = Superseded {
+                                    seq,
+                                    ids: vec![rec.id.clone()],
+                                    rows: rows.len(),
+                                };
+                                self.kraken.wait(keys, s);
+                                pending = true;
+                            }
+                            kept = Some(true);
                             stats.used += rows.len();
                             stats.written += 1;
                             records.push((line, rec));
                         }
-                        Seen::Same => stats.duplicates += rows.len(),
-                        Seen::Different(at) => {
-                            if format == Format::Ledger {
-                                conflicts.push(RowProblem {
-                                    line,
-                                    column: Some("id".into()),
-                                    value: Some(rec.id.clone()),
-                                    problem: format!(
-                                        "is already used by a different row at {at}; give one of \
-                                         them a new id"
-                                    ),
-                                });
-                            }
-                            // An exchange id names one exchange row, whatever
-                            // else changed between exports (a currency, a note).
-                            stats.duplicates += rows.len();
-                        }
+                        Repeat::Duplicate { .. } => stats.duplicates += rows.len(),
+                        Repeat::Conflict { first } => conflicts.push(RowProblem {
+                            line,
+                            column: Some("id".into()),
+                            value: Some(rec.id.clone()),
+                            problem: format!(
+                                "is already used by a different row at {first}; give one of them \
+                                 a new id"
+                            ),
+                        }),
                     }
                 }
                 Entry::Extra { row, rec } => {
                     // A second ledger row made from rows already counted as used.
-                    if let Seen::New = self.remember(&rec, file, row) {
+                    if kept == Some(false) {
+                        continue;
+                    }
+                    let ledger = format == Format::Ledger;
+                    if let Repeat::New = self.seen.judge(&record_fields(&rec), ledger, file, row) {
+                        if pending && let Some(s) = self.kraken.last_waiting() {
+                            s.ids.push(rec.id.clone());
+                        }
                         stats.written += 1;
                         records.push((row, rec));
                     }
@@ -612,6 +759,7 @@ impl<'a> Importer<'a> {
             records.reverse();
         }
         Ok(Imported {
+            seq,
             format,
             records,
             stats,
@@ -619,48 +767,83 @@ impl<'a> Importer<'a> {
     }
 }
 
-/// Whether a record's id was seen before.
-enum Seen {
-    New,
-    /// The same row again (an overlapping export).
-    Same,
-    /// A different row with the same id, first seen at `file:line`.
-    Different(String),
+/// Every row id of one run, with a hash of the row's facts (every column but
+/// the id) and where it was first seen: the one rule for a repeated id, for
+/// `import` and for the commands that read exports and ledgers together.
+#[derive(Default)]
+pub struct SeenIds {
+    seen: rustc_hash::FxHashMap<crate::model::Text, (u64, u32, u64)>,
+    /// The files read so far, indexed by the `seen` entries.
+    files: Vec<String>,
 }
 
-impl Importer<'_> {
-    fn remember(&mut self, rec: &Record, file: &str, line: u64) -> Seen {
-        let h = fnv(&[
-            &rec.time,
-            &rec.account,
-            &rec.kind,
-            &rec.sent_qty,
-            &rec.sent_asset,
-            &rec.received_qty,
-            &rec.received_asset,
-            &rec.fee_qty,
-            &rec.fee_asset,
-            &rec.usd_value,
-            &rec.fee_usd,
-            &rec.txid,
-            &rec.note,
-        ]);
+impl SeenIds {
+    /// Judges a row (the 14 ledger columns, id first) against the rows seen
+    /// before it, and remembers it when new. The same id with the same facts
+    /// is the same row seen again (an overlapping export, a ledger made from
+    /// it): a duplicate. With other facts, a row of an export is still that
+    /// exchange row (an exchange id names one row, whatever changed between
+    /// exports, as Coinbase repeating an `ID` with another currency) and is a
+    /// duplicate too; a row of a harvest ledger (`ledger` true) names a
+    /// different event with a used id: a conflict.
+    pub fn judge(&mut self, fields: &[&str; 14], ledger: bool, file: &str, line: u64) -> Repeat {
+        // Cells harvest protected against formula injection count as written.
+        // In memory only (ids are what is written), so the faster hash; each
+        // cell trimmed, as `fnv` and the ledger reader do.
+        let facts: [&str; 13] =
+            std::array::from_fn(|i| crate::render::unprotect(fields[i + 1]).trim());
+        let h = rustc_hash::FxBuildHasher.hash_one(facts);
         if self.files.last().is_none_or(|f| f != file) {
             self.files.push(file.to_string());
         }
         let file_idx = (self.files.len() - 1) as u32;
-        match self.seen.get(&rec.id) {
+        let at = |files: &[String], (f, l): (u32, u64)| {
+            format!("{}:{l}", files.get(f as usize).map_or("?", |f| f.as_str()))
+        };
+        let id = fields[0].trim();
+        match self.seen.get(id) {
             None => {
-                self.seen.insert(rec.id.clone(), (h, file_idx, line));
-                Seen::New
+                self.seen.insert(id.into(), (h, file_idx, line));
+                Repeat::New
             }
-            Some((old, _, _)) if *old == h => Seen::Same,
-            Some((_, f, l)) => {
-                let f = self.files.get(*f as usize).map_or("?", |f| f.as_str());
-                Seen::Different(format!("{f}:{l}"))
-            }
+            Some(&(old, f, l)) if old == h || !ledger => Repeat::Duplicate {
+                first: at(&self.files, (f, l)),
+            },
+            Some(&(_, f, l)) => Repeat::Conflict {
+                first: at(&self.files, (f, l)),
+            },
         }
     }
+
+    /// Makes room for about `n` more ids at once (a large ledger's).
+    pub fn reserve(&mut self, n: usize) {
+        self.seen.reserve(n);
+    }
+
+    /// Forgets a row given up for a later copy (see [`Superseded`]).
+    fn forget(&mut self, id: &str) {
+        self.seen.remove(id);
+    }
+}
+
+/// A record's 14 ledger columns, id first.
+fn record_fields(r: &Record) -> [&str; 14] {
+    [
+        &r.id,
+        &r.time,
+        &r.account,
+        &r.kind,
+        &r.sent_qty,
+        &r.sent_asset,
+        &r.received_qty,
+        &r.received_asset,
+        &r.fee_qty,
+        &r.fee_asset,
+        &r.usd_value,
+        &r.fee_usd,
+        &r.txid,
+        &r.note,
+    ]
 }
 
 /// A deposit's or withdrawal's fee in crypto is a disposal (the network fee),
@@ -814,6 +997,9 @@ pub(crate) struct Cx<'a, 'b> {
     problems: Vec<RowProblem>,
     more: usize,
     ids: HashMap<String, usize>,
+    /// Ledger row id -> the exchange's ids of the event it was made from (a
+    /// Kraken trade's refid and ledger txids), to find one trade in two exports.
+    links: Vec<(String, Vec<String>)>,
 }
 
 /// At most this many row problems are listed; the rest are counted.
@@ -848,6 +1034,15 @@ impl Cx<'_, '_> {
     /// True once any problem was recorded.
     pub fn failed(&self) -> bool {
         !self.problems.is_empty()
+    }
+
+    /// Notes the exchange's ids of the event ledger row `id` was made from
+    /// (empty ones are left out).
+    pub fn link(&mut self, id: &str, keys: impl IntoIterator<Item = String>) {
+        let keys: Vec<String> = keys.into_iter().filter(|k| !k.is_empty()).collect();
+        if !keys.is_empty() {
+            self.links.push((id.to_string(), keys));
+        }
     }
 
     /// An id from the exchange's own id: `<prefix>-<id>`.
@@ -1751,6 +1946,110 @@ mod tests {
         assert_eq!(detect(b""), None);
     }
 
+    const KRAKEN_LEDGERS: &str = "\"txid\",\"refid\",\"time\",\"type\",\"subtype\",\"aclass\",\"asset\",\"amount\",\"fee\",\"balance\"
+\"L1\",\"TX1\",\"2024-01-03 10:15:30\",\"trade\",\"\",\"currency\",\"ZUSD\",-2000.0000,3.2000,1.0000
+\"L2\",\"TX1\",\"2024-01-03 10:15:30\",\"trade\",\"\",\"currency\",\"XXBT\",0.0500000000,0,0.0500000000
+\"L3\",\"TX1\",\"2024-01-03 10:15:30\",\"trade\",\"\",\"currency\",\"XETH\",0,0.0010000000,1.0000000000
+";
+    const KRAKEN_TRADES: &str = "\"txid\",\"ordertxid\",\"pair\",\"time\",\"type\",\"ordertype\",\"price\",\"cost\",\"fee\",\"vol\",\"margin\",\"misc\",\"ledgers\"
+\"TX1\",\"O1\",\"XXBTZUSD\",\"2024-01-03 10:15:30.25\",\"buy\",\"limit\",40000.0,2000.0,3.1,0.05,0.0,\"\",\"L1,L2,L3\"
+";
+
+    /// The ids of what `files`, imported in this order, leave in the ledger.
+    fn kraken_ids(files: &[&str]) -> Vec<Vec<String>> {
+        let prices = PriceTable::read(&b"asset,price\nETH,3000\n"[..], "p", chrono_tz::Tz::UTC);
+        let prices = prices.ok();
+        let mut imp = Importer::new(ImportOptions {
+            account: None,
+            prices: prices.as_ref(),
+            tz: chrono_tz::Tz::UTC,
+        });
+        let mut out: Vec<Imported> = files
+            .iter()
+            .map(|f| imp.import(f.as_bytes(), "x.csv", None).unwrap())
+            .collect();
+        let sups = imp.take_superseded();
+        for f in &mut out {
+            f.supersede(&sups);
+        }
+        out.iter()
+            .map(|i| i.records.iter().map(|(_, r)| r.id.clone()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_kraken_trade_in_both_exports_is_the_ledgers_one_in_either_order() {
+        // The ledger's trade with its ETH fee row; trades.csv's copy dropped.
+        let from_ledgers = vec!["kraken-TX1".to_string(), "kraken-TX1-fee1".to_string()];
+        assert_eq!(
+            kraken_ids(&[KRAKEN_LEDGERS, KRAKEN_TRADES]),
+            [from_ledgers.clone(), vec![]]
+        );
+        assert_eq!(
+            kraken_ids(&[KRAKEN_TRADES, KRAKEN_LEDGERS]),
+            [vec![], from_ledgers]
+        );
+        // An overlapping trades.csv again changes nothing.
+        assert_eq!(
+            kraken_ids(&[KRAKEN_TRADES, KRAKEN_LEDGERS, KRAKEN_TRADES])[2],
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_repeated_id_is_a_duplicate_unless_a_ledger_gives_it_other_facts() {
+        let row = |id, qty, note| {
+            [
+                id,
+                "2025-01-01T00:00:00Z",
+                "cb",
+                "buy",
+                "1",
+                "USD",
+                qty,
+                "BTC",
+                "",
+                "",
+                "1",
+                "",
+                "",
+                note,
+            ]
+        };
+        let mut seen = SeenIds::default();
+        assert_eq!(
+            seen.judge(&row("a", "1", "=x"), true, "l.csv", 2),
+            Repeat::New
+        );
+        let first = "l.csv:2".to_string();
+        // The same facts, a formula-protected note read back as written.
+        for ledger in [false, true] {
+            let again = seen.judge(&row("a", "1", "'=x"), ledger, "e.csv", 5);
+            assert_eq!(
+                again,
+                Repeat::Duplicate {
+                    first: first.clone()
+                }
+            );
+        }
+        // Other facts: an export's row is still that exchange row; a ledger's is
+        // another event with a used id.
+        assert_eq!(
+            seen.judge(&row("a", "2", "=x"), false, "e.csv", 6),
+            Repeat::Duplicate {
+                first: first.clone()
+            }
+        );
+        assert_eq!(
+            seen.judge(&row("a", "2", "=x"), true, "m.csv", 3),
+            Repeat::Conflict { first }
+        );
+        assert_eq!(
+            seen.judge(&row("b", "2", ""), true, "m.csv", 4),
+            Repeat::New
+        );
+    }
+
     #[test]
     fn content_ids_are_stable_and_count_repeats() {
         let opts = ImportOptions {
@@ -1765,6 +2064,7 @@ mod tests {
             problems: Vec::new(),
             more: 0,
             ids: HashMap::new(),
+            links: Vec::new(),
         };
         let a = cx.content_id(&["2024-01-01", "1", "BTC"]);
         let b = cx.content_id(&["2024-01-01", "1", "BTC"]);

@@ -120,6 +120,8 @@ pub enum Problem {
     Time(#[from] TimeError),
     #[error("duplicate id: already used at {0}; every row needs its own id")]
     DuplicateId(String),
+    #[error("is already used by a different row at {0}; give one of them a new id")]
+    IdConflict(String),
     #[error("is not valid UTF-8 text: save the file as UTF-8")]
     NotUtf8,
     #[error("{0}")]

@@ -118,6 +118,21 @@ struct Batch {
     errors: Vec<(usize, u64, String)>,
 }
 
+/// What a row whose id may have been seen before is (see
+/// [`LedgerBuilder::read_csv_checked`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Repeat {
+    /// A new id: the row is kept.
+    New,
+    /// The same row seen again, first at `first` (file:line): dropped.
+    Duplicate { first: String },
+    /// A different row with an id used at `first`: an error.
+    Conflict { first: String },
+}
+
+/// Judges each row read from a ledger file: `(the 14 columns, id first; line)`.
+pub type RowCheck<'c> = dyn FnMut(&[&str; 14], u64) -> Repeat + Send + 'c;
+
 /// Collects rows from any number of inputs, then sorts and checks them as one
 /// ledger.
 pub struct LedgerBuilder {
@@ -128,6 +143,8 @@ pub struct LedgerBuilder {
     /// A hash of each row's id, by row: finding a repeated id among these does
     /// not read the rows again, and runs beside the sort.
     id_hashes: Vec<u64>,
+    /// (file index, id) of rows added and then given up (see [`LedgerBuilder::drop_rows`]).
+    dropped: Vec<(u32, Box<str>)>,
 }
 
 impl LedgerBuilder {
@@ -139,7 +156,16 @@ impl LedgerBuilder {
             errors: Vec::new(),
             more: 0,
             id_hashes: Vec::new(),
+            dropped: Vec::new(),
         }
+    }
+
+    /// Takes out the rows of file `file_idx` with these ids, added earlier: a
+    /// later input gave the same rows exactly (a Kraken trade that trades.csv
+    /// and then ledgers.csv give). Rows keep their input order.
+    pub fn drop_rows(&mut self, file_idx: u32, ids: &[String]) {
+        self.dropped
+            .extend(ids.iter().map(|id| (file_idx, id.as_str().into())));
     }
 
     /// Rows taken so far, good or bad.
@@ -163,6 +189,17 @@ impl LedgerBuilder {
     /// Reads a normalized ledger CSV. Header problems return at once; bad cells
     /// are collected and reported by [`LedgerBuilder::finish`].
     pub fn read_csv<R: Read>(&mut self, input: R, name: &str) -> Result<(), LedgerError> {
+        self.read_csv_checked(input, name, None)
+    }
+
+    /// [`LedgerBuilder::read_csv`], with each valid row judged by `check` first:
+    /// a duplicate is left out, a conflict is an error on the row's id.
+    pub fn read_csv_checked<R: Read>(
+        &mut self,
+        input: R,
+        name: &str,
+        mut check: Option<&mut RowCheck<'_>>,
+    ) -> Result<(), LedgerError> {
         let file_idx = self.add_file(name);
         let file: Arc<str> = name.into();
         let mut rdr = csv::ReaderBuilder::new()
@@ -198,7 +235,8 @@ impl LedgerBuilder {
                         while let Some((_, line, msg)) = errs.next_if(|e| e.0 == k) {
                             self.push_error(&file, *line, None, None, Problem::Csv(msg.clone()));
                         }
-                        self.add_byte_record(rec, &map, columns, &file, file_idx);
+                        let check = check.as_deref_mut();
+                        self.add_byte_record(rec, &map, columns, &file, file_idx, check);
                     }
                     for (_, line, msg) in errs {
                         self.push_error(&file, *line, None, None, Problem::Csv(msg.clone()));
@@ -253,6 +291,7 @@ impl LedgerBuilder {
         columns: &[usize],
         file: &Arc<str>,
         file_idx: u32,
+        check: Option<&mut RowCheck<'_>>,
     ) {
         let line = rec.position().map_or(0, |p| p.line());
         // The record's text checked once; cells are slices of it. As in a
@@ -295,7 +334,7 @@ impl LedgerBuilder {
             }
             at = end;
         }
-        self.add_fields(&fields, file, file_idx, line);
+        self.add_fields(&fields, file, file_idx, line, check);
     }
 
     /// Validates rows an importer produced, as if read from a ledger file. `line`
@@ -317,7 +356,7 @@ impl LedgerBuilder {
             &rec.txid,
             &rec.note,
         ];
-        self.add_fields(&fields, file, file_idx, line);
+        self.add_fields(&fields, file, file_idx, line, None);
     }
 
     fn push_error(
@@ -341,7 +380,14 @@ impl LedgerBuilder {
         });
     }
 
-    fn add_fields(&mut self, f: &[&str; 14], file: &Arc<str>, file_idx: u32, line: u64) {
+    fn add_fields(
+        &mut self,
+        f: &[&str; 14],
+        file: &Arc<str>,
+        file_idx: u32,
+        line: u64,
+        check: Option<&mut RowCheck<'_>>,
+    ) {
         // Cells harvest protected against formula injection read back as written.
         let mut f = *f;
         for c in &mut f {
@@ -448,6 +494,16 @@ impl LedgerBuilder {
             self.push_error(file, line, Some("kind"), Some(f[KIND]), Problem::Shape(msg));
             return;
         }
+        if let Some(check) = check {
+            match check(f, line) {
+                Repeat::New => {}
+                Repeat::Duplicate { .. } => return,
+                Repeat::Conflict { first } => {
+                    self.push_error(file, line, Some("id"), Some(id), Problem::IdConflict(first));
+                    return;
+                }
+            }
+        }
         let account = self.ledger.syms.intern(account);
         let txid = f[TXID].trim_ascii();
         self.id_hashes.push(rustc_hash::FxBuildHasher.hash_one(id));
@@ -473,6 +529,17 @@ impl LedgerBuilder {
     /// Sorts the merged rows, checks ids are unique, and returns the ledger or
     /// every error found in every input.
     pub fn finish(mut self) -> Result<Ledger, LedgerError> {
+        if !self.dropped.is_empty() {
+            let dropped: std::collections::HashSet<(u32, &str)> =
+                self.dropped.iter().map(|(f, id)| (*f, &**id)).collect();
+            let keep: Vec<bool> = (self.ledger.rows.iter())
+                .map(|r| !dropped.contains(&(r.source.file, &*r.id)))
+                .collect();
+            let mut k = keep.iter();
+            self.id_hashes.retain(|_| *k.next().unwrap_or(&true));
+            let mut k = keep.iter();
+            self.ledger.rows.retain(|_| *k.next().unwrap_or(&true));
+        }
         if self.errors.is_empty() && self.more == 0 {
             // Sorting and looking for a repeated id hash run side by side; a
             // repeat (a repeated id, rare, or a collision, rarer) is then
