@@ -203,6 +203,27 @@ pub struct Ledger {
     /// For each row, the rank of its id (compared as a plain string) among the
     /// rows of the same instant: the tie-break of lots acquired together.
     pub id_rank: Vec<u32>,
+    /// Rows left out because an earlier row has the same id and the same facts
+    /// (a row repeated in one file, as `import` drops it): `(file:line of the
+    /// repeat, file:line of the first)`, for the command to say on stderr.
+    pub repeats_dropped: Vec<(String, String)>,
+}
+
+impl Row {
+    /// Whether `other` states the same facts: every column but where it was read.
+    pub fn same_facts(&self, other: &Row) -> bool {
+        self.id == other.id
+            && self.time == other.time
+            && self.account == other.account
+            && self.kind == other.kind
+            && self.sent == other.sent
+            && self.received == other.received
+            && self.fee == other.fee
+            && self.usd_value == other.usd_value
+            && self.fee_usd == other.fee_usd
+            && self.txid == other.txid
+            && self.note == other.note
+    }
 }
 
 impl Ledger {

@@ -395,6 +395,14 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
     }
     progress.message("checking the ledger");
     let ledger = b.finish()?;
+    if let Some((here, first)) = ledger.repeats_dropped.first()
+        && !s.quiet
+    {
+        eprintln!(
+            "harvest: note: {} dropped: a row with the id and facts of an earlier row is the same row twice, as import drops it (the first at {here}, repeating {first})",
+            crate::render::count(ledger.repeats_dropped.len(), "repeated row")
+        );
+    }
     if ledger.rows.is_empty() {
         anyhow::bail!(
             "{}: no ledger rows (a header and no rows): there is nothing to match; give the ledger with its rows",

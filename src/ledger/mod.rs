@@ -558,21 +558,43 @@ impl LedgerBuilder {
             let repeats = repeats.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             let l = &self.ledger;
             let mut dups = Vec::new();
+            // A row repeated with the same facts is the same row twice: left
+            // out, as import leaves it out; other facts under one id are an
+            // error.
+            let mut drop = Vec::new();
             for (a, b) in if repeats {
                 l.duplicate_ids()
             } else {
                 Vec::new()
             } {
-                let (a, b) = (&l.rows[a], &l.rows[b]);
-                {
-                    let (first, second) = if a.source <= b.source { (a, b) } else { (b, a) };
-                    let file: Arc<str> = l.file_name(second.source).into();
-                    let at = format!("{}:{}", l.file_name(first.source), first.source.line);
-                    dups.push((file, second.source.line, second.id.to_string(), at));
+                let (ra, rb) = (&l.rows[a], &l.rows[b]);
+                let (first, second, later) = if ra.source <= rb.source {
+                    (ra, rb, b)
+                } else {
+                    (rb, ra, a)
+                };
+                let at = format!("{}:{}", l.file_name(first.source), first.source.line);
+                if first.same_facts(second) {
+                    let here = format!("{}:{}", l.file_name(second.source), second.source.line);
+                    drop.push((later, here, at));
+                    continue;
                 }
+                let file: Arc<str> = l.file_name(second.source).into();
+                dups.push((file, second.source.line, second.id.to_string(), at));
             }
             for (file, line, id, at) in dups {
                 self.push_error(&file, line, Some("id"), Some(&id), Problem::DuplicateId(at));
+            }
+            if !drop.is_empty() {
+                let mut gone = vec![false; self.ledger.rows.len()];
+                for (i, here, first) in drop {
+                    gone[i] = true;
+                    self.ledger.repeats_dropped.push((here, first));
+                }
+                let mut g = gone.iter();
+                self.ledger.rows.retain(|_| !*g.next().unwrap_or(&false));
+                // Ranks and the transfer list are by row index: made again.
+                self.ledger.apply_order(None);
             }
         }
         if self.errors.is_empty() && self.more == 0 {
@@ -791,6 +813,24 @@ mod tests {
             err.contains("t.csv:3: column id \"a\": duplicate id: already used at t.csv:2"),
             "{err}"
         );
+    }
+
+    /// Issue 14 item 11: the same row twice in one file (same id, same facts)
+    /// is left out, as `import` leaves it out, so that every command agrees;
+    /// other facts under one id stay an error (above).
+    #[test]
+    fn a_row_repeated_with_the_same_facts_is_dropped() {
+        let text = format!(
+            "{H}a,2025-01-01,cb,buy,1,USD,1,BTC,,,,,,\nb,2025-01-02,cb,sell,1,BTC,2,USD,,,,,,\na,2025-01-01,cb,buy,1.0,USD,1,BTC,,,,,,\nw,2025-01-03,cb,withdrawal,1,BTC,,,,,,,,\n"
+        );
+        let l = read(&text).unwrap();
+        let ids: Vec<&str> = l.rows.iter().map(|r| &*r.id).collect();
+        assert_eq!(ids, ["a", "b", "w"]);
+        assert_eq!(
+            l.repeats_dropped,
+            [("t.csv:4".to_string(), "t.csv:2".to_string())]
+        );
+        assert_eq!(l.transfers(), [2]);
     }
 
     #[test]
