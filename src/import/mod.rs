@@ -37,6 +37,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use rust_decimal::Decimal;
 
+use crate::csvread;
 use crate::model::{Kind, Record};
 use crate::prices::PriceTable;
 
@@ -221,7 +222,7 @@ pub fn detect(data: &[u8]) -> Option<Format> {
         data
     };
     let text = decode(head);
-    let rows = read_rows(&text, "", PREAMBLE_ROWS).ok()?;
+    let rows = read_rows(&text, "", PREAMBLE_ROWS);
     rows.iter()
         .take(PREAMBLE_ROWS)
         .find_map(|(_, cells)| Format::ALL.into_iter().find(|f| f.matches(cells)))
@@ -310,6 +311,19 @@ pub enum ImportError {
         crate::model::LEDGER_COLUMNS.join(",")
     )]
     Empty { file: String, known: String },
+    /// A quote left open, or closed by a quote rows further on.
+    #[error(
+        "{file}:{line}: {}{problem}",
+        column.as_ref().map_or(String::new(), |c| format!("column {c}: "))
+    )]
+    Quoting {
+        file: String,
+        line: u64,
+        /// The cell's index in its row, and its column's name when known.
+        field: usize,
+        column: Option<String>,
+        problem: String,
+    },
     #[error("{file}:{line}: not readable as CSV: {message}")]
     Csv {
         file: String,
@@ -333,6 +347,28 @@ pub enum ImportError {
         skipped: usize,
         duplicates: usize,
     },
+}
+
+impl ImportError {
+    /// Names the column of a quoting error, from the header's cells.
+    fn in_column_of(self, header: Option<&[String]>) -> ImportError {
+        match self {
+            ImportError::Quoting {
+                file,
+                line,
+                field,
+                problem,
+                ..
+            } => ImportError::Quoting {
+                file,
+                line,
+                field,
+                column: header.and_then(|h| h.get(field)).cloned(),
+                problem,
+            },
+            e => e,
+        }
+    }
 }
 
 fn list_problems(file: &str, problems: &[RowProblem], more: usize) -> String {
@@ -388,9 +424,17 @@ impl<'a> Importer<'a> {
         // The header is among the first rows; the rest is read after it.
         let mut rows = Vec::new();
         while rows.len() < PREAMBLE_ROWS {
-            match stream.next_owned()? {
-                Some(r) => rows.push(r),
-                None => break,
+            match stream.next_owned() {
+                Ok(Some(r)) => rows.push(r),
+                Ok(None) => break,
+                // A quote left open in the first rows: the header may be above it.
+                Err(e) => {
+                    let header = rows.iter().find(|(_, c)| match format {
+                        Some(f) => f.matches(c),
+                        None => Format::ALL.iter().any(|f| f.matches(c)),
+                    });
+                    return Err(e.in_column_of(header.map(|(_, c)| c.as_slice())));
+                }
             }
         }
         let found = rows
@@ -441,6 +485,18 @@ impl<'a> Importer<'a> {
         };
         let data_rows = rows.split_off(hi + 1);
         let (header_line, header) = rows.pop().expect("the header row was found above");
+        // Rows as wide as the header from here on: a quoted cell holding such
+        // rows is an error (a quote left open and closed rows further on). The
+        // rows read before the header was known are read again for it.
+        let named = |e: ImportError| e.in_column_of(Some(&header));
+        let mut again = RowStream::new(&text, file);
+        for k in 0..hi + 1 + data_rows.len() {
+            if k == hi + 1 {
+                again.rdr.set_row_width(header.len());
+            }
+            again.read().map_err(named)?;
+        }
+        stream.rdr.set_row_width(header.len());
         let mut sheet = Sheet {
             header_line,
             header,
@@ -452,8 +508,9 @@ impl<'a> Importer<'a> {
         // A Coinbase report (the large exports) is read row by row into one
         // reused row; other formats see every row at once.
         let streamed = format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
+        let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
-            while let Some((line, cells)) = stream.next_owned()? {
+            while let Some((line, cells)) = stream.next_owned().map_err(named)? {
                 sheet.rows.push(SheetRow { line, cells });
             }
         }
@@ -471,7 +528,9 @@ impl<'a> Importer<'a> {
             ids: HashMap::new(),
         };
         let entries = match format {
-            Format::Coinbase if streamed => coinbase::parse_stream(&sheet, &mut stream, &mut cx)?,
+            Format::Coinbase if streamed => {
+                coinbase::parse_stream(&sheet, &mut stream, &mut cx).map_err(named)?
+            }
             Format::Coinbase => coinbase_wallet::parse(&sheet, &mut cx),
             Format::CoinbaseAdvanced => coinbase_advanced::parse(&sheet, &mut cx),
             Format::CoinbasePro => coinbase_pro::parse(&sheet, &mut cx),
@@ -1396,23 +1455,25 @@ fn cp1252(b: u8) -> char {
 }
 
 /// Every CSV record with its 1-based line, cells trimmed of spaces and of a
-/// BOM (some files have one on an otherwise empty first line).
-fn read_rows(text: &str, file: &str, limit: usize) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
+/// BOM (some files have one on an otherwise empty first line), up to `limit`.
+/// `data` may be cut short (the head of a file): a quote left open by the cut
+/// ends the rows instead of failing.
+fn read_rows(text: &str, file: &str, limit: usize) -> Vec<(u64, Vec<String>)> {
     let mut stream = RowStream::new(text, file);
     let mut out = Vec::new();
     while out.len() < limit {
-        match stream.next_owned()? {
-            Some(r) => out.push(r),
-            None => break,
+        match stream.next_owned() {
+            Ok(Some(r)) => out.push(r),
+            Ok(None) | Err(_) => break,
         }
     }
-    Ok(out)
+    out
 }
 
 /// Reads the CSV records of a text one at a time, as rows of trimmed cells.
 pub(crate) struct RowStream<'t> {
-    rdr: csv::Reader<&'t [u8]>,
-    rec: csv::StringRecord,
+    rdr: csvread::Reader<&'t [u8]>,
+    rec: csvread::Record,
     file: &'t str,
     /// The lines of the rows given by [`RowStream::next_into`].
     pub lines: Vec<u64>,
@@ -1421,50 +1482,66 @@ pub(crate) struct RowStream<'t> {
 impl<'t> RowStream<'t> {
     pub fn new(text: &'t str, file: &'t str) -> Self {
         RowStream {
-            rdr: csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(text.as_bytes()),
-            rec: csv::StringRecord::new(),
+            rdr: csvread::Reader::new(text.as_bytes()),
+            rec: csvread::Record::default(),
             file,
             lines: Vec::new(),
         }
     }
 
-    /// Reads the next record into `self.rec`; false at the end.
-    fn read(&mut self) -> Result<bool, ImportError> {
-        self.rdr
-            .read_record(&mut self.rec)
-            .map_err(|e| ImportError::Csv {
-                file: self.file.into(),
-                line: e.position().map_or(0, |p| p.line()),
-                message: e.to_string(),
-            })
-    }
-
-    fn line(&self) -> u64 {
-        self.rec.position().map_or(0, |p| p.line())
+    /// Reads the next record into `self.rec` and returns its cells; None at
+    /// the end.
+    fn read(&mut self) -> Result<Option<csvread::TextRecord<'_>>, ImportError> {
+        match self.rdr.read(&mut self.rec) {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(
+                e @ (csvread::CsvError::UnclosedQuote { field, .. }
+                | csvread::CsvError::RowsInCell { field, .. }),
+            ) => {
+                return Err(ImportError::Quoting {
+                    file: self.file.into(),
+                    line: e.line(),
+                    field,
+                    column: None,
+                    problem: e.to_string(),
+                });
+            }
+            Err(e) => {
+                return Err(ImportError::Csv {
+                    file: self.file.into(),
+                    line: self.rec.line(),
+                    message: e.to_string(),
+                });
+            }
+        }
+        // The text is UTF-8 and cells end at ASCII bytes, so every cell is
+        // UTF-8; an error here would be a bug, reported rather than hidden.
+        let line = self.rec.line();
+        self.rec.text().map(Some).map_err(|_| ImportError::Csv {
+            file: self.file.into(),
+            line,
+            message: "a cell is not UTF-8 text".into(),
+        })
     }
 
     /// The next row as (line, cells).
     pub fn next_owned(&mut self) -> Result<Option<(u64, Vec<String>)>, ImportError> {
-        if !self.read()? {
+        let Some(rec) = self.read()? else {
             return Ok(None);
-        }
-        let cells = self.rec.iter().map(|c| trim_cell(c).to_string()).collect();
-        Ok(Some((self.line(), cells)))
+        };
+        let cells = rec.iter().map(|c| trim_cell(c).to_string()).collect();
+        Ok(Some((self.rec.line(), cells)))
     }
 
     /// Reads the next row into `row`, reusing its cells; false at the end.
     pub fn next_into(&mut self, row: &mut SheetRow) -> Result<bool, ImportError> {
-        if !self.read()? {
+        let Some(rec) = self.read()? else {
             return Ok(false);
-        }
-        row.line = self.line();
-        self.lines.push(row.line);
-        let n = self.rec.len();
+        };
+        let n = rec.len();
         row.cells.truncate(n);
-        for (i, c) in self.rec.iter().enumerate() {
+        for (i, c) in rec.iter().enumerate() {
             let c = trim_cell(c);
             match row.cells.get_mut(i) {
                 Some(cell) => {
@@ -1474,6 +1551,8 @@ impl<'t> RowStream<'t> {
                 None => row.cells.push(c.to_string()),
             }
         }
+        row.line = self.rec.line();
+        self.lines.push(row.line);
         Ok(true)
     }
 }
@@ -1749,6 +1828,36 @@ mod tests {
         assert_eq!(detect(b"id,time,kind\n"), Some(Format::Ledger));
         assert_eq!(detect(b"time,extra\n"), None);
         assert_eq!(detect(b""), None);
+    }
+
+    // Every importer reads through RowStream: lines as an editor counts them,
+    // CRLF, LF or mixed, blank lines included (README: CRLF reads like LF), and
+    // a quote never closed (RFC 4180 section 2.5-2.7) fails naming its line
+    // and column instead of swallowing the rows after it.
+    #[test]
+    fn rows_have_the_right_lines_and_a_quote_never_closed_fails() {
+        for text in ["h\na\n\nb\n", "h\r\na\r\n\r\nb\r\n", "h\r\na\n\r\nb"] {
+            let lines: Vec<u64> = read_rows(text, "x.csv", 10).iter().map(|r| r.0).collect();
+            assert_eq!(lines, [1, 2, 4], "{text:?}");
+        }
+        let opts = ImportOptions {
+            account: None,
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+        };
+        let text = "Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,Net Worth Amount,Net Worth Currency,Label,Description,TxHash\r\n\
+                    2024-01-01 00:00:00 UTC,,,1,BTC,,,40000,USD,,\"bought,\r\n\
+                    2024-01-02 00:00:00 UTC,1,BTC,,,,,41000,USD,,,\r\n";
+        match Importer::new(opts).import(text.as_bytes(), "k.csv", None) {
+            Err(e @ ImportError::Quoting { .. }) => assert_eq!(
+                e.to_string(),
+                "k.csv:2: column Description: a quote (\") opens a cell on this line and is \
+                 never closed, so every line after it would be read into that one cell; close \
+                 the quote, or write a quote inside a cell as two (\"\")"
+            ),
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("read"),
+        }
     }
 
     #[test]
