@@ -371,13 +371,24 @@ impl ImportError {
     }
 }
 
+/// The bad rows, one line each: a row's problems are joined on its line, and
+/// the count is of rows (problems of one row are adjacent: sorted by line).
 fn list_problems(file: &str, problems: &[RowProblem], more: usize) -> String {
+    let rows = problems
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| *i == 0 || problems[i - 1].line != p.line)
+        .count();
     let mut s = format!(
         "{} bad row(s); fix them (or remove the rows) and import again",
-        problems.len() + more
+        rows + more
     );
-    for p in problems {
-        s.push_str(&format!("\n  {file}:{}: ", p.line));
+    for (i, p) in problems.iter().enumerate() {
+        if i > 0 && problems[i - 1].line == p.line {
+            s.push_str("; ");
+        } else {
+            s.push_str(&format!("\n  {file}:{}: ", p.line));
+        }
         if let Some(c) = &p.column {
             s.push_str(&format!("column {c} "));
         }
@@ -519,14 +530,7 @@ impl<'a> Importer<'a> {
             .account
             .clone()
             .unwrap_or_else(|| format.default_account().to_string());
-        let mut cx = Cx {
-            opts: &self.opts,
-            account,
-            format,
-            problems: Vec::new(),
-            more: 0,
-            ids: HashMap::new(),
-        };
+        let mut cx = Cx::new(&self.opts, account, format);
         let entries = match format {
             Format::Coinbase if streamed => {
                 coinbase::parse_stream(&sheet, &mut stream, &mut cx).map_err(named)?
@@ -556,7 +560,7 @@ impl<'a> Importer<'a> {
         lines.extend_from_slice(&stream.lines);
         // Every data row must be accounted for: a row a format dropped without
         // saying why (an empty required cell) is reported here.
-        if cx.problems.is_empty() {
+        if !cx.failed() {
             let mut covered = vec![false; lines.len()];
             let mut cover = |line: u64| {
                 if let Ok(i) = lines.binary_search(&line) {
@@ -580,13 +584,13 @@ impl<'a> Importer<'a> {
                 );
             }
         }
-        if !cx.problems.is_empty() {
+        if cx.failed() {
             let mut problems = cx.problems;
             problems.sort_by_key(|p| p.line);
             return Err(ImportError::BadRows {
                 file: file.into(),
                 problems,
-                more: cx.more,
+                more: cx.more.len(),
             });
         }
         let mut stats = ImportStats {
@@ -644,6 +648,7 @@ impl<'a> Importer<'a> {
             }
         }
         if !conflicts.is_empty() {
+            conflicts.sort_by_key(|p| p.line);
             return Err(ImportError::BadRows {
                 file: file.into(),
                 problems: conflicts,
@@ -871,12 +876,36 @@ pub(crate) struct Cx<'a, 'b> {
     pub account: String,
     pub format: Format,
     problems: Vec<RowProblem>,
-    more: usize,
+    /// The rows `problems` is about.
+    listed: usize,
+    /// Problems reported, listed or not: formats compare counts to tell
+    /// whether a row added any.
+    reported: usize,
+    /// The lines with a cell that could not be read.
+    unreadable: rustc_hash::FxHashSet<u64>,
+    /// Bad rows past the first [`MAX_PROBLEMS`], counted but not listed.
+    more: rustc_hash::FxHashSet<u64>,
     ids: HashMap<String, usize>,
 }
 
-/// At most this many row problems are listed; the rest are counted.
+/// At most this many bad rows are listed; the rest are counted.
 const MAX_PROBLEMS: usize = 50;
+
+impl<'a, 'b> Cx<'a, 'b> {
+    pub fn new(opts: &'b ImportOptions<'a>, account: String, format: Format) -> Self {
+        Cx {
+            opts,
+            account,
+            format,
+            problems: Vec::new(),
+            listed: 0,
+            reported: 0,
+            unreadable: rustc_hash::FxHashSet::default(),
+            more: rustc_hash::FxHashSet::default(),
+            ids: HashMap::new(),
+        }
+    }
+}
 
 impl Cx<'_, '_> {
     /// Records a problem with a row; the file fails after all rows are read.
@@ -887,26 +916,62 @@ impl Cx<'_, '_> {
         value: Option<&str>,
         problem: impl Into<String>,
     ) {
-        if self.problems.len() >= MAX_PROBLEMS {
-            self.more += 1;
+        self.record(line, column, value, problem.into(), false);
+    }
+
+    /// Records a cell whose text cannot be read (a number, a time).
+    fn bad_cell(&mut self, line: u64, column: &str, value: &str, problem: impl Into<String>) {
+        self.record(line, Some(column), Some(value), problem.into(), true);
+    }
+
+    /// Each bad row is listed once: a second unreadable cell joins its row; a
+    /// problem repeated (the same rate missing for a trade's second leg), or
+    /// following from a cell already found unreadable (the amount then reads
+    /// as empty, the row as unvalued), is not listed again.
+    fn record(
+        &mut self,
+        line: u64,
+        column: Option<&str>,
+        value: Option<&str>,
+        problem: String,
+        unreadable: bool,
+    ) {
+        self.reported += 1;
+        if !unreadable && self.unreadable.contains(&line) {
+            return;
+        }
+        if unreadable {
+            self.unreadable.insert(line);
+        }
+        let value = value.map(shorten);
+        let mut row = self.problems.iter().filter(|p| p.line == line).peekable();
+        if row.peek().is_none() {
+            if self.listed >= MAX_PROBLEMS || self.more.contains(&line) {
+                self.more.insert(line);
+                return;
+            }
+            self.listed += 1;
+        } else if row
+            .any(|p| p.column.as_deref() == column && p.value == value && p.problem == problem)
+        {
             return;
         }
         self.problems.push(RowProblem {
             line,
             column: column.map(str::to_string),
-            value: value.map(shorten),
-            problem: problem.into(),
+            value,
+            problem,
         });
     }
 
-    /// How many problems were recorded so far (to tell whether one row added any).
+    /// How many problems were reported so far (to tell whether one row added any).
     pub fn problem_count(&self) -> usize {
-        self.problems.len() + self.more
+        self.reported
     }
 
-    /// True once any problem was recorded.
+    /// True once any problem was reported.
     pub fn failed(&self) -> bool {
-        !self.problems.is_empty()
+        self.reported > 0
     }
 
     /// An id from the exchange's own id: `<prefix>-<id>`.
@@ -943,7 +1008,7 @@ impl Cx<'_, '_> {
         match num::parse_amount(cell) {
             Ok(a) => a,
             Err(p) => {
-                self.problem(row.line, Some(name), Some(cell), p);
+                self.bad_cell(row.line, name, cell, p);
                 None
             }
         }
@@ -1362,10 +1427,10 @@ pub(crate) fn parse_time_cell(
     if let Some(n) = parse_naive(body, formats) {
         return Some(in_zone(n, tz));
     }
-    cx.problem(
+    cx.bad_cell(
         row.line,
-        Some(name),
-        Some(cell),
+        name,
+        cell,
         format!(
             "is not a time this export writes (expected e.g. {})",
             example_time(formats.first().copied().unwrap_or("%Y-%m-%d %H:%M:%S"))
@@ -1860,6 +1925,42 @@ mod tests {
         }
     }
 
+    // Issue 14 item 13: a bad row is listed once and counted once. Two cells of
+    // it that cannot be read are both named on its line; a problem repeated, or
+    // one that follows from a cell already unreadable, is not listed again.
+    #[test]
+    fn each_bad_row_is_listed_once() {
+        let opts = ImportOptions {
+            account: None,
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+        };
+        let mut cx = Cx::new(&opts, "x".into(), Format::Koinly);
+        cx.bad_cell(3, "Amount", "abc", "is not a number");
+        cx.problem(3, Some("Amount"), None, "is empty on a trade");
+        cx.problem(3, None, None, "no USD value for this row");
+        cx.bad_cell(3, "Fee", "x", "is not a number");
+        cx.problem(5, None, Some("CHF"), "add a CHF rate");
+        cx.problem(5, None, Some("CHF"), "add a CHF rate");
+        assert_eq!(cx.problem_count(), 6);
+        let text = list_problems("f.csv", &cx.problems, cx.more.len());
+        assert_eq!(
+            text,
+            "2 bad row(s); fix them (or remove the rows) and import again\n  \
+             f.csv:3: column Amount \"abc\" is not a number; column Fee \"x\" is not a number\n  \
+             f.csv:5: \"CHF\" add a CHF rate"
+        );
+        // Past the rows listed, further rows are counted once each.
+        for line in 10..70 {
+            cx.bad_cell(line, "Amount", "abc", "is not a number");
+            cx.bad_cell(line, "Fee", "abc", "is not a number");
+        }
+        assert_eq!(cx.listed, MAX_PROBLEMS);
+        let text = list_problems("f.csv", &cx.problems, cx.more.len());
+        assert!(text.starts_with("62 bad row(s)"), "{text}");
+        assert!(text.ends_with("... and 12 more"), "{text}");
+    }
+
     #[test]
     fn content_ids_are_stable_and_count_repeats() {
         let opts = ImportOptions {
@@ -1867,14 +1968,7 @@ mod tests {
             prices: None,
             tz: chrono_tz::Tz::UTC,
         };
-        let mut cx = Cx {
-            opts: &opts,
-            account: "x".into(),
-            format: Format::Koinly,
-            problems: Vec::new(),
-            more: 0,
-            ids: HashMap::new(),
-        };
+        let mut cx = Cx::new(&opts, "x".into(), Format::Koinly);
         let a = cx.content_id(&["2024-01-01", "1", "BTC"]);
         let b = cx.content_id(&["2024-01-01", "1", "BTC"]);
         assert_eq!(a, "koinly-dd8b4311899b4816");
