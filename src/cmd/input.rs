@@ -327,13 +327,9 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
         }
     }
     progress.message("checking the ledger");
+    // A ledger with no rows is valid: a year without trades still has its
+    // carryovers (Schedule D lines 6 and 14, the carryover worksheet).
     let ledger = b.finish()?;
-    if ledger.rows.is_empty() {
-        anyhow::bail!(
-            "{}: no ledger rows (a header and no rows): there is nothing to match; give the ledger with its rows",
-            a.inputs.join(", ")
-        );
-    }
     progress.finish();
     Ok(Loaded {
         ledger,
