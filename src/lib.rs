@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod csvread;
 pub mod engine;
 pub mod harvest;
 pub mod import;

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
+use crate::csvread;
 use crate::ledger::parse_decimal;
 use crate::time::parse_time;
 
@@ -28,6 +29,12 @@ pub enum PriceError {
         "{file}:1: a price file needs the columns time,asset,price or asset,price (found {found:?})"
     )]
     Header { file: String, found: String },
+    #[error("{file}:{line}: {message}")]
+    Csv {
+        file: String,
+        line: u64,
+        message: String,
+    },
     #[error("{file}:{line}: column {column} {value:?}: {problem}")]
     Cell {
         file: String,
@@ -48,19 +55,31 @@ pub struct PriceTable {
 impl PriceTable {
     /// Reads a price CSV; bare dates are midnight in `tz`.
     pub fn read<R: Read>(input: R, file: &str, tz: Tz) -> Result<PriceTable, PriceError> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(input);
-        let io = |e: csv::Error| PriceError::Io {
-            file: file.to_string(),
-            source: std::io::Error::other(e.to_string()),
+        let mut rdr = csvread::Reader::new(std::io::BufReader::new(input));
+        let mut rec = csvread::Record::default();
+        let err = |e: csvread::CsvError| match e {
+            csvread::CsvError::Io(source) => PriceError::Io {
+                file: file.to_string(),
+                source,
+            },
+            e => PriceError::Csv {
+                file: file.to_string(),
+                line: e.line(),
+                message: e.to_string(),
+            },
         };
-        let headers = rdr.headers().map_err(io)?.clone();
-        let names: Vec<String> = headers
-            .iter()
-            .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
-            .collect();
+        let names: Vec<String> = if rdr.read(&mut rec).map_err(err)? {
+            rec.iter()
+                .map(|h| {
+                    let h = String::from_utf8_lossy(h);
+                    h.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+                        .to_ascii_lowercase()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        rdr.set_row_width(names.len());
         let pos = |n: &str| names.iter().position(|h| h == n);
         let (t, a, p) = match (pos("time"), pos("asset"), pos("price")) {
             (t, Some(a), Some(p)) if names.len() == 2 + usize::from(t.is_some()) => (t, a, p),
@@ -72,9 +91,17 @@ impl PriceTable {
             }
         };
         let mut table = PriceTable::default();
-        for rec in rdr.records() {
-            let rec = rec.map_err(io)?;
-            let line = rec.position().map_or(0, |p| p.line());
+        while rdr.read(&mut rec).map_err(err)? {
+            let line = rec.line();
+            let rec = rec.text().map_err(|i| PriceError::Csv {
+                file: file.to_string(),
+                line,
+                message: format!(
+                    "column {}: is not UTF-8 text: save the file as UTF-8",
+                    i + 1
+                ),
+            })?;
+            let get = |i: usize| rec.get(i).unwrap_or("").trim();
             let cell = |column: &'static str, value: &str, problem: String| PriceError::Cell {
                 file: file.to_string(),
                 line,
@@ -84,16 +111,16 @@ impl PriceTable {
             };
             let when = match t {
                 Some(i) => {
-                    let v = rec.get(i).unwrap_or("");
+                    let v = get(i);
                     Some(parse_time(v, tz).map_err(|e| cell("time", v, e.to_string()))?)
                 }
                 None => None,
             };
-            let asset = rec.get(a).unwrap_or("");
+            let asset = get(a);
             if asset.is_empty() {
                 return Err(cell("asset", asset, "is required and empty".into()));
             }
-            let pv = rec.get(p).unwrap_or("");
+            let pv = get(p);
             let price = parse_decimal(pv).map_err(|e| cell("price", pv, e.to_string()))?;
             match when {
                 Some(w) => table
@@ -165,6 +192,34 @@ mod tests {
         let t = PriceTable::read("asset,price\nETH,2000.5\n".as_bytes(), "p.csv", Tz::UTC).unwrap();
         assert_eq!(t.valuation("eth", Utc::now()), Some(Decimal::new(20005, 1)));
         assert_eq!(t.at("eth", Utc::now()), None);
+    }
+
+    // README: CRLF and mixed line endings read like plain LF, so the line named
+    // is the editor's; RFC 4180 section 2.5-2.7: a quote never closed is an
+    // error at its line, not a file cut short.
+    #[test]
+    fn crlf_lines_and_a_quote_never_closed() {
+        for text in [
+            "time,asset,price\r\n2025-01-01,BTC,1\r\n\r\n2025-01-02,BTC,abc\r\n",
+            "time,asset,price\n2025-01-01,BTC,1\r\n\n2025-01-02,BTC,abc",
+        ] {
+            let e = PriceTable::read(text.as_bytes(), "p.csv", Tz::UTC).unwrap_err();
+            assert!(
+                e.to_string().starts_with("p.csv:4: column price \"abc\""),
+                "{e}"
+            );
+        }
+        let e = PriceTable::read(
+            "time,asset,price\n2025-01-01,BTC,\"1\n2025-01-02,BTC,2\n".as_bytes(),
+            "p.csv",
+            Tz::UTC,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("p.csv:2: a quote (\") opens a cell on this line and is never closed"),
+            "{e}"
+        );
     }
 
     #[test]

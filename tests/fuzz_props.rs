@@ -422,3 +422,111 @@ proptest! {
         prop_assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
     }
 }
+
+/// Notes a valid ledger may hold, written as harvest writes them: plain, or
+/// quoted (RFC 4180 section 2.6-2.7) for a comma, a quote (doubled) or a line
+/// break, or quoted without need.
+const NOTES: &[&str] = &[
+    "",
+    "dip",
+    "\"bought, at last\"",
+    "\"a \"\"quote\"\"\"",
+    "\"two\nlines\"",
+    "\"two\r\nlines, one comma\"",
+    "\"quoted\"",
+];
+
+/// A valid ledger of `n` rows (buys, then sells), with these notes, LF or
+/// CRLF line ends, and its row count.
+fn valid_ledger(notes: &[usize], crlf: bool) -> (String, usize) {
+    let end = if crlf { "\r\n" } else { "\n" };
+    let mut s = String::from(
+        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note",
+    );
+    s.push_str(end);
+    for (i, &n) in notes.iter().enumerate() {
+        let row = if i % 3 == 2 {
+            format!(
+                "s{i},2025-02-{:02}T00:00:00Z,cb,sell,0.1,BTC,150,USD,,,,,,",
+                1 + i % 28
+            )
+        } else {
+            format!(
+                "b{i},2025-01-{:02}T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,",
+                1 + i % 28
+            )
+        };
+        s.push_str(&row);
+        s.push_str(NOTES[n % NOTES.len()]);
+        s.push_str(end);
+    }
+    (s, notes.len())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
+
+    /// Issue 14 item 9: a quote inserted anywhere in a valid ledger either
+    /// leaves every row read (a quote inside a cell is a character of it) or
+    /// is an error; never fewer rows and no error (README "No row is lost").
+    #[test]
+    fn a_stray_quote_never_loses_a_row(
+        notes in prop::collection::vec(0..NOTES.len(), 1..12),
+        crlf: bool,
+        at in any::<u16>(),
+    ) {
+        let (text, n) = valid_ledger(&notes, crlf);
+        let mut b = LedgerBuilder::new(Tz::UTC);
+        b.read_csv(text.as_bytes(), "valid.csv").unwrap();
+        prop_assert_eq!(b.finish().unwrap().rows.len(), n);
+        let mut data = text.into_bytes();
+        let i = pos(at, data.len() + 1);
+        data.insert(i, b'"');
+        let mut b = LedgerBuilder::new(Tz::UTC);
+        if b.read_csv(&data[..], "fuzz.csv").is_ok() && let Ok(ledger) = b.finish() {
+            prop_assert_eq!(ledger.rows.len(), n, "{:?}", String::from_utf8_lossy(&data));
+        }
+        // The importer's reader (exports, and ledgers given to import).
+        let mut imp = Importer::new(ImportOptions { account: None, prices: None, tz: Tz::UTC });
+        if let Ok(imported) = imp.import(&data, "fuzz.csv", None) {
+            prop_assert_eq!(imported.stats.read, n, "{:?}", String::from_utf8_lossy(&data));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(256) / 8))]
+
+    /// The same through the binary: `import` writes every row of the ledger
+    /// (exit 0) or fails with exit 1; `gains` exits 0 only when import does.
+    #[test]
+    fn binary_a_stray_quote_never_loses_a_row(
+        notes in prop::collection::vec(0..NOTES.len(), 1..12),
+        crlf: bool,
+        at in any::<u16>(),
+    ) {
+        let (text, n) = valid_ledger(&notes, crlf);
+        let mut data = text.into_bytes();
+        let i = pos(at, data.len() + 1);
+        data.insert(i, b'"');
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("in.csv");
+        std::fs::write(&p, &data).unwrap();
+        let p = p.to_str().unwrap();
+        let o = harvest_bin().args(["import", p]).output().unwrap();
+        let shown = String::from_utf8_lossy(&data);
+        match o.status.code() {
+            Some(0) => {
+                let mut rdr = csv::ReaderBuilder::new().from_reader(&o.stdout[..]);
+                prop_assert_eq!(rdr.records().count(), n, "{:?}", shown);
+            }
+            Some(1) => {}
+            c => prop_assert!(false, "exit {:?} on {:?}", c, shown),
+        }
+        let g = harvest_bin().args(["gains", p, "--year", "2025", "--format", "csv"]).output().unwrap();
+        prop_assert!(matches!(g.status.code(), Some(0 | 1)), "{:?}", shown);
+        if g.status.code() == Some(0) {
+            prop_assert_eq!(o.status.code(), Some(0), "{:?}", shown);
+        }
+    }
+}

@@ -781,3 +781,39 @@ fn the_file_order_never_changes_the_ledger() {
         }
     }
 }
+
+/// Issue 14 item 13: "N bad row(s)" counts rows, and each bad row is listed
+/// once, on one line: a row with two bad cells names both there, and what
+/// only follows from a cell already reported (the same missing rate for a
+/// second leg, "is empty" or "no USD value" after an unreadable amount) is not
+/// listed again (README "Importing exchange exports": every row accounted for).
+#[test]
+fn each_bad_row_is_listed_once_and_counted_once() {
+    for (rel, lines) in [
+        (
+            "fixtures/import/malformed/coinbase-non-numeric-quantities.csv",
+            vec![5, 8],
+        ),
+        (
+            "fixtures/import/malformed/binance-us-non-numeric-amounts.csv",
+            vec![3, 4],
+        ),
+        (
+            "fixtures/import/malformed/kraken-ledgers-chf-trades-without-rate.csv",
+            vec![3, 5],
+        ),
+    ] {
+        let out = harvest(&["import", rel]);
+        assert_eq!(out.status.code(), Some(1), "{rel}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!(": {} bad row(s);", lines.len())),
+            "{rel}: {err}"
+        );
+        for l in &lines {
+            let at = format!("  {rel}:{l}: ");
+            assert_eq!(err.matches(&at).count(), 1, "{rel}:{l} once in {err}");
+        }
+        assert_eq!(err.lines().count(), 1 + lines.len(), "{err}");
+    }
+}

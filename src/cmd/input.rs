@@ -394,6 +394,8 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
         }
     }
     progress.message("checking the ledger");
+    // A ledger with no rows is valid: a year without trades still has its
+    // carryovers (Schedule D lines 6 and 14, the carryover worksheet).
     let ledger = b.finish()?;
     if let Some((here, first)) = ledger.repeats_dropped.first()
         && !s.quiet
@@ -401,12 +403,6 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
         eprintln!(
             "harvest: note: {} dropped: a row with the id and facts of an earlier row is the same row twice, as import drops it (the first at {here}, repeating {first})",
             crate::render::count(ledger.repeats_dropped.len(), "repeated row")
-        );
-    }
-    if ledger.rows.is_empty() {
-        anyhow::bail!(
-            "{}: no ledger rows (a header and no rows): there is nothing to match; give the ledger with its rows",
-            a.inputs.join(", ")
         );
     }
     progress.finish();

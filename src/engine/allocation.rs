@@ -140,10 +140,8 @@ impl FrozenAllocation {
             line,
             message,
         };
-        let mut rdr = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(input);
-        let headers = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
+        let mut table = crate::csvread::Table::new(std::io::BufReader::new(input));
+        let headers = table.header().map_err(|e| err(e.line(), e.to_string()))?;
         let pos = |n: &str| super::selections::column(&headers, n);
         const KNOWN: [&str; 8] = [
             "asset", "wallet", "lot_id", "quantity", "basis", "acquired", "as_of", "rule",
@@ -178,10 +176,8 @@ impl FrozenAllocation {
             as_of: None,
             lines: Vec::new(),
         };
-        for rec in rdr.records() {
-            let rec = rec.map_err(|e| err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
-            let line = rec.position().map_or(0, |p| p.line());
-            let get = |i: usize| crate::render::unprotect(rec.get(i).unwrap_or(""));
+        while let Some((line, rec)) = table.next_row().map_err(|e| err(e.line(), e.to_string()))? {
+            let get = |i: usize| crate::render::unprotect(rec.get(i).copied().unwrap_or(""));
             let qty = parse_decimal(get(q))
                 .map_err(|p| err(line, format!("column quantity {:?}: {p}", get(q))))?;
             if qty <= Decimal::ZERO {

@@ -7,6 +7,7 @@ use std::io::Read;
 use rust_decimal::Decimal;
 
 use super::EngineError;
+use crate::csvread;
 use crate::ledger::parse_decimal;
 
 /// One line of the selections file.
@@ -32,10 +33,8 @@ impl Selections {
             line,
             what,
         };
-        let mut rdr = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(input);
-        let headers = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
+        let mut table = csvread::Table::new(std::io::BufReader::new(input));
+        let headers = table.header().map_err(|e| err(e.line(), e.to_string()))?;
         let pos = |n: &str| column(&headers, n);
         let (Some(d), Some(l), Some(q)) = (pos("disposal_id"), pos("lot_id"), pos("quantity"))
         else {
@@ -49,10 +48,8 @@ impl Selections {
             file: file.to_string(),
             by_disposal: HashMap::new(),
         };
-        for rec in rdr.records() {
-            let rec = rec.map_err(|e| err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
-            let line = rec.position().map_or(0, |p| p.line());
-            let get = |i: usize| crate::render::unprotect(rec.get(i).unwrap_or(""));
+        while let Some((line, rec)) = table.next_row().map_err(|e| err(e.line(), e.to_string()))? {
+            let get = |i: usize| crate::render::unprotect(rec.get(i).copied().unwrap_or(""));
             let qty = parse_decimal(get(q))
                 .map_err(|p| err(line, format!("column quantity {:?}: {p}", get(q))))?;
             if qty.is_zero() {
@@ -76,7 +73,7 @@ impl Selections {
 
 /// The position of column `name` in a CSV header: any case, a byte-order mark
 /// before the first name ignored.
-pub(super) fn column(headers: &csv::StringRecord, name: &str) -> Option<usize> {
+pub(super) fn column(headers: &[String], name: &str) -> Option<usize> {
     headers
         .iter()
         .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name))

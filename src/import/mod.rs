@@ -38,6 +38,7 @@ use std::hash::BuildHasher;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use rust_decimal::Decimal;
 
+use crate::csvread;
 use crate::ledger::Repeat;
 use crate::model::{Kind, Record};
 use crate::prices::PriceTable;
@@ -223,7 +224,7 @@ pub fn detect(data: &[u8]) -> Option<Format> {
         data
     };
     let text = decode(head);
-    let rows = read_rows(&text, "", PREAMBLE_ROWS).ok()?;
+    let rows = read_rows(&text, "", PREAMBLE_ROWS);
     rows.iter()
         .take(PREAMBLE_ROWS)
         .find_map(|(_, cells)| Format::ALL.into_iter().find(|f| f.matches(cells)))
@@ -354,6 +355,19 @@ pub enum ImportError {
         crate::model::LEDGER_COLUMNS.join(",")
     )]
     Empty { file: String, known: String },
+    /// A quote left open, or closed by a quote rows further on.
+    #[error(
+        "{file}:{line}: {}{problem}",
+        column.as_ref().map_or(String::new(), |c| format!("column {c}: "))
+    )]
+    Quoting {
+        file: String,
+        line: u64,
+        /// The cell's index in its row, and its column's name when known.
+        field: usize,
+        column: Option<String>,
+        problem: String,
+    },
     #[error("{file}:{line}: not readable as CSV: {message}")]
     Csv {
         file: String,
@@ -379,13 +393,46 @@ pub enum ImportError {
     },
 }
 
+impl ImportError {
+    /// Names the column of a quoting error, from the header's cells.
+    fn in_column_of(self, header: Option<&[String]>) -> ImportError {
+        match self {
+            ImportError::Quoting {
+                file,
+                line,
+                field,
+                problem,
+                ..
+            } => ImportError::Quoting {
+                file,
+                line,
+                field,
+                column: header.and_then(|h| h.get(field)).cloned(),
+                problem,
+            },
+            e => e,
+        }
+    }
+}
+
+/// The bad rows, one line each: a row's problems are joined on its line, and
+/// the count is of rows (problems of one row are adjacent: sorted by line).
 fn list_problems(file: &str, problems: &[RowProblem], more: usize) -> String {
+    let rows = problems
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| *i == 0 || problems[i - 1].line != p.line)
+        .count();
     let mut s = format!(
         "{} bad row(s); fix them (or remove the rows) and import again",
-        problems.len() + more
+        rows + more
     );
-    for p in problems {
-        s.push_str(&format!("\n  {file}:{}: ", p.line));
+    for (i, p) in problems.iter().enumerate() {
+        if i > 0 && problems[i - 1].line == p.line {
+            s.push_str("; ");
+        } else {
+            s.push_str(&format!("\n  {file}:{}: ", p.line));
+        }
         if let Some(c) = &p.column {
             s.push_str(&format!("column {c} "));
         }
@@ -495,9 +542,17 @@ impl<'a> Importer<'a> {
         // The header is among the first rows; the rest is read after it.
         let mut rows = Vec::new();
         while rows.len() < PREAMBLE_ROWS {
-            match stream.next_owned()? {
-                Some(r) => rows.push(r),
-                None => break,
+            match stream.next_owned() {
+                Ok(Some(r)) => rows.push(r),
+                Ok(None) => break,
+                // A quote left open in the first rows: the header may be above it.
+                Err(e) => {
+                    let header = rows.iter().find(|(_, c)| match format {
+                        Some(f) => f.matches(c),
+                        None => Format::ALL.iter().any(|f| f.matches(c)),
+                    });
+                    return Err(e.in_column_of(header.map(|(_, c)| c.as_slice())));
+                }
             }
         }
         let found = rows
@@ -548,6 +603,18 @@ impl<'a> Importer<'a> {
         };
         let data_rows = rows.split_off(hi + 1);
         let (header_line, header) = rows.pop().expect("the header row was found above");
+        // Rows as wide as the header from here on: a quoted cell holding such
+        // rows is an error (a quote left open and closed rows further on). The
+        // rows read before the header was known are read again for it.
+        let named = |e: ImportError| e.in_column_of(Some(&header));
+        let mut again = RowStream::new(&text, file);
+        for k in 0..hi + 1 + data_rows.len() {
+            if k == hi + 1 {
+                again.rdr.set_row_width(header.len());
+            }
+            again.read().map_err(named)?;
+        }
+        stream.rdr.set_row_width(header.len());
         let mut sheet = Sheet {
             header_line,
             header,
@@ -559,8 +626,9 @@ impl<'a> Importer<'a> {
         // A Coinbase report (the large exports) is read row by row into one
         // reused row; other formats see every row at once.
         let streamed = format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
+        let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
-            while let Some((line, cells)) = stream.next_owned()? {
+            while let Some((line, cells)) = stream.next_owned().map_err(named)? {
                 sheet.rows.push(SheetRow { line, cells });
             }
         }
@@ -569,17 +637,11 @@ impl<'a> Importer<'a> {
             .account
             .clone()
             .unwrap_or_else(|| format.default_account().to_string());
-        let mut cx = Cx {
-            opts: &self.opts,
-            account,
-            format,
-            problems: Vec::new(),
-            more: 0,
-            ids: HashMap::new(),
-            links: Vec::new(),
-        };
+        let mut cx = Cx::new(&self.opts, account, format);
         let entries = match format {
-            Format::Coinbase if streamed => coinbase::parse_stream(&sheet, &mut stream, &mut cx)?,
+            Format::Coinbase if streamed => {
+                coinbase::parse_stream(&sheet, &mut stream, &mut cx).map_err(named)?
+            }
             Format::Coinbase => coinbase_wallet::parse(&sheet, &mut cx),
             Format::CoinbaseAdvanced => coinbase_advanced::parse(&sheet, &mut cx),
             Format::CoinbasePro => coinbase_pro::parse(&sheet, &mut cx),
@@ -605,7 +667,7 @@ impl<'a> Importer<'a> {
         lines.extend_from_slice(&stream.lines);
         // Every data row must be accounted for: a row a format dropped without
         // saying why (an empty required cell) is reported here.
-        if cx.problems.is_empty() {
+        if !cx.failed() {
             let mut covered = vec![false; lines.len()];
             let mut cover = |line: u64| {
                 if let Ok(i) = lines.binary_search(&line) {
@@ -629,13 +691,13 @@ impl<'a> Importer<'a> {
                 );
             }
         }
-        if !cx.problems.is_empty() {
+        if cx.failed() {
             let mut problems = cx.problems;
             problems.sort_by_key(|p| p.line);
             return Err(ImportError::BadRows {
                 file: file.into(),
                 problems,
-                more: cx.more,
+                more: cx.more.len(),
             });
         }
         let mut stats = ImportStats {
@@ -732,6 +794,7 @@ impl<'a> Importer<'a> {
             }
         }
         if !conflicts.is_empty() {
+            conflicts.sort_by_key(|p| p.line);
             return Err(ImportError::BadRows {
                 file: file.into(),
                 problems: conflicts,
@@ -995,15 +1058,40 @@ pub(crate) struct Cx<'a, 'b> {
     pub account: String,
     pub format: Format,
     problems: Vec<RowProblem>,
-    more: usize,
+    /// The rows `problems` is about.
+    listed: usize,
+    /// Problems reported, listed or not: formats compare counts to tell
+    /// whether a row added any.
+    reported: usize,
+    /// The lines with a cell that could not be read.
+    unreadable: rustc_hash::FxHashSet<u64>,
+    /// Bad rows past the first [`MAX_PROBLEMS`], counted but not listed.
+    more: rustc_hash::FxHashSet<u64>,
     ids: HashMap<String, usize>,
     /// Ledger row id -> the exchange's ids of the event it was made from (a
     /// Kraken trade's refid and ledger txids), to find one trade in two exports.
     links: Vec<(String, Vec<String>)>,
 }
 
-/// At most this many row problems are listed; the rest are counted.
+/// At most this many bad rows are listed; the rest are counted.
 const MAX_PROBLEMS: usize = 50;
+
+impl<'a, 'b> Cx<'a, 'b> {
+    pub fn new(opts: &'b ImportOptions<'a>, account: String, format: Format) -> Self {
+        Cx {
+            opts,
+            account,
+            format,
+            problems: Vec::new(),
+            listed: 0,
+            reported: 0,
+            unreadable: rustc_hash::FxHashSet::default(),
+            more: rustc_hash::FxHashSet::default(),
+            ids: HashMap::new(),
+            links: Vec::new(),
+        }
+    }
+}
 
 impl Cx<'_, '_> {
     /// Records a problem with a row; the file fails after all rows are read.
@@ -1014,26 +1102,62 @@ impl Cx<'_, '_> {
         value: Option<&str>,
         problem: impl Into<String>,
     ) {
-        if self.problems.len() >= MAX_PROBLEMS {
-            self.more += 1;
+        self.record(line, column, value, problem.into(), false);
+    }
+
+    /// Records a cell whose text cannot be read (a number, a time).
+    fn bad_cell(&mut self, line: u64, column: &str, value: &str, problem: impl Into<String>) {
+        self.record(line, Some(column), Some(value), problem.into(), true);
+    }
+
+    /// Each bad row is listed once: a second unreadable cell joins its row; a
+    /// problem repeated (the same rate missing for a trade's second leg), or
+    /// following from a cell already found unreadable (the amount then reads
+    /// as empty, the row as unvalued), is not listed again.
+    fn record(
+        &mut self,
+        line: u64,
+        column: Option<&str>,
+        value: Option<&str>,
+        problem: String,
+        unreadable: bool,
+    ) {
+        self.reported += 1;
+        if !unreadable && self.unreadable.contains(&line) {
+            return;
+        }
+        if unreadable {
+            self.unreadable.insert(line);
+        }
+        let value = value.map(shorten);
+        let mut row = self.problems.iter().filter(|p| p.line == line).peekable();
+        if row.peek().is_none() {
+            if self.listed >= MAX_PROBLEMS || self.more.contains(&line) {
+                self.more.insert(line);
+                return;
+            }
+            self.listed += 1;
+        } else if row
+            .any(|p| p.column.as_deref() == column && p.value == value && p.problem == problem)
+        {
             return;
         }
         self.problems.push(RowProblem {
             line,
             column: column.map(str::to_string),
-            value: value.map(shorten),
-            problem: problem.into(),
+            value,
+            problem,
         });
     }
 
-    /// How many problems were recorded so far (to tell whether one row added any).
+    /// How many problems were reported so far (to tell whether one row added any).
     pub fn problem_count(&self) -> usize {
-        self.problems.len() + self.more
+        self.reported
     }
 
-    /// True once any problem was recorded.
+    /// True once any problem was reported.
     pub fn failed(&self) -> bool {
-        !self.problems.is_empty()
+        self.reported > 0
     }
 
     /// Notes the exchange's ids of the event ledger row `id` was made from
@@ -1079,7 +1203,7 @@ impl Cx<'_, '_> {
         match num::parse_amount(cell) {
             Ok(a) => a,
             Err(p) => {
-                self.problem(row.line, Some(name), Some(cell), p);
+                self.bad_cell(row.line, name, cell, p);
                 None
             }
         }
@@ -1498,10 +1622,10 @@ pub(crate) fn parse_time_cell(
     if let Some(n) = parse_naive(body, formats) {
         return Some(in_zone(n, tz));
     }
-    cx.problem(
+    cx.bad_cell(
         row.line,
-        Some(name),
-        Some(cell),
+        name,
+        cell,
         format!(
             "is not a time this export writes (expected e.g. {})",
             example_time(formats.first().copied().unwrap_or("%Y-%m-%d %H:%M:%S"))
@@ -1591,23 +1715,25 @@ fn cp1252(b: u8) -> char {
 }
 
 /// Every CSV record with its 1-based line, cells trimmed of spaces and of a
-/// BOM (some files have one on an otherwise empty first line).
-fn read_rows(text: &str, file: &str, limit: usize) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
+/// BOM (some files have one on an otherwise empty first line), up to `limit`.
+/// `data` may be cut short (the head of a file): a quote left open by the cut
+/// ends the rows instead of failing.
+fn read_rows(text: &str, file: &str, limit: usize) -> Vec<(u64, Vec<String>)> {
     let mut stream = RowStream::new(text, file);
     let mut out = Vec::new();
     while out.len() < limit {
-        match stream.next_owned()? {
-            Some(r) => out.push(r),
-            None => break,
+        match stream.next_owned() {
+            Ok(Some(r)) => out.push(r),
+            Ok(None) | Err(_) => break,
         }
     }
-    Ok(out)
+    out
 }
 
 /// Reads the CSV records of a text one at a time, as rows of trimmed cells.
 pub(crate) struct RowStream<'t> {
-    rdr: csv::Reader<&'t [u8]>,
-    rec: csv::StringRecord,
+    rdr: csvread::Reader<&'t [u8]>,
+    rec: csvread::Record,
     file: &'t str,
     /// The lines of the rows given by [`RowStream::next_into`].
     pub lines: Vec<u64>,
@@ -1616,50 +1742,66 @@ pub(crate) struct RowStream<'t> {
 impl<'t> RowStream<'t> {
     pub fn new(text: &'t str, file: &'t str) -> Self {
         RowStream {
-            rdr: csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(text.as_bytes()),
-            rec: csv::StringRecord::new(),
+            rdr: csvread::Reader::new(text.as_bytes()),
+            rec: csvread::Record::default(),
             file,
             lines: Vec::new(),
         }
     }
 
-    /// Reads the next record into `self.rec`; false at the end.
-    fn read(&mut self) -> Result<bool, ImportError> {
-        self.rdr
-            .read_record(&mut self.rec)
-            .map_err(|e| ImportError::Csv {
-                file: self.file.into(),
-                line: e.position().map_or(0, |p| p.line()),
-                message: e.to_string(),
-            })
-    }
-
-    fn line(&self) -> u64 {
-        self.rec.position().map_or(0, |p| p.line())
+    /// Reads the next record into `self.rec` and returns its cells; None at
+    /// the end.
+    fn read(&mut self) -> Result<Option<csvread::TextRecord<'_>>, ImportError> {
+        match self.rdr.read(&mut self.rec) {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(
+                e @ (csvread::CsvError::UnclosedQuote { field, .. }
+                | csvread::CsvError::RowsInCell { field, .. }),
+            ) => {
+                return Err(ImportError::Quoting {
+                    file: self.file.into(),
+                    line: e.line(),
+                    field,
+                    column: None,
+                    problem: e.to_string(),
+                });
+            }
+            Err(e) => {
+                return Err(ImportError::Csv {
+                    file: self.file.into(),
+                    line: self.rec.line(),
+                    message: e.to_string(),
+                });
+            }
+        }
+        // The text is UTF-8 and cells end at ASCII bytes, so every cell is
+        // UTF-8; an error here would be a bug, reported rather than hidden.
+        let line = self.rec.line();
+        self.rec.text().map(Some).map_err(|_| ImportError::Csv {
+            file: self.file.into(),
+            line,
+            message: "a cell is not UTF-8 text".into(),
+        })
     }
 
     /// The next row as (line, cells).
     pub fn next_owned(&mut self) -> Result<Option<(u64, Vec<String>)>, ImportError> {
-        if !self.read()? {
+        let Some(rec) = self.read()? else {
             return Ok(None);
-        }
-        let cells = self.rec.iter().map(|c| trim_cell(c).to_string()).collect();
-        Ok(Some((self.line(), cells)))
+        };
+        let cells = rec.iter().map(|c| trim_cell(c).to_string()).collect();
+        Ok(Some((self.rec.line(), cells)))
     }
 
     /// Reads the next row into `row`, reusing its cells; false at the end.
     pub fn next_into(&mut self, row: &mut SheetRow) -> Result<bool, ImportError> {
-        if !self.read()? {
+        let Some(rec) = self.read()? else {
             return Ok(false);
-        }
-        row.line = self.line();
-        self.lines.push(row.line);
-        let n = self.rec.len();
+        };
+        let n = rec.len();
         row.cells.truncate(n);
-        for (i, c) in self.rec.iter().enumerate() {
+        for (i, c) in rec.iter().enumerate() {
             let c = trim_cell(c);
             match row.cells.get_mut(i) {
                 Some(cell) => {
@@ -1669,6 +1811,8 @@ impl<'t> RowStream<'t> {
                 None => row.cells.push(c.to_string()),
             }
         }
+        row.line = self.rec.line();
+        self.lines.push(row.line);
         Ok(true)
     }
 }
@@ -2050,6 +2194,72 @@ mod tests {
         );
     }
 
+    // Every importer reads through RowStream: lines as an editor counts them,
+    // CRLF, LF or mixed, blank lines included (README: CRLF reads like LF), and
+    // a quote never closed (RFC 4180 section 2.5-2.7) fails naming its line
+    // and column instead of swallowing the rows after it.
+    #[test]
+    fn rows_have_the_right_lines_and_a_quote_never_closed_fails() {
+        for text in ["h\na\n\nb\n", "h\r\na\r\n\r\nb\r\n", "h\r\na\n\r\nb"] {
+            let lines: Vec<u64> = read_rows(text, "x.csv", 10).iter().map(|r| r.0).collect();
+            assert_eq!(lines, [1, 2, 4], "{text:?}");
+        }
+        let opts = ImportOptions {
+            account: None,
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+        };
+        let text = "Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,Net Worth Amount,Net Worth Currency,Label,Description,TxHash\r\n\
+                    2024-01-01 00:00:00 UTC,,,1,BTC,,,40000,USD,,\"bought,\r\n\
+                    2024-01-02 00:00:00 UTC,1,BTC,,,,,41000,USD,,,\r\n";
+        match Importer::new(opts).import(text.as_bytes(), "k.csv", None) {
+            Err(e @ ImportError::Quoting { .. }) => assert_eq!(
+                e.to_string(),
+                "k.csv:2: column Description: a quote (\") opens a cell on this line and is \
+                 never closed, so every line after it would be read into that one cell; close \
+                 the quote, or write a quote inside a cell as two (\"\")"
+            ),
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("read"),
+        }
+    }
+
+    // Issue 14 item 13: a bad row is listed once and counted once. Two cells of
+    // it that cannot be read are both named on its line; a problem repeated, or
+    // one that follows from a cell already unreadable, is not listed again.
+    #[test]
+    fn each_bad_row_is_listed_once() {
+        let opts = ImportOptions {
+            account: None,
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+        };
+        let mut cx = Cx::new(&opts, "x".into(), Format::Koinly);
+        cx.bad_cell(3, "Amount", "abc", "is not a number");
+        cx.problem(3, Some("Amount"), None, "is empty on a trade");
+        cx.problem(3, None, None, "no USD value for this row");
+        cx.bad_cell(3, "Fee", "x", "is not a number");
+        cx.problem(5, None, Some("CHF"), "add a CHF rate");
+        cx.problem(5, None, Some("CHF"), "add a CHF rate");
+        assert_eq!(cx.problem_count(), 6);
+        let text = list_problems("f.csv", &cx.problems, cx.more.len());
+        assert_eq!(
+            text,
+            "2 bad row(s); fix them (or remove the rows) and import again\n  \
+             f.csv:3: column Amount \"abc\" is not a number; column Fee \"x\" is not a number\n  \
+             f.csv:5: \"CHF\" add a CHF rate"
+        );
+        // Past the rows listed, further rows are counted once each.
+        for line in 10..70 {
+            cx.bad_cell(line, "Amount", "abc", "is not a number");
+            cx.bad_cell(line, "Fee", "abc", "is not a number");
+        }
+        assert_eq!(cx.listed, MAX_PROBLEMS);
+        let text = list_problems("f.csv", &cx.problems, cx.more.len());
+        assert!(text.starts_with("62 bad row(s)"), "{text}");
+        assert!(text.ends_with("... and 12 more"), "{text}");
+    }
+
     #[test]
     fn content_ids_are_stable_and_count_repeats() {
         let opts = ImportOptions {
@@ -2057,15 +2267,7 @@ mod tests {
             prices: None,
             tz: chrono_tz::Tz::UTC,
         };
-        let mut cx = Cx {
-            opts: &opts,
-            account: "x".into(),
-            format: Format::Koinly,
-            problems: Vec::new(),
-            more: 0,
-            ids: HashMap::new(),
-            links: Vec::new(),
-        };
+        let mut cx = Cx::new(&opts, "x".into(), Format::Koinly);
         let a = cx.content_id(&["2024-01-01", "1", "BTC"]);
         let b = cx.content_id(&["2024-01-01", "1", "BTC"]);
         assert_eq!(a, "koinly-dd8b4311899b4816");

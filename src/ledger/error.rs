@@ -43,6 +43,13 @@ pub enum LedgerError {
         column: String,
         index: usize,
     },
+    /// The header is not readable as CSV (a quote in it never closed).
+    #[error("{file}:{line}: {message}")]
+    Csv {
+        file: Arc<str>,
+        line: u64,
+        message: String,
+    },
     #[error("{}", render_rows(.errors, *.more))]
     BadRows {
         /// The first errors found, in file order.
@@ -128,6 +135,7 @@ pub enum Problem {
     Shape(String),
     #[error("the row has {found} fields but the header has {expected}: check quoting and commas")]
     FieldCount { found: usize, expected: usize },
-    #[error("cannot be parsed as CSV: {0}")]
+    /// The record is not a row: a quote left open, or closed too late.
+    #[error("{0}")]
     Csv(String),
 }

@@ -7,7 +7,7 @@
 mod error;
 
 use std::hash::BuildHasher;
-use std::io::Read;
+use std::io::BufRead;
 use std::sync::{Arc, mpsc};
 
 use chrono_tz::Tz;
@@ -15,7 +15,8 @@ use rust_decimal::Decimal;
 
 pub use error::{LedgerError, Problem, RowError};
 
-use crate::model::{Amount, Kind, LEDGER_COLUMNS, Ledger, Record, Row, Source, Sym};
+use crate::csvread::{self, Record};
+use crate::model::{Amount, Kind, LEDGER_COLUMNS, Ledger, Row, Source, Sym};
 use crate::time::TimeReader;
 
 /// At most this many row errors are kept for display; the rest are counted.
@@ -111,11 +112,9 @@ const BATCH: usize = 2048;
 /// Records read by the CSV thread, for the row builder.
 #[derive(Default)]
 struct Batch {
-    records: Vec<csv::ByteRecord>,
+    records: Vec<Record>,
     /// How many of `records` hold this batch's records (the rest are spare).
     len: usize,
-    /// CSV errors met before the record at an index: (index, line, message).
-    errors: Vec<(usize, u64, String)>,
 }
 
 /// What a row whose id may have been seen before is (see
@@ -187,14 +186,15 @@ impl LedgerBuilder {
     }
 
     /// Reads a normalized ledger CSV. Header problems return at once; bad cells
-    /// are collected and reported by [`LedgerBuilder::finish`].
-    pub fn read_csv<R: Read>(&mut self, input: R, name: &str) -> Result<(), LedgerError> {
+    /// (and a quote never closed) are collected and reported by
+    /// [`LedgerBuilder::finish`].
+    pub fn read_csv<R: BufRead>(&mut self, input: R, name: &str) -> Result<(), LedgerError> {
         self.read_csv_checked(input, name, None)
     }
 
     /// [`LedgerBuilder::read_csv`], with each valid row judged by `check` first:
     /// a duplicate is left out, a conflict is an error on the row's id.
-    pub fn read_csv_checked<R: Read>(
+    pub fn read_csv_checked<R: BufRead>(
         &mut self,
         input: R,
         name: &str,
@@ -202,16 +202,13 @@ impl LedgerBuilder {
     ) -> Result<(), LedgerError> {
         let file_idx = self.add_file(name);
         let file: Arc<str> = name.into();
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(input);
-        let mut rec = csv::ByteRecord::new();
-        let header = match rdr.read_byte_record(&mut rec) {
-            Ok(true) => rec.clone(),
+        let mut rdr = csvread::Reader::new(input);
+        let mut header = Record::default();
+        match rdr.read(&mut header) {
+            Ok(true) => {}
             Ok(false) => return Err(LedgerError::Empty { file }),
-            Err(e) => return Err(csv_io(file, e)),
-        };
+            Err(e) => return Err(csv_error(file, e)),
+        }
         let map = column_map(&header, &file)?;
         let width = header.len();
         // The column of each cell of a record (every header cell names one).
@@ -225,21 +222,18 @@ impl LedgerBuilder {
         // Two stages on two threads: this one splits the text into records,
         // a worker validates them and builds the rows, batch after batch in file
         // order. Batches go back to be refilled, so records are not reallocated.
+        rdr.set_row_width(width);
         let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(3);
         let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+        // A quote left open or closed by the wrong quote: the record is not a
+        // row, and the error is reported beside the bad cells.
+        let mut quoting: Vec<csvread::CsvError> = Vec::new();
         std::thread::scope(|s| {
             let worker = s.spawn(|| {
                 for batch in full_rx {
-                    let mut errs = batch.errors.iter().peekable();
-                    for (k, rec) in batch.records[..batch.len].iter().enumerate() {
-                        while let Some((_, line, msg)) = errs.next_if(|e| e.0 == k) {
-                            self.push_error(&file, *line, None, None, Problem::Csv(msg.clone()));
-                        }
+                    for rec in &batch.records[..batch.len] {
                         let check = check.as_deref_mut();
                         self.add_byte_record(rec, &map, columns, &file, file_idx, check);
-                    }
-                    for (_, line, msg) in errs {
-                        self.push_error(&file, *line, None, None, Problem::Csv(msg.clone()));
                     }
                     // The reader may have finished already; the batch is then dropped.
                     let _ = empty_tx.send(batch);
@@ -248,25 +242,21 @@ impl LedgerBuilder {
             let result = (|| loop {
                 let mut batch = empty_rx.try_recv().unwrap_or_default();
                 batch.len = 0;
-                batch.errors.clear();
                 let mut done = false;
-                while batch.len < BATCH && batch.errors.len() < BATCH {
+                while batch.len < BATCH {
                     if batch.records.len() == batch.len {
-                        batch.records.push(csv::ByteRecord::with_capacity(256, 16));
+                        batch.records.push(Record::with_capacity(256, 16));
                     }
-                    match rdr.read_byte_record(&mut batch.records[batch.len]) {
+                    match rdr.read(&mut batch.records[batch.len]) {
                         Ok(true) => batch.len += 1,
                         Ok(false) => {
                             done = true;
                             break;
                         }
-                        Err(e) => {
-                            if let csv::ErrorKind::Io(_) = e.kind() {
-                                return Err(csv_io(file.clone(), e));
-                            }
-                            let line = e.position().map_or(0, |p| p.line());
-                            batch.errors.push((batch.len, line, e.to_string()));
+                        Err(csvread::CsvError::Io(e)) => {
+                            return Err(csv_error(file.clone(), csvread::CsvError::Io(e)));
                         }
+                        Err(e) => quoting.push(e),
                     }
                 }
                 // A closed channel means the worker stopped (it panicked): its
@@ -280,20 +270,33 @@ impl LedgerBuilder {
                 Ok(()) => result,
                 Err(panic) => std::panic::resume_unwind(panic),
             }
-        })
+        })?;
+        for e in quoting {
+            let (line, field) = match e {
+                csvread::CsvError::UnclosedQuote { line, field }
+                | csvread::CsvError::RowsInCell { line, field, .. } => (line, field),
+                _ => (e.line(), NO_COLUMN),
+            };
+            let column = map
+                .iter()
+                .position(|&i| i == Some(field))
+                .map(|c| LEDGER_COLUMNS[c]);
+            self.push_error(&file, line, column, None, Problem::Csv(e.to_string()));
+        }
+        Ok(())
     }
 
     /// Checks one CSV record's text and width, and adds its row.
     fn add_byte_record(
         &mut self,
-        rec: &csv::ByteRecord,
+        rec: &Record,
         map: &[Option<usize>; 14],
         columns: &[usize],
         file: &Arc<str>,
         file_idx: u32,
         check: Option<&mut RowCheck<'_>>,
     ) {
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = rec.line();
         // The record's text checked once; cells are slices of it. As in a
         // csv::StringRecord, the first cell that is not UTF-8 by itself is the
         // one reported.
@@ -301,7 +304,8 @@ impl LedgerBuilder {
         let whole = bytes.is_ascii() || rec.iter().all(|c| std::str::from_utf8(c).is_ok());
         let text = whole.then(|| std::str::from_utf8(bytes).ok()).flatten();
         let Some(text) = text else {
-            let bad = (0..rec.len()).find(|&i| std::str::from_utf8(&rec[i]).is_err());
+            let bad = (0..rec.len())
+                .find(|&i| std::str::from_utf8(rec.get(i).unwrap_or_default()).is_err());
             let column = map
                 .iter()
                 .position(|&i| i.is_some() && i == bad)
@@ -339,7 +343,13 @@ impl LedgerBuilder {
 
     /// Validates rows an importer produced, as if read from a ledger file. `line`
     /// is the line of the exchange file the record came from.
-    pub fn add_record(&mut self, rec: &Record, file: &Arc<str>, file_idx: u32, line: u64) {
+    pub fn add_record(
+        &mut self,
+        rec: &crate::model::Record,
+        file: &Arc<str>,
+        file_idx: u32,
+        line: u64,
+    ) {
         let fields: [&str; 14] = [
             &rec.id,
             &rec.time,
@@ -698,10 +708,7 @@ fn check_shape(
     }
 }
 
-fn column_map(
-    header: &csv::ByteRecord,
-    file: &Arc<str>,
-) -> Result<[Option<usize>; 14], LedgerError> {
+fn column_map(header: &Record, file: &Arc<str>) -> Result<[Option<usize>; 14], LedgerError> {
     let mut map: [Option<usize>; 14] = [None; 14];
     for (i, raw) in header.iter().enumerate() {
         let name = String::from_utf8_lossy(raw);
@@ -741,12 +748,15 @@ fn column_map(
     Ok(map)
 }
 
-fn csv_io(file: Arc<str>, e: csv::Error) -> LedgerError {
-    let source = match e.into_kind() {
-        csv::ErrorKind::Io(io) => io,
-        other => std::io::Error::other(format!("{other:?}")),
-    };
-    LedgerError::Io { file, source }
+fn csv_error(file: Arc<str>, e: csvread::CsvError) -> LedgerError {
+    match e {
+        csvread::CsvError::Io(source) => LedgerError::Io { file, source },
+        e => LedgerError::Csv {
+            file,
+            line: e.line(),
+            message: e.to_string(),
+        },
+    }
 }
 
 /// A cell's text for an error message: at most 60 characters.
@@ -800,6 +810,75 @@ mod tests {
         assert!(
             err.contains("t.csv:5: column received_qty \"\": names an asset without a quantity"),
             "{err}"
+        );
+    }
+
+    // Lines are numbered as an editor or `grep -n` numbers them: a CRLF is one
+    // line end and blank lines count (README: CRLF and mixed line endings read
+    // like plain LF; SPEC section 1: every error names the line).
+    #[test]
+    fn error_lines_are_right_for_lf_crlf_and_mixed_endings() {
+        let rows = [
+            "a,2025-01-01,cb,buy,1,USD,1,BTC,,,,,,",
+            "",
+            "b,2025-01-01,cb,buy,x,USD,1,BTC,,,,,,",
+        ];
+        for ends in [
+            ["\n", "\n", "\n", "\n"],
+            ["\r\n", "\r\n", "\r\n", "\r\n"],
+            ["\r\n", "\n", "\r\n", ""],
+        ] {
+            let text = format!(
+                "{}{}{}{}{}{}{}",
+                H.trim_end(),
+                ends[0],
+                rows[0],
+                ends[1],
+                rows[1],
+                ends[2],
+                rows[2]
+            ) + ends[3];
+            let err = read(&text).unwrap_err().to_string();
+            assert!(
+                err.contains("t.csv:4: column sent_qty \"x\""),
+                "{ends:?}: {err}"
+            );
+        }
+    }
+
+    // RFC 4180 section 2.5-2.7: a quoted cell ends at its closing quote. One
+    // never closed would run to the end of the file, one closed by the next
+    // quote rows later would hold the rows between: either is a bad cell at the
+    // line of its opening quote, listed with the others.
+    #[test]
+    fn a_quote_left_open_is_a_bad_cell_at_its_line() {
+        let text = format!(
+            "{H}a,2025-01-01,cb,buy,1,USD,-1,BTC,,,,,,\nb,2025-01-02,cb,buy,1,USD,1,BTC,,,,,,\"oops\nc,2025-01-03,cb,buy,1,USD,1,BTC,,,,,,\n"
+        );
+        let err = read(&text).unwrap_err().to_string();
+        assert!(err.contains("2 bad cells"), "{err}");
+        assert!(err.contains("t.csv:2: column received_qty \"-1\""), "{err}");
+        assert!(
+            err.contains(
+                "t.csv:3: column note: a quote (\") opens a cell on this line and is never closed"
+            ),
+            "{err}"
+        );
+        let text = format!(
+            "{H}b,2025-01-02,cb,buy,1,USD,1,BTC,,,,,,\"oops\r\nc,2025-01-03,cb,buy,1,USD,1,BTC,,,,,,\r\nd,2025-01-04,cb,buy,1,USD,1,BTC,,,,,,\"a note\"\r\ne,2025-01-05,cb,buy,1,USD,1,BTC,,,,,,\r\n"
+        );
+        let err = read(&text).unwrap_err().to_string();
+        assert!(err.contains("1 bad cell in"), "{err}");
+        assert!(
+            err.contains("t.csv:2: column note: a quote (\") opens a cell on this line and the cell runs over line 3"),
+            "{err}"
+        );
+        // A note over several lines is a note.
+        let text =
+            format!("{H}b,2025-01-02,cb,buy,1,USD,1,BTC,,,,,,\"two\r\nlines, one comma\"\r\n");
+        assert_eq!(
+            read(&text).unwrap().rows[0].note.as_str(),
+            "two\r\nlines, one comma"
         );
     }
 

@@ -51,6 +51,13 @@ pub enum DaError {
         line: u64,
         message: String,
     },
+    /// A quote left open, or closed by a quote rows further on.
+    #[error("{file}:{line}: {problem}")]
+    Quoting {
+        file: Arc<str>,
+        line: u64,
+        problem: String,
+    },
     /// Bad cells, collected over the whole file.
     #[error("{}", render_cells(.errors, *.more))]
     BadCells {

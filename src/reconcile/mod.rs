@@ -345,7 +345,11 @@ pub fn reconcile(
                 file: b.file.clone(),
                 line: b.line,
                 account: b.account.clone(),
-                known: known.join(", "),
+                known: if known.is_empty() {
+                    "none, it has no rows".into()
+                } else {
+                    known.join(", ")
+                },
             });
         }
         if first.is_some_and(|f| b.date_sold < f) || last.is_some_and(|l| b.date_sold > l) {

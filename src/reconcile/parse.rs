@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 
 use super::error::{CellError, DaError};
 use super::{BrokerRow, BrokerTerm, Checkbox};
+use crate::csvread;
 
 /// A field of the 1099-DA CSV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,17 +140,15 @@ pub fn read_1099da(
     default_account: Option<&str>,
 ) -> Result<Vec<BrokerRow>, DaError> {
     let file: Arc<str> = file.into();
-    let data = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(data);
-    let mut records = rdr.byte_records();
-    let header = match records.next() {
-        None => return Err(DaError::Empty { file }),
-        Some(Err(e)) => return Err(csv_error(&file, 1, &e)),
-        Some(Ok(h)) => h,
-    };
+    // The reader drops a byte-order mark.
+    let mut rdr = csvread::Reader::new(data);
+    let mut rec = csvread::Record::default();
+    match rdr.read(&mut rec) {
+        Ok(true) => {}
+        Ok(false) => return Err(DaError::Empty { file }),
+        Err(e) => return Err(csv_error(&file, e)),
+    }
+    let header = rec.clone();
     let header: Vec<String> = header
         .iter()
         .map(|c| String::from_utf8_lossy(c).into_owned())
@@ -158,18 +157,17 @@ pub fn read_1099da(
         return Err(DaError::Empty { file });
     }
     let cols = Columns::from_header(&file, &header, default_account.is_some())?;
+    rdr.set_row_width(header.len());
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut more = 0usize;
-    for rec in records {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                return Err(csv_error(&file, line, &e));
-            }
-        };
-        let line = rec.position().map_or(0, |p| p.line());
+    loop {
+        match rdr.read(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(&file, e)),
+        }
+        let line = rec.line();
         if rec.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
@@ -208,11 +206,20 @@ pub fn read_1099da(
     Ok(rows)
 }
 
-fn csv_error(file: &Arc<str>, line: u64, e: &csv::Error) -> DaError {
-    DaError::Csv {
-        file: file.clone(),
-        line,
-        message: e.to_string(),
+fn csv_error(file: &Arc<str>, e: csvread::CsvError) -> DaError {
+    match e {
+        csvread::CsvError::UnclosedQuote { .. } | csvread::CsvError::RowsInCell { .. } => {
+            DaError::Quoting {
+                file: file.clone(),
+                line: e.line(),
+                problem: e.to_string(),
+            }
+        }
+        e => DaError::Csv {
+            file: file.clone(),
+            line: e.line(),
+            message: e.to_string(),
+        },
     }
 }
 
@@ -280,7 +287,7 @@ impl Columns {
     fn row(
         &self,
         cx: &mut RowCx<'_>,
-        rec: &csv::ByteRecord,
+        rec: &csvread::Record,
         default_account: Option<&str>,
     ) -> Option<BrokerRow> {
         let before = cx.errors.len();
@@ -722,6 +729,28 @@ mod tests {
         assert!(
             m.contains("da.csv:4:3: column `units` \"-1\": is negative"),
             "{m}"
+        );
+    }
+
+    // Lines count as an editor counts them, CRLF or LF (README: CRLF reads like
+    // LF); a quote never closed (RFC 4180 section 2.5-2.7) is an error at its
+    // line instead of a file that ends early.
+    #[test]
+    fn crlf_lines_and_a_quote_never_closed() {
+        let e = read("account,asset,units,date_sold,proceeds\r\ncb,BTC,1,2025-01-02,10\r\n\r\ncb,BTC,1,2025-01-02,x\r\n")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("da.csv:4:5: column `proceeds` \"x\""),
+            "{e}"
+        );
+        let e = read("account,asset,units,date_sold,proceeds\ncb,BTC,1,2025-01-02,\"10\ncb,BTC,1,2025-01-03,12\n")
+            .unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "da.csv:2: a quote (\") opens a cell on this line and is never closed"
+            ),
+            "{e}"
         );
     }
 
