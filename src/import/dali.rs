@@ -99,7 +99,10 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         let line = row.line;
         let before = cx.problem_count();
         let t = time(cx, row, c_time);
-        let asset = row.get(c_asset).to_ascii_uppercase();
+        let Some(asset) = cx.required_asset(row, c_asset, "Asset") else {
+            continue;
+        };
+        let asset = asset.to_ascii_uppercase();
         let spot = match c_spot.map(|i| row.get(i)) {
             Some(s) if s.starts_with("__") => None,
             Some(_) => c_spot.and_then(|i| cx.number(row, i, "Spot Price")),

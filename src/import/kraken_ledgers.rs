@@ -123,14 +123,15 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         let amount = cx.required(row, c_amount, "amount");
         let fee = cx.number(row, c_fee, "fee");
         let amount_usd = c_usd.and_then(|i| cx.number(row, i, "amountusd"));
-        let (Some(time), Some(amount)) = (time, amount) else {
+        let asset = cx.required_asset(row, c_asset, "asset");
+        let (Some(time), Some(amount), Some(asset)) = (time, amount, asset) else {
             continue;
         };
         legs.push(Leg {
             line: row.line,
             typ: row.get(c_type).to_ascii_lowercase(),
             subtype: c_sub.map_or("", |i| row.get(i)).to_ascii_lowercase(),
-            asset: asset_name(row.get(c_asset)),
+            asset: asset_name(asset),
             amount,
             fee: fee.unwrap_or_default().abs(),
             amount_usd,

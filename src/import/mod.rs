@@ -1218,6 +1218,28 @@ impl Cx<'_, '_> {
         self.number(row, col, name)
     }
 
+    /// An asset's symbol that must be there: an empty cell is one problem on
+    /// the export's own column, not one per ledger column it would fill (the
+    /// amount's and the fee's asset).
+    pub fn required_asset<'r>(
+        &mut self,
+        row: &'r SheetRow,
+        col: usize,
+        name: &str,
+    ) -> Option<&'r str> {
+        let v = row.get(col).trim();
+        if v.is_empty() {
+            self.problem(
+                row.line,
+                Some(name),
+                None,
+                "is empty: fill in the asset's symbol",
+            );
+            return None;
+        }
+        Some(v)
+    }
+
     /// Parses a number cell, ignoring any unit.
     pub fn number(&mut self, row: &SheetRow, col: usize, name: &str) -> Option<Decimal> {
         self.amount(row, col, name).map(|a| a.value)
