@@ -47,6 +47,17 @@ pub fn parse_amount(cell: &str) -> Result<Option<Amount>, String> {
     {
         return Err("is not a number".into());
     }
+    // Only a currency may stand before the digits: a symbol (`$`, `€`, `US$`,
+    // `Kč`) or a three-letter code (`USD 12.50`). A letter or word (`x2`,
+    // `abc 5`) is a typo, never a quantity to read as 2 or 5.
+    let p = prefix.trim();
+    let currency = p.is_empty()
+        || p.chars()
+            .any(|c| !c.is_ascii_alphanumeric() && !c.is_whitespace())
+        || p.len() == 3 && p.chars().all(|c| c.is_ascii_uppercase());
+    if !currency {
+        return Err("is not a number".into());
+    }
     s = &s[start..];
     if let Some(rest) = s.strip_prefix('-') {
         if negative || !prefix.is_empty() && prefix.trim().is_empty() {
@@ -206,5 +217,12 @@ mod tests {
         assert!(parse_amount("1.2.3").is_err());
         assert!(parse_amount("12 34").is_err());
         assert!(parse_amount("1e999").is_err());
+        // A letter before the digits is a typo, not a currency: `x2` is not 2.
+        assert!(parse_amount("x2").is_err());
+        assert!(parse_amount("abc 5").is_err());
+        assert!(parse_amount("Usd 5").is_err());
+        assert_eq!(v("USD 12.50"), "12.5");
+        assert_eq!(v("US$3"), "3");
+        assert_eq!(v("Kč 100"), "100");
     }
 }
