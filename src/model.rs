@@ -537,6 +537,29 @@ pub struct Record {
     pub note: String,
 }
 
+impl Record {
+    /// The 14 cells in [`LEDGER_COLUMNS`] order, id first.
+    pub fn fields(&self) -> [&str; 14] {
+        let r = self;
+        [
+            &r.id,
+            &r.time,
+            &r.account,
+            &r.kind,
+            &r.sent_qty,
+            &r.sent_asset,
+            &r.received_qty,
+            &r.received_asset,
+            &r.fee_qty,
+            &r.fee_asset,
+            &r.usd_value,
+            &r.fee_usd,
+            &r.txid,
+            &r.note,
+        ]
+    }
+}
+
 /// The header `harvest import` writes, in order.
 pub const LEDGER_COLUMNS: [&str; 14] = [
     "id",

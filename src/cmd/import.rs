@@ -130,26 +130,8 @@ pub fn write_ledger<'r>(
     for r in rows {
         // Text cells are protected against formula injection (SPEC section 5);
         // harvest reads them back as they were.
-        out.write_record(
-            [
-                &r.id,
-                &r.time,
-                &r.account,
-                &r.kind,
-                &r.sent_qty,
-                &r.sent_asset,
-                &r.received_qty,
-                &r.received_asset,
-                &r.fee_qty,
-                &r.fee_asset,
-                &r.usd_value,
-                &r.fee_usd,
-                &r.txid,
-                &r.note,
-            ]
-            .map(|c| crate::render::safe_text(c).into_owned()),
-        )
-        .map_err(io)?;
+        out.write_record(r.fields().map(|c| crate::render::safe_text(c).into_owned()))
+            .map_err(io)?;
     }
     out.flush()
 }

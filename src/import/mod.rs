@@ -749,7 +749,7 @@ impl<'a> Importer<'a> {
                         }
                     }
                     let ledger = format == Format::Ledger;
-                    match self.seen.judge(&record_fields(&rec), ledger, file, line) {
+                    match self.seen.judge(&rec.fields(), ledger, file, line) {
                         Repeat::New => {
                             if let Some(keys) = keys.filter(|_| format == Format::KrakenTrades) {
                                 let s = Superseded {
@@ -783,7 +783,7 @@ impl<'a> Importer<'a> {
                         continue;
                     }
                     let ledger = format == Format::Ledger;
-                    if let Repeat::New = self.seen.judge(&record_fields(&rec), ledger, file, row) {
+                    if let Repeat::New = self.seen.judge(&rec.fields(), ledger, file, row) {
                         if pending && let Some(s) = self.kraken.last_waiting() {
                             s.ids.push(rec.id.clone());
                         }
@@ -887,26 +887,6 @@ impl SeenIds {
     fn forget(&mut self, id: &str) {
         self.seen.remove(id);
     }
-}
-
-/// A record's 14 ledger columns, id first.
-fn record_fields(r: &Record) -> [&str; 14] {
-    [
-        &r.id,
-        &r.time,
-        &r.account,
-        &r.kind,
-        &r.sent_qty,
-        &r.sent_asset,
-        &r.received_qty,
-        &r.received_asset,
-        &r.fee_qty,
-        &r.fee_asset,
-        &r.usd_value,
-        &r.fee_usd,
-        &r.txid,
-        &r.note,
-    ]
 }
 
 /// A deposit's or withdrawal's fee in crypto is a disposal (the network fee),

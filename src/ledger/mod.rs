@@ -350,22 +350,7 @@ impl LedgerBuilder {
         file_idx: u32,
         line: u64,
     ) {
-        let fields: [&str; 14] = [
-            &rec.id,
-            &rec.time,
-            &rec.account,
-            &rec.kind,
-            &rec.sent_qty,
-            &rec.sent_asset,
-            &rec.received_qty,
-            &rec.received_asset,
-            &rec.fee_qty,
-            &rec.fee_asset,
-            &rec.usd_value,
-            &rec.fee_usd,
-            &rec.txid,
-            &rec.note,
-        ];
+        let fields = rec.fields();
         self.add_fields(&fields, file, file_idx, line, None);
     }
 
