@@ -66,6 +66,10 @@ const EX: &str = "fixtures/example/ledger.csv";
 
 #[test]
 fn gains_csv_for_each_method() {
+    let gains = |m: &str, extra: &[&str]| {
+        let args = [&["gains", EX, "--year", "2025", "--method", m][..], extra].concat();
+        harvest(&args)
+    };
     // The 2025 sales are identified by nothing recorded in time: LIFO and HIFO
     // pick their lots only in the --late-identification what-if.
     for m in ["fifo", "lifo", "hifo"] {
@@ -88,60 +92,22 @@ fn gains_csv_for_each_method() {
     // a warning naming the standing-order way, and the what-if says so. (The
     // 2024 transfer still moved lots by the method, so the rows are not FIFO's.)
     for m in ["lifo", "hifo"] {
-        let o = harvest(&[
-            "gains", EX, "--year", "2025", "--method", m, "--format", "csv",
-        ]);
-        let late = harvest(&[
-            "gains",
-            EX,
-            "--year",
-            "2025",
-            "--method",
-            m,
-            "--format",
-            "csv",
-            "--late-identification",
-        ]);
+        let o = gains(m, &["--format", "csv"]);
+        let late = gains(m, &["--format", "csv", "--late-identification"]);
         assert_ne!(stdout(&o), stdout(&late), "{m}");
-        assert!(
-            stderr(&o).contains("taken FIFO, the law's default"),
-            "{}",
-            stderr(&o)
-        );
-        assert!(stderr(&o).contains("[[standing_order]]"), "{}", stderr(&o));
-        assert!(!stderr(&o).contains("what-if"), "{}", stderr(&o));
-        let late = harvest(&[
-            "gains",
-            EX,
-            "--year",
-            "2025",
-            "--method",
-            m,
-            "--late-identification",
-            "-q",
-        ]);
+        let err = stderr(&o);
+        assert!(err.contains("taken FIFO, the law's default"), "{err}");
+        assert!(err.contains("[[standing_order]]"), "{err}");
+        assert!(!err.contains("what-if"), "{err}");
+        let late = gains(m, &["--late-identification", "-q"]);
         let out = stdout(&late);
         assert!(
             out.contains("WHAT-IF, NOT A FILING POSITION: --late-identification"),
             "{out}"
         );
-        assert!(
-            stderr(&late).contains("what-if, not a filing position"),
-            "{}",
-            stderr(&late)
-        );
-        let json = harvest(&[
-            "gains",
-            EX,
-            "--year",
-            "2025",
-            "--method",
-            m,
-            "--late-identification",
-            "--format",
-            "json",
-            "-q",
-        ]);
+        let err = stderr(&late);
+        assert!(err.contains("what-if, not a filing position"), "{err}");
+        let json = gains(m, &["--late-identification", "--format", "json", "-q"]);
         let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
         assert_eq!(v["what_if"].as_array().unwrap().len(), 1);
         for f in ["txf", "turbotax", "taxact"] {

@@ -95,6 +95,18 @@ fn imported_total(format: &str, text: &str) -> Decimal {
 
 const FORMATS: [&str; 3] = ["txf", "turbotax", "taxact"];
 
+/// A report whose rows a 1099-DA routes with codes B and E.
+const WITH_1099DA: [&str; 8] = [
+    "report",
+    "fixtures/reconcile/ledger.csv",
+    "--year",
+    "2025",
+    "--1099da",
+    "coinbase=fixtures/reconcile/coinbase-1099da.csv",
+    "--1099da",
+    "kraken=fixtures/reconcile/kraken-1099da.csv",
+];
+
 fn report_json(dir: &Path, base: &[&str]) -> Value {
     let o = harvest(dir, &[base, &["--format", "json", "-q"]].concat());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -120,16 +132,7 @@ fn every_accepted_export_adds_up_to_schedule_d() {
             "2025",
         ],
         // A 1099-DA: codes B and E, which TaxAct's import carries.
-        vec![
-            "report",
-            "fixtures/reconcile/ledger.csv",
-            "--year",
-            "2025",
-            "--1099da",
-            "coinbase=fixtures/reconcile/coinbase-1099da.csv",
-            "--1099da",
-            "kraken=fixtures/reconcile/kraken-1099da.csv",
-        ],
+        WITH_1099DA.to_vec(),
     ];
     let mut accepted = 0;
     for base in &cases {
@@ -164,19 +167,10 @@ fn exports_without_fields_for_the_adjustment_are_refused_naming_the_rows() {
         let o = harvest(
             root(),
             &[
-                "report",
-                "fixtures/reconcile/ledger.csv",
-                "--year",
-                "2025",
-                "--1099da",
-                "coinbase=fixtures/reconcile/coinbase-1099da.csv",
-                "--1099da",
-                "kraken=fixtures/reconcile/kraken-1099da.csv",
-                "--format",
-                f,
-                "-o",
-                out.to_str().unwrap(),
-            ],
+                &WITH_1099DA[..],
+                &["--format", f, "-o", out.to_str().unwrap()],
+            ]
+            .concat(),
         );
         assert_eq!(o.status.code(), Some(1), "{f}");
         assert!(!out.exists(), "{f}: nothing is written");
@@ -193,17 +187,7 @@ fn exports_without_fields_for_the_adjustment_are_refused_naming_the_rows() {
     // TaxAct carries them, in its Adjustment Code and Adjustment Amount columns.
     let o = harvest(
         root(),
-        &[
-            "report",
-            "fixtures/reconcile/ledger.csv",
-            "--year",
-            "2025",
-            "--1099da",
-            "coinbase=fixtures/reconcile/coinbase-1099da.csv",
-            "--format",
-            "taxact",
-            "-q",
-        ],
+        &[&WITH_1099DA[..], &["--format", "taxact", "-q"]].concat(),
     );
     assert!(o.status.success());
     let text = String::from_utf8(o.stdout).unwrap();

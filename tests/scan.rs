@@ -252,20 +252,22 @@ fn setup(rows: &str, prices: &str) -> tempfile::TempDir {
     dir
 }
 
+/// `scan` of [`setup`]'s files as of 2025-12-15, quietly.
+const SCAN_SETUP: [&str; 7] = [
+    "scan",
+    "ledger.csv",
+    "--prices",
+    "prices.csv",
+    "--as-of",
+    "2025-12-15",
+    "-q",
+];
+
 fn scan_json(dir: &Path, extra: &[&str]) -> Value {
-    let mut args = vec![
-        "scan",
-        "ledger.csv",
-        "--prices",
-        "prices.csv",
-        "--as-of",
-        "2025-12-15",
-        "--format",
-        "json",
-        "-q",
-    ];
-    args.extend_from_slice(extra);
-    json(dir, &args)
+    json(
+        dir,
+        &[&SCAN_SETUP[..], &["--format", "json"], extra].concat(),
+    )
 }
 
 /// Issue 14 item 2. Qualified Dividends and Capital Gain Tax Worksheet (Form 1040
@@ -446,17 +448,7 @@ fn tables_show_the_top_candidates_and_files_every_one() {
         .collect();
     let dir = setup(&rows, "2025-12-15,BTC,1\n");
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "scan",
-            "ledger.csv",
-            "--prices",
-            "prices.csv",
-            "--as-of",
-            "2025-12-15",
-            "-q",
-        ];
-        args.extend_from_slice(extra);
-        let o = harvest(dir.path(), &args);
+        let o = harvest(dir.path(), &[&SCAN_SETUP[..], extra].concat());
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap()
     };
