@@ -6,6 +6,7 @@
 //! disposals), whose output [`tax`] turns into Form 8949 rows and Schedule D lines,
 //! and [`render`] writes as tables, CSV or JSON. [`cmd`] wires the commands.
 
+pub mod cell;
 pub mod cli;
 pub mod cmd;
 pub mod config;

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
+use crate::cell::parse_decimal;
 use crate::csvread;
-use crate::ledger::parse_decimal;
 use crate::time::parse_time;
 
 /// Why a price file could not be read.

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 
 use super::pool::split;
 use super::{Config, Engine, EngineError, Leg, LotIdx, UNALLOCATED, UNIVERSAL, Warnings, fmt_qty};
-use crate::ledger::parse_decimal;
+use crate::cell::parse_decimal;
 use crate::model::Sym;
 use crate::time::start_of_day;
 
@@ -177,7 +177,7 @@ impl FrozenAllocation {
             lines: Vec::new(),
         };
         while let Some((line, rec)) = table.next_row().map_err(|e| err(e.line(), e.to_string()))? {
-            let get = |i: usize| crate::render::unprotect(rec.get(i).copied().unwrap_or(""));
+            let get = |i: usize| crate::cell::unprotect(rec.get(i).copied().unwrap_or(""));
             let qty = parse_decimal(get(q))
                 .map_err(|p| err(line, format!("column quantity {:?}: {p}", get(q))))?;
             if qty <= Decimal::ZERO {

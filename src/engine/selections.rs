@@ -7,8 +7,8 @@ use std::io::Read;
 use rust_decimal::Decimal;
 
 use super::EngineError;
+use crate::cell::parse_decimal;
 use crate::csvread;
-use crate::ledger::parse_decimal;
 
 /// One line of the selections file.
 #[derive(Debug, Clone)]
@@ -49,7 +49,7 @@ impl Selections {
             by_disposal: HashMap::new(),
         };
         while let Some((line, rec)) = table.next_row().map_err(|e| err(e.line(), e.to_string()))? {
-            let get = |i: usize| crate::render::unprotect(rec.get(i).copied().unwrap_or(""));
+            let get = |i: usize| crate::cell::unprotect(rec.get(i).copied().unwrap_or(""));
             let qty = parse_decimal(get(q))
                 .map_err(|p| err(line, format!("column quantity {:?}: {p}", get(q))))?;
             if qty.is_zero() {

@@ -46,8 +46,8 @@ fn rows_of(l: &Ledger, o: &Outcome) -> Vec<(String, String, String, String, Stri
                 l.rows[d.row as usize].id.to_string(),
                 l.rows[o.lots[r.lot as usize].row as usize].id.to_string(),
                 r.quantity.normalize().to_string(),
-                crate::render::money(r.proceeds),
-                crate::render::money(r.cost_basis),
+                crate::cell::money(r.proceeds),
+                crate::cell::money(r.cost_basis),
                 r.term,
             )
         })

@@ -854,7 +854,7 @@ impl SeenIds {
         // In memory only (ids are what is written), so the faster hash; each
         // cell trimmed, as `fnv` and the ledger reader do.
         let facts: [&str; 13] =
-            std::array::from_fn(|i| crate::render::unprotect(fields[i + 1]).trim());
+            std::array::from_fn(|i| crate::cell::unprotect(fields[i + 1]).trim());
         let h = rustc_hash::FxBuildHasher.hash_one(facts);
         if self.files.last().is_none_or(|f| f != file) {
             self.files.push(file.to_string());

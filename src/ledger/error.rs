@@ -107,16 +107,8 @@ pub enum Problem {
     Missing,
     #[error("unknown kind: use one of buy, sell, trade, deposit, withdrawal, income, spend, fee")]
     UnknownKind,
-    #[error("is not a decimal number (write it like 1234.56, without separators or symbols)")]
-    NotANumber,
-    #[error("has more digits than an exact decimal holds (28 significant digits): shorten it")]
-    TooPrecise,
-    #[error("is too large: amounts, quantities and prices must be below 10^15")]
-    TooLarge,
-    #[error(
-        "is negative: quantities and values are positive, the direction comes from sent/received"
-    )]
-    Negative,
+    #[error("{0}")]
+    Number(#[from] crate::cell::NumberProblem),
     #[error("is zero: a crypto quantity must be positive (only a USD amount or a fee may be zero)")]
     ZeroQuantity,
     #[error("names an asset without a quantity: fill in {0}")]

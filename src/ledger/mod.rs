@@ -37,71 +37,7 @@ const FEE_USD: usize = 11;
 const TXID: usize = 12;
 const NOTE: usize = 13;
 
-/// Every quantity, value and price is below this (10^15).
-pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2764472320, 232830, 0, false, 0);
-
-/// Parses an exact, non-negative decimal, as the ledger writes them.
-pub fn parse_decimal(s: &str) -> Result<Decimal, Problem> {
-    let t = s.trim_ascii();
-    if let Some(d) = parse_plain(t.as_bytes()) {
-        return d;
-    }
-    match Decimal::from_str_exact(t) {
-        Ok(d) if d.is_sign_negative() && !d.is_zero() => Err(Problem::Negative),
-        // Far above any real holding or price, and it keeps every sum and
-        // product of amounts inside Decimal's 28 digits.
-        Ok(d) if d.abs() >= MAX_AMOUNT => Err(Problem::TooLarge),
-        Ok(d) => Ok(d.abs()),
-        Err(_) => {
-            let digits = t.trim_start_matches(['-', '+']);
-            let numeric = !digits.is_empty()
-                && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
-                && digits.matches('.').count() <= 1;
-            if numeric {
-                Err(Problem::TooPrecise)
-            } else {
-                Err(Problem::NotANumber)
-            }
-        }
-    }
-}
-
-/// The fast path for the common cell: ASCII digits with at most one point (not
-/// first or last) and at most 18 digits in all (which fit a u64 exactly).
-/// Anything else (signs, exponents, long numbers) goes through the general parser.
-fn parse_plain(b: &[u8]) -> Option<Result<Decimal, Problem>> {
-    if b.is_empty() || b.len() > 19 {
-        return None;
-    }
-    let mut mantissa: u64 = 0;
-    let mut point: Option<usize> = None;
-    for (i, &c) in b.iter().enumerate() {
-        let d = c.wrapping_sub(b'0');
-        if d < 10 {
-            mantissa = mantissa * 10 + u64::from(d);
-        } else if c == b'.' && point.is_none() && i > 0 && i + 1 < b.len() {
-            point = Some(i);
-        } else {
-            return None;
-        }
-    }
-    let scale = point.map_or(0, |i| (b.len() - i - 1) as u32);
-    let digits = b.len() - usize::from(point.is_some());
-    if digits > 18 {
-        return None;
-    }
-    // mantissa / 10^scale >= 10^15, without leaving u64 (mantissa < 10^18).
-    if scale <= 3 && mantissa >= 10u64.pow(15 + scale) {
-        return Some(Err(Problem::TooLarge));
-    }
-    Some(Ok(Decimal::from_parts(
-        mantissa as u32,
-        (mantissa >> 32) as u32,
-        0,
-        false,
-        scale,
-    )))
-}
+use crate::cell::parse_decimal;
 
 /// No column (a cell of a record wider than the header).
 const NO_COLUMN: usize = usize::MAX;
@@ -387,7 +323,7 @@ impl LedgerBuilder {
         let mut f = *f;
         for c in &mut f {
             if c.starts_with('\'') {
-                *c = crate::render::unprotect(c);
+                *c = crate::cell::unprotect(c);
             }
         }
         let f = &f;
@@ -454,7 +390,7 @@ impl LedgerBuilder {
                         Some(Amount { qty, asset })
                     }
                     Err(p) => {
-                        cell(this, qc, p);
+                        cell(this, qc, p.into());
                         None
                     }
                 },
@@ -471,7 +407,7 @@ impl LedgerBuilder {
             match parse_decimal(v) {
                 Ok(d) => Some(d),
                 Err(p) => {
-                    cell(this, col, p);
+                    cell(this, col, p.into());
                     None
                 }
             }
@@ -923,40 +859,5 @@ mod tests {
         assert!(read(&ok).is_ok());
         let bad = format!("{H}a,2025-01-01,cb,buy,1,USD,0,BTC,,,,,,\n");
         assert!(read(&bad).unwrap_err().to_string().contains("is zero"));
-    }
-
-    #[test]
-    fn decimals() {
-        assert_eq!(parse_decimal("1.50"), Ok(Decimal::new(150, 2)));
-        assert_eq!(parse_decimal("1.50").unwrap().to_string(), "1.50");
-        assert_eq!(parse_decimal("0.00000001"), Ok(Decimal::new(1, 8)));
-        assert_eq!(
-            parse_decimal("12345678901234.5678"),
-            Ok(Decimal::new(123456789012345678, 4))
-        );
-        assert_eq!(
-            parse_decimal("1234567890.123456789012"),
-            Ok("1234567890.123456789012".parse().unwrap())
-        );
-        assert_eq!(parse_decimal(".5"), Ok(Decimal::new(5, 1)));
-        assert_eq!(parse_decimal("1.2.3"), Err(Problem::NotANumber));
-        assert_eq!(parse_decimal("-0"), Ok(Decimal::ZERO));
-        assert_eq!(parse_decimal("1,000"), Err(Problem::NotANumber));
-        assert_eq!(parse_decimal("$5"), Err(Problem::NotANumber));
-        assert_eq!(parse_decimal("-5"), Err(Problem::Negative));
-        assert_eq!(
-            parse_decimal("1.00000000000000000000000000000000001"),
-            Err(Problem::TooPrecise)
-        );
-        assert_eq!(
-            parse_decimal("123456789012345678901234567890123"),
-            Err(Problem::TooPrecise)
-        );
-        assert_eq!(MAX_AMOUNT, Decimal::new(1_000_000_000_000_000, 0));
-        assert_eq!(
-            parse_decimal("999999999999999.99"),
-            Ok(Decimal::new(99999999999999999, 2))
-        );
-        assert_eq!(parse_decimal("1000000000000000"), Err(Problem::TooLarge));
     }
 }

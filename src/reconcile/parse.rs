@@ -295,7 +295,7 @@ impl Columns {
             let i = self.index(f)?;
             let raw = rec.get(i).unwrap_or_default();
             match std::str::from_utf8(raw) {
-                Ok(s) => Some((i, crate::render::unprotect(s.trim()).to_string())),
+                Ok(s) => Some((i, crate::cell::unprotect(s.trim()).to_string())),
                 Err(_) => {
                     cx.errors.push(cx.cell_error(
                         i,

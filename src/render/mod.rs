@@ -12,15 +12,10 @@ pub mod table;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+pub use crate::cell::{Money, Qty, cents, money, price, qty, safe_text, unprotect};
 use crate::engine::{Holding, Outcome};
 use crate::model::Ledger;
-use crate::tax::form8949::cents;
 use crate::tax::{GainRow, Term, Totals, term};
-
-/// Money as written everywhere: two decimals, no negative zero.
-pub fn money(d: Decimal) -> String {
-    Money(d).to_string()
-}
 
 /// An id as a table shows it: ids of more than 14 characters (exchange UUIDs,
 /// order numbers) keep their first 5 and last 8 characters around an ellipsis,
@@ -57,92 +52,6 @@ pub fn adjustment_cell(code: &str, adjustment: Decimal) -> String {
         String::new()
     } else {
         money(adjustment)
-    }
-}
-
-/// A quantity: exact, without trailing zeros.
-pub fn qty(d: Decimal) -> String {
-    Qty(d).to_string()
-}
-
-/// Displays money with two decimals and no negative zero, without allocating.
-#[derive(Debug, Clone, Copy)]
-pub struct Money(pub Decimal);
-
-impl std::fmt::Display for Money {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut c = cents(self.0);
-        if c.is_zero() {
-            return f.write_str("0.00");
-        }
-        c.rescale(2);
-        // Integer cents, written by hand: Decimal's own Display is general and
-        // slow, and a year of rows writes millions of amounts.
-        let m = c.mantissa();
-        let sign = if m < 0 { "-" } else { "" };
-        let m = m.unsigned_abs();
-        write!(f, "{sign}{}.{:02}", m / 100, m % 100)
-    }
-}
-
-impl serde::Serialize for Money {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-/// Displays a quantity exactly, without trailing zeros, without allocating.
-#[derive(Debug, Clone, Copy)]
-pub struct Qty(pub Decimal);
-
-impl std::fmt::Display for Qty {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.0.is_zero() {
-            f.write_str("0")
-        } else {
-            write!(f, "{}", self.0.normalize())
-        }
-    }
-}
-
-impl serde::Serialize for Qty {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-/// A unit price: up to 8 decimals, at least 2.
-pub fn price(d: Decimal) -> String {
-    let r = d.round_dp(8).normalize();
-    if r.scale() < 2 {
-        format!("{r:.2}")
-    } else {
-        r.to_string()
-    }
-}
-
-/// Protects a text cell against spreadsheet formula injection (SPEC section 5): a
-/// cell starting with `=`, `+`, `-`, `@`, tab or CR that is not a number gets a
-/// leading `'`.
-pub fn safe_text(s: &str) -> std::borrow::Cow<'_, str> {
-    let risky = matches!(
-        s.as_bytes().first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    );
-    if risky && s.parse::<Decimal>().is_err() {
-        std::borrow::Cow::Owned(format!("'{s}"))
-    } else {
-        std::borrow::Cow::Borrowed(s)
-    }
-}
-
-/// Undoes [`safe_text`] when harvest reads back a file it wrote (a ledger from
-/// `import` or `scan --emit-ledger`, a selections file), so names survive the
-/// round trip exactly.
-pub fn unprotect(s: &str) -> &str {
-    match s.strip_prefix('\'') {
-        Some(rest) if safe_text(rest).len() == s.len() => rest,
-        _ => s,
     }
 }
 

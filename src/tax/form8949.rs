@@ -10,16 +10,13 @@ use std::collections::HashMap;
 use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 use super::term::{Term, term};
 use crate::engine::{LotIdx, Outcome};
 use crate::model::Ledger;
 
-/// Rounds to cents, half away from zero.
-pub fn cents(d: Decimal) -> Decimal {
-    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-}
+pub use crate::cell::cents;
 
 /// A Form 8949 check box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]

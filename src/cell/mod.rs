@@ -1,0 +1,11 @@
+//! Cells: the lowest layer of the pipeline. How a text cell is protected against
+//! spreadsheet formulas and read back, how money, quantities and prices are
+//! written, and how an exact decimal is read. Every reader (the ledger, the
+//! importers, the price, selections, allocation and 1099-DA files) and every
+//! writer uses these; this module uses nothing of the crate.
+
+mod number;
+mod text;
+
+pub use number::{MAX_AMOUNT, Money, NumberProblem, Qty, cents, money, parse_decimal, price, qty};
+pub use text::{safe_text, unprotect};

@@ -1,0 +1,199 @@
+//! Numbers in cells: how money, quantities and prices are written, and how an
+//! exact decimal is read. Never a binary float.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Why a cell is not an exact, non-negative decimal below [`MAX_AMOUNT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NumberProblem {
+    #[error("is not a decimal number (write it like 1234.56, without separators or symbols)")]
+    NotANumber,
+    #[error("has more digits than an exact decimal holds (28 significant digits): shorten it")]
+    TooPrecise,
+    #[error("is too large: amounts, quantities and prices must be below 10^15")]
+    TooLarge,
+    #[error(
+        "is negative: quantities and values are positive, the direction comes from sent/received"
+    )]
+    Negative,
+}
+
+/// Rounds to cents, half away from zero.
+pub fn cents(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Money as written everywhere: two decimals, no negative zero.
+pub fn money(d: Decimal) -> String {
+    Money(d).to_string()
+}
+
+/// A quantity: exact, without trailing zeros.
+pub fn qty(d: Decimal) -> String {
+    Qty(d).to_string()
+}
+
+/// Displays money with two decimals and no negative zero, without allocating.
+#[derive(Debug, Clone, Copy)]
+pub struct Money(pub Decimal);
+
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut c = cents(self.0);
+        if c.is_zero() {
+            return f.write_str("0.00");
+        }
+        c.rescale(2);
+        // Integer cents, written by hand: Decimal's own Display is general and
+        // slow, and a year of rows writes millions of amounts.
+        let m = c.mantissa();
+        let sign = if m < 0 { "-" } else { "" };
+        let m = m.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", m / 100, m % 100)
+    }
+}
+
+impl serde::Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Displays a quantity exactly, without trailing zeros, without allocating.
+#[derive(Debug, Clone, Copy)]
+pub struct Qty(pub Decimal);
+
+impl std::fmt::Display for Qty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_zero() {
+            f.write_str("0")
+        } else {
+            write!(f, "{}", self.0.normalize())
+        }
+    }
+}
+
+impl serde::Serialize for Qty {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A unit price: up to 8 decimals, at least 2.
+pub fn price(d: Decimal) -> String {
+    let r = d.round_dp(8).normalize();
+    if r.scale() < 2 {
+        format!("{r:.2}")
+    } else {
+        r.to_string()
+    }
+}
+
+/// Every quantity, value and price is below this (10^15).
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2764472320, 232830, 0, false, 0);
+
+/// Parses an exact, non-negative decimal, as the ledger writes them.
+pub fn parse_decimal(s: &str) -> Result<Decimal, NumberProblem> {
+    let t = s.trim_ascii();
+    if let Some(d) = parse_plain(t.as_bytes()) {
+        return d;
+    }
+    match Decimal::from_str_exact(t) {
+        Ok(d) if d.is_sign_negative() && !d.is_zero() => Err(NumberProblem::Negative),
+        // Far above any real holding or price, and it keeps every sum and
+        // product of amounts inside Decimal's 28 digits.
+        Ok(d) if d.abs() >= MAX_AMOUNT => Err(NumberProblem::TooLarge),
+        Ok(d) => Ok(d.abs()),
+        Err(_) => {
+            let digits = t.trim_start_matches(['-', '+']);
+            let numeric = !digits.is_empty()
+                && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && digits.matches('.').count() <= 1;
+            if numeric {
+                Err(NumberProblem::TooPrecise)
+            } else {
+                Err(NumberProblem::NotANumber)
+            }
+        }
+    }
+}
+
+/// The fast path for the common cell: ASCII digits with at most one point (not
+/// first or last) and at most 18 digits in all (which fit a u64 exactly).
+/// Anything else (signs, exponents, long numbers) goes through the general parser.
+fn parse_plain(b: &[u8]) -> Option<Result<Decimal, NumberProblem>> {
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut point: Option<usize> = None;
+    for (i, &c) in b.iter().enumerate() {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            mantissa = mantissa * 10 + u64::from(d);
+        } else if c == b'.' && point.is_none() && i > 0 && i + 1 < b.len() {
+            point = Some(i);
+        } else {
+            return None;
+        }
+    }
+    let scale = point.map_or(0, |i| (b.len() - i - 1) as u32);
+    let digits = b.len() - usize::from(point.is_some());
+    if digits > 18 {
+        return None;
+    }
+    // mantissa / 10^scale >= 10^15, without leaving u64 (mantissa < 10^18).
+    if scale <= 3 && mantissa >= 10u64.pow(15 + scale) {
+        return Some(Err(NumberProblem::TooLarge));
+    }
+    Some(Ok(Decimal::from_parts(
+        mantissa as u32,
+        (mantissa >> 32) as u32,
+        0,
+        false,
+        scale,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals() {
+        assert_eq!(parse_decimal("1.50"), Ok(Decimal::new(150, 2)));
+        assert_eq!(parse_decimal("1.50").unwrap().to_string(), "1.50");
+        assert_eq!(parse_decimal("0.00000001"), Ok(Decimal::new(1, 8)));
+        assert_eq!(
+            parse_decimal("12345678901234.5678"),
+            Ok(Decimal::new(123456789012345678, 4))
+        );
+        assert_eq!(
+            parse_decimal("1234567890.123456789012"),
+            Ok("1234567890.123456789012".parse().unwrap())
+        );
+        assert_eq!(parse_decimal(".5"), Ok(Decimal::new(5, 1)));
+        assert_eq!(parse_decimal("1.2.3"), Err(NumberProblem::NotANumber));
+        assert_eq!(parse_decimal("-0"), Ok(Decimal::ZERO));
+        assert_eq!(parse_decimal("1,000"), Err(NumberProblem::NotANumber));
+        assert_eq!(parse_decimal("$5"), Err(NumberProblem::NotANumber));
+        assert_eq!(parse_decimal("-5"), Err(NumberProblem::Negative));
+        assert_eq!(
+            parse_decimal("1.00000000000000000000000000000000001"),
+            Err(NumberProblem::TooPrecise)
+        );
+        assert_eq!(
+            parse_decimal("123456789012345678901234567890123"),
+            Err(NumberProblem::TooPrecise)
+        );
+        assert_eq!(MAX_AMOUNT, Decimal::new(1_000_000_000_000_000, 0));
+        assert_eq!(
+            parse_decimal("999999999999999.99"),
+            Ok(Decimal::new(99999999999999999, 2))
+        );
+        assert_eq!(
+            parse_decimal("1000000000000000"),
+            Err(NumberProblem::TooLarge)
+        );
+    }
+}
