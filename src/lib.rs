@@ -17,7 +17,7 @@ pub mod import;
 pub mod ledger;
 mod memory;
 pub mod model;
-pub mod prices;
+pub mod readers;
 pub mod reconcile;
 pub mod render;
 pub mod tax;

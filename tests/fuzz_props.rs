@@ -90,7 +90,7 @@ fn engine_pipeline(ledger: &harvest::model::Ledger) {
             Some(chrono::DateTime::<chrono::Utc>::MAX_UTC),
         ) {
             let rows = build_rows(ledger, &o, &BoxRules::default());
-            if let Err(e) = engine::check_invariants(ledger, &cfg, &o, &rows) {
+            if let Err(e) = harvest::tax::check_invariants(ledger, &cfg, &o, &rows) {
                 panic!("invariant broken: {e}");
             }
         }

@@ -11,7 +11,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use harvest::import::{Format, ImportOptions, Importer, detect};
-use harvest::prices::PriceTable;
+use harvest::readers::prices::PriceTable;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

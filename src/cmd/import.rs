@@ -14,10 +14,10 @@ use chrono_tz::Tz;
 use super::input::read_all;
 use super::{UsageError, write_output};
 use crate::cli::ImportArgs;
-use crate::import::{Format, ImportOptions, ImportStats, Importer, known_formats};
+use crate::import::{Format, ImportOptions, Importer, known_formats};
 use crate::ledger::LedgerBuilder;
 use crate::model::{LEDGER_COLUMNS, Record};
-use crate::prices::PriceTable;
+use crate::readers::prices::PriceTable;
 use crate::time::parse_time;
 
 /// Runs `harvest import`.
@@ -76,7 +76,9 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     let mut all: Vec<(chrono::DateTime<chrono::Utc>, u32, u64, Record)> = Vec::new();
     let mut stderr = std::io::stderr().lock();
     for (display, imported) in files {
-        report(&mut stderr, display, imported.format, &imported.stats)?;
+        imported
+            .stats
+            .write_account(&mut stderr, display, imported.format)?;
         let file: Arc<str> = display.into();
         let idx = builder.add_file(display);
         // The position in `records` (oldest first) breaks ties within a file.
@@ -92,27 +94,6 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     write_output(args.output.as_deref(), |w| {
         write_ledger(w, all.iter().map(|x| &x.3))
     })
-}
-
-/// The per-file account of rows on stderr.
-pub(crate) fn report(
-    w: &mut dyn Write,
-    file: &str,
-    format: Format,
-    s: &ImportStats,
-) -> std::io::Result<()> {
-    writeln!(w, "{file}: format {format}")?;
-    writeln!(w, "  rows read:           {}", s.read)?;
-    writeln!(w, "  rows used:           {}", s.used)?;
-    writeln!(w, "  ledger rows written: {}", s.written)?;
-    writeln!(w, "  rows skipped:        {}", s.skipped_total())?;
-    for (reason, n) in &s.skipped {
-        match s.first_skipped.get(reason) {
-            Some(line) => writeln!(w, "    {n:>5}  {reason} (first at line {line})")?,
-            None => writeln!(w, "    {n:>5}  {reason}")?,
-        }
-    }
-    writeln!(w, "  duplicates dropped:  {}", s.duplicates)
 }
 
 /// Writes the ledger CSV: the SPEC header, then the rows as given.

@@ -17,7 +17,7 @@ use crate::engine::{
 use crate::import::{self, Format, ImportOptions, Importer};
 use crate::ledger::{LedgerBuilder, Repeat};
 use crate::model::Ledger;
-use crate::prices::PriceTable;
+use crate::readers::prices::PriceTable;
 use crate::tax::BoxRules;
 
 /// A mistake in how harvest was called (exit status 2).
@@ -434,7 +434,7 @@ impl Report {
         match self {
             Report::Export {
                 display, imported, ..
-            } => super::import::report(w, display, imported.format, &imported.stats),
+            } => imported.stats.write_account(w, display, imported.format),
             Report::Ledger {
                 display,
                 dropped,
@@ -483,7 +483,7 @@ pub fn match_all(a: &EngineArgs, s: &Settings, year: i32) -> anyhow::Result<Matc
     #[cfg(debug_assertions)]
     {
         let all = crate::tax::build_rows(&loaded.ledger, &outcome, &s.boxes);
-        if let Err(e) = crate::engine::check_invariants(&loaded.ledger, &s.engine, &outcome, &all) {
+        if let Err(e) = crate::tax::check_invariants(&loaded.ledger, &s.engine, &outcome, &all) {
             panic!("internal error: an invariant broke: {e}");
         }
     }

@@ -69,7 +69,7 @@ fn sale_ids(ledger: &Ledger, as_of: NaiveDate, n: usize) -> Vec<String> {
 fn replay(
     ledger: &Ledger,
     cfg: &Config,
-    prices: Option<&crate::prices::PriceTable>,
+    prices: Option<&crate::readers::prices::PriceTable>,
     user_selections: Option<&Selections>,
     mut plan_rows: Vec<Row>,
     plan_selections: &Selections,
@@ -115,7 +115,7 @@ struct PlanCtx<'a> {
     cutoff: chrono::DateTime<Utc>,
     sel_file: &'a str,
     engine: &'a Config,
-    prices: Option<&'a crate::prices::PriceTable>,
+    prices: Option<&'a crate::readers::prices::PriceTable>,
     selections: Option<&'a Selections>,
     min_loss: Decimal,
 }

@@ -21,9 +21,7 @@ macro_rules! orders {
 mod allocation;
 mod error;
 mod identify;
-mod invariants;
 mod pool;
-mod selections;
 mod shard;
 mod transfer;
 mod warnings;
@@ -38,16 +36,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
+pub use crate::readers::selections::{Selection, Selections};
 pub use allocation::{Allocated, AllocationRule, FrozenAllocation, Transition, WalletOrder};
 pub use error::EngineError;
 pub use identify::StandingOrder;
-pub use invariants::check_invariants;
 pub use pool::LotKey;
-pub use selections::{Selection, Selections};
 pub use warnings::Warnings;
 
 use crate::model::{Amount, Kind, Ledger, Row, Sym};
-use crate::prices::PriceTable;
+use crate::readers::prices::PriceTable;
 use crate::time::date_in;
 use pool::Pool;
 

@@ -426,51 +426,6 @@ fn specific_identification_across_two_lots_and_fifo_fallback() {
     assert_eq!(o.warnings.count("disposal not selected, taken FIFO"), 1);
 }
 
-// The selections and allocation files: lines as an editor counts them with
-// CRLF ends (README: CRLF reads like LF), and a quote never closed is an error
-// at its line (RFC 4180 section 2.5-2.7), not a file cut short.
-#[test]
-fn selection_and_allocation_files_name_the_right_line() {
-    let e = Selections::read(
-        "disposal_id,lot_id,quantity\r\ns,a,1\r\n\r\ns,b,x\r\n".as_bytes(),
-        "sel.csv",
-    )
-    .unwrap_err();
-    assert!(
-        e.to_string().contains("sel.csv:4: column quantity \"x\""),
-        "{e}"
-    );
-    let e = Selections::read(
-        "disposal_id,lot_id,quantity\ns,\"a,1\ns,b,1\n".as_bytes(),
-        "sel.csv",
-    )
-    .unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("sel.csv:2: a quote (\") opens a cell on this line and is never closed"),
-        "{e}"
-    );
-    let e = crate::engine::FrozenAllocation::read(
-        "asset,wallet,lot_id,quantity\r\nBTC,cb,a,1\r\nBTC,cb,b,x\r\n".as_bytes(),
-        "alloc.csv",
-    )
-    .unwrap_err();
-    assert!(
-        e.to_string().contains("alloc.csv:3: column quantity \"x\""),
-        "{e}"
-    );
-    let e = crate::engine::FrozenAllocation::read(
-        "asset,wallet,lot_id,quantity\nBTC,\"cb,a,1\nBTC,cb,b,1\n".as_bytes(),
-        "alloc.csv",
-    )
-    .unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("alloc.csv:2: a quote (\") opens a cell on this line and is never closed"),
-        "{e}"
-    );
-}
-
 #[test]
 fn selection_errors() {
     let l = ledger(THREE_LOTS);

@@ -41,7 +41,7 @@ use rust_decimal::Decimal;
 use crate::csvread;
 use crate::ledger::Repeat;
 use crate::model::{Kind, Record};
-use crate::prices::PriceTable;
+use crate::readers::prices::PriceTable;
 
 /// An export layout `harvest import` reads (SPEC section 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -259,6 +259,29 @@ pub struct ImportStats {
 }
 
 impl ImportStats {
+    /// Writes the per-file account of rows (for stderr): read, used, written,
+    /// skipped by reason, duplicates dropped.
+    pub fn write_account(
+        &self,
+        w: &mut dyn std::io::Write,
+        file: &str,
+        format: Format,
+    ) -> std::io::Result<()> {
+        let s = self;
+        writeln!(w, "{file}: format {format}")?;
+        writeln!(w, "  rows read:           {}", s.read)?;
+        writeln!(w, "  rows used:           {}", s.used)?;
+        writeln!(w, "  ledger rows written: {}", s.written)?;
+        writeln!(w, "  rows skipped:        {}", s.skipped_total())?;
+        for (reason, n) in &s.skipped {
+            match s.first_skipped.get(reason) {
+                Some(line) => writeln!(w, "    {n:>5}  {reason} (first at line {line})")?,
+                None => writeln!(w, "    {n:>5}  {reason}")?,
+            }
+        }
+        writeln!(w, "  duplicates dropped:  {}", s.duplicates)
+    }
+
     /// Rows skipped for any reason.
     pub fn skipped_total(&self) -> usize {
         self.skipped.values().sum()

@@ -20,133 +20,27 @@
 //! Rows with no broker row keep their box. Pure functions over values: the
 //! command reads the files and renders.
 
-mod error;
-mod parse;
-
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-pub use error::{CellError, DaError};
-pub use parse::read_1099da;
+pub use crate::readers::form_1099da::{
+    BrokerRow, BrokerTerm, CellError, Checkbox, DaError, read_1099da,
+};
 
 use crate::engine::Outcome;
 use crate::model::Ledger;
 use crate::tax::form8949::cents;
 use crate::tax::{Box8949, GainRow, Term};
 
-/// Box 6 of Form 1099-DA: the term the broker reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BrokerTerm {
-    Short,
-    Long,
-    /// Ordinary gain or loss (box 6 "ordinary").
-    Ordinary,
-}
-
 impl BrokerTerm {
-    /// `short`, `long` or `ordinary`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BrokerTerm::Short => "short",
-            BrokerTerm::Long => "long",
-            BrokerTerm::Ordinary => "ordinary",
-        }
-    }
-
     /// Whether the broker's term is our term.
     pub fn is(self, t: Term) -> bool {
         matches!(
             (self, t),
             (BrokerTerm::Short, Term::Short) | (BrokerTerm::Long, Term::Long)
         )
-    }
-}
-
-/// The "applicable checkbox on Form 8949" a 1099-DA shows (X and Y: the broker
-/// does not know the term).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Checkbox {
-    G,
-    H,
-    J,
-    K,
-    X,
-    Y,
-}
-
-impl Checkbox {
-    /// G and J mean basis reported to the IRS.
-    pub fn basis_reported(self) -> bool {
-        matches!(self, Checkbox::G | Checkbox::J)
-    }
-
-    /// The term the checkbox implies, if any.
-    pub fn term(self) -> Option<BrokerTerm> {
-        match self {
-            Checkbox::G | Checkbox::H => Some(BrokerTerm::Short),
-            Checkbox::J | Checkbox::K => Some(BrokerTerm::Long),
-            Checkbox::X | Checkbox::Y => None,
-        }
-    }
-
-    /// The letter.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Checkbox::G => "G",
-            Checkbox::H => "H",
-            Checkbox::J => "J",
-            Checkbox::K => "K",
-            Checkbox::X => "X",
-            Checkbox::Y => "Y",
-        }
-    }
-}
-
-/// One row of a broker's Form 1099-DA, as read from its CSV.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokerRow {
-    /// The file it was read from and its line.
-    pub file: Arc<str>,
-    pub line: u64,
-    /// Our ledger's account the form is for.
-    pub account: String,
-    /// The broker's name, when given.
-    pub broker: Option<String>,
-    /// Box 1a: the asset's code.
-    pub asset: String,
-    /// Box 1b: the asset's name.
-    pub asset_name: Option<String>,
-    /// Box 1c: units sold, with the broker's decimal places as its scale.
-    pub units: Decimal,
-    /// Box 1d: `None` when blank (several dates, or unknown).
-    pub date_acquired: Option<NaiveDate>,
-    /// Box 1e.
-    pub date_sold: NaiveDate,
-    /// Box 1f: gross proceeds reduced by digital asset transaction costs.
-    pub proceeds: Decimal,
-    /// Box 1g, when given.
-    pub basis: Option<Decimal>,
-    /// Box 1i, shown only (it applies to tokenized securities).
-    pub wash_sale_disallowed: Option<Decimal>,
-    /// Box 2 (or, without it, checkbox G/J).
-    pub basis_reported: bool,
-    /// Box 6 (or, without it, what the checkbox implies).
-    pub term: Option<BrokerTerm>,
-    /// Box 9: noncovered security.
-    pub noncovered: bool,
-    /// The applicable Form 8949 checkbox the form shows.
-    pub checkbox: Option<Checkbox>,
-    /// The sale's transaction ID, when given.
-    pub transaction_id: Option<String>,
-}
-
-impl BrokerRow {
-    /// `file:line`.
-    pub fn source(&self) -> String {
-        format!("{}:{}", self.file, self.line)
     }
 }
 

@@ -7,11 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
 
-use super::{Config, Outcome};
+use super::{Carryover, FilingStatus, GainRow, TaxInputs, Totals, schedule_d, schedule_d::line_of};
+use crate::engine::{Config, Outcome};
 use crate::model::{Ledger, Sym};
-use crate::tax::{
-    Carryover, FilingStatus, GainRow, TaxInputs, Totals, schedule_d, schedule_d::line_of,
-};
 
 /// Checks the run's invariants; the error says which one broke and where.
 ///

@@ -6,7 +6,7 @@ use std::io::Read;
 
 use rust_decimal::Decimal;
 
-use super::EngineError;
+use super::{ReadError, column};
 use crate::cell::parse_decimal;
 use crate::csvread;
 
@@ -27,9 +27,9 @@ pub struct Selections {
 
 impl Selections {
     /// Reads a selections CSV (header `disposal_id,lot_id,quantity`, any order).
-    pub fn read<R: Read>(input: R, file: &str) -> Result<Selections, Box<EngineError>> {
-        let err = |line: u64, what: String| EngineError::SelectionFile {
-            selections: file.to_string(),
+    pub fn read<R: Read>(input: R, file: &str) -> Result<Selections, ReadError> {
+        let err = |line: u64, what: String| ReadError::Selections {
+            file: file.to_string(),
             line,
             what,
         };
@@ -41,8 +41,7 @@ impl Selections {
             return Err(err(
                 1,
                 "the header must name disposal_id,lot_id,quantity".to_string(),
-            )
-            .into());
+            ));
         };
         let mut out = Selections {
             file: file.to_string(),
@@ -53,10 +52,10 @@ impl Selections {
             let qty = parse_decimal(get(q))
                 .map_err(|p| err(line, format!("column quantity {:?}: {p}", get(q))))?;
             if qty.is_zero() {
-                return Err(err(line, "column quantity: must be positive".to_string()).into());
+                return Err(err(line, "column quantity: must be positive".to_string()));
             }
             if get(d).is_empty() || get(l).is_empty() {
-                return Err(err(line, "disposal_id and lot_id are required".to_string()).into());
+                return Err(err(line, "disposal_id and lot_id are required".to_string()));
             }
             out.by_disposal
                 .entry(get(d).to_string())
@@ -69,12 +68,4 @@ impl Selections {
         }
         Ok(out)
     }
-}
-
-/// The position of column `name` in a CSV header: any case, a byte-order mark
-/// before the first name ignored.
-pub(super) fn column(headers: &[String], name: &str) -> Option<usize> {
-    headers
-        .iter()
-        .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name))
 }
