@@ -8,235 +8,19 @@ use chrono::{Datelike, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::cli::{FormatArg, ScanArgs};
-use crate::engine::{self, Config, Method, Selection, Selections, UNIVERSAL};
-use crate::harvest::{self, Candidate, Pick, YearSoFar};
-use crate::model::{Amount, Kind, LEDGER_COLUMNS, Ledger, Row, Source, Sym};
+use crate::engine::{self, Method};
+use crate::model::{Amount, LEDGER_COLUMNS, Ledger, Row, Sym};
+use crate::plan::sales::{Built, PlanCtx};
+use crate::plan::{self, YearSoFar};
 use crate::render::{self, Picture, SaleLine, ScanLine, ScanView};
 use crate::tax::form8949::cents;
 use crate::tax::rates::{self, CapitalIncome};
 use crate::tax::schedule_d::carryover_worksheet;
-use crate::tax::{BoxRules, Term, build_rows, build_rows_where};
+use crate::tax::{Term, build_rows_where};
 use crate::time::{date_in, end_of_day};
 
 use super::report::tax_inputs;
 use super::{Settings, UsageError, load, write_output};
-
-/// One planned sale: the picks of one asset in one account.
-struct Sale {
-    account: Sym,
-    asset: Sym,
-    price: Decimal,
-    picks: Vec<usize>,
-}
-
-impl Sale {
-    fn qty(&self, picks: &[Pick]) -> Decimal {
-        self.picks.iter().map(|&i| picks[i].qty).sum()
-    }
-}
-
-fn group_sales(cands: &[Candidate], picks: &[Pick]) -> Vec<Sale> {
-    let mut sales: Vec<Sale> = Vec::new();
-    for (i, p) in picks.iter().enumerate() {
-        let c = &cands[p.candidate];
-        match sales
-            .iter_mut()
-            .find(|s| s.account == c.account && s.asset == c.asset)
-        {
-            Some(s) => s.picks.push(i),
-            None => sales.push(Sale {
-                account: c.account,
-                asset: c.asset,
-                price: c.price,
-                picks: vec![i],
-            }),
-        }
-    }
-    sales
-}
-
-/// Ids for the plan's sale rows that no ledger row uses.
-fn sale_ids(ledger: &Ledger, as_of: NaiveDate, n: usize) -> Vec<String> {
-    let mut prefix = format!("harvest-{as_of}");
-    while (1..=n).any(|i| ledger.find(&format!("{prefix}-{i}")).is_some()) {
-        prefix.push('x');
-    }
-    (1..=n).map(|i| format!("{prefix}-{i}")).collect()
-}
-
-/// Realized (short-term, long-term) of the plan's sales, computed exactly as
-/// `harvest gains ledger.csv plan.csv --method specific --selections sel.csv` would.
-fn replay(
-    ledger: &Ledger,
-    cfg: &Config,
-    prices: Option<&crate::readers::prices::PriceTable>,
-    user_selections: Option<&Selections>,
-    mut plan_rows: Vec<Row>,
-    plan_selections: &Selections,
-) -> Result<(Decimal, Decimal), Box<engine::EngineError>> {
-    let mut l = ledger.clone();
-    let plan_file = l.files.len() as u32;
-    l.files.push("plan".into());
-    for r in &mut plan_rows {
-        r.source.file = plan_file;
-    }
-    l.rows.extend(plan_rows);
-    l.sort();
-    let mut sel = user_selections.cloned().unwrap_or_default();
-    sel.file = plan_selections.file.clone();
-    for (k, v) in &plan_selections.by_disposal {
-        sel.by_disposal.insert(k.clone(), v.clone());
-    }
-    let c = Config {
-        method: Method::Specific,
-        ..cfg.clone()
-    };
-    let o = engine::run(&l, &c, prices, Some(&sel), None)?;
-    let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
-    for r in build_rows(&l, &o, &BoxRules::default()) {
-        let d = &o.disposals[r.disposal as usize];
-        if l.rows[d.row as usize].source.file == plan_file {
-            match r.term {
-                Term::Short => st += r.gain,
-                Term::Long => lt += r.gain,
-            }
-        }
-    }
-    Ok((st, lt))
-}
-
-/// What a plan is made from.
-struct PlanCtx<'a> {
-    ledger: &'a Ledger,
-    outcome: &'a engine::Outcome,
-    cands: &'a [Candidate],
-    y: &'a YearSoFar,
-    as_of: NaiveDate,
-    cutoff: chrono::DateTime<Utc>,
-    sel_file: &'a str,
-    engine: &'a Config,
-    prices: Option<&'a crate::readers::prices::PriceTable>,
-    selections: Option<&'a Selections>,
-    min_loss: Decimal,
-}
-
-/// A plan: the lots picked, the sales, those sales as ledger rows and
-/// selections, and what they realize (short-term, long-term) to the cent.
-struct Built {
-    picks: Vec<Pick>,
-    sales: Vec<Sale>,
-    plan_rows: Vec<Row>,
-    sel_lines: Vec<(String, String, Decimal)>,
-    realized: (Decimal, Decimal),
-    /// Why `realized` could not be replayed exactly, if so.
-    note: Option<String>,
-    /// A sale is from a universal pool (no account to sell from).
-    universal: bool,
-}
-
-impl PlanCtx<'_> {
-    /// The plan that harvests `need` of loss.
-    fn build(&self, need: Decimal) -> Built {
-        let (ledger, cands) = (self.ledger, self.cands);
-        let picks = harvest::plan(cands, self.y, need, self.min_loss);
-        let sales = group_sales(cands, &picks);
-        let ids = sale_ids(ledger, self.as_of, sales.len());
-        let sale_time = self.cutoff - Duration::seconds(1);
-        let mut plan_sel = Selections {
-            file: self.sel_file.to_string(),
-            by_disposal: HashMap::new(),
-        };
-        let mut plan_rows = Vec::new();
-        let mut sel_lines: Vec<(String, String, Decimal)> = Vec::new();
-        for (n, sale) in sales.iter().enumerate() {
-            let qty = sale.qty(&picks);
-            plan_rows.push(Row {
-                id: ids[n].as_str().into(),
-                time: sale_time,
-                account: sale.account,
-                kind: Kind::Sell,
-                sent: Some(Amount {
-                    qty,
-                    asset: sale.asset,
-                }),
-                received: Some(Amount {
-                    qty: qty * sale.price,
-                    asset: Sym::USD,
-                }),
-                fee: None,
-                usd_value: None,
-                fee_usd: None,
-                txid: None,
-                note: "harvest plan".into(),
-                source: Source {
-                    file: u32::MAX,
-                    line: n as u64 + 2,
-                },
-            });
-            for &i in &sale.picks {
-                let lot = &self.outcome.lots[cands[picks[i].candidate].lot as usize];
-                let lot_id = ledger.rows[lot.row as usize].id.to_string();
-                sel_lines.push((ids[n].clone(), lot_id.clone(), picks[i].qty));
-                plan_sel
-                    .by_disposal
-                    .entry(ids[n].clone())
-                    .or_default()
-                    .push(Selection {
-                        lot_id,
-                        qty: picks[i].qty,
-                        line: sel_lines.len() as u64 + 1,
-                    });
-            }
-        }
-        let universal = sales.iter().any(|s| s.account == UNIVERSAL);
-        // What the plan realizes, by term, to the cent.
-        let by_picks = || {
-            let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
-            for p in &picks {
-                let g = cents(p.proceeds) - cents(p.basis);
-                match cands[p.candidate].term {
-                    Term::Short => st += g,
-                    Term::Long => lt += g,
-                }
-            }
-            (st, lt)
-        };
-        let mut note = None;
-        let realized = if picks.is_empty() {
-            (Decimal::ZERO, Decimal::ZERO)
-        } else if universal {
-            by_picks()
-        } else {
-            let replayed = replay(
-                ledger,
-                self.engine,
-                self.prices,
-                self.selections,
-                plan_rows.clone(),
-                &plan_sel,
-            );
-            match (replayed, self.engine.method) {
-                (Ok(r), Method::Fifo | Method::Specific) => r,
-                (_, m) => {
-                    note = Some(format!(
-                        "the ledger is matched by {}; `harvest gains ... --method specific` falls back to FIFO for earlier disposals, so it reproduces this plan exactly only when they were FIFO",
-                        m.as_str()
-                    ));
-                    by_picks()
-                }
-            }
-        };
-        Built {
-            picks,
-            sales,
-            plan_rows,
-            sel_lines,
-            realized,
-            note,
-            universal,
-        }
-    }
-}
 
 fn picture(line_7: Decimal, line_15: Decimal, cap: Decimal) -> Picture {
     let line_16 = line_7 + line_15;
@@ -349,7 +133,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         let mut v: Vec<&str> = outcome
             .holdings
             .iter()
-            .filter(|h| !harvest::sellable(h.account))
+            .filter(|h| !plan::sellable(h.account))
             .map(|h| engine::account_name(ledger, h.account))
             .collect();
         v.sort_unstable();
@@ -362,7 +146,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             stranded.join(" and ")
         ));
     }
-    let cands = harvest::candidates(
+    let cands = plan::candidates(
         &outcome,
         &outcome.holdings,
         |asset| prices.valuation(ledger.syms.name(asset), when),
@@ -371,7 +155,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         s.engine.wash_window,
     );
     let cap = inputs.filing_status.loss_limit();
-    let need = harvest::loss_needed(&y, cap, a.target);
+    let need = plan::loss_needed(&y, cap, a.target);
     let sel_file = a
         .emit_selections
         .as_ref()
@@ -393,15 +177,15 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     // cents: when the rounded rows realize more loss than needed (the year would
     // end at -3,000.01 with a cent carried), the plan is made again for that much
     // less, so its last lot is sold in a slightly smaller part.
-    let mut plan = ctx.build(need);
+    let mut built = ctx.build(need);
     let mut shave = Decimal::ZERO;
     for _ in 0..4 {
-        let over = -(plan.realized.0 + plan.realized.1) - need;
-        if over <= Decimal::ZERO || plan.picks.is_empty() {
+        let over = -(built.realized.0 + built.realized.1) - need;
+        if over <= Decimal::ZERO || built.picks.is_empty() {
             break;
         }
         shave += over;
-        plan = ctx.build((need - shave).max(Decimal::ZERO));
+        built = ctx.build((need - shave).max(Decimal::ZERO));
     }
     let Built {
         picks,
@@ -411,7 +195,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         realized: (plan_st, plan_lt),
         note,
         universal,
-    } = plan;
+    } = built;
     notes.extend(note);
     if universal && (a.emit_ledger.is_some() || a.emit_selections.is_some()) {
         return Err(UsageError(
@@ -478,7 +262,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             .iter()
             .map(|&i| cents(picks[i].proceeds) - cents(picks[i].basis))
             .sum();
-        let by_method = harvest::by_method(
+        let by_method = plan::by_method(
             &outcome.holdings,
             &outcome,
             sale.account,
@@ -535,7 +319,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     }
     let recent = cands
         .iter()
-        .filter(|c| c.wash_risk != harvest::WashRisk::No)
+        .filter(|c| c.wash_risk != plan::WashRisk::No)
         .count();
     if recent > 0 {
         notes.push(if s.engine.wash_window == 0 {

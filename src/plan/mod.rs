@@ -1,6 +1,9 @@
-//! Tax-loss harvesting: which open lots are worth less than their basis, and a
-//! plan that picks among them so the year's net capital result comes down to
-//! minus the loss limit (or to a target). Pure: values in, values out.
+//! The tax-loss harvesting planner (`harvest scan`): which open lots are worth
+//! less than their basis, and a plan that picks among them so the year's net
+//! capital result comes down to minus the loss limit (or to a target); [`sales`]
+//! turns the picks into sales. Pure: values in, values out.
+
+pub mod sales;
 
 use std::collections::HashMap;
 
