@@ -2,10 +2,14 @@
 //! lots a disposal sells are the ones a specific identification or a standing
 //! order recorded no later than the sale names; otherwise FIFO within the wallet.
 //! LIFO and HIFO are valid only as such a standing order.
+//!
+//! Also the lots a selections file names for a disposal, and the check that
+//! every selection was used.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 
-use super::{DisposalKind, Engine, Method};
+use super::{DisposalKind, Engine, EngineError, Method, Selection, Selections, fmt_qty};
 use crate::model::{Ledger, Row, Sym};
 use crate::time::date_in;
 
@@ -170,5 +174,151 @@ impl Engine<'_> {
                 });
         }
         (0, false)
+    }
+}
+
+impl Engine<'_> {
+    /// Takes the lots the selections file names for disposal `id`; returns what
+    /// is left to take in order `order` (FIFO, or a standing order's).
+    pub(super) fn take_selected(
+        &mut self,
+        row: &Row,
+        id: &str,
+        account: Sym,
+        asset: Sym,
+        qty: Decimal,
+        order: usize,
+    ) -> Result<Decimal, Box<EngineError>> {
+        let Some(sel) = self.selections else {
+            return Ok(qty);
+        };
+        let list = sel.by_disposal.get(id);
+        let mut need = qty;
+        let mut matched_any = false;
+        for (n, s) in list.into_iter().flatten().enumerate() {
+            let Some(r) = self.ledger.find(&s.lot_id) else {
+                return Err(self.not_held(sel, s, id, asset, account).into());
+            };
+            let Some(lots) = self.lot_of_row.get(&(r as u32)) else {
+                return Err(self.not_held(sel, s, id, asset, account).into());
+            };
+            // A row can open lots of several assets (a trade's shortfall lots);
+            // a selection applies to the disposal of its lot's asset.
+            let Some(&lot) = lots
+                .iter()
+                .find(|&&l| self.out.lots[l as usize].asset == asset)
+            else {
+                continue;
+            };
+            matched_any = true;
+            if s.qty > need {
+                return Err(EngineError::SelectionOverDisposal {
+                    selections: sel.file.clone(),
+                    line: s.line,
+                    disposal: id.to_string(),
+                    asset: self.name(asset).to_string(),
+                    wanted: fmt_qty(s.qty),
+                    disposed: fmt_qty(qty),
+                }
+                .into());
+            }
+            let key = self.out.lots[lot as usize].key;
+            let acct = self.pool_account(account);
+            let pool = self.pools.entry((acct, asset)).or_default();
+            let held = pool.held(&key);
+            if held.is_zero() {
+                return Err(self.not_held(sel, s, id, asset, account).into());
+            }
+            if held < s.qty {
+                return Err(EngineError::SelectionTooMuch {
+                    selections: sel.file.clone(),
+                    line: s.line,
+                    disposal: id.to_string(),
+                    lot: s.lot_id.clone(),
+                    asset: self.name(asset).to_string(),
+                    account: self.name(acct).to_string(),
+                    wanted: fmt_qty(s.qty),
+                    held: fmt_qty(held),
+                }
+                .into());
+            }
+            pool.take_from(&key, s.qty, &mut self.scratch, &orders!(self));
+            need -= s.qty;
+            *self.used_selections.entry((id.to_string(), n)).or_default() += s.qty;
+        }
+        if !need.is_zero() {
+            let how = match self.orders[order] {
+                Method::Fifo | Method::Specific => "FIFO".to_string(),
+                m => format!("{} (standing order)", m.as_str().to_uppercase()),
+            };
+            let msg = if matched_any {
+                format!(
+                    "{}: the selections for {} cover {} of {} {}; the remaining {} are taken {how}",
+                    self.ledger.locate(row),
+                    id,
+                    fmt_qty(qty - need),
+                    fmt_qty(qty),
+                    self.name(asset),
+                    fmt_qty(need)
+                )
+            } else {
+                format!(
+                    "{}: disposal of {} {} is not in the selections file; its lots are taken {how}",
+                    self.ledger.locate(row),
+                    fmt_qty(qty),
+                    self.name(asset)
+                )
+            };
+            let kind = if how == "FIFO" {
+                "disposal not selected, taken FIFO"
+            } else {
+                "disposal not selected, taken by standing order"
+            };
+            self.out.warnings.add(kind, msg);
+        }
+        Ok(need)
+    }
+
+    fn not_held(
+        &self,
+        sel: &Selections,
+        s: &Selection,
+        id: &str,
+        asset: Sym,
+        account: Sym,
+    ) -> EngineError {
+        EngineError::SelectionLotNotHeld {
+            selections: sel.file.clone(),
+            line: s.line,
+            disposal: id.to_string(),
+            lot: s.lot_id.clone(),
+            asset: self.name(asset).to_string(),
+            account: self.name(self.pool_account(account)).to_string(),
+        }
+    }
+
+    pub(super) fn check_selections_used(&self) -> Result<(), Box<EngineError>> {
+        let Some(sel) = self.selections else {
+            return Ok(());
+        };
+        let mut lines: Vec<(u64, &str, &str)> = Vec::new();
+        for (id, list) in &sel.by_disposal {
+            for (n, s) in list.iter().enumerate() {
+                if !self.used_selections.contains_key(&(id.clone(), n)) {
+                    lines.push((s.line, id, &s.lot_id));
+                }
+            }
+        }
+        lines.sort();
+        match lines.first() {
+            Some(&(line, id, lot)) => Err(EngineError::SelectionUnused {
+                selections: sel.file.clone(),
+                line,
+                disposal: id.to_string(),
+                lot: lot.to_string(),
+            }
+            .into()),
+            None => Ok(()),
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Unit tests of each engine rule on small ledgers written inline.
 
 use chrono::Datelike;
+use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use super::*;

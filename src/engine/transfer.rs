@@ -1,16 +1,21 @@
-//! Pairing withdrawals with deposits (SPEC section 3, Transfers).
+//! Transfers (SPEC section 3, Transfers): pairing withdrawals with deposits, then
+//! moving the lots of each pair between accounts (in transit until the deposit,
+//! or delivered early when the deposit is stamped late), to and from `external`
+//! when unpaired, with the network fees and lost units disposed of.
 //!
-//! First by txid (same asset, the earliest unpaired withdrawal); then each deposit
-//! still unpaired takes the earliest unpaired withdrawal of the same asset, from
-//! another account, whose quantity is at least the deposit's, made 0 to 48 hours
-//! before it, where the two rows do not carry different txids.
+//! Pairing is first by txid (same asset, the earliest unpaired withdrawal); then
+//! each deposit still unpaired takes the earliest unpaired withdrawal of the same
+//! asset, from another account, whose quantity is at least the deposit's, made 0
+//! to 48 hours before it, where the two rows do not carry different txids.
 
 use rustc_hash::FxHashMap as HashMap;
 
 use chrono::Duration;
+use rust_decimal::Decimal;
 
-use super::EngineError;
-use crate::model::{Kind, Ledger, Sym};
+use super::pool::Pool;
+use super::{DisposalKind, Engine, EngineError, Leg, MissingBasis, Origin, fmt_qty};
+use crate::model::{Amount, Kind, Ledger, Row, Sym};
 
 /// The partner of each withdrawal and deposit row, by row index. With `only`
 /// (by symbol), just the transfers of those assets are paired: transfers pair
@@ -116,4 +121,207 @@ pub fn pair(ledger: &Ledger, only: Option<&[bool]>) -> Result<Vec<Option<u32>>, 
         }
     }
     Ok(partner)
+}
+
+impl Engine<'_> {
+    pub(super) fn withdrawal(&mut self, i: u32, row: &Row) -> Result<(), Box<EngineError>> {
+        let Some(sent) = row.sent.filter(Amount::is_crypto) else {
+            return Ok(());
+        };
+        let partner = self.partner[i as usize];
+        let deposited = partner.and_then(|d| self.ledger.rows[d as usize].received);
+        let lost = deposited.map_or(Decimal::ZERO, |d| sent.qty - d.qty);
+        let mut fee_qty = Decimal::ZERO;
+        if let Some(fee) = row.fee.filter(|f| f.is_crypto() && !f.qty.is_zero()) {
+            if fee.asset == sent.asset {
+                fee_qty = fee.qty;
+            } else {
+                self.part(i, 0);
+                self.third_asset_fee(i, row, fee)?;
+            }
+        }
+        if !self.mine(sent.asset) {
+            return Ok(());
+        }
+        self.part(i, 1);
+        // The network fee is disposed of first, then the rest moves.
+        if !(lost + fee_qty).is_zero() {
+            let mut value = Decimal::ZERO;
+            if !fee_qty.is_zero() {
+                value += self.fee_value(row, sent.asset, fee_qty, row.fee_usd)?;
+            }
+            if !lost.is_zero() {
+                value += self.fee_value(row, sent.asset, lost, None)?;
+            }
+            let a = Amount {
+                qty: lost + fee_qty,
+                asset: sent.asset,
+            };
+            self.dispose(i, row, DisposalKind::NetworkFee, a, value)?;
+        }
+        let moving = sent.qty - lost;
+        let (order, _) = self.identify(row, None, sent.asset);
+        self.take(i, row, sent.asset, moving, "withdrawal", None, order)?;
+        let legs = std::mem::take(&mut self.scratch);
+        match partner {
+            Some(d) => {
+                let to = self.ledger.rows[d as usize].account;
+                if let Some(to) = self.arrived.remove(&i) {
+                    self.put_legs(to, sent.asset, &legs);
+                } else {
+                    let dest = (self.pool_account(to), sent.asset);
+                    self.in_transit.entry(dest).or_default().insert(i, legs);
+                }
+            }
+            None => self.put_legs(Sym::EXTERNAL, sent.asset, &legs),
+        }
+        Ok(())
+    }
+
+    /// When an account is short of units that a transfer already withdrawn will
+    /// bring (its deposit stamped later, as exchanges' clocks and crediting
+    /// delays do), the units are delivered now, oldest withdrawal first, with a
+    /// warning, rather than reported as oversold.
+    pub(super) fn deliver_early(&mut self, row: &Row, acct: Sym, asset: Sym, need: Decimal) {
+        loop {
+            let held = self
+                .pools
+                .get(&(acct, asset))
+                .map_or(Decimal::ZERO, Pool::total);
+            if held >= need {
+                return;
+            }
+            let Some(pending) = self.in_transit.get_mut(&(acct, asset)) else {
+                return;
+            };
+            let Some((w, legs)) = pending.pop_first() else {
+                return;
+            };
+            let pool = self.pools.entry((acct, asset)).or_default();
+            for leg in &legs {
+                pool.put(*leg, &orders!(self));
+            }
+            if self.cutoff.is_some()
+                && let Some(d) = self.partner[w as usize]
+            {
+                let to = self.ledger.rows[d as usize].account;
+                let q: Decimal = legs.iter().map(|l| l.qty).sum();
+                self.count_units(to, asset, q, true);
+            }
+            let ledger = self.ledger;
+            self.out
+                .warnings
+                .add_with("transfer delivered before its deposit time", || {
+                    format!(
+                        "{}: needs units still in transit; the transfer withdrawn at {} is delivered before its deposit is stamped",
+                        ledger.locate(row),
+                        ledger.locate(&ledger.rows[w as usize])
+                    )
+                });
+        }
+    }
+
+    fn put_legs(&mut self, account: Sym, asset: Sym, legs: &[Leg]) {
+        if self.cutoff.is_some() {
+            let q: Decimal = legs.iter().map(|l| l.qty).sum();
+            self.count_units(account, asset, q, true);
+        }
+        let acct = self.pool_account(account);
+        let pool = self.pools.entry((acct, asset)).or_default();
+        for leg in legs {
+            pool.put(*leg, &orders!(self));
+        }
+    }
+
+    pub(super) fn deposit(&mut self, i: u32, row: &Row) -> Result<(), Box<EngineError>> {
+        let Some(recv) = row.received.filter(Amount::is_crypto) else {
+            return Ok(());
+        };
+        if self.mine(recv.asset) {
+            self.part(i, 0);
+            self.deposit_units(i, row, recv)?;
+        }
+        if let Some(fee) = row.fee.filter(|f| f.is_crypto() && !f.qty.is_zero()) {
+            self.part(i, 1);
+            if fee.asset != recv.asset {
+                self.third_asset_fee(i, row, fee)?;
+            } else if self.mine(fee.asset) {
+                let v = self.fee_value(row, fee.asset, fee.qty, row.fee_usd)?;
+                self.dispose(i, row, DisposalKind::NetworkFee, fee, v)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The units a deposit brings: from their withdrawal, from `external`, or
+    /// of unknown basis.
+    fn deposit_units(&mut self, i: u32, row: &Row, recv: Amount) -> Result<(), Box<EngineError>> {
+        match self.partner[i as usize] {
+            Some(w) if w < i => {
+                let dest = (self.pool_account(row.account), recv.asset);
+                if let Some(legs) = self.in_transit.get_mut(&dest).and_then(|m| m.remove(&w)) {
+                    self.put_legs(row.account, recv.asset, &legs);
+                }
+            }
+            Some(w) => {
+                // The withdrawal is stamped later (clock skew): it delivers.
+                self.arrived.insert(w, row.account);
+            }
+            None => {
+                // Units coming back from outside: first from `external`, then of
+                // unknown basis.
+                let ext = self
+                    .pools
+                    .get(&(Sym::EXTERNAL, recv.asset))
+                    .map_or(Decimal::ZERO, Pool::total);
+                let from_ext = ext.min(recv.qty);
+                self.scratch.clear();
+                if let Some(p) = self.pools.get_mut(&(Sym::EXTERNAL, recv.asset)) {
+                    p.take(0, from_ext, &mut self.scratch, &orders!(self));
+                }
+                let legs = std::mem::take(&mut self.scratch);
+                self.put_legs(row.account, recv.asset, &legs);
+                let unknown = recv.qty - from_ext;
+                if !unknown.is_zero() {
+                    if self.cfg.missing_basis == MissingBasis::Error {
+                        return Err(EngineError::UnknownBasis {
+                            at: self.ledger.locate(row),
+                            qty: fmt_qty(unknown),
+                            asset: self.name(recv.asset).to_string(),
+                            account: self.name(row.account).to_string(),
+                        }
+                        .into());
+                    }
+                    let lot = self.new_lot(
+                        i,
+                        row,
+                        recv.asset,
+                        unknown,
+                        Decimal::ZERO,
+                        Origin::UnknownDeposit,
+                    )?;
+                    self.count_units(row.account, recv.asset, unknown, true);
+                    self.put(
+                        row.account,
+                        recv.asset,
+                        Leg {
+                            lot,
+                            qty: unknown,
+                            basis: Decimal::ZERO,
+                        },
+                    );
+                    self.out.warnings.add(
+                        "deposit of unknown basis",
+                        format!(
+                            "{}: deposit of {} {} has no matching withdrawal; it is a zero-basis lot (--missing-basis zero)",
+                            self.ledger.locate(row),
+                            fmt_qty(unknown),
+                            self.name(recv.asset)
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
 }

@@ -1,0 +1,516 @@
+//! Applying one row: each kind's handling (buy, sell, trade, income, spend, fee),
+//! its fees, valuing what the row does not value (prices, or the price an
+//! earlier row implied), opening lots and taking them from pools, with what a
+//! disposal beyond the holdings gets (`--missing-basis`).
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::pool::Pool;
+use super::{
+    Disposal, DisposalKind, Engine, EngineError, Leg, Lot, LotIdx, LotKey, Method, MissingBasis,
+    Origin, UNIVERSAL, fmt_qty, mul_div, wash,
+};
+use crate::model::{Amount, Kind, Row, Sym};
+use crate::time::date_in;
+
+impl Engine<'_> {
+    pub(super) fn apply(&mut self, i: u32, row: &Row) -> Result<(), Box<EngineError>> {
+        match row.kind {
+            Kind::Withdrawal => self.withdrawal(i, row),
+            Kind::Deposit => self.deposit(i, row),
+            Kind::Fee => self.fee_row(i, row),
+            _ => self.exchange(i, row),
+        }
+    }
+
+    /// The USD value of a row's exchange: its USD side, else `usd_value`, else
+    /// prices of what was received (or sent).
+    fn main_value(&self, row: &Row) -> Result<Decimal, Box<EngineError>> {
+        if let Some(a) = row.sent.filter(|a| !a.is_crypto()) {
+            return Ok(a.qty);
+        }
+        if let Some(a) = row.received.filter(|a| !a.is_crypto()) {
+            return Ok(a.qty);
+        }
+        if let Some(v) = row.usd_value {
+            return Ok(v);
+        }
+        for a in [row.received, row.sent].into_iter().flatten() {
+            if let Some(p) = self.price_at(a.asset, row.time) {
+                return self.checked(row, a.qty.checked_mul(p), "value from price");
+            }
+        }
+        let asset = row.received.or(row.sent).map_or(Sym::USD, |a| a.asset);
+        Err(self.missing_price(row, asset).into())
+    }
+
+    fn price_at(&self, asset: Sym, t: DateTime<Utc>) -> Option<Decimal> {
+        self.prices?.at(self.ledger.syms.name(asset), t)
+    }
+
+    fn missing_price(&self, row: &Row, asset: Sym) -> EngineError {
+        EngineError::MissingPrice {
+            at: self.ledger.locate(row),
+            asset: self.name(asset).to_string(),
+            time: row
+                .time
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        }
+    }
+
+    /// Values `qty` of a crypto fee or network fee: `explicit` (fee_usd), the
+    /// row's own unit price for that asset, `--prices`, then the last price implied
+    /// by an earlier row (with a warning).
+    pub(super) fn fee_value(
+        &mut self,
+        row: &Row,
+        asset: Sym,
+        qty: Decimal,
+        explicit: Option<Decimal>,
+    ) -> Result<Decimal, Box<EngineError>> {
+        if let Some(v) = explicit {
+            return Ok(v);
+        }
+        if let Some(v) = row.usd_value {
+            for a in [row.sent, row.received].into_iter().flatten() {
+                if a.asset == asset && !a.qty.is_zero() {
+                    return self.checked(row, mul_div(v, qty, a.qty), "fee value");
+                }
+            }
+        }
+        if let Some(p) = self.price_at(asset, row.time) {
+            return self.checked(row, qty.checked_mul(p), "fee value");
+        }
+        if let Some(&Some((v, q, from))) = self.implied.get(asset.0 as usize) {
+            let value = self.checked(row, mul_div(v, qty, q), "fee value")?;
+            if !self.mine(asset) {
+                // Valued here for another asset's proceeds; warned by its shard.
+                return Ok(value);
+            }
+            let (ledger, name) = (self.ledger, self.name(asset).to_string());
+            self.out
+                .warnings
+                .add_with("fee valued at an earlier row's price", || {
+                    format!(
+                        "{}: {} {} valued at {} USD, the price implied by {}; give --prices or fee_usd to value it exactly",
+                        ledger.locate(row),
+                        fmt_qty(qty),
+                        name,
+                        value.round_dp(2),
+                        ledger.locate(&ledger.rows[from as usize])
+                    )
+                });
+            return Ok(value);
+        }
+        Err(self.missing_price(row, asset).into())
+    }
+
+    fn note_price(&mut self, i: u32, asset: Sym, value: Decimal, qty: Decimal) {
+        if !qty.is_zero()
+            && let Some(p) = self.implied.get_mut(asset.0 as usize)
+        {
+            *p = Some((value, qty, i));
+        }
+    }
+
+    pub(super) fn new_lot(
+        &mut self,
+        i: u32,
+        row: &Row,
+        asset: Sym,
+        qty: Decimal,
+        basis: Decimal,
+        origin: Origin,
+    ) -> Result<LotIdx, Box<EngineError>> {
+        let idx = self.out.lots.len() as LotIdx;
+        let unit = if self.orders.contains(&Method::Hifo) {
+            self.checked(row, basis.checked_div(qty), "unit basis")?
+        } else {
+            Decimal::ZERO
+        };
+        let key = LotKey::new(
+            self.orders[0],
+            row.time,
+            unit,
+            self.ledger.id_rank[i as usize],
+            idx,
+        );
+        let date = date_in(row.time, self.cfg.tz);
+        self.out.lots.push(Lot {
+            row: i,
+            asset,
+            acquired: row.time,
+            acquired_date: date,
+            holding_from: date,
+            qty,
+            basis,
+            origin,
+            key,
+            unit_basis: unit,
+        });
+        if self.selections.is_some() || self.cfg.wash_window > 0 {
+            self.lot_of_row.entry(i).or_default().push(idx);
+        }
+        Ok(idx)
+    }
+
+    /// Opens a lot in `account`.
+    fn acquire(
+        &mut self,
+        i: u32,
+        row: &Row,
+        account: Sym,
+        asset: Sym,
+        qty: Decimal,
+        basis: Decimal,
+    ) -> Result<(), Box<EngineError>> {
+        self.count_units(account, asset, qty, true);
+        let mut qty = qty;
+        let mut basis = basis;
+        // Units of this purchase that replace shares sold at a loss before it:
+        // their own lots, with the disallowed loss in basis and a tacked holding
+        // period.
+        let pending = self
+            .wash
+            .as_mut()
+            .map(|w| w.take_pending(i))
+            .unwrap_or_default();
+        for p in pending {
+            let part_basis = self.checked(row, mul_div(basis, p.qty, qty), "wash basis")?;
+            let lot = self.new_lot(
+                i,
+                row,
+                asset,
+                p.qty,
+                part_basis + p.add_basis,
+                Origin::Acquired,
+            )?;
+            let l = &mut self.out.lots[lot as usize];
+            l.holding_from -= chrono::Duration::days(p.tack_days);
+            let b = l.basis;
+            self.put(
+                account,
+                asset,
+                Leg {
+                    lot,
+                    qty: p.qty,
+                    basis: b,
+                },
+            );
+            qty -= p.qty;
+            basis -= part_basis;
+        }
+        if qty.is_zero() {
+            return Ok(());
+        }
+        let lot = self.new_lot(i, row, asset, qty, basis, Origin::Acquired)?;
+        self.put(account, asset, Leg { lot, qty, basis });
+        Ok(())
+    }
+
+    /// Takes `qty` of `asset` out of the row's account into `self.scratch`, in
+    /// order `order` (after the selections for `selection_id`), making up a
+    /// shortfall per `--missing-basis`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn take(
+        &mut self,
+        i: u32,
+        row: &Row,
+        asset: Sym,
+        qty: Decimal,
+        what: &'static str,
+        selection_id: Option<&str>,
+        order: usize,
+    ) -> Result<(), Box<EngineError>> {
+        let account = row.account;
+        self.count_units(account, asset, qty, false);
+        self.scratch.clear();
+        let mut need = qty;
+        if let Some(id) = selection_id {
+            need = self.take_selected(row, id, account, asset, need, order)?;
+        }
+        let acct = self.pool_account(account);
+        if need
+            > self
+                .pools
+                .get(&(acct, asset))
+                .map_or(Decimal::ZERO, Pool::total)
+        {
+            self.deliver_early(row, acct, asset, need);
+        }
+        let pool = self.pools.entry((acct, asset)).or_default();
+        let available = pool.total();
+        if need > available {
+            match self.cfg.missing_basis {
+                MissingBasis::Error => {
+                    return Err(EngineError::Oversold {
+                        at: self.ledger.locate(row),
+                        kind: what,
+                        asset: self.name(asset).to_string(),
+                        account: self.pool_description(acct, asset, row.account),
+                        needed: fmt_qty(need),
+                        available: fmt_qty(available),
+                    }
+                    .into());
+                }
+                MissingBasis::Zero => {
+                    pool.take(order, available, &mut self.scratch, &orders!(self));
+                    let short = need - available;
+                    let lot =
+                        self.new_lot(i, row, asset, short, Decimal::ZERO, Origin::Shortfall)?;
+                    self.scratch.push(Leg {
+                        lot,
+                        qty: short,
+                        basis: Decimal::ZERO,
+                    });
+                    self.out.warnings.add(
+                        "zero-basis shortfall",
+                        format!(
+                            "{}: {} of {} {} exceeds the {} held in {}; the missing {} get a zero basis (--missing-basis zero)",
+                            self.ledger.locate(row),
+                            what,
+                            fmt_qty(qty),
+                            self.name(asset),
+                            fmt_qty(available),
+                            self.name(acct),
+                            fmt_qty(short)
+                        ),
+                    );
+                    return Ok(());
+                }
+            }
+        }
+        pool.take(order, need, &mut self.scratch, &orders!(self));
+        Ok(())
+    }
+
+    /// A pool's account for an error message: the account, or for a universal
+    /// pool the accounts whose rows hold the asset (an error path: the scan of
+    /// the rows costs nothing in a run that goes on).
+    fn pool_description(&self, acct: Sym, asset: Sym, row_account: Sym) -> String {
+        if acct != UNIVERSAL {
+            return format!("account {}", self.name(acct));
+        }
+        let mut accounts: Vec<&str> = self
+            .ledger
+            .rows
+            .iter()
+            .filter(|r| {
+                [r.sent, r.received, r.fee]
+                    .iter()
+                    .any(|a| a.is_some_and(|a| a.asset == asset))
+            })
+            .map(|r| self.ledger.syms.name(r.account))
+            .collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        const SHOWN: usize = 8;
+        let more = accounts.len().saturating_sub(SHOWN);
+        accounts.truncate(SHOWN);
+        format!(
+            "the universal pool of {} (accounts {}{}; this row's account: {})",
+            self.name(asset),
+            accounts.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            },
+            self.name(row_account)
+        )
+    }
+
+    /// Records a disposal of what `take` just put in `self.scratch`.
+    fn record_disposal(
+        &mut self,
+        i: u32,
+        row: &Row,
+        kind: DisposalKind,
+        a: Amount,
+        proceeds: Decimal,
+    ) {
+        let start = self.out.legs.len() as u32;
+        self.out.legs.extend_from_slice(&self.scratch);
+        let end = self.out.legs.len() as u32;
+        if let Some(s) = &mut self.shard {
+            s.disposal_pos.push(s.at);
+        }
+        self.out.disposals.push(Disposal {
+            row: i,
+            kind,
+            asset: a.asset,
+            account: row.account,
+            time: row.time,
+            date: date_in(row.time, self.cfg.tz),
+            qty: a.qty,
+            proceeds,
+            legs: start..end,
+        });
+    }
+
+    /// Applies the simulated wash-sale rule to the disposal just recorded: the
+    /// loss on units replaced by purchases within the window is disallowed and
+    /// moves into the replacement units' basis, with their holding period.
+    fn wash_check(&mut self, i: u32) -> Result<(), Box<EngineError>> {
+        let Some(mut wash) = self.wash.take() else {
+            return Ok(());
+        };
+        let result = wash::apply(self, &mut wash, i);
+        self.wash = Some(wash);
+        result
+    }
+
+    pub(super) fn dispose(
+        &mut self,
+        i: u32,
+        row: &Row,
+        kind: DisposalKind,
+        a: Amount,
+        proceeds: Decimal,
+    ) -> Result<(), Box<EngineError>> {
+        let (order, selected) = self.identify(row, Some(kind), a.asset);
+        let select = selected.then_some(&*row.id);
+        let what = match kind {
+            DisposalKind::NetworkFee => "network fee",
+            DisposalKind::FeeAsset => "fee",
+            DisposalKind::Sale => row.kind.as_str(),
+        };
+        self.take(i, row, a.asset, a.qty, what, select, order)?;
+        self.record_disposal(i, row, kind, a, proceeds);
+        if kind == DisposalKind::Sale {
+            self.wash_check(i)?;
+        }
+        Ok(())
+    }
+
+    /// A fee paid in a crypto asset that is neither side of the row: disposed at
+    /// fair value first; the value then counts as a USD fee.
+    pub(super) fn third_asset_fee(
+        &mut self,
+        i: u32,
+        row: &Row,
+        fee: Amount,
+    ) -> Result<Decimal, Box<EngineError>> {
+        let value = self.fee_value(row, fee.asset, fee.qty, row.fee_usd)?;
+        if self.mine(fee.asset) {
+            self.dispose(i, row, DisposalKind::FeeAsset, fee, value)?;
+        }
+        Ok(value)
+    }
+
+    /// buy, sell, trade, income, spend.
+    fn exchange(&mut self, i: u32, row: &Row) -> Result<(), Box<EngineError>> {
+        let sent = row.sent.filter(Amount::is_crypto);
+        let received = row.received.filter(Amount::is_crypto);
+        let value = self.main_value(row)?;
+        let mut usd_fee = Decimal::ZERO;
+        let mut fee_in_sent = Decimal::ZERO;
+        let mut withheld = Decimal::ZERO;
+        if let Some(fee) = row.fee.filter(|f| !f.qty.is_zero()) {
+            if !fee.is_crypto() {
+                usd_fee = fee.qty;
+            } else if sent.is_some_and(|s| s.asset == fee.asset) {
+                fee_in_sent = fee.qty;
+            } else if received.is_some_and(|r| r.asset == fee.asset) {
+                withheld = fee.qty;
+            } else {
+                self.part(i, 0);
+                usd_fee = self.third_asset_fee(i, row, fee)?;
+            }
+        }
+        // The value of received units withheld for a fee: it belongs to the
+        // disposal on a trade (Treas. Reg. 1.1012-1(h)).
+        let withheld_value = match received {
+            Some(r) if !withheld.is_zero() => {
+                if withheld >= r.qty {
+                    return Err(EngineError::FeeExceedsReceived {
+                        at: self.ledger.locate(row),
+                        kind: "fee",
+                        fee: fmt_qty(withheld),
+                        received: fmt_qty(r.qty),
+                        asset: self.name(r.asset).to_string(),
+                    }
+                    .into());
+                }
+                self.checked(row, mul_div(value, withheld, r.qty), "withheld fee value")?
+            }
+            _ => Decimal::ZERO,
+        };
+        if let Some(s) = sent {
+            let proceeds = if received.is_some() {
+                value - usd_fee - withheld_value
+            } else {
+                value - usd_fee
+            };
+            let a = Amount {
+                qty: s.qty + fee_in_sent,
+                asset: s.asset,
+            };
+            if self.mine(s.asset) {
+                self.part(i, 1);
+                self.dispose(i, row, DisposalKind::Sale, a, proceeds)?;
+            }
+            self.note_price(i, s.asset, value, s.qty);
+        }
+        if let Some(r) = received {
+            let net = r.qty - withheld;
+            let basis = if sent.is_some() || row.kind == Kind::Income {
+                // A crypto-for-crypto exchange, or income: the fair value of the
+                // units kept; the fees went to the disposal.
+                value - withheld_value
+            } else {
+                // Bought with USD: the full cost, fees included.
+                value + usd_fee
+            };
+            if self.mine(r.asset) {
+                self.part(i, 2);
+                self.acquire(i, row, row.account, r.asset, net, basis)?;
+            }
+            self.note_price(i, r.asset, value, r.qty);
+        }
+        Ok(())
+    }
+
+    /// A standalone fee paid in crypto: a disposal at fair value.
+    fn fee_row(&mut self, i: u32, row: &Row) -> Result<(), Box<EngineError>> {
+        let fee = row.fee.filter(|f| f.is_crypto() && !f.qty.is_zero());
+        let sent = row.sent.filter(Amount::is_crypto);
+        match (sent, fee) {
+            (Some(s), Some(f)) if s.asset == f.asset => {
+                if !self.mine(s.asset) {
+                    return Ok(());
+                }
+                self.part(i, 0);
+                let v1 = self.fee_value(row, s.asset, s.qty, row.usd_value)?;
+                let v2 = self.fee_value(row, f.asset, f.qty, row.fee_usd)?;
+                let a = Amount {
+                    qty: s.qty + f.qty,
+                    asset: s.asset,
+                };
+                self.dispose(i, row, DisposalKind::Sale, a, v1 + v2)
+            }
+            (Some(s), f) => {
+                if let Some(f) = f {
+                    self.part(i, 0);
+                    self.third_asset_fee(i, row, f)?;
+                }
+                if !self.mine(s.asset) {
+                    return Ok(());
+                }
+                self.part(i, 1);
+                let v = self.fee_value(row, s.asset, s.qty, row.usd_value)?;
+                self.dispose(i, row, DisposalKind::Sale, s, v)
+            }
+            (None, Some(f)) => {
+                if !self.mine(f.asset) {
+                    return Ok(());
+                }
+                self.part(i, 0);
+                let v = self.fee_value(row, f.asset, f.qty, row.fee_usd.or(row.usd_value))?;
+                self.dispose(i, row, DisposalKind::Sale, f, v)
+            }
+            (None, None) => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! What lot matching produces (lots, the legs disposals and transfers take of
+//! them, disposals, holdings at a snapshot) and [`run`], the entry point that
+//! produces it.
+
+use std::ops::Range;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap as HashMap;
+
+use super::{
+    Allocated, Config, Engine, EngineError, LotKey, Selections, Warnings, shard, transfer,
+};
+use crate::model::{Ledger, Sym};
+use crate::readers::prices::PriceTable;
+
+/// Index of a [`Lot`] in [`Outcome::lots`].
+pub type LotIdx = u32;
+
+/// How a lot came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A buy, the received side of a trade, or income.
+    Acquired,
+    /// A zero-basis lot standing in for units disposed of beyond the holdings
+    /// (`--missing-basis zero`).
+    Shortfall,
+    /// A zero-basis lot for a deposit with no known origin (`--missing-basis zero`).
+    UnknownDeposit,
+}
+
+/// A tax lot: units acquired together, with one date and one basis.
+#[derive(Debug, Clone)]
+pub struct Lot {
+    /// The row whose id is the lot id.
+    pub row: u32,
+    pub asset: Sym,
+    pub acquired: DateTime<Utc>,
+    /// Acquisition date in the tax time zone.
+    pub acquired_date: NaiveDate,
+    /// The date the holding period counts from: the acquisition date, or earlier
+    /// when a wash sale's holding period tacks on (§1223(3)).
+    pub holding_from: NaiveDate,
+    pub qty: Decimal,
+    pub basis: Decimal,
+    pub origin: Origin,
+    /// Position in its pool's order.
+    pub key: LotKey,
+    /// Basis per unit at acquisition, for highest-basis orders (zero when the run
+    /// has none).
+    pub unit_basis: Decimal,
+}
+
+/// A part of one lot taken by a disposal or moved by a transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Leg {
+    pub lot: LotIdx,
+    pub qty: Decimal,
+    pub basis: Decimal,
+}
+
+/// Why units left the holdings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisposalKind {
+    /// A sell, trade, spend or fee row disposing of its own asset.
+    Sale,
+    /// The fee of a row paid in a third crypto asset, disposed at fair value.
+    FeeAsset,
+    /// Units lost to the network on a transfer, or a withdrawal's crypto fee.
+    NetworkFee,
+}
+
+/// One disposal: units of one asset leaving one account, with their proceeds.
+#[derive(Debug, Clone)]
+pub struct Disposal {
+    /// The row whose id is the disposal id.
+    pub row: u32,
+    pub kind: DisposalKind,
+    pub asset: Sym,
+    pub account: Sym,
+    pub time: DateTime<Utc>,
+    /// Disposal date in the tax time zone.
+    pub date: NaiveDate,
+    pub qty: Decimal,
+    /// Net proceeds in USD, exact.
+    pub proceeds: Decimal,
+    /// Its legs in [`Outcome::legs`].
+    pub legs: Range<u32>,
+}
+
+/// An open lot (or the part of one) held in an account at a point in time.
+#[derive(Debug, Clone)]
+pub struct Holding {
+    /// The account, or [`UNIVERSAL`] for the universal pool.
+    pub account: Sym,
+    pub asset: Sym,
+    pub lot: LotIdx,
+    pub qty: Decimal,
+    pub basis: Decimal,
+}
+
+/// The account of a universal pool.
+pub const UNIVERSAL: Sym = Sym(u32::MAX);
+
+/// The account of units of basis a transition allocated to no wallet.
+pub const UNALLOCATED: Sym = Sym(u32::MAX - 1);
+
+/// The name of an account, including the engine's own pools.
+pub fn account_name(ledger: &Ledger, account: Sym) -> &str {
+    match account {
+        UNIVERSAL => "(universal)",
+        UNALLOCATED => "(unallocated)",
+        a => ledger.syms.name(a),
+    }
+}
+
+/// Everything lot matching produced.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub lots: Vec<Lot>,
+    pub legs: Vec<Leg>,
+    pub disposals: Vec<Disposal>,
+    /// Open lots at the snapshot time given to [`run`] (or at the end).
+    pub holdings: Vec<Holding>,
+    pub warnings: Warnings,
+    /// Wash-sale loss disallowed on a leg (by index into `legs`), positive, and
+    /// whether it is the leg's whole loss.
+    pub disallowed: HashMap<u32, (Decimal, bool)>,
+    /// With `Scope::Transition`: the remaining lots as allocated to wallets.
+    pub allocation: Vec<Allocated>,
+    /// Disposals and transfers from 2025 whose lots `late_identification` let
+    /// LIFO or HIFO pick with nothing identified in time.
+    pub late_identified: u64,
+}
+
+impl Outcome {
+    /// The legs of a disposal.
+    pub fn legs_of(&self, d: &Disposal) -> &[Leg] {
+        &self.legs[d.legs.start as usize..d.legs.end as usize]
+    }
+}
+
+/// Why a run's figures are a what-if and not a filing position: a simulated
+/// rule, or lots picked by an identification the law does not allow. Empty for
+/// a filing position. Every output of such a run says so.
+pub fn what_if(cfg: &Config, outcome: &Outcome) -> Vec<String> {
+    let mut v = Vec::new();
+    if cfg.wash_window > 0 {
+        v.push(format!(
+            "--wash-window {} simulates a wash-sale rule that is not law for digital assets",
+            cfg.wash_window
+        ));
+    }
+    if outcome.late_identified > 0 {
+        v.push(format!(
+            "--late-identification: {} disposal{} or transfer{} from 2025 took their lots by {} though nothing identified them in time; the law's default is FIFO within the wallet (Treas. Reg. 1.1012-1(j))",
+            outcome.late_identified,
+            if outcome.late_identified == 1 { "" } else { "s" },
+            if outcome.late_identified == 1 { "" } else { "s" },
+            cfg.method.as_str().to_uppercase()
+        ));
+    }
+    v
+}
+
+/// Applies every row of `ledger` in order. `snapshot` (an instant) captures the
+/// open lots held just before it (`DateTime::MAX_UTC`: at the end); without it
+/// no holdings are listed.
+pub fn run(
+    ledger: &Ledger,
+    cfg: &Config,
+    prices: Option<&PriceTable>,
+    selections: Option<&Selections>,
+    snapshot: Option<DateTime<Utc>>,
+) -> Result<Outcome, Box<EngineError>> {
+    if let Some(masks) = shard::plan(ledger, cfg, selections) {
+        let ranks = shard::name_ranks(ledger);
+        let parts = std::thread::scope(|s| {
+            let handles: Vec<_> = masks
+                .into_iter()
+                .enumerate()
+                .map(|(n, mask)| {
+                    let ranks = &ranks;
+                    s.spawn(move || {
+                        let partner = transfer::pair(ledger, Some(&mask))?;
+                        let mut e = Engine::new(ledger, cfg, prices, selections, &partner);
+                        e.shard = Some(shard::Shard::new(n, mask, ranks));
+                        e.go(snapshot).map(|()| e.into_part())
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<Vec<_>>()
+        });
+        // On an error the serial run below reports the first one, exactly.
+        if let Ok(parts) = parts.into_iter().collect::<Result<Vec<_>, _>>() {
+            return Ok(shard::merge(ledger, cfg, parts));
+        }
+    }
+    let partner = transfer::pair(ledger, None)?;
+    let mut e = Engine::new(ledger, cfg, prices, selections, &partner);
+    e.go(snapshot)?;
+    Ok(e.out)
+}
+
+impl Engine<'_> {
+    /// Lists the open lots held now, in pools and in transit, as the outcome's
+    /// holdings.
+    pub(super) fn snapshot(&mut self) {
+        let mut h = Vec::new();
+        for (&(account, asset), pool) in &self.pools {
+            for leg in pool.legs() {
+                h.push(Holding {
+                    account,
+                    asset,
+                    lot: leg.lot,
+                    qty: leg.qty,
+                    basis: leg.basis,
+                });
+            }
+        }
+        for (&(to, asset), pending) in &self.in_transit {
+            for leg in pending.values().flatten() {
+                h.push(Holding {
+                    account: to,
+                    asset,
+                    lot: leg.lot,
+                    qty: leg.qty,
+                    basis: leg.basis,
+                });
+            }
+        }
+        h.sort_by(|a, b| {
+            (
+                self.name(a.asset),
+                self.name(a.account),
+                self.out.lots[a.lot as usize].key,
+            )
+                .cmp(&(
+                    self.name(b.asset),
+                    self.name(b.account),
+                    self.out.lots[b.lot as usize].key,
+                ))
+        });
+        self.out.holdings = h;
+    }
+}
