@@ -107,14 +107,22 @@ fn modules_use_only_lower_layers() {
     let mut modules = 0;
     for f in &files {
         let rel = f.strip_prefix(&src).unwrap();
-        let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
         let module = first.trim_end_matches(".rs").to_string();
         if ["lib", "main"].contains(&module.as_str()) || rel.ends_with("tests.rs") {
             continue;
         }
         modules += 1;
         let Some(mine) = layer_of(&module) else {
-            panic!("src/{}: module {module} is in no layer: add it to LAYERS in tests/layers.rs and to README's \"How the code is laid out\"", rel.display());
+            panic!(
+                "src/{}: module {module} is in no layer: add it to LAYERS in tests/layers.rs and to README's \"How the code is laid out\"",
+                rel.display()
+            );
         };
         let text = std::fs::read_to_string(f).unwrap();
         for other in used(&code(&text)) {
@@ -139,6 +147,8 @@ fn modules_use_only_lower_layers() {
 
 #[test]
 fn the_reader_of_paths_sees_groups_and_skips_comments() {
-    let c = code("use crate::{cell::money, engine::{self, Lot}};\n// crate::cmd\nlet x = crate::tax::cents(y); // crate::render\n#[cfg(test)]\nuse crate::cmd;");
+    let c = code(
+        "use crate::{cell::money, engine::{self, Lot}};\n// crate::cmd\nlet x = crate::tax::cents(y); // crate::render\n#[cfg(test)]\nuse crate::cmd;",
+    );
     assert_eq!(used(&c), ["cell", "engine", "tax"]);
 }

@@ -430,3 +430,41 @@ fn the_order_of_input_files_does_not_matter_for_rows_at_distinct_times() {
         assert_eq!(all_outputs(&order), whole, "{order:?}");
     }
 }
+
+/// `-o` naming a device or a pipe writes into it, never renames a file over
+/// it: as root, `-o /dev/null` used to replace /dev/null with a plain file.
+#[cfg(unix)]
+#[test]
+fn output_to_a_named_pipe_is_written_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(&fifo).unwrap())
+    };
+    let o = harvest(&[
+        "gains",
+        EX,
+        "--year",
+        "2025",
+        "--format",
+        "csv",
+        "-q",
+        "-o",
+        fifo.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got = reader.join().unwrap();
+    let direct = harvest(&["gains", EX, "--year", "2025", "--format", "csv", "-q"]);
+    assert_eq!(got, direct.stdout);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::metadata(&fifo).unwrap().file_type().is_fifo(),
+        "still a pipe"
+    );
+}

@@ -11,6 +11,10 @@ use anyhow::Context;
 /// the option for the message.
 pub fn check_output(flag: &str, path: &Path) -> Result<(), super::UsageError> {
     let shown = path.display();
+    // A device or a pipe is written in place (see `write_output`).
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Ok(());
+    }
     if path.is_dir() {
         return Err(super::UsageError(format!(
             "{flag} {shown} is a directory: give a file name, e.g. {}",
@@ -62,6 +66,20 @@ pub fn write_output(
             let mut w = io::BufWriter::with_capacity(1 << 16, stdout.lock());
             f(&mut w)?;
             w.flush()?;
+            Ok(())
+        }
+        // A device or a pipe (`-o /dev/null`, `-o /dev/stdout`, a named pipe) is
+        // written in place: renaming a file over it would replace the device
+        // itself (as root, /dev/null would become a plain file).
+        Some(p) if std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(p)
+                .with_context(|| format!("opening {}", p.display()))?;
+            let mut w = io::BufWriter::with_capacity(1 << 16, file);
+            f(&mut w).with_context(|| format!("writing {}", p.display()))?;
+            w.flush()
+                .with_context(|| format!("writing {}", p.display()))?;
             Ok(())
         }
         Some(p) => {
