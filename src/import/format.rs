@@ -3,12 +3,12 @@
 
 use std::fmt;
 
+use super::sheet::{decode, read_rows};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinledger, cointracker, dali,
     gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
 };
-use super::{decode, read_rows};
 
 /// An export layout `harvest import` reads (SPEC section 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
