@@ -8,7 +8,8 @@ use rust_decimal::Decimal;
 use crate::model::Record;
 use crate::readers::prices::PriceTable;
 
-use super::{Cx, fmt_time, num};
+use super::draft::fmt_time;
+use super::{Cx, num};
 
 impl Cx<'_, '_> {
     /// A price for valuing: 1 for USD and USD stablecoins, else `--prices`.
