@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::model::Record;
 
+use super::cx::Cx;
+use super::duplicates::Superseded;
 use super::format::{Format, PREAMBLE_ROWS};
-use super::{Cx, Superseded};
 
 /// The accounting of one input file: `read = used + skipped + duplicates`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -216,7 +217,7 @@ impl Entry {
 }
 
 /// At most this many bad rows are listed; the rest are counted.
-const MAX_PROBLEMS: usize = 50;
+pub(super) const MAX_PROBLEMS: usize = 50;
 
 // The bad rows of a file, as its format reports them while reading it: the
 // list an [`ImportError::BadRows`] gives.

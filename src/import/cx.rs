@@ -9,8 +9,9 @@ use rust_decimal::Decimal;
 
 use super::accounting::RowProblem;
 use super::format::Format;
+use super::importer::ImportOptions;
+use super::num;
 use super::sheet::SheetRow;
-use super::{ImportOptions, num};
 
 /// Import context of one file: options, account, collected problems, ids.
 pub(crate) struct Cx<'a, 'b> {
@@ -25,7 +26,8 @@ pub(crate) struct Cx<'a, 'b> {
     pub(super) reported: usize,
     /// The lines with a cell that could not be read.
     pub(super) unreadable: rustc_hash::FxHashSet<u64>,
-    /// Bad rows past the first [`MAX_PROBLEMS`], counted but not listed.
+    /// Bad rows past the first [`MAX_PROBLEMS`](super::accounting::MAX_PROBLEMS),
+    /// counted but not listed.
     pub(super) more: rustc_hash::FxHashSet<u64>,
     ids: HashMap<String, usize>,
     /// Ledger row id -> the exchange's ids of the event it was made from (a

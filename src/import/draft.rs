@@ -7,8 +7,10 @@ use rust_decimal::Decimal;
 
 use crate::model::{Kind, Record};
 
+use super::accounting::Entry;
+use super::cx::Cx;
+use super::num;
 use super::value::{is_fiat, mul};
-use super::{Cx, Entry, num};
 
 /// A ledger row under construction; `finish` writes it as text.
 #[derive(Debug, Clone, Default)]

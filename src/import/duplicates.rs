@@ -7,7 +7,7 @@ use std::hash::BuildHasher;
 
 use crate::ledger::Repeat;
 
-use super::Imported;
+use super::importer::Imported;
 
 /// Every row id of one run, with a hash of the row's facts (every column but
 /// the id) and where it was first seen: the one rule for a repeated id, for

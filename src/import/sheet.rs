@@ -4,7 +4,8 @@
 
 use crate::csvread;
 
-use super::{Cx, Entry, ImportError};
+use super::accounting::{Entry, ImportError};
+use super::cx::Cx;
 
 /// The data below the header.
 pub(crate) struct Sheet {

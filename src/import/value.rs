@@ -8,8 +8,9 @@ use rust_decimal::Decimal;
 use crate::model::Record;
 use crate::readers::prices::PriceTable;
 
+use super::cx::Cx;
 use super::draft::fmt_time;
-use super::{Cx, num};
+use super::num;
 
 impl Cx<'_, '_> {
     /// A price for valuing: 1 for USD and USD stablecoins, else `--prices`.
