@@ -1,0 +1,365 @@
+//! Building ledger records: a row under construction ([`Draft`]) and its text,
+//! and a two-sided exchange ([`TradeIn`]) turned into a buy, sell or trade with
+//! its fee rows.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rust_decimal::Decimal;
+
+use crate::model::{Kind, Record};
+
+use super::accounting::Entry;
+use super::cx::Cx;
+use super::num;
+use super::value::{is_fiat, mul};
+
+/// A ledger row under construction; `finish` writes it as text.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Draft {
+    pub id: String,
+    pub time: Option<DateTime<Utc>>,
+    pub kind: Option<Kind>,
+    pub sent: Option<(Decimal, String)>,
+    pub received: Option<(Decimal, String)>,
+    pub fee: Option<(Decimal, String)>,
+    pub usd_value: Option<Decimal>,
+    pub fee_usd: Option<Decimal>,
+    pub txid: String,
+    pub note: String,
+}
+
+impl Draft {
+    pub fn new(id: String, time: DateTime<Utc>, kind: Kind) -> Draft {
+        Draft {
+            id,
+            time: Some(time),
+            kind: Some(kind),
+            ..Draft::default()
+        }
+    }
+
+    pub fn sent(mut self, q: Decimal, a: &str) -> Draft {
+        self.sent = Some((q.abs(), a.to_string()));
+        self
+    }
+
+    pub fn received(mut self, q: Decimal, a: &str) -> Draft {
+        self.received = Some((q.abs(), a.to_string()));
+        self
+    }
+
+    /// A fee; a zero fee is left out.
+    pub fn fee(mut self, q: Decimal, a: &str) -> Draft {
+        if !q.is_zero() {
+            self.fee = Some((q.abs(), a.to_string()));
+        }
+        self
+    }
+
+    pub fn usd(mut self, v: Option<Decimal>) -> Draft {
+        self.usd_value = v.map(|v| v.abs());
+        self
+    }
+
+    pub fn fee_usd(mut self, v: Option<Decimal>) -> Draft {
+        self.fee_usd = v.map(|v| v.abs());
+        self
+    }
+
+    pub fn txid(mut self, t: &str) -> Draft {
+        self.txid = t.trim().to_string();
+        self
+    }
+
+    pub fn note(mut self, n: impl Into<String>) -> Draft {
+        self.note = n.into();
+        self
+    }
+
+    pub fn finish(self, account: &str) -> Record {
+        let q = |x: &Option<(Decimal, String)>| {
+            x.as_ref().map_or((String::new(), String::new()), |(q, a)| {
+                (fmt_decimal(*q), a.clone())
+            })
+        };
+        let (sent_qty, sent_asset) = q(&self.sent);
+        let (received_qty, received_asset) = q(&self.received);
+        let (fee_qty, fee_asset) = q(&self.fee);
+        let fee_usd = if self.fee.is_some() {
+            self.fee_usd.map(fmt_decimal).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Record {
+            id: self.id,
+            time: self.time.map(fmt_time).unwrap_or_default(),
+            account: account.to_string(),
+            kind: self
+                .kind
+                .map(|k| k.as_str().to_string())
+                .unwrap_or_default(),
+            sent_qty,
+            sent_asset,
+            received_qty,
+            received_asset,
+            fee_qty,
+            fee_asset,
+            usd_value: self.usd_value.map(fmt_decimal).unwrap_or_default(),
+            fee_usd,
+            txid: self.txid,
+            note: self.note,
+        }
+    }
+}
+
+/// The ledger spelling of a time: RFC 3339 in UTC, fractional seconds only when
+/// the export had them.
+pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    // The common whole second of a four-digit year, written directly.
+    if t.nanosecond() == 0 && (0..=9999).contains(&t.year()) {
+        let mut b = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, width: usize, mut n: u32| {
+            for k in (at..at + width).rev() {
+                b[k] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, t.year() as u32);
+        put(5, 2, t.month());
+        put(8, 2, t.day());
+        put(11, 2, t.hour());
+        put(14, 2, t.minute());
+        put(17, 2, t.second());
+        if let Ok(s) = std::str::from_utf8(&b) {
+            return s.to_string();
+        }
+    }
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// [`num::fmt_decimal`], written directly when the digits fit in a u64.
+pub(crate) fn fmt_decimal(d: Decimal) -> String {
+    let m = d.mantissa();
+    let Ok(mut abs) = u64::try_from(m.unsigned_abs()) else {
+        return num::fmt_decimal(d);
+    };
+    if abs == 0 {
+        return "0".into();
+    }
+    // Normalized: no trailing zeros after the point.
+    let mut scale = d.scale() as usize;
+    while scale > 0 && abs % 10 == 0 {
+        abs /= 10;
+        scale -= 1;
+    }
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut v = abs;
+    while v > 0 {
+        digits[len] = b'0' + (v % 10) as u8;
+        v /= 10;
+        len += 1;
+    }
+    let mut out = String::with_capacity(len + scale + 3);
+    if m < 0 {
+        out.push('-');
+    }
+    if scale >= len {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', scale - len));
+    }
+    for k in (0..len).rev() {
+        out.push(char::from(digits[k]));
+        if k == scale && k > 0 {
+            out.push('.');
+        }
+    }
+    out
+}
+
+/// A two-sided exchange as an export describes it, before the ledger's rules:
+/// amounts as magnitudes, fees (possibly in several assets) on top.
+pub(crate) struct TradeIn {
+    pub id: String,
+    /// The input lines it came from (the first is the row's line).
+    pub rows: Vec<u64>,
+    pub time: DateTime<Utc>,
+    pub sent: (Decimal, String),
+    pub received: (Decimal, String),
+    pub fees: Vec<(Decimal, String)>,
+    /// The USD value the export gives, if any.
+    pub usd_hint: Option<Decimal>,
+    pub note: String,
+}
+
+/// Turns an exchange into ledger rows: a side in a non-USD government currency
+/// is converted to USD at its `--prices` rate; a USD side makes it a buy or a
+/// sell, otherwise it is a trade valued by [`Cx::value_legs`]. The first fee
+/// goes in the fee columns (a USD fee, or one in a traded asset, preferred);
+/// a fee in a further crypto asset becomes its own `fee` row. Kraken fee
+/// credits (`KFEE`) are promotional, worth no basis, and only noted.
+pub(crate) fn trade_record(cx: &mut Cx, t: TradeIn, out: &mut Vec<Entry>) {
+    let line = t.rows[0];
+    let time = t.time;
+    let mut notes: Vec<String> = Vec::new();
+    if !t.note.is_empty() {
+        notes.push(t.note.clone());
+    }
+    let conv = |cx: &mut Cx,
+                notes: &mut Vec<String>,
+                (q, a): (Decimal, String),
+                what: &str|
+     -> Option<(Decimal, String)> {
+        if is_fiat(&a) && a != "USD" {
+            let u = cx.fiat_to_usd(line, time, q, &a)?;
+            notes.push(format!("{what} {} {a}", num::fmt_decimal(q)));
+            Some((u, "USD".to_string()))
+        } else {
+            Some((q, a))
+        }
+    };
+    let sent = conv(cx, &mut notes, t.sent, "paid");
+    let received = conv(cx, &mut notes, t.received, "got");
+    let mut fees = Vec::new();
+    for f in t.fees {
+        if f.1 == "KFEE" {
+            notes.push(format!("fee {} KFEE credits", num::fmt_decimal(f.0)));
+            continue;
+        }
+        if let Some(f) = conv(cx, &mut notes, f, "fee") {
+            fees.push(f);
+        }
+    }
+    let (Some(sent), Some(received)) = (sent, received) else {
+        return;
+    };
+    if sent.1 == "USD" && received.1 == "USD" {
+        for l in t.rows {
+            out.push(Entry::skip(
+                l,
+                "exchange between government currencies: not a crypto event",
+            ));
+        }
+        return;
+    }
+    let (kind, value) = if sent.1 == "USD" {
+        (Kind::Buy, Some(sent.0))
+    } else if received.1 == "USD" {
+        (Kind::Sell, Some(received.0))
+    } else {
+        let v = match t.usd_hint {
+            Some(v) => Some(v),
+            None => cx.value_legs(
+                line,
+                time,
+                Some((received.0, &received.1)),
+                Some((sent.0, &sent.1)),
+            ),
+        };
+        (Kind::Trade, v)
+    };
+    let Some(value) = value else { return };
+    // The main fee: USD first, then one in a traded asset, then any.
+    fees.sort_by_key(|(_, a)| {
+        if a == "USD" {
+            0
+        } else if *a == sent.1 || *a == received.1 {
+            1
+        } else {
+            2
+        }
+    });
+    // Several fees in the same asset add up.
+    let mut merged: Vec<(Decimal, String)> = Vec::new();
+    for (q, a) in fees {
+        match merged.iter_mut().find(|(_, b)| *b == a) {
+            Some(m) => m.0 += q,
+            None => merged.push((q, a)),
+        }
+    }
+    merged.retain(|(q, _)| !q.is_zero());
+    let mut it = merged.into_iter();
+    let mut d = Draft::new(t.id.clone(), time, kind)
+        .sent(sent.0, &sent.1)
+        .received(received.0, &received.1)
+        .usd(Some(value))
+        .note(notes.join("; "));
+    if let Some((q, a)) = it.next() {
+        if a != "USD" && a != sent.1 && a != received.1 {
+            d = d.fee_usd(cx.unit_price(&a, time).map(|p| mul(q, p)));
+        }
+        d = d.fee(q, &a);
+    }
+    let account = cx.account.clone();
+    out.push(Entry::Rec {
+        rows: t.rows,
+        rec: d.finish(&account),
+    });
+    for (n, (q, a)) in it.enumerate() {
+        if a == "USD" {
+            continue;
+        }
+        let fee_usd = cx.unit_price(&a, time).map(|p| mul(q, p));
+        let d = Draft::new(format!("{}-fee{}", t.id, n + 1), time, Kind::Fee)
+            .fee(q, &a)
+            .fee_usd(fee_usd)
+            .note("second fee of the trade above");
+        out.push(Entry::Extra {
+            row: line,
+            rec: d.finish(&account),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_formats_match_the_general_ones() {
+        for s in [
+            "0",
+            "-0",
+            "0.000",
+            "-0.00",
+            "1",
+            "-1",
+            "10",
+            "100.00",
+            "0.5",
+            "-0.5",
+            "0.00000001",
+            "1234.5600",
+            "-2280.10",
+            "999999999999999999",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-79228162514264337593543950335",
+            "0.0000000000000000000000000001",
+            "123456789.123456789",
+            "1e-28",
+            "5e3",
+        ] {
+            let d = if s.contains('e') {
+                Decimal::from_scientific(s).unwrap()
+            } else {
+                s.parse::<Decimal>().unwrap()
+            };
+            assert_eq!(fmt_decimal(d), num::fmt_decimal(d), "{s}");
+        }
+        for s in [
+            "2019-01-01T00:32:06Z",
+            "0999-12-31T23:59:59Z",
+            "9999-12-31T23:59:59Z",
+            "2019-01-01T00:32:06.5Z",
+            "2016-12-31T23:59:60Z",
+        ] {
+            let t = DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+            assert_eq!(
+                fmt_time(t),
+                t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                "{s}"
+            );
+        }
+    }
+}

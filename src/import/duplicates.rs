@@ -1,0 +1,260 @@
+//! The same row seen twice: every row id of a run with where it was first
+//! seen (a repeat is a duplicate, or a conflict in a ledger), and the overlap of
+//! Kraken's two exports, where a trade in both is booked from ledgers.csv.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use crate::ledger::Repeat;
+
+use super::importer::Imported;
+
+/// Every row id of one run, with a hash of the row's facts (every column but
+/// the id) and where it was first seen: the one rule for a repeated id, for
+/// `import` and for the commands that read exports and ledgers together.
+#[derive(Default)]
+pub struct SeenIds {
+    seen: rustc_hash::FxHashMap<crate::model::Text, (u64, u32, u64)>,
+    /// The files read so far, indexed by the `seen` entries.
+    files: Vec<String>,
+}
+
+impl SeenIds {
+    /// Judges a row (the 14 ledger columns, id first) against the rows seen
+    /// before it, and remembers it when new. The same id with the same facts
+    /// is the same row seen again (an overlapping export, a ledger made from
+    /// it): a duplicate. With other facts, a row of an export is still that
+    /// exchange row (an exchange id names one row, whatever changed between
+    /// exports, as Coinbase repeating an `ID` with another currency) and is a
+    /// duplicate too; a row of a harvest ledger (`ledger` true) names a
+    /// different event with a used id: a conflict.
+    pub fn judge(&mut self, fields: &[&str; 14], ledger: bool, file: &str, line: u64) -> Repeat {
+        // Cells harvest protected against formula injection count as written.
+        // In memory only (ids are what is written), so the faster hash; each
+        // cell trimmed, as `fnv` and the ledger reader do.
+        let facts: [&str; 13] =
+            std::array::from_fn(|i| crate::cell::unprotect(fields[i + 1]).trim());
+        let h = rustc_hash::FxBuildHasher.hash_one(facts);
+        if self.files.last().is_none_or(|f| f != file) {
+            self.files.push(file.to_string());
+        }
+        let file_idx = (self.files.len() - 1) as u32;
+        let at = |files: &[String], (f, l): (u32, u64)| {
+            format!("{}:{l}", files.get(f as usize).map_or("?", |f| f.as_str()))
+        };
+        let id = fields[0].trim();
+        match self.seen.get(id) {
+            None => {
+                self.seen.insert(id.into(), (h, file_idx, line));
+                Repeat::New
+            }
+            Some(&(old, f, l)) if old == h || !ledger => Repeat::Duplicate {
+                first: at(&self.files, (f, l)),
+            },
+            Some(&(_, f, l)) => Repeat::Conflict {
+                first: at(&self.files, (f, l)),
+            },
+        }
+    }
+
+    /// Makes room for about `n` more ids at once (a large ledger's).
+    pub fn reserve(&mut self, n: usize) {
+        self.seen.reserve(n);
+    }
+
+    /// Forgets a row given up for a later copy (see [`Superseded`]).
+    pub(super) fn forget(&mut self, id: &str) {
+        self.seen.remove(id);
+    }
+}
+
+/// Ledger rows of an earlier file that a later file gives exactly (a Kraken
+/// trades.csv trade once ledgers.csv has it): the caller drops them from that
+/// file's records, and from anything it built of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Superseded {
+    /// The [`Imported::seq`] of the file whose rows these are.
+    pub seq: usize,
+    /// The ids of the ledger rows (the trade, then any fee row of it).
+    pub ids: Vec<String>,
+    /// The input rows they were made from.
+    pub rows: usize,
+}
+
+impl Imported {
+    /// Drops the rows of this file that `sups` names, counting them as
+    /// duplicates (one pass over the records, however many there are).
+    pub fn supersede(&mut self, sups: &[Superseded]) {
+        let seq = self.seq;
+        let mine: Vec<&Superseded> = sups.iter().filter(|s| s.seq == seq).collect();
+        if mine.is_empty() {
+            return;
+        }
+        let ids: std::collections::HashSet<&str> = (mine.iter())
+            .flat_map(|s| s.ids.iter().map(String::as_str))
+            .collect();
+        self.records.retain(|(_, r)| !ids.contains(r.id.as_str()));
+        for s in mine {
+            self.stats.supersede(s);
+        }
+    }
+}
+
+/// Kraken's two exports overlap: a trade in trades.csv is also in ledgers.csv
+/// (its `ledgers` column names the ledger rows of its legs, which share the
+/// trade's id as `refid`). ledgers.csv is the exact record (trades.csv's fee is
+/// an estimate and its time has fractions the ledger does not), so a trade in
+/// both is booked from ledgers.csv whichever file comes first.
+#[derive(Default)]
+pub(super) struct KrakenOverlap {
+    /// The refids and ledger txids of the trades ledgers.csv gave.
+    ledger_keys: std::collections::HashSet<String>,
+    /// trades.csv rows kept so far (taken out once a ledgers.csv gives them).
+    pending: Vec<Option<Superseded>>,
+    /// Their txids and ledger txids -> their place in `pending`.
+    pending_keys: HashMap<String, usize>,
+    /// Those given up for ledgers.csv, for the caller to drop.
+    pub(super) superseded: Vec<Superseded>,
+}
+
+impl KrakenOverlap {
+    pub(super) fn in_ledgers(&self, keys: &[String]) -> bool {
+        keys.iter().any(|k| self.ledger_keys.contains(k))
+    }
+
+    /// Keeps a trades.csv row until a ledgers.csv gives its trade.
+    pub(super) fn wait(&mut self, keys: &[String], s: Superseded) {
+        for k in keys {
+            self.pending_keys.insert(k.clone(), self.pending.len());
+        }
+        self.pending.push(Some(s));
+    }
+
+    /// The trades.csv row waiting last, to add its fee rows to.
+    pub(super) fn last_waiting(&mut self) -> Option<&mut Superseded> {
+        self.pending.last_mut().and_then(Option::as_mut)
+    }
+
+    /// Notes a ledgers.csv trade; the trades.csv rows it gives are returned.
+    pub(super) fn ledger_trade(&mut self, keys: &[String]) -> Vec<Superseded> {
+        self.ledger_keys.extend(keys.iter().cloned());
+        let at = keys
+            .iter()
+            .filter_map(|k| self.pending_keys.get(k).copied());
+        let at: std::collections::BTreeSet<usize> = at.collect();
+        at.into_iter()
+            .filter_map(|i| self.pending.get_mut(i).and_then(Option::take))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ImportOptions, Importer};
+    use super::*;
+    use crate::readers::prices::PriceTable;
+
+    const KRAKEN_LEDGERS: &str = "\"txid\",\"refid\",\"time\",\"type\",\"subtype\",\"aclass\",\"asset\",\"amount\",\"fee\",\"balance\"
+\"L1\",\"TX1\",\"2024-01-03 10:15:30\",\"trade\",\"\",\"currency\",\"ZUSD\",-2000.0000,3.2000,1.0000
+\"L2\",\"TX1\",\"2024-01-03 10:15:30\",\"trade\",\"\",\"currency\",\"XXBT\",0.0500000000,0,0.0500000000
+\"L3\",\"TX1\",\"2024-01-03 10:15:30\",\"trade\",\"\",\"currency\",\"XETH\",0,0.0010000000,1.0000000000
+";
+    const KRAKEN_TRADES: &str = "\"txid\",\"ordertxid\",\"pair\",\"time\",\"type\",\"ordertype\",\"price\",\"cost\",\"fee\",\"vol\",\"margin\",\"misc\",\"ledgers\"
+\"TX1\",\"O1\",\"XXBTZUSD\",\"2024-01-03 10:15:30.25\",\"buy\",\"limit\",40000.0,2000.0,3.1,0.05,0.0,\"\",\"L1,L2,L3\"
+";
+
+    /// The ids of what `files`, imported in this order, leave in the ledger.
+    fn kraken_ids(files: &[&str]) -> Vec<Vec<String>> {
+        let prices = PriceTable::read(&b"asset,price\nETH,3000\n"[..], "p", chrono_tz::Tz::UTC);
+        let prices = prices.ok();
+        let mut imp = Importer::new(ImportOptions {
+            account: None,
+            prices: prices.as_ref(),
+            tz: chrono_tz::Tz::UTC,
+        });
+        let mut out: Vec<Imported> = files
+            .iter()
+            .map(|f| imp.import(f.as_bytes(), "x.csv", None).unwrap())
+            .collect();
+        let sups = imp.take_superseded();
+        for f in &mut out {
+            f.supersede(&sups);
+        }
+        out.iter()
+            .map(|i| i.records.iter().map(|(_, r)| r.id.clone()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_kraken_trade_in_both_exports_is_the_ledgers_one_in_either_order() {
+        // The ledger's trade with its ETH fee row; trades.csv's copy dropped.
+        let from_ledgers = vec!["kraken-TX1".to_string(), "kraken-TX1-fee1".to_string()];
+        assert_eq!(
+            kraken_ids(&[KRAKEN_LEDGERS, KRAKEN_TRADES]),
+            [from_ledgers.clone(), vec![]]
+        );
+        assert_eq!(
+            kraken_ids(&[KRAKEN_TRADES, KRAKEN_LEDGERS]),
+            [vec![], from_ledgers]
+        );
+        // An overlapping trades.csv again changes nothing.
+        assert_eq!(
+            kraken_ids(&[KRAKEN_TRADES, KRAKEN_LEDGERS, KRAKEN_TRADES])[2],
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_repeated_id_is_a_duplicate_unless_a_ledger_gives_it_other_facts() {
+        let row = |id, qty, note| {
+            [
+                id,
+                "2025-01-01T00:00:00Z",
+                "cb",
+                "buy",
+                "1",
+                "USD",
+                qty,
+                "BTC",
+                "",
+                "",
+                "1",
+                "",
+                "",
+                note,
+            ]
+        };
+        let mut seen = SeenIds::default();
+        assert_eq!(
+            seen.judge(&row("a", "1", "=x"), true, "l.csv", 2),
+            Repeat::New
+        );
+        let first = "l.csv:2".to_string();
+        // The same facts, a formula-protected note read back as written.
+        for ledger in [false, true] {
+            let again = seen.judge(&row("a", "1", "'=x"), ledger, "e.csv", 5);
+            assert_eq!(
+                again,
+                Repeat::Duplicate {
+                    first: first.clone()
+                }
+            );
+        }
+        // Other facts: an export's row is still that exchange row; a ledger's is
+        // another event with a used id.
+        assert_eq!(
+            seen.judge(&row("a", "2", "=x"), false, "e.csv", 6),
+            Repeat::Duplicate {
+                first: first.clone()
+            }
+        );
+        assert_eq!(
+            seen.judge(&row("a", "2", "=x"), true, "m.csv", 3),
+            Repeat::Conflict { first }
+        );
+        assert_eq!(
+            seen.judge(&row("b", "2", ""), true, "m.csv", 4),
+            Repeat::New
+        );
+    }
+}

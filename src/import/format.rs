@@ -1,0 +1,219 @@
+//! The export layouts `harvest import` reads: the format list, their names and
+//! default accounts, and detecting a file's format from its header row.
+
+use std::fmt;
+
+use super::sheet::{decode, read_rows};
+use super::{
+    binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
+    binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinledger, cointracker, dali,
+    gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
+};
+
+/// An export layout `harvest import` reads (SPEC section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Coinbase,
+    CoinbaseAdvanced,
+    CoinbasePro,
+    KrakenLedgers,
+    KrakenTrades,
+    Binance,
+    BinanceTrades,
+    BinanceUs,
+    BinanceDeposits,
+    BinanceWithdrawals,
+    BinanceConvert,
+    BinanceAutoinvest,
+    Gemini,
+    Koinly,
+    KoinlyTrades,
+    Cointracker,
+    Coinledger,
+    Dali,
+    Ledger,
+}
+
+impl Format {
+    /// Every format, in the order detection tries them.
+    pub const ALL: [Format; 19] = [
+        Format::Coinbase,
+        Format::CoinbaseAdvanced,
+        Format::CoinbasePro,
+        Format::KrakenLedgers,
+        Format::KrakenTrades,
+        Format::Binance,
+        Format::BinanceTrades,
+        Format::BinanceUs,
+        Format::BinanceDeposits,
+        Format::BinanceWithdrawals,
+        Format::BinanceConvert,
+        Format::BinanceAutoinvest,
+        Format::Gemini,
+        Format::Koinly,
+        Format::KoinlyTrades,
+        Format::Cointracker,
+        Format::Coinledger,
+        Format::Dali,
+        Format::Ledger,
+    ];
+
+    /// The `--format` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Coinbase => "coinbase",
+            Format::CoinbaseAdvanced => "coinbase-advanced",
+            Format::CoinbasePro => "coinbase-pro",
+            Format::KrakenLedgers => "kraken-ledgers",
+            Format::KrakenTrades => "kraken-trades",
+            Format::Binance => "binance",
+            Format::BinanceTrades => "binance-trades",
+            Format::BinanceUs => "binance-us",
+            Format::BinanceDeposits => "binance-deposits",
+            Format::BinanceWithdrawals => "binance-withdrawals",
+            Format::BinanceConvert => "binance-convert",
+            Format::BinanceAutoinvest => "binance-autoinvest",
+            Format::Gemini => "gemini",
+            Format::Koinly => "koinly",
+            Format::KoinlyTrades => "koinly-trades",
+            Format::Cointracker => "cointracker",
+            Format::Coinledger => "coinledger",
+            Format::Dali => "dali",
+            Format::Ledger => "ledger",
+        }
+    }
+
+    /// The format with this `--format` name (case-insensitive).
+    pub fn from_name(s: &str) -> Option<Format> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// The account rows get without `--account`.
+    pub fn default_account(self) -> &'static str {
+        match self {
+            Format::Coinbase | Format::CoinbaseAdvanced => "coinbase",
+            Format::CoinbasePro => "coinbase-pro",
+            Format::KrakenLedgers | Format::KrakenTrades => "kraken",
+            Format::Binance
+            | Format::BinanceTrades
+            | Format::BinanceDeposits
+            | Format::BinanceWithdrawals
+            | Format::BinanceConvert
+            | Format::BinanceAutoinvest => "binance",
+            Format::BinanceUs => "binance-us",
+            Format::Gemini => "gemini",
+            Format::Koinly | Format::KoinlyTrades => "koinly",
+            Format::Cointracker => "cointracker",
+            Format::Coinledger => "coinledger",
+            Format::Dali => "dali",
+            Format::Ledger => "ledger",
+        }
+    }
+
+    /// The prefix of ids made for this format's rows. Kraken's ledgers and trades
+    /// share one, so a trade seen in both exports is one trade.
+    pub(super) fn id_prefix(self) -> &'static str {
+        match self {
+            Format::Coinbase => "coinbase",
+            Format::CoinbaseAdvanced => "coinbase-adv",
+            Format::CoinbasePro => "coinbase-pro",
+            Format::KrakenLedgers | Format::KrakenTrades => "kraken",
+            Format::Binance => "binance",
+            Format::BinanceTrades => "binance-trade",
+            Format::BinanceUs => "binance-us",
+            Format::BinanceDeposits | Format::BinanceWithdrawals => "binance-transfer",
+            Format::BinanceConvert => "binance-convert",
+            Format::BinanceAutoinvest => "binance-autoinvest",
+            Format::Gemini => "gemini",
+            Format::Koinly => "koinly",
+            Format::KoinlyTrades => "koinly-trade",
+            Format::Cointracker => "cointracker",
+            Format::Coinledger => "coinledger",
+            Format::Dali => "dali",
+            Format::Ledger => "",
+        }
+    }
+
+    /// True when `header` (trimmed cells) is this format's header row.
+    pub(super) fn matches(self, h: &[String]) -> bool {
+        match self {
+            Format::Coinbase => coinbase::matches(h),
+            Format::CoinbaseAdvanced => coinbase_advanced::matches(h),
+            Format::CoinbasePro => coinbase_pro::matches(h),
+            Format::KrakenLedgers => kraken_ledgers::matches(h),
+            Format::KrakenTrades => kraken_trades::matches(h),
+            Format::Binance => binance::matches(h),
+            Format::BinanceTrades => binance_trades::matches(h),
+            Format::BinanceUs => binance_us::matches(h),
+            Format::BinanceDeposits => binance_deposits::matches(h),
+            Format::BinanceWithdrawals => binance_withdrawals::matches(h),
+            Format::BinanceConvert => binance_convert::matches(h),
+            Format::BinanceAutoinvest => binance_autoinvest::matches(h),
+            Format::Gemini => gemini::matches(h),
+            Format::Koinly => koinly::matches(h),
+            Format::KoinlyTrades => koinly_trades::matches(h),
+            Format::Cointracker => cointracker::matches(h),
+            Format::Coinledger => coinledger::matches(h),
+            Format::Dali => dali::matches(h),
+            Format::Ledger => ledger::matches(h),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The `--format` names, comma-separated, for messages.
+pub fn known_formats() -> String {
+    Format::ALL.map(Format::name).join(", ")
+}
+
+/// How many leading rows may sit above a header (Coinbase writes up to 7).
+pub(super) const PREAMBLE_ROWS: usize = 30;
+
+/// Detects the format from the header (after any preamble lines and a BOM).
+/// `Format::Ledger` when the header is harvest's own ledger (columns any order).
+pub fn detect(data: &[u8]) -> Option<Format> {
+    // Only the leading rows matter: decode a prefix, cut at a line end.
+    const PREFIX: usize = 1 << 16;
+    let head = if data.len() > PREFIX {
+        let cut = data[..PREFIX]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .unwrap_or(PREFIX);
+        &data[..cut]
+    } else {
+        data
+    };
+    let text = decode(head);
+    let rows = read_rows(&text, "", PREAMBLE_ROWS);
+    rows.iter()
+        .take(PREAMBLE_ROWS)
+        .find_map(|(_, cells)| Format::ALL.into_iter().find(|f| f.matches(cells)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_below_a_preamble_and_a_lone_bom() {
+        let cb = "\u{feff}\nTransactions\nUser,x,y\nID,Timestamp,Transaction Type,Asset,Quantity Transacted,Price Currency,Price at Transaction,Subtotal,Total (inclusive of fees and/or spread),Fees and/or Spread,Notes\n";
+        assert_eq!(detect(cb.as_bytes()), Some(Format::Coinbase));
+        assert_eq!(detect(b"time,kind,id,account\n"), Some(Format::Ledger));
+        // A ledger header with an unknown column, or only some required ones, is
+        // still a ledger, so that the column is named in the error.
+        assert_eq!(
+            detect(b"time,kind,id,account,extra\n"),
+            Some(Format::Ledger)
+        );
+        assert_eq!(detect(b"id,time,kind\n"), Some(Format::Ledger));
+        assert_eq!(detect(b"time,extra\n"), None);
+        assert_eq!(detect(b""), None);
+    }
+}

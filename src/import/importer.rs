@@ -1,0 +1,380 @@
+//! The importer: reads one file after another, finds its header and format,
+//! has the format read its rows, values them, drops the rows already imported,
+//! and checks that every input row is accounted for.
+
+use std::collections::HashMap;
+
+use chrono::DateTime;
+
+use crate::ledger::Repeat;
+use crate::model::Record;
+use crate::readers::prices::PriceTable;
+
+use super::accounting::{Entry, ImportError, ImportStats, RowProblem, shorten};
+use super::cx::Cx;
+use super::duplicates::{KrakenOverlap, SeenIds, Superseded};
+use super::format::{Format, PREAMBLE_ROWS, known_formats};
+use super::sheet::{RowStream, Sheet, SheetRow, decode};
+use super::value::value_transfer_fee;
+use super::{
+    binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
+    binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet, coinledger,
+    cointracker, dali, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
+};
+
+/// What the importer needs besides the file.
+pub struct ImportOptions<'a> {
+    /// `--account`: the account of every row (default: the exchange's name).
+    pub account: Option<String>,
+    /// `--prices`: values rows the export does not value.
+    pub prices: Option<&'a PriceTable>,
+    /// `--tz`: the zone of times written without one.
+    pub tz: chrono_tz::Tz,
+}
+
+/// The ledger records of one input file.
+pub struct Imported {
+    /// Which import of the [`Importer`] this is (0 for the first file), as
+    /// [`Superseded::seq`] names it.
+    pub seq: usize,
+    pub format: Format,
+    /// (1-based line in the input file, record), in file order, or reversed
+    /// when the file lists the newest rows first.
+    pub records: Vec<(u64, Record)>,
+    pub stats: ImportStats,
+}
+
+/// Imports files one after another, remembering every row id seen so that the
+/// same exchange row in two overlapping exports is kept once.
+pub struct Importer<'a> {
+    opts: ImportOptions<'a>,
+    /// Every id written so far.
+    seen: SeenIds,
+    /// How many files were imported.
+    imports: usize,
+    /// Kraken trades seen in trades.csv and in ledgers.csv.
+    kraken: KrakenOverlap,
+}
+
+impl<'a> Importer<'a> {
+    pub fn new(opts: ImportOptions<'a>) -> Self {
+        Importer {
+            opts,
+            seen: SeenIds::default(),
+            imports: 0,
+            kraken: KrakenOverlap::default(),
+        }
+    }
+
+    /// The ids seen so far, to judge the rows of a ledger read apart (streamed)
+    /// by the same rule as the rows imported here.
+    pub fn seen_ids(&mut self) -> &mut SeenIds {
+        &mut self.seen
+    }
+
+    /// The rows of files imported earlier that a later file gave exactly, since
+    /// the last call: drop them from those files' records (see [`Superseded`]).
+    pub fn take_superseded(&mut self) -> Vec<Superseded> {
+        std::mem::take(&mut self.kraken.superseded)
+    }
+
+    /// `format` None = detect; Some forces it. Unknown header -> ImportError
+    /// listing the known format names and the header seen.
+    pub fn import(
+        &mut self,
+        data: &[u8],
+        file: &str,
+        format: Option<Format>,
+    ) -> Result<Imported, ImportError> {
+        let text = decode(data);
+        let mut stream = RowStream::new(&text, file);
+        // The header is among the first rows; the rest is read after it.
+        let mut rows = Vec::new();
+        while rows.len() < PREAMBLE_ROWS {
+            match stream.next_owned() {
+                Ok(Some(r)) => rows.push(r),
+                Ok(None) => break,
+                // A quote left open in the first rows: the header may be above it.
+                Err(e) => {
+                    let header = rows.iter().find(|(_, c)| match format {
+                        Some(f) => f.matches(c),
+                        None => Format::ALL.iter().any(|f| f.matches(c)),
+                    });
+                    return Err(e.in_column_of(header.map(|(_, c)| c.as_slice())));
+                }
+            }
+        }
+        let found = rows
+            .iter()
+            .enumerate()
+            .find_map(|(i, (_, cells))| match format {
+                Some(f) => f.matches(cells).then_some((i, f)),
+                None => Format::ALL
+                    .into_iter()
+                    .find(|f| f.matches(cells))
+                    .map(|f| (i, f)),
+            });
+        let Some((hi, format)) = found else {
+            // Every row is read first, so that a CSV error anywhere is the one
+            // reported, as when the whole file was read up front.
+            while let Some(r) = stream.next_owned()? {
+                rows.push(r);
+            }
+            let first = rows
+                .iter()
+                .find(|(_, c)| c.iter().any(|x| !x.is_empty()))
+                .map(|(l, c)| (*l, c.join(",")))
+                .unwrap_or((1, String::new()));
+            if !rows
+                .iter()
+                .any(|(_, c)| c.iter().any(|x| !x.trim().is_empty()))
+            {
+                return Err(ImportError::Empty {
+                    file: file.into(),
+                    known: known_formats(),
+                });
+            }
+            return Err(match format {
+                Some(f) => ImportError::HeaderNotFound {
+                    file: file.into(),
+                    line: first.0,
+                    format: f,
+                    header: shorten(&first.1),
+                    known: known_formats(),
+                },
+                None => ImportError::UnknownFormat {
+                    file: file.into(),
+                    line: first.0,
+                    header: shorten(&first.1),
+                    known: known_formats(),
+                },
+            });
+        };
+        let data_rows = rows.split_off(hi + 1);
+        let (header_line, header) = rows.pop().expect("the header row was found above");
+        // Rows as wide as the header from here on: a quoted cell holding such
+        // rows is an error (a quote left open and closed rows further on). The
+        // rows read before the header was known are read again for it.
+        let named = |e: ImportError| e.in_column_of(Some(&header));
+        let mut again = RowStream::new(&text, file);
+        for k in 0..hi + 1 + data_rows.len() {
+            if k == hi + 1 {
+                again.rdr.set_row_width(header.len());
+            }
+            again.read().map_err(named)?;
+        }
+        stream.rdr.set_row_width(header.len());
+        let mut sheet = Sheet {
+            header_line,
+            header,
+            rows: data_rows
+                .into_iter()
+                .map(|(line, cells)| SheetRow { line, cells })
+                .collect(),
+        };
+        // A Coinbase report (the large exports) is read row by row into one
+        // reused row; other formats see every row at once.
+        let streamed = format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
+        let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
+        if !streamed {
+            while let Some((line, cells)) = stream.next_owned().map_err(named)? {
+                sheet.rows.push(SheetRow { line, cells });
+            }
+        }
+        let account = self
+            .opts
+            .account
+            .clone()
+            .unwrap_or_else(|| format.default_account().to_string());
+        let mut cx = Cx::new(&self.opts, account, format);
+        let entries = match format {
+            Format::Coinbase if streamed => {
+                coinbase::parse_stream(&sheet, &mut stream, &mut cx).map_err(named)?
+            }
+            Format::Coinbase => coinbase_wallet::parse(&sheet, &mut cx),
+            Format::CoinbaseAdvanced => coinbase_advanced::parse(&sheet, &mut cx),
+            Format::CoinbasePro => coinbase_pro::parse(&sheet, &mut cx),
+            Format::KrakenLedgers => kraken_ledgers::parse(&sheet, &mut cx),
+            Format::KrakenTrades => kraken_trades::parse(&sheet, &mut cx),
+            Format::Binance => binance::parse(&sheet, &mut cx),
+            Format::BinanceTrades => binance_trades::parse(&sheet, &mut cx),
+            Format::BinanceUs => binance_us::parse(&sheet, &mut cx),
+            Format::BinanceDeposits => binance_deposits::parse(&sheet, &mut cx),
+            Format::BinanceWithdrawals => binance_withdrawals::parse(&sheet, &mut cx),
+            Format::BinanceConvert => binance_convert::parse(&sheet, &mut cx),
+            Format::BinanceAutoinvest => binance_autoinvest::parse(&sheet, &mut cx),
+            Format::Gemini => gemini::parse(&sheet, &mut cx),
+            Format::Koinly => koinly::parse(&sheet, &mut cx),
+            Format::KoinlyTrades => koinly_trades::parse(&sheet, &mut cx),
+            Format::Cointracker => cointracker::parse(&sheet, &mut cx),
+            Format::Coinledger => coinledger::parse(&sheet, &mut cx),
+            Format::Dali => dali::parse(&sheet, &mut cx),
+            Format::Ledger => ledger::parse(&sheet, &mut cx),
+        };
+        // The line of every data row, in file order (lines only increase).
+        let mut lines: Vec<u64> = sheet.rows.iter().map(|r| r.line).collect();
+        lines.extend_from_slice(&stream.lines);
+        // Every data row must be accounted for: a row a format dropped without
+        // saying why (an empty required cell) is reported here.
+        if !cx.failed() {
+            let mut covered = vec![false; lines.len()];
+            let mut cover = |line: u64| {
+                if let Ok(i) = lines.binary_search(&line) {
+                    covered[i] = true;
+                }
+            };
+            for e in &entries {
+                match e {
+                    Entry::Rec { rows, .. } => rows.iter().for_each(|&r| cover(r)),
+                    Entry::Skip { row, .. } => cover(*row),
+                    Entry::Extra { .. } => {}
+                }
+            }
+            for (&line, _) in lines.iter().zip(&covered).filter(|(_, c)| !**c) {
+                cx.problem(
+                    line,
+                    None,
+                    None,
+                    "a cell this row needs is empty or unreadable (quantity, amount, time or \
+                     currency); fill it in or remove the row",
+                );
+            }
+        }
+        if cx.failed() {
+            let mut problems = cx.problems;
+            problems.sort_by_key(|p| p.line);
+            return Err(ImportError::BadRows {
+                file: file.into(),
+                problems,
+                more: cx.more.len(),
+            });
+        }
+        let mut stats = ImportStats {
+            read: lines.len(),
+            ..ImportStats::default()
+        };
+        let mut records = Vec::new();
+        let mut entries = entries;
+        for e in &mut entries {
+            if let Entry::Rec { rec, .. } | Entry::Extra { rec, .. } = e {
+                value_transfer_fee(rec, self.opts.prices);
+            }
+        }
+        let links: HashMap<String, Vec<String>> =
+            std::mem::take(&mut cx.links).into_iter().collect();
+        let seq = self.imports;
+        self.imports += 1;
+        let mut conflicts = Vec::new();
+        // Whether the last ledger row was kept: the fee rows after it (Extra)
+        // go with it, so a trade dropped as a duplicate leaves no fee behind.
+        let mut kept: Option<bool> = None;
+        // Whether that row waits in `kraken.pending` (its fee rows join it).
+        let mut pending = false;
+        for e in entries {
+            match e {
+                Entry::Skip { row, reason } => {
+                    kept = None;
+                    pending = false;
+                    stats.first_skipped.entry(reason.clone()).or_insert(row);
+                    *stats.skipped.entry(reason).or_default() += 1;
+                }
+                Entry::Rec { rows, rec } => {
+                    let line = rows.first().copied().unwrap_or(header_line);
+                    let keys = links.get(&rec.id);
+                    kept = Some(false);
+                    pending = false;
+                    if let Some(keys) = keys {
+                        if format == Format::KrakenTrades && self.kraken.in_ledgers(keys) {
+                            stats.duplicates += rows.len();
+                            continue;
+                        }
+                        if format == Format::KrakenLedgers {
+                            for s in self.kraken.ledger_trade(keys) {
+                                for id in &s.ids {
+                                    self.seen.forget(id);
+                                }
+                                self.kraken.superseded.push(s);
+                            }
+                        }
+                    }
+                    let ledger = format == Format::Ledger;
+                    match self.seen.judge(&rec.fields(), ledger, file, line) {
+                        Repeat::New => {
+                            if let Some(keys) = keys.filter(|_| format == Format::KrakenTrades) {
+                                let s = Superseded {
+                                    seq,
+                                    ids: vec![rec.id.clone()],
+                                    rows: rows.len(),
+                                };
+                                self.kraken.wait(keys, s);
+                                pending = true;
+                            }
+                            kept = Some(true);
+                            stats.used += rows.len();
+                            stats.written += 1;
+                            records.push((line, rec));
+                        }
+                        Repeat::Duplicate { .. } => stats.duplicates += rows.len(),
+                        Repeat::Conflict { first } => conflicts.push(RowProblem {
+                            line,
+                            column: Some("id".into()),
+                            value: Some(rec.id.clone()),
+                            problem: format!(
+                                "is already used by a different row at {first}; give one of them \
+                                 a new id"
+                            ),
+                        }),
+                    }
+                }
+                Entry::Extra { row, rec } => {
+                    // A second ledger row made from rows already counted as used.
+                    if kept == Some(false) {
+                        continue;
+                    }
+                    let ledger = format == Format::Ledger;
+                    if let Repeat::New = self.seen.judge(&rec.fields(), ledger, file, row) {
+                        if pending && let Some(s) = self.kraken.last_waiting() {
+                            s.ids.push(rec.id.clone());
+                        }
+                        stats.written += 1;
+                        records.push((row, rec));
+                    }
+                }
+            }
+        }
+        if !conflicts.is_empty() {
+            conflicts.sort_by_key(|p| p.line);
+            return Err(ImportError::BadRows {
+                file: file.into(),
+                problems: conflicts,
+                more: 0,
+            });
+        }
+        let skipped = stats.skipped_total();
+        if stats.read != stats.used + skipped + stats.duplicates {
+            return Err(ImportError::Unaccounted {
+                file: file.into(),
+                read: stats.read,
+                used: stats.used,
+                skipped,
+                duplicates: stats.duplicates,
+            });
+        }
+        // Newest-first exports (Coinbase since 2024) are turned around, so that
+        // rows of the same second keep their real sequence after a stable sort.
+        let when = |r: &Record| DateTime::parse_from_rfc3339(&r.time).ok();
+        if let (Some(first), Some(last)) = (
+            records.first().and_then(|(_, r)| when(r)),
+            records.last().and_then(|(_, r)| when(r)),
+        ) && first > last
+        {
+            records.reverse();
+        }
+        Ok(Imported {
+            seq,
+            format,
+            records,
+            stats,
+        })
+    }
+}
