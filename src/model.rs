@@ -21,7 +21,31 @@ impl Sym {
     pub const USD: Sym = Sym(0);
     /// The off-ledger account that holds units withdrawn to an unknown place.
     pub const EXTERNAL: Sym = Sym(1);
+    /// The first of the [`FIAT`] currencies, which follow in that order.
+    const FIAT_FIRST: u32 = 2;
+
+    /// True for money: US dollars and the other government currencies of
+    /// [`FIAT`]. Money is valued at its USD rate when it changes hands and never
+    /// forms lots (harvest computes no section 988 foreign-currency gain).
+    pub fn is_money(self) -> bool {
+        self == Sym::USD
+            || (Self::FIAT_FIRST..Self::FIAT_FIRST + FIAT.len() as u32).contains(&self.0)
+    }
+
+    /// True for money other than US dollars (EUR, GBP, CAD, ...): its amounts
+    /// need a USD rate.
+    pub fn is_foreign_money(self) -> bool {
+        self != Sym::USD && self.is_money()
+    }
 }
+
+/// The government currencies other than USD that harvest reads as money, not
+/// as assets with lots. Their symbols are fixed (see [`Sym::is_money`]).
+pub const FIAT: [&str; 29] = [
+    "EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "NZD", "SGD", "HKD", "PLN", "CZK", "SEK", "NOK",
+    "DKK", "TRY", "BRL", "RUB", "UAH", "NGN", "ZAR", "KZT", "INR", "MXN", "ARS", "IDR", "HUF",
+    "RON", "AED", "KRW",
+];
 
 /// Owns the names behind every [`Sym`].
 #[derive(Debug, Clone)]
@@ -38,6 +62,9 @@ impl Default for Interner {
         };
         i.intern("USD");
         i.intern("external");
+        for f in FIAT {
+            i.intern(f);
+        }
         i
     }
 }
@@ -51,6 +78,18 @@ impl Interner {
     /// True when there are none.
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
+    }
+
+    /// The symbol of an asset named `name`: USD and the [`FIAT`] currencies in
+    /// any case (`usd`, `Eur`), other names as written.
+    pub fn asset(&mut self, name: &str) -> Sym {
+        if name.eq_ignore_ascii_case("USD") {
+            return Sym::USD;
+        }
+        match FIAT.iter().position(|f| f.eq_ignore_ascii_case(name)) {
+            Some(i) => Sym(Sym::FIAT_FIRST + i as u32),
+            None => self.intern(name),
+        }
     }
 
     /// The symbol for `name`, adding it on first sight.
@@ -156,9 +195,9 @@ pub struct Amount {
 }
 
 impl Amount {
-    /// True for a crypto (non-USD) amount: one that lives in lots.
+    /// True for a crypto amount (not money): one that lives in lots.
     pub fn is_crypto(&self) -> bool {
-        self.asset != Sym::USD
+        !self.asset.is_money()
     }
 }
 

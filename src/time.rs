@@ -151,6 +151,16 @@ pub fn end_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     }
 }
 
+/// A duration as people say it in a warning: "36 hours", "3 days".
+pub fn age(d: chrono::Duration) -> String {
+    let hours = d.num_hours();
+    if hours < 48 {
+        format!("{hours} hours")
+    } else {
+        format!("{} days", d.num_days())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

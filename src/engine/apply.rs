@@ -3,7 +3,6 @@
 //! earlier row implied), opening lots and taking them from pools, with what a
 //! disposal beyond the holdings gets (`--missing-basis`).
 
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::pool::Pool;
@@ -25,19 +24,25 @@ impl Engine<'_> {
     }
 
     /// The USD value of a row's exchange: its USD side, else `usd_value`, else
-    /// prices of what was received (or sent).
-    fn main_value(&self, row: &Row) -> Result<Decimal, Box<EngineError>> {
-        if let Some(a) = row.sent.filter(|a| !a.is_crypto()) {
-            return Ok(a.qty);
-        }
-        if let Some(a) = row.received.filter(|a| !a.is_crypto()) {
+    /// its side in another currency at that currency's USD rate, else prices of
+    /// what was received (or sent).
+    fn main_value(&mut self, row: &Row) -> Result<Decimal, Box<EngineError>> {
+        let sides = [row.sent, row.received];
+        if let Some(a) = sides.into_iter().flatten().find(|a| a.asset == Sym::USD) {
             return Ok(a.qty);
         }
         if let Some(v) = row.usd_value {
             return Ok(v);
         }
+        let foreign = sides
+            .into_iter()
+            .flatten()
+            .find(|a| a.asset.is_foreign_money());
+        if let Some(a) = foreign {
+            return self.money_value(row, a);
+        }
         for a in [row.received, row.sent].into_iter().flatten() {
-            if let Some(p) = self.price_at(a.asset, row.time) {
+            if let Some(p) = self.price_at(row, a.asset) {
                 return self.checked(row, a.qty.checked_mul(p), "value from price");
             }
         }
@@ -45,8 +50,46 @@ impl Engine<'_> {
         Err(self.missing_price(row, asset).into())
     }
 
-    fn price_at(&self, asset: Sym, t: DateTime<Utc>) -> Option<Decimal> {
-        self.prices?.at(self.ledger.syms.name(asset), t)
+    /// The USD value of an amount of money: itself in USD, else the amount at its
+    /// currency's `--prices` rate at the row's time (an error naming the
+    /// currency when there is none).
+    pub(super) fn money_value(
+        &mut self,
+        row: &Row,
+        a: Amount,
+    ) -> Result<Decimal, Box<EngineError>> {
+        if a.asset == Sym::USD {
+            return Ok(a.qty);
+        }
+        match self.price_at(row, a.asset) {
+            Some(rate) => {
+                self.checked(row, a.qty.checked_mul(rate), "value at the currency's rate")
+            }
+            None => Err(self.missing_price(row, a.asset).into()),
+        }
+    }
+
+    /// The latest `--prices` price of `asset` at or before the row's time, with
+    /// a warning when it is more than a day older than the row: a sparse price
+    /// file must not value a trade at a year-old price without a word.
+    fn price_at(&mut self, row: &Row, asset: Sym) -> Option<Decimal> {
+        let (t, p) = self
+            .prices?
+            .at_time(self.ledger.syms.name(asset), row.time)?;
+        if row.time - t > chrono::Duration::hours(24) && self.mine(asset) {
+            let (ledger, name) = (self.ledger, self.name(asset).to_string());
+            self.out
+                .warnings
+                .add_with("price more than 24 hours older than the row", || {
+                    format!(
+                        "{}: {name} valued at its --prices price of {}, {} before the row; add a price nearer the row's time",
+                        ledger.locate(row),
+                        t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                        crate::time::age(row.time - t)
+                    )
+                });
+        }
+        Some(p)
     }
 
     fn missing_price(&self, row: &Row, asset: Sym) -> EngineError {
@@ -79,7 +122,7 @@ impl Engine<'_> {
                 }
             }
         }
-        if let Some(p) = self.price_at(asset, row.time) {
+        if let Some(p) = self.price_at(row, asset) {
             return self.checked(row, qty.checked_mul(p), "fee value");
         }
         if let Some(&Some((v, q, from))) = self.implied.get(asset.0 as usize) {
@@ -403,13 +446,20 @@ impl Engine<'_> {
     fn exchange(&mut self, i: u32, row: &Row) -> Result<(), Box<EngineError>> {
         let sent = row.sent.filter(Amount::is_crypto);
         let received = row.received.filter(Amount::is_crypto);
+        // Warnings made while valuing belong to the row's first part.
+        self.part(i, 0);
         let value = self.main_value(row)?;
         let mut usd_fee = Decimal::ZERO;
         let mut fee_in_sent = Decimal::ZERO;
         let mut withheld = Decimal::ZERO;
         if let Some(fee) = row.fee.filter(|f| !f.qty.is_zero()) {
             if !fee.is_crypto() {
-                usd_fee = fee.qty;
+                // A fee in money: USD as is, another currency at fee_usd or
+                // its rate.
+                usd_fee = match row.fee_usd {
+                    Some(v) if fee.asset.is_foreign_money() => v,
+                    _ => self.money_value(row, fee)?,
+                };
             } else if sent.is_some_and(|s| s.asset == fee.asset) {
                 fee_in_sent = fee.qty;
             } else if received.is_some_and(|r| r.asset == fee.asset) {

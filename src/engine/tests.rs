@@ -794,3 +794,56 @@ d2,2025-03-01T03:00:00Z,nano,deposit,,,1,BTC,,,,,0xaa,
     let p = transfer::pair(&l, Some(&only)).unwrap();
     assert_eq!(p[2..8], [None, None, Some(6), None, Some(4), None]);
 }
+
+/// Issue 16: money other than USD (EUR, GBP, CAD, ...) is valued at its USD
+/// rate of the row's time and never forms lots (no section 988 gain on holding
+/// the currency): a buy for 1,000 EUR at 1.10 opens a lot of basis 1,100; a
+/// sell for 1,500 EUR at 1.20 has proceeds of 1,800; a EUR fee adds at its
+/// rate; without a rate the row stops, naming the currency.
+#[test]
+fn foreign_money_is_valued_at_its_rate_and_forms_no_lots() {
+    let rows = "\
+b,2025-01-10T00:00:00Z,kr,buy,1000,EUR,1,BTC,10,EUR,,,,
+s,2025-03-10T00:00:00Z,kr,sell,1,BTC,1500,EUR,,,,,,
+";
+    let l = ledger(rows);
+    let mut p = crate::readers::prices::PriceTable::default();
+    p.insert("EUR", "2025-01-10T00:00:00Z".parse().unwrap(), dec("1.10"));
+    p.insert("EUR", "2025-03-10T00:00:00Z".parse().unwrap(), dec("1.20"));
+    let o = run(&l, &cfg(Method::Fifo), Some(&p), None, END).unwrap();
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![row("s", "b", "1", "1800.00", "1111.00", Term::Short)]
+    );
+    assert!(o.holdings.iter().all(|h| l.syms.name(h.asset) != "EUR"));
+    assert!(o.warnings.is_empty());
+    let e = run(&l, &cfg(Method::Fifo), None, None, END).unwrap_err();
+    assert!(e.to_string().contains("no USD value for EUR"), "{e}");
+}
+
+/// Issue 16: a price taken from --prices more than 24 hours before the row
+/// values it, with a warning naming the row, the price's time and its age.
+#[test]
+fn a_stale_price_is_used_with_a_warning() {
+    let rows = "\
+b,2025-01-10T00:00:00Z,kr,buy,100,USD,1,BTC,,,,,,
+t,2025-01-12T12:00:00Z,kr,trade,1,BTC,30,ETH,,,,,,
+";
+    let l = ledger(rows);
+    let mut p = crate::readers::prices::PriceTable::default();
+    p.insert("ETH", "2025-01-10T12:00:00Z".parse().unwrap(), dec("5"));
+    let o = run(&l, &cfg(Method::Fifo), Some(&p), None, END).unwrap();
+    assert_eq!(o.disposals[0].proceeds, dec("150"));
+    let w = o.warnings.to_string();
+    assert_eq!(
+        o.warnings
+            .count("price more than 24 hours older than the row"),
+        1,
+        "{w}"
+    );
+    assert!(w.contains("t.csv:3 (id t): ETH valued at its --prices price of 2025-01-10T12:00:00Z, 2 days before the row"), "{w}");
+    // A day's price does not warn.
+    p.insert("ETH", "2025-01-12T00:00:00Z".parse().unwrap(), dec("5"));
+    let o = run(&l, &cfg(Method::Fifo), Some(&p), None, END).unwrap();
+    assert!(o.warnings.is_empty(), "{}", o.warnings);
+}

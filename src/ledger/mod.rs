@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 pub use error::{LedgerError, Problem, RowError};
 
 use crate::csvread::{self, Record};
-use crate::model::{Amount, Kind, LEDGER_COLUMNS, Ledger, Row, Source, Sym};
+use crate::model::{Amount, Kind, LEDGER_COLUMNS, Ledger, Row, Source};
 use crate::time::TimeReader;
 
 /// At most this many row errors are kept for display; the rest are counted.
@@ -378,12 +378,8 @@ impl LedgerBuilder {
                 }
                 (false, false) => match parse_decimal(q) {
                     Ok(qty) => {
-                        let asset = if a.eq_ignore_ascii_case("USD") {
-                            Sym::USD
-                        } else {
-                            this.ledger.syms.intern(a)
-                        };
-                        if qty.is_zero() && asset != Sym::USD && qc != FEE_QTY {
+                        let asset = this.ledger.syms.asset(a);
+                        if qty.is_zero() && !asset.is_money() && qc != FEE_QTY {
                             cell(this, qc, Problem::ZeroQuantity);
                             return None;
                         }
@@ -559,14 +555,14 @@ fn check_shape(
             )?;
             need(
                 sent.is_none() || usd(sent),
-                "a buy pays USD: use kind trade to pay with crypto",
+                "a buy pays money (USD, EUR, ...): use kind trade to pay with crypto",
             )
         }
         Kind::Sell => {
             need(crypto(sent), "a sell needs a crypto sent_qty/sent_asset")?;
             need(
                 received.is_none() || usd(received),
-                "a sell receives USD: use kind trade to receive crypto",
+                "a sell receives money (USD, EUR, ...): use kind trade to receive crypto",
             )
         }
         Kind::Trade => {
@@ -576,7 +572,7 @@ fn check_shape(
             )?;
             need(
                 crypto(sent) || crypto(received),
-                "a trade of USD for USD changes nothing: remove the row",
+                "a trade of money for money changes nothing: remove the row",
             )
         }
         Kind::Deposit => {
@@ -708,7 +704,7 @@ mod tests {
         assert_eq!(l.rows.len(), 1);
         let r = &l.rows[0];
         assert_eq!(r.kind, Kind::Buy);
-        assert_eq!(r.sent.unwrap().asset, Sym::USD);
+        assert_eq!(r.sent.unwrap().asset, crate::model::Sym::USD);
         assert_eq!(l.syms.name(r.received.unwrap().asset), "BTC");
     }
 

@@ -148,9 +148,15 @@ impl PriceTable {
 
     /// The latest dated price of `asset` at or before `when`: for valuing rows.
     pub fn at(&self, asset: &str, when: DateTime<Utc>) -> Option<Decimal> {
+        self.at_time(asset, when).map(|(_, p)| p)
+    }
+
+    /// [`PriceTable::at`] with the time the price is for, so that a caller can
+    /// tell how old it is.
+    pub fn at_time(&self, asset: &str, when: DateTime<Utc>) -> Option<(DateTime<Utc>, Decimal)> {
         let v = self.by_asset.get(&asset.to_ascii_uppercase())?;
         let n = v.partition_point(|&(t, _)| t <= when);
-        n.checked_sub(1).map(|i| v[i].1)
+        n.checked_sub(1).map(|i| v[i])
     }
 
     /// The price to value holdings at `when`: the undated (current) price when the
