@@ -471,3 +471,33 @@ fn tables_show_the_top_candidates_and_files_every_one() {
     let html = run(&["--format", "html"]);
     assert_eq!(html.matches("<td class=\"id\">").count(), 20);
 }
+
+/// Issue 16: holdings valued at a dated price more than 24 hours older than
+/// `--as-of` get a warning per asset naming the price's time, its file and its
+/// age (a Dec 15 prices file used on Dec 17 says so); a price of that day does
+/// not.
+#[test]
+fn stale_prices_for_holdings_are_warned_about() {
+    for (cmd, extra) in [("scan", vec![]), ("lots", vec!["--format", "csv"])] {
+        let run = |as_of: &str| {
+            let mut args = vec![
+                cmd,
+                "fixtures/example/ledger.csv",
+                "--prices",
+                "fixtures/example/prices-dec15.csv",
+                "--as-of",
+                as_of,
+            ];
+            args.extend(extra.iter().copied());
+            let o = harvest(root(), &args);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            String::from_utf8(o.stderr).unwrap()
+        };
+        let err = run("2025-12-17");
+        assert!(
+            err.contains("BTC valued at its price of 2025-12-15T00:00:00Z from fixtures/example/prices-dec15.csv, 2 days before 2025-12-17T23:59:59Z"),
+            "{cmd}: {err}"
+        );
+        assert!(!run("2025-12-15").contains("valued at its price"), "{cmd}");
+    }
+}

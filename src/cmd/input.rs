@@ -139,6 +139,34 @@ pub(super) fn announce_what_if(reasons: &[String]) {
     }
 }
 
+/// Warns, once per asset, when holdings are valued at a dated price more than
+/// 24 hours older than the time they are valued at (`--as-of`, or now): a
+/// year-old prices file must not value today's lots without a word.
+pub(super) fn warn_stale_valuations<'a>(
+    prices: &PriceTable,
+    assets: impl Iterator<Item = &'a str>,
+    when: chrono::DateTime<chrono::Utc>,
+    quiet: bool,
+) {
+    if quiet {
+        return;
+    }
+    let mut seen: Vec<&str> = assets.collect();
+    seen.sort_unstable();
+    seen.dedup();
+    for a in seen {
+        if let Some(p) = prices.stale_valuation(a, when) {
+            eprintln!(
+                "harvest: warning: {a} valued at its price of {} from {}, {} before {}; add a price of that day",
+                p.time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                p.source,
+                crate::time::age(when - p.time),
+                when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+        }
+    }
+}
+
 /// Whether `--late-identification` (or `late_identification = true`) asks for
 /// the what-if in which LIFO and HIFO pick lots that nothing identified in time.
 /// `--strict-identification` and `strict_identification = true` ask for the

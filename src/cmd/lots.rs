@@ -38,6 +38,10 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
         }
     };
     let ledger = &loaded.ledger;
+    if let Some(p) = &loaded.prices {
+        let assets = outcome.holdings.iter().map(|h| ledger.syms.name(h.asset));
+        super::input::warn_stale_valuations(p, assets, when, s.quiet);
+    }
     let lines = outcome
         .holdings
         .iter()

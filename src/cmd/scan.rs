@@ -114,6 +114,8 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         .as_ref()
         .expect("checked above: scan has prices");
     let when = cutoff - Duration::nanoseconds(1);
+    let assets = outcome.holdings.iter().map(|h| ledger.syms.name(h.asset));
+    super::input::warn_stale_valuations(prices, assets, when, s.quiet);
     let mut notes = Vec::new();
     let mut unpriced: Vec<&str> = outcome
         .holdings

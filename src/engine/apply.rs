@@ -73,23 +73,24 @@ impl Engine<'_> {
     /// a warning when it is more than a day older than the row: a sparse price
     /// file must not value a trade at a year-old price without a word.
     fn price_at(&mut self, row: &Row, asset: Sym) -> Option<Decimal> {
-        let (t, p) = self
+        let at = self
             .prices?
             .at_time(self.ledger.syms.name(asset), row.time)?;
-        if row.time - t > chrono::Duration::hours(24) && self.mine(asset) {
+        if row.time - at.time > chrono::Duration::hours(24) && self.mine(asset) {
             let (ledger, name) = (self.ledger, self.name(asset).to_string());
             self.out
                 .warnings
                 .add_with("price more than 24 hours older than the row", || {
                     format!(
-                        "{}: {name} valued at its --prices price of {}, {} before the row; add a price nearer the row's time",
+                        "{}: {name} valued at its price of {} from {}, {} before the row; add a price nearer the row's time",
                         ledger.locate(row),
-                        t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-                        crate::time::age(row.time - t)
+                        at.time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                        at.source,
+                        crate::time::age(row.time - at.time)
                     )
                 });
         }
-        Some(p)
+        Some(at.price)
     }
 
     fn missing_price(&self, row: &Row, asset: Sym) -> EngineError {

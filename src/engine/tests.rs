@@ -841,7 +841,7 @@ t,2025-01-12T12:00:00Z,kr,trade,1,BTC,30,ETH,,,,,,
         1,
         "{w}"
     );
-    assert!(w.contains("t.csv:3 (id t): ETH valued at its --prices price of 2025-01-10T12:00:00Z, 2 days before the row"), "{w}");
+    assert!(w.contains("t.csv:3 (id t): ETH valued at its price of 2025-01-10T12:00:00Z from prices, 2 days before the row"), "{w}");
     // A day's price does not warn.
     p.insert("ETH", "2025-01-12T00:00:00Z".parse().unwrap(), dec("5"));
     let o = run(&l, &cfg(Method::Fifo), Some(&p), None, END).unwrap();

@@ -1,5 +1,7 @@
 //! USD prices from `--prices`: CSV `time,asset,price` (a price in force from that
-//! time on) or `asset,price` (a current price).
+//! time on), optionally with `source` (the provider and pair) and `granularity`
+//! (`minute`, `hour`, `day` or `manual`) as `harvest prices` writes them, or
+//! `asset,price` (a current price).
 //!
 //! A price without a time is only used to value holdings (lots, scan), never to
 //! value a ledger row: applying today's price to a trade of years ago would be a
@@ -26,7 +28,7 @@ pub enum PriceError {
         source: std::io::Error,
     },
     #[error(
-        "{file}:1: a price file needs the columns time,asset,price or asset,price (found {found:?})"
+        "{file}:1: a price file needs the columns time,asset,price (optionally source,granularity) or asset,price (found {found:?})"
     )]
     Header { file: String, found: String },
     #[error("{file}:{line}: {message}")]
@@ -48,9 +50,27 @@ pub enum PriceError {
 /// Prices per asset, sorted by time. Asset names are matched case-insensitively.
 #[derive(Debug, Clone, Default)]
 pub struct PriceTable {
-    by_asset: HashMap<String, Vec<(DateTime<Utc>, Decimal)>>,
+    /// (time, price, index into `sources`) per asset.
+    by_asset: HashMap<String, Vec<(DateTime<Utc>, Decimal, u32)>>,
     current: HashMap<String, Decimal>,
+    /// Where prices came from: the file, and its source and granularity when
+    /// the line names them.
+    sources: Vec<String>,
 }
+
+/// A dated price, with where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriceAt<'a> {
+    /// The time the price is for.
+    pub time: DateTime<Utc>,
+    pub price: Decimal,
+    /// The file, and the provider, pair and granularity when given:
+    /// `prices.csv (coinbase BTC-USD, day)`.
+    pub source: &'a str,
+}
+
+/// The granularities a price line may state.
+const GRANULARITIES: [&str; 4] = ["minute", "hour", "day", "manual"];
 
 impl PriceTable {
     /// Reads a price CSV; bare dates are midnight in `tz`.
@@ -81,8 +101,13 @@ impl PriceTable {
         };
         rdr.set_row_width(names.len());
         let pos = |n: &str| names.iter().position(|h| h == n);
+        let (src, gran) = (pos("source"), pos("granularity"));
+        let known = 2 + [pos("time"), src, gran]
+            .iter()
+            .filter(|c| c.is_some())
+            .count();
         let (t, a, p) = match (pos("time"), pos("asset"), pos("price")) {
-            (t, Some(a), Some(p)) if names.len() == 2 + usize::from(t.is_some()) => (t, a, p),
+            (t, Some(a), Some(p)) if names.len() == known => (t, a, p),
             _ => {
                 return Err(PriceError::Header {
                     file: file.to_string(),
@@ -90,7 +115,11 @@ impl PriceTable {
                 });
             }
         };
-        let mut table = PriceTable::default();
+        let mut table = PriceTable {
+            sources: vec![file.to_string()],
+            ..PriceTable::default()
+        };
+        let mut source_ids: HashMap<(String, String), u32> = HashMap::new();
         while rdr.read(&mut rec).map_err(err)? {
             let line = rec.line();
             let rec = rec.text().map_err(|i| PriceError::Csv {
@@ -122,41 +151,76 @@ impl PriceTable {
             }
             let pv = get(p);
             let price = parse_decimal(pv).map_err(|e| cell("price", pv, e.to_string()))?;
+            let granularity = gran.map_or("", get);
+            if !granularity.is_empty() && !GRANULARITIES.contains(&granularity) {
+                return Err(cell(
+                    "granularity",
+                    granularity,
+                    format!("is not one of {}", GRANULARITIES.join(", ")),
+                ));
+            }
+            let source = (src.map_or("", get), granularity);
+            let id = if source == ("", "") {
+                0
+            } else {
+                let next = table.sources.len() as u32;
+                *source_ids
+                    .entry((source.0.to_string(), source.1.to_string()))
+                    .or_insert_with(|| {
+                        let what = match source {
+                            (s, "") => s.to_string(),
+                            ("", g) => g.to_string(),
+                            (s, g) => format!("{s}, {g}"),
+                        };
+                        table.sources.push(format!("{file} ({what})"));
+                        next
+                    })
+            };
             match when {
                 Some(w) => table
                     .by_asset
                     .entry(asset.to_ascii_uppercase())
                     .or_default()
-                    .push((w, price)),
+                    .push((w, price, id)),
                 None => {
                     table.current.insert(asset.to_ascii_uppercase(), price);
                 }
             }
         }
         for v in table.by_asset.values_mut() {
-            v.sort_by_key(|&(t, _)| t);
+            v.sort_by_key(|&(t, _, _)| t);
         }
         Ok(table)
     }
 
     /// Adds one price (for tests and for callers that build tables in code).
     pub fn insert(&mut self, asset: &str, when: DateTime<Utc>, price: Decimal) {
+        if self.sources.is_empty() {
+            self.sources.push("prices".to_string());
+        }
         let v = self.by_asset.entry(asset.to_ascii_uppercase()).or_default();
-        let at = v.partition_point(|&(t, _)| t <= when);
-        v.insert(at, (when, price));
+        let at = v.partition_point(|&(t, _, _)| t <= when);
+        v.insert(at, (when, price, 0));
     }
 
     /// The latest dated price of `asset` at or before `when`: for valuing rows.
     pub fn at(&self, asset: &str, when: DateTime<Utc>) -> Option<Decimal> {
-        self.at_time(asset, when).map(|(_, p)| p)
+        self.at_time(asset, when).map(|p| p.price)
     }
 
-    /// [`PriceTable::at`] with the time the price is for, so that a caller can
-    /// tell how old it is.
-    pub fn at_time(&self, asset: &str, when: DateTime<Utc>) -> Option<(DateTime<Utc>, Decimal)> {
+    /// [`PriceTable::at`] with the time the price is for and where it came
+    /// from, so that a caller can tell how old it is and say so.
+    pub fn at_time(&self, asset: &str, when: DateTime<Utc>) -> Option<PriceAt<'_>> {
         let v = self.by_asset.get(&asset.to_ascii_uppercase())?;
-        let n = v.partition_point(|&(t, _)| t <= when);
-        n.checked_sub(1).map(|i| v[i])
+        let n = v.partition_point(|&(t, _, _)| t <= when);
+        n.checked_sub(1).map(|i| {
+            let (time, price, s) = v[i];
+            PriceAt {
+                time,
+                price,
+                source: self.sources.get(s as usize).map_or("", String::as_str),
+            }
+        })
     }
 
     /// The price to value holdings at `when`: the undated (current) price when the
@@ -166,6 +230,17 @@ impl PriceTable {
             .get(&asset.to_ascii_uppercase())
             .copied()
             .or_else(|| self.at(asset, when))
+    }
+
+    /// The dated price [`PriceTable::valuation`] takes for `asset` at `when`
+    /// when it is more than 24 hours older than `when` (an undated current
+    /// price has no age to tell).
+    pub fn stale_valuation(&self, asset: &str, when: DateTime<Utc>) -> Option<PriceAt<'_>> {
+        if self.current.contains_key(&asset.to_ascii_uppercase()) {
+            return None;
+        }
+        self.at_time(asset, when)
+            .filter(|p| when - p.time > chrono::Duration::hours(24))
     }
 
     /// True when no price was read.
@@ -191,6 +266,48 @@ mod tests {
         assert_eq!(at("2025-01-01T00:00:00Z"), Some(Decimal::from(100)));
         assert_eq!(at("2025-01-02T12:00:00Z"), Some(Decimal::from(100)));
         assert_eq!(at("2025-01-03T00:00:01Z"), Some(Decimal::from(300)));
+    }
+
+    /// Issue 16: the file `harvest prices` writes, `time,asset,price,source,
+    /// granularity`, reads like the three-column one, and each price keeps
+    /// where it came from for the messages that use it.
+    #[test]
+    fn prices_with_source_and_granularity() {
+        let t = PriceTable::read(
+            "time,asset,price,source,granularity\n2025-01-01,BTC,100,coinbase BTC-USD,day\n2025-01-02T10:00:00Z,EUR,1.04,manual,manual\n2025-01-03,BTC,300,,\n".as_bytes(),
+            "p.csv",
+            Tz::UTC,
+        )
+        .unwrap();
+        let at = |a, s| t.at_time(a, parse_time(s, Tz::UTC).unwrap()).unwrap();
+        assert_eq!(at("BTC", "2025-01-02T00:00:00Z").price, Decimal::from(100));
+        assert_eq!(
+            at("BTC", "2025-01-02T00:00:00Z").source,
+            "p.csv (coinbase BTC-USD, day)"
+        );
+        assert_eq!(
+            at("eur", "2025-01-05T00:00:00Z").source,
+            "p.csv (manual, manual)"
+        );
+        assert_eq!(at("BTC", "2025-01-05T00:00:00Z").source, "p.csv");
+        let e = PriceTable::read(
+            "time,asset,price,granularity\n2025-01-01,BTC,100,week\n".as_bytes(),
+            "p.csv",
+            Tz::UTC,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "p.csv:2: column granularity \"week\": is not one of minute, hour, day, manual"
+            ),
+            "{e}"
+        );
+        let e =
+            PriceTable::read("time,asset,price,venue\n".as_bytes(), "p.csv", Tz::UTC).unwrap_err();
+        assert!(
+            e.to_string().contains("optionally source,granularity"),
+            "{e}"
+        );
     }
 
     #[test]
