@@ -715,3 +715,38 @@ fn tables_shorten_long_ids_and_files_keep_them() {
     let lots = stdout(&harvest(&["lots", CB, KR, "-q"]));
     assert!(!lots.contains("coinbase-wt000000000000000000000"), "{lots}");
 }
+
+/// Issue 16: every value taken from --prices is accounted for on stderr, by
+/// where it came from (the file, and the source and granularity its lines
+/// name); a buy paid in EUR is valued at the EUR rate of its time.
+#[test]
+fn values_from_prices_say_where_they_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = dir.path().join("eur.csv");
+    std::fs::write(&l, "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset\nb,2025-01-10T00:00:00Z,kr,buy,1000,EUR,1,BTC\nt,2025-02-10T00:00:00Z,kr,trade,0.5,BTC,10,ETH\n").unwrap();
+    let p = dir.path().join("p.csv");
+    std::fs::write(&p, "time,asset,price,source,granularity\n2025-01-10,EUR,1.1,ecb EUR-USD,day\n2025-02-10,ETH,2500,coinbase ETH-USD,day\n").unwrap();
+    let (l, p) = (l.to_str().unwrap(), p.to_str().unwrap());
+    let o = harvest(&[
+        "gains", l, "--year", "2025", "--prices", p, "--format", "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Basis: 1,000 EUR x 1.10 = 1,100; half of it for 0.5 BTC. Proceeds: 10 ETH x 2,500.
+    assert!(
+        stdout(&o).contains(",25000.00,550.00,,,24450.00"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o).contains(&format!("2 amounts valued from --prices: 1 from {p} (ecb EUR-USD, day), 1 from {p} (coinbase ETH-USD, day)")),
+        "{}",
+        stderr(&o)
+    );
+    let o = harvest(&["gains", l, "--year", "2025"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("eur.csv:2 (id b): no USD value for EUR"),
+        "{}",
+        stderr(&o)
+    );
+}

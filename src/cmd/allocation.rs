@@ -48,7 +48,7 @@ pub fn run(a: &AllocationArgs) -> anyhow::Result<()> {
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
     }
-    super::input::announce_what_if(&engine::what_if(&s.engine, &outcome));
+    super::input::announce(&s, loaded.prices.as_ref(), &outcome);
     let ledger = &loaded.ledger;
     let lines = outcome
         .allocation

@@ -131,12 +131,25 @@ impl Settings {
     }
 }
 
-/// Says on stderr, even with `--quiet`, why a run's figures are a what-if and
-/// not a filing position (CSV outputs have no room to say it themselves).
-pub(super) fn announce_what_if(reasons: &[String]) {
-    for r in reasons {
+/// Says on stderr what a run's figures rest on, and returns why they are a
+/// what-if (see [`crate::engine::what_if`]): each what-if reason, even with
+/// `--quiet` (CSV outputs have no room to say it themselves), and, unless
+/// quiet, how many amounts were valued from `--prices` and from where.
+pub(super) fn announce(
+    s: &Settings,
+    prices: Option<&PriceTable>,
+    outcome: &crate::engine::Outcome,
+) -> Vec<String> {
+    let reasons = crate::engine::what_if(&s.engine, outcome);
+    for r in &reasons {
         eprintln!("harvest: what-if, not a filing position: {r}");
     }
+    if !s.quiet
+        && let Some(note) = crate::engine::priced_note(prices, outcome)
+    {
+        eprintln!("harvest: note: {note}");
+    }
+    reasons
 }
 
 /// Warns, once per asset, when holdings are valued at a dated price more than

@@ -138,8 +138,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     if !a.form_1099da.is_empty() {
         route_1099da(&mut m, &broker, a.year, s.quiet)?;
     }
-    let what_if = crate::engine::what_if(&s.engine, &m.outcome);
-    super::input::announce_what_if(&what_if);
+    let what_if = super::input::announce(&s, m.loaded.prices.as_ref(), &m.outcome);
     let mut rows = m.year_rows();
     // Part I before Part II, then by box; stable, so each box keeps ledger order.
     rows.sort_by_key(|r| (r.term, r.box_));

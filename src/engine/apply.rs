@@ -90,6 +90,13 @@ impl Engine<'_> {
                     )
                 });
         }
+        if self.mine(asset) {
+            let i = at.source_id as usize;
+            if self.out.priced.len() <= i {
+                self.out.priced.resize(i + 1, 0);
+            }
+            self.out.priced[i] += 1;
+        }
         Some(at.price)
     }
 

@@ -52,7 +52,7 @@ pub use error::EngineError;
 pub use identify::StandingOrder;
 pub use outcome::{
     Disposal, DisposalKind, Holding, Leg, Lot, LotIdx, Origin, Outcome, UNALLOCATED, UNIVERSAL,
-    account_name, run, what_if,
+    account_name, priced_note, run, what_if,
 };
 pub use pool::LotKey;
 pub use warnings::Warnings;

@@ -131,6 +131,36 @@ pub struct Outcome {
     /// Disposals and transfers from 2025 whose lots `late_identification` let
     /// LIFO or HIFO pick with nothing identified in time.
     pub late_identified: u64,
+    /// How many amounts were valued from `--prices`, by the table's source
+    /// index (see [`crate::readers::prices::PriceTable::sources`]).
+    pub priced: Vec<u64>,
+}
+
+/// What the run valued from `--prices`, for a note: `N amounts valued from
+/// --prices: n from SOURCE, ...`, or `None` when it valued none.
+pub fn priced_note(prices: Option<&PriceTable>, outcome: &Outcome) -> Option<String> {
+    let prices = prices?;
+    let total: u64 = outcome.priced.iter().sum();
+    if total == 0 {
+        return None;
+    }
+    let parts: Vec<String> = outcome
+        .priced
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(i, n)| {
+            format!(
+                "{n} from {}",
+                prices.sources().get(i).map_or("?", String::as_str)
+            )
+        })
+        .collect();
+    Some(format!(
+        "{total} amount{} valued from --prices: {}",
+        if total == 1 { "" } else { "s" },
+        parts.join(", ")
+    ))
 }
 
 impl Outcome {

@@ -237,6 +237,12 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
             }));
         out.warnings.merge(std::mem::take(&mut o.warnings));
         out.late_identified += o.late_identified;
+        if out.priced.len() < o.priced.len() {
+            out.priced.resize(o.priced.len(), 0);
+        }
+        for (a, b) in out.priced.iter_mut().zip(&o.priced) {
+            *a += b;
+        }
     }
     out.disposals = interleave(disposals, |p, d: &mut super::Disposal| {
         d.legs = d.legs.start + leg_base[p]..d.legs.end + leg_base[p];

@@ -67,6 +67,8 @@ pub struct PriceAt<'a> {
     /// The file, and the provider, pair and granularity when given:
     /// `prices.csv (coinbase BTC-USD, day)`.
     pub source: &'a str,
+    /// The source's index (see [`PriceTable::sources`]).
+    pub source_id: u32,
 }
 
 /// The granularities a price line may state.
@@ -219,6 +221,7 @@ impl PriceTable {
                 time,
                 price,
                 source: self.sources.get(s as usize).map_or("", String::as_str),
+                source_id: s,
             }
         })
     }
@@ -241,6 +244,12 @@ impl PriceTable {
         }
         self.at_time(asset, when)
             .filter(|p| when - p.time > chrono::Duration::hours(24))
+    }
+
+    /// Where the prices came from, by source index: the file, and the
+    /// provider, pair and granularity lines name.
+    pub fn sources(&self) -> &[String] {
+        &self.sources
     }
 
     /// True when no price was read.
