@@ -83,11 +83,27 @@ impl Interner {
     /// The symbol of an asset named `name`: USD and the [`FIAT`] currencies in
     /// any case (`usd`, `Eur`), other names as written.
     pub fn asset(&mut self, name: &str) -> Sym {
-        if name.eq_ignore_ascii_case("USD") {
+        // Known names (USD, EUR, ... and every asset seen) are one lookup; a
+        // new name is compared with the currencies once, and another spelling
+        // of one is remembered as an alias.
+        if name == "USD" {
             return Sym::USD;
         }
-        match FIAT.iter().position(|f| f.eq_ignore_ascii_case(name)) {
-            Some(i) => Sym(Sym::FIAT_FIRST + i as u32),
+        if let Some(&s) = self.map.get(name) {
+            return s;
+        }
+        let money = if name.eq_ignore_ascii_case("USD") {
+            Some(Sym::USD)
+        } else {
+            FIAT.iter()
+                .position(|f| f.eq_ignore_ascii_case(name))
+                .map(|i| Sym(Sym::FIAT_FIRST + i as u32))
+        };
+        match money {
+            Some(s) => {
+                self.map.insert(name.into(), s);
+                s
+            }
             None => self.intern(name),
         }
     }
