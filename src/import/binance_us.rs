@@ -152,12 +152,11 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                     Some(v) => Some(v),
                     None => cx.value_legs(line, time, Some((qty, &p)), None),
                 };
-                let Some(v) = v else { continue };
                 rec(
                     &mut out,
                     Draft::new(id, time, Kind::Income)
                         .received(qty, &p)
-                        .usd(Some(v))
+                        .usd(v)
                         .note(note),
                 );
             }

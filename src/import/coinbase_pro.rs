@@ -151,12 +151,10 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 }
                 let cells: Vec<&str> = row.cells.iter().map(String::as_str).collect();
                 let id = cx.content_id(&cells);
-                let Some(v) = cx.value_legs(row.line, time, Some((qty, &asset)), None) else {
-                    continue;
-                };
+                let v = cx.value_legs(row.line, time, Some((qty, &asset)), None);
                 let d = Draft::new(id, time, Kind::Income)
                     .received(qty, &asset)
-                    .usd(Some(v))
+                    .usd(v)
                     .note("Coinbase Pro fee rebate");
                 out.push(Entry::Rec {
                     rows: vec![row.line],
