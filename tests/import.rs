@@ -844,3 +844,272 @@ fn each_bad_row_is_listed_once_and_counted_once() {
         assert_eq!(err.lines().count(), 1 + lines.len(), "{err}");
     }
 }
+
+/// Issue 16 part 1, "Import keeps every row": each layout that import refused
+/// before for lack of a price (a Kraken crypto-to-crypto trade in ledgers.csv
+/// and trades.csv, a Binance statement's trades and income, CoinTracker's
+/// file, which has no USD values, Coinbase Pro fills and statements, and
+/// Coinbase and Kraken accounts in EUR, GBP and CAD) imports with exit 0 and
+/// no `--prices`. Every row is written as the export states it: a side in
+/// another currency stays that currency (a buy or a sell in EUR, not a
+/// trade), `usd_value` and `fee_usd` stay empty where the export gives no USD
+/// figure (a stablecoin side still values its row at 1.00), and stderr counts
+/// the rows the engine will value from `--prices`, naming the first in the
+/// file. The counts by hand, row by row:
+#[test]
+fn every_unpriced_layout_imports_and_counts_the_rows_needing_a_price() {
+    let cases: [(&str, usize, &str, &[&str]); 10] = [
+        // EUR buy, BTC->ETH trade, GBP buy, CAD sell, DOT staking and a
+        // withdrawal's BTC fee: 6 (the two EUR/GBP cash deposits are skipped).
+        (
+            "kraken-ledgers/eur-gbp-cad-and-crypto-trades-unpriced.csv:3, EUR at 2024-02-03T10:15:30Z",
+            6,
+            "kraken-ledgers",
+            &[
+                ",buy,500,EUR,0.0125,BTC,0.8,EUR,,,",
+                ",trade,0.005,BTC,0.09,ETH,0.0002,ETH,,,",
+                ",buy,300,GBP,0.12,ETH,0.48,GBP,,,",
+                ",sell,0.1,ETH,430,CAD,0.69,CAD,,,",
+                ",income,,,0.5,DOT,,,,,",
+                ",withdrawal,0.002,BTC,,,0.00001,BTC,,,",
+            ],
+        ),
+        // XBT/EUR, ETH/XBT and ETH/GBP: 3; SOL/USD has its USD side.
+        (
+            "kraken-trades/eur-gbp-and-crypto-pairs-unpriced.csv:2, EUR at 2025-01-15T09:30:12.125Z",
+            3,
+            "kraken-trades",
+            &[
+                ",buy,450,EUR,0.005,BTC,1.17,EUR,,,",
+                ",trade,0.1,ETH,0.0035,BTC,0.0000091,BTC,,,",
+                ",buy,220,GBP,0.1,ETH,0.572,GBP,,,",
+                ",buy,280,USD,2,SOL,0.728,USD,280,,",
+            ],
+        ),
+        // EUR buy, BTC->ETH with a BNB fee (one row), ADA interest and a card
+        // spend of BNB: 4; ETH sold for USDT is valued at 131.
+        (
+            "binance/crypto-and-eur-trades-income-unpriced.csv:3, EUR at 2022-03-01T09:12:05Z",
+            4,
+            "binance",
+            &[
+                ",buy,800,EUR,0.02,BTC,0.8,EUR,,,",
+                ",trade,0.018,BTC,0.25,ETH,0.0012,BNB,,,",
+                ",income,,,1.25,ADA,,,,,",
+                ",trade,0.05,ETH,131,USDT,0.131,USDT,131,,",
+                ",spend,0.04,BNB,,,,,,,",
+            ],
+        ),
+        // EUR buy, BTC->ETH, SOL staking, GBP sell, a BTC payment and a
+        // withdrawal's BTC fee: 6; BTC->USDC is valued at 1,500.
+        (
+            "cointracker/eur-crypto-and-income-unpriced.csv:2, EUR at 2023-02-01T10:00:00Z",
+            6,
+            "cointracker",
+            &[
+                ",buy,1100,EUR,0.05,BTC,5.5,EUR,,,",
+                ",trade,0.05,BTC,0.7,ETH,0.0007,ETH,,,",
+                ",income,,,0.08,SOL,,,,,",
+                ",sell,0.1,ETH,250,GBP,1.25,GBP,,,",
+                ",spend,0.01,BTC,,,,,,,",
+                ",trade,0.05,BTC,1500,USDC,,,1500,,",
+                ",withdrawal,0.01,BTC,,,0.00002,BTC,,,",
+            ],
+        ),
+        // Pro fills: BTC-EUR, ETH-BTC and ETH-GBP: 3; BTC-USDC at 112.
+        (
+            "coinbase-advanced/pro-fills-eur-and-btc-quote-unpriced.csv:2, EUR at 2021-04-12T09:14:22.315Z",
+            3,
+            "coinbase-advanced",
+            &[
+                ",buy,500,EUR,0.01,BTC,2.5,EUR,,,",
+                ",trade,0.01625,BTC,0.5,ETH,0.00008125,BTC,,,",
+                ",sell,0.2,ETH,480,GBP,2.4,GBP,,,",
+                ",trade,0.002,BTC,112,USDC,0.56,USDC,112,,",
+            ],
+        ),
+        // Pro statement: the EUR match and the BTC->ETH match: 2.
+        (
+            "coinbase-pro/statement-eur-and-crypto-pair-unpriced.csv:3, EUR at 2021-06-01T09:30:15.250Z",
+            2,
+            "coinbase-pro",
+            &[
+                ",buy,600,EUR,0.02,BTC,3,EUR,,,",
+                ",trade,0.009,BTC,0.15,ETH,0.000045,BTC,,,",
+            ],
+        ),
+        // Coinbase in EUR (v4, newest first): buy, sell, staking income and
+        // a Convert need one (4; the first in the file is the Convert, line
+        // 6); the card spend of USDC is valued at 25.
+        (
+            "coinbase/eur-account-unpriced.csv:6, BTC at 2024-09-12T15:30:00Z",
+            4,
+            "coinbase",
+            &[
+                ",buy,1200,EUR,0.5,ETH,17.91,EUR,,,",
+                ",sell,0.1,ETH,230,EUR,3.45,EUR,,,",
+                ",income,,,0.0004,ETH,,,,,,value 0.88 EUR",
+                ",trade,0.05,ETH,0.00185,BTC,,,,,,Converted 0.05 ETH to 0.00185 BTC; value 105 EUR",
+                ",spend,25,USDC,,,,,25,,",
+            ],
+        ),
+        // Coinbase in GBP (v1 header): buy, rewards income, sell: 3; the
+        // send has no fee.
+        (
+            "coinbase/gbp-v1-header-unpriced.csv:9, GBP at 2020-11-02T10:20:30Z",
+            3,
+            "coinbase",
+            &[
+                ",buy,210,GBP,0.02,BTC,3.99,GBP,,,",
+                ",income,,,12.5,XLM,,,,,",
+                ",sell,0.005,BTC,70,GBP,1.01,GBP,,,",
+            ],
+        ),
+        // Coinbase in CAD (v2): buy, an Advanced Trade against ETH, a
+        // learning reward and a sell: 4.
+        (
+            "coinbase/cad-v2-spot-price-currency-unpriced.csv:2, CAD at 2021-10-04T13:00:00Z",
+            4,
+            "coinbase",
+            &[
+                ",buy,1050,CAD,0.25,ETH,15.24,CAD,,,",
+                ",trade,0.12,ETH,2,SOL,,,,,",
+                ",income,,,5,GRT,,,,,",
+                ",sell,0.1,ETH,590,CAD,8.85,CAD,,,",
+            ],
+        ),
+        // Tokens no price file has, and CHF trades: 1 and 2.
+        (
+            "kraken-ledgers/unknown-tokens-no-usd-value.csv:2, ABC at 2024-03-01T12:00:00Z",
+            1,
+            "kraken-ledgers",
+            &[",trade,10,XYZ,600,ABC,,,,,"],
+        ),
+    ];
+    for (first, n, format, rows) in cases {
+        let (file, _) = first.split_once(':').unwrap();
+        let rel = format!("fixtures/import/{file}");
+        let (ledger, err) = ok(&["import", &rel]);
+        assert!(
+            err.starts_with(&format!("{rel}: format {format}\n")),
+            "{err}"
+        );
+        let line = format!(
+            "  rows needing a USD price: {n} (first at fixtures/import/{first}); give --prices \
+             with a dated price for each (CSV time,asset,price)\n"
+        );
+        assert!(err.ends_with(&line), "{rel}: {err}");
+        for row in rows {
+            assert_eq!(ledger.matches(row).count(), 1, "{rel}: {row} in\n{ledger}");
+        }
+        // The ledger is valid as written: the engine reads it, and without a
+        // price stops at a row that needs one, naming it.
+        let out = harvest(&["lots", &rel]);
+        assert_eq!(out.status.code(), Some(1), "{rel}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(e.contains("no USD value for"), "{rel}: {e}");
+    }
+    let rel = "fixtures/import/kraken-ledgers/chf-trades-without-rate.csv";
+    let (ledger, err) = ok(&["import", rel]);
+    assert!(ledger.contains(",buy,200,CHF,6.25,DOT,0.32,CHF,,,,\n"));
+    assert!(ledger.contains(",buy,100,CHF,3,DOT,0.16,CHF,,,,\n"));
+    assert!(
+        err.contains(&format!(
+            "  rows needing a USD price: 2 (first at {rel}:3, CHF at 2021-05-11T18:55:10Z)"
+        )),
+        "{err}"
+    );
+}
+
+/// Issue 16 part 1, item 3: `import --prices` still values what the export
+/// does not (the latest dated price at or before the row, as the engine
+/// reads `--prices`: SPEC section 3), and counts the rows it valued at a
+/// price more than 24 hours older than the row (the engine warns about such a
+/// price likewise). A side in EUR, GBP or CAD keeps its currency; its USD
+/// value and its fee's are the amounts at the rate. By hand:
+/// - EUR buy, 10:15:30 with a 10:00 rate of 1.08: 500 x 1.08 = 540, fee
+///   0.8 x 1.08 = 0.864;
+/// - BTC->ETH at 14:00 with ETH 2,500 at 00:00 (14 hours): 0.09 x 2,500 = 225;
+/// - GBP buy on Mar 2 11:30 with the Mar 1 rate 1.26 (35.5 hours old: stale):
+///   300 x 1.26 = 378, fee 0.48 x 1.26 = 0.6048;
+/// - CAD sell at 16:45:10 with 0.74 at 16:00: 430 x 0.74 = 318.2, fee 0.5106;
+/// - DOT staking on Apr 10 with DOT 9 of Apr 1 (stale): 0.5 x 9 = 4.5;
+/// - the withdrawal's fee, BTC 64,000 five minutes before: 0.00001 x 64,000.
+#[test]
+fn import_prices_values_the_rows_and_counts_stale_prices() {
+    let dir = tempfile::tempdir().unwrap();
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &prices,
+        "time,asset,price\n\
+         2024-02-03T10:00:00Z,EUR,1.08\n\
+         2024-02-10T00:00:00Z,ETH,2500\n\
+         2024-03-01T00:00:00Z,GBP,1.26\n\
+         2024-04-05T16:00:00Z,CAD,0.74\n\
+         2024-04-01T00:00:00Z,DOT,9\n\
+         2024-04-20T19:00:00Z,BTC,64000\n",
+    )
+    .unwrap();
+    let rel = "fixtures/import/kraken-ledgers/eur-gbp-cad-and-crypto-trades-unpriced.csv";
+    let (ledger, err) = ok(&["import", rel, "--prices", prices.to_str().unwrap()]);
+    for row in [
+        ",buy,500,EUR,0.0125,BTC,0.8,EUR,540,0.864,,",
+        ",trade,0.005,BTC,0.09,ETH,0.0002,ETH,225,,,",
+        ",buy,300,GBP,0.12,ETH,0.48,GBP,378,0.6048,,",
+        ",sell,0.1,ETH,430,CAD,0.69,CAD,318.2,0.5106,,",
+        ",income,,,0.5,DOT,,,4.5,,,staking",
+        ",withdrawal,0.002,BTC,,,0.00001,BTC,,0.64,,",
+    ] {
+        assert!(ledger.contains(row), "{row} in\n{ledger}");
+    }
+    assert!(!err.contains("rows needing a USD price"), "{err}");
+    assert!(
+        err.ends_with(&format!(
+            "  duplicates dropped:  0\n  rows valued at a price over 24 hours old: 2 (first at \
+             {rel}:8, GBP priced at 2024-03-01T00:00:00Z, 35 hours before the row)\n"
+        )),
+        "{err}"
+    );
+}
+
+/// A row given up for a later file's copy (a Kraken trade in trades.csv once
+/// ledgers.csv gives it: FORMATS.md 3.2, booked from ledgers.csv) is no
+/// longer that file's row: it leaves the count of rows needing a price with
+/// it, so each file's account still adds up and counts only what it wrote.
+#[test]
+fn a_superseded_row_is_not_counted_as_needing_a_price() {
+    let dir = tempfile::tempdir().unwrap();
+    let trades = dir.path().join("trades.csv");
+    let ledgers = dir.path().join("ledgers.csv");
+    std::fs::write(
+        &trades,
+        "\"txid\",\"ordertxid\",\"pair\",\"time\",\"type\",\"ordertype\",\"price\",\"cost\",\"fee\",\"vol\",\"margin\",\"misc\",\"ledgers\"\n\
+         \"TS1AAA-BBBBB-CCCCC1\",\"OS1AAA-BBBBB-CCCCC1\",\"ETH/XBT\",\"2024-05-01 10:00:00.25\",\"sell\",\"market\",0.05,0.005,0.000013,0.1,0,\"\",\"LS1AAA-BBBBB-CCCC01,LS1AAA-BBBBB-CCCC02\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &ledgers,
+        "\"txid\",\"refid\",\"time\",\"type\",\"subtype\",\"aclass\",\"asset\",\"amount\",\"fee\",\"balance\"\n\
+         \"LS1AAA-BBBBB-CCCC01\",\"TS1AAA-BBBBB-CCCCC1\",\"2024-05-01 10:00:00\",\"trade\",\"\",\"currency\",\"XETH\",-0.1000000000,0.0000000000,0.9000000000\n\
+         \"LS1AAA-BBBBB-CCCC02\",\"TS1AAA-BBBBB-CCCCC1\",\"2024-05-01 10:00:00\",\"trade\",\"\",\"currency\",\"XXBT\",0.0050000000,0.0000130000,0.0049870000\n",
+    )
+    .unwrap();
+    let (t, l) = (trades.to_str().unwrap(), ledgers.to_str().unwrap());
+    let (ledger, err) = ok(&["import", t, l]);
+    assert_eq!(ledger.lines().count(), 2, "{ledger}");
+    assert!(
+        err.starts_with(&format!(
+            "{t}: format kraken-trades\n  rows read:           1\n  rows used:           0\n  \
+             ledger rows written: 0\n  rows skipped:        0\n  duplicates dropped:  1\n{l}: \
+             format kraken-ledgers\n"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(&format!(
+            "  rows needing a USD price: 1 (first at {l}:2, BTC at 2024-05-01T10:00:00Z); give \
+             --prices with a dated price for each (CSV time,asset,price)\n"
+        )),
+        "{err}"
+    );
+}
