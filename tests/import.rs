@@ -1113,3 +1113,142 @@ fn a_superseded_row_is_not_counted_as_needing_a_price() {
         "{err}"
     );
 }
+
+/// Issue 16 part 1, item 5: the commands take a raw export that import
+/// leaves unvalued, with a hand-written dated price file (SPEC section 3:
+/// "takes its value from --prices at or before its time"). Kraken in EUR, GBP
+/// and CAD with a crypto-to-crypto trade, FIFO, 2024 (box C: before 2025,
+/// short-term, no 1099-DA):
+/// - EUR buy of 0.0125 BTC: 500 EUR + 0.8 EUR fee at 1.08 = 540 + 0.864, a lot
+///   of 540.864 (a buy's fee adds to its basis);
+/// - BTC->ETH: 0.09 ETH at 2,500 = 225; the 0.0002 ETH fee withheld is worth
+///   225 x 0.0002 / 0.09 = 0.50, so proceeds 224.50 (Treas. Reg. 1.1012-1(h));
+///   basis 540.864 x 0.005 / 0.0125 = 216.3456 (216.35): gain 8.15; the ETH
+///   lot is 0.0898 at 224.50;
+/// - GBP buy of 0.12 ETH: 300 + 0.48 at 1.26 = 378.6048;
+/// - CAD sell of 0.1 ETH: 430 at 0.74 = 318.20 less the fee 0.69 x 0.74 =
+///   0.5106, proceeds 317.6894, shared by quantity: 0.0898 / 0.1 of it is
+///   285.2850812 (285.29) against 224.50, gain 60.79; the rest 317.69 - 285.29
+///   = 32.40 against 378.6048 x 0.0102 / 0.12 = 32.181408 (32.18), gain 0.22;
+/// - the withdrawal's 0.00001 BTC fee at 64,000 = 0.64, against 0.4326912 of
+///   the first lot (216.7782912 rounds to 216.78 after 216.35: 0.43), gain 0.21.
+///
+/// The same report comes out of the ledger import writes without prices, the
+/// engine then valuing the rows (the EUR and CAD sides at their rates).
+#[test]
+fn a_raw_export_in_eur_and_crypto_is_reported_with_dated_prices() {
+    let dir = tempfile::tempdir().unwrap();
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &prices,
+        "time,asset,price\n\
+         2024-02-03T10:00:00Z,EUR,1.08\n\
+         2024-02-10T13:00:00Z,ETH,2500\n\
+         2024-03-02T11:00:00Z,GBP,1.26\n\
+         2024-04-05T16:00:00Z,CAD,0.74\n\
+         2024-04-10T00:00:00Z,DOT,9\n\
+         2024-04-20T19:00:00Z,BTC,64000\n",
+    )
+    .unwrap();
+    let p = prices.to_str().unwrap();
+    let raw = "fixtures/import/kraken-ledgers/eur-gbp-cad-and-crypto-trades-unpriced.csv";
+    let report = |input: &str| {
+        ok(&[
+            "report", input, "--year", "2024", "--prices", p, "--format", "csv",
+        ])
+        .0
+    };
+    let want = "\
+disposal_id,lot_id,asset,quantity,account,date_acquired,date_sold,term,box,description,proceeds,cost_basis,adjustment_code,adjustment,gain
+kraken-TQ1AAA-TRD02-BTCETH,kraken-TQ1AAA-TRD01-EURBTC,BTC,0.005,kraken,2024-02-03,2024-02-10,short,C,0.005 BTC,224.50,216.35,,,8.15
+kraken-TQ1AAA-TRD04-ETHCAD,kraken-TQ1AAA-TRD02-BTCETH,ETH,0.0898,kraken,2024-02-10,2024-04-05,short,C,0.0898 ETH,285.29,224.50,,,60.79
+kraken-TQ1AAA-TRD04-ETHCAD,kraken-TQ1AAA-TRD03-GBPETH,ETH,0.0102,kraken,2024-03-02,2024-04-05,short,C,0.0102 ETH,32.40,32.18,,,0.22
+kraken-LQ1AAA-WDR01-BTCAAA,kraken-TQ1AAA-TRD01-EURBTC,BTC,0.00001,kraken,2024-02-03,2024-04-20,short,C,0.00001 BTC,0.64,0.43,,,0.21
+";
+    assert_eq!(report(raw), want);
+    let ledger = dir.path().join("ledger.csv");
+    let ledger = ledger.to_str().unwrap();
+    ok(&["import", raw, "-o", ledger]);
+    assert_eq!(report(ledger), want);
+    // The EUR buy's lot: (500 + 0.8) EUR x 1.08 = 540.864, shown 540.86;
+    // 43,269.12 a unit (540.864 / 0.0125).
+    let (lots, _) = ok(&[
+        "lots",
+        raw,
+        "--prices",
+        p,
+        "--as-of",
+        "2024-02-05",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        lots.contains(
+            "\nBTC,(universal),kraken-TQ1AAA-TRD01-EURBTC,2024-02-03,0.0125,540.86,43269.12,"
+        ),
+        "{lots}"
+    );
+    let (lots, _) = ok(&["lots", ledger, "--prices", p, "--format", "csv"]);
+    // At the end: 0.0125 - 0.005 - 0.00001 - 0.002 withdrawn = 0.00549 BTC
+    // in Kraken, 540.864 x 0.00549 / 0.0125 = 237.5474688 (237.55); the GBP
+    // lot's 0.1098 ETH, 378.6048 - 32.181408 = 346.423392 (346.42).
+    assert!(
+        lots.contains("\nBTC,kraken,kraken-TQ1AAA-TRD01-EURBTC,2024-02-03,0.00549,237.55,"),
+        "{lots}"
+    );
+    assert!(
+        lots.contains("\nETH,kraken,kraken-TQ1AAA-TRD03-GBPETH,2024-03-02,0.1098,346.42,"),
+        "{lots}"
+    );
+}
+
+/// Issue 16 part 1, item 5, a second layout: a Coinbase account in CAD (v2
+/// report), 2021, with the CAD rate of each day. `import --prices` (here
+/// inside `report`) values a row Coinbase values in CAD at the rate, a CAD
+/// side included:
+/// - Buy of 0.25 ETH: 1,050 + 15.24 CAD at 0.79 = 829.50 + 12.0396 = 841.5396;
+/// - Advanced Trade of 0.12 ETH for 2 SOL, worth 400 CAD at 0.81 = 324.00,
+///   against 841.5396 x 0.12 / 0.25 = 403.939008 (403.94): a loss of 79.94;
+/// - learning reward of 5 GRT, 5 CAD at 0.80 = 4.00 of income (a lot of 4);
+/// - Sell of 0.1 ETH: 590 CAD at 0.82 = 483.80 less the fee 8.85 x 0.82 =
+///   7.257: 476.543 (476.54), against 841.5396 x 0.1 / 0.25 = 336.61584;
+///   the lot's running basis 740.554848 rounds to 740.55 after 403.94:
+///   336.61, gain 139.93.
+#[test]
+fn a_raw_coinbase_export_in_cad_is_reported_with_dated_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &prices,
+        "time,asset,price\n\
+         2021-10-04T12:00:00Z,CAD,0.79\n\
+         2021-10-18T07:00:00Z,CAD,0.81\n\
+         2021-11-01T16:00:00Z,CAD,0.80\n\
+         2021-11-09T20:00:00Z,CAD,0.82\n",
+    )
+    .unwrap();
+    let p = prices.to_str().unwrap();
+    let raw = "fixtures/import/coinbase/cad-v2-spot-price-currency-unpriced.csv";
+    let (report, err) = ok(&[
+        "report", raw, "--year", "2021", "--prices", p, "--format", "csv",
+    ]);
+    assert_eq!(
+        report,
+        "\
+disposal_id,lot_id,asset,quantity,account,date_acquired,date_sold,term,box,description,proceeds,cost_basis,adjustment_code,adjustment,gain
+coinbase-3171106dbdb3f518,coinbase-5503e550e9072acb,ETH,0.12,coinbase,2021-10-04,2021-10-18,short,C,0.12 ETH,324.00,403.94,,,-79.94
+coinbase-1bc63a7da99800b7,coinbase-5503e550e9072acb,ETH,0.1,coinbase,2021-10-04,2021-11-09,short,C,0.1 ETH,476.54,336.61,,,139.93
+"
+    );
+    assert!(!err.contains("rows needing a USD price"), "{err}");
+    // What is left: 0.03 ETH at 841.5396 - 740.554848 = 100.984752 (100.98),
+    // the SOL at 324 and the GRT at 4.
+    let (lots, _) = ok(&["lots", raw, "--prices", p, "--format", "csv"]);
+    for lot in [
+        "\nETH,coinbase,coinbase-5503e550e9072acb,2021-10-04,0.03,100.98,",
+        "\nGRT,coinbase,coinbase-a268545263c0c2da,2021-11-01,5,4.00,",
+        "\nSOL,coinbase,coinbase-3171106dbdb3f518,2021-10-18,2,324.00,",
+    ] {
+        assert!(lots.contains(lot), "{lot} in\n{lots}");
+    }
+}
