@@ -1252,3 +1252,43 @@ coinbase-1bc63a7da99800b7,coinbase-5503e550e9072acb,ETH,0.1,coinbase,2021-10-04,
         assert!(lots.contains(lot), "{lot} in\n{lots}");
     }
 }
+
+/// Income paid in money (a Kraken reward on a EUR balance, CoinLedger
+/// interest in EUR, a Coinbase Pro fee rebate in USD) is cash, not a crypto
+/// lot: skipped with its reason, as Coinbase, Binance and Gemini cash income
+/// is, since the ledger's income receives crypto and EUR is money (SPEC
+/// section 2: `income` needs a crypto received_qty/received_asset).
+#[test]
+fn income_paid_in_money_is_skipped_as_cash() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "kraken.csv",
+            "\"txid\",\"refid\",\"time\",\"type\",\"subtype\",\"aclass\",\"asset\",\"amount\",\"fee\",\"balance\"\n\
+             \"LR1AAA-BBBBB-CCCCC1\",\"RR1AAA-BBBBB-CCCCC1\",\"2024-06-01 00:00:00\",\"staking\",\"\",\"currency\",\"ZEUR.M\",0.4200,0.0000,100.4200\n",
+            "income paid in cash: not a crypto lot (report it as interest)",
+        ),
+        (
+            "coinledger.csv",
+            "Date (UTC),Platform (Optional),Asset Sent,Amount Sent,Asset Received,Amount Received,Fee Currency (Optional),Fee Amount (Optional),Type,Description (Optional),TxHash (Optional)\n\
+             06/01/2024 00:00:00,SomeBank,,,EUR,1.25,,,Interest,savings,\n",
+            "income paid in cash: not a crypto lot",
+        ),
+        (
+            "pro.csv",
+            "portfolio,type,time,amount,balance,amount/balance unit,transfer id,trade id,order id\n\
+             default,rebate,2021-02-01T09:00:00.000Z,0.35,0.35,USD,,,\n",
+            "rebate paid in cash: not a crypto lot",
+        ),
+    ];
+    for (name, text, reason) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (ledger, err) = ok(&["import", path.to_str().unwrap()]);
+        assert_eq!(ledger.lines().count(), 1, "{name}: {ledger}");
+        assert!(
+            err.contains(&format!("        1  {reason} (first at line 2)\n")),
+            "{name}: {err}"
+        );
+    }
+}

@@ -138,6 +138,10 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                     out.push(Entry::skip(line, "zero amount: nothing moved"));
                     continue;
                 };
+                if is_fiat(&p) {
+                    out.push(Entry::skip(line, "distribution in cash: not a crypto lot"));
+                    continue;
+                }
                 if qty.is_sign_negative() {
                     rec(
                         &mut out,

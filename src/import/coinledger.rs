@@ -119,6 +119,9 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 },
                 &mut out,
             ),
+            (None, Some((_, a))) if INCOME.contains(&ty.as_str()) && is_fiat(&a) => {
+                out.push(Entry::skip(line, "income paid in cash: not a crypto lot"));
+            }
             (None, Some((q, a))) if INCOME.contains(&ty.as_str()) => {
                 let v = cx.value_legs(line, time, Some((q, &a)), None);
                 out.push(rec(with_fee(
