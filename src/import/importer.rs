@@ -367,7 +367,7 @@ impl<'a> Importer<'a> {
                     time: rec.time.clone(),
                 });
             }
-            if rec.usd_value.is_empty() && rec.fee_usd.is_empty() {
+            if cx.stale.is_empty() || rec.usd_value.is_empty() && rec.fee_usd.is_empty() {
                 continue;
             }
             let assets = [&rec.received_asset, &rec.sent_asset, &rec.fee_asset];
