@@ -78,10 +78,21 @@ fn sibling(rel: &str, suffix: &str) -> PathBuf {
     root().join(rel.trim_end_matches(".csv").to_string() + suffix)
 }
 
+/// `import` of a fixture: with the shared prices, except a fixture named
+/// `*-unpriced.csv`, which shows what the export alone gives (its rows without
+/// a USD value written as they are, and counted on stderr).
+fn import_fixture(rel: &str) -> Output {
+    if rel.contains("-unpriced") {
+        harvest(&["import", rel])
+    } else {
+        harvest(&["import", rel, "--prices", PRICES])
+    }
+}
+
 #[test]
 fn every_fixture_matches_its_expected_ledger() {
     for (_, rel) in fixtures() {
-        let out = harvest(&["import", &rel, "--prices", PRICES]);
+        let out = import_fixture(&rel);
         assert!(
             out.status.success(),
             "{rel}: {}",
@@ -114,7 +125,7 @@ fn detection_picks_the_fixture_directory_format() {
 fn importing_the_ledger_again_gives_the_same_ledger() {
     let dir = tempfile::tempdir().unwrap();
     for (_, rel) in fixtures() {
-        let first = harvest(&["import", &rel, "--prices", PRICES]);
+        let first = import_fixture(&rel);
         let ledger = dir.path().join("ledger.csv");
         std::fs::write(&ledger, &first.stdout).unwrap();
         let second = harvest(&["import", ledger.to_str().unwrap()]);
@@ -427,19 +438,35 @@ fn zone_less_binance_times_are_read_in_tz() {
     assert!(String::from_utf8_lossy(&out.stdout).contains(",2024-01-15T11:00:00Z,"));
 }
 
+/// Issue 16 part 1: import keeps every row. A row the export does not value
+/// (a Kraken crypto-to-crypto trade, ETH for DOT) is written as the export
+/// states it, `usd_value` empty, and counted on stderr with where the first
+/// one is; the engine values it from `--prices` when it applies it (SPEC
+/// section 3, "Valuing what the row does not value"). With `import --prices`
+/// the price values it here: 600 DOT x 5 = 3,000.
 #[test]
-fn a_row_without_a_usd_value_needs_prices() {
-    let out = harvest(&[
-        "import",
-        "fixtures/import/kraken-ledgers/crypto-to-crypto-needs-prices.csv",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+fn a_row_without_a_usd_value_is_written_and_counted() {
+    let rel = "fixtures/import/kraken-ledgers/crypto-to-crypto-needs-prices.csv";
+    let (ledger, err) = ok(&["import", rel]);
     assert!(
-        err.contains("crypto-to-crypto-needs-prices.csv:2: no USD value")
-            && err.contains("--prices"),
+        ledger.ends_with(
+            "\nkraken-TFFFFF-00001-FFFFFF,2024-03-01T12:00:00Z,kraken,trade,1,ETH,600,DOT,0.96,DOT,,,,\n"
+        ),
+        "{ledger}"
+    );
+    assert!(
+        err.ends_with(&format!(
+            "  rows needing a USD price: 1 (first at {rel}:2, DOT at 2024-03-01T12:00:00Z); give \
+             --prices with a dated price for each (CSV time,asset,price)\n"
+        )),
         "{err}"
     );
+    let (ledger, err) = ok(&["import", rel, "--prices", PRICES]);
+    assert!(
+        ledger.contains(",trade,1,ETH,600,DOT,0.96,DOT,3000,,,"),
+        "{ledger}"
+    );
+    assert!(!err.contains("rows needing a USD price"), "{err}");
 }
 
 #[test]
@@ -784,9 +811,9 @@ fn the_file_order_never_changes_the_ledger() {
 
 /// Issue 14 item 13: "N bad row(s)" counts rows, and each bad row is listed
 /// once, on one line: a row with two bad cells names both there, and what
-/// only follows from a cell already reported (the same missing rate for a
-/// second leg, "is empty" or "no USD value" after an unreadable amount) is not
-/// listed again (README "Importing exchange exports": every row accounted for).
+/// only follows from a cell already reported ("is empty" after an unreadable
+/// amount) is not listed again (README "Importing exchange exports": every
+/// row accounted for). (A missing rate or price is no bad row since issue 16.)
 #[test]
 fn each_bad_row_is_listed_once_and_counted_once() {
     for (rel, lines) in [
@@ -799,8 +826,8 @@ fn each_bad_row_is_listed_once_and_counted_once() {
             vec![3, 4],
         ),
         (
-            "fixtures/import/malformed/kraken-ledgers-chf-trades-without-rate.csv",
-            vec![3, 5],
+            "fixtures/import/malformed/kraken-ledgers-bad-number.csv",
+            vec![3, 4],
         ),
     ] {
         let out = harvest(&["import", rel]);
@@ -815,5 +842,453 @@ fn each_bad_row_is_listed_once_and_counted_once() {
             assert_eq!(err.matches(&at).count(), 1, "{rel}:{l} once in {err}");
         }
         assert_eq!(err.lines().count(), 1 + lines.len(), "{err}");
+    }
+}
+
+/// Issue 16 part 1, "Import keeps every row": each layout that import refused
+/// before for lack of a price (a Kraken crypto-to-crypto trade in ledgers.csv
+/// and trades.csv, a Binance statement's trades and income, CoinTracker's
+/// file, which has no USD values, Coinbase Pro fills and statements, and
+/// Coinbase and Kraken accounts in EUR, GBP and CAD) imports with exit 0 and
+/// no `--prices`. Every row is written as the export states it: a side in
+/// another currency stays that currency (a buy or a sell in EUR, not a
+/// trade), `usd_value` and `fee_usd` stay empty where the export gives no USD
+/// figure (a stablecoin side still values its row at 1.00), and stderr counts
+/// the rows the engine will value from `--prices`, naming the first in the
+/// file. The counts by hand, row by row:
+#[test]
+fn every_unpriced_layout_imports_and_counts_the_rows_needing_a_price() {
+    let cases: [(&str, usize, &str, &[&str]); 10] = [
+        // EUR buy, BTC->ETH trade, GBP buy, CAD sell, DOT staking and a
+        // withdrawal's BTC fee: 6 (the two EUR/GBP cash deposits are skipped).
+        (
+            "kraken-ledgers/eur-gbp-cad-and-crypto-trades-unpriced.csv:3, EUR at 2024-02-03T10:15:30Z",
+            6,
+            "kraken-ledgers",
+            &[
+                ",buy,500,EUR,0.0125,BTC,0.8,EUR,,,",
+                ",trade,0.005,BTC,0.09,ETH,0.0002,ETH,,,",
+                ",buy,300,GBP,0.12,ETH,0.48,GBP,,,",
+                ",sell,0.1,ETH,430,CAD,0.69,CAD,,,",
+                ",income,,,0.5,DOT,,,,,",
+                ",withdrawal,0.002,BTC,,,0.00001,BTC,,,",
+            ],
+        ),
+        // XBT/EUR, ETH/XBT and ETH/GBP: 3; SOL/USD has its USD side.
+        (
+            "kraken-trades/eur-gbp-and-crypto-pairs-unpriced.csv:2, EUR at 2025-01-15T09:30:12.125Z",
+            3,
+            "kraken-trades",
+            &[
+                ",buy,450,EUR,0.005,BTC,1.17,EUR,,,",
+                ",trade,0.1,ETH,0.0035,BTC,0.0000091,BTC,,,",
+                ",buy,220,GBP,0.1,ETH,0.572,GBP,,,",
+                ",buy,280,USD,2,SOL,0.728,USD,280,,",
+            ],
+        ),
+        // EUR buy, BTC->ETH with a BNB fee (one row), ADA interest and a card
+        // spend of BNB: 4; ETH sold for USDT is valued at 131.
+        (
+            "binance/crypto-and-eur-trades-income-unpriced.csv:3, EUR at 2022-03-01T09:12:05Z",
+            4,
+            "binance",
+            &[
+                ",buy,800,EUR,0.02,BTC,0.8,EUR,,,",
+                ",trade,0.018,BTC,0.25,ETH,0.0012,BNB,,,",
+                ",income,,,1.25,ADA,,,,,",
+                ",trade,0.05,ETH,131,USDT,0.131,USDT,131,,",
+                ",spend,0.04,BNB,,,,,,,",
+            ],
+        ),
+        // EUR buy, BTC->ETH, SOL staking, GBP sell, a BTC payment and a
+        // withdrawal's BTC fee: 6; BTC->USDC is valued at 1,500.
+        (
+            "cointracker/eur-crypto-and-income-unpriced.csv:2, EUR at 2023-02-01T10:00:00Z",
+            6,
+            "cointracker",
+            &[
+                ",buy,1100,EUR,0.05,BTC,5.5,EUR,,,",
+                ",trade,0.05,BTC,0.7,ETH,0.0007,ETH,,,",
+                ",income,,,0.08,SOL,,,,,",
+                ",sell,0.1,ETH,250,GBP,1.25,GBP,,,",
+                ",spend,0.01,BTC,,,,,,,",
+                ",trade,0.05,BTC,1500,USDC,,,1500,,",
+                ",withdrawal,0.01,BTC,,,0.00002,BTC,,,",
+            ],
+        ),
+        // Pro fills: BTC-EUR, ETH-BTC and ETH-GBP: 3; BTC-USDC at 112.
+        (
+            "coinbase-advanced/pro-fills-eur-and-btc-quote-unpriced.csv:2, EUR at 2021-04-12T09:14:22.315Z",
+            3,
+            "coinbase-advanced",
+            &[
+                ",buy,500,EUR,0.01,BTC,2.5,EUR,,,",
+                ",trade,0.01625,BTC,0.5,ETH,0.00008125,BTC,,,",
+                ",sell,0.2,ETH,480,GBP,2.4,GBP,,,",
+                ",trade,0.002,BTC,112,USDC,0.56,USDC,112,,",
+            ],
+        ),
+        // Pro statement: the EUR match and the BTC->ETH match: 2.
+        (
+            "coinbase-pro/statement-eur-and-crypto-pair-unpriced.csv:3, EUR at 2021-06-01T09:30:15.250Z",
+            2,
+            "coinbase-pro",
+            &[
+                ",buy,600,EUR,0.02,BTC,3,EUR,,,",
+                ",trade,0.009,BTC,0.15,ETH,0.000045,BTC,,,",
+            ],
+        ),
+        // Coinbase in EUR (v4, newest first): buy, sell, staking income and
+        // a Convert need one (4; the first in the file is the Convert, line
+        // 6); the card spend of USDC is valued at 25.
+        (
+            "coinbase/eur-account-unpriced.csv:6, BTC at 2024-09-12T15:30:00Z",
+            4,
+            "coinbase",
+            &[
+                ",buy,1200,EUR,0.5,ETH,17.91,EUR,,,",
+                ",sell,0.1,ETH,230,EUR,3.45,EUR,,,",
+                ",income,,,0.0004,ETH,,,,,,value 0.88 EUR",
+                ",trade,0.05,ETH,0.00185,BTC,,,,,,Converted 0.05 ETH to 0.00185 BTC; value 105 EUR",
+                ",spend,25,USDC,,,,,25,,",
+            ],
+        ),
+        // Coinbase in GBP (v1 header): buy, rewards income, sell: 3; the
+        // send has no fee.
+        (
+            "coinbase/gbp-v1-header-unpriced.csv:9, GBP at 2020-11-02T10:20:30Z",
+            3,
+            "coinbase",
+            &[
+                ",buy,210,GBP,0.02,BTC,3.99,GBP,,,",
+                ",income,,,12.5,XLM,,,,,",
+                ",sell,0.005,BTC,70,GBP,1.01,GBP,,,",
+            ],
+        ),
+        // Coinbase in CAD (v2): buy, an Advanced Trade against ETH, a
+        // learning reward and a sell: 4.
+        (
+            "coinbase/cad-v2-spot-price-currency-unpriced.csv:2, CAD at 2021-10-04T13:00:00Z",
+            4,
+            "coinbase",
+            &[
+                ",buy,1050,CAD,0.25,ETH,15.24,CAD,,,",
+                ",trade,0.12,ETH,2,SOL,,,,,",
+                ",income,,,5,GRT,,,,,",
+                ",sell,0.1,ETH,590,CAD,8.85,CAD,,,",
+            ],
+        ),
+        // Tokens no price file has, and CHF trades: 1 and 2.
+        (
+            "kraken-ledgers/unknown-tokens-no-usd-value.csv:2, ABC at 2024-03-01T12:00:00Z",
+            1,
+            "kraken-ledgers",
+            &[",trade,10,XYZ,600,ABC,,,,,"],
+        ),
+    ];
+    for (first, n, format, rows) in cases {
+        let (file, _) = first.split_once(':').unwrap();
+        let rel = format!("fixtures/import/{file}");
+        let (ledger, err) = ok(&["import", &rel]);
+        assert!(
+            err.starts_with(&format!("{rel}: format {format}\n")),
+            "{err}"
+        );
+        let line = format!(
+            "  rows needing a USD price: {n} (first at fixtures/import/{first}); give --prices \
+             with a dated price for each (CSV time,asset,price)\n"
+        );
+        assert!(err.ends_with(&line), "{rel}: {err}");
+        for row in rows {
+            assert_eq!(ledger.matches(row).count(), 1, "{rel}: {row} in\n{ledger}");
+        }
+        // The ledger is valid as written: the engine reads it, and without a
+        // price stops at a row that needs one, naming it.
+        let out = harvest(&["lots", &rel]);
+        assert_eq!(out.status.code(), Some(1), "{rel}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(e.contains("no USD value for"), "{rel}: {e}");
+    }
+    let rel = "fixtures/import/kraken-ledgers/chf-trades-without-rate.csv";
+    let (ledger, err) = ok(&["import", rel]);
+    assert!(ledger.contains(",buy,200,CHF,6.25,DOT,0.32,CHF,,,,\n"));
+    assert!(ledger.contains(",buy,100,CHF,3,DOT,0.16,CHF,,,,\n"));
+    assert!(
+        err.contains(&format!(
+            "  rows needing a USD price: 2 (first at {rel}:3, CHF at 2021-05-11T18:55:10Z)"
+        )),
+        "{err}"
+    );
+}
+
+/// Issue 16 part 1, item 3: `import --prices` still values what the export
+/// does not (the latest dated price at or before the row, as the engine
+/// reads `--prices`: SPEC section 3), and counts the rows it valued at a
+/// price more than 24 hours older than the row (the engine warns about such a
+/// price likewise). A side in EUR, GBP or CAD keeps its currency; its USD
+/// value and its fee's are the amounts at the rate. By hand:
+/// - EUR buy, 10:15:30 with a 10:00 rate of 1.08: 500 x 1.08 = 540, fee
+///   0.8 x 1.08 = 0.864;
+/// - BTC->ETH at 14:00 with ETH 2,500 at 00:00 (14 hours): 0.09 x 2,500 = 225;
+/// - GBP buy on Mar 2 11:30 with the Mar 1 rate 1.26 (35.5 hours old: stale):
+///   300 x 1.26 = 378, fee 0.48 x 1.26 = 0.6048;
+/// - CAD sell at 16:45:10 with 0.74 at 16:00: 430 x 0.74 = 318.2, fee 0.5106;
+/// - DOT staking on Apr 10 with DOT 9 of Apr 1 (stale): 0.5 x 9 = 4.5;
+/// - the withdrawal's fee, BTC 64,000 five minutes before: 0.00001 x 64,000.
+#[test]
+fn import_prices_values_the_rows_and_counts_stale_prices() {
+    let dir = tempfile::tempdir().unwrap();
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &prices,
+        "time,asset,price\n\
+         2024-02-03T10:00:00Z,EUR,1.08\n\
+         2024-02-10T00:00:00Z,ETH,2500\n\
+         2024-03-01T00:00:00Z,GBP,1.26\n\
+         2024-04-05T16:00:00Z,CAD,0.74\n\
+         2024-04-01T00:00:00Z,DOT,9\n\
+         2024-04-20T19:00:00Z,BTC,64000\n",
+    )
+    .unwrap();
+    let rel = "fixtures/import/kraken-ledgers/eur-gbp-cad-and-crypto-trades-unpriced.csv";
+    let (ledger, err) = ok(&["import", rel, "--prices", prices.to_str().unwrap()]);
+    for row in [
+        ",buy,500,EUR,0.0125,BTC,0.8,EUR,540,0.864,,",
+        ",trade,0.005,BTC,0.09,ETH,0.0002,ETH,225,,,",
+        ",buy,300,GBP,0.12,ETH,0.48,GBP,378,0.6048,,",
+        ",sell,0.1,ETH,430,CAD,0.69,CAD,318.2,0.5106,,",
+        ",income,,,0.5,DOT,,,4.5,,,staking",
+        ",withdrawal,0.002,BTC,,,0.00001,BTC,,0.64,,",
+    ] {
+        assert!(ledger.contains(row), "{row} in\n{ledger}");
+    }
+    assert!(!err.contains("rows needing a USD price"), "{err}");
+    assert!(
+        err.ends_with(&format!(
+            "  duplicates dropped:  0\n  rows valued at a price over 24 hours old: 2 (first at \
+             {rel}:8, GBP priced at 2024-03-01T00:00:00Z, 35 hours before the row)\n"
+        )),
+        "{err}"
+    );
+}
+
+/// A row given up for a later file's copy (a Kraken trade in trades.csv once
+/// ledgers.csv gives it: FORMATS.md 3.2, booked from ledgers.csv) is no
+/// longer that file's row: it leaves the count of rows needing a price with
+/// it, so each file's account still adds up and counts only what it wrote.
+#[test]
+fn a_superseded_row_is_not_counted_as_needing_a_price() {
+    let dir = tempfile::tempdir().unwrap();
+    let trades = dir.path().join("trades.csv");
+    let ledgers = dir.path().join("ledgers.csv");
+    std::fs::write(
+        &trades,
+        "\"txid\",\"ordertxid\",\"pair\",\"time\",\"type\",\"ordertype\",\"price\",\"cost\",\"fee\",\"vol\",\"margin\",\"misc\",\"ledgers\"\n\
+         \"TS1AAA-BBBBB-CCCCC1\",\"OS1AAA-BBBBB-CCCCC1\",\"ETH/XBT\",\"2024-05-01 10:00:00.25\",\"sell\",\"market\",0.05,0.005,0.000013,0.1,0,\"\",\"LS1AAA-BBBBB-CCCC01,LS1AAA-BBBBB-CCCC02\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &ledgers,
+        "\"txid\",\"refid\",\"time\",\"type\",\"subtype\",\"aclass\",\"asset\",\"amount\",\"fee\",\"balance\"\n\
+         \"LS1AAA-BBBBB-CCCC01\",\"TS1AAA-BBBBB-CCCCC1\",\"2024-05-01 10:00:00\",\"trade\",\"\",\"currency\",\"XETH\",-0.1000000000,0.0000000000,0.9000000000\n\
+         \"LS1AAA-BBBBB-CCCC02\",\"TS1AAA-BBBBB-CCCCC1\",\"2024-05-01 10:00:00\",\"trade\",\"\",\"currency\",\"XXBT\",0.0050000000,0.0000130000,0.0049870000\n",
+    )
+    .unwrap();
+    let (t, l) = (trades.to_str().unwrap(), ledgers.to_str().unwrap());
+    let (ledger, err) = ok(&["import", t, l]);
+    assert_eq!(ledger.lines().count(), 2, "{ledger}");
+    assert!(
+        err.starts_with(&format!(
+            "{t}: format kraken-trades\n  rows read:           1\n  rows used:           0\n  \
+             ledger rows written: 0\n  rows skipped:        0\n  duplicates dropped:  1\n{l}: \
+             format kraken-ledgers\n"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(&format!(
+            "  rows needing a USD price: 1 (first at {l}:2, BTC at 2024-05-01T10:00:00Z); give \
+             --prices with a dated price for each (CSV time,asset,price)\n"
+        )),
+        "{err}"
+    );
+}
+
+/// Issue 16 part 1, item 5: the commands take a raw export that import
+/// leaves unvalued, with a hand-written dated price file (SPEC section 3:
+/// "takes its value from --prices at or before its time"). Kraken in EUR, GBP
+/// and CAD with a crypto-to-crypto trade, FIFO, 2024 (box C: before 2025,
+/// short-term, no 1099-DA):
+/// - EUR buy of 0.0125 BTC: 500 EUR + 0.8 EUR fee at 1.08 = 540 + 0.864, a lot
+///   of 540.864 (a buy's fee adds to its basis);
+/// - BTC->ETH: 0.09 ETH at 2,500 = 225; the 0.0002 ETH fee withheld is worth
+///   225 x 0.0002 / 0.09 = 0.50, so proceeds 224.50 (Treas. Reg. 1.1012-1(h));
+///   basis 540.864 x 0.005 / 0.0125 = 216.3456 (216.35): gain 8.15; the ETH
+///   lot is 0.0898 at 224.50;
+/// - GBP buy of 0.12 ETH: 300 + 0.48 at 1.26 = 378.6048;
+/// - CAD sell of 0.1 ETH: 430 at 0.74 = 318.20 less the fee 0.69 x 0.74 =
+///   0.5106, proceeds 317.6894, shared by quantity: 0.0898 / 0.1 of it is
+///   285.2850812 (285.29) against 224.50, gain 60.79; the rest 317.69 - 285.29
+///   = 32.40 against 378.6048 x 0.0102 / 0.12 = 32.181408 (32.18), gain 0.22;
+/// - the withdrawal's 0.00001 BTC fee at 64,000 = 0.64, against 0.4326912 of
+///   the first lot (216.7782912 rounds to 216.78 after 216.35: 0.43), gain 0.21.
+///
+/// The same report comes out of the ledger import writes without prices, the
+/// engine then valuing the rows (the EUR and CAD sides at their rates).
+#[test]
+fn a_raw_export_in_eur_and_crypto_is_reported_with_dated_prices() {
+    let dir = tempfile::tempdir().unwrap();
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &prices,
+        "time,asset,price\n\
+         2024-02-03T10:00:00Z,EUR,1.08\n\
+         2024-02-10T13:00:00Z,ETH,2500\n\
+         2024-03-02T11:00:00Z,GBP,1.26\n\
+         2024-04-05T16:00:00Z,CAD,0.74\n\
+         2024-04-10T00:00:00Z,DOT,9\n\
+         2024-04-20T19:00:00Z,BTC,64000\n",
+    )
+    .unwrap();
+    let p = prices.to_str().unwrap();
+    let raw = "fixtures/import/kraken-ledgers/eur-gbp-cad-and-crypto-trades-unpriced.csv";
+    let report = |input: &str| {
+        ok(&[
+            "report", input, "--year", "2024", "--prices", p, "--format", "csv",
+        ])
+        .0
+    };
+    let want = "\
+disposal_id,lot_id,asset,quantity,account,date_acquired,date_sold,term,box,description,proceeds,cost_basis,adjustment_code,adjustment,gain
+kraken-TQ1AAA-TRD02-BTCETH,kraken-TQ1AAA-TRD01-EURBTC,BTC,0.005,kraken,2024-02-03,2024-02-10,short,C,0.005 BTC,224.50,216.35,,,8.15
+kraken-TQ1AAA-TRD04-ETHCAD,kraken-TQ1AAA-TRD02-BTCETH,ETH,0.0898,kraken,2024-02-10,2024-04-05,short,C,0.0898 ETH,285.29,224.50,,,60.79
+kraken-TQ1AAA-TRD04-ETHCAD,kraken-TQ1AAA-TRD03-GBPETH,ETH,0.0102,kraken,2024-03-02,2024-04-05,short,C,0.0102 ETH,32.40,32.18,,,0.22
+kraken-LQ1AAA-WDR01-BTCAAA,kraken-TQ1AAA-TRD01-EURBTC,BTC,0.00001,kraken,2024-02-03,2024-04-20,short,C,0.00001 BTC,0.64,0.43,,,0.21
+";
+    assert_eq!(report(raw), want);
+    let ledger = dir.path().join("ledger.csv");
+    let ledger = ledger.to_str().unwrap();
+    ok(&["import", raw, "-o", ledger]);
+    assert_eq!(report(ledger), want);
+    // The EUR buy's lot: (500 + 0.8) EUR x 1.08 = 540.864, shown 540.86;
+    // 43,269.12 a unit (540.864 / 0.0125).
+    let (lots, _) = ok(&[
+        "lots",
+        raw,
+        "--prices",
+        p,
+        "--as-of",
+        "2024-02-05",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        lots.contains(
+            "\nBTC,(universal),kraken-TQ1AAA-TRD01-EURBTC,2024-02-03,0.0125,540.86,43269.12,"
+        ),
+        "{lots}"
+    );
+    let (lots, _) = ok(&["lots", ledger, "--prices", p, "--format", "csv"]);
+    // At the end: 0.0125 - 0.005 - 0.00001 - 0.002 withdrawn = 0.00549 BTC
+    // in Kraken, 540.864 x 0.00549 / 0.0125 = 237.5474688 (237.55); the GBP
+    // lot's 0.1098 ETH, 378.6048 - 32.181408 = 346.423392 (346.42).
+    assert!(
+        lots.contains("\nBTC,kraken,kraken-TQ1AAA-TRD01-EURBTC,2024-02-03,0.00549,237.55,"),
+        "{lots}"
+    );
+    assert!(
+        lots.contains("\nETH,kraken,kraken-TQ1AAA-TRD03-GBPETH,2024-03-02,0.1098,346.42,"),
+        "{lots}"
+    );
+}
+
+/// Issue 16 part 1, item 5, a second layout: a Coinbase account in CAD (v2
+/// report), 2021, with the CAD rate of each day. `import --prices` (here
+/// inside `report`) values a row Coinbase values in CAD at the rate, a CAD
+/// side included:
+/// - Buy of 0.25 ETH: 1,050 + 15.24 CAD at 0.79 = 829.50 + 12.0396 = 841.5396;
+/// - Advanced Trade of 0.12 ETH for 2 SOL, worth 400 CAD at 0.81 = 324.00,
+///   against 841.5396 x 0.12 / 0.25 = 403.939008 (403.94): a loss of 79.94;
+/// - learning reward of 5 GRT, 5 CAD at 0.80 = 4.00 of income (a lot of 4);
+/// - Sell of 0.1 ETH: 590 CAD at 0.82 = 483.80 less the fee 8.85 x 0.82 =
+///   7.257: 476.543 (476.54), against 841.5396 x 0.1 / 0.25 = 336.61584;
+///   the lot's running basis 740.554848 rounds to 740.55 after 403.94:
+///   336.61, gain 139.93.
+#[test]
+fn a_raw_coinbase_export_in_cad_is_reported_with_dated_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &prices,
+        "time,asset,price\n\
+         2021-10-04T12:00:00Z,CAD,0.79\n\
+         2021-10-18T07:00:00Z,CAD,0.81\n\
+         2021-11-01T16:00:00Z,CAD,0.80\n\
+         2021-11-09T20:00:00Z,CAD,0.82\n",
+    )
+    .unwrap();
+    let p = prices.to_str().unwrap();
+    let raw = "fixtures/import/coinbase/cad-v2-spot-price-currency-unpriced.csv";
+    let (report, err) = ok(&[
+        "report", raw, "--year", "2021", "--prices", p, "--format", "csv",
+    ]);
+    assert_eq!(
+        report,
+        "\
+disposal_id,lot_id,asset,quantity,account,date_acquired,date_sold,term,box,description,proceeds,cost_basis,adjustment_code,adjustment,gain
+coinbase-3171106dbdb3f518,coinbase-5503e550e9072acb,ETH,0.12,coinbase,2021-10-04,2021-10-18,short,C,0.12 ETH,324.00,403.94,,,-79.94
+coinbase-1bc63a7da99800b7,coinbase-5503e550e9072acb,ETH,0.1,coinbase,2021-10-04,2021-11-09,short,C,0.1 ETH,476.54,336.61,,,139.93
+"
+    );
+    assert!(!err.contains("rows needing a USD price"), "{err}");
+    // What is left: 0.03 ETH at 841.5396 - 740.554848 = 100.984752 (100.98),
+    // the SOL at 324 and the GRT at 4.
+    let (lots, _) = ok(&["lots", raw, "--prices", p, "--format", "csv"]);
+    for lot in [
+        "\nETH,coinbase,coinbase-5503e550e9072acb,2021-10-04,0.03,100.98,",
+        "\nGRT,coinbase,coinbase-a268545263c0c2da,2021-11-01,5,4.00,",
+        "\nSOL,coinbase,coinbase-3171106dbdb3f518,2021-10-18,2,324.00,",
+    ] {
+        assert!(lots.contains(lot), "{lot} in\n{lots}");
+    }
+}
+
+/// Income paid in money (a Kraken reward on a EUR balance, CoinLedger
+/// interest in EUR, a Coinbase Pro fee rebate in USD) is cash, not a crypto
+/// lot: skipped with its reason, as Coinbase, Binance and Gemini cash income
+/// is, since the ledger's income receives crypto and EUR is money (SPEC
+/// section 2: `income` needs a crypto received_qty/received_asset).
+#[test]
+fn income_paid_in_money_is_skipped_as_cash() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "kraken.csv",
+            "\"txid\",\"refid\",\"time\",\"type\",\"subtype\",\"aclass\",\"asset\",\"amount\",\"fee\",\"balance\"\n\
+             \"LR1AAA-BBBBB-CCCCC1\",\"RR1AAA-BBBBB-CCCCC1\",\"2024-06-01 00:00:00\",\"staking\",\"\",\"currency\",\"ZEUR.M\",0.4200,0.0000,100.4200\n",
+            "income paid in cash: not a crypto lot (report it as interest)",
+        ),
+        (
+            "coinledger.csv",
+            "Date (UTC),Platform (Optional),Asset Sent,Amount Sent,Asset Received,Amount Received,Fee Currency (Optional),Fee Amount (Optional),Type,Description (Optional),TxHash (Optional)\n\
+             06/01/2024 00:00:00,SomeBank,,,EUR,1.25,,,Interest,savings,\n",
+            "income paid in cash: not a crypto lot",
+        ),
+        (
+            "pro.csv",
+            "portfolio,type,time,amount,balance,amount/balance unit,transfer id,trade id,order id\n\
+             default,rebate,2021-02-01T09:00:00.000Z,0.35,0.35,USD,,,\n",
+            "rebate paid in cash: not a crypto lot",
+        ),
+    ];
+    for (name, text, reason) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let (ledger, err) = ok(&["import", path.to_str().unwrap()]);
+        assert_eq!(ledger.lines().count(), 1, "{name}: {ledger}");
+        assert!(
+            err.contains(&format!("        1  {reason} (first at line 2)\n")),
+            "{name}: {err}"
+        );
     }
 }

@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::Record;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::model::{FIAT, Kind, Record};
 
 use super::cx::Cx;
 use super::duplicates::Superseded;
@@ -26,6 +29,43 @@ pub struct ImportStats {
     pub used: usize,
     /// The first input line skipped for each reason, to find it in the file.
     pub first_skipped: BTreeMap<String, u64>,
+    /// The ledger rows written without the USD value the engine needs: it
+    /// will look a price up for each (see [`price_needed`]).
+    pub need_price: Vec<PriceNeeded>,
+    /// The ledger rows `import --prices` valued at a price more than 24 hours
+    /// older than the row.
+    pub stale_prices: Vec<StalePrice>,
+}
+
+/// A written ledger row whose USD value is left to a price: the engine looks
+/// one up in `--prices` at the row's time when it applies the row, and stops
+/// naming the row when there is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceNeeded {
+    /// The ledger row's id.
+    pub id: String,
+    /// The input line it was made from.
+    pub line: u64,
+    /// The asset or currency it needs a USD price for.
+    pub asset: String,
+    /// The row's time, as written.
+    pub time: String,
+}
+
+/// A written ledger row valued at a `--prices` price more than 24 hours
+/// older than the row (a sparse price file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StalePrice {
+    /// The ledger row's id.
+    pub id: String,
+    /// The input line it was made from.
+    pub line: u64,
+    /// The asset or currency priced.
+    pub asset: String,
+    /// The time of the price used.
+    pub priced_at: DateTime<Utc>,
+    /// How much older than the row the price is.
+    pub age: chrono::Duration,
 }
 
 impl ImportStats {
@@ -49,7 +89,33 @@ impl ImportStats {
                 None => writeln!(w, "    {n:>5}  {reason}")?,
             }
         }
-        writeln!(w, "  duplicates dropped:  {}", s.duplicates)
+        writeln!(w, "  duplicates dropped:  {}", s.duplicates)?;
+        // The first in the file: a trade comes before its fee row.
+        if let Some(p) = s.need_price.iter().min_by_key(|p| p.line) {
+            writeln!(
+                w,
+                "  rows needing a USD price: {} (first at {file}:{}, {} at {}); give --prices \
+                 with a dated price for each (CSV time,asset,price)",
+                s.need_price.len(),
+                p.line,
+                p.asset,
+                p.time
+            )?;
+        }
+        if let Some(p) = s.stale_prices.iter().min_by_key(|p| p.line) {
+            writeln!(
+                w,
+                "  rows valued at a price over 24 hours old: {} (first at {file}:{}, {} priced \
+                 at {}, {} before the row)",
+                s.stale_prices.len(),
+                p.line,
+                p.asset,
+                p.priced_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                crate::time::age(p.age)
+            )?;
+        }
+        Ok(())
     }
 
     /// Rows skipped for any reason.
@@ -62,6 +128,79 @@ impl ImportStats {
         self.written -= s.ids.len();
         self.used -= s.rows;
         self.duplicates += s.rows;
+        self.need_price.retain(|p| !s.ids.contains(&p.id));
+        self.stale_prices.retain(|p| !s.ids.contains(&p.id));
+    }
+}
+
+/// The asset or currency a written ledger row needs a USD price for when the
+/// engine applies it, if any: what `engine::apply` and `engine::transfer`
+/// look up in `--prices` (SPEC section 3, "Valuing what the row does not
+/// value").
+///
+/// - A buy, sell, trade, income or spend with no USD side and no `usd_value`:
+///   its side in another currency (valued at that currency's rate), else the
+///   received (or sent) asset.
+/// - Its fee in another currency without `fee_usd` (the engine values it at
+///   the currency's rate, even when the row has a `usd_value`), or in a crypto
+///   asset that is neither side of the row (a disposal of that asset).
+/// - A withdrawal's or deposit's crypto fee without `fee_usd`, unless the
+///   row's `usd_value` prices the moved asset; a `fee` row's crypto without
+///   `usd_value` (or `fee_usd` for its fee).
+///
+/// A crypto fee the engine could value at a price an earlier row implies
+/// (with a warning) is counted too: that is a fallback, not a price.
+pub(super) fn price_needed<'a>(r: &'a Record) -> Option<&'a str> {
+    let usd = |a: &str| a.eq_ignore_ascii_case("USD");
+    let money = |a: &str| usd(a) || FIAT.iter().any(|f| f.eq_ignore_ascii_case(a));
+    let side = |a: &'a str| Some(a.trim()).filter(|a| !a.is_empty());
+    let sent = side(&r.sent_asset);
+    let received = side(&r.received_asset);
+    // A zero fee is no fee (the engine leaves it out).
+    let zero_fee = Decimal::from_str_exact(r.fee_qty.trim()).is_ok_and(|d| d.is_zero());
+    let fee = side(&r.fee_asset).filter(|_| !zero_fee);
+    let crypto = |a: Option<&'a str>| a.filter(|a| !money(a));
+    let valued = !r.usd_value.trim().is_empty();
+    let fee_valued = !r.fee_usd.trim().is_empty();
+    match Kind::parse(r.kind.trim())? {
+        Kind::Buy | Kind::Sell | Kind::Trade | Kind::Income | Kind::Spend => {
+            if !(valued || sent.is_some_and(usd) || received.is_some_and(usd)) {
+                let foreign = [sent, received].into_iter().flatten().find(|a| money(a));
+                if let Some(a) = foreign.or(received).or(sent) {
+                    return Some(a);
+                }
+            }
+            let f = fee.filter(|_| !fee_valued)?;
+            if usd(f) || crypto(sent) == Some(f) || crypto(received) == Some(f) {
+                None
+            } else {
+                Some(f)
+            }
+        }
+        Kind::Withdrawal | Kind::Deposit => {
+            let moved = if r.kind.trim().eq_ignore_ascii_case("withdrawal") {
+                sent
+            } else {
+                received
+            };
+            let f = crypto(fee).filter(|_| !fee_valued)?;
+            (!(valued && moved == Some(f))).then_some(f)
+        }
+        Kind::Fee => {
+            if let Some(s) = crypto(sent)
+                && !valued
+            {
+                return Some(s);
+            }
+            let f = crypto(fee).filter(|_| !fee_valued)?;
+            match crypto(sent) {
+                // Valued at the row's own unit price.
+                Some(s) if s == f => None,
+                // A third asset.
+                Some(_) => Some(f),
+                None => (!valued).then_some(f),
+            }
+        }
     }
 }
 
@@ -245,9 +384,9 @@ impl Cx<'_, '_> {
     }
 
     /// Each bad row is listed once: a second unreadable cell joins its row; a
-    /// problem repeated (the same rate missing for a trade's second leg), or
+    /// problem repeated (the same one found for two legs of a trade), or
     /// following from a cell already found unreadable (the amount then reads
-    /// as empty, the row as unvalued), is not listed again.
+    /// as empty), is not listed again.
     fn record(
         &mut self,
         line: u64,
@@ -309,6 +448,77 @@ pub(super) fn shorten(s: &str) -> String {
 mod tests {
     use super::super::ImportOptions;
     use super::*;
+
+    /// A ledger row from its CSV cells (the 14 columns, id first).
+    fn rec(line: &str) -> Record {
+        let c: Vec<String> = line.split(',').map(str::to_string).collect();
+        let c = |i: usize| c.get(i).cloned().unwrap_or_default();
+        Record {
+            id: c(0),
+            time: c(1),
+            account: c(2),
+            kind: c(3),
+            sent_qty: c(4),
+            sent_asset: c(5),
+            received_qty: c(6),
+            received_asset: c(7),
+            fee_qty: c(8),
+            fee_asset: c(9),
+            usd_value: c(10),
+            fee_usd: c(11),
+            txid: c(12),
+            note: c(13),
+        }
+    }
+
+    // Issue 16 part 1: the rows counted as needing a USD price are those whose
+    // value the engine looks up in --prices (SPEC section 3, "Valuing what the
+    // row does not value"; engine/apply.rs main_value, money_value, fee_value
+    // and engine/transfer.rs): no USD side and no usd_value (a side in another
+    // currency at its rate, else the received then sent asset), a fee in
+    // another currency or a third crypto without fee_usd, a transfer's crypto
+    // fee without fee_usd nor a usd_value pricing the moved asset.
+    #[test]
+    fn rows_needing_a_price_are_those_the_engine_looks_up() {
+        let t = "2025-01-02T00:00:00Z,k";
+        for (row, want) in [
+            // A USD side or usd_value values it; a USD fee needs nothing.
+            ("buy,100,USD,1,ETH,1,USD,,", None),
+            ("sell,1,ETH,0,USD,,,,", None),
+            ("trade,1,ETH,600,DOT,0.96,DOT,3000,", None),
+            ("income,,,0.1,ETH,,,2.5,", None),
+            // Nothing values it: the received asset, then the sent one.
+            ("trade,1,ETH,600,DOT,0.96,DOT,,", Some("DOT")),
+            ("income,,,0.1,ETH,,,,", Some("ETH")),
+            ("spend,0.1,ETH,,,,,,", Some("ETH")),
+            // Another currency is valued at its rate, not at a crypto price.
+            ("buy,200,EUR,6.25,DOT,0.32,EUR,,", Some("EUR")),
+            ("sell,1,ETH,2500,gbp,,,,", Some("gbp")),
+            // ... and its fee too, even when the row has a usd_value.
+            ("buy,200,EUR,6.25,DOT,0.32,EUR,220,", Some("EUR")),
+            ("buy,200,EUR,6.25,DOT,0.32,EUR,220,0.352", None),
+            ("buy,200,EUR,6.25,DOT,0,EUR,220,", None),
+            // A fee in a third crypto is a disposal of it.
+            ("trade,1,ETH,600,DOT,0.01,BNB,3000,", Some("BNB")),
+            ("trade,1,ETH,600,DOT,0.01,BNB,3000,5", None),
+            // A transfer's crypto fee, unless usd_value prices its asset.
+            ("withdrawal,1,BTC,,,0.0001,BTC,,", Some("BTC")),
+            ("withdrawal,1,BTC,,,0.0001,BTC,,6", None),
+            ("withdrawal,1,BTC,,,0.0001,BTC,60000,", None),
+            ("deposit,,,1,BTC,0.0001,BNB,60000,", Some("BNB")),
+            ("withdrawal,1,BTC,,,1,USD,,", None),
+            ("deposit,,,1,BTC,,,,", None),
+            // A fee row: its crypto at usd_value (or fee_usd).
+            ("fee,,,,,0.001,BNB,,", Some("BNB")),
+            ("fee,,,,,0.001,BNB,,0.5", None),
+            ("fee,0.001,BNB,,,,,,", Some("BNB")),
+            ("fee,0.001,BNB,,,0.001,BNB,0.5,", None),
+            ("fee,0.001,BNB,,,0.1,KFEE,0.5,", Some("KFEE")),
+        ] {
+            let r = rec(&format!("r1,{t},{row},,"));
+            assert_eq!(price_needed(&r), want, "{row}");
+        }
+    }
 
     // Issue 14 item 13: a bad row is listed once and counted once. Two cells of
     // it that cannot be read are both named on its line; a problem repeated, or

@@ -22,7 +22,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
-use super::{Cx, Draft, Entry, Sheet, SheetRow, TradeIn, in_zone, is_fiat, parse_naive};
+use super::{
+    Cx, Draft, Entry, Sheet, SheetRow, TradeIn, in_zone, is_fiat, is_foreign_money, parse_naive,
+};
 use crate::model::Kind;
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -432,14 +434,15 @@ fn trade_group(cx: &mut Cx, legs: &[Leg], idx: &[usize], out: &mut Vec<Entry>) {
         // A card purchase: the money side is outside the statement.
         let (q, a) = received[0].clone();
         let id = group_id(cx, legs, idx, 0);
-        let Some(v) = cx.value_legs(lines[0], time, Some((q, &a)), None) else {
-            return;
-        };
+        let v = cx.value_legs(lines[0], time, Some((q, &a)), None);
         let mut d = Draft::new(id, time, Kind::Buy)
             .received(q, &a)
-            .usd(Some(v))
+            .usd(v)
             .note(note);
         if let Some((fq, fa)) = fees.first() {
+            if is_foreign_money(fa) {
+                d = d.fee_usd(cx.fiat_to_usd(lines[0], time, *fq, fa));
+            }
             d = d.fee(*fq, fa);
         }
         out.push(Entry::Rec {
@@ -452,11 +455,9 @@ fn trade_group(cx: &mut Cx, legs: &[Leg], idx: &[usize], out: &mut Vec<Entry>) {
         // Fee rows alone (a BNB fee deduction booked apart from its trade).
         for (n, (q, a)) in fees.iter().enumerate() {
             let id = group_id(cx, legs, idx, n);
-            let fee_usd = cx.unit_price(a, time).map(|p| super::mul(*q, p));
             let rows = if n == 0 { lines.clone() } else { Vec::new() };
             let d = Draft::new(id, time, Kind::Fee)
                 .fee(*q, a)
-                .fee_usd(fee_usd)
                 .note(note.clone());
             if a == "USD" || is_fiat(a) {
                 for l in &rows {
@@ -464,6 +465,8 @@ fn trade_group(cx: &mut Cx, legs: &[Leg], idx: &[usize], out: &mut Vec<Entry>) {
                 }
                 continue;
             }
+            let fee_usd = cx.unit_price(lines[0], a, time).map(|p| super::mul(*q, p));
+            let d = d.fee_usd(fee_usd);
             if rows.is_empty() {
                 out.push(Entry::Extra {
                     row: lines[0],
@@ -559,26 +562,22 @@ fn single(cx: &mut Cx, l: &Leg, out: &mut Vec<Entry>) {
             return;
         }
         let id = cx.content_id_unique(&cells);
-        let Some(v) = cx.value_legs(line, l.time, Some((qty, &l.coin)), None) else {
-            return;
-        };
+        let v = cx.value_legs(line, l.time, Some((qty, &l.coin)), None);
         rec(
             out,
             Draft::new(id, l.time, Kind::Income)
                 .received(qty, &l.coin)
-                .usd(Some(v))
+                .usd(v)
                 .note(op),
         );
     } else if op == "Binance Card Spending" {
         let id = cx.content_id_unique(&cells);
-        let Some(v) = cx.value_legs(line, l.time, Some((qty, &l.coin)), None) else {
-            return;
-        };
+        let v = cx.value_legs(line, l.time, None, Some((qty, &l.coin)));
         rec(
             out,
             Draft::new(id, l.time, Kind::Spend)
                 .sent(qty, &l.coin)
-                .usd(Some(v))
+                .usd(v)
                 .note("Binance Card Spending"),
         );
     } else if INTERNAL_OPS.contains(&op) || op.starts_with("Transfer Between") {

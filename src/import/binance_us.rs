@@ -138,6 +138,10 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                     out.push(Entry::skip(line, "zero amount: nothing moved"));
                     continue;
                 };
+                if is_fiat(&p) {
+                    out.push(Entry::skip(line, "distribution in cash: not a crypto lot"));
+                    continue;
+                }
                 if qty.is_sign_negative() {
                     rec(
                         &mut out,
@@ -152,12 +156,11 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                     Some(v) => Some(v),
                     None => cx.value_legs(line, time, Some((qty, &p)), None),
                 };
-                let Some(v) = v else { continue };
                 rec(
                     &mut out,
                     Draft::new(id, time, Kind::Income)
                         .received(qty, &p)
-                        .usd(Some(v))
+                        .usd(v)
                         .note(note),
                 );
             }

@@ -15,14 +15,20 @@
 //! its spread lowers the proceeds implicitly and is not a separate fee.
 //!
 //! v4+ writes outflows with negative quantities and money; every amount is taken
-//! as a magnitude and the direction comes from the transaction type. Money in a
-//! currency other than USD is converted with a `--prices` rate for it. Coinbase's
+//! as a magnitude and the direction comes from the transaction type. Money in
+//! another currency (EUR, GBP, CAD, ...) is kept as itself: a Buy pays EUR, a
+//! Sell receives EUR, and the USD value is filled only when `--prices` has the
+//! currency's rate at the row's time (else the engine values the row at run
+//! time; an income, spend or Convert row then notes the export's value, as in
+//! `value 12.50 EUR`). A currency harvest does not know as money is converted
+//! at its `--prices` rate, or the row is an error naming it. Coinbase's
 //! `ETH2` (staked ETH, redeemed 1:1) is booked as `ETH`, so staking and
 //! unstaking moves net out.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use super::draft::fmt_decimal;
 use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, SheetRow, is_fiat, parse_time_cell};
 use crate::model::Kind;
 
@@ -190,14 +196,28 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
     };
     // Coinbase's 2020 report writes a zero Subtotal next to a real Total.
     let subtotal = subtotal.filter(|s| !(s.is_zero() && total.is_some_and(|t| !t.is_zero())));
-    // Fiat amounts of the row, converted to USD on demand.
+    // Money amounts of the row, in its currency.
     let gross = subtotal.or(total);
     let fee_fiat = match (subtotal, total) {
         (Some(s), Some(t)) => (t - s).abs(),
         _ => fees.unwrap_or_default(),
     };
     let value_fiat = gross.or_else(|| price.map(|p| super::mul(p, qty)));
-    let to_usd = |cx: &mut Cx, v: Decimal| cx.fiat_to_usd(line, time, v, &ccy);
+    // The USD value of a row the export values in `ccy`: converted at the
+    // currency's rate, else from `legs` (a stablecoin, --prices), else none.
+    let value = |cx: &mut Cx,
+                 received: Option<(Decimal, &str)>,
+                 sent: Option<(Decimal, &str)>|
+     -> Option<Decimal> {
+        value_fiat
+            .and_then(|v| cx.fiat_to_usd(line, time, v, &ccy))
+            .or_else(|| cx.value_legs(line, time, received, sent))
+    };
+    // A row left without a USD value keeps the export's value in its note.
+    let valued_note = |note: String, usd: Option<Decimal>| match (usd, value_fiat) {
+        (None, Some(v)) => join_note(note, format!("value {} {ccy}", fmt_decimal(v))),
+        _ => note,
+    };
     let t = kind_cell.as_str();
     let lower = t.to_ascii_lowercase();
     let account = cx.account.clone();
@@ -237,26 +257,33 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
         | "Retail Simple Dust" => {
             let buying = lower.contains("buy") || t == "Credit";
             if let Some(q) = crypto_quote(&notes, &asset) {
-                return trade_with_crypto_quote(
-                    cx, line, time, id, &asset, qty, buying, q, value_fiat, &ccy, note,
-                )
-                .and_then(rec);
+                let v = value(cx, Some((q.qty, &q.asset)), None);
+                let note = valued_note(note, v);
+                return rec(trade_with_crypto_quote(QuoteTrade {
+                    id,
+                    time,
+                    base: asset.clone(),
+                    qty,
+                    buying,
+                    quote: q,
+                    value: v,
+                    note,
+                }));
             }
-            let gross = {
-                let v = need(cx, gross, line, "Subtotal/Total")?;
-                to_usd(cx, v)?
-            };
-            let fee = to_usd(cx, fee_fiat)?;
+            let gross = need(cx, gross, line, "Subtotal/Total")?;
+            let (paid, ccy, usd) = cash(cx, line, time, gross, &ccy)?;
+            let (fee, fee_ccy, fee_usd) = cash(cx, line, time, fee_fiat, &ccy)?;
             let d = if buying {
                 Draft::new(id, time, Kind::Buy)
                     .received(qty, &asset)
-                    .sent(gross, "USD")
+                    .sent(paid, &ccy)
             } else {
                 Draft::new(id, time, Kind::Sell)
                     .sent(qty, &asset)
-                    .received(gross, "USD")
+                    .received(paid, &ccy)
             };
-            rec(d.fee(fee, "USD").usd(Some(gross)).note(note))
+            let fee_usd = fee_usd.filter(|_| fee_ccy != "USD");
+            rec(d.fee(fee, &fee_ccy).fee_usd(fee_usd).usd(usd).note(note))
         }
         "Convert" => {
             let Some((to_qty, to_asset)) = parse_convert(&notes) else {
@@ -276,14 +303,20 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
                     "ETH to ETH2 staking conversion: not a tax event",
                 ));
             }
-            let value = {
-                let v = need(cx, subtotal.or(total), line, "Subtotal/Total")?;
-                to_usd(cx, v)?
+            let value = subtotal
+                .or(total)
+                .and_then(|v| cx.fiat_to_usd(line, time, v, &ccy))
+                .or_else(|| {
+                    cx.value_legs(line, time, Some((to_qty, &to_asset)), Some((qty, &asset)))
+                });
+            let note = match (value, subtotal.or(total)) {
+                (None, Some(v)) => join_note(note, format!("value {} {ccy}", fmt_decimal(v))),
+                _ => note,
             };
             rec(Draft::new(id, time, Kind::Trade)
                 .sent(qty, &asset)
                 .received(to_qty, &to_asset)
-                .usd(Some(value))
+                .usd(value)
                 .note(note))
         }
         "Send" | "Receive" if is_fiat(&asset) => Some(Entry::skip(
@@ -304,14 +337,11 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
             .iter()
             .any(|k| n.contains(k));
             if income {
-                let v = {
-                    let v = need(cx, value_fiat, line, "Subtotal")?;
-                    to_usd(cx, v)?
-                };
+                let v = value(cx, Some((qty, &asset)), None);
                 rec(Draft::new(id, time, Kind::Income)
                     .received(qty, &asset)
-                    .usd(Some(v))
-                    .note(note))
+                    .usd(v)
+                    .note(valued_note(note, v)))
             } else {
                 rec(Draft::new(id, time, Kind::Deposit)
                     .received(qty, &asset)
@@ -362,24 +392,18 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
                     "income paid in cash: not a crypto lot (report it as interest)",
                 ));
             }
-            let v = {
-                let v = need(cx, value_fiat, line, "Subtotal")?;
-                to_usd(cx, v)?
-            };
+            let v = value(cx, Some((qty, &asset)), None);
             rec(Draft::new(id, time, Kind::Income)
                 .received(qty, &asset)
-                .usd(Some(v))
-                .note(note))
+                .usd(v)
+                .note(valued_note(note, v)))
         }
         "Admin Debit" | "Subscription" | "Card Spend" => {
-            let v = {
-                let v = need(cx, value_fiat, line, "Subtotal")?;
-                to_usd(cx, v)?
-            };
+            let v = value(cx, None, Some((qty, &asset)));
             rec(Draft::new(id, time, Kind::Spend)
                 .sent(qty, &asset)
-                .usd(Some(v))
-                .note(note))
+                .usd(v)
+                .note(valued_note(note, v)))
         }
         "Donation" => rec(Draft::new(id, time, Kind::Withdrawal)
             .sent(qty, &asset)
@@ -478,37 +502,76 @@ fn crypto_quote(notes: &str, base: &str) -> Option<Quote> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn trade_with_crypto_quote(
+/// The money side of a Buy or Sell: the amount in its currency (USD, EUR,
+/// ...) with its USD value (itself, or at the currency's `--prices` rate). A
+/// currency harvest does not know as money is converted at its rate, or is a
+/// problem naming it.
+fn cash(
     cx: &mut Cx,
     line: u64,
     time: DateTime<Utc>,
+    v: Decimal,
+    ccy: &str,
+) -> Option<(Decimal, String, Option<Decimal>)> {
+    let usd = cx.fiat_to_usd(line, time, v, ccy);
+    if is_fiat(ccy) {
+        return Some((v, ccy.to_string(), usd));
+    }
+    match usd {
+        Some(u) => Some((u, "USD".to_string(), Some(u))),
+        None => {
+            cx.problem(
+                line,
+                None,
+                Some(ccy),
+                format!(
+                    "amounts are in {ccy}, which harvest does not know as money (it knows USD, \
+                     {}): add a USD rate for {ccy} at {} to --prices (CSV time,asset,price)",
+                    crate::model::FIAT.join(", "),
+                    super::draft::fmt_time(time)
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// `note; more`, or `more` alone.
+fn join_note(note: String, more: String) -> String {
+    if note.is_empty() {
+        more
+    } else {
+        format!("{note}; {more}")
+    }
+}
+
+/// An Advanced Trade against a crypto quote, with its USD value (if any).
+struct QuoteTrade {
     id: String,
-    base: &str,
+    time: DateTime<Utc>,
+    base: String,
     qty: Decimal,
     buying: bool,
-    q: Quote,
-    value_fiat: Option<Decimal>,
-    ccy: &str,
+    quote: Quote,
+    value: Option<Decimal>,
     note: String,
-) -> Option<Draft> {
+}
+
+fn trade_with_crypto_quote(t: QuoteTrade) -> Draft {
+    let q = t.quote;
     // The quote amount in the note includes the fee (a buy pays it, a sell's
     // proceeds are net of it); with the rate, fee = |base x rate - quote|.
     let fee = q
         .rate
-        .map(|r| (super::mul(qty, r) - q.qty).abs())
+        .map(|r| (super::mul(t.qty, r) - q.qty).abs())
         .unwrap_or_default();
-    let value = match value_fiat {
-        Some(v) => cx.fiat_to_usd(line, time, v, ccy)?,
-        None => cx.value_legs(line, time, Some((q.qty, &q.asset)), None)?,
-    };
-    let d = Draft::new(id, time, Kind::Trade);
-    let d = if buying {
-        d.received(qty, base).sent(q.qty - fee, &q.asset)
+    let d = Draft::new(t.id, t.time, Kind::Trade);
+    let d = if t.buying {
+        d.received(t.qty, &t.base).sent(q.qty - fee, &q.asset)
     } else {
-        d.sent(qty, base).received(q.qty + fee, &q.asset)
+        d.sent(t.qty, &t.base).received(q.qty + fee, &q.asset)
     };
-    Some(d.fee(fee, &q.asset).usd(Some(value)).note(note))
+    d.fee(fee, &q.asset).usd(t.value).note(t.note)
 }
 
 #[cfg(test)]

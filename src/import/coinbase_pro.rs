@@ -149,14 +149,19 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                     out.push(Entry::skip(row.line, "rebate without a positive amount"));
                     continue;
                 }
+                if is_fiat(&asset) {
+                    out.push(Entry::skip(
+                        row.line,
+                        "rebate paid in cash: not a crypto lot",
+                    ));
+                    continue;
+                }
                 let cells: Vec<&str> = row.cells.iter().map(String::as_str).collect();
                 let id = cx.content_id(&cells);
-                let Some(v) = cx.value_legs(row.line, time, Some((qty, &asset)), None) else {
-                    continue;
-                };
+                let v = cx.value_legs(row.line, time, Some((qty, &asset)), None);
                 let d = Draft::new(id, time, Kind::Income)
                     .received(qty, &asset)
-                    .usd(Some(v))
+                    .usd(v)
                     .note("Coinbase Pro fee rebate");
                 out.push(Entry::Rec {
                     rows: vec![row.line],

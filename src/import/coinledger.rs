@@ -119,16 +119,18 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 },
                 &mut out,
             ),
+            (None, Some((_, a))) if INCOME.contains(&ty.as_str()) && is_fiat(&a) => {
+                out.push(Entry::skip(line, "income paid in cash: not a crypto lot"));
+            }
             (None, Some((q, a))) if INCOME.contains(&ty.as_str()) => {
-                if let Some(v) = cx.value_legs(line, time, Some((q, &a)), None) {
-                    out.push(rec(with_fee(
-                        Draft::new(id, time, Kind::Income)
-                            .received(q, &a)
-                            .usd(Some(v))
-                            .txid(hash)
-                            .note(note),
-                    )));
-                }
+                let v = cx.value_legs(line, time, Some((q, &a)), None);
+                out.push(rec(with_fee(
+                    Draft::new(id, time, Kind::Income)
+                        .received(q, &a)
+                        .usd(v)
+                        .txid(hash)
+                        .note(note),
+                )));
             }
             (None, Some((_, a))) if is_fiat(&a) => {
                 out.push(Entry::skip(line, "fiat deposit: a cash movement, not a crypto event"));
@@ -146,15 +148,14 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 ));
             }
             (Some((q, a)), None) if ty == "merchant payment" => {
-                if let Some(v) = cx.value_legs(line, time, None, Some((q, &a))) {
-                    out.push(rec(with_fee(
-                        Draft::new(id, time, Kind::Spend)
-                            .sent(q, &a)
-                            .usd(Some(v))
-                            .txid(hash)
-                            .note(note),
-                    )));
-                }
+                let v = cx.value_legs(line, time, None, Some((q, &a)));
+                out.push(rec(with_fee(
+                    Draft::new(id, time, Kind::Spend)
+                        .sent(q, &a)
+                        .usd(v)
+                        .txid(hash)
+                        .note(note),
+                )));
             }
             (Some((q, a)), None) if OUT.contains(&ty.as_str()) => out.push(rec(with_fee(
                 Draft::new(id, time, Kind::Withdrawal)

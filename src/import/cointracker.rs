@@ -6,7 +6,9 @@
 //! Fee convention: CoinTracker's fee is separate from the sent and received
 //! quantities and paid in addition to them, the ledger's convention; amounts
 //! map one to one. The file carries no USD values: a trade without a USD or
-//! stablecoin side and every income row need `--prices`.
+//! stablecoin side and every income row take one from `import --prices`, or
+//! are written without one for the engine to value from `--prices`. A side in
+//! another currency (EUR, GBP, ...) is kept as itself: a buy or a sell.
 //!
 //! Rows: both sides = buy/sell/trade; only received = income for the tags
 //! `staking`, `airdrop`, `fork`, `mined`, `interest`, `income`, a deposit
@@ -113,17 +115,16 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 if is_fiat(&a) {
                     out.push(Entry::skip(line, "fiat deposit: not a tax event"));
                 } else if INCOME.contains(&tag.as_str()) {
-                    if let Some(v) = cx.value_legs(line, time, Some((q, &a)), None) {
-                        rec(
-                            &mut out,
-                            with_fee(
-                                Draft::new(id, time, Kind::Income)
-                                    .received(q, &a)
-                                    .usd(Some(v))
-                                    .note(note),
-                            ),
-                        );
-                    }
+                    let v = cx.value_legs(line, time, Some((q, &a)), None);
+                    rec(
+                        &mut out,
+                        with_fee(
+                            Draft::new(id, time, Kind::Income)
+                                .received(q, &a)
+                                .usd(v)
+                                .note(note),
+                        ),
+                    );
                 } else {
                     rec(
                         &mut out,
@@ -139,17 +140,16 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 if is_fiat(&a) {
                     out.push(Entry::skip(line, "fiat withdrawal: not a tax event"));
                 } else if tag == "payment" {
-                    if let Some(v) = cx.value_legs(line, time, None, Some((q, &a))) {
-                        rec(
-                            &mut out,
-                            with_fee(
-                                Draft::new(id, time, Kind::Spend)
-                                    .sent(q, &a)
-                                    .usd(Some(v))
-                                    .note(note),
-                            ),
-                        );
-                    }
+                    let v = cx.value_legs(line, time, None, Some((q, &a)));
+                    rec(
+                        &mut out,
+                        with_fee(
+                            Draft::new(id, time, Kind::Spend)
+                                .sent(q, &a)
+                                .usd(v)
+                                .note(note),
+                        ),
+                    );
                 } else {
                     rec(
                         &mut out,

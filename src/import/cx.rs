@@ -33,6 +33,10 @@ pub(crate) struct Cx<'a, 'b> {
     /// Ledger row id -> the exchange's ids of the event it was made from (a
     /// Kraken trade's refid and ledger txids), to find one trade in two exports.
     pub(super) links: Vec<(String, Vec<String>)>,
+    /// (line, asset) -> (the time of the price, its age) for every `--prices`
+    /// price used more than a day older than its row: the accounting counts
+    /// the written rows valued with one.
+    pub(super) stale: rustc_hash::FxHashMap<(u64, String), (DateTime<Utc>, chrono::Duration)>,
 }
 
 impl<'a, 'b> Cx<'a, 'b> {
@@ -48,6 +52,7 @@ impl<'a, 'b> Cx<'a, 'b> {
             more: rustc_hash::FxHashSet::default(),
             ids: HashMap::new(),
             links: Vec::new(),
+            stale: rustc_hash::FxHashMap::default(),
         }
     }
 }

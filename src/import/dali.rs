@@ -16,7 +16,9 @@
 //! `dali-<Unique ID>`, so they pair); a partial row (one side) whose Unique ID
 //! also has a complete row is that row's duplicate and is skipped. The fee of
 //! an intra row is valued at its `Spot Price` (`fee_usd`). A `Spot Price` of
-//! `__unknown` leaves the value to `--prices`.
+//! `__unknown` leaves the value to `--prices`: to `import --prices`, or else to
+//! the engine (the row is written without one; a BUY or SELL then has no USD
+//! side).
 
 use std::collections::HashMap;
 
@@ -208,7 +210,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         let qty = qty.unwrap_or_default();
         let value = usd
             .or_else(|| spot.map(|p| mul(qty, p)))
-            .or_else(|| cx.unit_price(&asset, t).map(|p| mul(qty, p)));
+            .or_else(|| cx.unit_price(line, &asset, t).map(|p| mul(qty, p)));
         let fee = match (crypto_fee.filter(|f| !f.is_zero()), usd_fee) {
             (Some(f), _) => Some((f, asset.clone())),
             (None, Some(f)) if !f.is_zero() => Some((f, "USD".to_string())),
@@ -218,15 +220,20 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
             Some((q, a)) => d.fee(*q, a),
             None => d,
         };
-        let need_value = |cx: &mut Cx, v: Option<Decimal>| {
-            if v.is_none() {
-                cx.value_legs(line, t, Some((qty, &asset)), None);
-            }
-            v
-        };
         match (incoming, ty.as_str()) {
             (_, "BUY") | (false, "SELL") => {
-                let Some(v) = need_value(cx, value) else {
+                let Some(v) = value else {
+                    // No USD amount, no spot price, no --prices: the crypto
+                    // side alone, for the engine to value at run time.
+                    let d = if ty == "BUY" {
+                        Draft::new(id, t, Kind::Buy).received(qty, &asset)
+                    } else {
+                        Draft::new(id, t, Kind::Sell).sent(qty, &asset)
+                    };
+                    out.push(Entry::Rec {
+                        rows: vec![line],
+                        rec: with_fee(d.note(notes)).finish(&account),
+                    });
                     continue;
                 };
                 let (sent, received) = if ty == "BUY" {
@@ -250,15 +257,12 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 );
             }
             (true, k) if INCOME.contains(&k) => {
-                let Some(v) = need_value(cx, value) else {
-                    continue;
-                };
                 out.push(Entry::Rec {
                     rows: vec![line],
                     rec: with_fee(
                         Draft::new(id, t, Kind::Income)
                             .received(qty, &asset)
-                            .usd(Some(v))
+                            .usd(value)
                             .note(note(&notes, &k.to_ascii_lowercase())),
                     )
                     .finish(&account),

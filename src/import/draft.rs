@@ -10,7 +10,7 @@ use crate::model::{Kind, Record};
 use super::accounting::Entry;
 use super::cx::Cx;
 use super::num;
-use super::value::{is_fiat, mul};
+use super::value::{is_fiat, is_foreign_money, mul};
 
 /// A ledger row under construction; `finish` writes it as text.
 #[derive(Debug, Clone, Default)]
@@ -192,12 +192,16 @@ pub(crate) struct TradeIn {
     pub note: String,
 }
 
-/// Turns an exchange into ledger rows: a side in a non-USD government currency
-/// is converted to USD at its `--prices` rate; a USD side makes it a buy or a
-/// sell, otherwise it is a trade valued by [`Cx::value_legs`]. The first fee
-/// goes in the fee columns (a USD fee, or one in a traded asset, preferred);
-/// a fee in a further crypto asset becomes its own `fee` row. Kraken fee
-/// credits (`KFEE`) are promotional, worth no basis, and only noted.
+/// Turns an exchange into ledger rows: a side in money (USD, or another
+/// currency such as EUR, kept as itself) makes it a buy or a sell, otherwise
+/// it is a trade. Its USD value is a USD side, else the export's own USD
+/// value, else what [`Cx::value_legs`] finds (a stablecoin side at 1.00, the
+/// currency's `--prices` rate, a `--prices` price); with none the row is
+/// written without one, for the engine to value. The first fee goes in the
+/// fee columns (a USD fee, then one in another currency, then one in a traded
+/// asset, preferred); a fee in a further crypto asset becomes its own `fee`
+/// row. Kraken fee credits (`KFEE`) are promotional, worth no basis, and only
+/// noted.
 pub(crate) fn trade_record(cx: &mut Cx, t: TradeIn, out: &mut Vec<Entry>) {
     let line = t.rows[0];
     let time = t.time;
@@ -205,35 +209,16 @@ pub(crate) fn trade_record(cx: &mut Cx, t: TradeIn, out: &mut Vec<Entry>) {
     if !t.note.is_empty() {
         notes.push(t.note.clone());
     }
-    let conv = |cx: &mut Cx,
-                notes: &mut Vec<String>,
-                (q, a): (Decimal, String),
-                what: &str|
-     -> Option<(Decimal, String)> {
-        if is_fiat(&a) && a != "USD" {
-            let u = cx.fiat_to_usd(line, time, q, &a)?;
-            notes.push(format!("{what} {} {a}", num::fmt_decimal(q)));
-            Some((u, "USD".to_string()))
-        } else {
-            Some((q, a))
-        }
-    };
-    let sent = conv(cx, &mut notes, t.sent, "paid");
-    let received = conv(cx, &mut notes, t.received, "got");
+    let (sent, received) = (t.sent, t.received);
     let mut fees = Vec::new();
     for f in t.fees {
         if f.1 == "KFEE" {
             notes.push(format!("fee {} KFEE credits", num::fmt_decimal(f.0)));
             continue;
         }
-        if let Some(f) = conv(cx, &mut notes, f, "fee") {
-            fees.push(f);
-        }
+        fees.push(f);
     }
-    let (Some(sent), Some(received)) = (sent, received) else {
-        return;
-    };
-    if sent.1 == "USD" && received.1 == "USD" {
+    if is_fiat(&sent.1) && is_fiat(&received.1) {
         for l in t.rows {
             out.push(Entry::skip(
                 l,
@@ -242,31 +227,38 @@ pub(crate) fn trade_record(cx: &mut Cx, t: TradeIn, out: &mut Vec<Entry>) {
         }
         return;
     }
-    let (kind, value) = if sent.1 == "USD" {
-        (Kind::Buy, Some(sent.0))
-    } else if received.1 == "USD" {
-        (Kind::Sell, Some(received.0))
+    let kind = if is_fiat(&sent.1) {
+        Kind::Buy
+    } else if is_fiat(&received.1) {
+        Kind::Sell
     } else {
-        let v = match t.usd_hint {
-            Some(v) => Some(v),
-            None => cx.value_legs(
+        Kind::Trade
+    };
+    let value = if sent.1 == "USD" {
+        Some(sent.0)
+    } else if received.1 == "USD" {
+        Some(received.0)
+    } else {
+        t.usd_hint.or_else(|| {
+            cx.value_legs(
                 line,
                 time,
                 Some((received.0, &received.1)),
                 Some((sent.0, &sent.1)),
-            ),
-        };
-        (Kind::Trade, v)
+            )
+        })
     };
-    let Some(value) = value else { return };
-    // The main fee: USD first, then one in a traded asset, then any.
+    // The main fee: USD first, then another currency, then one in a traded
+    // asset, then any.
     fees.sort_by_key(|(_, a)| {
         if a == "USD" {
             0
-        } else if *a == sent.1 || *a == received.1 {
+        } else if is_fiat(a) {
             1
-        } else {
+        } else if *a == sent.1 || *a == received.1 {
             2
+        } else {
+            3
         }
     });
     // Several fees in the same asset add up.
@@ -278,15 +270,40 @@ pub(crate) fn trade_record(cx: &mut Cx, t: TradeIn, out: &mut Vec<Entry>) {
         }
     }
     merged.retain(|(q, _)| !q.is_zero());
-    let mut it = merged.into_iter();
+    let mut it = merged.into_iter().peekable();
+    let mut main_fee = it.next();
+    // A fee in a second currency beside a USD one joins it at its rate; a row
+    // has one fee, and money is no fee row.
+    while let Some((q, a)) = it.next_if(|(_, a)| is_fiat(a)) {
+        let usd = main_fee
+            .as_ref()
+            .filter(|(_, m)| m == "USD")
+            .and_then(|_| cx.fiat_to_usd(line, time, q, &a));
+        match (usd, main_fee.as_mut()) {
+            (Some(u), Some(m)) => m.0 += u,
+            _ => cx.problem(
+                line,
+                None,
+                Some(&a),
+                format!(
+                    "fees in two currencies on one trade ({} and {a}): add a USD rate for {a} \
+                     at {} to --prices (CSV time,asset,price), or enter the row by hand",
+                    main_fee.as_ref().map_or("", |(_, m)| m.as_str()),
+                    fmt_time(time)
+                ),
+            ),
+        }
+    }
     let mut d = Draft::new(t.id.clone(), time, kind)
         .sent(sent.0, &sent.1)
         .received(received.0, &received.1)
-        .usd(Some(value))
+        .usd(value)
         .note(notes.join("; "));
-    if let Some((q, a)) = it.next() {
-        if a != "USD" && a != sent.1 && a != received.1 {
-            d = d.fee_usd(cx.unit_price(&a, time).map(|p| mul(q, p)));
+    if let Some((q, a)) = main_fee {
+        if is_foreign_money(&a) {
+            d = d.fee_usd(cx.fiat_to_usd(line, time, q, &a));
+        } else if a != "USD" && a != sent.1 && a != received.1 {
+            d = d.fee_usd(cx.unit_price(line, &a, time).map(|p| mul(q, p)));
         }
         d = d.fee(q, &a);
     }
@@ -296,10 +313,7 @@ pub(crate) fn trade_record(cx: &mut Cx, t: TradeIn, out: &mut Vec<Entry>) {
         rec: d.finish(&account),
     });
     for (n, (q, a)) in it.enumerate() {
-        if a == "USD" {
-            continue;
-        }
-        let fee_usd = cx.unit_price(&a, time).map(|p| mul(q, p));
+        let fee_usd = cx.unit_price(line, &a, time).map(|p| mul(q, p));
         let d = Draft::new(format!("{}-fee{}", t.id, n + 1), time, Kind::Fee)
             .fee(q, &a)
             .fee_usd(fee_usd)

@@ -203,15 +203,14 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                     out.push(Entry::skip(line, "income paid in cash: not a crypto lot"));
                     continue;
                 }
-                if let Some(v) = cx.value_legs(line, time, Some((q, &a)), None) {
-                    rec(
-                        &mut out,
-                        Draft::new(id, time, Kind::Income)
-                            .received(q, &a)
-                            .usd(Some(v))
-                            .note(format!("{typ} {spec}").trim().to_string()),
-                    );
-                }
+                let v = cx.value_legs(line, time, Some((q, &a)), None);
+                rec(
+                    &mut out,
+                    Draft::new(id, time, Kind::Income)
+                        .received(q, &a)
+                        .usd(v)
+                        .note(format!("{typ} {spec}").trim().to_string()),
+                );
             }
             "Credit" | "Debit" => {
                 let sym = row.get(c_symbol).to_ascii_uppercase();

@@ -10,12 +10,13 @@ use crate::ledger::Repeat;
 use crate::model::Record;
 use crate::readers::prices::PriceTable;
 
-use super::accounting::{Entry, ImportError, ImportStats, RowProblem, shorten};
+use super::accounting::{
+    Entry, ImportError, ImportStats, PriceNeeded, RowProblem, StalePrice, price_needed, shorten,
+};
 use super::cx::Cx;
 use super::duplicates::{KrakenOverlap, SeenIds, Superseded};
 use super::format::{Format, PREAMBLE_ROWS, known_formats};
 use super::sheet::{RowStream, Sheet, SheetRow, decode};
-use super::value::value_transfer_fee;
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet, coinledger,
@@ -256,8 +257,13 @@ impl<'a> Importer<'a> {
         let mut records = Vec::new();
         let mut entries = entries;
         for e in &mut entries {
-            if let Entry::Rec { rec, .. } | Entry::Extra { rec, .. } = e {
-                value_transfer_fee(rec, self.opts.prices);
+            match e {
+                Entry::Rec { rows, rec } => {
+                    let line = rows.first().copied().unwrap_or(header_line);
+                    cx.value_transfer_fee(line, rec);
+                }
+                Entry::Extra { row, rec } => cx.value_transfer_fee(*row, rec),
+                Entry::Skip { .. } => {}
             }
         }
         let links: HashMap<String, Vec<String>> =
@@ -349,6 +355,35 @@ impl<'a> Importer<'a> {
                 problems: conflicts,
                 more: 0,
             });
+        }
+        // The rows written that the engine will have to value from a price,
+        // and those valued here at a stale one.
+        for (line, rec) in &records {
+            if let Some(asset) = price_needed(rec) {
+                stats.need_price.push(PriceNeeded {
+                    id: rec.id.clone(),
+                    line: *line,
+                    asset: asset.to_string(),
+                    time: rec.time.clone(),
+                });
+            }
+            if cx.stale.is_empty() || rec.usd_value.is_empty() && rec.fee_usd.is_empty() {
+                continue;
+            }
+            let assets = [&rec.received_asset, &rec.sent_asset, &rec.fee_asset];
+            let stale = assets
+                .into_iter()
+                .filter(|a| !a.is_empty())
+                .find_map(|a| cx.stale.get(&(*line, a.clone())).map(|s| (a, s)));
+            if let Some((asset, &(priced_at, age))) = stale {
+                stats.stale_prices.push(StalePrice {
+                    id: rec.id.clone(),
+                    line: *line,
+                    asset: asset.clone(),
+                    priced_at,
+                    age,
+                });
+            }
         }
         let skipped = stats.skipped_total();
         if stats.read != stats.used + skipped + stats.duplicates {

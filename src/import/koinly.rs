@@ -154,18 +154,16 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                         Some(v) => Some(v),
                         None => cx.value_legs(line, time, Some((q, &a)), None),
                     };
-                    if let Some(v) = v {
-                        rec(
-                            &mut out,
-                            with_fee(
-                                Draft::new(id, time, Kind::Income)
-                                    .received(q, &a)
-                                    .usd(Some(v))
-                                    .txid(&hash)
-                                    .note(note),
-                            ),
-                        );
-                    }
+                    rec(
+                        &mut out,
+                        with_fee(
+                            Draft::new(id, time, Kind::Income)
+                                .received(q, &a)
+                                .usd(v)
+                                .txid(&hash)
+                                .note(note),
+                        ),
+                    );
                 } else {
                     rec(
                         &mut out,
@@ -187,18 +185,16 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                         Some(v) => Some(v),
                         None => cx.value_legs(line, time, None, Some((q, &a))),
                     };
-                    if let Some(v) = v {
-                        rec(
-                            &mut out,
-                            with_fee(
-                                Draft::new(id, time, Kind::Spend)
-                                    .sent(q, &a)
-                                    .usd(Some(v))
-                                    .txid(&hash)
-                                    .note(note),
-                            ),
-                        );
-                    }
+                    rec(
+                        &mut out,
+                        with_fee(
+                            Draft::new(id, time, Kind::Spend)
+                                .sent(q, &a)
+                                .usd(v)
+                                .txid(&hash)
+                                .note(note),
+                        ),
+                    );
                 } else {
                     rec(
                         &mut out,

@@ -6,8 +6,9 @@
 //! Fee convention: as in Koinly's universal template the fee is separate from
 //! the amounts and paid on top, the ledger's convention: BUY sends `Total` of
 //! the quote and receives `Amount` of the base, SELL the reverse, the fee in
-//! `Fee Currency`. A quote in a government currency other than USD is valued
-//! through its `--prices` rate. Ids come from `Trade ID`, else a hash of the
+//! `Fee Currency`. A quote in a government currency other than USD is kept as
+//! itself (a buy or sell in BRL, EUR, ...), its USD value from `--prices` when
+//! it has the currency's rate. Ids come from `Trade ID`, else a hash of the
 //! row (repeated identical fills are numbered, not dropped).
 
 use super::{Cx, Entry, Sheet, TradeIn, parse_time_cell};

@@ -269,20 +269,26 @@ fn single(
         return;
     }
     let income = |cx: &mut Cx, out: &mut Vec<Entry>, id: String| {
+        if is_fiat(&l.asset) {
+            out.push(Entry::skip(
+                line,
+                "income paid in cash: not a crypto lot (report it as interest)",
+            ));
+            return;
+        }
+        // The export's USD value, else --prices; else none (for the engine).
         let v = match l.amount_usd {
             Some(v) => Some(v.abs()),
             None => cx.value_legs(line, l.time, Some((qty, &l.asset)), None),
         };
-        if let Some(v) = v {
-            push(
-                out,
-                Draft::new(id, l.time, Kind::Income)
-                    .received(qty, &l.asset)
-                    .fee(l.fee, &l.asset)
-                    .usd(Some(v))
-                    .note(note.clone()),
-            );
-        }
+        push(
+            out,
+            Draft::new(id, l.time, Kind::Income)
+                .received(qty, &l.asset)
+                .fee(l.fee, &l.asset)
+                .usd(v)
+                .note(note.clone()),
+        );
     };
     match l.typ.as_str() {
         "deposit" | "withdrawal" => {

@@ -2,8 +2,10 @@
 //!
 //! This module owns what every format shares: decoding the bytes (BOM, UTF-8 or
 //! Windows-1252), finding the header below any preamble, detecting the format,
-//! deterministic row ids, duplicate detection across files, USD valuation, and
-//! the accounting of every input row (read = used + skipped + duplicates). Each
+//! deterministic row ids, duplicate detection across files, USD valuation (a row
+//! nothing values is written without a USD value and counted, for the engine
+//! to value from `--prices`), and the accounting of every input row (read =
+//! used + skipped + duplicates). Each
 //! format file owns its own columns and vocabulary and documents at its top how
 //! that exchange's fee convention maps onto the ledger's (the ledger's fee is paid
 //! on top of sent/received; a sell's received amount is the gross before the fee).
@@ -40,7 +42,7 @@ mod importer;
 mod sheet;
 mod value;
 
-pub use accounting::{ImportError, ImportStats, RowProblem};
+pub use accounting::{ImportError, ImportStats, PriceNeeded, RowProblem, StalePrice};
 pub use duplicates::{SeenIds, Superseded};
 pub use format::{Format, detect, known_formats};
 pub use importer::{ImportOptions, Imported, Importer};
@@ -50,4 +52,4 @@ pub(crate) use accounting::Entry;
 pub(crate) use cx::{Cx, ISO_NAIVE, in_zone, parse_naive, parse_time_cell};
 pub(crate) use draft::{Draft, TradeIn, trade_record};
 pub(crate) use sheet::{RowStream, Sheet, SheetRow};
-pub(crate) use value::{is_fiat, is_stablecoin, mul};
+pub(crate) use value::{is_fiat, is_foreign_money, is_stablecoin, mul};

@@ -1,29 +1,49 @@
 //! Valuing rows in USD: USD and its stablecoins at 1.00, other government
-//! currencies and crypto through `--prices`, the USD value of an exchange, and
-//! a transfer's network fee.
+//! currencies and crypto through `--prices` when `import --prices` gives one,
+//! the USD value of an exchange, and a transfer's network fee. A row nothing
+//! values is written without a USD value, as the export states it: the engine
+//! values it at run time from `--prices` (or stops naming the row), and the
+//! accounting counts it.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
-use crate::model::Record;
-use crate::readers::prices::PriceTable;
+use crate::model::{FIAT, Record};
 
 use super::cx::Cx;
-use super::draft::fmt_time;
 use super::num;
 
+/// A price older than this (before the row) is counted as stale; the engine
+/// warns about such a price the same way.
+pub(super) const STALE_AFTER_HOURS: i64 = 24;
+
 impl Cx<'_, '_> {
+    /// The latest dated `--prices` price of `asset` at or before `t`. A price
+    /// more than a day older than the row at `line` is noted there (see
+    /// [`Cx::stale`]).
+    pub fn price(&mut self, line: u64, asset: &str, t: DateTime<Utc>) -> Option<Decimal> {
+        let (at, p) = self.opts.prices?.at_time(asset, t)?;
+        if t - at > Duration::hours(STALE_AFTER_HOURS) {
+            self.stale
+                .entry((line, asset.to_string()))
+                .or_insert((at, t - at));
+        }
+        Some(p)
+    }
+
     /// A price for valuing: 1 for USD and USD stablecoins, else `--prices`.
-    pub fn unit_price(&self, asset: &str, t: DateTime<Utc>) -> Option<Decimal> {
+    pub fn unit_price(&mut self, line: u64, asset: &str, t: DateTime<Utc>) -> Option<Decimal> {
         if asset == "USD" || is_stablecoin(asset) {
             return Some(Decimal::ONE);
         }
-        self.opts.prices.and_then(|p| p.at(asset, t))
+        self.price(line, asset, t)
     }
 
-    /// The USD value of an exchange: its USD side, a stablecoin side at 1.00,
-    /// then `--prices` for the received then the sent asset. A problem (naming
-    /// the row) when none applies.
+    /// The USD value of an exchange, in the engine's order: a USD side, a USD
+    /// stablecoin side at 1.00, a side in another currency at that currency's
+    /// `--prices` rate (never a crypto price: the engine values such a row at
+    /// the rate too), then `--prices` for the received then the sent asset.
+    /// None when nothing values it: the row is written without a USD value.
     pub fn value_legs(
         &mut self,
         line: u64,
@@ -38,29 +58,20 @@ impl Cx<'_, '_> {
                 return Some(q.abs());
             }
         }
+        if let Some((q, a)) = legs.iter().flatten().find(|(_, a)| is_fiat(a)) {
+            return self.fiat_to_usd(line, t, *q, a);
+        }
         for (q, a) in legs.iter().flatten() {
-            if let Some(p) = self.unit_price(a, t) {
+            if let Some(p) = self.price(line, a, t) {
                 return Some(mul(q.abs(), p));
             }
         }
-        let assets: Vec<&str> = legs.iter().flatten().map(|(_, a)| *a).collect();
-        self.problem(
-            line,
-            None,
-            None,
-            format!(
-                "no USD value for this row at {}: the export gives none and no side is USD \
-                 or a USD stablecoin; add a price for {} to --prices",
-                fmt_time(t),
-                assets.join(" or ")
-            ),
-        );
         None
     }
 
-    /// Converts an amount of fiat money into USD: itself for USD, else through a
-    /// `--prices` rate for that currency (foreign currency is valued in USD at
-    /// the time of the transaction).
+    /// An amount of money in USD: itself for USD, else at a `--prices` rate for
+    /// that currency at the row's time (foreign currency is valued in USD at
+    /// the time of the transaction); None without a rate.
     pub fn fiat_to_usd(
         &mut self,
         line: u64,
@@ -71,48 +82,34 @@ impl Cx<'_, '_> {
         if ccy == "USD" {
             return Some(qty.abs());
         }
-        match self.opts.prices.and_then(|p| p.at(ccy, t)) {
-            Some(rate) => Some(mul(qty.abs(), rate)),
-            None => {
-                self.problem(
-                    line,
-                    None,
-                    Some(ccy),
-                    format!(
-                        "amounts are in {ccy}, not USD: add a USD rate for {ccy} at {} to \
-                         --prices (CSV time,asset,price)",
-                        fmt_time(t)
-                    ),
-                );
-                None
-            }
-        }
+        self.price(line, ccy, t).map(|rate| mul(qty.abs(), rate))
     }
-}
 
-/// A deposit's or withdrawal's fee in crypto is a disposal (the network fee),
-/// which needs a USD value: when the export gives none, `--prices` (or 1.00 for
-/// a USD stablecoin) fills `fee_usd`.
-pub(super) fn value_transfer_fee(rec: &mut Record, prices: Option<&PriceTable>) {
-    if !(rec.kind == "deposit" || rec.kind == "withdrawal")
-        || rec.fee_asset.is_empty()
-        || !rec.fee_usd.is_empty()
-    {
-        return;
-    }
-    let (Ok(qty), Ok(t)) = (
-        Decimal::from_str_exact(&rec.fee_qty),
-        DateTime::parse_from_rfc3339(&rec.time),
-    ) else {
-        return;
-    };
-    let price = if is_stablecoin(&rec.fee_asset) {
-        Some(Decimal::ONE)
-    } else {
-        prices.and_then(|p| p.at(&rec.fee_asset, t.with_timezone(&Utc)))
-    };
-    if let Some(p) = price {
-        rec.fee_usd = num::fmt_decimal(mul(qty, p));
+    /// A deposit's or withdrawal's fee in crypto is a disposal (the network
+    /// fee), which needs a USD value: when the export gives none, `--prices`
+    /// (or 1.00 for a USD stablecoin) fills `fee_usd`.
+    pub(super) fn value_transfer_fee(&mut self, line: u64, rec: &mut Record) {
+        if !(rec.kind == "deposit" || rec.kind == "withdrawal")
+            || rec.fee_asset.is_empty()
+            || !rec.fee_usd.is_empty()
+        {
+            return;
+        }
+        let (Ok(qty), Ok(t)) = (
+            Decimal::from_str_exact(&rec.fee_qty),
+            DateTime::parse_from_rfc3339(&rec.time),
+        ) else {
+            return;
+        };
+        let fee_asset = rec.fee_asset.clone();
+        let price = if is_stablecoin(&fee_asset) {
+            Some(Decimal::ONE)
+        } else {
+            self.price(line, &fee_asset, t.with_timezone(&Utc))
+        };
+        if let Some(p) = price {
+            rec.fee_usd = num::fmt_decimal(mul(qty, p));
+        }
     }
 }
 
@@ -130,14 +127,14 @@ pub(crate) fn is_stablecoin(a: &str) -> bool {
     STABLECOINS.contains(&a)
 }
 
-/// Government currencies: deposits and withdrawals of these are cash movements,
-/// and trades against them are valued through their USD rate.
-const FIAT: [&str; 30] = [
-    "USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "NZD", "SGD", "HKD", "PLN", "CZK", "SEK",
-    "NOK", "DKK", "TRY", "BRL", "RUB", "UAH", "NGN", "ZAR", "KZT", "INR", "MXN", "ARS", "IDR",
-    "HUF", "RON", "AED", "KRW",
-];
-
+/// Government currencies, USD and [`FIAT`]: deposits and withdrawals of these
+/// are cash movements, and an exchange against one is a buy or a sell.
 pub(crate) fn is_fiat(a: &str) -> bool {
-    FIAT.contains(&a)
+    a == "USD" || FIAT.contains(&a)
+}
+
+/// Money other than USD (EUR, GBP, CAD, ...): kept as itself in the ledger,
+/// valued at its USD rate.
+pub(crate) fn is_foreign_money(a: &str) -> bool {
+    a != "USD" && FIAT.contains(&a)
 }
