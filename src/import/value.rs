@@ -22,13 +22,13 @@ impl Cx<'_, '_> {
     /// more than a day older than the row at `line` is noted there (see
     /// [`Cx::stale`]).
     pub fn price(&mut self, line: u64, asset: &str, t: DateTime<Utc>) -> Option<Decimal> {
-        let (at, p) = self.opts.prices?.at_time(asset, t)?;
-        if t - at > Duration::hours(STALE_AFTER_HOURS) {
+        let p = self.opts.prices?.at_time(asset, t)?;
+        if t - p.time > Duration::hours(STALE_AFTER_HOURS) {
             self.stale
                 .entry((line, asset.to_string()))
-                .or_insert((at, t - at));
+                .or_insert((p.time, t - p.time));
         }
-        Some(p)
+        Some(p.price)
     }
 
     /// A price for valuing: 1 for USD and USD stablecoins, else `--prices`.
