@@ -18,7 +18,6 @@ use crate::import::{Format, ImportOptions, Importer, known_formats};
 use crate::ledger::LedgerBuilder;
 use crate::model::{LEDGER_COLUMNS, Record};
 use crate::readers::prices::PriceTable;
-use crate::time::parse_time;
 
 /// Runs `harvest import`.
 pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
@@ -71,48 +70,101 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     for (_, f) in &mut files {
         f.supersede(&superseded);
     }
-    let mut builder = LedgerBuilder::new(tz);
-    // (time, file index, position, record) for sorting; input order breaks ties.
-    let mut all: Vec<(chrono::DateTime<chrono::Utc>, u32, u64, Record)> = Vec::new();
+    let mut builder = LedgerBuilder::checking(tz);
+    let mut spool = Spool::default();
     let mut stderr = std::io::stderr().lock();
-    for (display, imported) in files {
+    for (display, mut imported) in files {
         imported
             .stats
             .write_account(&mut stderr, display, imported.format)?;
         let file: Arc<str> = display.into();
         let idx = builder.add_file(display);
-        // The position in `records` (oldest first) breaks ties within a file.
-        for (pos, (line, rec)) in imported.records.into_iter().enumerate() {
-            builder.add_record(&rec, &file, idx, line);
+        // The position in `records` (oldest first) breaks ties within a file;
+        // each record is checked and written out at once, so that only its
+        // CSV line stays in memory.
+        for (pos, (line, rec)) in imported.records.drain(..).enumerate() {
             // A bad time is reported by the builder below; sort it first.
-            let t = parse_time(&rec.time, tz).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-            all.push((t, idx, pos as u64, rec));
+            let t = builder
+                .add_record(&rec, &file, idx, line)
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+            spool.push(t, idx, pos as u32, &rec)?;
         }
     }
     builder.finish()?;
-    all.sort_by_key(|a| (a.0, a.1, a.2));
-    write_output(args.output.as_deref(), |w| {
-        write_ledger(w, all.iter().map(|x| &x.3))
-    })
+    spool.sort();
+    write_output(args.output.as_deref(), |w| spool.write(w))
 }
 
-/// Writes the ledger CSV: the SPEC header, then the rows as given.
-pub fn write_ledger<'r>(
-    w: &mut dyn Write,
-    rows: impl Iterator<Item = &'r Record>,
-) -> std::io::Result<()> {
-    // The io::Error inside a csv::Error, so that a closed pipe is seen as one.
-    let io = |e: csv::Error| match e.into_kind() {
+/// The ledger rows `import` writes, as CSV lines in one buffer with a small
+/// index for sorting them: a million records would otherwise stay in memory
+/// as fourteen strings each.
+#[derive(Default)]
+struct Spool {
+    text: Vec<u8>,
+    index: Vec<Line>,
+}
+
+/// Where one row's CSV line is in [`Spool::text`], and its sort key.
+struct Line {
+    time: chrono::DateTime<chrono::Utc>,
+    file: u32,
+    pos: u32,
+    start: usize,
+    len: u32,
+}
+
+impl Spool {
+    /// Adds a record: its CSV line, its cells protected against formula
+    /// injection (SPEC section 5; harvest reads them back as they were).
+    fn push(
+        &mut self,
+        time: chrono::DateTime<chrono::Utc>,
+        file: u32,
+        pos: u32,
+        rec: &Record,
+    ) -> std::io::Result<()> {
+        let start = self.text.len();
+        let cells = rec.fields().map(crate::render::safe_text);
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(&mut self.text);
+        w.write_record(cells.iter().map(|c| c.as_bytes()))
+            .map_err(csv_io)?;
+        w.flush()?;
+        drop(w);
+        let len = u32::try_from(self.text.len() - start).map_err(std::io::Error::other)?;
+        self.index.push(Line {
+            time,
+            file,
+            pos,
+            start,
+            len,
+        });
+        Ok(())
+    }
+
+    /// Puts the lines in ledger order: by time, then file, then position.
+    fn sort(&mut self) {
+        self.index.sort_by_key(|l| (l.time, l.file, l.pos));
+    }
+
+    /// Writes the SPEC header and the lines in order.
+    fn write(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        let mut out = csv::Writer::from_writer(&mut *w);
+        out.write_record(LEDGER_COLUMNS).map_err(csv_io)?;
+        out.flush()?;
+        drop(out);
+        for l in &self.index {
+            w.write_all(&self.text[l.start..l.start + l.len as usize])?;
+        }
+        w.flush()
+    }
+}
+
+/// The io::Error inside a csv::Error, so that a closed pipe is seen as one.
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => std::io::Error::other(format!("{other:?}")),
-    };
-    let mut out = csv::Writer::from_writer(w);
-    out.write_record(LEDGER_COLUMNS).map_err(io)?;
-    for r in rows {
-        // Text cells are protected against formula injection (SPEC section 5);
-        // harvest reads them back as they were.
-        out.write_record(r.fields().map(|c| crate::render::safe_text(c).into_owned()))
-            .map_err(io)?;
     }
-    out.flush()
 }

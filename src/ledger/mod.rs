@@ -10,6 +10,7 @@ use std::hash::BuildHasher;
 use std::io::BufRead;
 use std::sync::{Arc, mpsc};
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
@@ -80,6 +81,8 @@ pub struct LedgerBuilder {
     id_hashes: Vec<u64>,
     /// (file index, id) of rows added and then given up (see [`LedgerBuilder::drop_rows`]).
     dropped: Vec<(u32, Box<str>)>,
+    /// False for a builder that only checks rows (see [`LedgerBuilder::checking`]).
+    keep: bool,
 }
 
 impl LedgerBuilder {
@@ -92,6 +95,18 @@ impl LedgerBuilder {
             more: 0,
             id_hashes: Vec::new(),
             dropped: Vec::new(),
+            keep: true,
+        }
+    }
+
+    /// A builder that checks rows as [`LedgerBuilder::new`]'s does and reports
+    /// their errors from [`LedgerBuilder::finish`], but keeps none: `import`
+    /// writes the records it checks, so a million rows need not sit in memory
+    /// twice.
+    pub fn checking(tz: Tz) -> Self {
+        LedgerBuilder {
+            keep: false,
+            ..LedgerBuilder::new(tz)
         }
     }
 
@@ -277,7 +292,8 @@ impl LedgerBuilder {
         self.add_fields(&fields, file, file_idx, line, check);
     }
 
-    /// Validates rows an importer produced, as if read from a ledger file. `line`
+    /// Validates rows an importer produced, as if read from a ledger file, and
+    /// returns the row's time when it is valid. `line`
     /// is the line of the exchange file the record came from.
     pub fn add_record(
         &mut self,
@@ -285,9 +301,9 @@ impl LedgerBuilder {
         file: &Arc<str>,
         file_idx: u32,
         line: u64,
-    ) {
+    ) -> Option<DateTime<Utc>> {
         let fields = rec.fields();
-        self.add_fields(&fields, file, file_idx, line, None);
+        self.add_fields(&fields, file, file_idx, line, None)
     }
 
     fn push_error(
@@ -318,7 +334,7 @@ impl LedgerBuilder {
         file_idx: u32,
         line: u64,
         check: Option<&mut RowCheck<'_>>,
-    ) {
+    ) -> Option<DateTime<Utc>> {
         // Cells harvest protected against formula injection read back as written.
         let mut f = *f;
         for c in &mut f {
@@ -412,24 +428,27 @@ impl LedgerBuilder {
         let fee_usd = money(self, FEE_USD);
 
         if self.errors.len() + self.more != before {
-            return;
+            return None;
         }
         let (Some(time), Some(kind)) = (time, kind) else {
-            return;
+            return None;
         };
         if let Err(msg) = check_shape(kind, sent, received, fee) {
             self.push_error(file, line, Some("kind"), Some(f[KIND]), Problem::Shape(msg));
-            return;
+            return None;
         }
         if let Some(check) = check {
             match check(f, line) {
                 Repeat::New => {}
-                Repeat::Duplicate { .. } => return,
+                Repeat::Duplicate { .. } => return None,
                 Repeat::Conflict { first } => {
                     self.push_error(file, line, Some("id"), Some(id), Problem::IdConflict(first));
-                    return;
+                    return None;
                 }
             }
+        }
+        if !self.keep {
+            return Some(time);
         }
         let account = self.ledger.syms.intern(account);
         let txid = f[TXID].trim_ascii();
@@ -451,6 +470,7 @@ impl LedgerBuilder {
                 line,
             },
         });
+        Some(time)
     }
 
     /// Sorts the merged rows, checks ids are unique, and returns the ledger or
