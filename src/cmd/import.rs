@@ -54,6 +54,10 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         prices: prices.as_ref(),
         tz,
     });
+    // Each record is checked and kept as its CSV line as the file is read, so
+    // that a file of millions of rows never sits in memory as records.
+    let mut builder = LedgerBuilder::checking(tz);
+    let mut spool = Spool::default();
     let mut files = Vec::new();
     for name in &args.inputs {
         let data = read_all(name)?;
@@ -62,33 +66,46 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         } else {
             name.as_str()
         };
-        files.push((display, importer.import(&data, display, format)?));
+        let file: Arc<str> = display.into();
+        let idx = builder.add_file(display);
+        let start = spool.index.len();
+        let mut failed = None;
+        let imported = importer.import_into(&data, display, format, &mut |line, rec| {
+            // A bad time is reported by the builder at the end; sort it first.
+            let t = builder
+                .add_record(&rec, &file, idx, line)
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+            let pos = (spool.index.len() - start) as u32;
+            if let Err(e) = spool.push(t, idx, pos, &rec) {
+                failed.get_or_insert(e);
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        // The position in the file, oldest first, breaks ties within a file.
+        if imported.reversed {
+            spool.reverse(start);
+        }
+        files.push((display, imported, start..spool.index.len()));
     }
     // A later file may give rows of an earlier one exactly (a Kraken trade in
     // trades.csv and ledgers.csv): those are dropped before anything is counted.
     let superseded = importer.take_superseded();
-    for (_, f) in &mut files {
-        f.supersede(&superseded);
-    }
-    let mut builder = LedgerBuilder::checking(tz);
-    let mut spool = Spool::default();
     let mut stderr = std::io::stderr().lock();
-    for (display, mut imported) in files {
+    for (display, imported, lines) in &mut files {
+        let ids: std::collections::HashSet<&str> = superseded
+            .iter()
+            .filter(|s| s.seq == imported.seq)
+            .flat_map(|s| s.ids.iter().map(String::as_str))
+            .collect();
+        if !ids.is_empty() {
+            spool.drop_ids(lines.clone(), &ids);
+        }
+        imported.supersede(&superseded);
         imported
             .stats
             .write_account(&mut stderr, display, imported.format)?;
-        let file: Arc<str> = display.into();
-        let idx = builder.add_file(display);
-        // The position in `records` (oldest first) breaks ties within a file;
-        // each record is checked and written out at once, so that only its
-        // CSV line stays in memory.
-        for (pos, (line, rec)) in imported.records.drain(..).enumerate() {
-            // A bad time is reported by the builder below; sort it first.
-            let t = builder
-                .add_record(&rec, &file, idx, line)
-                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-            spool.push(t, idx, pos as u32, &rec)?;
-        }
     }
     builder.finish()?;
     spool.sort();
@@ -111,6 +128,8 @@ struct Line {
     pos: u32,
     start: usize,
     len: u32,
+    /// Given up for a later file's copy (see [`Spool::drop_ids`]).
+    dropped: bool,
 }
 
 impl Spool {
@@ -139,8 +158,34 @@ impl Spool {
             pos,
             start,
             len,
+            dropped: false,
         });
         Ok(())
+    }
+
+    /// Turns the positions of the lines from `start` on around: the file they
+    /// came from lists its newest rows first.
+    fn reverse(&mut self, start: usize) {
+        let n = (self.index.len() - start) as u32;
+        for l in &mut self.index[start..] {
+            l.pos = n - 1 - l.pos;
+        }
+    }
+
+    /// Leaves out the lines in `lines` whose id is in `ids`.
+    fn drop_ids(&mut self, lines: std::ops::Range<usize>, ids: &std::collections::HashSet<&str>) {
+        for l in &mut self.index[lines] {
+            let text = &self.text[l.start..l.start + l.len as usize];
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(text);
+            let mut rec = csv::StringRecord::new();
+            if r.read_record(&mut rec).unwrap_or(false)
+                && ids.contains(crate::cell::unprotect(rec.get(0).unwrap_or("")))
+            {
+                l.dropped = true;
+            }
+        }
     }
 
     /// Puts the lines in ledger order: by time, then file, then position.
@@ -154,7 +199,7 @@ impl Spool {
         out.write_record(LEDGER_COLUMNS).map_err(csv_io)?;
         out.flush()?;
         drop(out);
-        for l in &self.index {
+        for l in self.index.iter().filter(|l| !l.dropped) {
             w.write_all(&self.text[l.start..l.start + l.len as usize])?;
         }
         w.flush()

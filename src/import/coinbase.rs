@@ -73,7 +73,8 @@ pub(crate) fn parse_stream(
     sheet: &Sheet,
     stream: &mut RowStream,
     cx: &mut Cx,
-) -> Result<Vec<Entry>, ImportError> {
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
     let mut header_ccy = String::from("USD");
     let mut pick = |plain: &[&str], suffix: &str| -> Option<usize> {
         sheet.col(plain).or_else(|| {
@@ -119,13 +120,16 @@ pub(crate) fn parse_stream(
     if cx.failed() {
         // The rows are still read: a CSV error in them is the one to report.
         while stream.next_into(&mut row)? {}
-        return Ok(out);
+        return Ok(());
     }
     let mut take = |row: &SheetRow, cx: &mut Cx| {
         if sheet.data_row(cx, row, c.time, &mut out)
             && let Some(e) = one_row(&c, row, cx)
         {
             out.push(e);
+        }
+        for e in out.drain(..) {
+            emit(cx, e);
         }
     };
     for row in &sheet.rows {
@@ -134,7 +138,7 @@ pub(crate) fn parse_stream(
     while stream.next_into(&mut row)? {
         take(&row, cx);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Coinbase's asset names, with staked ETH booked as ETH.

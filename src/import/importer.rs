@@ -43,6 +43,8 @@ pub struct Imported {
     /// when the file lists the newest rows first.
     pub records: Vec<(u64, Record)>,
     pub stats: ImportStats,
+    /// The file lists its newest rows first (see [`Importer::import_into`]).
+    pub reversed: bool,
 }
 
 /// Imports files one after another, remembering every row id seen so that the
@@ -86,6 +88,30 @@ impl<'a> Importer<'a> {
         data: &[u8],
         file: &str,
         format: Option<Format>,
+    ) -> Result<Imported, ImportError> {
+        let mut records = Vec::new();
+        let mut imported = self.import_into(data, file, format, &mut |line, rec| {
+            records.push((line, rec));
+        })?;
+        if imported.reversed {
+            records.reverse();
+        }
+        imported.records = records;
+        Ok(imported)
+    }
+
+    /// [`Importer::import`], handing each record to `sink` as it is made, in
+    /// file order (`Imported::reversed` says whether the file lists the newest
+    /// rows first; `Imported::records` stays empty). A harvest ledger and a
+    /// Coinbase report are read row by row, so that a file of millions of rows
+    /// never sits in memory as records. On an error the records already handed
+    /// over are not to be used.
+    pub fn import_into(
+        &mut self,
+        data: &[u8],
+        file: &str,
+        format: Option<Format>,
+        sink: &mut dyn FnMut(u64, Record),
     ) -> Result<Imported, ImportError> {
         let text = decode(data);
         let mut stream = RowStream::new(&text, file);
@@ -173,9 +199,10 @@ impl<'a> Importer<'a> {
                 .map(|(line, cells)| SheetRow { line, cells })
                 .collect(),
         };
-        // A Coinbase report (the large exports) is read row by row into one
-        // reused row; other formats see every row at once.
-        let streamed = format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
+        // A Coinbase report and a harvest ledger (the large files) are read
+        // row by row into one reused row; other formats see every row at once.
+        let streamed = format == Format::Ledger
+            || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
             while let Some((line, cells)) = stream.next_owned().map_err(named)? {
@@ -188,9 +215,39 @@ impl<'a> Importer<'a> {
             .clone()
             .unwrap_or_else(|| format.default_account().to_string());
         let mut cx = Cx::new(&self.opts, account, format);
-        let entries = match format {
+        let seq = self.imports;
+        self.imports += 1;
+        let mut post = Post {
+            format,
+            file,
+            header_line,
+            seq,
+            stats: ImportStats::default(),
+            conflicts: Vec::new(),
+            kept: None,
+            pending: false,
+            covered: Vec::new(),
+            first: None,
+            last: None,
+            links: HashMap::new(),
+            seen: &mut self.seen,
+            kraken: &mut self.kraken,
+            sink,
+        };
+        // Formats read at once hand their entries over after parsing (with the
+        // links between exports they found); streamed ones as each row is read.
+        let batch = match format {
+            Format::Ledger => {
+                ledger::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, e| post.entry(cx, e))
+                    .map_err(named)?;
+                Vec::new()
+            }
             Format::Coinbase if streamed => {
-                coinbase::parse_stream(&sheet, &mut stream, &mut cx).map_err(named)?
+                coinbase::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, e| {
+                    post.entry(cx, e)
+                })
+                .map_err(named)?;
+                Vec::new()
             }
             Format::Coinbase => coinbase_wallet::parse(&sheet, &mut cx),
             Format::CoinbaseAdvanced => coinbase_advanced::parse(&sheet, &mut cx),
@@ -210,35 +267,32 @@ impl<'a> Importer<'a> {
             Format::Cointracker => cointracker::parse(&sheet, &mut cx),
             Format::Coinledger => coinledger::parse(&sheet, &mut cx),
             Format::Dali => dali::parse(&sheet, &mut cx),
-            Format::Ledger => ledger::parse(&sheet, &mut cx),
         };
+        if !batch.is_empty() {
+            post.links = std::mem::take(&mut cx.links).into_iter().collect();
+            for e in batch {
+                post.entry(&mut cx, e);
+            }
+        }
         // The line of every data row, in file order (lines only increase).
         let mut lines: Vec<u64> = sheet.rows.iter().map(|r| r.line).collect();
         lines.extend_from_slice(&stream.lines);
         // Every data row must be accounted for: a row a format dropped without
         // saying why (an empty required cell) is reported here.
         if !cx.failed() {
-            let mut covered = vec![false; lines.len()];
-            let mut cover = |line: u64| {
-                if let Ok(i) = lines.binary_search(&line) {
-                    covered[i] = true;
+            let mut covered = std::mem::take(&mut post.covered);
+            covered.sort_unstable();
+            covered.dedup();
+            for &line in &lines {
+                if covered.binary_search(&line).is_err() {
+                    cx.problem(
+                        line,
+                        None,
+                        None,
+                        "a cell this row needs is empty or unreadable (quantity, amount, time or \
+                         currency); fill it in or remove the row",
+                    );
                 }
-            };
-            for e in &entries {
-                match e {
-                    Entry::Rec { rows, .. } => rows.iter().for_each(|&r| cover(r)),
-                    Entry::Skip { row, .. } => cover(*row),
-                    Entry::Extra { .. } => {}
-                }
-            }
-            for (&line, _) in lines.iter().zip(&covered).filter(|(_, c)| !**c) {
-                cx.problem(
-                    line,
-                    None,
-                    None,
-                    "a cell this row needs is empty or unreadable (quantity, amount, time or \
-                     currency); fill it in or remove the row",
-                );
             }
         }
         if cx.failed() {
@@ -250,105 +304,8 @@ impl<'a> Importer<'a> {
                 more: cx.more.len(),
             });
         }
-        let mut stats = ImportStats {
-            read: lines.len(),
-            ..ImportStats::default()
-        };
-        let mut records = Vec::new();
-        let mut entries = entries;
-        for e in &mut entries {
-            match e {
-                Entry::Rec { rows, rec } => {
-                    let line = rows.first().copied().unwrap_or(header_line);
-                    cx.value_transfer_fee(line, rec);
-                }
-                Entry::Extra { row, rec } => cx.value_transfer_fee(*row, rec),
-                Entry::Skip { .. } => {}
-            }
-        }
-        let links: HashMap<String, Vec<String>> =
-            std::mem::take(&mut cx.links).into_iter().collect();
-        let seq = self.imports;
-        self.imports += 1;
-        let mut conflicts = Vec::new();
-        // Whether the last ledger row was kept: the fee rows after it (Extra)
-        // go with it, so a trade dropped as a duplicate leaves no fee behind.
-        let mut kept: Option<bool> = None;
-        // Whether that row waits in `kraken.pending` (its fee rows join it).
-        let mut pending = false;
-        for e in entries {
-            match e {
-                Entry::Skip { row, reason } => {
-                    kept = None;
-                    pending = false;
-                    stats.first_skipped.entry(reason.clone()).or_insert(row);
-                    *stats.skipped.entry(reason).or_default() += 1;
-                }
-                Entry::Rec { rows, rec } => {
-                    let line = rows.first().copied().unwrap_or(header_line);
-                    let keys = links.get(&rec.id);
-                    kept = Some(false);
-                    pending = false;
-                    if let Some(keys) = keys {
-                        if format == Format::KrakenTrades && self.kraken.in_ledgers(keys) {
-                            stats.duplicates += rows.len();
-                            continue;
-                        }
-                        if format == Format::KrakenLedgers {
-                            for s in self.kraken.ledger_trade(keys) {
-                                for id in &s.ids {
-                                    self.seen.forget(id);
-                                }
-                                self.kraken.superseded.push(s);
-                            }
-                        }
-                    }
-                    let ledger = format == Format::Ledger;
-                    match self.seen.judge(&rec.fields(), ledger, file, line) {
-                        Repeat::New => {
-                            if let Some(keys) = keys.filter(|_| format == Format::KrakenTrades) {
-                                let s = Superseded {
-                                    seq,
-                                    ids: vec![rec.id.clone()],
-                                    rows: rows.len(),
-                                };
-                                self.kraken.wait(keys, s);
-                                pending = true;
-                            }
-                            kept = Some(true);
-                            stats.used += rows.len();
-                            stats.written += 1;
-                            records.push((line, rec));
-                        }
-                        Repeat::Duplicate { .. } => stats.duplicates += rows.len(),
-                        Repeat::Conflict { first } => conflicts.push(RowProblem {
-                            line,
-                            column: Some("id".into()),
-                            value: Some(rec.id.clone()),
-                            problem: format!(
-                                "is already used by a different row at {first}; give one of them \
-                                 a new id"
-                            ),
-                        }),
-                    }
-                }
-                Entry::Extra { row, rec } => {
-                    // A second ledger row made from rows already counted as used.
-                    if kept == Some(false) {
-                        continue;
-                    }
-                    let ledger = format == Format::Ledger;
-                    if let Repeat::New = self.seen.judge(&rec.fields(), ledger, file, row) {
-                        if pending && let Some(s) = self.kraken.last_waiting() {
-                            s.ids.push(rec.id.clone());
-                        }
-                        stats.written += 1;
-                        records.push((row, rec));
-                    }
-                }
-            }
-        }
-        if !conflicts.is_empty() {
+        if !post.conflicts.is_empty() {
+            let mut conflicts = std::mem::take(&mut post.conflicts);
             conflicts.sort_by_key(|p| p.line);
             return Err(ImportError::BadRows {
                 file: file.into(),
@@ -356,35 +313,8 @@ impl<'a> Importer<'a> {
                 more: 0,
             });
         }
-        // The rows written that the engine will have to value from a price,
-        // and those valued here at a stale one.
-        for (line, rec) in &records {
-            if let Some(asset) = price_needed(rec) {
-                stats.need_price.push(PriceNeeded {
-                    id: rec.id.clone(),
-                    line: *line,
-                    asset: asset.to_string(),
-                    time: rec.time.clone(),
-                });
-            }
-            if cx.stale.is_empty() || rec.usd_value.is_empty() && rec.fee_usd.is_empty() {
-                continue;
-            }
-            let assets = [&rec.received_asset, &rec.sent_asset, &rec.fee_asset];
-            let stale = assets
-                .into_iter()
-                .filter(|a| !a.is_empty())
-                .find_map(|a| cx.stale.get(&(*line, a.clone())).map(|s| (a, s)));
-            if let Some((asset, &(priced_at, age))) = stale {
-                stats.stale_prices.push(StalePrice {
-                    id: rec.id.clone(),
-                    line: *line,
-                    asset: asset.clone(),
-                    priced_at,
-                    age,
-                });
-            }
-        }
+        let mut stats = std::mem::take(&mut post.stats);
+        stats.read = lines.len();
         let skipped = stats.skipped_total();
         if stats.read != stats.used + skipped + stats.duplicates {
             return Err(ImportError::Unaccounted {
@@ -397,19 +327,169 @@ impl<'a> Importer<'a> {
         }
         // Newest-first exports (Coinbase since 2024) are turned around, so that
         // rows of the same second keep their real sequence after a stable sort.
-        let when = |r: &Record| DateTime::parse_from_rfc3339(&r.time).ok();
-        if let (Some(first), Some(last)) = (
-            records.first().and_then(|(_, r)| when(r)),
-            records.last().and_then(|(_, r)| when(r)),
-        ) && first > last
-        {
-            records.reverse();
-        }
+        let reversed = matches!((post.first, post.last), (Some(f), Some(l)) if f > l);
         Ok(Imported {
             seq,
             format,
-            records,
+            records: Vec::new(),
             stats,
+            reversed,
         })
+    }
+}
+
+/// What the importer does with each entry a format makes, as it comes: its
+/// transfer fee valued, its rows counted, a record judged against the rows seen
+/// before (and Kraken's two exports), and kept ones handed to the sink.
+struct Post<'p, 's> {
+    format: Format,
+    file: &'p str,
+    header_line: u64,
+    seq: usize,
+    stats: ImportStats,
+    conflicts: Vec<RowProblem>,
+    /// Whether the last ledger row was kept: the fee rows after it (Extra)
+    /// go with it, so a trade dropped as a duplicate leaves no fee behind.
+    kept: Option<bool>,
+    /// Whether that row waits in `kraken.pending` (its fee rows join it).
+    pending: bool,
+    /// The data rows the entries account for.
+    covered: Vec<u64>,
+    /// The times of the first and last record, to tell a newest-first file.
+    first: Option<DateTime<chrono::FixedOffset>>,
+    last: Option<DateTime<chrono::FixedOffset>>,
+    /// Ledger row id -> the exchange's ids of the event (Kraken).
+    links: HashMap<String, Vec<String>>,
+    seen: &'p mut SeenIds,
+    kraken: &'p mut KrakenOverlap,
+    sink: &'p mut (dyn FnMut(u64, Record) + 's),
+}
+
+impl Post<'_, '_> {
+    fn entry(&mut self, cx: &mut Cx, mut e: Entry) {
+        match &mut e {
+            Entry::Rec { rows, rec } => {
+                self.covered.extend_from_slice(rows);
+                let line = rows.first().copied().unwrap_or(self.header_line);
+                cx.value_transfer_fee(line, rec);
+            }
+            Entry::Extra { row, rec } => cx.value_transfer_fee(*row, rec),
+            Entry::Skip { row, .. } => self.covered.push(*row),
+        }
+        // Problems found while parsing: nothing is kept, but rows are still
+        // covered so that the report names only the real problems.
+        if cx.failed() {
+            return;
+        }
+        match e {
+            Entry::Skip { row, reason } => {
+                self.kept = None;
+                self.pending = false;
+                self.stats
+                    .first_skipped
+                    .entry(reason.clone())
+                    .or_insert(row);
+                *self.stats.skipped.entry(reason).or_default() += 1;
+            }
+            Entry::Rec { rows, rec } => {
+                let line = rows.first().copied().unwrap_or(self.header_line);
+                let keys = self.links.get(&rec.id);
+                self.kept = Some(false);
+                self.pending = false;
+                if let Some(keys) = keys {
+                    if self.format == Format::KrakenTrades && self.kraken.in_ledgers(keys) {
+                        self.stats.duplicates += rows.len();
+                        return;
+                    }
+                    if self.format == Format::KrakenLedgers {
+                        for s in self.kraken.ledger_trade(keys) {
+                            for id in &s.ids {
+                                self.seen.forget(id);
+                            }
+                            self.kraken.superseded.push(s);
+                        }
+                    }
+                }
+                let ledger = self.format == Format::Ledger;
+                match self.seen.judge(&rec.fields(), ledger, self.file, line) {
+                    Repeat::New => {
+                        if let Some(keys) = keys.filter(|_| self.format == Format::KrakenTrades) {
+                            let s = Superseded {
+                                seq: self.seq,
+                                ids: vec![rec.id.clone()],
+                                rows: rows.len(),
+                            };
+                            self.kraken.wait(keys, s);
+                            self.pending = true;
+                        }
+                        self.kept = Some(true);
+                        self.stats.used += rows.len();
+                        self.stats.written += 1;
+                        self.keep(cx, line, rec);
+                    }
+                    Repeat::Duplicate { .. } => self.stats.duplicates += rows.len(),
+                    Repeat::Conflict { first } => self.conflicts.push(RowProblem {
+                        line,
+                        column: Some("id".into()),
+                        value: Some(rec.id.clone()),
+                        problem: format!(
+                            "is already used by a different row at {first}; give one of them \
+                             a new id"
+                        ),
+                    }),
+                }
+            }
+            Entry::Extra { row, rec } => {
+                // A second ledger row made from rows already counted as used.
+                if self.kept == Some(false) {
+                    return;
+                }
+                let ledger = self.format == Format::Ledger;
+                if let Repeat::New = self.seen.judge(&rec.fields(), ledger, self.file, row) {
+                    if self.pending
+                        && let Some(s) = self.kraken.last_waiting()
+                    {
+                        s.ids.push(rec.id.clone());
+                    }
+                    self.stats.written += 1;
+                    self.keep(cx, row, rec);
+                }
+            }
+        }
+    }
+
+    /// A record written: counted if the engine will have to value it from a
+    /// price, or if it was valued here at a stale one, then handed over.
+    fn keep(&mut self, cx: &Cx, line: u64, rec: Record) {
+        if let Some(asset) = price_needed(&rec) {
+            self.stats.need_price.push(PriceNeeded {
+                id: rec.id.clone(),
+                line,
+                asset: asset.to_string(),
+                time: rec.time.clone(),
+            });
+        }
+        if !cx.stale.is_empty() && !(rec.usd_value.is_empty() && rec.fee_usd.is_empty()) {
+            let assets = [&rec.received_asset, &rec.sent_asset, &rec.fee_asset];
+            let stale = assets
+                .into_iter()
+                .filter(|a| !a.is_empty())
+                .find_map(|a| cx.stale.get(&(line, a.clone())).map(|s| (a, s)));
+            if let Some((asset, &(priced_at, age))) = stale {
+                self.stats.stale_prices.push(StalePrice {
+                    id: rec.id.clone(),
+                    line,
+                    asset: asset.clone(),
+                    priced_at,
+                    age,
+                });
+            }
+        }
+        let t = DateTime::parse_from_rfc3339(&rec.time).ok();
+        if self.first.is_none() {
+            self.first = t;
+        }
+        self.last = t;
+        (self.sink)(line, rec);
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Fee convention: already the ledger's (fees on top); cells are kept as written.
 
-use super::{Cx, Entry, Sheet};
+use super::{Cx, Entry, ImportError, RowStream, Sheet, SheetRow};
 use crate::model::{LEDGER_COLUMNS, Record};
 
 const REQUIRED: [&str; 4] = ["id", "time", "account", "kind"];
@@ -68,19 +68,43 @@ fn header_problems(sheet: &Sheet, cx: &mut Cx) -> bool {
     cx.problem_count() != before
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Reads the rows: the first ones (read with the header) from the sheet, the
+/// rest from `stream` one at a time, each entry handed to `emit` (a ledger of
+/// millions of rows is never held as records).
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
+    let mut row = SheetRow::default();
     if header_problems(sheet, cx) {
-        return Vec::new();
+        // The rows are still read: a CSV error in them is the one to report.
+        while stream.next_into(&mut row)? {}
+        return Ok(());
     }
     let map: Vec<Option<usize>> = LEDGER_COLUMNS.iter().map(|c| sheet.col(&[c])).collect();
-    let mut out = Vec::new();
-    for row in &sheet.rows {
+    for r in &sheet.rows {
+        if let Some(e) = one_row(sheet, &map, r, cx) {
+            emit(cx, e);
+        }
+    }
+    while stream.next_into(&mut row)? {
+        if let Some(e) = one_row(sheet, &map, &row, cx) {
+            emit(cx, e);
+        }
+    }
+    Ok(())
+}
+
+/// One data row: a record, a skipped blank row, or a problem (None).
+fn one_row(sheet: &Sheet, map: &[Option<usize>], row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
+    {
         if !sheet.check_width(cx, row, 0) {
-            continue;
+            return None;
         }
         if row.is_blank() {
-            out.push(Entry::skip(row.line, "blank row"));
-            continue;
+            return Some(Entry::skip(row.line, "blank row"));
         }
         let f = |i: usize| map[i].map_or(String::new(), |c| row.get(c).to_string());
         let rec = Record {
@@ -106,12 +130,11 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 None,
                 "is empty: every ledger row needs a unique id",
             );
-            continue;
+            return None;
         }
-        out.push(Entry::Rec {
+        Some(Entry::Rec {
             rows: vec![row.line],
             rec,
-        });
+        })
     }
-    out
 }
