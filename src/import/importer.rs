@@ -469,7 +469,7 @@ impl Post<'_, '_> {
                 time: rec.time.clone(),
             });
         }
-        if !cx.stale.is_empty() && !(rec.usd_value.is_empty() && rec.fee_usd.is_empty()) {
+        if !(cx.stale.is_empty() || rec.usd_value.is_empty() && rec.fee_usd.is_empty()) {
             let assets = [&rec.received_asset, &rec.sent_asset, &rec.fee_asset];
             let stale = assets
                 .into_iter()
