@@ -14,7 +14,11 @@ use super::importer::Imported;
 /// `import` and for the commands that read exports and ledgers together.
 #[derive(Default)]
 pub struct SeenIds {
-    seen: rustc_hash::FxHashMap<crate::model::Text, (u64, u32, u64)>,
+    /// A 128-bit hash of each id (two ids sharing one is beyond any ledger's
+    /// size: about 10^-24 for ten million ids) -> the hash of its row's facts,
+    /// the file and the line it was first seen at: 32 bytes a row, whatever
+    /// the ids' length.
+    seen: rustc_hash::FxHashMap<u128, (u64, u32, u32)>,
     /// The files read so far, indexed by the `seen` entries.
     files: Vec<String>,
 }
@@ -39,13 +43,14 @@ impl SeenIds {
             self.files.push(file.to_string());
         }
         let file_idx = (self.files.len() - 1) as u32;
-        let at = |files: &[String], (f, l): (u32, u64)| {
+        let at = |files: &[String], (f, l): (u32, u32)| {
             format!("{}:{l}", files.get(f as usize).map_or("?", |f| f.as_str()))
         };
-        let id = fields[0].trim();
-        match self.seen.get(id) {
+        let id = id_key(fields[0].trim());
+        match self.seen.get(&id) {
             None => {
-                self.seen.insert(id.into(), (h, file_idx, line));
+                let line = u32::try_from(line).unwrap_or(u32::MAX);
+                self.seen.insert(id, (h, file_idx, line));
                 Repeat::New
             }
             Some(&(old, f, l)) if old == h || !ledger => Repeat::Duplicate {
@@ -64,8 +69,17 @@ impl SeenIds {
 
     /// Forgets a row given up for a later copy (see [`Superseded`]).
     pub(super) fn forget(&mut self, id: &str) {
-        self.seen.remove(id);
+        self.seen.remove(&id_key(id));
     }
+}
+
+/// An id's 128-bit key: two independent 64-bit hashes (FxHash and SipHash with
+/// fixed keys, both the same in every run).
+fn id_key(id: &str) -> u128 {
+    let lo = rustc_hash::FxBuildHasher.hash_one(id);
+    let hi = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+        .hash_one(id);
+    (u128::from(hi) << 64) | u128::from(lo)
 }
 
 /// Ledger rows of an earlier file that a later file gives exactly (a Kraken

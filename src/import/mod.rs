@@ -40,12 +40,14 @@ mod duplicates;
 mod format;
 mod importer;
 mod sheet;
+mod spool;
 mod value;
 
 pub use accounting::{ImportError, ImportStats, PriceNeeded, RowProblem, StalePrice};
 pub use duplicates::{SeenIds, Superseded};
 pub use format::{Format, detect, known_formats};
 pub use importer::{ImportOptions, Imported, Importer};
+pub use spool::Spool;
 
 // Shared by the format files.
 pub(crate) use accounting::Entry;

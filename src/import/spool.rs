@@ -1,0 +1,391 @@
+//! The ledger `import` writes, gathered as CSV lines and put in ledger order
+//! (by time, then input file, then place in the file) with bounded memory.
+//!
+//! Each record becomes its CSV line at once, kept in one buffer with a 32-byte
+//! sort key. When the buffer passes a budget, its lines are sorted and written
+//! to a temporary file (a run), and the buffer starts again; at the end the
+//! runs are merged. A ledger of ten million rows thus needs the budget and the
+//! keys of one run in memory, not the whole file twice. Without a run (most
+//! imports) the lines are sorted and written from memory.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{LEDGER_COLUMNS, Record};
+
+/// Bytes of lines kept in memory before they are written out as a run.
+const BUDGET: usize = 16 << 20;
+
+/// The sort key of a line: time (seconds, nanoseconds), file, place in the
+/// file (as read; see [`Spool::reversed`]).
+type Key = (i64, u32, u32, u32);
+
+/// One line in memory: its key and where its text is.
+#[derive(Clone, Copy)]
+struct Line {
+    secs: i64,
+    nanos: u32,
+    file: u32,
+    pos: u32,
+    len: u32,
+    start: u64,
+}
+
+impl Line {
+    fn key(&self) -> Key {
+        (self.secs, self.nanos, self.file, self.pos)
+    }
+}
+
+/// Ledger lines on their way to the output, in ledger order.
+pub struct Spool {
+    /// The lines in memory, written by one CSV writer (made once per run: a
+    /// CSV writer zeroes a buffer of its own when made).
+    csv: csv::Writer<Vec<u8>>,
+    index: Vec<Line>,
+    /// Sorted runs written out, each a temporary file of (key, length, text).
+    runs: Vec<std::fs::File>,
+    /// Files that list their newest rows first: their rows of one time are
+    /// written in the opposite order of reading (`Importer::import_into`).
+    reversed: Vec<bool>,
+    /// Ids of rows given up for a later file's copy, by file.
+    dropped: HashMap<u32, HashSet<String>>,
+    budget: usize,
+}
+
+impl Default for Spool {
+    fn default() -> Self {
+        Spool {
+            csv: line_writer(Vec::new()),
+            index: Vec::new(),
+            runs: Vec::new(),
+            reversed: Vec::new(),
+            dropped: HashMap::new(),
+            budget: BUDGET,
+        }
+    }
+}
+
+impl Spool {
+    /// A spool that writes a run whenever `budget` bytes of lines are held (for
+    /// tests of the merge).
+    pub fn with_budget(budget: usize) -> Spool {
+        Spool {
+            budget,
+            ..Spool::default()
+        }
+    }
+
+    /// Adds the record at place `pos` of input file `file`, at `time`: its CSV
+    /// line, its cells protected against formula injection (SPEC section 5;
+    /// harvest reads them back as they were).
+    pub fn push(
+        &mut self,
+        time: DateTime<Utc>,
+        file: u32,
+        pos: u32,
+        rec: &Record,
+    ) -> io::Result<()> {
+        let start = self.csv.get_ref().len();
+        let cells = rec.fields().map(crate::cell::safe_text);
+        self.csv
+            .write_record(cells.iter().map(|c| c.as_bytes()))
+            .map_err(csv_io)?;
+        self.csv.flush()?;
+        let held = self.csv.get_ref().len();
+        let len = u32::try_from(held - start).map_err(io::Error::other)?;
+        self.index.push(Line {
+            secs: time.timestamp(),
+            nanos: time.timestamp_subsec_nanos(),
+            file,
+            pos,
+            len,
+            start: start as u64,
+        });
+        if held >= self.budget {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Says that input file `file` lists its newest rows first.
+    pub fn set_reversed(&mut self, file: u32) {
+        let i = file as usize;
+        if self.reversed.len() <= i {
+            self.reversed.resize(i + 1, false);
+        }
+        self.reversed[i] = true;
+    }
+
+    /// Leaves out the rows of input file `file` whose id is in `ids`.
+    pub fn drop_ids<'a>(&mut self, file: u32, ids: impl IntoIterator<Item = &'a str>) {
+        let ids: HashSet<String> = ids.into_iter().map(str::to_string).collect();
+        if !ids.is_empty() {
+            self.dropped.entry(file).or_default().extend(ids);
+        }
+    }
+
+    fn is_reversed(&self, file: u32) -> bool {
+        self.reversed.get(file as usize).copied().unwrap_or(false)
+    }
+
+    /// Takes the lines' text out of the writer, leaving it empty.
+    fn take_text(&mut self) -> Vec<u8> {
+        let w = std::mem::replace(&mut self.csv, line_writer(Vec::new()));
+        w.into_inner().unwrap_or_default()
+    }
+
+    /// Writes the lines in memory, sorted by key as read, as a run.
+    fn spill(&mut self) -> io::Result<()> {
+        self.index.sort_unstable_by_key(Line::key);
+        let mut text = self.take_text();
+        let mut f = BufWriter::new(tempfile::tempfile()?);
+        for l in &self.index {
+            f.write_all(&l.secs.to_le_bytes())?;
+            for v in [l.nanos, l.file, l.pos, l.len] {
+                f.write_all(&v.to_le_bytes())?;
+            }
+            f.write_all(&text[l.start as usize..(l.start + u64::from(l.len)) as usize])?;
+        }
+        let mut f = f.into_inner().map_err(|e| e.into_error())?;
+        f.rewind()?;
+        self.runs.push(f);
+        self.index.clear();
+        // The next run reuses the room.
+        text.clear();
+        self.csv = line_writer(text);
+        Ok(())
+    }
+
+    /// Whether a line of `file` with this text was given up.
+    fn is_dropped(&self, file: u32, text: &[u8]) -> bool {
+        let Some(ids) = self.dropped.get(&file) else {
+            return false;
+        };
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text);
+        let mut rec = csv::StringRecord::new();
+        r.read_record(&mut rec).unwrap_or(false)
+            && ids.contains(crate::cell::unprotect(rec.get(0).unwrap_or("")))
+    }
+
+    /// Writes the SPEC header and every line in ledger order.
+    pub fn write(mut self, w: &mut dyn Write) -> io::Result<()> {
+        let mut out = csv::Writer::from_writer(&mut *w);
+        out.write_record(LEDGER_COLUMNS).map_err(csv_io)?;
+        out.flush()?;
+        drop(out);
+        if self.runs.is_empty() {
+            // The place of a row of a newest-first file counts from the end.
+            let rev = |s: &Spool, l: &Line| {
+                let pos = if s.is_reversed(l.file) {
+                    u32::MAX - l.pos
+                } else {
+                    l.pos
+                };
+                (l.secs, l.nanos, l.file, pos)
+            };
+            let mut index = std::mem::take(&mut self.index);
+            index.sort_unstable_by_key(|l| rev(&self, l));
+            let all = self.take_text();
+            for l in &index {
+                let text = &all[l.start as usize..(l.start + u64::from(l.len)) as usize];
+                if !self.is_dropped(l.file, text) {
+                    w.write_all(text)?;
+                }
+            }
+            return w.flush();
+        }
+        if !self.index.is_empty() {
+            self.spill()?;
+        }
+        let runs = std::mem::take(&mut self.runs);
+        let mut readers: Vec<Run> = Vec::with_capacity(runs.len());
+        for f in runs {
+            readers.push(Run {
+                r: BufReader::with_capacity(1 << 16, f),
+                group: VecDeque::new(),
+            });
+        }
+        // A k-way merge by key, each run giving its lines with the places of a
+        // newest-first file's rows of one time turned around.
+        let mut heap = BinaryHeap::new();
+        for (i, r) in readers.iter_mut().enumerate() {
+            if let Some(k) = r.peek(&self)? {
+                heap.push(Reverse((k, i)));
+            }
+        }
+        while let Some(Reverse((_, i))) = heap.pop() {
+            let (file, text) = readers[i].pop();
+            if !self.is_dropped(file, &text) {
+                w.write_all(&text)?;
+            }
+            if let Some(k) = readers[i].peek(&self)? {
+                heap.push(Reverse((k, i)));
+            }
+        }
+        w.flush()
+    }
+}
+
+/// A run being merged: its reader, and the lines of one (time, file) group
+/// read ahead, in the order they are to be written.
+struct Run {
+    r: BufReader<std::fs::File>,
+    group: VecDeque<(Key, Vec<u8>)>,
+}
+
+impl Run {
+    /// Reads one line: its key (as read) and text, or None at the end.
+    fn read_one(&mut self) -> io::Result<Option<(Key, Vec<u8>)>> {
+        let mut secs = [0u8; 8];
+        if self.r.fill_buf()?.is_empty() {
+            return Ok(None);
+        }
+        self.r.read_exact(&mut secs)?;
+        let mut v = [0u32; 4];
+        for x in &mut v {
+            let mut b = [0u8; 4];
+            self.r.read_exact(&mut b)?;
+            *x = u32::from_le_bytes(b);
+        }
+        let [nanos, file, pos, len] = v;
+        let mut text = vec![0u8; len as usize];
+        self.r.read_exact(&mut text)?;
+        Ok(Some(((i64::from_le_bytes(secs), nanos, file, pos), text)))
+    }
+
+    /// The merge key of the next line to write, reading a group when needed.
+    fn peek(&mut self, spool: &Spool) -> io::Result<Option<(i64, u32, u32, u32)>> {
+        if self.group.is_empty() {
+            let Some(first) = self.read_one()? else {
+                return Ok(None);
+            };
+            let (secs, nanos, file, _) = first.0;
+            self.group.push_back(first);
+            if spool.is_reversed(file) {
+                // The rows of this time and file, as read, then turned around.
+                loop {
+                    let at = self.r.fill_buf()?;
+                    if at.len() < 16 {
+                        break;
+                    }
+                    let s = i64::from_le_bytes(at[..8].try_into().map_err(io::Error::other)?);
+                    let n = u32::from_le_bytes(at[8..12].try_into().map_err(io::Error::other)?);
+                    let f = u32::from_le_bytes(at[12..16].try_into().map_err(io::Error::other)?);
+                    if (s, n, f) != (secs, nanos, file) {
+                        break;
+                    }
+                    match self.read_one()? {
+                        Some(next) => self.group.push_back(next),
+                        None => break,
+                    }
+                }
+                self.group.make_contiguous().reverse();
+            }
+        }
+        Ok(self.group.front().map(|((s, n, f, p), _)| {
+            let pos = if spool.is_reversed(*f) {
+                u32::MAX - p
+            } else {
+                *p
+            };
+            (*s, *n, *f, pos)
+        }))
+    }
+
+    /// Takes the next line: its file and text.
+    fn pop(&mut self) -> (u32, Vec<u8>) {
+        self.group
+            .pop_front()
+            .map_or((0, Vec::new()), |((_, _, f, _), t)| (f, t))
+    }
+}
+
+/// The CSV writer of the lines: the ledger's, with no header.
+fn line_writer(into: Vec<u8>) -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(into)
+}
+
+/// The io::Error inside a csv::Error, so that a closed pipe is seen as one.
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: &str, time: &str) -> Record {
+        Record {
+            id: id.into(),
+            time: time.into(),
+            account: "a".into(),
+            kind: "buy".into(),
+            received_qty: "1".into(),
+            received_asset: "BTC".into(),
+            ..Record::default()
+        }
+    }
+
+    fn written(budget: usize) -> String {
+        let mut s = Spool::with_budget(budget);
+        let t = |x: &str| x.parse::<DateTime<Utc>>().unwrap();
+        // File 0 in time order, with two rows of one second.
+        for (p, (id, at)) in [
+            ("a1", "2025-01-01T00:00:00Z"),
+            ("a2", "2025-01-02T00:00:00Z"),
+            ("a3", "2025-01-02T00:00:00Z"),
+            ("a4", "2025-01-05T00:00:00Z"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            s.push(t(at), 0, p as u32, &rec(id, at)).unwrap();
+        }
+        // File 1 newest first: its rows of one second keep their real order.
+        for (p, (id, at)) in [
+            ("b3", "2025-01-04T00:00:00Z"),
+            ("b2", "2025-01-02T00:00:00Z"),
+            ("b1", "2025-01-02T00:00:00Z"),
+            ("b0", "2025-01-01T00:00:00Z"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            s.push(t(at), 1, p as u32, &rec(id, at)).unwrap();
+        }
+        s.set_reversed(1);
+        s.drop_ids(0, ["a4"]);
+        let mut out = Vec::new();
+        s.write(&mut out).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The merge of runs written out gives exactly what sorting in memory
+    /// gives: by time, then file, then place (a newest-first file's places
+    /// counted from its end), rows given up left out.
+    #[test]
+    fn runs_merge_into_the_order_memory_gives() {
+        let want = "a1 b0 a2 a3 b1 b2 b3";
+        assert_eq!(written(BUDGET), want);
+        for budget in [1, 60, 150, 400] {
+            assert_eq!(written(budget), want, "budget {budget}");
+        }
+    }
+}
