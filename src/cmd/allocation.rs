@@ -45,6 +45,7 @@ pub fn run(a: &AllocationArgs) -> anyhow::Result<()> {
         loaded.selections.as_ref(),
         Some(cutoff),
     )?;
+    loaded.done();
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
     }

@@ -65,13 +65,17 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         None => Spool::default(),
     };
     let mut files = Vec::new();
+    let progress = super::progress::Progress::for_inputs(&args.inputs, false);
     for name in &args.inputs {
-        let data = read_all(name)?;
         let display = if name == "-" {
             "<stdin>"
         } else {
             name.as_str()
         };
+        progress.message(&format!("reading {display}"));
+        let data = read_all(name)?;
+        progress.advance(data.len() as u64);
+        progress.message(&format!("importing {display}"));
         let file: Arc<str> = display.into();
         let idx = builder.add_file(display);
         // Room for the ids of a file's rows at once (a ledger row takes 60
@@ -101,6 +105,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     // A later file may give rows of an earlier one exactly (a Kraken trade in
     // trades.csv and ledgers.csv): those are dropped before anything is counted.
     let superseded = importer.take_superseded();
+    progress.finish();
     let mut stderr = std::io::stderr().lock();
     for (display, imported, idx) in &mut files {
         let ids = superseded

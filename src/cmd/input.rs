@@ -299,6 +299,17 @@ pub struct Loaded {
     pub ledger: Ledger,
     pub prices: Option<PriceTable>,
     pub selections: Option<Selections>,
+    /// The bar of a large input (see [`super::progress`]), shown through lot
+    /// matching; commands call [`Loaded::done`] before they print.
+    pub progress: super::progress::Progress,
+}
+
+impl Loaded {
+    /// Lot matching is done: the bar goes, so that what is printed next does
+    /// not mix with it.
+    pub fn done(&self) {
+        self.progress.finish();
+    }
 }
 
 /// Reads a whole input; `-` is standard input.
@@ -434,23 +445,26 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             })?;
         }
     }
-    progress.message("checking the ledger");
+    progress.message("sorting and checking the ledger");
     // A ledger with no rows is valid: a year without trades still has its
     // carryovers (Schedule D lines 6 and 14, the carryover worksheet).
     let ledger = b.finish()?;
     if let Some((here, first)) = ledger.repeats_dropped.first()
         && !s.quiet
     {
+        progress.finish();
         eprintln!(
             "harvest: note: {} dropped: a row with the id and facts of an earlier row is the same row twice, as import drops it (the first at {here}, repeating {first})",
             crate::render::count(ledger.repeats_dropped.len(), "repeated row")
         );
     }
-    progress.finish();
+    // Lot matching comes next: the bar stays, with what it is doing.
+    progress.message("matching lots");
     Ok(Loaded {
         ledger,
         prices,
         selections,
+        progress,
     })
 }
 
@@ -515,6 +529,7 @@ pub fn match_all(a: &EngineArgs, s: &Settings, year: i32) -> anyhow::Result<Matc
         // Debug builds check the invariants, which need the lots held at the end.
         cfg!(debug_assertions).then_some(chrono::DateTime::<chrono::Utc>::MAX_UTC),
     )?;
+    loaded.done();
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
     }

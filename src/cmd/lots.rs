@@ -24,6 +24,7 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
         loaded.selections.as_ref(),
         Some(cutoff.unwrap_or(chrono::DateTime::<Utc>::MAX_UTC)),
     )?;
+    loaded.done();
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
     }

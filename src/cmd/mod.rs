@@ -7,7 +7,7 @@ pub mod import;
 mod input;
 pub mod lots;
 mod output;
-mod progress;
+pub mod progress;
 mod reconcile;
 mod report;
 pub mod scan;

@@ -49,6 +49,13 @@ impl Progress {
         }
     }
 
+    /// Moves the bar `n` bytes on (an input read whole).
+    pub fn advance(&self, n: u64) {
+        if let Some(bar) = &self.0 {
+            bar.inc(n);
+        }
+    }
+
     /// Says what is being done now.
     pub fn message(&self, msg: &str) {
         if let Some(bar) = &self.0 {

@@ -88,6 +88,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         loaded.selections.as_ref(),
         Some(cutoff),
     )?;
+    loaded.done();
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
     }
