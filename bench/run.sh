@@ -53,8 +53,8 @@ for n in "${SIZES[@]}"; do
   L="$OUT/ledger-$n.csv"
   [ -f "$L" ] || python3 "$GEN" --rows "$n" --seed 1 > "$L"
 done
-C="$OUT/coinbase-200000.csv"
-[ -f "$C" ] || coinbase_export 200000 > "$C"
+C="$OUT/coinbase-1000000.csv"
+[ -f "$C" ] || coinbase_export 1000000 > "$C"
 
 # Timing. The machine is shared and its speed drifts by 2x within minutes, so
 # the commands of one size are run in rounds: each round runs the parse floor and
@@ -129,13 +129,15 @@ for n in sizes:
         cmds.append((f"report --year 2025 --method {m}",
                      [binary, "report", L, "--year", "2025", "--method", m, "--format", "csv",
                       "-q", "--missing-basis", "zero", "-o", f"{out}/report.csv"] + late))
+    # Import of the ledger itself (issue 18: at most 5x the floor, 256 MiB at 1M rows).
+    cmds.append(("import (ledger)", [binary, "import", L, "-o", f"{out}/imported-ledger.csv"]))
     walls, rss = measure(cmds)
     table(n, cmds, walls, rss)
     for l, _ in cmds:
         fastest[(n, l)] = (min(walls[l]), statistics.median(walls[l]))
     sys.stderr.write(f"{n} rows done\n")
 
-n = 200000
+n = 1000000
 C = f"{out}/coinbase-{n}.csv"
 cmds = [("parse floor (Coinbase export)", [floor, C]),
         ("import (Coinbase export)", [binary, "import", C, "-o", f"{out}/imported.csv"])]
