@@ -637,7 +637,12 @@ pub struct PricesArgs {
     /// Sources for crypto, in order (repeat or separate with commas)
     /// [default: coinbase,binance, or price_sources in harvest.toml; then
     /// coingecko when an API key is given].
-    #[arg(long = "source", value_enum, value_delimiter = ',', value_name = "NAME")]
+    #[arg(
+        long = "source",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
     pub sources: Vec<SourceArg>,
     /// The cache of answers [default: $XDG_CACHE_HOME/harvest, else
     /// ~/.cache/harvest].

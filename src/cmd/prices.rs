@@ -114,11 +114,8 @@ pub fn run(a: &PricesArgs) -> anyhow::Result<()> {
 
     let requests: usize = report.requests.iter().sum();
     if !a.quiet {
-        let assets: std::collections::BTreeSet<&str> = needs
-            .needs
-            .iter()
-            .map(|n| n.assets[0].as_str())
-            .collect();
+        let assets: std::collections::BTreeSet<&str> =
+            needs.needs.iter().map(|n| n.assets[0].as_str()).collect();
         let per: Vec<String> = Provider::ALL
             .iter()
             .filter(|p| report.requests[**p as usize] > 0)

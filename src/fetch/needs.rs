@@ -267,22 +267,31 @@ fn may_lose_units(row: &Row, sent: Amount, deposits: &Deposits<'_>) -> bool {
     })
 }
 
-/// Each crypto asset's balance over all accounts at `t` (rows at or before it):
-/// received minus sent minus fees. USD and other money are left out.
+/// Each crypto asset's holdings at `t` (rows at or before it): per account,
+/// received minus sent minus fees, never below zero (units sold beyond a
+/// balance came from somewhere the ledger does not show, and the engine's
+/// `--missing-basis zero` keeps what is bought after), summed over the
+/// accounts. USD and other money are left out. An over-estimate costs one
+/// price row, never a missing one.
 fn balances(ledger: &Ledger, t: DateTime<Utc>) -> Vec<(String, Decimal)> {
-    let mut b: HashMap<Sym, Decimal> = HashMap::new();
+    let mut b: HashMap<(Sym, Sym), Decimal> = HashMap::new();
     for row in ledger.rows.iter().take_while(|r| r.time <= t) {
         let mut add = |a: Option<Amount>, sign: Decimal| {
             if let Some(a) = a.filter(Amount::is_crypto) {
-                let e = b.entry(a.asset).or_default();
-                *e = e.checked_add(sign * a.qty).unwrap_or(*e);
+                let e = b.entry((row.account, a.asset)).or_default();
+                *e = e.checked_add(sign * a.qty).unwrap_or(*e).max(Decimal::ZERO);
             }
         };
         add(row.received, Decimal::ONE);
         add(row.sent, Decimal::NEGATIVE_ONE);
         add(row.fee, Decimal::NEGATIVE_ONE);
     }
-    let mut v: Vec<(String, Decimal)> = b
+    let mut sum: HashMap<Sym, Decimal> = HashMap::new();
+    for ((_, asset), q) in b {
+        let e = sum.entry(asset).or_default();
+        *e = e.checked_add(q).unwrap_or(*e);
+    }
+    let mut v: Vec<(String, Decimal)> = sum
         .into_iter()
         .map(|(s, q)| (ledger.syms.name(s).to_string(), q))
         .collect();

@@ -130,6 +130,8 @@ struct State<'o> {
     opts: &'o Options,
     candles: HashMap<Series, BTreeMap<i64, Candle>>,
     windows: HashMap<(Series, i64), Window>,
+    /// Products a provider answered for (listed) or said it does not list.
+    listed: HashMap<(Provider, String), bool>,
 }
 
 impl State<'_> {
@@ -172,6 +174,9 @@ impl State<'_> {
             g: a.g,
         };
         let label = format!("{} {product}", p.name());
+        if self.listed.get(&(*p, product.clone())) == Some(&false) {
+            return Step::Next(label, Window::Unknown);
+        }
         let t = need.time.timestamp();
         let w = candle::window_of(t, a.g);
         match self.windows.get(&(series.clone(), w)) {
@@ -273,6 +278,7 @@ pub fn fetch(
         opts,
         candles: HashMap::new(),
         windows: HashMap::new(),
+        listed: HashMap::new(),
     };
     let mut report = Report::default();
     let mut sources_of: HashMap<String, Vec<(Provider, String)>> = HashMap::new();
@@ -336,6 +342,14 @@ pub fn fetch(
         if wanted.is_empty() {
             break;
         }
+        // A product not known to be listed is asked one window first: a
+        // product no one lists costs one request per provider, not one per
+        // window.
+        let mut probing: BTreeSet<(Provider, String)> = BTreeSet::new();
+        wanted.retain(|(s, _)| {
+            let key = (s.provider, s.product.clone());
+            st.listed.contains_key(&key) || probing.insert(key)
+        });
         // The cache first; then the network, a few at a time.
         let mut queue: Vec<(Series, i64)> = Vec::new();
         for (s, w) in wanted {
@@ -362,6 +376,8 @@ pub fn fetch(
             match state {
                 Some(x) => {
                     report.cached += 1;
+                    st.listed
+                        .insert((s.provider, s.product.clone()), x != Window::Unknown);
                     st.windows.insert((s, w), x);
                 }
                 None if opts.offline => {
@@ -413,6 +429,15 @@ pub fn fetch(
                 Answer::Failed(e) => Window::Failed(e),
                 Answer::Banned => Window::Failed(banned_reason(s.provider)),
             };
+            match &state {
+                Window::Candles => {
+                    st.listed.insert((s.provider, s.product.clone()), true);
+                }
+                Window::Unknown => {
+                    st.listed.insert((s.provider, s.product.clone()), false);
+                }
+                _ => {}
+            }
             st.windows.insert((s, w), state);
         }
         progress(done_requests, planned);
