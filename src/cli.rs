@@ -98,7 +98,8 @@ open and close of the candle (--granularity) that contains the time; a gap
 looks back 24 candles, then takes the next coarser size. Answers are cached
 in $XDG_CACHE_HOME/harvest (or ~/.cache/harvest; --cache DIR); current
 prices for 10 minutes. HARVEST_COINBASE_URL, HARVEST_BINANCE_URL,
-HARVEST_FX_URL and HARVEST_COINGECKO_URL override the providers' addresses.")]
+HARVEST_FX_URL and HARVEST_COINGECKO_URL override the providers' addresses
+(plain HTTP only to a loopback address).")]
     Prices(PricesArgs),
     /// The Rev. Proc. 2024-28 allocation: the lots held on 2025-01-01 (pooled
     /// universally until then) given to the wallets that hold the units.

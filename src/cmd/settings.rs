@@ -221,11 +221,12 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         file.price_sources.as_ref().map(list),
         Some(sources_default.to_string()),
     );
-    let key_source = if std::env::var("HARVEST_COINGECKO_API_KEY").is_ok_and(|k| !k.trim().is_empty()) {
-        Some("environment HARVEST_COINGECKO_API_KEY".to_string())
-    } else {
-        file.coingecko_api_key.as_ref().map(|_| from_file.clone())
-    };
+    let key_source =
+        if std::env::var("HARVEST_COINGECKO_API_KEY").is_ok_and(|k| !k.trim().is_empty()) {
+            Some("environment HARVEST_COINGECKO_API_KEY".to_string())
+        } else {
+            file.coingecko_api_key.as_ref().map(|_| from_file.clone())
+        };
     lines.push((
         format!(
             "# coingecko_api_key = {}",
@@ -305,7 +306,10 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         lines.push((String::new(), String::new()));
         lines.push(("[price_symbols]".into(), "harvest prices".into()));
         for (asset, v) in &file.price_symbols {
-            lines.push((format!("{} = {}", toml_key(asset), quoted(v)), from_file.clone()));
+            lines.push((
+                format!("{} = {}", toml_key(asset), quoted(v)),
+                from_file.clone(),
+            ));
         }
     }
     let mut out = std::io::stdout().lock();
