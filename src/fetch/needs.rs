@@ -179,8 +179,8 @@ fn row_needs(ledger: &Ledger, row: &Row, deposits: &Deposits<'_>) -> Vec<Vec<Str
                         out.push(vec![name(f.asset)]);
                     }
                 } else if f.is_crypto()
-                    && !sent.is_some_and(|s| s.asset == f.asset)
-                    && !received.is_some_and(|r| r.asset == f.asset)
+                    && sent.is_none_or(|s| s.asset != f.asset)
+                    && received.is_none_or(|r| r.asset != f.asset)
                 {
                     crypto_fee(&mut out, f, row.fee_usd.is_some(), false);
                 }
