@@ -145,6 +145,15 @@ impl State<'_> {
         {
             return vec![(*p, product.clone())];
         }
+        // A symbol that is no ticker (a space, a slash, ...) is asked of no
+        // one: only symbols that read as such leave the machine.
+        if asset.is_empty()
+            || !asset
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-')
+        {
+            return Vec::new();
+        }
         if FIAT.iter().any(|f| f.eq_ignore_ascii_case(asset)) {
             return vec![(Provider::Frankfurter, asset.to_ascii_uppercase())];
         }
