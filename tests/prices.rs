@@ -43,6 +43,8 @@ type Handler = dyn Fn(&str, &HashMap<String, String>, usize) -> Reply + Send + S
 struct Server {
     url: String,
     hits: Arc<Mutex<Vec<String>>>,
+    /// The whole head of each request (request line and headers).
+    heads: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -50,14 +52,15 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let hits: Arc<Mutex<Vec<String>>> = Arc::default();
-        let h = hits.clone();
+        let heads: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (h, hd) = (hits.clone(), heads.clone());
         std::thread::spawn(move || {
             for s in listener.incoming().flatten() {
-                let (handler, hits) = (handler.clone(), h.clone());
-                std::thread::spawn(move || answer(s, &*handler, &hits));
+                let (handler, hits, heads) = (handler.clone(), h.clone(), hd.clone());
+                std::thread::spawn(move || answer(s, &*handler, &hits, &heads));
             }
         });
-        Server { url, hits }
+        Server { url, hits, heads }
     }
 
     /// The request targets so far.
@@ -70,7 +73,12 @@ impl Server {
     }
 }
 
-fn answer(mut s: TcpStream, handler: &Handler, hits: &Mutex<Vec<String>>) {
+fn answer(
+    mut s: TcpStream,
+    handler: &Handler,
+    hits: &Mutex<Vec<String>>,
+    heads: &Mutex<Vec<String>>,
+) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -80,6 +88,7 @@ fn answer(mut s: TcpStream, handler: &Handler, hits: &Mutex<Vec<String>>) {
         }
     }
     let head = String::from_utf8_lossy(&buf).to_string();
+    heads.lock().unwrap().push(head.clone());
     let target = head
         .lines()
         .next()
@@ -504,6 +513,145 @@ fn an_unknown_product_is_reported_once_and_the_rest_fetched() {
     assert_eq!(s.hits().len(), before);
     assert_eq!(again.found, r.found);
     assert_eq!(again.requests, [0; 4]);
+}
+
+/// CoinGecko, with a key and a `[price_symbols]` coin id: the key goes in
+/// its header, daily points make day candles (open: the day's point, close:
+/// the next day's), and only what is mapped is asked of it.
+#[test]
+fn coingecko_with_a_key_and_a_coin_id() {
+    let s = Server::start(Arc::new(|p: &str, q: &HashMap<String, String>, _| {
+        if p == "/cg/coins/bitcoin/market_chart/range" {
+            let (from, to): (i64, i64) = (q["from"].parse().unwrap(), q["to"].parse().unwrap());
+            let points: Vec<String> = (from / 86400..to / 86400)
+                .map(|d| format!("[{},{}.5]", d * 86400 * 1000, 40000 + d % 7))
+                .collect();
+            return Reply::Json(
+                200,
+                format!(
+                    "{{\"prices\":[{}],\"market_caps\":[],\"total_volumes\":[]}}",
+                    points.join(",")
+                ),
+            );
+        }
+        market(p, q)
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = options(&s.url, dir.path());
+    o.granularity = Granularity::Day;
+    o.sources = vec![Provider::CoinGecko];
+    o.coingecko_key = Some("test-key".into());
+    o.symbols = vec![("BTC".into(), Provider::CoinGecko, "bitcoin".into())];
+    let r = run(
+        &[
+            need("BTC", "2024-02-10T13:30:00Z"),
+            need("ETH", "2024-02-10T13:30:00Z"),
+        ],
+        &o,
+    );
+    // 2024-02-10 is day 19763: 19763 % 7 = 2, the next day 3: (40002.5 + 40003.5) / 2.
+    assert_eq!(r.found.len(), 1, "{:?}", r.problems);
+    assert_eq!(r.found[0].price.to_string(), "40003");
+    assert_eq!(r.found[0].source, "coingecko bitcoin");
+    assert!(
+        s.heads.lock().unwrap()[0]
+            .to_ascii_lowercase()
+            .contains("\r\nx-cg-demo-api-key: test-key\r\n"),
+        "{:?}",
+        s.heads.lock().unwrap()
+    );
+    // ETH is not mapped: CoinGecko is not asked for it.
+    assert_eq!(s.hits().len(), 1, "{:?}", s.hits());
+    assert!(matches!(&r.problems[..], [Problem::Unknown { asset, .. }] if asset == "ETH"));
+}
+
+/// What leaves the machine is the product and the window, and nothing of the
+/// ledger: no quantity, account or id in any request.
+#[test]
+fn requests_carry_symbols_and_times_only() {
+    let s = serve_market();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.csv");
+    std::fs::write(
+        &ledger,
+        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n\
+         secret-id-1,2024-02-10T13:30:00Z,my-secret-wallet,income,,,123.456789,ETH,,,,,0xsecrettx,secret note\n\
+         secret-id-2,2024-02-12T10:00:00Z,my-secret-wallet,buy,987.65,EUR,0.5,ETH,,,,,,\n",
+    )
+    .unwrap();
+    let out = dir.path().join("p.csv");
+    let o = harvest(
+        &s,
+        &dir.path().join("c"),
+        &[
+            "prices",
+            ledger.to_str().unwrap(),
+            "--as-of",
+            "2024-12-31",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let heads = s.heads.lock().unwrap().join("\n");
+    assert!(!heads.is_empty());
+    for secret in ["secret", "123.456789", "987.65", "0.5", "l.csv", "wallet"] {
+        assert!(
+            !heads.contains(secret),
+            "{secret} left the machine:\n{heads}"
+        );
+    }
+}
+
+/// `harvest config` shows the sources and the symbols, and whether a
+/// CoinGecko key is set, never the key.
+#[test]
+fn config_shows_the_price_keys_but_not_the_key() {
+    let s = serve_market();
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("h.toml");
+    std::fs::write(
+        &toml,
+        "price_sources = [\"binance\", \"coinbase\"]\ncoingecko_api_key = \"sekrit\"\n[price_symbols]\nMYTOKEN = \"coinbase:XYZ-USD\"\n",
+    )
+    .unwrap();
+    let o = harvest(
+        &s,
+        dir.path(),
+        &["config", "--config", toml.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("price_sources = [\"binance\", \"coinbase\"]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("# coingecko_api_key = (set, not shown)"),
+        "{out}"
+    );
+    assert!(out.contains("[price_symbols]"), "{out}");
+    assert!(out.contains("MYTOKEN = \"coinbase:XYZ-USD\""), "{out}");
+    assert!(!out.contains("sekrit"), "{out}");
+    // A bad source or mapping is a usage error naming it.
+    std::fs::write(&toml, "price_sources = [\"kraken\"]\n").unwrap();
+    let o = harvest(
+        &s,
+        dir.path(),
+        &[
+            "prices",
+            "fixtures/example/ledger.csv",
+            "--config",
+            toml.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("price_sources: \"kraken\" is not a source"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(s.hits().is_empty());
 }
 
 /// A symbol that is no ticker is asked of no one, and reported as listed

@@ -306,10 +306,13 @@ pub fn fetch(
         .map(|n| Attempt {
             alt: 0,
             src: 0,
-            g: first_g(&sources_of[&n.assets[0]], 0),
+            g: n.assets
+                .first()
+                .map_or(opts.granularity, |a| first_g(&sources_of[a], 0)),
             tried: vec![Vec::new(); n.assets.len()],
-            done: false,
-            found: false,
+            // A need of no asset has nothing to find.
+            done: n.assets.is_empty(),
+            found: n.assets.is_empty(),
         })
         .collect();
     let (mut done_requests, mut planned) = (0usize, 0usize);
