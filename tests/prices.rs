@@ -1112,3 +1112,50 @@ fn a_failed_run_leaves_no_partial_file() {
         "{f}"
     );
 }
+
+/// On a terminal, a progress bar over the requests (script(1) makes the
+/// pseudo-terminal; the test is skipped without it); none with --quiet.
+#[test]
+fn a_progress_bar_on_a_terminal() {
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: script(1) is not installed");
+        return;
+    }
+    let s = serve_market();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = String::from(
+        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n",
+    );
+    for m in 1..=9 {
+        ledger.push_str(&format!(
+            "r{m},2024-0{m}-10T13:30:00Z,k,income,,,1,BTC,,,,,,\n"
+        ));
+    }
+    std::fs::write(dir.path().join("l.csv"), ledger).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("harvest");
+    let tty = |extra: &str, cache: &str| {
+        let o = std::process::Command::new("script")
+            .current_dir(dir.path())
+            .env("HARVEST_COINBASE_URL", format!("{}/cb", s.url))
+            .env("HARVEST_BINANCE_URL", format!("{}/bn", s.url))
+            .env("HARVEST_FX_URL", format!("{}/fx", s.url))
+            .env("HARVEST_COINGECKO_URL", format!("{}/cg", s.url))
+            .args([
+                "-qec",
+                &format!(
+                    "{} prices l.csv --as-of 2024-12-31 --cache {cache} -o p.csv {extra}",
+                    bin.display()
+                ),
+                "/dev/null",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stdout));
+        text(&o.stdout)
+    };
+    let shown = tty("", "c1");
+    assert!(shown.contains("fetching prices"), "{shown}");
+    assert!(shown.contains("requests"), "{shown}");
+    let quiet = tty("--quiet", "c2");
+    assert!(!quiet.contains("fetching prices"), "{quiet}");
+}
