@@ -71,6 +71,36 @@ pub enum Command {
       --emit-ledger plan.csv --emit-selections selections.csv"
     )]
     Scan(ScanArgs),
+    /// Fetch the USD prices the inputs need, once, from public sources; later
+    /// runs read them from the cache, offline.
+    ///
+    /// The prices: each row or fee without a USD value, each amount of money
+    /// other than USD, and the current price of every asset held at --as-of
+    /// (default: now), written as the prices file --prices reads. Sources:
+    /// Coinbase Exchange, then Binance's market-data host (prices in USDT,
+    /// taken at 1 USD), ECB reference rates (Frankfurter) for EUR, GBP, ...,
+    /// and CoinGecko only with an API key. Only asset symbols and times leave
+    /// the machine, over HTTPS only: never quantities, accounts or files.
+    ///
+    /// Example: harvest prices ledger.csv -o prices.csv
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest import coinbase.csv kraken-ledgers.csv -o ledger.csv
+  harvest prices ledger.csv -o prices.csv
+  harvest report ledger.csv --year {YEAR} --prices prices.csv
+  harvest scan ledger.csv --prices prices.csv
+  harvest prices ledger.csv --as-of {YEAR}-12-15 --granularity day \\
+      -o prices.csv
+  harvest prices ledger.csv --offline -o prices.csv   (the cache only)
+
+What leaves the machine: asset symbols and times (BTC-USD, 2025-03-01),
+over HTTPS; never quantities, accounts or files. A price is the mean of the
+open and close of the candle (--granularity) that contains the time; a gap
+looks back 24 candles, then takes the next coarser size. Answers are cached
+in $XDG_CACHE_HOME/harvest (or ~/.cache/harvest; --cache DIR); current
+prices for 10 minutes. HARVEST_COINBASE_URL, HARVEST_BINANCE_URL,
+HARVEST_FX_URL and HARVEST_COINGECKO_URL override the providers' addresses
+(plain HTTP only to a loopback address).")]
+    Prices(PricesArgs),
     /// The Rev. Proc. 2024-28 allocation: the lots held on 2025-01-01 (pooled
     /// universally until then) given to the wallets that hold the units.
     ///
@@ -569,6 +599,69 @@ pub struct ImportArgs {
     /// Write to FILE (atomically) instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// Candle size for `harvest prices`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GranularityArg {
+    Minute,
+    Hour,
+    Day,
+}
+
+/// A price source for crypto.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceArg {
+    Coinbase,
+    Binance,
+    Coingecko,
+}
+
+/// `harvest prices`.
+#[derive(Debug, Args)]
+pub struct PricesArgs {
+    /// Ledger CSVs or exchange exports; `-` reads standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Write the prices file to FILE (atomically) instead of standard output.
+    /// When FILE exists, its rows are kept (a `manual` row wins over any
+    /// source) and only what they lack is fetched.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also price every asset held at the end of this date, for lots and scan
+    /// [default: now].
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// The candle whose open and close give a time's price.
+    #[arg(long, value_enum, default_value = "hour")]
+    pub granularity: GranularityArg,
+    /// Sources for crypto, in order (repeat or separate with commas)
+    /// [default: coinbase,binance, or price_sources in harvest.toml; then
+    /// coingecko when an API key is given].
+    #[arg(
+        long = "source",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    pub sources: Vec<SourceArg>,
+    /// The cache of answers [default: $XDG_CACHE_HOME/harvest, else
+    /// ~/.cache/harvest].
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Use the cache only, without any request: what it lacks is named, and
+    /// nothing is written.
+    #[arg(long)]
+    pub offline: bool,
+    /// IANA time zone of dates (--as-of, dates in the inputs) [default: UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Settings file (default: harvest.toml in the working directory, if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// No notes and no progress bar on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// `harvest config`: the engine and tax flags, all optional, to show how they

@@ -107,6 +107,17 @@ pub struct Config {
     pub transition: Option<TransitionConfig>,
     #[serde(default)]
     pub accounts: BTreeMap<String, AccountConfig>,
+    /// harvest prices: the sources for crypto, in order (`coinbase`,
+    /// `binance`, `coingecko`).
+    pub price_sources: Option<Vec<String>>,
+    /// harvest prices: where an asset's price is found, `provider:product`
+    /// (`MYTOKEN = "coinbase:XYZ-USD"`, `"binance:XYZUSDT"`,
+    /// `"coingecko:coin-id"`).
+    #[serde(default)]
+    pub price_symbols: BTreeMap<String, String>,
+    /// harvest prices: a CoinGecko API key (the environment variable
+    /// HARVEST_COINGECKO_API_KEY wins over it).
+    pub coingecko_api_key: Option<String>,
 }
 
 /// scan's flat marginal rates when neither a flag nor harvest.toml sets them.

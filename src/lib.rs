@@ -18,6 +18,7 @@ pub mod cmd;
 pub mod config;
 pub mod csvread;
 pub mod engine;
+pub mod fetch;
 pub mod import;
 pub mod ledger;
 mod memory;

@@ -47,6 +47,17 @@ pub const FIAT: [&str; 29] = [
     "RON", "AED", "KRW",
 ];
 
+/// USD stablecoins: valued at 1.00 USD wherever a row has no other USD value
+/// (`import` and the engine alike), so they never need a price.
+pub const USD_STABLECOINS: [&str; 12] = [
+    "USDC", "USDT", "DAI", "BUSD", "USDP", "PAX", "TUSD", "GUSD", "PYUSD", "USDS", "FDUSD", "USDG",
+];
+
+/// True for a USD stablecoin of [`USD_STABLECOINS`], named as exports write it.
+pub fn is_usd_stablecoin(name: &str) -> bool {
+    USD_STABLECOINS.contains(&name)
+}
+
 /// Owns the names behind every [`Sym`].
 #[derive(Debug, Clone)]
 pub struct Interner {

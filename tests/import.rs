@@ -456,8 +456,9 @@ fn a_row_without_a_usd_value_is_written_and_counted() {
     );
     assert!(
         err.ends_with(&format!(
-            "  rows needing a USD price: 1 (first at {rel}:2, DOT at 2024-03-01T12:00:00Z); give \
-             --prices with a dated price for each (CSV time,asset,price)\n"
+            "  rows needing a USD price: 1 (first at {rel}:2, DOT at 2024-03-01T12:00:00Z); run \
+             'harvest prices {rel} -o prices.csv' to fetch them and give --prices prices.csv (or \
+             give --prices with a dated price for each: CSV time,asset,price)\n"
         )),
         "{err}"
     );
@@ -995,8 +996,9 @@ fn every_unpriced_layout_imports_and_counts_the_rows_needing_a_price() {
             "{err}"
         );
         let line = format!(
-            "  rows needing a USD price: {n} (first at fixtures/import/{first}); give --prices \
-             with a dated price for each (CSV time,asset,price)\n"
+            "  rows needing a USD price: {n} (first at fixtures/import/{first}); run 'harvest \
+             prices {rel} -o prices.csv' to fetch them and give --prices prices.csv (or give \
+             --prices with a dated price for each: CSV time,asset,price)\n"
         );
         assert!(err.ends_with(&line), "{rel}: {err}");
         for row in rows {
@@ -1107,8 +1109,9 @@ fn a_superseded_row_is_not_counted_as_needing_a_price() {
     );
     assert!(
         err.ends_with(&format!(
-            "  rows needing a USD price: 1 (first at {l}:2, BTC at 2024-05-01T10:00:00Z); give \
-             --prices with a dated price for each (CSV time,asset,price)\n"
+            "  rows needing a USD price: 1 (first at {l}:2, BTC at 2024-05-01T10:00:00Z); run \
+             'harvest prices {l} -o prices.csv' to fetch them and give --prices prices.csv (or \
+             give --prices with a dated price for each: CSV time,asset,price)\n"
         )),
         "{err}"
     );

@@ -15,8 +15,8 @@ const LAYERS: &[&[&str]] = &[
     &["model"],
     // Readers: the ledger, and the other files a run is given.
     &["ledger", "readers"],
-    // Exchange exports into ledger records; lot matching.
-    &["import", "engine"],
+    // Exchange exports into ledger records; lot matching; fetching prices.
+    &["import", "engine", "fetch"],
     // Form 8949, Schedule D, the carryover, the tax on a capital result.
     &["tax"],
     // The tax-loss planner; the 1099-DA reconciliation.

@@ -7,6 +7,7 @@ pub mod import;
 mod input;
 pub mod lots;
 mod output;
+mod prices;
 pub mod progress;
 mod reconcile;
 mod report;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Gains(a) => gains::run(a),
         Command::Report(a) => report::run(a),
         Command::Scan(a) => scan::run(a),
+        Command::Prices(a) => prices::run(a),
         Command::Allocation(a) => allocation::run(a),
         Command::Reconcile(a) => reconcile::run(a),
         Command::Config(a) => settings::run(a),

@@ -203,6 +203,41 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         file.lt_rate.map(d),
         Some(d(DEFAULT_LT_RATE)),
     );
+    let list = |v: &Vec<String>| {
+        let items: Vec<String> = v.iter().map(|x| quoted(x)).collect();
+        format!("[{}]", items.join(", "))
+    };
+    // harvest prices: the sources, the key (never shown), the symbols.
+    let sources_default = if file.coingecko_api_key.is_some() {
+        "[\"coinbase\", \"binance\", \"coingecko\"]"
+    } else {
+        "[\"coinbase\", \"binance\"]"
+    };
+    pick(
+        &mut lines,
+        &from_file,
+        "price_sources",
+        None,
+        file.price_sources.as_ref().map(list),
+        Some(sources_default.to_string()),
+    );
+    let key_source =
+        if std::env::var("HARVEST_COINGECKO_API_KEY").is_ok_and(|k| !k.trim().is_empty()) {
+            Some("environment HARVEST_COINGECKO_API_KEY".to_string())
+        } else {
+            file.coingecko_api_key.as_ref().map(|_| from_file.clone())
+        };
+    lines.push((
+        format!(
+            "# coingecko_api_key = {}",
+            if key_source.is_some() {
+                "(set, not shown)"
+            } else {
+                "(not set: CoinGecko is not used)"
+            }
+        ),
+        key_source.unwrap_or_else(|| "not set".into()),
+    ));
     let t = file.transition.clone().unwrap_or_default();
     lines.push((String::new(), String::new()));
     lines.push(("[transition]".into(), "--scope transition".into()));
@@ -214,10 +249,6 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         t.rule.as_deref().map(quoted),
         Some(quoted(crate::engine::AllocationRule::default().as_str())),
     );
-    let list = |v: &Vec<String>| {
-        let items: Vec<String> = v.iter().map(|x| quoted(x)).collect();
-        format!("[{}]", items.join(", "))
-    };
     pick(
         &mut lines,
         &from_file,
@@ -271,6 +302,16 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         }
     }
 
+    if !file.price_symbols.is_empty() {
+        lines.push((String::new(), String::new()));
+        lines.push(("[price_symbols]".into(), "harvest prices".into()));
+        for (asset, v) in &file.price_symbols {
+            lines.push((
+                format!("{} = {}", toml_key(asset), quoted(v)),
+                from_file.clone(),
+            ));
+        }
+    }
     let mut out = std::io::stdout().lock();
     writeln!(
         out,

@@ -24,8 +24,9 @@ impl Engine<'_> {
     }
 
     /// The USD value of a row's exchange: its USD side, else `usd_value`, else
-    /// its side in another currency at that currency's USD rate, else prices of
-    /// what was received (or sent).
+    /// a USD stablecoin side at 1.00 (as `import` values it), else its side in
+    /// another currency at that currency's USD rate, else prices of what was
+    /// received (or sent).
     fn main_value(&mut self, row: &Row) -> Result<Decimal, Box<EngineError>> {
         let sides = [row.sent, row.received];
         if let Some(a) = sides.into_iter().flatten().find(|a| a.asset == Sym::USD) {
@@ -33,6 +34,13 @@ impl Engine<'_> {
         }
         if let Some(v) = row.usd_value {
             return Ok(v);
+        }
+        let stable = sides
+            .into_iter()
+            .flatten()
+            .find(|a| self.stablecoin(a.asset));
+        if let Some(a) = stable {
+            return Ok(a.qty);
         }
         let foreign = sides
             .into_iter()
@@ -110,9 +118,16 @@ impl Engine<'_> {
         }
     }
 
+    /// Whether `asset` is a USD stablecoin, valued at 1.00 like USD when a row
+    /// does not value it otherwise (see [`crate::model::USD_STABLECOINS`]).
+    fn stablecoin(&self, asset: Sym) -> bool {
+        !asset.is_money() && crate::model::is_usd_stablecoin(self.ledger.syms.name(asset))
+    }
+
     /// Values `qty` of a crypto fee or network fee: `explicit` (fee_usd), the
-    /// row's own unit price for that asset, `--prices`, then the last price implied
-    /// by an earlier row (with a warning).
+    /// row's own unit price for that asset, 1.00 for a USD stablecoin,
+    /// `--prices`, then the last price implied by an earlier row (with a
+    /// warning).
     pub(super) fn fee_value(
         &mut self,
         row: &Row,
@@ -129,6 +144,9 @@ impl Engine<'_> {
                     return self.checked(row, mul_div(v, qty, a.qty), "fee value");
                 }
             }
+        }
+        if self.stablecoin(asset) {
+            return Ok(qty);
         }
         if let Some(p) = self.price_at(row, asset) {
             return self.checked(row, qty.checked_mul(p), "fee value");

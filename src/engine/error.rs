@@ -18,7 +18,7 @@ pub enum EngineError {
         available: String,
     },
     #[error(
-        "{at}: no USD value for {asset}: fill in usd_value (or fee_usd), or give --prices with a {asset} price at or before {time}"
+        "{at}: no USD value for {asset}: fill in usd_value (or fee_usd), or give --prices with a {asset} price at or before {time} ('harvest prices' on the same inputs with -o prices.csv fetches it; then give --prices prices.csv)"
     )]
     MissingPrice {
         at: String,

@@ -847,3 +847,33 @@ t,2025-01-12T12:00:00Z,kr,trade,1,BTC,30,ETH,,,,,,
     let o = run(&l, &cfg(Method::Fifo), Some(&p), None, END).unwrap();
     assert!(o.warnings.is_empty(), "{}", o.warnings);
 }
+
+/// Issue 17: a USD stablecoin side or fee is 1.00 USD, as `import` values it
+/// (SPEC: "USDT, USDC, DAI, ... at 1.00"), so a hand-written ledger needs no
+/// price for it: 0.01 BTC bought for 600 USDT is a lot of 600; sold for 700
+/// USDC with a 0.5 USDT fee (a third asset, 0.50) the proceeds are 699.50;
+/// the 0.5 USDT fee is itself a disposal of 0.5 USDT at 0.50 against its
+/// 0.50 basis.
+#[test]
+fn a_usd_stablecoin_is_one_dollar_without_a_price() {
+    let rows = "\
+u,2025-01-01T00:00:00Z,kr,buy,1000,USD,1000,USDT,,,,,,
+b,2025-01-10T00:00:00Z,kr,trade,600,USDT,0.01,BTC,,,,,,
+s,2025-03-10T00:00:00Z,kr,trade,0.01,BTC,700,USDC,0.5,USDT,,,,
+";
+    let l = ledger(rows);
+    let o = run(&l, &cfg(Method::Fifo), None, None, END).unwrap();
+    let got = rows_of(&l, &o);
+    assert!(
+        got.contains(&row("b", "u", "600", "600.00", "600.00", Term::Short)),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&row("s", "b", "0.01", "699.50", "600.00", Term::Short)),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&row("s", "u", "0.5", "0.50", "0.50", Term::Short)),
+        "{got:?}"
+    );
+}

@@ -94,8 +94,9 @@ impl ImportStats {
         if let Some(p) = s.need_price.iter().min_by_key(|p| p.line) {
             writeln!(
                 w,
-                "  rows needing a USD price: {} (first at {file}:{}, {} at {}); give --prices \
-                 with a dated price for each (CSV time,asset,price)",
+                "  rows needing a USD price: {} (first at {file}:{}, {} at {}); run 'harvest \
+                 prices {file} -o prices.csv' to fetch them and give --prices prices.csv (or \
+                 give --prices with a dated price for each: CSV time,asset,price)",
                 s.need_price.len(),
                 p.line,
                 p.asset,
@@ -159,19 +160,22 @@ pub(super) fn price_needed<'a>(r: &'a Record) -> Option<&'a str> {
     // A zero fee is no fee (the engine leaves it out).
     let zero_fee = Decimal::from_str_exact(r.fee_qty.trim()).is_ok_and(|d| d.is_zero());
     let fee = side(&r.fee_asset).filter(|_| !zero_fee);
-    let crypto = |a: Option<&'a str>| a.filter(|a| !money(a));
+    // A USD stablecoin is valued at 1.00, by import and the engine alike.
+    let stable = |a: &str| crate::model::is_usd_stablecoin(a);
+    let crypto = |a: Option<&'a str>| a.filter(|a| !money(a) && !stable(a));
     let valued = !r.usd_value.trim().is_empty();
     let fee_valued = !r.fee_usd.trim().is_empty();
     match Kind::parse(r.kind.trim())? {
         Kind::Buy | Kind::Sell | Kind::Trade | Kind::Income | Kind::Spend => {
-            if !(valued || sent.is_some_and(usd) || received.is_some_and(usd)) {
+            let fixed = |a: &str| usd(a) || stable(a);
+            if !(valued || sent.is_some_and(fixed) || received.is_some_and(fixed)) {
                 let foreign = [sent, received].into_iter().flatten().find(|a| money(a));
                 if let Some(a) = foreign.or(received).or(sent) {
                     return Some(a);
                 }
             }
             let f = fee.filter(|_| !fee_valued)?;
-            if usd(f) || crypto(sent) == Some(f) || crypto(received) == Some(f) {
+            if fixed(f) || crypto(sent) == Some(f) || crypto(received) == Some(f) {
                 None
             } else {
                 Some(f)
@@ -514,6 +518,10 @@ mod tests {
             ("fee,0.001,BNB,,,,,,", Some("BNB")),
             ("fee,0.001,BNB,,,0.001,BNB,0.5,", None),
             ("fee,0.001,BNB,,,0.1,KFEE,0.5,", Some("KFEE")),
+            // A USD stablecoin is 1.00: a side, a fee or a transfer's fee.
+            ("trade,600,USDT,0.2,ETH,,,,", None),
+            ("trade,1,ETH,600,DOT,0.5,USDC,3000,", None),
+            ("deposit,,,1,BTC,1,USDT,,", None),
         ] {
             let r = rec(&format!("r1,{t},{row},,"));
             assert_eq!(price_needed(&r), want, "{row}");

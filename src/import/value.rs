@@ -118,13 +118,10 @@ pub(crate) fn mul(a: Decimal, b: Decimal) -> Decimal {
     a.checked_mul(b).unwrap_or(Decimal::MAX).normalize()
 }
 
-/// USD stablecoins valued at 1.00 when a row has no other USD value.
-pub(crate) const STABLECOINS: [&str; 12] = [
-    "USDC", "USDT", "DAI", "BUSD", "USDP", "PAX", "TUSD", "GUSD", "PYUSD", "USDS", "FDUSD", "USDG",
-];
-
+/// USD stablecoins valued at 1.00 when a row has no other USD value (the
+/// engine values them so too: [`crate::model::USD_STABLECOINS`]).
 pub(crate) fn is_stablecoin(a: &str) -> bool {
-    STABLECOINS.contains(&a)
+    crate::model::is_usd_stablecoin(a)
 }
 
 /// Government currencies, USD and [`FIAT`]: deposits and withdrawals of these

@@ -74,125 +74,173 @@ pub struct PriceAt<'a> {
 /// The granularities a price line may state.
 const GRANULARITIES: [&str; 4] = ["minute", "hour", "day", "manual"];
 
+/// One line of a price file, as written: what `harvest prices` keeps when it
+/// adds to a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceLine {
+    /// The line in the file.
+    pub line: u64,
+    /// The time the price is for; None for the current-price form
+    /// (`asset,price`).
+    pub time: Option<DateTime<Utc>>,
+    /// The time as written (a date stays a date when the file is rewritten).
+    pub time_text: String,
+    pub asset: String,
+    pub price: Decimal,
+    /// The provider and pair (`coinbase BTC-USD`), or empty.
+    pub source: String,
+    /// `minute`, `hour`, `day`, `manual`, or empty.
+    pub granularity: String,
+}
+
+/// The lines of a price file: whether it has a `time` column, and its rows
+/// in file order. Bare dates are midnight in `tz`.
+pub fn read_lines<R: Read>(
+    input: R,
+    file: &str,
+    tz: Tz,
+) -> Result<(bool, Vec<PriceLine>), PriceError> {
+    let mut rdr = csvread::Reader::new(std::io::BufReader::new(input));
+    let mut rec = csvread::Record::default();
+    let err = |e: csvread::CsvError| match e {
+        csvread::CsvError::Io(source) => PriceError::Io {
+            file: file.to_string(),
+            source,
+        },
+        e => PriceError::Csv {
+            file: file.to_string(),
+            line: e.line(),
+            message: e.to_string(),
+        },
+    };
+    let names: Vec<String> = if rdr.read(&mut rec).map_err(err)? {
+        rec.iter()
+            .map(|h| {
+                let h = String::from_utf8_lossy(h);
+                h.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+                    .to_ascii_lowercase()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    rdr.set_row_width(names.len());
+    let pos = |n: &str| names.iter().position(|h| h == n);
+    let (src, gran) = (pos("source"), pos("granularity"));
+    let known = 2 + [pos("time"), src, gran]
+        .iter()
+        .filter(|c| c.is_some())
+        .count();
+    let (t, a, p) = match (pos("time"), pos("asset"), pos("price")) {
+        (t, Some(a), Some(p)) if names.len() == known => (t, a, p),
+        _ => {
+            return Err(PriceError::Header {
+                file: file.to_string(),
+                found: names.join(","),
+            });
+        }
+    };
+    let mut lines = Vec::new();
+    while rdr.read(&mut rec).map_err(err)? {
+        let line = rec.line();
+        let rec = rec.text().map_err(|i| PriceError::Csv {
+            file: file.to_string(),
+            line,
+            message: format!(
+                "column {}: is not UTF-8 text: save the file as UTF-8",
+                i + 1
+            ),
+        })?;
+        let get = |i: usize| rec.get(i).unwrap_or("").trim();
+        let cell = |column: &'static str, value: &str, problem: String| PriceError::Cell {
+            file: file.to_string(),
+            line,
+            column,
+            value: value.to_string(),
+            problem,
+        };
+        let when = match t {
+            Some(i) => {
+                let v = get(i);
+                Some(parse_time(v, tz).map_err(|e| cell("time", v, e.to_string()))?)
+            }
+            None => None,
+        };
+        let time_text = t.map_or("", get).to_string();
+        // Text harvest wrote with a formula-protecting quote reads back
+        // without it.
+        let asset = crate::cell::unprotect(get(a));
+        if asset.is_empty() {
+            return Err(cell("asset", asset, "is required and empty".into()));
+        }
+        let pv = get(p);
+        let price = parse_decimal(pv).map_err(|e| cell("price", pv, e.to_string()))?;
+        let granularity = gran.map_or("", get);
+        if !granularity.is_empty() && !GRANULARITIES.contains(&granularity) {
+            return Err(cell(
+                "granularity",
+                granularity,
+                format!("is not one of {}", GRANULARITIES.join(", ")),
+            ));
+        }
+        lines.push(PriceLine {
+            line,
+            time: when,
+            time_text,
+            asset: asset.to_string(),
+            price,
+            source: crate::cell::unprotect(src.map_or("", get)).to_string(),
+            granularity: granularity.to_string(),
+        });
+    }
+    Ok((t.is_some(), lines))
+}
+
 impl PriceTable {
     /// Reads a price CSV; bare dates are midnight in `tz`.
     pub fn read<R: Read>(input: R, file: &str, tz: Tz) -> Result<PriceTable, PriceError> {
-        let mut rdr = csvread::Reader::new(std::io::BufReader::new(input));
-        let mut rec = csvread::Record::default();
-        let err = |e: csvread::CsvError| match e {
-            csvread::CsvError::Io(source) => PriceError::Io {
-                file: file.to_string(),
-                source,
-            },
-            e => PriceError::Csv {
-                file: file.to_string(),
-                line: e.line(),
-                message: e.to_string(),
-            },
-        };
-        let names: Vec<String> = if rdr.read(&mut rec).map_err(err)? {
-            rec.iter()
-                .map(|h| {
-                    let h = String::from_utf8_lossy(h);
-                    h.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
-                        .to_ascii_lowercase()
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        rdr.set_row_width(names.len());
-        let pos = |n: &str| names.iter().position(|h| h == n);
-        let (src, gran) = (pos("source"), pos("granularity"));
-        let known = 2 + [pos("time"), src, gran]
-            .iter()
-            .filter(|c| c.is_some())
-            .count();
-        let (t, a, p) = match (pos("time"), pos("asset"), pos("price")) {
-            (t, Some(a), Some(p)) if names.len() == known => (t, a, p),
-            _ => {
-                return Err(PriceError::Header {
-                    file: file.to_string(),
-                    found: names.join(","),
-                });
-            }
-        };
+        let (_, lines) = read_lines(input, file, tz)?;
+        Ok(PriceTable::from_lines(&lines, file))
+    }
+
+    /// The table of the lines of `file` (see [`read_lines`]).
+    pub fn from_lines(lines: &[PriceLine], file: &str) -> PriceTable {
         let mut table = PriceTable {
             sources: vec![file.to_string()],
             ..PriceTable::default()
         };
-        let mut source_ids: HashMap<(String, String), u32> = HashMap::new();
-        while rdr.read(&mut rec).map_err(err)? {
-            let line = rec.line();
-            let rec = rec.text().map_err(|i| PriceError::Csv {
-                file: file.to_string(),
-                line,
-                message: format!(
-                    "column {}: is not UTF-8 text: save the file as UTF-8",
-                    i + 1
-                ),
-            })?;
-            let get = |i: usize| rec.get(i).unwrap_or("").trim();
-            let cell = |column: &'static str, value: &str, problem: String| PriceError::Cell {
-                file: file.to_string(),
-                line,
-                column,
-                value: value.to_string(),
-                problem,
-            };
-            let when = match t {
-                Some(i) => {
-                    let v = get(i);
-                    Some(parse_time(v, tz).map_err(|e| cell("time", v, e.to_string()))?)
-                }
-                None => None,
-            };
-            let asset = get(a);
-            if asset.is_empty() {
-                return Err(cell("asset", asset, "is required and empty".into()));
-            }
-            let pv = get(p);
-            let price = parse_decimal(pv).map_err(|e| cell("price", pv, e.to_string()))?;
-            let granularity = gran.map_or("", get);
-            if !granularity.is_empty() && !GRANULARITIES.contains(&granularity) {
-                return Err(cell(
-                    "granularity",
-                    granularity,
-                    format!("is not one of {}", GRANULARITIES.join(", ")),
-                ));
-            }
-            let source = (src.map_or("", get), granularity);
+        let mut source_ids: HashMap<(&str, &str), u32> = HashMap::new();
+        for l in lines {
+            let source = (l.source.as_str(), l.granularity.as_str());
             let id = if source == ("", "") {
                 0
             } else {
                 let next = table.sources.len() as u32;
-                *source_ids
-                    .entry((source.0.to_string(), source.1.to_string()))
-                    .or_insert_with(|| {
-                        let what = match source {
-                            (s, "") => s.to_string(),
-                            ("", g) => g.to_string(),
-                            (s, g) => format!("{s}, {g}"),
-                        };
-                        table.sources.push(format!("{file} ({what})"));
-                        next
-                    })
+                *source_ids.entry(source).or_insert_with(|| {
+                    let what = match source {
+                        (s, "") => s.to_string(),
+                        ("", g) => g.to_string(),
+                        (s, g) => format!("{s}, {g}"),
+                    };
+                    table.sources.push(format!("{file} ({what})"));
+                    next
+                })
             };
-            match when {
+            match l.time {
                 Some(w) => table
                     .by_asset
-                    .entry(asset.to_ascii_uppercase())
+                    .entry(l.asset.to_ascii_uppercase())
                     .or_default()
-                    .push((w, price, id)),
+                    .push((w, l.price, id)),
                 None => {
-                    table.current.insert(asset.to_ascii_uppercase(), price);
+                    table.current.insert(l.asset.to_ascii_uppercase(), l.price);
                 }
             }
         }
         for v in table.by_asset.values_mut() {
             v.sort_by_key(|&(t, _, _)| t);
         }
-        Ok(table)
+        table
     }
 
     /// Adds one price (for tests and for callers that build tables in code).
