@@ -106,6 +106,8 @@ pub fn run(a: &PricesArgs) -> anyhow::Result<()> {
         _ => Vec::new(),
     };
     let loaded = load(&engine_args, &settings)?;
+    // No lot matching here: the reading bar goes before the requests' bar.
+    loaded.done();
     let needs = fetch::needed(&loaded.ledger, Some(as_of));
     let pending = fetch::missing(&needs.needs, &existing);
     let bar = Bar::new(a.quiet || pending.is_empty());
