@@ -5,6 +5,8 @@
 //! spreadsheet formula protection) so that it reads back exactly.
 
 use std::fs::File;
+use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -13,7 +15,7 @@ use chrono_tz::Tz;
 use super::input::read_all;
 use super::{UsageError, write_output};
 use crate::cli::ImportArgs;
-use crate::import::{Format, ImportOptions, Importer, Spool, known_formats};
+use crate::import::{Format, ImportOptions, Importer, Spool, Text, known_formats};
 use crate::ledger::LedgerBuilder;
 use crate::readers::prices::PriceTable;
 
@@ -72,18 +74,29 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         } else {
             name.as_str()
         };
-        progress.message(&format!("reading {display}"));
-        let data = read_all(name)?;
-        progress.advance(data.len() as u64);
         progress.message(&format!("importing {display}"));
+        // A file is read in pieces as its rows are; standard input at once.
+        let advance = |n: usize| progress.advance(n as u64);
+        let stdin = if name == "-" {
+            let data = read_all(name)?;
+            progress.advance(data.len() as u64);
+            Some(data)
+        } else {
+            None
+        };
+        let text = match &stdin {
+            Some(data) => Text::bytes(data),
+            None => Text::file(Path::new(name), Some(&advance))
+                .with_context(|| format!("{name}: cannot read"))?,
+        };
         let file: Arc<str> = display.into();
         let idx = builder.add_file(display);
-        // Room for the ids of a file's rows at once (a ledger row takes 60
-        // bytes or more): growing the table would hold it twice for a moment.
-        importer.seen_ids().reserve(data.len() / 60);
+        // Room for the ids of a file's rows at once (a row per line at most):
+        // growing the table would hold it twice for a moment.
+        importer.seen_ids().reserve(text.rows_hint());
         let mut pos = 0u32;
         let mut failed = None;
-        let imported = importer.import_into(&data, display, format, &mut |line, rec| {
+        let imported = importer.import_text(&text, display, format, &mut |line, rec| {
             // A bad time is reported by the builder at the end; sort it first.
             let t = builder
                 .add_record(&rec, &file, idx, line)
@@ -105,8 +118,8 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     // A later file may give rows of an earlier one exactly (a Kraken trade in
     // trades.csv and ledgers.csv): those are dropped before anything is counted.
     let superseded = importer.take_superseded();
-    progress.finish();
-    let mut stderr = std::io::stderr().lock();
+    // The account of every file, printed with the bar out of the way.
+    let mut account = Vec::new();
     for (display, imported, idx) in &mut files {
         let ids = superseded
             .iter()
@@ -116,8 +129,12 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         imported.supersede(&superseded);
         imported
             .stats
-            .write_account(&mut stderr, display, imported.format)?;
+            .write_account(&mut account, display, imported.format)?;
     }
+    progress.suspend(|| std::io::stderr().lock().write_all(&account))?;
     builder.finish()?;
-    write_output(args.output.as_deref(), |w| spool.write(w))
+    progress.message("sorting and writing the ledger");
+    let written = write_output(args.output.as_deref(), |w| spool.write(w));
+    progress.finish();
+    written
 }

@@ -260,6 +260,11 @@ pub enum ImportError {
         column: Option<String>,
         problem: String,
     },
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
     #[error("{file}:{line}: not readable as CSV: {message}")]
     Csv {
         file: String,

@@ -16,7 +16,7 @@ use super::accounting::{
 use super::cx::Cx;
 use super::duplicates::{KrakenOverlap, SeenIds, Superseded};
 use super::format::{Format, PREAMBLE_ROWS, known_formats};
-use super::sheet::{RowStream, Sheet, SheetRow, decode};
+use super::sheet::{LineSet, RowStream, Sheet, SheetRow, Text};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet, coinledger,
@@ -113,8 +113,19 @@ impl<'a> Importer<'a> {
         format: Option<Format>,
         sink: &mut dyn FnMut(u64, Record),
     ) -> Result<Imported, ImportError> {
-        let text = decode(data);
-        let mut stream = RowStream::new(&text, file);
+        self.import_text(&Text::bytes(data), file, format, sink)
+    }
+
+    /// [`Importer::import_into`] from a [`Text`]: a file is read in pieces, so
+    /// that only the rows of formats read at once are held.
+    pub fn import_text(
+        &mut self,
+        text: &Text<'_>,
+        file: &str,
+        format: Option<Format>,
+        sink: &mut dyn FnMut(u64, Record),
+    ) -> Result<Imported, ImportError> {
+        let mut stream = RowStream::of(text, file, true)?;
         // The header is among the first rows; the rest is read after it.
         let mut rows = Vec::new();
         while rows.len() < PREAMBLE_ROWS {
@@ -183,7 +194,7 @@ impl<'a> Importer<'a> {
         // rows is an error (a quote left open and closed rows further on). The
         // rows read before the header was known are read again for it.
         let named = |e: ImportError| e.in_column_of(Some(&header));
-        let mut again = RowStream::new(&text, file);
+        let mut again = RowStream::of(text, file, false)?;
         for k in 0..hi + 1 + data_rows.len() {
             if k == hi + 1 {
                 again.rdr.set_row_width(header.len());
@@ -226,7 +237,7 @@ impl<'a> Importer<'a> {
             conflicts: Vec::new(),
             kept: None,
             pending: false,
-            covered: Vec::new(),
+            covered: LineSet::default(),
             first: None,
             last: None,
             links: HashMap::new(),
@@ -275,16 +286,16 @@ impl<'a> Importer<'a> {
             }
         }
         // The line of every data row, in file order (lines only increase).
-        let mut lines: Vec<u64> = sheet.rows.iter().map(|r| r.line).collect();
-        lines.extend_from_slice(&stream.lines);
+        let mut lines = std::mem::take(&mut stream.lines);
+        for r in &sheet.rows {
+            lines.insert(r.line);
+        }
         // Every data row must be accounted for: a row a format dropped without
         // saying why (an empty required cell) is reported here.
         if !cx.failed() {
-            let mut covered = std::mem::take(&mut post.covered);
-            covered.sort_unstable();
-            covered.dedup();
-            for &line in &lines {
-                if covered.binary_search(&line).is_err() {
+            let covered = std::mem::take(&mut post.covered);
+            for line in lines.iter() {
+                if !covered.contains(line) {
                     cx.problem(
                         line,
                         None,
@@ -354,7 +365,7 @@ struct Post<'p, 's> {
     /// Whether that row waits in `kraken.pending` (its fee rows join it).
     pending: bool,
     /// The data rows the entries account for.
-    covered: Vec<u64>,
+    covered: LineSet,
     /// The times of the first and last record, to tell a newest-first file.
     first: Option<DateTime<chrono::FixedOffset>>,
     last: Option<DateTime<chrono::FixedOffset>>,
@@ -369,12 +380,14 @@ impl Post<'_, '_> {
     fn entry(&mut self, cx: &mut Cx, mut e: Entry) {
         match &mut e {
             Entry::Rec { rows, rec } => {
-                self.covered.extend_from_slice(rows);
+                for &r in rows.iter() {
+                    self.covered.insert(r);
+                }
                 let line = rows.first().copied().unwrap_or(self.header_line);
                 cx.value_transfer_fee(line, rec);
             }
             Entry::Extra { row, rec } => cx.value_transfer_fee(*row, rec),
-            Entry::Skip { row, .. } => self.covered.push(*row),
+            Entry::Skip { row, .. } => self.covered.insert(*row),
         }
         // Problems found while parsing: nothing is kept, but rows are still
         // covered so that the report names only the real problems.

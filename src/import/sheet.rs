@@ -2,6 +2,11 @@
 //! rows of trimmed cells with their lines, and the sheet below the header that
 //! the formats read.
 
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
 use crate::csvread;
 
 use super::accounting::{Entry, ImportError};
@@ -140,22 +145,209 @@ pub(super) fn read_rows(text: &str, file: &str, limit: usize) -> Vec<(u64, Vec<S
     out
 }
 
+/// The text of an input: bytes already in memory, decoded at once, or a file
+/// decoded as it is read, so that a file of gigabytes never sits in memory.
+/// Either is UTF-8 (a byte-order mark dropped) or, when any byte of it is not,
+/// Windows-1252 throughout (what Excel writes on Windows), like [`decode`].
+pub struct Text<'a> {
+    source: Source<'a>,
+}
+
+enum Source<'a> {
+    Memory(Cow<'a, str>),
+    File {
+        path: &'a Path,
+        utf8: bool,
+        lines: usize,
+        on_read: Option<&'a dyn Fn(usize)>,
+    },
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl<'a> Text<'a> {
+    /// Bytes in memory (standard input, tests).
+    pub fn bytes(data: &'a [u8]) -> Self {
+        Text {
+            source: Source::Memory(decode(data)),
+        }
+    }
+
+    /// A file, read once here to learn its encoding and then again as its
+    /// rows are read. `on_read` is told the bytes of each piece read for rows
+    /// (a progress bar).
+    pub fn file(path: &'a Path, on_read: Option<&'a dyn Fn(usize)>) -> io::Result<Self> {
+        let (utf8, lines) = scan(File::open(path)?)?;
+        Ok(Text {
+            source: Source::File {
+                path,
+                utf8,
+                lines,
+                on_read,
+            },
+        })
+    }
+
+    /// How many rows the text may have, at most (its line ends).
+    pub fn rows_hint(&self) -> usize {
+        match &self.source {
+            Source::Memory(text) => text.bytes().filter(|&b| b == b'\n').count(),
+            Source::File { lines, .. } => *lines,
+        }
+    }
+
+    /// A reader of the decoded text from its start; `count` reports to
+    /// `on_read`.
+    fn reader(&self, count: bool) -> io::Result<Box<dyn BufRead + '_>> {
+        match &self.source {
+            Source::Memory(text) => Ok(Box::new(text.as_bytes())),
+            Source::File {
+                path,
+                utf8,
+                on_read,
+                ..
+            } => {
+                let raw = Counting {
+                    inner: File::open(path)?,
+                    on_read: on_read.filter(|_| count),
+                };
+                let mut r = BufReader::with_capacity(1 << 18, raw);
+                if r.fill_buf()?.starts_with(BOM) {
+                    r.consume(BOM.len());
+                }
+                if *utf8 {
+                    Ok(Box::new(r))
+                } else {
+                    Ok(Box::new(Cp1252 {
+                        inner: r,
+                        out: String::new(),
+                        pos: 0,
+                    }))
+                }
+            }
+        }
+    }
+}
+
+/// Whether the whole of `r` is UTF-8, and how many line ends it has, read in
+/// pieces.
+fn scan(mut r: impl Read) -> io::Result<(bool, usize)> {
+    let mut buf = vec![0u8; 1 << 18];
+    let (mut carry, mut lines, mut utf8) = (0, 0, true);
+    loop {
+        let n = match r.read(&mut buf[carry..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Ok((utf8 && carry == 0, lines));
+        }
+        lines += buf[carry..carry + n]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        let end = carry + n;
+        carry = 0;
+        if utf8 {
+            match std::str::from_utf8(&buf[..end]) {
+                Ok(_) => {}
+                // A character cut by the end of the piece goes on in the next one.
+                Err(e) if e.error_len().is_none() => {
+                    let valid = e.valid_up_to();
+                    buf.copy_within(valid..end, 0);
+                    carry = end - valid;
+                }
+                Err(_) => utf8 = false,
+            }
+        }
+    }
+}
+
+/// Tells `on_read` of every piece read.
+struct Counting<'a, R> {
+    inner: R,
+    on_read: Option<&'a dyn Fn(usize)>,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(f) = self.on_read {
+            f(n);
+        }
+        Ok(n)
+    }
+}
+
+/// Windows-1252 bytes as UTF-8 text, a piece at a time.
+struct Cp1252<R> {
+    inner: R,
+    out: String,
+    pos: usize,
+}
+
+impl<R: BufRead> Read for Cp1252<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = {
+            let text = self.fill_buf()?;
+            let n = text.len().min(buf.len());
+            buf[..n].copy_from_slice(&text[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Cp1252<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos == self.out.len() {
+            self.out.clear();
+            self.pos = 0;
+            let raw = self.inner.fill_buf()?;
+            self.out.extend(raw.iter().map(|&b| cp1252(b)));
+            let n = raw.len();
+            self.inner.consume(n);
+        }
+        Ok(&self.out.as_bytes()[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.out.len());
+    }
+}
+
 /// Reads the CSV records of a text one at a time, as rows of trimmed cells.
 pub(crate) struct RowStream<'t> {
-    pub(super) rdr: csvread::Reader<&'t [u8]>,
+    pub(super) rdr: csvread::Reader<Box<dyn BufRead + 't>>,
     rec: csvread::Record,
     file: &'t str,
     /// The lines of the rows given by [`RowStream::next_into`].
-    pub lines: Vec<u64>,
+    pub lines: LineSet,
 }
 
 impl<'t> RowStream<'t> {
     pub fn new(text: &'t str, file: &'t str) -> Self {
+        Self::with_input(Box::new(text.as_bytes()), file)
+    }
+
+    /// The rows of `text` from its start; `count`: its reading is reported to
+    /// the text's `on_read`.
+    pub fn of(text: &'t Text<'_>, file: &'t str, count: bool) -> Result<Self, ImportError> {
+        let input = text.reader(count).map_err(|source| ImportError::Read {
+            file: file.into(),
+            source,
+        })?;
+        Ok(Self::with_input(input, file))
+    }
+
+    fn with_input(input: Box<dyn BufRead + 't>, file: &'t str) -> Self {
         RowStream {
-            rdr: csvread::Reader::new(text.as_bytes()),
+            rdr: csvread::Reader::new(input),
             rec: csvread::Record::default(),
             file,
-            lines: Vec::new(),
+            lines: LineSet::default(),
         }
     }
 
@@ -222,8 +414,54 @@ impl<'t> RowStream<'t> {
             }
         }
         row.line = self.rec.line();
-        self.lines.push(row.line);
+        self.lines.insert(row.line);
         Ok(true)
+    }
+}
+
+/// A set of line numbers, a bit each up to the largest: a file's data rows
+/// and the rows its entries account for, 1.2 MB for ten million lines.
+#[derive(Default)]
+pub(crate) struct LineSet {
+    bits: Vec<u64>,
+    len: usize,
+}
+
+impl LineSet {
+    pub fn insert(&mut self, line: u64) {
+        let (i, bit) = ((line / 64) as usize, 1u64 << (line % 64));
+        if i >= self.bits.len() {
+            self.bits.resize(i + 1, 0);
+        }
+        if self.bits[i] & bit == 0 {
+            self.bits[i] |= bit;
+            self.len += 1;
+        }
+    }
+
+    pub fn contains(&self, line: u64) -> bool {
+        self.bits
+            .get((line / 64) as usize)
+            .is_some_and(|w| w & (1u64 << (line % 64)) != 0)
+    }
+
+    /// How many lines are in the set.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The lines, in increasing order.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.bits.iter().enumerate().flat_map(|(i, &w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                (w != 0).then(|| {
+                    let b = w.trailing_zeros();
+                    w &= w - 1;
+                    i as u64 * 64 + u64::from(b)
+                })
+            })
+        })
     }
 }
 
@@ -236,6 +474,41 @@ fn trim_cell(c: &str) -> &str {
 mod tests {
     use super::super::{ImportOptions, Importer};
     use super::*;
+
+    #[test]
+    fn line_sets_count_and_list_their_lines() {
+        let mut s = LineSet::default();
+        for l in [3, 64, 3, 1000, 63] {
+            s.insert(l);
+        }
+        assert_eq!(s.len(), 4);
+        assert_eq!(s.iter().collect::<Vec<_>>(), [3, 63, 64, 1000]);
+        assert!(s.contains(64) && !s.contains(65) && !s.contains(100_000));
+    }
+
+    // A file is decoded as it is read, piece by piece, into what decoding it
+    // whole gives: UTF-8 (a character cut between pieces included, a BOM
+    // dropped) or, with any byte that is not UTF-8, Windows-1252 throughout.
+    #[test]
+    fn files_read_in_pieces_decode_as_bytes_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut utf8 = b"\xEF\xBB\xBFh\n".to_vec();
+        utf8.extend("é€,x\n".repeat(100_000).as_bytes());
+        let mut cp = utf8.clone();
+        cp.extend(b"\x80 4.85\n");
+        for data in [utf8, cp, Vec::new()] {
+            let path = dir.path().join("f.csv");
+            std::fs::write(&path, &data).unwrap();
+            let read = std::cell::Cell::new(0);
+            let count = |n: usize| read.set(read.get() + n);
+            let text = Text::file(&path, Some(&count)).unwrap();
+            let mut got = String::new();
+            text.reader(true).unwrap().read_to_string(&mut got).unwrap();
+            assert_eq!(got, decode(&data));
+            assert_eq!(read.get(), data.len());
+            assert_eq!(text.rows_hint(), Text::bytes(&data).rows_hint());
+        }
+    }
 
     #[test]
     fn decodes_bom_and_windows_1252() {
