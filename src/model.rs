@@ -604,6 +604,27 @@ pub struct Record {
 }
 
 impl Record {
+    /// The cells to fill, in [`LEDGER_COLUMNS`] order.
+    pub fn fields_mut(&mut self) -> [&mut String; 14] {
+        let r = self;
+        [
+            &mut r.id,
+            &mut r.time,
+            &mut r.account,
+            &mut r.kind,
+            &mut r.sent_qty,
+            &mut r.sent_asset,
+            &mut r.received_qty,
+            &mut r.received_asset,
+            &mut r.fee_qty,
+            &mut r.fee_asset,
+            &mut r.usd_value,
+            &mut r.fee_usd,
+            &mut r.txid,
+            &mut r.note,
+        ]
+    }
+
     /// The 14 cells in [`LEDGER_COLUMNS`] order, id first.
     pub fn fields(&self) -> [&str; 14] {
         let r = self;

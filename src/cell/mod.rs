@@ -8,4 +8,4 @@ mod number;
 mod text;
 
 pub use number::{MAX_AMOUNT, Money, NumberProblem, Qty, cents, money, parse_decimal, price, qty};
-pub use text::{safe_text, unprotect};
+pub use text::{safe_text, trim, unprotect};

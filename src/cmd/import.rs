@@ -7,7 +7,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 
 use anyhow::Context;
 use chrono_tz::Tz;
@@ -17,6 +17,7 @@ use super::{UsageError, write_output};
 use crate::cli::ImportArgs;
 use crate::import::{Format, ImportOptions, Importer, Spool, Text, known_formats};
 use crate::ledger::LedgerBuilder;
+use crate::model::Record;
 use crate::readers::prices::PriceTable;
 
 /// Runs `harvest import`.
@@ -57,6 +58,9 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     // Each record is checked and kept as its CSV line as the file is read, so
     // that a file of millions of rows never sits in memory as records.
     let mut builder = LedgerBuilder::checking(tz);
+    for name in &args.inputs {
+        builder.add_file(if name == "-" { "<stdin>" } else { name });
+    }
     // A knob for tests and for measuring: the bytes of lines held before a
     // sorted run is written out (default 16 MiB).
     let mut spool = match std::env::var("HARVEST_IMPORT_SPOOL_BYTES")
@@ -68,52 +72,94 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     };
     let mut files = Vec::new();
     let progress = super::progress::Progress::for_inputs(&args.inputs, false);
-    for name in &args.inputs {
-        let display = if name == "-" {
-            "<stdin>"
-        } else {
-            name.as_str()
-        };
-        progress.message(&format!("importing {display}"));
-        // A file is read in pieces as its rows are; standard input at once.
-        let advance = |n: usize| progress.advance(n as u64);
-        let stdin = if name == "-" {
-            let data = read_all(name)?;
-            progress.advance(data.len() as u64);
-            Some(data)
-        } else {
-            None
-        };
-        let text = match &stdin {
-            Some(data) => Text::bytes(data),
-            None => Text::file(Path::new(name), Some(&advance))
-                .with_context(|| format!("{name}: cannot read"))?,
-        };
-        let file: Arc<str> = display.into();
-        let idx = builder.add_file(display);
-        // Room for the ids of a file's rows at once (a row per line at most):
-        // growing the table would hold it twice for a moment.
-        importer.seen_ids().reserve(text.rows_hint());
-        let mut pos = 0u32;
-        let mut failed = None;
-        let imported = importer.import_text(&text, display, format, &mut |line, rec| {
-            // A bad time is reported by the builder at the end; sort it first.
-            let t = builder
-                .add_record(&rec, &file, idx, line)
-                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-            if let Err(e) = spool.push(t, idx, pos, &rec) {
-                failed.get_or_insert(e);
+    // Each record is checked and written into the spool on a second thread,
+    // in batches, while this one reads and judges the next ones.
+    let (to_writer, batches) = mpsc::sync_channel::<Batch>(4);
+    let (give_back, spare) = mpsc::channel::<Batch>();
+    let (builder, mut spool, failed) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || {
+            let mut failed = None;
+            let mut pos: Vec<u32> = Vec::new();
+            for mut b in batches {
+                let idx = b.file_idx as usize;
+                if pos.len() <= idx {
+                    pos.resize(idx + 1, 0);
+                }
+                for (line, rec) in &b.rows[..b.len] {
+                    // A bad time is reported by the builder at the end; sort it first.
+                    let t = builder
+                        .add_record(rec, &b.file, b.file_idx, *line)
+                        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+                    if let Err(e) = spool.push(t, b.file_idx, pos[idx], rec) {
+                        failed.get_or_insert(e);
+                    }
+                    pos[idx] += 1;
+                }
+                b.len = 0;
+                // The reader may have finished: then the batch is not needed.
+                let _ = give_back.send(b);
             }
-            pos += 1;
-        })?;
-        if let Some(e) = failed {
-            return Err(e.into());
-        }
+            (builder, spool, failed)
+        });
+        let read = (|| -> anyhow::Result<()> {
+            for (idx, name) in args.inputs.iter().enumerate() {
+                let display = if name == "-" {
+                    "<stdin>"
+                } else {
+                    name.as_str()
+                };
+                progress.message(&format!("importing {display}"));
+                // A file is read in pieces as its rows are; standard input at once.
+                let advance = |n: usize| progress.advance(n as u64);
+                let stdin = if name == "-" {
+                    let data = read_all(name)?;
+                    progress.advance(data.len() as u64);
+                    Some(data)
+                } else {
+                    None
+                };
+                let text = match &stdin {
+                    Some(data) => Text::bytes(data),
+                    None => Text::file(Path::new(name), Some(&advance))
+                        .with_context(|| format!("{name}: cannot read"))?,
+                };
+                let file: Arc<str> = display.into();
+                let idx = idx as u32;
+                // Room for the ids of a file's rows at once (a row per line at
+                // most): growing the table would hold it twice for a moment.
+                importer.seen_ids().reserve(text.rows_hint());
+                let mut batch = Batch::new(idx, file.clone());
+                let mut stopped = false;
+                let imported = importer.import_text(&text, display, format, &mut |line, rec| {
+                    batch.push(line, rec);
+                    if batch.len == BATCH {
+                        let next = spare.try_recv().unwrap_or_else(|_| Batch::empty());
+                        let full = std::mem::replace(&mut batch, next.reuse(idx, file.clone()));
+                        stopped |= to_writer.send(full).is_err();
+                    }
+                })?;
+                stopped |= to_writer.send(batch).is_err();
+                if stopped {
+                    anyhow::bail!("internal error: the ledger writer stopped; please report this");
+                }
+                files.push((display, imported, idx));
+            }
+            Ok(())
+        })();
+        drop(to_writer);
+        let written = writer
+            .join()
+            .map_err(|_| anyhow::anyhow!("internal error: the ledger writer failed"));
+        read.and(written)
+    })?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    for (_, imported, idx) in &files {
         // The position in the file, oldest first, breaks ties within a file.
         if imported.reversed {
-            spool.set_reversed(idx);
+            spool.set_reversed(*idx);
         }
-        files.push((display, imported, idx));
     }
     // A later file may give rows of an earlier one exactly (a Kraken trade in
     // trades.csv and ledgers.csv): those are dropped before anything is counted.
@@ -137,4 +183,53 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     let written = write_output(args.output.as_deref(), |w| spool.write(w));
     progress.finish();
     written
+}
+
+/// Records on their way to the writer thread, a batch at a time (their cells'
+/// room reused batch after batch).
+struct Batch {
+    file_idx: u32,
+    file: Arc<str>,
+    rows: Vec<(u64, Record)>,
+    /// How many of `rows` hold records.
+    len: usize,
+}
+
+/// Records sent at once.
+const BATCH: usize = 4096;
+
+impl Batch {
+    fn empty() -> Batch {
+        Batch::new(0, "".into())
+    }
+
+    fn new(file_idx: u32, file: Arc<str>) -> Batch {
+        Batch {
+            file_idx,
+            file,
+            rows: Vec::with_capacity(BATCH),
+            len: 0,
+        }
+    }
+
+    fn reuse(mut self, file_idx: u32, file: Arc<str>) -> Batch {
+        self.file_idx = file_idx;
+        self.file = file;
+        self.len = 0;
+        self
+    }
+
+    fn push(&mut self, line: u64, rec: &Record) {
+        if self.len == self.rows.len() {
+            self.rows.push((line, rec.clone()));
+        } else {
+            let (l, r) = &mut self.rows[self.len];
+            *l = line;
+            for (to, from) in r.fields_mut().into_iter().zip(rec.fields()) {
+                to.clear();
+                to.push_str(from);
+            }
+        }
+        self.len += 1;
+    }
 }

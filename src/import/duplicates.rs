@@ -37,7 +37,7 @@ impl SeenIds {
         // In memory only (ids are what is written), so the faster hash; each
         // cell trimmed, as `fnv` and the ledger reader do.
         let facts: [&str; 13] =
-            std::array::from_fn(|i| crate::cell::unprotect(fields[i + 1]).trim());
+            std::array::from_fn(|i| crate::cell::trim(crate::cell::unprotect(fields[i + 1])));
         let h = rustc_hash::FxBuildHasher.hash_one(facts);
         if self.files.last().is_none_or(|f| f != file) {
             self.files.push(file.to_string());
@@ -46,7 +46,7 @@ impl SeenIds {
         let at = |files: &[String], (f, l): (u32, u32)| {
             format!("{}:{l}", files.get(f as usize).map_or("?", |f| f.as_str()))
         };
-        let id = id_key(fields[0].trim());
+        let id = id_key(crate::cell::trim(fields[0]));
         match self.seen.get(&id) {
             None => {
                 let line = u32::try_from(line).unwrap_or(u32::MAX);

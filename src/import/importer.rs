@@ -91,7 +91,7 @@ impl<'a> Importer<'a> {
     ) -> Result<Imported, ImportError> {
         let mut records = Vec::new();
         let mut imported = self.import_into(data, file, format, &mut |line, rec| {
-            records.push((line, rec));
+            records.push((line, rec.clone()));
         })?;
         if imported.reversed {
             records.reverse();
@@ -111,7 +111,7 @@ impl<'a> Importer<'a> {
         data: &[u8],
         file: &str,
         format: Option<Format>,
-        sink: &mut dyn FnMut(u64, Record),
+        sink: &mut dyn FnMut(u64, &Record),
     ) -> Result<Imported, ImportError> {
         self.import_text(&Text::bytes(data), file, format, sink)
     }
@@ -123,7 +123,7 @@ impl<'a> Importer<'a> {
         text: &Text<'_>,
         file: &str,
         format: Option<Format>,
-        sink: &mut dyn FnMut(u64, Record),
+        sink: &mut dyn FnMut(u64, &Record),
     ) -> Result<Imported, ImportError> {
         let mut stream = RowStream::of(text, file, true)?;
         // The header is among the first rows; the rest is read after it.
@@ -239,7 +239,7 @@ impl<'a> Importer<'a> {
             pending: false,
             covered: LineSet::default(),
             first: None,
-            last: None,
+            last: String::new(),
             links: HashMap::new(),
             seen: &mut self.seen,
             kraken: &mut self.kraken,
@@ -254,8 +254,8 @@ impl<'a> Importer<'a> {
                 Vec::new()
             }
             Format::Coinbase if streamed => {
-                coinbase::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, e| {
-                    post.entry(cx, e)
+                coinbase::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
                 Vec::new()
@@ -281,8 +281,8 @@ impl<'a> Importer<'a> {
         };
         if !batch.is_empty() {
             post.links = std::mem::take(&mut cx.links).into_iter().collect();
-            for e in batch {
-                post.entry(&mut cx, e);
+            for mut e in batch {
+                post.entry(&mut cx, &mut e);
             }
         }
         // The line of every data row, in file order (lines only increase).
@@ -338,7 +338,8 @@ impl<'a> Importer<'a> {
         }
         // Newest-first exports (Coinbase since 2024) are turned around, so that
         // rows of the same second keep their real sequence after a stable sort.
-        let reversed = matches!((post.first, post.last), (Some(f), Some(l)) if f > l);
+        let last = DateTime::parse_from_rfc3339(&post.last).ok();
+        let reversed = matches!((post.first, last), (Some(f), Some(l)) if f > l);
         Ok(Imported {
             seq,
             format,
@@ -368,17 +369,17 @@ struct Post<'p, 's> {
     covered: LineSet,
     /// The times of the first and last record, to tell a newest-first file.
     first: Option<DateTime<chrono::FixedOffset>>,
-    last: Option<DateTime<chrono::FixedOffset>>,
+    last: String,
     /// Ledger row id -> the exchange's ids of the event (Kraken).
     links: HashMap<String, Vec<String>>,
     seen: &'p mut SeenIds,
     kraken: &'p mut KrakenOverlap,
-    sink: &'p mut (dyn FnMut(u64, Record) + 's),
+    sink: &'p mut (dyn FnMut(u64, &Record) + 's),
 }
 
 impl Post<'_, '_> {
-    fn entry(&mut self, cx: &mut Cx, mut e: Entry) {
-        match &mut e {
+    fn entry(&mut self, cx: &mut Cx, e: &mut Entry) {
+        match &mut *e {
             Entry::Rec { rows, rec } => {
                 for &r in rows.iter() {
                     self.covered.insert(r);
@@ -401,12 +402,13 @@ impl Post<'_, '_> {
                 self.stats
                     .first_skipped
                     .entry(reason.clone())
-                    .or_insert(row);
-                *self.stats.skipped.entry(reason).or_default() += 1;
+                    .or_insert(*row);
+                *self.stats.skipped.entry(reason.clone()).or_default() += 1;
             }
             Entry::Rec { rows, rec } => {
                 let line = rows.first().copied().unwrap_or(self.header_line);
                 let keys = self.links.get(&rec.id);
+                let rec = &*rec;
                 self.kept = Some(false);
                 self.pending = false;
                 if let Some(keys) = keys {
@@ -453,6 +455,7 @@ impl Post<'_, '_> {
                 }
             }
             Entry::Extra { row, rec } => {
+                let (row, rec) = (*row, &*rec);
                 // A second ledger row made from rows already counted as used.
                 if self.kept == Some(false) {
                     return;
@@ -473,7 +476,7 @@ impl Post<'_, '_> {
 
     /// A record written: counted if the engine will have to value it from a
     /// price, or if it was valued here at a stale one, then handed over.
-    fn keep(&mut self, cx: &Cx, line: u64, rec: Record) {
+    fn keep(&mut self, cx: &Cx, line: u64, rec: &Record) {
         if let Some(asset) = price_needed(&rec) {
             self.stats.need_price.push(PriceNeeded {
                 id: rec.id.clone(),
@@ -498,11 +501,12 @@ impl Post<'_, '_> {
                 });
             }
         }
-        let t = DateTime::parse_from_rfc3339(&rec.time).ok();
+        // Only the last record's time is read at the end: not one parse a row.
         if self.first.is_none() {
-            self.first = t;
+            self.first = DateTime::parse_from_rfc3339(&rec.time).ok();
         }
-        self.last = t;
+        self.last.clear();
+        self.last.push_str(&rec.time);
         (self.sink)(line, rec);
     }
 }

@@ -75,7 +75,7 @@ pub(crate) fn parse_stream(
     sheet: &Sheet,
     stream: &mut RowStream,
     cx: &mut Cx,
-    emit: &mut dyn FnMut(&mut Cx, Entry),
+    emit: &mut dyn FnMut(&mut Cx, &mut Entry),
 ) -> Result<(), ImportError> {
     let mut row = SheetRow::default();
     if header_problems(sheet, cx) {
@@ -84,57 +84,60 @@ pub(crate) fn parse_stream(
         return Ok(());
     }
     let map: Vec<Option<usize>> = LEDGER_COLUMNS.iter().map(|c| sheet.col(&[c])).collect();
+    // One entry, its record's cells reused row after row.
+    let mut slot = Entry::Rec {
+        rows: vec![0],
+        rec: Record::default(),
+    };
     for r in &sheet.rows {
-        if let Some(e) = one_row(sheet, &map, r, cx) {
-            emit(cx, e);
-        }
+        one_row(sheet, &map, r, cx, &mut slot, emit);
     }
     while stream.next_into(&mut row)? {
-        if let Some(e) = one_row(sheet, &map, &row, cx) {
-            emit(cx, e);
-        }
+        one_row(sheet, &map, &row, cx, &mut slot, emit);
     }
     Ok(())
 }
 
-/// One data row: a record, a skipped blank row, or a problem (None).
-fn one_row(sheet: &Sheet, map: &[Option<usize>], row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
-    {
-        if !sheet.check_width(cx, row, 0) {
-            return None;
-        }
-        if row.is_blank() {
-            return Some(Entry::skip(row.line, "blank row"));
-        }
-        let f = |i: usize| map[i].map_or(String::new(), |c| row.get(c).to_string());
-        let rec = Record {
-            id: f(0),
-            time: f(1),
-            account: f(2),
-            kind: f(3),
-            sent_qty: f(4),
-            sent_asset: f(5),
-            received_qty: f(6),
-            received_asset: f(7),
-            fee_qty: f(8),
-            fee_asset: f(9),
-            usd_value: f(10),
-            fee_usd: f(11),
-            txid: f(12),
-            note: f(13),
-        };
-        if rec.id.is_empty() {
-            cx.problem(
-                row.line,
-                Some("id"),
-                None,
-                "is empty: every ledger row needs a unique id",
-            );
-            return None;
-        }
-        Some(Entry::Rec {
-            rows: vec![row.line],
-            rec,
-        })
+/// One data row: a record (made in `slot`), a skipped blank row, or a problem
+/// (nothing emitted).
+fn one_row(
+    sheet: &Sheet,
+    map: &[Option<usize>],
+    row: &SheetRow,
+    cx: &mut Cx,
+    slot: &mut Entry,
+    emit: &mut dyn FnMut(&mut Cx, &mut Entry),
+) {
+    if !sheet.check_width(cx, row, 0) {
+        return;
     }
+    if row.is_blank() {
+        emit(cx, &mut Entry::skip(row.line, "blank row"));
+        return;
+    }
+    let cell = |i: usize| map[i].map_or("", |c| row.get(c));
+    if cell(0).is_empty() {
+        cx.problem(
+            row.line,
+            Some("id"),
+            None,
+            "is empty: every ledger row needs a unique id",
+        );
+        return;
+    }
+    if !matches!(slot, Entry::Rec { .. }) {
+        *slot = Entry::Rec {
+            rows: vec![0],
+            rec: Record::default(),
+        };
+    }
+    if let Entry::Rec { rows, rec } = slot {
+        rows.clear();
+        rows.push(row.line);
+        for (i, to) in rec.fields_mut().into_iter().enumerate() {
+            to.clear();
+            to.push_str(cell(i));
+        }
+    }
+    emit(cx, slot);
 }

@@ -467,7 +467,11 @@ impl LineSet {
 
 /// A cell without surrounding spaces or a BOM.
 fn trim_cell(c: &str) -> &str {
-    c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}')
+    // Most cells start and end with a plain ASCII character: nothing to trim.
+    match (c.as_bytes().first(), c.as_bytes().last()) {
+        (Some(&a), Some(&z)) if a > b' ' && a < 0x80 && z > b' ' && z < 0x80 => c,
+        _ => c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}'),
+    }
 }
 
 #[cfg(test)]

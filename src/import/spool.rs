@@ -42,9 +42,8 @@ impl Line {
 
 /// Ledger lines on their way to the output, in ledger order.
 pub struct Spool {
-    /// The lines in memory, written by one CSV writer (made once per run: a
-    /// CSV writer zeroes a buffer of its own when made).
-    csv: csv::Writer<Vec<u8>>,
+    /// The lines in memory, one after another.
+    text: Vec<u8>,
     index: Vec<Line>,
     /// Sorted runs written out, each a temporary file of (key, length, text).
     runs: Vec<std::fs::File>,
@@ -59,7 +58,7 @@ pub struct Spool {
 impl Default for Spool {
     fn default() -> Self {
         Spool {
-            csv: line_writer(Vec::new()),
+            text: Vec::new(),
             index: Vec::new(),
             runs: Vec::new(),
             reversed: Vec::new(),
@@ -89,13 +88,15 @@ impl Spool {
         pos: u32,
         rec: &Record,
     ) -> io::Result<()> {
-        let start = self.csv.get_ref().len();
-        let cells = rec.fields().map(crate::cell::safe_text);
-        self.csv
-            .write_record(cells.iter().map(|c| c.as_bytes()))
-            .map_err(csv_io)?;
-        self.csv.flush()?;
-        let held = self.csv.get_ref().len();
+        let start = self.text.len();
+        for (i, cell) in rec.fields().into_iter().enumerate() {
+            if i > 0 {
+                self.text.push(b',');
+            }
+            write_cell(&mut self.text, crate::cell::safe_text(cell).as_bytes());
+        }
+        self.text.push(b'\n');
+        let held = self.text.len();
         let len = u32::try_from(held - start).map_err(io::Error::other)?;
         self.index.push(Line {
             secs: time.timestamp(),
@@ -132,10 +133,9 @@ impl Spool {
         self.reversed.get(file as usize).copied().unwrap_or(false)
     }
 
-    /// Takes the lines' text out of the writer, leaving it empty.
+    /// Takes the lines' text out, leaving it empty.
     fn take_text(&mut self) -> Vec<u8> {
-        let w = std::mem::replace(&mut self.csv, line_writer(Vec::new()));
-        w.into_inner().unwrap_or_default()
+        std::mem::take(&mut self.text)
     }
 
     /// Writes the lines in memory, sorted by key as read, as a run.
@@ -156,7 +156,7 @@ impl Spool {
         self.index.clear();
         // The next run reuses the room.
         text.clear();
-        self.csv = line_writer(text);
+        self.text = text;
         Ok(())
     }
 
@@ -307,10 +307,25 @@ impl Run {
 }
 
 /// The CSV writer of the lines: the ledger's, with no header.
-fn line_writer(into: Vec<u8>) -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(into)
+/// Writes a cell as the csv crate does (every ledger line has 14 cells): in
+/// quotes, with its quotes doubled, when it holds a comma, a quote or a line
+/// end; as it is otherwise.
+fn write_cell(out: &mut Vec<u8>, cell: &[u8]) {
+    if !cell
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    {
+        out.extend_from_slice(cell);
+        return;
+    }
+    out.push(b'"');
+    for part in cell.split_inclusive(|&b| b == b'"') {
+        out.extend_from_slice(part);
+        if part.last() == Some(&b'"') {
+            out.push(b'"');
+        }
+    }
+    out.push(b'"');
 }
 
 /// The io::Error inside a csv::Error, so that a closed pipe is seen as one.
@@ -324,6 +339,27 @@ fn csv_io(e: csv::Error) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The lines are written by hand for speed; they must be what the csv
+    // crate writes, byte for byte, for any cell.
+    proptest::proptest! {
+        #[test]
+        fn cells_are_written_as_the_csv_crate_writes_them(
+            cells in proptest::collection::vec("[a-z,\"\r\n ' é]{0,6}", 14)
+        ) {
+            let mut ours = Vec::new();
+            for (i, c) in cells.iter().enumerate() {
+                if i > 0 {
+                    ours.push(b',');
+                }
+                write_cell(&mut ours, c.as_bytes());
+            }
+            ours.push(b'\n');
+            let mut theirs = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+            theirs.write_record(&cells).unwrap();
+            proptest::prop_assert_eq!(ours, theirs.into_inner().unwrap());
+        }
+    }
 
     fn rec(id: &str, time: &str) -> Record {
         Record {
