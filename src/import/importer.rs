@@ -477,7 +477,7 @@ impl Post<'_, '_> {
     /// A record written: counted if the engine will have to value it from a
     /// price, or if it was valued here at a stale one, then handed over.
     fn keep(&mut self, cx: &Cx, line: u64, rec: &Record) {
-        if let Some(asset) = price_needed(&rec) {
+        if let Some(asset) = price_needed(rec) {
             self.stats.need_price.push(PriceNeeded {
                 id: rec.id.clone(),
                 line,
