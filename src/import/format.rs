@@ -7,7 +7,7 @@ use super::sheet::{decode, read_rows};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinledger, cointracker, dali,
-    gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
+    electrum, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
 };
 
 /// An export layout `harvest import` reads (SPEC section 4).
@@ -31,12 +31,13 @@ pub enum Format {
     Cointracker,
     Coinledger,
     Dali,
+    Electrum,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 19] = [
+    pub const ALL: [Format; 20] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -55,6 +56,7 @@ impl Format {
         Format::Cointracker,
         Format::Coinledger,
         Format::Dali,
+        Format::Electrum,
         Format::Ledger,
     ];
 
@@ -79,6 +81,7 @@ impl Format {
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
+            Format::Electrum => "electrum",
             Format::Ledger => "ledger",
         }
     }
@@ -108,6 +111,7 @@ impl Format {
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
+            Format::Electrum => "electrum",
             Format::Ledger => "ledger",
         }
     }
@@ -132,6 +136,7 @@ impl Format {
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
+            Format::Electrum => "btc-wallet",
             Format::Ledger => "",
         }
     }
@@ -157,6 +162,7 @@ impl Format {
             Format::Cointracker => cointracker::matches(h),
             Format::Coinledger => coinledger::matches(h),
             Format::Dali => dali::matches(h),
+            Format::Electrum => electrum::matches(h),
             Format::Ledger => ledger::matches(h),
         }
     }
