@@ -26,7 +26,7 @@
 //! while the on-chain part of a channel open or close is booked.
 //!
 //! [`wallet_row`] turns one row of a Bitcoin wallet's history into a ledger
-//! row, for any wallet export that states its rows so.
+//! row; Sparrow's reader (`sparrow`) shares it.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -323,7 +323,7 @@ pub(crate) struct WalletRow<'a> {
 /// unless the export values the fee apart. Ids are `<prefix>-<txid>-<in|out|fee>-<satoshis>`:
 /// the same transaction seen by two wallets of the user (a move between
 /// them, or a mix spread over several wallets) makes distinct rows, and the
-/// same wallet exported twice the same ids.
+/// same wallet exported twice, or by Electrum and by Sparrow, the same ids.
 pub(crate) fn wallet_row(cx: &mut Cx, r: WalletRow) -> Entry {
     let line = r.line;
     let out = r.value.abs();
@@ -387,7 +387,7 @@ pub(crate) fn wallet_row(cx: &mut Cx, r: WalletRow) -> Entry {
             if !r.fee_column {
                 note.push("the export has no fee column: the network fee is inside the quantity");
             } else if fee.is_zero() {
-                // Electrum leaves it out when an input was not the
+                // Electrum and Sparrow leave it out when an input was not the
                 // wallet's (a payjoin, a coinjoin).
                 note.push(
                     "the export gives no fee for this send: any network fee the wallet paid is \

@@ -7,7 +7,7 @@ use super::sheet::{decode, read_rows};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinledger, cointracker, dali,
-    electrum, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
+    electrum, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger, sparrow,
 };
 
 /// An export layout `harvest import` reads (SPEC section 4).
@@ -32,12 +32,13 @@ pub enum Format {
     Coinledger,
     Dali,
     Electrum,
+    Sparrow,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 20] = [
+    pub const ALL: [Format; 21] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -57,6 +58,7 @@ impl Format {
         Format::Coinledger,
         Format::Dali,
         Format::Electrum,
+        Format::Sparrow,
         Format::Ledger,
     ];
 
@@ -82,6 +84,7 @@ impl Format {
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
             Format::Electrum => "electrum",
+            Format::Sparrow => "sparrow",
             Format::Ledger => "ledger",
         }
     }
@@ -112,12 +115,14 @@ impl Format {
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
             Format::Electrum => "electrum",
+            Format::Sparrow => "sparrow",
             Format::Ledger => "ledger",
         }
     }
 
     /// The prefix of ids made for this format's rows. Kraken's ledgers and trades
-    /// share one, so a trade seen in both exports is one trade.
+    /// share one, so a trade seen in both exports is one trade; so do Electrum
+    /// and Sparrow, so a wallet opened in both and exported twice is one wallet.
     pub(super) fn id_prefix(self) -> &'static str {
         match self {
             Format::Coinbase => "coinbase",
@@ -136,7 +141,7 @@ impl Format {
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
-            Format::Electrum => "btc-wallet",
+            Format::Electrum | Format::Sparrow => "btc-wallet",
             Format::Ledger => "",
         }
     }
@@ -163,6 +168,7 @@ impl Format {
             Format::Coinledger => coinledger::matches(h),
             Format::Dali => dali::matches(h),
             Format::Electrum => electrum::matches(h),
+            Format::Sparrow => sparrow::matches(h),
             Format::Ledger => ledger::matches(h),
         }
     }

@@ -33,6 +33,7 @@ mod kraken_ledgers;
 mod kraken_trades;
 mod ledger;
 pub mod num;
+mod sparrow;
 
 mod accounting;
 mod cx;
