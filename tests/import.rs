@@ -1347,3 +1347,78 @@ fn files_in(dir: &str) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Issue 19: a Bitcoin wallet's history. A move from an Electrum wallet to a
+/// Sparrow wallet is a withdrawal (the wallet's loss less the network fee) and
+/// a deposit with one txid, so the coins keep their date and basis; the same
+/// wallet exported by Sparrow too is the same rows, dropped as duplicates.
+#[test]
+fn a_move_between_two_wallets_pairs_and_one_wallet_in_two_apps_is_kept_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = ("a".repeat(64), "b".repeat(64));
+    let write = |name: &str, text: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let hot = write(
+        "hot.csv",
+        format!(
+            "transaction_hash,label,confirmations,value,fiat_value,fee,fiat_fee,timestamp\n\
+             {a},from an exchange,900,0.1,,,,2024-01-02 10:00:00\n\
+             {b},to cold storage,850,-0.0501,,0.0001,,2024-03-04 12:00:00\n"
+        ),
+    );
+    let cold = write(
+        "cold.csv",
+        format!(
+            "Date (UTC),Label,Value,Balance,Fee,Txid\n\
+             2024-03-04 12:10:00,from the hot wallet,5000000,5000000,,{b}\n"
+        ),
+    );
+    let hot_in_sparrow = write(
+        "hot-sparrow.csv",
+        format!(
+            "Date (UTC),Label,Value,Balance,Fee,Txid\n\
+             2024-01-02 10:00:00,,10000000,10000000,,{a}\n\
+             2024-03-04 12:00:00,cold,-5010000,4990000,10000,{b}\n"
+        ),
+    );
+    let (ledger, err) = ok(&["import", &hot, &hot_in_sparrow]);
+    assert_eq!(ledger.lines().count(), 3, "{ledger}");
+    assert!(err.contains("duplicates dropped:  2"), "{err}");
+    assert!(
+        ledger.contains(&format!(
+            ",electrum,withdrawal,0.05,BTC,,,0.0001,BTC,,,{b},to cold storage"
+        )),
+        "{ledger}"
+    );
+
+    let h = dir.path().join("h.csv");
+    let c = dir.path().join("c.csv");
+    let (h, c) = (h.to_str().unwrap(), c.to_str().unwrap());
+    ok(&["import", &hot, "--account", "hot", "-o", h]);
+    ok(&["import", &cold, "--account", "cold", "-o", c]);
+    let (lots, _) = ok(&[
+        "lots",
+        h,
+        c,
+        "--missing-basis",
+        "zero",
+        "--scope",
+        "wallet",
+        "--format",
+        "csv",
+        "--prices",
+        PRICES,
+    ]);
+    let lot = format!("btc-wallet-{a}-in-10000000");
+    assert!(
+        lots.contains(&format!("BTC,cold,{lot},2024-01-02,0.05,0.00,")),
+        "{lots}"
+    );
+    assert!(
+        lots.contains(&format!("BTC,hot,{lot},2024-01-02,0.0499,0.00,")),
+        "{lots}"
+    );
+}

@@ -7,7 +7,7 @@ use super::sheet::{decode, read_rows};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinledger, cointracker, dali,
-    gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
+    electrum, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger, sparrow,
 };
 
 /// An export layout `harvest import` reads (SPEC section 4).
@@ -31,12 +31,14 @@ pub enum Format {
     Cointracker,
     Coinledger,
     Dali,
+    Electrum,
+    Sparrow,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 19] = [
+    pub const ALL: [Format; 21] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -55,6 +57,8 @@ impl Format {
         Format::Cointracker,
         Format::Coinledger,
         Format::Dali,
+        Format::Electrum,
+        Format::Sparrow,
         Format::Ledger,
     ];
 
@@ -79,6 +83,8 @@ impl Format {
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
+            Format::Electrum => "electrum",
+            Format::Sparrow => "sparrow",
             Format::Ledger => "ledger",
         }
     }
@@ -108,12 +114,15 @@ impl Format {
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
+            Format::Electrum => "electrum",
+            Format::Sparrow => "sparrow",
             Format::Ledger => "ledger",
         }
     }
 
     /// The prefix of ids made for this format's rows. Kraken's ledgers and trades
-    /// share one, so a trade seen in both exports is one trade.
+    /// share one, so a trade seen in both exports is one trade; so do Electrum
+    /// and Sparrow, so a wallet opened in both and exported twice is one wallet.
     pub(super) fn id_prefix(self) -> &'static str {
         match self {
             Format::Coinbase => "coinbase",
@@ -132,6 +141,7 @@ impl Format {
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
+            Format::Electrum | Format::Sparrow => "btc-wallet",
             Format::Ledger => "",
         }
     }
@@ -157,6 +167,8 @@ impl Format {
             Format::Cointracker => cointracker::matches(h),
             Format::Coinledger => coinledger::matches(h),
             Format::Dali => dali::matches(h),
+            Format::Electrum => electrum::matches(h),
+            Format::Sparrow => sparrow::matches(h),
             Format::Ledger => ledger::matches(h),
         }
     }

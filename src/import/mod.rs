@@ -25,6 +25,7 @@ mod coinbase_wallet;
 mod coinledger;
 mod cointracker;
 mod dali;
+mod electrum;
 mod gemini;
 mod koinly;
 mod koinly_trades;
@@ -32,6 +33,7 @@ mod kraken_ledgers;
 mod kraken_trades;
 mod ledger;
 pub mod num;
+mod sparrow;
 
 mod accounting;
 mod cx;
