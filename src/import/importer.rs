@@ -263,15 +263,17 @@ impl<'a> Importer<'a> {
                 Vec::new()
             }
             Format::Electrum => {
-                electrum::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, e| {
-                    post.entry(cx, e)
+                electrum::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
                 Vec::new()
             }
             Format::Sparrow => {
-                sparrow::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, e| post.entry(cx, e))
-                    .map_err(named)?;
+                sparrow::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
                 Vec::new()
             }
             Format::Coinbase => coinbase_wallet::parse(&sheet, &mut cx),
