@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 
 use super::pool::Pool;
 use super::{
-    Disposal, DisposalKind, Engine, EngineError, Leg, Lot, LotIdx, LotKey, Method, MissingBasis,
-    Origin, UNIVERSAL, fmt_qty, mul_div, wash,
+    Disposal, DisposalKind, Engine, EngineError, Leg, Lot, LotIdx, Method, MissingBasis, Origin,
+    UNIVERSAL, fmt_qty, mul_div, wash,
 };
 use crate::model::{Amount, Kind, Row, Sym};
 use crate::time::date_in;
@@ -198,13 +198,6 @@ impl Engine<'_> {
         } else {
             Decimal::ZERO
         };
-        let key = LotKey::new(
-            self.orders[0],
-            row.time,
-            unit,
-            self.ledger.id_rank[i as usize],
-            idx,
-        );
         let date = date_in(row.time, self.cfg.tz);
         self.out.lots.push(Lot {
             row: i,
@@ -215,7 +208,7 @@ impl Engine<'_> {
             qty,
             basis,
             origin,
-            key,
+            rank: self.ledger.id_rank[i as usize],
             unit_basis: unit,
         });
         if self.selections.is_some() || self.cfg.wash_window > 0 {

@@ -6,9 +6,10 @@ use chrono_tz::Tz;
 use super::{StandingOrder, Transition};
 
 /// Lot-selection method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {
     /// Oldest lot first.
+    #[default]
     Fifo,
     /// Newest lot first.
     Lifo,

@@ -136,7 +136,10 @@ impl<'a> Engine<'a> {
         let cutoff = (cfg.scope == Scope::Transition).then(|| cfg.transition.cutoff(cfg.tz));
         // Room for as many lots, legs and disposals as rows: these vectors then
         // never grow by copying.
-        let mut out = Outcome::default();
+        let mut out = Outcome {
+            method: orders[0],
+            ..Outcome::default()
+        };
         let n = ledger.rows.len();
         crate::memory::reserve(&mut out.lots, n);
         crate::memory::reserve(&mut out.legs, n);

@@ -44,16 +44,6 @@ impl LotKey {
         };
         LotKey { first, second, lot }
     }
-
-    /// The lot this key is for.
-    pub(super) fn lot(self) -> LotIdx {
-        self.lot
-    }
-
-    /// The same place for a lot renumbered to `lot`.
-    pub(super) fn with_lot(self, lot: LotIdx) -> LotKey {
-        LotKey { lot, ..self }
-    }
 }
 
 /// An integer in the order of the Decimals: a sign bit, then for a positive
@@ -89,9 +79,6 @@ impl Orders<'_> {
     /// The key of `lot` in order `j` (0: the primary order).
     pub fn key(&self, j: usize, lot: LotIdx) -> LotKey {
         let l = &self.lots[lot as usize];
-        if j == 0 {
-            return l.key;
-        }
         LotKey::new(
             self.methods[j],
             l.acquired,
@@ -283,8 +270,8 @@ mod tests {
     use super::super::{Lot, Origin};
     use super::*;
 
-    /// Lots acquired at `secs` with `unit` basis per unit, keyed by `methods[0]`.
-    fn lots(methods: &[Method], spec: &[(i64, i64)]) -> Vec<Lot> {
+    /// Lots acquired at `secs` with `unit` basis per unit.
+    fn lots(_methods: &[Method], spec: &[(i64, i64)]) -> Vec<Lot> {
         spec.iter()
             .enumerate()
             .map(|(i, &(secs, unit))| {
@@ -299,7 +286,7 @@ mod tests {
                     qty: Decimal::ONE,
                     basis: unit,
                     origin: Origin::Acquired,
-                    key: LotKey::new(methods[0], t, unit, i as u32, i as u32),
+                    rank: i as u32,
                     unit_basis: unit,
                 }
             })
@@ -473,7 +460,7 @@ mod tests {
         let mut p = Pool::default();
         p.put(leg(0, 1, 10), &o);
         p.put(leg(0, 2, 20), &o);
-        assert_eq!(p.held(&l[0].key), Decimal::from(3));
+        assert_eq!(p.held(&o.key(0, 0)), Decimal::from(3));
         assert_eq!(p.legs().count(), 1);
     }
 }

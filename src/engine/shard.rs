@@ -192,7 +192,10 @@ fn interleave<T>(parts: Vec<(Vec<T>, &[u64])>, f: impl Fn(usize, &mut T)) -> Vec
 /// one pool, which are all in one shard, in the same order. Nothing is copied
 /// twice, so memory stays close to a serial run's.
 pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outcome {
-    let mut out = Outcome::default();
+    let mut out = Outcome {
+        method: parts.first().map(|p| p.out.method).unwrap_or_default(),
+        ..Outcome::default()
+    };
     // Where each part's lots and legs start in the merged lists.
     let mut lot_base = Vec::with_capacity(parts.len());
     let mut leg_base = Vec::with_capacity(parts.len());
@@ -217,11 +220,8 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
             out.lots.reserve_exact(lots as usize - out.lots.len());
             out.legs.reserve_exact(legs as usize - out.legs.len());
         } else {
-            out.lots
-                .extend(std::mem::take(&mut o.lots).into_iter().map(|mut l| {
-                    l.key = l.key.with_lot(l.key.lot() + lb);
-                    l
-                }));
+            // A lot's key is made from its number when asked for.
+            out.lots.append(&mut o.lots);
             out.legs
                 .extend(std::mem::take(&mut o.legs).into_iter().map(|mut l| {
                     l.lot += lb;
@@ -252,13 +252,15 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
     });
     // Holdings, sorted as a serial snapshot sorts them.
     let name = |s: Sym| super::account_name(ledger, s);
-    out.holdings.sort_by(|a, b| {
-        (name(a.asset), name(a.account), out.lots[a.lot as usize].key).cmp(&(
+    let mut holdings = std::mem::take(&mut out.holdings);
+    holdings.sort_by(|a, b| {
+        (name(a.asset), name(a.account), out.lot_key(a.lot)).cmp(&(
             name(b.asset),
             name(b.account),
-            out.lots[b.lot as usize].key,
+            out.lot_key(b.lot),
         ))
     });
+    out.holdings = holdings;
     super::allocation::allocation_warnings(cfg, &mut out.warnings, shared);
     out
 }

@@ -278,7 +278,7 @@ pub fn by_method(
         .iter()
         .filter(|h| h.account == account && h.asset == asset)
         .collect();
-    lots.sort_by_key(|h| outcome.lots[h.lot as usize].key);
+    lots.sort_by_key(|h| outcome.lot_key(h.lot));
     let mut need = qty;
     let mut basis = Decimal::ZERO;
     for h in lots {
