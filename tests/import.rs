@@ -200,6 +200,7 @@ fn every_row_is_accounted_for() {
             account: None,
             prices: Some(&prices),
             tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
         });
         let got = imp.import(&data, &rel, None).unwrap();
         let s = &got.stats;
@@ -402,6 +403,7 @@ fn every_shared_sample_imports_without_unexplained_skips() {
             account: None,
             prices: Some(&table),
             tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
         });
         let got = imp
             .import(&std::fs::read(&path).unwrap(), &name, None)

@@ -403,6 +403,7 @@ mod tests {
             account: None,
             prices: None,
             tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
         };
         let mut cx = Cx::new(&opts, "x".into(), Format::Koinly);
         let a = cx.content_id(&["2024-01-01", "1", "BTC"]);

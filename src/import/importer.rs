@@ -31,6 +31,24 @@ pub struct ImportOptions<'a> {
     pub prices: Option<&'a PriceTable>,
     /// `--tz`: the zone of times written without one.
     pub tz: chrono_tz::Tz,
+    /// `[import.accounts]` of harvest.toml: the account a row would be
+    /// written with -> the account to write instead (`account` wins).
+    pub accounts: std::collections::BTreeMap<String, String>,
+}
+
+impl ImportOptions<'_> {
+    /// The account of a row that would be written with `default`: `--account`,
+    /// else `default` as `[import.accounts]` renames it, else `default`.
+    pub fn account_for(&self, default: &str) -> String {
+        match &self.account {
+            Some(a) => a.clone(),
+            None => self
+                .accounts
+                .get(default)
+                .cloned()
+                .unwrap_or_else(|| default.to_string()),
+        }
+    }
 }
 
 /// The ledger records of one input file.
@@ -209,11 +227,7 @@ impl<'a> Importer<'a> {
                 sheet.rows.push(SheetRow { line, cells });
             }
         }
-        let account = self
-            .opts
-            .account
-            .clone()
-            .unwrap_or_else(|| format.default_account().to_string());
+        let account = self.opts.account_for(format.default_account());
         let mut cx = Cx::new(&self.opts, account, format);
         let seq = self.imports;
         self.imports += 1;

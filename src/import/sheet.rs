@@ -258,6 +258,7 @@ mod tests {
             account: None,
             prices: None,
             tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
         };
         let text = "Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,Net Worth Amount,Net Worth Currency,Label,Description,TxHash\r\n\
                     2024-01-01 00:00:00 UTC,,,1,BTC,,,40000,USD,,\"bought,\r\n\
