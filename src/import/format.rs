@@ -7,7 +7,7 @@ use super::sheet::{decode, read_rows};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinledger, cointracker, dali,
-    gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
+    gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger, ledger_live,
 };
 
 /// An export layout `harvest import` reads (SPEC section 4).
@@ -31,12 +31,13 @@ pub enum Format {
     Cointracker,
     Coinledger,
     Dali,
+    LedgerLive,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 19] = [
+    pub const ALL: [Format; 20] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -55,6 +56,7 @@ impl Format {
         Format::Cointracker,
         Format::Coinledger,
         Format::Dali,
+        Format::LedgerLive,
         Format::Ledger,
     ];
 
@@ -79,6 +81,7 @@ impl Format {
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
+            Format::LedgerLive => "ledger-live",
             Format::Ledger => "ledger",
         }
     }
@@ -90,7 +93,8 @@ impl Format {
             .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
     }
 
-    /// The account rows get without `--account`.
+    /// The account rows get without `--account` (Ledger Live rows that name
+    /// their account get `Ledger Live: <name>`).
     pub fn default_account(self) -> &'static str {
         match self {
             Format::Coinbase | Format::CoinbaseAdvanced => "coinbase",
@@ -108,6 +112,7 @@ impl Format {
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
+            Format::LedgerLive => "ledger-live",
             Format::Ledger => "ledger",
         }
     }
@@ -132,6 +137,7 @@ impl Format {
             Format::Cointracker => "cointracker",
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
+            Format::LedgerLive => "ledger-live",
             Format::Ledger => "",
         }
     }
@@ -157,6 +163,7 @@ impl Format {
             Format::Cointracker => cointracker::matches(h),
             Format::Coinledger => coinledger::matches(h),
             Format::Dali => dali::matches(h),
+            Format::LedgerLive => ledger_live::matches(h),
             Format::Ledger => ledger::matches(h),
         }
     }

@@ -21,6 +21,7 @@ use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet, coinledger,
     cointracker, dali, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
+    ledger_live,
 };
 
 /// What the importer needs besides the file.
@@ -217,9 +218,10 @@ impl<'a> Importer<'a> {
                 .map(|(line, cells)| SheetRow { line, cells })
                 .collect(),
         };
-        // A Coinbase report and a harvest ledger (the large files) are read
-        // row by row into one reused row; other formats see every row at once.
-        let streamed = format == Format::Ledger
+        // A Coinbase report, a harvest ledger (the large files) and the wallet
+        // exports are read row by row into one reused row; other formats see
+        // every row at once.
+        let streamed = matches!(format, Format::Ledger | Format::LedgerLive)
             || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
@@ -258,6 +260,13 @@ impl<'a> Importer<'a> {
             }
             Format::Coinbase if streamed => {
                 coinbase::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, e| {
+                    post.entry(cx, e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::LedgerLive => {
+                ledger_live::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, e| {
                     post.entry(cx, e)
                 })
                 .map_err(named)?;

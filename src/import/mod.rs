@@ -31,6 +31,7 @@ mod koinly_trades;
 mod kraken_ledgers;
 mod kraken_trades;
 mod ledger;
+mod ledger_live;
 pub mod num;
 
 mod accounting;
