@@ -7,7 +7,7 @@ use super::sheet::{decode, read_rows};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinledger, cointracker, dali,
-    gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger, ledger_live,
+    gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger, ledger_live, trezor,
 };
 
 /// An export layout `harvest import` reads (SPEC section 4).
@@ -32,12 +32,13 @@ pub enum Format {
     Coinledger,
     Dali,
     LedgerLive,
+    Trezor,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 20] = [
+    pub const ALL: [Format; 21] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -57,6 +58,7 @@ impl Format {
         Format::Coinledger,
         Format::Dali,
         Format::LedgerLive,
+        Format::Trezor,
         Format::Ledger,
     ];
 
@@ -82,6 +84,7 @@ impl Format {
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
             Format::LedgerLive => "ledger-live",
+            Format::Trezor => "trezor",
             Format::Ledger => "ledger",
         }
     }
@@ -113,6 +116,7 @@ impl Format {
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
             Format::LedgerLive => "ledger-live",
+            Format::Trezor => "trezor",
             Format::Ledger => "ledger",
         }
     }
@@ -138,6 +142,7 @@ impl Format {
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
             Format::LedgerLive => "ledger-live",
+            Format::Trezor => "trezor",
             Format::Ledger => "",
         }
     }
@@ -164,6 +169,7 @@ impl Format {
             Format::Coinledger => coinledger::matches(h),
             Format::Dali => dali::matches(h),
             Format::LedgerLive => ledger_live::matches(h),
+            Format::Trezor => trezor::matches(h),
             Format::Ledger => ledger::matches(h),
         }
     }

@@ -21,7 +21,7 @@ use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet, coinledger,
     cointracker, dali, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
-    ledger_live,
+    ledger_live, trezor,
 };
 
 /// What the importer needs besides the file.
@@ -221,7 +221,7 @@ impl<'a> Importer<'a> {
         // A Coinbase report, a harvest ledger (the large files) and the wallet
         // exports are read row by row into one reused row; other formats see
         // every row at once.
-        let streamed = matches!(format, Format::Ledger | Format::LedgerLive)
+        let streamed = matches!(format, Format::Ledger | Format::LedgerLive | Format::Trezor)
             || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
@@ -270,6 +270,11 @@ impl<'a> Importer<'a> {
                     post.entry(cx, e)
                 })
                 .map_err(named)?;
+                Vec::new()
+            }
+            Format::Trezor => {
+                trezor::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, e| post.entry(cx, e))
+                    .map_err(named)?;
                 Vec::new()
             }
             Format::Coinbase => coinbase_wallet::parse(&sheet, &mut cx),

@@ -33,6 +33,7 @@ mod kraken_trades;
 mod ledger;
 mod ledger_live;
 pub mod num;
+mod trezor;
 
 mod accounting;
 mod cx;
