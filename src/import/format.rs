@@ -7,7 +7,8 @@ use super::sheet::{decode, read_rows};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinledger, cointracker, dali,
-    gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger, ledger_live, trezor,
+    exodus, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger, ledger_live,
+    trezor,
 };
 
 /// An export layout `harvest import` reads (SPEC section 4).
@@ -33,12 +34,13 @@ pub enum Format {
     Dali,
     LedgerLive,
     Trezor,
+    Exodus,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 21] = [
+    pub const ALL: [Format; 22] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -59,6 +61,7 @@ impl Format {
         Format::Dali,
         Format::LedgerLive,
         Format::Trezor,
+        Format::Exodus,
         Format::Ledger,
     ];
 
@@ -85,6 +88,7 @@ impl Format {
             Format::Dali => "dali",
             Format::LedgerLive => "ledger-live",
             Format::Trezor => "trezor",
+            Format::Exodus => "exodus",
             Format::Ledger => "ledger",
         }
     }
@@ -96,8 +100,8 @@ impl Format {
             .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
     }
 
-    /// The account rows get without `--account` (Ledger Live rows that name
-    /// their account get `Ledger Live: <name>`).
+    /// The account rows get without `--account` (Ledger Live and Exodus rows
+    /// that name their account get `Ledger Live: <name>`, `Exodus: <name>`).
     pub fn default_account(self) -> &'static str {
         match self {
             Format::Coinbase | Format::CoinbaseAdvanced => "coinbase",
@@ -117,6 +121,7 @@ impl Format {
             Format::Dali => "dali",
             Format::LedgerLive => "ledger-live",
             Format::Trezor => "trezor",
+            Format::Exodus => "exodus",
             Format::Ledger => "ledger",
         }
     }
@@ -143,6 +148,7 @@ impl Format {
             Format::Dali => "dali",
             Format::LedgerLive => "ledger-live",
             Format::Trezor => "trezor",
+            Format::Exodus => "exodus",
             Format::Ledger => "",
         }
     }
@@ -170,6 +176,7 @@ impl Format {
             Format::Dali => dali::matches(h),
             Format::LedgerLive => ledger_live::matches(h),
             Format::Trezor => trezor::matches(h),
+            Format::Exodus => exodus::matches(h),
             Format::Ledger => ledger::matches(h),
         }
     }

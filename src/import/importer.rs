@@ -20,8 +20,8 @@ use super::sheet::{RowStream, Sheet, SheetRow, decode};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet, coinledger,
-    cointracker, dali, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
-    ledger_live, trezor,
+    cointracker, dali, exodus, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades,
+    ledger, ledger_live, trezor,
 };
 
 /// What the importer needs besides the file.
@@ -221,8 +221,10 @@ impl<'a> Importer<'a> {
         // A Coinbase report, a harvest ledger (the large files) and the wallet
         // exports are read row by row into one reused row; other formats see
         // every row at once.
-        let streamed = matches!(format, Format::Ledger | Format::LedgerLive | Format::Trezor)
-            || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
+        let streamed = matches!(
+            format,
+            Format::Ledger | Format::LedgerLive | Format::Trezor | Format::Exodus
+        ) || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
             while let Some((line, cells)) = stream.next_owned().map_err(named)? {
@@ -274,6 +276,11 @@ impl<'a> Importer<'a> {
             }
             Format::Trezor => {
                 trezor::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, e| post.entry(cx, e))
+                    .map_err(named)?;
+                Vec::new()
+            }
+            Format::Exodus => {
+                exodus::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, e| post.entry(cx, e))
                     .map_err(named)?;
                 Vec::new()
             }

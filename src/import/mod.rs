@@ -25,6 +25,7 @@ mod coinbase_wallet;
 mod coinledger;
 mod cointracker;
 mod dali;
+mod exodus;
 mod gemini;
 mod koinly;
 mod koinly_trades;
