@@ -193,7 +193,12 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
     };
     let status = c.status.map_or("Confirmed", |i| row.get(i));
     if !status.eq_ignore_ascii_case("Confirmed") {
-        if status.eq_ignore_ascii_case("Failed") && !fee.is_zero() {
+        if status.eq_ignore_ascii_case("Failed") && kind == "IN" {
+            out.push(Entry::skip(
+                line,
+                "failed incoming operation: nothing received (its fee was the sender's)",
+            ));
+        } else if status.eq_ignore_ascii_case("Failed") && !fee.is_zero() {
             let fee_usd = usd.and_then(|v| share(v, fee, amount));
             let note = format!("failed {kind} operation: only its network fee was paid");
             out.push(op.fee_row(cx, fee, fee_usd, note));

@@ -14,10 +14,12 @@
 //! Fee convention: `Amount` is what the output carries, without the fee, and
 //! `Fee` is paid on top (the ledger's convention). `RECV` rows become
 //! deposits (the `Address` is the user's own), `SENT` rows withdrawals (to the
-//! `Address`), a `SENT` row of no amount that carries the fee (the call of a
-//! token transfer) a `fee` row. `SELF` (to the account's own address),
-//! `FAILED` and `CONTRACT` transactions moved nothing out but their fee,
-//! booked as a `fee` row. A `SENT` transaction whose rows carry two or more
+//! `Address`; a token's row carries its fee in the network's coin), a `SENT`
+//! row of no amount that carries the fee (an approval or another contract
+//! call) a `fee` row. `SELF` (to the account's own address), `FAILED` (an
+//! Ethereum-like transaction that reverted: its gas was still paid) and
+//! `CONTRACT` (a contract creation) transactions moved nothing out but their
+//! fee, booked as a `fee` row. A `SENT` transaction whose rows carry two or more
 //! assets is a swap through a contract: the export does not say which way
 //! each asset went, so only its fee is booked and its other rows are skipped
 //! (enter the swap by hand). Coinjoins (`JOINT`) and Cardano staking rows
@@ -390,7 +392,7 @@ fn transaction(rows: &[Line], cx: &mut Cx, out: &mut Vec<Entry>) {
             }
             ("SENT", _) if r.other.is_empty() => fee_or_skip(
                 cx,
-                "network fee (a token transfer or contract call)",
+                "network fee of a contract call (an approval or a call that moved nothing)",
                 "no amount: nothing moved",
             ),
             ("SENT", _) => fee_or_skip(
@@ -410,8 +412,8 @@ fn transaction(rows: &[Line], cx: &mut Cx, out: &mut Vec<Entry>) {
             ),
             ("CONTRACT", _) => fee_or_skip(
                 cx,
-                "network fee of a contract call (enter any transfer it made by hand)",
-                "contract call: no transfer of this account's coins to book (enter any by hand)",
+                "network fee of a contract creation",
+                "contract creation without a fee: nothing moved",
             ),
             ("JOINT", _) => Entry::skip(
                 r.line,
