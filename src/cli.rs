@@ -599,6 +599,10 @@ pub struct ImportArgs {
     /// Write to FILE (atomically) instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Settings file for `[import.accounts]` (default: harvest.toml in the
+    /// working directory, if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Candle size for `harvest prices`.

@@ -22,6 +22,27 @@ pub enum ConfigError {
         value: String,
         allowed: &'static str,
     },
+    #[error(
+        "{file}: [import.accounts] {key:?} = {value:?}: {problem}; write \"export account name\" = \"harvest account\""
+    )]
+    BadAccountName {
+        file: String,
+        key: String,
+        value: String,
+        problem: &'static str,
+    },
+}
+
+/// `[import]`: how `harvest import` (and a command given an export) names the
+/// accounts of the rows it reads.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportConfig {
+    /// The account a row would be written with (the export's own account
+    /// name as import writes it, such as `"Ledger Live: Bitcoin 1"`, or a
+    /// format's default account such as `trezor`) -> the harvest account.
+    #[serde(default)]
+    pub accounts: BTreeMap<String, String>,
 }
 
 /// Per-account settings.
@@ -107,6 +128,10 @@ pub struct Config {
     pub transition: Option<TransitionConfig>,
     #[serde(default)]
     pub accounts: BTreeMap<String, AccountConfig>,
+    /// `[import]`: `[import.accounts]` renames the accounts rows are imported
+    /// with (`--account` wins over it).
+    #[serde(default)]
+    pub import: ImportConfig,
     /// harvest prices: the sources for crypto, in order (`coinbase`,
     /// `binance`, `coingecko`).
     pub price_sources: Option<Vec<String>>,
@@ -133,6 +158,28 @@ impl Config {
             .get(account)
             .and_then(|a| a.display_name.as_deref())
             .unwrap_or(account)
+    }
+
+    /// `[import.accounts]`, names trimmed; an empty name on either side is an
+    /// error naming it.
+    pub fn account_map(&self, file: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+        let mut map = BTreeMap::new();
+        for (k, v) in &self.import.accounts {
+            let bad = |problem| ConfigError::BadAccountName {
+                file: file.to_string(),
+                key: k.clone(),
+                value: v.clone(),
+                problem,
+            };
+            if k.trim().is_empty() {
+                return Err(bad("the export account name is empty"));
+            }
+            if v.trim().is_empty() {
+                return Err(bad("the harvest account name is empty"));
+            }
+            map.insert(k.trim().to_string(), v.trim().to_string());
+        }
+        Ok(map)
     }
 
     /// Parses the text of a harvest.toml named `file`.
@@ -197,5 +244,28 @@ mod tests {
         assert!(e.contains("h.toml") && e.contains("methd"), "{e}");
         let c = Config::parse("[accounts.x]\nbox_short = \"K\"\n", "h.toml").unwrap();
         assert!(c.box_rules("h.toml").is_err());
+        let c = Config::parse(
+            "[import.accounts]\n\"Ledger Live: Bitcoin 1\" = \" \"\n",
+            "h.toml",
+        )
+        .unwrap();
+        let e = c.account_map("h.toml").unwrap_err().to_string();
+        assert!(e.contains("h.toml") && e.contains("Bitcoin 1"), "{e}");
+        let e = Config::parse("[import]\naccount = 1\n", "h.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("account"), "{e}");
+    }
+
+    #[test]
+    fn reads_the_import_account_names() {
+        let c = Config::parse(
+            "[import.accounts]\n\"Ledger Live: Bitcoin 1\" = \"ledger-nano\"\ntrezor = \" trezor-t \"\n",
+            "harvest.toml",
+        )
+        .unwrap();
+        let m = c.account_map("harvest.toml").unwrap();
+        assert_eq!(m["Ledger Live: Bitcoin 1"], "ledger-nano");
+        assert_eq!(m["trezor"], "trezor-t");
     }
 }

@@ -103,6 +103,7 @@ pub fn import_pipeline(data: &[u8], format: Option<Format>) {
         account: None,
         prices: None,
         tz: Tz::UTC,
+        accounts: Default::default(),
     });
     let Ok(imported) = imp.import(data, "fuzz.csv", format) else {
         return;
@@ -487,7 +488,7 @@ proptest! {
             prop_assert_eq!(ledger.rows.len(), n, "{:?}", String::from_utf8_lossy(&data));
         }
         // The importer's reader (exports, and ledgers given to import).
-        let mut imp = Importer::new(ImportOptions { account: None, prices: None, tz: Tz::UTC });
+        let mut imp = Importer::new(ImportOptions { account: None, prices: None, tz: Tz::UTC, accounts: Default::default() });
         if let Ok(imported) = imp.import(&data, "fuzz.csv", None) {
             prop_assert_eq!(imported.stats.read, n, "{:?}", String::from_utf8_lossy(&data));
         }

@@ -200,6 +200,7 @@ fn every_row_is_accounted_for() {
             account: None,
             prices: Some(&prices),
             tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
         });
         let got = imp.import(&data, &rel, None).unwrap();
         let s = &got.stats;
@@ -402,6 +403,7 @@ fn every_shared_sample_imports_without_unexplained_skips() {
             account: None,
             prices: Some(&table),
             tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
         });
         let got = imp
             .import(&std::fs::read(&path).unwrap(), &name, None)
@@ -1421,4 +1423,178 @@ fn a_move_between_two_wallets_pairs_and_one_wallet_in_two_apps_is_kept_once() {
         lots.contains(&format!("BTC,hot,{lot},2024-01-02,0.0499,0.00,")),
         "{lots}"
     );
+}
+
+/// The accounts (third column) of a ledger's rows, sorted and deduplicated.
+fn accounts_of(ledger: &str) -> Vec<String> {
+    let mut v: Vec<String> = ledger
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(2).map(str::to_string))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Issue 19: wallet exports name their accounts (`Ledger Live: <Account
+/// Name>`, `Exodus: <portfolio>`; Trezor's file names none: `trezor`), and
+/// `[import.accounts]` in harvest.toml renames the account a row would be
+/// written with, for `import` and for an export given to `lots` directly;
+/// `--account` wins over it, and `harvest config` shows the table.
+#[test]
+fn import_accounts_in_harvest_toml_rename_an_exports_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("harvest.toml"),
+        "[import.accounts]\n\"Ledger Live: Bitcoin 1\" = \"ledger-nano\"\ntrezor = \"trezor-t\"\n\
+         \"Exodus: exodus_1\" = \"exodus-savings\"\n",
+    )
+    .unwrap();
+    let path = |rel: &str| root().join(rel).to_str().unwrap().to_string();
+    let ledger_live =
+        path("fixtures/import/ledger-live/operations-2024-status-usd-countervalue.csv");
+    let trezor = path("fixtures/import/trezor/bitcoin-account-usd.csv");
+    let exodus = path("fixtures/import/exodus/portfolios-exchanges.csv");
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("harvest")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {err}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Without harvest.toml: the exports' own names.
+    let (plain, _) = ok(&["import", &ledger_live, &trezor, &exodus]);
+    assert_eq!(
+        accounts_of(&plain),
+        [
+            "Exodus: exodus_0",
+            "Exodus: exodus_1",
+            "Ledger Live: Bitcoin 1",
+            "Ledger Live: Cosmos 1",
+            "Ledger Live: Ethereum 1",
+            "trezor"
+        ]
+    );
+    let mapped = run(&["import", &ledger_live, &trezor, &exodus]);
+    assert_eq!(
+        accounts_of(&mapped),
+        [
+            "Exodus: exodus_0",
+            "Ledger Live: Cosmos 1",
+            "Ledger Live: Ethereum 1",
+            "exodus-savings",
+            "ledger-nano",
+            "trezor-t"
+        ]
+    );
+    // Only the account column changes.
+    let without_accounts = |l: &str| -> Vec<String> {
+        let mut v: Vec<String> = l
+            .lines()
+            .map(|r| {
+                let mut c: Vec<&str> = r.split(',').collect();
+                c.remove(2);
+                c.join(",")
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(without_accounts(&plain), without_accounts(&mapped));
+    // --account wins over the table.
+    let forced = run(&["import", &ledger_live, "--account", "cold"]);
+    assert_eq!(accounts_of(&forced), ["cold"]);
+    // Another settings file, named with --config.
+    std::fs::write(
+        dir.path().join("other.toml"),
+        "[import.accounts]\n\"Ledger Live: Ethereum 1\" = \"ledger-eth\"\n",
+    )
+    .unwrap();
+    let other = run(&["import", &ledger_live, "--config", "other.toml"]);
+    assert!(accounts_of(&other).contains(&"ledger-eth".to_string()));
+    assert!(accounts_of(&other).contains(&"Ledger Live: Bitcoin 1".to_string()));
+    // An engine command given the export names the same accounts.
+    let lots = run(&[
+        "lots",
+        &ledger_live,
+        "--missing-basis",
+        "zero",
+        "--format",
+        "csv",
+    ]);
+    assert!(lots.contains(",ledger-nano,"), "{lots}");
+    assert!(!lots.contains("Bitcoin 1"), "{lots}");
+    let config = run(&["config"]);
+    assert!(
+        config.contains("[import.accounts]")
+            && config.contains("\"Ledger Live: Bitcoin 1\" = \"ledger-nano\"")
+            && config.contains("trezor = \"trezor-t\""),
+        "{config}"
+    );
+    // An empty name is an error naming the file and the key.
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[import.accounts]\n\"Ledger Live: Bitcoin 1\" = \"\"\n",
+    )
+    .unwrap();
+    let bad = Command::cargo_bin("harvest")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["import", &ledger_live, "--config", "bad.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("Ledger Live: Bitcoin 1"),
+        "{err}"
+    );
+    assert!(bad.stdout.is_empty());
+}
+
+/// A Ledger Live send between two of the user's accounts is one transaction
+/// hash in both: the OUT and the IN keep their own rows (and ids), and the
+/// transfer pairs by txid.
+#[test]
+fn a_send_between_two_ledger_accounts_keeps_both_sides() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("ll.csv");
+    std::fs::write(
+        &f,
+        "Operation Date,Status,Currency Ticker,Operation Type,Operation Amount,Operation Fees,Operation Hash,Account Name,Account xpub,Countervalue Ticker,Countervalue at Operation Date,Countervalue at CSV Export\r\n\
+         2024-01-02T00:00:00.000Z,Confirmed,BTC,IN,1,0.0001,aa11,Bitcoin 1,xpubA,USD,40000,60000\r\n\
+         2024-01-05T00:00:00.000Z,Confirmed,BTC,OUT,0.5001,0.0001,bb22,Bitcoin 1,xpubA,USD,20004,30006\r\n\
+         2024-01-05T00:00:00.000Z,Confirmed,BTC,IN,0.5,0.0001,bb22,Bitcoin 2,xpubB,USD,20000,30000\r\n",
+    )
+    .unwrap();
+    let (ledger, _) = ok(&["import", f.to_str().unwrap()]);
+    let rows: Vec<&str> = ledger.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "{ledger}");
+    assert!(
+        rows[1].contains(",Ledger Live: Bitcoin 1,withdrawal,0.5,BTC,,,0.0001,BTC,20000,4,bb22,"),
+        "{ledger}"
+    );
+    assert!(
+        rows[2].contains(",Ledger Live: Bitcoin 2,deposit,,,0.5,BTC,,,20000,,bb22,"),
+        "{ledger}"
+    );
+    // The engine moves the lot with its basis: nothing is sold but the fee.
+    // (The first deposit has no withdrawal: a zero-basis lot.)
+    let (gains, err) = ok(&[
+        "gains",
+        f.to_str().unwrap(),
+        "--year",
+        "2024",
+        "--missing-basis",
+        "zero",
+        "--format",
+        "csv",
+    ]);
+    assert!(err.contains("-aa11-") && !err.contains("-bb22-"), "{err}");
+    assert_eq!(gains.lines().count(), 2, "{gains}");
 }

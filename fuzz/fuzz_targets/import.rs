@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
         account: None,
         prices: None,
         tz: Tz::UTC,
+        accounts: Default::default(),
     });
     let Ok(imported) = imp.import(data, "fuzz.csv", format) else {
         return;

@@ -50,10 +50,14 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    // harvest.toml's `[import.accounts]` names the accounts; `--account` wins.
+    let (config, config_name) = super::input::read_config(args.config.as_deref())?;
+    let accounts = config.account_map(&config_name)?;
     let mut importer = Importer::new(ImportOptions {
         account: args.account.as_ref().map(|a| a.trim().to_string()),
         prices: prices.as_ref(),
         tz,
+        accounts,
     });
     // Each record is checked and kept as its CSV line as the file is read, so
     // that a file of millions of rows never sits in memory as records.

@@ -36,6 +36,9 @@ pub struct Settings {
     pub prices: Option<PathBuf>,
     /// harvest.toml as read (empty when there is none).
     pub file: FileConfig,
+    /// `[import.accounts]` of harvest.toml, checked: the accounts of exports
+    /// given as inputs.
+    pub import_accounts: std::collections::BTreeMap<String, String>,
 }
 
 /// Reads `--config FILE`, or harvest.toml in the working directory when present.
@@ -63,6 +66,7 @@ impl Settings {
         }
         let (file, file_name) = read_config(a.config.as_deref())?;
         let boxes = file.box_rules(&file_name)?;
+        let import_accounts = file.account_map(&file_name)?;
         let tz_name = a.tz.clone().or_else(|| file.tz.clone());
         let tz: Tz = match &tz_name {
             Some(z) => z.parse().map_err(|_| {
@@ -127,6 +131,7 @@ impl Settings {
             boxes,
             prices: a.prices.clone().or_else(|| file.prices.clone()),
             file,
+            import_accounts,
         })
     }
 }
@@ -352,6 +357,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             account: None,
             prices: prices.as_ref(),
             tz,
+            accounts: s.import_accounts.clone(),
         });
         // Each input's account of its rows, printed once every input is read
         // (a later file may take rows over from an earlier one).

@@ -50,6 +50,7 @@ fn pick(
 pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
     let (file, file_name) = read_config(a.config.as_deref())?;
     file.box_rules(&file_name)?;
+    let import_accounts = file.account_map(&file_name)?;
     for (key, r) in [("st_rate", file.st_rate), ("lt_rate", file.lt_rate)] {
         if let Some(r) = r {
             crate::cli::check_rate(r)
@@ -299,6 +300,20 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
             if let Some(v) = v {
                 lines.push((format!("{k} = {}", quoted(v)), from_file.clone()));
             }
+        }
+    }
+
+    if !import_accounts.is_empty() {
+        lines.push((String::new(), String::new()));
+        lines.push((
+            "[import.accounts]".into(),
+            "import: an export's account -> yours (--account wins)".into(),
+        ));
+        for (from, to) in &import_accounts {
+            lines.push((
+                format!("{} = {}", toml_key(from), quoted(to)),
+                from_file.clone(),
+            ));
         }
     }
 

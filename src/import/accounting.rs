@@ -542,6 +542,7 @@ mod tests {
             account: None,
             prices: None,
             tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
         };
         let mut cx = Cx::new(&opts, "x".into(), Format::Koinly);
         cx.bad_cell(3, "Amount", "abc", "is not a number");

@@ -86,6 +86,31 @@ impl Cx<'_, '_> {
         }
     }
 
+    /// `base`, or `base-N` for the N-th further row of the file given the
+    /// same id (two outputs of one transaction to one address): wallet ids
+    /// are built from a transaction hash, which several rows may share.
+    pub fn numbered_id(&mut self, base: String) -> String {
+        let n = self.ids.entry(base.clone()).or_default();
+        *n += 1;
+        if *n == 1 {
+            base
+        } else {
+            format!("{base}-{}", *n - 1)
+        }
+    }
+
+    /// The account of a row whose export names its account `name` (Ledger
+    /// Live's `Account Name`, an Exodus portfolio): `<wallet>: <name>`, as
+    /// `[import.accounts]` renames it; the file's account when the cell is
+    /// empty; `--account` whatever the cell says.
+    pub fn named_account(&self, wallet: &str, name: &str) -> String {
+        let name = name.trim();
+        if name.is_empty() || self.opts.account.is_some() {
+            return self.account.clone();
+        }
+        self.opts.account_for(&format!("{wallet}: {name}"))
+    }
+
     /// An id hashed from the cells alone: identical rows in one file get the
     /// same id and the later ones count as duplicates.
     pub fn content_id_unique(&self, parts: &[&str]) -> String {
@@ -204,6 +229,12 @@ fn plain_amount(cell: &str) -> Option<Decimal> {
     }
     let value = Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, false, scale);
     Some(if negative { -value } else { value })
+}
+
+/// Eight hex digits of [`fnv`] over the cells: the part of a wallet row's id
+/// that tells apart rows of one transaction (its account key, address, asset).
+pub(crate) fn short_hash(parts: &[&str]) -> String {
+    format!("{:08x}", (fnv(parts) >> 32) as u32)
 }
 
 /// FNV-1a over the cells (stable across runs and platforms, unlike std's
@@ -403,6 +434,7 @@ mod tests {
             account: None,
             prices: None,
             tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
         };
         let mut cx = Cx::new(&opts, "x".into(), Format::Koinly);
         let a = cx.content_id(&["2024-01-01", "1", "BTC"]);

@@ -185,6 +185,7 @@ mod tests {
             account: None,
             prices: prices.as_ref(),
             tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
         });
         let mut out: Vec<Imported> = files
             .iter()

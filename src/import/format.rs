@@ -7,7 +7,8 @@ use super::sheet::{decode, read_rows};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinledger, cointracker, dali,
-    electrum, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger, sparrow,
+    electrum, exodus, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
+    ledger_live, sparrow, trezor,
 };
 
 /// An export layout `harvest import` reads (SPEC section 4).
@@ -33,12 +34,15 @@ pub enum Format {
     Dali,
     Electrum,
     Sparrow,
+    LedgerLive,
+    Trezor,
+    Exodus,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 21] = [
+    pub const ALL: [Format; 24] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -59,6 +63,9 @@ impl Format {
         Format::Dali,
         Format::Electrum,
         Format::Sparrow,
+        Format::LedgerLive,
+        Format::Trezor,
+        Format::Exodus,
         Format::Ledger,
     ];
 
@@ -85,6 +92,9 @@ impl Format {
             Format::Dali => "dali",
             Format::Electrum => "electrum",
             Format::Sparrow => "sparrow",
+            Format::LedgerLive => "ledger-live",
+            Format::Trezor => "trezor",
+            Format::Exodus => "exodus",
             Format::Ledger => "ledger",
         }
     }
@@ -96,7 +106,8 @@ impl Format {
             .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
     }
 
-    /// The account rows get without `--account`.
+    /// The account rows get without `--account` (Ledger Live and Exodus rows
+    /// that name their account get `Ledger Live: <name>`, `Exodus: <name>`).
     pub fn default_account(self) -> &'static str {
         match self {
             Format::Coinbase | Format::CoinbaseAdvanced => "coinbase",
@@ -116,6 +127,9 @@ impl Format {
             Format::Dali => "dali",
             Format::Electrum => "electrum",
             Format::Sparrow => "sparrow",
+            Format::LedgerLive => "ledger-live",
+            Format::Trezor => "trezor",
+            Format::Exodus => "exodus",
             Format::Ledger => "ledger",
         }
     }
@@ -142,6 +156,9 @@ impl Format {
             Format::Coinledger => "coinledger",
             Format::Dali => "dali",
             Format::Electrum | Format::Sparrow => "btc-wallet",
+            Format::LedgerLive => "ledger-live",
+            Format::Trezor => "trezor",
+            Format::Exodus => "exodus",
             Format::Ledger => "",
         }
     }
@@ -169,6 +186,9 @@ impl Format {
             Format::Dali => dali::matches(h),
             Format::Electrum => electrum::matches(h),
             Format::Sparrow => sparrow::matches(h),
+            Format::LedgerLive => ledger_live::matches(h),
+            Format::Trezor => trezor::matches(h),
+            Format::Exodus => exodus::matches(h),
             Format::Ledger => ledger::matches(h),
         }
     }

@@ -20,8 +20,8 @@ use super::sheet::{LineSet, RowStream, Sheet, SheetRow, Text};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet, coinledger,
-    cointracker, dali, electrum, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades,
-    ledger, sparrow,
+    cointracker, dali, electrum, exodus, gemini, koinly, koinly_trades, kraken_ledgers,
+    kraken_trades, ledger, ledger_live, sparrow, trezor,
 };
 
 /// What the importer needs besides the file.
@@ -32,6 +32,24 @@ pub struct ImportOptions<'a> {
     pub prices: Option<&'a PriceTable>,
     /// `--tz`: the zone of times written without one.
     pub tz: chrono_tz::Tz,
+    /// `[import.accounts]` of harvest.toml: the account a row would be
+    /// written with -> the account to write instead (`account` wins).
+    pub accounts: std::collections::BTreeMap<String, String>,
+}
+
+impl ImportOptions<'_> {
+    /// The account of a row that would be written with `default`: `--account`,
+    /// else `default` as `[import.accounts]` renames it, else `default`.
+    pub fn account_for(&self, default: &str) -> String {
+        match &self.account {
+            Some(a) => a.clone(),
+            None => self
+                .accounts
+                .get(default)
+                .cloned()
+                .unwrap_or_else(|| default.to_string()),
+        }
+    }
 }
 
 /// The ledger records of one input file.
@@ -214,19 +232,22 @@ impl<'a> Importer<'a> {
         // A Coinbase report, a harvest ledger (the large files) and the wallet
         // histories are read row by row into one reused row; other formats see
         // every row at once.
-        let streamed = matches!(format, Format::Ledger | Format::Electrum | Format::Sparrow)
-            || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
+        let streamed = matches!(
+            format,
+            Format::Ledger
+                | Format::Electrum
+                | Format::Sparrow
+                | Format::LedgerLive
+                | Format::Trezor
+                | Format::Exodus
+        ) || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
             while let Some((line, cells)) = stream.next_owned().map_err(named)? {
                 sheet.rows.push(SheetRow { line, cells });
             }
         }
-        let account = self
-            .opts
-            .account
-            .clone()
-            .unwrap_or_else(|| format.default_account().to_string());
+        let account = self.opts.account_for(format.default_account());
         let mut cx = Cx::new(&self.opts, account, format);
         let seq = self.imports;
         self.imports += 1;
@@ -251,8 +272,10 @@ impl<'a> Importer<'a> {
         // links between exports they found); streamed ones as each row is read.
         let batch = match format {
             Format::Ledger => {
-                ledger::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, e| post.entry(cx, e))
-                    .map_err(named)?;
+                ledger::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
                 Vec::new()
             }
             Format::Coinbase if streamed => {
@@ -271,6 +294,27 @@ impl<'a> Importer<'a> {
             }
             Format::Sparrow => {
                 sparrow::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::LedgerLive => {
+                ledger_live::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Trezor => {
+                trezor::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Exodus => {
+                exodus::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;

@@ -26,14 +26,17 @@ mod coinledger;
 mod cointracker;
 mod dali;
 mod electrum;
+mod exodus;
 mod gemini;
 mod koinly;
 mod koinly_trades;
 mod kraken_ledgers;
 mod kraken_trades;
 mod ledger;
+mod ledger_live;
 pub mod num;
 mod sparrow;
+mod trezor;
 
 mod accounting;
 mod cx;

@@ -106,6 +106,40 @@ impl Sheet {
     }
 }
 
+/// Reads the data rows one at a time, those already in `sheet` and then the
+/// rest of `stream`, giving each to `each` (and `None` once, after the last)
+/// with a buffer whose entries go to `emit` at once: the file is never held
+/// whole. When the header already has problems the rows are only read, so
+/// that a CSV error in them is the one reported.
+pub(crate) fn stream_rows(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+    mut each: impl FnMut(Option<&SheetRow>, &mut Cx, &mut Vec<Entry>),
+) -> Result<(), ImportError> {
+    let mut row = SheetRow::default();
+    if cx.failed() {
+        while stream.next_into(&mut row)? {}
+        return Ok(());
+    }
+    let mut out = Vec::new();
+    let mut take = |r: Option<&SheetRow>, cx: &mut Cx| {
+        each(r, cx, &mut out);
+        for e in out.drain(..) {
+            emit(cx, e);
+        }
+    };
+    for r in &sheet.rows {
+        take(Some(r), cx);
+    }
+    while stream.next_into(&mut row)? {
+        take(Some(&row), cx);
+    }
+    take(None, cx);
+    Ok(())
+}
+
 /// Decodes the bytes: a leading BOM is dropped; UTF-8 when valid, else
 /// Windows-1252 (files re-saved on Windows, where `€` is byte 0x80).
 pub(crate) fn decode(data: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -535,6 +569,7 @@ mod tests {
             account: None,
             prices: None,
             tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
         };
         let text = "Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,Net Worth Amount,Net Worth Currency,Label,Description,TxHash\r\n\
                     2024-01-01 00:00:00 UTC,,,1,BTC,,,40000,USD,,\"bought,\r\n\

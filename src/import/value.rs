@@ -39,6 +39,18 @@ impl Cx<'_, '_> {
         self.price(line, asset, t)
     }
 
+    /// `q` of `asset` in USD at `t`: itself for USD and its stablecoins, else
+    /// at its `--prices` price (a `fee` row's fee the export does not value).
+    pub fn usd_of(
+        &mut self,
+        line: u64,
+        q: Decimal,
+        asset: &str,
+        t: DateTime<Utc>,
+    ) -> Option<Decimal> {
+        self.unit_price(line, asset, t).map(|p| mul(q, p))
+    }
+
     /// The USD value of an exchange, in the engine's order: a USD side, a USD
     /// stablecoin side at 1.00, a side in another currency at that currency's
     /// `--prices` rate (never a crypto price: the engine values such a row at
@@ -111,6 +123,19 @@ impl Cx<'_, '_> {
             rec.fee_usd = num::fmt_decimal(mul(qty, p));
         }
     }
+}
+
+/// The part of `value` that `part` is of `whole`, in cents (half away from
+/// zero): a network fee's share of the value a wallet gives for the amount
+/// it is paid with. None when `whole` is zero.
+pub(crate) fn share(value: Decimal, part: Decimal, whole: Decimal) -> Option<Decimal> {
+    if whole.is_zero() {
+        return None;
+    }
+    value
+        .checked_mul(part)?
+        .checked_div(whole)
+        .map(|v| v.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero))
 }
 
 /// Multiplies two decimals, rounding to the 28 digits a Decimal holds.
