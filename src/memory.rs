@@ -28,6 +28,40 @@ pub(crate) fn reserve<T>(v: &mut Vec<T>, n: usize) {
     }
 }
 
+/// Reorders `v` so that `v[k]` becomes the old `v[order[k]]`, moving each
+/// element once (by following the permutation's cycles).
+pub(crate) fn permute<T>(v: &mut [T], order: &[u32]) {
+    // Every index is checked first: nothing below can panic while a value is
+    // held twice.
+    assert!(order.len() == v.len() && order.iter().all(|&o| (o as usize) < v.len()));
+    let mut done = vec![false; v.len()];
+    let p = v.as_mut_ptr();
+    for start in 0..v.len() {
+        if done[start] || order[start] as usize == start {
+            continue;
+        }
+        // Each value of the cycle moves once into the hole the last one left
+        // (a swap would copy it three times; rows are 224 bytes).
+        // SAFETY: every index is in bounds (checked above); `held` is the only
+        // copy of v[start] while the cycle shifts the others by one, and it is
+        // written back into the last hole, so each value ends in one place.
+        unsafe {
+            let held = std::ptr::read(p.add(start));
+            let mut k = start;
+            loop {
+                done[k] = true;
+                let src = order[k] as usize;
+                if src == start {
+                    std::ptr::write(p.add(k), held);
+                    break;
+                }
+                std::ptr::copy_nonoverlapping(p.add(src), p.add(k), 1);
+                k = src;
+            }
+        }
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn advise(ptr: *mut u8, size: usize) {
     // madvise wants page-aligned ranges: advise the whole 2 MiB pages inside.
@@ -47,3 +81,21 @@ fn advise(ptr: *mut u8, size: usize) {
 
 #[cfg(not(target_os = "linux"))]
 fn advise(_: *mut u8, _: usize) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permute_follows_the_order() {
+        let mut v = vec!['a', 'b', 'c', 'd', 'e'];
+        permute(&mut v, &[3, 0, 4, 1, 2]);
+        assert_eq!(v, vec!['d', 'a', 'e', 'b', 'c']);
+        // Values that own memory, in cycles of several lengths and fixed points.
+        let mut v: Vec<String> = (0..8).map(|i| i.to_string()).collect();
+        let order = [2, 0, 1, 3, 7, 6, 5, 4];
+        permute(&mut v, &order);
+        let want: Vec<String> = order.iter().map(|i| i.to_string()).collect();
+        assert_eq!(v, want);
+    }
+}

@@ -157,31 +157,31 @@ pub(super) fn name_ranks(ledger: &Ledger) -> Vec<u32> {
 
 /// The items of all parts in the order a serial run would have made them,
 /// given each part's positions (one per item, non-decreasing within a part).
-/// Equal positions (the start of the run) keep the parts' order. Each item is
-/// moved once, and `f` adjusts it on the way.
+/// Equal positions (the start of the run) keep the parts' order. `f` adjusts
+/// each item on the way.
 fn interleave<T>(parts: Vec<(Vec<T>, &[u64])>, f: impl Fn(usize, &mut T)) -> Vec<T> {
-    let total = parts.iter().map(|p| p.0.len()).sum();
-    let mut out = Vec::with_capacity(total);
-    let mut items: Vec<_> = parts
-        .into_iter()
-        .map(|(v, pos)| (v.into_iter(), pos.iter().peekable()))
-        .collect();
-    loop {
-        let mut best: Option<(u64, usize)> = None;
-        for (p, (_, pos)) in items.iter_mut().enumerate() {
-            if let Some(&&at) = pos.peek()
-                && best.is_none_or(|(b, _)| at < b)
-            {
-                best = Some((at, p));
-            }
+    // The parts go one after the other into the first one's room (reserved
+    // for every row), then into serial order in place: at ten million rows a
+    // second list of the disposals would take 300 MB more for a moment.
+    let mut out: Vec<T> = Vec::new();
+    // (serial position, place in `out`): sorted, the order of a merge that
+    // takes the earlier part on a tie.
+    let mut keys: Vec<(u64, u32)> = Vec::new();
+    for (p, (mut items, pos)) in parts.into_iter().enumerate() {
+        items.truncate(pos.len());
+        for (item, &at) in items.iter_mut().zip(pos) {
+            f(p, item);
+            keys.push((at, keys.len() as u32));
         }
-        let Some((_, p)) = best else { break };
-        let (it, pos) = &mut items[p];
-        pos.next();
-        let Some(mut item) = it.next() else { break };
-        f(p, &mut item);
-        out.push(item);
+        if out.is_empty() {
+            out = items;
+        } else {
+            out.append(&mut items);
+        }
     }
+    keys.sort_unstable();
+    let order: Vec<u32> = keys.into_iter().map(|(_, i)| i).collect();
+    crate::memory::permute(&mut out, &order);
     out
 }
 
