@@ -438,6 +438,7 @@ mod tests {
     fn a_send_of_the_fee_alone_is_a_fee_row() {
         let opts = super::super::ImportOptions {
             account: None,
+            accounts: Default::default(),
             prices: None,
             tz: chrono_tz::Tz::UTC,
         };

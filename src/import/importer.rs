@@ -272,10 +272,8 @@ impl<'a> Importer<'a> {
         // links between exports they found); streamed ones as each row is read.
         let batch = match format {
             Format::Ledger => {
-                ledger::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
-                    post.entry(cx, &mut e)
-                })
-                .map_err(named)?;
+                ledger::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, e| post.entry(cx, e))
+                    .map_err(named)?;
                 Vec::new()
             }
             Format::Coinbase if streamed => {
