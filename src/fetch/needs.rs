@@ -249,16 +249,31 @@ fn row_needs(ledger: &Ledger, row: &Row, deposits: &Deposits<'_>) -> Vec<Vec<Str
 
 /// Whether a withdrawal may pair with a smaller deposit (transfer pairing,
 /// SPEC section 3): one with its txid, or, without txids that differ, one
-/// in another account 0 to 48 hours later. An over-estimate costs one price
-/// row, never a missing one.
+/// in another account 0 to 48 hours later, or one short of it by at most its
+/// fee in that asset from 2 hours before to 7 days after (own addresses). An
+/// over-estimate costs one price row, never a missing one.
 fn may_lose_units(row: &Row, sent: Amount, deposits: &Deposits<'_>) -> bool {
     let Some(list) = deposits.get(&sent.asset) else {
         return false;
     };
     let txid = row.txid.as_deref();
+    // A withdrawal to an own address (harvest.toml) may pair, whatever the
+    // txids, with a deposit short of it by at most its fee in that asset, from
+    // 2 hours before to 7 days after it (engine/transfer.rs `pair_own`).
+    let fee = row
+        .fee
+        .filter(|f| f.asset == sent.asset)
+        .map_or(Decimal::ZERO, |f| f.qty);
     list.iter().any(|&(t, account, qty, dtx)| {
         if qty >= sent.qty {
             return false;
+        }
+        if !fee.is_zero()
+            && qty >= sent.qty - fee
+            && t >= row.time - Duration::hours(2)
+            && t - row.time <= Duration::days(7)
+        {
+            return true;
         }
         match (txid, dtx) {
             (Some(a), Some(b)) => a == b,
