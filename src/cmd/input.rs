@@ -511,12 +511,16 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
         && !s.quiet
     {
         progress.suspend(|| {
-            eprintln!(
-                "harvest: note: {} to payment addresses (harvest.toml payments) {} spends: disposals at their value (the first at {})",
-                crate::render::count(paid.len(), "withdrawal"),
-                if paid.len() == 1 { "is a" } else { "are" },
-                ledger.locate(&ledger.rows[first as usize])
-            )
+            let (n, first) = (paid.len(), ledger.locate(&ledger.rows[first as usize]));
+            if n == 1 {
+                eprintln!(
+                    "harvest: note: the withdrawal {first} goes to a payment address (harvest.toml payments): it is a spend, a disposal at its value"
+                );
+            } else {
+                eprintln!(
+                    "harvest: note: {n} withdrawals to payment addresses (harvest.toml payments) are spends, disposals at their value (the first at {first})"
+                );
+            }
         });
     }
     if let Some((here, first)) = ledger.repeats_dropped.first()
