@@ -85,6 +85,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
                 if pos.len() <= idx {
                     pos.resize(idx + 1, 0);
                 }
+                spool.set_print(b.file_idx, b.print);
                 for (line, rec) in &b.rows[..b.len] {
                     // A bad time is reported by the builder at the end; sort it first.
                     let t = builder
@@ -128,13 +129,15 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
                 // Room for the ids of a file's rows at once (a row per line at
                 // most): growing the table would hold it twice for a moment.
                 importer.seen_ids().reserve(text.rows_hint());
-                let mut batch = Batch::new(idx, file.clone());
+                let print = text.fingerprint();
+                let mut batch = Batch::new(idx, file.clone(), print);
                 let mut stopped = false;
                 let imported = importer.import_text(&text, display, format, &mut |line, rec| {
                     batch.push(line, rec);
                     if batch.len == BATCH {
                         let next = spare.try_recv().unwrap_or_else(|_| Batch::empty());
-                        let full = std::mem::replace(&mut batch, next.reuse(idx, file.clone()));
+                        let full =
+                            std::mem::replace(&mut batch, next.reuse(idx, file.clone(), print));
                         stopped |= to_writer.send(full).is_err();
                     }
                 })?;
@@ -190,6 +193,9 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
 struct Batch {
     file_idx: u32,
     file: Arc<str>,
+    /// The file's fingerprint, which orders its rows among other files' rows
+    /// of the same instant.
+    print: u64,
     rows: Vec<(u64, Record)>,
     /// How many of `rows` hold records.
     len: usize,
@@ -200,21 +206,23 @@ const BATCH: usize = 4096;
 
 impl Batch {
     fn empty() -> Batch {
-        Batch::new(0, "".into())
+        Batch::new(0, "".into(), 0)
     }
 
-    fn new(file_idx: u32, file: Arc<str>) -> Batch {
+    fn new(file_idx: u32, file: Arc<str>, print: u64) -> Batch {
         Batch {
             file_idx,
             file,
+            print,
             rows: Vec::with_capacity(BATCH),
             len: 0,
         }
     }
 
-    fn reuse(mut self, file_idx: u32, file: Arc<str>) -> Batch {
+    fn reuse(mut self, file_idx: u32, file: Arc<str>, print: u64) -> Batch {
         self.file_idx = file_idx;
         self.file = file;
+        self.print = print;
         self.len = 0;
         self
     }

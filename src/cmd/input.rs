@@ -447,7 +447,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
                 let (mut dropped, mut first) = (0, None);
                 let seen = importer.seen_ids();
                 let mut check = |f: &[&str; 14], line| {
-                    let r = seen.judge(f, true, display, line);
+                    let r = seen.judge(f, true, display, line, 1);
                     if let Repeat::Duplicate { first: at } = &r {
                         dropped += 1;
                         first.get_or_insert_with(|| at.clone());
