@@ -107,6 +107,9 @@ impl fmt::Display for AddressError {
 
 impl std::error::Error for AddressError {}
 
+/// A payment address as written, and the accounts that pay it.
+type Payee = (Box<str>, Vec<Box<str>>);
+
 /// The own and payment addresses of every account.
 #[derive(Debug, Clone, Default)]
 pub struct AddressBook {
@@ -114,7 +117,7 @@ pub struct AddressBook {
     own: HashMap<Box<str>, Owner>,
     /// Address (as compared) -> the address as written and the accounts
     /// that pay it.
-    payments: HashMap<Box<str>, (Box<str>, Vec<Box<str>>)>,
+    payments: HashMap<Box<str>, Payee>,
     /// The lengths of the listed addresses (bit n: length n, for n < 128;
     /// bit 0: 128 or more), so that most tokens of a note need no lookup.
     lengths: u128,
