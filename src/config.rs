@@ -31,6 +31,13 @@ pub enum ConfigError {
         value: String,
         problem: &'static str,
     },
+    /// An address listed wrongly: under two accounts, as own and payment, or
+    /// not an address at all.
+    #[error("{file}: {source}")]
+    Address {
+        file: String,
+        source: crate::engine::AddressError,
+    },
 }
 
 /// `[import]`: how `harvest import` (and a command given an export) names the
@@ -55,6 +62,15 @@ pub struct AccountConfig {
     pub box_long: Option<String>,
     /// A friendlier name for reports.
     pub display_name: Option<String>,
+    /// The user's own addresses whose coins this account holds: a
+    /// withdrawal from another account to one of them pairs with this
+    /// account's deposit (within 7 days).
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    /// Addresses this account pays: a withdrawal from it to one of them is a
+    /// `spend` (a disposal at its value), not a transfer.
+    #[serde(default)]
+    pub payments: Vec<String>,
 }
 
 /// A `[[standing_order]]`: from a date (or an RFC 3339 time), the disposals of
@@ -190,6 +206,29 @@ impl Config {
         })
     }
 
+    /// The own and payment addresses of the accounts. An address under two
+    /// accounts, or both own and paid, is an error naming both.
+    pub fn address_book(&self, file: &str) -> Result<crate::engine::AddressBook, ConfigError> {
+        let mut book = crate::engine::AddressBook::default();
+        let err = |source| ConfigError::Address {
+            file: file.to_string(),
+            source,
+        };
+        // Own addresses first, so that a payment conflicting with one is
+        // named as such whatever the accounts' names.
+        for (name, a) in &self.accounts {
+            for addr in &a.addresses {
+                book.add_own(name, addr).map_err(err)?;
+            }
+        }
+        for (name, a) in &self.accounts {
+            for addr in &a.payments {
+                book.add_payment(name, addr).map_err(err)?;
+            }
+        }
+        Ok(book)
+    }
+
     /// The Form 8949 box overrides of the accounts.
     pub fn box_rules(&self, file: &str) -> Result<BoxRules, ConfigError> {
         let mut rules = BoxRules::default();
@@ -234,6 +273,31 @@ mod tests {
         assert_eq!(c.method, Some(MethodArg::Hifo));
         let r = c.box_rules("harvest.toml").unwrap();
         assert_eq!(r.accounts["coinbase"], (Some(Box8949::H), Some(Box8949::K)));
+    }
+
+    #[test]
+    fn addresses_under_two_accounts_are_an_error_naming_both() {
+        let a = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq";
+        let c = Config::parse(
+            &format!(
+                "[accounts.ledger-nano]\naddresses = [\"{a}\"]\n[accounts.trezor]\naddresses = [\"{}\"]\n",
+                a.to_uppercase()
+            ),
+            "h.toml",
+        )
+        .unwrap();
+        let e = c.address_book("h.toml").unwrap_err().to_string();
+        assert!(
+            e.starts_with("h.toml: ") && e.contains("[accounts.ledger-nano] and [accounts.trezor]"),
+            "{e}"
+        );
+        let c = Config::parse(
+            &format!("[accounts.nano]\naddresses = [\"{a}\"]\npayments = [\"0x52908400098527886E0F7030069857D2E4169EE7\"]\n"),
+            "h.toml",
+        )
+        .unwrap();
+        let book = c.address_book("h.toml").unwrap();
+        assert!(book.has_own() && book.has_payments());
     }
 
     #[test]

@@ -380,6 +380,23 @@ impl Ledger {
         })
     }
 
+    /// Gives `rows` (indices) the kind `kind`, keeping the list of transfer
+    /// rows true.
+    pub fn rekind(&mut self, rows: &[u32], kind: Kind) {
+        if rows.is_empty() {
+            return;
+        }
+        for &i in rows {
+            if let Some(r) = self.rows.get_mut(i as usize) {
+                r.kind = kind;
+            }
+        }
+        let all = &self.rows;
+        if let Some(t) = self.transfers.get_mut() {
+            t.retain(|&i| all[i as usize].kind.is_transfer());
+        }
+    }
+
     /// Pairs of rows (first, second in ledger order) that share an id.
     pub fn duplicate_ids(&self) -> Vec<(usize, usize)> {
         let mut seen: HashMap<&str, usize> = HashMap::default();

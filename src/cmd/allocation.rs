@@ -49,7 +49,7 @@ pub fn run(a: &AllocationArgs) -> anyhow::Result<()> {
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
     }
-    super::input::announce(&s, loaded.prices.as_ref(), &outcome);
+    super::input::announce(&s, &loaded.ledger, loaded.prices.as_ref(), &outcome);
     let ledger = &loaded.ledger;
     let lines = outcome
         .allocation

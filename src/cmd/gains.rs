@@ -13,7 +13,8 @@ pub fn run(a: &GainsArgs) -> anyhow::Result<()> {
     let s = Settings::from_args(&a.engine)?;
     let m = match_all(&a.engine, &s, a.year)?;
     let year_rows = m.year_rows();
-    let what_if = super::input::announce(&s, m.loaded.prices.as_ref(), &m.outcome);
+    let what_if =
+        super::input::announce(&s, &m.loaded.ledger, m.loaded.prices.as_ref(), &m.outcome);
     let view = GainsView {
         what_if,
         year: a.year,

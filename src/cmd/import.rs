@@ -76,6 +76,34 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     };
     let mut files = Vec::new();
     let progress = super::progress::Progress::for_inputs(&args.inputs, false);
+    // Every input is read once first (its encoding, its lines, the
+    // fingerprint of its bytes), then imported in the order of the
+    // fingerprints: the first copy of a row seen twice is then the same
+    // whatever the order the files are given in, and so is the ledger.
+    let advance = |n: usize| progress.advance(n as u64);
+    // Standard input is read at once (a second `-` reads it empty).
+    let stdin = match args.inputs.iter().any(|n| n == "-") {
+        true => {
+            let data = read_all("-")?;
+            progress.advance(data.len() as u64);
+            data
+        }
+        false => Vec::new(),
+    };
+    let mut stdin_read = false;
+    let mut texts = Vec::with_capacity(args.inputs.len());
+    for (idx, name) in args.inputs.iter().enumerate() {
+        let text = if name == "-" {
+            let data: &[u8] = if stdin_read { &[] } else { &stdin };
+            stdin_read = true;
+            Text::bytes(data)
+        } else {
+            Text::file(Path::new(name), Some(&advance))
+                .with_context(|| format!("{name}: cannot read"))?
+        };
+        texts.push((text.fingerprint(), idx, name, text));
+    }
+    texts.sort_by_key(|t| (t.0, t.1));
     // Each record is checked and written into the spool on a second thread,
     // in batches, while this one reads and judges the next ones.
     let (to_writer, batches) = mpsc::sync_channel::<Batch>(4);
@@ -89,6 +117,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
                 if pos.len() <= idx {
                     pos.resize(idx + 1, 0);
                 }
+                spool.set_print(b.file_idx, b.print);
                 for (line, rec) in &b.rows[..b.len] {
                     // A bad time is reported by the builder at the end; sort it first.
                     let t = builder
@@ -106,39 +135,27 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
             (builder, spool, failed)
         });
         let read = (|| -> anyhow::Result<()> {
-            for (idx, name) in args.inputs.iter().enumerate() {
-                let display = if name == "-" {
+            for (print, idx, name, text) in &texts {
+                let display = if *name == "-" {
                     "<stdin>"
                 } else {
                     name.as_str()
                 };
                 progress.message(&format!("importing {display}"));
-                // A file is read in pieces as its rows are; standard input at once.
-                let advance = |n: usize| progress.advance(n as u64);
-                let stdin = if name == "-" {
-                    let data = read_all(name)?;
-                    progress.advance(data.len() as u64);
-                    Some(data)
-                } else {
-                    None
-                };
-                let text = match &stdin {
-                    Some(data) => Text::bytes(data),
-                    None => Text::file(Path::new(name), Some(&advance))
-                        .with_context(|| format!("{name}: cannot read"))?,
-                };
+                let print = *print;
                 let file: Arc<str> = display.into();
-                let idx = idx as u32;
+                let idx = *idx as u32;
                 // Room for the ids of a file's rows at once (a row per line at
                 // most): growing the table would hold it twice for a moment.
                 importer.seen_ids().reserve(text.rows_hint());
-                let mut batch = Batch::new(idx, file.clone());
+                let mut batch = Batch::new(idx, file.clone(), print);
                 let mut stopped = false;
-                let imported = importer.import_text(&text, display, format, &mut |line, rec| {
+                let imported = importer.import_text(text, display, format, &mut |line, rec| {
                     batch.push(line, rec);
                     if batch.len == BATCH {
                         let next = spare.try_recv().unwrap_or_else(|_| Batch::empty());
-                        let full = std::mem::replace(&mut batch, next.reuse(idx, file.clone()));
+                        let full =
+                            std::mem::replace(&mut batch, next.reuse(idx, file.clone(), print));
                         stopped |= to_writer.send(full).is_err();
                     }
                 })?;
@@ -168,6 +185,8 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     // A later file may give rows of an earlier one exactly (a Kraken trade in
     // trades.csv and ledgers.csv): those are dropped before anything is counted.
     let superseded = importer.take_superseded();
+    // Each file's account, in the order the files were given.
+    files.sort_by_key(|f| f.2);
     // The account of every file, printed with the bar out of the way.
     let mut account = Vec::new();
     for (display, imported, idx) in &mut files {
@@ -194,6 +213,9 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
 struct Batch {
     file_idx: u32,
     file: Arc<str>,
+    /// The file's fingerprint, which orders its rows among other files' rows
+    /// of the same instant.
+    print: u64,
     rows: Vec<(u64, Record)>,
     /// How many of `rows` hold records.
     len: usize,
@@ -204,21 +226,23 @@ const BATCH: usize = 4096;
 
 impl Batch {
     fn empty() -> Batch {
-        Batch::new(0, "".into())
+        Batch::new(0, "".into(), 0)
     }
 
-    fn new(file_idx: u32, file: Arc<str>) -> Batch {
+    fn new(file_idx: u32, file: Arc<str>, print: u64) -> Batch {
         Batch {
             file_idx,
             file,
+            print,
             rows: Vec::with_capacity(BATCH),
             len: 0,
         }
     }
 
-    fn reuse(mut self, file_idx: u32, file: Arc<str>) -> Batch {
+    fn reuse(mut self, file_idx: u32, file: Arc<str>, print: u64) -> Batch {
         self.file_idx = file_idx;
         self.file = file;
+        self.print = print;
         self.len = 0;
         self
     }

@@ -67,6 +67,11 @@ impl Settings {
         let (file, file_name) = read_config(a.config.as_deref())?;
         let boxes = file.box_rules(&file_name)?;
         let import_accounts = file.account_map(&file_name)?;
+        // A misplaced address would move coins to the wrong account: a usage
+        // error, before any input is read.
+        let addresses = file
+            .address_book(&file_name)
+            .map_err(|e| UsageError(e.to_string()))?;
         let tz_name = a.tz.clone().or_else(|| file.tz.clone());
         let tz: Tz = match &tz_name {
             Some(z) => z.parse().map_err(|_| {
@@ -126,6 +131,7 @@ impl Settings {
                     Ok("2") => Parallel::Always,
                     _ => Parallel::Auto,
                 },
+                addresses: std::sync::Arc::new(addresses),
             },
             quiet: a.quiet,
             boxes,
@@ -142,6 +148,7 @@ impl Settings {
 /// quiet, how many amounts were valued from `--prices` and from where.
 pub(super) fn announce(
     s: &Settings,
+    ledger: &Ledger,
     prices: Option<&PriceTable>,
     outcome: &crate::engine::Outcome,
 ) -> Vec<String> {
@@ -154,7 +161,55 @@ pub(super) fn announce(
     {
         eprintln!("harvest: note: {note}");
     }
+    if !s.quiet {
+        own_transfers_note(&s.engine.addresses, ledger, outcome);
+    }
     reasons
+}
+
+/// How many own transfers (harvest.toml addresses) are listed by example.
+const OWN_EXAMPLES: usize = 5;
+
+/// Says on stderr which withdrawals to own addresses paired with their
+/// deposits (so a pairing across files is never silent): the first few,
+/// then a count.
+fn own_transfers_note(
+    book: &crate::engine::AddressBook,
+    ledger: &Ledger,
+    outcome: &crate::engine::Outcome,
+) {
+    let all = &outcome.own_transfers;
+    for &(w, d) in all.iter().take(OWN_EXAMPLES) {
+        let wr = &ledger.rows[w as usize];
+        let what = wr.sent.map_or_else(String::new, |a| {
+            format!("{} {}", a.qty.normalize(), ledger.syms.name(a.asset))
+        });
+        let sender = ledger.syms.name(wr.account);
+        let to = match book.destination(sender, &wr.note) {
+            Some(
+                crate::engine::Destination::Own(o) | crate::engine::Destination::SelfTransfer(o),
+            ) => {
+                format!("{} ({})", o.address, o.account)
+            }
+            _ => "an own address".to_string(),
+        };
+        let outcome = match d {
+            Some(d) => format!("paired with {}", ledger.locate(&ledger.rows[d as usize])),
+            None => {
+                "to its own account with no deposit: the units stayed (a self-transfer)".to_string()
+            }
+        };
+        eprintln!(
+            "harvest: note: own transfer: {} sent {what} to {to}, {outcome}",
+            ledger.locate(wr)
+        );
+    }
+    if all.len() > OWN_EXAMPLES {
+        eprintln!(
+            "harvest: note: ... and {} more own transfers (harvest.toml addresses)",
+            all.len() - OWN_EXAMPLES
+        );
+    }
 }
 
 /// Warns, once per asset, when holdings are valued at a dated price more than
@@ -398,7 +453,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
                 let (mut dropped, mut first) = (0, None);
                 let seen = importer.seen_ids();
                 let mut check = |f: &[&str; 14], line| {
-                    let r = seen.judge(f, true, display, line);
+                    let r = seen.judge(f, true, display, line, 1);
                     if let Repeat::Duplicate { first: at } = &r {
                         dropped += 1;
                         first.get_or_insert_with(|| at.clone());
@@ -454,7 +509,26 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
     progress.message("sorting and checking the ledger");
     // A ledger with no rows is valid: a year without trades still has its
     // carryovers (Schedule D lines 6 and 14, the carryover worksheet).
-    let ledger = b.finish()?;
+    let mut ledger = b.finish()?;
+    // Withdrawals to addresses an account pays (harvest.toml `payments`) are
+    // spends; the rest of the run, `harvest prices` included, sees them so.
+    let paid = crate::engine::mark_payments(&mut ledger, &s.engine.addresses);
+    if let Some(&first) = paid.first()
+        && !s.quiet
+    {
+        progress.suspend(|| {
+            let (n, first) = (paid.len(), ledger.locate(&ledger.rows[first as usize]));
+            if n == 1 {
+                eprintln!(
+                    "harvest: note: the withdrawal {first} goes to a payment address (harvest.toml payments): it is a spend, a disposal at its value"
+                );
+            } else {
+                eprintln!(
+                    "harvest: note: {n} withdrawals to payment addresses (harvest.toml payments) are spends, disposals at their value (the first at {first})"
+                );
+            }
+        });
+    }
     if let Some((here, first)) = ledger.repeats_dropped.first()
         && !s.quiet
     {

@@ -28,7 +28,7 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
     }
-    let what_if = super::input::announce(&s, loaded.prices.as_ref(), &outcome);
+    let what_if = super::input::announce(&s, &loaded.ledger, loaded.prices.as_ref(), &outcome);
     // Values and terms are as of the end of --as-of, or now.
     let (when, on) = match (cutoff, a.as_of) {
         (Some(c), Some(d)) => (c - chrono::Duration::nanoseconds(1), d),

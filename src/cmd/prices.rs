@@ -108,7 +108,8 @@ pub fn run(a: &PricesArgs) -> anyhow::Result<()> {
     let loaded = load(&engine_args, &settings)?;
     // No lot matching here: the reading bar goes before the requests' bar.
     loaded.done();
-    let needs = fetch::needed(&loaded.ledger, Some(as_of));
+    let own = settings.engine.addresses.has_own();
+    let needs = fetch::needed(&loaded.ledger, Some(as_of), own);
     let pending = fetch::missing(&needs.needs, &existing);
     let bar = Bar::new(a.quiet || pending.is_empty());
     let report = fetch::fetch(&pending, &opts, &|done, planned| bar.set(done, planned))?;

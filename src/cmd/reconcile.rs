@@ -44,7 +44,7 @@ pub fn run(a: &ReconcileArgs) -> anyhow::Result<()> {
     let s = Settings::from_args(&a.engine)?;
     let broker = read_forms(&a.form_1099da, s.quiet)?;
     let m = match_all(&a.engine, &s, a.year)?;
-    super::input::announce(&s, m.loaded.prices.as_ref(), &m.outcome);
+    super::input::announce(&s, &m.loaded.ledger, m.loaded.prices.as_ref(), &m.outcome);
     let rec = crate::reconcile::reconcile(&m.loaded.ledger, &m.outcome, &m.rows, &broker, a.year)?;
     let mut view = render::reconcile::view(
         &m.loaded.ledger,

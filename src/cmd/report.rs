@@ -138,7 +138,8 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     if !a.form_1099da.is_empty() {
         route_1099da(&mut m, &broker, a.year, s.quiet)?;
     }
-    let what_if = super::input::announce(&s, m.loaded.prices.as_ref(), &m.outcome);
+    let what_if =
+        super::input::announce(&s, &m.loaded.ledger, m.loaded.prices.as_ref(), &m.outcome);
     let mut rows = m.year_rows();
     // Part I before Part II, then by box; stable, so each box keeps ledger order.
     rows.sort_by_key(|r| (r.term, r.box_));

@@ -92,7 +92,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
     }
-    let what_if = super::input::announce(&s, loaded.prices.as_ref(), &outcome);
+    let what_if = super::input::announce(&s, &loaded.ledger, loaded.prices.as_ref(), &outcome);
     let rows = build_rows_where(ledger, &outcome, &s.boxes, |d| d.date.year() == year);
     let mut y = YearSoFar {
         carryover_st: inputs.carryover_in.short_term,

@@ -51,6 +51,8 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
     let (file, file_name) = read_config(a.config.as_deref())?;
     file.box_rules(&file_name)?;
     let import_accounts = file.account_map(&file_name)?;
+    file.address_book(&file_name)
+        .map_err(|e| UsageError(e.to_string()))?;
     for (key, r) in [("st_rate", file.st_rate), ("lt_rate", file.lt_rate)] {
         if let Some(r) = r {
             crate::cli::check_rate(r)
@@ -299,6 +301,12 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         ] {
             if let Some(v) = v {
                 lines.push((format!("{k} = {}", quoted(v)), from_file.clone()));
+            }
+        }
+        // Own addresses pair transfers; payments make spends.
+        for (k, v) in [("addresses", &c.addresses), ("payments", &c.payments)] {
+            if !v.is_empty() {
+                lines.push((format!("{k} = {}", list(v)), from_file.clone()));
             }
         }
     }

@@ -3,7 +3,9 @@
 
 use chrono_tz::Tz;
 
-use super::{StandingOrder, Transition};
+use std::sync::Arc;
+
+use super::{AddressBook, StandingOrder, Transition};
 
 /// Lot-selection method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -88,6 +90,9 @@ pub struct Config {
     pub transition: Transition,
     /// Whether lot matching may run on two threads.
     pub parallel: Parallel,
+    /// The user's own and payment addresses (harvest.toml): a withdrawal to
+    /// an own address pairs with that account's deposit.
+    pub addresses: Arc<AddressBook>,
 }
 
 /// Whether [`run`](super::run) may match the lots of different assets on two threads.
@@ -115,6 +120,7 @@ impl Default for Config {
             late_identification: false,
             transition: Transition::default(),
             parallel: Parallel::Auto,
+            addresses: Arc::default(),
         }
     }
 }

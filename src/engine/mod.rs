@@ -26,6 +26,7 @@ macro_rules! orders {
     };
 }
 
+mod addresses;
 mod allocation;
 mod apply;
 mod config;
@@ -46,6 +47,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 pub use crate::readers::selections::{Selection, Selections};
+pub use addresses::{
+    AddressBook, AddressError, Destination, MIN_ADDRESS_LEN, Owner, address_key, mark_payments,
+};
 pub use allocation::{Allocated, AllocationRule, FrozenAllocation, Transition, WalletOrder};
 pub use config::{Config, Method, MissingBasis, Parallel, Scope};
 pub use error::EngineError;
@@ -69,6 +73,8 @@ struct Engine<'a> {
     prices: Option<&'a PriceTable>,
     selections: Option<&'a Selections>,
     partner: &'a [Option<u32>],
+    /// The withdrawals to own addresses (harvest.toml), by row.
+    own: &'a HashMap<u32, transfer::OwnSend<'a>>,
     /// When this engine matches only some assets, beside another.
     shard: Option<shard::Shard<'a>>,
     pools: HashMap<(Sym, Sym), Pool>,
@@ -130,7 +136,7 @@ impl<'a> Engine<'a> {
         cfg: &'a Config,
         prices: Option<&'a PriceTable>,
         selections: Option<&'a Selections>,
-        partner: &'a [Option<u32>],
+        pairing: &'a transfer::Pairing<'a>,
     ) -> Engine<'a> {
         let (orders, standing) = identify::plan(ledger, cfg);
         let cutoff = (cfg.scope == Scope::Transition).then(|| cfg.transition.cutoff(cfg.tz));
@@ -149,7 +155,8 @@ impl<'a> Engine<'a> {
             cfg,
             prices,
             selections,
-            partner,
+            partner: &pairing.partner,
+            own: &pairing.own,
             shard: None,
             pools: HashMap::default(),
             out,

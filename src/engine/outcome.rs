@@ -137,6 +137,10 @@ pub struct Outcome {
     /// How many amounts were valued from `--prices`, by the table's source
     /// index (see [`crate::readers::prices::PriceTable::sources`]).
     pub priced: Vec<u64>,
+    /// The withdrawals to own addresses (harvest.toml) that moved or kept
+    /// their coins, in ledger order: the withdrawal row and its deposit row,
+    /// or None for a self-transfer whose units stayed in its account.
+    pub own_transfers: Vec<(u32, Option<u32>)>,
 }
 
 /// What the run valued from `--prices`, for a note: `N amounts valued from
@@ -222,8 +226,8 @@ pub fn run(
                 .map(|(n, mask)| {
                     let ranks = &ranks;
                     s.spawn(move || {
-                        let partner = transfer::pair(ledger, Some(&mask))?;
-                        let mut e = Engine::new(ledger, cfg, prices, selections, &partner);
+                        let pairing = transfer::pair(ledger, &cfg.addresses, Some(&mask))?;
+                        let mut e = Engine::new(ledger, cfg, prices, selections, &pairing);
                         e.shard = Some(shard::Shard::new(n, mask, ranks));
                         e.go(snapshot).map(|()| e.into_part())
                     })
@@ -239,8 +243,8 @@ pub fn run(
             return Ok(shard::merge(ledger, cfg, parts));
         }
     }
-    let partner = transfer::pair(ledger, None)?;
-    let mut e = Engine::new(ledger, cfg, prices, selections, &partner);
+    let pairing = transfer::pair(ledger, &cfg.addresses, None)?;
+    let mut e = Engine::new(ledger, cfg, prices, selections, &pairing);
     e.go(snapshot)?;
     Ok(e.out)
 }

@@ -237,6 +237,7 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
             }));
         out.warnings.merge(std::mem::take(&mut o.warnings));
         out.late_identified += o.late_identified;
+        out.own_transfers.append(&mut o.own_transfers);
         if out.priced.len() < o.priced.len() {
             out.priced.resize(o.priced.len(), 0);
         }
@@ -244,6 +245,8 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
             *a += b;
         }
     }
+    // Each withdrawal is one shard's, so its row orders them as a serial run.
+    out.own_transfers.sort_unstable_by_key(|t| t.0);
     out.disposals = interleave(disposals, |p, d: &mut super::Disposal| {
         d.legs = d.legs.start + leg_base[p]..d.legs.end + leg_base[p];
     });

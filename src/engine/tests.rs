@@ -783,7 +783,9 @@ d2,2025-03-01T03:00:00Z,nano,deposit,,,1,BTC,,,,,0xaa,
 ",
     );
     assert_eq!(l.transfers(), [2, 3, 4, 5, 6, 7]);
-    let p = transfer::pair(&l, None).unwrap();
+    let p = transfer::pair(&l, &AddressBook::default(), None)
+        .unwrap()
+        .partner;
     assert_eq!(
         p[2..8],
         [Some(5), Some(7), Some(6), Some(2), Some(4), Some(3)]
@@ -791,7 +793,9 @@ d2,2025-03-01T03:00:00Z,nano,deposit,,,1,BTC,,,,,0xaa,
     // Pairing only ETH leaves the BTC rows alone.
     let mut only = vec![false; l.syms.len()];
     only[l.syms.get("ETH").unwrap().0 as usize] = true;
-    let p = transfer::pair(&l, Some(&only)).unwrap();
+    let p = transfer::pair(&l, &AddressBook::default(), Some(&only))
+        .unwrap()
+        .partner;
     assert_eq!(p[2..8], [None, None, Some(6), None, Some(4), None]);
 }
 
@@ -876,4 +880,266 @@ s,2025-03-10T00:00:00Z,kr,trade,0.01,BTC,700,USDC,0.5,USDT,,,,
         got.contains(&row("s", "u", "0.5", "0.50", "0.50", Term::Short)),
         "{got:?}"
     );
+}
+
+/// Issue 19: the user's own addresses (harvest.toml `[accounts.NAME]
+/// addresses`). The cold wallet's address, under account `nano`.
+const COLD: &str = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq";
+
+/// FIFO, with `nano` owning [`COLD`] and `cb` paying a shop.
+fn own_cfg() -> Config {
+    let mut book = AddressBook::default();
+    book.add_own("nano", COLD).unwrap();
+    book.add_payment("cb", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy")
+        .unwrap();
+    Config {
+        addresses: std::sync::Arc::new(book),
+        ..cfg(Method::Fifo)
+    }
+}
+
+/// A withdrawal from `cb` to the cold address at `w`, of 1 BTC with a fee of
+/// 0.001 BTC on top and txid `0xw`, and a deposit of `q` BTC into `nano` at
+/// `d` with another txid (each export writes its own form of it), then a
+/// sale of it from `nano`.
+fn own_move(w: &str, d: &str, q: &str) -> String {
+    format!(
+        "\
+a,2024-01-01T00:00:00Z,cb,buy,1000,USD,1.001,BTC,,,,,,
+w,{w},cb,withdrawal,1,BTC,,,0.001,BTC,,2,0xw,Sent 1 BTC to {COLD}
+d,{d},nano,deposit,,,{q},BTC,,,,,btc-d,from the exchange
+s,2025-06-01T00:00:00Z,nano,sell,{q},BTC,3000,USD,,,,,,
+"
+    )
+}
+
+/// The partners of the withdrawal (row 1) and the deposit (row 2).
+fn own_pairs(rows: &str, c: &Config) -> (Option<u32>, Option<u32>) {
+    let l = ledger(rows);
+    let p = transfer::pair(&l, &c.addresses, None).unwrap().partner;
+    (p[1], p[2])
+}
+
+/// Issue 19 item 2: a withdrawal to an own address pairs with that account's
+/// deposit up to 7 days later, whatever the txids say, so the sale from the
+/// cold wallet has the exchange buy's basis (1000 / 1.001 a unit) and date.
+#[test]
+fn an_own_address_pairs_across_files_within_7_days() {
+    let rows = own_move("2025-03-01T00:00:00Z", "2025-03-06T00:00:00Z", "1");
+    assert_eq!(own_pairs(&rows, &own_cfg()), (Some(2), Some(1)));
+    // Without the address the two are beyond 48 hours and carry other txids.
+    assert_eq!(own_pairs(&rows, &cfg(Method::Fifo)), (None, None));
+    let l = ledger(&rows);
+    let o = run(&l, &own_cfg(), None, None, END).unwrap();
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![
+            row("w", "a", "0.001", "2.00", "1.00", Term::Long),
+            row("s", "a", "1", "3000.00", "999.00", Term::Long),
+        ]
+    );
+    assert_eq!(o.own_transfers, [(1, Some(2))]);
+    assert!(o.warnings.is_empty(), "{}", o.warnings);
+    // At the window's edges: 2 hours before (clock skew), exactly 7 days after.
+    for d in ["2025-02-28T22:00:00Z", "2025-03-08T00:00:00Z"] {
+        let rows = own_move("2025-03-01T00:00:00Z", d, "1");
+        assert_eq!(own_pairs(&rows, &own_cfg()), (Some(2), Some(1)), "{d}");
+    }
+}
+
+/// Beyond 7 days (or more than 2 hours before) the deposit is not the
+/// withdrawal's: the withdrawal's lots go to `external`, with a warning
+/// naming the account whose deposit is missing, and the deposit draws them
+/// back from there.
+#[test]
+fn an_own_address_does_not_pair_at_8_days() {
+    let late = own_move("2025-03-01T00:00:00Z", "2025-03-09T00:00:00Z", "1");
+    let early = own_move("2025-03-01T00:00:00Z", "2025-02-28T21:00:00Z", "1");
+    for rows in [&late, &early] {
+        assert_eq!(own_pairs(rows, &own_cfg()), (None, None));
+    }
+    let l = ledger(&late);
+    let o = run(&l, &own_cfg(), None, None, END).unwrap();
+    let w = o.warnings.to_string();
+    assert_eq!(
+        o.warnings
+            .count("withdrawal to an own address without its deposit"),
+        1
+    );
+    assert!(
+        w.contains(&format!(
+            "t.csv:3 (id w): withdrawal of 1 BTC to {COLD}, an address of nano in harvest.toml, has no deposit of 0.999 to 1 BTC in nano from 2 hours before to 7 days after it"
+        )),
+        "{w}"
+    );
+    assert!(o.own_transfers.is_empty());
+}
+
+/// The deposit may be short of the withdrawal by at most its fee in that
+/// asset (an export that took the fee from the amount): the units lost on
+/// the way are a network fee. Less than that is not this withdrawal's
+/// deposit; more is never one.
+#[test]
+fn an_own_address_pairs_a_deposit_short_by_at_most_the_fee() {
+    let (w, d) = ("2025-03-01T00:00:00Z", "2025-03-04T00:00:00Z");
+    for (q, paired) in [
+        ("1", true),
+        ("0.9995", true),
+        ("0.999", true),
+        ("0.9989", false),
+        ("1.0001", false),
+    ] {
+        let got = own_pairs(&own_move(w, d, q), &own_cfg());
+        assert_eq!(got.0.is_some(), paired, "{q}");
+    }
+    // 0.0005 lost on the way and the 0.001 fee: one network fee of 0.0015,
+    // valued at fee_usd (2.00) plus the lost units at the buy's price
+    // (1000 / 1.001 a unit: 0.4995), with a warning.
+    let l = ledger(&own_move(w, d, "0.9995"));
+    let o = run(&l, &own_cfg(), None, None, END).unwrap();
+    assert_eq!(
+        rows_of(&l, &o)[0],
+        row("w", "a", "0.0015", "2.50", "1.50", Term::Long)
+    );
+    assert_eq!(o.warnings.count("fee valued at an earlier row's price"), 1);
+}
+
+/// A send to an address that is not the user's stays unpaired (beyond 48
+/// hours: its lots go to `external`, as any withdrawal without a deposit),
+/// without an own-address warning; within 48 hours the heuristic pairs it as
+/// it always did.
+#[test]
+fn an_unknown_address_stays_unpaired() {
+    let rows = own_move("2025-03-01T00:00:00Z", "2025-03-04T00:00:00Z", "1")
+        .replace(COLD, "bc1qsomeoneelsesaddress0000000000000000000");
+    assert_eq!(own_pairs(&rows, &own_cfg()), (None, None));
+    let o = run(&ledger(&rows), &own_cfg(), None, None, END).unwrap();
+    assert!(o.warnings.is_empty() && o.own_transfers.is_empty());
+    let soon = own_move("2025-03-01T00:00:00Z", "2025-03-02T00:00:00Z", "1")
+        .replace(COLD, "bc1qsomeoneelsesaddress0000000000000000000")
+        .replace(",btc-d,", ",,");
+    assert_eq!(own_pairs(&soon, &own_cfg()), (Some(2), Some(1)));
+}
+
+/// A withdrawal to an own address goes to that address's account: the 48-hour
+/// heuristic never pairs it with a deposit elsewhere, and the own pairing
+/// passes over deposits in other accounts.
+#[test]
+fn an_own_address_pairs_only_in_its_account() {
+    let rows = own_move("2025-03-01T00:00:00Z", "2025-03-01T10:00:00Z", "1")
+        .replace(
+            "d,2025-03-01T10:00:00Z,nano",
+            "d,2025-03-01T10:00:00Z,kraken",
+        )
+        .replace(",btc-d,", ",,");
+    assert_eq!(own_pairs(&rows, &own_cfg()), (None, None));
+    assert_eq!(own_pairs(&rows, &cfg(Method::Fifo)), (Some(2), Some(1)));
+}
+
+/// Issue 19: a withdrawal to an address its account pays (`payments`) is a
+/// spend once the ledger is marked: a disposal at its value (here from
+/// usd_value), the fee in the same asset disposed with it.
+#[test]
+fn a_payment_address_makes_a_spend() {
+    let rows = "\
+a,2024-01-01T00:00:00Z,cb,buy,1000,USD,1,BTC,,,,,,
+w,2025-03-01T00:00:00Z,cb,withdrawal,0.5,BTC,,,0.001,BTC,1500,,,Sent 0.5 BTC to 3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy
+";
+    let mut l = ledger(rows);
+    let c = own_cfg();
+    assert_eq!(mark_payments(&mut l, &c.addresses), [1]);
+    assert_eq!(l.rows[1].kind, crate::model::Kind::Spend);
+    assert!(l.transfers().is_empty());
+    let o = run(&l, &c, None, None, END).unwrap();
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![row("w", "a", "0.501", "1500.00", "501.00", Term::Long)]
+    );
+    // From another account, the same address is no payment of its own.
+    let mut l = ledger(&rows.replace(",cb,", ",kraken,"));
+    assert!(mark_payments(&mut l, &c.addresses).is_empty());
+}
+
+/// A withdrawal to an address of its own account is a self-transfer: with no
+/// deposit to pair, its units never left (only the fee is disposed of); with
+/// one in the window, the two pair and the lots come back with their dates.
+#[test]
+fn a_self_transfer_keeps_the_units() {
+    let rows = format!(
+        "\
+a,2024-01-01T00:00:00Z,nano,buy,1000,USD,1.001,BTC,,,,,,
+w,2025-03-01T00:00:00Z,nano,withdrawal,1,BTC,,,0.001,BTC,,2,,consolidate to {COLD}
+s,2025-06-01T00:00:00Z,nano,sell,1,BTC,3000,USD,,,,,,
+"
+    );
+    let l = ledger(&rows);
+    let o = run(&l, &own_cfg(), None, None, END).unwrap();
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![
+            row("w", "a", "0.001", "2.00", "1.00", Term::Long),
+            row("s", "a", "1", "3000.00", "999.00", Term::Long),
+        ]
+    );
+    assert_eq!(o.own_transfers, [(1, None)]);
+    assert!(o.warnings.is_empty(), "{}", o.warnings);
+    let with_deposit = rows.replace(
+        "s,2025-06-01",
+        "d,2025-03-01T00:10:00Z,nano,deposit,,,1,BTC,,,,,,\ns,2025-06-01",
+    );
+    let l = ledger(&with_deposit);
+    let o = run(&l, &own_cfg(), None, None, END).unwrap();
+    assert_eq!(o.own_transfers, [(1, Some(2))]);
+    assert_eq!(
+        rows_of(&l, &o)[1],
+        row("s", "a", "1", "3000.00", "999.00", Term::Long)
+    );
+}
+
+/// The pairs, and so the outcome, are the same on two threads as on one: each
+/// shard pairs the own transfers of its assets.
+#[test]
+fn own_addresses_pair_alike_on_two_threads() {
+    let eth = "0x52908400098527886E0F7030069857D2E4169EE7";
+    let mut rows = own_move("2025-03-01T00:00:00Z", "2025-03-05T00:00:00Z", "1");
+    rows += &format!(
+        "\
+e,2024-01-01T00:00:00Z,cb,buy,3000,USD,2,ETH,,,,,,
+we,2025-03-02T00:00:00Z,cb,withdrawal,2,ETH,,,,,,,,to {}
+de,2025-03-07T00:00:00Z,mm,deposit,,,2,ETH,,,,,,
+se,2025-06-02T00:00:00Z,mm,sell,2,ETH,5000,USD,,,,,,
+",
+        eth.to_lowercase()
+    );
+    let mut c = own_cfg();
+    let mut book = (*c.addresses).clone();
+    book.add_own("mm", eth).unwrap();
+    c.addresses = std::sync::Arc::new(book);
+    let l = ledger(&rows);
+    let serial = run(
+        &l,
+        &Config {
+            parallel: Parallel::Off,
+            ..c.clone()
+        },
+        None,
+        None,
+        END,
+    )
+    .unwrap();
+    let sharded = run(
+        &l,
+        &Config {
+            parallel: Parallel::Always,
+            ..c
+        },
+        None,
+        None,
+        END,
+    )
+    .unwrap();
+    assert_eq!(rows_of(&l, &serial), rows_of(&l, &sharded));
+    assert_eq!(serial.own_transfers, sharded.own_transfers);
+    assert_eq!(serial.own_transfers.len(), 2);
+    assert_eq!(serial.warnings.to_string(), sharded.warnings.to_string());
 }

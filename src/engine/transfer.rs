@@ -3,24 +3,74 @@
 //! or delivered early when the deposit is stamped late), to and from `external`
 //! when unpaired, with the network fees and lost units disposed of.
 //!
-//! Pairing is first by txid (same asset, the earliest unpaired withdrawal); then
-//! each deposit still unpaired takes the earliest unpaired withdrawal of the same
-//! asset, from another account, whose quantity is at least the deposit's, made 0
-//! to 48 hours before it, where the two rows do not carry different txids.
+//! Pairing is first by txid (same asset, the earliest unpaired withdrawal).
+//! Then each withdrawal whose note names an own address of an account
+//! (harvest.toml `addresses`, see [`super::addresses`]), oldest first, takes
+//! the earliest unpaired deposit of its asset in that account made from 2
+//! hours before to 7 days after it, whose quantity is between the
+//! withdrawal's less its fee in that asset and the withdrawal's (the fee is on
+//! top, but an export may have taken it from the amount), whatever the txids
+//! say. Then each deposit still unpaired takes the earliest unpaired
+//! withdrawal of the same asset, from another account, whose quantity is at
+//! least the deposit's, made 0 to 48 hours before it, where the two rows do
+//! not carry different txids; a withdrawal to an own address pairs so only
+//! with a deposit in that address's account.
 
 use rustc_hash::FxHashMap as HashMap;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
+use super::addresses::{AddressBook, Destination, Owner};
 use super::pool::Pool;
 use super::{DisposalKind, Engine, EngineError, Leg, MissingBasis, Origin, fmt_qty};
 use crate::model::{Amount, Kind, Ledger, Row, Sym};
 
-/// The partner of each withdrawal and deposit row, by row index. With `only`
-/// (by symbol), just the transfers of those assets are paired: transfers pair
-/// within one asset, so each shard of a run pairs its own.
-pub fn pair(ledger: &Ledger, only: Option<&[bool]>) -> Result<Vec<Option<u32>>, Box<EngineError>> {
+/// How long before a withdrawal its deposit to an own address may be stamped:
+/// two files' clocks differ, and a block's timestamp may be off by as much.
+pub const OWN_BEFORE: Duration = Duration::hours(2);
+
+/// How long after a withdrawal its deposit to an own address may arrive.
+pub const OWN_AFTER: Duration = Duration::days(7);
+
+/// A withdrawal whose note names an own address.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnSend<'b> {
+    /// The address and the account it belongs to.
+    pub to: &'b Owner,
+    /// That account, when the ledger has rows of it.
+    pub account: Option<Sym>,
+    /// The address is one of the sending account's own.
+    pub self_transfer: bool,
+}
+
+/// What pairing found.
+#[derive(Debug, Default)]
+pub struct Pairing<'b> {
+    /// The partner of each withdrawal and deposit row, by row index.
+    pub partner: Vec<Option<u32>>,
+    /// The withdrawals whose note names an own address, by row index.
+    pub own: HashMap<u32, OwnSend<'b>>,
+}
+
+/// `t + d`, or the latest or earliest time when that is out of range.
+fn shift(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(if d < Duration::zero() {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
+}
+
+/// Pairs the withdrawals and deposits of `ledger`, with the own addresses of
+/// `book`. With `only` (by symbol), just the transfers of those assets are
+/// paired: transfers pair within one asset, so each shard of a run pairs its
+/// own, and the pairs are those of a run over every asset.
+pub fn pair<'b>(
+    ledger: &Ledger,
+    book: &'b AddressBook,
+    only: Option<&[bool]>,
+) -> Result<Pairing<'b>, Box<EngineError>> {
     let wanted = |a: Option<crate::model::Amount>| {
         a.is_some_and(|a| only.is_none_or(|m| m.get(a.asset.0 as usize).copied().unwrap_or(false)))
     };
@@ -34,6 +84,27 @@ pub fn pair(ledger: &Ledger, only: Option<&[bool]>) -> Result<Vec<Option<u32>>, 
             Kind::Withdrawal if wanted(r.sent) => withdrawals.push(i),
             Kind::Deposit if wanted(r.received) => deposits.push(i),
             _ => {}
+        }
+    }
+    // Where each withdrawal's note says it went (one lookup per token).
+    let mut own: HashMap<u32, OwnSend<'b>> = HashMap::default();
+    if book.has_own() {
+        for &i in &withdrawals {
+            let r = &rows[i as usize];
+            let (to, self_transfer) = match book.destination(ledger.syms.name(r.account), &r.note) {
+                Some(Destination::Own(o)) => (o, false),
+                Some(Destination::SelfTransfer(o)) => (o, true),
+                _ => continue,
+            };
+            let account = ledger.syms.get(&to.account);
+            own.insert(
+                i,
+                OwnSend {
+                    to,
+                    account,
+                    self_transfer,
+                },
+            );
         }
     }
     // The withdrawals of each (txid, asset), oldest first, as a chain through
@@ -88,6 +159,9 @@ pub fn pair(ledger: &Ledger, only: Option<&[bool]>) -> Result<Vec<Option<u32>>, 
         partner[j] = Some(w);
         partner[w as usize] = Some(j as u32);
     }
+    if !own.is_empty() {
+        pair_own(ledger, &withdrawals, &deposits, &own, &mut partner);
+    }
     let window = Duration::hours(48);
     for &j in &deposits {
         let (j, d) = (j as usize, &rows[j as usize]);
@@ -108,6 +182,13 @@ pub fn pair(ledger: &Ledger, only: Option<&[bool]>) -> Result<Vec<Option<u32>>, 
             if partner[w as usize].is_some() || wr.account == d.account {
                 continue;
             }
+            // A withdrawal to an own address goes to that address's account.
+            if !own.is_empty()
+                && let Some(o) = own.get(&w)
+                && (o.self_transfer || o.account != Some(d.account))
+            {
+                continue;
+            }
             if let (Some(a), Some(b)) = (&wr.txid, &d.txid)
                 && a != b
             {
@@ -120,7 +201,59 @@ pub fn pair(ledger: &Ledger, only: Option<&[bool]>) -> Result<Vec<Option<u32>>, 
             }
         }
     }
-    Ok(partner)
+    Ok(Pairing { partner, own })
+}
+
+/// Pairs each withdrawal to an own address (oldest first) with the earliest
+/// unpaired deposit of its asset in that address's account, from
+/// [`OWN_BEFORE`] before to [`OWN_AFTER`] after it, of the withdrawal's
+/// quantity less at most its fee in that asset.
+fn pair_own(
+    ledger: &Ledger,
+    withdrawals: &[u32],
+    deposits: &[u32],
+    own: &HashMap<u32, OwnSend<'_>>,
+    partner: &mut [Option<u32>],
+) {
+    let rows = &ledger.rows;
+    // The deposits of each (account, asset), in ledger (time) order.
+    let mut by_place: HashMap<(Sym, Sym), Vec<u32>> = HashMap::default();
+    for &j in deposits {
+        let d = &rows[j as usize];
+        if let Some(r) = d.received {
+            by_place.entry((d.account, r.asset)).or_default().push(j);
+        }
+    }
+    for &w in withdrawals {
+        let Some(o) = own.get(&w) else { continue };
+        let (Some(account), None) = (o.account, partner[w as usize]) else {
+            continue;
+        };
+        let wr = &rows[w as usize];
+        let Some(sent) = wr.sent else { continue };
+        let fee = wr
+            .fee
+            .filter(|f| f.asset == sent.asset)
+            .map_or(Decimal::ZERO, |f| f.qty);
+        let least = sent.qty - fee;
+        let Some(cands) = by_place.get(&(account, sent.asset)) else {
+            continue;
+        };
+        let (from, until) = (shift(wr.time, -OWN_BEFORE), shift(wr.time, OWN_AFTER));
+        let start = cands.partition_point(|&d| rows[d as usize].time < from);
+        for &d in &cands[start..] {
+            let dr = &rows[d as usize];
+            if dr.time > until {
+                break;
+            }
+            let q = dr.received.map_or(Decimal::ZERO, |r| r.qty);
+            if partner[d as usize].is_none() && q <= sent.qty && q >= least {
+                partner[d as usize] = Some(w);
+                partner[w as usize] = Some(d);
+                break;
+            }
+        }
+    }
 }
 
 impl Engine<'_> {
@@ -159,10 +292,22 @@ impl Engine<'_> {
             };
             self.dispose(i, row, DisposalKind::NetworkFee, a, value)?;
         }
+        let own = self.own.get(&i).copied();
+        if let (Some(o), None) = (own, partner)
+            && o.self_transfer
+        {
+            // To an address of its own account, with no deposit to pair: the
+            // units never left it.
+            self.out.own_transfers.push((i, None));
+            return Ok(());
+        }
         let moving = sent.qty - lost;
         let (order, _) = self.identify(row, None, sent.asset);
         self.take(i, row, sent.asset, moving, "withdrawal", None, order)?;
         let legs = std::mem::take(&mut self.scratch);
+        if let Some(o) = own {
+            self.own_send(i, row, sent, o, partner);
+        }
         match partner {
             Some(d) => {
                 let to = self.ledger.rows[d as usize].account;
@@ -176,6 +321,60 @@ impl Engine<'_> {
             None => self.put_legs(Sym::EXTERNAL, sent.asset, &legs),
         }
         Ok(())
+    }
+
+    /// Records a withdrawal to an own address: paired, it is listed for the
+    /// note commands print; paired elsewhere by txid, or not at all, warned.
+    fn own_send(&mut self, i: u32, row: &Row, sent: Amount, o: OwnSend<'_>, partner: Option<u32>) {
+        let ledger = self.ledger;
+        let (address, account) = (&*o.to.address, &*o.to.account);
+        match partner {
+            Some(d) => {
+                self.out.own_transfers.push((i, Some(d)));
+                let dr = &ledger.rows[d as usize];
+                if o.account != Some(dr.account) {
+                    let other = self.name(dr.account).to_string();
+                    self.out
+                        .warnings
+                        .add_with("own address paired elsewhere by txid", || {
+                            format!(
+                                "{}: withdrawal to {address}, an address of {account} in harvest.toml, pairs by its txid with the deposit {} in {other}; check which account that address belongs to",
+                                ledger.locate(row),
+                                ledger.locate(dr)
+                            )
+                        });
+                }
+            }
+            None => {
+                let fee = row
+                    .fee
+                    .filter(|f| f.asset == sent.asset)
+                    .map_or(Decimal::ZERO, |f| f.qty);
+                let asset = self.name(sent.asset).to_string();
+                let low = (sent.qty - fee).max(Decimal::ZERO);
+                let range = if low == sent.qty {
+                    fmt_qty(sent.qty)
+                } else {
+                    format!("{} to {}", fmt_qty(low), fmt_qty(sent.qty))
+                };
+                let missing = if o.account.is_some() {
+                    format!("import {account}'s history, or check the address")
+                } else {
+                    format!(
+                        "the ledger has no account {account}: import its history (with --account {account})"
+                    )
+                };
+                self.out
+                    .warnings
+                    .add_with("withdrawal to an own address without its deposit", || {
+                        format!(
+                            "{}: withdrawal of {} {asset} to {address}, an address of {account} in harvest.toml, has no deposit of {range} {asset} in {account} from 2 hours before to 7 days after it; its lots go to `external` until a deposit draws them back: {missing}",
+                            ledger.locate(row),
+                            fmt_qty(sent.qty),
+                        )
+                    });
+            }
+        }
     }
 
     /// When an account is short of units that a transfer already withdrawn will

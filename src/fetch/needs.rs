@@ -60,13 +60,14 @@ pub struct Needs {
 const ROWS_NAMED: usize = 5;
 
 /// The prices `ledger` needs; with `as_of`, the current prices of what is held
-/// then too.
-pub fn needed(ledger: &Ledger, as_of: Option<DateTime<Utc>>) -> Needs {
+/// then too. `own_addresses`: harvest.toml lists own addresses, so that a
+/// withdrawal may pair as engine/transfer.rs pairs a send to one.
+pub fn needed(ledger: &Ledger, as_of: Option<DateTime<Utc>>, own_addresses: bool) -> Needs {
     let mut out: Vec<Need> = Vec::new();
     let mut index: HashMap<(Vec<String>, DateTime<Utc>), usize> = HashMap::new();
     let deposits = deposits_by_asset(ledger);
     for row in &ledger.rows {
-        for assets in row_needs(ledger, row, &deposits) {
+        for assets in row_needs(ledger, row, &deposits, own_addresses) {
             let key = (assets, row.time);
             match index.get(&key) {
                 Some(&i) => {
@@ -138,7 +139,12 @@ fn deposits_by_asset(ledger: &Ledger) -> Deposits<'_> {
 }
 
 /// The assets (each with its alternatives) a row needs priced at its time.
-fn row_needs(ledger: &Ledger, row: &Row, deposits: &Deposits<'_>) -> Vec<Vec<String>> {
+fn row_needs(
+    ledger: &Ledger,
+    row: &Row,
+    deposits: &Deposits<'_>,
+    own_addresses: bool,
+) -> Vec<Vec<String>> {
     let name = |a: Sym| ledger.syms.name(a).to_string();
     let mut out: Vec<Vec<String>> = Vec::new();
     let fee = row.fee.filter(|f| !f.qty.is_zero());
@@ -201,7 +207,10 @@ fn row_needs(ledger: &Ledger, row: &Row, deposits: &Deposits<'_>) -> Vec<Vec<Str
             }
             // Units lost on the way: a deposit this withdrawal may pair with
             // (same txid, or another account within 48 hours) that is smaller.
-            if !side && !fixed(ledger, sent.asset) && may_lose_units(row, sent, deposits) {
+            if !side
+                && !fixed(ledger, sent.asset)
+                && may_lose_units(row, sent, deposits, own_addresses)
+            {
                 let a = vec![name(sent.asset)];
                 if !out.contains(&a) {
                     out.push(a);
@@ -249,16 +258,31 @@ fn row_needs(ledger: &Ledger, row: &Row, deposits: &Deposits<'_>) -> Vec<Vec<Str
 
 /// Whether a withdrawal may pair with a smaller deposit (transfer pairing,
 /// SPEC section 3): one with its txid, or, without txids that differ, one
-/// in another account 0 to 48 hours later. An over-estimate costs one price
-/// row, never a missing one.
-fn may_lose_units(row: &Row, sent: Amount, deposits: &Deposits<'_>) -> bool {
+/// in another account 0 to 48 hours later, or one short of it by at most its
+/// fee in that asset from 2 hours before to 7 days after (own addresses). An
+/// over-estimate costs one price row, never a missing one.
+fn may_lose_units(row: &Row, sent: Amount, deposits: &Deposits<'_>, own_addresses: bool) -> bool {
     let Some(list) = deposits.get(&sent.asset) else {
         return false;
     };
     let txid = row.txid.as_deref();
+    // A withdrawal to an own address (harvest.toml) may pair, whatever the
+    // txids, with a deposit short of it by at most its fee in that asset, from
+    // 2 hours before to 7 days after it (engine/transfer.rs `pair_own`).
+    let fee = row
+        .fee
+        .filter(|f| own_addresses && f.asset == sent.asset)
+        .map_or(Decimal::ZERO, |f| f.qty);
     list.iter().any(|&(t, account, qty, dtx)| {
         if qty >= sent.qty {
             return false;
+        }
+        if !fee.is_zero()
+            && qty >= sent.qty - fee
+            && t >= row.time - Duration::hours(2)
+            && t - row.time <= Duration::days(7)
+        {
+            return true;
         }
         match (txid, dtx) {
             (Some(a), Some(b)) => a == b,
@@ -339,7 +363,7 @@ i,2025-01-08T00:00:00Z,k,fee,,,,,0.001,BNB,,,,
 j,2025-01-09T00:00:00Z,k,sell,1,ETH,900,GBP,1,GBP,1000,,,
 ",
         );
-        let n = needed(&l, None);
+        let n = needed(&l, None, false);
         assert_eq!(
             assets(&n),
             [
@@ -374,7 +398,7 @@ d,2025-02-01T00:00:00Z,k,buy,100,USD,1,SOL,,,,,,
 ",
         );
         let t = "2025-01-15T00:00:00Z".parse().unwrap();
-        let n = needed(&l, Some(t));
+        let n = needed(&l, Some(t), false);
         assert_eq!(assets(&n), ["ETH@15"]);
         assert_eq!(n.needs[0].why, Why::Holding);
         assert_eq!(n.stable_held, ["USDC"]);
@@ -393,6 +417,22 @@ w2,2025-01-03T00:00:00Z,n,withdrawal,0.5,ETH,,,,,,,,
 d2,2025-01-03T01:00:00Z,k,deposit,,,0.5,ETH,,,,,,
 ",
         );
-        assert_eq!(assets(&needed(&l, None)), ["ETH@02"]);
+        assert_eq!(assets(&needed(&l, None, false)), ["ETH@02"]);
+    }
+
+    /// With own addresses, a withdrawal may pair with a deposit short by at
+    /// most its fee up to 7 days later: the units lost need a price even when
+    /// the fee has its value.
+    #[test]
+    fn units_lost_on_the_way_to_an_own_address() {
+        let l = ledger(
+            "\
+a,2025-01-01T00:00:00Z,k,buy,100,USD,2,ETH,,,,,,
+w,2025-01-02T00:00:00Z,k,withdrawal,1,ETH,,,0.01,ETH,,3,,to my wallet
+d,2025-01-06T00:00:00Z,n,deposit,,,0.995,ETH,,,,,,
+",
+        );
+        assert!(assets(&needed(&l, None, false)).is_empty());
+        assert_eq!(assets(&needed(&l, None, true)), ["ETH@02"]);
     }
 }

@@ -15,51 +15,141 @@ use super::importer::Imported;
 #[derive(Default)]
 pub struct SeenIds {
     /// A 128-bit hash of each id (two ids sharing one is beyond any ledger's
-    /// size: about 10^-24 for ten million ids) -> the hash of its row's facts,
-    /// the file and the line it was first seen at: 32 bytes a row, whatever
-    /// the ids' length.
+    /// size: about 10^-24 for ten million ids) -> the hash of its row's facts
+    /// (48 bits) with the number of input rows it was made from (16 bits), the
+    /// file and the line of the copy kept: 32 bytes a row, whatever the ids'
+    /// length.
     seen: rustc_hash::FxHashMap<u128, (u64, u32, u32)>,
     /// The files read so far, indexed by the `seen` entries.
-    files: Vec<String>,
+    files: Vec<SeenFile>,
+    /// The input rows of kept copies made from 65,535 rows or more (a count
+    /// the 16 bits cannot hold).
+    many_rows: rustc_hash::FxHashMap<u128, usize>,
+    /// Copies kept earlier and given up for a later file's (see [`SeenIds::judge`]).
+    superseded: Vec<Superseded>,
 }
 
+/// A file whose rows [`SeenIds`] judged.
+struct SeenFile {
+    name: String,
+    /// Its [`Imported::seq`], for an export (or a ledger read by the importer).
+    seq: Option<usize>,
+    /// The fingerprint of its bytes (see [`super::Fingerprint`]).
+    print: u64,
+    /// A harvest ledger, not an export.
+    ledger: bool,
+}
+
+/// The facts hash's bits kept.
+const FACTS: u64 = (1 << 48) - 1;
+
 impl SeenIds {
-    /// Judges a row (the 14 ledger columns, id first) against the rows seen
-    /// before it, and remembers it when new. The same id with the same facts
-    /// is the same row seen again (an overlapping export, a ledger made from
-    /// it): a duplicate. With other facts, a row of an export is still that
-    /// exchange row (an exchange id names one row, whatever changed between
-    /// exports, as Coinbase repeating an `ID` with another currency) and is a
-    /// duplicate too; a row of a harvest ledger (`ledger` true) names a
-    /// different event with a used id: a conflict.
-    pub fn judge(&mut self, fields: &[&str; 14], ledger: bool, file: &str, line: u64) -> Repeat {
+    /// Says that the rows judged next are those of the file `name`, imported
+    /// as number `seq`, whose bytes have the fingerprint `print`.
+    pub fn begin_file(&mut self, name: &str, seq: usize, print: u64, ledger: bool) {
+        self.files.push(SeenFile {
+            name: name.to_string(),
+            seq: Some(seq),
+            print,
+            ledger,
+        });
+    }
+
+    /// Judges a row (the 14 ledger columns, id first), made from `rows` input
+    /// rows, against the rows seen before it, and remembers it when kept. The
+    /// same id with the same facts is the same row seen again (an overlapping
+    /// export, a ledger made from it): a duplicate. With other facts:
+    ///
+    /// - two rows of harvest ledgers name different events with one id: a
+    ///   conflict;
+    /// - a ledger's row and an export's are the user's record of that exchange
+    ///   row (a note written in, say): the ledger's copy is kept, whichever
+    ///   comes first;
+    /// - two exports' rows are the same exchange row (an exchange id names one
+    ///   row, whatever changed between exports, as Coinbase repeating an `ID`
+    ///   with another currency, or one wallet exported by Electrum and by
+    ///   Sparrow with other labels): the copy of the file with the smaller
+    ///   fingerprint is kept, whichever comes first, so that the order of the
+    ///   files never decides; within one file, its first copy.
+    ///
+    /// A copy kept earlier and given up returns `New` for the later one, and
+    /// the earlier is listed for [`SeenIds::take_superseded`].
+    pub fn judge(
+        &mut self,
+        fields: &[&str; 14],
+        ledger: bool,
+        file: &str,
+        line: u64,
+        rows: usize,
+    ) -> Repeat {
         // Cells harvest protected against formula injection count as written.
         // In memory only (ids are what is written), so the faster hash; each
         // cell trimmed, as `fnv` and the ledger reader do.
         let facts: [&str; 13] =
             std::array::from_fn(|i| crate::cell::trim(crate::cell::unprotect(fields[i + 1])));
-        let h = rustc_hash::FxBuildHasher.hash_one(facts);
-        if self.files.last().is_none_or(|f| f != file) {
-            self.files.push(file.to_string());
+        let h = rustc_hash::FxBuildHasher.hash_one(facts) & FACTS;
+        if self.files.last().is_none_or(|f| f.name != file) {
+            self.files.push(SeenFile {
+                name: file.to_string(),
+                seq: None,
+                print: 0,
+                ledger,
+            });
         }
         let file_idx = (self.files.len() - 1) as u32;
-        let at = |files: &[String], (f, l): (u32, u32)| {
-            format!("{}:{l}", files.get(f as usize).map_or("?", |f| f.as_str()))
+        let at = |files: &[SeenFile], (f, l): (u32, u32)| {
+            format!(
+                "{}:{l}",
+                files.get(f as usize).map_or("?", |f| f.name.as_str())
+            )
         };
-        let id = id_key(crate::cell::trim(fields[0]));
-        match self.seen.get(&id) {
-            None => {
-                let line = u32::try_from(line).unwrap_or(u32::MAX);
-                self.seen.insert(id, (h, file_idx, line));
-                Repeat::New
-            }
-            Some(&(old, f, l)) if old == h || !ledger => Repeat::Duplicate {
-                first: at(&self.files, (f, l)),
-            },
-            Some(&(_, f, l)) => Repeat::Conflict {
-                first: at(&self.files, (f, l)),
-            },
+        let id_text = crate::cell::trim(fields[0]);
+        let id = id_key(id_text);
+        let line32 = u32::try_from(line).unwrap_or(u32::MAX);
+        let packed = h | (rows.min(0xFFFF) as u64) << 48;
+        let Some(&(old, f, l)) = self.seen.get(&id) else {
+            self.keep(id, packed, rows, file_idx, line32);
+            return Repeat::New;
+        };
+        let first = at(&self.files, (f, l));
+        if old & FACTS == h {
+            return Repeat::Duplicate { first };
         }
+        let (Some(was), Some(now)) = (self.files.get(f as usize), self.files.last()) else {
+            return Repeat::Duplicate { first };
+        };
+        let replace = match (was.ledger, ledger) {
+            (true, true) => return Repeat::Conflict { first },
+            (true, false) => false,
+            (false, true) => true,
+            (false, false) => f != file_idx && now.print < was.print,
+        };
+        let Some(seq) = was.seq.filter(|_| replace) else {
+            return Repeat::Duplicate { first };
+        };
+        let old_rows = match (old >> 48) as usize {
+            0xFFFF => self.many_rows.remove(&id).unwrap_or(0xFFFF),
+            n => n,
+        };
+        self.superseded.push(Superseded {
+            seq,
+            ids: vec![id_text.to_string()],
+            rows: old_rows,
+        });
+        self.keep(id, packed, rows, file_idx, line32);
+        Repeat::New
+    }
+
+    fn keep(&mut self, id: u128, packed: u64, rows: usize, file: u32, line: u32) {
+        if rows >= 0xFFFF {
+            self.many_rows.insert(id, rows);
+        }
+        self.seen.insert(id, (packed, file, line));
+    }
+
+    /// The copies given up since the last call (see [`SeenIds::judge`]).
+    pub(super) fn take_superseded(&mut self) -> Vec<Superseded> {
+        std::mem::take(&mut self.superseded)
     }
 
     /// Makes room for about `n` more ids at once (a large ledger's).
@@ -69,7 +159,9 @@ impl SeenIds {
 
     /// Forgets a row given up for a later copy (see [`Superseded`]).
     pub(super) fn forget(&mut self, id: &str) {
-        self.seen.remove(&id_key(id));
+        let key = id_key(id);
+        self.seen.remove(&key);
+        self.many_rows.remove(&key);
     }
 }
 
@@ -219,6 +311,61 @@ mod tests {
         );
     }
 
+    /// One id with other facts in two inputs: the ledger's copy over an
+    /// export's, and between exports the copy of the file with the smaller
+    /// fingerprint, whichever comes first (the earlier copy, when it loses,
+    /// is listed as superseded, with the input rows it was made from).
+    #[test]
+    fn the_copy_kept_does_not_depend_on_the_order_of_the_files() {
+        let row = |qty| {
+            [
+                "a",
+                "2025-01-01T00:00:00Z",
+                "cb",
+                "buy",
+                "1",
+                "USD",
+                qty,
+                "BTC",
+                "",
+                "",
+                "1",
+                "",
+                "",
+                "",
+            ]
+        };
+        // (name, fingerprint, ledger, quantity, rows)
+        let inputs = [
+            ("big.csv", 9, false, "1", 2),
+            ("small.csv", 3, false, "2", 1),
+            ("mine.csv", 5, true, "3", 1),
+        ];
+        let kept = |order: &[usize]| {
+            let mut seen = SeenIds::default();
+            let mut kept = Vec::new();
+            for (seq, &i) in order.iter().enumerate() {
+                let (name, print, ledger, qty, rows) = inputs[i];
+                seen.begin_file(name, seq, print, ledger);
+                if seen.judge(&row(qty), ledger, name, 2, rows) == Repeat::New {
+                    kept.push(name);
+                }
+            }
+            let sups: Vec<(&str, usize)> = (seen.take_superseded().iter())
+                .map(|s| (inputs[order[s.seq]].0, s.rows))
+                .collect();
+            (kept.last().copied(), kept.len() - sups.len(), sups)
+        };
+        // Two exports: the smaller fingerprint's copy.
+        assert_eq!(kept(&[0, 1]), (Some("small.csv"), 1, vec![("big.csv", 2)]));
+        assert_eq!(kept(&[1, 0]), (Some("small.csv"), 1, vec![]));
+        // A ledger and exports: the ledger's, in any order.
+        for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0], [0, 2, 1]] {
+            assert_eq!(kept(&order).0, Some("mine.csv"), "{order:?}");
+            assert_eq!(kept(&order).1, 1, "{order:?}");
+        }
+    }
+
     #[test]
     fn a_repeated_id_is_a_duplicate_unless_a_ledger_gives_it_other_facts() {
         let row = |id, qty, note| {
@@ -241,13 +388,13 @@ mod tests {
         };
         let mut seen = SeenIds::default();
         assert_eq!(
-            seen.judge(&row("a", "1", "=x"), true, "l.csv", 2),
+            seen.judge(&row("a", "1", "=x"), true, "l.csv", 2, 1),
             Repeat::New
         );
         let first = "l.csv:2".to_string();
         // The same facts, a formula-protected note read back as written.
         for ledger in [false, true] {
-            let again = seen.judge(&row("a", "1", "'=x"), ledger, "e.csv", 5);
+            let again = seen.judge(&row("a", "1", "'=x"), ledger, "e.csv", 5, 1);
             assert_eq!(
                 again,
                 Repeat::Duplicate {
@@ -258,17 +405,17 @@ mod tests {
         // Other facts: an export's row is still that exchange row; a ledger's is
         // another event with a used id.
         assert_eq!(
-            seen.judge(&row("a", "2", "=x"), false, "e.csv", 6),
+            seen.judge(&row("a", "2", "=x"), false, "e.csv", 6, 1),
             Repeat::Duplicate {
                 first: first.clone()
             }
         );
         assert_eq!(
-            seen.judge(&row("a", "2", "=x"), true, "m.csv", 3),
+            seen.judge(&row("a", "2", "=x"), true, "m.csv", 3, 1),
             Repeat::Conflict { first }
         );
         assert_eq!(
-            seen.judge(&row("b", "2", ""), true, "m.csv", 4),
+            seen.judge(&row("b", "2", ""), true, "m.csv", 4, 1),
             Repeat::New
         );
     }

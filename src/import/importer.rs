@@ -94,10 +94,14 @@ impl<'a> Importer<'a> {
         &mut self.seen
     }
 
-    /// The rows of files imported earlier that a later file gave exactly, since
-    /// the last call: drop them from those files' records (see [`Superseded`]).
+    /// The rows of files imported earlier that a later file gave exactly (a
+    /// Kraken trade), or gave again with other facts and won (see
+    /// [`SeenIds::judge`]), since the last call: drop them from those files'
+    /// records (see [`Superseded`]).
     pub fn take_superseded(&mut self) -> Vec<Superseded> {
-        std::mem::take(&mut self.kraken.superseded)
+        let mut all = std::mem::take(&mut self.kraken.superseded);
+        all.extend(self.seen.take_superseded());
+        all
     }
 
     /// `format` None = detect; Some forces it. Unknown header -> ImportError
@@ -251,6 +255,8 @@ impl<'a> Importer<'a> {
         let mut cx = Cx::new(&self.opts, account, format);
         let seq = self.imports;
         self.imports += 1;
+        self.seen
+            .begin_file(file, seq, text.fingerprint(), format == Format::Ledger);
         let mut post = Post {
             format,
             file,
@@ -484,7 +490,10 @@ impl Post<'_, '_> {
                     }
                 }
                 let ledger = self.format == Format::Ledger;
-                match self.seen.judge(&rec.fields(), ledger, self.file, line) {
+                match self
+                    .seen
+                    .judge(&rec.fields(), ledger, self.file, line, rows.len())
+                {
                     Repeat::New => {
                         if let Some(keys) = keys.filter(|_| self.format == Format::KrakenTrades) {
                             let s = Superseded {
@@ -519,7 +528,7 @@ impl Post<'_, '_> {
                     return;
                 }
                 let ledger = self.format == Format::Ledger;
-                if let Repeat::New = self.seen.judge(&rec.fields(), ledger, self.file, row) {
+                if let Repeat::New = self.seen.judge(&rec.fields(), ledger, self.file, row, 0) {
                     if self.pending
                         && let Some(s) = self.kraken.last_waiting()
                     {

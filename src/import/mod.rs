@@ -52,7 +52,7 @@ pub use accounting::{ImportError, ImportStats, PriceNeeded, RowProblem, StalePri
 pub use duplicates::{SeenIds, Superseded};
 pub use format::{Format, detect, known_formats};
 pub use importer::{ImportOptions, Imported, Importer};
-pub use sheet::Text;
+pub use sheet::{Fingerprint, Text};
 pub use spool::Spool;
 
 // Shared by the format files.

@@ -1,5 +1,8 @@
 //! The ledger `import` writes, gathered as CSV lines and put in ledger order
 //! (by time, then input file, then place in the file) with bounded memory.
+//! Files are ordered by the fingerprint of their bytes (see
+//! [`super::Fingerprint`]), then as given, so that rows of two files at one
+//! instant come out the same whatever the order of the files.
 //!
 //! Each record becomes its CSV line at once, kept in one buffer with a 32-byte
 //! sort key. When the buffer passes a budget, its lines are sorted and written
@@ -19,9 +22,13 @@ use crate::model::{LEDGER_COLUMNS, Record};
 /// Bytes of lines kept in memory before they are written out as a run.
 const BUDGET: usize = 16 << 20;
 
-/// The sort key of a line: time (seconds, nanoseconds), file, place in the
-/// file (as read; see [`Spool::reversed`]).
+/// The key of a line as stored: time (seconds, nanoseconds), file, place in
+/// the file (as read; see [`Spool::reversed`]).
 type Key = (i64, u32, u32, u32);
+
+/// The order of lines: time (seconds, nanoseconds), the file's fingerprint,
+/// file, place in the file.
+type Order = (i64, u32, u64, u32, u32);
 
 /// One line in memory: its key and where its text is.
 #[derive(Clone, Copy)]
@@ -32,12 +39,6 @@ struct Line {
     pos: u32,
     len: u32,
     start: u64,
-}
-
-impl Line {
-    fn key(&self) -> Key {
-        (self.secs, self.nanos, self.file, self.pos)
-    }
 }
 
 /// Ledger lines on their way to the output, in ledger order.
@@ -52,6 +53,8 @@ pub struct Spool {
     reversed: Vec<bool>,
     /// Ids of rows given up for a later file's copy, by file.
     dropped: HashMap<u32, HashSet<String>>,
+    /// The fingerprint of each file's bytes, by file.
+    prints: Vec<u64>,
     budget: usize,
 }
 
@@ -63,6 +66,7 @@ impl Default for Spool {
             runs: Vec::new(),
             reversed: Vec::new(),
             dropped: HashMap::new(),
+            prints: Vec::new(),
             budget: BUDGET,
         }
     }
@@ -112,6 +116,27 @@ impl Spool {
         Ok(())
     }
 
+    /// Gives input file `file` the fingerprint `print`: its rows come before
+    /// those of files with a larger one at the same instant. Set before its
+    /// first line is pushed.
+    pub fn set_print(&mut self, file: u32, print: u64) {
+        let i = file as usize;
+        if self.prints.len() <= i {
+            self.prints.resize(i + 1, 0);
+        }
+        self.prints[i] = print;
+    }
+
+    fn print(&self, file: u32) -> u64 {
+        self.prints.get(file as usize).copied().unwrap_or(0)
+    }
+
+    /// The order of a line as read (a newest-first file's places not yet
+    /// turned around).
+    fn order(&self, l: &Line) -> Order {
+        (l.secs, l.nanos, self.print(l.file), l.file, l.pos)
+    }
+
     /// Says that input file `file` lists its newest rows first.
     pub fn set_reversed(&mut self, file: u32) {
         let i = file as usize;
@@ -140,7 +165,9 @@ impl Spool {
 
     /// Writes the lines in memory, sorted by key as read, as a run.
     fn spill(&mut self) -> io::Result<()> {
-        self.index.sort_unstable_by_key(Line::key);
+        let mut index = std::mem::take(&mut self.index);
+        index.sort_unstable_by_key(|l| self.order(l));
+        self.index = index;
         let mut text = self.take_text();
         let mut f = BufWriter::new(tempfile::tempfile()?);
         for l in &self.index {
@@ -187,7 +214,7 @@ impl Spool {
                 } else {
                     l.pos
                 };
-                (l.secs, l.nanos, l.file, pos)
+                (l.secs, l.nanos, s.print(l.file), l.file, pos)
             };
             let mut index = std::mem::take(&mut self.index);
             index.sort_unstable_by_key(|l| rev(&self, l));
@@ -260,7 +287,7 @@ impl Run {
     }
 
     /// The merge key of the next line to write, reading a group when needed.
-    fn peek(&mut self, spool: &Spool) -> io::Result<Option<(i64, u32, u32, u32)>> {
+    fn peek(&mut self, spool: &Spool) -> io::Result<Option<Order>> {
         if self.group.is_empty() {
             let Some(first) = self.read_one()? else {
                 return Ok(None);
@@ -294,7 +321,7 @@ impl Run {
             } else {
                 *p
             };
-            (*s, *n, *f, pos)
+            (*s, *n, spool.print(*f), *f, pos)
         }))
     }
 
@@ -411,6 +438,38 @@ mod tests {
             .map(|l| l.split(',').next().unwrap().to_string())
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    /// Rows of two files at one instant come in the order of the files'
+    /// fingerprints, whichever file was read first; each file's rows keep
+    /// their order.
+    #[test]
+    fn files_at_one_instant_come_in_fingerprint_order() {
+        let t = "2025-01-02T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let order = |first_print: u64, budget: usize| {
+            let mut s = Spool::with_budget(budget);
+            s.set_print(0, first_print);
+            s.set_print(1, 5);
+            for (f, ids) in [(0, ["a1", "a2"]), (1, ["b1", "b2"])] {
+                for (p, id) in ids.into_iter().enumerate() {
+                    s.push(t, f, p as u32, &rec(id, "2025-01-02T00:00:00Z"))
+                        .unwrap();
+                }
+            }
+            let mut out = Vec::new();
+            s.write(&mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            let ids: Vec<String> = text
+                .lines()
+                .skip(1)
+                .map(|l| l.split(',').next().unwrap().to_string())
+                .collect();
+            ids.join(" ")
+        };
+        for budget in [BUDGET, 1] {
+            assert_eq!(order(9, budget), "b1 b2 a1 a2");
+            assert_eq!(order(1, budget), "a1 a2 b1 b2");
+        }
     }
 
     /// The merge of runs written out gives exactly what sorting in memory
