@@ -256,3 +256,82 @@ fn an_address_under_two_accounts_is_a_usage_error() {
         assert!(o.stdout.is_empty());
     }
 }
+
+/// Issue 19's "done": a Coinbase export and a Ledger Live export of the same
+/// person import into one ledger in which every own transfer is paired and
+/// no basis is lost. The cold wallet is kept in Ledger Live instead of
+/// Sparrow (cold-ledger-live.csv, the same facts; its account "Bitcoin 1"
+/// named `cold` by `[import.accounts]`): Coinbase's send to the wallet's
+/// address pairs with the wallet's IN three days later, the wallet's OUT
+/// pairs with Coinbase's Receive 40 minutes later, and Form 8949 is the
+/// Sparrow run's, row for row, but for the id of the wallet's fee.
+#[test]
+fn a_coinbase_and_a_ledger_live_export_make_one_ledger_with_every_own_transfer_paired() {
+    let dir = workdir(true);
+    let d = dir.path();
+    import_all(d);
+    let (sparrow, _) = ok(d, &REPORT);
+    ok(
+        d,
+        &["import", "cold-ledger-live.csv", "-o", "cold-ledger.csv"],
+    );
+    let cold = std::fs::read_to_string(d.join("cold-ledger.csv")).unwrap();
+    assert!(
+        cold.lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(2) == Some("cold")),
+        "{cold}"
+    );
+    ok(
+        d,
+        &[
+            "import",
+            "coinbase-ledger.csv",
+            "cold-ledger.csv",
+            "metamask.csv",
+            "-o",
+            "ledger.csv",
+        ],
+    );
+    let (report, err) = ok(d, &REPORT);
+    let fee_id = |r: &str| {
+        r.lines()
+            .map(
+                |l| match l.split_once(",coinbase-d0d000000000000000000b04,BTC,0.0001,cold,") {
+                    Some((_, rest)) => format!("FEE,{rest}"),
+                    None => l.to_string(),
+                },
+            )
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(fee_id(&report), fee_id(&sparrow));
+    assert!(
+        report.contains(",coinbase-d0d000000000000000000b04,BTC,0.03,coinbase,2024-11-20,2025-10-01,short,I,0.03 BTC,3280.20,2862.30,,,417.90\n"),
+        "{report}"
+    );
+    assert!(
+        err.contains("(id coinbase-d0d000000000000000000b06) sent 0.05 BTC to bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq (cold), paired with ledger.csv:7 (id ledger-live-9f2c1e7a"),
+        "{err}"
+    );
+    // Nothing of the person's own moves is left outside: only the gift to a
+    // friend is in `external`.
+    let (lots, _) = ok(
+        d,
+        &[
+            "lots",
+            "ledger.csv",
+            "--as-of",
+            "2025-12-31",
+            "--prices",
+            "prices.csv",
+            "--format",
+            "csv",
+        ],
+    );
+    let external: Vec<&str> = lots.lines().filter(|l| l.contains(",external,")).collect();
+    assert_eq!(external.len(), 1, "{lots}");
+    assert!(
+        external[0].starts_with("BTC,external,coinbase-d0d000000000000000000b02,"),
+        "{lots}"
+    );
+}
