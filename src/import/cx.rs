@@ -77,13 +77,32 @@ impl Cx<'_, '_> {
     /// content only, so the same row in two overlapping exports gets the same id.
     pub fn content_id(&mut self, parts: &[&str]) -> String {
         let base = format!("{}-{:016x}", self.format.id_prefix(), fnv(parts));
-        let n = self.ids.entry(base.clone()).or_default();
-        *n += 1;
-        if *n == 1 {
-            base
-        } else {
-            format!("{base}-{}", *n - 1)
+        self.numbered_id(base)
+    }
+
+    /// A wallet row's id: `<prefix>-<name>-<hash of parts>`, numbered as
+    /// [`Cx::numbered_id`], where `name` holds the row's transaction `key` (a
+    /// hash is shared by the rows of each account and asset it touched, which
+    /// `parts` tell apart); without a key, a hash of the row's `cells`
+    /// ([`Cx::content_id`]).
+    pub fn wallet_id(
+        &mut self,
+        key: &str,
+        name: impl FnOnce() -> String,
+        parts: &[&str],
+        cells: &[String],
+    ) -> String {
+        if key.is_empty() {
+            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+            return self.content_id(&cells);
         }
+        let base = format!(
+            "{}-{}-{}",
+            self.format.id_prefix(),
+            name(),
+            short_hash(parts)
+        );
+        self.numbered_id(base)
     }
 
     /// `base`, or `base-N` for the N-th further row of the file given the

@@ -28,7 +28,6 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::cx::short_hash;
 use super::sheet::stream_rows;
 use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, SheetRow, TradeIn, trade_record};
 use crate::model::Kind;
@@ -299,19 +298,14 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
     } else {
         e.txid.clone()
     };
-    let id = if key.is_empty() {
-        let cells: Vec<&str> = row.cells.iter().map(String::as_str).collect();
-        cx.content_id(&cells)
-    } else {
-        // One transaction may be a row of two portfolios, or of two coins.
-        let coin = e.out.as_ref().or(e.inn.as_ref()).map_or("", |(_, a)| a);
-        let base = format!(
-            "{}-{letter}-{key}-{}",
-            cx.format.id_prefix(),
-            short_hash(&[name, coin])
-        );
-        cx.numbered_id(base)
-    };
+    // One transaction may be a row of two portfolios, or of two coins.
+    let coin = e.out.as_ref().or(e.inn.as_ref()).map_or("", |(_, a)| a);
+    let id = cx.wallet_id(
+        &key,
+        || format!("{letter}-{key}"),
+        &[name, coin],
+        &row.cells,
+    );
     let personal = c.note.map_or("", |i| row.get(i));
     let mut notes: Vec<String> = Vec::new();
     if !personal.is_empty() {

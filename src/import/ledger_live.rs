@@ -33,7 +33,6 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::cx::short_hash;
 use super::draft::fmt_decimal;
 use super::sheet::stream_rows;
 use super::value::share;
@@ -159,20 +158,14 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
     let kind = row.get(c.kind).to_ascii_uppercase();
     let hash = c.hash.map_or("", |i| row.get(i));
     let key = c.key.map_or("", |i| row.get(i));
-    let id = if hash.is_empty() {
-        let cells: Vec<&str> = row.cells.iter().map(String::as_str).collect();
-        cx.content_id(&cells)
-    } else {
-        // The same hash is an operation of each account it touched (a send
-        // between two of the user's accounts, a token and its parent).
-        let base = format!(
-            "{}-{hash}-{}-{}",
-            cx.format.id_prefix(),
-            kind.to_ascii_lowercase(),
-            short_hash(&[&ticker, key])
-        );
-        cx.numbered_id(base)
-    };
+    // The same hash is an operation of each account it touched (a send
+    // between two of the user's accounts, a token and its parent).
+    let id = cx.wallet_id(
+        hash,
+        || format!("{hash}-{}", kind.to_ascii_lowercase()),
+        &[&ticker, key],
+        &row.cells,
+    );
     let account = cx.named_account(WALLET, c.name.map_or("", |i| row.get(i)));
     // The countervalue in USD, at the currency's rate when it is another one.
     let cv_ccy = c

@@ -31,7 +31,6 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::cx::short_hash;
 use super::num;
 use super::sheet::stream_rows;
 use super::value::share;
@@ -302,19 +301,12 @@ fn transaction(rows: &[Line], cx: &mut Cx, out: &mut Vec<Entry>) {
             ));
             continue;
         };
-        let id = if r.txid.is_empty() {
-            let cells: Vec<&str> = r.cells.iter().map(String::as_str).collect();
-            cx.content_id(&cells)
-        } else {
-            let base = format!(
-                "{}-{}-{}-{}",
-                cx.format.id_prefix(),
-                r.txid,
-                r.kind.to_ascii_lowercase(),
-                short_hash(&[&r.address, &r.unit])
-            );
-            cx.numbered_id(base)
-        };
+        let id = cx.wallet_id(
+            &r.txid,
+            || format!("{}-{}", r.txid, r.kind.to_ascii_lowercase()),
+            &[&r.address, &r.unit],
+            &r.cells,
+        );
         let account = cx.account.clone();
         let rec = |d: Draft| Entry::Rec {
             rows: vec![r.line],
