@@ -185,7 +185,7 @@ fn own_transfers_note(
             format!("{} {}", a.qty.normalize(), ledger.syms.name(a.asset))
         });
         let sender = ledger.syms.name(wr.account);
-        let to = match book.destination(sender, &wr.note) {
+        let to = match book.destination(sender, ledger.note(wr)) {
             Some(
                 crate::engine::Destination::Own(o) | crate::engine::Destination::SelfTransfer(o),
             ) => {

@@ -457,7 +457,7 @@ fn emit_ledger(path: &Path, ledger: &Ledger, rows: &[Row]) -> anyhow::Result<()>
                 render::qty(sent.qty),
                 csv_cell(ledger.syms.name(sent.asset)),
                 render::qty(recv.qty),
-                csv_cell(&r.note)
+                csv_cell(crate::plan::sales::PLAN_NOTE)
             )?;
         }
         Ok(())

@@ -320,7 +320,7 @@ pub fn mark_payments(ledger: &mut Ledger, book: &AddressBook) -> Vec<u32> {
             continue;
         }
         let sender = ledger.syms.name(r.account);
-        if let Some(Destination::Payment(_)) = book.destination(sender, &r.note) {
+        if let Some(Destination::Payment(_)) = book.destination(sender, ledger.note(r)) {
             changed.push(i);
         }
     }

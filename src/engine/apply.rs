@@ -151,7 +151,7 @@ impl Engine<'_> {
         if let Some(p) = self.price_at(row, asset) {
             return self.checked(row, qty.checked_mul(p), "fee value");
         }
-        if let Some(&Some((v, q, from))) = self.implied.get(asset.0 as usize) {
+        if let Some(&Some((v, q, from))) = self.implied.get(asset.index() as usize) {
             let value = self.checked(row, mul_div(v, qty, q), "fee value")?;
             if !self.mine(asset) {
                 // Valued here for another asset's proceeds; warned by its shard.
@@ -177,7 +177,7 @@ impl Engine<'_> {
 
     fn note_price(&mut self, i: u32, asset: Sym, value: Decimal, qty: Decimal) {
         if !qty.is_zero()
-            && let Some(p) = self.implied.get_mut(asset.0 as usize)
+            && let Some(p) = self.implied.get_mut(asset.index() as usize)
         {
             *p = Some((value, qty, i));
         }

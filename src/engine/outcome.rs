@@ -101,10 +101,10 @@ pub struct Holding {
 }
 
 /// The account of a universal pool.
-pub const UNIVERSAL: Sym = Sym(u32::MAX);
+pub const UNIVERSAL: Sym = Sym::from_index(u32::MAX - 1);
 
 /// The account of units of basis a transition allocated to no wallet.
-pub const UNALLOCATED: Sym = Sym(u32::MAX - 1);
+pub const UNALLOCATED: Sym = Sym::from_index(u32::MAX - 2);
 
 /// The name of an account, including the engine's own pools.
 pub fn account_name(ledger: &Ledger, account: Sym) -> &str {

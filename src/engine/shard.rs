@@ -58,11 +58,14 @@ impl<'a> Shard<'a> {
     }
 
     pub fn has(&self, asset: Sym) -> bool {
-        self.mask.get(asset.0 as usize).copied().unwrap_or(false)
+        self.mask
+            .get(asset.index() as usize)
+            .copied()
+            .unwrap_or(false)
     }
 
     pub fn rank(&self, asset: Sym) -> u64 {
-        u64::from(self.ranks.get(asset.0 as usize).copied().unwrap_or(0))
+        u64::from(self.ranks.get(asset.index() as usize).copied().unwrap_or(0))
     }
 }
 
@@ -116,7 +119,7 @@ pub(super) fn plan(
     for r in ledger.rows.iter().step_by(SAMPLE) {
         for a in [r.sent, r.received, r.fee].into_iter().flatten() {
             if a.is_crypto()
-                && let Some(w) = weight.get_mut(a.asset.0 as usize)
+                && let Some(w) = weight.get_mut(a.asset.index() as usize)
             {
                 *w += 1;
             }
@@ -147,7 +150,7 @@ pub(super) fn plan(
 pub(super) fn name_ranks(ledger: &Ledger) -> Vec<u32> {
     let n = ledger.syms.len();
     let mut by_name: Vec<usize> = (0..n).collect();
-    by_name.sort_by_key(|&k| ledger.syms.name(Sym(k as u32)));
+    by_name.sort_by_key(|&k| ledger.syms.name(Sym::from_index(k as u32)));
     let mut ranks = vec![0u32; n];
     for (r, k) in by_name.into_iter().enumerate() {
         ranks[k] = r as u32;

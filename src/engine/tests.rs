@@ -792,7 +792,7 @@ d2,2025-03-01T03:00:00Z,nano,deposit,,,1,BTC,,,,,0xaa,
     );
     // Pairing only ETH leaves the BTC rows alone.
     let mut only = vec![false; l.syms.len()];
-    only[l.syms.get("ETH").unwrap().0 as usize] = true;
+    only[l.syms.get("ETH").unwrap().index() as usize] = true;
     let p = transfer::pair(&l, &AddressBook::default(), Some(&only))
         .unwrap()
         .partner;

@@ -72,7 +72,9 @@ pub fn pair<'b>(
     only: Option<&[bool]>,
 ) -> Result<Pairing<'b>, Box<EngineError>> {
     let wanted = |a: Option<crate::model::Amount>| {
-        a.is_some_and(|a| only.is_none_or(|m| m.get(a.asset.0 as usize).copied().unwrap_or(false)))
+        a.is_some_and(|a| {
+            only.is_none_or(|m| m.get(a.asset.index() as usize).copied().unwrap_or(false))
+        })
     };
     let rows = &ledger.rows;
     let mut partner: Vec<Option<u32>> = vec![None; rows.len()];
@@ -91,11 +93,12 @@ pub fn pair<'b>(
     if book.has_own() {
         for &i in &withdrawals {
             let r = &rows[i as usize];
-            let (to, self_transfer) = match book.destination(ledger.syms.name(r.account), &r.note) {
-                Some(Destination::Own(o)) => (o, false),
-                Some(Destination::SelfTransfer(o)) => (o, true),
-                _ => continue,
-            };
+            let (to, self_transfer) =
+                match book.destination(ledger.syms.name(r.account), ledger.note(r)) {
+                    Some(Destination::Own(o)) => (o, false),
+                    Some(Destination::SelfTransfer(o)) => (o, true),
+                    _ => continue,
+                };
             let account = ledger.syms.get(&to.account);
             own.insert(
                 i,
@@ -118,7 +121,7 @@ pub fn pair<'b>(
     for (k, &i) in withdrawals.iter().enumerate() {
         let r = &rows[i as usize];
         let Some(sent) = r.sent else { continue };
-        if let Some(tx) = &r.txid {
+        if let Some(tx) = ledger.txid(r) {
             let k = k as u32;
             by_txid
                 .entry((tx, sent.asset))
@@ -132,10 +135,10 @@ pub fn pair<'b>(
     }
     for &j in &deposits {
         let (j, d) = (j as usize, &rows[j as usize]);
-        let (Some(tx), Some(recv)) = (&d.txid, d.received) else {
+        let (Some(tx), Some(recv)) = (ledger.txid(d), d.received) else {
             continue;
         };
-        let Some(queue) = by_txid.get_mut(&(&**tx, recv.asset)) else {
+        let Some(queue) = by_txid.get_mut(&(tx, recv.asset)) else {
             continue;
         };
         let head = queue.0;
@@ -189,7 +192,7 @@ pub fn pair<'b>(
             {
                 continue;
             }
-            if let (Some(a), Some(b)) = (&wr.txid, &d.txid)
+            if let (Some(a), Some(b)) = (ledger.txid(wr), ledger.txid(d))
                 && a != b
             {
                 continue;

@@ -132,7 +132,7 @@ fn deposits_by_asset(ledger: &Ledger) -> Deposits<'_> {
         {
             m.entry(a.asset)
                 .or_default()
-                .push((r.time, r.account, a.qty, r.txid.as_deref()));
+                .push((r.time, r.account, a.qty, ledger.txid(r)));
         }
     }
     m
@@ -209,7 +209,7 @@ fn row_needs(
             // (same txid, or another account within 48 hours) that is smaller.
             if !side
                 && !fixed(ledger, sent.asset)
-                && may_lose_units(row, sent, deposits, own_addresses)
+                && may_lose_units(row, ledger.txid(row), sent, deposits, own_addresses)
             {
                 let a = vec![name(sent.asset)];
                 if !out.contains(&a) {
@@ -261,11 +261,16 @@ fn row_needs(
 /// in another account 0 to 48 hours later, or one short of it by at most its
 /// fee in that asset from 2 hours before to 7 days after (own addresses). An
 /// over-estimate costs one price row, never a missing one.
-fn may_lose_units(row: &Row, sent: Amount, deposits: &Deposits<'_>, own_addresses: bool) -> bool {
+fn may_lose_units(
+    row: &Row,
+    txid: Option<&str>,
+    sent: Amount,
+    deposits: &Deposits<'_>,
+    own_addresses: bool,
+) -> bool {
     let Some(list) = deposits.get(&sent.asset) else {
         return false;
     };
-    let txid = row.txid.as_deref();
     // A withdrawal to an own address (harvest.toml) may pair, whatever the
     // txids, with a deposit short of it by at most its fee in that asset, from
     // 2 hours before to 7 days after it (engine/transfer.rs `pair_own`).

@@ -127,6 +127,11 @@ pub enum Problem {
     Shape(String),
     #[error("the row has {found} fields but the header has {expected}: check quoting and commas")]
     FieldCount { found: usize, expected: usize },
+    #[error(
+        "is past line 4,294,967,295: harvest holds a ledger's rows in memory, and one this long \
+         would not fit; split it into files by year or by account"
+    )]
+    TooManyLines,
     /// The record is not a row: a quote left open, or closed too late.
     #[error("{0}")]
     Csv(String),

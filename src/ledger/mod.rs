@@ -353,6 +353,10 @@ impl LedgerBuilder {
         if id.is_empty() {
             cell(self, ID, Problem::Missing);
         }
+        let line32 = u32::try_from(line).ok();
+        if line32.is_none() {
+            self.push_error(file, line, None, None, Problem::TooManyLines);
+        }
         let time = match self.times.parse(f[TIME]) {
             Ok(t) => Some(t),
             Err(e) => {
@@ -430,7 +434,7 @@ impl LedgerBuilder {
         if self.errors.len() + self.more != before {
             return None;
         }
-        let (Some(time), Some(kind)) = (time, kind) else {
+        let (Some(time), Some(kind), Some(line32)) = (time, kind, line32) else {
             return None;
         };
         if let Err(msg) = check_shape(kind, sent, received, fee) {
@@ -452,6 +456,7 @@ impl LedgerBuilder {
         }
         let account = self.ledger.syms.intern(account);
         let txid = f[TXID].trim_ascii();
+        let text = self.ledger.add_text(txid, f[NOTE]);
         self.id_hashes.push(rustc_hash::FxBuildHasher.hash_one(id));
         self.ledger.rows.push(Row {
             id: id.into(),
@@ -463,11 +468,10 @@ impl LedgerBuilder {
             fee,
             usd_value,
             fee_usd,
-            txid: (!txid.is_empty()).then(|| txid.into()),
-            note: f[NOTE].into(),
+            text,
             source: Source {
                 file: file_idx,
-                line,
+                line: line32,
             },
         });
         Some(time)
@@ -521,13 +525,18 @@ impl LedgerBuilder {
                     (rb, ra, a)
                 };
                 let at = format!("{}:{}", l.file_name(first.source), first.source.line);
-                if first.same_facts(second) {
+                if l.same_facts(first, second) {
                     let here = format!("{}:{}", l.file_name(second.source), second.source.line);
                     drop.push((later, here, at));
                     continue;
                 }
                 let file: Arc<str> = l.file_name(second.source).into();
-                dups.push((file, second.source.line, second.id.to_string(), at));
+                dups.push((
+                    file,
+                    u64::from(second.source.line),
+                    second.id.to_string(),
+                    at,
+                ));
             }
             for (file, line, id, at) in dups {
                 self.push_error(&file, line, Some("id"), Some(&id), Problem::DuplicateId(at));
@@ -813,10 +822,8 @@ mod tests {
         // A note over several lines is a note.
         let text =
             format!("{H}b,2025-01-02,cb,buy,1,USD,1,BTC,,,,,,\"two\r\nlines, one comma\"\r\n");
-        assert_eq!(
-            read(&text).unwrap().rows[0].note.as_str(),
-            "two\r\nlines, one comma"
-        );
+        let l = read(&text).unwrap();
+        assert_eq!(l.note(&l.rows[0]), "two\r\nlines, one comma");
     }
 
     #[test]

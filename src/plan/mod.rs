@@ -304,8 +304,8 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
         let value = Decimal::from(qty * price);
         Candidate {
-            asset: Sym(5),
-            account: Sym(6),
+            asset: Sym::from_index(5),
+            account: Sym::from_index(6),
             lot: 0,
             acquired: day,
             qty: Decimal::from(qty),

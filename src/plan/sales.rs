@@ -11,7 +11,10 @@ use rust_decimal::Decimal;
 use super::{Candidate, Pick, YearSoFar};
 use crate::cell::cents;
 use crate::engine::{self, Config, Method, Selection, Selections, UNIVERSAL};
-use crate::model::{Amount, Kind, Ledger, Row, Source, Sym};
+use crate::model::{Amount, Kind, Ledger, Row, Source, Sym, TextRef};
+
+/// The note of a plan's sales, in the ledger `scan --emit-ledger` writes.
+pub const PLAN_NOTE: &str = "harvest plan";
 use crate::readers::prices::PriceTable;
 use crate::tax::{BoxRules, Term, build_rows};
 
@@ -74,8 +77,10 @@ fn replay(
     let mut l = ledger.clone();
     let plan_file = l.files.len() as u32;
     l.files.push("plan".into());
+    let note = l.add_text("", PLAN_NOTE);
     for r in &mut plan_rows {
         r.source.file = plan_file;
+        r.text = note;
     }
     l.rows.extend(plan_rows);
     l.sort();
@@ -163,11 +168,11 @@ impl PlanCtx<'_> {
                 fee: None,
                 usd_value: None,
                 fee_usd: None,
-                txid: None,
-                note: "harvest plan".into(),
+                // The note, PLAN_NOTE, is added with the rows to the ledger.
+                text: TextRef::NONE,
                 source: Source {
                     file: u32::MAX,
-                    line: n as u64 + 2,
+                    line: n as u32 + 2,
                 },
             });
             for &i in &sale.picks {
