@@ -603,6 +603,10 @@ pub struct ImportArgs {
     /// working directory, if present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The chain of Etherscan-family downloads whose header does not tell it
+    /// (`(ETH)`: ethereum, arbitrum, optimism or base; default ethereum).
+    #[arg(long, value_name = "NAME")]
+    pub chain: Option<String>,
 }
 
 /// Candle size for `harvest prices`.

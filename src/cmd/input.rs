@@ -414,6 +414,9 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             tz,
             accounts: s.import_accounts.clone(),
         });
+        // Each on-chain download given here is read on its own (import reads
+        // an address's downloads together).
+        importer.set_evm(super::import::evm_settings(&s.file, "harvest.toml", None)?);
         // Each input's account of its rows, printed once every input is read
         // (a later file may take rows over from an earlier one).
         let mut reports: Vec<Report> = Vec::new();
