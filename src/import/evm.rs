@@ -440,7 +440,7 @@ fn quantity(cells: &[String], i: Option<usize>, name: &'static str) -> Result<De
     if v.is_empty() {
         return Ok(Decimal::ZERO);
     }
-    let plain = v.replace(',', "").replace('$', "");
+    let plain = v.replace([',', '$'], "");
     let d = plain
         .parse::<Decimal>()
         .or_else(|_| Decimal::from_scientific(&plain));
@@ -580,8 +580,16 @@ struct FileInfo {
     address: Result<String, String>,
     /// The chain, or why it is not known.
     chain: Result<String, String>,
+    /// The files read together (0: every file prepared before the import);
+    /// a file read only when imported is a batch of its own (its
+    /// fingerprint), so that its events never take rows of a file whose
+    /// events were already written.
+    batch: u64,
     legs: Vec<Leg>,
 }
+
+/// The rows of one transaction: (batch, address, chain, hash).
+type GroupKey = (u64, String, String, String);
 
 /// Every row of the on-chain downloads of an import, read before it so that
 /// the rows of one transaction hash, in any of the files, make one event.
@@ -589,8 +597,8 @@ struct FileInfo {
 pub(crate) struct Pool {
     pub settings: EvmSettings,
     files: HashMap<u64, FileInfo>,
-    /// (address, chain, hash) -> (file, index in its legs).
-    groups: HashMap<(String, String, String), Vec<(u64, usize)>>,
+    /// (batch, address, chain, hash) -> (file, index in its legs).
+    groups: HashMap<GroupKey, Vec<(u64, usize)>>,
 }
 
 impl Pool {
@@ -601,7 +609,9 @@ impl Pool {
 
     /// Reads a download's rows (a file of another format is left alone; a
     /// row that cannot be read is left to the import, which reports it).
-    pub fn add(&mut self, text: &Text<'_>, file: &str, forced: Option<Format>) {
+    /// `together`: read before the import with the other inputs, whose rows
+    /// of a transaction join its own; otherwise its rows are grouped alone.
+    pub fn add(&mut self, text: &Text<'_>, file: &str, forced: Option<Format>, together: bool) {
         let print = text.fingerprint();
         if self.files.contains_key(&print) {
             return;
@@ -662,6 +672,7 @@ impl Pool {
                 candidates,
                 address: Err(String::new()),
                 chain: Err(String::new()),
+                batch: if together { 0 } else { print },
                 legs,
             },
         );
@@ -772,7 +783,7 @@ impl Pool {
             };
             for (i, leg) in f.legs.iter().enumerate() {
                 self.groups
-                    .entry((a.clone(), c.clone(), leg.hash.clone()))
+                    .entry((f.batch, a.clone(), c.clone(), leg.hash.clone()))
                     .or_default()
                     .push((*p, i));
             }
@@ -877,6 +888,7 @@ pub(crate) fn parse_stream(
     // Why the download's address or chain is not known: said once, after
     // its rows (whose own problems come first).
     let mut unknown: Vec<String> = Vec::new();
+    let batch = pool.files.get(&print).map_or(print, |f| f.batch);
     let (address, chain) = match pool.files.get(&print) {
         Some(f) => {
             for e in [&f.address, &f.chain]
@@ -935,7 +947,7 @@ pub(crate) fn parse_stream(
             return;
         }
         let hash = lower(row.get(hash_col));
-        let key = (address.clone(), chain.clone(), hash.clone());
+        let key = (batch, address.clone(), chain.clone(), hash.clone());
         let Some(group) = pool.groups.get(&key) else {
             return;
         };
@@ -1025,7 +1037,13 @@ fn event(
         .map(|n| n.method.clone())
         .filter(|m| !m.is_empty())
         .unwrap_or_default();
-    let id = cx.wallet_id(hash, || hash.to_string(), &[chain, address], &[]);
+    // A download read on its own makes its own events of a hash: its ids
+    // must not be those of another download's events of the same hash.
+    let alone = match pool.files.get(&first.print) {
+        Some(f) if f.batch != 0 => cx.format.name(),
+        _ => "",
+    };
+    let id = cx.wallet_id(hash, || hash.to_string(), &[chain, address, alone], &[]);
     let mut ev = Event {
         recs: Vec::new(),
         dropped: HashMap::new(),
@@ -1302,6 +1320,11 @@ fn event(
                              a multi-swap): check it by hand",
                             k + 1
                         ),
+                        if m.qty > Decimal::ZERO {
+                            format!("from {}", m.party)
+                        } else {
+                            format!("to {}", m.party)
+                        },
                         call.clone(),
                         note_of(m),
                     ]));

@@ -103,7 +103,7 @@ impl<'a> Importer<'a> {
     /// whichever file is imported first. A download not prepared is read on
     /// its own when imported.
     pub fn prepare(&mut self, text: &Text<'_>, file: &str, format: Option<Format>) {
-        self.evm.add(text, file, format);
+        self.evm.add(text, file, format, true);
     }
 
     /// The ids seen so far, to judge the rows of a ledger read apart (streamed)
@@ -348,7 +348,7 @@ impl<'a> Importer<'a> {
             Format::Etherscan | Format::EtherscanInternal | Format::EtherscanTokens => {
                 let print = text.fingerprint();
                 if !self.evm.knows(print) {
-                    self.evm.add(text, file, Some(format));
+                    self.evm.add(text, file, Some(format), false);
                 }
                 evm::parse_stream(
                     &sheet,
