@@ -127,6 +127,50 @@ fn chain_of_coin(coin: &str) -> Option<&'static str> {
     })
 }
 
+/// CoinGecko's id of a chain ("asset platform"), for pricing a token by its
+/// contract: `{platform}/contract/{contract}`.
+pub fn coingecko_platform(chain: &str) -> Option<&'static str> {
+    Some(match chain {
+        "ethereum" => "ethereum",
+        "arbitrum" => "arbitrum-one",
+        "optimism" => "optimistic-ethereum",
+        "base" => "base",
+        "polygon" => "polygon-pos",
+        "bsc" => "binance-smart-chain",
+        "avalanche" => "avalanche",
+        "fantom" => "fantom",
+        "gnosis" => "xdai",
+        "cronos" => "cronos",
+        _ => return None,
+    })
+}
+
+/// The tokens a ledger note names as import writes them (`PEPE-698250 =
+/// ethereum token 0x6982… (Pepe)`): (asset, chain, contract), so that
+/// `harvest prices` can price a token by its contract.
+pub fn note_contracts(note: &str) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for part in note.split("; ") {
+        let Some((asset, rest)) = part.split_once(" = ") else {
+            continue;
+        };
+        let mut w = rest.split(' ');
+        let (Some(chain), Some("token"), Some(contract)) = (w.next(), w.next(), w.next()) else {
+            continue;
+        };
+        let hex = contract.strip_prefix("0x").unwrap_or("");
+        if CHAINS.contains(&chain) && hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            out.push((
+                asset.to_string(),
+                chain.to_string(),
+                contract.to_ascii_lowercase(),
+            ));
+        }
+    }
+    out
+}
+
 /// The widely used token contracts of each chain, written as their plain
 /// symbol: (chain, contract in lower case, asset). Bridged copies that are
 /// a different contract keep a name of their own (`USDC.e`): whether they
@@ -1354,6 +1398,24 @@ mod tests {
         s.split(',')
             .map(|c| c.trim_matches('"').to_string())
             .collect()
+    }
+
+    #[test]
+    fn notes_name_the_contracts_harvest_prices_asks_for() {
+        let note = "from 0xab; call Execute; PEPE-698250 = ethereum token \
+                    0x6982508145454ce325ddbe47a25d4ec3d2311933 (Pepe); USDC = base token \
+                    0x833589fcd6edb6e08f4c7c32d4f71b54bda02913 (USD Coin)";
+        let c = note_contracts(note);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].0, "PEPE-698250");
+        assert_eq!(
+            (c[1].1.as_str(), coingecko_platform(&c[1].1)),
+            ("base", Some("base"))
+        );
+        assert!(note_contracts("Sent 1 ETH = a lot token 0x12").is_empty());
+        for chain in CHAINS {
+            assert!(coingecko_platform(chain).is_some(), "{chain}");
+        }
     }
 
     #[test]

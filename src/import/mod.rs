@@ -51,7 +51,7 @@ mod value;
 
 pub use accounting::{ImportError, ImportStats, PriceNeeded, RowProblem, StalePrice};
 pub use duplicates::{SeenIds, Superseded};
-pub use evm::{CHAINS, EvmSettings};
+pub use evm::{CHAINS, EvmSettings, coingecko_platform, note_contracts};
 pub use format::{Format, detect, known_formats};
 pub use importer::{ImportOptions, Imported, Importer};
 pub use sheet::{Fingerprint, Text};
