@@ -1494,4 +1494,154 @@ mod tests {
             "Value_IN"
         );
     }
+
+    const A: &str = "0x52908400098527886e0f7030069857d2e4169ee7";
+    const B: &str = "0x2b8e6f1d4a3c5e7f9a1b3c5d7e9f1a3b5c7d9e1f";
+    const NORMAL: &str = "Txhash,Blockno,UnixTimestamp,DateTime (UTC),From,To,ContractAddress,Value_IN(ETH),Value_OUT(ETH),CurrentValue,TxnFee(ETH),TxnFee(USD),Historical $Price/Eth,Status,ErrCode,Method\n";
+    const TOKENS: &str = "Txhash,Blockno,UnixTimestamp,DateTime (UTC),From,To,TokenValue,USDValueDayOfTx,ContractAddress,TokenName,TokenSymbol\n";
+    const TOKEN: &str = "0x1111111111111111111111111111111111111111";
+
+    /// Imports the downloads together as `harvest import` does (each named
+    /// after the address, as the explorer names them): the
+    /// records written (kind, sent, received, fee, note) of each file, in
+    /// the files' order, and each file's skip reasons.
+    fn import(files: &[String], settings: EvmSettings) -> (Vec<Vec<String>>, Vec<String>) {
+        let opts = super::super::ImportOptions {
+            account: None,
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
+        };
+        let mut imp = super::super::Importer::new(opts);
+        imp.set_evm(settings);
+        let texts: Vec<Text<'_>> = files.iter().map(|f| Text::bytes(f.as_bytes())).collect();
+        for (k, t) in texts.iter().enumerate() {
+            imp.prepare(t, &format!("export-{A}-{k}.csv"), None);
+        }
+        let mut recs = Vec::new();
+        let mut skips = Vec::new();
+        for (k, t) in texts.iter().enumerate() {
+            let got = imp
+                .import_text(t, &format!("export-{A}-{k}.csv"), None, &mut |_, r| {
+                    recs.push(vec![
+                        r.kind.clone(),
+                        format!("{} {}", r.sent_qty, r.sent_asset)
+                            .trim()
+                            .to_string(),
+                        format!("{} {}", r.received_qty, r.received_asset)
+                            .trim()
+                            .to_string(),
+                        format!("{} {}", r.fee_qty, r.fee_asset).trim().to_string(),
+                        r.note.clone(),
+                    ])
+                })
+                .map_err(|e| e.to_string())
+                .unwrap();
+            skips.extend(got.stats.skipped.keys().cloned());
+        }
+        (recs, skips)
+    }
+
+    #[test]
+    fn the_gas_is_the_signers_only() {
+        // B pays A 1 ETH (B's gas); A sends 0.5 back (A's gas); A calls a
+        // contract with no value (approve: only its gas); A sends to itself.
+        let n = format!(
+            "{NORMAL}0x01,1,1740823511,,{B},{A},,1,0,,0.001,2,2000,,,Transfer\n\
+             0x02,2,1740823611,,{A},{B},,0,0.5,,0.002,4,2000,,,Transfer\n\
+             0x03,3,1740823711,,{A},{TOKEN},,0,0,,0.003,6,2000,,,Approve\n\
+             0x04,4,1740823811,,{A},{A},,0.2,0.2,,0.004,8,2000,,,Transfer\n"
+        );
+        let (r, _) = import(&[n], EvmSettings::default());
+        assert_eq!(r[0][..4], ["deposit", "", "1 ETH", ""]);
+        assert_eq!(r[1][..4], ["withdrawal", "0.5 ETH", "", "0.002 ETH"]);
+        assert!(r[1][4].starts_with(&format!("to {B}")));
+        assert_eq!(r[2][..4], ["fee", "", "", "0.003 ETH"]);
+        assert!(r[2][4].contains("call Approve"), "{:?}", r[2]);
+        assert_eq!(r[3][..4], ["fee", "", "", "0.004 ETH"]);
+        assert_eq!(r.len(), 4);
+    }
+
+    #[test]
+    fn a_token_received_in_a_call_of_the_address_pays_its_gas_apart() {
+        // A claims 100 of a priced token: a deposit and a fee row.
+        let n = format!("{NORMAL}0x05,5,1740823511,,{A},{TOKEN},,0,0,,0.001,2,2000,,,Claim\n");
+        let t = format!("{TOKENS}0x05,5,1740823511,,{TOKEN},{A},100,$50.00,{TOKEN},Thing,THG\n");
+        let (r, skips) = import(&[n, t], EvmSettings::default());
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert_eq!(r[0][..3], ["deposit", "", "100 THG-111111"]);
+        assert_eq!(r[1][..4], ["fee", "", "", "0.001 ETH"]);
+        assert!(skips[0].starts_with(&format!(
+            "booked with the rest of its transaction from export-{A}-0.csv"
+        )));
+    }
+
+    #[test]
+    fn spam_is_judged_by_contract_and_price_and_never_as_a_side_of_a_trade() {
+        // An unpriced token bought with ETH is kept (the trade values it);
+        // the same token airdropped alone is left out, unless kept; a
+        // listed contract is left out whatever its price.
+        let n = format!("{NORMAL}0x06,6,1740823511,,{A},{B},,0,0.1,,0.001,2,2000,,,Swap\n");
+        let t = format!(
+            "{TOKENS}0x06,6,1740823511,,{B},{A},500,,{TOKEN},Thing,THG\n\
+             0x07,7,1740823611,,{B},{A},5,,{TOKEN},Thing,THG\n"
+        );
+        let (r, skips) = import(&[n.clone(), t.clone()], EvmSettings::default());
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(r[0][..3], ["trade", "0.1 ETH", "500 THG-111111"]);
+        assert!(
+            skips.iter().any(|s| s.contains("has no price")),
+            "{skips:?}"
+        );
+        let keep = EvmSettings {
+            keep: [TOKEN.to_string()].into_iter().collect(),
+            ..EvmSettings::default()
+        };
+        let (r, _) = import(&[n.clone(), t.clone()], keep);
+        assert_eq!(r.len(), 2, "{r:?}");
+        let spam = EvmSettings {
+            spam: ["THG-111111".to_string()].into_iter().collect(),
+            ..EvmSettings::default()
+        };
+        let (r, skips) = import(&[n, t], spam);
+        // Without its token side the swap is a send of 0.1 ETH.
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(r[0][..2], ["withdrawal", "0.1 ETH"]);
+        assert!(
+            skips.iter().any(|s| s.contains("listed in [assets] spam")),
+            "{skips:?}"
+        );
+    }
+
+    #[test]
+    fn an_own_address_names_the_account_and_the_chain_follows_the_coin() {
+        let owners = [(A.to_string(), "metamask".to_string())]
+            .into_iter()
+            .collect();
+        let n = format!("{NORMAL}0x08,8,1740823511,,{B},{A},,1,0,,0.001,2,2000,,,Transfer\n")
+            .replace("(ETH)", "(BNB)");
+        for (settings, want) in [
+            (EvmSettings::default(), format!("bsc:{A}")),
+            (
+                EvmSettings {
+                    owners,
+                    ..EvmSettings::default()
+                },
+                "metamask".to_string(),
+            ),
+        ] {
+            let mut imp = super::super::Importer::new(super::super::ImportOptions {
+                account: None,
+                prices: None,
+                tz: chrono_tz::Tz::UTC,
+                accounts: Default::default(),
+            });
+            imp.set_evm(settings);
+            let got = imp
+                .import(n.as_bytes(), &format!("export-{A}.csv"), None)
+                .unwrap();
+            assert_eq!(got.records[0].1.account, want);
+            assert_eq!(got.records[0].1.received_asset, "BNB");
+        }
+    }
 }
