@@ -51,7 +51,7 @@
 //! address's rows (a download holds at most tens of thousands of rows).
 //!
 //! **The address and the account.** The exported address is the one in
-//! every row (`From` or `To`); when two are (a one-row file), the one the
+//! every row (`From`, `To`/`TxTo`, an internal row's `ParentTxFrom`); when two are (a one-row file), the one the
 //! file name holds (Etherscan names a download `export-0x….csv`), else the
 //! one harvest.toml lists as own, else the one the other downloads of the
 //! import name. Its account is the `[accounts.NAME]` listing it under
@@ -376,6 +376,7 @@ struct Cols {
     contract: Option<usize>,
     name: Option<usize>,
     symbol: Option<usize>,
+    parent: Option<usize>,
     /// The coin the header names (`ETH` of `Value_IN(ETH)`).
     coin: Option<String>,
 }
@@ -418,6 +419,7 @@ impl Cols {
                     c.method = col(&["Method"]);
                 } else {
                     c.to = col(&["TxTo", "To"]);
+                    c.parent = col(&["ParentTxFrom"]);
                     c.method = col(&["Type"]);
                 }
             }
@@ -453,6 +455,9 @@ struct Leg {
     /// Lower case.
     from: String,
     to: String,
+    /// The sender of the transaction an internal row is part of (the
+    /// address downloaded may be only that).
+    parent: String,
     /// Coin (normal, internal) or token quantity received / sent by `to`.
     value_in: Decimal,
     value_out: Decimal,
@@ -589,6 +594,7 @@ fn read_leg(
         time,
         from: lower(cell(cells, c.from)),
         to: lower(cell(cells, c.to)),
+        parent: lower(cell(cells, c.parent)),
         value_in,
         value_out,
         qty,
@@ -693,7 +699,7 @@ impl Pool {
                 continue;
             }
             if let Ok(leg) = read_leg(cols, *kind, print, line, &cells) {
-                let here: BTreeSet<String> = [leg.from.clone(), leg.to.clone()]
+                let here: BTreeSet<String> = [leg.from.clone(), leg.to.clone(), leg.parent.clone()]
                     .into_iter()
                     .filter(|a| !a.is_empty())
                     .collect();
