@@ -51,10 +51,10 @@
 //! address's rows (a download holds at most tens of thousands of rows).
 //!
 //! **The address and the account.** The exported address is the one in
-//! every row (`From`, `To`/`TxTo`, an internal row's `ParentTxFrom`); when two are (a one-row file), the one the
-//! file name holds (Etherscan names a download `export-0x….csv`), else the
-//! one harvest.toml lists as own, else the one the other downloads of the
-//! import name. Its account is the `[accounts.NAME]` listing it under
+//! every row (`From`, `To`/`TxTo`, an internal row's `ParentTxFrom`); when
+//! two are (a one-row file), the one the file name holds (Etherscan names a
+//! download `export-0x….csv`), else the one harvest.toml lists as own, else
+//! the one the other downloads of the import name. Its account is the `[accounts.NAME]` listing it under
 //! `addresses`, else `<chain>:<address>` (lower case), which
 //! `[import.accounts]` renames; `--account` wins.
 //!
