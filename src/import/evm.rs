@@ -551,11 +551,14 @@ fn read_leg(
         ));
     }
     let status = cell(cells, c.status);
-    let failed = match kind {
-        Download::Normal => !status.is_empty(),
-        Download::Internal => !(status.is_empty() || status == "0"),
-        Download::Tokens => false,
-    };
+    // Failed: `Error(0)`, `Error(1)` (normal), `1` (internal); empty, `0`
+    // (isError 0) or a word of success is a transaction that happened.
+    let failed = kind != Download::Tokens
+        && !(status.is_empty()
+            || status == "0"
+            || ["success", "ok", "confirmed"]
+                .iter()
+                .any(|w| status.eq_ignore_ascii_case(w)));
     let token = if kind == Download::Tokens {
         let contract = lower(cell(cells, c.contract));
         if contract.is_empty() {
@@ -1035,8 +1038,13 @@ pub(crate) fn parse_stream(
             return;
         }
         if ev.recs.is_empty() {
+            let why = if ev.nothing.is_empty() {
+                "nothing moved to or from this address".to_string()
+            } else {
+                ev.nothing
+            };
             for l in rows {
-                out.push(Entry::skip(l, ev.nothing.clone()));
+                out.push(Entry::skip(l, why.clone()));
             }
             return;
         }
