@@ -213,20 +213,25 @@ fn the_order_of_the_downloads_does_not_matter() {
     // swaps are no longer trades (why the downloads go together).
     let (alone, _) = import(d, &[DOWNLOADS[2]]);
     assert!(!alone.contains(",trade,"), "{alone}");
-    // Given to `lots` directly, each download is read on its own too: no
-    // row is lost (the USDC of the first swap is there), none is a trade.
-    let mut args = vec!["lots"];
-    args.extend(DOWNLOADS);
-    args.extend([
-        "--as-of",
-        "2025-12-31",
-        "--missing-basis",
-        "zero",
-        "--format",
-        "csv",
-    ]);
-    let (lots, _) = ok(d, &args);
-    assert!(lots.contains("USDC,metamask,"), "{lots}");
+    // Given to `lots` directly, the downloads are read together as import
+    // reads them: the same lots as from the ledger import writes.
+    let lots = |inputs: &[&str]| {
+        let mut args = vec!["lots"];
+        args.extend(inputs);
+        args.extend([
+            "--as-of",
+            "2025-12-31",
+            "--missing-basis",
+            "zero",
+            "--format",
+            "csv",
+        ]);
+        ok(d, &args).0
+    };
+    let direct = lots(&DOWNLOADS);
+    import(d, &DOWNLOADS);
+    assert_eq!(direct, lots(&["ledger.csv"]));
+    assert!(direct.contains("USDC,metamask,"), "{direct}");
 }
 
 /// `[assets] keep` keeps the airdrop (written under its own asset name, never

@@ -47,8 +47,11 @@
 //! normal download's row (else the internal one's, else the tokens'); the
 //! rows of the other downloads are skipped as "booked with the rest of its
 //! transaction from FILE". To see every row of a hash the downloads are
-//! read once before the import ([`Pool`]): memory holds the legs of the
-//! address's rows (a download holds at most tens of thousands of rows).
+//! read once before the import ([`Pool`], by `import` and by the commands
+//! given exports): memory holds the legs of the address's rows (a download
+//! holds at most tens of thousands of rows: the explorers cap a download
+//! at a few thousand rows a page). A download imported without being read
+//! before (alone) groups its own rows only.
 //!
 //! **The address and the account.** The exported address is the one in
 //! every row (`From`, `To`/`TxTo`, an internal row's `ParentTxFrom`); when
