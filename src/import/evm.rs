@@ -972,8 +972,12 @@ pub(crate) fn parse_stream(
     let mut done: BTreeSet<String> = BTreeSet::new();
     stream_rows(sheet, stream, cx, emit, |row, cx, out| {
         let Some(row) = row else {
-            for u in unknown.drain(..) {
-                cx.problem(sheet.header_line, None, None, u);
+            // Rows that cannot be read may be what hides the address: they
+            // are reported alone, and the address once they are fixed.
+            if !cx.failed() {
+                for u in unknown.drain(..) {
+                    cx.problem(sheet.header_line, None, None, u);
+                }
             }
             return;
         };
