@@ -607,6 +607,10 @@ pub struct ImportArgs {
     /// (`(ETH)`: ethereum, arbitrum, optimism or base; default ethereum).
     #[arg(long, value_name = "NAME")]
     pub chain: Option<String>,
+    /// The address the Etherscan-family downloads are of (default: the one
+    /// in every row).
+    #[arg(long, value_name = "0x...")]
+    pub address: Option<String>,
 }
 
 /// Candle size for `harvest prices`.

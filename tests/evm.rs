@@ -295,4 +295,33 @@ fn the_account_and_chain_without_settings() {
     );
     let o = run(d, &["import", "--chain", "solana", DOWNLOADS[0]]);
     assert_eq!(o.status.code(), Some(2));
+    // The internal download alone has one row, of two addresses: which one
+    // was downloaded is for the user to say.
+    let o = run(d, &["import", DOWNLOADS[1]]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("metamask-etherscan-internal.csv:1: this download could be the download of 0x3fc91a3afd70395cd496c647d5a6cc9d4b2b7fad or 0x52908400098527886e0f7030069857d2e4169ee7"), "{err}");
+    let mm = "0x52908400098527886E0F7030069857D2E4169EE7";
+    let (out, _) = ok(d, &["import", "--address", mm, DOWNLOADS[1]]);
+    assert!(
+        out.contains(",ethereum:0x52908400098527886e0f7030069857d2e4169ee7,deposit,,,0.08,ETH,"),
+        "{out}"
+    );
+    let o = run(
+        d,
+        &[
+            "import",
+            "--address",
+            mm,
+            DOWNLOADS[1],
+            "cold-ledger-live.csv",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let other = "0xa1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
+    let o = run(d, &["import", "--address", other, DOWNLOADS[1]]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not a download of 0xa1b2"));
+    let o = run(d, &["import", "--address", "0x123", DOWNLOADS[1]]);
+    assert_eq!(o.status.code(), Some(2));
 }

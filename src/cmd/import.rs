@@ -55,7 +55,21 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     // harvest.toml's `[import.accounts]` names the accounts; `--account` wins.
     let (config, config_name) = super::input::read_config(args.config.as_deref())?;
     let accounts = config.account_map(&config_name)?;
-    let evm = evm_settings(&config, &config_name, args.chain.as_deref())?;
+    let mut evm = evm_settings(&config, &config_name, args.chain.as_deref())?;
+    if let Some(a) = &args.address {
+        let a = a.trim();
+        let hex = a
+            .strip_prefix("0x")
+            .or_else(|| a.strip_prefix("0X"))
+            .unwrap_or("");
+        if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(UsageError(format!(
+                "--address {a:?} is not an address of an Etherscan-family chain (0x and 40 hex digits)"
+            ))
+            .into());
+        }
+        evm.address = Some(a.to_ascii_lowercase());
+    }
     let mut importer = Importer::new(ImportOptions {
         account: args.account.as_ref().map(|a| a.trim().to_string()),
         prices: prices.as_ref(),
@@ -251,6 +265,7 @@ pub(crate) fn evm_settings(
     let (spam, keep) = config.assets.lists(config_name)?;
     Ok(EvmSettings {
         chain,
+        address: None,
         owners,
         spam,
         keep,

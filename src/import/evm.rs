@@ -57,7 +57,8 @@
 //! every row (`From`, `To`/`TxTo`, an internal row's `ParentTxFrom`); when
 //! two are (a one-row file), the one the file name holds (Etherscan names a
 //! download `export-0x….csv`), else the one harvest.toml lists as own, else
-//! the one the other downloads of the import name. Its account is the `[accounts.NAME]` listing it under
+//! the one the other downloads of the import name; `--address` names it
+//! for every download given. Its account is the `[accounts.NAME]` listing it under
 //! `addresses`, else `<chain>:<address>` (lower case), which
 //! `[import.accounts]` renames; `--account` wins.
 //!
@@ -95,6 +96,8 @@ use crate::model::Kind;
 pub struct EvmSettings {
     /// `--chain`: the chain of downloads whose header does not tell it.
     pub chain: Option<String>,
+    /// `--address` (lower case): the address every download given is of.
+    pub address: Option<String>,
     /// Own addresses (lower case) -> the account listing them.
     pub owners: HashMap<String, String>,
     /// `[assets] spam`: contracts (lower case) or asset names (upper case).
@@ -751,6 +754,16 @@ impl Pool {
                 let c = f.candidates.clone().unwrap_or_default();
                 let name = f.name.to_ascii_lowercase();
                 let pick = |set: Vec<&String>| (set.len() == 1).then(|| set[0].clone());
+                if let Some(a) = &self.settings.address {
+                    f.address = if c.contains(a) || f.candidates.is_none() {
+                        Ok(a.clone())
+                    } else {
+                        Err(format!(
+                            "is not a download of {a} (--address): no row names it"
+                        ))
+                    };
+                    continue;
+                }
                 let chosen = if c.len() == 1 {
                     c.iter().next().cloned()
                 } else {
