@@ -603,6 +603,14 @@ pub struct ImportArgs {
     /// working directory, if present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The chain of Etherscan-family downloads whose header does not tell it
+    /// (`(ETH)`: ethereum, arbitrum, optimism or base; default ethereum).
+    #[arg(long, value_name = "NAME")]
+    pub chain: Option<String>,
+    /// The address the Etherscan-family downloads are of (default: the one
+    /// in every row).
+    #[arg(long, value_name = "0x...")]
+    pub address: Option<String>,
 }
 
 /// Candle size for `harvest prices`.

@@ -1,7 +1,7 @@
 //! `harvest.toml`: the same settings as the flags, so a user writes them once.
 //! Flags win over the file. Unknown keys are an error naming the key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use rust_decimal::Decimal;
@@ -50,6 +50,48 @@ pub struct ImportConfig {
     /// format's default account such as `trezor`) -> the harvest account.
     #[serde(default)]
     pub accounts: BTreeMap<String, String>,
+}
+
+/// `[assets]`: which on-chain tokens are what (issue 20). `spam` and `keep`
+/// name a token by its contract address (`0x…`, any case) or by the asset
+/// name import gives it (`USDC`, `PEPE-6982…`). Room is left for the assets
+/// that are one (`same`) and token migrations (`migrations`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assets {
+    /// Tokens always left out of an import (airdropped spam).
+    #[serde(default)]
+    pub spam: Vec<String>,
+    /// Tokens kept even with no price in the export or `--prices` (which
+    /// would otherwise be left out as spam or dust).
+    #[serde(default)]
+    pub keep: Vec<String>,
+}
+
+impl Assets {
+    /// `spam` and `keep` as import compares them: contract addresses in lower
+    /// case, asset names in upper case. A token in both is an error.
+    pub fn lists(&self, file: &str) -> Result<(BTreeSet<String>, BTreeSet<String>), ConfigError> {
+        let norm = |v: &String| {
+            let v = v.trim();
+            if v.starts_with("0x") || v.starts_with("0X") {
+                v.to_ascii_lowercase()
+            } else {
+                v.to_ascii_uppercase()
+            }
+        };
+        let spam: BTreeSet<String> = self.spam.iter().map(norm).collect();
+        let keep: BTreeSet<String> = self.keep.iter().map(norm).collect();
+        if let Some(both) = spam.intersection(&keep).next() {
+            return Err(ConfigError::Parse {
+                file: file.to_string(),
+                message: format!(
+                    "[assets] lists {both} both as spam and to keep: remove it from one list"
+                ),
+            });
+        }
+        Ok((spam, keep))
+    }
 }
 
 /// Per-account settings.
@@ -148,6 +190,9 @@ pub struct Config {
     /// with (`--account` wins over it).
     #[serde(default)]
     pub import: ImportConfig,
+    /// `[assets]`: on-chain tokens left out (`spam`) or kept (`keep`).
+    #[serde(default)]
+    pub assets: Assets,
     /// harvest prices: the sources for crypto, in order (`coinbase`,
     /// `binance`, `coingecko`).
     pub price_sources: Option<Vec<String>>,

@@ -1141,3 +1141,73 @@ fn a_progress_bar_on_a_terminal() {
     let quiet = tty("--quiet", "c2");
     assert!(!quiet.contains("fetching prices"), "{quiet}");
 }
+
+/// A token import wrote under its contract (`PEPE-698250 = ethereum token
+/// 0x6982… (Pepe)` in the note) is asked of CoinGecko by that contract (the
+/// "by token address" chart), with a key, and of no exchange: its symbol
+/// names no market there.
+#[test]
+fn an_on_chain_token_is_priced_by_its_contract() {
+    const PATH: &str =
+        "/cg/coins/ethereum/contract/0x6982508145454ce325ddbe47a25d4ec3d2311933/market_chart/range";
+    let s = Server::start(Arc::new(|p: &str, q: &HashMap<String, String>, _| {
+        if p == PATH {
+            let (from, to): (i64, i64) = (q["from"].parse().unwrap(), q["to"].parse().unwrap());
+            let points: Vec<String> = (from / 86400..to / 86400)
+                .map(|d| format!("[{},0.0000{}]", d * 86400 * 1000, 10 + d % 7))
+                .collect();
+            return Reply::Json(
+                200,
+                format!(
+                    "{{\"prices\":[{}],\"market_caps\":[],\"total_volumes\":[]}}",
+                    points.join(",")
+                ),
+            );
+        }
+        market(p, q)
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.csv");
+    std::fs::write(
+        &ledger,
+        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n\
+         evm-1,2025-02-22T01:02:03Z,metamask,deposit,,,12000000,PEPE-698250,,,,,0xab,from 0x2b8e6f1d4a3c5e7f9a1b3c5d7e9f1a3b5c7d9e1f; PEPE-698250 = ethereum token 0x6982508145454ce325ddbe47a25d4ec3d2311933 (Pepe)\n",
+    )
+    .unwrap();
+    let toml = dir.path().join("h.toml");
+    std::fs::write(&toml, "coingecko_api_key = \"test-key\"\n").unwrap();
+    let out = dir.path().join("p.csv");
+    let o = harvest(
+        &s,
+        &dir.path().join("c"),
+        &[
+            "prices",
+            ledger.to_str().unwrap(),
+            "--config",
+            toml.to_str().unwrap(),
+            "--granularity",
+            "day",
+            "--as-of",
+            "2025-02-28",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let prices = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        prices.contains(
+            // 2025-02-28 is day 20147: 20147 % 7 = 1, the next day 2: (0.000011 + 0.000012) / 2.
+            "2025-02-28T23:59:59Z,PEPE-698250,0.0000115,coingecko ethereum/contract/0x6982508145454ce325ddbe47a25d4ec3d2311933,day\n"
+        ),
+        "{prices}"
+    );
+    // Only CoinGecko's contract chart was asked for the token.
+    let hits = s.hits();
+    assert!(
+        hits.iter()
+            .all(|h| h.contains("/cg/") || !h.contains("PEPE")),
+        "{hits:?}"
+    );
+    assert!(hits.iter().any(|h| h.contains(PATH)), "{hits:?}");
+}

@@ -15,7 +15,9 @@ use chrono_tz::Tz;
 use super::input::read_all;
 use super::{UsageError, write_output};
 use crate::cli::ImportArgs;
-use crate::import::{Format, ImportOptions, Importer, Spool, Text, known_formats};
+use crate::import::{
+    CHAINS, EvmSettings, Format, ImportOptions, Importer, Spool, Text, known_formats,
+};
 use crate::ledger::LedgerBuilder;
 use crate::model::Record;
 use crate::readers::prices::PriceTable;
@@ -53,12 +55,28 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     // harvest.toml's `[import.accounts]` names the accounts; `--account` wins.
     let (config, config_name) = super::input::read_config(args.config.as_deref())?;
     let accounts = config.account_map(&config_name)?;
+    let mut evm = evm_settings(&config, &config_name, args.chain.as_deref())?;
+    if let Some(a) = &args.address {
+        let a = a.trim();
+        let hex = a
+            .strip_prefix("0x")
+            .or_else(|| a.strip_prefix("0X"))
+            .unwrap_or("");
+        if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(UsageError(format!(
+                "--address {a:?} is not an address of an Etherscan-family chain (0x and 40 hex digits)"
+            ))
+            .into());
+        }
+        evm.address = Some(a.to_ascii_lowercase());
+    }
     let mut importer = Importer::new(ImportOptions {
         account: args.account.as_ref().map(|a| a.trim().to_string()),
         prices: prices.as_ref(),
         tz,
         accounts,
     });
+    importer.set_evm(evm);
     // Each record is checked and kept as its CSV line as the file is read, so
     // that a file of millions of rows never sits in memory as records.
     let mut builder = LedgerBuilder::checking(tz);
@@ -104,6 +122,16 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         texts.push((text.fingerprint(), idx, name, text));
     }
     texts.sort_by_key(|t| (t.0, t.1));
+    // The on-chain downloads are read once before: the rows of a transaction
+    // in the normal, internal and token downloads of an address are one event.
+    for (_, _, name, text) in &texts {
+        let display = if *name == "-" {
+            "<stdin>"
+        } else {
+            name.as_str()
+        };
+        importer.prepare(text, display, format);
+    }
     // Each record is checked and written into the spool on a second thread,
     // in batches, while this one reads and judges the next ones.
     let (to_writer, batches) = mpsc::sync_channel::<Batch>(4);
@@ -206,6 +234,42 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     let written = write_output(args.output.as_deref(), |w| spool.write(w));
     progress.finish();
     written
+}
+
+/// The settings of the Etherscan-family downloads: `--chain` (checked), the
+/// own addresses of harvest.toml (a download of one is that account's) and
+/// `[assets] spam` and `keep`.
+pub(crate) fn evm_settings(
+    config: &crate::config::Config,
+    config_name: &str,
+    chain: Option<&str>,
+) -> anyhow::Result<EvmSettings> {
+    let chain = match chain.map(|c| c.trim().to_ascii_lowercase()) {
+        Some(c) if !CHAINS.contains(&c.as_str()) => {
+            return Err(UsageError(format!(
+                "--chain {c:?} is not a chain harvest knows; known chains: {}",
+                CHAINS.join(", ")
+            ))
+            .into());
+        }
+        c => c,
+    };
+    let book = config
+        .address_book(config_name)
+        .map_err(|e| UsageError(e.to_string()))?;
+    let owners = book
+        .owners()
+        .into_iter()
+        .map(|o| (o.address.to_ascii_lowercase(), o.account.to_string()))
+        .collect();
+    let (spam, keep) = config.assets.lists(config_name)?;
+    Ok(EvmSettings {
+        chain,
+        address: None,
+        owners,
+        spam,
+        keep,
+    })
 }
 
 /// Records on their way to the writer thread, a batch at a time (their cells'

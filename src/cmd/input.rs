@@ -39,6 +39,9 @@ pub struct Settings {
     /// `[import.accounts]` of harvest.toml, checked: the accounts of exports
     /// given as inputs.
     pub import_accounts: std::collections::BTreeMap<String, String>,
+    /// The own addresses and `[assets]` of harvest.toml, checked: how the
+    /// on-chain downloads given as inputs are read.
+    pub evm: import::EvmSettings,
 }
 
 /// Reads `--config FILE`, or harvest.toml in the working directory when present.
@@ -67,6 +70,7 @@ impl Settings {
         let (file, file_name) = read_config(a.config.as_deref())?;
         let boxes = file.box_rules(&file_name)?;
         let import_accounts = file.account_map(&file_name)?;
+        let evm = super::import::evm_settings(&file, &file_name, None)?;
         // A misplaced address would move coins to the wrong account: a usage
         // error, before any input is read.
         let addresses = file
@@ -138,6 +142,7 @@ impl Settings {
             prices: a.prices.clone().or_else(|| file.prices.clone()),
             file,
             import_accounts,
+            evm,
         })
     }
 }
@@ -414,6 +419,23 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             tz,
             accounts: s.import_accounts.clone(),
         });
+        importer.set_evm(s.evm.clone());
+        // The on-chain downloads are read once before, as import reads them:
+        // the rows of a transaction in an address's normal, internal and
+        // token downloads are one event whatever the order of the files.
+        for name in a.inputs.iter().filter(|n| *n != "-") {
+            let mut head = Vec::new();
+            let read = File::open(name).and_then(|f| f.take(1 << 16).read_to_end(&mut head));
+            let evm = matches!(
+                import::detect(&head),
+                Some(Format::Etherscan | Format::EtherscanInternal | Format::EtherscanTokens)
+            );
+            if read.is_ok() && evm {
+                let text = import::Text::file(Path::new(name), None)
+                    .with_context(|| format!("{name}: cannot read"))?;
+                importer.prepare(&text, name, None);
+            }
+        }
         // Each input's account of its rows, printed once every input is read
         // (a later file may take rows over from an earlier one).
         let mut reports: Vec<Report> = Vec::new();

@@ -110,6 +110,37 @@ pub fn run(a: &PricesArgs) -> anyhow::Result<()> {
     loaded.done();
     let own = settings.engine.addresses.has_own();
     let needs = fetch::needed(&loaded.ledger, Some(as_of), own);
+    // An on-chain token import wrote with its contract (`PEPE-698250 =
+    // ethereum token 0x6982…` in a note) is priced by that contract on
+    // CoinGecko, when it is a source and harvest.toml does not map it: its
+    // symbol names no market on the exchanges.
+    let mut opts = opts;
+    if opts.sources.contains(&Provider::CoinGecko) {
+        let needed: std::collections::BTreeSet<&str> = needs
+            .needs
+            .iter()
+            .flat_map(|n| n.assets.iter().map(String::as_str))
+            .collect();
+        for row in &loaded.ledger.rows {
+            if !row.note.contains(" token 0x") {
+                continue;
+            }
+            for (asset, chain, contract) in crate::import::note_contracts(&row.note) {
+                let Some(platform) = crate::import::coingecko_platform(&chain) else {
+                    continue;
+                };
+                if needed.contains(asset.as_str())
+                    && !opts
+                        .symbols
+                        .iter()
+                        .any(|(a, _, _)| a.eq_ignore_ascii_case(&asset))
+                {
+                    let product = format!("{platform}/contract/{contract}");
+                    opts.symbols.push((asset, Provider::CoinGecko, product));
+                }
+            }
+        }
+    }
     let pending = fetch::missing(&needs.needs, &existing);
     let bar = Bar::new(a.quiet || pending.is_empty());
     let report = fetch::fetch(&pending, &opts, &|done, planned| bar.set(done, planned))?;
@@ -233,6 +264,26 @@ fn sources(
     Ok(out)
 }
 
+/// A product of letters, digits, `-`, `_` and `.`.
+fn plain_product(p: &str) -> bool {
+    !p.is_empty()
+        && p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+/// A CoinGecko token by contract: `<platform>/contract/0x<40 hex>`, the path
+/// of its "by token address" chart (`ethereum/contract/0x6982…`).
+fn contract_product(p: &str) -> bool {
+    let mut parts = p.split('/');
+    let (Some(platform), Some("contract"), Some(contract), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let hex = contract.strip_prefix("0x").unwrap_or("");
+    plain_product(platform) && hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// harvest.toml's `[price_symbols]`: `ASSET = "provider:product"`.
 fn symbols(
     file: &FileConfig,
@@ -249,11 +300,7 @@ fn symbols(
         let (p, product) = v.split_once(':').ok_or_else(bad)?;
         let p = Provider::parse(p).ok_or_else(bad)?;
         let product = product.trim();
-        if product.is_empty()
-            || !product
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
+        if !(plain_product(product) || p == Provider::CoinGecko && contract_product(product)) {
             return Err(bad().into());
         }
         if p == Provider::CoinGecko && !key {

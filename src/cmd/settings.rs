@@ -325,6 +325,21 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         }
     }
 
+    // On-chain tokens import leaves out or keeps (checked: none in both).
+    let (spam, keep) = file.assets.lists(&file_name)?;
+    if !(spam.is_empty() && keep.is_empty()) {
+        lines.push((String::new(), String::new()));
+        lines.push((
+            "[assets]".into(),
+            "import: on-chain tokens left out (spam) or kept (keep)".into(),
+        ));
+        for (k, v) in [("spam", &file.assets.spam), ("keep", &file.assets.keep)] {
+            if !v.is_empty() {
+                lines.push((format!("{k} = {}", list(v)), from_file.clone()));
+            }
+        }
+    }
+
     if !file.price_symbols.is_empty() {
         lines.push((String::new(), String::new()));
         lines.push(("[price_symbols]".into(), "harvest prices".into()));

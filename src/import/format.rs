@@ -7,7 +7,7 @@ use super::sheet::{decode, read_rows};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinledger, cointracker, dali,
-    electrum, exodus, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
+    electrum, evm, exodus, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
     ledger_live, sparrow, trezor,
 };
 
@@ -37,12 +37,15 @@ pub enum Format {
     LedgerLive,
     Trezor,
     Exodus,
+    Etherscan,
+    EtherscanInternal,
+    EtherscanTokens,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 24] = [
+    pub const ALL: [Format; 27] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -66,6 +69,9 @@ impl Format {
         Format::LedgerLive,
         Format::Trezor,
         Format::Exodus,
+        Format::Etherscan,
+        Format::EtherscanInternal,
+        Format::EtherscanTokens,
         Format::Ledger,
     ];
 
@@ -95,6 +101,9 @@ impl Format {
             Format::LedgerLive => "ledger-live",
             Format::Trezor => "trezor",
             Format::Exodus => "exodus",
+            Format::Etherscan => "etherscan",
+            Format::EtherscanInternal => "etherscan-internal",
+            Format::EtherscanTokens => "etherscan-tokens",
             Format::Ledger => "ledger",
         }
     }
@@ -130,6 +139,9 @@ impl Format {
             Format::LedgerLive => "ledger-live",
             Format::Trezor => "trezor",
             Format::Exodus => "exodus",
+            // The account is the address's (see evm.rs); this is the
+            // fallback of a download whose address is not known.
+            Format::Etherscan | Format::EtherscanInternal | Format::EtherscanTokens => "etherscan",
             Format::Ledger => "ledger",
         }
     }
@@ -159,6 +171,7 @@ impl Format {
             Format::LedgerLive => "ledger-live",
             Format::Trezor => "trezor",
             Format::Exodus => "exodus",
+            Format::Etherscan | Format::EtherscanInternal | Format::EtherscanTokens => "evm",
             Format::Ledger => "",
         }
     }
@@ -189,6 +202,9 @@ impl Format {
             Format::LedgerLive => ledger_live::matches(h),
             Format::Trezor => trezor::matches(h),
             Format::Exodus => exodus::matches(h),
+            Format::Etherscan => evm::matches_normal(h),
+            Format::EtherscanInternal => evm::matches_internal(h),
+            Format::EtherscanTokens => evm::matches_tokens(h),
             Format::Ledger => ledger::matches(h),
         }
     }

@@ -20,7 +20,7 @@ use super::sheet::{LineSet, RowStream, Sheet, SheetRow, Text};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet, coinledger,
-    cointracker, dali, electrum, exodus, gemini, koinly, koinly_trades, kraken_ledgers,
+    cointracker, dali, electrum, evm, exodus, gemini, koinly, koinly_trades, kraken_ledgers,
     kraken_trades, ledger, ledger_live, sparrow, trezor,
 };
 
@@ -76,6 +76,8 @@ pub struct Importer<'a> {
     imports: usize,
     /// Kraken trades seen in trades.csv and in ledgers.csv.
     kraken: KrakenOverlap,
+    /// The rows of the on-chain downloads, read before they are imported.
+    evm: evm::Pool,
 }
 
 impl<'a> Importer<'a> {
@@ -85,7 +87,23 @@ impl<'a> Importer<'a> {
             seen: SeenIds::default(),
             imports: 0,
             kraken: KrakenOverlap::default(),
+            evm: evm::Pool::default(),
         }
+    }
+
+    /// The settings of the on-chain downloads (`--chain`, own addresses,
+    /// `[assets]`); set before [`Importer::prepare`].
+    pub fn set_evm(&mut self, settings: evm::EvmSettings) {
+        self.evm.settings = settings;
+    }
+
+    /// Reads an input ahead of the import when it is an on-chain download
+    /// (any other is left alone), so that the rows of one transaction in the
+    /// normal, internal and token downloads of an address are one event
+    /// whichever file is imported first. A download not prepared is read on
+    /// its own when imported.
+    pub fn prepare(&mut self, text: &Text<'_>, file: &str, format: Option<Format>) {
+        self.evm.add(text, file, format, true);
     }
 
     /// The ids seen so far, to judge the rows of a ledger read apart (streamed)
@@ -244,6 +262,9 @@ impl<'a> Importer<'a> {
                 | Format::LedgerLive
                 | Format::Trezor
                 | Format::Exodus
+                | Format::Etherscan
+                | Format::EtherscanInternal
+                | Format::EtherscanTokens
         ) || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
@@ -321,6 +342,22 @@ impl<'a> Importer<'a> {
                 exodus::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Etherscan | Format::EtherscanInternal | Format::EtherscanTokens => {
+                let print = text.fingerprint();
+                if !self.evm.knows(print) {
+                    self.evm.add(text, file, Some(format), false);
+                }
+                evm::parse_stream(
+                    &sheet,
+                    &mut stream,
+                    &mut cx,
+                    &self.evm,
+                    print,
+                    &mut |cx, mut e| post.entry(cx, &mut e),
+                )
                 .map_err(named)?;
                 Vec::new()
             }

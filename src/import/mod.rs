@@ -26,6 +26,7 @@ mod coinledger;
 mod cointracker;
 mod dali;
 mod electrum;
+mod evm;
 mod exodus;
 mod gemini;
 mod koinly;
@@ -50,6 +51,7 @@ mod value;
 
 pub use accounting::{ImportError, ImportStats, PriceNeeded, RowProblem, StalePrice};
 pub use duplicates::{SeenIds, Superseded};
+pub use evm::{CHAINS, EvmSettings, coingecko_platform, note_contracts};
 pub use format::{Format, detect, known_formats};
 pub use importer::{ImportOptions, Imported, Importer};
 pub use sheet::{Fingerprint, Text};
