@@ -122,10 +122,11 @@ pub fn run(a: &PricesArgs) -> anyhow::Result<()> {
             .flat_map(|n| n.assets.iter().map(String::as_str))
             .collect();
         for row in &loaded.ledger.rows {
-            if !row.note.contains(" token 0x") {
+            let note = loaded.ledger.note(row);
+            if !note.contains(" token 0x") {
                 continue;
             }
-            for (asset, chain, contract) in crate::import::note_contracts(&row.note) {
+            for (asset, chain, contract) in crate::import::note_contracts(note) {
                 let Some(platform) = crate::import::coingecko_platform(&chain) else {
                     continue;
                 };
