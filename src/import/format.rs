@@ -8,7 +8,7 @@ use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinledger, cointracker, dali,
     electrum, exodus, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
-    ledger_live, sparrow, trezor,
+    ledger_live, sparrow, trezor, cash_app, crypto_com, paypal, robinhood,
 };
 
 /// An export layout `harvest import` reads (SPEC section 4).
@@ -37,12 +37,16 @@ pub enum Format {
     LedgerLive,
     Trezor,
     Exodus,
+    CashApp,
+    Paypal,
+    Robinhood,
+    CryptoCom,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 24] = [
+    pub const ALL: [Format; 28] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -66,6 +70,10 @@ impl Format {
         Format::LedgerLive,
         Format::Trezor,
         Format::Exodus,
+        Format::CashApp,
+        Format::Paypal,
+        Format::Robinhood,
+        Format::CryptoCom,
         Format::Ledger,
     ];
 
@@ -95,6 +103,10 @@ impl Format {
             Format::LedgerLive => "ledger-live",
             Format::Trezor => "trezor",
             Format::Exodus => "exodus",
+            Format::CashApp => "cash-app",
+            Format::Paypal => "paypal",
+            Format::Robinhood => "robinhood",
+            Format::CryptoCom => "crypto-com",
             Format::Ledger => "ledger",
         }
     }
@@ -130,6 +142,10 @@ impl Format {
             Format::LedgerLive => "ledger-live",
             Format::Trezor => "trezor",
             Format::Exodus => "exodus",
+            Format::CashApp => "cash-app",
+            Format::Paypal => "paypal",
+            Format::Robinhood => "robinhood",
+            Format::CryptoCom => "crypto-com",
             Format::Ledger => "ledger",
         }
     }
@@ -159,6 +175,10 @@ impl Format {
             Format::LedgerLive => "ledger-live",
             Format::Trezor => "trezor",
             Format::Exodus => "exodus",
+            Format::CashApp => "cash-app",
+            Format::Paypal => "paypal",
+            Format::Robinhood => "robinhood",
+            Format::CryptoCom => "crypto-com",
             Format::Ledger => "",
         }
     }
@@ -189,6 +209,10 @@ impl Format {
             Format::LedgerLive => ledger_live::matches(h),
             Format::Trezor => trezor::matches(h),
             Format::Exodus => exodus::matches(h),
+            Format::CashApp => cash_app::matches(h),
+            Format::Paypal => paypal::matches(h),
+            Format::Robinhood => robinhood::matches(h),
+            Format::CryptoCom => crypto_com::matches(h),
             Format::Ledger => ledger::matches(h),
         }
     }

@@ -21,7 +21,7 @@ use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
     binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet, coinledger,
     cointracker, dali, electrum, exodus, gemini, koinly, koinly_trades, kraken_ledgers,
-    kraken_trades, ledger, ledger_live, sparrow, trezor,
+    kraken_trades, ledger, ledger_live, sparrow, trezor, cash_app, crypto_com, paypal, robinhood,
 };
 
 /// What the importer needs besides the file.
@@ -244,6 +244,10 @@ impl<'a> Importer<'a> {
                 | Format::LedgerLive
                 | Format::Trezor
                 | Format::Exodus
+                | Format::CashApp
+                | Format::Paypal
+                | Format::Robinhood
+                | Format::CryptoCom
         ) || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
@@ -319,6 +323,34 @@ impl<'a> Importer<'a> {
             }
             Format::Exodus => {
                 exodus::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::CashApp => {
+                cash_app::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Paypal => {
+                paypal::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Robinhood => {
+                robinhood::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::CryptoCom => {
+                crypto_com::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
