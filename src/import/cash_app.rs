@@ -314,7 +314,12 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
         Act::Buy | Act::Sell => {
             let buying = act == Act::Buy;
             let Some(amount) = amount.map(|a| a.abs()) else {
-                cx.problem(line, Some("Amount"), None, "is empty; a buy or sale needs it");
+                cx.problem(
+                    line,
+                    Some("Amount"),
+                    None,
+                    "is empty; a buy or sale needs it",
+                );
                 return;
             };
             // The cash side before the fee (a buy's cost, a sale's gross):
@@ -422,6 +427,81 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The records `import` makes of `csv` (no prices, `--tz` UTC), or the
+    /// error's text.
+    fn import(csv: &str) -> Result<Vec<crate::model::Record>, String> {
+        let opts = super::super::ImportOptions {
+            account: None,
+            accounts: Default::default(),
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+        };
+        super::super::Importer::new(opts)
+            .import(csv.as_bytes(), "t.csv", None)
+            .map(|i| i.records.into_iter().map(|(_, r)| r).collect())
+            .map_err(|e| e.to_string())
+    }
+
+    const HEADER: &str = "Transaction ID,Date,Transaction Type,Currency,Amount,Fee,Net Amount,Asset Type,Asset Price,Asset Amount,Status,Notes,Name of sender/receiver,Account";
+
+    #[test]
+    fn a_buy_sends_its_amount_and_a_sale_receives_its_gross_with_the_fee_on_top() {
+        let csv = format!(
+            "{HEADER}\n\
+             a,2024-09-20 08:00:00 EDT,Bitcoin Buy,USD,-$48.88,-$1.12,-$50.00,BTC,$61100,0.0008,COMPLETE,,,\n\
+             b,2024-11-02 09:14:45 PST,Bitcoin Sale,USD,$50.00,-$1.49,$48.51,BTC,$100000,0.0005,COMPLETE,,,\n"
+        );
+        let r = import(&csv).unwrap();
+        let row = |r: &crate::model::Record| {
+            format!(
+                "{} {} {} {} {} {} {} {} {}",
+                r.time,
+                r.kind,
+                r.sent_qty,
+                r.sent_asset,
+                r.received_qty,
+                r.received_asset,
+                r.fee_qty,
+                r.fee_asset,
+                r.usd_value
+            )
+        };
+        assert_eq!(
+            row(&r[0]),
+            "2024-09-20T12:00:00Z buy 48.88 USD 0.0008 BTC 1.12 USD 48.88"
+        );
+        assert_eq!(
+            row(&r[1]),
+            "2024-11-02T17:14:45Z sell 0.0005 BTC 50 USD 1.49 USD 50"
+        );
+        assert_eq!(r[0].id, "cash-app-a");
+    }
+
+    #[test]
+    fn a_net_amount_that_disagrees_is_an_error() {
+        let csv = format!(
+            "{HEADER}\na,2024-09-20 08:00:00 EDT,Bitcoin Buy,USD,-$50.00,-$1.12,-$50.00,BTC,$61100,0.0008,COMPLETE,,,\n"
+        );
+        let e = import(&csv).unwrap_err();
+        assert!(e.contains("t.csv:2") && e.contains("Net Amount"), "{e}");
+    }
+
+    #[test]
+    fn a_withdrawal_moves_the_asset_amount_not_the_dollars() {
+        let csv = "Date,Transaction ID,Transaction Type,Currency,Amount,Fee,Net Amount,Asset Type,Asset Price,Asset Amount\n\
+                   2025-10-06 08:52:24 PDT,,Bitcoin Withdrawal,USD,\"$1,252.41\",$0.00,\"$1,252.41\",BTC,\"$125,241.22\",0.01 BTC\n";
+        let r = import(csv).unwrap();
+        assert_eq!(
+            (
+                r[0].kind.as_str(),
+                r[0].sent_qty.as_str(),
+                r[0].usd_value.as_str()
+            ),
+            ("withdrawal", "0.01", "")
+        );
+        assert_eq!(r[0].time, "2025-10-06T15:52:24Z");
+    }
 
     #[test]
     fn reads_the_types_cash_app_writes() {

@@ -258,7 +258,14 @@ fn read(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Row> {
     let line = row.line;
     let get = |i: Option<usize>| i.map_or("", |i| row.get(i).trim());
     let before = cx.problem_count();
-    let time = parse_time_cell(cx, row, c.time, "Timestamp (UTC)", &ISO_NAIVE, chrono_tz::UTC);
+    let time = parse_time_cell(
+        cx,
+        row,
+        c.time,
+        "Timestamp (UTC)",
+        &ISO_NAIVE,
+        chrono_tz::UTC,
+    );
     let amount = cx.number(row, c.amount, "Amount");
     let native = cx.number(row, c.native, "Native Amount");
     let native_usd = c
@@ -355,11 +362,7 @@ fn one_row(r: Row, cx: &mut Cx, out: &mut Vec<Entry>) {
     // Crypto.com's figure, kept when nothing turns it into dollars.
     let value_note = |note: &str, usd: Option<Decimal>| {
         if usd.is_none() && !r.native.is_zero() {
-            format!(
-                "{note}; value {} {}",
-                fmt_decimal(r.native),
-                r.native_ccy
-            )
+            format!("{note}; value {} {}", fmt_decimal(r.native), r.native_ccy)
         } else {
             note.to_string()
         }
@@ -374,9 +377,7 @@ fn one_row(r: Row, cx: &mut Cx, out: &mut Vec<Entry>) {
         if !incoming {
             skip(
                 out,
-                format!(
-                    "Crypto.com {kind} with a negative amount (taken back?): enter it by hand"
-                ),
+                format!("Crypto.com {kind} with a negative amount (taken back?): enter it by hand"),
             );
         } else if is_fiat(&r.currency) {
             skip(
@@ -450,18 +451,25 @@ fn one_row(r: Row, cx: &mut Cx, out: &mut Vec<Entry>) {
                 out,
             );
         }
-        "crypto_deposit" | "exchange_to_crypto_transfer" | "crypto_withdrawal"
+        "crypto_deposit"
+        | "exchange_to_crypto_transfer"
+        | "crypto_withdrawal"
         | "crypto_to_exchange_transfer" => {
             let deposit = kind == "crypto_deposit" || kind == "exchange_to_crypto_transfer";
             if deposit != incoming {
                 skip(
                     out,
-                    format!("Crypto.com {kind} with the amount's sign the other way: enter it by hand"),
+                    format!(
+                        "Crypto.com {kind} with the amount's sign the other way: enter it by hand"
+                    ),
                 );
                 return;
             }
             if is_fiat(&r.currency) {
-                skip(out, format!("Crypto.com {kind} of {}: a cash movement", r.currency));
+                skip(
+                    out,
+                    format!("Crypto.com {kind} of {}: a cash movement", r.currency),
+                );
                 return;
             }
             let d = if deposit {
@@ -502,7 +510,64 @@ fn one_row(r: Row, cx: &mut Cx, out: &mut Vec<Entry>) {
         ),
         other => skip(
             out,
-            format!("unknown Crypto.com transaction kind {other:?}: not imported, enter it by hand"),
+            format!(
+                "unknown Crypto.com transaction kind {other:?}: not imported, enter it by hand"
+            ),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The records `import` makes of `csv` (no prices, `--tz` UTC), or the
+    /// error's text.
+    fn import(csv: &str) -> Result<Vec<crate::model::Record>, String> {
+        let opts = super::super::ImportOptions {
+            account: None,
+            accounts: Default::default(),
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+        };
+        super::super::Importer::new(opts)
+            .import(csv.as_bytes(), "t.csv", None)
+            .map(|i| i.records.into_iter().map(|(_, r)| r).collect())
+            .map_err(|e| e.to_string())
+    }
+
+    const HEADER: &str = "Timestamp (UTC),Transaction Description,Currency,Amount,To Currency,To Amount,Native Currency,Native Amount,Transaction Kind";
+
+    #[test]
+    fn one_debit_and_one_credit_of_a_second_are_one_dust_trade() {
+        let csv = format!(
+            "{HEADER}\n\
+             2024-06-10 09:00:00,Dust,CRO,3.2,,,EUR,0.30,dust_conversion_credited\n\
+             2024-06-10 09:00:00,Dust,ATOM,-0.04,,,EUR,0.30,dust_conversion_debited\n\
+             2024-06-09 09:00:00,Dust,CRO,3,,,EUR,0.30,dust_conversion_credited\n\
+             2024-06-09 09:00:00,Dust,ATOM,-0.02,,,EUR,0.15,dust_conversion_debited\n\
+             2024-06-09 09:00:00,Dust,DOGE,-1,,,EUR,0.15,dust_conversion_debited\n"
+        );
+        let r = import(&csv).unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(
+            (
+                r[0].kind.as_str(),
+                r[0].sent_asset.as_str(),
+                r[0].received_qty.as_str()
+            ),
+            ("trade", "ATOM", "3.2")
+        );
+        // No USD column and no EUR rate: unvalued, Crypto.com's figure noted.
+        assert_eq!(r[0].usd_value, "");
+    }
+
+    #[test]
+    fn income_in_a_eur_account_keeps_its_value_in_the_note() {
+        let csv = format!(
+            "{HEADER}\n2024-06-01 00:05:00,Earn,CRO,1.8,,,EUR,0.16,crypto_earn_interest_paid\n"
+        );
+        let r = import(&csv).unwrap();
+        assert_eq!(r[0].kind, "income");
+        assert_eq!(r[0].usd_value, "");
+        assert!(r[0].note.ends_with("value 0.16 EUR"), "{}", r[0].note);
     }
 }

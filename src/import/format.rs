@@ -6,9 +6,9 @@ use std::fmt;
 use super::sheet::{decode, read_rows};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
-    binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinledger, cointracker, dali,
-    electrum, exodus, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
-    ledger_live, sparrow, trezor, cash_app, crypto_com, paypal, robinhood,
+    binance_withdrawals, cash_app, coinbase, coinbase_advanced, coinbase_pro, coinledger,
+    cointracker, crypto_com, dali, electrum, exodus, gemini, koinly, koinly_trades, kraken_ledgers,
+    kraken_trades, ledger, ledger_live, paypal, robinhood, sparrow, trezor,
 };
 
 /// An export layout `harvest import` reads (SPEC section 4).
@@ -271,5 +271,42 @@ mod tests {
         assert_eq!(detect(b"id,time,kind\n"), Some(Format::Ledger));
         assert_eq!(detect(b"time,extra\n"), None);
         assert_eq!(detect(b""), None);
+    }
+
+    #[test]
+    fn retail_app_headers_match_only_their_own_format() {
+        let h = |s: &str| s.split(',').map(str::to_string).collect::<Vec<_>>();
+        for (header, want) in [
+            (
+                "Transaction ID,Date,Transaction Type,Currency,Amount,Fee,Net Amount,Asset Type,Asset Price,Asset Amount,Status,Notes,Name of sender/receiver,Account",
+                Format::CashApp,
+            ),
+            (
+                "Date,Transaction ID,Transaction Type,Currency,Amount,Fee,Net Amount,Asset Type,Asset Price,Asset Amount",
+                Format::CashApp,
+            ),
+            (
+                "DateTime,Transaction Type,Asset In (Quantity),Asset In (Currency),Asset Out (Quantity),Asset Out (Currency),Transaction Fee (Quantity),Transaction Fee (Currency),Market Value (USD)",
+                Format::Paypal,
+            ),
+            (
+                "UUID,Time Entered,Symbol,Side,Quantity,State,Order Type,Leaves Quantity,Entered Price,Average Price,Notional",
+                Format::Robinhood,
+            ),
+            (
+                "Timestamp (UTC),Transaction Description,Currency,Amount,To Currency,To Amount,Native Currency,Native Amount,Native Amount (in USD),Transaction Kind,Transaction Hash",
+                Format::CryptoCom,
+            ),
+            (
+                "Timestamp (UTC),Transaction Description,Currency,Amount,To Currency,To Amount,Native Currency,Native Amount,Transaction Kind",
+                Format::CryptoCom,
+            ),
+        ] {
+            let found: Vec<Format> = Format::ALL
+                .into_iter()
+                .filter(|f| f.matches(&h(header)))
+                .collect();
+            assert_eq!(found, vec![want], "{header}");
+        }
     }
 }

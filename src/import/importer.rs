@@ -19,9 +19,9 @@ use super::format::{Format, PREAMBLE_ROWS, known_formats};
 use super::sheet::{LineSet, RowStream, Sheet, SheetRow, Text};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
-    binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet, coinledger,
-    cointracker, dali, electrum, exodus, gemini, koinly, koinly_trades, kraken_ledgers,
-    kraken_trades, ledger, ledger_live, sparrow, trezor, cash_app, crypto_com, paypal, robinhood,
+    binance_withdrawals, cash_app, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet,
+    coinledger, cointracker, crypto_com, dali, electrum, exodus, gemini, koinly, koinly_trades,
+    kraken_ledgers, kraken_trades, ledger, ledger_live, paypal, robinhood, sparrow, trezor,
 };
 
 /// What the importer needs besides the file.

@@ -113,13 +113,7 @@ fn paypal_time(cx: &mut Cx, row: &SheetRow, col: usize) -> Option<DateTime<Utc>>
 }
 
 /// A side: its quantity (a magnitude) and asset, when the row has one.
-fn side(
-    cx: &mut Cx,
-    row: &SheetRow,
-    q: usize,
-    c: usize,
-    name: &str,
-) -> Option<(Decimal, String)> {
+fn side(cx: &mut Cx, row: &SheetRow, q: usize, c: usize, name: &str) -> Option<(Decimal, String)> {
     let qty = cx.number(row, q, name)?;
     if qty.is_zero() {
         return None;
@@ -210,7 +204,9 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
             ),
             _ => out.push(Entry::skip(
                 line,
-                format!("PayPal {kind} without both an asset in and an asset out: enter it by hand"),
+                format!(
+                    "PayPal {kind} without both an asset in and an asset out: enter it by hand"
+                ),
             )),
         },
         "TRANSFER-IN" | "TRANSFER_IN" | "TRANSFER IN" => match inn {
@@ -249,5 +245,49 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
                  send to another PayPal or Venmo user?): not imported, enter it by hand"
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The records `import` makes of `csv` (no prices, `--tz` UTC), or the
+    /// error's text.
+    fn import(csv: &str) -> Result<Vec<crate::model::Record>, String> {
+        let opts = super::super::ImportOptions {
+            account: None,
+            accounts: Default::default(),
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+        };
+        super::super::Importer::new(opts)
+            .import(csv.as_bytes(), "t.csv", None)
+            .map(|i| i.records.into_iter().map(|(_, r)| r).collect())
+            .map_err(|e| e.to_string())
+    }
+
+    const HEADER: &str = "DateTime,Transaction Type,Asset In (Quantity),Asset In (Currency),Asset Out (Quantity),Asset Out (Currency),Transaction Fee (Quantity),Transaction Fee (Currency),Market Value (USD)";
+
+    #[test]
+    fn the_fee_is_inside_the_side_in_its_asset() {
+        let csv = format!(
+            "\"disclaimer\"\n{HEADER}\n\
+             2024-02-05T16:20:31.000Z,BUY,0.0024,BTC,100.00,USD,1.99,USD,98.01\n\
+             2024-05-20T21:45:00.000Z,SELL,61.38,USD,0.0009,BTC,1.23,USD,62.61\n\
+             2024-06-02T12:00:00.000Z,TRANSFER-OUT,,,0.0015,BTC,0.00002,BTC,101.30\n\
+             Sun, 02 Jun 2024 13:00:00 GMT,TRANSFER-IN,0.1,ETH,,,,,300\n"
+        );
+        let r = import(&csv.replace(
+            "Sun, 02 Jun 2024 13:00:00 GMT",
+            "\"Sun, 02 Jun 2024 13:00:00 GMT\"",
+        ))
+        .unwrap();
+        let q = |r: &crate::model::Record| {
+            format!("{} {} {} {}", r.kind, r.sent_qty, r.received_qty, r.fee_qty)
+        };
+        assert_eq!(q(&r[0]), "buy 98.01 0.0024 1.99");
+        assert_eq!(q(&r[1]), "sell 0.0009 62.61 1.23");
+        assert_eq!(q(&r[2]), "withdrawal 0.00148  0.00002");
+        assert_eq!(q(&r[3]), "deposit  0.1 ");
+        assert_eq!(r[3].time, "2024-06-02T13:00:00Z");
     }
 }

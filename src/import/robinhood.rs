@@ -20,8 +20,8 @@ use rust_decimal::Decimal;
 
 use super::sheet::stream_rows;
 use super::{
-    Cx, Entry, ISO_NAIVE, ImportError, RowStream, Sheet, SheetRow, TradeIn, mul,
-    parse_time_cell, trade_record,
+    Cx, Entry, ISO_NAIVE, ImportError, RowStream, Sheet, SheetRow, TradeIn, mul, parse_time_cell,
+    trade_record,
 };
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -174,4 +174,45 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
         },
         out,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    /// The records `import` makes of `csv` (no prices, `--tz` UTC), or the
+    /// error's text.
+    fn import(csv: &str) -> Result<Vec<crate::model::Record>, String> {
+        let opts = super::super::ImportOptions {
+            account: None,
+            accounts: Default::default(),
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+        };
+        super::super::Importer::new(opts)
+            .import(csv.as_bytes(), "t.csv", None)
+            .map(|i| i.records.into_iter().map(|(_, r)| r).collect())
+            .map_err(|e| e.to_string())
+    }
+
+    const HEADER: &str = "UUID,Time Entered,Symbol,Side,Quantity,State,Order Type,Leaves Quantity,Entered Price,Average Price,Notional";
+
+    #[test]
+    fn filled_orders_are_buys_and_sells_at_their_notional() {
+        let csv = format!(
+            "{HEADER}\n\
+             u1,2024-01-08T14:30:12Z,BTC,Buy,0.00213,Filled,market,0,46948.36,46948.36,($100.00)\n\
+             u2,2024-01-09T14:30:12Z,DOGE,Sell,1000,Filled,market,0,0.08,0.080005,\n\
+             u3,2024-01-10T14:30:12Z,ETH,Buy,0.5,Canceled,limit,0.5,3000,,$1500\n"
+        );
+        let r = import(&csv).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            (r[0].kind.as_str(), r[0].sent_qty.as_str(), r[0].id.as_str()),
+            ("buy", "100", "robinhood-u1")
+        );
+        // Quantity × Average Price, to the cent, half away from zero.
+        assert_eq!(
+            (r[1].kind.as_str(), r[1].received_qty.as_str()),
+            ("sell", "80.01")
+        );
+    }
 }
