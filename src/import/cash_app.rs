@@ -34,8 +34,8 @@ use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use super::draft::fmt_decimal;
 use super::sheet::stream_rows;
 use super::{
-    Cx, Draft, Entry, ImportError, RowStream, Sheet, SheetRow, TradeIn, in_zone, mul, parse_naive,
-    trade_record,
+    Cx, Draft, Entry, ImportError, RowStream, Sheet, SheetRow, TradeIn, in_zone, is_fiat, mul,
+    parse_naive, trade_record,
 };
 use crate::model::Kind;
 
@@ -313,6 +313,16 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
     match act {
         Act::Buy | Act::Sell => {
             let buying = act == Act::Buy;
+            if !is_fiat(&ccy) {
+                cx.problem(
+                    line,
+                    Some("Currency"),
+                    Some(&ccy),
+                    "is not money: a bitcoin buy or sale is paid in dollars (or another \
+                     currency); fix the cell",
+                );
+                return;
+            }
             let Some(amount) = amount.map(|a| a.abs()) else {
                 cx.problem(
                     line,

@@ -25,7 +25,8 @@
 //! trade); `crypto_deposit`, `exchange_to_crypto_transfer` → `deposit`;
 //! `crypto_withdrawal`, `crypto_to_exchange_transfer` → `withdrawal`;
 //! interest, staking, rewards, cashback and referral bonuses → `income`;
-//! `crypto_payment`, `card_top_up` → `spend`; a `dust_conversion_debited`
+//! `crypto_payment` → `spend`; `card_top_up` (coins sold for the card's
+//! balance) → `sell` of `|Amount|` for `Native Amount` of the native currency; a `dust_conversion_debited`
 //! row followed by one `dust_conversion_credited` row of the same second → one
 //! `trade` (several coins converted at once are skipped to enter by hand).
 //! Moves inside the app (Earn, lockups, Supercharger, staking) are skipped:
@@ -479,7 +480,31 @@ fn one_row(r: Row, cx: &mut Cx, out: &mut Vec<Entry>) {
             };
             out.push(rec(d.txid(&r.hash).note(note)));
         }
-        "crypto_payment" | "card_top_up" => {
+        "card_top_up" => {
+            // Coins sold for the card's balance in the account's currency.
+            if incoming || r.native.is_zero() {
+                skip(
+                    out,
+                    format!("Crypto.com {kind} without coins out or a value: enter it by hand"),
+                );
+                return;
+            }
+            trade_record(
+                cx,
+                TradeIn {
+                    id,
+                    rows: vec![line],
+                    time: r.time,
+                    sent: (q, r.currency.clone()),
+                    received: (r.native, r.native_ccy.clone()),
+                    fees: Vec::new(),
+                    usd_hint: r.usd,
+                    note,
+                },
+                out,
+            );
+        }
+        "crypto_payment" => {
             if incoming {
                 skip(
                     out,
@@ -500,6 +525,21 @@ fn one_row(r: Row, cx: &mut Cx, out: &mut Vec<Entry>) {
                 "Crypto.com {kind}: an earlier cashback or reimbursement taken back; lower or \
                  delete that income row by hand"
             ),
+        ),
+        "crypto_payment_refund" => skip(
+            out,
+            format!(
+                "Crypto.com {kind}: coins of an earlier crypto payment given back; lower or \
+                 delete that spend by hand"
+            ),
+        ),
+        "airdrop_locked" => skip(
+            out,
+            format!("Crypto.com {kind}: an airdrop not yet claimable, not in the wallet"),
+        ),
+        "viban_deposit" | "viban_card_top_up" | "viban_withdrawal" => skip(
+            out,
+            format!("Crypto.com {kind}: a fiat wallet move, not a crypto event"),
         ),
         "crypto_transfer" => skip(
             out,
