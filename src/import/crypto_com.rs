@@ -431,9 +431,8 @@ fn one_row(r: Row, cx: &mut Cx, out: &mut Vec<Entry>) {
             if !incoming || r.native.is_zero() {
                 skip(
                     out,
-                    format!(
-                        "Crypto.com crypto_purchase without coins in or a price: enter it by hand"
-                    ),
+                    "Crypto.com crypto_purchase without coins in or a price: enter it by hand"
+                        .to_string(),
                 );
                 return;
             }
