@@ -377,14 +377,13 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
         }
         Act::Withdrawal { lightning } | Act::Deposit { lightning } => {
             let withdrawal = matches!(act, Act::Withdrawal { .. });
-            let mut d = if withdrawal {
+            let d = if withdrawal {
                 Draft::new(id, time, Kind::Withdrawal).sent(q, &asset)
             } else {
                 Draft::new(id, time, Kind::Deposit).received(q, &asset)
             };
-            if withdrawal {
-                d = d.fee(fee, &ccy);
-            }
+            // A fee Cash App charged for the move, in dollars, on top.
+            let d = d.fee(fee, &ccy);
             let extra = match (lightning, withdrawal) {
                 (true, true) => format!(
                     "{kind} (Lightning, no on-chain txid: if it paid for something, make it a \

@@ -62,7 +62,7 @@ struct Cols {
     amount: usize,
     to_currency: Option<usize>,
     to_amount: Option<usize>,
-    native_currency: Option<usize>,
+    native_currency: usize,
     native: usize,
     native_usd: Option<usize>,
     kind: usize,
@@ -175,7 +175,7 @@ pub(crate) fn parse_stream(
         amount: sheet.need(cx, &["Amount"]),
         to_currency: sheet.col(&["To Currency"]),
         to_amount: sheet.col(&["To Amount"]),
-        native_currency: sheet.col(&["Native Currency"]),
+        native_currency: sheet.need(cx, &["Native Currency"]),
         native: sheet.need(cx, &["Native Amount"]),
         native_usd: sheet.col(&["Native Amount (in USD)"]),
         kind: sheet.need(cx, &["Transaction Kind"]),
@@ -278,14 +278,13 @@ fn read(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Row> {
     }
     let time = time?;
     let native = native.unwrap_or_default().abs();
-    let native_ccy = match get(c.native_currency) {
-        "" => "USD".to_string(),
-        x => x.to_ascii_uppercase(),
-    };
+    let native_ccy = row.get(c.native_currency).trim().to_ascii_uppercase();
     let to = match (to_amount, get(c.to_currency)) {
         (Some(q), a) if !q.is_zero() && !a.is_empty() => Some((q.abs(), a.to_ascii_uppercase())),
         _ => None,
     };
+    // A zero USD figure beside a nonzero native one is not a value.
+    let native_usd = native_usd.filter(|u| !u.is_zero() || native.is_zero());
     let usd = match native_usd {
         Some(u) => Some(u.abs()),
         None if native.is_zero() => None,
