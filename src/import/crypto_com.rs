@@ -2,7 +2,9 @@
 //! Accounts, Crypto Wallet, Export): `Timestamp (UTC),Transaction Description,
 //! Currency,Amount,To Currency,To Amount,Native Currency,Native Amount,Native
 //! Amount (in USD),Transaction Kind,Transaction Hash`. Versions: without
-//! `Transaction Hash` (before 2022), and without `Native Amount (in USD)`.
+//! `Transaction Hash` (older files, as BittyTax reads them); a file without
+//! `Native Amount (in USD)` is read too, its values then coming from `Native
+//! Amount` alone.
 //! Newest rows first; times are UTC. The app's fiat wallet and card exports
 //! are other files and are not read.
 //!
