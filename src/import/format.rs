@@ -6,9 +6,9 @@ use std::fmt;
 use super::sheet::{decode, read_rows};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
-    binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinledger, cointracker, dali,
-    electrum, evm, exodus, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
-    ledger_live, sparrow, trezor,
+    binance_withdrawals, cash_app, coinbase, coinbase_advanced, coinbase_pro, coinledger,
+    cointracker, crypto_com, dali, electrum, evm, exodus, gemini, koinly, koinly_trades,
+    kraken_ledgers, kraken_trades, ledger, ledger_live, paypal, robinhood, sparrow, trezor,
 };
 
 /// An export layout `harvest import` reads (SPEC section 4).
@@ -40,12 +40,16 @@ pub enum Format {
     Etherscan,
     EtherscanInternal,
     EtherscanTokens,
+    CashApp,
+    Paypal,
+    Robinhood,
+    CryptoCom,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 27] = [
+    pub const ALL: [Format; 31] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -72,6 +76,10 @@ impl Format {
         Format::Etherscan,
         Format::EtherscanInternal,
         Format::EtherscanTokens,
+        Format::CashApp,
+        Format::Paypal,
+        Format::Robinhood,
+        Format::CryptoCom,
         Format::Ledger,
     ];
 
@@ -104,6 +112,10 @@ impl Format {
             Format::Etherscan => "etherscan",
             Format::EtherscanInternal => "etherscan-internal",
             Format::EtherscanTokens => "etherscan-tokens",
+            Format::CashApp => "cash-app",
+            Format::Paypal => "paypal",
+            Format::Robinhood => "robinhood",
+            Format::CryptoCom => "crypto-com",
             Format::Ledger => "ledger",
         }
     }
@@ -142,6 +154,10 @@ impl Format {
             // The account is the address's (see evm.rs); this is the
             // fallback of a download whose address is not known.
             Format::Etherscan | Format::EtherscanInternal | Format::EtherscanTokens => "etherscan",
+            Format::CashApp => "cash-app",
+            Format::Paypal => "paypal",
+            Format::Robinhood => "robinhood",
+            Format::CryptoCom => "crypto-com",
             Format::Ledger => "ledger",
         }
     }
@@ -172,6 +188,10 @@ impl Format {
             Format::Trezor => "trezor",
             Format::Exodus => "exodus",
             Format::Etherscan | Format::EtherscanInternal | Format::EtherscanTokens => "evm",
+            Format::CashApp => "cash-app",
+            Format::Paypal => "paypal",
+            Format::Robinhood => "robinhood",
+            Format::CryptoCom => "crypto-com",
             Format::Ledger => "",
         }
     }
@@ -205,6 +225,10 @@ impl Format {
             Format::Etherscan => evm::matches_normal(h),
             Format::EtherscanInternal => evm::matches_internal(h),
             Format::EtherscanTokens => evm::matches_tokens(h),
+            Format::CashApp => cash_app::matches(h),
+            Format::Paypal => paypal::matches(h),
+            Format::Robinhood => robinhood::matches(h),
+            Format::CryptoCom => crypto_com::matches(h),
             Format::Ledger => ledger::matches(h),
         }
     }
@@ -263,5 +287,42 @@ mod tests {
         assert_eq!(detect(b"id,time,kind\n"), Some(Format::Ledger));
         assert_eq!(detect(b"time,extra\n"), None);
         assert_eq!(detect(b""), None);
+    }
+
+    #[test]
+    fn retail_app_headers_match_only_their_own_format() {
+        let h = |s: &str| s.split(',').map(str::to_string).collect::<Vec<_>>();
+        for (header, want) in [
+            (
+                "Transaction ID,Date,Transaction Type,Currency,Amount,Fee,Net Amount,Asset Type,Asset Price,Asset Amount,Status,Notes,Name of sender/receiver,Account",
+                Format::CashApp,
+            ),
+            (
+                "Date,Transaction ID,Transaction Type,Currency,Amount,Fee,Net Amount,Asset Type,Asset Price,Asset Amount",
+                Format::CashApp,
+            ),
+            (
+                "DateTime,Transaction Type,Asset In (Quantity),Asset In (Currency),Asset Out (Quantity),Asset Out (Currency),Transaction Fee (Quantity),Transaction Fee (Currency),Market Value (USD)",
+                Format::Paypal,
+            ),
+            (
+                "UUID,Time Entered,Symbol,Side,Quantity,State,Order Type,Leaves Quantity,Entered Price,Average Price,Notional",
+                Format::Robinhood,
+            ),
+            (
+                "Timestamp (UTC),Transaction Description,Currency,Amount,To Currency,To Amount,Native Currency,Native Amount,Native Amount (in USD),Transaction Kind,Transaction Hash",
+                Format::CryptoCom,
+            ),
+            (
+                "Timestamp (UTC),Transaction Description,Currency,Amount,To Currency,To Amount,Native Currency,Native Amount,Transaction Kind",
+                Format::CryptoCom,
+            ),
+        ] {
+            let found: Vec<Format> = Format::ALL
+                .into_iter()
+                .filter(|f| f.matches(&h(header)))
+                .collect();
+            assert_eq!(found, vec![want], "{header}");
+        }
     }
 }

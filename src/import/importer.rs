@@ -19,9 +19,10 @@ use super::format::{Format, PREAMBLE_ROWS, known_formats};
 use super::sheet::{LineSet, RowStream, Sheet, SheetRow, Text};
 use super::{
     binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
-    binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet, coinledger,
-    cointracker, dali, electrum, evm, exodus, gemini, koinly, koinly_trades, kraken_ledgers,
-    kraken_trades, ledger, ledger_live, sparrow, trezor,
+    binance_withdrawals, cash_app, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet,
+    coinledger, cointracker, crypto_com, dali, electrum, evm, exodus, gemini, koinly,
+    koinly_trades, kraken_ledgers, kraken_trades, ledger, ledger_live, paypal, robinhood,
+    sparrow, trezor,
 };
 
 /// What the importer needs besides the file.
@@ -265,6 +266,10 @@ impl<'a> Importer<'a> {
                 | Format::Etherscan
                 | Format::EtherscanInternal
                 | Format::EtherscanTokens
+                | Format::CashApp
+                | Format::Paypal
+                | Format::Robinhood
+                | Format::CryptoCom
         ) || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
@@ -358,6 +363,34 @@ impl<'a> Importer<'a> {
                     print,
                     &mut |cx, mut e| post.entry(cx, &mut e),
                 )
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::CashApp => {
+                cash_app::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Paypal => {
+                paypal::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Robinhood => {
+                robinhood::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::CryptoCom => {
+                crypto_com::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
                 .map_err(named)?;
                 Vec::new()
             }
