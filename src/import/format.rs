@@ -5,10 +5,11 @@ use std::fmt;
 
 use super::sheet::{decode, read_rows};
 use super::{
-    binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
-    binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinledger, cointracker, dali,
-    electrum, exodus, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, ledger,
-    ledger_live, sparrow, trezor,
+    binance, binance_autoinvest, binance_buy_crypto, binance_convert, binance_deposits,
+    binance_trades, binance_us, binance_withdrawals, bitstamp, coinbase, coinbase_advanced,
+    coinbase_pro, coinbase_transfers, coinledger, cointracker, dali, electrum, exodus, gemini,
+    koinly, koinly_trades, kraken_ledgers, kraken_trades, kucoin, ledger, ledger_live, sparrow,
+    trezor,
 };
 
 /// An export layout `harvest import` reads (SPEC section 4).
@@ -37,12 +38,16 @@ pub enum Format {
     LedgerLive,
     Trezor,
     Exodus,
+    Bitstamp,
+    Kucoin,
+    CoinbaseTransfers,
+    BinanceBuyCrypto,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 24] = [
+    pub const ALL: [Format; 28] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -66,6 +71,10 @@ impl Format {
         Format::LedgerLive,
         Format::Trezor,
         Format::Exodus,
+        Format::Bitstamp,
+        Format::Kucoin,
+        Format::CoinbaseTransfers,
+        Format::BinanceBuyCrypto,
         Format::Ledger,
     ];
 
@@ -84,6 +93,7 @@ impl Format {
             Format::BinanceWithdrawals => "binance-withdrawals",
             Format::BinanceConvert => "binance-convert",
             Format::BinanceAutoinvest => "binance-autoinvest",
+            Format::BinanceBuyCrypto => "binance-buy-crypto",
             Format::Gemini => "gemini",
             Format::Koinly => "koinly",
             Format::KoinlyTrades => "koinly-trades",
@@ -95,6 +105,9 @@ impl Format {
             Format::LedgerLive => "ledger-live",
             Format::Trezor => "trezor",
             Format::Exodus => "exodus",
+            Format::Bitstamp => "bitstamp",
+            Format::Kucoin => "kucoin",
+            Format::CoinbaseTransfers => "coinbase-transfers",
             Format::Ledger => "ledger",
         }
     }
@@ -110,7 +123,7 @@ impl Format {
     /// that name their account get `Ledger Live: <name>`, `Exodus: <name>`).
     pub fn default_account(self) -> &'static str {
         match self {
-            Format::Coinbase | Format::CoinbaseAdvanced => "coinbase",
+            Format::Coinbase | Format::CoinbaseAdvanced | Format::CoinbaseTransfers => "coinbase",
             Format::CoinbasePro => "coinbase-pro",
             Format::KrakenLedgers | Format::KrakenTrades => "kraken",
             Format::Binance
@@ -118,7 +131,8 @@ impl Format {
             | Format::BinanceDeposits
             | Format::BinanceWithdrawals
             | Format::BinanceConvert
-            | Format::BinanceAutoinvest => "binance",
+            | Format::BinanceAutoinvest
+            | Format::BinanceBuyCrypto => "binance",
             Format::BinanceUs => "binance-us",
             Format::Gemini => "gemini",
             Format::Koinly | Format::KoinlyTrades => "koinly",
@@ -130,6 +144,8 @@ impl Format {
             Format::LedgerLive => "ledger-live",
             Format::Trezor => "trezor",
             Format::Exodus => "exodus",
+            Format::Bitstamp => "bitstamp",
+            Format::Kucoin => "kucoin",
             Format::Ledger => "ledger",
         }
     }
@@ -139,7 +155,7 @@ impl Format {
     /// and Sparrow, so a wallet opened in both and exported twice is one wallet.
     pub(super) fn id_prefix(self) -> &'static str {
         match self {
-            Format::Coinbase => "coinbase",
+            Format::Coinbase | Format::CoinbaseTransfers => "coinbase",
             Format::CoinbaseAdvanced => "coinbase-adv",
             Format::CoinbasePro => "coinbase-pro",
             Format::KrakenLedgers | Format::KrakenTrades => "kraken",
@@ -149,6 +165,7 @@ impl Format {
             Format::BinanceDeposits | Format::BinanceWithdrawals => "binance-transfer",
             Format::BinanceConvert => "binance-convert",
             Format::BinanceAutoinvest => "binance-autoinvest",
+            Format::BinanceBuyCrypto => "binance-buy-crypto",
             Format::Gemini => "gemini",
             Format::Koinly => "koinly",
             Format::KoinlyTrades => "koinly-trade",
@@ -159,6 +176,8 @@ impl Format {
             Format::LedgerLive => "ledger-live",
             Format::Trezor => "trezor",
             Format::Exodus => "exodus",
+            Format::Bitstamp => "bitstamp",
+            Format::Kucoin => "kucoin",
             Format::Ledger => "",
         }
     }
@@ -189,6 +208,10 @@ impl Format {
             Format::LedgerLive => ledger_live::matches(h),
             Format::Trezor => trezor::matches(h),
             Format::Exodus => exodus::matches(h),
+            Format::Bitstamp => bitstamp::matches(h),
+            Format::Kucoin => kucoin::matches(h),
+            Format::CoinbaseTransfers => coinbase_transfers::matches(h),
+            Format::BinanceBuyCrypto => binance_buy_crypto::matches(h),
             Format::Ledger => ledger::matches(h),
         }
     }

@@ -18,10 +18,11 @@ use super::duplicates::{KrakenOverlap, SeenIds, Superseded};
 use super::format::{Format, PREAMBLE_ROWS, known_formats};
 use super::sheet::{LineSet, RowStream, Sheet, SheetRow, Text};
 use super::{
-    binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
-    binance_withdrawals, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet, coinledger,
-    cointracker, dali, electrum, exodus, gemini, koinly, koinly_trades, kraken_ledgers,
-    kraken_trades, ledger, ledger_live, sparrow, trezor,
+    binance, binance_autoinvest, binance_buy_crypto, binance_convert, binance_deposits,
+    binance_trades, binance_us, binance_withdrawals, bitstamp, coinbase, coinbase_advanced,
+    coinbase_pro, coinbase_transfers, coinbase_wallet, coinledger, cointracker, dali, electrum,
+    exodus, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, kucoin, ledger,
+    ledger_live, sparrow, trezor,
 };
 
 /// What the importer needs besides the file.
@@ -244,6 +245,10 @@ impl<'a> Importer<'a> {
                 | Format::LedgerLive
                 | Format::Trezor
                 | Format::Exodus
+                | Format::Bitstamp
+                | Format::Kucoin
+                | Format::CoinbaseTransfers
+                | Format::BinanceBuyCrypto
         ) || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
@@ -319,6 +324,34 @@ impl<'a> Importer<'a> {
             }
             Format::Exodus => {
                 exodus::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Bitstamp => {
+                bitstamp::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Kucoin => {
+                kucoin::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::CoinbaseTransfers => {
+                coinbase_transfers::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::BinanceBuyCrypto => {
+                binance_buy_crypto::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
