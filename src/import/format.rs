@@ -271,4 +271,57 @@ mod tests {
         assert_eq!(detect(b"time,extra\n"), None);
         assert_eq!(detect(b""), None);
     }
+
+    #[test]
+    fn every_layout_of_the_newer_exchanges_is_its_own_format() {
+        for (header, want) in [
+            (
+                "Type,Datetime,Account,Amount,Value,Rate,Fee,Sub Type",
+                Format::Bitstamp,
+            ),
+            (
+                "ID,Account,Type,Subtype,Datetime,Amount,Amount currency,Value,Value currency,Rate,Rate currency,Fee,Fee currency,Order ID",
+                Format::Bitstamp,
+            ),
+            (
+                "UID,Account Type,Order ID,Order Time(UTC),Symbol,Side,Order Type,Order Price,Order Amount,Avg. Filled Price,Filled Amount,Filled Volume,Filled Volume (USDT),Filled Time(UTC),Fee,Fee Currency,Tax,Status",
+                Format::Kucoin,
+            ),
+            (
+                "UID,Account Type,Order ID,Symbol,Side,Order Type,Avg. Filled Price,Filled Amount,Filled Volume,Filled Volume (USDT),Filled Time(UTC),Fee,Tax,Maker/Taker,Fee Currency",
+                Format::Kucoin,
+            ),
+            (
+                "tradeCreatedAt,orderId,symbol,side,price,size,funds,fee,liquidity,feeCurrency,orderType",
+                Format::Kucoin,
+            ),
+            (
+                "UID,Account Type,Time(UTC),Coin,Amount,Fee,Hash,Deposit Address,Transfer Network,Status,Remarks",
+                Format::Kucoin,
+            ),
+            (
+                "UID,Account Type,Time(UTC),Remarks,Status,Fee,Amount,Coin,Transfer Network,Withdrawal Address/Account",
+                Format::Kucoin,
+            ),
+            ("Time,Coin,Network,Amount,Type,Remark,Fee", Format::Kucoin),
+            (
+                "Time,Coin,Network,Amount,Type,Wallet Address/Account,Remark",
+                Format::Kucoin,
+            ),
+            (
+                "Timestamp,Type,BTC,Subtotal,Fees,Total,Currency,Price Per Coin,Payment Method,ID,Share",
+                Format::CoinbaseTransfers,
+            ),
+            (
+                "Date(UTC),Method,Amount,Price,Fees,Final Amount,Status,Transaction ID",
+                Format::BinanceBuyCrypto,
+            ),
+        ] {
+            assert_eq!(
+                detect(format!("{header}\n").as_bytes()),
+                Some(want),
+                "{header}"
+            );
+        }
+    }
 }
