@@ -21,9 +21,9 @@
 //! whose conversions the per-wallet report shows as `Instantly Exchanged`
 //! rows) is skipped to enter by hand.
 //!
-//! Ids are `coinbase-transfer-<ID>`. The per-wallet report shows the same
-//! buys and sells under other ids (its `Coinbase ID`): import the buys and
-//! sells from one of the two reports only.
+//! Ids are `coinbase-transfer-<ID>`: the per-wallet report, which shows the
+//! same buys and sells, names them by this id too (its `Transfer ID`), so the
+//! two reports imported together keep each once.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
