@@ -61,9 +61,9 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         return Vec::new();
     }
     // An id repeated on rows that differ is not an id.
-    let mut seen: HashMap<&str, &[String]> = HashMap::new();
-    let mut ids_ok = c_id.is_some();
-    if let Some(ci) = c_id {
+    let unique = |col: Option<usize>| {
+        let Some(ci) = col else { return false };
+        let mut seen: HashMap<&str, &[String]> = HashMap::new();
         for r in &sheet.rows {
             let id = r.get(ci);
             if id.is_empty() {
@@ -72,11 +72,13 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
             if let Some(prev) = seen.insert(id, &r.cells)
                 && prev != r.cells.as_slice()
             {
-                ids_ok = false;
-                break;
+                return false;
             }
         }
-    }
+        true
+    };
+    let ids_ok = unique(c_id);
+    let transfer_ids_ok = ids_ok && unique(c_transfer);
     const TIMES: [&str; 6] = [
         "%Y-%m-%d %H:%M:%S %z",
         "%Y-%m-%d %H:%M:%S",
@@ -147,7 +149,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
             // it under this id, so both reports give it the same ledger id and
             // importing both keeps it once.
             let id = match c_transfer.map(|i| row.get(i).trim()) {
-                Some(t) if ids_ok && !t.is_empty() => {
+                Some(t) if transfer_ids_ok && !t.is_empty() => {
                     format!("{}-transfer-{t}", cx.format.id_prefix())
                 }
                 _ => id,
