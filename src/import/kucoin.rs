@@ -29,7 +29,8 @@
 //! crypto quote a `trade`, valued at `Filled Volume (USDT)` where the file
 //! gives it (USDT at 1.00, as a stablecoin side is valued), else from a
 //! stablecoin side or `--prices`. An order with nothing filled is skipped;
-//! margin and futures account rows are skipped to report separately.
+//! margin and futures account rows are skipped to report separately. A
+//! nonzero `Tax` (its currency unstated) is kept in the note, not booked.
 //!
 //! Deposits and withdrawals: `SUCCESS` rows of crypto become `deposit`/
 //! `withdrawal` rows with `Hash` as txid and the address in the note, the
@@ -191,6 +192,7 @@ enum Layout {
         /// id is the row's id.
         order_level: bool,
         account_type: Option<usize>,
+        tax: Option<usize>,
     },
     Transfers {
         withdrawals: bool,
@@ -233,6 +235,7 @@ pub(crate) fn parse_stream(
             order: sheet.col(&["Order ID", "orderId"]),
             order_level: has(h, "Order Amount"),
             account_type: sheet.col(&["Account Type"]),
+            tax: sheet.col(&["Tax"]),
         };
         (time, layout)
     } else {
@@ -291,6 +294,7 @@ fn trade_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
         order,
         order_level,
         account_type,
+        tax,
     } = &c.layout
     else {
         return;
@@ -320,6 +324,9 @@ fn trade_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
     let quote_q = cx.required(row, *quote, "Filled Volume");
     let fee_q = cx.number(row, *fee, "Fee").unwrap_or_default().abs();
     let usdt = quote_usdt.and_then(|i| cx.number(row, i, "Filled Volume (USDT)"));
+    let tax_q = tax
+        .and_then(|i| cx.number(row, i, "Tax"))
+        .filter(|t| !t.is_zero());
     let pair = row.get(*symbol).trim().to_ascii_uppercase();
     let split = pair
         .split_once('-')
@@ -373,11 +380,19 @@ fn trade_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
     // USDT at 1.00, as a stablecoin side is valued; a money side is valued
     // by trade_record at its own rate instead.
     let usd_hint = usdt.filter(|_| !is_fiat(q)).map(|v| v.abs());
-    let note = if order_id.is_empty() {
+    let mut note = if order_id.is_empty() {
         pair.clone()
     } else {
         format!("{pair} order {order_id}")
     };
+    // KuCoin's `Tax` (a levy some countries' users pay) is not a fee the
+    // export says the currency of: kept in the note, to enter by hand.
+    if let Some(t) = tax_q {
+        note.push_str(&format!(
+            "; KuCoin Tax {} not booked: enter it by hand",
+            super::num::fmt_decimal(t.abs())
+        ));
+    }
     trade_record(
         cx,
         TradeIn {
