@@ -1635,3 +1635,35 @@ fn a_send_between_two_ledger_accounts_keeps_both_sides() {
     assert!(err.contains("-aa11-") && !err.contains("-bb22-"), "{err}");
     assert_eq!(gains.lines().count(), 2, "{gains}");
 }
+
+/// Coinbase's per-wallet Transactions report and its Transfers report list the
+/// same buys and sells (the wallet report's `Transfer ID` is the Transfers
+/// report's `ID`): imported together, each is kept once, whichever file
+/// comes first, and the Transfers report's own buy is kept.
+#[test]
+fn coinbase_wallet_report_and_transfers_report_keep_each_buy_once() {
+    let w = "fixtures/order/coinbase-wallet-and-transfers/btc-wallet-transactions.csv";
+    let t = "fixtures/order/coinbase-wallet-and-transfers/transfers-report.csv";
+    let (wt, wt_err) = ok(&["import", w, t, "--prices", PRICES]);
+    let (tw, _) = ok(&["import", t, w, "--prices", PRICES]);
+    assert_eq!(wt, tw);
+    let rows: Vec<&str> = wt.lines().skip(1).collect();
+    assert_eq!(rows.len(), 4, "{wt}");
+    let ids = |id: &str| rows.iter().filter(|r| r.starts_with(id)).count();
+    assert_eq!(
+        ids("coinbase-transfer-569403e23b2c1d0001a1b2c4,"),
+        1,
+        "{wt}"
+    );
+    assert_eq!(
+        ids("coinbase-transfer-57686a943b2c1d0001a1b2c5,"),
+        1,
+        "{wt}"
+    );
+    assert_eq!(
+        ids("coinbase-transfer-57c84ee03b2c1d0001a1b2c9,"),
+        1,
+        "{wt}"
+    );
+    assert!(wt_err.contains("duplicates dropped:  2"), "{wt_err}");
+}

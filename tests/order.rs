@@ -96,8 +96,14 @@ fn groups() -> &'static [Vec<String>] {
         // Groups made for this test: overlapping Binance statements, one
         // wallet exported by Electrum and by Sparrow beside the wallet its
         // send reached at the same instant, Coinbase files with rows at one
-        // instant and an ID repeated with other facts.
-        for d in ["binance-overlap", "wallets", "coinbase-same-instant"] {
+        // instant and an ID repeated with other facts, and a Coinbase wallet
+        // report beside the Transfers report listing its buys and sells.
+        for d in [
+            "binance-overlap",
+            "wallets",
+            "coinbase-same-instant",
+            "coinbase-wallet-and-transfers",
+        ] {
             g.push(inputs_in(&format!("fixtures/order/{d}")));
         }
         for group in &g {

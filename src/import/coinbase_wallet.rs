@@ -16,8 +16,11 @@
 //! a withdrawal or deposit with the `Bitcoin Hash` as txid when there is one
 //! (without one it was an off-chain move to or from another Coinbase user).
 //!
-//! Ids come from `Coinbase ID`; when a file repeats one id on different rows
-//! (anonymised exports do) the ids of that file are hashes of the row cells.
+//! Ids come from `Coinbase ID`, a buy's or sell's from its `Transfer ID`
+//! (`coinbase-transfer-<Transfer ID>`, the id the Transfers report gives the
+//! same buy, so importing both reports keeps it once); when a file repeats one
+//! `Coinbase ID` on different rows (anonymised exports do) the ids of that
+//! file are hashes of the row cells.
 
 use std::collections::HashMap;
 
@@ -52,14 +55,15 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_to = sheet.col(&["To"]);
     let c_notes = sheet.col(&["Notes"]);
     let c_id = col_prefix(sheet, "Coinbase ID");
+    let c_transfer = sheet.col(&["Transfer ID"]);
     let c_hash = col_prefix(sheet, "Bitcoin Hash");
     if cx.failed() {
         return Vec::new();
     }
     // An id repeated on rows that differ is not an id.
-    let mut seen: HashMap<&str, &[String]> = HashMap::new();
-    let mut ids_ok = c_id.is_some();
-    if let Some(ci) = c_id {
+    let unique = |col: Option<usize>| {
+        let Some(ci) = col else { return false };
+        let mut seen: HashMap<&str, &[String]> = HashMap::new();
         for r in &sheet.rows {
             let id = r.get(ci);
             if id.is_empty() {
@@ -68,11 +72,13 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
             if let Some(prev) = seen.insert(id, &r.cells)
                 && prev != r.cells.as_slice()
             {
-                ids_ok = false;
-                break;
+                return false;
             }
         }
-    }
+        true
+    };
+    let ids_ok = unique(c_id);
+    let transfer_ids_ok = ids_ok && unique(c_transfer);
     const TIMES: [&str; 6] = [
         "%Y-%m-%d %H:%M:%S %z",
         "%Y-%m-%d %H:%M:%S",
@@ -139,6 +145,15 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| ccy.clone());
             let total = total.abs();
+            // A buy or sell is a Coinbase transfer: the Transfers report lists
+            // it under this id, so both reports give it the same ledger id and
+            // importing both keeps it once.
+            let id = match c_transfer.map(|i| row.get(i).trim()) {
+                Some(t) if transfer_ids_ok && !t.is_empty() => {
+                    format!("{}-transfer-{t}", cx.format.id_prefix())
+                }
+                _ => id,
+            };
             let (sent, received) = if amount.is_sign_positive() {
                 ((total, ccy), (amount.abs(), asset))
             } else {

@@ -5,10 +5,11 @@ use std::fmt;
 
 use super::sheet::{decode, read_rows};
 use super::{
-    binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
-    binance_withdrawals, cash_app, coinbase, coinbase_advanced, coinbase_pro, coinledger,
-    cointracker, crypto_com, dali, electrum, evm, exodus, gemini, koinly, koinly_trades,
-    kraken_ledgers, kraken_trades, ledger, ledger_live, paypal, robinhood, sparrow, trezor,
+    binance, binance_autoinvest, binance_buy_crypto, binance_convert, binance_deposits,
+    binance_trades, binance_us, binance_withdrawals, bitstamp, cash_app, coinbase,
+    coinbase_advanced, coinbase_pro, coinbase_transfers, coinledger, cointracker, crypto_com, dali,
+    electrum, evm, exodus, gemini, koinly, koinly_trades, kraken_ledgers, kraken_trades, kucoin,
+    ledger, ledger_live, paypal, robinhood, sparrow, trezor,
 };
 
 /// An export layout `harvest import` reads (SPEC section 4).
@@ -44,12 +45,16 @@ pub enum Format {
     Paypal,
     Robinhood,
     CryptoCom,
+    Bitstamp,
+    Kucoin,
+    CoinbaseTransfers,
+    BinanceBuyCrypto,
     Ledger,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 31] = [
+    pub const ALL: [Format; 35] = [
         Format::Coinbase,
         Format::CoinbaseAdvanced,
         Format::CoinbasePro,
@@ -80,6 +85,10 @@ impl Format {
         Format::Paypal,
         Format::Robinhood,
         Format::CryptoCom,
+        Format::Bitstamp,
+        Format::Kucoin,
+        Format::CoinbaseTransfers,
+        Format::BinanceBuyCrypto,
         Format::Ledger,
     ];
 
@@ -98,6 +107,7 @@ impl Format {
             Format::BinanceWithdrawals => "binance-withdrawals",
             Format::BinanceConvert => "binance-convert",
             Format::BinanceAutoinvest => "binance-autoinvest",
+            Format::BinanceBuyCrypto => "binance-buy-crypto",
             Format::Gemini => "gemini",
             Format::Koinly => "koinly",
             Format::KoinlyTrades => "koinly-trades",
@@ -116,6 +126,9 @@ impl Format {
             Format::Paypal => "paypal",
             Format::Robinhood => "robinhood",
             Format::CryptoCom => "crypto-com",
+            Format::Bitstamp => "bitstamp",
+            Format::Kucoin => "kucoin",
+            Format::CoinbaseTransfers => "coinbase-transfers",
             Format::Ledger => "ledger",
         }
     }
@@ -131,7 +144,7 @@ impl Format {
     /// that name their account get `Ledger Live: <name>`, `Exodus: <name>`).
     pub fn default_account(self) -> &'static str {
         match self {
-            Format::Coinbase | Format::CoinbaseAdvanced => "coinbase",
+            Format::Coinbase | Format::CoinbaseAdvanced | Format::CoinbaseTransfers => "coinbase",
             Format::CoinbasePro => "coinbase-pro",
             Format::KrakenLedgers | Format::KrakenTrades => "kraken",
             Format::Binance
@@ -139,7 +152,8 @@ impl Format {
             | Format::BinanceDeposits
             | Format::BinanceWithdrawals
             | Format::BinanceConvert
-            | Format::BinanceAutoinvest => "binance",
+            | Format::BinanceAutoinvest
+            | Format::BinanceBuyCrypto => "binance",
             Format::BinanceUs => "binance-us",
             Format::Gemini => "gemini",
             Format::Koinly | Format::KoinlyTrades => "koinly",
@@ -158,6 +172,8 @@ impl Format {
             Format::Paypal => "paypal",
             Format::Robinhood => "robinhood",
             Format::CryptoCom => "crypto-com",
+            Format::Bitstamp => "bitstamp",
+            Format::Kucoin => "kucoin",
             Format::Ledger => "ledger",
         }
     }
@@ -167,7 +183,7 @@ impl Format {
     /// and Sparrow, so a wallet opened in both and exported twice is one wallet.
     pub(super) fn id_prefix(self) -> &'static str {
         match self {
-            Format::Coinbase => "coinbase",
+            Format::Coinbase | Format::CoinbaseTransfers => "coinbase",
             Format::CoinbaseAdvanced => "coinbase-adv",
             Format::CoinbasePro => "coinbase-pro",
             Format::KrakenLedgers | Format::KrakenTrades => "kraken",
@@ -177,6 +193,7 @@ impl Format {
             Format::BinanceDeposits | Format::BinanceWithdrawals => "binance-transfer",
             Format::BinanceConvert => "binance-convert",
             Format::BinanceAutoinvest => "binance-autoinvest",
+            Format::BinanceBuyCrypto => "binance-buy-crypto",
             Format::Gemini => "gemini",
             Format::Koinly => "koinly",
             Format::KoinlyTrades => "koinly-trade",
@@ -192,6 +209,8 @@ impl Format {
             Format::Paypal => "paypal",
             Format::Robinhood => "robinhood",
             Format::CryptoCom => "crypto-com",
+            Format::Bitstamp => "bitstamp",
+            Format::Kucoin => "kucoin",
             Format::Ledger => "",
         }
     }
@@ -229,6 +248,10 @@ impl Format {
             Format::Paypal => paypal::matches(h),
             Format::Robinhood => robinhood::matches(h),
             Format::CryptoCom => crypto_com::matches(h),
+            Format::Bitstamp => bitstamp::matches(h),
+            Format::Kucoin => kucoin::matches(h),
+            Format::CoinbaseTransfers => coinbase_transfers::matches(h),
+            Format::BinanceBuyCrypto => binance_buy_crypto::matches(h),
             Format::Ledger => ledger::matches(h),
         }
     }
@@ -322,6 +345,62 @@ mod tests {
                 .into_iter()
                 .filter(|f| f.matches(&h(header)))
                 .collect();
+            assert_eq!(found, vec![want], "{header}");
+        }
+    }
+
+    #[test]
+    fn every_layout_of_the_newer_exchanges_is_its_own_format() {
+        for (header, want) in [
+            (
+                "Type,Datetime,Account,Amount,Value,Rate,Fee,Sub Type",
+                Format::Bitstamp,
+            ),
+            (
+                "ID,Account,Type,Subtype,Datetime,Amount,Amount currency,Value,Value currency,Rate,Rate currency,Fee,Fee currency,Order ID",
+                Format::Bitstamp,
+            ),
+            (
+                "UID,Account Type,Order ID,Order Time(UTC),Symbol,Side,Order Type,Order Price,Order Amount,Avg. Filled Price,Filled Amount,Filled Volume,Filled Volume (USDT),Filled Time(UTC),Fee,Fee Currency,Tax,Status",
+                Format::Kucoin,
+            ),
+            (
+                "UID,Account Type,Order ID,Symbol,Side,Order Type,Avg. Filled Price,Filled Amount,Filled Volume,Filled Volume (USDT),Filled Time(UTC),Fee,Tax,Maker/Taker,Fee Currency",
+                Format::Kucoin,
+            ),
+            (
+                "tradeCreatedAt,orderId,symbol,side,price,size,funds,fee,liquidity,feeCurrency,orderType",
+                Format::Kucoin,
+            ),
+            (
+                "UID,Account Type,Time(UTC),Coin,Amount,Fee,Hash,Deposit Address,Transfer Network,Status,Remarks",
+                Format::Kucoin,
+            ),
+            (
+                "UID,Account Type,Time(UTC),Remarks,Status,Fee,Amount,Coin,Transfer Network,Withdrawal Address/Account",
+                Format::Kucoin,
+            ),
+            ("Time,Coin,Network,Amount,Type,Remark,Fee", Format::Kucoin),
+            (
+                "Time,Coin,Network,Amount,Type,Wallet Address/Account,Remark",
+                Format::Kucoin,
+            ),
+            (
+                "Timestamp,Type,BTC,Subtotal,Fees,Total,Currency,Price Per Coin,Payment Method,ID,Share",
+                Format::CoinbaseTransfers,
+            ),
+            (
+                "Date(UTC),Method,Amount,Price,Fees,Final Amount,Status,Transaction ID",
+                Format::BinanceBuyCrypto,
+            ),
+        ] {
+            assert_eq!(
+                detect(format!("{header}\n").as_bytes()),
+                Some(want),
+                "{header}"
+            );
+            let h: Vec<String> = header.split(',').map(str::to_string).collect();
+            let found: Vec<Format> = Format::ALL.into_iter().filter(|f| f.matches(&h)).collect();
             assert_eq!(found, vec![want], "{header}");
         }
     }

@@ -18,11 +18,11 @@ use super::duplicates::{KrakenOverlap, SeenIds, Superseded};
 use super::format::{Format, PREAMBLE_ROWS, known_formats};
 use super::sheet::{LineSet, RowStream, Sheet, SheetRow, Text};
 use super::{
-    binance, binance_autoinvest, binance_convert, binance_deposits, binance_trades, binance_us,
-    binance_withdrawals, cash_app, coinbase, coinbase_advanced, coinbase_pro, coinbase_wallet,
-    coinledger, cointracker, crypto_com, dali, electrum, evm, exodus, gemini, koinly,
-    koinly_trades, kraken_ledgers, kraken_trades, ledger, ledger_live, paypal, robinhood,
-    sparrow, trezor,
+    binance, binance_autoinvest, binance_buy_crypto, binance_convert, binance_deposits,
+    binance_trades, binance_us, binance_withdrawals, bitstamp, cash_app, coinbase,
+    coinbase_advanced, coinbase_pro, coinbase_transfers, coinbase_wallet, coinledger, cointracker,
+    crypto_com, dali, electrum, evm, exodus, gemini, koinly, koinly_trades, kraken_ledgers,
+    kraken_trades, kucoin, ledger, ledger_live, paypal, robinhood, sparrow, trezor,
 };
 
 /// What the importer needs besides the file.
@@ -270,6 +270,10 @@ impl<'a> Importer<'a> {
                 | Format::Paypal
                 | Format::Robinhood
                 | Format::CryptoCom
+                | Format::Bitstamp
+                | Format::Kucoin
+                | Format::CoinbaseTransfers
+                | Format::BinanceBuyCrypto
         ) || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
@@ -389,6 +393,34 @@ impl<'a> Importer<'a> {
             }
             Format::CryptoCom => {
                 crypto_com::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Bitstamp => {
+                bitstamp::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Kucoin => {
+                kucoin::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::CoinbaseTransfers => {
+                coinbase_transfers::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::BinanceBuyCrypto => {
+                binance_buy_crypto::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;

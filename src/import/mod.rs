@@ -13,15 +13,18 @@
 
 mod binance;
 mod binance_autoinvest;
+mod binance_buy_crypto;
 mod binance_convert;
 mod binance_deposits;
 mod binance_trades;
 mod binance_us;
 mod binance_withdrawals;
+mod bitstamp;
 mod cash_app;
 mod coinbase;
 mod coinbase_advanced;
 mod coinbase_pro;
+mod coinbase_transfers;
 mod coinbase_wallet;
 mod coinledger;
 mod cointracker;
@@ -35,6 +38,7 @@ mod koinly;
 mod koinly_trades;
 mod kraken_ledgers;
 mod kraken_trades;
+mod kucoin;
 mod ledger;
 mod ledger_live;
 pub mod num;
