@@ -325,7 +325,7 @@ fn seen(o: &engine::Outcome) -> String {
         let l = &o.lots[i as usize];
         format!(
             "{}/{:?}/{}/{}/{}/{}/{:?}",
-            l.row, l.asset, l.qty, l.basis, l.acquired, l.holding_from, l.origin
+            l.row, l.asset, l.qty, l.basis, l.acquired_date, l.holding_from, l.origin
         )
     };
     let mut lots: Vec<String> = (0..o.lots.len() as u32).map(lot).collect();
@@ -340,8 +340,8 @@ fn seen(o: &engine::Outcome) -> String {
                 .map(|g| format!("{} {} {}", lot(g.lot), g.qty, g.basis))
                 .collect();
             format!(
-                "{} {:?} {:?} {:?} {} {} {} {:?}",
-                d.row, d.kind, d.asset, d.account, d.time, d.qty, d.proceeds, legs
+                "{} {:?} {:?} {} {} {} {:?}",
+                d.row, d.kind, d.asset, d.date, d.qty, d.proceeds, legs
             )
         })
         .collect();

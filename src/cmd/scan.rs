@@ -265,6 +265,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             .map(|&i| cents(picks[i].proceeds) - cents(picks[i].basis))
             .sum();
         let by_method = plan::by_method(
+            ledger,
             &outcome.holdings,
             &outcome,
             sale.account,

@@ -271,6 +271,7 @@ impl Engine<'_> {
         });
         let lots = &self.out.lots;
         let id_rank = &self.ledger.id_rank;
+        let rows = &self.ledger.rows;
         let mut legs = legs;
         legs.sort_by_cached_key(|leg| {
             let l = &lots[leg.lot as usize];
@@ -280,7 +281,7 @@ impl Engine<'_> {
                 AllocationRule::LowestBasisFirst => unit,
                 AllocationRule::HighestBasisFirst => -unit,
             };
-            (unit, l.acquired, id_rank[l.row as usize], leg.lot)
+            (unit, rows[l.row as usize].time, id_rank[l.row as usize], leg.lot)
         });
         let mut legs: VecDeque<Leg> = legs.into();
         for (wallet, held) in wallets {

@@ -202,13 +202,11 @@ impl Engine<'_> {
         self.out.lots.push(Lot {
             row: i,
             asset,
-            acquired: row.time,
             acquired_date: date,
             holding_from: date,
             qty,
             basis,
             origin,
-            rank: self.ledger.id_rank[i as usize],
             unit_basis: unit,
         });
         if self.selections.is_some() || self.cfg.wash_window > 0 {
@@ -402,8 +400,6 @@ impl Engine<'_> {
             row: i,
             kind,
             asset: a.asset,
-            account: row.account,
-            time: row.time,
             date: date_in(row.time, self.cfg.tz),
             qty: a.qty,
             proceeds,

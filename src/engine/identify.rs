@@ -222,7 +222,7 @@ impl Engine<'_> {
                 }
                 .into());
             }
-            let key = self.out.lot_key(lot);
+            let key = self.out.lot_key(self.ledger, lot);
             let acct = self.pool_account(account);
             let pool = self.pools.entry((acct, asset)).or_default();
             let held = pool.held(&key);

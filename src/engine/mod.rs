@@ -21,6 +21,7 @@ macro_rules! orders {
         $crate::engine::pool::Orders {
             methods: &$e.orders,
             lots: &$e.out.lots,
+            rows: &$e.ledger.rows,
             id_rank: &$e.ledger.id_rank,
         }
     };

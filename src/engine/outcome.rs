@@ -29,13 +29,15 @@ pub enum Origin {
     UnknownDeposit,
 }
 
-/// A tax lot: units acquired together, with one date and one basis.
+/// A tax lot: units acquired together, with one date and one basis. Its
+/// acquisition time and its id's rank among the rows of that instant are its
+/// row's ([`Ledger::rows`], [`Ledger::id_rank`]), not stored again: at 10M
+/// rows a lot of 68 bytes instead of 84 saves about 90 MB.
 #[derive(Debug, Clone)]
 pub struct Lot {
     /// The row whose id is the lot id.
     pub row: u32,
     pub asset: Sym,
-    pub acquired: DateTime<Utc>,
     /// Acquisition date in the tax time zone.
     pub acquired_date: NaiveDate,
     /// The date the holding period counts from: the acquisition date, or earlier
@@ -44,9 +46,6 @@ pub struct Lot {
     pub qty: Decimal,
     pub basis: Decimal,
     pub origin: Origin,
-    /// The rank of its row's id among the rows of its instant (see
-    /// [`Outcome::lot_key`]).
-    pub rank: u32,
     /// Basis per unit at acquisition, for highest-basis orders (zero when the run
     /// has none).
     pub unit_basis: Decimal,
@@ -72,14 +71,13 @@ pub enum DisposalKind {
 }
 
 /// One disposal: units of one asset leaving one account, with their proceeds.
+/// The account and time are its row's ([`Disposal::row`]).
 #[derive(Debug, Clone)]
 pub struct Disposal {
     /// The row whose id is the disposal id.
     pub row: u32,
     pub kind: DisposalKind,
     pub asset: Sym,
-    pub account: Sym,
-    pub time: DateTime<Utc>,
     /// Disposal date in the tax time zone.
     pub date: NaiveDate,
     pub qty: Decimal,
@@ -172,10 +170,17 @@ pub fn priced_note(prices: Option<&PriceTable>, outcome: &Outcome) -> Option<Str
 
 impl Outcome {
     /// The position of `lot` in its pool's order under the run's method
-    /// (computed, not stored: a lot is then 84 bytes instead of 128).
-    pub fn lot_key(&self, lot: LotIdx) -> LotKey {
+    /// (computed, not stored: a lot is then 68 bytes instead of 128).
+    pub fn lot_key(&self, ledger: &Ledger, lot: LotIdx) -> LotKey {
         let l = &self.lots[lot as usize];
-        LotKey::new(self.method, l.acquired, l.unit_basis, l.rank, lot)
+        let row = l.row as usize;
+        LotKey::new(
+            self.method,
+            ledger.rows[row].time,
+            l.unit_basis,
+            ledger.id_rank[row],
+            lot,
+        )
     }
 
     /// The legs of a disposal.
@@ -280,12 +285,12 @@ impl Engine<'_> {
             (
                 self.name(a.asset),
                 self.name(a.account),
-                self.out.lot_key(a.lot),
+                self.out.lot_key(self.ledger, a.lot),
             )
                 .cmp(&(
                     self.name(b.asset),
                     self.name(b.account),
-                    self.out.lot_key(b.lot),
+                    self.out.lot_key(self.ledger, b.lot),
                 ))
         });
         self.out.holdings = h;

@@ -72,6 +72,8 @@ fn ordered(d: Decimal) -> u128 {
 pub struct Orders<'a> {
     pub methods: &'a [Method],
     pub lots: &'a [super::Lot],
+    /// The ledger's rows: a lot's acquisition time is its row's.
+    pub rows: &'a [crate::model::Row],
     pub id_rank: &'a [u32],
 }
 
@@ -81,7 +83,7 @@ impl Orders<'_> {
         let l = &self.lots[lot as usize];
         LotKey::new(
             self.methods[j],
-            l.acquired,
+            self.rows[l.row as usize].time,
             l.unit_basis,
             self.id_rank[l.row as usize],
             lot,
@@ -270,27 +272,40 @@ mod tests {
     use super::super::{Lot, Origin};
     use super::*;
 
-    /// Lots acquired at `secs` with `unit` basis per unit.
-    fn lots(_methods: &[Method], spec: &[(i64, i64)]) -> Vec<Lot> {
+    /// Lots acquired at `secs` with `unit` basis per unit, and the rows
+    /// that opened them (a lot's time is its row's).
+    fn lots(_methods: &[Method], spec: &[(i64, i64)]) -> (Vec<Lot>, Vec<crate::model::Row>) {
         spec.iter()
             .enumerate()
             .map(|(i, &(secs, unit))| {
                 let t = DateTime::<Utc>::from_timestamp(secs, 0).unwrap();
                 let unit = Decimal::from(unit);
-                Lot {
+                let lot = Lot {
                     row: i as u32,
                     asset: crate::model::Sym::USD,
-                    acquired: t,
                     acquired_date: t.date_naive(),
                     holding_from: t.date_naive(),
                     qty: Decimal::ONE,
                     basis: unit,
                     origin: Origin::Acquired,
-                    rank: i as u32,
                     unit_basis: unit,
-                }
+                };
+                let row = crate::model::Row {
+                    id: format!("r{i}").into(),
+                    time: t,
+                    account: crate::model::Sym::USD,
+                    kind: crate::model::Kind::Buy,
+                    sent: None,
+                    received: None,
+                    fee: None,
+                    usd_value: None,
+                    fee_usd: None,
+                    text: crate::model::TextRef::NONE,
+                    source: crate::model::Source { file: 0, line: 0 },
+                };
+                (lot, row)
             })
-            .collect()
+            .unzip()
     }
 
     fn leg(lot: u32, qty: i64, basis: i64) -> Leg {
@@ -306,10 +321,11 @@ mod tests {
 
     fn order(m: Method) -> Vec<u32> {
         let methods = [m];
-        let l = lots(&methods, &SPEC);
+        let (l, rows) = lots(&methods, &SPEC);
         let o = Orders {
             methods: &methods,
             lots: &l,
+            rows: &rows,
             id_rank: &RANKS,
         };
         let mut p = Pool::default();
@@ -331,10 +347,11 @@ mod tests {
     #[test]
     fn a_pool_keeps_other_orders_in_step() {
         let methods = [Method::Fifo, Method::Hifo, Method::Lifo];
-        let l = lots(&methods, &SPEC);
+        let (l, rows) = lots(&methods, &SPEC);
         let o = Orders {
             methods: &methods,
             lots: &l,
+            rows: &rows,
             id_rank: &RANKS,
         };
         let mut p = Pool::default();
@@ -354,10 +371,11 @@ mod tests {
     #[test]
     fn split_conserves_basis_exactly() {
         let methods = [Method::Fifo];
-        let l = lots(&methods, &[(1, 0)]);
+        let (l, rows) = lots(&methods, &[(1, 0)]);
         let o = Orders {
             methods: &methods,
             lots: &l,
+            rows: &rows,
             id_rank: &RANKS,
         };
         let mut p = Pool::default();
@@ -451,10 +469,11 @@ mod tests {
     #[test]
     fn parts_of_a_lot_merge_again() {
         let methods = [Method::Fifo];
-        let l = lots(&methods, &[(1, 0)]);
+        let (l, rows) = lots(&methods, &[(1, 0)]);
         let o = Orders {
             methods: &methods,
             lots: &l,
+            rows: &rows,
             id_rank: &RANKS,
         };
         let mut p = Pool::default();

@@ -260,10 +260,10 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
     let name = |s: Sym| super::account_name(ledger, s);
     let mut holdings = std::mem::take(&mut out.holdings);
     holdings.sort_by(|a, b| {
-        (name(a.asset), name(a.account), out.lot_key(a.lot)).cmp(&(
+        (name(a.asset), name(a.account), out.lot_key(ledger, a.lot)).cmp(&(
             name(b.asset),
             name(b.account),
-            out.lot_key(b.lot),
+            out.lot_key(ledger, b.lot),
         ))
     });
     out.holdings = holdings;

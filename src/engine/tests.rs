@@ -1143,3 +1143,12 @@ se,2025-06-02T00:00:00Z,mm,sell,2,ETH,5000,USD,,,,,,
     assert_eq!(serial.own_transfers.len(), 2);
     assert_eq!(serial.warnings.to_string(), sharded.warnings.to_string());
 }
+
+/// The engine keeps a lot per acquisition and a disposal per sale of the whole
+/// history: their size is the memory a 10M-row ledger needs (issue 18).
+#[test]
+fn lots_and_disposals_stay_small() {
+    assert!(std::mem::size_of::<super::Lot>() <= 68);
+    assert!(std::mem::size_of::<super::Disposal>() <= 56);
+    assert!(std::mem::size_of::<super::Leg>() <= 36);
+}

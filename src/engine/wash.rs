@@ -181,7 +181,7 @@ fn held_units(e: &Engine<'_>, row: u32, asset: Sym) -> Decimal {
     };
     let mut held = Decimal::ZERO;
     for &lot in lots {
-        let key = e.out.lot_key(lot);
+        let key = e.out.lot_key(e.ledger, lot);
         for ((_, a), pool) in &e.pools {
             if *a == asset {
                 held += pool.held(&key);
@@ -204,7 +204,7 @@ fn carve(
     let lots = e.lot_of_row.get(&acq_row).cloned().unwrap_or_default();
     let mut need = qty;
     for lot in lots {
-        let key = e.out.lot_key(lot);
+        let key = e.out.lot_key(e.ledger, lot);
         let pool_keys: Vec<(Sym, Sym)> = e
             .pools
             .iter()

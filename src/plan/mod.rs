@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::engine::{Holding, LotIdx, Outcome};
-use crate::model::Sym;
+use crate::model::{Ledger, Sym};
 use crate::tax::form8949::cents;
 use crate::tax::term::{Term, long_term_from, term};
 
@@ -267,6 +267,7 @@ pub fn plan(cands: &[Candidate], y: &YearSoFar, need: Decimal, min_loss: Decimal
 /// What selling `qty` of one asset from one account realizes when the lots are
 /// taken in pool order (the configured method) rather than as the plan picks them.
 pub fn by_method(
+    ledger: &Ledger,
     holdings: &[Holding],
     outcome: &Outcome,
     account: Sym,
@@ -278,7 +279,7 @@ pub fn by_method(
         .iter()
         .filter(|h| h.account == account && h.asset == asset)
         .collect();
-    lots.sort_by_key(|h| outcome.lot_key(h.lot));
+    lots.sort_by_key(|h| outcome.lot_key(ledger, h.lot));
     let mut need = qty;
     let mut basis = Decimal::ZERO;
     for h in lots {

@@ -268,9 +268,9 @@ pub fn reconcile(
             j += 1;
         }
         let d = &outcome.disposals[di as usize];
-        let account = ledger.syms.name(d.account);
-        let asset = ledger.syms.name(d.asset);
         let row = &ledger.rows[d.row as usize];
+        let account = ledger.syms.name(row.account);
+        let asset = ledger.syms.name(d.asset);
         let sent = row
             .sent
             .filter(|s| s.asset == d.asset && s.qty != d.qty)

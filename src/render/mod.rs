@@ -90,7 +90,7 @@ pub fn gain_line<'a>(ledger: &'a Ledger, outcome: &Outcome, r: &'a GainRow) -> G
         lot_id: &ledger.rows[lot.row as usize].id,
         asset: ledger.syms.name(d.asset),
         quantity: r.quantity,
-        account: ledger.syms.name(d.account),
+        account: ledger.syms.name(ledger.rows[d.row as usize].account),
         date_acquired: r.date_acquired,
         date_sold: r.date_sold,
         term: r.term,

@@ -192,7 +192,7 @@ pub fn build_rows_where(
             }
             continue;
         }
-        let account = ledger.syms.name(d.account);
+        let account = ledger.syms.name(ledger.rows[d.row as usize].account);
         let mut qty_cum = Decimal::ZERO;
         let mut p_before = Decimal::ZERO;
         let legs = outcome.legs_of(d);
