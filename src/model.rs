@@ -244,6 +244,47 @@ impl Amount {
     }
 }
 
+/// An optional exact amount in 16 bytes, where `Option<Decimal>` takes 20: a
+/// row's `usd_value` and `fee_usd`. It holds [`Decimal::serialize`]'s bytes;
+/// `None` is a flags word no decimal has (its low 16 bits are always zero).
+#[derive(Clone, Copy)]
+pub struct OptDecimal([u8; 16]);
+
+/// By value, as `Option<Decimal>` compares (`1.0` equals `1.00`), not by bytes.
+impl PartialEq for OptDecimal {
+    fn eq(&self, other: &OptDecimal) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl OptDecimal {
+    /// No amount.
+    pub const NONE: OptDecimal = OptDecimal([0xFF; 16]);
+
+    /// The amount, if any.
+    #[inline]
+    pub fn get(self) -> Option<Decimal> {
+        if self.0[..4] == [0xFF; 4] {
+            None
+        } else {
+            Some(Decimal::deserialize(self.0))
+        }
+    }
+}
+
+impl From<Option<Decimal>> for OptDecimal {
+    #[inline]
+    fn from(v: Option<Decimal>) -> OptDecimal {
+        v.map_or(OptDecimal::NONE, |d| OptDecimal(d.serialize()))
+    }
+}
+
+impl std::fmt::Debug for OptDecimal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 /// Where a row came from: the input file (an index into [`Ledger::files`]) and the
 /// 1-based line of the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -282,8 +323,10 @@ pub struct Row {
     pub sent: Option<Amount>,
     pub received: Option<Amount>,
     pub fee: Option<Amount>,
-    pub usd_value: Option<Decimal>,
-    pub fee_usd: Option<Decimal>,
+    /// [`OptDecimal::get`] reads it.
+    pub usd_value: OptDecimal,
+    /// [`OptDecimal::get`] reads it.
+    pub fee_usd: OptDecimal,
     /// The row's txid and note: [`Ledger::txid`], [`Ledger::note`].
     pub text: TextRef,
     pub source: Source,
@@ -563,8 +606,8 @@ mod tests {
             sent: None,
             received: None,
             fee: None,
-            usd_value: None,
-            fee_usd: None,
+            usd_value: OptDecimal::NONE,
+            fee_usd: OptDecimal::NONE,
             text: TextRef::NONE,
             source: Source { file: 0, line },
         }
@@ -574,7 +617,31 @@ mod tests {
     #[test]
     fn a_row_stays_small() {
         assert_eq!(size_of::<Option<Amount>>(), size_of::<Amount>());
-        assert!(size_of::<Row>() <= 160, "{}", size_of::<Row>());
+        assert!(size_of::<Row>() <= 152, "{}", size_of::<Row>());
+    }
+
+    #[test]
+    fn an_optional_decimal_keeps_every_value_and_compares_by_value() {
+        for v in [
+            "0",
+            "-0.00",
+            "1.5",
+            "-79228162514264337593543950335",
+            "0.0000000000000000000000000001",
+        ] {
+            let d: Decimal = v.parse().unwrap();
+            assert_eq!(OptDecimal::from(Some(d)).get(), Some(d));
+            assert_eq!(
+                OptDecimal::from(Some(d)).get().unwrap().to_string(),
+                d.to_string()
+            );
+        }
+        assert_eq!(OptDecimal::from(None).get(), None);
+        assert_eq!(OptDecimal::NONE.get(), None);
+        let a: Decimal = "1.0".parse().unwrap();
+        let b: Decimal = "1.00".parse().unwrap();
+        assert_eq!(OptDecimal::from(Some(a)), OptDecimal::from(Some(b)));
+        assert_ne!(OptDecimal::from(Some(a)), OptDecimal::NONE);
     }
 
     #[test]

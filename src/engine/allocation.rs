@@ -281,7 +281,12 @@ impl Engine<'_> {
                 AllocationRule::LowestBasisFirst => unit,
                 AllocationRule::HighestBasisFirst => -unit,
             };
-            (unit, rows[l.row as usize].time, id_rank[l.row as usize], leg.lot)
+            (
+                unit,
+                rows[l.row as usize].time,
+                id_rank[l.row as usize],
+                leg.lot,
+            )
         });
         let mut legs: VecDeque<Leg> = legs.into();
         for (wallet, held) in wallets {

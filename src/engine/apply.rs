@@ -32,7 +32,7 @@ impl Engine<'_> {
         if let Some(a) = sides.into_iter().flatten().find(|a| a.asset == Sym::USD) {
             return Ok(a.qty);
         }
-        if let Some(v) = row.usd_value {
+        if let Some(v) = row.usd_value.get() {
             return Ok(v);
         }
         let stable = sides
@@ -138,7 +138,7 @@ impl Engine<'_> {
         if let Some(v) = explicit {
             return Ok(v);
         }
-        if let Some(v) = row.usd_value {
+        if let Some(v) = row.usd_value.get() {
             for a in [row.sent, row.received].into_iter().flatten() {
                 if a.asset == asset && !a.qty.is_zero() {
                     return self.checked(row, mul_div(v, qty, a.qty), "fee value");
@@ -450,7 +450,7 @@ impl Engine<'_> {
         row: &Row,
         fee: Amount,
     ) -> Result<Decimal, Box<EngineError>> {
-        let value = self.fee_value(row, fee.asset, fee.qty, row.fee_usd)?;
+        let value = self.fee_value(row, fee.asset, fee.qty, row.fee_usd.get())?;
         if self.mine(fee.asset) {
             self.dispose(i, row, DisposalKind::FeeAsset, fee, value)?;
         }
@@ -471,7 +471,7 @@ impl Engine<'_> {
             if !fee.is_crypto() {
                 // A fee in money: USD as is, another currency at fee_usd or
                 // its rate.
-                usd_fee = match row.fee_usd {
+                usd_fee = match row.fee_usd.get() {
                     Some(v) if fee.asset.is_foreign_money() => v,
                     _ => self.money_value(row, fee)?,
                 };
@@ -547,8 +547,8 @@ impl Engine<'_> {
                     return Ok(());
                 }
                 self.part(i, 0);
-                let v1 = self.fee_value(row, s.asset, s.qty, row.usd_value)?;
-                let v2 = self.fee_value(row, f.asset, f.qty, row.fee_usd)?;
+                let v1 = self.fee_value(row, s.asset, s.qty, row.usd_value.get())?;
+                let v2 = self.fee_value(row, f.asset, f.qty, row.fee_usd.get())?;
                 let a = Amount {
                     qty: s.qty + f.qty,
                     asset: s.asset,
@@ -564,7 +564,7 @@ impl Engine<'_> {
                     return Ok(());
                 }
                 self.part(i, 1);
-                let v = self.fee_value(row, s.asset, s.qty, row.usd_value)?;
+                let v = self.fee_value(row, s.asset, s.qty, row.usd_value.get())?;
                 self.dispose(i, row, DisposalKind::Sale, s, v)
             }
             (None, Some(f)) => {
@@ -572,7 +572,12 @@ impl Engine<'_> {
                     return Ok(());
                 }
                 self.part(i, 0);
-                let v = self.fee_value(row, f.asset, f.qty, row.fee_usd.or(row.usd_value))?;
+                let v = self.fee_value(
+                    row,
+                    f.asset,
+                    f.qty,
+                    row.fee_usd.get().or(row.usd_value.get()),
+                )?;
                 self.dispose(i, row, DisposalKind::Sale, f, v)
             }
             (None, None) => Ok(()),

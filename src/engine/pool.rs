@@ -298,8 +298,8 @@ mod tests {
                     sent: None,
                     received: None,
                     fee: None,
-                    usd_value: None,
-                    fee_usd: None,
+                    usd_value: crate::model::OptDecimal::NONE,
+                    fee_usd: crate::model::OptDecimal::NONE,
                     text: crate::model::TextRef::NONE,
                     source: crate::model::Source { file: 0, line: 0 },
                 };

@@ -159,8 +159,8 @@ fn row_needs(
     match row.kind {
         Kind::Buy | Kind::Sell | Kind::Trade | Kind::Income | Kind::Spend => {
             let sides = [row.sent, row.received];
-            let valued =
-                row.usd_value.is_some() || sides.iter().flatten().any(|a| fixed(ledger, a.asset));
+            let valued = row.usd_value.get().is_some()
+                || sides.iter().flatten().any(|a| fixed(ledger, a.asset));
             if !valued {
                 let foreign = sides.iter().flatten().find(|a| a.asset.is_foreign_money());
                 match foreign {
@@ -181,14 +181,14 @@ fn row_needs(
                 let sent = row.sent.filter(Amount::is_crypto);
                 let received = row.received.filter(Amount::is_crypto);
                 if f.asset.is_foreign_money() {
-                    if row.fee_usd.is_none() {
+                    if row.fee_usd.get().is_none() {
                         out.push(vec![name(f.asset)]);
                     }
                 } else if f.is_crypto()
                     && sent.is_none_or(|s| s.asset != f.asset)
                     && received.is_none_or(|r| r.asset != f.asset)
                 {
-                    crypto_fee(&mut out, f, row.fee_usd.is_some(), false);
+                    crypto_fee(&mut out, f, row.fee_usd.get().is_some(), false);
                 }
             }
         }
@@ -196,12 +196,12 @@ fn row_needs(
             let Some(sent) = row.sent.filter(Amount::is_crypto) else {
                 return out;
             };
-            let side = row.usd_value.is_some();
+            let side = row.usd_value.get().is_some();
             if let Some(f) = fee.filter(Amount::is_crypto) {
                 crypto_fee(
                     &mut out,
                     f,
-                    row.fee_usd.is_some(),
+                    row.fee_usd.get().is_some(),
                     side && f.asset == sent.asset,
                 );
             }
@@ -222,8 +222,8 @@ fn row_needs(
                 return out;
             };
             if let Some(f) = fee.filter(Amount::is_crypto) {
-                let side = row.usd_value.is_some() && f.asset == recv.asset;
-                crypto_fee(&mut out, f, row.fee_usd.is_some(), side);
+                let side = row.usd_value.get().is_some() && f.asset == recv.asset;
+                crypto_fee(&mut out, f, row.fee_usd.get().is_some(), side);
             }
         }
         Kind::Fee => {
@@ -231,21 +231,21 @@ fn row_needs(
             let sent = row.sent.filter(Amount::is_crypto);
             match (sent, f) {
                 (Some(s), Some(f)) if s.asset == f.asset => {
-                    crypto_fee(&mut out, s, row.usd_value.is_some(), false);
-                    let side = row.usd_value.is_some();
-                    crypto_fee(&mut out, f, row.fee_usd.is_some(), side);
+                    crypto_fee(&mut out, s, row.usd_value.get().is_some(), false);
+                    let side = row.usd_value.get().is_some();
+                    crypto_fee(&mut out, f, row.fee_usd.get().is_some(), side);
                 }
                 (Some(s), f) => {
                     if let Some(f) = f {
-                        crypto_fee(&mut out, f, row.fee_usd.is_some(), false);
+                        crypto_fee(&mut out, f, row.fee_usd.get().is_some(), false);
                     }
-                    crypto_fee(&mut out, s, row.usd_value.is_some(), false);
+                    crypto_fee(&mut out, s, row.usd_value.get().is_some(), false);
                 }
                 (None, Some(f)) => {
                     crypto_fee(
                         &mut out,
                         f,
-                        row.fee_usd.is_some() || row.usd_value.is_some(),
+                        row.fee_usd.get().is_some() || row.usd_value.get().is_some(),
                         false,
                     );
                 }

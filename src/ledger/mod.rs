@@ -466,8 +466,8 @@ impl LedgerBuilder {
             sent,
             received,
             fee,
-            usd_value,
-            fee_usd,
+            usd_value: usd_value.into(),
+            fee_usd: fee_usd.into(),
             text,
             source: Source {
                 file: file_idx,

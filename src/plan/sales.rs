@@ -166,8 +166,8 @@ impl PlanCtx<'_> {
                     asset: Sym::USD,
                 }),
                 fee: None,
-                usd_value: None,
-                fee_usd: None,
+                usd_value: crate::model::OptDecimal::NONE,
+                fee_usd: crate::model::OptDecimal::NONE,
                 // The note, PLAN_NOTE, is added with the rows to the ledger.
                 text: TextRef::NONE,
                 source: Source {
