@@ -285,6 +285,17 @@ impl std::fmt::Debug for OptDecimal {
     }
 }
 
+/// A handle on a row's `fee_usd` in [`Ledger`]: few rows have one (it values
+/// a crypto fee), and a 16-byte column every row carries would cost 150 MB at
+/// ten million rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeUsdRef(u32);
+
+impl FeeUsdRef {
+    /// A row with no `fee_usd`.
+    pub const NONE: FeeUsdRef = FeeUsdRef(u32::MAX);
+}
+
 /// Where a row came from: the input file (an index into [`Ledger::files`]) and the
 /// 1-based line of the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -328,8 +339,8 @@ pub struct Row {
     pub fee: Option<Amount>,
     /// [`OptDecimal::get`] reads it.
     pub usd_value: OptDecimal,
-    /// [`OptDecimal::get`] reads it.
-    pub fee_usd: OptDecimal,
+    /// [`Ledger::fee_usd`] reads it.
+    pub fee_usd: FeeUsdRef,
     /// The row's txid and note: [`Ledger::txid`], [`Ledger::note`].
     pub text: TextRef,
     pub source: Source,
@@ -347,6 +358,8 @@ pub struct Ledger {
     texts: Vec<TextSpan>,
     /// The bytes [`TextSpan`]s point into.
     text_bytes: String,
+    /// The `fee_usd` of the rows that have one (see [`FeeUsdRef`]).
+    fee_usds: Vec<Decimal>,
     /// Row indices sorted by id, built on the first lookup by id.
     by_id: std::sync::OnceLock<Vec<u32>>,
     /// The withdrawal and deposit rows, in ledger order: noted while sorting,
@@ -373,7 +386,7 @@ impl Ledger {
             && a.received == b.received
             && a.fee == b.fee
             && a.usd_value == b.usd_value
-            && a.fee_usd == b.fee_usd
+            && self.fee_usd(a) == self.fee_usd(b)
             && self.txid(a) == self.txid(b)
             && self.note(a) == self.note(b)
     }
@@ -409,6 +422,21 @@ impl Ledger {
             self.text_bytes.get(start..mid).unwrap_or(""),
             self.text_bytes.get(mid..end).unwrap_or(""),
         )
+    }
+
+    /// Keeps a row's `fee_usd`, if any, and returns the handle the row holds.
+    pub fn add_fee_usd(&mut self, fee_usd: Option<Decimal>) -> FeeUsdRef {
+        let Some(v) = fee_usd else {
+            return FeeUsdRef::NONE;
+        };
+        // Fewer than rows, which are counted in u32 (`Source::line`).
+        self.fee_usds.push(v);
+        FeeUsdRef(self.fee_usds.len() as u32 - 1)
+    }
+
+    /// The row's `fee_usd`, if it has one.
+    pub fn fee_usd(&self, row: &Row) -> Option<Decimal> {
+        self.fee_usds.get(row.fee_usd.0 as usize).copied()
     }
 
     /// The row's transaction id, if it has one.
@@ -626,7 +654,7 @@ mod tests {
             received: None,
             fee: None,
             usd_value: OptDecimal::NONE,
-            fee_usd: OptDecimal::NONE,
+            fee_usd: FeeUsdRef::NONE,
             text: TextRef::NONE,
             source: Source { file: 0, line },
         }
@@ -636,7 +664,7 @@ mod tests {
     #[test]
     fn a_row_stays_small() {
         assert_eq!(size_of::<Option<Amount>>(), size_of::<Amount>());
-        assert!(size_of::<Row>() <= 152, "{}", size_of::<Row>());
+        assert!(size_of::<Row>() <= 136, "{}", size_of::<Row>());
     }
 
     #[test]

@@ -450,7 +450,7 @@ impl Engine<'_> {
         row: &Row,
         fee: Amount,
     ) -> Result<Decimal, Box<EngineError>> {
-        let value = self.fee_value(row, fee.asset, fee.qty, row.fee_usd.get())?;
+        let value = self.fee_value(row, fee.asset, fee.qty, self.ledger.fee_usd(row))?;
         if self.mine(fee.asset) {
             self.dispose(i, row, DisposalKind::FeeAsset, fee, value)?;
         }
@@ -471,7 +471,7 @@ impl Engine<'_> {
             if !fee.is_crypto() {
                 // A fee in money: USD as is, another currency at fee_usd or
                 // its rate.
-                usd_fee = match row.fee_usd.get() {
+                usd_fee = match self.ledger.fee_usd(row) {
                     Some(v) if fee.asset.is_foreign_money() => v,
                     _ => self.money_value(row, fee)?,
                 };
@@ -548,7 +548,7 @@ impl Engine<'_> {
                 }
                 self.part(i, 0);
                 let v1 = self.fee_value(row, s.asset, s.qty, row.usd_value.get())?;
-                let v2 = self.fee_value(row, f.asset, f.qty, row.fee_usd.get())?;
+                let v2 = self.fee_value(row, f.asset, f.qty, self.ledger.fee_usd(row))?;
                 let a = Amount {
                     qty: s.qty + f.qty,
                     asset: s.asset,
@@ -576,7 +576,7 @@ impl Engine<'_> {
                     row,
                     f.asset,
                     f.qty,
-                    row.fee_usd.get().or(row.usd_value.get()),
+                    self.ledger.fee_usd(row).or(row.usd_value.get()),
                 )?;
                 self.dispose(i, row, DisposalKind::Sale, f, v)
             }

@@ -284,7 +284,7 @@ impl Engine<'_> {
         if !(lost + fee_qty).is_zero() {
             let mut value = Decimal::ZERO;
             if !fee_qty.is_zero() {
-                value += self.fee_value(row, sent.asset, fee_qty, row.fee_usd.get())?;
+                value += self.fee_value(row, sent.asset, fee_qty, self.ledger.fee_usd(row))?;
             }
             if !lost.is_zero() {
                 value += self.fee_value(row, sent.asset, lost, None)?;
@@ -448,7 +448,7 @@ impl Engine<'_> {
             if fee.asset != recv.asset {
                 self.third_asset_fee(i, row, fee)?;
             } else if self.mine(fee.asset) {
-                let v = self.fee_value(row, fee.asset, fee.qty, row.fee_usd.get())?;
+                let v = self.fee_value(row, fee.asset, fee.qty, self.ledger.fee_usd(row))?;
                 self.dispose(i, row, DisposalKind::NetworkFee, fee, v)?;
             }
         }

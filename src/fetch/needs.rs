@@ -181,14 +181,14 @@ fn row_needs(
                 let sent = row.sent.filter(Amount::is_crypto);
                 let received = row.received.filter(Amount::is_crypto);
                 if f.asset.is_foreign_money() {
-                    if row.fee_usd.get().is_none() {
+                    if ledger.fee_usd(row).is_none() {
                         out.push(vec![name(f.asset)]);
                     }
                 } else if f.is_crypto()
                     && sent.is_none_or(|s| s.asset != f.asset)
                     && received.is_none_or(|r| r.asset != f.asset)
                 {
-                    crypto_fee(&mut out, f, row.fee_usd.get().is_some(), false);
+                    crypto_fee(&mut out, f, ledger.fee_usd(row).is_some(), false);
                 }
             }
         }
@@ -201,7 +201,7 @@ fn row_needs(
                 crypto_fee(
                     &mut out,
                     f,
-                    row.fee_usd.get().is_some(),
+                    ledger.fee_usd(row).is_some(),
                     side && f.asset == sent.asset,
                 );
             }
@@ -223,7 +223,7 @@ fn row_needs(
             };
             if let Some(f) = fee.filter(Amount::is_crypto) {
                 let side = row.usd_value.get().is_some() && f.asset == recv.asset;
-                crypto_fee(&mut out, f, row.fee_usd.get().is_some(), side);
+                crypto_fee(&mut out, f, ledger.fee_usd(row).is_some(), side);
             }
         }
         Kind::Fee => {
@@ -233,11 +233,11 @@ fn row_needs(
                 (Some(s), Some(f)) if s.asset == f.asset => {
                     crypto_fee(&mut out, s, row.usd_value.get().is_some(), false);
                     let side = row.usd_value.get().is_some();
-                    crypto_fee(&mut out, f, row.fee_usd.get().is_some(), side);
+                    crypto_fee(&mut out, f, ledger.fee_usd(row).is_some(), side);
                 }
                 (Some(s), f) => {
                     if let Some(f) = f {
-                        crypto_fee(&mut out, f, row.fee_usd.get().is_some(), false);
+                        crypto_fee(&mut out, f, ledger.fee_usd(row).is_some(), false);
                     }
                     crypto_fee(&mut out, s, row.usd_value.get().is_some(), false);
                 }
@@ -245,7 +245,7 @@ fn row_needs(
                     crypto_fee(
                         &mut out,
                         f,
-                        row.fee_usd.get().is_some() || row.usd_value.get().is_some(),
+                        ledger.fee_usd(row).is_some() || row.usd_value.get().is_some(),
                         false,
                     );
                 }

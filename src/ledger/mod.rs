@@ -457,6 +457,7 @@ impl LedgerBuilder {
         let account = self.ledger.syms.intern(account);
         let txid = f[TXID].trim_ascii();
         let text = self.ledger.add_text(txid, f[NOTE]);
+        let fee_usd = self.ledger.add_fee_usd(fee_usd);
         self.id_hashes.push(rustc_hash::FxBuildHasher.hash_one(id));
         self.ledger.rows.push(Row {
             id: id.into(),
@@ -467,7 +468,7 @@ impl LedgerBuilder {
             received,
             fee,
             usd_value: usd_value.into(),
-            fee_usd: fee_usd.into(),
+            fee_usd,
             text,
             source: Source {
                 file: file_idx,
