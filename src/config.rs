@@ -137,7 +137,14 @@ impl Assets {
         let mut same = Vec::new();
         let mut group_of: BTreeMap<String, usize> = BTreeMap::new();
         for (g, names) in self.same.iter().enumerate() {
-            let shown = format!("same = [{}]", names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "));
+            let shown = format!(
+                "same = [{}]",
+                names
+                    .iter()
+                    .map(|n| format!("{n:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             let mut group: Vec<String> = Vec::new();
             for name in names {
                 let n = check(name, &shown)?;

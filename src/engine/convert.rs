@@ -188,7 +188,11 @@ impl Engine<'_> {
             let through = if k + 1 == legs.len() {
                 r.qty
             } else {
-                self.checked(row, mul_div(sent_through, r.qty, s.qty), "conversion quantity")?
+                self.checked(
+                    row,
+                    mul_div(sent_through, r.qty, s.qty),
+                    "conversion quantity",
+                )?
             };
             // Never below zero unless r has more decimals than the scaling keeps.
             let qty = self.checked(
