@@ -171,6 +171,14 @@ pub(super) fn announce(
     }
     if !s.quiet {
         own_transfers_note(&s.engine.addresses, ledger, outcome);
+        // A choice the law leaves open changed these figures: say so.
+        let n = s.engine.assets.conversions(ledger);
+        if n > 0 {
+            eprintln!(
+                "harvest: note: {n} trade{} converted one asset into another under [assets] same or migrations: no gain or loss, the lots keep their basis and dates",
+                if n == 1 { "" } else { "s" }
+            );
+        }
     }
     reasons
 }

@@ -333,10 +333,10 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         lines.push((String::new(), String::new()));
         lines.push((
             "[assets]".into(),
-            if links.is_empty() {
-                "import: on-chain tokens left out (spam) or kept (keep)".into()
-            } else {
-                "import: tokens left out or kept; trades that move lots: same, migrations".into()
+            match (spam.is_empty() && keep.is_empty(), links.is_empty()) {
+                (_, true) => "import: on-chain tokens left out (spam) or kept (keep)".into(),
+                (true, false) => "lots: trades between these move basis and dates".into(),
+                (false, false) => "import: tokens left out or kept; lots: same, migrations".into(),
             },
         ));
         for (k, v) in [("spam", &file.assets.spam), ("keep", &file.assets.keep)] {

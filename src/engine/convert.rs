@@ -55,6 +55,19 @@ impl AssetLinks {
         self.same.is_empty() && self.migrations.is_empty()
     }
 
+    /// How many rows of `ledger` are conversions, for a note.
+    pub fn conversions(&self, ledger: &Ledger) -> usize {
+        let pairs = self.resolve(ledger);
+        if pairs.is_empty() {
+            return 0;
+        }
+        ledger
+            .rows
+            .iter()
+            .filter(|r| conversion(&pairs, r).is_some())
+            .count()
+    }
+
     /// The pairs of the ledger's assets whose trades are conversions: both
     /// ways within a `same` group, one way for a migration. Every spelling of
     /// a name the ledger uses counts (`weth` and `WETH`).
