@@ -345,7 +345,7 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
             }
         }
         if !file.assets.same.is_empty() {
-            let groups: Vec<String> = file.assets.same.iter().map(|g| list(g)).collect();
+            let groups: Vec<String> = file.assets.same.iter().map(&list).collect();
             lines.push((format!("same = [{}]", groups.join(", ")), from_file.clone()));
         }
         if !file.assets.migrations.is_empty() {
