@@ -1606,3 +1606,37 @@ fn same_and_migrations_settings_are_checked() {
         assert!(e.starts_with("h.toml: ") && e.contains(says), "{toml}: {e}");
     }
 }
+
+#[test]
+fn selections_pick_the_lots_a_conversion_moves_and_name_them_after() {
+    // The wrap names lot c; the WETH sale names c again, by its original id.
+    let rows = "\
+b,2024-03-01T00:00:00Z,mm,buy,2000,USD,1,ETH,,,,,,
+c,2024-08-01T00:00:00Z,mm,buy,3000,USD,1,ETH,,,,,,
+w,2025-01-10T00:00:00Z,mm,trade,1,ETH,1,WETH,,,,,,
+s,2025-06-01T00:00:00Z,mm,sell,0.5,WETH,1600,USD,,,,,,
+";
+    let sel = Selections::read(
+        "disposal_id,lot_id,quantity\nw,c,1\ns,c,0.5\n".as_bytes(),
+        "sel.csv",
+    )
+    .unwrap();
+    let c = Config {
+        method: Method::Specific,
+        ..linked(&[&["ETH", "WETH"]], &[])
+    };
+    let l = ledger(rows);
+    let o = run(&l, &c, None, Some(&sel), END).unwrap();
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![row("s", "c", "0.5", "1600.00", "1500.00", Term::Short)]
+    );
+    assert!(o.warnings.is_empty(), "{}", o.warnings);
+    let h = held(&l, &o);
+    assert_eq!(
+        h.iter()
+            .map(|h| (h.0.as_str(), h.2.as_str(), h.3.as_str()))
+            .collect::<Vec<_>>(),
+        vec![("ETH", "b", "1"), ("WETH", "c", "0.5")]
+    );
+}
