@@ -19,7 +19,7 @@ impl Engine<'_> {
             Kind::Withdrawal => self.withdrawal(i, row),
             Kind::Deposit => self.deposit(i, row),
             Kind::Fee => self.fee_row(i, row),
-            Kind::Trade => match super::convert::conversion(&self.conversions, row) {
+            Kind::Trade => match self.conversions.of(row) {
                 Some((s, r)) => self.convert(i, row, s, r),
                 None => self.exchange(i, row),
             },

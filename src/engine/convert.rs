@@ -30,8 +30,21 @@ pub struct AssetLinks {
     migrations: Vec<(String, String)>,
 }
 
-/// The (sent, received) asset pairs whose trades are conversions.
-pub(super) type Conversions = HashSet<(Sym, Sym)>;
+/// The (sent, received) asset pairs of a ledger whose trades are
+/// conversions ([`AssetLinks::resolve`]).
+#[derive(Debug, Default)]
+pub struct Conversions(HashSet<(Sym, Sym)>);
+
+impl Conversions {
+    /// The sent and received crypto of `row` when it is a conversion.
+    pub fn of(&self, row: &Row) -> Option<(Amount, Amount)> {
+        if self.0.is_empty() || row.kind != Kind::Trade {
+            return None;
+        }
+        let (s, r) = (row.sent?, row.received?);
+        (s.is_crypto() && r.is_crypto() && self.0.contains(&(s.asset, r.asset))).then_some((s, r))
+    }
+}
 
 impl AssetLinks {
     /// Groups of names that are one asset, and migrations (from, to). The
@@ -58,23 +71,19 @@ impl AssetLinks {
     /// How many rows of `ledger` are conversions, for a note.
     pub fn conversions(&self, ledger: &Ledger) -> usize {
         let pairs = self.resolve(ledger);
-        if pairs.is_empty() {
+        if pairs.0.is_empty() {
             return 0;
         }
-        ledger
-            .rows
-            .iter()
-            .filter(|r| conversion(&pairs, r).is_some())
-            .count()
+        ledger.rows.iter().filter(|r| pairs.of(r).is_some()).count()
     }
 
     /// The pairs of the ledger's assets whose trades are conversions: both
     /// ways within a `same` group, one way for a migration. Every spelling of
     /// a name the ledger uses counts (`weth` and `WETH`).
-    pub(super) fn resolve(&self, ledger: &Ledger) -> Conversions {
-        let mut pairs = Conversions::default();
+    pub fn resolve(&self, ledger: &Ledger) -> Conversions {
+        let mut pairs = HashSet::default();
         if self.is_empty() {
-            return pairs;
+            return Conversions(pairs);
         }
         let mut by_name: HashMap<String, Vec<Sym>> = HashMap::default();
         for k in 0..ledger.syms.len() {
@@ -106,17 +115,8 @@ impl AssetLinks {
         for (from, to) in &self.migrations {
             link(from, to);
         }
-        pairs
+        Conversions(pairs)
     }
-}
-
-/// The sent and received crypto of `row` when it is a conversion.
-pub(super) fn conversion(conv: &Conversions, row: &Row) -> Option<(Amount, Amount)> {
-    if conv.is_empty() || row.kind != Kind::Trade {
-        return None;
-    }
-    let (s, r) = (row.sent?, row.received?);
-    (s.is_crypto() && r.is_crypto() && conv.contains(&(s.asset, r.asset))).then_some((s, r))
 }
 
 impl Engine<'_> {

@@ -54,7 +54,7 @@ pub use addresses::{
 };
 pub use allocation::{Allocated, AllocationRule, FrozenAllocation, Transition, WalletOrder};
 pub use config::{Config, Method, MissingBasis, Parallel, Scope};
-pub use convert::AssetLinks;
+pub use convert::{AssetLinks, Conversions};
 pub use error::EngineError;
 pub use identify::StandingOrder;
 pub use outcome::{

@@ -39,9 +39,7 @@ impl Wash {
         // A conversion buys nothing: its units are the old lots'.
         let conversions = cfg.assets.resolve(ledger);
         for (i, r) in ledger.rows.iter().enumerate() {
-            if !matches!(r.kind, Kind::Buy | Kind::Trade)
-                || super::convert::conversion(&conversions, r).is_some()
-            {
+            if !matches!(r.kind, Kind::Buy | Kind::Trade) || conversions.of(r).is_some() {
                 continue;
             }
             let Some(recv) = r.received.filter(|a| a.is_crypto()) else {
