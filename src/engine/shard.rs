@@ -110,12 +110,11 @@ pub(super) fn plan(
                 && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
         }
     };
-    if !allowed
-        || selections.is_some()
-        || cfg.wash_window > 0
-        || cfg.transition.frozen.is_some()
-        || !cfg.assets.is_empty()
-    {
+    if !allowed || selections.is_some() || cfg.wash_window > 0 || cfg.transition.frozen.is_some() {
+        return None;
+    }
+    // A conversion moves lots between assets, against the premise above.
+    if !cfg.assets.is_empty() {
         return None;
     }
     // Rows touching each asset, as a measure of its work, counted on a sample

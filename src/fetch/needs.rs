@@ -62,20 +62,20 @@ const ROWS_NAMED: usize = 5;
 /// The prices `ledger` needs; with `as_of`, the current prices of what is held
 /// then too. `own_addresses`: harvest.toml lists own addresses, so that a
 /// withdrawal may pair as engine/transfer.rs pairs a send to one.
-/// `links`: harvest.toml `[assets] same` and `migrations`, whose conversions
-/// need no value but may need their fees'.
+/// `conversion`: the sent and received amounts of a row that harvest.toml
+/// `[assets] same` or `migrations` makes a conversion (engine/convert.rs),
+/// which needs no value but may need its fee's.
 pub fn needed(
     ledger: &Ledger,
     as_of: Option<DateTime<Utc>>,
     own_addresses: bool,
-    links: &crate::engine::AssetLinks,
+    conversion: impl Fn(&Row) -> Option<(Amount, Amount)>,
 ) -> Needs {
     let mut out: Vec<Need> = Vec::new();
     let mut index: HashMap<(Vec<String>, DateTime<Utc>), usize> = HashMap::new();
     let deposits = deposits_by_asset(ledger);
-    let conversions = links.resolve(ledger);
     for row in &ledger.rows {
-        let needs = match conversions.of(row) {
+        let needs = match conversion(row) {
             Some((s, r)) => conversion_needs(ledger, row, s, r),
             None => row_needs(ledger, row, &deposits, own_addresses),
         };
@@ -394,7 +394,7 @@ i,2025-01-08T00:00:00Z,k,fee,,,,,0.001,BNB,,,,
 j,2025-01-09T00:00:00Z,k,sell,1,ETH,900,GBP,1,GBP,1000,,,
 ",
         );
-        let n = needed(&l, None, false, &Default::default());
+        let n = needed(&l, None, false, |_| None);
         assert_eq!(
             assets(&n),
             [
@@ -429,7 +429,7 @@ d,2025-02-01T00:00:00Z,k,buy,100,USD,1,SOL,,,,,,
 ",
         );
         let t = "2025-01-15T00:00:00Z".parse().unwrap();
-        let n = needed(&l, Some(t), false, &Default::default());
+        let n = needed(&l, Some(t), false, |_| None);
         assert_eq!(assets(&n), ["ETH@15"]);
         assert_eq!(n.needs[0].why, Why::Holding);
         assert_eq!(n.stable_held, ["USDC"]);
@@ -448,10 +448,7 @@ w2,2025-01-03T00:00:00Z,n,withdrawal,0.5,ETH,,,,,,,,
 d2,2025-01-03T01:00:00Z,k,deposit,,,0.5,ETH,,,,,,
 ",
         );
-        assert_eq!(
-            assets(&needed(&l, None, false, &Default::default())),
-            ["ETH@02"]
-        );
+        assert_eq!(assets(&needed(&l, None, false, |_| None)), ["ETH@02"]);
     }
 
     /// With own addresses, a withdrawal may pair with a deposit short by at
@@ -466,11 +463,8 @@ w,2025-01-02T00:00:00Z,k,withdrawal,1,ETH,,,0.01,ETH,,3,,to my wallet
 d,2025-01-06T00:00:00Z,n,deposit,,,0.995,ETH,,,,,,
 ",
         );
-        assert!(assets(&needed(&l, None, false, &Default::default())).is_empty());
-        assert_eq!(
-            assets(&needed(&l, None, true, &Default::default())),
-            ["ETH@02"]
-        );
+        assert!(assets(&needed(&l, None, false, |_| None)).is_empty());
+        assert_eq!(assets(&needed(&l, None, true, |_| None)), ["ETH@02"]);
     }
 
     /// A conversion ([assets] same or migrations) needs no value, only its
@@ -485,10 +479,13 @@ w,2025-01-02T00:00:00Z,k,trade,0.5,ETH,0.5,WETH,0.001,ETH,,,,
 m,2025-01-03T00:00:00Z,k,trade,0.2,ETH,0.2,WETH,0.001,ETH,,0.30,,
 ",
         );
-        let links = crate::engine::AssetLinks::new(vec![vec!["eth".into(), "weth".into()]], vec![]);
-        assert_eq!(assets(&needed(&l, None, false, &links)), ["ETH@02"]);
+        let wrap = |r: &Row| {
+            let (s, v) = (r.sent?, r.received?);
+            (r.kind == Kind::Trade && l.syms.name(v.asset) == "WETH").then_some((s, v))
+        };
+        assert_eq!(assets(&needed(&l, None, false, wrap)), ["ETH@02"]);
         assert_eq!(
-            assets(&needed(&l, None, false, &Default::default())),
+            assets(&needed(&l, None, false, |_| None)),
             ["WETH|ETH@02", "WETH|ETH@03"]
         );
     }
