@@ -54,8 +54,10 @@ pub struct ImportConfig {
 
 /// `[assets]`: which on-chain tokens are what (issue 20). `spam` and `keep`
 /// name a token by its contract address (`0x…`, any case) or by the asset
-/// name import gives it (`USDC`, `PEPE-6982…`). Room is left for the assets
-/// that are one (`same`) and token migrations (`migrations`).
+/// name import gives it (`USDC`, `PEPE-6982…`). `same` and `migrations` name
+/// assets as the ledger does (any case): the assets that are one (a wrap or a
+/// bridged copy) and the token migrations, whose trades carry basis and
+/// dates instead of being disposals (see [`crate::engine::AssetLinks`]).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Assets {
@@ -66,6 +68,22 @@ pub struct Assets {
     /// would otherwise be left out as spam or dust).
     #[serde(default)]
     pub keep: Vec<String>,
+    /// Groups of asset names that are one asset (`[["ETH", "WETH"]]`): a
+    /// trade between two of them, either way, moves lots.
+    #[serde(default)]
+    pub same: Vec<Vec<String>>,
+    /// Token migrations (`[{ from = "MATIC", to = "POL" }]`): a trade from
+    /// `from` to `to` (that direction only) moves lots.
+    #[serde(default)]
+    pub migrations: Vec<Migration>,
+}
+
+/// One `[assets] migrations` entry: the old token and the new one.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Migration {
+    pub from: String,
+    pub to: String,
 }
 
 impl Assets {
@@ -91,6 +109,78 @@ impl Assets {
             });
         }
         Ok((spam, keep))
+    }
+
+    /// `same` and `migrations`, checked, for the engine. A group of fewer
+    /// than two names, a name in two groups, an empty name, money (USD, EUR,
+    /// ...) or a migration to itself is an error saying what to change.
+    pub fn links(&self, file: &str) -> Result<crate::engine::AssetLinks, ConfigError> {
+        let err = |message: String| ConfigError::Parse {
+            file: file.to_string(),
+            message,
+        };
+        // Money never forms lots, so it cannot be one asset with a token.
+        let check = |name: &str, what: &str| -> Result<String, ConfigError> {
+            let n = name.trim().to_ascii_uppercase();
+            if n.is_empty() {
+                return Err(err(format!(
+                    "[assets] {what} has an empty asset name: write the asset as the ledger names it"
+                )));
+            }
+            if n == "USD" || crate::model::FIAT.contains(&n.as_str()) {
+                return Err(err(format!(
+                    "[assets] {what} names {name:?}, which is money, not an asset with lots: remove it"
+                )));
+            }
+            Ok(n)
+        };
+        let mut same = Vec::new();
+        let mut group_of: BTreeMap<String, usize> = BTreeMap::new();
+        for (g, names) in self.same.iter().enumerate() {
+            let shown = format!(
+                "same = [{}]",
+                names
+                    .iter()
+                    .map(|n| format!("{n:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut group: Vec<String> = Vec::new();
+            for name in names {
+                let n = check(name, &shown)?;
+                if let Some(&other) = group_of.get(&n) {
+                    return Err(err(if other == g {
+                        format!("[assets] {shown} names {name:?} twice: list it once")
+                    } else {
+                        format!(
+                            "[assets] same lists {name:?} in two groups: merge the groups into one, or remove it from one"
+                        )
+                    }));
+                }
+                group_of.insert(n.clone(), g);
+                group.push(n);
+            }
+            if group.len() < 2 {
+                return Err(err(format!(
+                    "[assets] {shown} is a group of fewer than two assets: list at least two names that are one asset (such as [\"ETH\", \"WETH\"]), or remove it"
+                )));
+            }
+            same.push(group);
+        }
+        let mut migrations: Vec<(String, String)> = Vec::new();
+        for m in &self.migrations {
+            let what = format!("migrations {{ from = {:?}, to = {:?} }}", m.from, m.to);
+            let (from, to) = (check(&m.from, &what)?, check(&m.to, &what)?);
+            if from == to {
+                return Err(err(format!(
+                    "[assets] {what} migrates an asset to itself: name the old token in from and the new one in to"
+                )));
+            }
+            if !migrations.contains(&(from.clone(), to.clone())) {
+                migrations.push((from, to));
+            }
+        }
+        Ok(crate::engine::AssetLinks::new(same, migrations))
     }
 }
 
@@ -190,7 +280,8 @@ pub struct Config {
     /// with (`--account` wins over it).
     #[serde(default)]
     pub import: ImportConfig,
-    /// `[assets]`: on-chain tokens left out (`spam`) or kept (`keep`).
+    /// `[assets]`: on-chain tokens left out (`spam`) or kept (`keep`), the
+    /// assets that are one (`same`) and token migrations (`migrations`).
     #[serde(default)]
     pub assets: Assets,
     /// harvest prices: the sources for crypto, in order (`coinbase`,

@@ -71,6 +71,8 @@ impl Settings {
         let boxes = file.box_rules(&file_name)?;
         let import_accounts = file.account_map(&file_name)?;
         let evm = super::import::evm_settings(&file, &file_name, None)?;
+        // `[assets] same` and `migrations`: checked before any input is read.
+        let assets = file.assets.links(&file_name)?;
         // A misplaced address would move coins to the wrong account: a usage
         // error, before any input is read.
         let addresses = file
@@ -136,6 +138,7 @@ impl Settings {
                     _ => Parallel::Auto,
                 },
                 addresses: std::sync::Arc::new(addresses),
+                assets: std::sync::Arc::new(assets),
             },
             quiet: a.quiet,
             boxes,
@@ -168,6 +171,14 @@ pub(super) fn announce(
     }
     if !s.quiet {
         own_transfers_note(&s.engine.addresses, ledger, outcome);
+        // A choice the law leaves open changed these figures: say so.
+        let n = s.engine.assets.conversions(ledger);
+        if n > 0 {
+            eprintln!(
+                "harvest: note: {n} trade{} converted one asset into another under [assets] same or migrations: no gain or loss, the lots keep their basis and dates",
+                if n == 1 { "" } else { "s" }
+            );
+        }
     }
     reasons
 }

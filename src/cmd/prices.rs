@@ -109,7 +109,8 @@ pub fn run(a: &PricesArgs) -> anyhow::Result<()> {
     // No lot matching here: the reading bar goes before the requests' bar.
     loaded.done();
     let own = settings.engine.addresses.has_own();
-    let needs = fetch::needed(&loaded.ledger, Some(as_of), own);
+    let conversions = settings.engine.assets.resolve(&loaded.ledger);
+    let needs = fetch::needed(&loaded.ledger, Some(as_of), own, |r| conversions.of(r));
     // An on-chain token import wrote with its contract (`PEPE-698250 =
     // ethereum token 0x6982…` in a note) is priced by that contract on
     // CoinGecko, when it is a source and harvest.toml does not map it: its

@@ -325,18 +325,40 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         }
     }
 
-    // On-chain tokens import leaves out or keeps (checked: none in both).
+    // On-chain tokens import leaves out or keeps (checked: none in both), and
+    // the assets whose trades move lots (checked).
     let (spam, keep) = file.assets.lists(&file_name)?;
-    if !(spam.is_empty() && keep.is_empty()) {
+    let links = file.assets.links(&file_name)?;
+    if !(spam.is_empty() && keep.is_empty() && links.is_empty()) {
         lines.push((String::new(), String::new()));
         lines.push((
             "[assets]".into(),
-            "import: on-chain tokens left out (spam) or kept (keep)".into(),
+            match (spam.is_empty() && keep.is_empty(), links.is_empty()) {
+                (_, true) => "import: on-chain tokens left out (spam) or kept (keep)".into(),
+                (true, false) => "lots: trades between these move basis and dates".into(),
+                (false, false) => "import: tokens left out or kept; lots: same, migrations".into(),
+            },
         ));
         for (k, v) in [("spam", &file.assets.spam), ("keep", &file.assets.keep)] {
             if !v.is_empty() {
                 lines.push((format!("{k} = {}", list(v)), from_file.clone()));
             }
+        }
+        if !file.assets.same.is_empty() {
+            let groups: Vec<String> = file.assets.same.iter().map(&list).collect();
+            lines.push((format!("same = [{}]", groups.join(", ")), from_file.clone()));
+        }
+        if !file.assets.migrations.is_empty() {
+            let m: Vec<String> = file
+                .assets
+                .migrations
+                .iter()
+                .map(|m| format!("{{ from = {}, to = {} }}", quoted(&m.from), quoted(&m.to)))
+                .collect();
+            lines.push((
+                format!("migrations = [{}]", m.join(", ")),
+                from_file.clone(),
+            ));
         }
     }
 

@@ -19,6 +19,10 @@ impl Engine<'_> {
             Kind::Withdrawal => self.withdrawal(i, row),
             Kind::Deposit => self.deposit(i, row),
             Kind::Fee => self.fee_row(i, row),
+            Kind::Trade => match self.conversions.of(row) {
+                Some((s, r)) => self.convert(i, row, s, r),
+                None => self.exchange(i, row),
+            },
             _ => self.exchange(i, row),
         }
     }
@@ -175,7 +179,7 @@ impl Engine<'_> {
         Err(self.missing_price(row, asset).into())
     }
 
-    fn note_price(&mut self, i: u32, asset: Sym, value: Decimal, qty: Decimal) {
+    pub(super) fn note_price(&mut self, i: u32, asset: Sym, value: Decimal, qty: Decimal) {
         if !qty.is_zero()
             && let Some(p) = self.implied.get_mut(asset.index() as usize)
         {

@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 
 use std::sync::Arc;
 
-use super::{AddressBook, StandingOrder, Transition};
+use super::{AddressBook, AssetLinks, StandingOrder, Transition};
 
 /// Lot-selection method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -93,6 +93,9 @@ pub struct Config {
     /// The user's own and payment addresses (harvest.toml): a withdrawal to
     /// an own address pairs with that account's deposit.
     pub addresses: Arc<AddressBook>,
+    /// The assets that are one and the token migrations (harvest.toml
+    /// `[assets]`): their trades move lots instead of disposing of them.
+    pub assets: Arc<AssetLinks>,
 }
 
 /// Whether [`run`](super::run) may match the lots of different assets on two threads.
@@ -121,6 +124,7 @@ impl Default for Config {
             transition: Transition::default(),
             parallel: Parallel::Auto,
             addresses: Arc::default(),
+            assets: Arc::default(),
         }
     }
 }

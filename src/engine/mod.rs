@@ -9,7 +9,8 @@
 //! By stage: `config` (how a run is set up), `outcome` (what it produces, and
 //! [`run`]), `apply` (one row: each kind, its fees and values, taking and opening
 //! lots), `identify` (which lots a disposal names: standing orders, selections),
-//! `transfer` (pairing and moving lots between accounts), `allocation` (the
+//! `transfer` (pairing and moving lots between accounts), `convert` (trades
+//! between assets harvest.toml links, which move lots), `allocation` (the
 //! transition to wallets), `wash` (the simulated wash-sale rule), `pool` (the
 //! ordered pools), `shard` (two threads), `warnings` and `error`. This file
 //! holds the `Engine` that carries a run's state through them.
@@ -31,6 +32,7 @@ mod addresses;
 mod allocation;
 mod apply;
 mod config;
+mod convert;
 mod error;
 mod identify;
 mod outcome;
@@ -53,6 +55,7 @@ pub use addresses::{
 };
 pub use allocation::{Allocated, AllocationRule, FrozenAllocation, Transition, WalletOrder};
 pub use config::{Config, Method, MissingBasis, Parallel, Scope};
+pub use convert::{AssetLinks, Conversions};
 pub use error::EngineError;
 pub use identify::StandingOrder;
 pub use outcome::{
@@ -106,6 +109,12 @@ struct Engine<'a> {
     cutoff: Option<DateTime<Utc>>,
     /// With `Scope::Transition`, until the allocation: units each account holds.
     wallet_units: HashMap<(Sym, Sym), Decimal>,
+    /// The (sent, received) assets whose trades are conversions.
+    conversions: convert::Conversions,
+    /// The lot each converted lot's units first came from.
+    root_lot: HashMap<LotIdx, LotIdx>,
+    /// The converted lot of each original lot and asset.
+    converted: HashMap<(LotIdx, Sym), LotIdx>,
 }
 
 fn fmt_qty(d: Decimal) -> String {
@@ -172,6 +181,9 @@ impl<'a> Engine<'a> {
             standing,
             cutoff,
             wallet_units: HashMap::default(),
+            conversions: cfg.assets.resolve(ledger),
+            root_lot: HashMap::default(),
+            converted: HashMap::default(),
         }
     }
 

@@ -27,6 +27,9 @@ pub enum Origin {
     Shortfall,
     /// A zero-basis lot for a deposit with no known origin (`--missing-basis zero`).
     UnknownDeposit,
+    /// Units of another lot converted into this asset (harvest.toml `[assets]`
+    /// `same` or `migrations`): that lot's id, dates and basis.
+    Converted,
 }
 
 /// A tax lot: units acquired together, with one date and one basis. Its
@@ -43,6 +46,8 @@ pub struct Lot {
     /// The date the holding period counts from: the acquisition date, or earlier
     /// when a wash sale's holding period tacks on (§1223(3)).
     pub holding_from: NaiveDate,
+    /// Units and basis acquired, less what was converted to another asset
+    /// (plus what was converted into it).
     pub qty: Decimal,
     pub basis: Decimal,
     pub origin: Origin,

@@ -1,7 +1,8 @@
 //! Matching the lots of different assets on two threads.
 //!
-//! Lots never move between assets, so the pools of one asset depend only on the
-//! rows that touch it, plus values computed from each row alone (its USD side,
+//! Lots never move between assets (but for the conversions harvest.toml
+//! `[assets]` makes, whose runs stay serial), so the pools of one asset depend
+//! only on the rows that touch it, plus values computed from each row alone (its USD side,
 //! prices, and the last price each asset traded at, which every shard tracks
 //! for all assets). Each shard pairs the transfers of its own assets (a
 //! transfer moves one asset), applies every row but only the parts of its own
@@ -110,6 +111,10 @@ pub(super) fn plan(
         }
     };
     if !allowed || selections.is_some() || cfg.wash_window > 0 || cfg.transition.frozen.is_some() {
+        return None;
+    }
+    // A conversion moves lots between assets, against the premise above.
+    if !cfg.assets.is_empty() {
         return None;
     }
     // Rows touching each asset, as a measure of its work, counted on a sample

@@ -1152,3 +1152,500 @@ fn lots_and_disposals_stay_small() {
     assert!(std::mem::size_of::<super::Disposal>() <= 56);
     assert!(std::mem::size_of::<super::Leg>() <= 36);
 }
+
+// Issue 20 item 2: `[assets] same` and `migrations` make a trade between
+// linked assets a conversion that moves lots.
+
+/// The engine settings with `[assets] same` groups and migrations.
+fn linked(same: &[&[&str]], migrations: &[(&str, &str)]) -> Config {
+    Config {
+        assets: std::sync::Arc::new(AssetLinks::new(
+            same.iter()
+                .map(|g| g.iter().map(|s| s.to_string()).collect())
+                .collect(),
+            migrations
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+        )),
+        ..cfg(Method::Fifo)
+    }
+}
+
+/// (asset, account, lot id, qty, basis, date acquired, origin) of each holding.
+type HeldLot = (String, String, String, String, Decimal, String, Origin);
+
+fn held(l: &Ledger, o: &Outcome) -> Vec<HeldLot> {
+    o.holdings
+        .iter()
+        .map(|h| {
+            let lot = &o.lots[h.lot as usize];
+            (
+                l.syms.name(h.asset).to_string(),
+                account_name(l, h.account).to_string(),
+                l.rows[lot.row as usize].id.to_string(),
+                h.qty.normalize().to_string(),
+                h.basis,
+                lot.holding_from.to_string(),
+                lot.origin,
+            )
+        })
+        .collect()
+}
+
+/// Runs `rows` under `c` and checks the run's invariants (quantity and basis
+/// of every asset conserved, the 8949 rows adding up).
+fn checked_run(rows: &str, c: &Config) -> (Ledger, Outcome) {
+    let l = ledger(rows);
+    let o = run(&l, c, None, None, END).unwrap();
+    let r = build_rows(&l, &o, &BoxRules::default());
+    crate::tax::check_invariants(&l, c, &o, &r).unwrap();
+    (l, o)
+}
+
+const WRAP: &str = "\
+b,2023-03-01T00:00:00Z,mm,buy,2000,USD,1,ETH,,,,,,
+w,2025-01-10T00:00:00Z,mm,trade,1,ETH,1,WETH,,,2500,,,
+s,2025-06-01T00:00:00Z,mm,sell,1,WETH,3000,USD,,,,,,
+";
+
+#[test]
+fn a_wrap_in_a_same_group_moves_basis_and_dates_and_disposes_of_nothing() {
+    let c = linked(&[&["ETH", "WETH"]], &[]);
+    let (l, o) = checked_run(WRAP, &c);
+    // The WETH sold is the 2023 ETH: long-term, its basis, its lot id.
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![row("s", "b", "1", "3000.00", "2000.00", Term::Long)]
+    );
+    let before_sale = run(&l, &c, None, None, Some(l.rows[2].time)).unwrap();
+    assert_eq!(
+        held(&l, &before_sale),
+        vec![(
+            "WETH".into(),
+            "mm".into(),
+            "b".into(),
+            "1".into(),
+            dec("2000"),
+            "2023-03-01".into(),
+            Origin::Converted
+        )]
+    );
+    // Asset names match in any case, and the wrap needs no value.
+    let c = linked(&[&["eth", "weth"]], &[]);
+    let (l, o) = checked_run(&WRAP.replace(",2500,,,", ",,,,"), &c);
+    assert_eq!(rows_of(&l, &o).len(), 1);
+}
+
+#[test]
+fn without_same_a_wrap_is_a_taxable_trade() {
+    assert_eq!(
+        gains(WRAP, &cfg(Method::Fifo)),
+        vec![
+            row("w", "b", "1", "2500.00", "2000.00", Term::Long),
+            row("s", "w", "1", "3000.00", "2500.00", Term::Short),
+        ]
+    );
+    // A group that does not name both assets changes nothing.
+    assert_eq!(
+        gains(WRAP, &linked(&[&["USDC", "USDC.e"]], &[("ETH", "ETH2")])),
+        gains(WRAP, &cfg(Method::Fifo))
+    );
+}
+
+#[test]
+fn a_partial_wrap_and_its_unwrap_join_the_original_lot_again() {
+    let rows = "\
+b,2023-03-01T00:00:00Z,mm,buy,2000,USD,1,ETH,,,,,,
+c,2024-08-01T00:00:00Z,mm,buy,3000,USD,1,ETH,,,,,,
+w,2025-01-10T00:00:00Z,mm,trade,1.4,ETH,1.4,WETH,,,,,,
+u,2025-02-10T00:00:00Z,mm,trade,0.5,WETH,0.5,ETH,,,,,,
+s,2025-06-01T00:00:00Z,mm,sell,1.1,ETH,4400,USD,,,,,,
+";
+    let c = linked(&[&["ETH", "WETH"]], &[]);
+    let (l, o) = checked_run(rows, &c);
+    let snap = |at: usize| run(&l, &c, None, None, Some(l.rows[at].time)).unwrap();
+    // After the wrap: 0.6 ETH of c; WETH 1 of b and 0.4 of c (FIFO, as a sale).
+    let after_wrap = snap(3);
+    let h = held(&l, &after_wrap);
+    assert_eq!(
+        h.iter()
+            .map(|h| (h.0.as_str(), h.2.as_str(), h.3.as_str(), h.4))
+            .collect::<Vec<_>>(),
+        vec![
+            ("ETH", "c", "0.6", dec("1800")),
+            ("WETH", "b", "1", dec("2000")),
+            ("WETH", "c", "0.4", dec("1200")),
+        ]
+    );
+    // Total basis before = after the conversion.
+    let total = |o: &Outcome| o.holdings.iter().map(|h| h.basis).sum::<Decimal>();
+    assert_eq!(total(&snap(2)), total(&after_wrap));
+    assert_eq!(total(&after_wrap), dec("5000"));
+    // The unwrap takes WETH of b first and gives it back to lot b itself.
+    let after_unwrap = snap(4);
+    let h = held(&l, &after_unwrap);
+    assert_eq!(h[0].2, "b");
+    assert_eq!(h[0].6, Origin::Acquired);
+    // The sale of 1.1 ETH (FIFO): 0.5 of b (2023, long-term), 0.6 of c.
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![
+            row("s", "b", "0.5", "2000.00", "1000.00", Term::Long),
+            row("s", "c", "0.6", "2400.00", "1800.00", Term::Short),
+        ]
+    );
+}
+
+#[test]
+fn a_conversion_takes_lots_by_the_method_and_pool_of_a_sale() {
+    let rows = "\
+b,2024-03-01T00:00:00Z,mm,buy,2000,USD,1,ETH,,,,,,
+c,2024-08-01T00:00:00Z,mm,buy,3000,USD,1,ETH,,,,,,
+d,2024-09-01T00:00:00Z,cb,buy,2500,USD,1,ETH,,,,,,
+w,2024-10-10T00:00:00Z,mm,trade,1,ETH,1,WETH,,,,,,
+";
+    let lot_of = |c: Config| {
+        let (l, o) = checked_run(rows, &c);
+        held(&l, &o)
+            .into_iter()
+            .filter(|h| h.0 == "WETH")
+            .map(|h| h.2)
+            .collect::<Vec<_>>()
+    };
+    let c = linked(&[&["ETH", "WETH"]], &[]);
+    assert_eq!(lot_of(c.clone()), ["b"]);
+    assert_eq!(
+        lot_of(Config {
+            method: Method::Hifo,
+            ..c.clone()
+        }),
+        ["c"]
+    );
+    assert_eq!(
+        lot_of(Config {
+            method: Method::Lifo,
+            ..c.clone()
+        }),
+        ["c"]
+    );
+    assert_eq!(
+        lot_of(Config {
+            method: Method::Lifo,
+            scope: Scope::Universal,
+            ..c
+        }),
+        ["d"]
+    );
+}
+
+#[test]
+fn a_migration_carries_basis_and_dates_one_to_one() {
+    let rows = "\
+m1,2022-01-01T00:00:00Z,acct,buy,500,USD,1000,MATIC,,,,,,
+m2,2024-06-01T00:00:00Z,acct,buy,300,USD,500,MATIC,,,,,,
+mig,2024-09-04T00:00:00Z,acct,trade,1500,MATIC,1500,POL,,,,,,
+s,2025-01-15T00:00:00Z,acct,sell,1200,POL,480,USD,,,,,,
+";
+    let c = linked(&[], &[("MATIC", "POL")]);
+    let (l, o) = checked_run(rows, &c);
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![
+            row("s", "m1", "1000", "400.00", "500.00", Term::Long),
+            row("s", "m2", "200", "80.00", "120.00", Term::Short),
+        ]
+    );
+    let h = held(&l, &o);
+    assert_eq!(h.len(), 1);
+    assert_eq!(
+        (h[0].0.as_str(), h[0].2.as_str(), h[0].3.as_str(), h[0].4),
+        ("POL", "m2", "300", dec("180"))
+    );
+    assert_eq!(h[0].5, "2024-06-01");
+}
+
+#[test]
+fn a_migration_at_a_ratio_conserves_the_received_quantity_exactly() {
+    // 100 old for 1 new.
+    let rows = "\
+a,2021-01-01T00:00:00Z,acct,buy,100,USD,100,OLD,,,,,,
+b,2022-01-01T00:00:00Z,acct,buy,70,USD,50,OLD,,,,,,
+c,2023-01-01T00:00:00Z,acct,buy,1,USD,0.01,OLD,,,,,,
+m,2024-01-01T00:00:00Z,acct,trade,150.01,OLD,1.5001,NEW,,,,,,
+";
+    let c = linked(&[], &[("OLD", "NEW")]);
+    let (l, o) = checked_run(rows, &c);
+    let h = held(&l, &o);
+    assert_eq!(
+        h.iter()
+            .map(|h| (h.0.as_str(), h.2.as_str(), h.3.as_str(), h.4))
+            .collect::<Vec<_>>(),
+        vec![
+            ("NEW", "a", "1", dec("100")),
+            ("NEW", "b", "0.5", dec("70")),
+            ("NEW", "c", "0.0001", dec("1")),
+        ]
+    );
+    // Three lots into 1 NEW: the thirds do not divide exactly; the last
+    // part takes what rounding left, so the units add up to exactly 1.
+    let rows = "\
+a,2021-01-01T00:00:00Z,acct,buy,10,USD,1,OLD,,,,,,
+b,2022-01-01T00:00:00Z,acct,buy,20,USD,1,OLD,,,,,,
+c,2023-01-01T00:00:00Z,acct,buy,30,USD,1,OLD,,,,,,
+m,2024-01-01T00:00:00Z,acct,trade,3,OLD,1,NEW,,,,,,
+";
+    let (l, o) = checked_run(rows, &c);
+    let h = held(&l, &o);
+    let q: Vec<&str> = h.iter().map(|h| h.3.as_str()).collect();
+    assert_eq!(
+        q,
+        [
+            "0.3333333333333333",
+            "0.3333333333333334",
+            "0.3333333333333333"
+        ]
+    );
+    assert_eq!(o.holdings.iter().map(|h| h.qty).sum::<Decimal>(), dec("1"));
+    assert_eq!(
+        o.holdings.iter().map(|h| h.basis).sum::<Decimal>(),
+        dec("60")
+    );
+    assert!(o.disposals.is_empty());
+}
+
+#[test]
+fn a_migration_back_that_is_not_listed_stays_a_trade() {
+    let rows = "\
+m1,2022-01-01T00:00:00Z,acct,buy,500,USD,1000,MATIC,,,,,,
+mig,2024-09-04T00:00:00Z,acct,trade,1000,MATIC,1000,POL,,,,,,
+back,2025-02-01T00:00:00Z,acct,trade,400,POL,400,MATIC,,,160,,,
+";
+    let c = linked(&[], &[("matic", "pol")]);
+    let (l, o) = checked_run(rows, &c);
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![row("back", "m1", "400", "160.00", "200.00", Term::Long)]
+    );
+    let h = held(&l, &o);
+    assert_eq!(
+        h.iter()
+            .map(|h| (h.0.as_str(), h.2.as_str(), h.3.as_str(), h.6))
+            .collect::<Vec<_>>(),
+        vec![
+            ("MATIC", "back", "400", Origin::Acquired),
+            ("POL", "m1", "600", Origin::Converted),
+        ]
+    );
+}
+
+#[test]
+fn a_conversion_pays_its_fees_as_a_transfer_does() {
+    let c = linked(&[&["ETH", "WETH"]], &[]);
+    // Gas in ETH: a network fee, disposed of first; the wrap moves 1 ETH.
+    let rows = "\
+b,2023-03-01T00:00:00Z,mm,buy,4000,USD,2,ETH,,,,,,
+w,2025-01-10T00:00:00Z,mm,trade,1,ETH,1,WETH,0.001,ETH,,3,,
+";
+    let (l, o) = checked_run(rows, &c);
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![row("w", "b", "0.001", "3.00", "2.00", Term::Long)]
+    );
+    assert_eq!(o.disposals[0].kind, DisposalKind::NetworkFee);
+    let h = held(&l, &o);
+    assert_eq!((h[0].3.as_str(), h[0].4), ("0.999", dec("1998")));
+    assert_eq!((h[1].0.as_str(), h[1].4), ("WETH", dec("2000")));
+    // A fee withheld in the received asset: the whole 1 WETH arrives, then
+    // 0.01 of it pays the fee.
+    let rows = "\
+b,2023-03-01T00:00:00Z,mm,buy,2000,USD,1,ETH,,,,,,
+w,2025-01-10T00:00:00Z,mm,trade,1,ETH,1,WETH,0.01,WETH,,25,,
+";
+    let (l, o) = checked_run(rows, &c);
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![row("w", "b", "0.01", "25.00", "20.00", Term::Long)]
+    );
+    assert_eq!(held(&l, &o)[0].3, "0.99");
+    // A fee in a third asset is that asset's disposal; a fee in USD goes to
+    // no basis (nothing is bought or sold).
+    let rows = "\
+b,2023-03-01T00:00:00Z,mm,buy,2000,USD,1,ETH,,,,,,
+a,2024-01-01T00:00:00Z,mm,buy,10,USD,10,ARB,,,,,,
+w,2025-01-10T00:00:00Z,mm,trade,1,ETH,1,WETH,1,ARB,,0.5,,
+u,2025-01-11T00:00:00Z,mm,trade,1,WETH,1,ETH,2,USD,,,,
+";
+    let (l, o) = checked_run(rows, &c);
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![row("w", "a", "1", "0.50", "1.00", Term::Long)]
+    );
+    assert_eq!(o.disposals[0].kind, DisposalKind::FeeAsset);
+    let h = held(&l, &o);
+    assert_eq!(
+        (h[1].0.as_str(), h[1].2.as_str(), h[1].4),
+        ("ETH", "b", dec("2000"))
+    );
+}
+
+#[test]
+fn a_conversion_beyond_the_holdings_follows_missing_basis() {
+    let rows = "\
+b,2023-03-01T00:00:00Z,mm,buy,2000,USD,1,ETH,,,,,,
+w,2025-01-10T00:00:00Z,mm,trade,2,ETH,2,WETH,,,,,,
+";
+    let c = linked(&[&["ETH", "WETH"]], &[]);
+    let l = ledger(rows);
+    let err = run(&l, &c, None, None, END).unwrap_err().to_string();
+    assert!(
+        err.contains("t.csv:3 (id w): conversion of 2 ETH from account mm, which holds only 1 ETH"),
+        "{err}"
+    );
+    let c = Config {
+        missing_basis: MissingBasis::Zero,
+        ..c
+    };
+    let (l, o) = checked_run(rows, &c);
+    let h = held(&l, &o);
+    assert_eq!(
+        h.iter()
+            .map(|h| (h.0.as_str(), h.2.as_str(), h.3.as_str(), h.4))
+            .collect::<Vec<_>>(),
+        vec![
+            ("WETH", "b", "1", dec("2000")),
+            ("WETH", "w", "1", dec("0"))
+        ]
+    );
+    assert_eq!(o.warnings.count("zero-basis shortfall"), 1);
+}
+
+#[test]
+fn conversions_match_alike_when_two_threads_are_allowed() {
+    let rows = format!(
+        "{WRAP}x,2024-01-01T00:00:00Z,cb,buy,100,USD,1,SOL,,,,,,\ny,2025-02-01T00:00:00Z,cb,sell,1,SOL,150,USD,,,,,,\n"
+    );
+    let c = linked(&[&["ETH", "WETH"]], &[]);
+    let l = ledger(&rows);
+    let serial = run(
+        &l,
+        &Config {
+            parallel: Parallel::Off,
+            ..c.clone()
+        },
+        None,
+        None,
+        END,
+    )
+    .unwrap();
+    let two = run(
+        &l,
+        &Config {
+            parallel: Parallel::Always,
+            ..c
+        },
+        None,
+        None,
+        END,
+    )
+    .unwrap();
+    assert_eq!(rows_of(&l, &serial), rows_of(&l, &two));
+    assert_eq!(held(&l, &serial), held(&l, &two));
+}
+
+#[test]
+fn a_wash_window_does_not_count_a_conversion_as_a_purchase() {
+    // A loss sale of WETH, then a wrap of ETH bought long before: the wrap
+    // buys no WETH, so no loss is disallowed. As a trade it would.
+    let rows = "\
+e,2024-01-01T00:00:00Z,mm,buy,2000,USD,1,ETH,,,,,,
+x,2025-01-01T00:00:00Z,mm,buy,3000,USD,1,WETH,,,,,,
+s,2025-02-01T00:00:00Z,mm,sell,1,WETH,2000,USD,,,,,,
+w,2025-02-10T00:00:00Z,mm,trade,1,ETH,1,WETH,,,2100,,,
+";
+    let c = Config {
+        wash_window: 30,
+        ..linked(&[&["ETH", "WETH"]], &[])
+    };
+    let l = ledger(rows);
+    let o = run(&l, &c, None, None, END).unwrap();
+    assert!(o.disallowed.is_empty());
+    let c = Config {
+        wash_window: 30,
+        ..cfg(Method::Fifo)
+    };
+    let o = run(&l, &c, None, None, END).unwrap();
+    assert_eq!(o.disallowed.len(), 1);
+}
+
+#[test]
+fn same_and_migrations_settings_are_checked() {
+    let links = |toml: &str| {
+        crate::config::Config::parse(toml, "h.toml").and_then(|c| c.assets.links("h.toml"))
+    };
+    let ok = links(
+        "[assets]\nsame = [[\"ETH\", \"WETH\"], [\"USDC\", \"USDC.e\"]]\nmigrations = [{ from = \"MATIC\", to = \"POL\" }]\n",
+    )
+    .unwrap();
+    assert!(!ok.is_empty());
+    assert!(links("[assets]\nspam = [\"X\"]\n").unwrap().is_empty());
+    for (toml, says) in [
+        ("[assets]\nsame = [[\"ETH\"]]\n", "fewer than two assets"),
+        (
+            "[assets]\nsame = [[\"ETH\", \"WETH\"], [\"weth\", \"stETH\"]]\n",
+            "\"weth\" in two groups",
+        ),
+        ("[assets]\nsame = [[\"ETH\", \"eth\"]]\n", "twice"),
+        ("[assets]\nsame = [[\"USDC\", \"usd\"]]\n", "money"),
+        (
+            "[assets]\nmigrations = [{ from = \"POL\", to = \"pol\" }]\n",
+            "to itself",
+        ),
+        (
+            "[assets]\nmigrations = [{ from = \"\", to = \"POL\" }]\n",
+            "empty asset name",
+        ),
+        (
+            "[assets]\nmigrations = [{ from = \"MATIC\", to = \"POL\", date = \"2024-09-04\" }]\n",
+            "date",
+        ),
+        ("[assets]\nsame = \"ETH\"\n", "same"),
+    ] {
+        let e = links(toml).unwrap_err().to_string();
+        assert!(e.starts_with("h.toml: ") && e.contains(says), "{toml}: {e}");
+    }
+}
+
+#[test]
+fn selections_pick_the_lots_a_conversion_moves_and_name_them_after() {
+    // The wrap names lot c; the WETH sale names c again, by its original id.
+    let rows = "\
+b,2024-03-01T00:00:00Z,mm,buy,2000,USD,1,ETH,,,,,,
+c,2024-08-01T00:00:00Z,mm,buy,3000,USD,1,ETH,,,,,,
+w,2025-01-10T00:00:00Z,mm,trade,1,ETH,1,WETH,,,,,,
+s,2025-06-01T00:00:00Z,mm,sell,0.5,WETH,1600,USD,,,,,,
+";
+    let sel = Selections::read(
+        "disposal_id,lot_id,quantity\nw,c,1\ns,c,0.5\n".as_bytes(),
+        "sel.csv",
+    )
+    .unwrap();
+    let c = Config {
+        method: Method::Specific,
+        ..linked(&[&["ETH", "WETH"]], &[])
+    };
+    let l = ledger(rows);
+    let o = run(&l, &c, None, Some(&sel), END).unwrap();
+    assert_eq!(
+        rows_of(&l, &o),
+        vec![row("s", "c", "0.5", "1600.00", "1500.00", Term::Short)]
+    );
+    assert!(o.warnings.is_empty(), "{}", o.warnings);
+    let h = held(&l, &o);
+    assert_eq!(
+        h.iter()
+            .map(|h| (h.0.as_str(), h.2.as_str(), h.3.as_str()))
+            .collect::<Vec<_>>(),
+        vec![("ETH", "b", "1"), ("WETH", "c", "0.5")]
+    );
+}

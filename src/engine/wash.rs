@@ -36,8 +36,10 @@ pub(super) struct Wash {
 impl Wash {
     pub fn new(ledger: &Ledger, cfg: &Config) -> Wash {
         let mut acquisitions: HashMap<Sym, Vec<(NaiveDate, u32, Decimal)>> = HashMap::default();
+        // A conversion buys nothing: its units are the old lots'.
+        let conversions = cfg.assets.resolve(ledger);
         for (i, r) in ledger.rows.iter().enumerate() {
-            if !matches!(r.kind, Kind::Buy | Kind::Trade) {
+            if !matches!(r.kind, Kind::Buy | Kind::Trade) || conversions.of(r).is_some() {
                 continue;
             }
             let Some(recv) = r.received.filter(|a| a.is_crypto()) else {

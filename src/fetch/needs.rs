@@ -62,12 +62,24 @@ const ROWS_NAMED: usize = 5;
 /// The prices `ledger` needs; with `as_of`, the current prices of what is held
 /// then too. `own_addresses`: harvest.toml lists own addresses, so that a
 /// withdrawal may pair as engine/transfer.rs pairs a send to one.
-pub fn needed(ledger: &Ledger, as_of: Option<DateTime<Utc>>, own_addresses: bool) -> Needs {
+/// `conversion`: the sent and received amounts of a row that harvest.toml
+/// `[assets] same` or `migrations` makes a conversion (engine/convert.rs),
+/// which needs no value but may need its fee's.
+pub fn needed(
+    ledger: &Ledger,
+    as_of: Option<DateTime<Utc>>,
+    own_addresses: bool,
+    conversion: impl Fn(&Row) -> Option<(Amount, Amount)>,
+) -> Needs {
     let mut out: Vec<Need> = Vec::new();
     let mut index: HashMap<(Vec<String>, DateTime<Utc>), usize> = HashMap::new();
     let deposits = deposits_by_asset(ledger);
     for row in &ledger.rows {
-        for assets in row_needs(ledger, row, &deposits, own_addresses) {
+        let needs = match conversion(row) {
+            Some((s, r)) => conversion_needs(ledger, row, s, r),
+            None => row_needs(ledger, row, &deposits, own_addresses),
+        };
+        for assets in needs {
             let key = (assets, row.time);
             match index.get(&key) {
                 Some(&i) => {
@@ -136,6 +148,20 @@ fn deposits_by_asset(ledger: &Ledger) -> Deposits<'_> {
         }
     }
     m
+}
+
+/// What a conversion (engine/convert.rs) needs priced: only a crypto fee,
+/// valued as a transfer's network fee (fee_usd, the row's usd_value for an
+/// asset it exchanges, 1.00 for a stablecoin, else a price).
+fn conversion_needs(ledger: &Ledger, row: &Row, s: Amount, r: Amount) -> Vec<Vec<String>> {
+    let Some(f) = row.fee.filter(|f| f.is_crypto() && !f.qty.is_zero()) else {
+        return Vec::new();
+    };
+    let side = row.usd_value.get().is_some() && (f.asset == s.asset || f.asset == r.asset);
+    if ledger.fee_usd(row).is_some() || side || fixed(ledger, f.asset) {
+        return Vec::new();
+    }
+    vec![vec![ledger.syms.name(f.asset).to_string()]]
 }
 
 /// The assets (each with its alternatives) a row needs priced at its time.
@@ -368,7 +394,7 @@ i,2025-01-08T00:00:00Z,k,fee,,,,,0.001,BNB,,,,
 j,2025-01-09T00:00:00Z,k,sell,1,ETH,900,GBP,1,GBP,1000,,,
 ",
         );
-        let n = needed(&l, None, false);
+        let n = needed(&l, None, false, |_| None);
         assert_eq!(
             assets(&n),
             [
@@ -403,7 +429,7 @@ d,2025-02-01T00:00:00Z,k,buy,100,USD,1,SOL,,,,,,
 ",
         );
         let t = "2025-01-15T00:00:00Z".parse().unwrap();
-        let n = needed(&l, Some(t), false);
+        let n = needed(&l, Some(t), false, |_| None);
         assert_eq!(assets(&n), ["ETH@15"]);
         assert_eq!(n.needs[0].why, Why::Holding);
         assert_eq!(n.stable_held, ["USDC"]);
@@ -422,7 +448,7 @@ w2,2025-01-03T00:00:00Z,n,withdrawal,0.5,ETH,,,,,,,,
 d2,2025-01-03T01:00:00Z,k,deposit,,,0.5,ETH,,,,,,
 ",
         );
-        assert_eq!(assets(&needed(&l, None, false)), ["ETH@02"]);
+        assert_eq!(assets(&needed(&l, None, false, |_| None)), ["ETH@02"]);
     }
 
     /// With own addresses, a withdrawal may pair with a deposit short by at
@@ -437,7 +463,30 @@ w,2025-01-02T00:00:00Z,k,withdrawal,1,ETH,,,0.01,ETH,,3,,to my wallet
 d,2025-01-06T00:00:00Z,n,deposit,,,0.995,ETH,,,,,,
 ",
         );
-        assert!(assets(&needed(&l, None, false)).is_empty());
-        assert_eq!(assets(&needed(&l, None, true)), ["ETH@02"]);
+        assert!(assets(&needed(&l, None, false, |_| None)).is_empty());
+        assert_eq!(assets(&needed(&l, None, true, |_| None)), ["ETH@02"]);
+    }
+
+    /// A conversion ([assets] same or migrations) needs no value, only its
+    /// fee's price when nothing else values the fee; as a trade it needs a
+    /// price of what it exchanges.
+    #[test]
+    fn a_conversion_needs_only_its_fee_priced() {
+        let l = ledger(
+            "\
+a,2025-01-01T00:00:00Z,k,buy,100,USD,1,ETH,,,,,,
+w,2025-01-02T00:00:00Z,k,trade,0.5,ETH,0.5,WETH,0.001,ETH,,,,
+m,2025-01-03T00:00:00Z,k,trade,0.2,ETH,0.2,WETH,0.001,ETH,,0.30,,
+",
+        );
+        let wrap = |r: &Row| {
+            let (s, v) = (r.sent?, r.received?);
+            (r.kind == Kind::Trade && l.syms.name(v.asset) == "WETH").then_some((s, v))
+        };
+        assert_eq!(assets(&needed(&l, None, false, wrap)), ["ETH@02"]);
+        assert_eq!(
+            assets(&needed(&l, None, false, |_| None)),
+            ["WETH|ETH@02", "WETH|ETH@03"]
+        );
     }
 }
