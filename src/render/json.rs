@@ -86,20 +86,20 @@ impl serde::Serialize for GainLines<'_, '_> {
 
 /// An object of small parts (a Map) followed by one large streamed field.
 #[derive(serde::Serialize)]
-struct WithRows<'a, 'b> {
+struct WithRows<T: serde::Serialize> {
     #[serde(flatten)]
     head: Map<String, Value>,
     #[serde(flatten)]
-    rows: RowsField<'a, 'b>,
+    rows: RowsField<T>,
 }
 
 /// The streamed field, under its key.
-struct RowsField<'a, 'b> {
+struct RowsField<T> {
     key: &'static str,
-    lines: GainLines<'a, 'b>,
+    lines: T,
 }
 
-impl serde::Serialize for RowsField<'_, '_> {
+impl<T: serde::Serialize> serde::Serialize for RowsField<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(Some(1))?;
@@ -108,21 +108,20 @@ impl serde::Serialize for RowsField<'_, '_> {
     }
 }
 
-fn write_with_rows(
+/// Writes `head`'s keys, then `lines` under `key`, one element at a time: a
+/// large array is never held as JSON values.
+fn write_with_rows<T: serde::Serialize>(
     w: &mut dyn Write,
     head: Value,
     key: &'static str,
-    lines: &[GainLine<'_>],
+    lines: T,
 ) -> io::Result<()> {
     let Value::Object(head) = head else {
         return Err(io::Error::other("internal: the JSON head is not an object"));
     };
     let v = WithRows {
         head,
-        rows: RowsField {
-            key,
-            lines: GainLines(lines),
-        },
+        rows: RowsField { key, lines },
     };
     serde_json::to_writer_pretty(&mut *w, &v)?;
     w.write_all(b"\n")
@@ -160,15 +159,18 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
         "long_term": totals(&v.long_term),
         "total": totals(&total),
     });
-    write_with_rows(w, value, "rows", &v.lines)
+    write_with_rows(w, value, "rows", GainLines(&v.lines))
 }
 
-/// `harvest lots --format json`.
-pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
-    let lots: Vec<Value> = v
-        .lines
-        .iter()
-        .map(|l| {
+/// The open lots as a JSON array, one object made and written at a time.
+struct LotLines<'a, 'b>(&'b LotsView<'a>);
+
+impl serde::Serialize for LotLines<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let v = self.0;
+        let mut seq = s.serialize_seq(Some(v.lines.len()))?;
+        for l in &v.lines {
             let mut m = Map::new();
             m.insert("asset".into(), l.asset.into());
             m.insert("account".into(), l.account.into());
@@ -192,15 +194,19 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
                 m.insert("unrealized".into(), u);
                 m.insert("term".into(), t);
             }
-            Value::Object(m)
-        })
-        .collect();
-    let value = json!({
+            seq.serialize_element(&m)?;
+        }
+        seq.end()
+    }
+}
+
+/// `harvest lots --format json`.
+pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
+    let head = json!({
         "as_of": v.as_of.map(|d| d.to_string()),
         "what_if": v.what_if,
-        "lots": lots,
     });
-    write_value(w, &value)
+    write_with_rows(w, head, "lots", LotLines(v))
 }
 
 /// `harvest report --format json`: the SPEC section 5 object, plus per-box
@@ -258,7 +264,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         },
         "carryover_worksheet": ws,
     });
-    write_with_rows(w, value, "form_8949", &v.lines)
+    write_with_rows(w, value, "form_8949", GainLines(&v.lines))
 }
 
 /// `harvest scan --format json`: the year so far, the candidates and the plan.
@@ -271,28 +277,6 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
             "line_21": money(p.line_21),
         })
     };
-    let candidates: Vec<Value> = v
-        .lines
-        .iter()
-        .map(|l| {
-            json!({
-                "asset": l.asset,
-                "account": l.account,
-                "lot_id": l.lot_id,
-                "date_acquired": l.date_acquired.to_string(),
-                "quantity": qty(l.quantity),
-                "cost_basis": money(l.cost_basis),
-                "price": price(l.price),
-                "value": money(l.value),
-                "unrealized": money(l.unrealized),
-                "term": l.term.as_str(),
-                "long_term_on": l.long_term_on.map(|d| d.to_string()),
-                "turns_long_term_soon": l.turns_long_soon,
-                "wash_risk": l.wash_risk,
-                "recommended": qty(l.recommended),
-            })
-        })
-        .collect();
     let sales: Vec<Value> = v
         .sales
         .iter()
@@ -343,7 +327,36 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
         "tax_saved": money(v.tax_saved),
         "tax_basis": v.tax_basis,
         "notes": v.notes,
-        "candidates": candidates,
     });
-    write_value(w, &value)
+    write_with_rows(w, value, "candidates", CandidateLines(v))
+}
+
+/// The scan's candidates as a JSON array, one object made and written at a
+/// time (a million-row ledger has about a hundred thousand).
+struct CandidateLines<'a, 'b>(&'b super::ScanView<'a>);
+
+impl serde::Serialize for CandidateLines<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.lines.len()))?;
+        for l in &self.0.lines {
+            seq.serialize_element(&json!({
+                "asset": l.asset,
+                "account": l.account,
+                "lot_id": l.lot_id,
+                "date_acquired": l.date_acquired.to_string(),
+                "quantity": qty(l.quantity),
+                "cost_basis": money(l.cost_basis),
+                "price": price(l.price),
+                "value": money(l.value),
+                "unrealized": money(l.unrealized),
+                "term": l.term.as_str(),
+                "long_term_on": l.long_term_on.map(|d| d.to_string()),
+                "turns_long_term_soon": l.turns_long_soon,
+                "wash_risk": l.wash_risk,
+                "recommended": qty(l.recommended),
+            }))?;
+        }
+        seq.end()
+    }
 }
