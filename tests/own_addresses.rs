@@ -5,7 +5,9 @@
 //! MetaMask, the wallets send back to Coinbase's deposit addresses, Coinbase
 //! pays a merchant and gives 0.05 BTC to a friend.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::golden;
+use std::path::Path;
 use std::process::Output;
 
 use assert_cmd::Command;
@@ -43,29 +45,6 @@ fn ok(dir: &Path, args: &[&str]) -> (String, String) {
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "harvest {args:?}: {err}");
     (String::from_utf8_lossy(&o.stdout).into_owned(), err)
-}
-
-fn golden_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name)
-}
-
-/// Compares `got` with tests/golden/NAME (rewritten with
-/// HARVEST_UPDATE_GOLDEN=1).
-fn golden(name: &str, got: &str) {
-    let path = golden_path(name);
-    if std::env::var_os("HARVEST_UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, got).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "missing golden file {}; run with HARVEST_UPDATE_GOLDEN=1",
-            path.display()
-        )
-    });
-    assert_eq!(got, want, "differs from {name}");
 }
 
 /// Each export imported as its account, then the three merged into one

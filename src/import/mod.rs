@@ -71,3 +71,19 @@ pub(crate) use cx::{Cx, ISO_NAIVE, in_zone, parse_naive, parse_time_cell};
 pub(crate) use draft::{Draft, TradeIn, trade_record};
 pub(crate) use sheet::{RowStream, Sheet, SheetRow};
 pub(crate) use value::{is_fiat, is_foreign_money, is_stablecoin, mul};
+
+/// The records `import` makes of `csv` (no prices, no account given, `--tz`
+/// UTC), or the error's text: the importers' unit tests.
+#[cfg(test)]
+pub(crate) fn import_text(csv: &str) -> Result<Vec<crate::model::Record>, String> {
+    let opts = ImportOptions {
+        account: None,
+        accounts: Default::default(),
+        prices: None,
+        tz: chrono_tz::Tz::UTC,
+    };
+    Importer::new(opts)
+        .import(csv.as_bytes(), "t.csv", None)
+        .map(|i| i.records.into_iter().map(|(_, r)| r).collect())
+        .map_err(|e| e.to_string())
+}

@@ -178,20 +178,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
 
 #[cfg(test)]
 mod tests {
-    /// The records `import` makes of `csv` (no prices, `--tz` UTC), or the
-    /// error's text.
-    fn import(csv: &str) -> Result<Vec<crate::model::Record>, String> {
-        let opts = super::super::ImportOptions {
-            account: None,
-            accounts: Default::default(),
-            prices: None,
-            tz: chrono_tz::Tz::UTC,
-        };
-        super::super::Importer::new(opts)
-            .import(csv.as_bytes(), "t.csv", None)
-            .map(|i| i.records.into_iter().map(|(_, r)| r).collect())
-            .map_err(|e| e.to_string())
-    }
+    use super::super::import_text as import;
 
     const HEADER: &str = "UUID,Time Entered,Symbol,Side,Quantity,State,Order Type,Leaves Quantity,Entered Price,Average Price,Notional";
 
