@@ -285,15 +285,79 @@ impl std::fmt::Debug for OptDecimal {
     }
 }
 
-/// A handle on a row's `fee_usd` in [`Ledger`]: few rows have one (it values
-/// a crypto fee), and a 16-byte column every row carries would cost 150 MB at
-/// ten million rows.
+/// A handle on a row's rarely filled cells in [`Ledger`] (`fee_usd`,
+/// `basis_usd`, `acquired`): few rows have one, and columns every row carried
+/// would cost 150 MB or more at ten million rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FeeUsdRef(u32);
+pub struct ExtraRef(u32);
 
-impl FeeUsdRef {
-    /// A row with no `fee_usd`.
-    pub const NONE: FeeUsdRef = FeeUsdRef(u32::MAX);
+impl ExtraRef {
+    /// A row with none of them.
+    pub const NONE: ExtraRef = ExtraRef(u32::MAX);
+}
+
+/// A row's rarely filled cells (see [`ExtraRef`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Extra {
+    fee_usd: Option<Decimal>,
+    basis_usd: Option<Decimal>,
+    acquired: Option<DateTime<Utc>>,
+}
+
+/// What kind of income or removal a row is (SPEC section 2, column `category`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    Staking,
+    Mining,
+    Reward,
+    Airdrop,
+    Interest,
+    Fork,
+    Other,
+}
+
+impl Category {
+    /// The categories of `income` rows, in the order reports list them.
+    pub const INCOME: [Category; 7] = [
+        Category::Staking,
+        Category::Mining,
+        Category::Reward,
+        Category::Airdrop,
+        Category::Interest,
+        Category::Fork,
+        Category::Other,
+    ];
+
+    /// The ledger spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Staking => "staking",
+            Category::Mining => "mining",
+            Category::Reward => "reward",
+            Category::Airdrop => "airdrop",
+            Category::Interest => "interest",
+            Category::Fork => "fork",
+            Category::Other => "other",
+        }
+    }
+
+    /// Parses the ledger spelling (case-insensitive).
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::INCOME
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// True for a category an `income` row may have.
+    pub fn is_income(self) -> bool {
+        Category::INCOME.contains(&self)
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Where a row came from: the input file (an index into [`Ledger::files`]) and the
@@ -334,13 +398,16 @@ pub struct Row {
     pub time: DateTime<Utc>,
     pub account: Sym,
     pub kind: Kind,
+    /// What kind of income (or removal) the row is, when it says.
+    pub category: Option<Category>,
     pub sent: Option<Amount>,
     pub received: Option<Amount>,
     pub fee: Option<Amount>,
     /// [`OptDecimal::get`] reads it.
     pub usd_value: OptDecimal,
-    /// [`Ledger::fee_usd`] reads it.
-    pub fee_usd: FeeUsdRef,
+    /// [`Ledger::fee_usd`], [`Ledger::basis_usd`] and [`Ledger::acquired`]
+    /// read it.
+    pub extra: ExtraRef,
     /// The row's txid and note: [`Ledger::txid`], [`Ledger::note`].
     pub text: TextRef,
     pub source: Source,
@@ -358,8 +425,9 @@ pub struct Ledger {
     texts: Vec<TextSpan>,
     /// The bytes [`TextSpan`]s point into.
     text_bytes: String,
-    /// The `fee_usd` of the rows that have one (see [`FeeUsdRef`]).
-    fee_usds: Vec<Decimal>,
+    /// The `fee_usd`, `basis_usd` and `acquired` of the rows that have one
+    /// (see [`ExtraRef`]).
+    extras: Vec<Extra>,
     /// Row indices sorted by id, built on the first lookup by id.
     by_id: std::sync::OnceLock<Vec<u32>>,
     /// The withdrawal and deposit rows, in ledger order: noted while sorting,
@@ -382,11 +450,12 @@ impl Ledger {
             && a.time == b.time
             && a.account == b.account
             && a.kind == b.kind
+            && a.category == b.category
             && a.sent == b.sent
             && a.received == b.received
             && a.fee == b.fee
             && a.usd_value == b.usd_value
-            && self.fee_usd(a) == self.fee_usd(b)
+            && self.extra(a) == self.extra(b)
             && self.txid(a) == self.txid(b)
             && self.note(a) == self.note(b)
     }
@@ -424,19 +493,46 @@ impl Ledger {
         )
     }
 
-    /// Keeps a row's `fee_usd`, if any, and returns the handle the row holds.
-    pub fn add_fee_usd(&mut self, fee_usd: Option<Decimal>) -> FeeUsdRef {
-        let Some(v) = fee_usd else {
-            return FeeUsdRef::NONE;
-        };
+    /// Keeps a row's `fee_usd`, `basis_usd` and `acquired`, if any, and
+    /// returns the handle the row holds.
+    pub fn add_extra(
+        &mut self,
+        fee_usd: Option<Decimal>,
+        basis_usd: Option<Decimal>,
+        acquired: Option<DateTime<Utc>>,
+    ) -> ExtraRef {
+        if fee_usd.is_none() && basis_usd.is_none() && acquired.is_none() {
+            return ExtraRef::NONE;
+        }
         // Fewer than rows, which are counted in u32 (`Source::line`).
-        self.fee_usds.push(v);
-        FeeUsdRef(self.fee_usds.len() as u32 - 1)
+        self.extras.push(Extra {
+            fee_usd,
+            basis_usd,
+            acquired,
+        });
+        ExtraRef(self.extras.len() as u32 - 1)
+    }
+
+    fn extra(&self, row: &Row) -> Extra {
+        self.extras
+            .get(row.extra.0 as usize)
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The row's `fee_usd`, if it has one.
     pub fn fee_usd(&self, row: &Row) -> Option<Decimal> {
-        self.fee_usds.get(row.fee_usd.0 as usize).copied()
+        self.extras.get(row.extra.0 as usize)?.fee_usd
+    }
+
+    /// The row's `basis_usd`, if it has one.
+    pub fn basis_usd(&self, row: &Row) -> Option<Decimal> {
+        self.extras.get(row.extra.0 as usize)?.basis_usd
+    }
+
+    /// The row's `acquired`, if it has one.
+    pub fn acquired(&self, row: &Row) -> Option<DateTime<Utc>> {
+        self.extras.get(row.extra.0 as usize)?.acquired
     }
 
     /// The row's transaction id, if it has one.
@@ -654,7 +750,8 @@ mod tests {
             received: None,
             fee: None,
             usd_value: OptDecimal::NONE,
-            fee_usd: FeeUsdRef::NONE,
+            category: None,
+            extra: ExtraRef::NONE,
             text: TextRef::NONE,
             source: Source { file: 0, line },
         }
@@ -776,11 +873,14 @@ pub struct Record {
     pub fee_usd: String,
     pub txid: String,
     pub note: String,
+    pub category: String,
+    pub basis_usd: String,
+    pub acquired: String,
 }
 
 impl Record {
     /// The cells to fill, in [`LEDGER_COLUMNS`] order.
-    pub fn fields_mut(&mut self) -> [&mut String; 14] {
+    pub fn fields_mut(&mut self) -> [&mut String; COLUMNS] {
         let r = self;
         [
             &mut r.id,
@@ -797,11 +897,14 @@ impl Record {
             &mut r.fee_usd,
             &mut r.txid,
             &mut r.note,
+            &mut r.category,
+            &mut r.basis_usd,
+            &mut r.acquired,
         ]
     }
 
-    /// The 14 cells in [`LEDGER_COLUMNS`] order, id first.
-    pub fn fields(&self) -> [&str; 14] {
+    /// The cells in [`LEDGER_COLUMNS`] order, id first.
+    pub fn fields(&self) -> [&str; COLUMNS] {
         let r = self;
         [
             &r.id,
@@ -818,12 +921,18 @@ impl Record {
             &r.fee_usd,
             &r.txid,
             &r.note,
+            &r.category,
+            &r.basis_usd,
+            &r.acquired,
         ]
     }
 }
 
+/// How many columns the ledger has.
+pub const COLUMNS: usize = 17;
+
 /// The header `harvest import` writes, in order.
-pub const LEDGER_COLUMNS: [&str; 14] = [
+pub const LEDGER_COLUMNS: [&str; COLUMNS] = [
     "id",
     "time",
     "account",
@@ -838,4 +947,7 @@ pub const LEDGER_COLUMNS: [&str; 14] = [
     "fee_usd",
     "txid",
     "note",
+    "category",
+    "basis_usd",
+    "acquired",
 ];

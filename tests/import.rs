@@ -452,7 +452,7 @@ fn a_row_without_a_usd_value_is_written_and_counted() {
     let (ledger, err) = ok(&["import", rel]);
     assert!(
         ledger.ends_with(
-            "\nkraken-TFFFFF-00001-FFFFFF,2024-03-01T12:00:00Z,kraken,trade,1,ETH,600,DOT,0.96,DOT,,,,\n"
+            "\nkraken-TFFFFF-00001-FFFFFF,2024-03-01T12:00:00Z,kraken,trade,1,ETH,600,DOT,0.96,DOT,,,,,,,\n"
         ),
         "{ledger}"
     );
@@ -588,14 +588,14 @@ fn a_kraken_trade_in_both_exports_is_booked_once_in_either_order() {
     // - CE5 (Buy Crypto, spend/receive) and the withdrawal are only in ledgers;
     // - TD4 is only in trades.csv: kept, with its fractional second.
     let expected = "\
-id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note
-kraken-TA1AAA-AAAAA-AAAAA1,2025-02-03T10:15:30Z,kraken,buy,5000,USD,0.05,BTC,8,USD,5000,,,
-kraken-TB2BBB-BBBBB-BBBBB2,2025-02-10T14:00:00Z,kraken,buy,4200,USD,1.5,ETH,6.72,USD,4200,,,
-kraken-TB2BBB-BBBBB-BBBBB2-fee1,2025-02-10T14:00:00Z,kraken,fee,,,,,0.00002,BTC,,1.2,,second fee of the trade above
-kraken-TC3CCC-CCCCC-CCCCC3,2025-03-05T16:45:10Z,kraken,sell,0.02,BTC,1900,USD,3.04,USD,1900,,,
-kraken-CE5EEE-EEEEE-EEEEE5,2025-03-10T08:30:00Z,kraken,buy,100,USD,0.6,SOL,1.5,USD,100,,,
-kraken-LW1WWW-WWWWW-WWWW01,2025-03-20T19:05:00Z,kraken,withdrawal,0.01,BTC,,,0.00002,BTC,,1.2,,
-kraken-TD4DDD-DDDDD-DDDDD4,2025-04-01T12:00:00.500Z,kraken,buy,300,USD,2,SOL,0.78,USD,300,,,
+id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note,category,basis_usd,acquired
+kraken-TA1AAA-AAAAA-AAAAA1,2025-02-03T10:15:30Z,kraken,buy,5000,USD,0.05,BTC,8,USD,5000,,,,,,
+kraken-TB2BBB-BBBBB-BBBBB2,2025-02-10T14:00:00Z,kraken,buy,4200,USD,1.5,ETH,6.72,USD,4200,,,,,,
+kraken-TB2BBB-BBBBB-BBBBB2-fee1,2025-02-10T14:00:00Z,kraken,fee,,,,,0.00002,BTC,,1.2,,second fee of the trade above,,,
+kraken-TC3CCC-CCCCC-CCCCC3,2025-03-05T16:45:10Z,kraken,sell,0.02,BTC,1900,USD,3.04,USD,1900,,,,,,
+kraken-CE5EEE-EEEEE-EEEEE5,2025-03-10T08:30:00Z,kraken,buy,100,USD,0.6,SOL,1.5,USD,100,,,,,,
+kraken-LW1WWW-WWWWW-WWWW01,2025-03-20T19:05:00Z,kraken,withdrawal,0.01,BTC,,,0.00002,BTC,,1.2,,,,,
+kraken-TD4DDD-DDDDD-DDDDD4,2025-04-01T12:00:00.500Z,kraken,buy,300,USD,2,SOL,0.78,USD,300,,,,,,
 ";
     assert_eq!(lt, expected);
     // Three of trades.csv's four rows are ledgers.csv's trades, in both orders.
@@ -1047,8 +1047,8 @@ fn every_unpriced_layout_imports_and_counts_the_rows_needing_a_price() {
     }
     let rel = "fixtures/import/kraken-ledgers/chf-trades-without-rate.csv";
     let (ledger, err) = ok(&["import", rel]);
-    assert!(ledger.contains(",buy,200,CHF,6.25,DOT,0.32,CHF,,,,\n"));
-    assert!(ledger.contains(",buy,100,CHF,3,DOT,0.16,CHF,,,,\n"));
+    assert!(ledger.contains(",buy,200,CHF,6.25,DOT,0.32,CHF,,,,,,,\n"));
+    assert!(ledger.contains(",buy,100,CHF,3,DOT,0.16,CHF,,,,,,,\n"));
     assert!(
         err.contains(&format!(
             "  rows needing a USD price: 2 (first at {rel}:3, CHF at 2021-05-11T18:55:10Z)"

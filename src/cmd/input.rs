@@ -485,7 +485,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
                 let before = b.rows_read();
                 let (mut dropped, mut first) = (0, None);
                 let seen = importer.seen_ids();
-                let mut check = |f: &[&str; 14], line| {
+                let mut check = |f: &[&str; crate::model::COLUMNS], line| {
                     let r = seen.judge(f, true, display, line, 1);
                     if let Repeat::Duplicate { first: at } = &r {
                         dropped += 1;

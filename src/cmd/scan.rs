@@ -451,7 +451,7 @@ fn emit_ledger(path: &Path, ledger: &Ledger, rows: &[Row]) -> anyhow::Result<()>
             });
             writeln!(
                 w,
-                "{},{},{},sell,{},{},{},USD,,,,,,{}",
+                "{},{},{},sell,{},{},{},USD,,,,,,{},,,",
                 csv_cell(&r.id),
                 r.time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 csv_cell(ledger.syms.name(r.account)),

@@ -299,7 +299,8 @@ mod tests {
                     received: None,
                     fee: None,
                     usd_value: crate::model::OptDecimal::NONE,
-                    fee_usd: crate::model::FeeUsdRef::NONE,
+                    category: None,
+                    extra: crate::model::ExtraRef::NONE,
                     text: crate::model::TextRef::NONE,
                     source: crate::model::Source { file: 0, line: 0 },
                 };

@@ -458,7 +458,7 @@ mod tests {
     use super::super::ImportOptions;
     use super::*;
 
-    /// A ledger row from its CSV cells (the 14 columns, id first).
+    /// A ledger row from its CSV cells (the ledger's columns, id first).
     fn rec(line: &str) -> Record {
         let c: Vec<String> = line.split(',').map(str::to_string).collect();
         let c = |i: usize| c.get(i).cloned().unwrap_or_default();
@@ -477,6 +477,9 @@ mod tests {
             fee_usd: c(11),
             txid: c(12),
             note: c(13),
+            category: c(14),
+            basis_usd: c(15),
+            acquired: c(16),
         }
     }
 

@@ -25,7 +25,7 @@ use rust_decimal::Decimal;
 use super::{
     Cx, Draft, Entry, Sheet, SheetRow, TradeIn, in_zone, is_fiat, is_foreign_money, parse_naive,
 };
-use crate::model::Kind;
+use crate::model::{Category, Kind};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c == n);
@@ -65,53 +65,63 @@ const TRADE_OPS: [&str; 24] = [
 
 const FEE_OPS: [&str; 3] = ["Fee", "Transaction Fee", "BNB Fee Deduction"];
 
-const INCOME_OPS: [&str; 46] = [
-    "POS savings interest",
-    "Savings Interest",
-    "Savings distribution",
-    "Staking Rewards",
-    "ETH 2.0 Staking Rewards",
-    "Simple Earn Flexible Interest",
-    "Simple Earn Locked Rewards",
-    "Simple Earn Flexible Airdrop Distribution",
-    "Launchpool Interest",
-    "Launchpool Earnings Withdrawal",
-    "BNB Vault Rewards",
-    "Swap Farming Rewards",
-    "Liquid Swap rewards",
-    "Liquid Swap Rewards",
-    "DOT Slot Auction Rewards",
-    "Pool Distribution",
-    "Super BNB Mining",
-    "Commission History",
-    "Referrer rebates",
-    "Commission Rebate",
-    "Commission Fee Shared With You",
-    "Referral Kickback",
-    "Referral Commission",
-    "Airdrop Assets",
-    "Distribution",
-    "Asset - Transfer",
-    "Cash Voucher distribution",
-    "Cash Voucher Distribution",
-    "Campaign Related Reward",
-    "Mission Reward Distribution",
-    "Launchpool Airdrop",
-    "Launchpool Airdrop - User Claim Distribution",
-    "Launchpool Airdrop - System Distribution",
-    "HODLer Airdrops Distribution",
-    "Megadrop Rewards",
-    "Token Swap - Distribution",
-    "Binance Card Cashback",
-    "Staking Reward",
-    "Simple Earn Locked Airdrop Distribution",
-    "Flexible Savings Interest",
-    "Locked Savings Interest",
-    "Savings Distribution",
-    "Rewards Distribution",
-    "Card Cashback",
-    "Airdrop",
-    "Mining Rewards",
+/// The operations that pay income, with the kind of income each is.
+const INCOME_OPS: [(&str, Category); 46] = [
+    ("POS savings interest", Category::Interest),
+    ("Savings Interest", Category::Interest),
+    ("Savings distribution", Category::Interest),
+    ("Staking Rewards", Category::Staking),
+    ("ETH 2.0 Staking Rewards", Category::Staking),
+    ("Simple Earn Flexible Interest", Category::Interest),
+    ("Simple Earn Locked Rewards", Category::Staking),
+    (
+        "Simple Earn Flexible Airdrop Distribution",
+        Category::Airdrop,
+    ),
+    ("Launchpool Interest", Category::Reward),
+    ("Launchpool Earnings Withdrawal", Category::Reward),
+    ("BNB Vault Rewards", Category::Reward),
+    ("Swap Farming Rewards", Category::Reward),
+    ("Liquid Swap rewards", Category::Reward),
+    ("Liquid Swap Rewards", Category::Reward),
+    ("DOT Slot Auction Rewards", Category::Staking),
+    ("Pool Distribution", Category::Mining),
+    ("Super BNB Mining", Category::Reward),
+    ("Commission History", Category::Reward),
+    ("Referrer rebates", Category::Reward),
+    ("Commission Rebate", Category::Reward),
+    ("Commission Fee Shared With You", Category::Reward),
+    ("Referral Kickback", Category::Reward),
+    ("Referral Commission", Category::Reward),
+    ("Airdrop Assets", Category::Airdrop),
+    ("Distribution", Category::Airdrop),
+    ("Asset - Transfer", Category::Other),
+    ("Cash Voucher distribution", Category::Reward),
+    ("Cash Voucher Distribution", Category::Reward),
+    ("Campaign Related Reward", Category::Reward),
+    ("Mission Reward Distribution", Category::Reward),
+    ("Launchpool Airdrop", Category::Airdrop),
+    (
+        "Launchpool Airdrop - User Claim Distribution",
+        Category::Airdrop,
+    ),
+    (
+        "Launchpool Airdrop - System Distribution",
+        Category::Airdrop,
+    ),
+    ("HODLer Airdrops Distribution", Category::Airdrop),
+    ("Megadrop Rewards", Category::Airdrop),
+    ("Token Swap - Distribution", Category::Other),
+    ("Binance Card Cashback", Category::Reward),
+    ("Staking Reward", Category::Staking),
+    ("Simple Earn Locked Airdrop Distribution", Category::Airdrop),
+    ("Flexible Savings Interest", Category::Interest),
+    ("Locked Savings Interest", Category::Interest),
+    ("Savings Distribution", Category::Interest),
+    ("Rewards Distribution", Category::Reward),
+    ("Card Cashback", Category::Reward),
+    ("Airdrop", Category::Airdrop),
+    ("Mining Rewards", Category::Mining),
 ];
 
 const INTERNAL_OPS: [&str; 29] = [
@@ -549,7 +559,7 @@ fn single(cx: &mut Cx, l: &Leg, out: &mut Vec<Entry>) {
             d
         };
         rec(out, d);
-    } else if INCOME_OPS.contains(&op) {
+    } else if let Some(&(_, category)) = INCOME_OPS.iter().find(|(o, _)| *o == op) {
         if l.change.is_sign_negative() {
             out.push(Entry::skip(
                 line,
@@ -566,6 +576,7 @@ fn single(cx: &mut Cx, l: &Leg, out: &mut Vec<Entry>) {
         rec(
             out,
             Draft::new(id, l.time, Kind::Income)
+                .category(category)
                 .received(qty, &l.coin)
                 .usd(v)
                 .note(op),

@@ -15,7 +15,7 @@
 use rust_decimal::Decimal;
 
 use super::{Cx, Draft, Entry, ISO_NAIVE, Sheet, TradeIn, is_fiat, is_stablecoin, parse_time_cell};
-use crate::model::Kind;
+use crate::model::{Category, Kind};
 
 /// A header cell in one spelling: lower case, `_` as space, "value" dropped.
 fn norm(h: &str) -> String {
@@ -156,9 +156,22 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                     Some(v) => Some(v),
                     None => cx.value_legs(line, time, Some((qty, &p)), None),
                 };
+                // The operation says what the distribution is: "Staking
+                // Rewards", "Referral Commission", "Others" (an airdrop).
+                let o = op.to_ascii_lowercase();
+                let category = if o.contains("staking") {
+                    Category::Staking
+                } else if o.contains("interest") {
+                    Category::Interest
+                } else if o.contains("airdrop") || o == "others" {
+                    Category::Airdrop
+                } else {
+                    Category::Reward
+                };
                 rec(
                     &mut out,
                     Draft::new(id, time, Kind::Income)
+                        .category(category)
                         .received(qty, &p)
                         .usd(v)
                         .note(note),

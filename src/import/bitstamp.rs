@@ -39,7 +39,7 @@ use super::{
     Cx, Draft, Entry, ImportError, RowStream, Sheet, SheetRow, TradeIn, is_fiat, parse_time_cell,
     trade_record,
 };
-use crate::model::Kind;
+use crate::model::{Category, Kind};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c == n);
@@ -368,10 +368,16 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
                 ));
                 return;
             }
+            let category = if typ_l.as_deref() == Some("staking reward") {
+                Category::Staking
+            } else {
+                Category::Reward
+            };
             let v = cx.value_legs(line, time, Some((qty, &asset)), None);
             rec(
                 out,
                 Draft::new(id, time, Kind::Income)
+                    .category(category)
                     .received(qty, &asset)
                     .usd(v)
                     .note(typ.unwrap_or_default()),

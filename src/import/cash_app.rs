@@ -37,7 +37,7 @@ use super::{
     Cx, Draft, Entry, ImportError, RowStream, Sheet, SheetRow, TradeIn, in_zone, is_fiat, mul,
     parse_naive, trade_record,
 };
-use crate::model::Kind;
+use crate::model::{Category, Kind};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c == n);
@@ -423,6 +423,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
             out.push(Entry::Rec {
                 rows: vec![line],
                 rec: Draft::new(id, time, Kind::Income)
+                    .category(Category::Reward)
                     .received(q, &asset)
                     .usd(usd)
                     .note(note(&extra))

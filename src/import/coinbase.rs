@@ -30,7 +30,7 @@ use rust_decimal::Decimal;
 
 use super::draft::fmt_decimal;
 use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, SheetRow, is_fiat, parse_time_cell};
-use crate::model::Kind;
+use crate::model::{Category, Kind};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c == n);
@@ -343,6 +343,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
             if income {
                 let v = value(cx, Some((qty, &asset)), None);
                 rec(Draft::new(id, time, Kind::Income)
+                    .category(Category::Reward)
                     .received(qty, &asset)
                     .usd(v)
                     .note(valued_note(note, v)))
@@ -396,8 +397,15 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
                     "income paid in cash: not a crypto lot (report it as interest)",
                 ));
             }
+            let category = match t {
+                "Staking Income" | "Inflation Reward" => Category::Staking,
+                "Interest payout" | "Interest Payout" => Category::Interest,
+                "Retail Simple Price Improvement" => Category::Other,
+                _ => Category::Reward,
+            };
             let v = value(cx, Some((qty, &asset)), None);
             rec(Draft::new(id, time, Kind::Income)
+                .category(category)
                 .received(qty, &asset)
                 .usd(v)
                 .note(valued_note(note, v)))

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::{Cx, Draft, Entry, ISO_NAIVE, Sheet, TradeIn, is_fiat, parse_time_cell};
-use crate::model::Kind;
+use crate::model::{Category, Kind};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c.eq_ignore_ascii_case(n));
@@ -160,6 +160,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 let id = cx.content_id(&cells);
                 let v = cx.value_legs(row.line, time, Some((qty, &asset)), None);
                 let d = Draft::new(id, time, Kind::Income)
+                    .category(Category::Reward)
                     .received(qty, &asset)
                     .usd(v)
                     .note("Coinbase Pro fee rebate");

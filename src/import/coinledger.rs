@@ -126,6 +126,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 let v = cx.value_legs(line, time, Some((q, &a)), None);
                 out.push(rec(with_fee(
                     Draft::new(id, time, Kind::Income)
+                        .category(super::income_category(&ty))
                         .received(q, &a)
                         .usd(v)
                         .txid(hash)

@@ -120,6 +120,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                         &mut out,
                         with_fee(
                             Draft::new(id, time, Kind::Income)
+                                .category(super::income_category(&tag))
                                 .received(q, &a)
                                 .usd(v)
                                 .note(note),

@@ -390,6 +390,7 @@ fn one_row(r: Row, cx: &mut Cx, out: &mut Vec<Entry>) {
             let usd = r.usd.or_else(|| cx.usd_of(line, q, &r.currency, r.time));
             let n = value_note(&note, r.usd);
             out.push(rec(Draft::new(id, r.time, Kind::Income)
+                .category(super::income_category(kind))
                 .received(q, &r.currency)
                 .usd(usd)
                 .note(n)));

@@ -261,6 +261,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                     rows: vec![line],
                     rec: with_fee(
                         Draft::new(id, t, Kind::Income)
+                            .category(super::income_category(k))
                             .received(qty, &asset)
                             .usd(value)
                             .note(note(&notes, &k.to_ascii_lowercase())),

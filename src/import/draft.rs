@@ -5,7 +5,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 
-use crate::model::{Kind, Record};
+use crate::model::{Category, Kind, Record};
 
 use super::accounting::Entry;
 use super::cx::Cx;
@@ -25,6 +25,8 @@ pub(crate) struct Draft {
     pub fee_usd: Option<Decimal>,
     pub txid: String,
     pub note: String,
+    /// What kind of income the row is, where the export says.
+    pub category: Option<Category>,
 }
 
 impl Draft {
@@ -75,6 +77,12 @@ impl Draft {
         self
     }
 
+    /// The kind of income the export names.
+    pub fn category(mut self, c: Category) -> Draft {
+        self.category = Some(c);
+        self
+    }
+
     pub fn finish(self, account: &str) -> Record {
         let q = |x: &Option<(Decimal, String)>| {
             x.as_ref().map_or((String::new(), String::new()), |(q, a)| {
@@ -107,7 +115,38 @@ impl Draft {
             fee_usd,
             txid: self.txid,
             note: self.note,
+            category: self
+                .category
+                .map(|c| c.as_str().to_string())
+                .unwrap_or_default(),
+            basis_usd: String::new(),
+            acquired: String::new(),
         }
+    }
+}
+
+/// The kind of income a label of an export or another tool names (`staking`,
+/// `Staking Reward`, `mined`, `hard fork`, `lending interest`, ...): `other`
+/// when it names none of them.
+pub(crate) fn income_category(label: &str) -> Category {
+    let l = label.to_ascii_lowercase();
+    let has = |k: &[&str]| k.iter().any(|k| l.contains(k));
+    if has(&["stak", "validator", "delegat", "inflation", "dpos"]) {
+        Category::Staking
+    } else if has(&["mining", "mined"]) {
+        Category::Mining
+    } else if has(&["airdrop", "air drop", "drop"]) {
+        Category::Airdrop
+    } else if has(&["fork"]) {
+        Category::Fork
+    } else if has(&["interest", "lending", "savings"]) {
+        Category::Interest
+    } else if has(&[
+        "reward", "referral", "bonus", "cashback", "rebate", "learn", "earn",
+    ]) {
+        Category::Reward
+    } else {
+        Category::Other
     }
 }
 
@@ -328,6 +367,30 @@ pub(crate) fn trade_record(cx: &mut Cx, t: TradeIn, out: &mut Vec<Entry>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_of_other_tools_name_their_income_category() {
+        for (label, c) in [
+            ("staking", Category::Staking),
+            ("reward: Staking reward", Category::Staking),
+            (
+                "finance.dpos.compound_interest.crypto_wallet",
+                Category::Staking,
+            ),
+            ("mined", Category::Mining),
+            ("MINING", Category::Mining),
+            ("Hard Fork", Category::Fork),
+            ("HODLer Airdrops Distribution", Category::Airdrop),
+            ("lending interest", Category::Interest),
+            ("crypto_earn_interest_paid", Category::Interest),
+            ("referral_card_cashback", Category::Reward),
+            ("Earn", Category::Reward),
+            ("income", Category::Other),
+            ("WAGES", Category::Other),
+        ] {
+            assert_eq!(income_category(label), c, "{label}");
+        }
+    }
 
     #[test]
     fn fast_formats_match_the_general_ones() {

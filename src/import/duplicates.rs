@@ -76,7 +76,7 @@ impl SeenIds {
     /// the earlier is listed for [`SeenIds::take_superseded`].
     pub fn judge(
         &mut self,
-        fields: &[&str; 14],
+        fields: &[&str; crate::model::COLUMNS],
         ledger: bool,
         file: &str,
         line: u64,
@@ -85,7 +85,7 @@ impl SeenIds {
         // Cells harvest protected against formula injection count as written.
         // In memory only (ids are what is written), so the faster hash; each
         // cell trimmed, as `fnv` and the ledger reader do.
-        let facts: [&str; 13] =
+        let facts: [&str; crate::model::COLUMNS - 1] =
             std::array::from_fn(|i| crate::cell::trim(crate::cell::unprotect(fields[i + 1])));
         let h = rustc_hash::FxBuildHasher.hash_one(facts) & FACTS;
         if self.files.last().is_none_or(|f| f.name != file) {
@@ -333,6 +333,9 @@ mod tests {
                 "",
                 "",
                 "",
+                "",
+                "",
+                "",
             ]
         };
         // (name, fingerprint, ledger, quantity, rows)
@@ -384,6 +387,9 @@ mod tests {
                 "",
                 "",
                 note,
+                "",
+                "",
+                "",
             ]
         };
         let mut seen = SeenIds::default();

@@ -207,6 +207,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 rec(
                     &mut out,
                     Draft::new(id, time, Kind::Income)
+                        .category(super::income_category(&typ))
                         .received(q, &a)
                         .usd(v)
                         .note(format!("{typ} {spec}").trim().to_string()),

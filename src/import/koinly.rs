@@ -158,6 +158,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                         &mut out,
                         with_fee(
                             Draft::new(id, time, Kind::Income)
+                                .category(super::income_category(&note))
                                 .received(q, &a)
                                 .usd(v)
                                 .txid(&hash)

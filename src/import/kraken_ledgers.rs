@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::{Cx, Draft, Entry, ISO_NAIVE, Sheet, TradeIn, is_fiat, parse_time_cell};
-use crate::model::Kind;
+use crate::model::{Category, Kind};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c == n);
@@ -268,7 +268,7 @@ fn single(
         }
         return;
     }
-    let income = |cx: &mut Cx, out: &mut Vec<Entry>, id: String| {
+    let income = |cx: &mut Cx, out: &mut Vec<Entry>, id: String, category: Category| {
         if is_fiat(&l.asset) {
             out.push(Entry::skip(
                 line,
@@ -284,6 +284,7 @@ fn single(
         push(
             out,
             Draft::new(id, l.time, Kind::Income)
+                .category(category)
                 .received(qty, &l.asset)
                 .fee(l.fee, &l.asset)
                 .usd(v)
@@ -302,11 +303,15 @@ fn single(
                 push(out, Draft::new(id, l.time, Kind::Withdrawal).sent(qty, &l.asset).fee(l.fee, &l.asset));
             }
         }
-        "staking" | "dividend" | "invite bonus" | "reward" if incoming => income(cx, out, id),
+        // Kraken Earn pays staking rewards as `staking` (before 2024) or
+        // `earn`/`reward`; `dividend` is its opt-in rewards on held balances.
+        "staking" if incoming => income(cx, out, id, Category::Staking),
+        "dividend" | "invite bonus" | "reward" if incoming => income(cx, out, id, Category::Reward),
         "staking" => out.push(Entry::skip(line, "negative staking row (staked-balance update): not a tax event")),
         "earn" => match l.subtype.as_str() {
-            "reward" | "airdrop" if incoming => income(cx, out, id),
-            "" if incoming && !l.fee.is_zero() => income(cx, out, id),
+            "reward" if incoming => income(cx, out, id, Category::Staking),
+            "airdrop" if incoming => income(cx, out, id, Category::Airdrop),
+            "" if incoming && !l.fee.is_zero() => income(cx, out, id, Category::Staking),
             "allocation" | "deallocation" | "autoallocate" | "autoallocation" | "migration" | "" => {
                 out.push(Entry::skip(line, "move between Kraken spot and earn wallets: not a tax event"))
             }
@@ -316,7 +321,7 @@ fn single(
             if is_internal_transfer(&l.subtype) {
                 out.push(Entry::skip(line, "move between Kraken spot and staking wallets: not a tax event"));
             } else if l.subtype == "airdrop" && incoming {
-                income(cx, out, id)
+                income(cx, out, id, Category::Airdrop)
             } else {
                 out.push(Entry::skip(
                     line,

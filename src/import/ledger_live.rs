@@ -39,7 +39,7 @@ use super::value::share;
 use super::{
     Cx, Draft, Entry, ISO_NAIVE, ImportError, RowStream, Sheet, SheetRow, is_fiat, parse_time_cell,
 };
-use crate::model::Kind;
+use crate::model::{Category, Kind};
 
 /// The wallet's name in the accounts it names (`Ledger Live: Bitcoin 1`).
 const WALLET: &str = "Ledger Live";
@@ -275,6 +275,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
             out.push(
                 op.rec(
                     Draft::new(op.id.clone(), time, Kind::Income)
+                        .category(Category::Staking)
                         .received(amount, &op.ticker)
                         .usd(usd)
                         .note(note),

@@ -334,7 +334,7 @@ impl Run {
 }
 
 /// The CSV writer of the lines: the ledger's, with no header.
-/// Writes a cell as the csv crate does (every ledger line has 14 cells): in
+/// Writes a cell as the csv crate does (every ledger line has the same cells): in
 /// quotes, with its quotes doubled, when it holds a comma, a quote or a line
 /// end; as it is otherwise.
 fn write_cell(out: &mut Vec<u8>, cell: &[u8]) {

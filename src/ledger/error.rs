@@ -107,6 +107,18 @@ pub enum Problem {
     Missing,
     #[error("unknown kind: use one of buy, sell, trade, deposit, withdrawal, income, spend, fee")]
     UnknownKind,
+    #[error(
+        "unknown category: an income row's is one of staking, mining, reward, airdrop, interest, fork, other"
+    )]
+    UnknownCategory,
+    #[error(
+        "is for income rows (staking, mining, reward, airdrop, interest, fork, other); a {0} row has none: leave it empty"
+    )]
+    CategoryNotForKind(crate::model::Kind),
+    #[error(
+        "is not used by a {0} row: basis_usd and acquired carry a basis from outside the ledger, which this version of harvest does not read yet; leave them empty"
+    )]
+    CarriedBasisNotForKind(crate::model::Kind),
     #[error("{0}")]
     Number(#[from] crate::cell::NumberProblem),
     #[error("is zero: a crypto quantity must be positive (only a USD amount or a fee may be zero)")]

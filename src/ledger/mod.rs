@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 pub use error::{LedgerError, Problem, RowError};
 
 use crate::csvread::{self, Record};
-use crate::model::{Amount, Kind, LEDGER_COLUMNS, Ledger, Row, Source};
+use crate::model::{Amount, COLUMNS, Category, Kind, LEDGER_COLUMNS, Ledger, Row, Source};
 use crate::time::TimeReader;
 
 /// At most this many row errors are kept for display; the rest are counted.
@@ -37,6 +37,9 @@ const USD_VALUE: usize = 10;
 const FEE_USD: usize = 11;
 const TXID: usize = 12;
 const NOTE: usize = 13;
+const CATEGORY: usize = 14;
+const BASIS_USD: usize = 15;
+const ACQUIRED: usize = 16;
 
 use crate::cell::parse_decimal;
 
@@ -66,8 +69,8 @@ pub enum Repeat {
     Conflict { first: String },
 }
 
-/// Judges each row read from a ledger file: `(the 14 columns, id first; line)`.
-pub type RowCheck<'c> = dyn FnMut(&[&str; 14], u64) -> Repeat + Send + 'c;
+/// Judges each row read from a ledger file: `(the columns, id first; line)`.
+pub type RowCheck<'c> = dyn FnMut(&[&str; COLUMNS], u64) -> Repeat + Send + 'c;
 
 /// Collects rows from any number of inputs, then sorts and checks them as one
 /// ledger.
@@ -163,7 +166,7 @@ impl LedgerBuilder {
         let map = column_map(&header, &file)?;
         let width = header.len();
         // The column of each cell of a record (every header cell names one).
-        let mut columns = [NO_COLUMN; 14];
+        let mut columns = [NO_COLUMN; COLUMNS];
         for (col, i) in map.iter().enumerate() {
             if let Some(i) = *i {
                 columns[i] = col;
@@ -241,7 +244,7 @@ impl LedgerBuilder {
     fn add_byte_record(
         &mut self,
         rec: &Record,
-        map: &[Option<usize>; 14],
+        map: &[Option<usize>; COLUMNS],
         columns: &[usize],
         file: &Arc<str>,
         file_idx: u32,
@@ -278,7 +281,7 @@ impl LedgerBuilder {
             );
             return;
         }
-        let mut fields: [&str; 14] = [""; 14];
+        let mut fields: [&str; COLUMNS] = [""; COLUMNS];
         let mut at = 0;
         for (cell, &col) in rec.iter().zip(columns) {
             // Every cell is whole UTF-8 (checked above), so its range lies on
@@ -329,7 +332,7 @@ impl LedgerBuilder {
 
     fn add_fields(
         &mut self,
-        f: &[&str; 14],
+        f: &[&str; COLUMNS],
         file: &Arc<str>,
         file_idx: u32,
         line: u64,
@@ -430,6 +433,27 @@ impl LedgerBuilder {
         };
         let usd_value = money(self, USD_VALUE);
         let fee_usd = money(self, FEE_USD);
+        let basis_usd = money(self, BASIS_USD);
+        let category = match f[CATEGORY].trim_ascii() {
+            "" => None,
+            c => match Category::parse(c) {
+                Some(c) => Some(c),
+                None => {
+                    cell(self, CATEGORY, Problem::UnknownCategory);
+                    None
+                }
+            },
+        };
+        let acquired = match f[ACQUIRED].trim_ascii() {
+            "" => None,
+            a => match self.times.parse(a) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    cell(self, ACQUIRED, Problem::Time(e));
+                    None
+                }
+            },
+        };
 
         if self.errors.len() + self.more != before {
             return None;
@@ -439,6 +463,10 @@ impl LedgerBuilder {
         };
         if let Err(msg) = check_shape(kind, sent, received, fee) {
             self.push_error(file, line, Some("kind"), Some(f[KIND]), Problem::Shape(msg));
+            return None;
+        }
+        if let Err((col, problem)) = check_extras(kind, category, basis_usd, acquired) {
+            cell(self, col, problem);
             return None;
         }
         if let Some(check) = check {
@@ -457,18 +485,19 @@ impl LedgerBuilder {
         let account = self.ledger.syms.intern(account);
         let txid = f[TXID].trim_ascii();
         let text = self.ledger.add_text(txid, f[NOTE]);
-        let fee_usd = self.ledger.add_fee_usd(fee_usd);
+        let extra = self.ledger.add_extra(fee_usd, basis_usd, acquired);
         self.id_hashes.push(rustc_hash::FxBuildHasher.hash_one(id));
         self.ledger.rows.push(Row {
             id: id.into(),
             time,
             account,
             kind,
+            category,
             sent,
             received,
             fee,
             usd_value: usd_value.into(),
-            fee_usd,
+            extra,
             text,
             source: Source {
                 file: file_idx,
@@ -655,8 +684,30 @@ fn check_shape(
     }
 }
 
-fn column_map(header: &Record, file: &Arc<str>) -> Result<[Option<usize>; 14], LedgerError> {
-    let mut map: [Option<usize>; 14] = [None; 14];
+/// Whether the row's kind uses the category, basis and acquisition time it
+/// carries: a cell the kind ignores would be a silent mistake.
+fn check_extras(
+    kind: Kind,
+    category: Option<Category>,
+    basis_usd: Option<Decimal>,
+    acquired: Option<DateTime<Utc>>,
+) -> Result<(), (usize, Problem)> {
+    if let Some(c) = category
+        && !(kind == Kind::Income && c.is_income())
+    {
+        return Err((CATEGORY, Problem::CategoryNotForKind(kind)));
+    }
+    if basis_usd.is_some() {
+        return Err((BASIS_USD, Problem::CarriedBasisNotForKind(kind)));
+    }
+    if acquired.is_some() {
+        return Err((ACQUIRED, Problem::CarriedBasisNotForKind(kind)));
+    }
+    Ok(())
+}
+
+fn column_map(header: &Record, file: &Arc<str>) -> Result<[Option<usize>; COLUMNS], LedgerError> {
+    let mut map: [Option<usize>; COLUMNS] = [None; COLUMNS];
     for (i, raw) in header.iter().enumerate() {
         let name = String::from_utf8_lossy(raw);
         let name = name.trim_start_matches('\u{feff}').trim_ascii();
@@ -727,6 +778,37 @@ mod tests {
     }
 
     const H: &str = "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n";
+
+    /// Issue 21: `category`, `basis_usd` and `acquired` follow `note`; files
+    /// without them stay valid (H above has 14 columns).
+    #[test]
+    fn reads_an_income_category_and_refuses_cells_a_kind_does_not_use() {
+        let h17 = format!("{},category,basis_usd,acquired\n", H.trim_end());
+        let l = read(&format!(
+            "{h17}s,2025-01-01,kraken,income,,,1,DOT,,,5,,,,Staking,,\nb,2025-01-02,kraken,buy,1,USD,1,DOT,,,,,,,,,\n"
+        ))
+        .unwrap();
+        assert_eq!(l.rows[0].category, Some(Category::Staking));
+        assert_eq!(l.rows[1].category, None);
+        let err = |row: &str| read(&format!("{h17}{row}\n")).unwrap_err().to_string();
+        let e = err("s,2025-01-01,kraken,income,,,1,DOT,,,5,,,,salary,,");
+        assert!(
+            e.contains("t.csv:2: column category \"salary\": unknown category"),
+            "{e}"
+        );
+        let e = err("b,2025-01-01,kraken,buy,1,USD,1,DOT,,,,,,,staking,,");
+        assert!(
+            e.contains("column category \"staking\": is for income rows"),
+            "{e}"
+        );
+        let e = err("b,2025-01-01,kraken,deposit,,,1,DOT,,,,,,,,100,2020-01-01");
+        assert!(
+            e.contains("column basis_usd \"100\": is not used by a deposit row"),
+            "{e}"
+        );
+        let e = err("b,2025-01-01,kraken,deposit,,,1,DOT,,,,,,,,,2020-13-01");
+        assert!(e.contains("column acquired \"2020-13-01\""), "{e}");
+    }
 
     #[test]
     fn reads_a_buy_in_any_column_order() {

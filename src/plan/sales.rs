@@ -167,7 +167,8 @@ impl PlanCtx<'_> {
                 }),
                 fee: None,
                 usd_value: crate::model::OptDecimal::NONE,
-                fee_usd: crate::model::FeeUsdRef::NONE,
+                category: None,
+                extra: crate::model::ExtraRef::NONE,
                 // The note, PLAN_NOTE, is added with the rows to the ledger.
                 text: TextRef::NONE,
                 source: Source {
