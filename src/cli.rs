@@ -57,6 +57,23 @@ pub enum Command {
   harvest report ledger.csv --year {YEAR} --format json -o report-{YEAR}.json
   harvest report ledger.csv --year {NEXT} --carryover-from report-{YEAR}.json")]
     Report(ReportArgs),
+    /// Ordinary income from digital assets received in a tax year (staking,
+    /// mining, rewards, airdrops, interest, forks): each row at its fair value,
+    /// the totals by category, asset and month, and the schedule each goes on.
+    ///
+    /// Example: harvest income ledger.csv --year {YEAR}
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest income ledger.csv --year {YEAR}
+  harvest income coinbase.csv kraken-ledgers.csv --year {YEAR} \\
+      --1099misc coinbase=120.50 --1099misc kraken=14.00
+  harvest income ledger.csv --year {YEAR} --format csv -o income-{YEAR}.csv
+  harvest income ledger.csv --year {YEAR} --format json | jq .schedule_1_line_8v
+
+Each row is income at its fair value in USD when received (its usd_value,
+or --prices), and the basis of the lot it opens. The total goes on
+Schedule 1 line 8v, or on Schedule C for the categories harvest.toml
+lists as a business: income_as_business = [\"mining\"].")]
+    Income(IncomeArgs),
     /// Harvest candidates (open lots below their basis) and a plan that offsets
     /// this year's gains and uses the loss deduction, with the tax it saves.
     ///
@@ -488,6 +505,43 @@ pub struct ReportArgs {
     /// account of a file without an account column. May be given several times.
     #[arg(long = "1099da", value_name = "[ACCOUNT=]FILE")]
     pub form_1099da: Vec<String>,
+}
+
+/// `harvest income`.
+#[derive(Debug, Args)]
+pub struct IncomeArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output form.
+    #[arg(long, default_value = "table", value_parser = formats(&[Table, Csv, Json, Html]))]
+    pub format: FormatArg,
+    /// Tax year (calendar year in --tz).
+    #[arg(long, value_parser = tax_year)]
+    pub year: i32,
+    /// An exchange's Form 1099-MISC for the year, ACCOUNT=DOLLARS (the income
+    /// it reports, box 3): compared with that account's income in the ledger.
+    /// May be given once per account.
+    #[arg(long = "1099misc", value_name = "ACCOUNT=DOLLARS", value_parser = form_1099misc)]
+    pub form_1099misc: Vec<(String, rust_decimal::Decimal)>,
+}
+
+/// `ACCOUNT=DOLLARS` of `--1099misc`.
+fn form_1099misc(s: &str) -> Result<(String, rust_decimal::Decimal), String> {
+    let Some((account, amount)) = s.rsplit_once('=') else {
+        return Err("ACCOUNT=DOLLARS, e.g. coinbase=120.50".into());
+    };
+    let account = account.trim();
+    if account.is_empty() {
+        return Err("the account is empty: ACCOUNT=DOLLARS, e.g. coinbase=120.50".into());
+    }
+    let amount = dollars(
+        amount
+            .trim()
+            .trim_start_matches('$')
+            .replace(',', "")
+            .as_str(),
+    )?;
+    Ok((account.to_string(), amount))
 }
 
 /// `harvest reconcile`.

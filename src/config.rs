@@ -31,6 +31,10 @@ pub enum ConfigError {
         value: String,
         problem: &'static str,
     },
+    #[error(
+        "{file}: income_as_business = [.. {value:?} ..] is not an income category: use staking, mining, reward, airdrop, interest, fork or other"
+    )]
+    BadIncomeCategory { file: String, value: String },
     /// An address listed wrongly: under two accounts, as own and payment, or
     /// not an address at all.
     #[error("{file}: {source}")]
@@ -271,6 +275,10 @@ pub struct Config {
     pub strict_identification: Option<bool>,
     /// A what-if: let `method` (LIFO, HIFO) pick lots nothing identified in time.
     pub late_identification: Option<bool>,
+    /// income: the income categories earned in a trade or business (mining or
+    /// staking run as one), reported on Schedule C instead of Schedule 1.
+    #[serde(default)]
+    pub income_as_business: Vec<String>,
     #[serde(default, rename = "standing_order")]
     pub standing_orders: Vec<StandingOrderConfig>,
     pub transition: Option<TransitionConfig>,
@@ -363,6 +371,25 @@ impl Config {
             }
         }
         Ok(book)
+    }
+
+    /// `income_as_business`, checked: each an income category, once.
+    pub fn business_income(&self, file: &str) -> Result<Vec<crate::model::Category>, ConfigError> {
+        let mut v = Vec::new();
+        for name in &self.income_as_business {
+            match crate::model::Category::parse(name.trim()) {
+                Some(c) if !v.contains(&c) => v.push(c),
+                Some(_) => {}
+                None => {
+                    return Err(ConfigError::BadIncomeCategory {
+                        file: file.to_string(),
+                        value: name.clone(),
+                    });
+                }
+            }
+        }
+        v.sort();
+        Ok(v)
     }
 
     /// The Form 8949 box overrides of the accounts.

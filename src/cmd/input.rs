@@ -42,6 +42,8 @@ pub struct Settings {
     /// The own addresses and `[assets]` of harvest.toml, checked: how the
     /// on-chain downloads given as inputs are read.
     pub evm: import::EvmSettings,
+    /// `income_as_business` of harvest.toml, checked.
+    pub business_income: Vec<crate::model::Category>,
 }
 
 /// Reads `--config FILE`, or harvest.toml in the working directory when present.
@@ -70,6 +72,7 @@ impl Settings {
         let (file, file_name) = read_config(a.config.as_deref())?;
         let boxes = file.box_rules(&file_name)?;
         let import_accounts = file.account_map(&file_name)?;
+        let business_income = file.business_income(&file_name)?;
         let evm = super::import::evm_settings(&file, &file_name, None)?;
         // `[assets] same` and `migrations`: checked before any input is read.
         let assets = file.assets.links(&file_name)?;
@@ -146,6 +149,7 @@ impl Settings {
             file,
             import_accounts,
             evm,
+            business_income,
         })
     }
 }

@@ -4,6 +4,7 @@
 mod allocation;
 pub mod gains;
 pub mod import;
+mod income;
 mod input;
 pub mod lots;
 mod output;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Lots(a) => lots::run(a),
         Command::Gains(a) => gains::run(a),
         Command::Report(a) => report::run(a),
+        Command::Income(a) => income::run(a),
         Command::Scan(a) => scan::run(a),
         Command::Prices(a) => prices::run(a),
         Command::Allocation(a) => allocation::run(a),

@@ -180,6 +180,20 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         carryover_in: inputs.carryover_in,
         taxable_income: inputs.taxable_income,
         what_if,
+        income: matches!(
+            a.format,
+            FormatArg::Json | FormatArg::Html | FormatArg::Table
+        )
+        .then(|| {
+            crate::tax::income(
+                &m.loaded.ledger,
+                &m.outcome,
+                a.year,
+                s.engine.tz,
+                &s.business_income,
+                &[],
+            )
+        }),
     };
     if matches!(a.format, FormatArg::Table | FormatArg::Html) {
         for l in &mut view.lines {

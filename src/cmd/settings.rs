@@ -210,6 +210,16 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         let items: Vec<String> = v.iter().map(|x| quoted(x)).collect();
         format!("[{}]", items.join(", "))
     };
+    let business = file.business_income(&file_name)?;
+    pick(
+        &mut lines,
+        &from_file,
+        "income_as_business",
+        None,
+        (!file.income_as_business.is_empty())
+            .then(|| list(&business.iter().map(|c| c.as_str().to_string()).collect())),
+        Some("[]".into()),
+    );
     // harvest prices: the sources, the key (never shown), the symbols.
     let sources_default = if file.coingecko_api_key.is_some() {
         "[\"coinbase\", \"binance\", \"coingecko\"]"

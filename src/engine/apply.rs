@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 
 use super::pool::Pool;
 use super::{
-    Disposal, DisposalKind, Engine, EngineError, Leg, Lot, LotIdx, Method, MissingBasis, Origin,
-    UNIVERSAL, fmt_qty, mul_div, wash,
+    Disposal, DisposalKind, Engine, EngineError, IncomeReceived, Leg, Lot, LotIdx, Method,
+    MissingBasis, Origin, UNIVERSAL, fmt_qty, mul_div, wash,
 };
 use crate::model::{Amount, Kind, Row, Sym};
 use crate::time::date_in;
@@ -534,6 +534,13 @@ impl Engine<'_> {
             };
             if self.mine(r.asset) {
                 self.part(i, 2);
+                if row.kind == Kind::Income {
+                    self.out.incomes.push(IncomeReceived {
+                        row: i,
+                        qty: net,
+                        value: basis,
+                    });
+                }
                 self.acquire(i, row, row.account, r.asset, net, basis)?;
             }
             self.note_price(i, r.asset, value, r.qty);

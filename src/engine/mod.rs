@@ -59,8 +59,8 @@ pub use convert::{AssetLinks, Conversions};
 pub use error::EngineError;
 pub use identify::StandingOrder;
 pub use outcome::{
-    Disposal, DisposalKind, Holding, Leg, Lot, LotIdx, Origin, Outcome, UNALLOCATED, UNIVERSAL,
-    account_name, priced_note, run, what_if,
+    Disposal, DisposalKind, Holding, IncomeReceived, Leg, Lot, LotIdx, Origin, Outcome,
+    UNALLOCATED, UNIVERSAL, account_name, priced_note, run, what_if,
 };
 pub use pool::LotKey;
 pub use warnings::Warnings;

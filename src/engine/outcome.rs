@@ -144,6 +144,21 @@ pub struct Outcome {
     /// their coins, in ledger order: the withdrawal row and its deposit row,
     /// or None for a self-transfer whose units stayed in its account.
     pub own_transfers: Vec<(u32, Option<u32>)>,
+    /// The income rows, in ledger order, with the fair value each was taken
+    /// into income at (the basis of the lot it opened).
+    pub incomes: Vec<IncomeReceived>,
+}
+
+/// Units received as income (`kind=income`): ordinary income at their fair
+/// value when received, which is the basis of the lot they open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IncomeReceived {
+    /// The income row (its id is the lot id).
+    pub row: u32,
+    /// Units kept: received less any withheld in the same asset.
+    pub qty: Decimal,
+    /// Fair value in USD of the units kept, exact.
+    pub value: Decimal,
 }
 
 /// What the run valued from `--prices`, for a note: `N amounts valued from

@@ -246,6 +246,7 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
         out.warnings.merge(std::mem::take(&mut o.warnings));
         out.late_identified += o.late_identified;
         out.own_transfers.append(&mut o.own_transfers);
+        out.incomes.append(&mut o.incomes);
         if out.priced.len() < o.priced.len() {
             out.priced.resize(o.priced.len(), 0);
         }
@@ -255,6 +256,8 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
     }
     // Each withdrawal is one shard's, so its row orders them as a serial run.
     out.own_transfers.sort_unstable_by_key(|t| t.0);
+    // Each income row is one shard's (its asset's).
+    out.incomes.sort_unstable_by_key(|t| t.row);
     out.disposals = interleave(disposals, |p, d: &mut super::Disposal| {
         d.legs = d.legs.start + leg_base[p]..d.legs.end + leg_base[p];
     });

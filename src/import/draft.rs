@@ -152,7 +152,7 @@ pub(crate) fn income_category(label: &str) -> Category {
 
 /// The ledger spelling of a time: RFC 3339 in UTC, fractional seconds only when
 /// the export had them.
-pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
+pub fn fmt_time(t: DateTime<Utc>) -> String {
     use chrono::{Datelike, Timelike};
     // The common whole second of a four-digit year, written directly.
     if t.nanosecond() == 0 && (0..=9999).contains(&t.year()) {

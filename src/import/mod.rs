@@ -58,6 +58,7 @@ mod spool;
 mod value;
 
 pub use accounting::{ImportError, ImportStats, PriceNeeded, RowProblem, StalePrice};
+pub use draft::fmt_time;
 pub use duplicates::{SeenIds, Superseded};
 pub use evm::{CHAINS, EvmSettings, coingecko_platform, note_contracts};
 pub use format::{Format, detect, known_formats};

@@ -209,3 +209,38 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
     }
     c.flush()
 }
+
+/// The columns of `income --format csv`: one line per income row of the year.
+pub const INCOME_COLUMNS: [&str; 9] = [
+    "id",
+    "time",
+    "date",
+    "account",
+    "asset",
+    "quantity",
+    "category",
+    "usd_value",
+    "schedule",
+];
+
+/// `harvest income --format csv`: the rows; their `usd_value` adds up to the
+/// JSON's `total`.
+pub fn income(w: &mut dyn Write, s: &crate::tax::IncomeSummary<'_>) -> io::Result<()> {
+    let mut c = writer(w);
+    c.write_record(INCOME_COLUMNS).map_err(csv_err)?;
+    for r in &s.rows {
+        c.write_record([
+            &*safe_text(r.id),
+            &crate::import::fmt_time(r.time),
+            &r.date.to_string(),
+            &safe_text(r.account),
+            &safe_text(r.asset),
+            &qty(r.quantity),
+            r.category.as_str(),
+            &money(r.usd_value),
+            r.schedule.as_str(),
+        ])
+        .map_err(csv_err)?;
+    }
+    c.flush()
+}

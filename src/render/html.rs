@@ -443,6 +443,120 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
         form_8949_rows(&mut out, lines, &b.totals);
     }
     out.push_str("</section>");
+    if let Some(inc) = &v.income {
+        income_section(&mut out, inc);
+    }
+    foot(&mut out);
+    w.write_all(out.as_bytes())
+}
+
+/// The year's income from digital assets: where it goes, by category, asset
+/// and month, and every row.
+fn income_section(out: &mut String, s: &crate::tax::IncomeSummary<'_>) {
+    let _ = write!(
+        out,
+        "<section id=\"income\"><h2>Income from digital assets ({})</h2>",
+        s.year
+    );
+    out.push_str("<div class=\"cards\">");
+    card(out, "Total ordinary income", s.total, false);
+    card(out, "Schedule 1, line 8v", s.schedule_1_line_8v, false);
+    if !s.business.is_empty() || !s.schedule_c.is_zero() {
+        card(out, "Schedule C (self-employment)", s.schedule_c, false);
+    }
+    out.push_str("</div>");
+    if s.rows.is_empty() {
+        let _ = write!(out, "<p>No income rows in {}.</p>", s.year);
+    } else {
+        out.push_str("<div class=\"charts\"><div class=\"chart\"><h3>By category</h3><table><thead><tr><th>Category</th><th>Goes on</th><th class=\"n\">Amount</th></tr></thead><tbody>");
+        for (c, v) in s.by_category.iter().filter(|(_, v)| !v.is_zero()) {
+            let on = if s.business.contains(c) {
+                crate::tax::Schedule::ScheduleC
+            } else {
+                crate::tax::Schedule::Line8v
+            };
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td>{}</tr>",
+                c.as_str(),
+                on.label(),
+                num_td(*v)
+            );
+        }
+        out.push_str("</tbody></table></div><div class=\"chart\"><h3>By asset</h3><table><thead><tr><th>Asset</th><th class=\"n\">Quantity</th><th class=\"n\">Amount</th></tr></thead><tbody>");
+        for (a, v) in &s.by_asset {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td class=\"n\">{}</td>{}</tr>",
+                esc(a),
+                super::qty(v.quantity),
+                num_td(v.usd_value)
+            );
+        }
+        out.push_str("</tbody></table></div><div class=\"chart\"><h3>By month</h3><table><thead><tr><th>Month</th><th class=\"n\">Amount</th></tr></thead><tbody>");
+        for (m, v) in s.by_month.iter().enumerate().filter(|(_, v)| !v.is_zero()) {
+            let _ = write!(
+                out,
+                "<tr><td>{}-{:02}</td>{}</tr>",
+                s.year,
+                m + 1,
+                num_td(*v)
+            );
+        }
+        out.push_str("</tbody></table></div></div>");
+        out.push_str("<table><thead><tr><th>Date</th><th>Id (lot)</th><th>Account</th><th>Asset</th><th>Category</th><th class=\"n\">Quantity</th><th class=\"n\">Fair value</th></tr></thead><tbody>");
+        for r in &s.rows {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td>{}</tr>",
+                r.date,
+                esc(r.id),
+                esc(r.account),
+                esc(r.asset),
+                r.category.as_str(),
+                super::qty(r.quantity),
+                num_td(r.usd_value)
+            );
+        }
+        let _ = write!(
+            out,
+            "<tr class=\"total\"><td>Total</td><td></td><td></td><td></td><td></td><td></td>{}</tr></tbody></table>",
+            num_td(s.total)
+        );
+    }
+    if !s.forms.is_empty() {
+        out.push_str("<h3>Forms 1099-MISC</h3><table><thead><tr><th>Account</th><th class=\"n\">Form</th><th class=\"n\">Ledger</th><th class=\"n\">Difference</th></tr></thead><tbody>");
+        for f in &s.forms {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td>{}{}{}</tr>",
+                esc(&f.account),
+                num_td(f.form),
+                num_td(f.ledger),
+                num_td(f.difference)
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+    for n in s.notes() {
+        let _ = write!(out, "<p class=\"note\">{}</p>", esc(&n));
+    }
+    out.push_str("</section>");
+}
+
+/// `harvest income --format html`.
+pub fn income(w: &mut dyn Write, s: &crate::tax::IncomeSummary<'_>) -> io::Result<()> {
+    let mut out = String::with_capacity(8_192 + s.rows.len() * 300);
+    head(
+        &mut out,
+        &format!("Income from digital assets, tax year {}", s.year),
+    );
+    let _ = write!(
+        out,
+        "<header><h1>Income from digital assets, tax year {}</h1><p class=\"meta\">Staking, mining, rewards, airdrops, interest and forks: ordinary income at fair value when received.</p></header>",
+        s.year
+    );
+    income_section(&mut out, s);
     foot(&mut out);
     w.write_all(out.as_bytes())
 }

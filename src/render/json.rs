@@ -264,6 +264,10 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         },
         "carryover_worksheet": ws,
     });
+    let mut value = value;
+    if let Some(inc) = &v.income {
+        value["income"] = income_value(inc);
+    }
     write_with_rows(w, value, "form_8949", GainLines(&v.lines))
 }
 
@@ -359,4 +363,84 @@ impl serde::Serialize for CandidateLines<'_, '_> {
         }
         seq.end()
     }
+}
+
+/// The year's income as the JSON object `harvest income --format json` writes
+/// and `report --format json` holds under `income`.
+pub fn income_value(s: &crate::tax::IncomeSummary<'_>) -> Value {
+    let by_category: Map<String, Value> = s
+        .by_category
+        .iter()
+        .map(|(c, v)| (c.as_str().to_string(), Value::from(money(*v))))
+        .collect();
+    let by_asset: Map<String, Value> = s
+        .by_asset
+        .iter()
+        .map(|(a, v)| {
+            (
+                a.to_string(),
+                json!({"quantity": qty(v.quantity), "usd_value": money(v.usd_value)}),
+            )
+        })
+        .collect();
+    let by_month: Map<String, Value> = s
+        .by_month
+        .iter()
+        .enumerate()
+        .map(|(m, v)| (format!("{}-{:02}", s.year, m + 1), Value::from(money(*v))))
+        .collect();
+    let by_account: Map<String, Value> = s
+        .by_account
+        .iter()
+        .map(|(a, v)| (a.to_string(), Value::from(money(*v))))
+        .collect();
+    let forms: Vec<Value> = s
+        .forms
+        .iter()
+        .map(|f| {
+            json!({
+                "account": f.account,
+                "form": money(f.form),
+                "ledger": money(f.ledger),
+                "difference": money(f.difference),
+            })
+        })
+        .collect();
+    let rows: Vec<Value> = s
+        .rows
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "time": crate::import::fmt_time(r.time),
+                "date": r.date.to_string(),
+                "account": r.account,
+                "asset": r.asset,
+                "quantity": qty(r.quantity),
+                "category": r.category.as_str(),
+                "usd_value": money(r.usd_value),
+                "schedule": r.schedule.as_str(),
+            })
+        })
+        .collect();
+    json!({
+        "year": s.year,
+        "total": money(s.total),
+        "by_category": by_category,
+        "by_asset": by_asset,
+        "by_month": by_month,
+        "by_account": by_account,
+        "schedule_1_line_8v": money(s.schedule_1_line_8v),
+        "schedule_c": money(s.schedule_c),
+        "self_employment_income": money(s.schedule_c),
+        "income_as_business": s.business.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        "form_1099_misc": forms,
+        "notes": s.notes(),
+        "rows": rows,
+    })
+}
+
+/// `harvest income --format json`.
+pub fn income(w: &mut dyn Write, s: &crate::tax::IncomeSummary<'_>) -> io::Result<()> {
+    write_value(w, &income_value(s))
 }

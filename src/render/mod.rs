@@ -256,6 +256,8 @@ pub struct ReportView<'a> {
     pub taxable_income: Option<Decimal>,
     /// See [`GainsView::what_if`].
     pub what_if: Vec<String>,
+    /// The year's income from digital assets (JSON and HTML show it).
+    pub income: Option<crate::tax::IncomeSummary<'a>>,
 }
 
 /// A harvest candidate, resolved for output.

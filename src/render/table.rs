@@ -364,7 +364,22 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
             ),
             None => String::new(),
         }
-    )
+    )?;
+    if let Some(inc) = v.income.as_ref().filter(|i| !i.rows.is_empty()) {
+        writeln!(
+            w,
+            "\nIncome from digital assets in {}: {} ({} on Schedule 1 line 8v{}); harvest income lists it.",
+            v.year,
+            money(inc.total),
+            money(inc.schedule_1_line_8v),
+            if inc.schedule_c.is_zero() {
+                String::new()
+            } else {
+                format!(", {} on Schedule C", money(inc.schedule_c))
+            }
+        )?;
+    }
+    Ok(())
 }
 
 /// `harvest scan` as text: a summary first, then the plan, then the candidates.
@@ -485,6 +500,109 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
     }
     for n in &v.notes {
         writeln!(w, "Note: {n}")?;
+    }
+    Ok(())
+}
+
+/// `harvest income` as tables: where the totals go, by category, asset and
+/// month, then every row.
+pub fn income(w: &mut dyn Write, s: &crate::tax::IncomeSummary<'_>) -> io::Result<()> {
+    writeln!(
+        w,
+        "Income from digital assets received in {}: {} (ordinary income at fair value when received)",
+        s.year,
+        super::count(s.rows.len(), "row")
+    )?;
+    if s.rows.is_empty() {
+        writeln!(w, "\nNo income rows in {}.", s.year)?;
+    }
+    let mut t = Builder::default();
+    t.push_record(["Where it goes", "Amount", "Categories"]);
+    let names = |business: bool| -> String {
+        let v: Vec<&str> = s
+            .by_category
+            .iter()
+            .filter(|(c, v)| !v.is_zero() && s.business.contains(c) == business)
+            .map(|(c, _)| c.as_str())
+            .collect();
+        v.join(", ")
+    };
+    t.push_record([
+        crate::tax::Schedule::Line8v.label().to_string(),
+        money(s.schedule_1_line_8v),
+        names(false),
+    ]);
+    if !s.business.is_empty() || !s.schedule_c.is_zero() {
+        t.push_record([
+            format!(
+                "{} (self-employment)",
+                crate::tax::Schedule::ScheduleC.label()
+            ),
+            money(s.schedule_c),
+            names(true),
+        ]);
+    }
+    t.push_record(["Total".to_string(), money(s.total), String::new()]);
+    let mut tt = t.build();
+    tt.with(Style::sharp());
+    tt.modify(Columns::one(1), Alignment::right());
+    writeln!(w, "\n{tt}")?;
+    if !s.rows.is_empty() {
+        let mut t = Builder::default();
+        t.push_record(["Category", "Amount"]);
+        for (c, v) in s.by_category.iter().filter(|(_, v)| !v.is_zero()) {
+            t.push_record([c.as_str().to_string(), money(*v)]);
+        }
+        writeln!(w, "\nBy category")?;
+        print(w, t, 1, &[])?;
+        let mut t = Builder::default();
+        t.push_record(["Asset", "Quantity", "Amount"]);
+        for (a, v) in &s.by_asset {
+            t.push_record([a.to_string(), qty(v.quantity), money(v.usd_value)]);
+        }
+        writeln!(w, "\nBy asset")?;
+        print(w, t, 1, &[0])?;
+        let mut t = Builder::default();
+        t.push_record(["Month", "Amount"]);
+        for (m, v) in s.by_month.iter().enumerate().filter(|(_, v)| !v.is_zero()) {
+            t.push_record([format!("{}-{:02}", s.year, m + 1), money(*v)]);
+        }
+        writeln!(w, "\nBy month")?;
+        print(w, t, 1, &[])?;
+        let mut t = Builder::default();
+        t.push_record([
+            "Date", "Id (lot)", "Account", "Asset", "Category", "Quantity", "Amount",
+        ]);
+        for r in &s.rows {
+            t.push_record([
+                r.date.to_string(),
+                short_id(r.id).into_owned(),
+                r.account.to_string(),
+                r.asset.to_string(),
+                r.category.as_str().to_string(),
+                qty(r.quantity),
+                money(r.usd_value),
+            ]);
+        }
+        writeln!(w, "\nRows")?;
+        print(w, t, 5, &[1, 2])?;
+    }
+    if !s.forms.is_empty() {
+        let mut t = Builder::default();
+        t.push_record(["Account", "Form 1099-MISC", "Ledger", "Difference"]);
+        for f in &s.forms {
+            t.push_record([
+                f.account.clone(),
+                money(f.form),
+                money(f.ledger),
+                money(f.difference),
+            ]);
+        }
+        writeln!(w, "\nForms 1099-MISC")?;
+        print(w, t, 1, &[0])?;
+    }
+    for n in s.notes() {
+        writeln!(w, "\nNote: {n}")?;
     }
     Ok(())
 }
