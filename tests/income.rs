@@ -7,9 +7,10 @@
 //! Learning Reward) + 1.25 (USDC, Rewards Income) = 3.25; Kraken earn reward
 //! 1.2 DOT at 6.00 with 0.18 DOT withheld: 1.02 DOT and 6.00 × 1.02 / 1.2 =
 //! 5.10, staking 0.5 DOT 2.25; Binance POS savings interest 0.85 USDT (at
-//! 1.00) and an airdrop of 10 ARB at 0.52 (--prices) = 5.20. Line 8v = 17.31
-//! + 3.25 + 5.10 + 2.25 + 0.85 + 5.20 = 33.96. Mining 40.00 + 33.25 + 25.80 =
-//! 99.05 on Schedule C (the December 2024 payout is last year's). Total 133.01.
+//! 1.00) and an airdrop of 10 ARB at 0.52 (--prices) = 5.20. Line 8v is
+//! 17.31 plus 3.25, 5.10, 2.25, 0.85 and 5.20: 33.96. Mining 40.00, 33.25 and
+//! 25.80 make 99.05 on Schedule C (the December 2024 payout is last year's).
+//! Total 133.01.
 
 mod common;
 use common::golden;
