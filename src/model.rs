@@ -168,11 +168,24 @@ pub enum Kind {
     Income,
     Spend,
     Fee,
+    /// Coins received as a gift: the donor's basis and date in `basis_usd`
+    /// and `acquired`, the fair value at the gift in `usd_value`.
+    GiftIn,
+    /// Coins given as a gift (the recipient in `note`): no gain or loss.
+    GiftOut,
+    /// Coins given to a charity (`category` public or private): no gain or loss.
+    Donation,
+    /// Coins inherited: `acquired` the date of death, `basis_usd` the fair
+    /// value then.
+    Inheritance,
+    /// Coins lost, stolen or taken by a scam (`category`): they leave the
+    /// holdings with no Form 8949 row.
+    Lost,
 }
 
 impl Kind {
     /// Every kind, in the order the SPEC lists them.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Buy,
         Kind::Sell,
         Kind::Trade,
@@ -181,7 +194,18 @@ impl Kind {
         Kind::Income,
         Kind::Spend,
         Kind::Fee,
+        Kind::GiftIn,
+        Kind::GiftOut,
+        Kind::Donation,
+        Kind::Inheritance,
+        Kind::Lost,
     ];
+
+    /// Whether units leave the holdings with no gain or loss (a gift given, a
+    /// donation, a loss): they are taken by the method but make no 8949 row.
+    pub fn is_removal(self) -> bool {
+        matches!(self, Kind::GiftOut | Kind::Donation | Kind::Lost)
+    }
 
     /// Whether a row of this kind moves units between accounts (a withdrawal
     /// or a deposit): the rows transfer pairing reads.
@@ -200,6 +224,11 @@ impl Kind {
             Kind::Income => "income",
             Kind::Spend => "spend",
             Kind::Fee => "fee",
+            Kind::GiftIn => "gift-in",
+            Kind::GiftOut => "gift-out",
+            Kind::Donation => "donation",
+            Kind::Inheritance => "inheritance",
+            Kind::Lost => "lost",
         }
     }
 
@@ -214,6 +243,11 @@ impl Kind {
             "income" => Some(Kind::Income),
             "spend" => Some(Kind::Spend),
             "fee" => Some(Kind::Fee),
+            "gift-in" => Some(Kind::GiftIn),
+            "gift-out" => Some(Kind::GiftOut),
+            "donation" => Some(Kind::Donation),
+            "inheritance" => Some(Kind::Inheritance),
+            "lost" => Some(Kind::Lost),
             _ => None,
         };
         exact.or_else(|| {
@@ -314,6 +348,16 @@ pub enum Category {
     Interest,
     Fork,
     Other,
+    /// `lost`: coins lost (a lost key, a wallet gone).
+    Lost,
+    /// `lost`: coins stolen.
+    Theft,
+    /// `lost`: coins taken by a scam.
+    Scam,
+    /// `donation`: to a public charity (50% organization).
+    Public,
+    /// `donation`: to a private non-operating foundation.
+    Private,
 }
 
 impl Category {
@@ -338,14 +382,37 @@ impl Category {
             Category::Interest => "interest",
             Category::Fork => "fork",
             Category::Other => "other",
+            Category::Lost => "lost",
+            Category::Theft => "theft",
+            Category::Scam => "scam",
+            Category::Public => "public",
+            Category::Private => "private",
         }
     }
+
+    /// The categories of `lost` rows.
+    pub const LOST: [Category; 3] = [Category::Lost, Category::Theft, Category::Scam];
+
+    /// The categories of `donation` rows.
+    pub const DONATION: [Category; 2] = [Category::Public, Category::Private];
 
     /// Parses the ledger spelling (case-insensitive).
     pub fn parse(s: &str) -> Option<Category> {
         Category::INCOME
             .into_iter()
+            .chain(Category::LOST)
+            .chain(Category::DONATION)
             .find(|c| c.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// The categories a row of `kind` may have (none for most kinds).
+    pub fn for_kind(kind: Kind) -> &'static [Category] {
+        match kind {
+            Kind::Income => &Category::INCOME,
+            Kind::Lost => &Category::LOST,
+            Kind::Donation => &Category::DONATION,
+            _ => &[],
+        }
     }
 
     /// True for a category an `income` row may have.

@@ -17,13 +17,16 @@ impl Engine<'_> {
     pub(super) fn apply(&mut self, i: u32, row: &Row) -> Result<(), Box<EngineError>> {
         match row.kind {
             Kind::Withdrawal => self.withdrawal(i, row),
+            Kind::Deposit if self.ledger.basis_usd(row).is_some() => self.carried_in(i, row),
             Kind::Deposit => self.deposit(i, row),
+            Kind::GiftIn | Kind::Inheritance => self.carried_in(i, row),
+            Kind::GiftOut | Kind::Donation | Kind::Lost => self.removal(i, row),
             Kind::Fee => self.fee_row(i, row),
             Kind::Trade => match self.conversions.of(row) {
                 Some((s, r)) => self.convert(i, row, s, r),
                 None => self.exchange(i, row),
             },
-            _ => self.exchange(i, row),
+            Kind::Buy | Kind::Sell | Kind::Income | Kind::Spend => self.exchange(i, row),
         }
     }
 
@@ -31,7 +34,7 @@ impl Engine<'_> {
     /// a USD stablecoin side at 1.00 (as `import` values it), else its side in
     /// another currency at that currency's USD rate, else prices of what was
     /// received (or sent).
-    fn main_value(&mut self, row: &Row) -> Result<Decimal, Box<EngineError>> {
+    pub(super) fn main_value(&mut self, row: &Row) -> Result<Decimal, Box<EngineError>> {
         let sides = [row.sent, row.received];
         if let Some(a) = sides.into_iter().flatten().find(|a| a.asset == Sym::USD) {
             return Ok(a.qty);
@@ -211,6 +214,7 @@ impl Engine<'_> {
             qty,
             basis,
             origin,
+            always_long: origin == Origin::Inherited,
             unit_basis: unit,
         });
         if self.selections.is_some() || self.cfg.wash_window > 0 {
@@ -436,7 +440,7 @@ impl Engine<'_> {
         let what = match kind {
             DisposalKind::NetworkFee => "network fee",
             DisposalKind::FeeAsset => "fee",
-            DisposalKind::Sale => row.kind.as_str(),
+            DisposalKind::Sale | DisposalKind::Removal => row.kind.as_str(),
         };
         self.take(i, row, a.asset, a.qty, what, select, order)?;
         self.record_disposal(i, row, kind, a, proceeds);

@@ -5,6 +5,14 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
     #[error(
+        "{at}: acquired {acquired} is after the row's own date {date}: acquired is when the units were first acquired (a gift: the donor's date; an inheritance: the date of death), on or before the row"
+    )]
+    AcquiredAfterRow {
+        at: String,
+        acquired: String,
+        date: String,
+    },
+    #[error(
         "{at}: {kind} of {needed} {asset} from {account}, which holds only {available} {asset} then; \
          add the missing acquisitions or transfers, or pass --missing-basis zero to treat the shortfall as a zero-basis lot"
     )]
@@ -27,7 +35,7 @@ pub enum EngineError {
     },
     #[error(
         "{at}: deposit of {qty} {asset} into {account} has no matching withdrawal and no basis; \
-         add the withdrawal (same txid) or the acquisition, or pass --missing-basis zero"
+         add the withdrawal (same txid) or the acquisition, give the basis you know in the deposit's basis_usd and acquired columns, or pass --missing-basis zero"
     )]
     UnknownBasis {
         at: String,

@@ -31,6 +31,7 @@ macro_rules! orders {
 mod addresses;
 mod allocation;
 mod apply;
+mod carried;
 mod config;
 mod convert;
 mod error;
@@ -59,7 +60,7 @@ pub use convert::{AssetLinks, Conversions};
 pub use error::EngineError;
 pub use identify::StandingOrder;
 pub use outcome::{
-    Disposal, DisposalKind, Holding, IncomeReceived, Leg, Lot, LotIdx, Origin, Outcome,
+    Disposal, DisposalKind, DualBasis, Holding, IncomeReceived, Leg, Lot, LotIdx, Origin, Outcome,
     UNALLOCATED, UNIVERSAL, account_name, priced_note, run, what_if,
 };
 pub use pool::LotKey;

@@ -30,6 +30,15 @@ pub enum Origin {
     /// Units of another lot converted into this asset (harvest.toml `[assets]`
     /// `same` or `migrations`): that lot's id, dates and basis.
     Converted,
+    /// A gift received: the donor's basis and acquisition date (IRC 1015,
+    /// 1223(2)).
+    Gift,
+    /// Inherited units: the fair value at death, long-term whatever the dates
+    /// (IRC 1014, 1223(9)).
+    Inherited,
+    /// A deposit whose basis and acquisition date the row carries
+    /// (`basis_usd`, `acquired`): units from a wallet the ledger does not cover.
+    Carried,
 }
 
 /// A tax lot: units acquired together, with one date and one basis. Its
@@ -51,6 +60,9 @@ pub struct Lot {
     pub qty: Decimal,
     pub basis: Decimal,
     pub origin: Origin,
+    /// Long-term whatever the dates (inherited units, and units converted
+    /// from them); fits in the padding after `origin`.
+    pub always_long: bool,
     /// Basis per unit at acquisition, for highest-basis orders (zero when the run
     /// has none).
     pub unit_basis: Decimal,
@@ -73,6 +85,10 @@ pub enum DisposalKind {
     FeeAsset,
     /// Units lost to the network on a transfer, or a withdrawal's crypto fee.
     NetworkFee,
+    /// Units that left with no gain or loss and no Form 8949 row: a gift given,
+    /// a donation, coins lost or stolen (the row's kind says which). Its
+    /// `proceeds` are the fair value given (zero for a loss with no value).
+    Removal,
 }
 
 /// One disposal: units of one asset leaving one account, with their proceeds.
@@ -147,6 +163,21 @@ pub struct Outcome {
     /// The income rows, in ledger order, with the fair value each was taken
     /// into income at (the basis of the lot it opened).
     pub incomes: Vec<IncomeReceived>,
+    /// Gifts received whose fair value at the gift was below the donor's basis:
+    /// the dual-basis rule applies when they are sold (Treas. Reg. 1.1015-1).
+    pub dual_basis: HashMap<LotIdx, DualBasis>,
+    /// The gifts received, in ledger order, with their fair value at the gift.
+    pub gifts_received: Vec<IncomeReceived>,
+}
+
+/// A gift received worth less than the donor's basis: a loss on its units is
+/// figured from this value, with a holding period from the gift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DualBasis {
+    /// Fair value of the lot's units at the gift, exact.
+    pub fair_value: Decimal,
+    /// The gift's date in the tax time zone.
+    pub gift_date: NaiveDate,
 }
 
 /// Units received as income (`kind=income`): ordinary income at their fair

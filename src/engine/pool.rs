@@ -288,6 +288,7 @@ mod tests {
                     qty: Decimal::ONE,
                     basis: unit,
                     origin: Origin::Acquired,
+                    always_long: false,
                     unit_basis: unit,
                 };
                 let row = crate::model::Row {

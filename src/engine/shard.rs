@@ -247,6 +247,10 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
         out.late_identified += o.late_identified;
         out.own_transfers.append(&mut o.own_transfers);
         out.incomes.append(&mut o.incomes);
+        out.gifts_received.append(&mut o.gifts_received);
+        let base = lb;
+        out.dual_basis
+            .extend(std::mem::take(&mut o.dual_basis).into_iter().map(|(l, d)| (l + base, d)));
         if out.priced.len() < o.priced.len() {
             out.priced.resize(o.priced.len(), 0);
         }
@@ -258,6 +262,7 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
     out.own_transfers.sort_unstable_by_key(|t| t.0);
     // Each income row is one shard's (its asset's).
     out.incomes.sort_unstable_by_key(|t| t.row);
+    out.gifts_received.sort_unstable_by_key(|t| t.row);
     out.disposals = interleave(disposals, |p, d: &mut super::Disposal| {
         d.legs = d.legs.start + leg_base[p]..d.legs.end + leg_base[p];
     });

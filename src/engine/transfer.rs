@@ -84,7 +84,11 @@ pub fn pair<'b>(
         let r = &rows[i as usize];
         match r.kind {
             Kind::Withdrawal if wanted(r.sent) => withdrawals.push(i),
-            Kind::Deposit if wanted(r.received) => deposits.push(i),
+            // A deposit carrying its basis comes from outside the ledger: it
+            // pairs with no withdrawal.
+            Kind::Deposit if wanted(r.received) && ledger.basis_usd(r).is_none() => {
+                deposits.push(i)
+            }
             _ => {}
         }
     }

@@ -252,6 +252,21 @@ fn row_needs(
                 crypto_fee(&mut out, f, ledger.fee_usd(row).is_some(), side);
             }
         }
+        Kind::GiftIn | Kind::GiftOut | Kind::Donation | Kind::Inheritance | Kind::Lost => {
+            let Some(moved) = row.sent.or(row.received).filter(Amount::is_crypto) else {
+                return out;
+            };
+            // A gift's and a donation's fair value is asked for; an
+            // inheritance carries its basis, a loss needs none.
+            let valued = row.usd_value.get().is_some() || fixed(ledger, moved.asset);
+            if !valued && matches!(row.kind, Kind::GiftIn | Kind::GiftOut | Kind::Donation) {
+                out.push(vec![name(moved.asset)]);
+            }
+            if let Some(f) = fee.filter(Amount::is_crypto) {
+                let side = row.usd_value.get().is_some() && f.asset == moved.asset;
+                crypto_fee(&mut out, f, ledger.fee_usd(row).is_some(), side);
+            }
+        }
         Kind::Fee => {
             let f = fee.filter(Amount::is_crypto);
             let sent = row.sent.filter(Amount::is_crypto);

@@ -105,20 +105,30 @@ impl fmt::Display for RowError {
 pub enum Problem {
     #[error("is required and empty")]
     Missing,
-    #[error("unknown kind: use one of buy, sell, trade, deposit, withdrawal, income, spend, fee")]
+    #[error(
+        "unknown kind: use one of buy, sell, trade, deposit, withdrawal, income, spend, fee, gift-in, gift-out, donation, inheritance, lost"
+    )]
     UnknownKind,
     #[error(
-        "unknown category: an income row's is one of staking, mining, reward, airdrop, interest, fork, other"
+        "unknown category: income rows take staking, mining, reward, airdrop, interest, fork or other; lost rows lost, theft or scam; donations public or private"
     )]
     UnknownCategory,
     #[error(
-        "is for income rows (staking, mining, reward, airdrop, interest, fork, other); a {0} row has none: leave it empty"
+        "does not fit a {0} row: income rows take staking, mining, reward, airdrop, interest, fork or other; lost rows lost, theft or scam; donations public or private; other kinds none"
     )]
     CategoryNotForKind(crate::model::Kind),
     #[error(
-        "is not used by a {0} row: basis_usd and acquired carry a basis from outside the ledger, which this version of harvest does not read yet; leave them empty"
+        "is empty: a donation needs category public (a public charity) or private (a private non-operating foundation), which decides the deduction"
+    )]
+    DonationWithoutCategory,
+    #[error(
+        "is not used by a {0} row: basis_usd and acquired carry a basis from outside the ledger into a deposit, gift-in or inheritance row; leave them empty"
     )]
     CarriedBasisNotForKind(crate::model::Kind),
+    #[error(
+        "is needed: a {0} row carrying a basis gives both basis_usd and acquired (a gift-in: the donor's basis and date; an inheritance: the fair value at death and the date of death)"
+    )]
+    CarriedBasisHalf(crate::model::Kind),
     #[error("{0}")]
     Number(#[from] crate::cell::NumberProblem),
     #[error("is zero: a crypto quantity must be positive (only a USD amount or a fee may be zero)")]

@@ -681,6 +681,28 @@ fn check_shape(
                 "a fee row needs the crypto paid in fee_qty/fee_asset (or sent_qty/sent_asset)",
             )
         }
+        Kind::GiftIn | Kind::Inheritance => {
+            let what = kind.as_str();
+            need(
+                crypto(received),
+                &format!("a {what} row needs a crypto received_qty/received_asset"),
+            )?;
+            need(
+                sent.is_none(),
+                &format!("a {what} row only receives: leave sent_qty/sent_asset empty"),
+            )
+        }
+        Kind::GiftOut | Kind::Donation | Kind::Lost => {
+            let what = kind.as_str();
+            need(
+                crypto(sent),
+                &format!("a {what} row needs a crypto sent_qty/sent_asset"),
+            )?;
+            need(
+                received.is_none(),
+                &format!("a {what} row only sends: leave received_qty/received_asset empty"),
+            )
+        }
     }
 }
 
@@ -693,17 +715,24 @@ fn check_extras(
     acquired: Option<DateTime<Utc>>,
 ) -> Result<(), (usize, Problem)> {
     if let Some(c) = category
-        && !(kind == Kind::Income && c.is_income())
+        && !Category::for_kind(kind).contains(&c)
     {
         return Err((CATEGORY, Problem::CategoryNotForKind(kind)));
     }
-    if basis_usd.is_some() {
-        return Err((BASIS_USD, Problem::CarriedBasisNotForKind(kind)));
+    if kind == Kind::Donation && category.is_none() {
+        return Err((CATEGORY, Problem::DonationWithoutCategory));
     }
-    if acquired.is_some() {
-        return Err((ACQUIRED, Problem::CarriedBasisNotForKind(kind)));
+    let carries = matches!(kind, Kind::Deposit | Kind::GiftIn | Kind::Inheritance);
+    match (basis_usd, acquired) {
+        (Some(_), _) if !carries => Err((BASIS_USD, Problem::CarriedBasisNotForKind(kind))),
+        (_, Some(_)) if !carries => Err((ACQUIRED, Problem::CarriedBasisNotForKind(kind))),
+        (Some(_), None) => Err((ACQUIRED, Problem::CarriedBasisHalf(kind))),
+        (None, Some(_)) => Err((BASIS_USD, Problem::CarriedBasisHalf(kind))),
+        (None, None) if kind != Kind::Deposit && carries => {
+            Err((BASIS_USD, Problem::CarriedBasisHalf(kind)))
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn column_map(header: &Record, file: &Arc<str>) -> Result<[Option<usize>; COLUMNS], LedgerError> {
@@ -797,17 +826,30 @@ mod tests {
             "{e}"
         );
         let e = err("b,2025-01-01,kraken,buy,1,USD,1,DOT,,,,,,,staking,,");
-        assert!(
-            e.contains("column category \"staking\": is for income rows"),
-            "{e}"
-        );
-        let e = err("b,2025-01-01,kraken,deposit,,,1,DOT,,,,,,,,100,2020-01-01");
-        assert!(
-            e.contains("column basis_usd \"100\": is not used by a deposit row"),
-            "{e}"
-        );
+        assert!(e.contains("column category \"staking\": does not fit a buy row"), "{e}");
+        let e = err("b,2025-01-01,kraken,buy,1,USD,1,DOT,,,,,,,,100,2020-01-01");
+        assert!(e.contains("column basis_usd \"100\": is not used by a buy row"), "{e}");
         let e = err("b,2025-01-01,kraken,deposit,,,1,DOT,,,,,,,,,2020-13-01");
         assert!(e.contains("column acquired \"2020-13-01\""), "{e}");
+        // Issue 22: a basis carried in needs both cells; a gift and an
+        // inheritance need it; a donation needs its category.
+        let e = err("d,2025-01-01,kraken,deposit,,,1,DOT,,,,,,,,100,");
+        assert!(e.contains("column acquired \"\": is needed: a deposit row"), "{e}");
+        let e = err("g,2025-01-01,kraken,gift-in,,,1,DOT,,,5,,,,,,");
+        assert!(e.contains("column basis_usd \"\": is needed: a gift-in row"), "{e}");
+        let e = err("g,2025-01-01,kraken,donation,1,DOT,,,,,5,,,,,,");
+        assert!(e.contains("column category \"\": is empty: a donation needs"), "{e}");
+        let e = err("g,2025-01-01,kraken,lost,1,DOT,,,,,,,,,public,,");
+        assert!(e.contains("does not fit a lost row"), "{e}");
+        let e = err("g,2025-01-01,kraken,gift-out,,,1,DOT,,,,,,,,,");
+        assert!(e.contains("a gift-out row needs a crypto sent_qty/sent_asset"), "{e}");
+        let l = read(&format!(
+            "{h17}d,2025-01-01,kraken,deposit,,,1,DOT,,,,,,,,100,2020-01-01\ng,2025-01-02,kraken,gift-in,,,1,DOT,,,5,,,,,80,2019-05-01\nx,2025-01-03,kraken,donation,1,DOT,,,,,6,,,,Public,,\n"
+        ))
+        .unwrap();
+        assert_eq!(l.basis_usd(&l.rows[0]), Some(Decimal::ONE_HUNDRED));
+        assert_eq!(l.rows[1].kind, Kind::GiftIn);
+        assert_eq!(l.rows[2].category, Some(Category::Public));
     }
 
     #[test]

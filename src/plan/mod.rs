@@ -109,12 +109,27 @@ pub fn candidates(
             continue;
         };
         let value = h.qty * price;
-        let unrealized = value - h.basis;
+        let lot = &outcome.lots[h.lot as usize];
+        let mut unrealized = value - h.basis;
+        let mut held_from = lot.holding_from;
+        // A gift worth less than the donor's basis: a loss only below its
+        // fair value at the gift, held from the gift (Treas. Reg. 1.1015-1).
+        if let Some(db) = outcome.dual_basis.get(&h.lot)
+            && unrealized < Decimal::ZERO
+            && !lot.qty.is_zero()
+        {
+            let fair = db.fair_value * h.qty / lot.qty;
+            unrealized = (value - fair).min(Decimal::ZERO);
+            held_from = db.gift_date;
+        }
         if unrealized >= Decimal::ZERO || -unrealized < min_loss {
             continue;
         }
-        let lot = &outcome.lots[h.lot as usize];
-        let t = term(lot.holding_from, as_of);
+        let t = if lot.always_long {
+            Term::Long
+        } else {
+            term(held_from, as_of)
+        };
         let days = recent
             .get(&h.asset)
             .map_or(i64::MAX, |d| (as_of - *d).num_days());
@@ -132,14 +147,14 @@ pub fn candidates(
             asset: h.asset,
             account: h.account,
             lot: h.lot,
-            acquired: lot.holding_from,
+            acquired: held_from,
             qty: h.qty,
             basis: h.basis,
             price,
             value,
             unrealized,
             term: t,
-            long_term_on: (t == Term::Short).then(|| long_term_from(lot.holding_from)),
+            long_term_on: (t == Term::Short).then(|| long_term_from(held_from)),
             wash_risk,
         });
     }

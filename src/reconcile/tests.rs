@@ -389,6 +389,7 @@ fn wash_code_is_kept() {
         adjustment_code: "W".into(),
         adjustment: dec("20"),
         gain: Decimal::ZERO,
+        basis_rule: Default::default(),
     };
     let x = route_row(&r, dec("85"), None, false, None);
     assert_eq!(x.adjustment_code, "EW");

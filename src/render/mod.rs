@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 pub use crate::cell::{Money, Qty, cents, money, price, qty, safe_text, unprotect};
 use crate::engine::{Holding, Outcome};
 use crate::model::Ledger;
-use crate::tax::{GainRow, Term, Totals, term};
+use crate::tax::{GainRow, Term, Totals};
 
 /// An id as a table shows it: ids of more than 14 characters (exchange UUIDs,
 /// order numbers) keep their first 5 and last 8 characters around an ellipsis,
@@ -164,7 +164,7 @@ pub fn lot_line<'a>(
             price: p,
             value,
             unrealized: value - cost_basis,
-            term: term(lot.holding_from, on),
+            term: crate::tax::lot_term(lot, on),
         }
     });
     LotLine {

@@ -12,7 +12,7 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::term::{Term, term};
+use super::term::{Term, lot_term, term};
 use crate::engine::{LotIdx, Outcome};
 use crate::model::Ledger;
 
@@ -139,6 +139,43 @@ pub struct GainRow {
     pub adjustment: Decimal,
     /// Column (h): proceeds - basis + adjustment.
     pub gain: Decimal,
+    /// Which basis column (e) holds, when not the lot's own.
+    pub basis_rule: BasisRule,
+}
+
+/// Which basis a row's column (e) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BasisRule {
+    /// The lot's basis (a gift's: the donor's).
+    #[default]
+    Lot,
+    /// A gift worth less than the donor's basis, sold at a loss below that
+    /// value: the fair value at the gift, with a holding period from the gift
+    /// (Treas. Reg. 1.1015-1(a)(1)).
+    GiftFairValue,
+    /// A gift worth less than the donor's basis, sold between the two: no gain
+    /// and no loss (Treas. Reg. 1.1015-1(a)(2)); column (e) equals (d).
+    GiftNoGainNoLoss,
+}
+
+impl BasisRule {
+    /// A short note for people, empty for [`BasisRule::Lot`].
+    pub fn note(self) -> &'static str {
+        match self {
+            BasisRule::Lot => "",
+            BasisRule::GiftFairValue => "gift: loss from fair value at the gift",
+            BasisRule::GiftNoGainNoLoss => "gift: sold between fair value and donor's basis",
+        }
+    }
+
+    /// The JSON spelling (`lot`, `gift_fair_value`, `gift_no_gain_no_loss`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BasisRule::Lot => "lot",
+            BasisRule::GiftFairValue => "gift_fair_value",
+            BasisRule::GiftNoGainNoLoss => "gift_no_gain_no_loss",
+        }
+    }
 }
 
 /// Column totals of a set of rows.
@@ -185,7 +222,9 @@ pub fn build_rows_where(
     let mut lot_cum = vec![Decimal::ZERO; outcome.lots.len()];
     let mut rows = Vec::new();
     for (di, d) in outcome.disposals.iter().enumerate() {
-        if !keep(d) {
+        // A gift given, a donation, a loss: no row, but their units' basis
+        // leaves the lot.
+        if !keep(d) || d.kind == crate::engine::DisposalKind::Removal {
             // Only the lots' running basis matters for rows not kept.
             for leg in outcome.legs_of(d) {
                 lot_cum[leg.lot as usize] += leg.basis;
@@ -214,7 +253,30 @@ pub fn build_rows_where(
             let lot = &outcome.lots[leg.lot as usize];
             // A wash-sale replacement reports the date its holding period counts
             // from, as brokers do.
-            let t = term(lot.holding_from, d.date);
+            let mut t = lot_term(lot, d.date);
+            let mut date_acquired = lot.holding_from;
+            let mut cost_basis = cost_basis;
+            let mut basis_rule = BasisRule::Lot;
+            if let Some(db) = outcome.dual_basis.get(&leg.lot)
+                && proceeds < cost_basis
+            {
+                // A gift worth less than the donor's basis, sold below it: a
+                // loss only below the fair value at the gift.
+                let fair = if lot.qty.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    cents(mul_div(db.fair_value, leg.qty, lot.qty))
+                };
+                if proceeds < fair {
+                    cost_basis = fair;
+                    date_acquired = db.gift_date;
+                    t = term(db.gift_date, d.date);
+                    basis_rule = BasisRule::GiftFairValue;
+                } else {
+                    cost_basis = proceeds;
+                    basis_rule = BasisRule::GiftNoGainNoLoss;
+                }
+            }
             let leg_index = d.legs.start + n as u32;
             // Column (g) never turns the row's loss into a gain, and a wholly
             // disallowed loss leaves exactly zero, whatever the cents.
@@ -234,7 +296,7 @@ pub fn build_rows_where(
                 disposal: di as u32,
                 lot: leg.lot,
                 quantity: leg.qty,
-                date_acquired: lot.holding_from,
+                date_acquired,
                 date_sold: d.date,
                 term: t,
                 box_: boxes.box_for(d.date.year(), t, account),
@@ -243,6 +305,7 @@ pub fn build_rows_where(
                 adjustment_code: code,
                 adjustment,
                 gain: proceeds - cost_basis + adjustment,
+                basis_rule,
             });
         }
     }

@@ -10,8 +10,10 @@ pub mod rates;
 pub mod schedule_d;
 pub mod term;
 
-pub use form8949::{Box8949, BoxRules, GainRow, Totals, build_rows, build_rows_where};
+pub use form8949::{
+    BasisRule, Box8949, BoxRules, GainRow, Totals, build_rows, build_rows_where,
+};
 pub use income::{IncomeSummary, Schedule, income};
 pub use invariants::check_invariants;
 pub use schedule_d::{Carryover, FilingStatus, ScheduleD, TaxInputs, schedule_d};
-pub use term::{Term, term};
+pub use term::{Term, lot_term, term};

@@ -207,6 +207,7 @@ mod tests {
             adjustment_code: String::new(),
             adjustment: Decimal::ZERO,
             gain: d(gain),
+            basis_rule: Default::default(),
         }
     }
 

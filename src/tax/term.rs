@@ -40,6 +40,16 @@ pub fn term(acquired: NaiveDate, sold: NaiveDate) -> Term {
     }
 }
 
+/// The term of a disposal on `sold` of `lot`: inherited units (and units
+/// converted from them) are long-term whatever the dates (IRC 1223(9)).
+pub fn lot_term(lot: &crate::engine::Lot, sold: NaiveDate) -> Term {
+    if lot.always_long {
+        Term::Long
+    } else {
+        term(lot.holding_from, sold)
+    }
+}
+
 /// The first date on which a lot acquired on `acquired` sells long-term.
 pub fn long_term_from(acquired: NaiveDate) -> NaiveDate {
     anniversary(acquired).succ_opt().unwrap_or(NaiveDate::MAX)
