@@ -571,4 +571,116 @@ proptest! {
         }
         prop_assert_eq!(reports[0], reports[1]);
     }
+
+    /// Issue 22: gifts received and given, inheritances, donations, losses and
+    /// deposits with a known basis keep quantity and basis conserved (what came
+    /// in is sold, removed or held), removals make no Form 8949 row, each
+    /// removal takes exactly its units, carried-in lots keep their basis and
+    /// date, and inherited units always sell long-term.
+    #[test]
+    fn the_new_kinds_keep_quantity_and_basis(ops in prop::collection::vec(op(), 1..40), extra in prop::collection::vec(xop(), 1..25), m in 0..3usize, scope in 0..3usize) {
+        let text = ledger_text(&ops);
+        let mut lines = text.lines();
+        let mut t = format!("{},category,basis_usd,acquired\n", lines.next().unwrap_or_default());
+        for line in lines {
+            t += &format!("{line},,,\n");
+        }
+        let accts = ["cb", "kr"];
+        let assets = ["BTC", "ETH", "SOL"];
+        let day0 = chrono::NaiveDate::from_ymd_opt(2022, 1, 1).unwrap();
+        for (n, x) in extra.iter().enumerate() {
+            let day = day0 + chrono::Duration::days(n as i64 * 7 + 1);
+            let time = format!("{day}T18:30:00Z");
+            let acquired = day - chrono::Duration::days(i64::from(x.back));
+            let (a, s) = (accts[x.acct], assets[x.asset]);
+            let q = u(x.units);
+            let (b, f) = (cents_str(x.basis), cents_str(x.fmv));
+            t += &match x.kind {
+                0 => format!("x{n},{time},{a},gift-in,,,{q},{s},,,{f},,,parent,,{b},{acquired}\n"),
+                1 => format!("x{n},{time},{a},inheritance,,,{q},{s},,,,,,estate,,{b},{acquired}\n"),
+                2 => format!("x{n},{time},{a},deposit,,,{q},{s},,,,,,old wallet,,{b},{acquired}\n"),
+                3 => format!("x{n},{time},{a},gift-out,{q},{s},,,,,{f},,,child,,,\n"),
+                4 => format!("x{n},{time},{a},donation,{q},{s},,,,,{f},,,charity,{},,\n", ["public", "private"][x.acct]),
+                _ => format!("x{n},{time},{a},lost,{q},{s},,,,,,,,,theft,,\n"),
+            };
+        }
+        let l = read(&t);
+        let mut cfg = config(m, scope, false);
+        cfg.missing_basis = harvest::engine::MissingBasis::Zero;
+        let o = engine::run(&l, &cfg, None, None, Some(chrono::DateTime::<chrono::Utc>::MAX_UTC)).unwrap();
+        let mut acquired: HashMap<_, (Decimal, Decimal)> = HashMap::new();
+        for lot in &o.lots {
+            let e = acquired.entry(lot.asset).or_default();
+            e.0 += lot.qty;
+            e.1 += lot.basis;
+        }
+        let mut gone: HashMap<_, (Decimal, Decimal)> = HashMap::new();
+        for d in &o.disposals {
+            for leg in o.legs_of(d) {
+                let e = gone.entry(d.asset).or_default();
+                e.0 += leg.qty;
+                e.1 += leg.basis;
+            }
+            if d.kind == engine::DisposalKind::Removal {
+                let r = &l.rows[d.row as usize];
+                prop_assert!(r.kind.is_removal());
+                prop_assert_eq!(Some(d.qty), r.sent.map(|a| a.qty));
+            }
+        }
+        for h in &o.holdings {
+            let e = gone.entry(h.asset).or_default();
+            e.0 += h.qty;
+            e.1 += h.basis;
+        }
+        prop_assert_eq!(&acquired, &gone);
+        for lot in &o.lots {
+            let r = &l.rows[lot.row as usize];
+            if lot.origin != engine::Origin::Converted && l.basis_usd(r).is_some() {
+                prop_assert_eq!(Some(lot.basis), l.basis_usd(r));
+                prop_assert_eq!(Some(lot.acquired_date), l.acquired(r).map(|a| a.date_naive()));
+            }
+        }
+        let rows = build_rows(&l, &o, &BoxRules::default());
+        for r in &rows {
+            let d = &o.disposals[r.disposal as usize];
+            prop_assert!(d.kind != engine::DisposalKind::Removal);
+            if o.lots[r.lot as usize].always_long {
+                prop_assert_eq!(r.term, harvest::tax::Term::Long);
+            }
+            prop_assert_eq!(r.gain, r.proceeds - r.cost_basis + r.adjustment);
+        }
+    }
+}
+
+/// A row of a kind issue 22 adds, at a day of its own.
+#[derive(Debug, Clone)]
+struct XOp {
+    kind: u8,
+    acct: usize,
+    asset: usize,
+    units: u64,
+    basis: u64,
+    fmv: u64,
+    back: u16,
+}
+
+fn xop() -> impl Strategy<Value = XOp> {
+    (
+        0..6u8,
+        0..2usize,
+        0..3usize,
+        1..3_000_000u64,
+        0..500_000u64,
+        0..500_000u64,
+        0..2000u16,
+    )
+        .prop_map(|(kind, acct, asset, units, basis, fmv, back)| XOp {
+            kind,
+            acct,
+            asset,
+            units,
+            basis,
+            fmv,
+            back,
+        })
 }

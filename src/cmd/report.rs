@@ -180,6 +180,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         carryover_in: inputs.carryover_in,
         taxable_income: inputs.taxable_income,
         what_if,
+        transfers: crate::tax::transfers(&m.loaded.ledger, &m.outcome, a.year, s.engine.tz),
         income: matches!(
             a.format,
             FormatArg::Json | FormatArg::Html | FormatArg::Table

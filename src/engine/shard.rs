@@ -249,8 +249,11 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
         out.incomes.append(&mut o.incomes);
         out.gifts_received.append(&mut o.gifts_received);
         let base = lb;
-        out.dual_basis
-            .extend(std::mem::take(&mut o.dual_basis).into_iter().map(|(l, d)| (l + base, d)));
+        out.dual_basis.extend(
+            std::mem::take(&mut o.dual_basis)
+                .into_iter()
+                .map(|(l, d)| (l + base, d)),
+        );
         if out.priced.len() < o.priced.len() {
             out.priced.resize(o.priced.len(), 0);
         }

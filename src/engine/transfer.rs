@@ -519,7 +519,7 @@ impl Engine<'_> {
                     self.out.warnings.add(
                         "deposit of unknown basis",
                         format!(
-                            "{}: deposit of {} {} has no matching withdrawal; it is a zero-basis lot (--missing-basis zero)",
+                            "{}: deposit of {} {} has no matching withdrawal; it is a zero-basis lot (--missing-basis zero); if you know its basis, give it in the deposit's basis_usd and acquired columns",
                             self.ledger.locate(row),
                             fmt_qty(unknown),
                             self.name(recv.asset)

@@ -826,23 +826,41 @@ mod tests {
             "{e}"
         );
         let e = err("b,2025-01-01,kraken,buy,1,USD,1,DOT,,,,,,,staking,,");
-        assert!(e.contains("column category \"staking\": does not fit a buy row"), "{e}");
+        assert!(
+            e.contains("column category \"staking\": does not fit a buy row"),
+            "{e}"
+        );
         let e = err("b,2025-01-01,kraken,buy,1,USD,1,DOT,,,,,,,,100,2020-01-01");
-        assert!(e.contains("column basis_usd \"100\": is not used by a buy row"), "{e}");
+        assert!(
+            e.contains("column basis_usd \"100\": is not used by a buy row"),
+            "{e}"
+        );
         let e = err("b,2025-01-01,kraken,deposit,,,1,DOT,,,,,,,,,2020-13-01");
         assert!(e.contains("column acquired \"2020-13-01\""), "{e}");
         // Issue 22: a basis carried in needs both cells; a gift and an
         // inheritance need it; a donation needs its category.
         let e = err("d,2025-01-01,kraken,deposit,,,1,DOT,,,,,,,,100,");
-        assert!(e.contains("column acquired \"\": is needed: a deposit row"), "{e}");
+        assert!(
+            e.contains("column acquired \"\": is needed: a deposit row"),
+            "{e}"
+        );
         let e = err("g,2025-01-01,kraken,gift-in,,,1,DOT,,,5,,,,,,");
-        assert!(e.contains("column basis_usd \"\": is needed: a gift-in row"), "{e}");
+        assert!(
+            e.contains("column basis_usd \"\": is needed: a gift-in row"),
+            "{e}"
+        );
         let e = err("g,2025-01-01,kraken,donation,1,DOT,,,,,5,,,,,,");
-        assert!(e.contains("column category \"\": is empty: a donation needs"), "{e}");
+        assert!(
+            e.contains("column category \"\": is empty: a donation needs"),
+            "{e}"
+        );
         let e = err("g,2025-01-01,kraken,lost,1,DOT,,,,,,,,,public,,");
         assert!(e.contains("does not fit a lost row"), "{e}");
         let e = err("g,2025-01-01,kraken,gift-out,,,1,DOT,,,,,,,,,");
-        assert!(e.contains("a gift-out row needs a crypto sent_qty/sent_asset"), "{e}");
+        assert!(
+            e.contains("a gift-out row needs a crypto sent_qty/sent_asset"),
+            "{e}"
+        );
         let l = read(&format!(
             "{h17}d,2025-01-01,kraken,deposit,,,1,DOT,,,,,,,,100,2020-01-01\ng,2025-01-02,kraken,gift-in,,,1,DOT,,,5,,,,,80,2019-05-01\nx,2025-01-03,kraken,donation,1,DOT,,,,,6,,,,Public,,\n"
         ))

@@ -271,9 +271,13 @@ fn form_8949_rows(out: &mut String, lines: &[GainLine<'_>], totals: &Totals) {
     for l in lines {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td>{}{}<td>{}</td><td class=\"n\">{}</td>{}<td class=\"id\">{}</td><td class=\"id\">{}</td><td>{}</td></tr>",
+            "<tr><td>{}{}</td><td>{}</td><td>{}</td>{}{}<td>{}</td><td class=\"n\">{}</td>{}<td class=\"id\">{}</td><td class=\"id\">{}</td><td>{}</td></tr>",
             esc(&l.description()),
-            l.date_acquired.format("%m/%d/%Y"),
+            match l.basis_rule.note() {
+                "" => String::new(),
+                n => format!("<br><small>{}</small>", esc(n)),
+            },
+            l.acquired_cell(),
             l.date_sold.format("%m/%d/%Y"),
             num_td(l.proceeds),
             num_td(l.cost_basis),
@@ -443,6 +447,7 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
         form_8949_rows(&mut out, lines, &b.totals);
     }
     out.push_str("</section>");
+    transfers_section(&mut out, &v.transfers);
     if let Some(inc) = &v.income {
         income_section(&mut out, inc);
     }
@@ -539,6 +544,114 @@ fn income_section(out: &mut String, s: &crate::tax::IncomeSummary<'_>) {
         out.push_str("</tbody></table>");
     }
     for n in s.notes() {
+        let _ = write!(out, "<p class=\"note\">{}</p>", esc(&n));
+    }
+    out.push_str("</section>");
+}
+
+/// Gifts received and inherited, gifts given, donations (Form 8283's columns)
+/// and losses of the year.
+fn transfers_section(out: &mut String, t: &crate::tax::Transfers<'_>) {
+    if t.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        "<section id=\"gifts\"><h2>Gifts, inheritances, donations and losses ({})</h2><p class=\"note\">None of these is a sale: no Form 8949 row.</p>",
+        t.year
+    );
+    if !t.received.is_empty() {
+        out.push_str("<h3>Received</h3><table><thead><tr><th>Date</th><th>Id (lot)</th><th>Kind</th><th>Asset</th><th class=\"n\">Quantity</th><th>Acquired</th><th class=\"n\">Basis</th><th class=\"n\">Fair value</th></tr></thead><tbody>");
+        for r in &t.received {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td class=\"id\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td>{}<td class=\"n\">{}</td></tr>",
+                r.date,
+                esc(r.id),
+                r.kind.as_str(),
+                esc(r.asset),
+                super::qty(r.quantity),
+                r.acquired,
+                num_td(r.basis),
+                match (r.fair_value, r.dual_basis) {
+                    (Some(v), true) => format!("{} (dual basis)", money(v)),
+                    (Some(v), false) => money(v),
+                    (None, _) => String::new(),
+                }
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+    let removals = |out: &mut String,
+                    title: &str,
+                    rows: &[crate::tax::gifts::RemovalLine<'_>],
+                    deduction: bool| {
+        let _ = write!(
+            out,
+            "<h3>{}</h3><table><thead><tr><th>Date</th><th>Id</th><th>To / note</th><th>Asset</th><th class=\"n\">Quantity</th><th>Acquired</th><th>How acquired</th><th>Term</th><th class=\"n\">Basis</th><th class=\"n\">Fair value</th>{}</tr></thead><tbody>",
+            esc(title),
+            if deduction {
+                "<th class=\"n\">Deduction</th>"
+            } else {
+                ""
+            }
+        );
+        for r in rows {
+            for l in &r.lots {
+                let _ = write!(
+                    out,
+                    "<tr><td>{}</td><td class=\"id\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td>{}{}{}</tr>",
+                    r.date,
+                    esc(r.id),
+                    esc(&match r.category {
+                        Some(c) => format!("{} ({c})", r.recipient),
+                        None => r.recipient.to_string(),
+                    }),
+                    esc(r.asset),
+                    super::qty(l.quantity),
+                    l.date_acquired,
+                    l.how_acquired,
+                    l.term.as_str(),
+                    num_td(l.basis),
+                    num_td(l.fair_value),
+                    if deduction {
+                        num_td(l.deduction)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+        out.push_str("</tbody></table>");
+    };
+    if !t.gifts.is_empty() {
+        removals(out, "Gifts given", &t.gifts, false);
+    }
+    if !t.donations.is_empty() {
+        removals(
+            out,
+            &format!(
+                "Donations: deduction {} (Form 8283 {})",
+                money(t.deduction),
+                if t.form_8283_required {
+                    "required"
+                } else {
+                    "not required"
+                }
+            ),
+            &t.donations,
+            true,
+        );
+    }
+    if !t.lost.is_empty() {
+        removals(
+            out,
+            "Lost, stolen or scammed (no deduction)",
+            &t.lost,
+            false,
+        );
+    }
+    for n in t.notes() {
         let _ = write!(out, "<p class=\"note\">{}</p>", esc(&n));
     }
     out.push_str("</section>");

@@ -49,6 +49,12 @@ struct GainJson<'a> {
     adjustment_code: &'a str,
     adjustment: Shown<Adjustment>,
     gain: Money,
+    /// Only for a gift's dual basis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    basis_rule: Option<&'static str>,
+    /// Only for inherited units.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    inherited: bool,
 }
 
 /// Form 8949 lines as a JSON array, serialized one line at a time.
@@ -78,6 +84,9 @@ impl serde::Serialize for GainLines<'_, '_> {
                     (!l.adjustment_code.is_empty()).then_some(l.adjustment),
                 )),
                 gain: Money(l.gain),
+                basis_rule: (l.basis_rule != crate::tax::BasisRule::Lot)
+                    .then(|| l.basis_rule.as_str()),
+                inherited: l.inherited,
             })?;
         }
         seq.end()
@@ -268,6 +277,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
     if let Some(inc) = &v.income {
         value["income"] = income_value(inc);
     }
+    transfers_into(&mut value, &v.transfers);
     write_with_rows(w, value, "form_8949", GainLines(&v.lines))
 }
 
@@ -443,4 +453,85 @@ pub fn income_value(s: &crate::tax::IncomeSummary<'_>) -> Value {
 /// `harvest income --format json`.
 pub fn income(w: &mut dyn Write, s: &crate::tax::IncomeSummary<'_>) -> io::Result<()> {
     write_value(w, &income_value(s))
+}
+
+/// A gift given, donation or loss as JSON, with the lots it took.
+fn removal_value(r: &crate::tax::gifts::RemovalLine<'_>) -> Value {
+    let lots: Vec<Value> = r
+        .lots
+        .iter()
+        .map(|l| {
+            json!({
+                "lot_id": l.lot_id,
+                "date_acquired": l.date_acquired.to_string(),
+                "how_acquired": l.how_acquired,
+                "quantity": qty(l.quantity),
+                "basis": money(l.basis),
+                "fair_value": money(l.fair_value),
+                "term": l.term.as_str(),
+                "deduction": money(l.deduction),
+            })
+        })
+        .collect();
+    json!({
+        "id": r.id,
+        "date": r.date.to_string(),
+        "account": r.account,
+        "asset": r.asset,
+        "quantity": qty(r.quantity),
+        "recipient": r.recipient,
+        "category": r.category.map(|c| c.as_str()),
+        "basis": money(r.basis),
+        "fair_value": money(r.fair_value),
+        "deduction": money(r.deduction),
+        "lots": lots,
+    })
+}
+
+/// The report's `gifts_received`, `gifts_given`, `donations` and `lost`.
+fn transfers_into(value: &mut Value, t: &crate::tax::Transfers<'_>) {
+    let received: Vec<Value> = t
+        .received
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "date": r.date.to_string(),
+                "kind": r.kind.as_str(),
+                "account": r.account,
+                "asset": r.asset,
+                "quantity": qty(r.quantity),
+                "basis": money(r.basis),
+                "acquired": r.acquired.to_string(),
+                "fair_value": r.fair_value.map(money),
+                "dual_basis": r.dual_basis,
+            })
+        })
+        .collect();
+    value["gifts_received"] = received.into();
+    value["gifts_given"] = json!({
+        "annual_exclusion": money(t.exclusion),
+        "recipients": t.recipients.iter().map(|r| json!({
+            "name": r.name,
+            "fair_value": money(r.fair_value),
+            "over_exclusion": r.over_exclusion,
+        })).collect::<Vec<_>>(),
+        "rows": t.gifts.iter().map(removal_value).collect::<Vec<_>>(),
+    });
+    value["donations"] = json!({
+        "fair_value": money(t.donations_fair_value),
+        "deduction": money(t.deduction),
+        "form_8283_required": t.form_8283_required,
+        "groups": t.donation_groups.iter().map(|g| json!({
+            "asset": g.asset,
+            "deduction": money(g.deduction),
+            "appraisal_required": g.appraisal_required,
+        })).collect::<Vec<_>>(),
+        "rows": t.donations.iter().map(removal_value).collect::<Vec<_>>(),
+    });
+    value["lost"] = json!({
+        "basis": money(t.lost_basis),
+        "rows": t.lost.iter().map(removal_value).collect::<Vec<_>>(),
+    });
+    value["transfer_notes"] = t.notes().into();
 }

@@ -72,9 +72,23 @@ pub struct GainLine<'a> {
     pub adjustment_code: &'a str,
     pub adjustment: Decimal,
     pub gain: Decimal,
+    /// Inherited units: column (b) reads INHERITED on the forms (the CSV keeps
+    /// the date of death).
+    pub inherited: bool,
+    /// Which basis column (e) holds (a gift's dual basis).
+    pub basis_rule: crate::tax::BasisRule,
 }
 
 impl GainLine<'_> {
+    /// Column (b) as the forms write it: the date, or INHERITED.
+    pub fn acquired_cell(&self) -> String {
+        if self.inherited {
+            "INHERITED".to_string()
+        } else {
+            self.date_acquired.format("%m/%d/%Y").to_string()
+        }
+    }
+
     /// Column (a): units and asset, like `0.5 BTC`.
     pub fn description(&self) -> String {
         format!("{} {}", qty(self.quantity), self.asset)
@@ -100,6 +114,8 @@ pub fn gain_line<'a>(ledger: &'a Ledger, outcome: &Outcome, r: &'a GainRow) -> G
         adjustment_code: &r.adjustment_code,
         adjustment: r.adjustment,
         gain: r.gain,
+        inherited: lot.always_long,
+        basis_rule: r.basis_rule,
     }
 }
 
@@ -258,6 +274,8 @@ pub struct ReportView<'a> {
     pub what_if: Vec<String>,
     /// The year's income from digital assets (JSON and HTML show it).
     pub income: Option<crate::tax::IncomeSummary<'a>>,
+    /// Gifts received and given, inheritances, donations and losses of the year.
+    pub transfers: crate::tax::Transfers<'a>,
 }
 
 /// A harvest candidate, resolved for output.

@@ -307,8 +307,11 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         ]);
         for l in lines {
             t.push_record([
-                l.description(),
-                l.date_acquired.format("%m/%d/%Y").to_string(),
+                match l.basis_rule.note() {
+                    "" => l.description(),
+                    n => format!("{} ({n})", l.description()),
+                },
+                l.acquired_cell(),
                 l.date_sold.format("%m/%d/%Y").to_string(),
                 money(l.proceeds),
                 money(l.cost_basis),
@@ -365,6 +368,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
             None => String::new(),
         }
     )?;
+    transfers(w, &v.transfers)?;
     if let Some(inc) = v.income.as_ref().filter(|i| !i.rows.is_empty()) {
         writeln!(
             w,
@@ -603,6 +607,146 @@ pub fn income(w: &mut dyn Write, s: &crate::tax::IncomeSummary<'_>) -> io::Resul
     }
     for n in s.notes() {
         writeln!(w, "\nNote: {n}")?;
+    }
+    Ok(())
+}
+
+/// The report's gifts received and inherited, gifts given, donations (with
+/// Form 8283's columns) and losses: none makes a Form 8949 row.
+fn transfers(w: &mut dyn Write, t: &crate::tax::Transfers<'_>) -> io::Result<()> {
+    if t.is_empty() {
+        return Ok(());
+    }
+    if !t.received.is_empty() {
+        writeln!(w, "\nGifts received and inheritances ({})", t.year)?;
+        let mut b = Builder::default();
+        b.push_record([
+            "Date",
+            "Id (lot)",
+            "Kind",
+            "Asset",
+            "Quantity",
+            "Acquired",
+            "Basis",
+            "Fair value",
+        ]);
+        for r in &t.received {
+            b.push_record([
+                r.date.to_string(),
+                short_id(r.id).into_owned(),
+                r.kind.as_str().to_string(),
+                r.asset.to_string(),
+                qty(r.quantity),
+                r.acquired.to_string(),
+                money(r.basis),
+                match (r.fair_value, r.dual_basis) {
+                    (Some(v), true) => format!("{} (dual basis)", money(v)),
+                    (Some(v), false) => money(v),
+                    (None, _) => String::new(),
+                },
+            ]);
+        }
+        print(w, b, 4, &[1])?;
+    }
+    let removals = |title: String, rows: &[crate::tax::gifts::RemovalLine<'_>], deduction: bool| {
+        let mut b = Builder::default();
+        let mut head = vec![
+            "Date",
+            "Id",
+            "To / note",
+            "Asset",
+            "Quantity",
+            "Acquired",
+            "How",
+            "Term",
+            "Basis",
+            "Fair value",
+        ];
+        if deduction {
+            head.push("Deduction");
+        }
+        b.push_record(head);
+        for r in rows {
+            for (k, l) in r.lots.iter().enumerate() {
+                let first = k == 0;
+                let mut rec = vec![
+                    if first {
+                        r.date.to_string()
+                    } else {
+                        String::new()
+                    },
+                    if first {
+                        short_id(r.id).into_owned()
+                    } else {
+                        String::new()
+                    },
+                    if first {
+                        match r.category {
+                            Some(c) => format!("{} ({c})", r.recipient),
+                            None => r.recipient.to_string(),
+                        }
+                    } else {
+                        String::new()
+                    },
+                    r.asset.to_string(),
+                    qty(l.quantity),
+                    l.date_acquired.to_string(),
+                    l.how_acquired.to_string(),
+                    l.term.as_str().to_string(),
+                    money(l.basis),
+                    money(l.fair_value),
+                ];
+                if deduction {
+                    rec.push(money(l.deduction));
+                }
+                b.push_record(rec);
+            }
+        }
+        (title, b)
+    };
+    if !t.gifts.is_empty() {
+        let (title, b) = removals(
+            format!("\nGifts given ({}): no gain or loss", t.year),
+            &t.gifts,
+            false,
+        );
+        writeln!(w, "{title}")?;
+        print(w, b, 4, &[1, 2])?;
+    }
+    if !t.donations.is_empty() {
+        let (title, b) = removals(
+            format!(
+                "\nDonations ({}): no gain or loss; deduction {} of fair value {}{}",
+                t.year,
+                money(t.deduction),
+                money(t.donations_fair_value),
+                if t.form_8283_required {
+                    " (Form 8283)"
+                } else {
+                    ""
+                }
+            ),
+            &t.donations,
+            true,
+        );
+        writeln!(w, "{title}")?;
+        print(w, b, 4, &[1, 2])?;
+    }
+    if !t.lost.is_empty() {
+        let (title, b) = removals(
+            format!(
+                "\nLost, stolen or scammed ({}): no deduction; basis {}",
+                t.year,
+                money(t.lost_basis)
+            ),
+            &t.lost,
+            false,
+        );
+        writeln!(w, "{title}")?;
+        print(w, b, 4, &[1, 2])?;
+    }
+    for n in t.notes() {
+        writeln!(w, "Note: {n}")?;
     }
     Ok(())
 }

@@ -65,7 +65,11 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>, today: NaiveDate) -> io::Re
             "TD{nl}N{}{nl}C1{nl}L1{nl}P{}{nl}D{}{nl}D{}{nl}${}{nl}${}{nl}",
             refnum(b, wash),
             ascii(&l.description()),
-            date(l.date_acquired),
+            if l.inherited {
+                "INHERITED".to_string()
+            } else {
+                date(l.date_acquired)
+            },
             date(l.date_sold),
             money(l.cost_basis),
             money(l.proceeds),

@@ -4,15 +4,15 @@
 //! functions: no I/O.
 
 pub mod form8949;
+pub mod gifts;
 pub mod income;
 mod invariants;
 pub mod rates;
 pub mod schedule_d;
 pub mod term;
 
-pub use form8949::{
-    BasisRule, Box8949, BoxRules, GainRow, Totals, build_rows, build_rows_where,
-};
+pub use form8949::{BasisRule, Box8949, BoxRules, GainRow, Totals, build_rows, build_rows_where};
+pub use gifts::{Transfers, transfers};
 pub use income::{IncomeSummary, Schedule, income};
 pub use invariants::check_invariants;
 pub use schedule_d::{Carryover, FilingStatus, ScheduleD, TaxInputs, schedule_d};
