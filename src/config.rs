@@ -80,6 +80,10 @@ pub struct Assets {
     /// `from` to `to` (that direction only) moves lots.
     #[serde(default)]
     pub migrations: Vec<Migration>,
+    /// Assets that are collectibles (an NFT of a work of art, say: Notice
+    /// 2023-27): code C on Form 8949, and the 28% rate on long-term gains.
+    #[serde(default)]
+    pub collectibles: Vec<String>,
 }
 
 /// One `[assets] migrations` entry: the old token and the new one.
@@ -418,6 +422,13 @@ impl Config {
             let l = parse("box_long", &a.box_long, false)?;
             rules.accounts.insert(name.clone(), (s, l));
         }
+        rules.collectibles = self
+            .assets
+            .collectibles
+            .iter()
+            .map(|a| a.trim().to_ascii_uppercase())
+            .filter(|a| !a.is_empty())
+            .collect();
         Ok(rules)
     }
 }

@@ -154,3 +154,79 @@ fn bad_rows_of_the_new_kinds_are_clear_errors() {
         assert!(e.contains(want), "{row}: {e}");
     }
 }
+
+/// Issue 22 item 7 (fixtures/collectibles): an NFT marked a collectible in
+/// harvest.toml gets code C, and its long-term gain goes through the 28% Rate
+/// Gain Worksheet: 15,000 less the 1,000 short-term loss is line 18, 14,000.
+#[test]
+fn collectibles_get_code_c_and_line_18() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["ledger.csv", "harvest.toml"] {
+        std::fs::copy(
+            std::path::Path::new("fixtures/collectibles").join(f),
+            dir.path().join(f),
+        )
+        .unwrap();
+    }
+    let run = |args: &[&str]| {
+        Command::cargo_bin("harvest")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["report", "ledger.csv", "--year", "2025", "--format", "json"]);
+    assert!(o.status.success());
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["schedule_d"]["line_18"], "14000.00");
+    assert_eq!(j["schedule_d"]["line_16"], "19000.00");
+    let nft = j["form_8949"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["asset"] == "PUNK-1234")
+        .unwrap();
+    assert_eq!(nft["adjustment_code"], "C");
+    assert_eq!(nft["gain"], "15000.00");
+    let csv = String::from_utf8(
+        run(&["gains", "ledger.csv", "--year", "2025", "--format", "csv"]).stdout,
+    )
+    .unwrap();
+    assert!(
+        csv.contains(",long,L,1 PUNK-1234,35000.00,20000.00,C,0.00,15000.00\n"),
+        "{csv}"
+    );
+    // TurboTax's CSV cannot say code C: refused, naming the row; TaxAct carries it.
+    let o = run(&[
+        "report",
+        "ledger.csv",
+        "--year",
+        "2025",
+        "--format",
+        "turbotax",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("1 row of collectibles needs it: disposal s2 (lot b1)"),
+        "{e}"
+    );
+    let o = run(&[
+        "report",
+        "ledger.csv",
+        "--year",
+        "2025",
+        "--format",
+        "taxact",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("1 PUNK-1234,02/01/2023,06/01/2025,35000.00,20000.00,Long,C,0.00")
+    );
+    // Without the setting the NFT is an ordinary digital asset.
+    std::fs::remove_file(dir.path().join("harvest.toml")).unwrap();
+    let o = run(&["report", "ledger.csv", "--year", "2025", "--format", "json"]);
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["schedule_d"]["line_18"], "0.00");
+}

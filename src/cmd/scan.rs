@@ -99,6 +99,8 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         carryover_lt: inputs.carryover_in.long_term,
         ..YearSoFar::default()
     };
+    // Long-term gain of collectibles so far (28% Rate Gain Worksheet line 1).
+    let mut collectibles_lt = Decimal::ZERO;
     for r in rows
         .iter()
         .filter(|r| r.date_sold.year() == year && r.date_sold <= as_of)
@@ -106,6 +108,9 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         match r.term {
             Term::Short => y.realized_st += r.gain,
             Term::Long => y.realized_lt += r.gain,
+        }
+        if r.term == Term::Long && r.adjustment_code.contains('C') {
+            collectibles_lt += r.gain;
         }
     }
 
@@ -209,8 +214,25 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     // The tax picture before and after.
     let before = picture(y.line_7(), y.line_15(), cap);
     let after = picture(y.line_7() + plan_st, y.line_15() + plan_lt, cap);
-    let ci = |p: &Picture| rates::capital_income(p.line_7, p.line_15, cap);
-    let (ci_before, ci_after) = (ci(&before), ci(&after));
+    // The plan's long-term losses on collectibles reduce the 28% rate gain.
+    let plan_collectibles: Decimal = picks
+        .iter()
+        .filter(|p| {
+            let c = &cands[p.candidate];
+            c.term == Term::Long && s.boxes.is_collectible(ledger.syms.name(c.asset))
+        })
+        .map(|p| crate::tax::form8949::cents(p.proceeds) - crate::tax::form8949::cents(p.basis))
+        .sum();
+    let line_14 = -inputs.carryover_in.long_term;
+    let ci = |p: &Picture, coll: Decimal| {
+        let line_18 =
+            crate::tax::schedule_d::rate_28_gain(coll, p.line_7, line_14, p.line_15, p.line_16);
+        rates::capital_income(p.line_7, p.line_15, cap).with_collectibles(line_18)
+    };
+    let (ci_before, ci_after) = (
+        ci(&before, collectibles_lt),
+        ci(&after, collectibles_lt + plan_collectibles),
+    );
     let total = |c: &CapitalIncome| c.ordinary + c.preferential;
     let (tax_before, tax_after, tax_basis) = match ordinary_income {
         Some(ti) => {

@@ -339,17 +339,23 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
     // the assets whose trades move lots (checked).
     let (spam, keep) = file.assets.lists(&file_name)?;
     let links = file.assets.links(&file_name)?;
-    if !(spam.is_empty() && keep.is_empty() && links.is_empty()) {
+    let collectibles = &file.assets.collectibles;
+    if !(spam.is_empty() && keep.is_empty() && links.is_empty() && collectibles.is_empty()) {
         lines.push((String::new(), String::new()));
         lines.push((
             "[assets]".into(),
             match (spam.is_empty() && keep.is_empty(), links.is_empty()) {
+                (true, true) => "Form 8949: collectibles (code C, 28% rate)".into(),
                 (_, true) => "import: on-chain tokens left out (spam) or kept (keep)".into(),
                 (true, false) => "lots: trades between these move basis and dates".into(),
                 (false, false) => "import: tokens left out or kept; lots: same, migrations".into(),
             },
         ));
-        for (k, v) in [("spam", &file.assets.spam), ("keep", &file.assets.keep)] {
+        for (k, v) in [
+            ("spam", &file.assets.spam),
+            ("keep", &file.assets.keep),
+            ("collectibles", collectibles),
+        ] {
             if !v.is_empty() {
                 lines.push((format!("{k} = {}", list(v)), from_file.clone()));
             }

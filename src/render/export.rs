@@ -83,6 +83,18 @@ pub enum ExportError {
         /// Column (h) over every row: what Schedule D adds up.
         total: String,
     },
+    /// Collectibles (code C), whose 28% rate the format cannot say.
+    #[error(
+        "--format {format}: {what} has no field for Form 8949's code C, and {rows} row{s} of collectibles need{n} it: {list}. Imported without it their long-term gain would be taxed at the 0/15/20% rates instead of up to 28% (Schedule D line 18). Use --format taxact (which carries codes), or enter these rows by hand (--format csv lists them)",
+        s = if *rows == 1 { "" } else { "s" },
+        n = if *rows == 1 { "s" } else { "" }
+    )]
+    Collectibles {
+        format: &'static str,
+        what: &'static str,
+        rows: usize,
+        list: String,
+    },
 }
 
 /// Checks that `software` can carry every line of a report whose what-if
@@ -99,11 +111,31 @@ pub fn check(
             reasons: what_if.join("; "),
         });
     }
+    const SHOWN: usize = 10;
     let refused: Vec<&GainLine<'_>> = lines.iter().filter(|l| !software.carries(l)).collect();
     if refused.is_empty() {
         return Ok(());
     }
-    const SHOWN: usize = 10;
+    // Only code C and no amount: the figures add up; the rate does not.
+    if refused
+        .iter()
+        .all(|l| l.adjustment_code == "C" && l.adjustment.is_zero())
+    {
+        let mut list: Vec<String> = refused
+            .iter()
+            .take(SHOWN)
+            .map(|l| format!("disposal {} (lot {})", l.disposal_id, l.lot_id))
+            .collect();
+        if refused.len() > SHOWN {
+            list.push(format!("and {} more", refused.len() - SHOWN));
+        }
+        return Err(ExportError::Collectibles {
+            format: software.as_str(),
+            what: software.what(),
+            rows: refused.len(),
+            list: list.join("; "),
+        });
+    }
     let mut list: Vec<String> = refused
         .iter()
         .take(SHOWN)

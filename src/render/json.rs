@@ -261,6 +261,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
             "line_14": money(s.line_14),
             "line_15": money(s.line_15),
             "line_16": money(s.line_16),
+            "line_18": money(s.line_18),
             "line_21": money(s.line_21),
         },
         "carryover_in": {

@@ -355,14 +355,14 @@ pub struct ScanView<'a> {
 }
 
 /// Schedule D's lines as printed: number, label and amount.
-pub fn schedule_d_lines(v: &ReportView<'_>) -> [(&'static str, String, Decimal); 12] {
+pub fn schedule_d_lines(v: &ReportView<'_>) -> Vec<(&'static str, String, Decimal)> {
     let s = &v.schedule_d;
     let limit = if v.filing_status == "mfs" {
         "1,500"
     } else {
         "3,000"
     };
-    [
+    let mut lines = vec![
         (
             "1b",
             "Short-term totals from Form 8949 box A or G".into(),
@@ -406,10 +406,19 @@ pub fn schedule_d_lines(v: &ReportView<'_>) -> [(&'static str, String, Decimal);
             s.line_15,
         ),
         ("16", "Lines 7 and 15 combined".into(), s.line_16),
-        (
-            "21",
-            format!("Capital loss deducted this year (at most {limit})"),
-            s.line_21,
-        ),
-    ]
+    ];
+    // Line 18 only with a 28% rate gain (collectibles).
+    if !s.line_18.is_zero() {
+        lines.push((
+            "18",
+            "28% rate gain (28% Rate Gain Worksheet: collectibles)".into(),
+            s.line_18,
+        ));
+    }
+    lines.push((
+        "21",
+        format!("Capital loss deducted this year (at most {limit})"),
+        s.line_21,
+    ));
+    lines
 }

@@ -92,11 +92,22 @@ impl fmt::Display for Box8949 {
 }
 
 /// Which box each row goes in: by tax year (C/F before 2025, the digital-asset
-/// boxes I/L from 2025), unless an account sets its own in harvest.toml.
+/// boxes I/L from 2025), unless an account sets its own in harvest.toml; and
+/// which assets are collectibles (code C).
 #[derive(Debug, Clone, Default)]
 pub struct BoxRules {
     /// Per account name: (short-term box, long-term box).
     pub accounts: HashMap<String, (Option<Box8949>, Option<Box8949>)>,
+    /// Asset names (upper case) that are collectibles: their rows get code C
+    /// (harvest.toml `[assets] collectibles`).
+    pub collectibles: std::collections::HashSet<String>,
+}
+
+impl BoxRules {
+    /// Whether `asset` is a collectible.
+    pub fn is_collectible(&self, asset: &str) -> bool {
+        !self.collectibles.is_empty() && self.collectibles.contains(&asset.to_ascii_uppercase())
+    }
 }
 
 impl BoxRules {
@@ -232,6 +243,7 @@ pub fn build_rows_where(
             continue;
         }
         let account = ledger.syms.name(ledger.rows[d.row as usize].account);
+        let collectible = boxes.is_collectible(ledger.syms.name(d.asset));
         let mut qty_cum = Decimal::ZERO;
         let mut p_before = Decimal::ZERO;
         let legs = outcome.legs_of(d);
@@ -289,6 +301,12 @@ pub fn build_rows_where(
             // Less than half a cent disallowed: nothing to report.
             let code = if adjustment.is_zero() {
                 String::new()
+            } else {
+                code
+            };
+            // Code C (a collectible) comes before W: codes are alphabetical.
+            let code = if collectible {
+                format!("C{code}")
             } else {
                 code
             };
