@@ -338,14 +338,21 @@ impl LedgerBuilder {
         line: u64,
         check: Option<&mut RowCheck<'_>>,
     ) -> Option<DateTime<Utc>> {
-        // Cells harvest protected against formula injection read back as written.
-        let mut f = *f;
-        for c in &mut f {
-            if c.starts_with('\'') {
-                *c = crate::cell::unprotect(c);
-            }
-        }
-        let f = &f;
+        // Cells harvest protected against formula injection read back as written
+        // (copied only when one is: most rows have none).
+        let unprotected;
+        let f = if f.iter().any(|c| c.starts_with('\'')) {
+            unprotected = f.map(|c| {
+                if c.starts_with('\'') {
+                    crate::cell::unprotect(c)
+                } else {
+                    c
+                }
+            });
+            &unprotected
+        } else {
+            f
+        };
         let before = self.errors.len() + self.more;
         let cell = |this: &mut Self, col: usize, problem: Problem| {
             let v = f[col];
@@ -433,8 +440,10 @@ impl LedgerBuilder {
         };
         let usd_value = money(self, USD_VALUE);
         let fee_usd = money(self, FEE_USD);
-        let basis_usd = money(self, BASIS_USD);
-        let category = match f[CATEGORY].trim_ascii() {
+        // The last three columns are empty on most rows.
+        let extras = !(f[CATEGORY].is_empty() && f[BASIS_USD].is_empty() && f[ACQUIRED].is_empty());
+        let basis_usd = if extras { money(self, BASIS_USD) } else { None };
+        let category = match if extras { f[CATEGORY].trim_ascii() } else { "" } {
             "" => None,
             c => match Category::parse(c) {
                 Some(c) => Some(c),
@@ -444,7 +453,7 @@ impl LedgerBuilder {
                 }
             },
         };
-        let acquired = match f[ACQUIRED].trim_ascii() {
+        let acquired = match if extras { f[ACQUIRED].trim_ascii() } else { "" } {
             "" => None,
             a => match self.times.parse(a) {
                 Ok(t) => Some(t),
@@ -465,7 +474,9 @@ impl LedgerBuilder {
             self.push_error(file, line, Some("kind"), Some(f[KIND]), Problem::Shape(msg));
             return None;
         }
-        if let Err((col, problem)) = check_extras(kind, category, basis_usd, acquired) {
+        if (extras || matches!(kind, Kind::Donation | Kind::GiftIn | Kind::Inheritance))
+            && let Err((col, problem)) = check_extras(kind, category, basis_usd, acquired)
+        {
             cell(self, col, problem);
             return None;
         }

@@ -269,7 +269,8 @@ pub fn build_rows_where(
             let mut date_acquired = lot.holding_from;
             let mut cost_basis = cost_basis;
             let mut basis_rule = BasisRule::Lot;
-            if let Some(db) = outcome.dual_basis.get(&leg.lot)
+            if !outcome.dual_basis.is_empty()
+                && let Some(db) = outcome.dual_basis.get(&leg.lot)
                 && proceeds < cost_basis
             {
                 // A gift worth less than the donor's basis, sold below it: a
