@@ -184,10 +184,11 @@ pub(super) fn price_needed<'a>(r: &'a Record) -> Option<&'a str> {
         Kind::GiftIn | Kind::GiftOut | Kind::Donation | Kind::Inheritance | Kind::Lost => {
             let moved = crypto(sent).or(crypto(received));
             let kind = Kind::parse(r.kind.trim())?;
-            if !valued && matches!(kind, Kind::GiftIn | Kind::GiftOut | Kind::Donation) {
-                if let Some(m) = moved {
-                    return Some(m);
-                }
+            if !valued
+                && matches!(kind, Kind::GiftIn | Kind::GiftOut | Kind::Donation)
+                && let Some(m) = moved
+            {
+                return Some(m);
             }
             let f = crypto(fee).filter(|_| !fee_valued)?;
             (!(valued && moved == Some(f))).then_some(f)
