@@ -74,6 +74,20 @@ or --prices), and the basis of the lot it opens. The total goes on
 Schedule 1 line 8v, or on Schedule C for the categories harvest.toml
 lists as a business: income_as_business = [\"mining\"].")]
     Income(IncomeArgs),
+    /// The audit trail of a tax year's Form 8949 rows: for each row and lot, the
+    /// input file and line the lot was read from, its row id, and every
+    /// transfer that carried its units to the account that sold them.
+    ///
+    /// Example: harvest audit ledger.csv --year {YEAR} --format csv -o audit.csv
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest audit ledger.csv --year {YEAR}
+  harvest audit coinbase.csv kraken-ledgers.csv --year {YEAR} --format csv \\
+      -o audit-{YEAR}.csv
+  harvest audit ledger.csv --year {YEAR} --format json
+
+The CSV has one line per Form 8949 row and lot, starting with
+disposal_id,lot_id,quantity,source_file,source_line,source_id.")]
+    Audit(AuditArgs),
     /// Harvest candidates (open lots below their basis) and a plan that offsets
     /// this year's gains and uses the loss deduction, with the tax it saves.
     ///
@@ -505,6 +519,19 @@ pub struct ReportArgs {
     /// account of a file without an account column. May be given several times.
     #[arg(long = "1099da", value_name = "[ACCOUNT=]FILE")]
     pub form_1099da: Vec<String>,
+}
+
+/// `harvest audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output form.
+    #[arg(long, default_value = "table", value_parser = formats(&[Table, Csv, Json]))]
+    pub format: FormatArg,
+    /// Tax year (calendar year in --tz).
+    #[arg(long, value_parser = tax_year)]
+    pub year: i32,
 }
 
 /// `harvest income`.

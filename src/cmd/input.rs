@@ -142,6 +142,7 @@ impl Settings {
                 },
                 addresses: std::sync::Arc::new(addresses),
                 assets: std::sync::Arc::new(assets),
+                trace_moves: false,
             },
             quiet: a.quiet,
             boxes,

@@ -2,6 +2,7 @@
 //! renders. Only this layer touches files, standard streams and the clock.
 
 mod allocation;
+mod audit;
 pub mod gains;
 pub mod import;
 mod income;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Gains(a) => gains::run(a),
         Command::Report(a) => report::run(a),
         Command::Income(a) => income::run(a),
+        Command::Audit(a) => audit::run(a),
         Command::Scan(a) => scan::run(a),
         Command::Prices(a) => prices::run(a),
         Command::Allocation(a) => allocation::run(a),

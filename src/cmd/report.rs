@@ -126,7 +126,9 @@ fn route_1099da(
 
 /// Runs `harvest report`.
 pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
-    let s = Settings::from_args(&a.engine)?;
+    let mut s = Settings::from_args(&a.engine)?;
+    // The HTML page links each Form 8949 row to its audit trail.
+    s.engine.trace_moves = a.format == FormatArg::Html;
     let inputs = tax_inputs(
         &a.tax,
         a.year,
@@ -181,6 +183,11 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         taxable_income: inputs.taxable_income,
         what_if,
         transfers: crate::tax::transfers(&m.loaded.ledger, &m.outcome, a.year, s.engine.tz),
+        trails: if s.engine.trace_moves {
+            crate::tax::audit::trails(&m.loaded.ledger, &m.outcome, &rows, s.engine.tz)
+        } else {
+            Vec::new()
+        },
         income: matches!(
             a.format,
             FormatArg::Json | FormatArg::Html | FormatArg::Table

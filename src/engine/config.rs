@@ -96,6 +96,9 @@ pub struct Config {
     /// The assets that are one and the token migrations (harvest.toml
     /// `[assets]`): their trades move lots instead of disposing of them.
     pub assets: Arc<AssetLinks>,
+    /// Record every transfer's lots in [`Outcome::moves`](super::Outcome::moves)
+    /// (`audit`'s trails); off, a run keeps no such list.
+    pub trace_moves: bool,
 }
 
 /// Whether [`run`](super::run) may match the lots of different assets on two threads.
@@ -125,6 +128,7 @@ impl Default for Config {
             parallel: Parallel::Auto,
             addresses: Arc::default(),
             assets: Arc::default(),
+            trace_moves: false,
         }
     }
 }

@@ -60,8 +60,8 @@ pub use convert::{AssetLinks, Conversions};
 pub use error::EngineError;
 pub use identify::StandingOrder;
 pub use outcome::{
-    Disposal, DisposalKind, DualBasis, Holding, IncomeReceived, Leg, Lot, LotIdx, Origin, Outcome,
-    UNALLOCATED, UNIVERSAL, account_name, priced_note, run, what_if,
+    Disposal, DisposalKind, DualBasis, Holding, IncomeReceived, Leg, Lot, LotIdx, Move, Origin,
+    Outcome, UNALLOCATED, UNIVERSAL, account_name, priced_note, run, what_if,
 };
 pub use pool::LotKey;
 pub use warnings::Warnings;

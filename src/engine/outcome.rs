@@ -168,6 +168,23 @@ pub struct Outcome {
     pub dual_basis: HashMap<LotIdx, DualBasis>,
     /// The gifts received, in ledger order, with their fair value at the gift.
     pub gifts_received: Vec<IncomeReceived>,
+    /// With [`Config::trace_moves`]: each part of a lot a transfer moved, in
+    /// ledger order of the rows that moved them.
+    pub moves: Vec<Move>,
+}
+
+/// A part of a lot moved by a transfer (a withdrawal, with the deposit it
+/// paired with, or a deposit drawing back units withdrawn to `external`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Move {
+    /// The row that moved it: the withdrawal, or an unpaired deposit.
+    pub row: u32,
+    /// The deposit it arrived with, when paired.
+    pub deposit: Option<u32>,
+    pub from: Sym,
+    pub to: Sym,
+    pub lot: LotIdx,
+    pub qty: Decimal,
 }
 
 /// A gift received worth less than the donor's basis: a loss on its units is

@@ -248,6 +248,11 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
         out.own_transfers.append(&mut o.own_transfers);
         out.incomes.append(&mut o.incomes);
         out.gifts_received.append(&mut o.gifts_received);
+        out.moves
+            .extend(std::mem::take(&mut o.moves).into_iter().map(|mut m| {
+                m.lot += lb;
+                m
+            }));
         let base = lb;
         out.dual_basis.extend(
             std::mem::take(&mut o.dual_basis)
@@ -266,6 +271,8 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
     // Each income row is one shard's (its asset's).
     out.incomes.sort_unstable_by_key(|t| t.row);
     out.gifts_received.sort_unstable_by_key(|t| t.row);
+    // Stable: a row's moves keep their order.
+    out.moves.sort_by_key(|m| m.row);
     out.disposals = interleave(disposals, |p, d: &mut super::Disposal| {
         d.legs = d.legs.start + leg_base[p]..d.legs.end + leg_base[p];
     });

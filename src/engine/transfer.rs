@@ -23,7 +23,7 @@ use rust_decimal::Decimal;
 
 use super::addresses::{AddressBook, Destination, Owner};
 use super::pool::Pool;
-use super::{DisposalKind, Engine, EngineError, Leg, MissingBasis, Origin, fmt_qty};
+use super::{DisposalKind, Engine, EngineError, Leg, MissingBasis, Move, Origin, fmt_qty};
 use crate::model::{Amount, Kind, Ledger, Row, Sym};
 
 /// How long before a withdrawal its deposit to an own address may be stamped:
@@ -312,6 +312,17 @@ impl Engine<'_> {
         let (order, _) = self.identify(row, None, sent.asset);
         self.take(i, row, sent.asset, moving, "withdrawal", None, order)?;
         let legs = std::mem::take(&mut self.scratch);
+        if self.cfg.trace_moves {
+            let to = partner.map_or(Sym::EXTERNAL, |d| self.ledger.rows[d as usize].account);
+            self.out.moves.extend(legs.iter().map(|l| Move {
+                row: i,
+                deposit: partner,
+                from: row.account,
+                to,
+                lot: l.lot,
+                qty: l.qty,
+            }));
+        }
         if let Some(o) = own {
             self.own_send(i, row, sent, o, partner);
         }
@@ -486,6 +497,16 @@ impl Engine<'_> {
                     p.take(0, from_ext, &mut self.scratch, &orders!(self));
                 }
                 let legs = std::mem::take(&mut self.scratch);
+                if self.cfg.trace_moves {
+                    self.out.moves.extend(legs.iter().map(|l| Move {
+                        row: i,
+                        deposit: Some(i),
+                        from: Sym::EXTERNAL,
+                        to: row.account,
+                        lot: l.lot,
+                        qty: l.qty,
+                    }));
+                }
                 self.put_legs(row.account, recv.asset, &legs);
                 let unknown = recv.qty - from_ext;
                 if !unknown.is_zero() {

@@ -244,3 +244,83 @@ pub fn income(w: &mut dyn Write, s: &crate::tax::IncomeSummary<'_>) -> io::Resul
     }
     c.flush()
 }
+
+/// The columns of `audit --format csv`: one line per Form 8949 row and lot.
+pub const AUDIT_COLUMNS: [&str; 17] = [
+    "disposal_id",
+    "lot_id",
+    "quantity",
+    "source_file",
+    "source_line",
+    "source_id",
+    "acquired_by",
+    "account_acquired",
+    "date_acquired",
+    "disposal_file",
+    "disposal_line",
+    "account_sold",
+    "date_sold",
+    "proceeds",
+    "cost_basis",
+    "gain",
+    "moves",
+];
+
+/// A trail's transfers in one cell: `DATE ID (FILE:LINE) FROM -> TO QTY[, fee
+/// lost QTY]`, separated by `; `.
+pub fn moves_text(t: &crate::tax::audit::Trail<'_>) -> String {
+    let v: Vec<String> = t
+        .moves
+        .iter()
+        .map(|m| {
+            let mut s = format!(
+                "{} {} ({}:{}) {} -> {} {} {}",
+                m.date,
+                m.source.id,
+                m.source.file,
+                m.source.line,
+                m.from,
+                m.to,
+                qty(m.quantity),
+                t.asset
+            );
+            if let Some(d) = m.deposit {
+                s += &format!(" deposited as {} ({}:{})", d.id, d.file, d.line);
+            }
+            if !m.fee_lost.is_zero() {
+                s += &format!(", network fee took {} {}", qty(m.fee_lost), t.asset);
+            }
+            s
+        })
+        .collect();
+    v.join("; ")
+}
+
+/// `harvest audit --format csv`.
+pub fn audit(w: &mut dyn Write, trails: &[crate::tax::audit::Trail<'_>]) -> io::Result<()> {
+    let mut c = writer(w);
+    c.write_record(AUDIT_COLUMNS).map_err(csv_err)?;
+    for t in trails {
+        c.write_record([
+            &*safe_text(t.disposal.id),
+            &safe_text(t.lot.id),
+            &qty(t.quantity),
+            &safe_text(t.lot.file),
+            &t.lot.line.to_string(),
+            &safe_text(t.lot.id),
+            t.acquired_by.as_str(),
+            &safe_text(t.account_acquired),
+            &t.date_acquired.to_string(),
+            &safe_text(t.disposal.file),
+            &t.disposal.line.to_string(),
+            &safe_text(t.account_sold),
+            &t.date_sold.to_string(),
+            &money(t.proceeds),
+            &money(t.cost_basis),
+            &money(t.gain),
+            &safe_text(&moves_text(t)),
+        ])
+        .map_err(csv_err)?;
+    }
+    c.flush()
+}

@@ -266,9 +266,20 @@ fn totals_row(out: &mut String, name: &str, t: &Totals) {
     );
 }
 
-fn form_8949_rows(out: &mut String, lines: &[GainLine<'_>], totals: &Totals) {
+/// A box's rows; with `trail_from`, each disposal id links to its trail
+/// (`#trail-N`, N counting from `trail_from`).
+fn form_8949_rows(
+    out: &mut String,
+    lines: &[GainLine<'_>],
+    totals: &Totals,
+    trail_from: Option<usize>,
+) {
     out.push_str("<table><thead><tr><th>(a) Description</th><th>(b) Acquired</th><th>(c) Sold</th><th class=\"n\">(d) Proceeds</th><th class=\"n\">(e) Cost basis</th><th>(f) Code</th><th class=\"n\">(g) Adjustment</th><th class=\"n\">(h) Gain or (loss)</th><th>Disposal</th><th>Lot</th><th>Account</th></tr></thead><tbody>");
-    for l in lines {
+    for (k, l) in lines.iter().enumerate() {
+        let disposal = match trail_from {
+            Some(n) => format!("<a href=\"#trail-{}\">{}</a>", n + k, esc(l.disposal_id)),
+            None => esc(l.disposal_id),
+        };
         let _ = write!(
             out,
             "<tr><td>{}{}</td><td>{}</td><td>{}</td>{}{}<td>{}</td><td class=\"n\">{}</td>{}<td class=\"id\">{}</td><td class=\"id\">{}</td><td>{}</td></tr>",
@@ -288,7 +299,7 @@ fn form_8949_rows(out: &mut String, lines: &[GainLine<'_>], totals: &Totals) {
                 money(l.adjustment)
             },
             money_td(l.gain),
-            esc(l.disposal_id),
+            disposal,
             esc(l.lot_id),
             esc(l.account)
         );
@@ -444,9 +455,11 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
             b.rows,
             if b.rows == 1 { "" } else { "s" }
         );
-        form_8949_rows(&mut out, lines, &b.totals);
+        let trail_from = (!v.trails.is_empty()).then_some(start - b.rows);
+        form_8949_rows(&mut out, lines, &b.totals, trail_from);
     }
     out.push_str("</section>");
+    trails_section(&mut out, &v.trails);
     transfers_section(&mut out, &v.transfers);
     if let Some(inc) = &v.income {
         income_section(&mut out, inc);
@@ -547,6 +560,62 @@ fn income_section(out: &mut String, s: &crate::tax::IncomeSummary<'_>) {
         let _ = write!(out, "<p class=\"note\">{}</p>", esc(&n));
     }
     out.push_str("</section>");
+}
+
+/// Each Form 8949 row's audit trail, anchored `trail-N` (N its line).
+fn trails_section(out: &mut String, trails: &[crate::tax::audit::Trail<'_>]) {
+    if trails.is_empty() {
+        return;
+    }
+    out.push_str("<section id=\"audit\"><h2>Audit trail</h2><p class=\"note\">Each Form 8949 row above links here: the lot's source row (input file and line, and its id), and every transfer that carried its units to the account that sold them.</p><table><thead><tr><th>Row</th><th>Disposal</th><th>Lot and its source</th><th>Transfers</th></tr></thead><tbody>");
+    for (n, t) in trails.iter().enumerate() {
+        let moves: Vec<String> = t
+            .moves
+            .iter()
+            .map(|m| {
+                let mut s = format!(
+                    "{} {} &rarr; {}: {} {} ({}:{}, id {})",
+                    m.date,
+                    esc(m.from),
+                    esc(m.to),
+                    super::qty(m.quantity),
+                    esc(t.asset),
+                    esc(m.source.file),
+                    m.source.line,
+                    esc(m.source.id)
+                );
+                if !m.fee_lost.is_zero() {
+                    s += &format!(", network fee took {}", super::qty(m.fee_lost));
+                }
+                s
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "<tr id=\"trail-{n}\"><td>{}</td><td>{} {} sold {} in {} ({}:{}, id {})</td><td>{} {} in {} on {} ({}:{}, id {})</td><td>{}</td></tr>",
+            n + 1,
+            super::qty(t.quantity),
+            esc(t.asset),
+            t.date_sold,
+            esc(t.account_sold),
+            esc(t.disposal.file),
+            t.disposal.line,
+            esc(t.disposal.id),
+            t.acquired_by.as_str(),
+            esc(t.lot.id),
+            esc(t.account_acquired),
+            t.date_acquired,
+            esc(t.lot.file),
+            t.lot.line,
+            esc(t.lot.id),
+            if moves.is_empty() {
+                "none: sold where acquired".to_string()
+            } else {
+                moves.join("<br>")
+            }
+        );
+    }
+    out.push_str("</tbody></table></section>");
 }
 
 /// Gifts received and inherited, gifts given, donations (Form 8283's columns)

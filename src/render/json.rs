@@ -536,3 +536,47 @@ fn transfers_into(value: &mut Value, t: &crate::tax::Transfers<'_>) {
     });
     value["transfer_notes"] = t.notes().into();
 }
+
+/// A trail as JSON.
+pub fn trail_value(t: &crate::tax::audit::Trail<'_>) -> Value {
+    let src =
+        |s: &crate::tax::audit::Source<'_>| json!({"file": s.file, "line": s.line, "id": s.id});
+    json!({
+        "disposal_id": t.disposal.id,
+        "lot_id": t.lot.id,
+        "quantity": qty(t.quantity),
+        "source_file": t.lot.file,
+        "source_line": t.lot.line,
+        "source_id": t.lot.id,
+        "asset": t.asset,
+        "acquired_by": t.acquired_by.as_str(),
+        "account_acquired": t.account_acquired,
+        "date_acquired": t.date_acquired.to_string(),
+        "disposal": src(&t.disposal),
+        "account_sold": t.account_sold,
+        "date_sold": t.date_sold.to_string(),
+        "proceeds": money(t.proceeds),
+        "cost_basis": money(t.cost_basis),
+        "gain": money(t.gain),
+        "moves": t.moves.iter().map(|m| json!({
+            "date": m.date.to_string(),
+            "withdrawal": src(&m.source),
+            "deposit": m.deposit.as_ref().map(src),
+            "from": m.from,
+            "to": m.to,
+            "quantity": qty(m.quantity),
+            "fee_lost": qty(m.fee_lost),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// `harvest audit --format json`.
+pub fn audit(
+    w: &mut dyn Write,
+    year: i32,
+    what_if: &[String],
+    trails: &[crate::tax::audit::Trail<'_>],
+) -> io::Result<()> {
+    let rows: Vec<Value> = trails.iter().map(trail_value).collect();
+    write_value(w, &json!({"year": year, "what_if": what_if, "rows": rows}))
+}

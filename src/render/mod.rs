@@ -276,6 +276,8 @@ pub struct ReportView<'a> {
     pub income: Option<crate::tax::IncomeSummary<'a>>,
     /// Gifts received and given, inheritances, donations and losses of the year.
     pub transfers: crate::tax::Transfers<'a>,
+    /// The audit trail of each line, in the same order (HTML only; else empty).
+    pub trails: Vec<crate::tax::audit::Trail<'a>>,
 }
 
 /// A harvest candidate, resolved for output.

@@ -750,3 +750,61 @@ fn transfers(w: &mut dyn Write, t: &crate::tax::Transfers<'_>) -> io::Result<()>
     }
     Ok(())
 }
+
+/// `harvest audit` as text: one block per Form 8949 row and lot.
+pub fn audit(
+    w: &mut dyn Write,
+    year: i32,
+    reasons: &[String],
+    trails: &[crate::tax::audit::Trail<'_>],
+) -> io::Result<()> {
+    writeln!(
+        w,
+        "Audit trail of the Form 8949 rows of {year}: {}",
+        super::count(trails.len(), "row")
+    )?;
+    what_if(w, reasons)?;
+    for t in trails {
+        writeln!(
+            w,
+            "\n{} {} sold {} in {} ({}:{}, id {}): proceeds {}, basis {}, gain {}",
+            qty(t.quantity),
+            t.asset,
+            t.date_sold,
+            t.account_sold,
+            t.disposal.file,
+            t.disposal.line,
+            t.disposal.id,
+            money(t.proceeds),
+            money(t.cost_basis),
+            money(t.gain)
+        )?;
+        writeln!(
+            w,
+            "  lot {}: {} in {} on {} ({}:{})",
+            t.lot.id, t.acquired_by, t.account_acquired, t.date_acquired, t.lot.file, t.lot.line
+        )?;
+        for m in &t.moves {
+            write!(
+                w,
+                "  moved {} {} -> {}: {} {} ({}:{}, id {})",
+                m.date,
+                m.from,
+                m.to,
+                qty(m.quantity),
+                t.asset,
+                m.source.file,
+                m.source.line,
+                m.source.id
+            )?;
+            if let Some(d) = m.deposit {
+                write!(w, ", deposited as {} ({}:{})", d.id, d.file, d.line)?;
+            }
+            if !m.fee_lost.is_zero() {
+                write!(w, ", network fee took {} {}", qty(m.fee_lost), t.asset)?;
+            }
+            writeln!(w)?;
+        }
+    }
+    Ok(())
+}

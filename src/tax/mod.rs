@@ -3,6 +3,7 @@
 //! year's capital result, and the invariants every run's figures keep. Pure
 //! functions: no I/O.
 
+pub mod audit;
 pub mod form8949;
 pub mod gifts;
 pub mod income;

@@ -1,0 +1,244 @@
+//! The audit trail of a year's Form 8949 rows: for each row, the lot it drew
+//! on, where that lot came from (the input file and line harvest read, and the
+//! row's id, which keeps the exchange's own id), and every transfer that
+//! carried its units to the account that sold them, with the part of the lot
+//! each one lost to its network fee.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap as HashMap;
+
+use super::GainRow;
+use crate::engine::{DisposalKind, LotIdx, Outcome, account_name};
+use crate::model::{Kind, Ledger, Row};
+use crate::time::date_in;
+
+/// Where a row was read: the input's display name and its 1-based line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source<'a> {
+    pub file: &'a str,
+    pub line: u32,
+    /// The row's id (for an export, harvest's id around the exchange's own).
+    pub id: &'a str,
+}
+
+impl<'a> Source<'a> {
+    fn of(ledger: &'a Ledger, row: &'a Row) -> Source<'a> {
+        Source {
+            file: ledger
+                .files
+                .get(row.source.file as usize)
+                .map_or("?", String::as_str),
+            line: row.source.line,
+            id: &row.id,
+        }
+    }
+}
+
+/// One transfer that moved a part of the lot.
+#[derive(Debug, Clone)]
+pub struct TrailMove<'a> {
+    pub date: NaiveDate,
+    /// The withdrawal (or, from `external`, the deposit) that moved it.
+    pub source: Source<'a>,
+    /// The deposit it arrived with, when paired.
+    pub deposit: Option<Source<'a>>,
+    pub from: &'a str,
+    pub to: &'a str,
+    /// Units of this lot moved.
+    pub quantity: Decimal,
+    /// Units of this lot the transfer's network fee took.
+    pub fee_lost: Decimal,
+}
+
+/// One Form 8949 row's trail.
+#[derive(Debug, Clone)]
+pub struct Trail<'a> {
+    pub disposal: Source<'a>,
+    pub lot: Source<'a>,
+    pub asset: &'a str,
+    pub quantity: Decimal,
+    /// The lot's row kind (`buy`, `trade`, `income`, `gift-in`, ...).
+    pub acquired_by: Kind,
+    pub account_acquired: &'a str,
+    pub date_acquired: NaiveDate,
+    pub account_sold: &'a str,
+    pub date_sold: NaiveDate,
+    pub proceeds: Decimal,
+    pub cost_basis: Decimal,
+    pub gain: Decimal,
+    /// The transfers that carried the units, oldest first.
+    pub moves: Vec<TrailMove<'a>>,
+}
+
+/// The trails of `rows` (a year's Form 8949 rows), from a run made with
+/// [`crate::engine::Config::trace_moves`].
+pub fn trails<'a>(
+    ledger: &'a Ledger,
+    outcome: &Outcome,
+    rows: &[&GainRow],
+    tz: chrono_tz::Tz,
+) -> Vec<Trail<'a>> {
+    // Only the lots the rows drew on are looked at.
+    let mut by_lot: HashMap<LotIdx, Vec<usize>> = HashMap::default();
+    for r in rows {
+        by_lot.entry(r.lot).or_default();
+    }
+    let mut fee_rows: HashMap<u32, usize> = HashMap::default();
+    for (k, m) in outcome.moves.iter().enumerate() {
+        if let Some(v) = by_lot.get_mut(&m.lot) {
+            v.push(k);
+            fee_rows.insert(m.row, usize::MAX);
+        }
+    }
+    for (di, d) in outcome.disposals.iter().enumerate() {
+        if d.kind == DisposalKind::NetworkFee
+            && let Some(slot) = fee_rows.get_mut(&d.row)
+        {
+            *slot = di;
+        }
+    }
+    let lost = |w: u32, lot: LotIdx| -> Decimal {
+        match fee_rows.get(&w) {
+            Some(&di) if di != usize::MAX => outcome
+                .legs_of(&outcome.disposals[di])
+                .iter()
+                .filter(|l| l.lot == lot)
+                .map(|l| l.qty)
+                .sum(),
+            _ => Decimal::ZERO,
+        }
+    };
+    rows.iter()
+        .map(|r| {
+            let d = &outcome.disposals[r.disposal as usize];
+            let drow = &ledger.rows[d.row as usize];
+            let lot = &outcome.lots[r.lot as usize];
+            let lrow = &ledger.rows[lot.row as usize];
+            // Walk back from the selling account through the moves that
+            // brought units of this lot there.
+            let all = by_lot.get(&r.lot).map_or(&[][..], Vec::as_slice);
+            let before: Vec<usize> = all
+                .iter()
+                .copied()
+                .filter(|&k| outcome.moves[k].row < d.row)
+                .collect();
+            let mut chain = Vec::new();
+            let mut at = drow.account;
+            for &k in before.iter().rev() {
+                let m = &outcome.moves[k];
+                if m.to == at && m.from != at {
+                    chain.push(k);
+                    at = m.from;
+                }
+            }
+            // Sold where it was acquired, the units never left. In a universal
+            // pool they need not have come to the selling account: then every
+            // earlier move of the lot is listed.
+            if chain.is_empty() && drow.account != lrow.account {
+                chain = before.clone();
+            } else {
+                chain.reverse();
+            }
+            let moves = chain
+                .into_iter()
+                .map(|k| {
+                    let m = &outcome.moves[k];
+                    let mrow = &ledger.rows[m.row as usize];
+                    TrailMove {
+                        date: date_in(mrow.time, tz),
+                        source: Source::of(ledger, mrow),
+                        deposit: m
+                            .deposit
+                            .filter(|&dep| dep != m.row)
+                            .map(|dep| Source::of(ledger, &ledger.rows[dep as usize])),
+                        from: account_name(ledger, m.from),
+                        to: account_name(ledger, m.to),
+                        quantity: m.qty,
+                        fee_lost: lost(m.row, m.lot),
+                    }
+                })
+                .collect();
+            Trail {
+                disposal: Source::of(ledger, drow),
+                lot: Source::of(ledger, lrow),
+                asset: ledger.syms.name(d.asset),
+                quantity: r.quantity,
+                acquired_by: lrow.kind,
+                account_acquired: ledger.syms.name(lrow.account),
+                date_acquired: r.date_acquired,
+                account_sold: ledger.syms.name(drow.account),
+                date_sold: r.date_sold,
+                proceeds: r.proceeds,
+                cost_basis: r.cost_basis,
+                gain: r.gain,
+                moves,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Config, run};
+    use crate::ledger::LedgerBuilder;
+    use crate::tax::{BoxRules, build_rows};
+    use chrono_tz::Tz;
+
+    /// A lot bought on Coinbase moves to a Ledger, then to Kraken (losing
+    /// 0.0001 to a network fee on the way), and is sold there in two years:
+    /// each sale's trail names the buy's line and both transfers.
+    #[test]
+    fn a_lot_through_three_wallets_sold_in_two_years() {
+        let text = "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n\
+b1,2023-01-05T00:00:00Z,coinbase,buy,10000,USD,1,BTC,,,,,,\n\
+w1,2023-06-01T00:00:00Z,coinbase,withdrawal,1,BTC,,,,,,,t1,\n\
+d1,2023-06-01T01:00:00Z,ledger,deposit,,,1,BTC,,,,,t1,\n\
+w2,2024-03-01T00:00:00Z,ledger,withdrawal,0.9999,BTC,,,0.0001,BTC,,6,t2,\n\
+d2,2024-03-01T01:00:00Z,kraken,deposit,,,0.9999,BTC,,,,,t2,\n\
+s1,2024-08-01T00:00:00Z,kraken,sell,0.5,BTC,30000,USD,,,,,,\n\
+s2,2025-02-01T00:00:00Z,kraken,sell,0.4999,BTC,40000,USD,,,,,,\n";
+        let mut b = LedgerBuilder::new(Tz::UTC);
+        b.read_csv(text.as_bytes(), "ledger.csv").unwrap();
+        let l = b.finish().unwrap();
+        let cfg = Config {
+            trace_moves: true,
+            ..Config::default()
+        };
+        let o = run(&l, &cfg, None, None, None).unwrap();
+        let rows = build_rows(&l, &o, &BoxRules::default());
+        let sales: Vec<&GainRow> = rows
+            .iter()
+            .filter(|r| o.disposals[r.disposal as usize].kind == DisposalKind::Sale)
+            .collect();
+        let t = trails(&l, &o, &sales, Tz::UTC);
+        assert_eq!(t.len(), 2);
+        for tr in &t {
+            assert_eq!(
+                tr.lot,
+                Source {
+                    file: "ledger.csv",
+                    line: 2,
+                    id: "b1"
+                }
+            );
+            assert_eq!(tr.account_acquired, "coinbase");
+            assert_eq!(tr.account_sold, "kraken");
+            let path: Vec<(&str, &str, &str)> = tr
+                .moves
+                .iter()
+                .map(|m| (m.source.id, m.from, m.to))
+                .collect();
+            assert_eq!(
+                path,
+                [("w1", "coinbase", "ledger"), ("w2", "ledger", "kraken")]
+            );
+            assert_eq!(tr.moves[0].deposit.map(|d| d.line), Some(4));
+            assert_eq!(tr.moves[1].fee_lost, Decimal::new(1, 4));
+            assert_eq!(tr.moves[1].quantity, Decimal::new(9999, 4));
+        }
+        assert_eq!(t[0].disposal.id, "s1");
+        assert_eq!(t[1].disposal.line, 8);
+    }
+}
