@@ -88,6 +88,17 @@ lists as a business: income_as_business = [\"mining\"].")]
 The CSV has one line per Form 8949 row and lot, starting with
 disposal_id,lot_id,quantity,source_file,source_line,source_id.")]
     Audit(AuditArgs),
+    /// Balances that tie out: for each account and asset, a year's opening
+    /// quantity, acquired, disposed, moved in and out, fees, closing quantity,
+    /// and the lots held there at the year's end with their basis.
+    ///
+    /// Example: harvest balances ledger.csv --year {YEAR}
+    #[command(after_help = "Examples (a year-end workflow):
+  harvest balances ledger.csv --year {YEAR}
+  harvest balances ledger.csv --year {YEAR} --format csv -o balances-{YEAR}.csv
+  harvest lots ledger.csv --as-of {YEAR}-12-31 --format csv -o holdings-{YEAR}.csv
+      (the year-end holdings statement, lot by lot)")]
+    Balances(BalancesArgs),
     /// Harvest candidates (open lots below their basis) and a plan that offsets
     /// this year's gains and uses the loss deduction, with the tax it saves.
     ///
@@ -524,6 +535,19 @@ pub struct ReportArgs {
 /// `harvest audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output form.
+    #[arg(long, default_value = "table", value_parser = formats(&[Table, Csv, Json]))]
+    pub format: FormatArg,
+    /// Tax year (calendar year in --tz).
+    #[arg(long, value_parser = tax_year)]
+    pub year: i32,
+}
+
+/// `harvest balances`.
+#[derive(Debug, Args)]
+pub struct BalancesArgs {
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Output form.

@@ -104,3 +104,34 @@ fn the_html_report_links_each_row_to_its_trail() {
     assert!(html.contains("<tr id=\"trail-0\">"));
     assert!(html.contains("network fee took 0.0001"));
 }
+
+/// Issue 23 item 2 (in part): each account's year ties out with the lots it
+/// holds. In 2024 Coinbase opens with nothing (the lot left in 2023), the
+/// Ledger opens at 1 and sends 0.9999 plus a 0.0001 fee, and Kraken receives
+/// 0.9999 and sells 0.5.
+#[test]
+fn balances_tie_out_with_the_lots_held() {
+    golden(
+        "balances-2024.csv",
+        &ok(&["balances", LEDGER, "--year", "2024", "--format", "csv"]),
+    );
+    let j: Value = serde_json::from_str(&ok(&[
+        "balances", LEDGER, "--year", "2024", "--format", "json",
+    ]))
+    .unwrap();
+    for b in j["balances"].as_array().unwrap() {
+        assert_eq!(b["ties_out"], true, "{b}");
+    }
+    let kraken = j["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["account"] == "kraken")
+        .unwrap();
+    assert_eq!(kraken["moved_in"], "0.9999");
+    assert_eq!(kraken["disposed"], "0.5");
+    assert_eq!(kraken["closing"], "0.4999");
+    assert_eq!(kraken["lots_basis"], "4999.00");
+    assert_eq!(j["holdings"][0]["lot_id"], "b1");
+    assert_eq!(j["holdings"][0]["quantity"], "0.4999");
+}

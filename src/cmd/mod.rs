@@ -3,6 +3,7 @@
 
 mod allocation;
 mod audit;
+mod balances;
 pub mod gains;
 pub mod import;
 mod income;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Report(a) => report::run(a),
         Command::Income(a) => income::run(a),
         Command::Audit(a) => audit::run(a),
+        Command::Balances(a) => balances::run(a),
         Command::Scan(a) => scan::run(a),
         Command::Prices(a) => prices::run(a),
         Command::Allocation(a) => allocation::run(a),

@@ -324,3 +324,50 @@ pub fn audit(w: &mut dyn Write, trails: &[crate::tax::audit::Trail<'_>]) -> io::
     }
     c.flush()
 }
+
+/// The columns of `balances --format csv`.
+pub const BALANCE_COLUMNS: [&str; 12] = [
+    "account",
+    "asset",
+    "opening",
+    "acquired",
+    "disposed",
+    "moved_in",
+    "moved_out",
+    "fees",
+    "closing",
+    "lots_quantity",
+    "lots_basis",
+    "ties_out",
+];
+
+/// `harvest balances --format csv`.
+pub fn balances(
+    w: &mut dyn Write,
+    b: &std::collections::BTreeMap<(&str, &str), crate::tax::balances::Balance>,
+) -> io::Result<()> {
+    let mut c = writer(w);
+    c.write_record(BALANCE_COLUMNS).map_err(csv_err)?;
+    for ((account, asset), x) in b {
+        c.write_record([
+            &*safe_text(account),
+            &safe_text(asset),
+            &qty(x.opening),
+            &qty(x.acquired),
+            &qty(x.disposed),
+            &qty(x.moved_in),
+            &qty(x.moved_out),
+            &qty(x.fees),
+            &qty(x.closing),
+            &qty(x.lots_quantity),
+            &money(x.lots_basis),
+            if x.closing == x.lots_quantity {
+                "yes"
+            } else {
+                "no"
+            },
+        ])
+        .map_err(csv_err)?;
+    }
+    c.flush()
+}

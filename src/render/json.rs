@@ -580,3 +580,49 @@ pub fn audit(
     let rows: Vec<Value> = trails.iter().map(trail_value).collect();
     write_value(w, &json!({"year": year, "what_if": what_if, "rows": rows}))
 }
+
+/// `harvest balances --format json`: the balances and the year-end holdings.
+pub fn balances(
+    w: &mut dyn Write,
+    year: i32,
+    what_if: &[String],
+    b: &std::collections::BTreeMap<(&str, &str), crate::tax::balances::Balance>,
+    holdings: &[super::LotLine<'_>],
+) -> io::Result<()> {
+    let rows: Vec<Value> = b
+        .iter()
+        .map(|((account, asset), x)| {
+            json!({
+                "account": account,
+                "asset": asset,
+                "opening": qty(x.opening),
+                "acquired": qty(x.acquired),
+                "disposed": qty(x.disposed),
+                "moved_in": qty(x.moved_in),
+                "moved_out": qty(x.moved_out),
+                "fees": qty(x.fees),
+                "closing": qty(x.closing),
+                "lots_quantity": qty(x.lots_quantity),
+                "lots_basis": money(x.lots_basis),
+                "ties_out": x.closing == x.lots_quantity,
+            })
+        })
+        .collect();
+    let lots: Vec<Value> = holdings
+        .iter()
+        .map(|l| {
+            json!({
+                "account": l.account,
+                "asset": l.asset,
+                "lot_id": l.lot_id,
+                "date_acquired": l.date_acquired.to_string(),
+                "quantity": qty(l.quantity),
+                "cost_basis": money(l.cost_basis),
+            })
+        })
+        .collect();
+    write_value(
+        w,
+        &json!({"year": year, "what_if": what_if, "balances": rows, "holdings": lots}),
+    )
+}

@@ -808,3 +808,75 @@ pub fn audit(
     }
     Ok(())
 }
+
+/// `harvest balances` as tables: each account's year, then the lots held at
+/// its end.
+pub fn balances(
+    w: &mut dyn Write,
+    year: i32,
+    reasons: &[String],
+    b: &std::collections::BTreeMap<(&str, &str), crate::tax::balances::Balance>,
+    holdings: &[super::LotLine<'_>],
+) -> io::Result<()> {
+    writeln!(w, "Balances of {year}, by account and asset")?;
+    what_if(w, reasons)?;
+    let mut t = Builder::default();
+    t.push_record([
+        "Account",
+        "Asset",
+        "Opening",
+        "Acquired",
+        "Disposed",
+        "Moved in",
+        "Moved out",
+        "Fees",
+        "Closing",
+        "Lots held",
+        "Basis",
+        "Ties out",
+    ]);
+    let mut off = 0;
+    for ((account, asset), x) in b {
+        let ties = x.closing == x.lots_quantity;
+        off += usize::from(!ties);
+        t.push_record([
+            account.to_string(),
+            asset.to_string(),
+            qty(x.opening),
+            qty(x.acquired),
+            qty(x.disposed),
+            qty(x.moved_in),
+            qty(x.moved_out),
+            qty(x.fees),
+            qty(x.closing),
+            qty(x.lots_quantity),
+            money(x.lots_basis),
+            if ties { "yes" } else { "no" }.to_string(),
+        ]);
+    }
+    print(w, t, 2, &[0])?;
+    if off > 0 {
+        writeln!(
+            w,
+            "Note: {} where the rows' balance and the lots held differ: units moved to `external`, a universal pool (lots are the pool's), or a zero-basis shortfall; harvest audit lists the lots.",
+            super::count(off, "line")
+        )?;
+    }
+    writeln!(
+        w,
+        "\nHoldings at the end of {year} (the per-wallet record of basis)"
+    )?;
+    let mut t = Builder::default();
+    t.push_record(["Account", "Asset", "Lot", "Acquired", "Quantity", "Basis"]);
+    for l in holdings {
+        t.push_record([
+            l.account.to_string(),
+            l.asset.to_string(),
+            short_id(l.lot_id).into_owned(),
+            l.date_acquired.to_string(),
+            qty(l.quantity),
+            money(l.cost_basis),
+        ]);
+    }
+    print(w, t, 4, &[0, 2])
+}

@@ -4,6 +4,7 @@
 //! functions: no I/O.
 
 pub mod audit;
+pub mod balances;
 pub mod form8949;
 pub mod gifts;
 pub mod income;

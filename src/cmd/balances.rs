@@ -1,0 +1,50 @@
+//! `harvest balances`: each account's year in each asset, and the lots held at
+//! its end.
+
+use std::io::Write;
+
+use crate::cli::{BalancesArgs, FormatArg};
+use crate::engine;
+use crate::render;
+use crate::time::end_of_day;
+
+use super::{Settings, input::load, write_output};
+
+/// Runs `harvest balances`.
+pub fn run(a: &BalancesArgs) -> anyhow::Result<()> {
+    let s = Settings::from_args(&a.engine)?;
+    let tz = s.engine.tz;
+    let loaded = load(&a.engine, &s)?;
+    let last = chrono::NaiveDate::from_ymd_opt(a.year, 12, 31)
+        .ok_or_else(|| anyhow::anyhow!("no December 31 in {}", a.year))?;
+    let outcome = engine::run(
+        &loaded.ledger,
+        &s.engine,
+        loaded.prices.as_ref(),
+        loaded.selections.as_ref(),
+        Some(end_of_day(last, tz)),
+    )?;
+    loaded.done();
+    if !s.quiet && !outcome.warnings.is_empty() {
+        eprint!("{}", outcome.warnings);
+    }
+    let what_if = super::input::announce(&s, &loaded.ledger, loaded.prices.as_ref(), &outcome);
+    let ledger = &loaded.ledger;
+    let balances = crate::tax::balances::balances(ledger, &outcome, a.year, tz);
+    let holdings: Vec<render::LotLine<'_>> = outcome
+        .holdings
+        .iter()
+        .map(|h| render::lot_line(ledger, &outcome, h, None, last))
+        .collect();
+    let written = write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
+        match a.format {
+            FormatArg::Csv => render::csv::balances(w, &balances),
+            FormatArg::Json => render::json::balances(w, a.year, &what_if, &balances, &holdings),
+            _ => render::table::balances(w, a.year, &what_if, &balances, &holdings),
+        }
+    });
+    drop(holdings);
+    std::mem::forget(outcome);
+    std::mem::forget(loaded);
+    written
+}
