@@ -47,10 +47,16 @@ fn assert_self_contained(html: &str) {
     assert!(html.trim_end().ends_with("</html>"));
     let lower = html.to_lowercase();
     for bad in [
-        "<script", "<link", "<img", "<iframe", "src=", "href=", "url(", "@import", "https:",
+        "<script", "<link", "<img", "<iframe", "src=", "url(", "@import", "https:",
     ] {
         assert!(!lower.contains(bad), "the page contains {bad:?}");
     }
+    // Links stay in the page (a Form 8949 row to its audit trail).
+    assert_eq!(
+        lower.matches("href=").count(),
+        lower.matches("href=\"#trail-").count(),
+        "a link leaves the page"
+    );
     // The only http: is the SVG namespace.
     assert_eq!(
         lower.matches("http:").count(),
