@@ -135,3 +135,38 @@ fn balances_tie_out_with_the_lots_held() {
     assert_eq!(j["holdings"][0]["lot_id"], "b1");
     assert_eq!(j["holdings"][0]["quantity"], "0.4999");
 }
+
+/// Issue 23 item 4 (in part): the run's warnings reach the report's JSON and
+/// HTML, not only stderr.
+#[test]
+fn the_report_carries_the_runs_warnings() {
+    let j: Value = serde_json::from_str(&ok(&[
+        "report",
+        "fixtures/example/ledger.csv",
+        "--year",
+        "2025",
+        "--format",
+        "json",
+        "-q",
+    ]))
+    .unwrap();
+    let w = &j["warnings"][0];
+    assert_eq!(w["kind"], "allocation rule not named");
+    assert_eq!(w["count"], 1);
+    assert!(
+        w["examples"][0]
+            .as_str()
+            .unwrap()
+            .contains("Rev. Proc. 2024-28")
+    );
+    let html = ok(&[
+        "report",
+        "fixtures/example/ledger.csv",
+        "--year",
+        "2025",
+        "--format",
+        "html",
+        "-q",
+    ]);
+    assert!(html.contains("<section id=\"warnings\">"));
+}

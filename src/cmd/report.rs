@@ -183,6 +183,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         taxable_income: inputs.taxable_income,
         what_if,
         transfers: crate::tax::transfers(&m.loaded.ledger, &m.outcome, a.year, s.engine.tz),
+        warnings: m.outcome.warnings.kinds(),
         trails: if s.engine.trace_moves {
             crate::tax::audit::trails(&m.loaded.ledger, &m.outcome, &rows, s.engine.tz)
         } else {

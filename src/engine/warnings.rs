@@ -58,6 +58,15 @@ impl Warnings {
         self.by_kind.is_empty()
     }
 
+    /// Each kind with its count and first few messages, by kind: what a report
+    /// file carries so that the warnings do not reach stderr only.
+    pub fn kinds(&self) -> Vec<(&'static str, usize, Vec<&str>)> {
+        self.by_kind
+            .iter()
+            .map(|(k, (n, ex))| (*k, *n, ex.iter().map(|e| e.1.as_str()).collect()))
+            .collect()
+    }
+
     /// How many warnings of `kind` were recorded.
     pub fn count(&self, kind: &str) -> usize {
         self.by_kind.get(kind).map_or(0, |e| e.0)

@@ -346,6 +346,23 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
         }
     );
     what_if(&mut out, &v.what_if);
+    if !v.warnings.is_empty() {
+        out.push_str("<section id=\"warnings\"><h2>Warnings of this run</h2><ul>");
+        for (kind, count, examples) in &v.warnings {
+            for e in examples {
+                let _ = write!(out, "<li>{}</li>", esc(e));
+            }
+            if *count > examples.len() {
+                let _ = write!(
+                    out,
+                    "<li>... and {} more ({})</li>",
+                    count - examples.len(),
+                    esc(kind)
+                );
+            }
+        }
+        out.push_str("</ul></section>");
+    }
     out.push_str("<section id=\"summary\"><div class=\"cards\">");
     card(&mut out, "Net short-term (line 7)", s.line_7, true);
     card(&mut out, "Net long-term (line 15)", s.line_15, true);

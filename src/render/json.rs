@@ -279,6 +279,12 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         value["income"] = income_value(inc);
     }
     transfers_into(&mut value, &v.transfers);
+    value["warnings"] = v
+        .warnings
+        .iter()
+        .map(|(kind, count, examples)| json!({"kind": kind, "count": count, "examples": examples}))
+        .collect::<Vec<_>>()
+        .into();
     write_with_rows(w, value, "form_8949", GainLines(&v.lines))
 }
 

@@ -278,6 +278,9 @@ pub struct ReportView<'a> {
     pub transfers: crate::tax::Transfers<'a>,
     /// The audit trail of each line, in the same order (HTML only; else empty).
     pub trails: Vec<crate::tax::audit::Trail<'a>>,
+    /// The run's warnings by kind: count and first messages (JSON and HTML
+    /// carry them, so that they do not reach stderr only).
+    pub warnings: Vec<(&'static str, usize, Vec<&'a str>)>,
 }
 
 /// A harvest candidate, resolved for output.
