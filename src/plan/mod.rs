@@ -118,7 +118,7 @@ pub fn candidates(
             && unrealized < Decimal::ZERO
             && !lot.qty.is_zero()
         {
-            let fair = db.fair_value * h.qty / lot.qty;
+            let fair = crate::tax::form8949::mul_div(db.fair_value, h.qty, lot.qty);
             unrealized = (value - fair).min(Decimal::ZERO);
             held_from = db.gift_date;
         }

@@ -31,7 +31,7 @@ pub use crate::readers::form_1099da::{
 
 use crate::engine::Outcome;
 use crate::model::Ledger;
-use crate::tax::form8949::cents;
+use crate::tax::form8949::{cents, mul_div};
 use crate::tax::{Box8949, GainRow, Term};
 
 impl BrokerTerm {
@@ -522,13 +522,6 @@ pub fn spread(total: Decimal, weights: &[Decimal], fallback: &[Decimal]) -> Vec<
         before = through;
     }
     out
-}
-
-fn mul_div(a: Decimal, b: Decimal, c: Decimal) -> Decimal {
-    match a.checked_mul(b) {
-        Some(p) => p / c,
-        None => a / c * b,
-    }
 }
 
 #[cfg(test)]

@@ -331,7 +331,9 @@ pub fn build_rows_where(
     rows
 }
 
-fn mul_div(a: Decimal, b: Decimal, c: Decimal) -> Decimal {
+/// a × b / c, exact where a × b fits a Decimal, else (a / c) × b: a share of
+/// an amount by quantity that never overflows.
+pub fn mul_div(a: Decimal, b: Decimal, c: Decimal) -> Decimal {
     match a.checked_mul(b) {
         Some(p) => p / c,
         None => a / c * b,

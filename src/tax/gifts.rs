@@ -217,11 +217,12 @@ pub fn transfers<'a>(
         if date.year() != year {
             continue;
         }
-        let fair_value = outcome
-            .gifts_received
-            .iter()
-            .find(|g| g.row == lot.row)
-            .map(|g| cents(g.value));
+        // In ledger order (by row): one search per gift.
+        let gifts = &outcome.gifts_received;
+        let fair_value = gifts
+            .binary_search_by_key(&lot.row, |g| g.row)
+            .ok()
+            .map(|k| cents(gifts[k].value));
         t.received.push(ReceivedLine {
             id: &row.id,
             date,
@@ -254,7 +255,7 @@ pub fn transfers<'a>(
             let f_through = if n + 1 == legs.len() || d.qty.is_zero() {
                 fair_value
             } else {
-                cents(d.proceeds * q_cum / d.qty)
+                cents(super::form8949::mul_div(d.proceeds, q_cum, d.qty))
             };
             let fair = f_through - f_before;
             f_before = f_through;
