@@ -20,13 +20,7 @@ use rust_decimal::Decimal;
 const FIXTURE: &str = "fixtures/assets-same";
 
 fn workdir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE);
-    for e in std::fs::read_dir(&root).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
-    }
-    dir
+    common::copy_fixture(FIXTURE)
 }
 
 fn run_with(dir: &Path, threads: &str, args: &[&str]) -> Output {

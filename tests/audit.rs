@@ -5,24 +5,9 @@
 //! html` links each row to its trail.
 
 mod common;
-use common::golden;
+use common::{golden, ok};
 
-use assert_cmd::Command;
 use serde_json::Value;
-
-fn ok(args: &[&str]) -> String {
-    let o = Command::cargo_bin("harvest")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "harvest {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 const LEDGER: &str = "fixtures/audit/ledger.csv";
 

@@ -16,27 +16,12 @@
 //! -150; line 15 = 1,000 + 0 + 18,000 = 19,000; line 16 = 18,850.
 
 mod common;
-use common::golden;
+use common::{golden, ok};
 
 use assert_cmd::Command;
 use serde_json::Value;
 
 const LEDGER: &str = "fixtures/gifts/ledger.csv";
-
-fn ok(args: &[&str]) -> String {
-    let o = Command::cargo_bin("harvest")
-        .unwrap()
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "harvest {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 #[test]
 fn the_report_lists_every_kind_in_every_format() {
@@ -160,14 +145,7 @@ fn bad_rows_of_the_new_kinds_are_clear_errors() {
 /// Gain Worksheet: 15,000 less the 1,000 short-term loss is line 18, 14,000.
 #[test]
 fn collectibles_get_code_c_and_line_18() {
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["ledger.csv", "harvest.toml"] {
-        std::fs::copy(
-            std::path::Path::new("fixtures/collectibles").join(f),
-            dir.path().join(f),
-        )
-        .unwrap();
-    }
+    let dir = common::copy_fixture("fixtures/collectibles");
     let run = |args: &[&str]| {
         Command::cargo_bin("harvest")
             .unwrap()

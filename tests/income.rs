@@ -29,13 +29,7 @@ const EXPORTS: [&str; 4] = [
 ];
 
 fn workdir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE);
-    for e in std::fs::read_dir(&root).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
-    }
-    dir
+    common::copy_fixture(FIXTURE)
 }
 
 fn run(dir: &Path, args: &[&str]) -> std::process::Output {

@@ -25,3 +25,34 @@ pub fn golden(name: &str, got: &str) {
     });
     assert_eq!(got, want, "differs from {name}");
 }
+
+/// Runs harvest in the crate's folder with `SOURCE_DATE_EPOCH` fixed, asserts
+/// success, and returns its standard output.
+#[allow(dead_code)]
+pub fn ok(args: &[&str]) -> String {
+    let o = assert_cmd::Command::cargo_bin("harvest")
+        .unwrap()
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "harvest {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A temporary folder holding a copy of every file of the fixture folder
+/// `rel` (its harvest.toml included), to run harvest in.
+#[allow(dead_code)]
+pub fn copy_fixture(rel: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    for e in std::fs::read_dir(&root).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+    }
+    dir
+}
