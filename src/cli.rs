@@ -543,6 +543,10 @@ pub struct AuditArgs {
     /// Tax year (calendar year in --tz).
     #[arg(long, value_parser = tax_year)]
     pub year: i32,
+    /// Also write the gaps in the basis (listed in the table and JSON) as CSV
+    /// to this file.
+    #[arg(long, value_name = "FILE")]
+    pub gaps: Option<std::path::PathBuf>,
 }
 
 /// `harvest balances`.

@@ -27,5 +27,6 @@ pub mod plan;
 pub mod readers;
 pub mod reconcile;
 pub mod render;
+pub mod statement;
 pub mod tax;
 pub mod time;

@@ -155,3 +155,209 @@ fn the_report_carries_the_runs_warnings() {
     ]);
     assert!(html.contains("<section id=\"warnings\">"));
 }
+
+/// Issue 23 item 3: every gap in the basis, with what each choice does to the
+/// year's gain, checked by hand (fixtures/gaps, all in 2025):
+/// - d1 deposits 1.5 ETH into Kraken with no withdrawal (fair value 4,500);
+///   s1 sells 1 of them for 3,500. Zero basis: that row's gain is 3,500.00.
+///   Each dollar of basis_usd lowers the year's gain by 1/1.5; at the fair
+///   value, 4,500 × 2/3 = 3,000.00. Paired with w1's 1 ETH left outside
+///   (basis 2,000): 2,000 × 2/3 = 1,333.33.
+/// - w1 sends 1.2 ETH of b1 (2,000 a unit) out of Coinbase to no deposit; d2
+///   takes 0.2 back: 1 ETH of basis 2,000.00 never deposited.
+/// - s2 sells 1 ETH on Coinbase, which holds 0.8: 0.2 beyond the holdings,
+///   gain 600.00 at zero basis; each dollar of basis lowers it by 1; w1's
+///   units would bring 0.2 × 2,000 = 400.00.
+#[test]
+fn every_gap_is_listed_with_what_each_choice_costs() {
+    const GAPS: &str = "fixtures/gaps/ledger.csv";
+    // report stops at the first gap, and says where to look.
+    let out = common::harvest()
+        .args(["report", GAPS, "--year", "2025"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("(id d1)") && err.contains("harvest audit"),
+        "{err}"
+    );
+    // audit lists every gap whatever --missing-basis says.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("gaps.csv");
+    let j: Value = serde_json::from_str(&ok(&[
+        "audit",
+        GAPS,
+        "--year",
+        "2025",
+        "--format",
+        "json",
+        "--gaps",
+        csv.to_str().unwrap(),
+    ]))
+    .unwrap();
+    golden("gaps-2025.csv", &std::fs::read_to_string(&csv).unwrap());
+    let gaps = j["gaps"].as_array().unwrap();
+    let kinds: Vec<&str> = gaps.iter().map(|g| g["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["unknown-basis-deposit", "never-deposited", "shortfall"]
+    );
+    let d1 = &gaps[0];
+    assert_eq!(d1["row"]["id"], "d1");
+    assert_eq!(d1["quantity"], "1.5");
+    assert_eq!(d1["sold_in_year"], "1");
+    assert_eq!(d1["choices"]["zero_basis"]["year_gain"], "3500.00");
+    assert_eq!(
+        d1["choices"]["basis_usd"]["gain_change_per_usd"],
+        "-0.6666666667"
+    );
+    assert_eq!(
+        d1["choices"]["basis_usd"]["at_fair_value"]["gain_change"],
+        "-3000.00"
+    );
+    let pair = &d1["choices"]["pair_with_withdrawal"][0];
+    assert_eq!(pair["withdrawal"]["id"], "w1");
+    assert_eq!(pair["quantity"], "1");
+    assert_eq!(pair["basis"], "2000.00");
+    assert_eq!(pair["gain_change"], "-1333.33");
+    assert_eq!(gaps[1]["row"]["id"], "w1");
+    assert_eq!(gaps[1]["quantity"], "1");
+    assert_eq!(gaps[1]["basis"], "2000.00");
+    let s2 = &gaps[2];
+    assert_eq!(s2["choices"]["zero_basis"]["year_gain"], "600.00");
+    assert_eq!(s2["choices"]["basis_usd"]["gain_change_per_usd"], "-1");
+    assert_eq!(
+        s2["choices"]["pair_with_withdrawal"][0]["gain_change"],
+        "-400.00"
+    );
+    assert!(
+        j["what_if"][0]
+            .as_str()
+            .unwrap()
+            .contains("2 gaps in the basis")
+    );
+    // The rows a gap reaches are flagged.
+    let flags: Vec<String> = j["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["flags"].to_string())
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            "[\"unknown-basis-deposit\"]",
+            "[]",
+            "[\"zero-basis-shortfall\"]"
+        ]
+    );
+
+    // The effect at the fair value is what a run with that basis gives:
+    // 4,900.00 at zero basis, 1,900.00 with basis_usd 4,500 on d1.
+    let gain = |ledger: &str| -> String {
+        let j: Value = serde_json::from_str(&ok(&[
+            "report",
+            ledger,
+            "--year",
+            "2025",
+            "--missing-basis",
+            "zero",
+            "--format",
+            "json",
+            "-q",
+        ]))
+        .unwrap();
+        j["short_term"]["gain"].as_str().unwrap().to_string()
+    };
+    assert_eq!(gain(GAPS), "4900.00");
+    let text = std::fs::read_to_string(GAPS)
+        .unwrap()
+        .replace(
+        "d1,2025-02-01T00:00:00Z,kraken,deposit,,,1.5,ETH,,,4500,,,from a wallet the ledger does not cover,,,",
+        "d1,2025-02-01T00:00:00Z,kraken,deposit,,,1.5,ETH,,,4500,,,from a wallet the ledger does not cover,,4500,2024-06-01",
+    );
+    let given = dir.path().join("given.csv");
+    std::fs::write(&given, text).unwrap();
+    let j: Value = serde_json::from_str(&ok(&[
+        "report",
+        given.to_str().unwrap(),
+        "--year",
+        "2025",
+        "--missing-basis",
+        "zero",
+        "--format",
+        "json",
+        "-q",
+    ]))
+    .unwrap();
+    let total: rust_decimal::Decimal = ["short_term", "long_term"]
+        .iter()
+        .map(|t| {
+            j[t]["gain"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(total.to_string(), "1900.00");
+}
+
+/// Issue 23 item 3: report and scan print one line on the open gaps and
+/// point to audit.
+#[test]
+fn report_and_scan_summarize_the_open_gaps() {
+    for args in [
+        vec!["report", "fixtures/gaps/ledger.csv", "--year", "2025"],
+        vec![
+            "scan",
+            "fixtures/gaps/ledger.csv",
+            "--as-of",
+            "2025-12-01",
+            "--prices",
+            "fixtures/gaps/prices.csv",
+        ],
+    ] {
+        let out = common::harvest()
+            .args(&args)
+            .args(["--missing-basis", "zero"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("harvest: note: open gaps in the basis: 1 deposit of unknown basis; 1 disposal beyond the holdings; withdrawn and never deposited: 1 ETH; harvest audit --year 2025"),
+            "{err}"
+        );
+    }
+}
+
+/// Issue 23 item 4: the report's JSON and HTML and the audit carry the
+/// settings and each file read with its SHA-256.
+#[test]
+fn the_settings_and_inputs_are_stated() {
+    let j: Value = serde_json::from_str(&ok(&[
+        "report", LEDGER, "--year", "2025", "--format", "json", "--method", "hifo",
+    ]))
+    .unwrap();
+    let s = &j["settings"];
+    assert_eq!(s["method"], "hifo");
+    assert_eq!(s["scope"], "transition");
+    assert_eq!(s["tz"], "UTC");
+    assert_eq!(s["harvest_version"], env!("CARGO_PKG_VERSION"));
+    let f = &s["files"][0];
+    assert_eq!(f["role"], "input");
+    assert_eq!(f["name"], LEDGER);
+    let bytes = std::fs::read(LEDGER).unwrap();
+    assert_eq!(f["bytes"], bytes.len());
+    assert_eq!(f["sha256"].as_str().unwrap().len(), 64);
+    let html = ok(&["report", LEDGER, "--year", "2025", "--format", "html"]);
+    assert!(html.contains("<h2>Settings of this run</h2>"));
+    assert!(html.contains(f["sha256"].as_str().unwrap()));
+    let audit: Value = serde_json::from_str(&ok(&[
+        "audit", LEDGER, "--year", "2025", "--format", "json",
+    ]))
+    .unwrap();
+    assert_eq!(audit["settings"]["files"], s["files"]);
+}

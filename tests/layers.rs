@@ -17,8 +17,9 @@ const LAYERS: &[&[&str]] = &[
     &["ledger", "readers"],
     // Exchange exports into ledger records; lot matching; fetching prices.
     &["import", "engine", "fetch"],
-    // Form 8949, Schedule D, the carryover, the tax on a capital result.
-    &["tax"],
+    // Form 8949, Schedule D, the carryover, the tax on a capital result; the
+    // statement of a run's settings and files.
+    &["tax", "statement"],
     // The tax-loss planner; the 1099-DA reconciliation.
     &["plan", "reconcile"],
     // Tables, CSV, JSON, HTML and tax-software files.

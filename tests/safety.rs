@@ -2,6 +2,7 @@
 //! modified, `-o` atomic, a closed pipe is a quiet success) and determinism
 //! (byte-identical outputs, whatever the order of the input files).
 
+mod common;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -363,7 +364,7 @@ fn all_outputs(inputs: &[&str]) -> Vec<Vec<u8>> {
     ] {
         let args = with(&extra);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        v.push(ok(&args));
+        v.push(common::without_settings(&String::from_utf8_lossy(&ok(&args))).into_bytes());
     }
     v
 }

@@ -667,3 +667,133 @@ pub fn match_all(a: &EngineArgs, s: &Settings, year: i32) -> anyhow::Result<Matc
         rows,
     })
 }
+
+/// The statement of the run's settings and files (see [`crate::statement`]):
+/// each file read is summed again, which the report's JSON and HTML and the
+/// audit pay for; `forms` are the Forms 1099-DA read, `notes` what the run
+/// said on stderr about its figures.
+pub(super) fn statement(
+    a: &EngineArgs,
+    s: &Settings,
+    prices: Option<&PriceTable>,
+    outcome: &crate::engine::Outcome,
+    forms: &[String],
+    notes: Vec<String>,
+) -> anyhow::Result<crate::statement::Statement> {
+    use crate::statement::{FileSum, Statement};
+    let sum = |name: &str| FileSum::of(name).with_context(|| format!("{name}: cannot read"));
+    let mut st = Statement::of(&s.engine);
+    st.inputs = a.inputs.iter().map(|n| sum(n)).collect::<Result<_, _>>()?;
+    let config = match &a.config {
+        Some(p) => Some(p.display().to_string()),
+        None => Path::new("harvest.toml")
+            .exists()
+            .then(|| "harvest.toml".to_string()),
+    };
+    st.config = config.as_deref().map(sum).transpose()?;
+    st.prices = s
+        .prices
+        .as_ref()
+        .map(|p| sum(&p.display().to_string()))
+        .transpose()?;
+    st.selections = a
+        .selections
+        .as_ref()
+        .map(|p| sum(&p.display().to_string()))
+        .transpose()?;
+    st.allocation_file = s
+        .engine
+        .transition
+        .frozen
+        .as_ref()
+        .filter(|_| s.engine.scope == Scope::Transition)
+        .map(|f| sum(&f.file))
+        .transpose()?;
+    st.forms_1099da = forms
+        .iter()
+        .map(|spec| sum(super::reconcile::split_spec(spec).1))
+        .collect::<Result<_, _>>()?;
+    if let Some(p) = prices {
+        st.price_sources = p
+            .sources()
+            .iter()
+            .enumerate()
+            .map(|(i, src)| (src.clone(), outcome.priced.get(i).copied().unwrap_or(0)))
+            .collect();
+    }
+    st.notes = notes;
+    Ok(st)
+}
+
+/// What [`announce`] says on stderr about a run's figures (not its what-if
+/// reasons), as lines for an output file to keep.
+pub(super) fn notes(
+    s: &Settings,
+    ledger: &Ledger,
+    prices: Option<&PriceTable>,
+    outcome: &crate::engine::Outcome,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(n) = crate::engine::priced_note(prices, outcome) {
+        out.push(n);
+    }
+    let n = outcome.own_transfers.len();
+    if n > 0 {
+        out.push(format!(
+            "{} to own addresses (harvest.toml) paired with their deposits or kept in their account",
+            crate::render::count(n, "withdrawal")
+        ));
+    }
+    let n = s.engine.assets.conversions(ledger);
+    if n > 0 {
+        out.push(format!(
+            "{} converted one asset into another under [assets] same or migrations: no gain or loss, the lots keep their basis and dates",
+            crate::render::count(n, "trade")
+        ));
+    }
+    if let Some((here, first)) = ledger.repeats_dropped.first() {
+        out.push(format!(
+            "{} dropped: a row with the id and facts of an earlier row (the first at {here}, repeating {first})",
+            crate::render::count(ledger.repeats_dropped.len(), "repeated row")
+        ));
+    }
+    out
+}
+
+/// One line on the open gaps in the basis of a run (deposits of unknown
+/// basis, disposals beyond the holdings, units never deposited), pointing to
+/// `harvest audit`, which lists each; `None` when there are none.
+pub(super) fn gaps_summary(
+    ledger: &Ledger,
+    outcome: &crate::engine::Outcome,
+    year: i32,
+) -> Option<String> {
+    use crate::render::count;
+    let unknown = outcome.warnings.count("deposit of unknown basis");
+    let short = outcome.warnings.count("zero-basis shortfall");
+    let outside: Vec<String> = outcome
+        .outside
+        .iter()
+        .map(|(a, q)| format!("{} {}", q.normalize(), ledger.syms.name(*a)))
+        .collect();
+    if unknown + short == 0 && outside.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if unknown > 0 {
+        parts.push(format!("{} of unknown basis", count(unknown, "deposit")));
+    }
+    if short > 0 {
+        parts.push(format!("{} beyond the holdings", count(short, "disposal")));
+    }
+    if !outside.is_empty() {
+        parts.push(format!(
+            "withdrawn and never deposited: {}",
+            outside.join(", ")
+        ));
+    }
+    Some(format!(
+        "open gaps in the basis: {}; harvest audit --year {year} lists each with what each choice (zero basis, basis_usd, pairing) does to the year's gain",
+        parts.join("; ")
+    ))
+}

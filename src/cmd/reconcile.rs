@@ -13,7 +13,7 @@ use super::{Settings, input::match_all, write_output};
 
 /// Splits `ACCOUNT=FILE`; a value that names an existing file is a file, even
 /// with a `=` in its name.
-fn split_spec(spec: &str) -> (Option<&str>, &str) {
+pub(super) fn split_spec(spec: &str) -> (Option<&str>, &str) {
     if Path::new(spec).exists() {
         return (None, spec);
     }

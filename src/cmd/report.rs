@@ -166,6 +166,28 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             render::money(-sched.line_21)
         );
     }
+    let gaps = super::input::gaps_summary(&m.loaded.ledger, &m.outcome, a.year);
+    if let Some(g) = &gaps
+        && !s.quiet
+    {
+        eprintln!("harvest: note: {g}");
+    }
+    // JSON and HTML keep the settings and files that decided the figures.
+    let statement = matches!(a.format, FormatArg::Json | FormatArg::Html)
+        .then(|| {
+            let mut notes =
+                super::input::notes(&s, &m.loaded.ledger, m.loaded.prices.as_ref(), &m.outcome);
+            notes.extend(gaps);
+            super::input::statement(
+                &a.engine,
+                &s,
+                m.loaded.prices.as_ref(),
+                &m.outcome,
+                &a.form_1099da,
+                notes,
+            )
+        })
+        .transpose()?;
     let mut view = ReportView {
         year: a.year,
         method: s.engine.method.as_str(),
@@ -184,6 +206,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         what_if,
         transfers: crate::tax::transfers(&m.loaded.ledger, &m.outcome, a.year, s.engine.tz),
         warnings: m.outcome.warnings.kinds(),
+        statement,
         trails: if s.engine.trace_moves {
             crate::tax::audit::trails(&m.loaded.ledger, &m.outcome, &rows, s.engine.tz)
         } else {

@@ -93,6 +93,11 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         eprint!("{}", outcome.warnings);
     }
     let what_if = super::input::announce(&s, &loaded.ledger, loaded.prices.as_ref(), &outcome);
+    if let Some(g) = super::input::gaps_summary(ledger, &outcome, year)
+        && !s.quiet
+    {
+        eprintln!("harvest: note: {g}");
+    }
     let rows = build_rows_where(ledger, &outcome, &s.boxes, |d| d.date.year() == year);
     let mut y = YearSoFar {
         carryover_st: inputs.carryover_in.short_term,

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use super::pool::Pool;
 use super::{
     Disposal, DisposalKind, Engine, EngineError, IncomeReceived, Leg, Lot, LotIdx, Method,
-    MissingBasis, Origin, UNIVERSAL, fmt_qty, mul_div, wash,
+    MissingBasis, Origin, RowFlag, UNIVERSAL, fmt_qty, mul_div, wash,
 };
 use crate::model::{Amount, Kind, Row, Sym};
 use crate::time::date_in;
@@ -164,6 +164,7 @@ impl Engine<'_> {
                 // Valued here for another asset's proceeds; warned by its shard.
                 return Ok(value);
             }
+            self.flag(RowFlag::FeeEarlierPrice);
             let (ledger, name) = (self.ledger, self.name(asset).to_string());
             self.out
                 .warnings

@@ -14,7 +14,8 @@ pub enum EngineError {
     },
     #[error(
         "{at}: {kind} of {needed} {asset} from {account}, which holds only {available} {asset} then; \
-         add the missing acquisitions or transfers, or pass --missing-basis zero to treat the shortfall as a zero-basis lot"
+         add the missing acquisitions or transfers, or pass --missing-basis zero to treat the shortfall as a zero-basis lot \
+         (harvest audit --year YEAR lists every gap with what each choice does to the year's gain)"
     )]
     Oversold {
         at: String,
@@ -35,7 +36,8 @@ pub enum EngineError {
     },
     #[error(
         "{at}: deposit of {qty} {asset} into {account} has no matching withdrawal and no basis; \
-         add the withdrawal (same txid) or the acquisition, give the basis you know in the deposit's basis_usd and acquired columns, or pass --missing-basis zero"
+         add the withdrawal (same txid) or the acquisition, give the basis you know in the deposit's basis_usd and acquired columns, or pass --missing-basis zero \
+         (harvest audit --year YEAR lists every gap with what each choice does to the year's gain)"
     )]
     UnknownBasis {
         at: String,

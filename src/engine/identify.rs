@@ -9,7 +9,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
-use super::{DisposalKind, Engine, EngineError, Method, Selection, Selections, fmt_qty};
+use super::{DisposalKind, Engine, EngineError, Method, RowFlag, Selection, Selections, fmt_qty};
 use crate::model::{Ledger, Row, Sym};
 use crate::time::date_in;
 
@@ -149,6 +149,7 @@ impl Engine<'_> {
             && let Some(f) = fifo
         {
             if sale {
+                self.flag(RowFlag::TakenFifo);
                 let (ledger, name) = (self.ledger, self.name(asset).to_string());
                 self.out
                     .warnings
@@ -163,6 +164,7 @@ impl Engine<'_> {
         }
         self.out.late_identified += 1;
         if sale {
+            self.flag(RowFlag::LateIdentification);
             let (ledger, name) = (self.ledger, self.name(asset).to_string());
             self.out
                 .warnings

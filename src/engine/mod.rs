@@ -61,7 +61,7 @@ pub use error::EngineError;
 pub use identify::StandingOrder;
 pub use outcome::{
     Disposal, DisposalKind, DualBasis, Holding, IncomeReceived, Leg, Lot, LotIdx, Move, Origin,
-    Outcome, UNALLOCATED, UNIVERSAL, account_name, priced_note, run, what_if,
+    Outcome, RowFlag, UNALLOCATED, UNIVERSAL, account_name, priced_note, run, what_if,
 };
 pub use pool::LotKey;
 pub use warnings::Warnings;
@@ -116,6 +116,8 @@ struct Engine<'a> {
     root_lot: HashMap<LotIdx, LotIdx>,
     /// The converted lot of each original lot and asset.
     converted: HashMap<(LotIdx, Sym), LotIdx>,
+    /// The row being applied (for [`Outcome::flags`]).
+    row_at: u32,
 }
 
 fn fmt_qty(d: Decimal) -> String {
@@ -185,6 +187,7 @@ impl<'a> Engine<'a> {
             conversions: cfg.assets.resolve(ledger),
             root_lot: HashMap::default(),
             converted: HashMap::default(),
+            row_at: 0,
         }
     }
 
@@ -207,6 +210,7 @@ impl<'a> Engine<'a> {
             if self.cutoff.is_some_and(|c| row.time >= c) {
                 self.allocate(i as u32)?;
             }
+            self.row_at = i as u32;
             self.apply(i as u32, row)?;
         }
         if !snapped && let Some(t) = snapshot {
@@ -215,6 +219,13 @@ impl<'a> Engine<'a> {
             }
             self.snapshot();
         }
+        self.out.outside = self
+            .pools
+            .iter()
+            .filter(|((a, _), p)| *a == Sym::EXTERNAL && !p.total().is_zero())
+            .map(|((_, asset), p)| (*asset, p.total()))
+            .collect();
+        self.out.outside.sort_unstable_by_key(|x| x.0);
         self.check_selections_used()
     }
 }
@@ -231,6 +242,14 @@ impl Engine<'_> {
         if let Some(s) = &mut self.shard {
             s.at = shard::position(i, 2, role);
             self.out.warnings.at(s.at);
+        }
+    }
+
+    /// With [`Config::trace_moves`]: marks the row being applied with a
+    /// warning that changed its figures, for the audit trail.
+    fn flag(&mut self, flag: RowFlag) {
+        if self.cfg.trace_moves {
+            self.out.flags.push((self.row_at, flag));
         }
     }
 

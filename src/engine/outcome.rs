@@ -171,6 +171,37 @@ pub struct Outcome {
     /// With [`Config::trace_moves`]: each part of a lot a transfer moved, in
     /// ledger order of the rows that moved them.
     pub moves: Vec<Move>,
+    /// With [`Config::trace_moves`]: rows whose figures rest on a warning of
+    /// the run, in ledger order (a row may carry several flags).
+    pub flags: Vec<(u32, RowFlag)>,
+    /// Units withdrawn to `external` that no deposit took back by the end of
+    /// the ledger, by asset: withdrawals never deposited.
+    pub outside: Vec<(Sym, Decimal)>,
+}
+
+/// A warning that changed one row's figures, kept by row so that the audit
+/// trail marks each Form 8949 row it reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RowFlag {
+    /// A crypto fee of the row valued at the price an earlier row implied.
+    FeeEarlierPrice,
+    /// The row's lots were taken FIFO: no standing order or selection recorded
+    /// by the sale identified them (2025 on).
+    TakenFifo,
+    /// The row's lots were picked by the method with nothing identified in
+    /// time (`--late-identification`, a what-if).
+    LateIdentification,
+}
+
+impl RowFlag {
+    /// The flag's name in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowFlag::FeeEarlierPrice => "fee-valued-at-earlier-price",
+            RowFlag::TakenFifo => "taken-fifo-not-identified",
+            RowFlag::LateIdentification => "late-identification",
+        }
+    }
 }
 
 /// A part of a lot moved by a transfer (a withdrawal, with the deposit it

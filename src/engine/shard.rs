@@ -248,6 +248,8 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
         out.own_transfers.append(&mut o.own_transfers);
         out.incomes.append(&mut o.incomes);
         out.gifts_received.append(&mut o.gifts_received);
+        out.flags.append(&mut o.flags);
+        out.outside.append(&mut o.outside);
         out.moves
             .extend(std::mem::take(&mut o.moves).into_iter().map(|mut m| {
                 m.lot += lb;
@@ -273,6 +275,9 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
     out.gifts_received.sort_unstable_by_key(|t| t.row);
     // Stable: a row's moves keep their order.
     out.moves.sort_by_key(|m| m.row);
+    out.flags.sort_unstable();
+    out.outside.sort_unstable_by_key(|x| x.0);
+    out.flags.dedup();
     out.disposals = interleave(disposals, |p, d: &mut super::Disposal| {
         d.legs = d.legs.start + leg_base[p]..d.legs.end + leg_base[p];
     });

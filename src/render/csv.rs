@@ -246,7 +246,7 @@ pub fn income(w: &mut dyn Write, s: &crate::tax::IncomeSummary<'_>) -> io::Resul
 }
 
 /// The columns of `audit --format csv`: one line per Form 8949 row and lot.
-pub const AUDIT_COLUMNS: [&str; 17] = [
+pub const AUDIT_COLUMNS: [&str; 18] = [
     "disposal_id",
     "lot_id",
     "quantity",
@@ -264,6 +264,7 @@ pub const AUDIT_COLUMNS: [&str; 17] = [
     "cost_basis",
     "gain",
     "moves",
+    "flags",
 ];
 
 /// A trail's transfers in one cell: `DATE ID (FILE:LINE) FROM -> TO QTY[, fee
@@ -319,6 +320,74 @@ pub fn audit(w: &mut dyn Write, trails: &[crate::tax::audit::Trail<'_>]) -> io::
             &money(t.cost_basis),
             &money(t.gain),
             &safe_text(&moves_text(t)),
+            &t.flags.join(";"),
+        ])
+        .map_err(csv_err)?;
+    }
+    c.flush()
+}
+
+/// The columns of `audit --gaps FILE`: one line per gap in the basis.
+pub const GAP_COLUMNS: [&str; 15] = [
+    "kind",
+    "id",
+    "file",
+    "line",
+    "date",
+    "account",
+    "asset",
+    "quantity",
+    "sold_in_year",
+    "zero_basis_gain",
+    "gain_change_per_usd_of_basis",
+    "fair_value",
+    "gain_change_at_fair_value",
+    "basis",
+    "pairings",
+];
+
+/// `harvest audit --gaps FILE`: the gaps in the basis as CSV; pairings in one
+/// cell, `ID (FILE:LINE) DATE ACCOUNT QTY basis B: CHANGE`, separated by `; `.
+pub fn gaps(w: &mut dyn Write, gaps: &[crate::tax::gaps::Gap<'_>]) -> io::Result<()> {
+    use crate::tax::gaps::GapKind;
+    let mut c = writer(w);
+    c.write_record(GAP_COLUMNS).map_err(csv_err)?;
+    for g in gaps {
+        let open = g.kind != GapKind::NeverDeposited;
+        let pairings: Vec<String> = g
+            .pairings
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} ({}:{}) {} {} {} basis {}: {}",
+                    p.withdrawal.id,
+                    p.withdrawal.file,
+                    p.withdrawal.line,
+                    p.date,
+                    p.account,
+                    qty(p.quantity),
+                    money(p.basis),
+                    money(p.effect)
+                )
+            })
+            .collect();
+        let if_open = |s: String| if open { s } else { String::new() };
+        c.write_record([
+            g.kind.as_str(),
+            &safe_text(g.source.id),
+            &safe_text(g.source.file),
+            &g.source.line.to_string(),
+            &g.date.to_string(),
+            &safe_text(g.account),
+            &safe_text(g.asset),
+            &qty(g.quantity),
+            &if_open(qty(g.sold_in_year)),
+            &if_open(money(g.zero_basis_gain)),
+            &if_open(g.per_usd_of_basis.round_dp(10).normalize().to_string()),
+            &g.at_fair_value.map_or_else(String::new, |x| money(x.0)),
+            &g.at_fair_value.map_or_else(String::new, |x| money(x.1)),
+            &if open { String::new() } else { money(g.basis) },
+            &safe_text(&pairings.join("; ")),
         ])
         .map_err(csv_err)?;
     }

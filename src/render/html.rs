@@ -477,6 +477,9 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
     }
     out.push_str("</section>");
     trails_section(&mut out, &v.trails);
+    if let Some(st) = &v.statement {
+        statement_section(&mut out, st);
+    }
     transfers_section(&mut out, &v.transfers);
     if let Some(inc) = &v.income {
         income_section(&mut out, inc);
@@ -579,12 +582,107 @@ fn income_section(out: &mut String, s: &crate::tax::IncomeSummary<'_>) {
     out.push_str("</section>");
 }
 
+/// The settings and files that decided the figures.
+fn statement_section(out: &mut String, st: &crate::statement::Statement) {
+    out.push_str("<section id=\"settings\"><h2>Settings of this run</h2><p class=\"note\">What decided these figures: a later run with the same settings on files with the same SHA-256 gives the same numbers.</p><table><tbody>");
+    let orders = if st.standing_orders.is_empty() {
+        "none".to_string()
+    } else {
+        st.standing_orders
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} from {} ({})",
+                    o.method,
+                    o.from,
+                    if o.accounts.is_empty() {
+                        "all accounts".to_string()
+                    } else {
+                        o.accounts.join(", ")
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let allocation = st.allocation.as_ref().map_or_else(
+        || "none (no transition)".to_string(),
+        |(date, rule, named)| {
+            format!(
+                "{rule} on {date}{}",
+                if *named {
+                    ""
+                } else {
+                    " (the default: no rule named)"
+                }
+            )
+        },
+    );
+    let prices = if st.price_sources.is_empty() {
+        "none given".to_string()
+    } else {
+        st.price_sources
+            .iter()
+            .map(|(src, n)| format!("{src}: {n} amounts valued"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let wash = if st.wash_window == 0 {
+        "off (current law for digital assets)".to_string()
+    } else {
+        format!("{} days (a what-if)", st.wash_window)
+    };
+    for (k, v) in [
+        ("harvest version", st.version.to_string()),
+        ("Lot method", st.method.to_string()),
+        ("Scope", st.scope.to_string()),
+        ("Missing basis", st.missing_basis.to_string()),
+        ("Wash-sale window", wash),
+        (
+            "Late identification",
+            if st.late_identification {
+                "on (a what-if)"
+            } else {
+                "off"
+            }
+            .to_string(),
+        ),
+        ("Time zone", st.tz.clone()),
+        ("Standing orders", orders),
+        ("Allocation", allocation),
+        ("Price sources", prices),
+    ] {
+        let _ = write!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+    }
+    out.push_str("</tbody></table><h3>Files read</h3><table><thead><tr><th>Role</th><th>File</th><th class=\"n\">Bytes</th><th>SHA-256</th></tr></thead><tbody>");
+    for (role, f) in st.files() {
+        let _ = write!(
+            out,
+            "<tr><td>{role}</td><td>{}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
+            esc(&f.name),
+            f.bytes.map_or_else(|| "-".to_string(), |b| b.to_string()),
+            f.sha256
+                .as_deref()
+                .unwrap_or("(standard input: not summed)")
+        );
+    }
+    out.push_str("</tbody></table>");
+    if !st.notes.is_empty() {
+        out.push_str("<h3>Notes</h3><ul>");
+        for n in &st.notes {
+            let _ = write!(out, "<li>{}</li>", esc(n));
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str("</section>");
+}
+
 /// Each Form 8949 row's audit trail, anchored `trail-N` (N its line).
 fn trails_section(out: &mut String, trails: &[crate::tax::audit::Trail<'_>]) {
     if trails.is_empty() {
         return;
     }
-    out.push_str("<section id=\"audit\"><h2>Audit trail</h2><p class=\"note\">Each Form 8949 row above links here: the lot's source row (input file and line, and its id), and every transfer that carried its units to the account that sold them.</p><table><thead><tr><th>Row</th><th>Disposal</th><th>Lot and its source</th><th>Transfers</th></tr></thead><tbody>");
+    out.push_str("<section id=\"audit\"><h2>Audit trail</h2><p class=\"note\">Each Form 8949 row above links here: the lot's source row (input file and line, and its id), and every transfer that carried its units to the account that sold them.</p><table><thead><tr><th>Row</th><th>Disposal</th><th>Lot and its source</th><th>Transfers</th><th>Warnings</th></tr></thead><tbody>");
     for (n, t) in trails.iter().enumerate() {
         let moves: Vec<String> = t
             .moves
@@ -609,7 +707,7 @@ fn trails_section(out: &mut String, trails: &[crate::tax::audit::Trail<'_>]) {
             .collect();
         let _ = write!(
             out,
-            "<tr id=\"trail-{n}\"><td>{}</td><td>{} {} sold {} in {} ({}:{}, id {})</td><td>{} {} in {} on {} ({}:{}, id {})</td><td>{}</td></tr>",
+            "<tr id=\"trail-{n}\"><td>{}</td><td>{} {} sold {} in {} ({}:{}, id {})</td><td>{} {} in {} on {} ({}:{}, id {})</td><td>{}</td><td>{}</td></tr>",
             n + 1,
             super::qty(t.quantity),
             esc(t.asset),
@@ -629,7 +727,8 @@ fn trails_section(out: &mut String, trails: &[crate::tax::audit::Trail<'_>]) {
                 "none: sold where acquired".to_string()
             } else {
                 moves.join("<br>")
-            }
+            },
+            esc(&t.flags.join(", "))
         );
     }
     out.push_str("</tbody></table></section>");

@@ -285,7 +285,45 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         .map(|(kind, count, examples)| json!({"kind": kind, "count": count, "examples": examples}))
         .collect::<Vec<_>>()
         .into();
+    if let Some(st) = &v.statement {
+        value["settings"] = statement_value(st);
+    }
     write_with_rows(w, value, "form_8949", GainLines(&v.lines))
+}
+
+/// The statement of a run's settings and files (`settings` in report and
+/// audit JSON).
+pub fn statement_value(st: &crate::statement::Statement) -> Value {
+    json!({
+        "harvest_version": st.version,
+        "method": st.method,
+        "scope": st.scope,
+        "missing_basis": st.missing_basis,
+        "wash_window": st.wash_window,
+        "late_identification": st.late_identification,
+        "tz": st.tz,
+        "standing_orders": st.standing_orders.iter().map(|o| json!({
+            "from": o.from,
+            "method": o.method,
+            "accounts": o.accounts,
+        })).collect::<Vec<_>>(),
+        "allocation": st.allocation.as_ref().map(|(date, rule, named)| json!({
+            "date": date,
+            "rule": rule,
+            "named": named,
+        })),
+        "price_sources": st.price_sources.iter().map(|(src, n)| json!({
+            "source": src,
+            "amounts_valued": n,
+        })).collect::<Vec<_>>(),
+        "files": st.files().iter().map(|(role, f)| json!({
+            "role": role,
+            "name": f.name,
+            "bytes": f.bytes,
+            "sha256": f.sha256,
+        })).collect::<Vec<_>>(),
+        "notes": st.notes,
+    })
 }
 
 /// `harvest scan --format json`: the year so far, the candidates and the plan.
@@ -573,18 +611,63 @@ pub fn trail_value(t: &crate::tax::audit::Trail<'_>) -> Value {
             "quantity": qty(m.quantity),
             "fee_lost": qty(m.fee_lost),
         })).collect::<Vec<_>>(),
+        "flags": t.flags,
     })
 }
 
+/// A gap in the basis as JSON.
+pub fn gap_value(g: &crate::tax::gaps::Gap<'_>) -> Value {
+    use crate::tax::gaps::GapKind;
+    let src =
+        |s: &crate::tax::audit::Source<'_>| json!({"file": s.file, "line": s.line, "id": s.id});
+    let mut v = json!({
+        "kind": g.kind.as_str(),
+        "row": src(&g.source),
+        "date": g.date.to_string(),
+        "account": g.account,
+        "asset": g.asset,
+        "quantity": qty(g.quantity),
+    });
+    if g.kind == GapKind::NeverDeposited {
+        v["basis"] = money(g.basis).into();
+    } else {
+        v["sold_in_year"] = qty(g.sold_in_year).into();
+        v["choices"] = json!({
+            "zero_basis": {"year_gain": money(g.zero_basis_gain)},
+            "basis_usd": {
+                "gain_change_per_usd": g.per_usd_of_basis.round_dp(10).normalize().to_string(),
+                "at_fair_value": g.at_fair_value.map(|(fv, ch)| json!({
+                    "basis_usd": money(fv),
+                    "gain_change": money(ch),
+                })),
+            },
+            "pair_with_withdrawal": g.pairings.iter().map(|p| json!({
+                "withdrawal": src(&p.withdrawal),
+                "date": p.date.to_string(),
+                "account": p.account,
+                "quantity": qty(p.quantity),
+                "basis": money(p.basis),
+                "gain_change": money(p.effect),
+            })).collect::<Vec<_>>(),
+        });
+    }
+    v
+}
+
 /// `harvest audit --format json`.
-pub fn audit(
-    w: &mut dyn Write,
-    year: i32,
-    what_if: &[String],
-    trails: &[crate::tax::audit::Trail<'_>],
-) -> io::Result<()> {
-    let rows: Vec<Value> = trails.iter().map(trail_value).collect();
-    write_value(w, &json!({"year": year, "what_if": what_if, "rows": rows}))
+pub fn audit(w: &mut dyn Write, v: &super::AuditView<'_>) -> io::Result<()> {
+    let rows: Vec<Value> = v.trails.iter().map(trail_value).collect();
+    let gaps: Vec<Value> = v.gaps.iter().map(gap_value).collect();
+    write_value(
+        w,
+        &json!({
+            "year": v.year,
+            "what_if": v.what_if,
+            "rows": rows,
+            "gaps": gaps,
+            "settings": statement_value(&v.statement),
+        }),
+    )
 }
 
 /// `harvest balances --format json`: the balances and the year-end holdings.

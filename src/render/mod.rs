@@ -281,6 +281,20 @@ pub struct ReportView<'a> {
     /// The run's warnings by kind: count and first messages (JSON and HTML
     /// carry them, so that they do not reach stderr only).
     pub warnings: Vec<(&'static str, usize, Vec<&'a str>)>,
+    /// The settings and files that decided the figures (JSON and HTML).
+    pub statement: Option<crate::statement::Statement>,
+}
+
+/// `harvest audit`: the trails of a year's Form 8949 rows, the gaps in the
+/// basis, and the statement of the run.
+#[derive(Debug, Clone)]
+pub struct AuditView<'a> {
+    pub year: i32,
+    /// See [`GainsView::what_if`].
+    pub what_if: Vec<String>,
+    pub trails: Vec<crate::tax::audit::Trail<'a>>,
+    pub gaps: Vec<crate::tax::gaps::Gap<'a>>,
+    pub statement: crate::statement::Statement,
 }
 
 /// A harvest candidate, resolved for output.

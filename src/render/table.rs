@@ -751,19 +751,73 @@ fn transfers(w: &mut dyn Write, t: &crate::tax::Transfers<'_>) -> io::Result<()>
     Ok(())
 }
 
-/// `harvest audit` as text: one block per Form 8949 row and lot.
-pub fn audit(
-    w: &mut dyn Write,
-    year: i32,
-    reasons: &[String],
-    trails: &[crate::tax::audit::Trail<'_>],
-) -> io::Result<()> {
+/// The settings and files of a run, as text.
+fn statement_block(w: &mut dyn Write, st: &crate::statement::Statement) -> io::Result<()> {
+    writeln!(
+        w,
+        "harvest {}: method {}, scope {}, missing basis {}, wash window {} days, late identification {}, time zone {}",
+        st.version,
+        st.method,
+        st.scope,
+        st.missing_basis,
+        st.wash_window,
+        if st.late_identification { "on" } else { "off" },
+        st.tz
+    )?;
+    for o in &st.standing_orders {
+        writeln!(
+            w,
+            "standing order: {} from {} ({})",
+            o.method,
+            o.from,
+            if o.accounts.is_empty() {
+                "all accounts".to_string()
+            } else {
+                o.accounts.join(", ")
+            }
+        )?;
+    }
+    if let Some((date, rule, named)) = &st.allocation {
+        writeln!(
+            w,
+            "allocation on {date}: {rule}{}",
+            if *named {
+                ""
+            } else {
+                " (the default: no rule named)"
+            }
+        )?;
+    }
+    for (src, n) in &st.price_sources {
+        writeln!(w, "prices: {src}: {n} amounts valued")?;
+    }
+    for (role, f) in st.files() {
+        writeln!(
+            w,
+            "{role}: {} ({}, sha256 {})",
+            f.name,
+            f.bytes
+                .map_or_else(|| "standard input".to_string(), |b| format!("{b} bytes")),
+            f.sha256.as_deref().unwrap_or("-")
+        )?;
+    }
+    for n in &st.notes {
+        writeln!(w, "note: {n}")?;
+    }
+    Ok(())
+}
+
+/// `harvest audit` as text: one block per Form 8949 row and lot, then the
+/// gaps in the basis.
+pub fn audit(w: &mut dyn Write, v: &super::AuditView<'_>) -> io::Result<()> {
+    let (year, trails) = (v.year, &v.trails);
     writeln!(
         w,
         "Audit trail of the Form 8949 rows of {year}: {}",
         super::count(trails.len(), "row")
     )?;
-    what_if(w, reasons)?;
+    what_if(w, &v.what_if)?;
+    statement_block(w, &v.statement)?;
     for t in trails {
         writeln!(
             w,
@@ -804,6 +858,85 @@ pub fn audit(
                 write!(w, ", network fee took {} {}", qty(m.fee_lost), t.asset)?;
             }
             writeln!(w)?;
+        }
+        if !t.flags.is_empty() {
+            writeln!(w, "  warnings: {}", t.flags.join(", "))?;
+        }
+    }
+    gaps(w, year, &v.gaps)
+}
+
+/// The gaps in the basis, each with what its choices do to the year's gain.
+fn gaps(w: &mut dyn Write, year: i32, gaps: &[crate::tax::gaps::Gap<'_>]) -> io::Result<()> {
+    use crate::tax::gaps::GapKind;
+    writeln!(
+        w,
+        "\nGaps in the basis through {year}: {}",
+        if gaps.is_empty() {
+            "none".to_string()
+        } else {
+            gaps.len().to_string()
+        }
+    )?;
+    for g in gaps {
+        let what = match g.kind {
+            GapKind::UnknownDeposit => "deposit of unknown basis",
+            GapKind::Shortfall => "disposed of beyond the holdings",
+            GapKind::NeverDeposited => "withdrawn, never deposited",
+        };
+        writeln!(
+            w,
+            "\n{} {} {what}: {} on {} ({}:{}, id {})",
+            qty(g.quantity),
+            g.asset,
+            g.account,
+            g.date,
+            g.source.file,
+            g.source.line,
+            g.source.id
+        )?;
+        if g.kind == GapKind::NeverDeposited {
+            writeln!(
+                w,
+                "  its units (basis {}) sit outside the ledger; if they were sold, spent or given, add that row; if they reached a wallet of yours, add its deposit",
+                money(g.basis)
+            )?;
+            continue;
+        }
+        writeln!(
+            w,
+            "  {} sold in {year}; zero basis: their rows' gain is {}",
+            qty(g.sold_in_year),
+            money(g.zero_basis_gain)
+        )?;
+        writeln!(
+            w,
+            "  basis_usd: each dollar of basis changes the {year} gain by {}",
+            g.per_usd_of_basis.round_dp(6).normalize()
+        )?;
+        if let Some((fv, ch)) = g.at_fair_value {
+            writeln!(
+                w,
+                "    at its fair value on {} ({}) as basis_usd: {}",
+                g.date,
+                money(fv),
+                money(ch)
+            )?;
+        }
+        for p in &g.pairings {
+            writeln!(
+                w,
+                "  pair with withdrawal {} ({}:{}, {} in {}): {} {} of basis {}: {} to the {year} gain",
+                p.withdrawal.id,
+                p.withdrawal.file,
+                p.withdrawal.line,
+                p.date,
+                p.account,
+                qty(p.quantity),
+                g.asset,
+                money(p.basis),
+                money(p.effect)
+            )?;
         }
     }
     Ok(())

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::GainRow;
-use crate::engine::{DisposalKind, LotIdx, Outcome, account_name};
+use crate::engine::{DisposalKind, LotIdx, Origin, Outcome, RowFlag, account_name};
 use crate::model::{Kind, Ledger, Row};
 use crate::time::date_in;
 
@@ -23,7 +23,8 @@ pub struct Source<'a> {
 }
 
 impl<'a> Source<'a> {
-    fn of(ledger: &'a Ledger, row: &'a Row) -> Source<'a> {
+    /// Where `row` was read.
+    pub fn of(ledger: &'a Ledger, row: &'a Row) -> Source<'a> {
         Source {
             file: ledger
                 .files
@@ -69,6 +70,43 @@ pub struct Trail<'a> {
     pub gain: Decimal,
     /// The transfers that carried the units, oldest first.
     pub moves: Vec<TrailMove<'a>>,
+    /// The warnings of the run that reach this row's figures (see [`flags`]).
+    pub flags: Vec<&'static str>,
+}
+
+/// The warnings that reach a Form 8949 row drawn on `lot` by the disposal on
+/// row `sold`: those the engine marked on the disposal's row, on the lot's
+/// row (`lot-` before the name: its basis), and those the lot's origin
+/// implies.
+fn flags(
+    outcome: &Outcome,
+    by_row: &HashMap<u32, Vec<RowFlag>>,
+    allocated_by_default: bool,
+    allocated: &rustc_hash::FxHashSet<LotIdx>,
+    sold: u32,
+    lot: LotIdx,
+) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let l = &outcome.lots[lot as usize];
+    match l.origin {
+        Origin::Shortfall => out.push("zero-basis-shortfall"),
+        Origin::UnknownDeposit => out.push("unknown-basis-deposit"),
+        _ => {}
+    }
+    for f in by_row.get(&sold).into_iter().flatten() {
+        out.push(f.as_str());
+    }
+    if l.row != sold {
+        for f in by_row.get(&l.row).into_iter().flatten() {
+            if *f == RowFlag::FeeEarlierPrice {
+                out.push("lot-fee-valued-at-earlier-price");
+            }
+        }
+    }
+    if allocated_by_default && allocated.contains(&lot) {
+        out.push("allocated-by-default-rule");
+    }
+    out
 }
 
 /// The trails of `rows` (a year's Form 8949 rows), from a run made with
@@ -98,6 +136,16 @@ pub fn trails<'a>(
             *slot = di;
         }
     }
+    let mut flagged: HashMap<u32, Vec<RowFlag>> = HashMap::default();
+    for &(row, f) in &outcome.flags {
+        flagged.entry(row).or_default().push(f);
+    }
+    let allocated_by_default = outcome.warnings.count("allocation rule not named") > 0;
+    let allocated: rustc_hash::FxHashSet<LotIdx> = if allocated_by_default {
+        outcome.allocation.iter().map(|a| a.lot).collect()
+    } else {
+        Default::default()
+    };
     let lost = |w: u32, lot: LotIdx| -> Decimal {
         match fee_rows.get(&w) {
             Some(&di) if di != usize::MAX => outcome
@@ -173,6 +221,14 @@ pub fn trails<'a>(
                 cost_basis: r.cost_basis,
                 gain: r.gain,
                 moves,
+                flags: flags(
+                    outcome,
+                    &flagged,
+                    allocated_by_default,
+                    &allocated,
+                    d.row,
+                    r.lot,
+                ),
             }
         })
         .collect()

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod balances;
 pub mod form8949;
+pub mod gaps;
 pub mod gifts;
 pub mod income;
 mod invariants;

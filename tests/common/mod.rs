@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 /// tests/golden/NAME.
+#[allow(dead_code)]
 pub fn golden_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
@@ -11,6 +12,7 @@ pub fn golden_path(name: &str) -> PathBuf {
 
 /// Compares `got` with tests/golden/NAME (rewritten with
 /// HARVEST_UPDATE_GOLDEN=1).
+#[allow(dead_code)]
 pub fn golden(name: &str, got: &str) {
     let path = golden_path(name);
     if std::env::var_os("HARVEST_UPDATE_GOLDEN").is_some() {
@@ -55,4 +57,28 @@ pub fn copy_fixture(rel: &str) -> tempfile::TempDir {
         std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
     }
     dir
+}
+
+/// The harvest binary with `SOURCE_DATE_EPOCH` fixed, for tests that look at
+/// its exit status and standard error.
+#[allow(dead_code)]
+pub fn harvest() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("harvest").unwrap();
+    c.env("SOURCE_DATE_EPOCH", "1767225600");
+    c
+}
+
+/// A report's JSON without its `settings` (which name the input files and
+/// their checksums): for comparing runs over the same facts in other files.
+#[allow(dead_code)]
+pub fn without_settings(json: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(mut v) => {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("settings");
+            }
+            serde_json::to_string_pretty(&v).unwrap()
+        }
+        Err(_) => json.to_string(),
+    }
 }
