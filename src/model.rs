@@ -507,6 +507,25 @@ pub struct Ledger {
     /// (a row repeated in one file, as `import` drops it): `(file:line of the
     /// repeat, file:line of the first)`, for the command to say on stderr.
     pub repeats_dropped: Vec<(String, String)>,
+    /// The exchange's own running balance after rows of the exports read
+    /// directly (Kraken's ledgers `balance`), to compare with the ledger's.
+    pub reported: Vec<ReportedBalance>,
+}
+
+/// An exchange's own balance of one asset in one account after a row of its
+/// export, as the export states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedBalance {
+    /// The input file ([`Ledger::files`]) and its 1-based line.
+    pub file: u32,
+    pub line: u64,
+    pub time: chrono::DateTime<chrono::Utc>,
+    /// The account the export's rows are booked to.
+    pub account: String,
+    /// The asset as the ledger names it (an exchange's several wallets of one
+    /// asset, such as Kraken's staked `DOT.S` and spot `DOT`, summed).
+    pub asset: String,
+    pub balance: Decimal,
 }
 
 impl Ledger {

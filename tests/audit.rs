@@ -361,3 +361,51 @@ fn the_settings_and_inputs_are_stated() {
     .unwrap();
     assert_eq!(audit["settings"]["files"], s["files"]);
 }
+
+/// Issue 23 item 2: Kraken's ledgers state the balance after each row; the
+/// ledger's balance agrees with each of them, and the same export with one
+/// row dropped (the 0.03 BTC withdrawal of line 7) diverges where the chain
+/// breaks: at line 7 of the shorter file (the next BTC row), the export says
+/// 0.06 and the ledger 0.09, and they last agreed at line 5.
+#[test]
+fn a_dropped_export_row_is_found_by_the_exchanges_own_balances() {
+    let full: Value = serde_json::from_str(&ok(&[
+        "balances",
+        "fixtures/balances/kraken-ledgers.csv",
+        "--year",
+        "2025",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let x = &full["exchange_balances"];
+    assert_eq!(x["compared"], 5);
+    assert_eq!(x["divergences"].as_array().unwrap().len(), 0);
+    const MISSING: &str = "fixtures/balances/kraken-ledgers-missing-row.csv";
+    golden(
+        "balances-missing-row.txt",
+        &ok(&["balances", MISSING, "--year", "2025"]),
+    );
+    let j: Value = serde_json::from_str(&ok(&[
+        "balances", MISSING, "--year", "2025", "--format", "json",
+    ]))
+    .unwrap();
+    let d = &j["exchange_balances"]["divergences"];
+    assert_eq!(d.as_array().unwrap().len(), 1, "{d}");
+    assert_eq!(d[0]["file"], MISSING);
+    assert_eq!(d[0]["line"], 7);
+    assert_eq!(d[0]["asset"], "BTC");
+    assert_eq!(d[0]["reported"], "0.06");
+    assert_eq!(d[0]["ledger"], "0.09");
+    assert_eq!(d[0]["difference"], "0.03");
+    assert_eq!(d[0]["agreed_at"]["line"], 5);
+    // A ledger written by import keeps no balances: nothing to compare, said so.
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.csv");
+    ok(&["import", MISSING, "-o", ledger.to_str().unwrap()]);
+    let t = ok(&["balances", ledger.to_str().unwrap(), "--year", "2025"]);
+    assert!(
+        t.contains("No input states the exchange's own balances"),
+        "{t}"
+    );
+}

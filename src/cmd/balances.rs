@@ -31,6 +31,15 @@ pub fn run(a: &BalancesArgs) -> anyhow::Result<()> {
     let what_if = super::input::announce(&s, &loaded.ledger, loaded.prices.as_ref(), &outcome);
     let ledger = &loaded.ledger;
     let balances = crate::tax::balances::balances(ledger, &outcome, a.year, tz);
+    let cmp = crate::tax::balances::compare(ledger, a.year, tz);
+    if a.format == FormatArg::Csv && !cmp.divergences.is_empty() && !s.quiet {
+        eprintln!(
+            "harvest: warning: {} from the balances the exchange's export states (the first at {}:{}); the table and JSON list each",
+            render::count(cmp.divergences.len(), "divergence"),
+            cmp.divergences[0].file,
+            cmp.divergences[0].line
+        );
+    }
     let holdings: Vec<render::LotLine<'_>> = outcome
         .holdings
         .iter()
@@ -39,8 +48,10 @@ pub fn run(a: &BalancesArgs) -> anyhow::Result<()> {
     let written = write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
         match a.format {
             FormatArg::Csv => render::csv::balances(w, &balances),
-            FormatArg::Json => render::json::balances(w, a.year, &what_if, &balances, &holdings),
-            _ => render::table::balances(w, a.year, &what_if, &balances, &holdings),
+            FormatArg::Json => {
+                render::json::balances(w, a.year, &what_if, &balances, &holdings, &cmp)
+            }
+            _ => render::table::balances(w, a.year, &what_if, &balances, &holdings, &cmp),
         }
     });
     drop(holdings);

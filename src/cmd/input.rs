@@ -521,6 +521,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             for (line, rec) in imported.records.drain(..) {
                 b.add_record(&rec, &file, idx, line);
             }
+            b.add_reported(idx, std::mem::take(&mut imported.balances));
             reports.push(Report::Export {
                 display: display.to_string(),
                 imported,

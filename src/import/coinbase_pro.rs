@@ -54,6 +54,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_transfer = sheet.need(cx, &["transfer id"]);
     let c_trade = sheet.need(cx, &["trade id"]);
     let c_order = sheet.col(&["order id"]);
+    let c_balance = sheet.col(&["balance"]);
     if cx.failed() {
         return Vec::new();
     }
@@ -80,6 +81,20 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 "is empty; this row needs it",
             );
             continue;
+        }
+        // The statement's own balance of the unit after the row, for the
+        // comparison with the ledger's (`harvest balances`).
+        if !is_fiat(&asset)
+            && let Some(balance) = c_balance.and_then(|i| cx.number(row, i, "balance"))
+        {
+            cx.balances.push(crate::model::ReportedBalance {
+                file: 0,
+                line: row.line,
+                time,
+                account: account.clone(),
+                asset: asset.clone(),
+                balance,
+            });
         }
         let leg = Leg {
             line: row.line,

@@ -37,6 +37,9 @@ pub(crate) struct Cx<'a, 'b> {
     /// price used more than a day older than its row: the accounting counts
     /// the written rows valued with one.
     pub(super) stale: rustc_hash::FxHashMap<(u64, String), (DateTime<Utc>, chrono::Duration)>,
+    /// The exchange's own running balances the export states (see
+    /// [`crate::model::Ledger::reported`]).
+    pub(super) balances: Vec<crate::model::ReportedBalance>,
 }
 
 impl<'a, 'b> Cx<'a, 'b> {
@@ -53,6 +56,7 @@ impl<'a, 'b> Cx<'a, 'b> {
             ids: HashMap::new(),
             links: Vec::new(),
             stale: rustc_hash::FxHashMap::default(),
+            balances: Vec::new(),
         }
     }
 }

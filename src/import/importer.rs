@@ -65,6 +65,9 @@ pub struct Imported {
     pub stats: ImportStats,
     /// The file lists its newest rows first (see [`Importer::import_into`]).
     pub reversed: bool,
+    /// The exchange's running balances the file states, when it has them
+    /// (Kraken's ledgers); their `file` is set by the ledger builder.
+    pub balances: Vec<crate::model::ReportedBalance>,
 }
 
 /// Imports files one after another, remembering every row id seen so that the
@@ -512,6 +515,7 @@ impl<'a> Importer<'a> {
             records: Vec::new(),
             stats,
             reversed,
+            balances: std::mem::take(&mut cx.balances),
         })
     }
 }

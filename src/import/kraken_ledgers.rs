@@ -90,6 +90,9 @@ struct Leg {
     txid: String,
     refid: String,
     balance_empty: bool,
+    /// Kraken's own code (`DOT.S`, `XXBT`) and its balance after the row.
+    code: String,
+    balance: Option<Decimal>,
     time: DateTime<Utc>,
 }
 
@@ -123,6 +126,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         let amount = cx.required(row, c_amount, "amount");
         let fee = cx.number(row, c_fee, "fee");
         let amount_usd = c_usd.and_then(|i| cx.number(row, i, "amountusd"));
+        let balance = c_balance.and_then(|i| cx.number(row, i, "balance"));
         let asset = cx.required_asset(row, c_asset, "asset");
         let (Some(time), Some(amount), Some(asset)) = (time, amount, asset) else {
             continue;
@@ -138,12 +142,15 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
             txid: row.get(c_txid).to_string(),
             refid: row.get(c_refid).to_string(),
             balance_empty: c_balance.is_some_and(|i| row.get(i).is_empty()),
+            code: asset.trim().to_ascii_uppercase(),
+            balance,
             time,
         });
     }
     if cx.failed() {
         return Vec::new();
     }
+    running_balances(cx, &legs);
     // Refids that have a completed (balance-bearing) copy of a row.
     let completed: HashSet<(String, String, String)> = legs
         .iter()
@@ -191,6 +198,36 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         }
     }
     out
+}
+
+/// Kraken's balance of each asset after each row that states one, for the
+/// comparison with the ledger's (`harvest balances`): the balances of every
+/// code of one asset (spot `DOT`, staked `DOT.S`, bonded `DOT28.S`) summed,
+/// as harvest holds them as one. Fiat and fee credits are not lots.
+fn running_balances(cx: &mut Cx, legs: &[Leg]) {
+    let mut order: Vec<&Leg> = legs
+        .iter()
+        .filter(|l| l.balance.is_some() && !is_fiat(&l.asset) && l.asset != "KFEE")
+        .collect();
+    order.sort_by_key(|l| (l.time, l.line));
+    let mut by_code: BTreeMap<&str, (&str, Decimal)> = BTreeMap::new();
+    for l in order {
+        let Some(b) = l.balance else { continue };
+        by_code.insert(&l.code, (&l.asset, b));
+        let total = by_code
+            .values()
+            .filter(|(a, _)| *a == l.asset)
+            .map(|(_, b)| *b)
+            .sum();
+        cx.balances.push(crate::model::ReportedBalance {
+            file: 0,
+            line: l.line,
+            time: l.time,
+            account: cx.account.clone(),
+            asset: l.asset.clone(),
+            balance: total,
+        });
+    }
 }
 
 enum GroupOrRow {
@@ -430,5 +467,40 @@ mod tests {
         ] {
             assert_eq!(asset_name(code), name, "{code}");
         }
+    }
+
+    /// Staked and spot wallets of one asset are one balance: moving 5 DOT to
+    /// staking leaves the total at 20; fiat states no balance of a lot.
+    #[test]
+    fn the_balances_of_one_assets_wallets_are_summed() {
+        let text = "txid,refid,time,type,subtype,aclass,asset,amount,fee,balance\n\
+L1,R1,2025-01-01 00:00:00,deposit,,currency,DOT,20,0,20\n\
+L2,R2,2025-01-02 00:00:00,withdrawal,,currency,DOT,-5,0,15\n\
+L3,R2,2025-01-02 00:00:05,deposit,,currency,DOT.S,5,0,5\n\
+L4,R3,2025-01-03 00:00:00,deposit,,currency,ZUSD,100,0,100\n\
+L5,R4,2025-01-04 00:00:00,staking,,currency,DOT.S,0.1,0,5.1\n";
+        let opts = crate::import::ImportOptions {
+            account: None,
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
+        };
+        let mut imp = crate::import::Importer::new(opts);
+        let got = imp.import(text.as_bytes(), "k.csv", None).unwrap();
+        let b: Vec<(u64, &str, String)> = got
+            .balances
+            .iter()
+            .map(|b| (b.line, b.asset.as_str(), b.balance.to_string()))
+            .collect();
+        assert_eq!(
+            b,
+            [
+                (2, "DOT", "20".to_string()),
+                (3, "DOT", "15".to_string()),
+                (4, "DOT", "20".to_string()),
+                (6, "DOT", "20.1".to_string()),
+            ]
+        );
+        assert!(got.balances.iter().all(|b| b.account == "kraken"));
     }
 }

@@ -133,6 +133,17 @@ impl LedgerBuilder {
         crate::memory::reserve(&mut self.ledger.rows, n);
     }
 
+    /// Keeps the balances an export states (see [`Ledger::reported`]), read
+    /// from file `file`.
+    pub fn add_reported(&mut self, file: u32, balances: Vec<crate::model::ReportedBalance>) {
+        self.ledger
+            .reported
+            .extend(balances.into_iter().map(|mut b| {
+                b.file = file;
+                b
+            }));
+    }
+
     /// Registers an input's display name and returns its file index.
     pub fn add_file(&mut self, name: &str) -> u32 {
         self.ledger.files.push(name.to_string());

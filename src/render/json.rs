@@ -677,6 +677,7 @@ pub fn balances(
     what_if: &[String],
     b: &std::collections::BTreeMap<(&str, &str), crate::tax::balances::Balance>,
     holdings: &[super::LotLine<'_>],
+    cmp: &crate::tax::balances::Comparison<'_>,
 ) -> io::Result<()> {
     let rows: Vec<Value> = b
         .iter()
@@ -712,6 +713,26 @@ pub fn balances(
         .collect();
     write_value(
         w,
-        &json!({"year": year, "what_if": what_if, "balances": rows, "holdings": lots}),
+        &json!({
+            "year": year,
+            "what_if": what_if,
+            "balances": rows,
+            "holdings": lots,
+            "exchange_balances": {
+                "files": cmp.files,
+                "compared": cmp.compared,
+                "divergences": cmp.divergences.iter().map(|d| json!({
+                    "file": d.file,
+                    "line": d.line,
+                    "time": d.time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                    "account": d.account,
+                    "asset": d.asset,
+                    "reported": qty(d.reported),
+                    "ledger": qty(d.ledger),
+                    "difference": qty(d.difference),
+                    "agreed_at": d.agreed_at.map(|(f, l)| json!({"file": f, "line": l})),
+                })).collect::<Vec<_>>(),
+            },
+        }),
     )
 }

@@ -950,6 +950,7 @@ pub fn balances(
     reasons: &[String],
     b: &std::collections::BTreeMap<(&str, &str), crate::tax::balances::Balance>,
     holdings: &[super::LotLine<'_>],
+    cmp: &crate::tax::balances::Comparison<'_>,
 ) -> io::Result<()> {
     writeln!(w, "Balances of {year}, by account and asset")?;
     what_if(w, reasons)?;
@@ -1011,5 +1012,66 @@ pub fn balances(
             money(l.cost_basis),
         ]);
     }
-    print(w, t, 4, &[0, 2])
+    print(w, t, 4, &[0, 2])?;
+    exchange_balances(w, cmp)
+}
+
+/// The comparison with the balances the exchanges' exports state.
+fn exchange_balances(
+    w: &mut dyn Write,
+    cmp: &crate::tax::balances::Comparison<'_>,
+) -> io::Result<()> {
+    if cmp.files.is_empty() {
+        return writeln!(
+            w,
+            "\nNo input states the exchange's own balances (Kraken's ledgers export does: give it directly, not through import, to compare)."
+        );
+    }
+    writeln!(
+        w,
+        "\nThe exchanges' own balances: {} compared from {}; {}",
+        cmp.compared,
+        cmp.files.join(", "),
+        if cmp.divergences.is_empty() {
+            "every one agrees with the ledger.".to_string()
+        } else {
+            format!("{}:", super::count(cmp.divergences.len(), "divergence"))
+        }
+    )?;
+    for d in &cmp.divergences {
+        if d.difference.is_zero() {
+            writeln!(
+                w,
+                "  {}:{} {} {} {}: agrees again at {}",
+                d.file,
+                d.line,
+                d.time.format("%Y-%m-%d %H:%M:%S"),
+                d.account,
+                d.asset,
+                qty(d.reported)
+            )?;
+            continue;
+        }
+        writeln!(
+            w,
+            "  {}:{} {} {} {}: the export says {}, the ledger {} (difference {}){}",
+            d.file,
+            d.line,
+            d.time.format("%Y-%m-%d %H:%M:%S"),
+            d.account,
+            d.asset,
+            qty(d.reported),
+            qty(d.ledger),
+            qty(d.difference),
+            match d.agreed_at {
+                Some((f, l)) => format!(
+                    "; they agreed at {f}:{l}: a row between is missing, repeated or mis-read"
+                ),
+                None =>
+                    "; no earlier line agrees: an opening balance or an earlier export is missing"
+                        .to_string(),
+            }
+        )?;
+    }
+    Ok(())
 }

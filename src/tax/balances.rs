@@ -95,6 +95,136 @@ pub fn balances<'a>(
         .collect()
 }
 
+/// Where the ledger's balance of an account and asset stops (or starts again)
+/// agreeing with the balance the exchange's export states after a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Divergence<'a> {
+    /// The export and the line whose stated balance is compared.
+    pub file: &'a str,
+    pub line: u64,
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub account: &'a str,
+    pub asset: &'a str,
+    /// The balance the export states, and the ledger's at the same instant.
+    pub reported: Decimal,
+    pub ledger: Decimal,
+    /// ledger - reported: zero when they agree again.
+    pub difference: Decimal,
+    /// The last line before this one where the two agreed, if any: the row
+    /// that is missing, repeated or mis-read lies between the two.
+    pub agreed_at: Option<(&'a str, u64)>,
+}
+
+/// What the comparison with the exchanges' own balances found.
+#[derive(Debug, Clone, Default)]
+pub struct Comparison<'a> {
+    /// How many stated balances were compared (the last of each instant).
+    pub compared: usize,
+    /// The files that state balances.
+    pub files: Vec<&'a str>,
+    /// Each change of the difference, in time order per account and asset.
+    pub divergences: Vec<Divergence<'a>>,
+}
+
+/// Compares the ledger's balance of each account and asset with the balance
+/// the exports state ([`Ledger::reported`]) up to the end of `year`, after the
+/// last row of each instant (rows of one instant may come in any order).
+/// A divergence is listed where the difference changes: a missing row shows
+/// once, where the chain breaks, not on every later line.
+pub fn compare(ledger: &Ledger, year: i32, tz: chrono_tz::Tz) -> Comparison<'_> {
+    let mut groups: BTreeMap<(&str, &str), Vec<&crate::model::ReportedBalance>> = BTreeMap::new();
+    for r in &ledger.reported {
+        if date_in(r.time, tz).year() <= year {
+            groups
+                .entry((r.account.as_str(), r.asset.as_str()))
+                .or_default()
+                .push(r);
+        }
+    }
+    let mut out = Comparison::default();
+    let mut files: Vec<u32> = ledger.reported.iter().map(|r| r.file).collect();
+    files.sort_unstable();
+    files.dedup();
+    out.files = files
+        .iter()
+        .map(|&f| ledger.files.get(f as usize).map_or("?", String::as_str))
+        .collect();
+    // The ledger's movements of the compared accounts and assets, in time order.
+    let mut key_of: rustc_hash::FxHashMap<(Sym, Sym), usize> = Default::default();
+    let keys: Vec<(&str, &str)> = groups.keys().copied().collect();
+    for (k, (acct, asset)) in keys.iter().enumerate() {
+        if let (Some(a), Some(s)) = (ledger.syms.get(acct), ledger.syms.get(asset)) {
+            key_of.insert((a, s), k);
+        }
+    }
+    let mut moves: Vec<Vec<(chrono::DateTime<chrono::Utc>, Decimal)>> =
+        vec![Vec::new(); keys.len()];
+    if !key_of.is_empty() {
+        for row in &ledger.rows {
+            let mut add = |asset: Sym, q: Decimal| {
+                if let Some(&k) = key_of.get(&(row.account, asset)) {
+                    moves[k].push((row.time, q));
+                }
+            };
+            if let Some(r) = row.received {
+                add(r.asset, r.qty);
+            }
+            if let Some(s) = row.sent {
+                add(s.asset, -s.qty);
+            }
+            if let Some(f) = row.fee {
+                add(f.asset, -f.qty);
+            }
+        }
+    }
+    for (k, ((account, asset), mut stated)) in groups.into_iter().enumerate() {
+        stated.sort_by_key(|r| (r.time, r.file, r.line));
+        let (mut at, mut held) = (0usize, Decimal::ZERO);
+        let (mut diff, mut agreed_at) = (Decimal::ZERO, None);
+        for (i, r) in stated.iter().enumerate() {
+            if stated.get(i + 1).is_some_and(|n| n.time == r.time) {
+                continue;
+            }
+            while let Some(&(t, q)) = moves[k].get(at) {
+                if t > r.time {
+                    break;
+                }
+                held += q;
+                at += 1;
+            }
+            out.compared += 1;
+            let d = held - r.balance;
+            if d != diff {
+                out.divergences.push(Divergence {
+                    file: ledger
+                        .files
+                        .get(r.file as usize)
+                        .map_or("?", String::as_str),
+                    line: r.line,
+                    time: r.time,
+                    account,
+                    asset,
+                    reported: r.balance,
+                    ledger: held,
+                    difference: d,
+                    agreed_at,
+                });
+                diff = d;
+            }
+            if d.is_zero() {
+                agreed_at = Some((
+                    ledger
+                        .files
+                        .get(r.file as usize)
+                        .map_or("?", String::as_str),
+                    r.line,
+                ));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
