@@ -409,3 +409,33 @@ fn a_dropped_export_row_is_found_by_the_exchanges_own_balances() {
         "{t}"
     );
 }
+
+/// Gemini states each asset's balance after each row: an export that sells
+/// 1 ETH down to a balance of 0 holds an ETH opening balance no earlier row
+/// explains, found at the sale's line.
+#[test]
+fn a_missing_opening_balance_is_found_in_a_gemini_export() {
+    const GEMINI: &str = "fixtures/import/gemini/excel-formatting-parentheses.csv";
+    let j: Value = serde_json::from_str(&ok(&[
+        "balances",
+        GEMINI,
+        "--year",
+        "2021",
+        "--format",
+        "json",
+        "--missing-basis",
+        "zero",
+        "--prices",
+        "fixtures/balances/prices-2021.csv",
+    ]))
+    .unwrap();
+    let x = &j["exchange_balances"];
+    assert_eq!(x["compared"], 3);
+    let d = &x["divergences"];
+    assert_eq!(d.as_array().unwrap().len(), 1, "{d}");
+    assert_eq!(d[0]["line"], 3);
+    assert_eq!(d[0]["asset"], "ETH");
+    assert_eq!(d[0]["reported"], "0");
+    assert_eq!(d[0]["difference"], "-1");
+    assert_eq!(d[0]["agreed_at"], Value::Null);
+}

@@ -31,6 +31,12 @@ fn amount_col(h: &str) -> Option<String> {
     (sym == rest && !sym.contains(' ')).then(|| sym.to_string())
 }
 
+/// `BTC Balance BTC` -> BTC: Gemini's running balance of the asset.
+fn balance_col(h: &str) -> Option<String> {
+    let (sym, rest) = h.split_once(" Balance ")?;
+    (sym == rest && !sym.contains(' ')).then(|| sym.to_string())
+}
+
 fn fee_col(h: &str) -> Option<String> {
     let rest = h
         .strip_prefix("Trading Fee ")
@@ -79,6 +85,13 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         .iter()
         .enumerate()
         .filter_map(|(i, h)| fee_col(h).map(|s| (i, s)))
+        .collect();
+    let balances: Vec<(usize, String)> = sheet
+        .header
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| balance_col(h).map(|s| (i, s)))
+        .filter(|(_, s)| !super::is_fiat(s))
         .collect();
     let mut out = Vec::new();
     for row in &sheet.rows {
@@ -133,6 +146,21 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
             continue;
         };
         let time = date.and_time(tod).and_utc();
+        // The running balance of each asset the row moves, for the comparison
+        // with the ledger's (`harvest balances`).
+        for (i, sym) in &balances {
+            let touched = moved.iter().chain(&fee).any(|(_, a)| a == sym);
+            if touched && let Some(b) = cx.number(row, *i, &sheet.header[*i]) {
+                cx.balances.push(crate::model::ReportedBalance {
+                    file: 0,
+                    line,
+                    time,
+                    account: cx.account.clone(),
+                    asset: sym.clone(),
+                    balance: b,
+                });
+            }
+        }
         let typ = row.get(c_type).to_string();
         let trade_id = c_trade.map_or("", |i| row.get(i));
         let id = if trade_id.is_empty() {
@@ -265,6 +293,8 @@ mod tests {
         assert_eq!(fee_col("Trading Fee (BTC) BTC").as_deref(), Some("BTC"));
         assert_eq!(fee_col("Fee ZEC").as_deref(), Some("ZEC"));
         assert_eq!(amount_col("Trading Fee Rate (bps)"), None);
+        assert_eq!(balance_col("BTC Balance BTC").as_deref(), Some("BTC"));
+        assert_eq!(balance_col("BTC Amount BTC"), None);
         assert_eq!(parse_date("8/8/08"), NaiveDate::from_ymd_opt(2008, 8, 8));
     }
 }
