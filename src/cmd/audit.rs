@@ -44,7 +44,7 @@ pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
             if open == 1 { "" } else { "s" }
         ));
     }
-    let mut notes = super::input::notes(&s, ledger, m.loaded.prices.as_ref(), &m.outcome);
+    let mut notes = super::input::notes(&s, &m.loaded, &m.outcome);
     if let Some(n) = gaps_note(&gaps, a.year) {
         notes.push(n);
     }

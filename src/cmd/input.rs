@@ -383,6 +383,9 @@ pub struct Loaded {
     /// The bar of a large input (see [`super::progress`]), shown through lot
     /// matching; commands call [`Loaded::done`] before they print.
     pub progress: super::progress::Progress,
+    /// Each input's account of its rows, in one line (what stderr shows of
+    /// the exports read and the repeated rows dropped).
+    pub accounts: Vec<String>,
 }
 
 impl Loaded {
@@ -426,6 +429,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
     };
     let mut b = LedgerBuilder::new(tz);
     let progress = super::progress::Progress::for_inputs(&a.inputs, s.quiet);
+    let accounts: Vec<String>;
     {
         // Exchange exports are imported on the fly; one importer drops rows seen
         // twice in overlapping exports, across files.
@@ -544,6 +548,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
                 reports.iter().try_for_each(|r| r.write(&mut err))
             })?;
         }
+        accounts = reports.iter().map(Report::summary).collect();
     }
     progress.message("sorting and checking the ledger");
     // A ledger with no rows is valid: a year without trades still has its
@@ -584,6 +589,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
         prices,
         selections,
         progress,
+        accounts,
     })
 }
 
@@ -604,6 +610,22 @@ enum Report {
 }
 
 impl Report {
+    /// [`Report::write`] in one line.
+    fn summary(&self) -> String {
+        match self {
+            Report::Export {
+                display, imported, ..
+            } => imported.stats.summary(display, imported.format),
+            Report::Ledger {
+                display,
+                dropped,
+                first,
+            } => format!(
+                "{display}: format ledger: {dropped} duplicates dropped (rows with the id and facts of rows read before, the first at {first})"
+            ),
+        }
+    }
+
     fn write(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         match self {
             Report::Export {
@@ -730,11 +752,11 @@ pub(super) fn statement(
 /// reasons), as lines for an output file to keep.
 pub(super) fn notes(
     s: &Settings,
-    ledger: &Ledger,
-    prices: Option<&PriceTable>,
+    loaded: &Loaded,
     outcome: &crate::engine::Outcome,
 ) -> Vec<String> {
-    let mut out = Vec::new();
+    let (ledger, prices) = (&loaded.ledger, loaded.prices.as_ref());
+    let mut out = loaded.accounts.clone();
     if let Some(n) = crate::engine::priced_note(prices, outcome) {
         out.push(n);
     }

@@ -175,8 +175,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     // JSON and HTML keep the settings and files that decided the figures.
     let statement = matches!(a.format, FormatArg::Json | FormatArg::Html)
         .then(|| {
-            let mut notes =
-                super::input::notes(&s, &m.loaded.ledger, m.loaded.prices.as_ref(), &m.outcome);
+            let mut notes = super::input::notes(&s, &m.loaded, &m.outcome);
             notes.extend(gaps);
             super::input::statement(
                 &a.engine,

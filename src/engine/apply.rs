@@ -92,6 +92,7 @@ impl Engine<'_> {
             .prices?
             .at_time(self.ledger.syms.name(asset), row.time)?;
         if row.time - at.time > chrono::Duration::hours(24) && self.mine(asset) {
+            self.flag(RowFlag::StalePrice);
             let (ledger, name) = (self.ledger, self.name(asset).to_string());
             self.out
                 .warnings

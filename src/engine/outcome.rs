@@ -185,6 +185,9 @@ pub struct Outcome {
 pub enum RowFlag {
     /// A crypto fee of the row valued at the price an earlier row implied.
     FeeEarlierPrice,
+    /// An amount of the row valued from `--prices` at a price more than 24
+    /// hours older than the row.
+    StalePrice,
     /// The row's lots were taken FIFO: no standing order or selection recorded
     /// by the sale identified them (2025 on).
     TakenFifo,
@@ -198,8 +201,19 @@ impl RowFlag {
     pub fn as_str(self) -> &'static str {
         match self {
             RowFlag::FeeEarlierPrice => "fee-valued-at-earlier-price",
+            RowFlag::StalePrice => "price-older-than-24h",
             RowFlag::TakenFifo => "taken-fifo-not-identified",
             RowFlag::LateIdentification => "late-identification",
+        }
+    }
+
+    /// The flag's name on a Form 8949 row whose lot was opened by the flagged
+    /// row (its basis rests on the warning), when it reaches the basis.
+    pub fn lot_str(self) -> Option<&'static str> {
+        match self {
+            RowFlag::FeeEarlierPrice => Some("lot-fee-valued-at-earlier-price"),
+            RowFlag::StalePrice => Some("lot-price-older-than-24h"),
+            RowFlag::TakenFifo | RowFlag::LateIdentification => None,
         }
     }
 }

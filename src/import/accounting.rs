@@ -71,6 +71,35 @@ pub struct StalePrice {
 impl ImportStats {
     /// Writes the per-file account of rows (for stderr): read, used, written,
     /// skipped by reason, duplicates dropped.
+    /// The account of an import in one line, for a report's statement of the
+    /// files it read.
+    pub fn summary(&self, file: &str, format: Format) -> String {
+        let s = self;
+        let mut out = format!(
+            "{file}: format {format}: {} rows read, {} used, {} ledger rows, {} skipped",
+            s.read,
+            s.used,
+            s.written,
+            s.skipped_total()
+        );
+        if !s.skipped.is_empty() {
+            let reasons: Vec<String> = s
+                .skipped
+                .iter()
+                .map(|(reason, n)| format!("{n} {reason}"))
+                .collect();
+            out += &format!(" ({})", reasons.join("; "));
+        }
+        out += &format!(", {} duplicates dropped", s.duplicates);
+        if !s.stale_prices.is_empty() {
+            out += &format!(
+                ", {} valued at a price over 24 hours old",
+                s.stale_prices.len()
+            );
+        }
+        out
+    }
+
     pub fn write_account(
         &self,
         w: &mut dyn std::io::Write,

@@ -97,11 +97,13 @@ fn flags(
         out.push(f.as_str());
     }
     if l.row != sold {
-        for f in by_row.get(&l.row).into_iter().flatten() {
-            if *f == RowFlag::FeeEarlierPrice {
-                out.push("lot-fee-valued-at-earlier-price");
-            }
-        }
+        out.extend(
+            by_row
+                .get(&l.row)
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.lot_str()),
+        );
     }
     if allocated_by_default && allocated.contains(&lot) {
         out.push("allocated-by-default-rule");
@@ -296,5 +298,46 @@ s2,2025-02-01T00:00:00Z,kraken,sell,0.4999,BTC,40000,USD,,,,,,\n";
         }
         assert_eq!(t[0].disposal.id, "s1");
         assert_eq!(t[1].disposal.line, 8);
+    }
+
+    /// A buy whose ETH fee is valued at the price an earlier row implied
+    /// flags the rows that sell its lot (their basis rests on it); a trade
+    /// valued from a price two days old flags its own rows.
+    #[test]
+    fn rows_resting_on_a_warning_are_flagged() {
+        let text = "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n\
+e1,2024-01-01T00:00:00Z,kraken,buy,2000,USD,1,ETH,,,,,,\n\
+b1,2024-01-02T00:00:00Z,kraken,buy,30000,USD,1,BTC,0.01,ETH,,,,\n\
+t1,2024-03-05T00:00:00Z,kraken,trade,0.5,BTC,10,ETH,,,,,,\n";
+        let mut b = LedgerBuilder::new(Tz::UTC);
+        b.read_csv(text.as_bytes(), "ledger.csv").unwrap();
+        let l = b.finish().unwrap();
+        let prices = crate::readers::prices::PriceTable::read(
+            "time,asset,price\n2024-03-03,BTC,60000\n".as_bytes(),
+            "prices.csv",
+            Tz::UTC,
+        )
+        .unwrap();
+        let cfg = Config {
+            trace_moves: true,
+            ..Config::default()
+        };
+        let o = run(&l, &cfg, Some(&prices), None, None).unwrap();
+        let rows = build_rows(&l, &o, &BoxRules::default());
+        let sales: Vec<&GainRow> = rows
+            .iter()
+            .filter(|r| {
+                l.rows[o.disposals[r.disposal as usize].row as usize]
+                    .id
+                    .as_str()
+                    == "t1"
+            })
+            .collect();
+        let t = trails(&l, &o, &sales, Tz::UTC);
+        assert_eq!(t.len(), 1);
+        assert_eq!(
+            t[0].flags,
+            ["price-older-than-24h", "lot-fee-valued-at-earlier-price"]
+        );
     }
 }
