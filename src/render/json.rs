@@ -656,18 +656,29 @@ pub fn gap_value(g: &crate::tax::gaps::Gap<'_>) -> Value {
 
 /// `harvest audit --format json`.
 pub fn audit(w: &mut dyn Write, v: &super::AuditView<'_>) -> io::Result<()> {
-    let rows: Vec<Value> = v.trails.iter().map(trail_value).collect();
     let gaps: Vec<Value> = v.gaps.iter().map(gap_value).collect();
-    write_value(
-        w,
-        &json!({
-            "year": v.year,
-            "what_if": v.what_if,
-            "rows": rows,
-            "gaps": gaps,
-            "settings": statement_value(&v.statement),
-        }),
-    )
+    let head = json!({
+        "year": v.year,
+        "what_if": v.what_if,
+        "gaps": gaps,
+        "settings": statement_value(&v.statement),
+    });
+    write_with_rows(w, head, "rows", Trails(&v.trails))
+}
+
+/// The trails as a JSON array, built one row at a time (a million rows are
+/// never held as JSON values together).
+struct Trails<'a, 'b>(&'b [crate::tax::audit::Trail<'a>]);
+
+impl serde::Serialize for Trails<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for t in self.0 {
+            seq.serialize_element(&trail_value(t))?;
+        }
+        seq.end()
+    }
 }
 
 /// `harvest balances --format json`: the balances and the year-end holdings.
