@@ -16,6 +16,14 @@
 //! the fee alone (a self-transfer) is a `fee` row. Without a fee column (2.x)
 //! the fee stays inside the withdrawal's quantity.
 //!
+//! 1.x's `balance`, the wallet's BTC after the row (oldest row first), is kept
+//! for each row read with a time, for `harvest balances` to compare with the
+//! ledger's. Its first row may be one without a hash or a time (`unknown`):
+//! the part of the balance whose history the wallet did not have. It is
+//! skipped with the rows that have no time, so every later balance differs
+//! from the ledger's by it (one divergence, at the first dated row) until it
+//! is entered by hand.
+//!
 //! Amounts are BTC (`network_fee_satoshi` in satoshis). The file never names
 //! the coin (rows are BTC) nor the currency of `fiat_value`/`fiat_fee`
 //! (Electrum's setting, EUR by default), so the fiat columns are not a USD
@@ -72,6 +80,8 @@ struct Cols {
     lightning: Option<usize>,
     /// The fee column and whether it counts satoshis.
     fee: Option<(usize, bool)>,
+    /// 1.x's running `balance`: the wallet's BTC after the row.
+    balance: Option<usize>,
     time: usize,
 }
 
@@ -94,6 +104,7 @@ pub(crate) fn parse_stream(
         value: sheet.need(cx, &["value", "amount_chain_bc"]),
         lightning: sheet.col(&["amount_lightning_bc"]),
         fee,
+        balance: sheet.col(&["balance"]),
         time: sheet.need(cx, &["timestamp"]),
     };
     let mut row = SheetRow::default();
@@ -190,8 +201,21 @@ fn one_row(c: &Cols, sheet: &Sheet, row: &SheetRow, cx: &mut Cx) -> Option<Entry
         Some((i, sats)) => fee_cell(cx, row, i, sats, sheet),
         None => None,
     };
+    let balance = c.balance.and_then(|i| btc(cx, row, i, sheet));
     if cx.problem_count() != before {
         return None;
+    }
+    // The wallet's own balance after the row, for the comparison with the
+    // ledger's (`harvest balances`); a zero-value row states one too.
+    if let Some(balance) = balance {
+        cx.balances.push(crate::model::ReportedBalance {
+            file: 0,
+            line,
+            time,
+            account: cx.account.clone(),
+            asset: "BTC".to_string(),
+            balance,
+        });
     }
     if value.is_zero() {
         return Some(Entry::skip(
@@ -483,6 +507,49 @@ mod tests {
         // A receive's fee was the sender's.
         let r = row("0.5", "0.0001");
         assert_eq!((r.kind.as_str(), r.fee_qty.as_str()), ("deposit", ""));
+    }
+
+    /// 1.x's running balance is kept for each row read with a time, zero
+    /// value included, as BTC; unconfirmed and undated rows state none.
+    #[test]
+    fn the_running_balance_of_1x_is_kept() {
+        let text = "transaction_hash,label,confirmations,value,fee,balance,timestamp\n\
+,,1000,+0.1,0,0.1,unknown\n\
+aa,,300,+1.2,0,1.3,2013-08-20 15:43\n\
+bb,,200,-0.2005,0.0005,1.0995,2013-08-22 09:10\n\
+cc,,100,0.,0,1.0995,2013-08-23 10:00\n\
+dd,,0,+0.5,0,1.5995,pending\n";
+        let opts = crate::import::ImportOptions {
+            account: None,
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
+        };
+        let mut imp = crate::import::Importer::new(opts);
+        let got = imp.import(text.as_bytes(), "x.csv", None).unwrap();
+        let b: Vec<(u64, String, &str, String)> = got
+            .balances
+            .iter()
+            .map(|b| {
+                (
+                    b.line,
+                    b.time.to_rfc3339(),
+                    b.asset.as_str(),
+                    b.balance.to_string(),
+                )
+            })
+            .collect();
+        let row =
+            |line, time: &str, balance: &str| (line, time.to_string(), "BTC", balance.to_string());
+        assert_eq!(
+            b,
+            [
+                row(3, "2013-08-20T15:43:00+00:00", "1.3"),
+                row(4, "2013-08-22T09:10:00+00:00", "1.0995"),
+                row(5, "2013-08-23T10:00:00+00:00", "1.0995"),
+            ]
+        );
+        assert!(got.balances.iter().all(|b| b.account == "electrum"));
     }
 
     #[test]

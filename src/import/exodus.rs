@@ -6,7 +6,10 @@
 //! note columns in the oldest. Also read: the layout with one signed
 //! `COINAMOUNT` (`-0.5 BTC`) per row
 //! (`TXID,TXURL,DATE,TYPE,FROMPORTFOLIO,TOPORTFOLIO,COINAMOUNT,FEE,BALANCE,
-//! EXCHANGE,PERSONALNOTE`). `DATE` is ISO 8601 UTC
+//! EXCHANGE,PERSONALNOTE`), newest row first, whose `BALANCE` (`0.09 BTC`),
+//! the portfolio's balance of the row's coin after the row, is kept for
+//! `harvest balances` to compare with the ledger's (an empty one states
+//! none). `DATE` is ISO 8601 UTC
 //! (`2024-12-03T14:04:35.033Z`) or, in old files, JavaScript's
 //! `Tue Mar 23 2021 12:30:12 GMT+0000 (Coordinated Universal Time)`.
 //!
@@ -71,6 +74,8 @@ enum Layout {
         txid: usize,
         amount: usize,
         fee: Option<usize>,
+        /// The portfolio's balance of the row's coin after the row.
+        balance: Option<usize>,
         exchange: Option<usize>,
     },
 }
@@ -87,6 +92,7 @@ pub(crate) fn parse_stream(
             txid: sheet.need(cx, &["TXID"]),
             amount: sheet.need(cx, &["COINAMOUNT"]),
             fee: sheet.col(&["FEE"]),
+            balance: sheet.col(&["BALANCE"]),
             exchange: sheet.col(&["EXCHANGE"]),
         }
     } else {
@@ -151,6 +157,9 @@ struct Event {
     order: String,
     /// A leg of an exchange in the `COINAMOUNT` layout.
     exchange_leg: Option<String>,
+    /// `BALANCE` of the `COINAMOUNT` layout and its coin, as the ledger names
+    /// it.
+    balance: Option<(Decimal, String)>,
 }
 
 /// `qty` of `asset` when there is a nonzero amount.
@@ -210,16 +219,19 @@ fn read(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Event> {
                 to_address: get(*to_address),
                 order: get(*order),
                 exchange_leg: None,
+                balance: None,
             }
         }
         Layout::Coin {
             txid,
             amount,
             fee,
+            balance,
             exchange,
         } => {
             let a = cx.amount(row, *amount, "COINAMOUNT");
             let f = fee.and_then(|i| cx.amount(row, i, "FEE"));
+            let b = balance.and_then(|i| Some((cx.amount(row, i, "BALANCE")?, row.get(i))));
             let unit = |a: &Option<super::num::Amount>| {
                 a.as_ref().and_then(|a| a.unit.clone()).unwrap_or_default()
             };
@@ -233,6 +245,7 @@ fn read(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Event> {
                     "has no coin: write it as the export does, like -0.5 BTC",
                 );
             }
+            let balance = b.and_then(|(b, cell)| balance_of(cx, row.line, &coin, b, cell));
             let outflow = q.is_some_and(|q| q.is_sign_negative()) || kind == "withdrawal";
             let leg = get(*exchange);
             Event {
@@ -245,6 +258,7 @@ fn read(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Event> {
                 to_address: String::new(),
                 order: String::new(),
                 exchange_leg: Some(leg).filter(|l| !l.is_empty() && l != "false"),
+                balance,
             }
         }
     };
@@ -274,6 +288,31 @@ fn read(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Event> {
     Some(e)
 }
 
+/// The `BALANCE` cell `cell`, read as `b` (`0.09 BTC`), with the row's coin:
+/// the coin of `COINAMOUNT`, else the balance's own (a row of nothing may
+/// name none). None when neither names one; a problem when they differ.
+fn balance_of(
+    cx: &mut Cx,
+    line: u64,
+    coin: &str,
+    b: super::num::Amount,
+    cell: &str,
+) -> Option<(Decimal, String)> {
+    let own = b.unit.as_deref().unwrap_or("").trim();
+    let coin = coin.trim();
+    if !own.is_empty() && !coin.is_empty() && !own.eq_ignore_ascii_case(coin) {
+        cx.bad_cell(
+            line,
+            "BALANCE",
+            cell,
+            format!("is not in {coin}, the coin of COINAMOUNT: a row's balance is of its coin"),
+        );
+        return None;
+    }
+    let coin = if coin.is_empty() { own } else { coin };
+    (!coin.is_empty()).then(|| (b.value, coin.to_ascii_uppercase()))
+}
+
 fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
     let Some(e) = read(c, row, cx) else {
         return;
@@ -287,6 +326,20 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
         _ => to,
     };
     let account = cx.named_account(WALLET, name);
+    // The portfolio's own balance after the row, for the comparison with the
+    // ledger's (`harvest balances`): also after a row left to be entered by
+    // hand (an exchange leg, an unknown type), so that until it is, the
+    // divergence points to it.
+    if let Some((balance, asset)) = &e.balance {
+        cx.balances.push(crate::model::ReportedBalance {
+            file: 0,
+            line,
+            time: e.time,
+            account: account.clone(),
+            asset: asset.clone(),
+            balance: *balance,
+        });
+    }
     let letter = match e.kind.as_str() {
         "deposit" => "d",
         "withdrawal" => "w",
@@ -422,5 +475,85 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
             line,
             format!("unknown Exodus type {other:?}: not imported, enter it by hand"),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Imports `text` with no options.
+    fn import(text: &str) -> Result<crate::import::Imported, crate::import::ImportError> {
+        let opts = crate::import::ImportOptions {
+            account: None,
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
+        };
+        crate::import::Importer::new(opts).import(text.as_bytes(), "x.csv", None)
+    }
+
+    /// `BALANCE` is kept in file order (newest first) with the row's account
+    /// and coin as the ledger names them (`btc` is BTC), a balance without a
+    /// unit being of `COINAMOUNT`'s coin; an exchange leg, booked by hand,
+    /// states one too; an empty one states none.
+    #[test]
+    fn the_balance_of_each_rows_coin_is_kept() {
+        let text = "TXID,TXURL,DATE,TYPE,FROMPORTFOLIO,TOPORTFOLIO,COINAMOUNT,FEE,BALANCE,EXCHANGE,PERSONALNOTE\n\
+t7,,2022-03-05T10:00:00.000Z,withdrawal,exodus_0,,-0.01 BTC,0.00002 BTC,0.09093 BTC,BTC to ETH,\n\
+t6,,2022-03-01T10:00:00.000Z,deposit,,exodus_0,0.001 BTC,,,,\n\
+t5,,2022-02-15T10:00:00.000Z,withdrawal,exodus_1,,0 ETH,-0.001 ETH,1.499 ETH,,approval\n\
+t4,,2022-02-10T10:00:00.000Z,deposit,,exodus_1,1.5 ETH,,1.5 ETH,,\n\
+t3,,2022-02-01T10:00:00.000Z,withdrawal,exodus_0,,-0.1 BTC,0.00005 BTC,0.09995 BTC,,\n\
+t2,,2022-01-15T10:00:00.000Z,deposit,,exodus_0,0.2 btc,,0.2,,\n";
+        let got = import(text).unwrap();
+        let b: Vec<(u64, String, &str, &str, String)> = got
+            .balances
+            .iter()
+            .map(|b| {
+                (
+                    b.line,
+                    b.time.to_rfc3339(),
+                    b.account.as_str(),
+                    b.asset.as_str(),
+                    b.balance.to_string(),
+                )
+            })
+            .collect();
+        let row = |line, time: &str, account, asset, balance: &str| {
+            (line, time.to_string(), account, asset, balance.to_string())
+        };
+        let (p0, p1) = ("Exodus: exodus_0", "Exodus: exodus_1");
+        assert_eq!(
+            b,
+            [
+                row(2, "2022-03-05T10:00:00+00:00", p0, "BTC", "0.09093"),
+                row(4, "2022-02-15T10:00:00+00:00", p1, "ETH", "1.499"),
+                row(5, "2022-02-10T10:00:00+00:00", p1, "ETH", "1.5"),
+                row(6, "2022-02-01T10:00:00+00:00", p0, "BTC", "0.09995"),
+                row(7, "2022-01-15T10:00:00+00:00", p0, "BTC", "0.2"),
+            ]
+        );
+        // The ledger names the coins alike.
+        let assets: Vec<&str> = got
+            .records
+            .iter()
+            .map(|(_, r)| r.received_asset.as_str())
+            .filter(|a| !a.is_empty())
+            .collect();
+        assert_eq!(assets, ["BTC", "ETH", "BTC"]);
+    }
+
+    /// A balance of another coin than the row's is refused, naming the cell.
+    #[test]
+    fn a_balance_of_another_coin_is_refused() {
+        let text = "TXID,TXURL,DATE,TYPE,FROMPORTFOLIO,TOPORTFOLIO,COINAMOUNT,FEE,BALANCE,EXCHANGE,PERSONALNOTE\n\
+t1,,2022-01-15T10:00:00.000Z,deposit,,exodus_0,0.2 BTC,,0.2 ETH,,\n";
+        let e = match import(text) {
+            Ok(_) => panic!("imported"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            e.contains("column BALANCE \"0.2 ETH\" is not in BTC, the coin of COINAMOUNT"),
+            "{e}"
+        );
     }
 }

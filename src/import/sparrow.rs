@@ -22,6 +22,11 @@
 //! way: anything else (a file changed by a spreadsheet) is refused naming its
 //! line, rather than read 100,000,000 times too large or too small.
 //! Unconfirmed transactions (`Unconfirmed` as the date) are skipped.
+//!
+//! `Balance`, the wallet's BTC after the row (oldest row first; rows of one
+//! block share a time, in the block's order), is read as `Value` is and kept
+//! for each dated row, for `harvest balances` to compare with the ledger's.
+//! An unconfirmed row's balance counts it: it states none.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -85,6 +90,8 @@ struct Cols {
     utc: bool,
     label: usize,
     value: usize,
+    /// The running `Balance`: the wallet's BTC after the row.
+    balance: Option<usize>,
     fee: Option<usize>,
     fiat: Option<(usize, String)>,
     txid: usize,
@@ -135,6 +142,7 @@ pub(crate) fn parse_stream(
         utc: sheet.col(&["Date (UTC)"]).is_some(),
         label: sheet.need(cx, &["Label"]),
         value: value.unwrap_or(usize::MAX),
+        balance,
         fee,
         fiat: h
             .iter()
@@ -211,6 +219,9 @@ fn one_row(
     }
     let value = coin(cx, units, sheet, row, c.value);
     let fee = c.fee.and_then(|i| coin(cx, units, sheet, row, i));
+    // In the unit of the other amounts: a balance written otherwise is refused
+    // as they are.
+    let balance = c.balance.and_then(|i| coin(cx, units, sheet, row, i));
     let (time, value) = (time?, value?);
     let usd = c
         .fiat
@@ -218,6 +229,18 @@ fn one_row(
         .and_then(|(i, ccy)| fiat(cx, sheet, row, *i, ccy, time));
     if cx.problem_count() != before {
         return None;
+    }
+    // The wallet's own balance after the row, for the comparison with the
+    // ledger's (`harvest balances`); a zero-value row states one too.
+    if let Some(balance) = balance {
+        cx.balances.push(crate::model::ReportedBalance {
+            file: 0,
+            line,
+            time,
+            account: cx.account.clone(),
+            asset: "BTC".to_string(),
+            balance,
+        });
     }
     if value.is_zero() {
         return Some(Entry::skip(
@@ -276,7 +299,7 @@ fn shape(cell: &str) -> Option<Shape> {
     })
 }
 
-/// A coin amount cell (`Value`, `Fee`) in BTC; None when empty or unreadable
+/// A coin amount cell (`Value`, `Balance`, `Fee`) in BTC; None when empty or unreadable
 /// (then a problem names it).
 fn coin(
     cx: &mut Cx,
@@ -385,6 +408,91 @@ fn fiat(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The running balance in each unit Sparrow writes, read as `Value` is:
+    /// satoshis as BTC, a decimal comma; the unconfirmed row and the comment
+    /// line state none, a zero-value row does.
+    #[test]
+    fn the_running_balance_is_kept_in_btc() {
+        let balances = |text: &str| {
+            let opts = crate::import::ImportOptions {
+                account: None,
+                prices: None,
+                tz: chrono_tz::Tz::UTC,
+                accounts: Default::default(),
+            };
+            let mut imp = crate::import::Importer::new(opts);
+            let got = imp.import(text.as_bytes(), "x.csv", None).unwrap();
+            assert!(got.balances.iter().all(|b| b.asset == "BTC"));
+            assert!(got.balances.iter().all(|b| b.account == "sparrow"));
+            got.balances
+                .iter()
+                .map(|b| {
+                    let balance = b.balance.normalize().to_string();
+                    (b.line, b.time.to_rfc3339(), balance)
+                })
+                .collect::<Vec<_>>()
+        };
+        let row = |line, time: &str, balance: &str| (line, time.to_string(), balance.to_string());
+        let sats = "Date (UTC),Label,Value,Balance,Fee,Value (USD),Txid\n\
+2024-01-05 14:02:11,,2500000,2500000,,1098.75,aa\n\
+2024-01-19 09:47:30,,-415230,2084770,5230,-172.53,bb\n\
+2024-01-20 10:00:00,,0,2084770,,0.00,cc\n\
+Unconfirmed,,50000,2134770,,21.02,dd\n\
+\n\
+# Historical USD values are taken from daily rates and should only be considered as approximate.\n";
+        assert_eq!(
+            balances(sats),
+            [
+                row(2, "2024-01-05T14:02:11+00:00", "0.025"),
+                row(3, "2024-01-19T09:47:30+00:00", "0.0208477"),
+                row(4, "2024-01-20T10:00:00+00:00", "0.0208477"),
+            ]
+        );
+        let named = "Date (UTC),Label,Value (sats),Balance (sats),Fee (sats),Txid\n\
+2025-04-02 08:00:00,,150000,150000,,aa\n\
+2025-05-06 19:45:12,,-60212,89788,212,bb\n";
+        assert_eq!(
+            balances(named),
+            [
+                row(2, "2025-04-02T08:00:00+00:00", "0.0015"),
+                row(3, "2025-05-06T19:45:12+00:00", "0.00089788"),
+            ]
+        );
+        let comma = "Date,Label,Value,Balance,Fee,Txid\n\
+2022-03-01 09:00:00,,\"0,08000000\",\"0,08000000\",,aa\n\
+2022-03-12 18:30:00,,\"-0,02001500\",\"0,05998500\",\"0,00001500\",bb\n";
+        assert_eq!(
+            balances(comma),
+            [
+                row(2, "2022-03-01T09:00:00+00:00", "0.08"),
+                row(3, "2022-03-12T18:30:00+00:00", "0.059985"),
+            ]
+        );
+    }
+
+    /// A balance written in another unit than the file's amounts is refused
+    /// as a `Value` would be.
+    #[test]
+    fn a_balance_in_another_unit_is_refused() {
+        let opts = crate::import::ImportOptions {
+            account: None,
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+            accounts: Default::default(),
+        };
+        let text = "Date (UTC),Label,Value,Balance,Fee,Txid\n\
+2024-01-05 14:02:11,,2500000,0.02500000,,aa\n";
+        let mut imp = crate::import::Importer::new(opts);
+        let e = match imp.import(text.as_bytes(), "x.csv", None) {
+            Ok(_) => panic!("imported"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            e.contains("column Balance \"0.02500000\" is not written in sats"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn headers_and_shapes() {
