@@ -200,6 +200,10 @@ pub struct AccountConfig {
     pub box_short: Option<String>,
     /// Form 8949 box for long-term rows of this account (J, K or L from 2025).
     pub box_long: Option<String>,
+    /// Whether the account is a US broker that files Form 1099-DA (its boxes
+    /// follow what the broker reports); by default, its name in
+    /// [`crate::tax::form8949::US_BROKERS`].
+    pub broker: Option<bool>,
     /// A friendlier name for reports.
     pub display_name: Option<String>,
     /// The user's own addresses whose coins this account holds: a
@@ -421,6 +425,9 @@ impl Config {
             let s = parse("box_short", &a.box_short, true)?;
             let l = parse("box_long", &a.box_long, false)?;
             rules.accounts.insert(name.clone(), (s, l));
+            if let Some(b) = a.broker {
+                rules.brokers.insert(name.clone(), b);
+            }
         }
         rules.collectibles = self
             .assets

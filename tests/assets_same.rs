@@ -93,7 +93,7 @@ fn wraps_bridges_and_migrations_carry_basis_and_dates_under_assets_same() {
     );
     // The POL sold is the 2022 MATIC.
     assert!(
-        csv.contains("cb-sell-pol,cb-matic-1,POL,400,coinbase,2022-05-01,2025-03-10,long,L,400 POL,159.50,280.00,,,-120.50\n"),
+        csv.contains("cb-sell-pol,cb-matic-1,POL,400,coinbase,2022-05-01,2025-03-10,long,K,400 POL,159.50,280.00,,,-120.50\n"),
         "{csv}"
     );
     // The wrap and the bridge dispose of nothing; the wrap's gas does.

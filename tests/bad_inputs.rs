@@ -250,7 +250,7 @@ fn zero_usd_amount_and_fee_are_valid() {
     let o = gains_ok(&bad("zero-usd-and-fee-valid.csv"));
     assert!(
         String::from_utf8_lossy(&o.stdout)
-            .contains("s1,b1,BTC,1,coinbase,2025-01-01,2025-02-01,short,I,1 BTC,0.00,0.00,,,0.00")
+            .contains("s1,b1,BTC,1,coinbase,2025-01-01,2025-02-01,short,H,1 BTC,0.00,0.00,,,0.00")
     );
 }
 
@@ -405,7 +405,7 @@ fn crlf_mixed_line_endings_and_bom_read_like_plain_lf() {
     let plain = gains_ok(&bad("bom.csv")).stdout;
     assert!(
         String::from_utf8_lossy(&plain).contains(
-            "s1,b1,BTC,1,coinbase,2025-01-01,2025-02-01,short,I,1 BTC,150.00,100.00,,,50.00"
+            "s1,b1,BTC,1,coinbase,2025-01-01,2025-02-01,short,H,1 BTC,150.00,100.00,,,50.00"
         ),
         "{}",
         String::from_utf8_lossy(&plain)

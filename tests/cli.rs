@@ -357,7 +357,7 @@ fn missing_basis_zero_warns_and_continues() {
     assert!(stderr(&o).contains("zero basis"), "{}", stderr(&o));
     assert!(
         stdout(&o).contains(
-            "s1,s1,BTC,1,coinbase,2025-02-01,2025-02-01,short,I,1 BTC,150.00,0.00,,,150.00"
+            "s1,s1,BTC,1,coinbase,2025-02-01,2025-02-01,short,H,1 BTC,150.00,0.00,,,150.00"
         ),
         "{}",
         stdout(&o)

@@ -120,7 +120,7 @@ fn coinbase_ledger_live_and_etherscan_make_one_ledger_with_every_transfer_paired
     // MetaMask and back: long-term, basis 7,104.99 x 0.4 / 2.
     assert!(
         report.contains(
-            "coinbase-d0d000000000000000000b10,coinbase-d0d000000000000000000b03,ETH,0.4,coinbase,2024-03-05,2025-08-01,long,L,0.4 ETH,1497.20,1421.00,,,76.20\n"
+            "coinbase-d0d000000000000000000b10,coinbase-d0d000000000000000000b03,ETH,0.4,coinbase,2024-03-05,2025-08-01,long,K,0.4 ETH,1497.20,1421.00,,,76.20\n"
         ),
         "{report}"
     );

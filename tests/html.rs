@@ -75,7 +75,7 @@ fn report_html_has_schedule_d_form_8949_and_charts() {
         "id=\"schedule-d\"",
         "id=\"form-8949\"",
         "Part II: long-term",
-        "<strong>Box L</strong>",
+        "<strong>Box K</strong>",
         "aria-label=\"Realized gain and loss by month\"",
         "aria-label=\"Realized gain and loss by asset\"",
         "not tax advice",

@@ -618,7 +618,7 @@ kraken-TD4DDD-DDDDD-DDDDD4,2025-04-01T12:00:00.500Z,kraken,buy,300,USD,2,SOL,0.7
     };
     assert_eq!(gains(l, t), gains(t, l));
     assert!(gains(l, t).contains(
-        "kraken-TC3CCC-CCCCC-CCCCC3,kraken-TA1AAA-AAAAA-AAAAA1,BTC,0.02,kraken,2025-02-03,2025-03-05,short,I,0.02 BTC,1896.96,2003.20,,,-106.24\n"
+        "kraken-TC3CCC-CCCCC-CCCCC3,kraken-TA1AAA-AAAAA-AAAAA1,BTC,0.02,kraken,2025-02-03,2025-03-05,short,H,0.02 BTC,1896.96,2003.20,,,-106.24\n"
     ));
 }
 
@@ -711,8 +711,8 @@ fn commands_drop_rows_repeated_across_inputs_as_import_does() {
     assert_eq!(
         gains,
         "disposal_id,lot_id,asset,quantity,account,date_acquired,date_sold,term,box,description,proceeds,cost_basis,adjustment_code,adjustment,gain
-coinbase-c6c6000000000000000000b1,coinbase-c5c5000000000000000000a3,ETH,0.25,coinbase,2025-06-10,2026-01-20,short,I,0.25 ETH,837.25,659.75,,,177.50
-coinbase-c6c6000000000000000000b2,coinbase-c5c5000000000000000000a2,BTC,0.02,coinbase,2025-03-01,2026-03-10,long,L,0.02 BTC,1379.00,1725.50,,,-346.50
+coinbase-c6c6000000000000000000b1,coinbase-c5c5000000000000000000a3,ETH,0.25,coinbase,2025-06-10,2026-01-20,short,H,0.25 ETH,837.25,659.75,,,177.50
+coinbase-c6c6000000000000000000b2,coinbase-c5c5000000000000000000a2,BTC,0.02,coinbase,2025-03-01,2026-03-10,long,K,0.02 BTC,1379.00,1725.50,,,-346.50
 "
     );
     // The same id with other facts in a ledger and in an export: the ledger's

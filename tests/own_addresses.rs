@@ -108,7 +108,7 @@ fn a_coinbase_send_to_the_cold_wallet_keeps_its_basis() {
     golden("own-addresses-report-2025.stderr", &err);
     assert!(
         report.contains(
-            "coinbase-d0d000000000000000000b12,coinbase-d0d000000000000000000b04,BTC,0.03,coinbase,2024-11-20,2025-10-01,short,I,0.03 BTC,3280.20,2862.30,,,417.90\n"
+            "coinbase-d0d000000000000000000b12,coinbase-d0d000000000000000000b04,BTC,0.03,coinbase,2024-11-20,2025-10-01,short,H,0.03 BTC,3280.20,2862.30,,,417.90\n"
         ),
         "{report}"
     );
@@ -164,7 +164,7 @@ fn without_the_addresses_the_basis_is_the_wrong_lots() {
     let (report, err) = ok(d, &REPORT);
     assert!(
         report.contains(
-            "coinbase-d0d000000000000000000b12,coinbase-d0d000000000000000000b02,BTC,0.03,coinbase,2024-02-10,2025-10-01,long,L,0.03 BTC,3280.20,1461.60,,,1818.60\n"
+            "coinbase-d0d000000000000000000b12,coinbase-d0d000000000000000000b02,BTC,0.03,coinbase,2024-02-10,2025-10-01,long,K,0.03 BTC,3280.20,1461.60,,,1818.60\n"
         ),
         "{report}"
     );
@@ -285,7 +285,7 @@ fn a_coinbase_and_a_ledger_live_export_make_one_ledger_with_every_own_transfer_p
     };
     assert_eq!(fee_id(&report), fee_id(&sparrow));
     assert!(
-        report.contains(",coinbase-d0d000000000000000000b04,BTC,0.03,coinbase,2024-11-20,2025-10-01,short,I,0.03 BTC,3280.20,2862.30,,,417.90\n"),
+        report.contains(",coinbase-d0d000000000000000000b04,BTC,0.03,coinbase,2024-11-20,2025-10-01,short,H,0.03 BTC,3280.20,2862.30,,,417.90\n"),
         "{report}"
     );
     assert!(

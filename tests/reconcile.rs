@@ -155,7 +155,10 @@ fn report_with_1099da_routes_boxes_codes_and_schedule_d_lines() {
     let plain = harvest(&["report", LEDGER, "--year", "2025", "--format", "json"]);
     let p: Value = serde_json::from_slice(&plain.stdout).unwrap();
     assert_eq!(p["schedule_d"]["line_16"], d["line_16"]);
-    assert_eq!(p["schedule_d"]["line_10"], "7912.25");
+    // Without the forms, Coinbase's and Kraken's 2025 sales are in box K
+    // (brokers report gross proceeds only for 2025), the Ledger's in L.
+    assert_eq!(p["schedule_d"]["line_9"], "7244.25");
+    assert_eq!(p["schedule_d"]["line_10"], "668.00");
     let boxes: Vec<&str> = v["boxes"]
         .as_array()
         .unwrap()

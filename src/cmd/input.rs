@@ -820,3 +820,32 @@ pub(super) fn gaps_summary(
         parts.join("; ")
     ))
 }
+
+/// From 2027, lots sold from a broker account are those identified to the
+/// broker: the own-books relief of Notice 2026-20 (Rev. Proc. 2024-28's
+/// transition, extended) covers sales through December 31, 2026 only
+/// (Treas. Reg. 1.1012-1(j)(3)). One line naming the broker accounts that
+/// sold in `year`, or `None` before 2027 or with none.
+pub(super) fn broker_identification_note(
+    s: &Settings,
+    ledger: &Ledger,
+    accounts: impl Iterator<Item = crate::model::Sym>,
+    year: i32,
+) -> Option<String> {
+    if year < 2027 {
+        return None;
+    }
+    let mut names: Vec<&str> = accounts
+        .map(|a| crate::engine::account_name(ledger, a))
+        .filter(|a| s.boxes.is_broker(a))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "from 2027 the lots a sale in a broker account takes are those identified to the broker (its standing order, or a specific identification given to it by the sale): own-books identification ended with 2026 (Notice 2026-20); check that the method, standing orders and selections harvest uses for {} are what the broker was told; self-custody wallets keep own-books identification",
+        names.join(", ")
+    ))
+}

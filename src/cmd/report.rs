@@ -116,7 +116,7 @@ fn route_1099da(
     let (only_broker, only_ours) = (rec.broker_only(), rec.only_ours.len());
     if !quiet && (only_broker > 0 || only_ours > 0) {
         eprintln!(
-            "harvest: warning: 1099-DA: {only_broker} row{} only on the 1099-DA, and {only_ours} of our rows in its accounts on no 1099-DA row (they keep their box); run harvest reconcile with the same arguments for the details",
+            "harvest: warning: 1099-DA: {only_broker} row{} only on the 1099-DA, and {only_ours} of our rows in its accounts on no 1099-DA row (they go to box I or L: not reported to you on a 1099-DA); run harvest reconcile with the same arguments for the details",
             if only_broker == 1 { "" } else { "s" },
         );
     }
@@ -142,6 +142,19 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     }
     let what_if =
         super::input::announce(&s, &m.loaded.ledger, m.loaded.prices.as_ref(), &m.outcome);
+    let broker_note = super::input::broker_identification_note(
+        &s,
+        &m.loaded.ledger,
+        m.rows.iter().map(|r| {
+            m.loaded.ledger.rows[m.outcome.disposals[r.disposal as usize].row as usize].account
+        }),
+        a.year,
+    );
+    if let Some(n) = &broker_note
+        && !s.quiet
+    {
+        eprintln!("harvest: note: {n}");
+    }
     let mut rows = m.year_rows();
     // Part I before Part II, then by box; stable, so each box keeps ledger order.
     rows.sort_by_key(|r| (r.term, r.box_));
@@ -177,6 +190,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         .then(|| {
             let mut notes = super::input::notes(&s, &m.loaded, &m.outcome);
             notes.extend(gaps);
+            notes.extend(broker_note);
             super::input::statement(
                 &a.engine,
                 &s,
@@ -206,6 +220,11 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         transfers: crate::tax::transfers(&m.loaded.ledger, &m.outcome, a.year, s.engine.tz),
         warnings: m.outcome.warnings.kinds(),
         statement,
+        question: crate::tax::question::digital_asset_question(
+            &m.loaded.ledger,
+            a.year,
+            s.engine.tz,
+        ),
         trails: if s.engine.trace_moves {
             crate::tax::audit::trails(&m.loaded.ledger, &m.outcome, &rows, s.engine.tz)
         } else {

@@ -325,6 +325,13 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     }
     let more = method_notes.len().saturating_sub(5);
     notes.extend(method_notes.into_iter().take(5));
+    // A 2027 plan: the broker, not these books, holds the identification.
+    notes.extend(super::input::broker_identification_note(
+        &s,
+        ledger,
+        sales.iter().map(|x| x.account),
+        year,
+    ));
     if more > 0 {
         notes.push(format!(
             "... and {more} more sales that {} would realize differently (see plan.sales in --format json)",

@@ -304,6 +304,9 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
     for (acct, c) in &file.accounts {
         lines.push((String::new(), String::new()));
         lines.push((format!("[accounts.{}]", toml_key(acct)), from_file.clone()));
+        if let Some(b) = c.broker {
+            lines.push((format!("broker = {b}"), from_file.clone()));
+        }
         for (k, v) in [
             ("box_short", &c.box_short),
             ("box_long", &c.box_long),

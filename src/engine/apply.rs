@@ -217,6 +217,7 @@ impl Engine<'_> {
             basis,
             origin,
             always_long: origin == Origin::Inherited,
+            came_back: false,
             unit_basis: unit,
         });
         if self.selections.is_some() || self.cfg.wash_window > 0 {

@@ -63,6 +63,10 @@ pub struct Lot {
     /// Long-term whatever the dates (inherited units, and units converted
     /// from them); fits in the padding after `origin`.
     pub always_long: bool,
+    /// Units of the lot came back by a transfer into the account that
+    /// acquired it: from 2026 a broker reports their basis as not covered
+    /// (Treas. Reg. 1.6045-1(a)(15)), as for any units transferred in.
+    pub came_back: bool,
     /// Basis per unit at acquisition, for highest-basis orders (zero when the run
     /// has none).
     pub unit_basis: Decimal,

@@ -289,6 +289,7 @@ mod tests {
                     basis: unit,
                     origin: Origin::Acquired,
                     always_long: false,
+                    came_back: false,
                     unit_basis: unit,
                 };
                 let row = crate::model::Row {

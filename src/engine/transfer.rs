@@ -443,6 +443,14 @@ impl Engine<'_> {
             let q: Decimal = legs.iter().map(|l| l.qty).sum();
             self.count_units(account, asset, q, true);
         }
+        if account != Sym::EXTERNAL {
+            for leg in legs {
+                let lot = &mut self.out.lots[leg.lot as usize];
+                if self.ledger.rows[lot.row as usize].account == account {
+                    lot.came_back = true;
+                }
+            }
+        }
         let acct = self.pool_account(account);
         let pool = self.pools.entry((acct, asset)).or_default();
         for leg in legs {

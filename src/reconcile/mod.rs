@@ -363,6 +363,17 @@ pub fn reconcile(
     }
     only_ours.sort_unstable();
     no_1099da.sort_unstable();
+    // A sale of an account whose broker's form does not list it was not
+    // reported to the user on a 1099-DA: box I or L (the form decides).
+    if year >= 2025 {
+        for &i in &only_ours {
+            let r = &mut routed[i];
+            r.box_ = match r.term {
+                Term::Short => Box8949::I,
+                Term::Long => Box8949::L,
+            };
+        }
+    }
     Ok(Reconciliation {
         items,
         only_ours,

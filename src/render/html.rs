@@ -346,6 +346,30 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
         }
     );
     what_if(&mut out, &v.what_if);
+    let q = &v.question;
+    let _ = write!(
+        out,
+        "<section id=\"question\"><h2>Form 1040: the digital-asset question</h2><p>At any time during {}, did you receive (as a reward, award, or payment for property or services), or sell, exchange, or otherwise dispose of a digital asset? <strong>{}</strong></p><ul>",
+        q.year,
+        if q.yes { "Yes" } else { "No" }
+    );
+    for r in q.yes_because.iter().chain(&q.not_counted) {
+        let _ = write!(
+            out,
+            "<li>{} {}: {} (first {}:{}, id {})</li>",
+            if q.yes_because.contains(r) {
+                "Yes:"
+            } else {
+                "Not by itself:"
+            },
+            esc(r.what),
+            r.count,
+            esc(r.first.file),
+            r.first.line,
+            esc(r.first.id)
+        );
+    }
+    out.push_str("</ul></section>");
     if !v.warnings.is_empty() {
         out.push_str("<section id=\"warnings\"><h2>Warnings of this run</h2><ul>");
         for (kind, count, examples) in &v.warnings {

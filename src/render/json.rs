@@ -288,6 +288,18 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
     if let Some(st) = &v.statement {
         value["settings"] = statement_value(st);
     }
+    let reason = |r: &crate::tax::question::Reason<'_>| {
+        json!({
+            "what": r.what,
+            "count": r.count,
+            "first": {"file": r.first.file, "line": r.first.line, "id": r.first.id},
+        })
+    };
+    value["digital_asset_question"] = json!({
+        "answer": if v.question.yes { "yes" } else { "no" },
+        "yes_because": v.question.yes_because.iter().map(reason).collect::<Vec<_>>(),
+        "not_counted": v.question.not_counted.iter().map(reason).collect::<Vec<_>>(),
+    });
     write_with_rows(w, value, "form_8949", GainLines(&v.lines))
 }
 

@@ -283,6 +283,8 @@ pub struct ReportView<'a> {
     pub warnings: Vec<(&'static str, usize, Vec<&'a str>)>,
     /// The settings and files that decided the figures (JSON and HTML).
     pub statement: Option<crate::statement::Statement>,
+    /// The answer to Form 1040's digital-asset question, with its rows.
+    pub question: crate::tax::question::Answer<'a>,
 }
 
 /// `harvest audit`: the trails of a year's Form 8949 rows, the gaps in the

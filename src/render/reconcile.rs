@@ -138,10 +138,11 @@ pub fn view<'a>(
         method,
         scope,
         items,
+        // In the box the report gives them: I/L, not reported to the user.
         only_ours: rec
             .only_ours
             .iter()
-            .map(|&i| gain_line(ledger, outcome, &rows[i]))
+            .map(|&i| gain_line(ledger, outcome, &rec.routed[i]))
             .collect(),
         no_1099da,
         no_1099da_accounts,

@@ -270,6 +270,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         v.year, v.method, v.scope, v.filing_status
     )?;
     what_if(w, &v.what_if)?;
+    question(w, &v.question)?;
     let mut start = 0;
     let mut part = None;
     for b in &v.boxes {
@@ -803,6 +804,33 @@ fn statement_block(w: &mut dyn Write, st: &crate::statement::Statement) -> io::R
     }
     for n in &st.notes {
         writeln!(w, "note: {n}")?;
+    }
+    Ok(())
+}
+
+/// Form 1040's digital-asset question, answered, with the rows that decide it.
+fn question(w: &mut dyn Write, a: &crate::tax::question::Answer<'_>) -> io::Result<()> {
+    writeln!(
+        w,
+        "Form 1040, digital assets: \"At any time during {}, did you receive or dispose of a digital asset?\" {}",
+        a.year,
+        if a.yes { "Yes" } else { "No" }
+    )?;
+    for r in a.yes_because.iter().chain(&a.not_counted) {
+        writeln!(
+            w,
+            "  {} {}: {} (first {}:{}, id {})",
+            if a.yes_because.contains(r) {
+                "yes:"
+            } else {
+                "not by itself:"
+            },
+            r.what,
+            r.count,
+            r.first.file,
+            r.first.line,
+            r.first.id
+        )?;
     }
     Ok(())
 }

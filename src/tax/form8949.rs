@@ -91,13 +91,37 @@ impl fmt::Display for Box8949 {
     }
 }
 
-/// Which box each row goes in: by tax year (C/F before 2025, the digital-asset
-/// boxes I/L from 2025), unless an account sets its own in harvest.toml; and
-/// which assets are collectibles (code C).
+/// The account names the importers give to US brokers' exports: every US
+/// custodial exchange files Form 1099-DA from tax year 2025 (Treas. Reg.
+/// 1.6045-1). `cashapp` and `coinbase-advanced` are the spellings of
+/// what the importers call `cash-app` and `coinbase`; both are listed.
+pub const US_BROKERS: [&str; 11] = [
+    "coinbase",
+    "coinbase-advanced",
+    "kraken",
+    "gemini",
+    "binance-us",
+    "robinhood",
+    "cashapp",
+    "cash-app",
+    "paypal",
+    "crypto-com",
+    "bitstamp",
+];
+
+/// The first day a broker reports the basis of units acquired in the account
+/// (covered securities, Treas. Reg. 1.6045-1(a)(15)(i)(J)).
+pub const COVERED_FROM: i32 = 2026;
+
+/// Which box each row goes in (see [`BoxRules::box_for`]), and which assets
+/// are collectibles (code C).
 #[derive(Debug, Clone, Default)]
 pub struct BoxRules {
     /// Per account name: (short-term box, long-term box).
     pub accounts: HashMap<String, (Option<Box8949>, Option<Box8949>)>,
+    /// Per account name: whether it is a US broker (harvest.toml `broker`),
+    /// over [`US_BROKERS`].
+    pub brokers: HashMap<String, bool>,
     /// Asset names (upper case) that are collectibles: their rows get code C
     /// (harvest.toml `[assets] collectibles`).
     pub collectibles: std::collections::HashSet<String>,
@@ -108,11 +132,26 @@ impl BoxRules {
     pub fn is_collectible(&self, asset: &str) -> bool {
         !self.collectibles.is_empty() && self.collectibles.contains(&asset.to_ascii_uppercase())
     }
-}
 
-impl BoxRules {
-    /// The box of a row sold in `year` with `term` from `account`.
-    pub fn box_for(&self, year: i32, term: Term, account: &str) -> Box8949 {
+    /// Whether `account` is a US broker that files Form 1099-DA: harvest.toml
+    /// `broker` when given, else its name in [`US_BROKERS`].
+    pub fn is_broker(&self, account: &str) -> bool {
+        self.brokers
+            .get(account)
+            .copied()
+            .unwrap_or_else(|| US_BROKERS.contains(&account))
+    }
+
+    /// The box of a row sold in `year` with `term` from `account`; `covered`
+    /// when its units were acquired in that account from 2026 on and never
+    /// transferred in (a broker reports their basis).
+    ///
+    /// - An account's own `box_short`/`box_long` in harvest.toml wins.
+    /// - A US broker: 2025 sales on a 1099-DA with gross proceeds only (H/K);
+    ///   from 2026, G/J for covered units, H/K for the rest.
+    /// - Self-custody and foreign exchanges: not reported on a 1099-DA (I/L).
+    /// - Before 2025: C/F (no Form 1099-B for digital assets).
+    pub fn box_for(&self, year: i32, term: Term, account: &str, covered: bool) -> Box8949 {
         if let Some(&(s, l)) = self.accounts.get(account) {
             let chosen = match term {
                 Term::Short => s,
@@ -122,11 +161,18 @@ impl BoxRules {
                 return b;
             }
         }
-        match (year >= 2025, term) {
-            (true, Term::Short) => Box8949::I,
-            (true, Term::Long) => Box8949::L,
-            (false, Term::Short) => Box8949::C,
-            (false, Term::Long) => Box8949::F,
+        let short = term == Term::Short;
+        if year < 2025 {
+            return if short { Box8949::C } else { Box8949::F };
+        }
+        if !self.is_broker(account) {
+            return if short { Box8949::I } else { Box8949::L };
+        }
+        match (year >= COVERED_FROM && covered, short) {
+            (true, true) => Box8949::G,
+            (true, false) => Box8949::J,
+            (false, true) => Box8949::H,
+            (false, false) => Box8949::K,
         }
     }
 }
@@ -242,7 +288,21 @@ pub fn build_rows_where(
             }
             continue;
         }
-        let account = ledger.syms.name(ledger.rows[d.row as usize].account);
+        let sold_in = ledger.rows[d.row as usize].account;
+        let account = ledger.syms.name(sold_in);
+        // Units a broker reports the basis of: acquired in this account from
+        // 2026 on (bought, traded for, received as income there, or converted
+        // there from such units), never transferred in.
+        let covered = |lot: &crate::engine::Lot| {
+            d.date.year() >= COVERED_FROM
+                && lot.acquired_date.year() >= COVERED_FROM
+                && matches!(
+                    lot.origin,
+                    crate::engine::Origin::Acquired | crate::engine::Origin::Converted
+                )
+                && !lot.came_back
+                && ledger.rows[lot.row as usize].account == sold_in
+        };
         let collectible = boxes.is_collectible(ledger.syms.name(d.asset));
         let mut qty_cum = Decimal::ZERO;
         let mut p_before = Decimal::ZERO;
@@ -318,7 +378,7 @@ pub fn build_rows_where(
                 date_acquired,
                 date_sold: d.date,
                 term: t,
-                box_: boxes.box_for(d.date.year(), t, account),
+                box_: boxes.box_for(d.date.year(), t, account, covered(lot)),
                 proceeds,
                 cost_basis,
                 adjustment_code: code,
@@ -354,14 +414,38 @@ mod tests {
     #[test]
     fn boxes_by_year_and_override() {
         let mut b = BoxRules::default();
-        assert_eq!(b.box_for(2024, Term::Short, "cb"), Box8949::C);
-        assert_eq!(b.box_for(2024, Term::Long, "cb"), Box8949::F);
-        assert_eq!(b.box_for(2025, Term::Short, "cb"), Box8949::I);
-        assert_eq!(b.box_for(2026, Term::Long, "cb"), Box8949::L);
+        assert_eq!(b.box_for(2024, Term::Short, "cb", false), Box8949::C);
+        assert_eq!(b.box_for(2024, Term::Long, "cb", false), Box8949::F);
+        assert_eq!(b.box_for(2025, Term::Short, "cb", false), Box8949::I);
+        assert_eq!(b.box_for(2026, Term::Long, "cb", true), Box8949::L);
         b.accounts
             .insert("cb".into(), (Some(Box8949::H), Some(Box8949::K)));
-        assert_eq!(b.box_for(2025, Term::Short, "cb"), Box8949::H);
-        assert_eq!(b.box_for(2025, Term::Long, "cb"), Box8949::K);
-        assert_eq!(b.box_for(2025, Term::Long, "kraken"), Box8949::L);
+        assert_eq!(b.box_for(2025, Term::Short, "cb", false), Box8949::H);
+        assert_eq!(b.box_for(2025, Term::Long, "cb", false), Box8949::K);
+        assert_eq!(b.box_for(2025, Term::Long, "ledger", false), Box8949::L);
+    }
+
+    /// A broker by name: H/K in 2025 whatever the lot; from 2026 G/J for
+    /// covered units, H/K for the rest. `broker = false` makes it I/L; an
+    /// explicit box wins over both.
+    #[test]
+    fn boxes_by_what_the_broker_reports() {
+        let mut b = BoxRules::default();
+        assert!(b.is_broker("kraken") && b.is_broker("cash-app") && !b.is_broker("ledger"));
+        assert_eq!(b.box_for(2024, Term::Short, "kraken", false), Box8949::C);
+        assert_eq!(b.box_for(2025, Term::Short, "kraken", true), Box8949::H);
+        assert_eq!(b.box_for(2025, Term::Long, "kraken", false), Box8949::K);
+        assert_eq!(b.box_for(2026, Term::Short, "kraken", true), Box8949::G);
+        assert_eq!(b.box_for(2027, Term::Long, "kraken", true), Box8949::J);
+        assert_eq!(b.box_for(2026, Term::Short, "kraken", false), Box8949::H);
+        assert_eq!(b.box_for(2026, Term::Long, "kraken", false), Box8949::K);
+        b.brokers.insert("kraken".into(), false);
+        b.brokers.insert("my-broker".into(), true);
+        assert_eq!(b.box_for(2026, Term::Short, "kraken", true), Box8949::I);
+        assert_eq!(b.box_for(2026, Term::Short, "my-broker", true), Box8949::G);
+        b.accounts
+            .insert("my-broker".into(), (Some(Box8949::I), None));
+        assert_eq!(b.box_for(2026, Term::Short, "my-broker", true), Box8949::I);
+        assert_eq!(b.box_for(2026, Term::Long, "my-broker", false), Box8949::K);
     }
 }

@@ -10,6 +10,7 @@ pub mod gaps;
 pub mod gifts;
 pub mod income;
 mod invariants;
+pub mod question;
 pub mod rates;
 pub mod schedule_d;
 pub mod term;
