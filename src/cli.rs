@@ -530,6 +530,15 @@ pub struct ReportArgs {
     /// account of a file without an account column. May be given several times.
     #[arg(long = "1099da", value_name = "[ACCOUNT=]FILE")]
     pub form_1099da: Vec<String>,
+    /// Exception 1 of the Form 8949 instructions: rows a given --1099da shows
+    /// with basis reported (G/J) that need no adjustment go straight to
+    /// Schedule D lines 1a/8a, not on Form 8949.
+    #[arg(long = "exception-1", requires = "form_1099da")]
+    pub exception_1: bool,
+    /// Exception 2: one Form 8949 row per box and account (code M, "see
+    /// attached statement"), the rows as the attached statement.
+    #[arg(long)]
+    pub summary: bool,
 }
 
 /// `harvest audit`.

@@ -232,3 +232,81 @@ s1,2027-02-01T15:00:00Z,coinbase,sell,0.5,ETH,2000,USD,,,,,,\n",
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("from 2027"));
 }
+
+/// Exception 1 and 2, by hand, with a 1099-DA that reports basis for s26b
+/// (2,400: ours is 2,500, so code B and -100 in column (g)) and s26c (1,500,
+/// ours too), both box G.
+/// - `--exception-1`: s26c (G, no code) leaves Form 8949 for Schedule D line
+///   1a (250); s26b stays in G (line 1b 700); line 7 is unchanged (1,300).
+/// - `--summary`: one row per box and account, code M: G coinbase (2 rows,
+///   4,950 / 3,900, codes BM, -100, gain 950), I ledger-nano, K coinbase,
+///   K kraken; the rows are the attached statement.
+#[test]
+fn exceptions_1_and_2() {
+    const BASIS: &str = "fixtures/filing/coinbase-1099da-2026-basis.csv";
+    let j = report(&["--year", "2026", "--1099da", BASIS, "--exception-1"]);
+    let d = &j["schedule_d"];
+    assert_eq!(d["line_1a"], "250.00");
+    assert_eq!(d["line_1b"], "700.00");
+    assert_eq!(d["line_7"], "1300.00");
+    assert_eq!(d["line_8a"], "0.00");
+    assert_eq!(j["exception_1"]["short_term"]["proceeds"], "1750.00");
+    assert_eq!(j["exception_1"]["rows"][0]["disposal_id"], "s26c");
+    assert!(!boxes(&j).iter().any(|(id, _)| id == "s26c"));
+    // Our own predicted G rows never leave Form 8949.
+    let own = report(&["--year", "2026", "--1099da", FORM, "--exception-1"]);
+    assert_eq!(own["schedule_d"]["line_1a"], "0.00");
+    let plain = report(&["--year", "2026", "--exception-1", "--1099da", FORM]);
+    assert_eq!(plain["schedule_d"]["line_16"], own["schedule_d"]["line_16"]);
+
+    let j = report(&["--year", "2026", "--1099da", BASIS, "--summary"]);
+    let s: Vec<(String, String, String, String, String)> = j["form_8949_summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["box"].as_str().unwrap().into(),
+                r["account"].as_str().unwrap().into(),
+                r["adjustment_code"].as_str().unwrap().into(),
+                r["adjustment"].as_str().unwrap().into(),
+                r["gain"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want = [
+        ("G", "coinbase", "BM", "-100.00", "950.00"),
+        ("I", "ledger-nano", "M", "0.00", "350.00"),
+        ("K", "coinbase", "M", "0.00", "1200.00"),
+        ("K", "kraken", "M", "0.00", "450.00"),
+    ]
+    .map(|(a, b, c, d, e)| (a.into(), b.into(), c.into(), d.into(), e.into()));
+    assert_eq!(s, want);
+    assert_eq!(
+        j["form_8949_summary"][0]["description"],
+        "coinbase: see attached statement"
+    );
+    assert_eq!(j["form_8949_summary"][0]["proceeds"], "4950.00");
+    // The statement keeps every row.
+    assert_eq!(j["form_8949"].as_array().unwrap().len(), 5);
+    // Tax software takes the rows: the exceptions are refused there.
+    let out = common::harvest()
+        .args([
+            "report",
+            LEDGER,
+            "--year",
+            "2026",
+            "--summary",
+            "--format",
+            "turbotax",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // --exception-1 needs the form.
+    let out = common::harvest()
+        .args(["report", LEDGER, "--year", "2026", "--exception-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -111,7 +111,7 @@ fn route_1099da(
     broker: &[crate::reconcile::BrokerRow],
     year: i32,
     quiet: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<bool>> {
     let rec = crate::reconcile::reconcile(&m.loaded.ledger, &m.outcome, &m.rows, broker, year)?;
     let (only_broker, only_ours) = (rec.broker_only(), rec.only_ours.len());
     if !quiet && (only_broker > 0 || only_ours > 0) {
@@ -120,8 +120,14 @@ fn route_1099da(
             if only_broker == 1 { "" } else { "s" },
         );
     }
+    let mut matched = vec![false; rec.routed.len()];
+    for it in &rec.items {
+        for l in it.matched.iter().flat_map(|x| &x.lines) {
+            matched[l.row] = true;
+        }
+    }
     m.rows = rec.routed;
-    Ok(())
+    Ok(matched)
 }
 
 /// Runs `harvest report`.
@@ -136,10 +142,39 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         a.income.taxable_income.or(s.file.taxable_income),
     )?;
     let broker = super::reconcile::read_forms(&a.form_1099da, s.quiet)?;
-    let mut m = match_all(&a.engine, &s, a.year)?;
-    if !a.form_1099da.is_empty() {
-        route_1099da(&mut m, &broker, a.year, s.quiet)?;
+    if (a.exception_1 || a.summary)
+        && matches!(
+            a.format,
+            FormatArg::Txf | FormatArg::Turbotax | FormatArg::Taxact
+        )
+    {
+        return Err(UsageError(
+            "--exception-1 and --summary change what Form 8949 shows; tax software imports the rows one by one: leave them out for txf, turbotax and taxact".into(),
+        )
+        .into());
     }
+    let mut m = match_all(&a.engine, &s, a.year)?;
+    let matched = if a.form_1099da.is_empty() {
+        Vec::new()
+    } else {
+        route_1099da(&mut m, &broker, a.year, s.quiet)?
+    };
+    // Exception 1: matched rows in G/J with no code (no adjustment, not a
+    // collectible) leave Form 8949 for Schedule D lines 1a/8a. harvest's own
+    // predicted G/J rows never do: only the form shows basis reported.
+    let exception: Vec<bool> = if a.exception_1 {
+        m.rows
+            .iter()
+            .zip(&matched)
+            .map(|(r, &hit)| {
+                hit && matches!(r.box_, crate::tax::Box8949::G | crate::tax::Box8949::J)
+                    && r.adjustment_code.is_empty()
+                    && r.adjustment.is_zero()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let what_if =
         super::input::announce(&s, &m.loaded.ledger, m.loaded.prices.as_ref(), &m.outcome);
     let broker_note = super::input::broker_identification_note(
@@ -155,7 +190,14 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     {
         eprintln!("harvest: note: {n}");
     }
-    let mut rows = m.year_rows();
+    let (mut rows, mut excepted) = (Vec::new(), Vec::new());
+    for (i, r) in m.rows.iter().enumerate() {
+        if exception.get(i).copied().unwrap_or(false) {
+            excepted.push(r);
+        } else {
+            rows.push(r);
+        }
+    }
     // Part I before Part II, then by box; stable, so each box keeps ledger order.
     rows.sort_by_key(|r| (r.term, r.box_));
     let mut boxes: Vec<BoxTotals> = Vec::new();
@@ -172,7 +214,20 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             }),
         }
     }
-    let sched = schedule_d(rows.iter().copied(), &inputs);
+    let mut sched = schedule_d(rows.iter().chain(&excepted).copied(), &inputs);
+    let exception_1 = (!excepted.is_empty()).then(|| {
+        let short = Totals::of(excepted.iter().copied().filter(|r| r.term == Term::Short));
+        let long = Totals::of(excepted.iter().copied().filter(|r| r.term == Term::Long));
+        sched.exception_1(short.gain, long.gain);
+        render::Exception1 {
+            short_term: short,
+            long_term: long,
+            lines: excepted
+                .iter()
+                .map(|r| gain_line(&m.loaded.ledger, &m.outcome, r))
+                .collect(),
+        }
+    });
     if inputs.taxable_income.is_none() && sched.line_21 < Decimal::ZERO && !s.quiet {
         eprintln!(
             "harvest: note: no --taxable-income given: the carryover assumes taxable income of at least the {} deduction (Capital Loss Carryover Worksheet line 1)",
@@ -220,6 +275,15 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         transfers: crate::tax::transfers(&m.loaded.ledger, &m.outcome, a.year, s.engine.tz),
         warnings: m.outcome.warnings.kinds(),
         statement,
+        exception_1,
+        summary: a.summary.then(|| {
+            render::summary_rows(&rows, |r| {
+                m.loaded.ledger.syms.name(
+                    m.loaded.ledger.rows[m.outcome.disposals[r.disposal as usize].row as usize]
+                        .account,
+                )
+            })
+        }),
         question: crate::tax::question::digital_asset_question(
             &m.loaded.ledger,
             a.year,

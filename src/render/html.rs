@@ -475,6 +475,33 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
     if v.boxes.is_empty() {
         let _ = write!(out, "<p>No disposals in {}.</p>", v.year);
     }
+    if let Some(sum) = &v.summary {
+        out.push_str("<h3>Exception 2: one row per box and account</h3><table><thead><tr><th>Box</th><th>(a) Description</th><th class=\"n\">(d) Proceeds</th><th class=\"n\">(e) Basis</th><th>(f) Code</th><th class=\"n\">(g) Adjustment</th><th class=\"n\">(h) Gain</th><th class=\"n\">Rows</th></tr></thead><tbody>");
+        for r in sum {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td>{}{}<td>{}</td>{}{}<td class=\"n\">{}</td></tr>",
+                r.box_.as_str(),
+                esc(&r.description()),
+                money_td(r.proceeds),
+                money_td(r.cost_basis),
+                esc(&r.code),
+                money_td(r.adjustment),
+                money_td(r.gain),
+                r.rows
+            );
+        }
+        out.push_str("</tbody></table><h3>Attached statement</h3>");
+    }
+    if let Some(e) = &v.exception_1 {
+        let _ = write!(
+            out,
+            "<p class=\"note\">Exception 1: {} that a Form 1099-DA reports with basis and that need no adjustment are not on Form 8949: short-term gain {} on Schedule D line 1a, long-term gain {} on line 8a.</p>",
+            super::count(e.lines.len(), "row"),
+            money(e.short_term.gain),
+            money(e.long_term.gain)
+        );
+    }
     let mut start = 0;
     let mut part = None;
     for b in &v.boxes {

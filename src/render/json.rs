@@ -250,11 +250,13 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         "long_term": totals(&v.long_term),
         "boxes": boxes,
         "schedule_d": {
+            "line_1a": money(s.line_1a),
             "line_1b": money(s.line_1b),
             "line_2": money(s.line_2),
             "line_3": money(s.line_3),
             "line_6": money(s.line_6),
             "line_7": money(s.line_7),
+            "line_8a": money(s.line_8a),
             "line_8b": money(s.line_8b),
             "line_9": money(s.line_9),
             "line_10": money(s.line_10),
@@ -287,6 +289,32 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         .into();
     if let Some(st) = &v.statement {
         value["settings"] = statement_value(st);
+    }
+    if let Some(e) = &v.exception_1 {
+        value["exception_1"] = json!({
+            "short_term": totals(&e.short_term),
+            "long_term": totals(&e.long_term),
+            "rows": serde_json::to_value(GainLines(&e.lines)).unwrap_or_default(),
+        });
+    }
+    if let Some(sum) = &v.summary {
+        value["form_8949_summary"] = sum
+            .iter()
+            .map(|r| {
+                json!({
+                    "box": r.box_.as_str(),
+                    "account": r.account,
+                    "description": r.description(),
+                    "rows": r.rows,
+                    "proceeds": money(r.proceeds),
+                    "cost_basis": money(r.cost_basis),
+                    "adjustment_code": r.code,
+                    "adjustment": money(r.adjustment),
+                    "gain": money(r.gain),
+                })
+            })
+            .collect::<Vec<_>>()
+            .into();
     }
     let reason = |r: &crate::tax::question::Reason<'_>| {
         json!({

@@ -285,6 +285,92 @@ pub struct ReportView<'a> {
     pub statement: Option<crate::statement::Statement>,
     /// The answer to Form 1040's digital-asset question, with its rows.
     pub question: crate::tax::question::Answer<'a>,
+    /// With `--exception-1`: the rows reported on Schedule D lines 1a/8a
+    /// instead of Form 8949.
+    pub exception_1: Option<Exception1<'a>>,
+    /// With `--summary` (Exception 2): Form 8949's rows, one per box and
+    /// account; `lines` are then the attached statement.
+    pub summary: Option<Vec<SummaryRow<'a>>>,
+}
+
+/// The rows of Exception 1 and their totals (Schedule D lines 1a and 8a).
+#[derive(Debug, Clone)]
+pub struct Exception1<'a> {
+    pub short_term: Totals,
+    pub long_term: Totals,
+    pub lines: Vec<GainLine<'a>>,
+}
+
+/// One Form 8949 row under Exception 2: a box's rows of one account, summed,
+/// with code M (and every other code of its rows) and "see attached statement".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryRow<'a> {
+    pub box_: crate::tax::Box8949,
+    pub account: &'a str,
+    /// How many statement rows it sums.
+    pub rows: usize,
+    pub proceeds: Decimal,
+    pub cost_basis: Decimal,
+    pub code: String,
+    pub adjustment: Decimal,
+    pub gain: Decimal,
+}
+
+impl SummaryRow<'_> {
+    /// Column (a): the broker (account) and the statement.
+    pub fn description(&self) -> String {
+        format!("{}: see attached statement", self.account)
+    }
+}
+
+/// The Exception 2 rows of `rows` (sorted by part and box): one per box and
+/// account, in the rows' order.
+pub fn summary_rows<'a>(
+    rows: &[&crate::tax::GainRow],
+    account: impl Fn(&crate::tax::GainRow) -> &'a str,
+) -> Vec<SummaryRow<'a>> {
+    let mut out: Vec<SummaryRow<'a>> = Vec::new();
+    for r in rows {
+        let acct = account(r);
+        let i = match out
+            .iter()
+            .position(|s| s.box_ == r.box_ && s.account == acct)
+        {
+            Some(i) => i,
+            None => {
+                out.push(SummaryRow {
+                    box_: r.box_,
+                    account: acct,
+                    rows: 0,
+                    proceeds: Decimal::ZERO,
+                    cost_basis: Decimal::ZERO,
+                    code: "M".into(),
+                    adjustment: Decimal::ZERO,
+                    gain: Decimal::ZERO,
+                });
+                out.len() - 1
+            }
+        };
+        let s = &mut out[i];
+        s.rows += 1;
+        s.proceeds += r.proceeds;
+        s.cost_basis += r.cost_basis;
+        s.adjustment += r.adjustment;
+        s.gain += r.gain;
+        for c in r.adjustment_code.chars() {
+            if !s.code.contains(c) {
+                s.code.push(c);
+            }
+        }
+    }
+    for s in &mut out {
+        // Codes are alphabetical on the form.
+        let mut c: Vec<char> = s.code.chars().collect();
+        c.sort_unstable();
+        s.code = c.into_iter().collect();
+    }
+    out.sort_by_key(|s| (s.box_.term(), s.box_));
+    out
 }
 
 /// `harvest audit`: the trails of a year's Form 8949 rows, the gaps in the
@@ -383,7 +469,16 @@ pub fn schedule_d_lines(v: &ReportView<'_>) -> Vec<(&'static str, String, Decima
     } else {
         "3,000"
     };
-    let mut lines = vec![
+    let mut lines = Vec::new();
+    // Lines 1a and 8a only with Exception 1 (`--exception-1`).
+    if !s.line_1a.is_zero() || !s.line_8a.is_zero() {
+        lines.push((
+            "1a",
+            "Short-term totals on a 1099 with basis reported, no adjustment (no Form 8949)".into(),
+            s.line_1a,
+        ));
+    }
+    lines.extend([
         (
             "1b",
             "Short-term totals from Form 8949 box A or G".into(),
@@ -405,6 +500,15 @@ pub fn schedule_d_lines(v: &ReportView<'_>) -> Vec<(&'static str, String, Decima
             "Net short-term capital gain or (loss)".into(),
             s.line_7,
         ),
+    ]);
+    if !s.line_1a.is_zero() || !s.line_8a.is_zero() {
+        lines.push((
+            "8a",
+            "Long-term totals on a 1099 with basis reported, no adjustment (no Form 8949)".into(),
+            s.line_8a,
+        ));
+    }
+    lines.extend([
         (
             "8b",
             "Long-term totals from Form 8949 box D or J".into(),
@@ -427,7 +531,7 @@ pub fn schedule_d_lines(v: &ReportView<'_>) -> Vec<(&'static str, String, Decima
             s.line_15,
         ),
         ("16", "Lines 7 and 15 combined".into(), s.line_16),
-    ];
+    ]);
     // Line 18 only with a 28% rate gain (collectibles).
     if !s.line_18.is_zero() {
         lines.push((

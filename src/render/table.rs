@@ -271,6 +271,40 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
     )?;
     what_if(w, &v.what_if)?;
     question(w, &v.question)?;
+    if let Some(sum) = &v.summary {
+        writeln!(
+            w,
+            "\nForm 8949 (Exception 2): one row per box and account, code M; the rows after it are the attached statement"
+        )?;
+        let mut t = Builder::default();
+        t.push_record([
+            "Box",
+            "(a) Description",
+            "(d) Proceeds",
+            "(e) Basis",
+            "(f) Code",
+            "(g) Adj.",
+            "(h) Gain",
+            "Rows",
+        ]);
+        for r in sum {
+            t.push_record([
+                r.box_.as_str().to_string(),
+                r.description(),
+                money(r.proceeds),
+                money(r.cost_basis),
+                r.code.clone(),
+                money(r.adjustment),
+                signed(r.gain),
+                r.rows.to_string(),
+            ]);
+        }
+        print(w, t, 2, &[1])?;
+        writeln!(
+            w,
+            "\nAttached statement (Form 8949 columns, by part and box)"
+        )?;
+    }
     let mut start = 0;
     let mut part = None;
     for b in &v.boxes {
@@ -345,6 +379,19 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
     }
     if v.boxes.is_empty() {
         writeln!(w, "\nNo disposals in {}.", v.year)?;
+    }
+    if let Some(e) = &v.exception_1 {
+        writeln!(
+            w,
+            "\nException 1 (no Form 8949): {} a Form 1099-DA reports with basis, needing no adjustment: short-term proceeds {}, basis {}, gain {} (Schedule D line 1a); long-term proceeds {}, basis {}, gain {} (line 8a)",
+            super::count(e.lines.len(), "row"),
+            money(e.short_term.proceeds),
+            money(e.short_term.cost_basis),
+            signed(e.short_term.gain),
+            money(e.long_term.proceeds),
+            money(e.long_term.cost_basis),
+            signed(e.long_term.gain)
+        )?;
     }
     let s = &v.schedule_d;
     writeln!(w, "\nSchedule D ({})", v.year)?;

@@ -67,11 +67,17 @@ pub struct Worksheet {
 /// Schedule D lines, with the form's signs: losses and carryovers negative.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ScheduleD {
+    /// Short-term sales a Form 1099-DA or 1099-B reports with basis and that
+    /// need no adjustment, reported here instead of on Form 8949 (Exception 1
+    /// of the Form 8949 instructions, `--exception-1`); zero otherwise.
+    pub line_1a: Decimal,
     pub line_1b: Decimal,
     pub line_2: Decimal,
     pub line_3: Decimal,
     pub line_6: Decimal,
     pub line_7: Decimal,
+    /// The long-term counterpart of line 1a.
+    pub line_8a: Decimal,
     pub line_8b: Decimal,
     pub line_9: Decimal,
     pub line_10: Decimal,
@@ -85,6 +91,18 @@ pub struct ScheduleD {
     /// Next year's carryovers (positive).
     pub carryover_next_year: Carryover,
     pub worksheet: Worksheet,
+}
+
+impl ScheduleD {
+    /// Moves the gain of the rows reported under Exception 1 (box G rows to
+    /// line 1a, box J rows to line 8a): lines 7, 15 and everything after them
+    /// stay as they are.
+    pub fn exception_1(&mut self, short_term: Decimal, long_term: Decimal) {
+        self.line_1b -= short_term;
+        self.line_1a += short_term;
+        self.line_8b -= long_term;
+        self.line_8a += long_term;
+    }
 }
 
 /// The Schedule D line a box's column (h) total goes on.
@@ -120,8 +138,8 @@ pub fn schedule_d<'a>(rows: impl IntoIterator<Item = &'a GainRow>, t: &TaxInputs
     }
     s.line_6 = -t.carryover_in.short_term;
     s.line_14 = -t.carryover_in.long_term;
-    s.line_7 = s.line_1b + s.line_2 + s.line_3 + s.line_6;
-    s.line_15 = s.line_8b + s.line_9 + s.line_10 + s.line_14;
+    s.line_7 = s.line_1a + s.line_1b + s.line_2 + s.line_3 + s.line_6;
+    s.line_15 = s.line_8a + s.line_8b + s.line_9 + s.line_10 + s.line_14;
     s.line_16 = s.line_7 + s.line_15;
     s.line_18 = rate_28_gain(collectibles, s.line_7, s.line_14, s.line_15, s.line_16);
     s.line_21 = if s.line_16 < Decimal::ZERO {
