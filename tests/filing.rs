@@ -310,3 +310,53 @@ fn exceptions_1_and_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Item 5: each tax-software file says what it cannot express. TurboTax's
+/// CSV has no box (the 2026 rows span G, H, I, K) and no field for inherited
+/// property (an inheritance sold within a year of the death is long-term by
+/// law, short-term by its dates: refused); TaxAct documents only A-F.
+#[test]
+fn each_export_says_what_it_cannot_express() {
+    let out = common::harvest()
+        .args(["report", LEDGER, "--year", "2026", "--format", "turbotax"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("TurboTax's crypto CSV has no Form 8949 box: these rows belong in boxes G (1), H (1), I (1), K (2)"),
+        "{err}"
+    );
+    let out = common::harvest()
+        .args(["report", LEDGER, "--year", "2026", "--format", "taxact"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("names only the securities boxes A-F"), "{err}");
+    let out = common::harvest()
+        .args([
+            "report",
+            "fixtures/gifts/ledger.csv",
+            "--year",
+            "2025",
+            "--format",
+            "turbotax",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("inherited units sold within a year of the death"),
+        "{err}"
+    );
+    // TXF and TaxAct carry the term: they take the same rows.
+    ok(&[
+        "report",
+        "fixtures/gifts/ledger.csv",
+        "--year",
+        "2025",
+        "--format",
+        "taxact",
+    ]);
+}

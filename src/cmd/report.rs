@@ -322,6 +322,11 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     };
     if let Some(sw) = software {
         render::export::check(sw, &view.lines, &view.what_if)?;
+        if !s.quiet {
+            for n in render::export::notes(sw, &view.lines) {
+                eprintln!("harvest: note: {n}");
+            }
+        }
     }
     if a.format == FormatArg::Txf && !s.quiet {
         let n = view

@@ -95,6 +95,60 @@ pub enum ExportError {
         rows: usize,
         list: String,
     },
+    /// Inherited units sold within a year of the death: long-term by law
+    /// (IRC 1223(9)), short-term by the dates a program computes the term from.
+    #[error(
+        "--format {format}: {what} computes the term from the dates and has no field for inherited property, and {rows} row{s} of inherited units sold within a year of the death would import as short-term instead of long-term (IRC 1223(9)): {list}. Use --format taxact or txf (which carry the term), or enter these rows by hand with \"Inherited\" as the date acquired",
+        s = if *rows == 1 { "" } else { "s" }
+    )]
+    Inherited {
+        format: &'static str,
+        what: &'static str,
+        rows: usize,
+        list: String,
+    },
+}
+
+/// What a tax program's import cannot say about these rows, for stderr: the
+/// box (TurboTax's CSV has no box field; TaxAct documents only A-F) and the
+/// row limits its help pages state. Empty when nothing needs saying.
+pub fn notes(software: TaxSoftware, lines: &[GainLine<'_>]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut boxes: Vec<(&str, usize)> = Vec::new();
+    for l in lines {
+        match boxes.iter_mut().find(|b| b.0 == l.box_) {
+            Some(b) => b.1 += 1,
+            None => boxes.push((l.box_, 1)),
+        }
+    }
+    let spread = boxes
+        .iter()
+        .map(|(b, n)| format!("{b} ({n})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match software {
+        TaxSoftware::Turbotax if boxes.len() > 1 => out.push(format!(
+            "TurboTax's crypto CSV has no Form 8949 box: these rows belong in boxes {spread}; answer TurboTax's 1099-DA questions box by box, or import one box at a time (gains --format csv shows each row's box)"
+        )),
+        TaxSoftware::Taxact if boxes.iter().any(|(b, _)| "GHIJKL".contains(*b)) => out.push(format!(
+            "TaxAct's documented CSV import names only the securities boxes A-F: check in TaxAct that the rows are in the digital-asset boxes {spread}"
+        )),
+        _ => {}
+    }
+    let limit = match software {
+        // A third-party report, not Intuit's; TaxAct's help page (2019).
+        TaxSoftware::Turbotax => Some(4000),
+        TaxSoftware::Taxact => Some(2000),
+        TaxSoftware::Txf => None,
+    };
+    if let Some(n) = limit.filter(|&n| lines.len() > n) {
+        out.push(format!(
+            "{} rows: {} has been reported to import at most {n} at a time; split the file if the import stops short",
+            lines.len(),
+            software.what()
+        ));
+    }
+    out
 }
 
 /// Checks that `software` can carry every line of a report whose what-if
@@ -112,6 +166,28 @@ pub fn check(
         });
     }
     const SHOWN: usize = 10;
+    if software == TaxSoftware::Turbotax {
+        let inherited: Vec<&GainLine<'_>> = lines
+            .iter()
+            .filter(|l| l.inherited && crate::tax::term(l.date_acquired, l.date_sold) != l.term)
+            .collect();
+        if !inherited.is_empty() {
+            let mut list: Vec<String> = inherited
+                .iter()
+                .take(SHOWN)
+                .map(|l| format!("disposal {} (lot {})", l.disposal_id, l.lot_id))
+                .collect();
+            if inherited.len() > SHOWN {
+                list.push(format!("and {} more", inherited.len() - SHOWN));
+            }
+            return Err(ExportError::Inherited {
+                format: software.as_str(),
+                what: software.what(),
+                rows: inherited.len(),
+                list: list.join("; "),
+            });
+        }
+    }
     let refused: Vec<&GainLine<'_>> = lines.iter().filter(|l| !software.carries(l)).collect();
     if refused.is_empty() {
         return Ok(());
