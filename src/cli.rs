@@ -301,6 +301,9 @@ pub enum FormatArg {
     Taxact,
     /// One self-contained HTML page with tables and charts.
     Html,
+    /// The forms on paper: Form 8949 as a statement, Schedule D, the carryover
+    /// worksheet (US Letter).
+    Pdf,
 }
 
 /// Filing status: mfs caps the deduction at 1,500, all others at 3,000.
@@ -384,7 +387,7 @@ fn formats(
         .map(|s: String| FormatArg::from_str(&s, true).unwrap_or(FormatArg::Table))
 }
 
-use FormatArg::{Csv, Html, Json, Table, Taxact, Turbotax, Txf};
+use FormatArg::{Csv, Html, Json, Pdf, Table, Taxact, Turbotax, Txf};
 
 /// `harvest lots`.
 #[derive(Debug, Args)]
@@ -514,9 +517,9 @@ pub fn check_rate(d: rust_decimal::Decimal) -> Result<rust_decimal::Decimal, Str
 pub struct ReportArgs {
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Output form: a table, CSV (the Form 8949 rows), JSON, one HTML page, or a
-    /// file for tax software (txf, turbotax, taxact).
-    #[arg(long, default_value = "table", value_parser = formats(&[Table, Csv, Json, Html, Txf, Turbotax, Taxact]))]
+    /// Output form: a table, CSV (the Form 8949 rows), JSON, one HTML page, the
+    /// forms as PDF (with -o), or a file for tax software (txf, turbotax, taxact).
+    #[arg(long, default_value = "table", value_parser = formats(&[Table, Csv, Json, Html, Pdf, Txf, Turbotax, Taxact]))]
     pub format: FormatArg,
     /// Tax year (calendar year in --tz).
     #[arg(long, value_parser = tax_year)]

@@ -153,6 +153,15 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         )
         .into());
     }
+    if a.format == FormatArg::Pdf
+        && a.engine.output.is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+    {
+        return Err(UsageError(
+            "--format pdf writes a PDF file: give -o FILE (for example -o forms.pdf), or pipe the output".into(),
+        )
+        .into());
+    }
     let mut m = match_all(&a.engine, &s, a.year)?;
     let matched = if a.form_1099da.is_empty() {
         Vec::new()
@@ -350,6 +359,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             FormatArg::Taxact => render::taxact::report(w, &view),
             FormatArg::Table => render::table::report(w, &view),
             FormatArg::Html => render::html::report(w, &view),
+            FormatArg::Pdf => render::pdf::report(w, &view),
         }
     });
     // The process is about to exit: freeing a decade of rows one by one would

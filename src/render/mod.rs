@@ -6,6 +6,7 @@ pub mod csv;
 pub mod export;
 pub mod html;
 pub mod json;
+pub mod pdf;
 pub mod reconcile;
 pub mod table;
 
