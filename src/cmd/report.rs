@@ -243,6 +243,38 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             render::money(-sched.line_21)
         );
     }
+    // Boxes G/H/J/K of accounts with no form given are harvest's prediction.
+    let with_form: std::collections::HashSet<&str> =
+        broker.iter().map(|b| b.account.as_str()).collect();
+    let predicted: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.box_,
+                crate::tax::Box8949::G
+                    | crate::tax::Box8949::H
+                    | crate::tax::Box8949::J
+                    | crate::tax::Box8949::K
+            )
+        })
+        .map(|r| {
+            m.loaded.ledger.syms.name(
+                m.loaded.ledger.rows[m.outcome.disposals[r.disposal as usize].row as usize].account,
+            )
+        })
+        .filter(|acct| !with_form.contains(acct))
+        .collect();
+    let prediction_note = (!predicted.is_empty()).then(|| {
+        format!(
+            "the boxes of {} are what their Form 1099-DA should show (H/K for 2025 sales; G/J from 2026 for units bought there and never transferred in): the form itself decides; give it with --1099da",
+            predicted.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    });
+    if let Some(n) = &prediction_note
+        && !s.quiet
+    {
+        eprintln!("harvest: note: {n}");
+    }
     let gaps = super::input::gaps_summary(&m.loaded.ledger, &m.outcome, a.year);
     if let Some(g) = &gaps
         && !s.quiet
@@ -255,6 +287,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             let mut notes = super::input::notes(&s, &m.loaded, &m.outcome);
             notes.extend(gaps);
             notes.extend(broker_note);
+            notes.extend(prediction_note);
             super::input::statement(
                 &a.engine,
                 &s,
