@@ -70,15 +70,23 @@ impl Candidate {
     }
 }
 
-/// The most recent acquisition date of each asset (any account), for wash-risk
-/// flags.
-pub fn last_purchases(outcome: &Outcome, as_of: NaiveDate) -> HashMap<Sym, NaiveDate> {
-    let mut m: HashMap<Sym, NaiveDate> = HashMap::new();
-    for lot in &outcome.lots {
+/// The two most recent purchases (date, lot) of each asset (any account), for
+/// wash-risk flags: a lot's own purchase is no replacement for itself, so its
+/// risk is the most recent purchase of another lot.
+pub fn last_purchases(
+    outcome: &Outcome,
+    as_of: NaiveDate,
+) -> HashMap<Sym, [Option<(NaiveDate, LotIdx)>; 2]> {
+    let mut m: HashMap<Sym, [Option<(NaiveDate, LotIdx)>; 2]> = HashMap::new();
+    for (i, lot) in outcome.lots.iter().enumerate() {
         if lot.acquired_date <= as_of && lot.origin == crate::engine::Origin::Acquired {
-            let e = m.entry(lot.asset).or_insert(lot.acquired_date);
-            if lot.acquired_date > *e {
-                *e = lot.acquired_date;
+            let e = m.entry(lot.asset).or_default();
+            let this = Some((lot.acquired_date, i as LotIdx));
+            if e[0].is_none_or(|(d, _)| lot.acquired_date > d) {
+                e[1] = e[0];
+                e[0] = this;
+            } else if e[1].is_none_or(|(d, _)| lot.acquired_date > d) {
+                e[1] = this;
             }
         }
     }
@@ -130,9 +138,11 @@ pub fn candidates(
         } else {
             term(held_from, as_of)
         };
+        // The latest purchase of another lot of the asset.
         let days = recent
             .get(&h.asset)
-            .map_or(i64::MAX, |d| (as_of - *d).num_days());
+            .and_then(|two| two.iter().flatten().find(|(_, l)| *l != h.lot))
+            .map_or(i64::MAX, |(d, _)| (as_of - *d).num_days());
         let window = if wash_window == 0 {
             30
         } else {
