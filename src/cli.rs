@@ -684,6 +684,11 @@ pub struct ScanArgs {
     /// Harvest this much loss instead of "all gains plus the deduction limit".
     #[arg(long, value_name = "DOLLARS", allow_hyphen_values = true, value_parser = dollars)]
     pub target: Option<rust_decimal::Decimal>,
+    /// The rate a loss carried to next year is expected to save then (default:
+    /// this year's marginal rate on ordinary income, as --st-rate or the
+    /// brackets of --ordinary-income say).
+    #[arg(long, value_name = "RATE", allow_hyphen_values = true, value_parser = rate)]
+    pub future_rate: Option<rust_decimal::Decimal>,
     /// Show this many candidates (the largest losses) in the table and the HTML
     /// page; CSV and JSON list every one.
     #[arg(long, value_name = "N", default_value_t = 20)]

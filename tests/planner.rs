@@ -57,3 +57,77 @@ fn a_lot_is_no_wash_risk_for_itself() {
         "{got:?}"
     );
 }
+
+/// Issue 25 item 1, by hand: 1 ETH bought for 10,000 in 2025, worth 4,000 on
+/// December 1; no other sale in the year (single, 2025 brackets).
+/// - With no income given, the plan realizes the whole 3,000 deduction: all
+///   used this year (flat 24%: 720.00 saved).
+/// - With ordinary income of 1,000, only 1,000 of the deduction saves tax
+///   (the worksheet carries the rest): the plan stops at 1,000 of loss, all
+///   used, saving 100.00 at 10%.
+/// - With --target 3000 as well: 3,000 realized, 1,000 used, 2,000 carried,
+///   priced at the 10% marginal rate: 200.00 next year.
+#[test]
+fn a_loss_is_worth_what_the_year_can_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.csv");
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &ledger,
+        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n\
+b1,2025-01-10T00:00:00Z,coinbase,buy,10000,USD,1,ETH,,,,,,\n",
+    )
+    .unwrap();
+    std::fs::write(&prices, "time,asset,price\n2025-12-01,ETH,4000\n").unwrap();
+    let scan = |extra: &[&str]| -> Value {
+        let mut a = vec![
+            "scan",
+            ledger.to_str().unwrap(),
+            "--prices",
+            prices.to_str().unwrap(),
+            "--as-of",
+            "2025-12-01",
+            "--format",
+            "json",
+            "-q",
+        ];
+        a.extend_from_slice(extra);
+        serde_json::from_str(&ok(&a)).unwrap()
+    };
+    let plan = |j: &Value, k: &str| j["plan"][k].as_str().unwrap().to_string();
+
+    let j = scan(&[]);
+    assert_eq!(plan(&j, "realized_total"), "-3000.00");
+    assert_eq!(plan(&j, "loss_used_this_year"), "3000.00");
+    assert_eq!(plan(&j, "loss_carried"), "0.00");
+    assert_eq!(j["tax_saved"], "720.00");
+
+    let j = scan(&["--ordinary-income", "1000"]);
+    assert_eq!(plan(&j, "realized_total"), "-1000.00");
+    assert_eq!(plan(&j, "loss_used_this_year"), "1000.00");
+    assert_eq!(plan(&j, "loss_carried"), "0.00");
+    assert_eq!(j["tax_saved"], "100.00");
+    assert!(
+        j["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("only 1000.00 of the 3000.00 loss deduction saves tax this year")
+    );
+
+    let j = scan(&["--ordinary-income", "1000", "--target", "3000"]);
+    assert_eq!(plan(&j, "realized_total"), "-3000.00");
+    assert_eq!(plan(&j, "loss_used_this_year"), "1000.00");
+    assert_eq!(plan(&j, "loss_carried"), "2000.00");
+    assert_eq!(plan(&j, "future_rate"), "0.1");
+    assert_eq!(plan(&j, "carryover_value"), "200.00");
+    assert_eq!(j["carryover_next_year"]["short_term"], "2000.00");
+    let j = scan(&[
+        "--ordinary-income",
+        "1000",
+        "--target",
+        "3000",
+        "--future-rate",
+        "0.22",
+    ]);
+    assert_eq!(plan(&j, "carryover_value"), "440.00");
+}

@@ -167,7 +167,22 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         s.engine.wash_window,
     );
     let cap = inputs.filing_status.loss_limit();
-    let need = plan::loss_needed(&y, cap, a.target);
+    // With the ordinary income known, the deduction saves tax this year only
+    // up to that income (the Capital Loss Carryover Worksheet carries the
+    // rest): by default the plan stops there.
+    let usable = match ordinary_income {
+        Some(oi) if a.target.is_none() => cap.min(oi.max(Decimal::ZERO)),
+        _ => cap,
+    };
+    if usable < cap {
+        notes.push(format!(
+            "with ordinary income {}, only {} of the {} loss deduction saves tax this year (the Capital Loss Carryover Worksheet carries the rest): the plan stops there; --target asks for more",
+            render::money(ordinary_income.unwrap_or_default()),
+            render::money(usable),
+            render::money(cap)
+        ));
+    }
+    let need = plan::loss_needed(&y, usable, a.target);
     let sel_file = a
         .emit_selections
         .as_ref()
@@ -280,6 +295,34 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         after.line_21,
         ordinary_income.map(|oi| oi + total(&ci_after)),
     );
+    let (_, carryover_before) = carryover_worksheet(
+        before.line_7,
+        before.line_15,
+        before.line_21,
+        ordinary_income.map(|oi| oi + total(&ci_before)),
+    );
+    // Of the plan's net loss, what this year's return absorbs, and what goes
+    // to next year's carryover (priced at --future-rate, stated).
+    let plan_loss = (-(plan_st + plan_lt)).max(Decimal::ZERO);
+    let sum = |c: &crate::tax::Carryover| c.short_term + c.long_term;
+    let loss_carried = (sum(&carryover_after) - sum(&carryover_before))
+        .max(Decimal::ZERO)
+        .min(plan_loss);
+    let loss_used = plan_loss - loss_carried;
+    let future_rate = match (a.future_rate, ordinary_income) {
+        (Some(r), _) => r,
+        (None, Some(oi)) => {
+            // The marginal rate on the next hundred dollars of ordinary income.
+            let fs = inputs.filing_status;
+            let none = CapitalIncome::default();
+            let hundred = Decimal::ONE_HUNDRED;
+            (rates::federal_tax(year, fs, oi + hundred, none, oi + hundred)
+                - rates::federal_tax(year, fs, oi, none, oi))
+                / hundred
+        }
+        (None, None) => st_rate,
+    };
+    let carryover_value = cents(loss_carried * future_rate);
 
     // Per sale: specific identification against the configured method's order.
     let mut sale_lines = Vec::new();
@@ -420,6 +463,10 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         before,
         after,
         carryover_after,
+        loss_used,
+        loss_carried,
+        future_rate,
+        carryover_value,
         tax_before: cents(tax_before),
         tax_after: cents(tax_after),
         tax_saved: cents(tax_before) - cents(tax_after),

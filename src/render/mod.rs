@@ -452,6 +452,13 @@ pub struct ScanView<'a> {
     pub before: Picture,
     pub after: Picture,
     pub carryover_after: crate::tax::Carryover,
+    /// Of the plan's net loss (positive): what this year's return absorbs,
+    /// and what goes to next year's carryover.
+    pub loss_used: Decimal,
+    pub loss_carried: Decimal,
+    /// The rate the carried loss is priced at, and what it saves then.
+    pub future_rate: Decimal,
+    pub carryover_value: Decimal,
     pub tax_before: Decimal,
     pub tax_after: Decimal,
     pub tax_saved: Decimal,

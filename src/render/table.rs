@@ -471,6 +471,19 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
         money(v.carryover_after.long_term),
         v.tax_basis
     )?;
+    if !(v.loss_used.is_zero() && v.loss_carried.is_zero()) {
+        writeln!(
+            w,
+            "The plan's loss: {} used this year, {} carried to {} (worth {} then at {}%, --future-rate).",
+            money(v.loss_used),
+            money(v.loss_carried),
+            v.year + 1,
+            money(v.carryover_value),
+            (v.future_rate * rust_decimal::Decimal::ONE_HUNDRED)
+                .round_dp(2)
+                .normalize()
+        )?;
+    }
     if !v.sales.is_empty() {
         writeln!(w, "\nPlan: sell")?;
         let mut b = Builder::default();

@@ -85,7 +85,7 @@ pub fn ordinary_tax(year: i32, s: FilingStatus, ti: Decimal) -> Decimal {
 
 /// How a year's capital result enters the return: the part taxed as ordinary
 /// income (negative for the loss deduction) and the part taxed at long-term rates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CapitalIncome {
     pub ordinary: Decimal,
     pub preferential: Decimal,
