@@ -131,3 +131,67 @@ b1,2025-01-10T00:00:00Z,coinbase,buy,10000,USD,1,ETH,,,,,,\n",
     ]);
     assert_eq!(plan(&j, "carryover_value"), "440.00");
 }
+
+/// Issue 25 item 4, under the simulated rule: b1 (bought 60 days before, at
+/// 3,000) has another lot, b2, bought 10 days before: its loss would be
+/// disallowed, so the plan leaves it out and sells b2 (bought at 2,500), whose
+/// only other purchase is 60 days old. Buy back no earlier than 31 days on.
+#[test]
+fn the_simulated_wash_rule_keeps_the_plan_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.csv");
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &ledger,
+        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n\
+b1,2026-10-02T00:00:00Z,coinbase,buy,3000,USD,1,ETH,,,,,,\n\
+b2,2026-11-21T00:00:00Z,coinbase,buy,2500,USD,1,ETH,,,,,,\n",
+    )
+    .unwrap();
+    std::fs::write(&prices, "time,asset,price\n2026-11-30,ETH,2000\n").unwrap();
+    let j: Value = serde_json::from_str(&ok(&[
+        "scan",
+        ledger.to_str().unwrap(),
+        "--prices",
+        prices.to_str().unwrap(),
+        "--as-of",
+        "2026-12-01",
+        "--wash-window",
+        "30",
+        "--format",
+        "json",
+        "-q",
+    ]))
+    .unwrap();
+    let c: Vec<(String, String, String)> = j["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["lot_id"].as_str().unwrap().into(),
+                c["wash_risk"].as_str().unwrap().into(),
+                c["recommended"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        c,
+        [
+            ("b1".to_string(), "yes".to_string(), "0".to_string()),
+            ("b2".to_string(), "no".to_string(), "1".to_string()),
+        ]
+    );
+    let notes: Vec<&str> = j["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("buy back no earlier than 2027-01-01")),
+        "{notes:?}"
+    );
+}

@@ -408,10 +408,17 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             )
         } else {
             format!(
-                "{recent} candidate(s) are of assets bought within {} days (wash_risk yes): under the simulated rule their losses would be disallowed",
+                "{recent} candidate(s) are of assets of which another lot was bought within {} days (wash_risk yes): under the simulated rule their losses would be disallowed, so the plan leaves them out",
                 s.engine.wash_window
             )
         });
+    }
+    if s.engine.wash_window > 0 && !picks.is_empty() {
+        let days = i64::from(s.engine.wash_window);
+        notes.push(format!(
+            "under the simulated rule (--wash-window {days}), buy back no earlier than {}: a purchase within {days} days after a sale of {as_of} disallows its loss",
+            as_of + Duration::days(days + 1)
+        ));
     }
 
     let mut recommended: HashMap<usize, Decimal> = HashMap::new();

@@ -247,7 +247,9 @@ pub fn plan(cands: &[Candidate], y: &YearSoFar, need: Decimal, min_loss: Decimal
             if budget < cent {
                 break;
             }
-            if Some(c.term) != want || left[i].is_zero() {
+            // Under the simulated wash-sale rule, a purchase of another lot
+            // within the window disallows the loss: never proposed.
+            if Some(c.term) != want || left[i].is_zero() || c.wash_risk == WashRisk::Yes {
                 continue;
             }
             // A lot of a few 1e-28 units can have a loss per unit beyond Decimal:
