@@ -108,6 +108,13 @@ fn flags(
     if allocated_by_default && allocated.contains(&lot) {
         out.push("allocated-by-default-rule");
     }
+    // A row with two fees valued the same way is flagged once.
+    let mut seen = Vec::with_capacity(out.len());
+    out.retain(|f| {
+        let new = !seen.contains(f);
+        seen.push(*f);
+        new
+    });
     out
 }
 
