@@ -195,3 +195,50 @@ b2,2026-11-21T00:00:00Z,coinbase,buy,2500,USD,1,ETH,,,,,,\n",
         "{notes:?}"
     );
 }
+
+/// Issue 25 item 5, by hand: b1 (2024, 3,500) and b2 (September 2025,
+/// 4,500), ETH at 3,000 on December 1. With --target 1500 the plan sells b2:
+/// 1,500 of short-term loss. FIFO would sell b1: 500 of long-term loss. The
+/// sale is flagged with both, by term.
+#[test]
+fn a_sale_whose_fifo_lots_flip_the_term_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.csv");
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &ledger,
+        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n\
+b1,2024-06-01T00:00:00Z,coinbase,buy,3500,USD,1,ETH,,,,,,\n\
+b2,2025-09-01T00:00:00Z,coinbase,buy,4500,USD,1,ETH,,,,,,\n",
+    )
+    .unwrap();
+    std::fs::write(&prices, "time,asset,price\n2025-12-01,ETH,3000\n").unwrap();
+    let j: Value = serde_json::from_str(&ok(&[
+        "scan",
+        ledger.to_str().unwrap(),
+        "--prices",
+        prices.to_str().unwrap(),
+        "--as-of",
+        "2025-12-01",
+        "--target",
+        "1500",
+        "--format",
+        "json",
+        "-q",
+    ]))
+    .unwrap();
+    let s = &j["plan"]["sales"][0];
+    assert_eq!(s["quantity"], "1");
+    assert_eq!(s["short_term"], "-1500.00");
+    assert_eq!(s["long_term"], "0.00");
+    assert_eq!(s["fifo_short_term"], "0.00");
+    assert_eq!(s["fifo_long_term"], "-500.00");
+    assert_eq!(s["term_differs_under_fifo"], true);
+    assert!(
+        j["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("without identifying the lots (FIFO) would realize 0.00 short-term and -500.00 long-term instead of -1500.00 and 0.00"))
+    );
+}

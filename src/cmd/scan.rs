@@ -327,6 +327,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     // Per sale: specific identification against the configured method's order.
     let mut sale_lines = Vec::new();
     let mut method_notes = Vec::new();
+    let mut term_notes = Vec::new();
     for sale in &sales {
         let qty = sale.qty(&picks);
         let specific: Decimal = sale
@@ -356,6 +357,39 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
                 render::money(specific)
             ));
         }
+        // By term: the plan's lots, and FIFO's (the default without
+        // identification), so that a sale whose short-term loss FIFO would
+        // turn long-term (or back) is flagged.
+        let mut specific_terms = (Decimal::ZERO, Decimal::ZERO);
+        for &i in &sale.picks {
+            let g = cents(picks[i].proceeds) - cents(picks[i].basis);
+            match cands[picks[i].candidate].term {
+                Term::Short => specific_terms.0 += g,
+                Term::Long => specific_terms.1 += g,
+            }
+        }
+        let fifo_terms = plan::by_fifo_terms(
+            ledger,
+            &outcome.holdings,
+            &outcome,
+            sale.account,
+            sale.asset,
+            qty,
+            sale.price,
+            as_of,
+        );
+        if (fifo_terms.0 - specific_terms.0).abs() >= Decimal::ONE {
+            term_notes.push(format!(
+                "selling {} {} from {} without identifying the lots (FIFO) would realize {} short-term and {} long-term instead of {} and {}: identify the plan's lots by the sale",
+                render::qty(qty),
+                name(sale.asset),
+                name(sale.account),
+                render::money(fifo_terms.0),
+                render::money(fifo_terms.1),
+                render::money(specific_terms.0),
+                render::money(specific_terms.1)
+            ));
+        }
         sale_lines.push(SaleLine {
             account: name(sale.account),
             asset: name(sale.asset),
@@ -364,10 +398,19 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             proceeds: cents(qty * sale.price),
             specific,
             by_method,
+            specific_terms,
+            fifo_terms,
         });
     }
     let more = method_notes.len().saturating_sub(5);
     notes.extend(method_notes.into_iter().take(5));
+    let more_terms = term_notes.len().saturating_sub(5);
+    notes.extend(term_notes.into_iter().take(5));
+    if more_terms > 0 {
+        notes.push(format!(
+            "... and {more_terms} more sales whose terms differ under FIFO (see plan.sales in --format json)"
+        ));
+    }
     // A 2027 plan: the broker, not these books, holds the identification.
     notes.extend(super::input::broker_identification_note(
         &s,

@@ -324,6 +324,54 @@ pub fn by_method(
     cents(qty * price) - cents(basis)
 }
 
+/// What selling `qty` of one asset from one account on `sold` realizes by
+/// FIFO (the law's default without identification: oldest acquisition
+/// first), short-term and long-term apart.
+#[allow(clippy::too_many_arguments)]
+pub fn by_fifo_terms(
+    ledger: &Ledger,
+    holdings: &[Holding],
+    outcome: &Outcome,
+    account: Sym,
+    asset: Sym,
+    qty: Decimal,
+    price: Decimal,
+    sold: NaiveDate,
+) -> (Decimal, Decimal) {
+    let mut lots: Vec<&Holding> = holdings
+        .iter()
+        .filter(|h| h.account == account && h.asset == asset)
+        .collect();
+    lots.sort_by_key(|h| {
+        let l = &outcome.lots[h.lot as usize];
+        (
+            ledger.rows[l.row as usize].time,
+            ledger.id_rank.get(l.row as usize).copied().unwrap_or(0),
+            h.lot,
+        )
+    });
+    let mut need = qty;
+    let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
+    for h in lots {
+        if need.is_zero() {
+            break;
+        }
+        let take = need.min(h.qty);
+        let basis = if take == h.qty {
+            h.basis
+        } else {
+            h.basis * take / h.qty
+        };
+        let gain = cents(take * price) - cents(basis);
+        match crate::tax::lot_term(&outcome.lots[h.lot as usize], sold) {
+            Term::Short => st += gain,
+            Term::Long => lt += gain,
+        }
+        need -= take;
+    }
+    (st, lt)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -418,6 +418,9 @@ pub struct SaleLine<'a> {
     pub specific: Decimal,
     /// Realized if the same quantity were sold by the configured method.
     pub by_method: Decimal,
+    /// The plan's realized gain (negative: loss) by term, and FIFO's.
+    pub specific_terms: (Decimal, Decimal),
+    pub fifo_terms: (Decimal, Decimal),
 }
 
 /// Schedule D lines 7, 15, 16 and 21.
