@@ -87,14 +87,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         if !is_fiat(&asset)
             && let Some(balance) = c_balance.and_then(|i| cx.number(row, i, "balance"))
         {
-            cx.balances.push(crate::model::ReportedBalance {
-                file: 0,
-                line: row.line,
-                time,
-                account: account.clone(),
-                asset: asset.clone(),
-                balance,
-            });
+            cx.report_balance(row.line, time, &asset, balance);
         }
         let leg = Leg {
             line: row.line,

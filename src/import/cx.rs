@@ -43,6 +43,40 @@ pub(crate) struct Cx<'a, 'b> {
 }
 
 impl<'a, 'b> Cx<'a, 'b> {
+    /// Keeps the balance of `asset` the export states after its `line`, in
+    /// the export's account (see [`crate::model::Ledger::reported`]).
+    pub(super) fn report_balance(
+        &mut self,
+        line: u64,
+        time: DateTime<Utc>,
+        asset: &str,
+        balance: rust_decimal::Decimal,
+    ) {
+        let account = self.account.clone();
+        self.report_balance_in(account, line, time, asset, balance);
+    }
+
+    /// [`Cx::report_balance`] for rows booked to another account than the
+    /// export's (an Exodus portfolio).
+    pub(super) fn report_balance_in(
+        &mut self,
+        account: String,
+        line: u64,
+        time: DateTime<Utc>,
+        asset: &str,
+        balance: rust_decimal::Decimal,
+    ) {
+        // The ledger builder sets the file.
+        self.balances.push(crate::model::ReportedBalance {
+            file: 0,
+            line,
+            time,
+            account,
+            asset: asset.to_string(),
+            balance,
+        });
+    }
+
     pub fn new(opts: &'b ImportOptions<'a>, account: String, format: Format) -> Self {
         Cx {
             opts,

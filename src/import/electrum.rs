@@ -208,14 +208,7 @@ fn one_row(c: &Cols, sheet: &Sheet, row: &SheetRow, cx: &mut Cx) -> Option<Entry
     // The wallet's own balance after the row, for the comparison with the
     // ledger's (`harvest balances`); a zero-value row states one too.
     if let Some(balance) = balance {
-        cx.balances.push(crate::model::ReportedBalance {
-            file: 0,
-            line,
-            time,
-            account: cx.account.clone(),
-            asset: "BTC".to_string(),
-            balance,
-        });
+        cx.report_balance(line, time, "BTC", balance);
     }
     if value.is_zero() {
         return Some(Entry::skip(
@@ -519,14 +512,7 @@ aa,,300,+1.2,0,1.3,2013-08-20 15:43\n\
 bb,,200,-0.2005,0.0005,1.0995,2013-08-22 09:10\n\
 cc,,100,0.,0,1.0995,2013-08-23 10:00\n\
 dd,,0,+0.5,0,1.5995,pending\n";
-        let opts = crate::import::ImportOptions {
-            account: None,
-            prices: None,
-            tz: chrono_tz::Tz::UTC,
-            accounts: Default::default(),
-        };
-        let mut imp = crate::import::Importer::new(opts);
-        let got = imp.import(text.as_bytes(), "x.csv", None).unwrap();
+        let got = crate::import::import_whole(text).unwrap();
         let b: Vec<(u64, String, &str, String)> = got
             .balances
             .iter()

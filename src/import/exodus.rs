@@ -331,14 +331,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
     // hand (an exchange leg, an unknown type), so that until it is, the
     // divergence points to it.
     if let Some((balance, asset)) = &e.balance {
-        cx.balances.push(crate::model::ReportedBalance {
-            file: 0,
-            line,
-            time: e.time,
-            account: account.clone(),
-            asset: asset.clone(),
-            balance: *balance,
-        });
+        cx.report_balance_in(account.clone(), line, e.time, asset, *balance);
     }
     let letter = match e.kind.as_str() {
         "deposit" => "d",
@@ -481,14 +474,8 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<Entry>) {
 #[cfg(test)]
 mod tests {
     /// Imports `text` with no options.
-    fn import(text: &str) -> Result<crate::import::Imported, crate::import::ImportError> {
-        let opts = crate::import::ImportOptions {
-            account: None,
-            prices: None,
-            tz: chrono_tz::Tz::UTC,
-            accounts: Default::default(),
-        };
-        crate::import::Importer::new(opts).import(text.as_bytes(), "x.csv", None)
+    fn import(text: &str) -> Result<crate::import::Imported, String> {
+        crate::import::import_whole(text)
     }
 
     /// `BALANCE` is kept in file order (newest first) with the row's account

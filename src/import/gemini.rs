@@ -151,14 +151,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         for (i, sym) in &balances {
             let touched = moved.iter().chain(&fee).any(|(_, a)| a == sym);
             if touched && let Some(b) = cx.number(row, *i, &sheet.header[*i]) {
-                cx.balances.push(crate::model::ReportedBalance {
-                    file: 0,
-                    line,
-                    time,
-                    account: cx.account.clone(),
-                    asset: sym.clone(),
-                    balance: b,
-                });
+                cx.report_balance(line, time, sym, b);
             }
         }
         let typ = row.get(c_type).to_string();

@@ -219,14 +219,7 @@ fn running_balances(cx: &mut Cx, legs: &[Leg]) {
             .filter(|(a, _)| *a == l.asset)
             .map(|(_, b)| *b)
             .sum();
-        cx.balances.push(crate::model::ReportedBalance {
-            file: 0,
-            line: l.line,
-            time: l.time,
-            account: cx.account.clone(),
-            asset: l.asset.clone(),
-            balance: total,
-        });
+        cx.report_balance(l.line, l.time, &l.asset, total);
     }
 }
 
@@ -479,14 +472,7 @@ L2,R2,2025-01-02 00:00:00,withdrawal,,currency,DOT,-5,0,15\n\
 L3,R2,2025-01-02 00:00:05,deposit,,currency,DOT.S,5,0,5\n\
 L4,R3,2025-01-03 00:00:00,deposit,,currency,ZUSD,100,0,100\n\
 L5,R4,2025-01-04 00:00:00,staking,,currency,DOT.S,0.1,0,5.1\n";
-        let opts = crate::import::ImportOptions {
-            account: None,
-            prices: None,
-            tz: chrono_tz::Tz::UTC,
-            accounts: Default::default(),
-        };
-        let mut imp = crate::import::Importer::new(opts);
-        let got = imp.import(text.as_bytes(), "k.csv", None).unwrap();
+        let got = crate::import::import_whole(text).unwrap();
         let b: Vec<(u64, &str, String)> = got
             .balances
             .iter()

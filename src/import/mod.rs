@@ -77,6 +77,13 @@ pub(crate) use value::{is_fiat, is_foreign_money, is_stablecoin, mul};
 /// UTC), or the error's text: the importers' unit tests.
 #[cfg(test)]
 pub(crate) fn import_text(csv: &str) -> Result<Vec<crate::model::Record>, String> {
+    import_whole(csv).map(|i| i.records.into_iter().map(|(_, r)| r).collect())
+}
+
+/// All that `import` makes of `csv` (records, account, stated balances), as
+/// [`import_text`] imports it.
+#[cfg(test)]
+pub(crate) fn import_whole(csv: &str) -> Result<Imported, String> {
     let opts = ImportOptions {
         account: None,
         accounts: Default::default(),
@@ -85,6 +92,5 @@ pub(crate) fn import_text(csv: &str) -> Result<Vec<crate::model::Record>, String
     };
     Importer::new(opts)
         .import(csv.as_bytes(), "t.csv", None)
-        .map(|i| i.records.into_iter().map(|(_, r)| r).collect())
         .map_err(|e| e.to_string())
 }

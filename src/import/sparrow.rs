@@ -233,14 +233,7 @@ fn one_row(
     // The wallet's own balance after the row, for the comparison with the
     // ledger's (`harvest balances`); a zero-value row states one too.
     if let Some(balance) = balance {
-        cx.balances.push(crate::model::ReportedBalance {
-            file: 0,
-            line,
-            time,
-            account: cx.account.clone(),
-            asset: "BTC".to_string(),
-            balance,
-        });
+        cx.report_balance(line, time, "BTC", balance);
     }
     if value.is_zero() {
         return Some(Entry::skip(
@@ -415,14 +408,7 @@ mod tests {
     #[test]
     fn the_running_balance_is_kept_in_btc() {
         let balances = |text: &str| {
-            let opts = crate::import::ImportOptions {
-                account: None,
-                prices: None,
-                tz: chrono_tz::Tz::UTC,
-                accounts: Default::default(),
-            };
-            let mut imp = crate::import::Importer::new(opts);
-            let got = imp.import(text.as_bytes(), "x.csv", None).unwrap();
+            let got = crate::import::import_whole(text).unwrap();
             assert!(got.balances.iter().all(|b| b.asset == "BTC"));
             assert!(got.balances.iter().all(|b| b.account == "sparrow"));
             got.balances
