@@ -209,17 +209,23 @@ pub fn gaps<'a>(
         .map(|(w, (q, b))| (w, q, b))
         .collect();
     never.sort_unstable_by_key(|x| x.0);
+    // By asset, in ledger (time) order: a gap's nearest withdrawals are found
+    // by binary search, not by a scan of every withdrawal for every gap.
+    let mut by_asset: HashMap<&str, Vec<(u32, Decimal, Decimal)>> = HashMap::default();
+    for &n in &never {
+        by_asset
+            .entry(ledger.syms.name(sent_asset(ledger, n.0)))
+            .or_default()
+            .push(n);
+    }
     for g in &mut out {
-        let at = ledger.rows[g.row as usize].time;
-        let mut cands: Vec<&(u32, Decimal, Decimal)> = never
-            .iter()
-            .filter(|(w, _, _)| ledger.syms.name(sent_asset(ledger, *w)) == g.asset)
-            .collect();
-        cands.sort_by_key(|(w, _, _)| (ledger.rows[*w as usize].time - at).abs());
-        g.pairings = cands
+        let Some(list) = by_asset.get(g.asset) else {
+            continue;
+        };
+        let nearest = nearest(ledger, list, g.row, PAIRINGS);
+        g.pairings = nearest
             .into_iter()
-            .take(PAIRINGS)
-            .map(|&(w, q, b)| {
+            .map(|(w, q, b)| {
                 let wr = &ledger.rows[w as usize];
                 let units = q.min(g.quantity);
                 let basis = mul_div(b, units, q);
@@ -258,9 +264,68 @@ pub fn gaps<'a>(
     out
 }
 
+/// The `n` withdrawals of `list` (in ledger order) nearest in time to row
+/// `at`, nearest first; of two as near, the earlier.
+fn nearest(
+    ledger: &Ledger,
+    list: &[(u32, Decimal, Decimal)],
+    at: u32,
+    n: usize,
+) -> Vec<(u32, Decimal, Decimal)> {
+    let time = |w: u32| ledger.rows[w as usize].time;
+    let t = time(at);
+    let mut right = list.partition_point(|x| x.0 < at);
+    let mut left = right;
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n && (left > 0 || right < list.len()) {
+        let take_left = match (left.checked_sub(1), list.get(right)) {
+            (Some(l), Some(r)) => (t - time(list[l].0)).abs() <= (time(r.0) - t).abs(),
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if take_left {
+            left -= 1;
+            out.push(list[left]);
+        } else {
+            out.push(list[right]);
+            right += 1;
+        }
+    }
+    out
+}
+
 /// The asset a withdrawal row sends.
 fn sent_asset(ledger: &Ledger, row: u32) -> Sym {
     ledger.rows[row as usize]
         .sent
         .map_or(Sym::EXTERNAL, |a| a.asset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::LedgerBuilder;
+
+    /// Withdrawals on days 1, 5, 9 and 10; a gap on day 6: the nearest are
+    /// days 5 (1 away), 9 (3 away), 10 (4 away), then 1 (5 away).
+    #[test]
+    fn the_nearest_withdrawals_are_found_both_ways() {
+        let mut text = String::from(
+            "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n",
+        );
+        for d in [1, 5, 6, 9, 10] {
+            text += &format!("r{d},2025-01-{d:02}T00:00:00Z,a,buy,1,USD,1,BTC,,,,,,\n");
+        }
+        let mut b = LedgerBuilder::new(chrono_tz::Tz::UTC);
+        b.read_csv(text.as_bytes(), "l.csv").unwrap();
+        let l = b.finish().unwrap();
+        let w = |i: u32| (i, Decimal::ONE, Decimal::ONE);
+        // Rows 0, 1, 3, 4 are days 1, 5, 9, 10; row 2 (day 6) is the gap.
+        let list = [w(0), w(1), w(3), w(4)];
+        let got: Vec<u32> = nearest(&l, &list, 2, 3).iter().map(|x| x.0).collect();
+        assert_eq!(got, [1, 3, 4]);
+        let got: Vec<u32> = nearest(&l, &list, 2, 9).iter().map(|x| x.0).collect();
+        assert_eq!(got, [1, 3, 4, 0]);
+        assert!(nearest(&l, &[], 2, 3).is_empty());
+    }
 }
