@@ -330,11 +330,18 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     let mut term_notes = Vec::new();
     for sale in &sales {
         let qty = sale.qty(&picks);
-        let specific: Decimal = sale
-            .picks
-            .iter()
-            .map(|&i| cents(picks[i].proceeds) - cents(picks[i].basis))
-            .sum();
+        // The plan's lots, by term, so that a sale whose short-term loss FIFO
+        // (the default without identification) would turn long-term, or
+        // back, is flagged.
+        let mut specific_terms = (Decimal::ZERO, Decimal::ZERO);
+        for &i in &sale.picks {
+            let g = cents(picks[i].proceeds) - cents(picks[i].basis);
+            match cands[picks[i].candidate].term {
+                Term::Short => specific_terms.0 += g,
+                Term::Long => specific_terms.1 += g,
+            }
+        }
+        let specific = specific_terms.0 + specific_terms.1;
         let by_method = plan::by_method(
             ledger,
             &outcome.holdings,
@@ -356,17 +363,6 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
                 render::money(by_method),
                 render::money(specific)
             ));
-        }
-        // By term: the plan's lots, and FIFO's (the default without
-        // identification), so that a sale whose short-term loss FIFO would
-        // turn long-term (or back) is flagged.
-        let mut specific_terms = (Decimal::ZERO, Decimal::ZERO);
-        for &i in &sale.picks {
-            let g = cents(picks[i].proceeds) - cents(picks[i].basis);
-            match cands[picks[i].candidate].term {
-                Term::Short => specific_terms.0 += g,
-                Term::Long => specific_terms.1 += g,
-            }
         }
         let fifo_terms = plan::by_fifo_terms(
             ledger,

@@ -291,6 +291,38 @@ pub fn plan(cands: &[Candidate], y: &YearSoFar, need: Decimal, min_loss: Decimal
     picks
 }
 
+/// The parts of the lots held in `account` of `asset` that selling `qty` takes
+/// in the order `key` sorts them: each holding with the units and basis taken.
+fn take_in_order<K: Ord>(
+    holdings: &[Holding],
+    account: Sym,
+    asset: Sym,
+    qty: Decimal,
+    key: impl Fn(&Holding) -> K,
+) -> Vec<(&Holding, Decimal, Decimal)> {
+    let mut lots: Vec<&Holding> = holdings
+        .iter()
+        .filter(|h| h.account == account && h.asset == asset)
+        .collect();
+    lots.sort_by_key(|h| key(h));
+    let mut need = qty;
+    let mut out = Vec::new();
+    for h in lots {
+        if need.is_zero() {
+            break;
+        }
+        let take = need.min(h.qty);
+        let basis = if take == h.qty {
+            h.basis
+        } else {
+            h.basis * take / h.qty
+        };
+        out.push((h, take, basis));
+        need -= take;
+    }
+    out
+}
+
 /// What selling `qty` of one asset from one account realizes when the lots are
 /// taken in pool order (the configured method) rather than as the plan picks them.
 pub fn by_method(
@@ -302,25 +334,10 @@ pub fn by_method(
     qty: Decimal,
     price: Decimal,
 ) -> Decimal {
-    let mut lots: Vec<&Holding> = holdings
-        .iter()
-        .filter(|h| h.account == account && h.asset == asset)
-        .collect();
-    lots.sort_by_key(|h| outcome.lot_key(ledger, h.lot));
-    let mut need = qty;
-    let mut basis = Decimal::ZERO;
-    for h in lots {
-        if need.is_zero() {
-            break;
-        }
-        let take = need.min(h.qty);
-        basis += if take == h.qty {
-            h.basis
-        } else {
-            h.basis * take / h.qty
-        };
-        need -= take;
-    }
+    let taken = take_in_order(holdings, account, asset, qty, |h| {
+        outcome.lot_key(ledger, h.lot)
+    });
+    let basis: Decimal = taken.iter().map(|t| t.2).sum();
     cents(qty * price) - cents(basis)
 }
 
@@ -338,36 +355,18 @@ pub fn by_fifo_terms(
     price: Decimal,
     sold: NaiveDate,
 ) -> (Decimal, Decimal) {
-    let mut lots: Vec<&Holding> = holdings
-        .iter()
-        .filter(|h| h.account == account && h.asset == asset)
-        .collect();
-    lots.sort_by_key(|h| {
+    let taken = take_in_order(holdings, account, asset, qty, |h| {
         let l = &outcome.lots[h.lot as usize];
-        (
-            ledger.rows[l.row as usize].time,
-            ledger.id_rank.get(l.row as usize).copied().unwrap_or(0),
-            h.lot,
-        )
+        let rank = ledger.id_rank.get(l.row as usize).copied().unwrap_or(0);
+        (ledger.rows[l.row as usize].time, rank, h.lot)
     });
-    let mut need = qty;
     let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
-    for h in lots {
-        if need.is_zero() {
-            break;
-        }
-        let take = need.min(h.qty);
-        let basis = if take == h.qty {
-            h.basis
-        } else {
-            h.basis * take / h.qty
-        };
+    for (h, take, basis) in taken {
         let gain = cents(take * price) - cents(basis);
         match crate::tax::lot_term(&outcome.lots[h.lot as usize], sold) {
             Term::Short => st += gain,
             Term::Long => lt += gain,
         }
-        need -= take;
     }
     (st, lt)
 }
