@@ -15,19 +15,8 @@ pub fn run(a: &GainsArgs) -> anyhow::Result<()> {
     let year_rows = m.year_rows();
     let what_if =
         super::input::announce(&s, &m.loaded.ledger, m.loaded.prices.as_ref(), &m.outcome);
-    let broker_note = super::input::broker_identification_note(
-        &s,
-        &m.loaded.ledger,
-        m.rows.iter().map(|r| {
-            m.loaded.ledger.rows[m.outcome.disposals[r.disposal as usize].row as usize].account
-        }),
-        a.year,
-    );
-    if let Some(n) = &broker_note
-        && !s.quiet
-    {
-        eprintln!("harvest: note: {n}");
-    }
+    // Said on stderr; gains has no statement to keep it in.
+    m.broker_note(&s, a.year);
     let view = GainsView {
         what_if,
         year: a.year,

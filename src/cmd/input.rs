@@ -656,6 +656,31 @@ impl Matched {
     pub fn year_rows(&self) -> Vec<&crate::tax::GainRow> {
         self.rows.iter().collect()
     }
+
+    /// The account that sold a Form 8949 row.
+    pub fn account_of(&self, r: &crate::tax::GainRow) -> crate::model::Sym {
+        let d = &self.outcome.disposals[r.disposal as usize];
+        self.loaded.ledger.rows[d.row as usize].account
+    }
+
+    /// From 2027, the note on broker accounts' identification (see
+    /// [`broker_identification_note`]) for the year's rows, said on stderr
+    /// unless quiet, and returned for a report's statement.
+    pub(super) fn broker_note(&self, s: &Settings, year: i32) -> Option<String> {
+        let ledger = &self.loaded.ledger;
+        let note = broker_identification_note(
+            s,
+            ledger,
+            self.rows.iter().map(|r| self.account_of(r)),
+            year,
+        );
+        if let Some(n) = &note
+            && !s.quiet
+        {
+            eprintln!("harvest: note: {n}");
+        }
+        note
+    }
 }
 
 /// Loads the inputs, runs the engine over all of them, prints its warnings, and

@@ -186,19 +186,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     };
     let what_if =
         super::input::announce(&s, &m.loaded.ledger, m.loaded.prices.as_ref(), &m.outcome);
-    let broker_note = super::input::broker_identification_note(
-        &s,
-        &m.loaded.ledger,
-        m.rows.iter().map(|r| {
-            m.loaded.ledger.rows[m.outcome.disposals[r.disposal as usize].row as usize].account
-        }),
-        a.year,
-    );
-    if let Some(n) = &broker_note
-        && !s.quiet
-    {
-        eprintln!("harvest: note: {n}");
-    }
+    let broker_note = m.broker_note(&s, a.year);
     let (mut rows, mut excepted) = (Vec::new(), Vec::new());
     for (i, r) in m.rows.iter().enumerate() {
         if exception.get(i).copied().unwrap_or(false) {
@@ -257,11 +245,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
                     | crate::tax::Box8949::K
             )
         })
-        .map(|r| {
-            m.loaded.ledger.syms.name(
-                m.loaded.ledger.rows[m.outcome.disposals[r.disposal as usize].row as usize].account,
-            )
-        })
+        .map(|r| m.loaded.ledger.syms.name(m.account_of(r)))
         .filter(|acct| !with_form.contains(acct))
         .collect();
     let prediction_note = (!predicted.is_empty()).then(|| {
@@ -318,14 +302,9 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         warnings: m.outcome.warnings.kinds(),
         statement,
         exception_1,
-        summary: a.summary.then(|| {
-            render::summary_rows(&rows, |r| {
-                m.loaded.ledger.syms.name(
-                    m.loaded.ledger.rows[m.outcome.disposals[r.disposal as usize].row as usize]
-                        .account,
-                )
-            })
-        }),
+        summary: a
+            .summary
+            .then(|| render::summary_rows(&rows, |r| m.loaded.ledger.syms.name(m.account_of(r)))),
         question: crate::tax::question::digital_asset_question(
             &m.loaded.ledger,
             a.year,
