@@ -63,6 +63,18 @@ pub struct OrderLine {
     pub accounts: Vec<String>,
 }
 
+impl OrderLine {
+    /// `hifo from 2025-01-01T00:00:00Z (coinbase, kraken)`, or `(all accounts)`.
+    pub fn describe(&self) -> String {
+        let accounts = if self.accounts.is_empty() {
+            "all accounts".to_string()
+        } else {
+            self.accounts.join(", ")
+        };
+        format!("{} from {} ({accounts})", self.method, self.from)
+    }
+}
+
 /// The settings and inputs that decided a run's figures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {

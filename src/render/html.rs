@@ -353,15 +353,11 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
         q.year,
         if q.yes { "Yes" } else { "No" }
     );
-    for r in q.yes_because.iter().chain(&q.not_counted) {
+    for (yes, r) in q.reasons() {
         let _ = write!(
             out,
             "<li>{} {}: {} (first {}:{}, id {})</li>",
-            if q.yes_because.contains(r) {
-                "Yes:"
-            } else {
-                "Not by itself:"
-            },
+            if yes { "Yes:" } else { "Not by itself:" },
             esc(r.what),
             r.count,
             esc(r.first.file),
@@ -641,18 +637,7 @@ fn statement_section(out: &mut String, st: &crate::statement::Statement) {
     } else {
         st.standing_orders
             .iter()
-            .map(|o| {
-                format!(
-                    "{} from {} ({})",
-                    o.method,
-                    o.from,
-                    if o.accounts.is_empty() {
-                        "all accounts".to_string()
-                    } else {
-                        o.accounts.join(", ")
-                    }
-                )
-            })
+            .map(crate::statement::OrderLine::describe)
             .collect::<Vec<_>>()
             .join("; ")
     };

@@ -65,9 +65,13 @@ fn fit(text: &str, size: f32, max: f32) -> String {
     if width(&t, size) <= max {
         return t;
     }
+    // Measured as it grows: a long cell costs one pass, not one per character.
+    let room = max - width("~", size);
+    let mut used = 0.0;
     let mut out = String::new();
     for c in t.chars() {
-        if width(&format!("{out}{c}~"), size) > max {
+        used += width(c.encode_utf8(&mut [0; 4]), size);
+        if used > room {
             break;
         }
         out.push(c);
@@ -372,12 +376,8 @@ fn schedule_d(doc: &mut Doc, v: &ReportView<'_>) {
         ),
     );
     y -= ROW;
-    for r in q.yes_because.iter().chain(&q.not_counted) {
-        let mark = if q.yes_because.contains(r) {
-            "Yes:"
-        } else {
-            "Not by itself:"
-        };
+    for (yes, r) in q.reasons() {
+        let mark = if yes { "Yes:" } else { "Not by itself:" };
         p.text(
             MARGIN + 10.0,
             y,

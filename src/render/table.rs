@@ -826,17 +826,7 @@ fn statement_block(w: &mut dyn Write, st: &crate::statement::Statement) -> io::R
         st.tz
     )?;
     for o in &st.standing_orders {
-        writeln!(
-            w,
-            "standing order: {} from {} ({})",
-            o.method,
-            o.from,
-            if o.accounts.is_empty() {
-                "all accounts".to_string()
-            } else {
-                o.accounts.join(", ")
-            }
-        )?;
+        writeln!(w, "standing order: {}", o.describe())?;
     }
     if let Some((date, rule, named)) = &st.allocation {
         writeln!(
@@ -876,15 +866,11 @@ fn question(w: &mut dyn Write, a: &crate::tax::question::Answer<'_>) -> io::Resu
         a.year,
         if a.yes { "Yes" } else { "No" }
     )?;
-    for r in a.yes_because.iter().chain(&a.not_counted) {
+    for (yes, r) in a.reasons() {
         writeln!(
             w,
             "  {} {}: {} (first {}:{}, id {})",
-            if a.yes_because.contains(r) {
-                "yes:"
-            } else {
-                "not by itself:"
-            },
+            if yes { "yes:" } else { "not by itself:" },
             r.what,
             r.count,
             r.first.file,

@@ -38,6 +38,14 @@ pub struct Answer<'a> {
     pub not_counted: Vec<Reason<'a>>,
 }
 
+impl<'a> Answer<'a> {
+    /// Every reason, Yes ones first, each with whether it makes the answer Yes.
+    pub fn reasons(&self) -> impl Iterator<Item = (bool, &Reason<'a>)> {
+        let yes = self.yes_because.iter().map(|r| (true, r));
+        yes.chain(self.not_counted.iter().map(|r| (false, r)))
+    }
+}
+
 /// How a row bears on the question: `Some((true, what))` makes it Yes,
 /// `Some((false, what))` does not count by itself.
 fn classify(row: &Row) -> Option<(bool, &'static str)> {
