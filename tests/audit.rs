@@ -255,8 +255,8 @@ fn every_gap_is_listed_with_what_each_choice_costs() {
 
     // The effect at the fair value is what a run with that basis gives:
     // 4,900.00 at zero basis, 1,900.00 with basis_usd 4,500 on d1.
-    let gain = |ledger: &str| -> String {
-        let j: Value = serde_json::from_str(&ok(&[
+    let report = |ledger: &str| -> Value {
+        serde_json::from_str(&ok(&[
             "report",
             ledger,
             "--year",
@@ -267,10 +267,12 @@ fn every_gap_is_listed_with_what_each_choice_costs() {
             "json",
             "-q",
         ]))
-        .unwrap();
-        j["short_term"]["gain"].as_str().unwrap().to_string()
+        .unwrap()
     };
-    assert_eq!(gain(GAPS), "4900.00");
+    let gain = |j: &Value, term: &str| -> rust_decimal::Decimal {
+        j[term]["gain"].as_str().unwrap().parse().unwrap()
+    };
+    assert_eq!(gain(&report(GAPS), "short_term").to_string(), "4900.00");
     let text = std::fs::read_to_string(GAPS)
         .unwrap()
         .replace(
@@ -279,28 +281,8 @@ fn every_gap_is_listed_with_what_each_choice_costs() {
     );
     let given = dir.path().join("given.csv");
     std::fs::write(&given, text).unwrap();
-    let j: Value = serde_json::from_str(&ok(&[
-        "report",
-        given.to_str().unwrap(),
-        "--year",
-        "2025",
-        "--missing-basis",
-        "zero",
-        "--format",
-        "json",
-        "-q",
-    ]))
-    .unwrap();
-    let total: rust_decimal::Decimal = ["short_term", "long_term"]
-        .iter()
-        .map(|t| {
-            j[t]["gain"]
-                .as_str()
-                .unwrap()
-                .parse::<rust_decimal::Decimal>()
-                .unwrap()
-        })
-        .sum();
+    let j = report(given.to_str().unwrap());
+    let total = gain(&j, "short_term") + gain(&j, "long_term");
     assert_eq!(total.to_string(), "1900.00");
 }
 

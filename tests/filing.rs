@@ -57,6 +57,20 @@ fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A ledger of `rows` (after the header) in a temporary folder, kept alive
+/// by the returned folder.
+fn temp_ledger(rows: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.csv");
+    std::fs::write(
+        &ledger,
+        format!("id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n{rows}"),
+    )
+    .unwrap();
+    let path = ledger.to_str().unwrap().to_string();
+    (dir, path)
+}
+
 #[test]
 fn each_sale_goes_to_the_box_its_broker_reports() {
     let j = report(&["--year", "2025"]);
@@ -144,27 +158,16 @@ fn harvest_toml_says_which_accounts_are_brokers() {
 /// transferred in: H, not G.
 #[test]
 fn units_that_came_back_are_not_covered() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = dir.path().join("ledger.csv");
-    std::fs::write(
-        &ledger,
-        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n\
-b1,2026-01-10T15:00:00Z,coinbase,buy,3000,USD,1,ETH,,,,,,\n\
+    let (_dir, ledger) = temp_ledger(
+        "b1,2026-01-10T15:00:00Z,coinbase,buy,3000,USD,1,ETH,,,,,,\n\
 w1,2026-02-01T15:00:00Z,coinbase,withdrawal,1,ETH,,,,,,,t1,\n\
 d1,2026-02-01T15:30:00Z,ledger-nano,deposit,,,1,ETH,,,,,t1,\n\
 w2,2026-03-01T15:00:00Z,ledger-nano,withdrawal,1,ETH,,,,,,,t2,\n\
 d2,2026-03-01T15:30:00Z,coinbase,deposit,,,1,ETH,,,,,t2,\n\
 s1,2026-04-01T15:00:00Z,coinbase,sell,1,ETH,3500,USD,,,,,,\n",
-    )
-    .unwrap();
+    );
     let j: Value = serde_json::from_str(&ok(&[
-        "report",
-        ledger.to_str().unwrap(),
-        "--year",
-        "2026",
-        "--format",
-        "json",
-        "-q",
+        "report", &ledger, "--year", "2026", "--format", "json", "-q",
     ]))
     .unwrap();
     assert_eq!(boxes(&j), pairs(&[("s1", "H")]));
@@ -180,17 +183,12 @@ fn the_form_1040_question_is_answered_with_its_rows() {
     assert_eq!(q["yes_because"][0]["what"], "sold a digital asset");
     assert_eq!(q["yes_because"][0]["count"], 4);
     assert_eq!(q["yes_because"][0]["first"]["id"], "s26a");
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = dir.path().join("ledger.csv");
-    std::fs::write(
-        &ledger,
-        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n\
-b1,2026-01-10T15:00:00Z,coinbase,buy,3000,USD,1,ETH,,,,,,\n\
+    let (_dir, ledger) = temp_ledger(
+        "b1,2026-01-10T15:00:00Z,coinbase,buy,3000,USD,1,ETH,,,,,,\n\
 w1,2026-02-01T15:00:00Z,coinbase,withdrawal,1,ETH,,,,,,,t1,\n\
 d1,2026-02-01T15:30:00Z,ledger-nano,deposit,,,1,ETH,,,,,t1,\n",
-    )
-    .unwrap();
-    let t = ok(&["report", ledger.to_str().unwrap(), "--year", "2026"]);
+    );
+    let t = ok(&["report", &ledger, "--year", "2026"]);
     assert!(
         t.contains("did you receive or dispose of a digital asset?\" No"),
         "{t}"
@@ -204,17 +202,12 @@ d1,2026-02-01T15:30:00Z,ledger-nano,deposit,,,1,ETH,,,,,t1,\n",
 /// 2027: the identification of a broker account's sale is the broker's.
 #[test]
 fn from_2027_a_broker_account_s_identification_is_the_broker_s() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = dir.path().join("ledger.csv");
-    std::fs::write(
-        &ledger,
-        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n\
-b1,2026-01-10T15:00:00Z,coinbase,buy,3000,USD,1,ETH,,,,,,\n\
+    let (_dir, ledger) = temp_ledger(
+        "b1,2026-01-10T15:00:00Z,coinbase,buy,3000,USD,1,ETH,,,,,,\n\
 s1,2027-02-01T15:00:00Z,coinbase,sell,0.5,ETH,2000,USD,,,,,,\n",
-    )
-    .unwrap();
+    );
     let out = common::harvest()
-        .args(["gains", ledger.to_str().unwrap(), "--year", "2027"])
+        .args(["gains", &ledger, "--year", "2027"])
         .output()
         .unwrap();
     assert!(out.status.success());

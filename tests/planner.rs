@@ -5,29 +5,40 @@ use common::ok;
 
 use serde_json::Value;
 
+/// `scan --format json` on a ledger of `rows` (after the header) priced by
+/// `price` (an ETH price line, `DATE,PRICE`), as of `as_of`, with `extra`.
+fn scan(rows: &str, price: &str, as_of: &str, extra: &[&str]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.csv");
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &ledger,
+        format!("id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n{rows}"),
+    )
+    .unwrap();
+    let (date, p) = price.split_once(',').unwrap();
+    std::fs::write(&prices, format!("time,asset,price\n{date},ETH,{p}\n")).unwrap();
+    let mut a = vec![
+        "scan",
+        ledger.to_str().unwrap(),
+        "--prices",
+        prices.to_str().unwrap(),
+        "--as-of",
+        as_of,
+        "--format",
+        "json",
+        "-q",
+    ];
+    a.extend_from_slice(extra);
+    serde_json::from_str(&ok(&a)).unwrap()
+}
+
 /// Issue 25 item 4 (in part): a lot's own recent purchase is no wash risk for
 /// itself; another lot of the asset bought within the window is.
 #[test]
 fn a_lot_is_no_wash_risk_for_itself() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = dir.path().join("ledger.csv");
-    let prices = dir.path().join("prices.csv");
-    std::fs::write(&prices, "time,asset,price\n2026-11-30,ETH,2000\n").unwrap();
-    let head = "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n";
     let run = |rows: &str| -> Vec<(String, String)> {
-        std::fs::write(&ledger, format!("{head}{rows}")).unwrap();
-        let j: Value = serde_json::from_str(&ok(&[
-            "scan",
-            ledger.to_str().unwrap(),
-            "--prices",
-            prices.to_str().unwrap(),
-            "--as-of",
-            "2026-12-01",
-            "--format",
-            "json",
-            "-q",
-        ]))
-        .unwrap();
+        let j = scan(rows, "2026-11-30,2000", "2026-12-01", &[]);
         j["candidates"]
             .as_array()
             .unwrap()
@@ -69,30 +80,13 @@ fn a_lot_is_no_wash_risk_for_itself() {
 ///   priced at the 10% marginal rate: 200.00 next year.
 #[test]
 fn a_loss_is_worth_what_the_year_can_use() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = dir.path().join("ledger.csv");
-    let prices = dir.path().join("prices.csv");
-    std::fs::write(
-        &ledger,
-        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n\
-b1,2025-01-10T00:00:00Z,coinbase,buy,10000,USD,1,ETH,,,,,,\n",
-    )
-    .unwrap();
-    std::fs::write(&prices, "time,asset,price\n2025-12-01,ETH,4000\n").unwrap();
-    let scan = |extra: &[&str]| -> Value {
-        let mut a = vec![
-            "scan",
-            ledger.to_str().unwrap(),
-            "--prices",
-            prices.to_str().unwrap(),
-            "--as-of",
+    let scan = |extra: &[&str]| {
+        scan(
+            "b1,2025-01-10T00:00:00Z,coinbase,buy,10000,USD,1,ETH,,,,,,\n",
+            "2025-12-01,4000",
             "2025-12-01",
-            "--format",
-            "json",
-            "-q",
-        ];
-        a.extend_from_slice(extra);
-        serde_json::from_str(&ok(&a)).unwrap()
+            extra,
+        )
     };
     let plan = |j: &Value, k: &str| j["plan"][k].as_str().unwrap().to_string();
 
@@ -138,31 +132,13 @@ b1,2025-01-10T00:00:00Z,coinbase,buy,10000,USD,1,ETH,,,,,,\n",
 /// only other purchase is 60 days old. Buy back no earlier than 31 days on.
 #[test]
 fn the_simulated_wash_rule_keeps_the_plan_clean() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = dir.path().join("ledger.csv");
-    let prices = dir.path().join("prices.csv");
-    std::fs::write(
-        &ledger,
-        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n\
-b1,2026-10-02T00:00:00Z,coinbase,buy,3000,USD,1,ETH,,,,,,\n\
+    let j = scan(
+        "b1,2026-10-02T00:00:00Z,coinbase,buy,3000,USD,1,ETH,,,,,,\n\
 b2,2026-11-21T00:00:00Z,coinbase,buy,2500,USD,1,ETH,,,,,,\n",
-    )
-    .unwrap();
-    std::fs::write(&prices, "time,asset,price\n2026-11-30,ETH,2000\n").unwrap();
-    let j: Value = serde_json::from_str(&ok(&[
-        "scan",
-        ledger.to_str().unwrap(),
-        "--prices",
-        prices.to_str().unwrap(),
-        "--as-of",
+        "2026-11-30,2000",
         "2026-12-01",
-        "--wash-window",
-        "30",
-        "--format",
-        "json",
-        "-q",
-    ]))
-    .unwrap();
+        &["--wash-window", "30"],
+    );
     let c: Vec<(String, String, String)> = j["candidates"]
         .as_array()
         .unwrap()
@@ -202,31 +178,13 @@ b2,2026-11-21T00:00:00Z,coinbase,buy,2500,USD,1,ETH,,,,,,\n",
 /// sale is flagged with both, by term.
 #[test]
 fn a_sale_whose_fifo_lots_flip_the_term_is_flagged() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = dir.path().join("ledger.csv");
-    let prices = dir.path().join("prices.csv");
-    std::fs::write(
-        &ledger,
-        "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n\
-b1,2024-06-01T00:00:00Z,coinbase,buy,3500,USD,1,ETH,,,,,,\n\
+    let j = scan(
+        "b1,2024-06-01T00:00:00Z,coinbase,buy,3500,USD,1,ETH,,,,,,\n\
 b2,2025-09-01T00:00:00Z,coinbase,buy,4500,USD,1,ETH,,,,,,\n",
-    )
-    .unwrap();
-    std::fs::write(&prices, "time,asset,price\n2025-12-01,ETH,3000\n").unwrap();
-    let j: Value = serde_json::from_str(&ok(&[
-        "scan",
-        ledger.to_str().unwrap(),
-        "--prices",
-        prices.to_str().unwrap(),
-        "--as-of",
+        "2025-12-01,3000",
         "2025-12-01",
-        "--target",
-        "1500",
-        "--format",
-        "json",
-        "-q",
-    ]))
-    .unwrap();
+        &["--target", "1500"],
+    );
     let s = &j["plan"]["sales"][0];
     assert_eq!(s["quantity"], "1");
     assert_eq!(s["short_term"], "-1500.00");
