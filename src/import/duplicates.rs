@@ -107,9 +107,17 @@ impl SeenIds {
         let id = id_key(id_text);
         let line32 = u32::try_from(line).unwrap_or(u32::MAX);
         let packed = h | (rows.min(0xFFFF) as u64) << 48;
-        let Some(&(old, f, l)) = self.seen.get(&id) else {
-            self.keep(id, packed, rows, file_idx, line32);
-            return Repeat::New;
+        // One probe of the table for a new id (nearly every row): each probe
+        // of a table of millions of ids is a cache miss.
+        let (old, f, l) = match self.seen.entry(id) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert((packed, file_idx, line32));
+                if rows >= 0xFFFF {
+                    self.many_rows.insert(id, rows);
+                }
+                return Repeat::New;
+            }
+            std::collections::hash_map::Entry::Occupied(o) => *o.get(),
         };
         let first = at(&self.files, (f, l));
         if old & FACTS == h {
