@@ -660,7 +660,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "RATE", allow_hyphen_values = true, value_parser = rate)]
     pub st_rate: Option<rust_decimal::Decimal>,
     /// Marginal rate on long-term gains, for the tax saved, as a fraction from 0
-    /// to 1 [default: 0.15].
+    /// to 1 [default: 0.15]; with --ordinary-income, the rate a later sale of a
+    /// lot stepped up at 0% is expected to pay.
     #[arg(long, value_name = "RATE", allow_hyphen_values = true, value_parser = rate)]
     pub lt_rate: Option<rust_decimal::Decimal>,
     /// Taxable income other than this year's capital gains and losses (may be
@@ -702,6 +703,11 @@ pub struct ScanArgs {
     /// Write the plan's sales as ledger rows at the as-of prices to FILE.
     #[arg(long, value_name = "FILE")]
     pub emit_ledger: Option<PathBuf>,
+    /// Do not propose long-term gains to fill the 0% band (proposed by default
+    /// with --ordinary-income: sold and bought back, the basis steps up at no
+    /// federal tax).
+    #[arg(long)]
+    pub no_gains: bool,
 }
 
 /// `harvest import`.

@@ -200,3 +200,154 @@ b2,2025-09-01T00:00:00Z,coinbase,buy,4500,USD,1,ETH,,,,,,\n",
             .any(|n| n.as_str().unwrap().contains("without identifying the lots (FIFO) would realize 0.00 short-term and -500.00 long-term instead of -1500.00 and 0.00"))
     );
 }
+
+/// Runs `scan` with `--emit-ledger` and `--emit-selections` on a ledger of
+/// `rows` priced by `price` (`DATE,PRICE` of ETH), then applies the plan with
+/// `gains --method specific`: returns the scan's JSON and the applied plan's
+/// Schedule D line 16, to be the scan's promise.
+fn scan_applied(rows: &str, price: &str, as_of: &str, extra: &[&str]) -> (Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+    std::fs::write(
+        p("ledger.csv"),
+        format!("id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n{rows}"),
+    )
+    .unwrap();
+    let (date, px) = price.split_once(',').unwrap();
+    std::fs::write(
+        p("prices.csv"),
+        format!("time,asset,price\n{date},ETH,{px}\n"),
+    )
+    .unwrap();
+    let (ledger, prices, plan, sel) = (
+        p("ledger.csv"),
+        p("prices.csv"),
+        p("plan.csv"),
+        p("sel.csv"),
+    );
+    let mut a = vec![
+        "scan",
+        &ledger,
+        "--prices",
+        &prices,
+        "--as-of",
+        as_of,
+        "--format",
+        "json",
+        "-q",
+        "--emit-ledger",
+        &plan,
+        "--emit-selections",
+        &sel,
+    ];
+    a.extend_from_slice(extra);
+    let v: Value = serde_json::from_str(&ok(&a)).unwrap();
+    let g: Value = serde_json::from_str(&ok(&[
+        "gains",
+        &ledger,
+        &plan,
+        "--year",
+        &as_of[..4],
+        "--method",
+        "specific",
+        "--selections",
+        &sel,
+        "--format",
+        "json",
+        "-q",
+    ]))
+    .unwrap();
+    (v, g["total"]["gain"].as_str().unwrap().to_string())
+}
+
+/// Issue 25 item 2, by hand (single, 2025, ordinary income 30,000): b1, 1 ETH
+/// bought in 2023 for 1,000, is worth 30,000 on December 1. The 0% band ends
+/// at 48,350, so 18,350.00 of long-term gain is free: 18,350 / 29,000 =
+/// 0.63275862 ETH (rounded down), sold for 18,982.76 against 632.76 of basis.
+/// Bought back, that basis is 18,982.76: 2,752.50 less tax on a later sale at
+/// 15%. The tax this year is unchanged (3,361.50 = 10% of 11,925 + 12% of
+/// 18,075), and the applied plan realizes exactly 18,350.00.
+#[test]
+fn gains_fill_the_zero_band_to_the_cent() {
+    let rows = "b1,2023-01-01T00:00:00Z,coinbase,buy,1000,USD,1,ETH,,,,,,\n";
+    let (j, applied) = scan_applied(
+        rows,
+        "2025-12-01,30000",
+        "2025-12-01",
+        &["--ordinary-income", "30000"],
+    );
+    let g = &j["gain_harvest"];
+    assert_eq!(g["room"], "18350.00");
+    assert_eq!(g["gain_realized"], "18350.00");
+    assert_eq!(g["new_basis"], "18982.76");
+    assert_eq!(g["later_tax_saved"], "2752.50");
+    assert_eq!(g["later_rate"], "0.15");
+    assert_eq!(g["lots"][0]["lot_id"], "b1");
+    assert_eq!(g["lots"][0]["quantity"], "0.63275862");
+    assert_eq!(g["lots"][0]["cost_basis"], "632.76");
+    assert_eq!(j["tax_before"], "3361.50");
+    assert_eq!(j["tax_after"], "3361.50");
+    assert_eq!(j["plan"]["realized_long_term"], "18350.00");
+    assert_eq!(j["schedule_d_after"]["line_16"], "18350.00");
+    assert_eq!(applied, "18350.00");
+    let notes = j["notes"].to_string();
+    assert!(notes.contains("Social Security"), "{notes}");
+    // --no-gains: nothing to do.
+    let j = scan(
+        rows,
+        "2025-12-01,30000",
+        "2025-12-01",
+        &["--ordinary-income", "30000", "--no-gains"],
+    );
+    assert!(j["gain_harvest"].is_null());
+    assert_eq!(j["plan"]["sales"].as_array().unwrap().len(), 0);
+    // Without the income, no bracket is known: no gains either.
+    let j = scan(rows, "2025-12-01,30000", "2025-12-01", &[]);
+    assert!(j["gain_harvest"].is_null());
+}
+
+/// Issue 25 item 2 with a loss in the same year: b2, bought in June 2025 for
+/// 33,000, is at a 3,000 short-term loss. Harvested, it saves 360.00 this year
+/// (12% of 3,000: taxable income 27,000), but any gain then shrinks the
+/// deduction, so no gain fits at 0%. Left unrealized, the 0% band takes the
+/// 18,350.00 gain of b1 above, worth 2,752.50 later: the plan takes the gains
+/// and keeps the loss. With ordinary income of 100,000 there is no room at 0%
+/// and the loss (22%: 660.00) is the plan.
+#[test]
+fn the_better_of_losses_and_gains_at_zero_is_chosen() {
+    let rows = "b1,2023-01-01T00:00:00Z,coinbase,buy,1000,USD,1,ETH,,,,,,\n\
+b2,2025-06-01T00:00:00Z,coinbase,buy,33000,USD,1,ETH,,,,,,\n";
+    let (j, applied) = scan_applied(
+        rows,
+        "2025-12-01,30000",
+        "2025-12-01",
+        &["--ordinary-income", "30000"],
+    );
+    let g = &j["gain_harvest"];
+    let c = &g["combinations"];
+    assert_eq!(c[0]["loss_realized"], "3000.00");
+    assert_eq!(c[0]["tax_saved"], "360.00");
+    assert_eq!(c[0]["gain_realized"], "0.00");
+    assert_eq!(c[0]["value"], "360.00");
+    assert_eq!(c[1]["gain_realized"], "18350.00");
+    assert_eq!(c[1]["value"], "2752.50");
+    assert_eq!(g["chosen"], "gains at 0% only");
+    assert_eq!(j["plan"]["realized_total"], "18350.00");
+    assert_eq!(j["plan"]["loss_used_this_year"], "0.00");
+    assert_eq!(j["plan"]["sales"][0]["quantity"], "0.63275862");
+    assert_eq!(applied, "18350.00");
+    assert!(j["notes"].to_string().contains("two plans compared"));
+
+    let (j, applied) = scan_applied(
+        rows,
+        "2025-12-01,30000",
+        "2025-12-01",
+        &["--ordinary-income", "100000"],
+    );
+    let g = &j["gain_harvest"];
+    assert_eq!(g["room"], "0.00");
+    assert_eq!(g["chosen"], "harvest losses");
+    assert_eq!(j["tax_saved"], "660.00");
+    assert_eq!(j["plan"]["realized_total"], "-3000.00");
+    assert_eq!(applied, "-3000.00");
+}

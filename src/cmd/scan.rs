@@ -214,6 +214,49 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         shave += over;
         built = ctx.build((need - shave).max(Decimal::ZERO));
     }
+    // Gains at 0% (issue 25): with the ordinary income known, long-term gains
+    // that fit the 0% band step the basis up at no tax.
+    let gain_plan = match ordinary_income {
+        Some(ti) if !a.no_gains => Some(gains_at_zero(&GainsCtx {
+            ctx: &ctx,
+            ledger,
+            outcome: &outcome,
+            prices,
+            when,
+            s: &s,
+            year,
+            ti,
+            magi: a.magi,
+            filing_status: inputs.filing_status,
+            cap,
+            line_14: -inputs.carryover_in.long_term,
+            collectibles_lt,
+            later_rate: lt_rate,
+            future_rate: future_rate(
+                a.future_rate,
+                ordinary_income,
+                year,
+                inputs.filing_status,
+                st_rate,
+            ),
+            losses: &built,
+        })),
+        _ => None,
+    };
+    // Of the loss plan alone: what it realizes, for the loss used and carried.
+    let loss_realized = match &gain_plan {
+        Some(g) if g.chose_gains_only => (Decimal::ZERO, Decimal::ZERO),
+        _ => built.realized,
+    };
+    // The candidates listed are the losses; gain lots follow them in `cands`.
+    let n_loss = cands.len();
+    let (built, cands) = match gain_plan.as_ref().and_then(|g| g.picks.clone()) {
+        Some((all, picks)) => {
+            let ctx = PlanCtx { cands: &all, ..ctx };
+            (ctx.build_picks(picks), all)
+        }
+        None => (built, cands),
+    };
     let Built {
         picks,
         sales,
@@ -303,25 +346,19 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     );
     // Of the plan's net loss, what this year's return absorbs, and what goes
     // to next year's carryover (priced at --future-rate, stated).
-    let plan_loss = (-(plan_st + plan_lt)).max(Decimal::ZERO);
+    let plan_loss = (-(loss_realized.0 + loss_realized.1)).max(Decimal::ZERO);
     let sum = |c: &crate::tax::Carryover| c.short_term + c.long_term;
     let loss_carried = (sum(&carryover_after) - sum(&carryover_before))
         .max(Decimal::ZERO)
         .min(plan_loss);
     let loss_used = plan_loss - loss_carried;
-    let future_rate = match (a.future_rate, ordinary_income) {
-        (Some(r), _) => r,
-        (None, Some(oi)) => {
-            // The marginal rate on the next hundred dollars of ordinary income.
-            let fs = inputs.filing_status;
-            let none = CapitalIncome::default();
-            let hundred = Decimal::ONE_HUNDRED;
-            (rates::federal_tax(year, fs, oi + hundred, none, oi + hundred)
-                - rates::federal_tax(year, fs, oi, none, oi))
-                / hundred
-        }
-        (None, None) => st_rate,
-    };
+    let future_rate = future_rate(
+        a.future_rate,
+        ordinary_income,
+        year,
+        inputs.filing_status,
+        st_rate,
+    );
     let carryover_value = cents(loss_carried * future_rate);
 
     // Per sale: specific identification against the configured method's order.
@@ -452,7 +489,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             )
         });
     }
-    if s.engine.wash_window > 0 && !picks.is_empty() {
+    if s.engine.wash_window > 0 && picks.iter().any(|p| p.candidate < n_loss) {
         let days = i64::from(s.engine.wash_window);
         notes.push(format!(
             "under the simulated rule (--wash-window {days}), buy back no earlier than {}: a purchase within {days} days after a sale of {as_of} disallows its loss",
@@ -464,7 +501,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     for p in &picks {
         *recommended.entry(p.candidate).or_default() += p.qty;
     }
-    let lines: Vec<ScanLine<'_>> = cands
+    let lines: Vec<ScanLine<'_>> = cands[..n_loss]
         .iter()
         .enumerate()
         .map(|(i, c)| ScanLine {
@@ -484,6 +521,92 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             recommended: recommended.get(&i).copied().unwrap_or_default(),
         })
         .collect();
+    let gains = gain_plan.map(|g| {
+        let chosen = if g.chose_gains_only {
+            &g.gains_only
+        } else {
+            &g.with_losses
+        };
+        let lots: Vec<render::GainLot<'_>> = picks
+            .iter()
+            .filter(|p| p.candidate >= n_loss)
+            .map(|p| {
+                let c = &cands[p.candidate];
+                let (proceeds, cost_basis) = (cents(p.proceeds), cents(p.basis));
+                render::GainLot {
+                    account: engine::account_name(ledger, c.account),
+                    asset: ledger.syms.name(c.asset),
+                    lot_id: &ledger.rows[outcome.lots[c.lot as usize].row as usize].id,
+                    quantity: p.qty,
+                    cost_basis,
+                    proceeds,
+                    gain: proceeds - cost_basis,
+                }
+            })
+            .collect();
+        let m = render::money;
+        let describe = |c: &plan::gains::Combination| {
+            let mut t = format!(
+                "{}: {} of loss realized, {} saved this year",
+                c.name,
+                m(c.loss_realized),
+                m(c.tax_saved)
+            );
+            if !c.carryover_value.is_zero() {
+                t += &format!(" and {} next year", m(c.carryover_value));
+            }
+            if !c.gain_realized.is_zero() {
+                t += &format!(
+                    ", {} of long-term gain at 0% ({} saved on a later sale)",
+                    m(c.gain_realized),
+                    m(c.later_tax_saved)
+                );
+            }
+            t + &format!("; worth {}", m(c.value()))
+        };
+        // With no loss to harvest, the two are one plan.
+        let any_gain = g.gains_only.gain_realized > Decimal::ZERO
+            || g.with_losses.gain_realized > Decimal::ZERO;
+        if g.with_losses.loss_realized > Decimal::ZERO && any_gain {
+            notes.push(format!(
+                "two plans compared: {}; {}. The plan takes the {}{}",
+                describe(&g.with_losses),
+                describe(&g.gains_only),
+                if g.chose_gains_only {
+                    "gains (the losses stay unrealized for a year they save more: realized now, they would offset gains taxed at 0%)"
+                } else {
+                    "losses"
+                },
+                if g.chose_gains_only || g.with_losses.gain_realized.is_zero() {
+                    String::new()
+                } else {
+                    " and the gains that still fit at 0%".into()
+                }
+            ));
+        }
+        if !chosen.gain_realized.is_zero() {
+            let new_basis: Decimal = lots.iter().map(|l| l.proceeds).sum();
+            notes.push(format!(
+                "selling the {} lot(s) of gain and buying them back at once (no wash-sale rule applies to gains) steps their basis up to {}: {} of long-term gain taxed at 0%, {} less federal tax on a later sale at {}% (--lt-rate); the new lots are short-term for a year",
+                lots.len(),
+                m(new_basis),
+                m(chosen.gain_realized),
+                m(chosen.later_tax_saved),
+                (lt_rate * Decimal::ONE_HUNDRED).normalize()
+            ));
+            notes.push(
+                "the gain raises adjusted gross income, which harvest does not follow further: the taxable part of Social Security benefits, Medicare premiums (IRMAA), the premium tax credit and state income tax can all rise; --no-gains leaves it out".into(),
+            );
+        }
+        render::GainsAtZero {
+            later_rate: lt_rate,
+            room: g.room,
+            chosen: chosen.name,
+            with_losses: g.with_losses,
+            gains_only: g.gains_only,
+            lots,
+        }
+    });
     let dec31 = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(as_of);
     let shown = if a.all {
         lines.len()
@@ -519,6 +642,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         tax_basis,
         lines,
         sales: sale_lines,
+        gains,
         notes,
     };
 
@@ -590,4 +714,207 @@ fn emit_ledger(path: &Path, ledger: &Ledger, rows: &[Row]) -> anyhow::Result<()>
         }
         Ok(())
     })
+}
+
+/// The rate a loss carried to next year is priced at: `--future-rate`, else the
+/// marginal rate on the next hundred dollars of ordinary income (with
+/// `--ordinary-income`), else the flat short-term rate.
+fn future_rate(
+    given: Option<Decimal>,
+    ordinary_income: Option<Decimal>,
+    year: i32,
+    fs: crate::tax::FilingStatus,
+    st_rate: Decimal,
+) -> Decimal {
+    match (given, ordinary_income) {
+        (Some(r), _) => r,
+        (None, Some(oi)) => {
+            let none = CapitalIncome::default();
+            let hundred = Decimal::ONE_HUNDRED;
+            (rates::federal_tax(year, fs, oi + hundred, none, oi + hundred)
+                - rates::federal_tax(year, fs, oi, none, oi))
+                / hundred
+        }
+        (None, None) => st_rate,
+    }
+}
+
+/// What the gains-at-0% decision reads.
+struct GainsCtx<'a, 'b> {
+    ctx: &'b PlanCtx<'a>,
+    ledger: &'a Ledger,
+    outcome: &'a engine::Outcome,
+    prices: &'a crate::readers::prices::PriceTable,
+    when: chrono::DateTime<Utc>,
+    s: &'b Settings,
+    year: i32,
+    /// Ordinary income (`--ordinary-income`).
+    ti: Decimal,
+    magi: Option<Decimal>,
+    filing_status: crate::tax::FilingStatus,
+    cap: Decimal,
+    line_14: Decimal,
+    collectibles_lt: Decimal,
+    /// The rate a later long-term sale is expected to pay (`--lt-rate`).
+    later_rate: Decimal,
+    future_rate: Decimal,
+    losses: &'b Built,
+}
+
+impl GainsCtx<'_, '_> {
+    /// The year's federal tax and total carryover out with Schedule D lines 7
+    /// and 15 at `l7`, `l15` (`coll` of long-term gain on collectibles).
+    fn year_at(&self, l7: Decimal, l15: Decimal, coll: Decimal) -> (Decimal, Decimal) {
+        let total = |c: &CapitalIncome| c.ordinary + c.preferential;
+        let ci = |l7: Decimal, l15: Decimal, coll: Decimal| {
+            let p = picture(l7, l15, self.cap);
+            let line_18 = crate::tax::schedule_d::rate_28_gain(
+                coll,
+                p.line_7,
+                self.line_14,
+                p.line_15,
+                p.line_16,
+            );
+            (
+                p,
+                rates::capital_income(p.line_7, p.line_15, self.cap).with_collectibles(line_18),
+            )
+        };
+        let (p, c) = ci(l7, l15, coll);
+        // `--magi` is of the year before the plan: it moves with the capital
+        // result, as scan's tax after does.
+        let magi = match self.magi {
+            Some(m) => {
+                let y = self.ctx.y;
+                let (_, c0) = ci(y.line_7(), y.line_15(), self.collectibles_lt);
+                m + total(&c) - total(&c0)
+            }
+            None => self.ti + total(&c),
+        };
+        let tax = rates::federal_tax(self.year, self.filing_status, self.ti, c, magi);
+        let (_, co) =
+            carryover_worksheet(p.line_7, p.line_15, p.line_21, Some(self.ti + total(&c)));
+        (tax, co.short_term + co.long_term)
+    }
+}
+
+/// The gains-at-0% decision.
+struct GainPlan {
+    /// The loss plan with gains filling what room it leaves, and gains only.
+    with_losses: plan::gains::Combination,
+    gains_only: plan::gains::Combination,
+    /// The gains-only plan is worth more: the loss sales are dropped.
+    chose_gains_only: bool,
+    /// The room of the chosen combination, and the candidates and picks of
+    /// the plan to build (loss candidates first, then gain candidates), when
+    /// it sells any gain lot.
+    room: Decimal,
+    picks: Option<(Vec<plan::Candidate>, Vec<plan::Pick>)>,
+}
+
+/// Long-term gains fitting the 0% band, for the loss plan's year and for the
+/// year without it; the better of the two (see [`plan::gains::Combination::value`]).
+fn gains_at_zero(g: &GainsCtx<'_, '_>) -> GainPlan {
+    let (ledger, s) = (g.ledger, g.s);
+    let gc = plan::gains::candidates(
+        g.outcome,
+        &g.outcome.holdings,
+        |asset| g.prices.valuation(ledger.syms.name(asset), g.when),
+        g.ctx.as_of,
+        |asset| s.boxes.is_collectible(ledger.syms.name(asset)),
+    );
+    let available: Decimal = gc.iter().map(|c| c.unrealized).sum();
+    let y = g.ctx.y;
+    let loss_cands = g.ctx.cands;
+    let coll_of = |picks: &[plan::Pick]| -> Decimal {
+        picks
+            .iter()
+            .filter(|p| {
+                let c = &loss_cands[p.candidate];
+                c.term == Term::Long && s.boxes.is_collectible(ledger.syms.name(c.asset))
+            })
+            .map(|p| cents(p.proceeds) - cents(p.basis))
+            .sum()
+    };
+    let (before_tax, before_carry) = g.year_at(y.line_7(), y.line_15(), g.collectibles_lt);
+    // Fill the room of a year at (l7, l15); the rounded rows may realize a
+    // cent or two more than the room: then the room is shaved by that much.
+    let fill_at = |l7: Decimal, l15: Decimal, coll: Decimal| {
+        let room = plan::gains::free_gain(|x| g.year_at(l7, l15 + x, coll), available);
+        let mut aim = room;
+        let mut picks = plan::gains::fill(&gc, aim);
+        for _ in 0..4 {
+            let got: Decimal = picks
+                .iter()
+                .map(|p| cents(p.proceeds) - cents(p.basis))
+                .sum();
+            if got <= room || aim.is_zero() {
+                return (room, got, picks);
+            }
+            aim = (aim - (got - room)).max(Decimal::ZERO);
+            picks = plan::gains::fill(&gc, aim);
+        }
+        let got = picks
+            .iter()
+            .map(|p| cents(p.proceeds) - cents(p.basis))
+            .sum();
+        (room, got, picks)
+    };
+    let (lr_st, lr_lt) = g.losses.realized;
+    let loss_coll = coll_of(&g.losses.picks);
+    let (after_tax, after_carry) = g.year_at(
+        y.line_7() + lr_st,
+        y.line_15() + lr_lt,
+        g.collectibles_lt + loss_coll,
+    );
+    let (room_a, got_a, picks_a) = fill_at(
+        y.line_7() + lr_st,
+        y.line_15() + lr_lt,
+        g.collectibles_lt + loss_coll,
+    );
+    let loss = (-(lr_st + lr_lt)).max(Decimal::ZERO);
+    let carried = (after_carry - before_carry).max(Decimal::ZERO).min(loss);
+    let later = |x: Decimal| cents(x * g.later_rate);
+    let with_losses = plan::gains::Combination {
+        name: "harvest losses",
+        loss_realized: loss,
+        gain_realized: got_a,
+        tax_saved: cents(before_tax) - cents(after_tax),
+        carryover_value: cents(carried * g.future_rate),
+        later_tax_saved: later(got_a),
+    };
+    let (room_b, got_b, picks_b) = fill_at(y.line_7(), y.line_15(), g.collectibles_lt);
+    let gains_only = plan::gains::Combination {
+        name: "gains at 0% only",
+        loss_realized: Decimal::ZERO,
+        gain_realized: got_b,
+        tax_saved: Decimal::ZERO,
+        carryover_value: Decimal::ZERO,
+        later_tax_saved: later(got_b),
+    };
+    // Ties keep the loss plan: its saving is this year's.
+    let chose_gains_only = gains_only.value() > with_losses.value();
+    let (room, gain_picks, loss_picks) = if chose_gains_only {
+        (room_b, picks_b, Vec::new())
+    } else {
+        (room_a, picks_a, g.losses.picks.clone())
+    };
+    let picks = (!gain_picks.is_empty() || chose_gains_only).then(|| {
+        let n = loss_cands.len();
+        let mut all = loss_cands.to_vec();
+        all.extend(gc);
+        let mut picks = loss_picks;
+        picks.extend(gain_picks.into_iter().map(|mut p| {
+            p.candidate += n;
+            p
+        }));
+        (all, picks)
+    });
+    GainPlan {
+        with_losses,
+        gains_only,
+        chose_gains_only,
+        room,
+        picks,
+    }
 }

@@ -139,8 +139,12 @@ pub struct Built {
 impl PlanCtx<'_> {
     /// The plan that harvests `need` of loss.
     pub fn build(&self, need: Decimal) -> Built {
+        self.build_picks(super::plan(self.cands, self.y, need, self.min_loss))
+    }
+
+    /// The plan that sells `picks` (indices into the candidates).
+    pub fn build_picks(&self, picks: Vec<Pick>) -> Built {
         let (ledger, cands) = (self.ledger, self.cands);
-        let picks = super::plan(cands, self.y, need, self.min_loss);
         let sales = group_sales(cands, &picks);
         let ids = sale_ids(ledger, self.as_of, sales.len());
         let sale_time = self.cutoff - Duration::seconds(1);

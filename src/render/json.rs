@@ -435,9 +435,56 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
         "tax_after": money(v.tax_after),
         "tax_saved": money(v.tax_saved),
         "tax_basis": v.tax_basis,
+        "gain_harvest": v.gains.as_ref().map(gains_at_zero),
         "notes": v.notes,
     });
     write_with_rows(w, value, "candidates", CandidateLines(v))
+}
+
+/// `gain_harvest` of `scan --format json`.
+fn gains_at_zero(g: &super::GainsAtZero<'_>) -> Value {
+    let combo = |c: &crate::plan::gains::Combination| {
+        json!({
+            "name": c.name,
+            "loss_realized": money(c.loss_realized),
+            "gain_realized": money(c.gain_realized),
+            "tax_saved": money(c.tax_saved),
+            "carryover_value": money(c.carryover_value),
+            "later_tax_saved": money(c.later_tax_saved),
+            "value": money(c.value()),
+        })
+    };
+    let chosen = if g.chosen == g.gains_only.name {
+        &g.gains_only
+    } else {
+        &g.with_losses
+    };
+    let lots: Vec<Value> = g
+        .lots
+        .iter()
+        .map(|l| {
+            json!({
+                "account": l.account,
+                "asset": l.asset,
+                "lot_id": l.lot_id,
+                "quantity": qty(l.quantity),
+                "cost_basis": money(l.cost_basis),
+                "proceeds": money(l.proceeds),
+                "gain": money(l.gain),
+                "new_basis": money(l.proceeds),
+            })
+        })
+        .collect();
+    json!({
+        "later_rate": g.later_rate.round_dp(4).normalize().to_string(),
+        "room": money(g.room),
+        "gain_realized": money(chosen.gain_realized),
+        "new_basis": money(g.lots.iter().map(|l| l.proceeds).sum()),
+        "later_tax_saved": money(chosen.later_tax_saved),
+        "chosen": g.chosen,
+        "combinations": [combo(&g.with_losses), combo(&g.gains_only)],
+        "lots": lots,
+    })
 }
 
 /// The scan's candidates as a JSON array, one object made and written at a

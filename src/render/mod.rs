@@ -469,7 +469,35 @@ pub struct ScanView<'a> {
     pub tax_basis: String,
     pub lines: Vec<ScanLine<'a>>,
     pub sales: Vec<SaleLine<'a>>,
+    /// Long-term gains at 0%, when considered (`--ordinary-income`, not
+    /// `--no-gains`).
+    pub gains: Option<GainsAtZero<'a>>,
     pub notes: Vec<String>,
+}
+
+/// The gains-at-0% part of a scan: the two combinations and the gain lots of
+/// the chosen one.
+pub struct GainsAtZero<'a> {
+    /// The rate a later long-term sale is expected to pay.
+    pub later_rate: Decimal,
+    /// The long-term gain that fits the 0% band in the chosen combination.
+    pub room: Decimal,
+    pub with_losses: crate::plan::gains::Combination,
+    pub gains_only: crate::plan::gains::Combination,
+    /// `harvest losses` or `gains at 0% only`.
+    pub chosen: &'static str,
+    pub lots: Vec<GainLot<'a>>,
+}
+
+/// A lot (or part of one) sold at a gain inside the 0% band and bought back.
+pub struct GainLot<'a> {
+    pub account: &'a str,
+    pub asset: &'a str,
+    pub lot_id: &'a str,
+    pub quantity: Decimal,
+    pub cost_basis: Decimal,
+    pub proceeds: Decimal,
+    pub gain: Decimal,
 }
 
 /// Schedule D's lines as printed: number, label and amount.

@@ -435,6 +435,69 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
 }
 
 /// `harvest scan` as text: a summary first, then the plan, then the candidates.
+/// The gains-at-0% part of `scan`: both combinations, then the gain lots.
+fn scan_gains(w: &mut dyn Write, g: &super::GainsAtZero<'_>) -> io::Result<()> {
+    writeln!(
+        w,
+        "\nLong-term gains at 0% (later sales priced at {}%, --lt-rate):",
+        (g.later_rate * rust_decimal::Decimal::ONE_HUNDRED)
+            .round_dp(2)
+            .normalize()
+    )?;
+    let mut b = Builder::default();
+    b.push_record([
+        "Plan",
+        "Loss realized",
+        "Gain at 0%",
+        "Saved this year",
+        "Carryover worth",
+        "Saved later",
+        "Worth",
+        "",
+    ]);
+    for c in [&g.with_losses, &g.gains_only] {
+        b.push_record([
+            c.name.to_string(),
+            money(c.loss_realized),
+            money(c.gain_realized),
+            money(c.tax_saved),
+            money(c.carryover_value),
+            money(c.later_tax_saved),
+            money(c.value()),
+            if c.name == g.chosen { "chosen" } else { "" }.to_string(),
+        ]);
+    }
+    print(w, b, 1, &[0, 7])?;
+    if g.lots.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "Sell and buy back at once (part of the plan above):")?;
+    let mut b = Builder::default();
+    b.push_record([
+        "Account",
+        "Asset",
+        "Lot",
+        "Quantity",
+        "Basis",
+        "Proceeds",
+        "Gain",
+        "New basis",
+    ]);
+    for l in &g.lots {
+        b.push_record([
+            l.account.to_string(),
+            l.asset.to_string(),
+            l.lot_id.to_string(),
+            qty(l.quantity),
+            money(l.cost_basis),
+            money(l.proceeds),
+            money(l.gain),
+            money(l.proceeds),
+        ]);
+    }
+    print(w, b, 3, &[0, 1, 2])
+}
+
 pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
     writeln!(
         w,
@@ -508,6 +571,9 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
             ]);
         }
         print(w, b, 2, &[0, 1])?;
+    }
+    if let Some(g) = &v.gains {
+        scan_gains(w, g)?;
     }
     writeln!(w, "\nCandidates: {}", v.lines.len())?;
     if v.shown < v.lines.len() {
