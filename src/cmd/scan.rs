@@ -423,7 +423,83 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
                 render::money(specific_terms.1)
             ));
         }
+        // Why, in one line: what each part offsets, and who must be told the lots.
+        let identify_with = if year >= 2027 && s.boxes.is_broker(name(sale.account)) {
+            "broker"
+        } else {
+            "own records"
+        };
+        let (mut st_loss, mut lt_loss, mut gain) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        for &i in &sale.picks {
+            let p = &picks[i];
+            let g = cents(p.proceeds) - cents(p.basis);
+            match (p.candidate >= n_loss, cands[p.candidate].term) {
+                (true, _) => gain += g,
+                (false, Term::Short) => st_loss -= g,
+                (false, Term::Long) => lt_loss -= g,
+            }
+        }
+        let against = |first: Decimal, other: Decimal, first_what: &str, other_what: &str| {
+            if first > Decimal::ZERO {
+                format!("against this year's {first_what}")
+            } else if other > Decimal::ZERO {
+                format!("against this year's {other_what}")
+            } else {
+                "toward the deduction against ordinary income (or carried)".to_string()
+            }
+        };
+        let mut why = Vec::new();
+        if st_loss > Decimal::ZERO {
+            why.push(format!(
+                "short-term loss {} {}",
+                render::money(st_loss),
+                against(
+                    y.line_7(),
+                    y.line_15(),
+                    "short-term gains (ordinary rates)",
+                    "long-term gains"
+                )
+            ));
+        }
+        if lt_loss > Decimal::ZERO {
+            why.push(format!(
+                "long-term loss {} {}",
+                render::money(lt_loss),
+                against(
+                    y.line_15(),
+                    y.line_7(),
+                    "long-term gains",
+                    "short-term gains"
+                )
+            ));
+        }
+        if gain > Decimal::ZERO {
+            why.push(format!(
+                "long-term gain {} taxed at 0% (basis stepped up)",
+                render::money(gain)
+            ));
+        }
+        let lot_ids: Vec<&str> = sale
+            .picks
+            .iter()
+            .map(|&i| {
+                &*ledger.rows[outcome.lots[cands[picks[i].candidate].lot as usize].row as usize].id
+            })
+            .collect();
+        let why = format!(
+            "{}; identify lot{} {} {} by the sale",
+            why.join(", "),
+            if lot_ids.len() == 1 { "" } else { "s" },
+            lot_ids.join(", "),
+            if identify_with == "broker" {
+                "to the broker"
+            } else {
+                "in your records"
+            }
+        );
         sale_lines.push(SaleLine {
+            identify_with,
+            why,
             account: name(sale.account),
             asset: name(sale.asset),
             quantity: qty,

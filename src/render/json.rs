@@ -394,6 +394,8 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
                 "fifo_long_term": money(s.fifo_terms.1),
                 // Cents of rounding apart are not a different term.
                 "term_differs_under_fifo": (s.fifo_terms.0 - s.specific_terms.0).abs() >= rust_decimal::Decimal::ONE,
+                "identify_with": s.identify_with,
+                "why": s.why,
             })
         })
         .collect();

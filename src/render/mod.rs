@@ -421,6 +421,11 @@ pub struct SaleLine<'a> {
     /// The plan's realized gain (negative: loss) by term, and FIFO's.
     pub specific_terms: (Decimal, Decimal),
     pub fifo_terms: (Decimal, Decimal),
+    /// Who holds the identification of the lots: `broker` for a sale in a
+    /// broker account from 2027, else `own records`.
+    pub identify_with: &'static str,
+    /// Why the sale is in the plan, in one line.
+    pub why: String,
 }
 
 /// Schedule D lines 7, 15, 16 and 21.

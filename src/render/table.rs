@@ -571,6 +571,9 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
             ]);
         }
         print(w, b, 2, &[0, 1])?;
+        for s in &v.sales {
+            writeln!(w, "Why {} from {}: {}", s.asset, s.account, s.why)?;
+        }
     }
     if let Some(g) = &v.gains {
         scan_gains(w, g)?;
