@@ -110,9 +110,12 @@ disposal_id,lot_id,quantity,source_file,source_line,source_id.")]
   harvest scan ledger.csv --prices prices.csv --ordinary-income 95000 \\
       --filing-status mfj
   harvest scan ledger.csv --prices prices.csv --as-of {YEAR}-12-15 \\
-      --emit-ledger plan.csv --emit-selections selections.csv"
+      --emit-ledger plan.csv --emit-selections selections.csv
+  harvest scan ledger.csv --prices prices.csv --fee-rate 0.006 --spread 0.001
+      (the plan net of the exchange's fee and the spread, sale and buy-back)"
     )]
-    Scan(ScanArgs),
+    // Boxed: scan has the most flags by far.
+    Scan(Box<ScanArgs>),
     /// Fetch the USD prices the inputs need, once, from public sources; later
     /// runs read them from the cache, offline.
     ///
@@ -494,6 +497,27 @@ pub fn rate(s: &str) -> Result<rust_decimal::Decimal, String> {
     check_rate(d)
 }
 
+/// A cost of a trade (a fee rate, a spread): a fraction from 0 to below 1
+/// (0.006, not 0.6 for 0.6%).
+fn cost_rate(s: &str) -> Result<rust_decimal::Decimal, String> {
+    let d = decimal(s).map_err(|_| "a fraction of the trade's value, e.g. 0.006".to_string())?;
+    if d < rust_decimal::Decimal::ZERO || d >= rust_decimal::Decimal::ONE {
+        let hint = if d >= rust_decimal::Decimal::ONE && d < rust_decimal::Decimal::ONE_HUNDRED {
+            format!(
+                " ({}% is {})",
+                d.normalize(),
+                (d / rust_decimal::Decimal::ONE_HUNDRED).normalize()
+            )
+        } else {
+            String::new()
+        };
+        return Err(format!(
+            "a fraction of the trade's value from 0 to below 1, e.g. 0.006 for 0.6%{hint}"
+        ));
+    }
+    Ok(d)
+}
+
 /// A rate is a fraction from 0 to 1; a percent (24) is refused with the fraction
 /// it probably means.
 pub fn check_rate(d: rust_decimal::Decimal) -> Result<rust_decimal::Decimal, String> {
@@ -690,6 +714,16 @@ pub struct ScanArgs {
     /// brackets of --ordinary-income say).
     #[arg(long, value_name = "RATE", allow_hyphen_values = true, value_parser = rate)]
     pub future_rate: Option<rust_decimal::Decimal>,
+    /// The exchange's fee on each planned sale and buy-back, as a fraction of
+    /// the trade's value (0.006 is 0.6%), for every account: wins over
+    /// harvest.toml's fee_rate under [accounts.NAME] [default: 0].
+    #[arg(long, value_name = "RATE", allow_hyphen_values = true, value_parser = cost_rate)]
+    pub fee_rate: Option<rust_decimal::Decimal>,
+    /// The fraction of the price lost to the bid/ask spread on each trade: a
+    /// sale fills at price x (1 - RATE), a buy-back at price x (1 + RATE)
+    /// [default: 0].
+    #[arg(long, value_name = "RATE", allow_hyphen_values = true, value_parser = cost_rate)]
+    pub spread: Option<rust_decimal::Decimal>,
     /// Show this many candidates (the largest losses) in the table and the HTML
     /// page; CSV and JSON list every one.
     #[arg(long, value_name = "N", default_value_t = 20)]

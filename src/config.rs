@@ -35,6 +35,15 @@ pub enum ConfigError {
         "{file}: income_as_business = [.. {value:?} ..] is not an income category: use staking, mining, reward, airdrop, interest, fork or other"
     )]
     BadIncomeCategory { file: String, value: String },
+    #[error(
+        "{file}: [accounts.{account}] fee_rate = {value} is not a fee rate: write the fee as a fraction of the trade's value, from 0 to below 1 (0.006 is 0.6%){hint}"
+    )]
+    BadFeeRate {
+        file: String,
+        account: String,
+        value: Decimal,
+        hint: String,
+    },
     /// An address listed wrongly: under two accounts, as own and payment, or
     /// not an address at all.
     #[error("{file}: {source}")]
@@ -206,6 +215,9 @@ pub struct AccountConfig {
     pub broker: Option<bool>,
     /// A friendlier name for reports.
     pub display_name: Option<String>,
+    /// scan: the exchange's fee on a trade in this account, as a fraction of
+    /// the trade's value (0.006 is 0.6%); `--fee-rate` wins over it.
+    pub fee_rate: Option<Decimal>,
     /// The user's own addresses whose coins this account holds: a
     /// withdrawal from another account to one of them pairs with this
     /// account's deposit (within 7 days).
@@ -400,6 +412,34 @@ impl Config {
         Ok(v)
     }
 
+    /// The `fee_rate` of each account that sets one, checked: a fraction from
+    /// 0 to below 1 (a fee of the whole trade would leave nothing).
+    pub fn fee_rates(&self, file: &str) -> Result<BTreeMap<String, Decimal>, ConfigError> {
+        let mut rates = BTreeMap::new();
+        for (name, a) in &self.accounts {
+            let Some(r) = a.fee_rate else { continue };
+            if r < Decimal::ZERO || r >= Decimal::ONE {
+                let hint = if r >= Decimal::ONE && r < Decimal::ONE_HUNDRED {
+                    format!(
+                        "; {}% is {}",
+                        r.normalize(),
+                        (r / Decimal::ONE_HUNDRED).normalize()
+                    )
+                } else {
+                    String::new()
+                };
+                return Err(ConfigError::BadFeeRate {
+                    file: file.to_string(),
+                    account: name.clone(),
+                    value: r,
+                    hint,
+                });
+            }
+            rates.insert(name.clone(), r);
+        }
+        Ok(rates)
+    }
+
     /// The Form 8949 box overrides of the accounts.
     pub fn box_rules(&self, file: &str) -> Result<BoxRules, ConfigError> {
         let mut rules = BoxRules::default();
@@ -500,6 +540,38 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("account"), "{e}");
+    }
+
+    #[test]
+    fn fee_rates_are_fractions_below_one() {
+        let c = Config::parse(
+            "[accounts.coinbase]\nfee_rate = 0.006\n[accounts.kraken]\nfee_rate = 0\n[accounts.nano]\nbroker = false\n",
+            "h.toml",
+        )
+        .unwrap();
+        let r = c.fee_rates("h.toml").unwrap();
+        assert_eq!(r["coinbase"], Decimal::new(6, 3));
+        assert_eq!(r["kraken"], Decimal::ZERO);
+        assert!(!r.contains_key("nano"));
+        for (bad, hint) in [
+            ("1", "; 1% is 0.01"),
+            ("6", "; 6% is 0.06"),
+            ("-0.01", ""),
+            ("150", ""),
+        ] {
+            let c = Config::parse(
+                &format!("[accounts.coinbase]\nfee_rate = {bad}\n"),
+                "h.toml",
+            )
+            .unwrap();
+            let e = c.fee_rates("h.toml").unwrap_err().to_string();
+            assert_eq!(
+                e,
+                format!(
+                    "h.toml: [accounts.coinbase] fee_rate = {bad} is not a fee rate: write the fee as a fraction of the trade's value, from 0 to below 1 (0.006 is 0.6%){hint}"
+                )
+            );
+        }
     }
 
     #[test]

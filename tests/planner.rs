@@ -1,7 +1,9 @@
 //! Issue 25, the planner, end to end (what is built so far).
 
 mod common;
-use common::ok;
+use common::{harvest, ok};
+
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -9,20 +11,25 @@ use serde_json::Value;
 /// `price` (an ETH price line, `DATE,PRICE`), as of `as_of`, with `extra`.
 fn scan(rows: &str, price: &str, as_of: &str, extra: &[&str]) -> Value {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = dir.path().join("ledger.csv");
-    let prices = dir.path().join("prices.csv");
+    scan_in(dir.path(), rows, price, as_of, extra)
+}
+
+/// [`scan`] in `dir`: ledger.csv and prices.csv are written there, and the
+/// paths in `extra` (a harvest.toml given with --config, the files of
+/// --emit-ledger) are relative to it.
+fn scan_in(dir: &Path, rows: &str, price: &str, as_of: &str, extra: &[&str]) -> Value {
+    std::fs::write(dir.join("ledger.csv"), format!("{HEADER}\n{rows}")).unwrap();
+    let (date, p) = price.split_once(',').unwrap();
     std::fs::write(
-        &ledger,
-        format!("id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n{rows}"),
+        dir.join("prices.csv"),
+        format!("time,asset,price\n{date},ETH,{p}\n"),
     )
     .unwrap();
-    let (date, p) = price.split_once(',').unwrap();
-    std::fs::write(&prices, format!("time,asset,price\n{date},ETH,{p}\n")).unwrap();
     let mut a = vec![
         "scan",
-        ledger.to_str().unwrap(),
+        "ledger.csv",
         "--prices",
-        prices.to_str().unwrap(),
+        "prices.csv",
         "--as-of",
         as_of,
         "--format",
@@ -30,8 +37,16 @@ fn scan(rows: &str, price: &str, as_of: &str, extra: &[&str]) -> Value {
         "-q",
     ];
     a.extend_from_slice(extra);
-    serde_json::from_str(&ok(&a)).unwrap()
+    let o = harvest().current_dir(dir).args(&a).output().unwrap();
+    assert!(
+        o.status.success(),
+        "harvest {a:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
 }
+
+const HEADER: &str = "id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note";
 
 /// Issue 25 item 4 (in part): a lot's own recent purchase is no wash risk for
 /// itself; another lot of the asset bought within the window is.
@@ -350,4 +365,325 @@ b2,2025-06-01T00:00:00Z,coinbase,buy,33000,USD,1,ETH,,,,,,\n";
     assert_eq!(j["tax_saved"], "660.00");
     assert_eq!(j["plan"]["realized_total"], "-3000.00");
     assert_eq!(applied, "-3000.00");
+}
+
+/// Two ETH lots bought on 2025-03-01, ETH at 2,000 on December 1, no other
+/// sale in the year (need 3,000; flat 24%):
+/// - a1 in coinbase: 1 ETH for 4,000 (a loss of 2,000, half its basis);
+/// - k1 in kraken: 10 ETH for 20,500 (a loss of 500, 2.4% of its basis).
+///
+/// With `fee_rate = 0.006` for both accounts in harvest.toml, a unit sold
+/// nets 2,000 x 0.994 = 1,988:
+/// - a1 realizes 1,988 - 4,000 = -2,012.00, saving 2,012 x 0.24 = 482.88;
+///   its round trip costs 12.00 (the sale's fee, 0.6% of 2,000) + 12.00 (the
+///   buy-back's): 24.00. Kept: it nets 458.88.
+/// - k1 would realize 19,880 - 20,500 = -620.00, saving 620 x 0.24 = 148.80
+///   for 120.00 + 120.00 = 240.00 of fees: left out, with a note.
+///
+/// The plan is a1 alone: tax saved 482.88, costs 24.00, net 458.88.
+#[test]
+fn a_fee_leaves_out_a_small_sale_and_keeps_a_large_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("h.toml"),
+        "[accounts.coinbase]\nfee_rate = 0.006\n[accounts.kraken]\nfee_rate = 0.006\n",
+    )
+    .unwrap();
+    let rows = "a1,2025-03-01T00:00:00Z,coinbase,buy,4000,USD,1,ETH,,,,,,\n\
+k1,2025-03-01T00:00:00Z,kraken,buy,20500,USD,10,ETH,,,,,,\n";
+    let j = scan_in(
+        dir.path(),
+        rows,
+        "2025-12-01,2000",
+        "2025-12-01",
+        &["--config", "h.toml"],
+    );
+    let plan = &j["plan"];
+    assert_eq!(plan["realized_total"], "-2012.00");
+    assert_eq!(j["tax_saved"], "482.88");
+    assert_eq!(plan["costs"], "24.00");
+    assert_eq!(plan["tax_saved_net"], "458.88");
+    assert_eq!(plan["spread"], "0");
+    assert_eq!(plan["fee_rates"]["coinbase"], "0.006");
+    assert_eq!(plan["fee_rates"]["kraken"], "0.006");
+    let sales = plan["sales"].as_array().unwrap();
+    assert_eq!(sales.len(), 1);
+    let s = &sales[0];
+    assert_eq!(s["account"], "coinbase");
+    assert_eq!(s["proceeds"], "2000.00");
+    assert_eq!(s["net_proceeds"], "1988.00");
+    assert_eq!(s["selling_cost"], "12.00");
+    assert_eq!(s["buy_back_cost"], "12.00");
+    assert_eq!(s["cost"], "24.00");
+    assert_eq!(s["tax_saved"], "482.88");
+    assert_eq!(s["net_saving"], "458.88");
+    let out = &plan["left_out"][0];
+    assert_eq!(out["lot_id"], "k1");
+    assert_eq!(out["quantity"], "10");
+    assert_eq!(out["tax_saved"], "148.80");
+    assert_eq!(out["cost"], "240.00");
+    assert!(
+        j["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("left out: selling 10 ETH of lot k1 from kraken would save 148.80 of tax but cost 240.00")),
+        "{}",
+        j["notes"]
+    );
+    let rec: Vec<(&str, &str)> = j["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["lot_id"].as_str().unwrap(),
+                c["recommended"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rec, [("a1", "1"), ("k1", "0")]);
+
+    // --fee-rate wins over harvest.toml for every account. At 0.001 a unit
+    // nets 1,998: a1 realizes -2,002.00 (480.48 saved) for 2.00 + 2.00; k1
+    // -520.00 (124.80 saved) for 20.00 + 20.00 = 40.00: both kept.
+    let j = scan_in(
+        dir.path(),
+        rows,
+        "2025-12-01,2000",
+        "2025-12-01",
+        &["--config", "h.toml", "--fee-rate", "0.001"],
+    );
+    let plan = &j["plan"];
+    assert_eq!(plan["realized_total"], "-2522.00");
+    assert_eq!(plan["fee_rates"]["kraken"], "0.001");
+    assert_eq!(plan["left_out"].as_array().unwrap().len(), 0);
+    assert_eq!(j["tax_saved"], "605.28");
+    assert_eq!(plan["costs"], "44.00");
+    assert_eq!(plan["tax_saved_net"], "561.28");
+    let k = &plan["sales"][1];
+    assert_eq!(
+        (&k["account"], &k["tax_saved"], &k["cost"], &k["net_saving"]),
+        (
+            &Value::from("kraken"),
+            &Value::from("124.80"),
+            &Value::from("40.00"),
+            &Value::from("84.80")
+        )
+    );
+
+    // --fee-rate 0: no cost, both lots, and the keys say so.
+    let j = scan_in(
+        dir.path(),
+        rows,
+        "2025-12-01,2000",
+        "2025-12-01",
+        &["--config", "h.toml", "--fee-rate", "0"],
+    );
+    assert_eq!(j["plan"]["realized_total"], "-2500.00");
+    assert_eq!(j["plan"]["costs"], "0.00");
+    assert_eq!(j["plan"]["fee_rates"]["coinbase"], "0");
+    // Without a fee rate or spread anywhere, no cost key at all.
+    let j = scan(rows, "2025-12-01,2000", "2025-12-01", &[]);
+    assert_eq!(j["plan"]["realized_total"], "-2500.00");
+    assert!(j["plan"].get("costs").is_none());
+    assert!(j["plan"]["sales"][0].get("cost").is_none());
+}
+
+/// The fee and spread reduce the amount realized, and the emitted ledger
+/// carries them, so `harvest gains` on it realizes what scan promised.
+/// Coinbase's fee_rate is 0.006 (harvest.toml), --spread 0.001; ETH at 3,000
+/// on December 1. A short-term gain of 1,500 in kraken (g1, g2): the need is
+/// 1,500 + 3,000 = 4,500; flat 24% and 15%.
+/// - A unit sold fills at 3,000 x 0.999 = 2,997 and pays 0.6% of it, 17.982:
+///   it nets 2,979.018.
+/// - s1 (short-term, 1 ETH for 3,700) first, against the short-term gain:
+///   a loss of 720.982, all of it.
+/// - l1 (long-term, 5 ETH for 20,000): 4,000 - 2,979.018 = 1,020.982 of
+///   loss a unit; 4,500 - 720.982 = 3,779.018 more is needed, so
+///   3,779.018 / 1,020.982 = 3.70135614 units (8 decimals, down).
+/// - The sale of 4.70135614 ETH receives 14,104.06842 x 0.999 =
+///   14,089.96435158 and pays a fee of 84.53978610948; its proceeds,
+///   14,005.42456547052, are shared by quantity: s1 2,979.02 (basis
+///   3,700.00, -720.98), l1 14,005.42 - 2,979.02 = 11,026.40 (basis
+///   20,000 x 3.70135614 / 5 = 14,805.42, -3,779.02): -4,500.00 in all.
+/// - Tax: before 1,500 x 0.24 = 360.00; after, line 16 is -3,000 (the
+///   deduction, -720.00): 1,080.00 saved.
+/// - Costs: selling 14.10406842 (spread) + 84.53978611 (fee) = 98.64;
+///   buying back 14.10406842 + 14,118.17248842 x 0.006 = 98.81; 197.45 in
+///   all, 882.55 net.
+#[test]
+fn costs_reduce_the_realized_amount_and_gains_realizes_the_promise() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("h.toml"), "[accounts.coinbase]\nfee_rate = 0.006\n").unwrap();
+    let rows = "l1,2024-01-10T00:00:00Z,coinbase,buy,20000,USD,5,ETH,,,,,,\n\
+g1,2025-02-01T00:00:00Z,kraken,buy,1000,USD,1,ETH,,,,,,\n\
+g2,2025-04-01T00:00:00Z,kraken,sell,1,ETH,2500,USD,,,,,,\n\
+s1,2025-06-01T00:00:00Z,coinbase,buy,3700,USD,1,ETH,,,,,,\n";
+    let j = scan_in(
+        d,
+        rows,
+        "2025-12-01,3000",
+        "2025-12-01",
+        &[
+            "--config",
+            "h.toml",
+            "--spread",
+            "0.001",
+            "--emit-ledger",
+            "plan.csv",
+            "--emit-selections",
+            "sel.csv",
+        ],
+    );
+    let plan = &j["plan"];
+    assert_eq!(plan["realized_short_term"], "-720.98");
+    assert_eq!(plan["realized_long_term"], "-3779.02");
+    assert_eq!(plan["realized_total"], "-4500.00");
+    assert_eq!(j["tax_saved"], "1080.00");
+    assert_eq!(plan["spread"], "0.001");
+    assert_eq!(plan["costs"], "197.45");
+    assert_eq!(plan["tax_saved_net"], "882.55");
+    let s = &plan["sales"][0];
+    assert_eq!(s["quantity"], "4.70135614");
+    assert_eq!(s["net_proceeds"], "14005.42");
+    assert_eq!(s["selling_cost"], "98.64");
+    assert_eq!(s["buy_back_cost"], "98.81");
+    assert_eq!(s["tax_saved"], "1080.00");
+    assert_eq!(s["net_saving"], "882.55");
+    let emitted = std::fs::read_to_string(d.join("plan.csv")).unwrap();
+    assert_eq!(
+        emitted.lines().nth(1).unwrap(),
+        "harvest-2025-12-01-1,2025-12-01T23:59:59Z,coinbase,sell,4.70135614,ETH,14089.96435158,USD,84.53978610948,USD,,,,harvest plan,,,"
+    );
+    let o = harvest()
+        .current_dir(d)
+        .args([
+            "gains",
+            "ledger.csv",
+            "plan.csv",
+            "--year",
+            "2025",
+            "--method",
+            "specific",
+            "--selections",
+            "sel.csv",
+            "--format",
+            "csv",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = String::from_utf8(o.stdout).unwrap();
+    let (mut st, mut lt) = (Vec::new(), Vec::new());
+    for line in csv.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        if c[0].starts_with("harvest-") {
+            let row = (
+                c[1].to_string(),
+                c[10].to_string(),
+                c[11].to_string(),
+                c[14].to_string(),
+            );
+            if c[7] == "short" {
+                st.push(row)
+            } else {
+                lt.push(row)
+            }
+        }
+    }
+    let row = |a: &str, b: &str, c: &str, d: &str| (a.into(), b.into(), c.into(), d.into());
+    assert_eq!(st, [row("s1", "2979.02", "3700.00", "-720.98")]);
+    assert_eq!(lt, [row("l1", "11026.40", "14805.42", "-3779.02")]);
+}
+
+/// A fee rate of 1 or more (or below 0) in harvest.toml is an error naming
+/// the file and the key, before any input is read (exit status 1); on the
+/// command line, a usage error (exit status 2).
+#[test]
+fn a_bad_fee_rate_is_an_error_naming_the_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("h.toml"), "[accounts.kraken]\nfee_rate = 6\n").unwrap();
+    std::fs::write(d.join("ledger.csv"), format!("{HEADER}\n")).unwrap();
+    std::fs::write(d.join("prices.csv"), "asset,price\nETH,2000\n").unwrap();
+    let o = harvest()
+        .current_dir(d)
+        .args([
+            "scan",
+            "ledger.csv",
+            "--prices",
+            "prices.csv",
+            "--config",
+            "h.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("h.toml: [accounts.kraken] fee_rate = 6 is not a fee rate")
+            && err.contains("6% is 0.06"),
+        "{err}"
+    );
+    let o = harvest()
+        .current_dir(d)
+        .args([
+            "scan",
+            "ledger.csv",
+            "--prices",
+            "prices.csv",
+            "--fee-rate",
+            "0.6%",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    for bad in ["1", "-0.1"] {
+        let o = harvest()
+            .current_dir(d)
+            .args([
+                "scan",
+                "ledger.csv",
+                "--prices",
+                "prices.csv",
+                "--spread",
+                bad,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "--spread {bad}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("from 0 to below 1"), "{err}");
+    }
+}
+
+/// Issue 25 items 2 and 3 together, by hand (single, 2025, ordinary income
+/// 30,000, ETH at 30,000, `--fee-rate 0.001`, so a unit sold nets 29,970):
+/// - b1, 0.1 ETH bought in 2023 for 100: 2,997.00 - 100.00 = 2,897.00 of gain
+///   at 0%, worth 434.55 later at 15%, for 3.00 + 3.00 of fees: kept;
+/// - b3, 1 ETH bought in 2023 for 29,900: 70.00 of gain, worth 10.50 later,
+///   for 30.00 + 30.00: not worth the step-up, left out.
+///
+/// The gains-only plan is worth 434.55 - 6.00 = 428.55, and the applied plan
+/// (the emitted sale carries its fee) realizes 2,897.00.
+#[test]
+fn a_fee_keeps_a_gain_not_worth_its_cost_out_of_the_zero_band() {
+    let rows = "b1,2023-01-01T00:00:00Z,coinbase,buy,100,USD,0.1,ETH,,,,,,\n\
+b3,2023-01-01T00:00:00Z,coinbase,buy,29900,USD,1,ETH,,,,,,\n";
+    let (j, applied) = scan_applied(
+        rows,
+        "2025-12-01,30000",
+        "2025-12-01",
+        &["--ordinary-income", "30000", "--fee-rate", "0.001"],
+    );
+    let g = &j["gain_harvest"];
+    assert_eq!(g["room"], "18350.00");
+    assert_eq!(g["gain_realized"], "2897.00");
+    assert_eq!(g["lots"].as_array().unwrap().len(), 1, "{g}");
+    assert_eq!(g["lots"][0]["lot_id"], "b1");
+    assert_eq!(g["combinations"][1]["costs"], "6.00");
+    assert_eq!(g["combinations"][1]["value"], "428.55");
+    assert_eq!(applied, "2897.00");
 }

@@ -44,6 +44,11 @@ pub struct Settings {
     pub evm: import::EvmSettings,
     /// `income_as_business` of harvest.toml, checked.
     pub business_income: Vec<crate::model::Category>,
+    /// The `fee_rate` under `[accounts.NAME]` of harvest.toml, checked (scan).
+    pub fee_rates: std::collections::BTreeMap<String, rust_decimal::Decimal>,
+    /// The settings file's name (`harvest.toml`, or `--config FILE`), whether
+    /// or not it exists.
+    pub config_name: String,
 }
 
 /// Reads `--config FILE`, or harvest.toml in the working directory when present.
@@ -73,6 +78,7 @@ impl Settings {
         let boxes = file.box_rules(&file_name)?;
         let import_accounts = file.account_map(&file_name)?;
         let business_income = file.business_income(&file_name)?;
+        let fee_rates = file.fee_rates(&file_name)?;
         let evm = super::import::evm_settings(&file, &file_name, None)?;
         // `[assets] same` and `migrations`: checked before any input is read.
         let assets = file.assets.links(&file_name)?;
@@ -151,6 +157,8 @@ impl Settings {
             import_accounts,
             evm,
             business_income,
+            fee_rates,
+            config_name: file_name,
         })
     }
 }

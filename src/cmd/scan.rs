@@ -1,6 +1,6 @@
 //! `harvest scan`: harvest candidates and the plan, priced in tax dollars.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 
@@ -12,10 +12,10 @@ use crate::engine::{self, Method};
 use crate::model::{Amount, LEDGER_COLUMNS, Ledger, Row, Sym};
 use crate::plan::sales::{Built, PlanCtx};
 use crate::plan::{self, YearSoFar};
-use crate::render::{self, Picture, SaleLine, ScanLine, ScanView};
+use crate::render::{self, CostsView, LeftOut, Picture, SaleLine, ScanLine, ScanView};
 use crate::tax::form8949::cents;
 use crate::tax::rates::{self, CapitalIncome};
-use crate::tax::schedule_d::carryover_worksheet;
+use crate::tax::schedule_d::{FilingStatus, carryover_worksheet};
 use crate::tax::{Term, build_rows_where};
 use crate::time::{date_in, end_of_day};
 
@@ -34,6 +34,196 @@ fn picture(line_7: Decimal, line_15: Decimal, cap: Decimal) -> Picture {
             Decimal::ZERO
         },
     }
+}
+
+/// How many times at most the plan is made again without the lots whose
+/// saving does not cover their costs.
+const MAX_COST_ROUNDS: usize = 5;
+
+/// The plan that harvests `need`, without the candidates in `left_out`. It
+/// aims at the need exactly, but the Form 8949 rows are rounded to cents: when
+/// the rounded rows realize more loss than needed (the year would end at
+/// -3,000.01 with a cent carried), the plan is made again for that much less,
+/// so its last lot is sold in a slightly smaller part.
+fn build_on_need(ctx: &PlanCtx<'_>, need: Decimal, left_out: &HashSet<usize>) -> Built {
+    let mut built = ctx.build(need, left_out);
+    let mut shave = Decimal::ZERO;
+    for _ in 0..4 {
+        let over = -(built.realized.0 + built.realized.1) - need;
+        if over <= Decimal::ZERO || built.picks.is_empty() {
+            break;
+        }
+        shave += over;
+        built = ctx.build((need - shave).max(Decimal::ZERO), left_out);
+    }
+    built
+}
+
+/// What the tax of the year depends on besides a plan.
+struct Taxes {
+    /// Schedule D lines 7 and 15 before the plan.
+    line_7: Decimal,
+    line_15: Decimal,
+    /// The loss deduction's limit.
+    cap: Decimal,
+    line_14: Decimal,
+    /// Long-term gain of collectibles so far.
+    collectibles_lt: Decimal,
+    ordinary_income: Option<Decimal>,
+    magi: Option<Decimal>,
+    year: i32,
+    fs: FilingStatus,
+    st_rate: Decimal,
+    lt_rate: Decimal,
+}
+
+/// The year with a plan: Schedule D, the tax and next year's carryover.
+struct Priced {
+    picture: Picture,
+    tax: Decimal,
+    carryover: crate::tax::Carryover,
+}
+
+impl Taxes {
+    fn capital_income(&self, p: &Picture, collectibles: Decimal) -> CapitalIncome {
+        let line_18 = crate::tax::schedule_d::rate_28_gain(
+            collectibles,
+            p.line_7,
+            self.line_14,
+            p.line_15,
+            p.line_16,
+        );
+        rates::capital_income(p.line_7, p.line_15, self.cap).with_collectibles(line_18)
+    }
+
+    /// MAGI before the plan: `--magi`, or ordinary income plus the capital
+    /// result.
+    fn magi_before(&self) -> Decimal {
+        let ci = self.capital_income(
+            &picture(self.line_7, self.line_15, self.cap),
+            self.collectibles_lt,
+        );
+        self.magi
+            .unwrap_or(self.ordinary_income.unwrap_or_default() + ci.ordinary + ci.preferential)
+    }
+
+    /// The year with a plan realizing `st` short-term and `lt` long-term, of
+    /// which `coll` is long-term on collectibles.
+    fn price(&self, st: Decimal, lt: Decimal, coll: Decimal) -> Priced {
+        let p = picture(self.line_7 + st, self.line_15 + lt, self.cap);
+        let ci = self.capital_income(&p, self.collectibles_lt + coll);
+        let total = ci.ordinary + ci.preferential;
+        let tax = match self.ordinary_income {
+            Some(ti) => {
+                let before = self.capital_income(
+                    &picture(self.line_7, self.line_15, self.cap),
+                    self.collectibles_lt,
+                );
+                let magi = self.magi_before() + total - (before.ordinary + before.preferential);
+                rates::federal_tax(self.year, self.fs, ti, ci, magi)
+            }
+            None => rates::flat_tax(ci, self.st_rate, self.lt_rate),
+        };
+        // The worksheet's line 1 is Form 1040 taxable income, which already
+        // reflects the capital result and the loss deduction (Schedule D
+        // instructions, Capital Loss Carryover Worksheet).
+        let (_, carryover) = carryover_worksheet(
+            p.line_7,
+            p.line_15,
+            p.line_21,
+            self.ordinary_income.map(|oi| oi + total),
+        );
+        Priced {
+            picture: p,
+            tax,
+            carryover,
+        }
+    }
+}
+
+/// The fee rate and spread of each sale: `--fee-rate` for every account, or
+/// each account's `fee_rate` in harvest.toml (0 when neither sets one).
+fn costs_of(a: &ScanArgs, s: &Settings, ledger: &Ledger, cands: &[plan::Candidate]) -> plan::Costs {
+    let mut costs = plan::Costs {
+        spread: a.spread.unwrap_or_default(),
+        default_fee: a.fee_rate.unwrap_or_default(),
+        ..plan::Costs::default()
+    };
+    if a.fee_rate.is_none() {
+        for c in cands {
+            if let Some(r) = s.fee_rates.get(engine::account_name(ledger, c.account)) {
+                costs.fee_rates.insert(c.account, *r);
+            }
+        }
+    }
+    costs
+}
+
+/// The fee rate of each account of the candidates, and where it comes from.
+fn fee_rates(
+    a: &ScanArgs,
+    s: &Settings,
+    ledger: &Ledger,
+    cands: &[plan::Candidate],
+) -> Vec<(String, Decimal, String)> {
+    let mut accounts: Vec<&str> = cands
+        .iter()
+        .map(|c| engine::account_name(ledger, c.account))
+        .collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    accounts
+        .into_iter()
+        .map(|name| {
+            let (rate, from) = match (a.fee_rate, s.fee_rates.get(name)) {
+                (Some(r), _) => (r, "--fee-rate".to_string()),
+                (None, Some(r)) => (*r, s.config_name.clone()),
+                (None, None) => (Decimal::ZERO, "not set".to_string()),
+            };
+            (name.to_string(), rate, from)
+        })
+        .collect()
+}
+
+/// The note that states the costs the plan counts.
+fn costs_note(
+    a: &ScanArgs,
+    s: &Settings,
+    ledger: &Ledger,
+    cands: &[plan::Candidate],
+    costs: &plan::Costs,
+) -> String {
+    let rates = fee_rates(a, s, ledger, cands);
+    let fees = match a.fee_rate {
+        Some(r) => format!("fee rate {} for every account (--fee-rate)", r.normalize()),
+        None if rates.is_empty() => "fee rate 0 (none set)".to_string(),
+        None => {
+            // Accounts of one rate from one source together.
+            let mut groups: Vec<(Decimal, &str, Vec<&str>)> = Vec::new();
+            for (acct, r, from) in &rates {
+                match groups.iter_mut().find(|g| g.0 == *r && g.1 == from) {
+                    Some(g) => g.2.push(acct),
+                    None => groups.push((*r, from, vec![acct])),
+                }
+            }
+            let parts: Vec<String> = groups
+                .iter()
+                .map(|(r, from, accts)| {
+                    format!("{} for {} ({from})", r.normalize(), accts.join(", "))
+                })
+                .collect();
+            format!("fee rate {}", parts.join("; "))
+        }
+    };
+    format!(
+        "costs: {fees}; spread {}{} on each trade. A sale fills at the price less the spread and pays the fee on that: its Form 8949 proceeds are net of both, so its loss is larger. Buying the same quantity back fills at the price plus the spread and pays the fee: not deductible now, both go into the new lot's basis. A sale's cost counts all four, and a lot whose tax saving does not cover its cost is left out",
+        costs.spread.normalize(),
+        if a.spread.is_some() {
+            " (--spread)"
+        } else {
+            ""
+        }
+    )
 }
 
 /// Runs `harvest scan`.
@@ -183,6 +373,10 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         ));
     }
     let need = plan::loss_needed(&y, usable, a.target);
+    let costs = costs_of(a, &s, ledger, &cands);
+    // The costs are shown (and their JSON keys written) when a fee rate or a
+    // spread is set anywhere, even to 0: without, every output is as before.
+    let costs_shown = a.fee_rate.is_some() || a.spread.is_some() || !s.fee_rates.is_empty();
     let sel_file = a
         .emit_selections
         .as_ref()
@@ -199,48 +393,167 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         prices: loaded.prices.as_ref(),
         selections: loaded.selections.as_ref(),
         min_loss: a.min_loss,
+        costs: &costs,
     };
-    // The plan aims at the need exactly, but the Form 8949 rows are rounded to
-    // cents: when the rounded rows realize more loss than needed (the year would
-    // end at -3,000.01 with a cent carried), the plan is made again for that much
-    // less, so its last lot is sold in a slightly smaller part.
-    let mut built = ctx.build(need);
-    let mut shave = Decimal::ZERO;
-    for _ in 0..4 {
-        let over = -(built.realized.0 + built.realized.1) - need;
-        if over <= Decimal::ZERO || built.picks.is_empty() {
+
+    // The tax of the year, before the plan and with one.
+    let fs = inputs.filing_status;
+    let taxes = Taxes {
+        line_7: y.line_7(),
+        line_15: y.line_15(),
+        cap,
+        line_14: -inputs.carryover_in.long_term,
+        collectibles_lt,
+        ordinary_income,
+        magi: a.magi,
+        year,
+        fs,
+        st_rate,
+        lt_rate,
+    };
+    let priced_before = taxes.price(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let future_rate = match (a.future_rate, ordinary_income) {
+        (Some(r), _) => r,
+        (None, Some(oi)) => {
+            // The marginal rate on the next hundred dollars of ordinary income.
+            let none = CapitalIncome::default();
+            let hundred = Decimal::ONE_HUNDRED;
+            (rates::federal_tax(year, fs, oi + hundred, none, oi + hundred)
+                - rates::federal_tax(year, fs, oi, none, oi))
+                / hundred
+        }
+        (None, None) => st_rate,
+    };
+    let sum = |c: &crate::tax::Carryover| c.short_term + c.long_term;
+    // Of a plan's net loss, what goes to next year's carryover (the rest is
+    // absorbed this year).
+    let carried = |plan_total: Decimal, after: &Priced| {
+        (sum(&after.carryover) - sum(&priced_before.carryover))
+            .max(Decimal::ZERO)
+            .min((-plan_total).max(Decimal::ZERO))
+    };
+    // What a plan realizing (short-term, long-term, of which collectibles)
+    // saves: this year's tax, and its carried loss priced at --future-rate.
+    let saves = |st: Decimal, lt: Decimal, coll: Decimal| {
+        let after = taxes.price(st, lt, coll);
+        cents(priced_before.tax) - cents(after.tax) + cents(carried(st + lt, &after) * future_rate)
+    };
+    let collectible = |c: &plan::Candidate| {
+        c.term == Term::Long && s.boxes.is_collectible(ledger.syms.name(c.asset))
+    };
+    // A pick's realized gain, as the plan's rows round it, and what of it is
+    // short-term, long-term and long-term collectibles.
+    let split = |cs: &[plan::Candidate], p: &plan::Pick| {
+        let c = &cs[p.candidate];
+        let g = cents(p.proceeds) - cents(p.basis);
+        match c.term {
+            Term::Short => (g, Decimal::ZERO, Decimal::ZERO),
+            Term::Long => (
+                Decimal::ZERO,
+                g,
+                if collectible(c) { g } else { Decimal::ZERO },
+            ),
+        }
+    };
+    // A plan's (short-term, long-term, collectibles) and what it saves.
+    let whole = |cs: &[plan::Candidate], b: &Built| {
+        let coll: Decimal = b.picks.iter().map(|p| split(cs, p).2).sum();
+        let (st, lt) = b.realized;
+        ((st, lt, coll), saves(st, lt, coll))
+    };
+    // What the plan `b` (its totals and saving `w`) saves beyond the same plan
+    // without the picks `which`: their marginal tax saving.
+    let marginal = |cs: &[plan::Candidate],
+                    b: &Built,
+                    w: ((Decimal, Decimal, Decimal), Decimal),
+                    which: &[usize]| {
+        let ((mut st, mut lt, mut cl), saving) = w;
+        for &i in which {
+            let (s_, l_, c_) = split(cs, &b.picks[i]);
+            st -= s_;
+            lt -= l_;
+            cl -= c_;
+        }
+        saving - saves(st, lt, cl)
+    };
+    // In cents: the selling part and the buy-back part apart, so a sale's
+    // figures add up.
+    let round_trip = |account: Sym, qty: Decimal, price: Decimal| {
+        let rt = costs.round_trip(account, qty, price);
+        plan::RoundTrip {
+            selling: cents(rt.selling),
+            buy_back: cents(rt.buy_back),
+        }
+    };
+
+    // A lot whose tax saving does not cover what selling it and buying it
+    // back costs is left out, and the plan made again without it (other lots
+    // may take its place), a few rounds at most.
+    let mut left_out: HashSet<usize> = HashSet::new();
+    let mut dropped: Vec<LeftOut> = Vec::new();
+    let mut built = build_on_need(&ctx, need, &left_out);
+    for round in 1..=MAX_COST_ROUNDS {
+        if costs.is_zero() {
             break;
         }
-        shave += over;
-        built = ctx.build((need - shave).max(Decimal::ZERO));
+        let mut unworthy = Vec::new();
+        let w = whole(&cands, &built);
+        for (i, p) in built.picks.iter().enumerate() {
+            let c = &cands[p.candidate];
+            let cost = round_trip(c.account, p.qty, c.price).total();
+            let saving = marginal(&cands, &built, w, &[i]);
+            if cost > Decimal::ZERO && saving < cost {
+                unworthy.push(p.candidate);
+                dropped.push(LeftOut {
+                    account: engine::account_name(ledger, c.account).to_string(),
+                    asset: ledger.syms.name(c.asset).to_string(),
+                    lot_id: ledger.rows[outcome.lots[c.lot as usize].row as usize]
+                        .id
+                        .to_string(),
+                    quantity: p.qty,
+                    tax_saved: saving,
+                    cost,
+                });
+            }
+        }
+        if unworthy.is_empty() {
+            break;
+        }
+        left_out.extend(unworthy);
+        if round == MAX_COST_ROUNDS {
+            // The last round brings in no new lot: only those this plan
+            // chose and kept.
+            let kept: HashSet<usize> = built.picks.iter().map(|p| p.candidate).collect();
+            left_out.extend((0..cands.len()).filter(|j| !kept.contains(j)));
+        }
+        built = build_on_need(&ctx, need, &left_out);
     }
     // Gains at 0% (issue 25): with the ordinary income known, long-term gains
     // that fit the 0% band step the basis up at no tax.
     let gain_plan = match ordinary_income {
-        Some(ti) if !a.no_gains => Some(gains_at_zero(&GainsCtx {
-            ctx: &ctx,
-            ledger,
-            outcome: &outcome,
-            prices,
-            when,
-            s: &s,
-            year,
-            ti,
-            magi: a.magi,
-            filing_status: inputs.filing_status,
-            cap,
-            line_14: -inputs.carryover_in.long_term,
-            collectibles_lt,
-            later_rate: lt_rate,
-            future_rate: future_rate(
-                a.future_rate,
-                ordinary_income,
-                year,
-                inputs.filing_status,
-                st_rate,
-            ),
-            losses: &built,
-        })),
+        Some(_) if !a.no_gains => {
+            let loss_costs = built
+                .picks
+                .iter()
+                .map(|p| {
+                    let c = &cands[p.candidate];
+                    round_trip(c.account, p.qty, c.price).total()
+                })
+                .sum();
+            Some(gains_at_zero(&GainsCtx {
+                ctx: &ctx,
+                ledger,
+                outcome: &outcome,
+                prices,
+                when,
+                s: &s,
+                taxes: &taxes,
+                later_rate: lt_rate,
+                future_rate,
+                losses: &built,
+                loss_costs,
+            }))
+        }
         _ => None,
     };
     // Of the loss plan alone: what it realizes, for the loss used and carried.
@@ -265,9 +578,24 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         realized: (plan_st, plan_lt),
         note,
         universal,
-    } = built;
-    notes.extend(note);
-    if universal && (a.emit_ledger.is_some() || a.emit_selections.is_some()) {
+    } = &built;
+    let (plan_st, plan_lt) = (*plan_st, *plan_lt);
+    notes.extend(note.clone());
+    if costs_shown {
+        notes.push(costs_note(a, &s, ledger, &cands, &costs));
+        for d in &dropped {
+            notes.push(format!(
+                "left out: selling {} {} of lot {} from {} would save {} of tax but cost {} (fee and spread, selling and buying back)",
+                render::qty(d.quantity),
+                d.asset,
+                d.lot_id,
+                d.account,
+                render::money(d.tax_saved),
+                render::money(d.cost)
+            ));
+        }
+    }
+    if *universal && (a.emit_ledger.is_some() || a.emit_selections.is_some()) {
         return Err(UsageError(
             "--emit-ledger and --emit-selections need per-wallet lots (--scope wallet, or a date from 2025 with --scope transition): a sale is made from one account".into(),
         )
@@ -275,98 +603,48 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     }
 
     // The tax picture before and after.
-    let before = picture(y.line_7(), y.line_15(), cap);
-    let after = picture(y.line_7() + plan_st, y.line_15() + plan_lt, cap);
+    let before = priced_before.picture;
     // The plan's long-term losses on collectibles reduce the 28% rate gain.
-    let plan_collectibles: Decimal = picks
-        .iter()
-        .filter(|p| {
-            let c = &cands[p.candidate];
-            c.term == Term::Long && s.boxes.is_collectible(ledger.syms.name(c.asset))
-        })
-        .map(|p| crate::tax::form8949::cents(p.proceeds) - crate::tax::form8949::cents(p.basis))
-        .sum();
-    let line_14 = -inputs.carryover_in.long_term;
-    let ci = |p: &Picture, coll: Decimal| {
-        let line_18 =
-            crate::tax::schedule_d::rate_28_gain(coll, p.line_7, line_14, p.line_15, p.line_16);
-        rates::capital_income(p.line_7, p.line_15, cap).with_collectibles(line_18)
-    };
-    let (ci_before, ci_after) = (
-        ci(&before, collectibles_lt),
-        ci(&after, collectibles_lt + plan_collectibles),
-    );
-    let total = |c: &CapitalIncome| c.ordinary + c.preferential;
-    let (tax_before, tax_after, tax_basis) = match ordinary_income {
+    let plan_collectibles: Decimal = picks.iter().map(|p| split(&cands, p).2).sum();
+    let priced_after = taxes.price(plan_st, plan_lt, plan_collectibles);
+    let after = priced_after.picture;
+    let (tax_before, tax_after) = (priced_before.tax, priced_after.tax);
+    let tax_basis = match ordinary_income {
         Some(ti) => {
-            let magi_before = a.magi.unwrap_or(ti + total(&ci_before));
-            let magi_after = magi_before + total(&ci_after) - total(&ci_before);
-            let fs = inputs.filing_status;
             if !rates::has_tables(year) {
                 notes.push(format!(
                     "no tax tables for {year}: the {} brackets are used",
                     if year < 2025 { 2025 } else { 2026 }
                 ));
             }
-            (
-                rates::federal_tax(year, fs, ti, ci_before, magi_before),
-                rates::federal_tax(year, fs, ti, ci_after, magi_after),
-                format!(
-                    "federal brackets for {year} ({}), ordinary income {} (taxable income other than this year's capital gains and losses), MAGI {}, with the 0/15/20% long-term rates and the 3.8% NIIT",
-                    fs.as_str(),
-                    render::money(ti),
-                    render::money(magi_before)
-                ),
+            format!(
+                "federal brackets for {year} ({}), ordinary income {} (taxable income other than this year's capital gains and losses), MAGI {}, with the 0/15/20% long-term rates and the 3.8% NIIT",
+                fs.as_str(),
+                render::money(ti),
+                render::money(taxes.magi_before())
             )
         }
-        None => (
-            rates::flat_tax(ci_before, st_rate, lt_rate),
-            rates::flat_tax(ci_after, st_rate, lt_rate),
-            format!(
-                "flat marginal rates: {} on short-term gains and ordinary income, {} on long-term gains (--st-rate, --lt-rate; --ordinary-income computes the brackets)",
-                st_rate.normalize(),
-                lt_rate.normalize()
-            ),
+        None => format!(
+            "flat marginal rates: {} on short-term gains and ordinary income, {} on long-term gains (--st-rate, --lt-rate; --ordinary-income computes the brackets)",
+            st_rate.normalize(),
+            lt_rate.normalize()
         ),
     };
-    // The worksheet's line 1 is Form 1040 taxable income, which already
-    // reflects the capital result and the loss deduction (Schedule D
-    // instructions, Capital Loss Carryover Worksheet).
-    let (_, carryover_after) = carryover_worksheet(
-        after.line_7,
-        after.line_15,
-        after.line_21,
-        ordinary_income.map(|oi| oi + total(&ci_after)),
-    );
-    let (_, carryover_before) = carryover_worksheet(
-        before.line_7,
-        before.line_15,
-        before.line_21,
-        ordinary_income.map(|oi| oi + total(&ci_before)),
-    );
+    let carryover_after = priced_after.carryover;
     // Of the plan's net loss, what this year's return absorbs, and what goes
     // to next year's carryover (priced at --future-rate, stated).
     let plan_loss = (-(loss_realized.0 + loss_realized.1)).max(Decimal::ZERO);
-    let sum = |c: &crate::tax::Carryover| c.short_term + c.long_term;
-    let loss_carried = (sum(&carryover_after) - sum(&carryover_before))
-        .max(Decimal::ZERO)
-        .min(plan_loss);
+    let loss_carried = carried(loss_realized.0 + loss_realized.1, &priced_after);
     let loss_used = plan_loss - loss_carried;
-    let future_rate = future_rate(
-        a.future_rate,
-        ordinary_income,
-        year,
-        inputs.filing_status,
-        st_rate,
-    );
     let carryover_value = cents(loss_carried * future_rate);
 
     // Per sale: specific identification against the configured method's order.
     let mut sale_lines = Vec::new();
+    let w = whole(&cands, &built);
     let mut method_notes = Vec::new();
     let mut term_notes = Vec::new();
-    for sale in &sales {
-        let qty = sale.qty(&picks);
+    for sale in sales {
+        let qty = sale.qty(picks);
         // The plan's lots, by term, so that a sale whose short-term loss FIFO
         // (the default without identification) would turn long-term, or
         // back, is flagged.
@@ -379,6 +657,8 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             }
         }
         let specific = specific_terms.0 + specific_terms.1;
+        // The other orders sell at the same net price as the plan.
+        let net_price = costs.net_price(sale.account, sale.price);
         let by_method = plan::by_method(
             ledger,
             &outcome.holdings,
@@ -386,7 +666,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             sale.account,
             sale.asset,
             qty,
-            sale.price,
+            net_price,
         );
         let name = |x: Sym| engine::account_name(ledger, x);
         // Cents of rounding apart are not worth a note.
@@ -408,7 +688,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             sale.account,
             sale.asset,
             qty,
-            sale.price,
+            net_price,
             as_of,
         );
         if (fifo_terms.0 - specific_terms.0).abs() >= Decimal::ONE {
@@ -486,17 +766,23 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
                 &*ledger.rows[outcome.lots[cands[picks[i].candidate].lot as usize].row as usize].id
             })
             .collect();
+        // One line: the first few lots (--emit-selections lists every one).
+        let shown = if lot_ids.len() > 5 {
+            format!("{} and {} more", lot_ids[..4].join(", "), lot_ids.len() - 4)
+        } else {
+            lot_ids.join(", ")
+        };
         let why = format!(
-            "{}; identify lot{} {} {} by the sale",
+            "{}; identify lot{} {shown} {} by the sale",
             why.join(", "),
             if lot_ids.len() == 1 { "" } else { "s" },
-            lot_ids.join(", "),
             if identify_with == "broker" {
                 "to the broker"
             } else {
                 "in your records"
             }
         );
+        let (received, fee) = costs.sale(sale.account, qty, sale.price);
         sale_lines.push(SaleLine {
             identify_with,
             why,
@@ -509,6 +795,11 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             by_method,
             specific_terms,
             fifo_terms,
+            fee_rate: costs.fee_rate(sale.account),
+            net_proceeds: cents(received - fee),
+            costs: round_trip(sale.account, qty, sale.price),
+            // A lot stepped up at 0% saves on its later sale.
+            tax_saved: marginal(&cands, &built, w, &sale.picks) + cents(gain * lt_rate),
         });
     }
     let more = method_notes.len().saturating_sub(5);
@@ -538,7 +829,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             "buying back after the sale starts a new holding period: the new lot is short-term for a year".into(),
         );
     }
-    for p in &picks {
+    for p in picks {
         let c = &cands[p.candidate];
         if c.turns_long_soon(as_of) {
             notes.push(format!(
@@ -574,7 +865,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     }
 
     let mut recommended: HashMap<usize, Decimal> = HashMap::new();
-    for p in &picks {
+    for p in picks {
         *recommended.entry(p.candidate).or_default() += p.qty;
     }
     let lines: Vec<ScanLine<'_>> = cands[..n_loss]
@@ -717,6 +1008,16 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         tax_saved: cents(tax_before) - cents(tax_after),
         tax_basis,
         lines,
+        costs: costs_shown.then(|| {
+            let total: Decimal = sale_lines.iter().map(|x| x.costs.total()).sum();
+            CostsView {
+                spread: costs.spread,
+                fee_rates: fee_rates(a, &s, ledger, &cands),
+                total,
+                tax_saved_net: cents(tax_before) - cents(tax_after) + carryover_value - total,
+                left_out: dropped,
+            }
+        }),
         sales: sale_lines,
         gains,
         notes,
@@ -729,19 +1030,27 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         for x in &mut view.sales {
             x.account = s.file.display_name(x.account);
         }
+        if let Some(c) = &mut view.costs {
+            for (acct, _, _) in &mut c.fee_rates {
+                *acct = s.file.display_name(acct).to_string();
+            }
+            for d in &mut c.left_out {
+                d.account = s.file.display_name(&d.account).to_string();
+            }
+        }
     }
 
     if let Some(p) = &a.emit_selections {
         write_output(Some(p), |w: &mut dyn Write| {
             writeln!(w, "disposal_id,lot_id,quantity")?;
-            for (d, l, q) in &sel_lines {
+            for (d, l, q) in sel_lines {
                 writeln!(w, "{},{},{}", csv_cell(d), csv_cell(l), render::qty(*q))?;
             }
             Ok(())
         })?;
     }
     if let Some(p) = &a.emit_ledger {
-        emit_ledger(p, ledger, &plan_rows)?;
+        emit_ledger(p, ledger, plan_rows)?;
     }
     write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
         match a.format {
@@ -776,43 +1085,27 @@ fn emit_ledger(path: &Path, ledger: &Ledger, rows: &[Row]) -> anyhow::Result<()>
                 qty: Decimal::ZERO,
                 asset: Sym::USD,
             });
+            // The sale's fee, in USD (the proceeds are the USD received less it).
+            let (fee_qty, fee_asset) = match r.fee {
+                Some(f) => (render::qty(f.qty), ledger.syms.name(f.asset)),
+                None => (String::new(), ""),
+            };
             writeln!(
                 w,
-                "{},{},{},sell,{},{},{},USD,,,,,,{},,,",
+                "{},{},{},sell,{},{},{},USD,{},{},,,,{},,,",
                 csv_cell(&r.id),
                 r.time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 csv_cell(ledger.syms.name(r.account)),
                 render::qty(sent.qty),
                 csv_cell(ledger.syms.name(sent.asset)),
                 render::qty(recv.qty),
+                fee_qty,
+                csv_cell(fee_asset),
                 csv_cell(crate::plan::sales::PLAN_NOTE)
             )?;
         }
         Ok(())
     })
-}
-
-/// The rate a loss carried to next year is priced at: `--future-rate`, else the
-/// marginal rate on the next hundred dollars of ordinary income (with
-/// `--ordinary-income`), else the flat short-term rate.
-fn future_rate(
-    given: Option<Decimal>,
-    ordinary_income: Option<Decimal>,
-    year: i32,
-    fs: crate::tax::FilingStatus,
-    st_rate: Decimal,
-) -> Decimal {
-    match (given, ordinary_income) {
-        (Some(r), _) => r,
-        (None, Some(oi)) => {
-            let none = CapitalIncome::default();
-            let hundred = Decimal::ONE_HUNDRED;
-            (rates::federal_tax(year, fs, oi + hundred, none, oi + hundred)
-                - rates::federal_tax(year, fs, oi, none, oi))
-                / hundred
-        }
-        (None, None) => st_rate,
-    }
 }
 
 /// What the gains-at-0% decision reads.
@@ -823,54 +1116,21 @@ struct GainsCtx<'a, 'b> {
     prices: &'a crate::readers::prices::PriceTable,
     when: chrono::DateTime<Utc>,
     s: &'b Settings,
-    year: i32,
-    /// Ordinary income (`--ordinary-income`).
-    ti: Decimal,
-    magi: Option<Decimal>,
-    filing_status: crate::tax::FilingStatus,
-    cap: Decimal,
-    line_14: Decimal,
-    collectibles_lt: Decimal,
+    taxes: &'b Taxes,
     /// The rate a later long-term sale is expected to pay (`--lt-rate`).
     later_rate: Decimal,
     future_rate: Decimal,
     losses: &'b Built,
+    /// What the loss plan's sales and buy-backs cost, in cents.
+    loss_costs: Decimal,
 }
 
 impl GainsCtx<'_, '_> {
-    /// The year's federal tax and total carryover out with Schedule D lines 7
-    /// and 15 at `l7`, `l15` (`coll` of long-term gain on collectibles).
-    fn year_at(&self, l7: Decimal, l15: Decimal, coll: Decimal) -> (Decimal, Decimal) {
-        let total = |c: &CapitalIncome| c.ordinary + c.preferential;
-        let ci = |l7: Decimal, l15: Decimal, coll: Decimal| {
-            let p = picture(l7, l15, self.cap);
-            let line_18 = crate::tax::schedule_d::rate_28_gain(
-                coll,
-                p.line_7,
-                self.line_14,
-                p.line_15,
-                p.line_16,
-            );
-            (
-                p,
-                rates::capital_income(p.line_7, p.line_15, self.cap).with_collectibles(line_18),
-            )
-        };
-        let (p, c) = ci(l7, l15, coll);
-        // `--magi` is of the year before the plan: it moves with the capital
-        // result, as scan's tax after does.
-        let magi = match self.magi {
-            Some(m) => {
-                let y = self.ctx.y;
-                let (_, c0) = ci(y.line_7(), y.line_15(), self.collectibles_lt);
-                m + total(&c) - total(&c0)
-            }
-            None => self.ti + total(&c),
-        };
-        let tax = rates::federal_tax(self.year, self.filing_status, self.ti, c, magi);
-        let (_, co) =
-            carryover_worksheet(p.line_7, p.line_15, p.line_21, Some(self.ti + total(&c)));
-        (tax, co.short_term + co.long_term)
+    /// The year's federal tax and total carryover out with a plan realizing
+    /// `st` short-term and `lt` long-term (`coll` of it on collectibles).
+    fn year_at(&self, st: Decimal, lt: Decimal, coll: Decimal) -> (Decimal, Decimal) {
+        let p = self.taxes.price(st, lt, coll);
+        (p.tax, p.carryover.short_term + p.carryover.long_term)
     }
 }
 
@@ -892,15 +1152,25 @@ struct GainPlan {
 /// year without it; the better of the two (see [`plan::gains::Combination::value`]).
 fn gains_at_zero(g: &GainsCtx<'_, '_>) -> GainPlan {
     let (ledger, s) = (g.ledger, g.s);
-    let gc = plan::gains::candidates(
+    let costs = g.ctx.costs;
+    let round_trip = |c: &plan::Candidate, qty: Decimal| {
+        let rt = costs.round_trip(c.account, qty, c.price);
+        cents(rt.selling) + cents(rt.buy_back)
+    };
+    // A lot whose later saving does not cover selling and buying it back is
+    // not worth the step-up (both scale with the part sold).
+    let gc: Vec<plan::Candidate> = plan::gains::candidates(
         g.outcome,
         &g.outcome.holdings,
         |asset| g.prices.valuation(ledger.syms.name(asset), g.when),
         g.ctx.as_of,
         |asset| s.boxes.is_collectible(ledger.syms.name(asset)),
-    );
-    let available: Decimal = gc.iter().map(|c| c.unrealized).sum();
-    let y = g.ctx.y;
+        |account, price| costs.net_price(account, price),
+    )
+    .into_iter()
+    .filter(|c| c.unrealized * g.later_rate >= round_trip(c, c.qty))
+    .collect();
+    let net = |c: &plan::Candidate| costs.net_price(c.account, c.price);
     let loss_cands = g.ctx.cands;
     let coll_of = |picks: &[plan::Pick]| -> Decimal {
         picks
@@ -912,42 +1182,42 @@ fn gains_at_zero(g: &GainsCtx<'_, '_>) -> GainPlan {
             .map(|p| cents(p.proceeds) - cents(p.basis))
             .sum()
     };
-    let (before_tax, before_carry) = g.year_at(y.line_7(), y.line_15(), g.collectibles_lt);
-    // Fill the room of a year at (l7, l15); the rounded rows may realize a
-    // cent or two more than the room: then the room is shaved by that much.
-    let fill_at = |l7: Decimal, l15: Decimal, coll: Decimal| {
-        let room = plan::gains::free_gain(|x| g.year_at(l7, l15 + x, coll), available);
-        let mut aim = room;
-        let mut picks = plan::gains::fill(&gc, aim);
-        for _ in 0..4 {
-            let got: Decimal = picks
-                .iter()
-                .map(|p| cents(p.proceeds) - cents(p.basis))
-                .sum();
-            if got <= room || aim.is_zero() {
-                return (room, got, picks);
-            }
-            aim = (aim - (got - room)).max(Decimal::ZERO);
-            picks = plan::gains::fill(&gc, aim);
-        }
-        let got = picks
+    let (_, before_carry) = g.year_at(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    // Fill the room of the year with a plan realizing (st, lt); the rounded
+    // rows may realize a cent or two more than the room: then the room is
+    // shaved by that much.
+    let gain_of = |picks: &[plan::Pick]| -> Decimal {
+        picks
             .iter()
             .map(|p| cents(p.proceeds) - cents(p.basis))
+            .sum()
+    };
+    let fill_at = |st: Decimal, lt: Decimal, coll: Decimal| {
+        // The band's room, whatever the lots at hand (the top of the 0% band
+        // is far below ten million dollars).
+        let room =
+            plan::gains::free_gain(|x| g.year_at(st, lt + x, coll), Decimal::from(10_000_000));
+        let mut aim = room;
+        let mut picks = plan::gains::fill(&gc, aim, net);
+        for _ in 0..4 {
+            let got = gain_of(&picks);
+            if got <= room || aim.is_zero() {
+                break;
+            }
+            aim = (aim - (got - room)).max(Decimal::ZERO);
+            picks = plan::gains::fill(&gc, aim, net);
+        }
+        let cost: Decimal = picks
+            .iter()
+            .map(|p| round_trip(&gc[p.candidate], p.qty))
             .sum();
-        (room, got, picks)
+        (room, gain_of(&picks), picks, cost)
     };
     let (lr_st, lr_lt) = g.losses.realized;
     let loss_coll = coll_of(&g.losses.picks);
-    let (after_tax, after_carry) = g.year_at(
-        y.line_7() + lr_st,
-        y.line_15() + lr_lt,
-        g.collectibles_lt + loss_coll,
-    );
-    let (room_a, got_a, picks_a) = fill_at(
-        y.line_7() + lr_st,
-        y.line_15() + lr_lt,
-        g.collectibles_lt + loss_coll,
-    );
+    let (before_tax, _) = g.year_at(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let (after_tax, after_carry) = g.year_at(lr_st, lr_lt, loss_coll);
+    let (room_a, got_a, picks_a, cost_a) = fill_at(lr_st, lr_lt, loss_coll);
     let loss = (-(lr_st + lr_lt)).max(Decimal::ZERO);
     let carried = (after_carry - before_carry).max(Decimal::ZERO).min(loss);
     let later = |x: Decimal| cents(x * g.later_rate);
@@ -958,8 +1228,9 @@ fn gains_at_zero(g: &GainsCtx<'_, '_>) -> GainPlan {
         tax_saved: cents(before_tax) - cents(after_tax),
         carryover_value: cents(carried * g.future_rate),
         later_tax_saved: later(got_a),
+        costs: g.loss_costs + cost_a,
     };
-    let (room_b, got_b, picks_b) = fill_at(y.line_7(), y.line_15(), g.collectibles_lt);
+    let (room_b, got_b, picks_b, cost_b) = fill_at(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     let gains_only = plan::gains::Combination {
         name: "gains at 0% only",
         loss_realized: Decimal::ZERO,
@@ -967,6 +1238,7 @@ fn gains_at_zero(g: &GainsCtx<'_, '_>) -> GainPlan {
         tax_saved: Decimal::ZERO,
         carryover_value: Decimal::ZERO,
         later_tax_saved: later(got_b),
+        costs: cost_b,
     };
     // Ties keep the loss plan: its saving is this year's.
     let chose_gains_only = gains_only.value() > with_losses.value();

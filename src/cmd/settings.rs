@@ -50,6 +50,7 @@ fn pick(
 pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
     let (file, file_name) = read_config(a.config.as_deref())?;
     file.box_rules(&file_name)?;
+    file.fee_rates(&file_name)?;
     let import_accounts = file.account_map(&file_name)?;
     file.address_book(&file_name)
         .map_err(|e| UsageError(e.to_string()))?;
@@ -306,6 +307,12 @@ pub fn run(a: &ConfigArgs) -> anyhow::Result<()> {
         lines.push((format!("[accounts.{}]", toml_key(acct)), from_file.clone()));
         if let Some(b) = c.broker {
             lines.push((format!("broker = {b}"), from_file.clone()));
+        }
+        if let Some(r) = c.fee_rate {
+            lines.push((
+                format!("fee_rate = {}", r.normalize()),
+                format!("{from_file} (scan; --fee-rate wins)"),
+            ));
         }
         for (k, v) in [
             ("box_short", &c.box_short),

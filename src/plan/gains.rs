@@ -22,6 +22,7 @@ pub fn candidates(
     price_of: impl Fn(Sym) -> Option<Decimal>,
     as_of: NaiveDate,
     is_collectible: impl Fn(Sym) -> bool,
+    net_price: impl Fn(Sym, Decimal) -> Decimal,
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
     for h in holdings.iter().filter(|h| sellable(h.account)) {
@@ -31,7 +32,9 @@ pub fn candidates(
         let lot = &outcome.lots[h.lot as usize];
         let long = lot.always_long || term(lot.holding_from, as_of) == Term::Long;
         let value = h.qty * price;
-        let gain = value - h.basis;
+        // The gain as Form 8949 will show it: proceeds net of the selling
+        // costs (see [`super::Costs`]).
+        let gain = h.qty * net_price(h.account, price) - h.basis;
         // A gain worth less than a cent is not worth a sale.
         if !long || gain < Decimal::new(1, 2) || is_collectible(h.asset) {
             continue;
@@ -95,7 +98,11 @@ pub fn free_gain(at: impl Fn(Decimal) -> (Decimal, Decimal), most: Decimal) -> D
 /// Picks lots to realize about `room` of long-term gain, best first (see
 /// [`candidates`]); the last lot may be sold in part (to 8 decimals, rounded
 /// down: never more gain than the room). Less than a cent left is done.
-pub fn fill(cands: &[Candidate], room: Decimal) -> Vec<Pick> {
+pub fn fill(
+    cands: &[Candidate],
+    room: Decimal,
+    net_price: impl Fn(&Candidate) -> Decimal,
+) -> Vec<Pick> {
     let cent = Decimal::new(1, 2);
     let mut budget = room;
     let mut picks = Vec::new();
@@ -119,7 +126,7 @@ pub fn fill(cands: &[Candidate], room: Decimal) -> Vec<Pick> {
         } else {
             c.basis * qty / c.qty
         };
-        let proceeds = qty * c.price;
+        let proceeds = qty * net_price(c);
         budget -= proceeds - basis;
         picks.push(Pick {
             candidate: i,
@@ -144,12 +151,14 @@ pub struct Combination {
     pub tax_saved: Decimal,
     pub carryover_value: Decimal,
     pub later_tax_saved: Decimal,
+    /// What its sales and buy-backs cost (fees and spread).
+    pub costs: Decimal,
 }
 
 impl Combination {
-    /// What the combination is worth: all three.
+    /// What the combination is worth: all three, less its costs.
     pub fn value(&self) -> Decimal {
-        self.tax_saved + self.carryover_value + self.later_tax_saved
+        self.tax_saved + self.carryover_value + self.later_tax_saved - self.costs
     }
 }
 
@@ -221,14 +230,14 @@ mod tests {
         order.sort_by(|a, b| (b.unrealized * a.value).cmp(&(a.unrealized * b.value)));
         assert_eq!(order[0].unrealized, d(6000));
         let sorted: Vec<Candidate> = order.into_iter().cloned().collect();
-        let picks = fill(&sorted, d(6_500));
+        let picks = fill(&sorted, d(6_500), |c| c.price);
         assert_eq!(picks.len(), 2);
         assert_eq!(picks[0].qty, d(10));
         // 500 of gain at 100 a unit: 5 units.
         assert_eq!(picks[1].qty, d(5));
         assert_eq!(picks[1].proceeds - picks[1].basis, d(500));
         // A room of 1/3 of a unit's gain: rounded down to 8 decimals.
-        let p = fill(&sorted[1..], Decimal::new(3333, 2));
+        let p = fill(&sorted[1..], Decimal::new(3333, 2), |c| c.price);
         assert_eq!(p[0].qty, Decimal::new(33_330_000, 8));
         assert!(p[0].proceeds - p[0].basis <= Decimal::new(3333, 2));
     }

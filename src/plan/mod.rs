@@ -6,7 +6,7 @@
 pub mod gains;
 pub mod sales;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -173,6 +173,95 @@ pub fn candidates(
     out
 }
 
+/// What a planned sale and its buy-back cost: the exchange's fee, a fraction
+/// of each trade's value, per account, and the spread, the fraction of the
+/// price lost to the bid/ask on each trade. A sale fills at price x (1 -
+/// spread) and pays the fee on that; the buy-back of the same quantity fills
+/// at price x (1 + spread) and pays the fee on that.
+#[derive(Debug, Clone, Default)]
+pub struct Costs {
+    /// The fee rate of each account that has its own.
+    pub fee_rates: HashMap<Sym, Decimal>,
+    /// The fee rate of the other accounts.
+    pub default_fee: Decimal,
+    pub spread: Decimal,
+}
+
+/// What one sale and its buy-back cost, in dollars, exact.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoundTrip {
+    /// The sale's fee and what its spread loses: they reduce its proceeds (so
+    /// the realized loss is larger by them).
+    pub selling: Decimal,
+    /// The buy-back's fee and spread: they go into the new lot's basis, not
+    /// deducted this year.
+    pub buy_back: Decimal,
+}
+
+impl RoundTrip {
+    /// Selling and buying back.
+    pub fn total(&self) -> Decimal {
+        self.selling + self.buy_back
+    }
+}
+
+impl Costs {
+    /// The fee rate of `account`.
+    pub fn fee_rate(&self, account: Sym) -> Decimal {
+        self.fee_rates
+            .get(&account)
+            .copied()
+            .unwrap_or(self.default_fee)
+    }
+
+    /// No fee anywhere and no spread.
+    pub fn is_zero(&self) -> bool {
+        self.spread.is_zero()
+            && self.default_fee.is_zero()
+            && self.fee_rates.values().all(|r| r.is_zero())
+    }
+
+    /// What a sale of `qty` at `price` from `account` receives and the fee it
+    /// pays, in USD: the fill at price x (1 - spread), and the fee on it. The
+    /// proceeds (Form 8949 column d) are the first less the second.
+    pub fn sale(&self, account: Sym, qty: Decimal, price: Decimal) -> (Decimal, Decimal) {
+        let gross = qty * price;
+        let received = if self.spread.is_zero() {
+            gross
+        } else {
+            gross * (Decimal::ONE - self.spread)
+        };
+        let rate = self.fee_rate(account);
+        let fee = if rate.is_zero() {
+            Decimal::ZERO
+        } else {
+            received * rate
+        };
+        (received, fee)
+    }
+
+    /// The proceeds of one unit sold at `price` from `account`, net of the
+    /// fee and the spread (`price` itself when neither applies).
+    pub fn net_price(&self, account: Sym, price: Decimal) -> Decimal {
+        if self.spread.is_zero() && self.fee_rate(account).is_zero() {
+            return price;
+        }
+        let (received, fee) = self.sale(account, Decimal::ONE, price);
+        received - fee
+    }
+
+    /// What selling `qty` at `price` from `account` and buying it back costs.
+    pub fn round_trip(&self, account: Sym, qty: Decimal, price: Decimal) -> RoundTrip {
+        let gross = qty * price;
+        let (received, fee) = self.sale(account, qty, price);
+        let paid = gross * (Decimal::ONE + self.spread);
+        RoundTrip {
+            selling: gross - received + fee,
+            buy_back: paid - gross + paid * self.fee_rate(account),
+        }
+    }
+}
+
 /// One lot (or part of one) the plan sells.
 #[derive(Debug, Clone)]
 pub struct Pick {
@@ -227,7 +316,16 @@ pub fn loss_needed(y: &YearSoFar, cap: Decimal, target: Option<Decimal>) -> Deci
 /// losses against long-term gains, then the rest, largest losses first. The last
 /// lot may be sold in part (to 8 decimals) so the plan stops at the need. A part
 /// that would realize less than `min_loss` (at least a cent) is not worth a sale.
-pub fn plan(cands: &[Candidate], y: &YearSoFar, need: Decimal, min_loss: Decimal) -> Vec<Pick> {
+/// A sale's proceeds are net of its fee and spread (`costs`), so each unit
+/// realizes that much more loss. The candidates in `left_out` are not sold.
+pub fn plan(
+    cands: &[Candidate],
+    y: &YearSoFar,
+    need: Decimal,
+    min_loss: Decimal,
+    costs: &Costs,
+    left_out: &HashSet<usize>,
+) -> Vec<Pick> {
     let mut left: Vec<Decimal> = cands.iter().map(|c| c.qty).collect();
     let mut picks: Vec<Pick> = Vec::new();
     let mut remaining = need;
@@ -250,14 +348,23 @@ pub fn plan(cands: &[Candidate], y: &YearSoFar, need: Decimal, min_loss: Decimal
             }
             // Under the simulated wash-sale rule, a purchase of another lot
             // within the window disallows the loss: never proposed.
-            if Some(c.term) != want || left[i].is_zero() || c.wash_risk == WashRisk::Yes {
+            if Some(c.term) != want
+                || left[i].is_zero()
+                || c.wash_risk == WashRisk::Yes
+                || left_out.contains(&i)
+            {
                 continue;
             }
             // A lot of a few 1e-28 units can have a loss per unit beyond Decimal:
             // it is dust, never worth a sale.
-            let Some(unit_loss) = (-c.unrealized).checked_div(c.qty) else {
+            let Some(mut unit_loss) = (-c.unrealized).checked_div(c.qty) else {
                 continue;
             };
+            // The sale's fee and spread lower its proceeds: more loss per unit.
+            let net_price = costs.net_price(c.account, c.price);
+            if net_price != c.price {
+                unit_loss += c.price - net_price;
+            }
             let whole = unit_loss * left[i];
             let qty = if whole <= budget {
                 left[i]
@@ -271,7 +378,7 @@ pub fn plan(cands: &[Candidate], y: &YearSoFar, need: Decimal, min_loss: Decimal
             }
             left[i] -= qty;
             let basis = c.basis * qty / c.qty;
-            let proceeds = qty * c.price;
+            let proceeds = qty * net_price;
             budget -= basis - proceeds;
             remaining -= basis - proceeds;
             match picks.iter_mut().find(|p| p.candidate == i) {
@@ -428,7 +535,14 @@ mod tests {
             realized_st: Decimal::from(2500),
             ..Default::default()
         };
-        let picks = plan(&c, &y, Decimal::from(5500), Decimal::ZERO);
+        let picks = plan(
+            &c,
+            &y,
+            Decimal::from(5500),
+            Decimal::ZERO,
+            &Costs::default(),
+            &HashSet::new(),
+        );
         let got: Vec<(usize, String)> = picks
             .iter()
             .map(|p| (p.candidate, p.qty.normalize().to_string()))
@@ -441,5 +555,56 @@ mod tests {
         );
         let total: Decimal = picks.iter().map(Pick::gain).sum();
         assert_eq!(total, Decimal::from(-5500));
+    }
+
+    /// By hand: 10 units bought for 10,000, at 500 (a loss of 500 a unit).
+    /// With a 1% fee and a 1% spread a unit sold fills at 495 and pays 4.95:
+    /// proceeds 490.05, a loss of 509.95 a unit, so 1,019.90 of loss needs 2
+    /// units (proceeds 980.10). The round trip of those 2 units costs:
+    /// selling 1,000 - 990 + 9.90 = 19.90; buying back at 505 x 2 = 1,010,
+    /// 10 + 10.10 = 20.10; 40.00 in all.
+    #[test]
+    fn costs_lower_the_proceeds_and_the_buy_back_costs_too() {
+        let c = vec![cand(Term::Long, 10, 10_000, 500)];
+        let costs = Costs {
+            default_fee: Decimal::new(1, 2),
+            spread: Decimal::new(1, 2),
+            ..Costs::default()
+        };
+        let a = c[0].account;
+        assert_eq!(
+            costs.net_price(a, Decimal::from(500)),
+            Decimal::new(49005, 2)
+        );
+        let picks = plan(
+            &c,
+            &YearSoFar::default(),
+            Decimal::new(101990, 2),
+            Decimal::ZERO,
+            &costs,
+            &HashSet::new(),
+        );
+        assert_eq!(picks.len(), 1);
+        assert_eq!(picks[0].qty, Decimal::from(2));
+        assert_eq!(picks[0].proceeds, Decimal::new(98010, 2));
+        assert_eq!(picks[0].gain(), Decimal::new(-101990, 2));
+        let rt = costs.round_trip(a, Decimal::from(2), Decimal::from(500));
+        assert_eq!(rt.selling, Decimal::new(1990, 2));
+        assert_eq!(rt.buy_back, Decimal::new(2010, 2));
+        assert_eq!(rt.total(), Decimal::from(40));
+        // A lot left out is not sold; with no costs the price is the price.
+        let none = plan(
+            &c,
+            &YearSoFar::default(),
+            Decimal::from(1000),
+            Decimal::ZERO,
+            &costs,
+            &HashSet::from([0]),
+        );
+        assert!(none.is_empty());
+        assert_eq!(
+            Costs::default().net_price(a, Decimal::new(5001, 1)),
+            Decimal::new(5001, 1)
+        );
     }
 }

@@ -3,12 +3,12 @@
 //! computed exactly as `harvest gains ledger.csv plan.csv --method specific
 //! --selections plan-selections.csv` would.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
-use super::{Candidate, Pick, YearSoFar};
+use super::{Candidate, Costs, Pick, YearSoFar};
 use crate::cell::cents;
 use crate::engine::{self, Config, Method, Selection, Selections, UNIVERSAL};
 use crate::model::{Amount, Kind, Ledger, Row, Source, Sym, TextRef};
@@ -120,6 +120,8 @@ pub struct PlanCtx<'a> {
     pub prices: Option<&'a PriceTable>,
     pub selections: Option<&'a Selections>,
     pub min_loss: Decimal,
+    /// The fee and spread of each sale (and its buy-back).
+    pub costs: &'a Costs,
 }
 
 /// A plan: the lots picked, the sales, those sales as ledger rows and
@@ -137,9 +139,18 @@ pub struct Built {
 }
 
 impl PlanCtx<'_> {
-    /// The plan that harvests `need` of loss.
-    pub fn build(&self, need: Decimal) -> Built {
-        self.build_picks(super::plan(self.cands, self.y, need, self.min_loss))
+    /// The plan that harvests `need` of loss, selling none of the candidates
+    /// in `left_out`.
+    pub fn build(&self, need: Decimal, left_out: &HashSet<usize>) -> Built {
+        let picks = super::plan(
+            self.cands,
+            self.y,
+            need,
+            self.min_loss,
+            self.costs,
+            left_out,
+        );
+        self.build_picks(picks)
     }
 
     /// The plan that sells `picks` (indices into the candidates).
@@ -156,6 +167,9 @@ impl PlanCtx<'_> {
         let mut sel_lines: Vec<(String, String, Decimal)> = Vec::new();
         for (n, sale) in sales.iter().enumerate() {
             let qty = sale.qty(&picks);
+            // Filled at the price less the spread; the fee, in USD, on top
+            // (SPEC section 2): `gains` takes it off the proceeds.
+            let (received, fee) = self.costs.sale(sale.account, qty, sale.price);
             plan_rows.push(Row {
                 id: ids[n].as_str().into(),
                 time: sale_time,
@@ -166,10 +180,13 @@ impl PlanCtx<'_> {
                     asset: sale.asset,
                 }),
                 received: Some(Amount {
-                    qty: qty * sale.price,
+                    qty: received,
                     asset: Sym::USD,
                 }),
-                fee: None,
+                fee: (!fee.is_zero()).then_some(Amount {
+                    qty: fee,
+                    asset: Sym::USD,
+                }),
                 usd_value: crate::model::OptDecimal::NONE,
                 category: None,
                 extra: crate::model::ExtraRef::NONE,

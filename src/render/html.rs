@@ -918,11 +918,14 @@ pub fn scan(w: &mut dyn Write, v: &ScanView<'_>) -> io::Result<()> {
     card(&mut out, "Plan realizes", v.plan_st + v.plan_lt, true);
     card(&mut out, "Net after the plan", v.after.line_16, true);
     card(&mut out, "Estimated tax saved", v.tax_saved, false);
+    if let Some(c) = &v.costs {
+        card(&mut out, "Net of costs", c.tax_saved_net, false);
+    }
     out.push_str(
         "</div><table><thead><tr><th></th><th class=\"n\">Amount</th></tr></thead><tbody>",
     );
     // (label, amount, colored as a gain or loss)
-    let rows: [(&str, Decimal, bool); 11] = [
+    let mut rows: Vec<(&str, Decimal, bool)> = vec![
         ("Short-term gains so far", v.realized_st, true),
         ("Long-term gains so far", v.realized_lt, true),
         (
@@ -939,6 +942,10 @@ pub fn scan(w: &mut dyn Write, v: &ScanView<'_>) -> io::Result<()> {
         ("Deducted this year (line 21)", v.after.line_21, true),
         ("Estimated tax saved", v.tax_saved, false),
     ];
+    if let Some(c) = &v.costs {
+        rows.push(("Costs (fees and spread, sale and buy-back)", c.total, false));
+        rows.push(("Net saving", c.tax_saved_net, false));
+    }
     for (k, x, colored) in rows {
         let cell = if colored { money_td(x) } else { num_td(x) };
         let _ = write!(out, "<tr><td>{}</td>{cell}</tr>", esc(k));
@@ -983,23 +990,40 @@ pub fn scan(w: &mut dyn Write, v: &ScanView<'_>) -> io::Result<()> {
     if v.sales.is_empty() {
         out.push_str("<p>Nothing to sell.</p>");
     } else {
+        let costs = v.costs.is_some();
         let _ = write!(
             out,
-            "<table><thead><tr><th>Account</th><th>Asset</th><th class=\"n\">Quantity</th><th class=\"n\">Price</th><th class=\"n\">Proceeds</th><th class=\"n\">Realized (these lots)</th><th class=\"n\">Realized ({})</th></tr></thead><tbody>",
-            esc(v.method)
+            "<table><thead><tr><th>Account</th><th>Asset</th><th class=\"n\">Quantity</th><th class=\"n\">Price</th><th class=\"n\">{}</th><th class=\"n\">Realized (these lots)</th><th class=\"n\">Realized ({})</th>{}</tr></thead><tbody>",
+            if costs { "Proceeds (net)" } else { "Proceeds" },
+            esc(v.method),
+            if costs {
+                "<th class=\"n\">Tax saved</th><th class=\"n\">Costs</th><th class=\"n\">Net saving</th>"
+            } else {
+                ""
+            }
         );
         for s in &v.sales {
             let _ = write!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{}{}{}</tr>",
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{}{}{}",
                 esc(s.account),
                 esc(s.asset),
                 qty(s.quantity),
                 price(s.price),
-                num_td(s.proceeds),
+                num_td(if costs { s.net_proceeds } else { s.proceeds }),
                 money_td(s.specific),
                 money_td(s.by_method)
             );
+            if costs {
+                let _ = write!(
+                    out,
+                    "{}{}{}",
+                    num_td(s.tax_saved),
+                    num_td(s.costs.total()),
+                    money_td(s.net_saving())
+                );
+            }
+            out.push_str("</tr>");
         }
         out.push_str("</tbody></table>");
     }

@@ -380,7 +380,7 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
         .sales
         .iter()
         .map(|s| {
-            json!({
+            let mut sale = json!({
                 "account": s.account,
                 "asset": s.asset,
                 "quantity": qty(s.quantity),
@@ -396,10 +396,27 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
                 "term_differs_under_fifo": (s.fifo_terms.0 - s.specific_terms.0).abs() >= rust_decimal::Decimal::ONE,
                 "identify_with": s.identify_with,
                 "why": s.why,
-            })
+            });
+            // With a fee rate or spread set: what the sale costs and saves.
+            if v.costs.is_some()
+                && let Some(o) = sale.as_object_mut()
+            {
+                for (k, x) in [
+                    ("fee_rate", Value::from(s.fee_rate.normalize().to_string())),
+                    ("net_proceeds", Value::from(money(s.net_proceeds))),
+                    ("selling_cost", Value::from(money(s.costs.selling))),
+                    ("buy_back_cost", Value::from(money(s.costs.buy_back))),
+                    ("cost", Value::from(money(s.costs.total()))),
+                    ("tax_saved", Value::from(money(s.tax_saved))),
+                    ("net_saving", Value::from(money(s.net_saving()))),
+                ] {
+                    o.insert(k.to_string(), x);
+                }
+            }
+            sale
         })
         .collect();
-    let value = json!({
+    let mut value = json!({
         "as_of": v.as_of.to_string(),
         "year": v.year,
         "method": v.method,
@@ -440,6 +457,38 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
         "gain_harvest": v.gains.as_ref().map(gains_at_zero),
         "notes": v.notes,
     });
+    if let Some(c) = &v.costs
+        && let Some(plan) = value.get_mut("plan").and_then(Value::as_object_mut)
+    {
+        let rates: Map<String, Value> = c
+            .fee_rates
+            .iter()
+            .map(|(a, r, _)| (a.clone(), Value::from(r.normalize().to_string())))
+            .collect();
+        let left_out: Vec<Value> = c
+            .left_out
+            .iter()
+            .map(|d| {
+                json!({
+                    "account": d.account,
+                    "asset": d.asset,
+                    "lot_id": d.lot_id,
+                    "quantity": qty(d.quantity),
+                    "tax_saved": money(d.tax_saved),
+                    "cost": money(d.cost),
+                })
+            })
+            .collect();
+        for (k, x) in [
+            ("fee_rates", Value::Object(rates)),
+            ("spread", Value::from(c.spread.normalize().to_string())),
+            ("costs", Value::from(money(c.total))),
+            ("tax_saved_net", Value::from(money(c.tax_saved_net))),
+            ("left_out", Value::from(left_out)),
+        ] {
+            plan.insert(k.to_string(), x);
+        }
+    }
     write_with_rows(w, value, "candidates", CandidateLines(v))
 }
 
@@ -453,6 +502,7 @@ fn gains_at_zero(g: &super::GainsAtZero<'_>) -> Value {
             "tax_saved": money(c.tax_saved),
             "carryover_value": money(c.carryover_value),
             "later_tax_saved": money(c.later_tax_saved),
+            "costs": money(c.costs),
             "value": money(c.value()),
         })
     };

@@ -426,6 +426,49 @@ pub struct SaleLine<'a> {
     pub identify_with: &'static str,
     /// Why the sale is in the plan, in one line.
     pub why: String,
+    /// The account's fee rate.
+    pub fee_rate: Decimal,
+    /// What Form 8949 shows: the USD received less the sale's fee, in cents.
+    pub net_proceeds: Decimal,
+    /// What selling and buying back cost (fees and spread), in cents.
+    pub costs: crate::plan::RoundTrip,
+    /// The sale's marginal tax saving: the plan's saving less the saving of
+    /// the plan without this sale (its carried loss priced at the future
+    /// rate).
+    pub tax_saved: Decimal,
+}
+
+impl SaleLine<'_> {
+    /// The tax saved less what selling and buying back cost.
+    pub fn net_saving(&self) -> Decimal {
+        self.tax_saved - self.costs.total()
+    }
+}
+
+/// A lot the plan leaves out because its tax saving does not cover what
+/// selling and buying it back would cost.
+#[derive(Debug, Clone)]
+pub struct LeftOut {
+    pub account: String,
+    pub asset: String,
+    pub lot_id: String,
+    pub quantity: Decimal,
+    pub tax_saved: Decimal,
+    pub cost: Decimal,
+}
+
+/// The costs of the plan, when a fee rate or a spread is set.
+#[derive(Debug, Clone)]
+pub struct CostsView {
+    pub spread: Decimal,
+    /// Each account of the candidates, its fee rate, and where it comes from
+    /// (`--fee-rate`, the settings file, or `not set`).
+    pub fee_rates: Vec<(String, Decimal, String)>,
+    /// What the plan's sales and buy-backs cost, in cents.
+    pub total: Decimal,
+    /// The tax saved, plus the carried loss's value, less `total`.
+    pub tax_saved_net: Decimal,
+    pub left_out: Vec<LeftOut>,
 }
 
 /// Schedule D lines 7, 15, 16 and 21.
@@ -477,6 +520,9 @@ pub struct ScanView<'a> {
     /// Long-term gains at 0%, when considered (`--ordinary-income`, not
     /// `--no-gains`).
     pub gains: Option<GainsAtZero<'a>>,
+    /// None when no fee rate or spread is set: the outputs are then as
+    /// without costs.
+    pub costs: Option<CostsView>,
     pub notes: Vec<String>,
 }
 

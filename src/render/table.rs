@@ -452,6 +452,7 @@ fn scan_gains(w: &mut dyn Write, g: &super::GainsAtZero<'_>) -> io::Result<()> {
         "Saved this year",
         "Carryover worth",
         "Saved later",
+        "Costs",
         "Worth",
         "",
     ]);
@@ -463,11 +464,12 @@ fn scan_gains(w: &mut dyn Write, g: &super::GainsAtZero<'_>) -> io::Result<()> {
             money(c.tax_saved),
             money(c.carryover_value),
             money(c.later_tax_saved),
+            money(c.costs),
             money(c.value()),
             if c.name == g.chosen { "chosen" } else { "" }.to_string(),
         ]);
     }
-    print(w, b, 1, &[0, 7])?;
+    print(w, b, 1, &[0, 8])?;
     if g.lots.is_empty() {
         return Ok(());
     }
@@ -507,7 +509,7 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
     what_if(w, &v.what_if)?;
     let mut b = Builder::default();
     b.push_record(["", "Amount"]);
-    let rows: [(&str, rust_decimal::Decimal); 10] = [
+    let mut rows: Vec<(&str, rust_decimal::Decimal)> = vec![
         ("Short-term gains so far", v.realized_st),
         ("Long-term gains so far", v.realized_lt),
         (
@@ -522,6 +524,10 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
         ("Deducted this year (line 21)", v.after.line_21),
         ("Estimated tax saved", v.tax_saved),
     ];
+    if let Some(c) = &v.costs {
+        rows.push(("Costs (fees and spread, sale and buy-back)", c.total));
+        rows.push(("Net saving", c.tax_saved_net));
+    }
     for (k, x) in rows {
         b.push_record([k.to_string(), money(x)]);
     }
@@ -550,17 +556,24 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
     if !v.sales.is_empty() {
         writeln!(w, "\nPlan: sell")?;
         let mut b = Builder::default();
-        b.push_record([
+        let by_method = format!("Realized ({})", v.method);
+        let mut head = vec![
             "Account",
             "Asset",
             "Quantity",
             "Price",
             "Proceeds",
             "Realized (these lots)",
-            &format!("Realized ({})", v.method),
-        ]);
+            by_method.as_str(),
+        ];
+        if v.costs.is_some() {
+            // Form 8949's proceeds: net of the sale's fee and spread.
+            head[4] = "Proceeds (net)";
+            head.extend(["Tax saved", "Costs", "Net saving"]);
+        }
+        b.push_record(head);
         for s in &v.sales {
-            b.push_record([
+            let mut row = vec![
                 s.account.to_string(),
                 s.asset.to_string(),
                 qty(s.quantity),
@@ -568,7 +581,16 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
                 money(s.proceeds),
                 signed(s.specific),
                 signed(s.by_method),
-            ]);
+            ];
+            if v.costs.is_some() {
+                row[4] = money(s.net_proceeds);
+                row.extend([
+                    money(s.tax_saved),
+                    money(s.costs.total()),
+                    signed(s.net_saving()),
+                ]);
+            }
+            b.push_record(row);
         }
         print(w, b, 2, &[0, 1])?;
         for s in &v.sales {
