@@ -212,8 +212,13 @@ impl TaxSlice {
 
     /// The rate in percent as written: `22%`, `3.8%`.
     pub fn percent(&self) -> String {
-        format!("{}%", (self.rate * Decimal::ONE_HUNDRED).normalize())
+        percent(self.rate)
     }
+}
+
+/// A rate (a fraction) in percent as written: `22%`, `3.8%`.
+pub fn percent(rate: Decimal) -> String {
+    format!("{}%", (rate * Decimal::ONE_HUNDRED).normalize())
 }
 
 /// The part of `[lo, hi)` that lies in `[a, b)`.
