@@ -276,6 +276,21 @@ fn compare_against_itself_says_nothing_changed() {
         let html = ok(dir.path(), &a);
         assert!(html.contains("<p>Nothing changed: the same inputs, figures and sales.</p>"));
     }
+    // A scan saved before harvest recorded its inputs: the figures and sales
+    // are compared, and the table says the inputs are unknown.
+    save(dir.path(), "plan.json", &[]);
+    let path = dir.path().join("plan.json");
+    let mut old: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    old.as_object_mut().unwrap().remove("inputs");
+    std::fs::write(&path, old.to_string()).unwrap();
+    let a = ["--prices", "prices.csv", "--compare", "plan.json"];
+    let c = &json(dir.path(), &a)["compare"];
+    assert_eq!(c["inputs_recorded"], false);
+    assert_eq!(c["changed_figures"], Value::Array(vec![]));
+    let table = ok(dir.path(), &a);
+    assert!(table.contains(
+        "plan.json records no inputs (saved by an earlier harvest): only the figures and sales are compared.\nFigures: the same.\nSales: the same (1)."
+    ), "{table}");
 }
 
 /// The plan of [`a_shock_of_minus_20_percent_by_hand`] at today's prices,

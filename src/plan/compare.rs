@@ -499,10 +499,14 @@ fn file_value(f: &Value) -> Value {
     })
 }
 
-/// The same file: the same name and the same SHA-256 (a file read from
-/// standard input, with none, by its name only).
+/// The same file: the same SHA-256, whatever its name (a file moved or
+/// renamed is the same input); without a sum (standard input), the same name.
 fn same_file(a: &Value, b: &Value) -> bool {
-    a.get("name") == b.get("name") && a.get("sha256") == b.get("sha256")
+    let sha = |f: &Value| f.get("sha256").and_then(Value::as_str).map(str::to_string);
+    match (sha(a), sha(b)) {
+        (Some(x), Some(y)) => x == y,
+        (x, y) => x == y && a.get("name") == b.get("name"),
+    }
 }
 
 fn input_changes(saved: &Map<String, Value>, now: &Map<String, Value>) -> Vec<InputChange> {
@@ -700,6 +704,22 @@ mod tests {
         assert_eq!(c.inputs[0].key, "shock");
         let e = snap("864.00", vec![], "-0.2");
         assert!(compare("x", &b, &e).inputs.is_empty());
+    }
+
+    #[test]
+    fn a_file_moved_with_the_same_content_is_the_same_input() {
+        let a = snap("0", vec![], "0");
+        let mut b = a.clone();
+        b.inputs.as_mut().unwrap()["files"][0]["name"] = "../books/ledger.csv".into();
+        assert!(compare("x", &a, &b).nothing_changed());
+        // Standard input has no sum: its name decides.
+        let mut c = a.clone();
+        c.inputs.as_mut().unwrap()["files"][0] =
+            json!({"role": "input", "name": "<stdin>", "bytes": null, "sha256": null});
+        let mut d = c.clone();
+        assert!(compare("x", &c, &d).nothing_changed());
+        d.inputs.as_mut().unwrap()["files"][0]["name"] = "ledger.csv".into();
+        assert_eq!(compare("x", &c, &d).inputs[0].key, "files.input");
     }
 
     #[test]

@@ -1247,7 +1247,7 @@ fn compare(out: &mut String, c: &crate::plan::compare::Comparison) {
         esc(&c.file),
         esc(&c.saved_as_of)
     );
-    if c.nothing_changed() {
+    if c.nothing_changed() && c.inputs_recorded {
         out.push_str("<p>Nothing changed: the same inputs, figures and sales.</p></section>");
         return;
     }

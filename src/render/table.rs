@@ -580,7 +580,7 @@ pub fn compare(w: &mut dyn Write, c: &crate::plan::compare::Comparison) -> io::R
         "\nCompared with {} (saved as of {})",
         c.file, c.saved_as_of
     )?;
-    if c.nothing_changed() {
+    if c.nothing_changed() && c.inputs_recorded {
         writeln!(w, ": nothing changed (the same inputs, figures and sales).")?;
         return Ok(());
     }
