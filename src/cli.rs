@@ -112,9 +112,12 @@ disposal_id,lot_id,quantity,source_file,source_line,source_id.")]
   harvest scan ledger.csv --prices prices.csv --as-of {YEAR}-12-15 \\
       --emit-ledger plan.csv --emit-selections selections.csv
   harvest scan ledger.csv --prices prices.csv --fee-rate 0.006 --spread 0.001
-      (the plan net of the exchange's fee and the spread, sale and buy-back)"
+      (the plan net of the exchange's fee and the spread, sale and buy-back)
+  harvest scan ledger.csv --prices prices.csv --format json -o plan.json
+  harvest scan ledger.csv --prices prices.csv --shock -0.20 \\
+      --compare plan.json   (prices 20% lower: what changes)"
     )]
-    // Boxed: scan has the most flags by far.
+    // Boxed: the largest arguments by far (clippy's large_enum_variant).
     Scan(Box<ScanArgs>),
     /// Fetch the USD prices the inputs need, once, from public sources; later
     /// runs read them from the cache, offline.
@@ -518,6 +521,33 @@ fn cost_rate(s: &str) -> Result<rust_decimal::Decimal, String> {
     Ok(d)
 }
 
+/// A price shock: a fraction above -1 (-0.20 is prices 20% lower), at most
+/// 100 (prices 101 times as high); a percent (-20) is refused with the
+/// fraction it probably means.
+pub fn shock(s: &str) -> Result<rust_decimal::Decimal, String> {
+    use rust_decimal::Decimal;
+    let d = decimal(s)
+        .map_err(|_| "a price shock as a fraction, e.g. -0.20 for prices 20% lower".to_string())?;
+    if d <= -Decimal::ONE {
+        let hint = if d >= -Decimal::ONE_HUNDRED && d < -Decimal::ONE {
+            format!(
+                " ({}% is {})",
+                d.normalize(),
+                (d / Decimal::ONE_HUNDRED).normalize()
+            )
+        } else {
+            String::new()
+        };
+        return Err(format!(
+            "a price shock is a fraction above -1 (-1 would make every price zero), e.g. -0.20 for prices 20% lower{hint}"
+        ));
+    }
+    if d > Decimal::ONE_HUNDRED {
+        return Err("a price shock is at most 100 (prices 101 times as high)".into());
+    }
+    Ok(d)
+}
+
 /// A rate is a fraction from 0 to 1; a percent (24) is refused with the fraction
 /// it probably means.
 pub fn check_rate(d: rust_decimal::Decimal) -> Result<rust_decimal::Decimal, String> {
@@ -742,6 +772,16 @@ pub struct ScanArgs {
     /// federal tax).
     #[arg(long)]
     pub no_gains: bool,
+    /// A scenario: every as-of price multiplied by 1 + R before the candidates
+    /// are found (-0.20: prices 20% lower). R is a fraction above -1, at most
+    /// 100; the ledger's own past values are unchanged.
+    #[arg(long, value_name = "R", allow_hyphen_values = true, value_parser = shock)]
+    pub shock: Option<rust_decimal::Decimal>,
+    /// After the scan, print what changed against a saved `scan --format
+    /// json` (OLD.json): the tax, the loss, Schedule D, the sales and the
+    /// inputs that differ (table, json or html).
+    #[arg(long, value_name = "OLD.json")]
+    pub compare: Option<PathBuf>,
 }
 
 /// `harvest import`.

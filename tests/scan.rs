@@ -332,7 +332,26 @@ fn scan_takes_ordinary_income_not_taxable_income() {
     let plain = scan_json(dir.path(), &["--target", "8000"]);
     std::fs::write(dir.path().join("harvest.toml"), "taxable_income = 1000\n").unwrap();
     let with_toml = scan_json(dir.path(), &["--target", "8000"]);
-    assert_eq!(plain, with_toml, "taxable_income is report's key");
+    // The same figures; only the inputs name the harvest.toml read.
+    let files = |v: &Value| -> Vec<String> {
+        v["inputs"]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["role"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(files(&plain), ["input", "prices"]);
+    assert_eq!(files(&with_toml), ["input", "settings", "prices"]);
+    let without_inputs = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("inputs");
+        v
+    };
+    assert_eq!(
+        without_inputs(plain),
+        without_inputs(with_toml),
+        "taxable_income is report's key"
+    );
     std::fs::write(dir.path().join("harvest.toml"), "ordinary_income = 1000\n").unwrap();
     let v = scan_json(dir.path(), &["--target", "8000"]);
     assert_eq!(v["carryover_next_year"]["short_term"], "7000.00");

@@ -4,12 +4,14 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 
+use anyhow::Context;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::cli::{FormatArg, ScanArgs};
 use crate::engine::{self, Method};
 use crate::model::{Amount, LEDGER_COLUMNS, Ledger, Row, Sym};
+use crate::plan::compare::{self, ScanInputs, Snapshot};
 use crate::plan::sales::{Built, PlanCtx};
 use crate::plan::{self, YearSoFar};
 use crate::render::{self, CostsView, LeftOut, Picture, SaleLine, ScanLine, ScanView};
@@ -243,6 +245,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             super::output::check_output(flag, p)?;
         }
     }
+    let saved = read_saved(a)?;
     let st_rate = a
         .st_rate
         .or(s.file.st_rate)
@@ -317,6 +320,12 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     let assets = outcome.holdings.iter().map(|h| ledger.syms.name(h.asset));
     super::input::warn_stale_valuations(prices, assets, when, s.quiet);
     let mut notes = Vec::new();
+    // A scenario: the as-of prices shocked (1 + R), said first.
+    let shock = a.shock.unwrap_or_default();
+    let factor = Decimal::ONE + shock;
+    if a.shock.is_some() {
+        notes.push(shock_note(shock, as_of));
+    }
     let mut unpriced: Vec<&str> = outcome
         .holdings
         .iter()
@@ -351,7 +360,11 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     let cands = plan::candidates(
         &outcome,
         &outcome.holdings,
-        |asset| prices.valuation(ledger.syms.name(asset), when),
+        |asset| {
+            prices
+                .valuation(ledger.syms.name(asset), when)
+                .map(|p| p * factor)
+        },
         as_of,
         a.min_loss,
         s.engine.wash_window,
@@ -552,6 +565,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
                 future_rate,
                 losses: &built,
                 loss_costs,
+                shock_factor: factor,
             }))
         }
         _ => None,
@@ -629,6 +643,34 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             st_rate.normalize(),
             lt_rate.normalize()
         ),
+    };
+    // The same taxes slice by slice, for the HTML page (the MAGI as the tax's).
+    let ci_before = taxes.capital_income(&before, collectibles_lt);
+    let ci_after = taxes.capital_income(&after, collectibles_lt + plan_collectibles);
+    let total = |c: &CapitalIncome| c.ordinary + c.preferential;
+    let brackets = match ordinary_income {
+        Some(ti) => {
+            let magi_before = taxes.magi_before();
+            let magi_after = magi_before + total(&ci_after) - total(&ci_before);
+            render::Brackets {
+                flat: false,
+                before: rates::in_cents(&rates::federal_breakdown(
+                    year,
+                    fs,
+                    ti,
+                    ci_before,
+                    magi_before,
+                )),
+                after: rates::in_cents(&rates::federal_breakdown(
+                    year, fs, ti, ci_after, magi_after,
+                )),
+            }
+        }
+        None => render::Brackets {
+            flat: true,
+            before: rates::in_cents(&rates::flat_breakdown(ci_before, st_rate, lt_rate)),
+            after: rates::in_cents(&rates::flat_breakdown(ci_after, st_rate, lt_rate)),
+        },
     };
     let carryover_after = priced_after.carryover;
     // Of the plan's net loss, what this year's return absorbs, and what goes
@@ -1021,7 +1063,56 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         sales: sale_lines,
         gains,
         notes,
+        scenario: render::Scenario {
+            brackets,
+            ..render::Scenario::default()
+        },
     };
+    // What produced the figures (JSON, and --compare's inputs), and what
+    // changed against a saved scan; before accounts take display names.
+    if a.format == FormatArg::Json || saved.is_some() {
+        let st = super::input::statement(
+            &a.engine,
+            &s,
+            loaded.prices.as_ref(),
+            &outcome,
+            &[],
+            Vec::new(),
+        )?;
+        view.scenario.inputs = Some(ScanInputs {
+            as_of,
+            year,
+            method: st.method,
+            scope: st.scope,
+            tz: st.tz.clone(),
+            missing_basis: st.missing_basis,
+            late_identification: st.late_identification,
+            filing_status: inputs.filing_status.as_str(),
+            carryover_st: inputs.carryover_in.short_term,
+            carryover_lt: inputs.carryover_in.long_term,
+            ordinary_income,
+            magi: a.magi,
+            st_rate,
+            lt_rate,
+            future_rate: a.future_rate,
+            target: a.target,
+            min_loss: a.min_loss,
+            wash_window: s.engine.wash_window,
+            shock,
+            fee_rate: a.fee_rate,
+            spread: a.spread.unwrap_or_default(),
+            gains_at_zero: ordinary_income.is_some() && !a.no_gains,
+            files: st
+                .files()
+                .into_iter()
+                .map(|(role, f)| (role, f.clone()))
+                .collect(),
+        });
+    }
+    if let (Some(old), Some(p)) = (&saved, &a.compare) {
+        let now = view.snapshot();
+        view.scenario.compare = Some(compare::compare(&p.display().to_string(), old, &now));
+    }
 
     if matches!(a.format, FormatArg::Table | FormatArg::Html) {
         for l in &mut view.lines {
@@ -1036,6 +1127,16 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             }
             for d in &mut c.left_out {
                 d.account = s.file.display_name(&d.account).to_string();
+            }
+        }
+        if let Some(c) = &mut view.scenario.compare {
+            let sales = c.added.iter_mut().chain(c.removed.iter_mut()).chain(
+                c.changed
+                    .iter_mut()
+                    .flat_map(|x| [&mut x.saved, &mut x.now]),
+            );
+            for x in sales {
+                x.account = s.file.display_name(&x.account).to_string();
             }
         }
     }
@@ -1060,6 +1161,40 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             _ => render::table::scan(w, &view),
         }
     })
+}
+
+/// With `--compare`, the saved scan, read before the run so that a wrong file
+/// fails fast (exit 1, naming it); `--compare` with `--format csv` is refused.
+fn read_saved(a: &ScanArgs) -> anyhow::Result<Option<Snapshot>> {
+    let Some(p) = &a.compare else {
+        return Ok(None);
+    };
+    if a.format == FormatArg::Csv {
+        return Err(UsageError(
+            "--compare prints with --format table, json or html (the CSV has one row per candidate and nowhere to say what changed)".into(),
+        )
+        .into());
+    }
+    let name = p.display().to_string();
+    let text = std::fs::read(p).with_context(|| format!("{name}: cannot read"))?;
+    Ok(Some(Snapshot::from_json_text(&name, &text)?))
+}
+
+/// The note of a `--shock`: the factor and what it does.
+fn shock_note(shock: Decimal, as_of: NaiveDate) -> String {
+    let factor = (Decimal::ONE + shock).normalize();
+    let pct = (shock.abs() * Decimal::ONE_HUNDRED).normalize();
+    let how = if shock.is_sign_negative() && !shock.is_zero() {
+        format!("{pct}% lower")
+    } else if shock.is_zero() {
+        "unchanged".to_string()
+    } else {
+        format!("{pct}% higher")
+    };
+    format!(
+        "scenario --shock {}: every price on {as_of} is multiplied by {factor} (prices {how}) before the candidates are found; the ledger's past values and this year's realized gains are unchanged",
+        shock.normalize()
+    )
 }
 
 /// Quotes a cell when CSV needs it, protected against formula injection (harvest
@@ -1123,6 +1258,8 @@ struct GainsCtx<'a, 'b> {
     losses: &'b Built,
     /// What the loss plan's sales and buy-backs cost, in cents.
     loss_costs: Decimal,
+    /// `--shock`: the as-of prices are multiplied by it.
+    shock_factor: Decimal,
 }
 
 impl GainsCtx<'_, '_> {
@@ -1162,7 +1299,11 @@ fn gains_at_zero(g: &GainsCtx<'_, '_>) -> GainPlan {
     let gc: Vec<plan::Candidate> = plan::gains::candidates(
         g.outcome,
         &g.outcome.holdings,
-        |asset| g.prices.valuation(ledger.syms.name(asset), g.when),
+        |asset| {
+            g.prices
+                .valuation(ledger.syms.name(asset), g.when)
+                .map(|p| p * g.shock_factor)
+        },
         g.ctx.as_of,
         |asset| s.boxes.is_collectible(ledger.syms.name(asset)),
         |account, price| costs.net_price(account, price),

@@ -3,6 +3,7 @@
 //! capital result comes down to minus the loss limit (or to a target); [`sales`]
 //! turns the picks into sales. Pure: values in, values out.
 
+pub mod compare;
 pub mod gains;
 pub mod sales;
 

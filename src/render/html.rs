@@ -958,6 +958,7 @@ pub fn scan(w: &mut dyn Write, v: &ScanView<'_>) -> io::Result<()> {
         money(v.carryover_after.long_term),
         esc(&v.tax_basis)
     );
+    scenario(&mut out, v);
 
     // Unrealized loss per asset, and the part the plan sells.
     let mut by_asset: BTreeMap<&str, (Decimal, Decimal)> = BTreeMap::new();
@@ -1081,6 +1082,300 @@ pub fn scan(w: &mut dyn Write, v: &ScanView<'_>) -> io::Result<()> {
     out.push_str("</section>");
     foot(&mut out);
     w.write_all(out.as_bytes())
+}
+
+/// The scan's scenario sections (issue 25 item 6): Schedule D before and
+/// after the plan, the tax by bracket before and after, the plan's loss used
+/// this year and carried, and with `--compare` what changed.
+fn scenario(out: &mut String, v: &ScanView<'_>) {
+    // Schedule D lines 7, 15, 16 and 21.
+    out.push_str("<section id=\"schedule-d\"><h2>Schedule D before and after the plan</h2><table><thead><tr><th>Line</th><th></th><th class=\"n\">Before</th><th class=\"n\">After</th><th class=\"n\">Change</th></tr></thead><tbody>");
+    let limit = money(v.loss_limit);
+    let lines = [
+        (
+            "7",
+            "Net short-term capital gain or (loss)".to_string(),
+            v.before.line_7,
+            v.after.line_7,
+        ),
+        (
+            "15",
+            "Net long-term capital gain or (loss)".to_string(),
+            v.before.line_15,
+            v.after.line_15,
+        ),
+        (
+            "16",
+            "Lines 7 and 15 combined".to_string(),
+            v.before.line_16,
+            v.after.line_16,
+        ),
+        (
+            "21",
+            format!("Capital loss deducted this year (at most {limit})"),
+            v.before.line_21,
+            v.after.line_21,
+        ),
+    ];
+    for (n, label, b, a) in lines {
+        let _ = write!(
+            out,
+            "<tr class=\"line\"><td>{n}</td><td>{}</td>{}{}{}</tr>",
+            esc(&label),
+            money_td(b),
+            money_td(a),
+            money_td(a - b)
+        );
+    }
+    out.push_str("</tbody></table></section>");
+
+    // The tax by bracket.
+    let br = &v.scenario.brackets;
+    use crate::tax::rates::{SliceKind, TaxSlice};
+    let name = |k: SliceKind| match (k, br.flat) {
+        (SliceKind::Ordinary, false) => "Ordinary income",
+        (SliceKind::Ordinary, true) => "Short-term gains and the loss deduction",
+        (SliceKind::Collectibles, _) => "28% rate gain (collectibles)",
+        (SliceKind::LongTerm, _) => "Long-term gains",
+        (SliceKind::Niit, _) => "Net investment income tax",
+    };
+    let _ = write!(
+        out,
+        "<section id=\"brackets\"><h2>Tax by bracket</h2><p class=\"note\">{}</p><table><thead><tr><th>Taxed as</th><th class=\"n\">Rate</th><th class=\"n\">Income before</th><th class=\"n\">Tax before</th><th class=\"n\">Income after</th><th class=\"n\">Tax after</th></tr></thead><tbody>",
+        if br.flat {
+            "The tax on this year's capital result at the flat marginal rates (--st-rate, --lt-rate): the loss deduction is a negative amount, saving tax at the short-term rate."
+        } else {
+            "The federal tax of the year: ordinary income (with short-term gains and the loss deduction) by the brackets, the 28% rate gain, long-term gains in the 0/15/20% bands stacked on top, and the 3.8% NIIT."
+        }
+    );
+    // The slices of either side, in order, each kind and rate once.
+    let mut keys: Vec<(SliceKind, Decimal)> = Vec::new();
+    for sl in br.before.iter().chain(&br.after) {
+        if !keys.contains(&(sl.kind, sl.rate)) {
+            keys.push((sl.kind, sl.rate));
+        }
+    }
+    let order = |k: SliceKind| match k {
+        SliceKind::Ordinary => 0,
+        SliceKind::Collectibles => 1,
+        SliceKind::LongTerm => 2,
+        SliceKind::Niit => 3,
+    };
+    keys.sort_by_key(|&(k, r)| (order(k), r));
+    let find = |side: &[TaxSlice], k: SliceKind, r: Decimal| {
+        side.iter()
+            .find(|s| s.kind == k && s.rate == r)
+            .map_or((Decimal::ZERO, Decimal::ZERO), |s| (s.amount, s.tax))
+    };
+    for (k, r) in keys {
+        let (ab, tb) = find(&br.before, k, r);
+        let (aa, ta) = find(&br.after, k, r);
+        let pct = crate::tax::rates::percent(r);
+        let _ = write!(
+            out,
+            "<tr class=\"slice\"><td>{}</td><td class=\"n\">{pct}</td>{}{}{}{}</tr>",
+            name(k),
+            num_td(ab),
+            num_td(tb),
+            num_td(aa),
+            num_td(ta)
+        );
+    }
+    let _ = write!(
+        out,
+        "<tr class=\"total\"><td>Total</td><td></td><td></td>{}<td></td>{}</tr></tbody></table><p class=\"note\">Tax saved: {}.</p></section>",
+        num_td(v.tax_before),
+        num_td(v.tax_after),
+        money(v.tax_saved)
+    );
+
+    // The plan's loss: used this year and carried.
+    out.push_str("<section id=\"loss-use\"><h2>The plan's loss: used this year and carried</h2>");
+    let loss = v.loss_used + v.loss_carried;
+    if loss.is_zero() {
+        out.push_str("<p>The plan realizes no net loss.</p>");
+    } else {
+        loss_chart(
+            out,
+            &[
+                (format!("Used in {}", v.year), v.loss_used, "#1b7a3a"),
+                (
+                    format!("Carried to {}", v.year + 1),
+                    v.loss_carried,
+                    "#5f6368",
+                ),
+            ],
+        );
+        let _ = write!(
+            out,
+            "<p class=\"note\">Of the plan's net loss of {}: {} used this year, {} carried to {} (worth {} then at {}%, --future-rate).</p>",
+            money(loss),
+            money(v.loss_used),
+            money(v.loss_carried),
+            v.year + 1,
+            money(v.carryover_value),
+            (v.future_rate * Decimal::ONE_HUNDRED)
+                .round_dp(2)
+                .normalize()
+        );
+    }
+    out.push_str("</section>");
+
+    if let Some(c) = &v.scenario.compare {
+        compare(out, c);
+    }
+}
+
+/// Horizontal bars from zero, one per item, scaled to the largest, the amount
+/// written after each.
+fn loss_chart(out: &mut String, items: &[(String, Decimal, &str)]) {
+    let (w, row, top, name_w, value_w) = (560.0, 30.0, 8.0, 120.0, 90.0);
+    let h = top * 2.0 + row * items.len() as f64;
+    let max = items.iter().map(|i| f(i.1)).fold(0.0, f64::max).max(1.0);
+    let plot = w - name_w - value_w;
+    let _ = write!(
+        out,
+        "<svg role=\"img\" aria-label=\"The plan's loss used this year and carried\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" xmlns=\"http://www.w3.org/2000/svg\">"
+    );
+    for (i, (label, amount, color)) in items.iter().enumerate() {
+        let y = top + row * i as f64;
+        let bw = plot * f(*amount).max(0.0) / max;
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#202124\">{}</text><rect x=\"{name_w}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{:.1}\" fill=\"{color}\"><title>{} {}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" fill=\"#202124\">{}</text>",
+            name_w - 8.0,
+            y + row * 0.6,
+            esc(label),
+            y + row * 0.15,
+            row * 0.7,
+            esc(label),
+            money(*amount),
+            name_w + bw + 6.0,
+            y + row * 0.6,
+            money(*amount)
+        );
+    }
+    let _ = write!(
+        out,
+        "<line x1=\"{name_w}\" x2=\"{name_w}\" y1=\"{top}\" y2=\"{:.1}\" stroke=\"#202124\" stroke-width=\"1\"/></svg>",
+        h - top
+    );
+}
+
+/// `scan --compare` as a section: the inputs that differ, the figures that
+/// changed and the sales added, removed and changed.
+fn compare(out: &mut String, c: &crate::plan::compare::Comparison) {
+    let _ = write!(
+        out,
+        "<section id=\"compare\"><h2>Compared with {} (saved as of {})</h2>",
+        esc(&c.file),
+        esc(&c.saved_as_of)
+    );
+    if c.nothing_changed() && c.inputs_recorded {
+        out.push_str("<p>Nothing changed: the same inputs, figures and sales.</p></section>");
+        return;
+    }
+    if !c.inputs_recorded {
+        let _ = write!(
+            out,
+            "<p class=\"note\">{} records no inputs (saved by an earlier harvest): only the figures and sales are compared.</p>",
+            esc(&c.file)
+        );
+    } else if c.inputs.is_empty() {
+        out.push_str("<p>Inputs: the same.</p>");
+    } else {
+        out.push_str("<h3>Inputs that differ</h3><table><thead><tr><th>Input</th><th>Saved</th><th>Now</th></tr></thead><tbody>");
+        for i in &c.inputs {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&i.key),
+                esc(&super::input_text(&i.saved)),
+                esc(&super::input_text(&i.now))
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+    let changed: Vec<_> = c.figures.iter().filter(|f| f.changed()).collect();
+    if changed.is_empty() {
+        out.push_str("<p>Figures: the same.</p>");
+    } else {
+        let _ = write!(
+            out,
+            "<h3>Figures that changed ({} others the same)</h3><table><thead><tr><th></th><th class=\"n\">Saved</th><th class=\"n\">Now</th><th class=\"n\">Change</th></tr></thead><tbody>",
+            c.figures.len() - changed.len()
+        );
+        for f in changed {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td>{}{}{}</tr>",
+                esc(f.label),
+                num_td(f.saved),
+                num_td(f.now),
+                // A change in tax up is no gain: no color.
+                num_td(f.change())
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+    if c.added.is_empty() && c.removed.is_empty() && c.changed.is_empty() {
+        let _ = write!(out, "<p>Sales: the same ({}).</p></section>", c.same_sales);
+        return;
+    }
+    let _ = write!(
+        out,
+        "<h3>Sales that changed ({} the same)</h3><table><thead><tr><th></th><th>Account</th><th>Asset</th><th class=\"n\">Quantity saved</th><th class=\"n\">Quantity now</th><th class=\"n\">Realized saved</th><th class=\"n\">Realized now</th><th class=\"n\">Change</th></tr></thead><tbody>",
+        c.same_sales
+    );
+    let row = |out: &mut String,
+               what: &str,
+               s: &crate::plan::compare::PlannedSale,
+               q: (String, String),
+               r: (String, String),
+               change: Decimal| {
+        let _ = write!(
+            out,
+            "<tr><td>{what}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{}</tr>",
+            esc(&s.account),
+            esc(&s.asset),
+            q.0,
+            q.1,
+            r.0,
+            r.1,
+            money_td(change)
+        );
+    };
+    for s in &c.added {
+        row(
+            out,
+            "added",
+            s,
+            (String::new(), qty(s.quantity)),
+            (String::new(), money(s.realized)),
+            s.realized,
+        );
+    }
+    for x in &c.changed {
+        row(
+            out,
+            "changed",
+            &x.now,
+            (qty(x.saved.quantity), qty(x.now.quantity)),
+            (money(x.saved.realized), money(x.now.realized)),
+            x.now.realized - x.saved.realized,
+        );
+    }
+    for s in &c.removed {
+        row(
+            out,
+            "removed",
+            s,
+            (qty(s.quantity), String::new()),
+            (money(s.realized), String::new()),
+            -s.realized,
+        );
+    }
+    out.push_str("</tbody></table></section>");
 }
 
 #[cfg(test)]

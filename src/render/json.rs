@@ -489,6 +489,12 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
             plan.insert(k.to_string(), x);
         }
     }
+    if let Some(i) = &v.scenario.inputs {
+        value["inputs"] = i.to_value();
+    }
+    if let Some(c) = &v.scenario.compare {
+        value["compare"] = compare_value(c);
+    }
     write_with_rows(w, value, "candidates", CandidateLines(v))
 }
 
@@ -536,6 +542,62 @@ fn gains_at_zero(g: &super::GainsAtZero<'_>) -> Value {
         "chosen": g.chosen,
         "combinations": [combo(&g.with_losses), combo(&g.gains_only)],
         "lots": lots,
+    })
+}
+
+/// `scan --compare --format json`: the `compare` object (README, "Scenarios").
+pub fn compare_value(c: &crate::plan::compare::Comparison) -> Value {
+    let figures: Map<String, Value> = c
+        .figures
+        .iter()
+        .map(|f| {
+            (
+                f.key.to_string(),
+                json!({
+                    "saved": money(f.saved),
+                    "now": money(f.now),
+                    "change": money(f.change()),
+                }),
+            )
+        })
+        .collect();
+    let sale = |s: &crate::plan::compare::PlannedSale| {
+        json!({
+            "account": s.account,
+            "asset": s.asset,
+            "quantity": qty(s.quantity),
+            "price": price(s.price),
+            "realized": money(s.realized),
+        })
+    };
+    json!({
+        "file": c.file,
+        "saved_as_of": c.saved_as_of,
+        "nothing_changed": c.nothing_changed(),
+        "inputs_recorded": c.inputs_recorded,
+        "inputs": c.inputs.iter().map(|i| json!({
+            "key": i.key,
+            "saved": i.saved,
+            "now": i.now,
+        })).collect::<Vec<_>>(),
+        "figures": figures,
+        "changed_figures": c.figures.iter().filter(|f| f.changed()).map(|f| f.key).collect::<Vec<_>>(),
+        "sales": {
+            "added": c.added.iter().map(sale).collect::<Vec<_>>(),
+            "removed": c.removed.iter().map(sale).collect::<Vec<_>>(),
+            "changed": c.changed.iter().map(|x| json!({
+                "account": x.now.account,
+                "asset": x.now.asset,
+                "quantity": {"saved": qty(x.saved.quantity), "now": qty(x.now.quantity)},
+                "price": {"saved": price(x.saved.price), "now": price(x.now.price)},
+                "realized": {
+                    "saved": money(x.saved.realized),
+                    "now": money(x.now.realized),
+                    "change": money(x.now.realized - x.saved.realized),
+                },
+            })).collect::<Vec<_>>(),
+            "unchanged": c.same_sales,
+        },
     })
 }
 

@@ -524,6 +524,85 @@ pub struct ScanView<'a> {
     /// without costs.
     pub costs: Option<CostsView>,
     pub notes: Vec<String>,
+    /// The inputs, the tax by bracket and the comparison (issue 25 item 6).
+    pub scenario: Scenario,
+}
+
+/// The tax before and after the plan, slice by slice (in cents, see
+/// [`crate::tax::rates::in_cents`]): by the brackets, or at the flat rates.
+#[derive(Debug, Clone, Default)]
+pub struct Brackets {
+    /// Flat marginal rates (no `--ordinary-income`).
+    pub flat: bool,
+    pub before: Vec<crate::tax::rates::TaxSlice>,
+    pub after: Vec<crate::tax::rates::TaxSlice>,
+}
+
+/// What a scan says for scenarios: the inputs that produced it (JSON), the tax
+/// by bracket (HTML), and what changed against a saved scan (`--compare`).
+#[derive(Debug, Clone, Default)]
+pub struct Scenario {
+    pub inputs: Option<crate::plan::compare::ScanInputs>,
+    pub brackets: Brackets,
+    pub compare: Option<crate::plan::compare::Comparison>,
+}
+
+impl ScanView<'_> {
+    /// This run as `--compare` reads a saved one: the figures the JSON
+    /// writes, and the sales with the accounts as the JSON names them.
+    pub fn snapshot(&self) -> crate::plan::compare::Snapshot {
+        use crate::plan::compare::{Figures, PlannedSale, Snapshot};
+        let pic = |p: &Picture| [p.line_7, p.line_15, p.line_16, p.line_21];
+        let figures = Figures {
+            tax_before: self.tax_before,
+            tax_after: self.tax_after,
+            tax_saved: self.tax_saved,
+            loss_needed: self.loss_needed,
+            loss_available: self.loss_available,
+            plan_st: self.plan_st,
+            plan_lt: self.plan_lt,
+            loss_used: self.loss_used,
+            loss_carried: self.loss_carried,
+            carryover_value: self.carryover_value,
+            before: pic(&self.before),
+            after: pic(&self.after),
+            carryover_next_st: self.carryover_after.short_term,
+            carryover_next_lt: self.carryover_after.long_term,
+            realized_st: self.realized_st,
+            realized_lt: self.realized_lt,
+        };
+        let sales = self
+            .sales
+            .iter()
+            .map(|s| PlannedSale {
+                account: s.account.to_string(),
+                asset: s.asset.to_string(),
+                quantity: s.quantity,
+                // As the JSON writes it (at most 8 decimals).
+                price: s.price.round_dp(8),
+                realized: cents(s.specific),
+            })
+            .collect();
+        Snapshot::of_run(self.as_of, self.scenario.inputs.as_ref(), figures, sales)
+    }
+}
+
+/// An input of a saved or this scan as tables and pages show it: `(none)`
+/// for absent, a file as its name and the first 12 digits of its SHA-256.
+pub fn input_text(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "(none)".into(),
+        Value::String(s) => s.clone(),
+        Value::Object(m) => {
+            let name = m.get("name").and_then(Value::as_str).unwrap_or("?");
+            match m.get("sha256").and_then(Value::as_str) {
+                Some(h) => format!("{name} (sha256 {}…)", h.get(..12).unwrap_or(h)),
+                None => format!("{name} (not summed)"),
+            }
+        }
+        other => other.to_string(),
+    }
 }
 
 /// The gains-at-0% part of a scan: the two combinations and the gain lots of

@@ -657,7 +657,121 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
     for n in &v.notes {
         writeln!(w, "Note: {n}")?;
     }
+    if let Some(c) = &v.scenario.compare {
+        compare(w, c)?;
+    }
     Ok(())
+}
+
+/// `scan --compare`: the inputs that differ, the figures that changed and
+/// the sales added, removed and changed.
+pub fn compare(w: &mut dyn Write, c: &crate::plan::compare::Comparison) -> io::Result<()> {
+    write!(
+        w,
+        "\nCompared with {} (saved as of {})",
+        c.file, c.saved_as_of
+    )?;
+    if c.nothing_changed() && c.inputs_recorded {
+        writeln!(w, ": nothing changed (the same inputs, figures and sales).")?;
+        return Ok(());
+    }
+    writeln!(w, ":")?;
+    if !c.inputs_recorded {
+        writeln!(
+            w,
+            "{} records no inputs (saved by an earlier harvest): only the figures and sales are compared.",
+            c.file
+        )?;
+    } else if c.inputs.is_empty() {
+        writeln!(w, "Inputs: the same.")?;
+    } else {
+        writeln!(w, "Inputs that differ:")?;
+        let mut b = Builder::default();
+        b.push_record(["Input", "Saved", "Now"]);
+        for i in &c.inputs {
+            b.push_record([
+                i.key.clone(),
+                super::input_text(&i.saved),
+                super::input_text(&i.now),
+            ]);
+        }
+        print(w, b, 3, &[1, 2])?;
+    }
+    let changed: Vec<_> = c.figures.iter().filter(|f| f.changed()).collect();
+    if changed.is_empty() {
+        writeln!(w, "Figures: the same.")?;
+    } else {
+        writeln!(
+            w,
+            "Figures that changed ({} others the same):",
+            c.figures.len() - changed.len()
+        )?;
+        let mut b = Builder::default();
+        b.push_record(["", "Saved", "Now", "Change"]);
+        for f in changed {
+            b.push_record([
+                f.label.to_string(),
+                money(f.saved),
+                money(f.now),
+                money(f.change()),
+            ]);
+        }
+        print(w, b, 1, &[0])?;
+    }
+    if c.added.is_empty() && c.removed.is_empty() && c.changed.is_empty() {
+        writeln!(w, "Sales: the same ({}).", c.same_sales)?;
+        return Ok(());
+    }
+    writeln!(w, "Sales that changed ({} the same):", c.same_sales)?;
+    let mut b = Builder::default();
+    b.push_record([
+        "",
+        "Account",
+        "Asset",
+        "Quantity saved",
+        "Quantity now",
+        "Realized saved",
+        "Realized now",
+        "Change",
+    ]);
+    let blank = String::new;
+    for s in &c.added {
+        b.push_record([
+            "added".to_string(),
+            s.account.clone(),
+            s.asset.clone(),
+            blank(),
+            qty(s.quantity),
+            blank(),
+            money(s.realized),
+            signed(s.realized),
+        ]);
+    }
+    for x in &c.changed {
+        b.push_record([
+            "changed".to_string(),
+            x.now.account.clone(),
+            x.now.asset.clone(),
+            qty(x.saved.quantity),
+            qty(x.now.quantity),
+            money(x.saved.realized),
+            money(x.now.realized),
+            signed(x.now.realized - x.saved.realized),
+        ]);
+    }
+    for s in &c.removed {
+        b.push_record([
+            "removed".to_string(),
+            s.account.clone(),
+            s.asset.clone(),
+            qty(s.quantity),
+            blank(),
+            money(s.realized),
+            blank(),
+            signed(-s.realized),
+        ]);
+    }
+    print(w, b, 3, &[1, 2])
 }
 
 /// `harvest income` as tables: where the totals go, by category, asset and

@@ -174,6 +174,179 @@ pub fn flat_tax(c: CapitalIncome, st_rate: Decimal, lt_rate: Decimal) -> Decimal
     c.ordinary * st_rate + (c.preferential - c.collectibles) * lt_rate + c.collectibles * rate_28
 }
 
+/// What a slice of a tax is on (see [`federal_breakdown`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SliceKind {
+    /// Income taxed at ordinary rates: other income, short-term gains and
+    /// the loss deduction, in one bracket (or at `--st-rate`).
+    Ordinary,
+    /// The 28% rate gain (collectibles) in one bracket: the ordinary rate, at
+    /// most 28%.
+    Collectibles,
+    /// Long-term gains in the 0, 15 or 20% band (or at `--lt-rate`).
+    LongTerm,
+    /// The 3.8% net investment income tax.
+    Niit,
+}
+
+/// One slice of a tax: an amount of income taxed at one rate, and that tax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaxSlice {
+    pub kind: SliceKind,
+    /// A fraction (0.22).
+    pub rate: Decimal,
+    pub amount: Decimal,
+    /// `amount` x `rate`, exact (see [`in_cents`]).
+    pub tax: Decimal,
+}
+
+impl TaxSlice {
+    fn new(kind: SliceKind, rate: Decimal, amount: Decimal) -> TaxSlice {
+        TaxSlice {
+            kind,
+            rate,
+            amount,
+            tax: amount * rate,
+        }
+    }
+
+    /// The rate in percent as written: `22%`, `3.8%`.
+    pub fn percent(&self) -> String {
+        percent(self.rate)
+    }
+}
+
+/// A rate (a fraction) in percent as written: `22%`, `3.8%`.
+pub fn percent(rate: Decimal) -> String {
+    format!("{}%", (rate * Decimal::ONE_HUNDRED).normalize())
+}
+
+/// The part of `[lo, hi)` that lies in `[a, b)`.
+fn overlap(lo: Decimal, hi: Decimal, a: Decimal, b: Decimal) -> Decimal {
+    (hi.min(b) - lo.max(a)).max(Decimal::ZERO)
+}
+
+/// [`federal_tax`] slice by slice: the income in each ordinary bracket, the
+/// 28% rate gain in each bracket (at most 28%), the long-term gains in the 0,
+/// 15 and 20% bands, and the NIIT, in that order, with the slices of no
+/// income left out. The slices' taxes add up to [`federal_tax`] exactly.
+pub fn federal_breakdown(
+    year: i32,
+    s: FilingStatus,
+    ti: Decimal,
+    c: CapitalIncome,
+    magi: Decimal,
+) -> Vec<TaxSlice> {
+    // As federal_tax: the Qualified Dividends and Capital Gain Tax Worksheet.
+    let taxable = (ti + c.ordinary + c.preferential).max(Decimal::ZERO);
+    let preferential = c.preferential.min(taxable);
+    let ordinary = taxable - preferential;
+    let edges = brackets(year, s);
+    let rates = [10, 12, 22, 24, 32, 35, 37];
+    let bracket = |i: usize| {
+        let hi = if i + 1 < 7 {
+            d(edges[i + 1])
+        } else {
+            Decimal::MAX
+        };
+        (d(edges[i]), hi, Decimal::new(rates[i], 2))
+    };
+    let mut out: Vec<TaxSlice> = Vec::new();
+    let mut push = |sl: TaxSlice| {
+        if sl.amount.is_zero() {
+            return;
+        }
+        // Slices of one kind at one rate (the 28% rate gain above the 32%
+        // bracket) are one.
+        match out.last_mut() {
+            Some(last) if last.kind == sl.kind && last.rate == sl.rate => {
+                last.amount += sl.amount;
+                last.tax += sl.tax;
+            }
+            _ => out.push(sl),
+        }
+    };
+    for i in 0..7 {
+        let (lo, hi, r) = bracket(i);
+        push(TaxSlice::new(
+            SliceKind::Ordinary,
+            r,
+            overlap(Decimal::ZERO, ordinary, lo, hi),
+        ));
+    }
+    let c28 = c.collectibles.min(preferential);
+    let cap = Decimal::new(28, 2);
+    for i in 0..7 {
+        let (lo, hi, r) = bracket(i);
+        push(TaxSlice::new(
+            SliceKind::Collectibles,
+            r.min(cap),
+            overlap(ordinary, ordinary + c28, lo, hi),
+        ));
+    }
+    let (zero_top, fifteen_top) = lt_breakpoints(year, s);
+    let (zero_top, fifteen_top) = (d(zero_top), d(fifteen_top));
+    let (lo, hi) = (ordinary + c28, ordinary + preferential);
+    for (a, b, r) in [
+        (Decimal::ZERO, zero_top, Decimal::ZERO),
+        (zero_top, fifteen_top, Decimal::new(15, 2)),
+        (fifteen_top, Decimal::MAX, Decimal::new(20, 2)),
+    ] {
+        push(TaxSlice::new(SliceKind::LongTerm, r, overlap(lo, hi, a, b)));
+    }
+    let nii = (c.ordinary + c.preferential).max(Decimal::ZERO);
+    let over = (magi - niit_threshold(s)).max(Decimal::ZERO);
+    push(TaxSlice::new(
+        SliceKind::Niit,
+        Decimal::new(38, 3),
+        nii.min(over),
+    ));
+    out
+}
+
+/// [`flat_tax`] slice by slice: the ordinary-taxed capital income (short-term
+/// gains, or the loss deduction as a negative amount) at `st_rate`, long-term
+/// gains at `lt_rate`, a 28% rate gain at `st_rate` (at most 28%); the slices
+/// of no income left out. The taxes add up to [`flat_tax`] exactly.
+pub fn flat_breakdown(c: CapitalIncome, st_rate: Decimal, lt_rate: Decimal) -> Vec<TaxSlice> {
+    [
+        TaxSlice::new(SliceKind::Ordinary, st_rate, c.ordinary),
+        TaxSlice::new(
+            SliceKind::Collectibles,
+            st_rate.min(Decimal::new(28, 2)),
+            c.collectibles,
+        ),
+        TaxSlice::new(
+            SliceKind::LongTerm,
+            lt_rate,
+            c.preferential - c.collectibles,
+        ),
+    ]
+    .into_iter()
+    .filter(|s| !s.amount.is_zero())
+    .collect()
+}
+
+/// The slices with their taxes in cents by running totals (each is the
+/// rounded total through it less the rounded total before it), so that the
+/// cents shown add up to the whole tax rounded once: no cent is lost.
+pub fn in_cents(slices: &[TaxSlice]) -> Vec<TaxSlice> {
+    let cents = crate::cell::cents;
+    let mut run = Decimal::ZERO;
+    slices
+        .iter()
+        .map(|s| {
+            let before = cents(run);
+            run += s.tax;
+            TaxSlice {
+                amount: cents(s.amount),
+                tax: cents(run) - before,
+                ..*s
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     /// The 28% rate gain (collectibles) pays ordinary rates up to 28%: 10,000
@@ -270,6 +443,151 @@ mod tests {
         assert_eq!(
             federal_tax(2025, Single, d(-10_000), st, d(55_000)),
             Decimal::new(99750, 2)
+        );
+    }
+
+    fn total(slices: &[TaxSlice]) -> Decimal {
+        slices.iter().map(|s| s.tax).sum()
+    }
+
+    /// RULES.md §12.4 T3 by slice (MFJ 2025, ordinary income 170,000, a
+    /// long-term gain of 50,000, MAGI 270,000): 10% of 23,850 = 2,385; 12% of
+    /// 96,950 - 23,850 = 73,100 is 8,772; 22% of 170,000 - 96,950 = 73,050 is
+    /// 16,071; the gain sits above the 0% band's top (96,700): 15% of 50,000
+    /// = 7,500; NIIT 3.8% of the smaller of 50,000 and 270,000 - 250,000 =
+    /// 760. Total 35,488, federal_tax's.
+    #[test]
+    fn the_breakdown_of_t3_by_hand() {
+        let c = capital_income(d(0), d(50_000), d(3000));
+        let b = federal_breakdown(2025, MarriedJoint, d(170_000), c, d(270_000));
+        let got: Vec<(SliceKind, String, Decimal, Decimal)> = b
+            .iter()
+            .map(|s| (s.kind, s.percent(), s.amount, s.tax))
+            .collect();
+        use SliceKind::*;
+        assert_eq!(
+            got,
+            vec![
+                (Ordinary, "10%".into(), d(23_850), d(2_385)),
+                (Ordinary, "12%".into(), d(73_100), d(8_772)),
+                (Ordinary, "22%".into(), d(73_050), d(16_071)),
+                (LongTerm, "15%".into(), d(50_000), d(7_500)),
+                (Niit, "3.8%".into(), d(20_000), d(760)),
+            ]
+        );
+        assert_eq!(total(&b), d(35_488));
+        assert_eq!(
+            total(&b),
+            federal_tax(2025, MarriedJoint, d(170_000), c, d(270_000))
+        );
+    }
+
+    /// A 28% rate gain of 10,000 on 300,000 of ordinary income (single,
+    /// 2025) is in the 35% bracket: one slice at 28%, 2,800. Below the 0%
+    /// band's top, the rest of a long-term gain is a 0% slice.
+    #[test]
+    fn the_breakdown_caps_collectibles_and_shows_the_zero_band() {
+        let c = capital_income(d(0), d(10_000), d(3000)).with_collectibles(d(10_000));
+        let b = federal_breakdown(2025, Single, d(300_000), c, d(0));
+        let coll: Vec<&TaxSlice> = b
+            .iter()
+            .filter(|s| s.kind == SliceKind::Collectibles)
+            .collect();
+        assert_eq!(coll.len(), 1);
+        assert_eq!((coll[0].percent(), coll[0].tax), ("28%".into(), d(2_800)));
+        // Single 2025, 40,000 + 20,000 long-term: 8,350 at 0%, 11,650 at 15%.
+        let c = capital_income(d(0), d(20_000), d(3000));
+        let b = federal_breakdown(2025, Single, d(40_000), c, d(0));
+        let lt: Vec<(String, Decimal)> = b
+            .iter()
+            .filter(|s| s.kind == SliceKind::LongTerm)
+            .map(|s| (s.percent(), s.amount))
+            .collect();
+        assert_eq!(lt, vec![("0%".into(), d(8_350)), ("15%".into(), d(11_650))]);
+    }
+
+    /// Over a grid of incomes, results, collectibles, statuses and years, the
+    /// slices add up to federal_tax exactly (and so to the cent), and flat
+    /// slices to flat_tax.
+    #[test]
+    fn the_breakdown_adds_up_to_the_tax() {
+        let incomes = [
+            -70_000, -20_000, 0, 11_925, 50_000, 103_350, 250_000, 700_000,
+        ];
+        let sts = [
+            Decimal::new(-500_000, 2),
+            Decimal::ZERO,
+            Decimal::new(300_037, 2),
+            d(150_000),
+        ];
+        let lts = [
+            Decimal::new(-400_000, 2),
+            Decimal::ZERO,
+            Decimal::new(2_000_055, 2),
+            d(600_000),
+        ];
+        let statuses = [
+            Single,
+            MarriedJoint,
+            MarriedSeparate,
+            HeadOfHousehold,
+            QualifyingSurvivor,
+        ];
+        for year in [2025, 2026] {
+            for s in statuses {
+                for ti in incomes {
+                    for st in sts {
+                        for lt in lts {
+                            for coll in [d(0), d(5_000)] {
+                                let c =
+                                    capital_income(st, lt, s.loss_limit()).with_collectibles(coll);
+                                let magi = d(ti) + c.ordinary + c.preferential;
+                                let b = federal_breakdown(year, s, d(ti), c, magi);
+                                let want = federal_tax(year, s, d(ti), c, magi);
+                                assert_eq!(total(&b), want, "{year} {s:?} {ti} {st} {lt} {coll}");
+                                let cents = in_cents(&b);
+                                assert_eq!(total(&cents), crate::cell::cents(want));
+                                let (r1, r2) = (Decimal::new(35, 2), Decimal::new(15, 2));
+                                assert_eq!(total(&flat_breakdown(c, r1, r2)), flat_tax(c, r1, r2));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Three slices of half a cent each: 0.01, 0.00, 0.01 by running totals,
+    /// 0.02 in all, as the total 0.015 rounds; rounding each would say 0.03.
+    #[test]
+    fn slices_in_cents_lose_no_cent() {
+        let half = TaxSlice {
+            kind: SliceKind::Ordinary,
+            rate: Decimal::ONE,
+            amount: Decimal::new(5, 3),
+            tax: Decimal::new(5, 3),
+        };
+        let c = in_cents(&[half, half, half]);
+        let taxes: Vec<Decimal> = c.iter().map(|s| s.tax).collect();
+        assert_eq!(
+            taxes,
+            vec![Decimal::new(1, 2), Decimal::ZERO, Decimal::new(1, 2)]
+        );
+    }
+
+    /// Flat rates: -3,000 of deduction at 24% is -720; long-term 6,000 at
+    /// 15% is 900.
+    #[test]
+    fn flat_slices() {
+        let c = capital_income(d(-5000), d(0), d(3000));
+        let b = flat_breakdown(c, Decimal::new(24, 2), Decimal::new(15, 2));
+        assert_eq!(b.len(), 1);
+        assert_eq!((b[0].amount, b[0].tax), (d(-3000), d(-720)));
+        let c = capital_income(d(0), d(6000), d(3000));
+        let b = flat_breakdown(c, Decimal::new(24, 2), Decimal::new(15, 2));
+        assert_eq!(
+            (b[0].kind, b[0].amount, b[0].tax),
+            (SliceKind::LongTerm, d(6000), d(900))
         );
     }
 

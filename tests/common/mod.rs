@@ -69,15 +69,16 @@ pub fn harvest() -> assert_cmd::Command {
 }
 
 /// A report's JSON without what names the input files: its `settings`
-/// (files and checksums) and the first row of each reason of the
-/// digital-asset question. For comparing runs over the same facts in other
-/// files.
+/// (files and checksums), a scan's `inputs` (the same, with the scan's
+/// settings), and the first row of each reason of the digital-asset
+/// question. For comparing runs over the same facts in other files.
 #[allow(dead_code)]
 pub fn without_settings(json: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(json) {
         Ok(mut v) => {
             if let Some(o) = v.as_object_mut() {
                 o.remove("settings");
+                o.remove("inputs");
                 if let Some(q) = o.get_mut("digital_asset_question") {
                     for key in ["yes_because", "not_counted"] {
                         for r in q[key].as_array_mut().into_iter().flatten() {
