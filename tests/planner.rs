@@ -683,6 +683,8 @@ b3,2023-01-01T00:00:00Z,coinbase,buy,29900,USD,1,ETH,,,,,,\n";
     assert_eq!(g["gain_realized"], "2897.00");
     assert_eq!(g["lots"].as_array().unwrap().len(), 1, "{g}");
     assert_eq!(g["lots"][0]["lot_id"], "b1");
+    // Bought back for 3,000.00 plus its 3.00 fee.
+    assert_eq!(g["lots"][0]["new_basis"], "3003.00");
     assert_eq!(g["combinations"][1]["costs"], "6.00");
     assert_eq!(g["combinations"][1]["value"], "428.55");
     assert_eq!(applied, "2897.00");

@@ -950,6 +950,8 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
                     cost_basis,
                     proceeds,
                     gain: proceeds - cost_basis,
+                    new_basis: cents(p.qty * c.price)
+                        + cents(costs.round_trip(c.account, p.qty, c.price).buy_back),
                 }
             })
             .collect();
@@ -994,7 +996,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             ));
         }
         if !chosen.gain_realized.is_zero() {
-            let new_basis: Decimal = lots.iter().map(|l| l.proceeds).sum();
+            let new_basis: Decimal = lots.iter().map(|l| l.new_basis).sum();
             notes.push(format!(
                 "selling the {} lot(s) of gain and buying them back at once (no wash-sale rule applies to gains) steps their basis up to {}: {} of long-term gain taxed at 0%, {} less federal tax on a later sale at {}% (--lt-rate); the new lots are short-term for a year",
                 lots.len(),

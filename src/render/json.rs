@@ -529,7 +529,7 @@ fn gains_at_zero(g: &super::GainsAtZero<'_>) -> Value {
                 "cost_basis": money(l.cost_basis),
                 "proceeds": money(l.proceeds),
                 "gain": money(l.gain),
-                "new_basis": money(l.proceeds),
+                "new_basis": money(l.new_basis),
             })
         })
         .collect();
@@ -537,7 +537,7 @@ fn gains_at_zero(g: &super::GainsAtZero<'_>) -> Value {
         "later_rate": g.later_rate.round_dp(4).normalize().to_string(),
         "room": money(g.room),
         "gain_realized": money(chosen.gain_realized),
-        "new_basis": money(g.lots.iter().map(|l| l.proceeds).sum()),
+        "new_basis": money(g.lots.iter().map(|l| l.new_basis).sum()),
         "later_tax_saved": money(chosen.later_tax_saved),
         "chosen": g.chosen,
         "combinations": [combo(&g.with_losses), combo(&g.gains_only)],

@@ -628,6 +628,9 @@ pub struct GainLot<'a> {
     pub cost_basis: Decimal,
     pub proceeds: Decimal,
     pub gain: Decimal,
+    /// The bought-back lot's basis: what buying it back costs, the fee and
+    /// spread included.
+    pub new_basis: Decimal,
 }
 
 /// Schedule D's lines as printed: number, label and amount.

@@ -494,7 +494,7 @@ fn scan_gains(w: &mut dyn Write, g: &super::GainsAtZero<'_>) -> io::Result<()> {
             money(l.cost_basis),
             money(l.proceeds),
             money(l.gain),
-            money(l.proceeds),
+            money(l.new_basis),
         ]);
     }
     print(w, b, 3, &[0, 1, 2])
