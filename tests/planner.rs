@@ -689,3 +689,36 @@ b3,2023-01-01T00:00:00Z,coinbase,buy,29900,USD,1,ETH,,,,,,\n";
     assert_eq!(g["combinations"][1]["value"], "428.55");
     assert_eq!(applied, "2897.00");
 }
+
+/// Issue 25 items 2 and 4 together, by hand (single, 2025, ordinary income
+/// 20,000): 5,000 of short-term gain realized on BTC in March; b2 (ETH, June,
+/// 33,000) is 3,000 below its basis at 30,000, and b1 (ETH, 2023, 1,000) has
+/// 29,000 of long-term gain. With `--target 3000` the loss plan sells b2
+/// (360.00 saved at 12%), leaving taxable income 22,000: 26,350.00 of b1's
+/// gain fits at 0% beside it (worth 3,952.50 later; 4,312.50 in all, more than
+/// the 3,502.50 of gains alone), and the applied plan ends the year at
+/// 5,000 - 3,000 + 26,350 = 28,350.00. Under `--wash-window 30`, buying b1
+/// back would be a purchase of ETH inside the window of b2's loss sale: the
+/// loss plan takes no ETH gain, and gains alone are worth more.
+#[test]
+fn a_gain_buy_back_never_washes_a_planned_loss() {
+    let rows = "b0,2025-01-10T00:00:00Z,kraken,buy,1000,USD,0.1,BTC,,,,,,\n\
+s0,2025-03-01T00:00:00Z,kraken,sell,0.1,BTC,6000,USD,,,,,,\n\
+b1,2023-01-01T00:00:00Z,coinbase,buy,1000,USD,1,ETH,,,,,,\n\
+b2,2025-06-01T00:00:00Z,coinbase,buy,33000,USD,1,ETH,,,,,,\n";
+    let base = ["--ordinary-income", "20000", "--target", "3000"];
+    let (j, applied) = scan_applied(rows, "2025-12-01,30000", "2025-12-01", &base);
+    let c = &j["gain_harvest"]["combinations"];
+    assert_eq!(c[0]["gain_realized"], "26350.00");
+    assert_eq!(c[0]["value"], "4312.50");
+    assert_eq!(c[1]["value"], "3502.50");
+    assert_eq!(j["gain_harvest"]["chosen"], "harvest losses");
+    assert_eq!(applied, "28350.00");
+    assert_eq!(j["schedule_d_after"]["line_16"], "28350.00");
+    let mut wash = base.to_vec();
+    wash.extend(["--wash-window", "30"]);
+    let j = scan(rows, "2025-12-01,30000", "2025-12-01", &wash);
+    let c = &j["gain_harvest"]["combinations"];
+    assert_eq!(c[0]["gain_realized"], "0.00");
+    assert_eq!(j["gain_harvest"]["chosen"], "gains at 0% only");
+}

@@ -1335,20 +1335,20 @@ fn gains_at_zero(g: &GainsCtx<'_, '_>) -> GainPlan {
             .map(|p| cents(p.proceeds) - cents(p.basis))
             .sum()
     };
-    let fill_at = |st: Decimal, lt: Decimal, coll: Decimal| {
+    let fill_at = |gc: &[plan::Candidate], st: Decimal, lt: Decimal, coll: Decimal| {
         // The band's room, whatever the lots at hand (the top of the 0% band
         // is far below ten million dollars).
         let room =
             plan::gains::free_gain(|x| g.year_at(st, lt + x, coll), Decimal::from(10_000_000));
         let mut aim = room;
-        let mut picks = plan::gains::fill(&gc, aim, net);
+        let mut picks = plan::gains::fill(gc, aim, net);
         for _ in 0..4 {
             let got = gain_of(&picks);
             if got <= room || aim.is_zero() {
                 break;
             }
             aim = (aim - (got - room)).max(Decimal::ZERO);
-            picks = plan::gains::fill(&gc, aim, net);
+            picks = plan::gains::fill(gc, aim, net);
         }
         let cost: Decimal = picks
             .iter()
@@ -1360,7 +1360,21 @@ fn gains_at_zero(g: &GainsCtx<'_, '_>) -> GainPlan {
     let loss_coll = coll_of(&g.losses.picks);
     let (before_tax, _) = g.year_at(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     let (after_tax, after_carry) = g.year_at(lr_st, lr_lt, loss_coll);
-    let (room_a, got_a, picks_a, cost_a) = fill_at(lr_st, lr_lt, loss_coll);
+    // Under the simulated wash-sale rule (--wash-window), buying back a gain
+    // lot of an asset the plan sells at a loss would be a purchase inside the
+    // window, disallowing that loss: such lots are not stepped up with it.
+    let loss_assets: Vec<Sym> = g
+        .losses
+        .picks
+        .iter()
+        .map(|p| loss_cands[p.candidate].asset)
+        .collect();
+    let gc_a: Vec<plan::Candidate> = gc
+        .iter()
+        .filter(|c| s.engine.wash_window == 0 || !loss_assets.contains(&c.asset))
+        .cloned()
+        .collect();
+    let (room_a, got_a, picks_a, cost_a) = fill_at(&gc_a, lr_st, lr_lt, loss_coll);
     let loss = (-(lr_st + lr_lt)).max(Decimal::ZERO);
     let carried = (after_carry - before_carry).max(Decimal::ZERO).min(loss);
     let later = |x: Decimal| cents(x * g.later_rate);
@@ -1373,7 +1387,8 @@ fn gains_at_zero(g: &GainsCtx<'_, '_>) -> GainPlan {
         later_tax_saved: later(got_a),
         costs: g.loss_costs + cost_a,
     };
-    let (room_b, got_b, picks_b, cost_b) = fill_at(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let (room_b, got_b, picks_b, cost_b) =
+        fill_at(&gc, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     let gains_only = plan::gains::Combination {
         name: "gains at 0% only",
         loss_realized: Decimal::ZERO,
@@ -1393,7 +1408,7 @@ fn gains_at_zero(g: &GainsCtx<'_, '_>) -> GainPlan {
     let picks = (!gain_picks.is_empty() || chose_gains_only).then(|| {
         let n = loss_cands.len();
         let mut all = loss_cands.to_vec();
-        all.extend(gc);
+        all.extend(if chose_gains_only { gc } else { gc_a });
         let mut picks = loss_picks;
         picks.extend(gain_picks.into_iter().map(|mut p| {
             p.candidate += n;
