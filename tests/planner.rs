@@ -216,6 +216,45 @@ b2,2025-09-01T00:00:00Z,coinbase,buy,4500,USD,1,ETH,,,,,,\n",
     );
 }
 
+/// Two short-term lots: b1 (March 2025, 3,500) and b2 (September 2025,
+/// 4,500), ETH at 3,000. With --target 1500 the plan sells b2 (1,500 of
+/// short-term loss) where FIFO would sell b1 (500, also short-term): the
+/// amount differs, so the method note says so, but no loss changes term, so
+/// the sale is not flagged for its term.
+#[test]
+fn another_lot_of_the_same_term_is_no_term_flip() {
+    let j = scan(
+        "b1,2025-03-01T00:00:00Z,coinbase,buy,3500,USD,1,ETH,,,,,,\n\
+b2,2025-09-01T00:00:00Z,coinbase,buy,4500,USD,1,ETH,,,,,,\n",
+        "2025-12-01,3000",
+        "2025-12-01",
+        &["--target", "1500"],
+    );
+    let s = &j["plan"]["sales"][0];
+    assert_eq!(s["short_term"], "-1500.00");
+    assert_eq!(s["fifo_short_term"], "-500.00");
+    assert_eq!(s["fifo_long_term"], "0.00");
+    assert_eq!(s["term_differs_under_fifo"], false);
+    let notes: Vec<&str> = j["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("by fifo would realize -500.00 instead of -1500.00")),
+        "{notes:?}"
+    );
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.contains("without identifying the lots (FIFO)")),
+        "{notes:?}"
+    );
+}
+
 /// Runs `scan` with `--emit-ledger` and `--emit-selections` on a ledger of
 /// `rows` priced by `price` (`DATE,PRICE` of ETH), then applies the plan with
 /// `gains --method specific`: returns the scan's JSON and the applied plan's
@@ -687,6 +726,9 @@ b3,2023-01-01T00:00:00Z,coinbase,buy,29900,USD,1,ETH,,,,,,\n";
     assert_eq!(g["lots"][0]["new_basis"], "3003.00");
     assert_eq!(g["combinations"][1]["costs"], "6.00");
     assert_eq!(g["combinations"][1]["value"], "428.55");
+    // The plan's net saving is the chosen combination's value: the later
+    // saving of the step-up counts against the fees it costs.
+    assert_eq!(j["plan"]["tax_saved_net"], "428.55");
     assert_eq!(applied, "2897.00");
 }
 

@@ -405,7 +405,7 @@ fn compare_after_a_shock_lists_what_changed() {
     ] {
         assert!(rows.contains(&want), "{want:?} in\n{}", &table[at..]);
     }
-    assert!(table[at..].contains("Figures that changed (12 others the same):"));
+    assert!(table[at..].contains("Figures that changed (16 others the same):"));
 
     // The other way round: the BTC sale is removed, the tax saved falls.
     save(dir.path(), "shocked.json", &["--shock", "-0.20"]);

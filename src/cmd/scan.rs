@@ -690,15 +690,12 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         // The plan's lots, by term, so that a sale whose short-term loss FIFO
         // (the default without identification) would turn long-term, or
         // back, is flagged.
-        let mut specific_terms = (Decimal::ZERO, Decimal::ZERO);
+        let mut specific_terms = plan::TermSplit::default();
         for &i in &sale.picks {
             let g = cents(picks[i].proceeds) - cents(picks[i].basis);
-            match cands[picks[i].candidate].term {
-                Term::Short => specific_terms.0 += g,
-                Term::Long => specific_terms.1 += g,
-            }
+            specific_terms.add(cands[picks[i].candidate].term, picks[i].qty, g);
         }
-        let specific = specific_terms.0 + specific_terms.1;
+        let specific = specific_terms.short + specific_terms.long;
         // The other orders sell at the same net price as the plan.
         let net_price = costs.net_price(sale.account, sale.price);
         let by_method = plan::by_method(
@@ -733,16 +730,16 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             net_price,
             as_of,
         );
-        if (fifo_terms.0 - specific_terms.0).abs() >= Decimal::ONE {
+        if specific_terms.term_differs(&fifo_terms) {
             term_notes.push(format!(
                 "selling {} {} from {} without identifying the lots (FIFO) would realize {} short-term and {} long-term instead of {} and {}: identify the plan's lots by the sale",
                 render::qty(qty),
                 name(sale.asset),
                 name(sale.account),
-                render::money(fifo_terms.0),
-                render::money(fifo_terms.1),
-                render::money(specific_terms.0),
-                render::money(specific_terms.1)
+                render::money(fifo_terms.short),
+                render::money(fifo_terms.long),
+                render::money(specific_terms.short),
+                render::money(specific_terms.long)
             ));
         }
         // Why, in one line: what each part offsets, and who must be told the lots.
@@ -1024,6 +1021,10 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     } else {
         a.top.min(lines.len())
     };
+    // A step-up's later saving is part of what the plan is worth.
+    let later_saved = gains
+        .as_ref()
+        .map_or(Decimal::ZERO, render::GainsAtZero::later_tax_saved);
     let mut view = ScanView {
         what_if,
         shown,
@@ -1058,7 +1059,8 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
                 spread: costs.spread,
                 fee_rates: fee_rates(a, &s, ledger, &cands),
                 total,
-                tax_saved_net: cents(tax_before) - cents(tax_after) + carryover_value - total,
+                tax_saved_net: cents(tax_before) - cents(tax_after) + carryover_value + later_saved
+                    - total,
                 left_out: dropped,
             }
         }),

@@ -136,10 +136,27 @@ pub struct Figures {
     pub carryover_next_lt: Decimal,
     pub realized_st: Decimal,
     pub realized_lt: Decimal,
+    /// What the plan's sales and buy-backs cost, and its saving net of them
+    /// (0 when no fee rate or spread was set).
+    pub costs: Decimal,
+    pub tax_saved_net: Decimal,
+    /// The long-term gain stepped up at 0% and what a later sale saves on
+    /// it (0 when gains at 0% were not considered).
+    pub gain_at_zero: Decimal,
+    pub later_tax_saved: Decimal,
 }
 
 /// How many figures a comparison lists.
-pub const FIGURE_COUNT: usize = 22;
+pub const FIGURE_COUNT: usize = 26;
+
+/// Figures a scan writes only with some settings (a fee rate or spread, gains
+/// at 0%): absent or null, they read as 0.
+const OPTIONAL: [&str; 4] = [
+    "plan.costs",
+    "plan.tax_saved_net",
+    "gain_harvest.gain_realized",
+    "gain_harvest.later_tax_saved",
+];
 
 impl Figures {
     /// Each figure with its path in the scan JSON and its label, in the
@@ -221,6 +238,18 @@ impl Figures {
                 "realized_so_far.long_term",
                 "Long-term gains so far",
                 &mut self.realized_lt,
+            ),
+            ("plan.costs", "Costs (fees and spread)", &mut self.costs),
+            ("plan.tax_saved_net", "Net saving", &mut self.tax_saved_net),
+            (
+                "gain_harvest.gain_realized",
+                "Long-term gain at 0%",
+                &mut self.gain_at_zero,
+            ),
+            (
+                "gain_harvest.later_tax_saved",
+                "Saved on a later sale (basis stepped up)",
+                &mut self.later_tax_saved,
             ),
         ]
     }
@@ -357,7 +386,10 @@ impl Snapshot {
         };
         let mut figures = Figures::default();
         for (path, _, slot) in figures.fields_mut() {
-            *slot = amount(path, at(v, path))?;
+            *slot = match at(v, path) {
+                None | Some(Value::Null) if OPTIONAL.contains(&path) => Decimal::ZERO,
+                x => amount(path, x)?,
+            };
         }
         let as_of = match v.get("as_of") {
             Some(Value::String(s)) => s.clone(),

@@ -450,6 +450,39 @@ pub fn by_method(
     cents(qty * price) - cents(basis)
 }
 
+/// What a sale realizes by term: the gain (negative: loss) from short-term
+/// and from long-term lots, and the quantity taken from short-term lots.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TermSplit {
+    /// Realized from lots held a year or less.
+    pub short: Decimal,
+    /// Realized from lots held more than a year.
+    pub long: Decimal,
+    /// Units taken from short-term lots: two sales of the same quantity
+    /// move gain or loss between the terms exactly when these differ.
+    pub short_qty: Decimal,
+}
+
+impl TermSplit {
+    /// Adds one lot's part: `qty` units realizing `gain` in `term`.
+    pub fn add(&mut self, term: Term, qty: Decimal, gain: Decimal) {
+        match term {
+            Term::Short => {
+                self.short += gain;
+                self.short_qty += qty;
+            }
+            Term::Long => self.long += gain,
+        }
+    }
+
+    /// Whether `other` takes a different quantity from short-term lots, so
+    /// that some of the gain or loss changes term (a different lot of the
+    /// same term is not a change of term).
+    pub fn term_differs(&self, other: &TermSplit) -> bool {
+        self.short_qty != other.short_qty
+    }
+}
+
 /// What selling `qty` of one asset from one account on `sold` realizes by
 /// FIFO (the law's default without identification: oldest acquisition
 /// first), short-term and long-term apart.
@@ -463,21 +496,22 @@ pub fn by_fifo_terms(
     qty: Decimal,
     price: Decimal,
     sold: NaiveDate,
-) -> (Decimal, Decimal) {
+) -> TermSplit {
     let taken = take_in_order(holdings, account, asset, qty, |h| {
         let l = &outcome.lots[h.lot as usize];
         let rank = ledger.id_rank.get(l.row as usize).copied().unwrap_or(0);
         (ledger.rows[l.row as usize].time, rank, h.lot)
     });
-    let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
+    let mut split = TermSplit::default();
     for (h, take, basis) in taken {
         let gain = cents(take * price) - cents(basis);
-        match crate::tax::lot_term(&outcome.lots[h.lot as usize], sold) {
-            Term::Short => st += gain,
-            Term::Long => lt += gain,
-        }
+        split.add(
+            crate::tax::lot_term(&outcome.lots[h.lot as usize], sold),
+            take,
+            gain,
+        );
     }
-    (st, lt)
+    split
 }
 
 #[cfg(test)]

@@ -388,12 +388,11 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
                 "proceeds": money(s.proceeds),
                 "realized_specific_id": money(s.specific),
                 "realized_by_method": money(s.by_method),
-                "short_term": money(s.specific_terms.0),
-                "long_term": money(s.specific_terms.1),
-                "fifo_short_term": money(s.fifo_terms.0),
-                "fifo_long_term": money(s.fifo_terms.1),
-                // Cents of rounding apart are not a different term.
-                "term_differs_under_fifo": (s.fifo_terms.0 - s.specific_terms.0).abs() >= rust_decimal::Decimal::ONE,
+                "short_term": money(s.specific_terms.short),
+                "long_term": money(s.specific_terms.long),
+                "fifo_short_term": money(s.fifo_terms.short),
+                "fifo_long_term": money(s.fifo_terms.long),
+                "term_differs_under_fifo": s.specific_terms.term_differs(&s.fifo_terms),
                 "identify_with": s.identify_with,
                 "why": s.why,
             });

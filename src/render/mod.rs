@@ -419,8 +419,8 @@ pub struct SaleLine<'a> {
     /// Realized if the same quantity were sold by the configured method.
     pub by_method: Decimal,
     /// The plan's realized gain (negative: loss) by term, and FIFO's.
-    pub specific_terms: (Decimal, Decimal),
-    pub fifo_terms: (Decimal, Decimal),
+    pub specific_terms: crate::plan::TermSplit,
+    pub fifo_terms: crate::plan::TermSplit,
     /// Who holds the identification of the lots: `broker` for a sale in a
     /// broker account from 2027, else `own records`.
     pub identify_with: &'static str,
@@ -570,6 +570,19 @@ impl ScanView<'_> {
             carryover_next_lt: self.carryover_after.long_term,
             realized_st: self.realized_st,
             realized_lt: self.realized_lt,
+            costs: self.costs.as_ref().map_or(Decimal::ZERO, |c| c.total),
+            tax_saved_net: self
+                .costs
+                .as_ref()
+                .map_or(Decimal::ZERO, |c| c.tax_saved_net),
+            gain_at_zero: self
+                .gains
+                .as_ref()
+                .map_or(Decimal::ZERO, |g| g.chosen().gain_realized),
+            later_tax_saved: self
+                .gains
+                .as_ref()
+                .map_or(Decimal::ZERO, |g| g.later_tax_saved()),
         };
         let sales = self
             .sales
@@ -617,6 +630,23 @@ pub struct GainsAtZero<'a> {
     /// `harvest losses` or `gains at 0% only`.
     pub chosen: &'static str,
     pub lots: Vec<GainLot<'a>>,
+}
+
+impl GainsAtZero<'_> {
+    /// The combination the plan takes.
+    pub fn chosen(&self) -> &crate::plan::gains::Combination {
+        if self.chosen == self.gains_only.name {
+            &self.gains_only
+        } else {
+            &self.with_losses
+        }
+    }
+
+    /// The federal tax a later sale saves on the basis stepped up by the
+    /// chosen combination.
+    pub fn later_tax_saved(&self) -> Decimal {
+        self.chosen().later_tax_saved
+    }
 }
 
 /// A lot (or part of one) sold at a gain inside the 0% band and bought back.

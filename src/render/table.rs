@@ -524,6 +524,10 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
         ("Deducted this year (line 21)", v.after.line_21),
         ("Estimated tax saved", v.tax_saved),
     ];
+    let later = v.gains.as_ref().map(|g| g.later_tax_saved());
+    if let Some(later) = later.filter(|x| !x.is_zero()) {
+        rows.push(("Saved on a later sale (basis stepped up)", later));
+    }
     if let Some(c) = &v.costs {
         rows.push(("Costs (fees and spread, sale and buy-back)", c.total));
         rows.push(("Net saving", c.tax_saved_net));
