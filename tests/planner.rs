@@ -360,6 +360,74 @@ fn gains_fill_the_zero_band_to_the_cent() {
     assert!(j["gain_harvest"].is_null());
 }
 
+/// The table and the HTML page show the gains at 0% with the new basis, the
+/// plan's net saving counts the later saving, and every sale says why; when
+/// no gain fits (income 100,000 fills the band), a note says so and the
+/// table has no empty section.
+#[test]
+fn the_table_and_page_show_the_gains_at_zero_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("ledger.csv"),
+        format!("{HEADER}\nb1,2023-01-01T00:00:00Z,coinbase,buy,1000,USD,1,ETH,,,,,,\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("prices.csv"),
+        "time,asset,price\n2025-12-01,ETH,30000\n",
+    )
+    .unwrap();
+    let run = |income: &str, format: &str| -> String {
+        let o = harvest()
+            .current_dir(d)
+            .args([
+                "scan",
+                "ledger.csv",
+                "--prices",
+                "prices.csv",
+                "--as-of",
+                "2025-12-01",
+                "--ordinary-income",
+                income,
+                "--format",
+                format,
+                "-q",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let t = run("30000", "table");
+    assert!(
+        t.contains("Long-term gains at 0% (later sales priced at 15%, --lt-rate):"),
+        "{t}"
+    );
+    assert!(
+        t.contains("Saved on a later sale (basis stepped up)"),
+        "{t}"
+    );
+    assert!(
+        t.contains("Why ETH from coinbase: long-term gain 18350.00 taxed at 0% (basis stepped up)"),
+        "{t}"
+    );
+    assert!(t.contains("18982.76"), "{t}");
+    let h = run("30000", "html");
+    assert!(h.contains("<h3>Long-term gains at 0%</h3>"), "{h}");
+    assert!(
+        h.contains("<b>Why ETH from coinbase:</b> long-term gain 18350.00 taxed at 0%"),
+        "{h}"
+    );
+    assert!(h.contains("18982.76"), "{h}");
+    let t = run("100000", "table");
+    assert!(!t.contains("Long-term gains at 0% ("), "{t}");
+    assert!(
+        t.contains("gains at 0%: none, the 0% long-term band has no room this year"),
+        "{t}"
+    );
+}
+
 /// Issue 25 item 2 with a loss in the same year: b2, bought in June 2025 for
 /// 33,000, is at a 3,000 short-term loss. Harvested, it saves 360.00 this year
 /// (12% of 3,000: taxable income 27,000), but any gain then shrinks the

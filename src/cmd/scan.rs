@@ -1006,6 +1006,16 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
                 "the gain raises adjusted gross income, which harvest does not follow further: the taxable part of Social Security benefits, Medicare premiums (IRMAA), the premium tax credit and state income tax can all rise; --no-gains leaves it out".into(),
             );
         }
+        if !any_gain {
+            notes.push(if g.room.is_zero() {
+                "gains at 0%: none, the 0% long-term band has no room this year (taxable income fills it, or a loss of the year, which a gain would offset first, leaves none)".to_string()
+            } else {
+                format!(
+                    "gains at 0%: none, {} of long-term gain would fit the 0% band, but no long-term lot is worth more than its basis by enough to pay for selling and buying back",
+                    m(g.room)
+                )
+            });
+        }
         render::GainsAtZero {
             later_rate: lt_rate,
             room: g.room,

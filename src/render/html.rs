@@ -1031,6 +1031,18 @@ pub fn scan(w: &mut dyn Write, v: &ScanView<'_>) -> io::Result<()> {
             out.push_str("</tr>");
         }
         out.push_str("</tbody></table>");
+        for s in &v.sales {
+            let _ = write!(
+                out,
+                "<p class=\"why\"><b>Why {} from {}:</b> {}</p>",
+                esc(s.asset),
+                esc(s.account),
+                esc(&s.why)
+            );
+        }
+    }
+    if let Some(g) = v.gains.as_ref().filter(|g| g.any_gain()) {
+        scan_gains(&mut out, g);
     }
     for n in &v.notes {
         let _ = write!(out, "<p class=\"note\">Note: {}</p>", esc(n));
@@ -1380,6 +1392,53 @@ fn compare(out: &mut String, c: &crate::plan::compare::Comparison) {
         );
     }
     out.push_str("</tbody></table></section>");
+}
+
+/// The gains-at-0% part of the scan page: both combinations, the one taken,
+/// and the lots sold and bought back with their new basis.
+fn scan_gains(out: &mut String, g: &super::GainsAtZero<'_>) {
+    let _ = write!(
+        out,
+        "<h3>Long-term gains at 0%</h3><p>Later sales priced at {}% (--lt-rate).</p><table><thead><tr><th>Plan</th><th class=\"n\">Loss realized</th><th class=\"n\">Gain at 0%</th><th class=\"n\">Saved this year</th><th class=\"n\">Carryover worth</th><th class=\"n\">Saved later</th><th class=\"n\">Costs</th><th class=\"n\">Worth</th><th></th></tr></thead><tbody>",
+        (g.later_rate * Decimal::ONE_HUNDRED)
+            .round_dp(2)
+            .normalize()
+    );
+    for c in [&g.with_losses, &g.gains_only] {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td>{}{}{}{}{}{}{}<td>{}</td></tr>",
+            esc(c.name),
+            num_td(c.loss_realized),
+            num_td(c.gain_realized),
+            num_td(c.tax_saved),
+            num_td(c.carryover_value),
+            num_td(c.later_tax_saved),
+            num_td(c.costs),
+            num_td(c.value()),
+            if c.name == g.chosen { "chosen" } else { "" }
+        );
+    }
+    out.push_str("</tbody></table>");
+    if g.lots.is_empty() {
+        return;
+    }
+    out.push_str("<p>Sell and buy back at once (part of the plan above):</p><table><thead><tr><th>Account</th><th>Asset</th><th>Lot</th><th class=\"n\">Quantity</th><th class=\"n\">Basis</th><th class=\"n\">Proceeds</th><th class=\"n\">Gain</th><th class=\"n\">New basis</th></tr></thead><tbody>");
+    for l in &g.lots {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td class=\"id\">{}</td><td class=\"n\">{}</td>{}{}{}{}</tr>",
+            esc(l.account),
+            esc(l.asset),
+            esc(l.lot_id),
+            qty(l.quantity),
+            num_td(l.cost_basis),
+            num_td(l.proceeds),
+            money_td(l.gain),
+            num_td(l.new_basis)
+        );
+    }
+    out.push_str("</tbody></table>");
 }
 
 #[cfg(test)]

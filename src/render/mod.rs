@@ -642,6 +642,12 @@ impl GainsAtZero<'_> {
         }
     }
 
+    /// Whether either combination steps up any gain (else there is nothing
+    /// to show but a note).
+    pub fn any_gain(&self) -> bool {
+        !self.with_losses.gain_realized.is_zero() || !self.gains_only.gain_realized.is_zero()
+    }
+
     /// The federal tax a later sale saves on the basis stepped up by the
     /// chosen combination.
     pub fn later_tax_saved(&self) -> Decimal {

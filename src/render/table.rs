@@ -434,7 +434,6 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
     Ok(())
 }
 
-/// `harvest scan` as text: a summary first, then the plan, then the candidates.
 /// The gains-at-0% part of `scan`: both combinations, then the gain lots.
 fn scan_gains(w: &mut dyn Write, g: &super::GainsAtZero<'_>) -> io::Result<()> {
     writeln!(
@@ -500,6 +499,7 @@ fn scan_gains(w: &mut dyn Write, g: &super::GainsAtZero<'_>) -> io::Result<()> {
     print(w, b, 3, &[0, 1, 2])
 }
 
+/// `harvest scan` as text: a summary first, then the plan, then the candidates.
 pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
     writeln!(
         w,
@@ -601,7 +601,7 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
             writeln!(w, "Why {} from {}: {}", s.asset, s.account, s.why)?;
         }
     }
-    if let Some(g) = &v.gains {
+    if let Some(g) = v.gains.as_ref().filter(|g| g.any_gain()) {
         scan_gains(w, g)?;
     }
     writeln!(w, "\nCandidates: {}", v.lines.len())?;
