@@ -162,7 +162,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
     let tz = cx.opts.tz;
     let before = cx.problem_count();
     let time = parse_time_cell(cx, row, c.time, "Timestamp", &TIMES, tz);
-    let kind_cell = row.get(c.kind).to_string();
+    let kind_cell = row.get(c.kind);
     let asset = asset_name(row.get(c.asset));
     let qty = cx
         .required(row, c.qty, "Quantity Transacted")
@@ -185,7 +185,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
                 .unwrap_or_else(|| c.header_ccy.clone())
         }
     };
-    let notes = c.notes.map_or("", |i| row.get(i)).to_string();
+    let notes = c.notes.map_or("", |i| row.get(i));
     let (time, qty) = (time?, qty?);
     if cx.problem_count() != before {
         return None;
@@ -222,8 +222,9 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
         (None, Some(v)) => join_note(note, format!("value {} {ccy}", fmt_decimal(v))),
         _ => note,
     };
-    let t = kind_cell.as_str();
-    let lower = t.to_ascii_lowercase();
+    let t = kind_cell;
+    // Only a skipped row's message needs the kind in lower case.
+    let lower = || t.to_ascii_lowercase();
     let account = cx.account.clone();
     let rec = |d: Draft| {
         Some(Entry::Rec {
@@ -236,16 +237,14 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
         .flatten()
         .map(|&i| row.get(i))
         .find(|s| !s.is_empty())
-        .unwrap_or("")
-        .to_string();
-    let mut note = notes.clone();
-    if !address.is_empty() && !note.contains(&address) {
-        note = if note.is_empty() {
-            address.clone()
-        } else {
-            format!("{note} ({address})")
-        };
-    }
+        .unwrap_or("");
+    let note = if address.is_empty() || notes.contains(address) {
+        notes.to_string()
+    } else if notes.is_empty() {
+        address.to_string()
+    } else {
+        format!("{notes} ({address})")
+    };
 
     if qty.is_zero() {
         return Some(Entry::skip(line, "zero quantity: nothing moved"));
@@ -259,8 +258,8 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
         | "Advanced Trade Sell"
         | "Advance Trade Sell"
         | "Retail Simple Dust" => {
-            let buying = lower.contains("buy") || t == "Credit";
-            if let Some(q) = crypto_quote(&notes, &asset) {
+            let buying = t.ends_with("Buy") || t == "Credit";
+            if let Some(q) = crypto_quote(notes, &asset) {
                 let v = value(cx, Some((q.qty, &q.asset)), None);
                 let note = valued_note(note, v);
                 return rec(trade_with_crypto_quote(QuoteTrade {
@@ -290,11 +289,11 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
             rec(d.fee(fee, &fee_ccy).fee_usd(fee_usd).usd(usd).note(note))
         }
         "Convert" => {
-            let Some((to_qty, to_asset)) = parse_convert(&notes) else {
+            let Some((to_qty, to_asset)) = parse_convert(notes) else {
                 cx.problem(
                     line,
                     Some("Notes"),
-                    Some(&notes),
+                    Some(notes),
                     "a Convert names what was received only in Notes (`Converted 1 ETH to 2 BTC`); \
                      this note could not be read",
                 );
@@ -325,7 +324,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
         }
         "Send" | "Receive" if is_fiat(&asset) => Some(Entry::skip(
             line,
-            format!("fiat {}: not a tax event", lower),
+            format!("fiat {}: not a tax event", lower()),
         )),
         "Send" => rec(Draft::new(id, time, Kind::Withdrawal)
             .sent(qty, &asset)
@@ -367,7 +366,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
                 line,
                 format!(
                     "fiat {}: not a tax event",
-                    lower
+                    lower()
                         .trim_start_matches("pro ")
                         .trim_start_matches("exchange ")
                         .trim_start_matches("prime ")

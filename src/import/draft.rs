@@ -84,15 +84,15 @@ impl Draft {
     }
 
     pub fn finish(self, account: &str) -> Record {
-        let q = |x: &Option<(Decimal, String)>| {
-            x.as_ref().map_or((String::new(), String::new()), |(q, a)| {
-                (fmt_decimal(*q), a.clone())
-            })
+        // The asset names move into the record: no copy a row.
+        let q = |x: Option<(Decimal, String)>| {
+            x.map_or((String::new(), String::new()), |(q, a)| (fmt_decimal(q), a))
         };
-        let (sent_qty, sent_asset) = q(&self.sent);
-        let (received_qty, received_asset) = q(&self.received);
-        let (fee_qty, fee_asset) = q(&self.fee);
-        let fee_usd = if self.fee.is_some() {
+        let has_fee = self.fee.is_some();
+        let (sent_qty, sent_asset) = q(self.sent);
+        let (received_qty, received_asset) = q(self.received);
+        let (fee_qty, fee_asset) = q(self.fee);
+        let fee_usd = if has_fee {
             self.fee_usd.map(fmt_decimal).unwrap_or_default()
         } else {
             String::new()
