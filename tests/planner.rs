@@ -1,7 +1,7 @@
 //! Issue 25, the planner, end to end (what is built so far).
 
 mod common;
-use common::{harvest, ok};
+use common::harvest;
 
 use std::path::Path;
 
@@ -261,56 +261,29 @@ b2,2025-09-01T00:00:00Z,coinbase,buy,4500,USD,1,ETH,,,,,,\n",
 /// Schedule D line 16, to be the scan's promise.
 fn scan_applied(rows: &str, price: &str, as_of: &str, extra: &[&str]) -> (Value, String) {
     let dir = tempfile::tempdir().unwrap();
-    let p = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
-    std::fs::write(
-        p("ledger.csv"),
-        format!("id,time,account,kind,sent_qty,sent_asset,received_qty,received_asset,fee_qty,fee_asset,usd_value,fee_usd,txid,note\n{rows}"),
-    )
-    .unwrap();
-    let (date, px) = price.split_once(',').unwrap();
-    std::fs::write(
-        p("prices.csv"),
-        format!("time,asset,price\n{date},ETH,{px}\n"),
-    )
-    .unwrap();
-    let (ledger, prices, plan, sel) = (
-        p("ledger.csv"),
-        p("prices.csv"),
-        p("plan.csv"),
-        p("sel.csv"),
-    );
-    let mut a = vec![
-        "scan",
-        &ledger,
-        "--prices",
-        &prices,
-        "--as-of",
-        as_of,
-        "--format",
-        "json",
-        "-q",
-        "--emit-ledger",
-        &plan,
-        "--emit-selections",
-        &sel,
-    ];
+    let mut a = vec!["--emit-ledger", "plan.csv", "--emit-selections", "sel.csv"];
     a.extend_from_slice(extra);
-    let v: Value = serde_json::from_str(&ok(&a)).unwrap();
-    let g: Value = serde_json::from_str(&ok(&[
-        "gains",
-        &ledger,
-        &plan,
-        "--year",
-        &as_of[..4],
-        "--method",
-        "specific",
-        "--selections",
-        &sel,
-        "--format",
-        "json",
-        "-q",
-    ]))
-    .unwrap();
+    let v = scan_in(dir.path(), rows, price, as_of, &a);
+    let o = harvest()
+        .current_dir(dir.path())
+        .args([
+            "gains",
+            "ledger.csv",
+            "plan.csv",
+            "--year",
+            &as_of[..4],
+            "--method",
+            "specific",
+            "--selections",
+            "sel.csv",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let g: Value = serde_json::from_slice(&o.stdout).unwrap();
     (v, g["total"]["gain"].as_str().unwrap().to_string())
 }
 
