@@ -173,12 +173,7 @@ b2,2026-11-21T00:00:00Z,coinbase,buy,2500,USD,1,ETH,,,,,,\n",
             ("b2".to_string(), "no".to_string(), "1".to_string()),
         ]
     );
-    let notes: Vec<&str> = j["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap())
-        .collect();
+    let notes = notes(&j);
     assert!(
         notes
             .iter()
@@ -193,13 +188,7 @@ b2,2026-11-21T00:00:00Z,coinbase,buy,2500,USD,1,ETH,,,,,,\n",
 /// sale is flagged with both, by term.
 #[test]
 fn a_sale_whose_fifo_lots_flip_the_term_is_flagged() {
-    let j = scan(
-        "b1,2024-06-01T00:00:00Z,coinbase,buy,3500,USD,1,ETH,,,,,,\n\
-b2,2025-09-01T00:00:00Z,coinbase,buy,4500,USD,1,ETH,,,,,,\n",
-        "2025-12-01,3000",
-        "2025-12-01",
-        &["--target", "1500"],
-    );
+    let j = b1_and_b2_for_1500("2024-06-01");
     let s = &j["plan"]["sales"][0];
     assert_eq!(s["quantity"], "1");
     assert_eq!(s["short_term"], "-1500.00");
@@ -208,12 +197,34 @@ b2,2025-09-01T00:00:00Z,coinbase,buy,4500,USD,1,ETH,,,,,,\n",
     assert_eq!(s["fifo_long_term"], "-500.00");
     assert_eq!(s["term_differs_under_fifo"], true);
     assert!(
-        j["notes"]
-            .as_array()
-            .unwrap()
+        notes(&j)
             .iter()
-            .any(|n| n.as_str().unwrap().contains("without identifying the lots (FIFO) would realize 0.00 short-term and -500.00 long-term instead of -1500.00 and 0.00"))
+            .any(|n| n.contains("without identifying the lots (FIFO) would realize 0.00 short-term and -500.00 long-term instead of -1500.00 and 0.00"))
     );
+}
+
+/// ETH lots b1 (bought on `b1_date` for 3,500) and b2 (September 2025, 4,500)
+/// at 3,000 on December 1, scanned with --target 1500.
+fn b1_and_b2_for_1500(b1_date: &str) -> Value {
+    scan(
+        &format!(
+            "b1,{b1_date}T00:00:00Z,coinbase,buy,3500,USD,1,ETH,,,,,,\n\
+b2,2025-09-01T00:00:00Z,coinbase,buy,4500,USD,1,ETH,,,,,,\n"
+        ),
+        "2025-12-01,3000",
+        "2025-12-01",
+        &["--target", "1500"],
+    )
+}
+
+/// The notes of a scan's JSON.
+fn notes(j: &Value) -> Vec<&str> {
+    j["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect()
 }
 
 /// Two short-term lots: b1 (March 2025, 3,500) and b2 (September 2025,
@@ -223,24 +234,13 @@ b2,2025-09-01T00:00:00Z,coinbase,buy,4500,USD,1,ETH,,,,,,\n",
 /// the sale is not flagged for its term.
 #[test]
 fn another_lot_of_the_same_term_is_no_term_flip() {
-    let j = scan(
-        "b1,2025-03-01T00:00:00Z,coinbase,buy,3500,USD,1,ETH,,,,,,\n\
-b2,2025-09-01T00:00:00Z,coinbase,buy,4500,USD,1,ETH,,,,,,\n",
-        "2025-12-01,3000",
-        "2025-12-01",
-        &["--target", "1500"],
-    );
+    let j = b1_and_b2_for_1500("2025-03-01");
     let s = &j["plan"]["sales"][0];
     assert_eq!(s["short_term"], "-1500.00");
     assert_eq!(s["fifo_short_term"], "-500.00");
     assert_eq!(s["fifo_long_term"], "0.00");
     assert_eq!(s["term_differs_under_fifo"], false);
-    let notes: Vec<&str> = j["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap())
-        .collect();
+    let notes = notes(&j);
     assert!(
         notes
             .iter()
