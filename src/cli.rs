@@ -505,15 +505,10 @@ pub fn rate(s: &str) -> Result<rust_decimal::Decimal, String> {
 fn cost_rate(s: &str) -> Result<rust_decimal::Decimal, String> {
     let d = decimal(s).map_err(|_| "a fraction of the trade's value, e.g. 0.006".to_string())?;
     if d < rust_decimal::Decimal::ZERO || d >= rust_decimal::Decimal::ONE {
-        let hint = if d >= rust_decimal::Decimal::ONE && d < rust_decimal::Decimal::ONE_HUNDRED {
-            format!(
-                " ({}% is {})",
-                d.normalize(),
-                (d / rust_decimal::Decimal::ONE_HUNDRED).normalize()
-            )
-        } else {
-            String::new()
-        };
+        let hint = percent_hint(
+            d,
+            d >= rust_decimal::Decimal::ONE && d < rust_decimal::Decimal::ONE_HUNDRED,
+        );
         return Err(format!(
             "a fraction of the trade's value from 0 to below 1, e.g. 0.006 for 0.6%{hint}"
         ));
@@ -529,15 +524,7 @@ pub fn shock(s: &str) -> Result<rust_decimal::Decimal, String> {
     let d = decimal(s)
         .map_err(|_| "a price shock as a fraction, e.g. -0.20 for prices 20% lower".to_string())?;
     if d <= -Decimal::ONE {
-        let hint = if d >= -Decimal::ONE_HUNDRED && d < -Decimal::ONE {
-            format!(
-                " ({}% is {})",
-                d.normalize(),
-                (d / Decimal::ONE_HUNDRED).normalize()
-            )
-        } else {
-            String::new()
-        };
+        let hint = percent_hint(d, d >= -Decimal::ONE_HUNDRED && d < -Decimal::ONE);
         return Err(format!(
             "a price shock is a fraction above -1 (-1 would make every price zero), e.g. -0.20 for prices 20% lower{hint}"
         ));
@@ -552,18 +539,27 @@ pub fn shock(s: &str) -> Result<rust_decimal::Decimal, String> {
 /// it probably means.
 pub fn check_rate(d: rust_decimal::Decimal) -> Result<rust_decimal::Decimal, String> {
     if d < rust_decimal::Decimal::ZERO || d > rust_decimal::Decimal::ONE {
-        let hint = if d > rust_decimal::Decimal::ONE && d <= rust_decimal::Decimal::ONE_HUNDRED {
-            format!(
-                " ({}% is {})",
-                d.normalize(),
-                (d / rust_decimal::Decimal::ONE_HUNDRED).normalize()
-            )
-        } else {
-            String::new()
-        };
+        let hint = percent_hint(
+            d,
+            d > rust_decimal::Decimal::ONE && d <= rust_decimal::Decimal::ONE_HUNDRED,
+        );
         return Err(format!("a rate is a fraction from 0 to 1{hint}"));
     }
     Ok(d)
+}
+
+/// When `likely` (the value looks like a percent), ` (24% is 0.24)`: the
+/// fraction a value refused as a fraction probably means; else nothing.
+fn percent_hint(d: rust_decimal::Decimal, likely: bool) -> String {
+    if likely {
+        format!(
+            " ({}% is {})",
+            d.normalize(),
+            (d / rust_decimal::Decimal::ONE_HUNDRED).normalize()
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// `harvest report`.

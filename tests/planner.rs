@@ -805,3 +805,33 @@ b2,2025-06-01T00:00:00Z,coinbase,buy,33000,USD,1,ETH,,,,,,\n";
     assert_eq!(c[0]["gain_realized"], "0.00");
     assert_eq!(j["gain_harvest"]["chosen"], "gains at 0% only");
 }
+
+/// A fee rate of 0.6 is a valid fraction but a 60% fee, more likely 0.6%
+/// typed as a percent: the costs note says what it is and what to write.
+#[test]
+fn a_fee_rate_that_looks_like_a_percent_is_named() {
+    let rows = "b1,2025-06-01T00:00:00Z,coinbase,buy,4000,USD,1,ETH,,,,,,\n";
+    let check = "CHECK: a rate of 0.6 is 60% of each trade; if you meant 0.6%, write 0.006.";
+    let j = scan(
+        rows,
+        "2025-12-01,2000",
+        "2025-12-01",
+        &["--fee-rate", "0.6"],
+    );
+    assert!(
+        notes(&j).iter().any(|n| n.contains(check)),
+        "{:?}",
+        notes(&j)
+    );
+    let j = scan(
+        rows,
+        "2025-12-01,2000",
+        "2025-12-01",
+        &["--fee-rate", "0.006"],
+    );
+    assert!(
+        !notes(&j).iter().any(|n| n.contains("CHECK")),
+        "{:?}",
+        notes(&j)
+    );
+}

@@ -217,8 +217,29 @@ fn costs_note(
             format!("fee rate {}", parts.join("; "))
         }
     };
+    // 0.6 is a valid fraction, but a 60% fee: more likely 0.6% typed as a
+    // percent. No exchange charges 5% a trade, so a rate that high is named.
+    let high = Decimal::new(5, 2);
+    let mut doubtful: Vec<Decimal> = rates.iter().map(|r| r.1).collect();
+    doubtful.extend(a.fee_rate);
+    doubtful.push(costs.spread);
+    doubtful.retain(|r| *r >= high);
+    doubtful.sort();
+    doubtful.dedup();
+    let check: String = doubtful
+        .iter()
+        .map(|r| {
+            format!(
+                " CHECK: a rate of {} is {}% of each trade; if you meant {}%, write {}.",
+                r.normalize(),
+                (r * Decimal::ONE_HUNDRED).normalize(),
+                r.normalize(),
+                (r / Decimal::ONE_HUNDRED).normalize()
+            )
+        })
+        .collect();
     format!(
-        "costs: {fees}; spread {}{} on each trade. A sale fills at the price less the spread and pays the fee on that: its Form 8949 proceeds are net of both, so its loss is larger. Buying the same quantity back fills at the price plus the spread and pays the fee: not deductible now, both go into the new lot's basis. A sale's cost counts all four, and a lot whose tax saving does not cover its cost is left out",
+        "costs: {fees}; spread {}{} on each trade. A sale fills at the price less the spread and pays the fee on that: its Form 8949 proceeds are net of both, so its loss is larger. Buying the same quantity back fills at the price plus the spread and pays the fee: not deductible now, both go into the new lot's basis. A sale's cost counts all four, and a lot whose tax saving does not cover its cost is left out.{check}",
         costs.spread.normalize(),
         if a.spread.is_some() {
             " (--spread)"
