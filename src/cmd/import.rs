@@ -134,7 +134,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     }
     // Each record is checked and written into the spool on a second thread,
     // in batches, while this one reads and judges the next ones.
-    let (to_writer, batches) = mpsc::sync_channel::<Batch>(4);
+    let (to_writer, batches) = mpsc::sync_channel::<Batch>(BATCHES - 2);
     let (give_back, spare) = mpsc::channel::<Batch>();
     let (builder, mut spool, failed) = std::thread::scope(|scope| {
         let writer = scope.spawn(move || {
@@ -162,7 +162,19 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
             }
             (builder, spool, failed)
         });
+        // Every batch that can be in flight (the channel's, the writer's, the
+        // one filled) is made once, then reused: its records' room with it.
+        let next_batch = |made: &mut usize| match spare.try_recv() {
+            Ok(b) => b,
+            Err(_) if *made < BATCHES => {
+                *made += 1;
+                Batch::empty()
+            }
+            // The writer gives one back once it has written it.
+            Err(_) => spare.recv().unwrap_or_else(|_| Batch::empty()),
+        };
         let read = (|| -> anyhow::Result<()> {
+            let mut made = 0;
             for (print, idx, name, text) in &texts {
                 let display = if *name == "-" {
                     "<stdin>"
@@ -176,12 +188,12 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
                 // Room for the ids of a file's rows at once (a row per line at
                 // most): growing the table would hold it twice for a moment.
                 importer.seen_ids().reserve(text.rows_hint());
-                let mut batch = Batch::new(idx, file.clone(), print);
+                let mut batch = next_batch(&mut made).reuse(idx, file.clone(), print);
                 let mut stopped = false;
                 let imported = importer.import_text(text, display, format, &mut |line, rec| {
                     batch.push(line, rec);
                     if batch.len == BATCH {
-                        let next = spare.try_recv().unwrap_or_else(|_| Batch::empty());
+                        let next = next_batch(&mut made);
                         let full =
                             std::mem::replace(&mut batch, next.reuse(idx, file.clone(), print));
                         stopped |= to_writer.send(full).is_err();
@@ -273,7 +285,7 @@ pub(crate) fn evm_settings(
 }
 
 /// Records on their way to the writer thread, a batch at a time (their cells'
-/// room reused batch after batch).
+/// room reused batch after batch, traded with the importer's record).
 struct Batch {
     file_idx: u32,
     file: Arc<str>,
@@ -287,6 +299,13 @@ struct Batch {
 
 /// Records sent at once.
 const BATCH: usize = 4096;
+
+/// Bytes of room each cell of a batch's record starts with.
+const CELL_ROOM: usize = 32;
+
+/// Batches made at most: those waiting in the channel to the writer, the one
+/// it writes, the one being filled.
+const BATCHES: usize = 6;
 
 impl Batch {
     fn empty() -> Batch {
@@ -311,16 +330,22 @@ impl Batch {
         self
     }
 
-    fn push(&mut self, line: u64, rec: &Record) {
+    /// Takes the record's strings, giving it those of the slot they fill (the
+    /// room of a record written earlier): nothing is copied.
+    fn push(&mut self, line: u64, rec: &mut Record) {
         if self.len == self.rows.len() {
-            self.rows.push((line, rec.clone()));
+            // A new slot: a copy with room to spare, so that the strings
+            // traded later seldom have to grow.
+            let mut slot = Record::default();
+            for (to, from) in slot.fields_mut().into_iter().zip(rec.fields()) {
+                to.reserve(from.len().max(CELL_ROOM));
+                to.push_str(from);
+            }
+            self.rows.push((line, slot));
         } else {
             let (l, r) = &mut self.rows[self.len];
             *l = line;
-            for (to, from) in r.fields_mut().into_iter().zip(rec.fields()) {
-                to.clear();
-                to.push_str(from);
-            }
+            std::mem::swap(r, rec);
         }
         self.len += 1;
     }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use crate::cell::trim;
 use crate::model::{FIAT, Kind, Record};
 
 use super::cx::Cx;
@@ -183,18 +184,18 @@ impl ImportStats {
 pub(super) fn price_needed<'a>(r: &'a Record) -> Option<&'a str> {
     let usd = |a: &str| a.eq_ignore_ascii_case("USD");
     let money = |a: &str| usd(a) || FIAT.iter().any(|f| f.eq_ignore_ascii_case(a));
-    let side = |a: &'a str| Some(a.trim()).filter(|a| !a.is_empty());
+    let side = |a: &'a str| Some(trim(a)).filter(|a| !a.is_empty());
     let sent = side(&r.sent_asset);
     let received = side(&r.received_asset);
     // A zero fee is no fee (the engine leaves it out).
-    let zero_fee = Decimal::from_str_exact(r.fee_qty.trim()).is_ok_and(|d| d.is_zero());
-    let fee = side(&r.fee_asset).filter(|_| !zero_fee);
+    let zero_fee = || Decimal::from_str_exact(trim(&r.fee_qty)).is_ok_and(|d| d.is_zero());
+    let fee = side(&r.fee_asset).filter(|_| !zero_fee());
     // A USD stablecoin is valued at 1.00, by import and the engine alike.
     let stable = |a: &str| crate::model::is_usd_stablecoin(a);
     let crypto = |a: Option<&'a str>| a.filter(|a| !money(a) && !stable(a));
-    let valued = !r.usd_value.trim().is_empty();
-    let fee_valued = !r.fee_usd.trim().is_empty();
-    match Kind::parse(r.kind.trim())? {
+    let valued = !trim(&r.usd_value).is_empty();
+    let fee_valued = !trim(&r.fee_usd).is_empty();
+    match Kind::parse(trim(&r.kind))? {
         Kind::Buy | Kind::Sell | Kind::Trade | Kind::Income | Kind::Spend => {
             let fixed = |a: &str| usd(a) || stable(a);
             if !(valued || sent.is_some_and(fixed) || received.is_some_and(fixed)) {
@@ -212,7 +213,7 @@ pub(super) fn price_needed<'a>(r: &'a Record) -> Option<&'a str> {
         }
         Kind::GiftIn | Kind::GiftOut | Kind::Donation | Kind::Inheritance | Kind::Lost => {
             let moved = crypto(sent).or(crypto(received));
-            let kind = Kind::parse(r.kind.trim())?;
+            let kind = Kind::parse(trim(&r.kind))?;
             if !valued
                 && matches!(kind, Kind::GiftIn | Kind::GiftOut | Kind::Donation)
                 && let Some(m) = moved
@@ -223,7 +224,7 @@ pub(super) fn price_needed<'a>(r: &'a Record) -> Option<&'a str> {
             (!(valued && moved == Some(f))).then_some(f)
         }
         Kind::Withdrawal | Kind::Deposit => {
-            let moved = if r.kind.trim().eq_ignore_ascii_case("withdrawal") {
+            let moved = if trim(&r.kind).eq_ignore_ascii_case("withdrawal") {
                 sent
             } else {
                 received

@@ -136,7 +136,7 @@ impl<'a> Importer<'a> {
     ) -> Result<Imported, ImportError> {
         let mut records = Vec::new();
         let mut imported = self.import_into(data, file, format, &mut |line, rec| {
-            records.push((line, rec.clone()));
+            records.push((line, std::mem::take(rec)));
         })?;
         if imported.reversed {
             records.reverse();
@@ -150,13 +150,15 @@ impl<'a> Importer<'a> {
     /// rows first; `Imported::records` stays empty). A harvest ledger and a
     /// Coinbase report are read row by row, so that a file of millions of rows
     /// never sits in memory as records. On an error the records already handed
-    /// over are not to be used.
+    /// over are not to be used. The sink may take a record's strings (or swap
+    /// them for others of the same kind): the importer does not read a record
+    /// once handed over.
     pub fn import_into(
         &mut self,
         data: &[u8],
         file: &str,
         format: Option<Format>,
-        sink: &mut dyn FnMut(u64, &Record),
+        sink: &mut dyn FnMut(u64, &mut Record),
     ) -> Result<Imported, ImportError> {
         self.import_text(&Text::bytes(data), file, format, sink)
     }
@@ -168,7 +170,7 @@ impl<'a> Importer<'a> {
         text: &Text<'_>,
         file: &str,
         format: Option<Format>,
-        sink: &mut dyn FnMut(u64, &Record),
+        sink: &mut dyn FnMut(u64, &mut Record),
     ) -> Result<Imported, ImportError> {
         let mut stream = RowStream::of(text, file, true)?;
         // The header is among the first rows; the rest is read after it.
@@ -544,7 +546,7 @@ struct Post<'p, 's> {
     links: HashMap<String, Vec<String>>,
     seen: &'p mut SeenIds,
     kraken: &'p mut KrakenOverlap,
-    sink: &'p mut (dyn FnMut(u64, &Record) + 's),
+    sink: &'p mut (dyn FnMut(u64, &mut Record) + 's),
 }
 
 impl Post<'_, '_> {
@@ -578,7 +580,6 @@ impl Post<'_, '_> {
             Entry::Rec { rows, rec } => {
                 let line = rows.first().copied().unwrap_or(self.header_line);
                 let keys = self.links.get(&rec.id);
-                let rec = &*rec;
                 self.kept = Some(false);
                 self.pending = false;
                 if let Some(keys) = keys {
@@ -628,7 +629,7 @@ impl Post<'_, '_> {
                 }
             }
             Entry::Extra { row, rec } => {
-                let (row, rec) = (*row, &*rec);
+                let row = *row;
                 // A second ledger row made from rows already counted as used.
                 if self.kept == Some(false) {
                     return;
@@ -649,7 +650,7 @@ impl Post<'_, '_> {
 
     /// A record written: counted if the engine will have to value it from a
     /// price, or if it was valued here at a stale one, then handed over.
-    fn keep(&mut self, cx: &Cx, line: u64, rec: &Record) {
+    fn keep(&mut self, cx: &Cx, line: u64, rec: &mut Record) {
         if let Some(asset) = price_needed(rec) {
             self.stats.need_price.push(PriceNeeded {
                 id: rec.id.clone(),

@@ -301,7 +301,7 @@ impl<'a> Text<'a> {
     /// How many rows the text may have, at most (its line ends).
     pub fn rows_hint(&self) -> usize {
         match &self.source {
-            Source::Memory(text) => text.bytes().filter(|&b| b == b'\n').count(),
+            Source::Memory(text) => memchr::memchr_iter(b'\n', text.as_bytes()).count(),
             Source::File { lines, .. } => *lines,
         }
     }
@@ -355,10 +355,7 @@ fn scan(mut r: impl Read) -> io::Result<(bool, usize, u64)> {
             return Ok((utf8 && carry == 0, lines, print.finish()));
         }
         print.update(&buf[carry..carry + n]);
-        lines += buf[carry..carry + n]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+        lines += memchr::memchr_iter(b'\n', &buf[carry..carry + n]).count();
         let end = carry + n;
         carry = 0;
         if utf8 {
