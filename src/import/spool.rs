@@ -26,6 +26,9 @@ const BUDGET: usize = 16 << 20;
 /// the file (as read; see [`Spool::reversed`]).
 type Key = (i64, u32, u32, u32);
 
+/// The bytes before each line's text in a run: its key and length.
+const HEAD: usize = 24;
+
 /// The order of lines: time (seconds, nanoseconds), the file's fingerprint,
 /// file, place in the file.
 type Order = (i64, u32, u64, u32, u32);
@@ -169,12 +172,15 @@ impl Spool {
         index.sort_unstable_by_key(|l| self.order(l));
         self.index = index;
         let mut text = self.take_text();
-        let mut f = BufWriter::new(tempfile::tempfile()?);
+        // Large writes: a run is tens of megabytes, written in a few system calls.
+        let mut f = BufWriter::with_capacity(1 << 20, tempfile::tempfile()?);
         for l in &self.index {
-            f.write_all(&l.secs.to_le_bytes())?;
-            for v in [l.nanos, l.file, l.pos, l.len] {
-                f.write_all(&v.to_le_bytes())?;
+            let mut head = [0u8; HEAD];
+            head[..8].copy_from_slice(&l.secs.to_le_bytes());
+            for (at, v) in [l.nanos, l.file, l.pos, l.len].into_iter().enumerate() {
+                head[8 + 4 * at..12 + 4 * at].copy_from_slice(&v.to_le_bytes());
             }
+            f.write_all(&head)?;
             f.write_all(&text[l.start as usize..(l.start + u64::from(l.len)) as usize])?;
         }
         let mut f = f.into_inner().map_err(|e| e.into_error())?;
@@ -236,6 +242,7 @@ impl Spool {
             readers.push(Run {
                 r: BufReader::with_capacity(1 << 16, f),
                 group: VecDeque::new(),
+                free: Vec::new(),
             });
         }
         // A k-way merge by key, each run giving its lines with the places of a
@@ -247,12 +254,23 @@ impl Spool {
             }
         }
         while let Some(Reverse((_, i))) = heap.pop() {
-            let (file, text) = readers[i].pop();
-            if !self.is_dropped(file, &text) {
-                w.write_all(&text)?;
-            }
-            if let Some(k) = readers[i].peek(&self)? {
-                heap.push(Reverse((k, i)));
+            let run = &mut readers[i];
+            // Lines are taken from one run for as long as it holds the
+            // smallest key (runs of a file read in time order hardly overlap),
+            // so the heap is touched once per switch of run, not per line.
+            loop {
+                let (file, text) = run.pop();
+                if !self.is_dropped(file, &text) {
+                    w.write_all(&text)?;
+                }
+                run.free.push(text);
+                let Some(k) = run.peek(&self)? else {
+                    break;
+                };
+                if heap.peek().is_some_and(|Reverse(top)| *top < (k, i)) {
+                    heap.push(Reverse((k, i)));
+                    break;
+                }
             }
         }
         w.flush()
@@ -264,26 +282,28 @@ impl Spool {
 struct Run {
     r: BufReader<std::fs::File>,
     group: VecDeque<(Key, Vec<u8>)>,
+    /// Buffers of lines written, to read the next lines into.
+    free: Vec<Vec<u8>>,
 }
 
 impl Run {
     /// Reads one line: its key (as read) and text, or None at the end.
     fn read_one(&mut self) -> io::Result<Option<(Key, Vec<u8>)>> {
-        let mut secs = [0u8; 8];
         if self.r.fill_buf()?.is_empty() {
             return Ok(None);
         }
-        self.r.read_exact(&mut secs)?;
-        let mut v = [0u32; 4];
-        for x in &mut v {
-            let mut b = [0u8; 4];
-            self.r.read_exact(&mut b)?;
-            *x = u32::from_le_bytes(b);
-        }
-        let [nanos, file, pos, len] = v;
-        let mut text = vec![0u8; len as usize];
+        let mut head = [0u8; HEAD];
+        self.r.read_exact(&mut head)?;
+        let word =
+            |at: usize| u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
+        let secs = i64::from_le_bytes([
+            head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7],
+        ]);
+        let (nanos, file, pos, len) = (word(8), word(12), word(16), word(20));
+        let mut text = self.free.pop().unwrap_or_default();
+        text.resize(len as usize, 0);
         self.r.read_exact(&mut text)?;
-        Ok(Some(((i64::from_le_bytes(secs), nanos, file, pos), text)))
+        Ok(Some(((secs, nanos, file, pos), text)))
     }
 
     /// The merge key of the next line to write, reading a group when needed.
