@@ -4,6 +4,7 @@
 //!
 //! Fee convention: already the ledger's (fees on top); cells are kept as written.
 
+use super::sheet::trim_cell;
 use super::{Cx, Entry, ImportError, RowStream, Sheet, SheetRow};
 use crate::model::{LEDGER_COLUMNS, Record};
 
@@ -90,32 +91,52 @@ pub(crate) fn parse_stream(
         rec: Record::default(),
     };
     for r in &sheet.rows {
-        one_row(sheet, &map, r, cx, &mut slot, emit);
+        let row = Row {
+            line: r.line,
+            len: r.cells.len(),
+            get: |i| r.get(i),
+        };
+        one_row(sheet, &map, row, cx, &mut slot, emit);
     }
-    while stream.next_into(&mut row)? {
-        one_row(sheet, &map, &row, cx, &mut slot, emit);
-    }
+    // The rest of the file's cells go from the reader's buffer straight into
+    // the record: one copy of each, not two.
+    while let Some(()) = stream.next_with(|line, rec| {
+        let row = Row {
+            line,
+            len: rec.len(),
+            get: |i| trim_cell(rec.get(i).unwrap_or("")),
+        };
+        one_row(sheet, &map, row, cx, &mut slot, emit);
+    })? {}
     Ok(())
+}
+
+/// A data row: its line, how many cells it has, and its trimmed cell at an
+/// index ("" past the end).
+struct Row<G> {
+    line: u64,
+    len: usize,
+    get: G,
 }
 
 /// One data row: a record (made in `slot`), a skipped blank row, or a problem
 /// (nothing emitted).
-fn one_row(
+fn one_row<'c>(
     sheet: &Sheet,
     map: &[Option<usize>],
-    row: &SheetRow,
+    row: Row<impl Fn(usize) -> &'c str>,
     cx: &mut Cx,
     slot: &mut Entry,
     emit: &mut dyn FnMut(&mut Cx, &mut Entry),
 ) {
-    if !sheet.check_width(cx, row, 0) {
+    if !sheet.check_count(cx, row.line, row.len, 0) {
         return;
     }
-    if row.is_blank() {
+    if (0..row.len).all(|i| (row.get)(i).is_empty()) {
         emit(cx, &mut Entry::skip(row.line, "blank row"));
         return;
     }
-    let cell = |i: usize| map[i].map_or("", |c| row.get(c));
+    let cell = |i: usize| map[i].map_or("", |c| (row.get)(c));
     if cell(0).is_empty() {
         cx.problem(
             row.line,

@@ -74,11 +74,15 @@ impl Sheet {
     /// a stray comma, shows up here). `optional_tail` trailing columns may be
     /// missing.
     pub fn check_width(&self, cx: &mut Cx, row: &SheetRow, optional_tail: usize) -> bool {
-        let n = row.cells.len();
+        self.check_count(cx, row.line, row.cells.len(), optional_tail)
+    }
+
+    /// [`Sheet::check_width`] for a row of `n` cells at `line`.
+    pub fn check_count(&self, cx: &mut Cx, line: u64, n: usize, optional_tail: usize) -> bool {
         let h = self.header.len();
         if n > h || n + optional_tail < h {
             cx.problem(
-                row.line,
+                line,
                 None,
                 None,
                 format!(
@@ -463,37 +467,47 @@ impl<'t> RowStream<'t> {
     /// Reads the next record into `self.rec` and returns its cells; None at
     /// the end.
     pub(super) fn read(&mut self) -> Result<Option<csvread::TextRecord<'_>>, ImportError> {
+        if !self.advance()? {
+            return Ok(None);
+        }
+        text_of(&self.rec, self.file).map(Some)
+    }
+
+    /// Reads the next row and hands its line and cells (untrimmed: see
+    /// [`trim_cell`]) to `f` where they lie, with no copy; None at the end.
+    pub fn next_with<T>(
+        &mut self,
+        f: impl FnOnce(u64, &csvread::TextRecord<'_>) -> T,
+    ) -> Result<Option<T>, ImportError> {
+        if !self.advance()? {
+            return Ok(None);
+        }
+        let line = self.rec.line();
+        self.lines.insert(line);
+        Ok(Some(f(line, &text_of(&self.rec, self.file)?)))
+    }
+
+    /// Reads the next record into `self.rec`; false at the end.
+    fn advance(&mut self) -> Result<bool, ImportError> {
         match self.rdr.read(&mut self.rec) {
-            Ok(true) => {}
-            Ok(false) => return Ok(None),
+            Ok(true) => Ok(true),
+            Ok(false) => Ok(false),
             Err(
                 e @ (csvread::CsvError::UnclosedQuote { field, .. }
                 | csvread::CsvError::RowsInCell { field, .. }),
-            ) => {
-                return Err(ImportError::Quoting {
-                    file: self.file.into(),
-                    line: e.line(),
-                    field,
-                    column: None,
-                    problem: e.to_string(),
-                });
-            }
-            Err(e) => {
-                return Err(ImportError::Csv {
-                    file: self.file.into(),
-                    line: self.rec.line(),
-                    message: e.to_string(),
-                });
-            }
+            ) => Err(ImportError::Quoting {
+                file: self.file.into(),
+                line: e.line(),
+                field,
+                column: None,
+                problem: e.to_string(),
+            }),
+            Err(e) => Err(ImportError::Csv {
+                file: self.file.into(),
+                line: self.rec.line(),
+                message: e.to_string(),
+            }),
         }
-        // The text is UTF-8 and cells end at ASCII bytes, so every cell is
-        // UTF-8; an error here would be a bug, reported rather than hidden.
-        let line = self.rec.line();
-        self.rec.text().map(Some).map_err(|_| ImportError::Csv {
-            file: self.file.into(),
-            line,
-            message: "a cell is not UTF-8 text".into(),
-        })
     }
 
     /// The next row as (line, cells).
@@ -574,8 +588,23 @@ impl LineSet {
     }
 }
 
+/// The cells of a record read.
+fn text_of<'r>(
+    rec: &'r csvread::Record,
+    file: &str,
+) -> Result<csvread::TextRecord<'r>, ImportError> {
+    // The text is UTF-8 and cells end at ASCII bytes, so every cell is
+    // UTF-8; an error here would be a bug, reported rather than hidden.
+    rec.text().map_err(|_| ImportError::Csv {
+        file: file.into(),
+        line: rec.line(),
+        message: "a cell is not UTF-8 text".into(),
+    })
+}
+
 /// A cell without surrounding spaces or a BOM.
-fn trim_cell(c: &str) -> &str {
+#[inline]
+pub(crate) fn trim_cell(c: &str) -> &str {
     // Most cells start and end with a plain ASCII character: nothing to trim.
     match (c.as_bytes().first(), c.as_bytes().last()) {
         (Some(&a), Some(&z)) if a > b' ' && a < 0x80 && z > b' ' && z < 0x80 => c,
