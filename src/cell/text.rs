@@ -21,7 +21,8 @@ pub fn safe_text(s: &str) -> std::borrow::Cow<'_, str> {
 /// printable ASCII character (a row's cells are trimmed millions of times).
 pub fn trim(s: &str) -> &str {
     let printable = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
-    if printable(s.as_bytes().first()) && printable(s.as_bytes().last()) {
+    // An empty cell (most rows have some) is its own trim.
+    if s.is_empty() || printable(s.as_bytes().first()) && printable(s.as_bytes().last()) {
         s
     } else {
         s.trim()

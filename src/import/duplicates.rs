@@ -27,6 +27,8 @@ pub struct SeenIds {
     many_rows: rustc_hash::FxHashMap<u128, usize>,
     /// Copies kept earlier and given up for a later file's (see [`SeenIds::judge`]).
     superseded: Vec<Superseded>,
+    /// The facts of the row being judged, one cell after another.
+    facts: Vec<u8>,
 }
 
 /// A file whose rows [`SeenIds`] judged.
@@ -84,10 +86,16 @@ impl SeenIds {
     ) -> Repeat {
         // Cells harvest protected against formula injection count as written.
         // In memory only (ids are what is written), so the faster hash; each
-        // cell trimmed, as `fnv` and the ledger reader do.
-        let facts: [&str; crate::model::COLUMNS - 1] =
-            std::array::from_fn(|i| crate::cell::trim(crate::cell::unprotect(fields[i + 1])));
-        let h = rustc_hash::FxBuildHasher.hash_one(facts) & FACTS;
+        // cell trimmed, as `fnv` and the ledger reader do. The cells are hashed
+        // in one pass, each ended by 0xFF (a byte UTF-8 never holds), so that
+        // no two rows' cells run together alike.
+        self.facts.clear();
+        for cell in &fields[1..] {
+            let cell = crate::cell::trim(crate::cell::unprotect(cell));
+            self.facts.extend_from_slice(cell.as_bytes());
+            self.facts.push(0xFF);
+        }
+        let h = rustc_hash::FxBuildHasher.hash_one(self.facts.as_slice()) & FACTS;
         if self.files.last().is_none_or(|f| f.name != file) {
             self.files.push(SeenFile {
                 name: file.to_string(),
@@ -173,13 +181,12 @@ impl SeenIds {
     }
 }
 
-/// An id's 128-bit key: two independent 64-bit hashes (FxHash and SipHash with
-/// fixed keys, both the same in every run).
+/// An id's 128-bit key: its 128-bit SipHash-1-3 with fixed keys (the same in
+/// every run), one pass over the id's bytes.
 fn id_key(id: &str) -> u128 {
-    let lo = rustc_hash::FxBuildHasher.hash_one(id);
-    let hi = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
-        .hash_one(id);
-    (u128::from(hi) << 64) | u128::from(lo)
+    siphasher::sip128::SipHasher13::new()
+        .hash(id.as_bytes())
+        .as_u128()
 }
 
 /// Ledger rows of an earlier file that a later file gives exactly (a Kraken
