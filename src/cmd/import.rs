@@ -345,7 +345,15 @@ impl Batch {
         } else {
             let (l, r) = &mut self.rows[self.len];
             *l = line;
-            std::mem::swap(r, rec);
+            // An empty cell is only cleared: a format that makes a new record
+            // a row would otherwise get the slot's room back just to free it.
+            for (to, from) in r.fields_mut().into_iter().zip(rec.fields_mut()) {
+                if from.is_empty() {
+                    to.clear();
+                } else {
+                    std::mem::swap(to, from);
+                }
+            }
         }
         self.len += 1;
     }
