@@ -7,6 +7,7 @@ use std::hash::BuildHasher;
 
 use crate::ledger::Repeat;
 
+use super::id_table::IdTable;
 use super::importer::Imported;
 
 /// Every row id of one run, with a hash of the row's facts (every column but
@@ -19,7 +20,7 @@ pub struct SeenIds {
     /// (48 bits) with the number of input rows it was made from (16 bits), the
     /// file and the line of the copy kept: 32 bytes a row, whatever the ids'
     /// length.
-    seen: rustc_hash::FxHashMap<u128, (u64, u32, u32)>,
+    seen: IdTable,
     /// The files read so far, indexed by the `seen` entries.
     files: Vec<SeenFile>,
     /// The input rows of kept copies made from 65,535 rows or more (a count
@@ -89,6 +90,11 @@ impl SeenIds {
         // cell trimmed, as `fnv` and the ledger reader do. The cells are hashed
         // in one pass, each ended by 0xFF (a byte UTF-8 never holds), so that
         // no two rows' cells run together alike.
+        // The id's slot is fetched while the facts are hashed: in a table of
+        // millions of ids it is a cache miss.
+        let id_text = crate::cell::trim(fields[0]);
+        let id = id_key(id_text);
+        self.seen.prefetch(id);
         self.facts.clear();
         for cell in &fields[1..] {
             let cell = crate::cell::trim(crate::cell::unprotect(cell));
@@ -111,21 +117,15 @@ impl SeenIds {
                 files.get(f as usize).map_or("?", |f| f.name.as_str())
             )
         };
-        let id_text = crate::cell::trim(fields[0]);
-        let id = id_key(id_text);
         let line32 = u32::try_from(line).unwrap_or(u32::MAX);
         let packed = h | (rows.min(0xFFFF) as u64) << 48;
         // One probe of the table for a new id (nearly every row): each probe
         // of a table of millions of ids is a cache miss.
-        let (old, f, l) = match self.seen.entry(id) {
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert((packed, file_idx, line32));
-                if rows >= 0xFFFF {
-                    self.many_rows.insert(id, rows);
-                }
-                return Repeat::New;
+        let Some((old, f, l)) = self.seen.insert_new(id, (packed, file_idx, line32)) else {
+            if rows >= 0xFFFF {
+                self.many_rows.insert(id, rows);
             }
-            std::collections::hash_map::Entry::Occupied(o) => *o.get(),
+            return Repeat::New;
         };
         let first = at(&self.files, (f, l));
         if old & FACTS == h {
@@ -160,7 +160,7 @@ impl SeenIds {
         if rows >= 0xFFFF {
             self.many_rows.insert(id, rows);
         }
-        self.seen.insert(id, (packed, file, line));
+        self.seen.set(id, (packed, file, line));
     }
 
     /// The copies given up since the last call (see [`SeenIds::judge`]).
@@ -176,7 +176,7 @@ impl SeenIds {
     /// Forgets a row given up for a later copy (see [`Superseded`]).
     pub(super) fn forget(&mut self, id: &str) {
         let key = id_key(id);
-        self.seen.remove(&key);
+        self.seen.remove(key);
         self.many_rows.remove(&key);
     }
 }

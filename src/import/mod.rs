@@ -52,6 +52,7 @@ mod cx;
 mod draft;
 mod duplicates;
 mod format;
+mod id_table;
 mod importer;
 mod sheet;
 mod spool;
