@@ -605,8 +605,10 @@ fn text_of<'r>(
 /// A cell without surrounding spaces or a BOM.
 #[inline]
 pub(crate) fn trim_cell(c: &str) -> &str {
-    // Most cells start and end with a plain ASCII character: nothing to trim.
+    // Most cells are empty, or start and end with a plain ASCII character:
+    // nothing to trim.
     match (c.as_bytes().first(), c.as_bytes().last()) {
+        (None, _) => c,
         (Some(&a), Some(&z)) if a > b' ' && a < 0x80 && z > b' ' && z < 0x80 => c,
         _ => c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}'),
     }
