@@ -85,16 +85,16 @@ impl SeenIds {
         line: u64,
         rows: usize,
     ) -> Repeat {
-        // Cells harvest protected against formula injection count as written.
-        // In memory only (ids are what is written), so the faster hash; each
-        // cell trimmed, as `fnv` and the ledger reader do. The cells are hashed
-        // in one pass, each ended by 0xFF (a byte UTF-8 never holds), so that
-        // no two rows' cells run together alike.
         // The id's slot is fetched while the facts are hashed: in a table of
         // millions of ids it is a cache miss.
         let id_text = crate::cell::trim(fields[0]);
         let id = id_key(id_text);
         self.seen.prefetch(id);
+        // Cells harvest protected against formula injection count as written.
+        // In memory only (ids are what is written), so the faster hash; each
+        // cell trimmed, as `fnv` and the ledger reader do. The cells are hashed
+        // in one pass, each ended by 0xFF (a byte UTF-8 never holds), so that
+        // no two rows' cells run together alike.
         self.facts.clear();
         for cell in &fields[1..] {
             let cell = crate::cell::trim(crate::cell::unprotect(cell));
