@@ -243,6 +243,7 @@ impl Spool {
                 r: BufReader::with_capacity(1 << 16, f),
                 group: VecDeque::new(),
                 free: Vec::new(),
+                ahead: None,
             });
         }
         // A k-way merge by key, each run giving its lines with the places of a
@@ -284,6 +285,8 @@ struct Run {
     group: VecDeque<(Key, Vec<u8>)>,
     /// Buffers of lines written, to read the next lines into.
     free: Vec<Vec<u8>>,
+    /// The line read after a newest-first file's group, which starts the next.
+    ahead: Option<(Key, Vec<u8>)>,
 }
 
 impl Run {
@@ -306,31 +309,34 @@ impl Run {
         Ok(Some(((secs, nanos, file, pos), text)))
     }
 
+    /// The line read ahead, or the next one of the file.
+    fn next_line(&mut self) -> io::Result<Option<(Key, Vec<u8>)>> {
+        match self.ahead.take() {
+            Some(line) => Ok(Some(line)),
+            None => self.read_one(),
+        }
+    }
+
     /// The merge key of the next line to write, reading a group when needed.
     fn peek(&mut self, spool: &Spool) -> io::Result<Option<Order>> {
         if self.group.is_empty() {
-            let Some(first) = self.read_one()? else {
+            let Some(first) = self.next_line()? else {
                 return Ok(None);
             };
             let (secs, nanos, file, _) = first.0;
             self.group.push_back(first);
             if spool.is_reversed(file) {
                 // The rows of this time and file, as read, then turned around.
-                loop {
-                    let at = self.r.fill_buf()?;
-                    if at.len() < 16 {
-                        break;
-                    }
-                    let s = i64::from_le_bytes(at[..8].try_into().map_err(io::Error::other)?);
-                    let n = u32::from_le_bytes(at[8..12].try_into().map_err(io::Error::other)?);
-                    let f = u32::from_le_bytes(at[12..16].try_into().map_err(io::Error::other)?);
+                // The line after them is held for the next group: looking at
+                // the reader's buffer instead would end a group early where a
+                // line's key straddles two fills of the buffer.
+                while let Some(next) = self.next_line()? {
+                    let (s, n, f, _) = next.0;
                     if (s, n, f) != (secs, nanos, file) {
+                        self.ahead = Some(next);
                         break;
                     }
-                    match self.read_one()? {
-                        Some(next) => self.group.push_back(next),
-                        None => break,
-                    }
+                    self.group.push_back(next);
                 }
                 self.group.make_contiguous().reverse();
             }
@@ -490,6 +496,31 @@ mod tests {
             assert_eq!(order(9, budget), "b1 b2 a1 a2");
             assert_eq!(order(1, budget), "a1 a2 b1 b2");
         }
+    }
+
+    /// A newest-first file's rows of one second, many more than one read of a
+    /// run holds, come out in their real order whatever the runs.
+    #[test]
+    fn a_long_group_of_a_newest_first_file_stays_whole_across_reads() {
+        let at = "2025-01-02T00:00:00Z";
+        let t = at.parse::<DateTime<Utc>>().unwrap();
+        let ids = |budget: usize| {
+            let mut s = Spool::with_budget(budget);
+            for p in 0..3000u32 {
+                s.push(t, 0, p, &rec(&format!("row{:05}", 2999 - p), at))
+                    .unwrap();
+            }
+            s.set_reversed(0);
+            let mut out = Vec::new();
+            s.write(&mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let want: String = std::iter::once(LEDGER_COLUMNS.join(","))
+            .chain((0..3000).map(|i| format!("row{i:05},{at},a,buy,,,1,BTC,,,,,,,,,")))
+            .map(|l| l + "\n")
+            .collect();
+        assert_eq!(ids(BUDGET), want);
+        assert_eq!(ids(150_000), want);
     }
 
     /// The merge of runs written out gives exactly what sorting in memory
