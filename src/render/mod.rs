@@ -4,6 +4,7 @@
 pub mod allocation;
 pub mod csv;
 pub mod export;
+pub mod grid;
 pub mod html;
 pub mod json;
 pub mod pdf;

@@ -3,10 +3,10 @@
 
 use std::io::{self, Write};
 
-use tabled::builder::Builder;
+use tabled::settings::Width;
 use tabled::settings::object::Columns;
-use tabled::settings::{Alignment, Style, Width};
 
+use super::grid::Grid;
 use super::{GainsView, LotsView, adjustment_cell, money, price, qty, short_id};
 use crate::tax::Totals;
 
@@ -46,9 +46,13 @@ pub fn signed(d: rust_decimal::Decimal) -> String {
 /// ids, accounts, descriptions), the widest first and none below 6 columns, so
 /// that numbers and dates stay whole on one line.
 pub(crate) fn fit(t: &mut tabled::Table, text: &[usize]) {
+    fit_to(t, text, width());
+}
+
+/// [`fit`] to `width` columns (0: no limit).
+pub(crate) fn fit_to(t: &mut tabled::Table, text: &[usize], width: usize) {
     use tabled::grid::records::vec_records::Cell;
     const NARROWEST: usize = 6;
-    let width = WIDTH.load(std::sync::atomic::Ordering::Relaxed);
     let total = t.total_width();
     if width == 0 || total <= width {
         return;
@@ -83,12 +87,14 @@ pub(crate) fn fit(t: &mut tabled::Table, text: &[usize]) {
 
 /// Prints a table whose columns from `right_from` on are right-aligned numbers;
 /// on a narrow terminal its `text` columns wrap (see [`fit`]).
-fn print(w: &mut dyn Write, b: Builder, right_from: usize, text: &[usize]) -> io::Result<()> {
-    let mut t = b.build();
-    t.with(Style::sharp());
-    t.modify(Columns::new(right_from..), Alignment::right());
-    fit(&mut t, text);
-    writeln!(w, "{t}")
+fn print(w: &mut dyn Write, b: Grid, right_from: usize, text: &[usize]) -> io::Result<()> {
+    b.write(w, right_from..usize::MAX, width(), text)?;
+    writeln!(w)
+}
+
+/// The width set by [`set_width`].
+fn width() -> usize {
+    WIDTH.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The what-if lines under a table's title.
@@ -114,7 +120,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
         // Columns (f) and (g) only when a row has a code: most years have none,
         // and the table then fits a narrower terminal.
         let coded = v.lines.iter().any(|l| !l.adjustment_code.is_empty());
-        let mut b = Builder::default();
+        let mut b = Grid::new();
         let mut header = vec![
             "Disposal",
             "Lot",
@@ -162,7 +168,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
 
 /// A small table of totals.
 pub fn totals_table(w: &mut dyn Write, rows: &[(&str, &Totals)]) -> io::Result<()> {
-    let mut b = Builder::default();
+    let mut b = Grid::new();
     b.push_record(["", "Proceeds", "Cost basis", "Adjustment", "Gain or (loss)"]);
     let mut all = Totals::default();
     for (name, t) in rows {
@@ -200,7 +206,7 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
     if v.lines.is_empty() {
         return Ok(());
     }
-    let mut b = Builder::default();
+    let mut b = Grid::new();
     let mut header = vec![
         "Asset",
         "Account",
@@ -276,7 +282,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
             w,
             "\nForm 8949 (Exception 2): one row per box and account, code M; the rows after it are the attached statement"
         )?;
-        let mut t = Builder::default();
+        let mut t = Grid::new();
         t.push_record([
             "Box",
             "(a) Description",
@@ -326,7 +332,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
             box_label(b.box_.as_str()),
             super::count(b.rows, "row")
         )?;
-        let mut t = Builder::default();
+        let mut t = Grid::new();
         t.push_record([
             "(a) Description",
             "(b) Acquired",
@@ -371,11 +377,8 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
             String::new(),
             String::new(),
         ]);
-        let mut tt = t.build();
-        tt.with(Style::sharp());
-        tt.modify(Columns::new(3..8), Alignment::right());
-        fit(&mut tt, &[0, 8, 9, 10]);
-        writeln!(w, "{tt}")?;
+        t.write(w, 3..8, width(), &[0, 8, 9, 10])?;
+        writeln!(w)?;
     }
     if v.boxes.is_empty() {
         writeln!(w, "\nNo disposals in {}.", v.year)?;
@@ -395,7 +398,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
     }
     let s = &v.schedule_d;
     writeln!(w, "\nSchedule D ({})", v.year)?;
-    let mut b = Builder::default();
+    let mut b = Grid::new();
     b.push_record(["Line", "", "Amount"]);
     let lines = super::schedule_d_lines(v);
     for (n, label, amt) in lines {
@@ -443,7 +446,7 @@ fn scan_gains(w: &mut dyn Write, g: &super::GainsAtZero<'_>) -> io::Result<()> {
             .round_dp(2)
             .normalize()
     )?;
-    let mut b = Builder::default();
+    let mut b = Grid::new();
     b.push_record([
         "Plan",
         "Loss realized",
@@ -473,7 +476,7 @@ fn scan_gains(w: &mut dyn Write, g: &super::GainsAtZero<'_>) -> io::Result<()> {
         return Ok(());
     }
     writeln!(w, "Sell and buy back at once (part of the plan above):")?;
-    let mut b = Builder::default();
+    let mut b = Grid::new();
     b.push_record([
         "Account",
         "Asset",
@@ -507,7 +510,7 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
         v.as_of, v.year, v.method, v.filing_status, v.days_left
     )?;
     what_if(w, &v.what_if)?;
-    let mut b = Builder::default();
+    let mut b = Grid::new();
     b.push_record(["", "Amount"]);
     let mut rows: Vec<(&str, rust_decimal::Decimal)> = vec![
         ("Short-term gains so far", v.realized_st),
@@ -559,7 +562,7 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
     }
     if !v.sales.is_empty() {
         writeln!(w, "\nPlan: sell")?;
-        let mut b = Builder::default();
+        let mut b = Grid::new();
         let by_method = format!("Realized ({})", v.method);
         let mut head = vec![
             "Account",
@@ -613,7 +616,7 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
         )?;
     }
     if !v.lines.is_empty() {
-        let mut b = Builder::default();
+        let mut b = Grid::new();
         b.push_record([
             "Asset",
             "Account",
@@ -690,7 +693,7 @@ pub fn compare(w: &mut dyn Write, c: &crate::plan::compare::Comparison) -> io::R
         writeln!(w, "Inputs: the same.")?;
     } else {
         writeln!(w, "Inputs that differ:")?;
-        let mut b = Builder::default();
+        let mut b = Grid::new();
         b.push_record(["Input", "Saved", "Now"]);
         for i in &c.inputs {
             b.push_record([
@@ -710,7 +713,7 @@ pub fn compare(w: &mut dyn Write, c: &crate::plan::compare::Comparison) -> io::R
             "Figures that changed ({} others the same):",
             c.figures.len() - changed.len()
         )?;
-        let mut b = Builder::default();
+        let mut b = Grid::new();
         b.push_record(["", "Saved", "Now", "Change"]);
         for f in changed {
             b.push_record([
@@ -727,7 +730,7 @@ pub fn compare(w: &mut dyn Write, c: &crate::plan::compare::Comparison) -> io::R
         return Ok(());
     }
     writeln!(w, "Sales that changed ({} the same):", c.same_sales)?;
-    let mut b = Builder::default();
+    let mut b = Grid::new();
     b.push_record([
         "",
         "Account",
@@ -790,7 +793,7 @@ pub fn income(w: &mut dyn Write, s: &crate::tax::IncomeSummary<'_>) -> io::Resul
     if s.rows.is_empty() {
         writeln!(w, "\nNo income rows in {}.", s.year)?;
     }
-    let mut t = Builder::default();
+    let mut t = Grid::new();
     t.push_record(["Where it goes", "Amount", "Categories"]);
     let names = |business: bool| -> String {
         let v: Vec<&str> = s
@@ -817,33 +820,32 @@ pub fn income(w: &mut dyn Write, s: &crate::tax::IncomeSummary<'_>) -> io::Resul
         ]);
     }
     t.push_record(["Total".to_string(), money(s.total), String::new()]);
-    let mut tt = t.build();
-    tt.with(Style::sharp());
-    tt.modify(Columns::one(1), Alignment::right());
-    writeln!(w, "\n{tt}")?;
+    writeln!(w)?;
+    t.write(w, 1..2, width(), &[])?;
+    writeln!(w)?;
     if !s.rows.is_empty() {
-        let mut t = Builder::default();
+        let mut t = Grid::new();
         t.push_record(["Category", "Amount"]);
         for (c, v) in s.by_category.iter().filter(|(_, v)| !v.is_zero()) {
             t.push_record([c.as_str().to_string(), money(*v)]);
         }
         writeln!(w, "\nBy category")?;
         print(w, t, 1, &[])?;
-        let mut t = Builder::default();
+        let mut t = Grid::new();
         t.push_record(["Asset", "Quantity", "Amount"]);
         for (a, v) in &s.by_asset {
             t.push_record([a.to_string(), qty(v.quantity), money(v.usd_value)]);
         }
         writeln!(w, "\nBy asset")?;
         print(w, t, 1, &[0])?;
-        let mut t = Builder::default();
+        let mut t = Grid::new();
         t.push_record(["Month", "Amount"]);
         for (m, v) in s.by_month.iter().enumerate().filter(|(_, v)| !v.is_zero()) {
             t.push_record([format!("{}-{:02}", s.year, m + 1), money(*v)]);
         }
         writeln!(w, "\nBy month")?;
         print(w, t, 1, &[])?;
-        let mut t = Builder::default();
+        let mut t = Grid::new();
         t.push_record([
             "Date", "Id (lot)", "Account", "Asset", "Category", "Quantity", "Amount",
         ]);
@@ -862,7 +864,7 @@ pub fn income(w: &mut dyn Write, s: &crate::tax::IncomeSummary<'_>) -> io::Resul
         print(w, t, 5, &[1, 2])?;
     }
     if !s.forms.is_empty() {
-        let mut t = Builder::default();
+        let mut t = Grid::new();
         t.push_record(["Account", "Form 1099-MISC", "Ledger", "Difference"]);
         for f in &s.forms {
             t.push_record([
@@ -889,7 +891,7 @@ fn transfers(w: &mut dyn Write, t: &crate::tax::Transfers<'_>) -> io::Result<()>
     }
     if !t.received.is_empty() {
         writeln!(w, "\nGifts received and inheritances ({})", t.year)?;
-        let mut b = Builder::default();
+        let mut b = Grid::new();
         b.push_record([
             "Date",
             "Id (lot)",
@@ -919,7 +921,7 @@ fn transfers(w: &mut dyn Write, t: &crate::tax::Transfers<'_>) -> io::Result<()>
         print(w, b, 4, &[1])?;
     }
     let removals = |title: String, rows: &[crate::tax::gifts::RemovalLine<'_>], deduction: bool| {
-        let mut b = Builder::default();
+        let mut b = Grid::new();
         let mut head = vec![
             "Date",
             "Id",
@@ -1237,7 +1239,7 @@ pub fn balances(
 ) -> io::Result<()> {
     writeln!(w, "Balances of {year}, by account and asset")?;
     what_if(w, reasons)?;
-    let mut t = Builder::default();
+    let mut t = Grid::new();
     t.push_record([
         "Account",
         "Asset",
@@ -1283,7 +1285,7 @@ pub fn balances(
         w,
         "\nHoldings at the end of {year} (the per-wallet record of basis)"
     )?;
-    let mut t = Builder::default();
+    let mut t = Grid::new();
     t.push_record(["Account", "Asset", "Lot", "Acquired", "Quantity", "Basis"]);
     for l in holdings {
         t.push_record([
