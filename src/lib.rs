@@ -21,7 +21,7 @@ pub mod engine;
 pub mod fetch;
 pub mod import;
 pub mod ledger;
-mod memory;
+pub mod memory;
 pub mod model;
 pub mod plan;
 pub mod readers;

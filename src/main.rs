@@ -2,7 +2,12 @@
 
 use std::process::ExitCode;
 
+/// Small blocks from mimalloc, large ones from glibc (see the type's comment).
+#[global_allocator]
+static ALLOCATOR: harvest::memory::Allocator = harvest::memory::Allocator;
+
 fn main() -> ExitCode {
+    harvest::memory::init();
     let cli = harvest::cli::parse();
     harvest::cmd::run(cli)
 }
