@@ -68,16 +68,6 @@ impl Grid {
         self.rows.push(self.cells.len());
     }
 
-    /// The number of rows, the header included.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Whether the table has no row, not even a header.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// The width of the whole table: every column with one space either side,
     /// and a border between and around them.
     fn total_width(&self) -> usize {
