@@ -149,7 +149,27 @@ fn asset_name(a: &str) -> String {
     }
 }
 
+/// What a row makes: a ledger row, or an entry as it is (a skipped row).
+enum Made {
+    Row(u64, Draft),
+    Entry(Entry),
+}
+
+fn skip(line: u64, reason: impl Into<String>) -> Option<Made> {
+    Some(Made::Entry(Entry::skip(line, reason)))
+}
+
 fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
+    Some(match made(c, row, cx)? {
+        Made::Row(line, d) => Entry::Rec {
+            rows: vec![line],
+            rec: cx.finish(d),
+        },
+        Made::Entry(e) => e,
+    })
+}
+
+fn made(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Made> {
     const TIMES: [&str; 6] = [
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M:%S%.f",
@@ -225,13 +245,8 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
     let t = kind_cell;
     // Only a skipped row's message needs the kind in lower case.
     let lower = || t.to_ascii_lowercase();
-    let account = cx.account.clone();
-    let rec = |d: Draft| {
-        Some(Entry::Rec {
-            rows: vec![line],
-            rec: d.finish(&account),
-        })
-    };
+    // The record is written by `one_row`, into the room of an earlier one.
+    let rec = |d: Draft| Some(Made::Row(line, d));
     let address = [c.address, c.recipient, c.sender]
         .iter()
         .flatten()
@@ -247,7 +262,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
     };
 
     if qty.is_zero() {
-        return Some(Entry::skip(line, "zero quantity: nothing moved"));
+        return skip(line, "zero quantity: nothing moved");
     }
     match t {
         "Buy"
@@ -301,10 +316,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
             };
             let to_asset = asset_name(&to_asset);
             if to_asset == asset {
-                return Some(Entry::skip(
-                    line,
-                    "ETH to ETH2 staking conversion: not a tax event",
-                ));
+                return skip(line, "ETH to ETH2 staking conversion: not a tax event");
             }
             let value = subtotal
                 .or(total)
@@ -322,10 +334,9 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
                 .usd(value)
                 .note(note))
         }
-        "Send" | "Receive" if is_fiat(&asset) => Some(Entry::skip(
-            line,
-            format!("fiat {}: not a tax event", lower()),
-        )),
+        "Send" | "Receive" if is_fiat(&asset) => {
+            skip(line, format!("fiat {}: not a tax event", lower()))
+        }
         "Send" => rec(Draft::new(id, time, Kind::Withdrawal)
             .sent(qty, &asset)
             .note(note)),
@@ -362,7 +373,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
         | "Prime Withdrawal"
             if is_fiat(&asset) =>
         {
-            Some(Entry::skip(
+            skip(
                 line,
                 format!(
                     "fiat {}: not a tax event",
@@ -371,7 +382,7 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
                         .trim_start_matches("exchange ")
                         .trim_start_matches("prime ")
                 ),
-            ))
+            )
         }
         "Deposit" => rec(Draft::new(id, time, Kind::Deposit)
             .received(qty, &asset)
@@ -391,10 +402,10 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
         | "Subscription Rebates (24 Hours)"
         | "Retail Simple Price Improvement" => {
             if is_fiat(&asset) {
-                return Some(Entry::skip(
+                return skip(
                     line,
                     "income paid in cash: not a crypto lot (report it as interest)",
-                ));
+                );
             }
             let category = match t {
                 "Staking Income" | "Inflation Reward" => Category::Staking,
@@ -428,28 +439,28 @@ fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
         | "Exchange Deposit"
         | "Exchange Withdrawal"
         | "Prime Deposit"
-        | "Prime Withdrawal" => Some(Entry::skip(
+        | "Prime Withdrawal" => skip(
             line,
             "move between Coinbase and Coinbase Pro/Exchange/Prime: same owner, not a tax event",
-        )),
+        ),
         "Retail Staking Transfer"
         | "Retail Unstaking Transfer"
         | "Vault Withdrawal"
         | "Vault Deposit"
         | "Cash to Savings"
         | "Savings to Cash"
-        | "Transfer" => Some(Entry::skip(
+        | "Transfer" => skip(
             line,
             "internal move between Coinbase wallets (staking, vault, savings): not a tax event",
-        )),
-        "Retail Eth2 Deprecation" | "Asset Migration" => Some(Entry::skip(
+        ),
+        "Retail Eth2 Deprecation" | "Asset Migration" => skip(
             line,
             "asset migration (one leg of a 1:1 re-denomination such as ETH2 to ETH): not a tax event",
-        )),
-        other => Some(Entry::skip(
+        ),
+        other => skip(
             line,
             format!("unknown Coinbase transaction type {other:?}: not imported, enter it by hand"),
-        )),
+        ),
     }
 }
 

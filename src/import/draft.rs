@@ -84,45 +84,69 @@ impl Draft {
     }
 
     pub fn finish(self, account: &str) -> Record {
-        // The asset names move into the record: no copy a row.
-        let q = |x: Option<(Decimal, String)>| {
-            x.map_or((String::new(), String::new()), |(q, a)| (fmt_decimal(q), a))
-        };
-        let has_fee = self.fee.is_some();
-        let (sent_qty, sent_asset) = q(self.sent);
-        let (received_qty, received_asset) = q(self.received);
-        let (fee_qty, fee_asset) = q(self.fee);
-        let fee_usd = if has_fee {
-            self.fee_usd.map(fmt_decimal).unwrap_or_default()
-        } else {
-            String::new()
-        };
-        Record {
-            id: self.id,
-            time: self.time.map(fmt_time).unwrap_or_default(),
-            account: account.to_string(),
-            kind: self
-                .kind
-                .map(|k| k.as_str().to_string())
-                .unwrap_or_default(),
-            sent_qty,
-            sent_asset,
-            received_qty,
-            received_asset,
-            fee_qty,
-            fee_asset,
-            usd_value: self.usd_value.map(fmt_decimal).unwrap_or_default(),
-            fee_usd,
-            txid: self.txid,
-            note: self.note,
-            category: self
-                .category
-                .map(|c| c.as_str().to_string())
-                .unwrap_or_default(),
-            basis_usd: String::new(),
-            acquired: String::new(),
-        }
+        let mut rec = Record::default();
+        self.finish_into(account, &mut rec);
+        rec
     }
+
+    /// Writes the row into `rec`, every cell replaced, in the room its cells
+    /// already have: a record handed back by the sink (see [`Cx::finish`])
+    /// takes a row without a new string.
+    pub fn finish_into(self, account: &str, rec: &mut Record) {
+        let has_fee = self.fee.is_some();
+        let put_leg = |x: Option<(Decimal, String)>, qty: &mut String, asset: &mut String| {
+            qty.clear();
+            match x {
+                Some((q, a)) => {
+                    push_decimal(qty, q);
+                    put(asset, a);
+                }
+                None => asset.clear(),
+            }
+        };
+        put_leg(self.sent, &mut rec.sent_qty, &mut rec.sent_asset);
+        put_leg(
+            self.received,
+            &mut rec.received_qty,
+            &mut rec.received_asset,
+        );
+        put_leg(self.fee, &mut rec.fee_qty, &mut rec.fee_asset);
+        let put_value = |v: Option<Decimal>, to: &mut String| {
+            to.clear();
+            if let Some(v) = v {
+                push_decimal(to, v);
+            }
+        };
+        put_value(self.fee_usd.filter(|_| has_fee), &mut rec.fee_usd);
+        put_value(self.usd_value, &mut rec.usd_value);
+        put(&mut rec.id, self.id);
+        rec.time.clear();
+        if let Some(t) = self.time {
+            push_time(&mut rec.time, t);
+        }
+        set(&mut rec.account, account);
+        set(&mut rec.kind, self.kind.map_or("", |k| k.as_str()));
+        put(&mut rec.txid, self.txid);
+        put(&mut rec.note, self.note);
+        set(&mut rec.category, self.category.map_or("", |c| c.as_str()));
+        rec.basis_usd.clear();
+        rec.acquired.clear();
+    }
+}
+
+/// `to` becomes `s`, copied into its room if it has enough, else moved in.
+fn put(to: &mut String, s: String) {
+    if to.capacity() >= s.len() {
+        set(to, &s);
+    } else {
+        *to = s;
+    }
+}
+
+/// `to` becomes `s`.
+fn set(to: &mut String, s: &str) {
+    to.clear();
+    to.push_str(s);
 }
 
 /// The kind of income a label of an export or another tool names (`staking`,
@@ -153,6 +177,13 @@ pub(crate) fn income_category(label: &str) -> Category {
 /// The ledger spelling of a time: RFC 3339 in UTC, fractional seconds only when
 /// the export had them.
 pub fn fmt_time(t: DateTime<Utc>) -> String {
+    let mut s = String::new();
+    push_time(&mut s, t);
+    s
+}
+
+/// Appends [`fmt_time`]'s spelling of `t` to `out`.
+pub(crate) fn push_time(out: &mut String, t: DateTime<Utc>) {
     use chrono::{Datelike, Timelike};
     // The common whole second of a four-digit year, written directly.
     if t.nanosecond() == 0 && (0..=9999).contains(&t.year()) {
@@ -169,21 +200,30 @@ pub fn fmt_time(t: DateTime<Utc>) -> String {
         put(11, 2, t.hour());
         put(14, 2, t.minute());
         put(17, 2, t.second());
-        if let Ok(s) = std::str::from_utf8(&b) {
-            return s.to_string();
-        }
+        // SAFETY: the buffer holds ASCII only: its digits and separators.
+        out.push_str(unsafe { std::str::from_utf8_unchecked(&b) });
+        return;
     }
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    out.push_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true));
 }
 
 /// [`num::fmt_decimal`], written directly when the digits fit in a u64.
 pub(crate) fn fmt_decimal(d: Decimal) -> String {
+    let mut s = String::new();
+    push_decimal(&mut s, d);
+    s
+}
+
+/// Appends [`fmt_decimal`]'s spelling of `d` to `out`.
+pub(crate) fn push_decimal(out: &mut String, d: Decimal) {
     let m = d.mantissa();
     let Ok(mut abs) = u64::try_from(m.unsigned_abs()) else {
-        return num::fmt_decimal(d);
+        out.push_str(&num::fmt_decimal(d));
+        return;
     };
     if abs == 0 {
-        return "0".into();
+        out.push('0');
+        return;
     }
     // Normalized: no trailing zeros after the point.
     let mut scale = d.scale() as usize;
@@ -191,30 +231,55 @@ pub(crate) fn fmt_decimal(d: Decimal) -> String {
         abs /= 10;
         scale -= 1;
     }
-    let mut digits = [0u8; 20];
-    let mut len = 0;
+    // Written from the right, two digits at a time, into a buffer of ASCII:
+    // a u64 has at most 20 digits, then the point, the zeros before the
+    // digits up to a scale of 28, `0.` and the sign take 31 more.
+    let mut b = [0u8; 52];
+    let mut at = b.len();
     let mut v = abs;
-    while v > 0 {
-        digits[len] = b'0' + (v % 10) as u8;
-        v /= 10;
-        len += 1;
+    while v >= 100 {
+        let r = (v % 100) as usize * 2;
+        v /= 100;
+        at -= 2;
+        b[at..at + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
     }
-    let mut out = String::with_capacity(len + scale + 3);
-    if m < 0 {
-        out.push('-');
+    if v >= 10 {
+        let r = v as usize * 2;
+        at -= 2;
+        b[at..at + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+    } else {
+        at -= 1;
+        b[at] = b'0' + v as u8;
     }
+    let len = b.len() - at;
     if scale >= len {
-        out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', scale - len));
+        let zeros = scale - len;
+        at -= zeros;
+        b[at..at + zeros].fill(b'0');
+        at -= 2;
+        b[at..at + 2].copy_from_slice(b"0.");
+    } else if scale > 0 {
+        // The whole part moves one place left for the point.
+        let whole = len - scale;
+        b.copy_within(at..at + whole, at - 1);
+        at -= 1;
+        b[at + whole] = b'.';
     }
-    for k in (0..len).rev() {
-        out.push(char::from(digits[k]));
-        if k == scale && k > 0 {
-            out.push('.');
-        }
+    if m < 0 {
+        at -= 1;
+        b[at] = b'-';
     }
-    out
+    // SAFETY: only ASCII digits, `.` and `-` were written from `at` on.
+    out.push_str(unsafe { std::str::from_utf8_unchecked(&b[at..]) });
 }
+
+/// "00", "01", ... "99": two digits written at once.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
 
 /// A two-sided exchange as an export describes it, before the ledger's rules:
 /// amounts as magnitudes, fees (possibly in several assets) on top.
@@ -437,6 +502,44 @@ mod tests {
                 t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
                 "{s}"
             );
+        }
+    }
+
+    /// A reused record's cells are all replaced: nothing of the row it held
+    /// before is left.
+    #[test]
+    fn a_record_written_into_holds_only_the_new_row() {
+        let t = DateTime::parse_from_rfc3339("2024-03-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let full = Draft::new("cb-1".into(), t, Kind::Trade)
+            .sent(Decimal::new(150, 2), "ETH")
+            .received(Decimal::new(5, 3), "BTC")
+            .fee(Decimal::new(1, 2), "ETH")
+            .fee_usd(Some(Decimal::new(3012, 2)))
+            .usd(Some(Decimal::new(500000, 2)))
+            .txid("0xabc")
+            .note("a long note that leaves room behind")
+            .category(Category::Staking);
+        let bare = Draft::new("cb-2".into(), t, Kind::Deposit).received(Decimal::ONE, "BTC");
+        let mut rec = full.finish("Coinbase");
+        rec.basis_usd = "12".into();
+        rec.acquired = "2020-01-01T00:00:00Z".into();
+        bare.clone().finish_into("Coinbase", &mut rec);
+        assert_eq!(rec, bare.finish("Coinbase"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decimals_are_written_as_the_general_format_writes_them(
+            m in proptest::prelude::any::<i128>(),
+            scale in 0u32..=28,
+            small in proptest::prelude::any::<bool>(),
+        ) {
+            // Mantissas that fit in a u64 (the fast path) half of the time.
+            let m = if small { m % (1i128 << 64) } else { m % (1i128 << 96) };
+            let d = Decimal::from_i128_with_scale(m, scale);
+            proptest::prop_assert_eq!(fmt_decimal(d), num::fmt_decimal(d));
         }
     }
 }

@@ -319,7 +319,8 @@ impl<'a> Importer<'a> {
             }
             Format::Coinbase if streamed => {
                 coinbase::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
-                    post.entry(cx, &mut e)
+                    post.entry(cx, &mut e);
+                    cx.recycle(e);
                 })
                 .map_err(named)?;
                 Vec::new()
