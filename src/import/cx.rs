@@ -364,6 +364,10 @@ pub(crate) fn parse_naive(s: &str, formats: &[&str]) -> Option<NaiveDateTime> {
 /// A naive time in `tz` as UTC (the earlier instant when a clock change makes
 /// it ambiguous).
 pub(crate) fn in_zone(t: NaiveDateTime, tz: chrono_tz::Tz) -> DateTime<Utc> {
+    // UTC, the zone of most exports, has no gaps or repeats to look up.
+    if tz == chrono_tz::Tz::UTC {
+        return t.and_utc();
+    }
     match tz.from_local_datetime(&t).earliest() {
         Some(x) => x.with_timezone(&Utc),
         None => Utc.from_utc_datetime(&t),

@@ -3,7 +3,7 @@
 //! Kraken's two exports, where a trade in both is booked from ledgers.csv.
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
+use std::hash::Hasher;
 
 use crate::ledger::Repeat;
 
@@ -28,8 +28,6 @@ pub struct SeenIds {
     many_rows: rustc_hash::FxHashMap<u128, usize>,
     /// Copies kept earlier and given up for a later file's (see [`SeenIds::judge`]).
     superseded: Vec<Superseded>,
-    /// The facts of the row being judged, one cell after another.
-    facts: Vec<u8>,
 }
 
 /// A file whose rows [`SeenIds`] judged.
@@ -93,15 +91,15 @@ impl SeenIds {
         // Cells harvest protected against formula injection count as written.
         // In memory only (ids are what is written), so the faster hash; each
         // cell trimmed, as `fnv` and the ledger reader do. The cells are hashed
-        // in one pass, each ended by 0xFF (a byte UTF-8 never holds), so that
-        // no two rows' cells run together alike.
-        self.facts.clear();
+        // one after another, each ended by 0xFF (a byte UTF-8 never holds), so
+        // that no two rows' cells run together alike.
+        let mut hasher = rustc_hash::FxHasher::default();
         for cell in &fields[1..] {
             let cell = crate::cell::trim(crate::cell::unprotect(cell));
-            self.facts.extend_from_slice(cell.as_bytes());
-            self.facts.push(0xFF);
+            hasher.write(cell.as_bytes());
+            hasher.write_u8(0xFF);
         }
-        let h = rustc_hash::FxBuildHasher.hash_one(self.facts.as_slice()) & FACTS;
+        let h = hasher.finish() & FACTS;
         if self.files.last().is_none_or(|f| f.name != file) {
             self.files.push(SeenFile {
                 name: file.to_string(),
