@@ -99,9 +99,11 @@ fn reading(amount: Decimal, fees: Decimal, price: Decimal, coins: Decimal) -> Op
     if price <= Decimal::ZERO || coins <= Decimal::ZERO {
         return None;
     }
+    // A quotient too large for a decimal is no reading of the row.
     let close = |spent: Decimal| {
-        let expected = spent / price;
-        (expected - coins).abs() <= coins / Decimal::from(100)
+        spent
+            .checked_div(price)
+            .is_some_and(|expected| (expected - coins).abs() <= coins / Decimal::from(100))
     };
     if close(amount - fees) {
         Some(Reading::FeeInside)
@@ -204,6 +206,15 @@ fn one_row(sheet: &Sheet, c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<E
         return;
     }
     let (charged, coins_q) = (amount.value.abs(), coins.value.abs());
+    if price.is_zero() {
+        cx.problem(
+            line,
+            Some("Price"),
+            Some(row.get(c.price)),
+            "is zero: a purchase has a price; check the row, or enter the purchase by hand",
+        );
+        return;
+    }
     let Some(how) = reading(charged, fee, price.abs(), coins_q) else {
         cx.problem(
             line,
@@ -216,7 +227,9 @@ fn one_row(sheet: &Sheet, c: &Cols, row: &SheetRow, cx: &mut Cx, out: &mut Vec<E
                 super::num::fmt_decimal(fee),
                 super::num::fmt_decimal(charged - fee),
                 super::num::fmt_decimal(price.abs()),
-                super::num::fmt_decimal(((charged - fee) / price.abs()).round_dp(8)),
+                (charged - fee)
+                    .checked_div(price.abs())
+                    .map_or("?".into(), |q| super::num::fmt_decimal(q.round_dp(8))),
             ),
         );
         return;
@@ -267,6 +280,22 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    /// A price so small that the quotient overflows reads as no reading,
+    /// not a panic (and a zero price never gets here: it is a problem).
+    #[test]
+    fn an_overflowing_quotient_is_no_reading() {
+        assert_eq!(
+            reading(
+                d("79228162514264337593543950335"),
+                d("0"),
+                d("0.0000000000000000000000000001"),
+                d("1")
+            ),
+            None
+        );
+        assert_eq!(reading(d("100"), d("2"), d("0"), d("1")), None);
     }
 
     #[test]
