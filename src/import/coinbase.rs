@@ -29,7 +29,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::draft::fmt_decimal;
-use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, SheetRow, is_fiat, parse_time_cell};
+use super::sheet::Rows;
+use super::{Cx, Draft, Entry, ImportError, Sheet, SheetRow, is_fiat, parse_time_cell};
 use crate::model::{Category, Kind};
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -71,7 +72,7 @@ fn prefixed(sheet: &Sheet, suffix: &str) -> Option<(usize, String)> {
 /// pre-2019 per-wallet report is read by `coinbase_wallet::parse` instead.
 pub(crate) fn parse_stream(
     sheet: &Sheet,
-    stream: &mut RowStream,
+    stream: &mut dyn Rows,
     cx: &mut Cx,
     emit: &mut dyn FnMut(&mut Cx, Entry),
 ) -> Result<(), ImportError> {

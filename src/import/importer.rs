@@ -318,9 +318,13 @@ impl<'a> Importer<'a> {
                 Vec::new()
             }
             Format::Coinbase if streamed => {
-                coinbase::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
-                    post.entry(cx, &mut e);
-                    cx.recycle(e);
+                // The CSV is split on a thread of its own: making the records
+                // is most of the work, and it is on this one.
+                super::sheet::read_ahead(&mut stream, |rows| {
+                    coinbase::parse_stream(&sheet, rows, &mut cx, &mut |cx, mut e| {
+                        post.entry(cx, &mut e);
+                        cx.recycle(e);
+                    })
                 })
                 .map_err(named)?;
                 Vec::new()
