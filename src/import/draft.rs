@@ -99,7 +99,7 @@ impl Draft {
             match x {
                 Some((q, a)) => {
                     push_decimal(qty, q);
-                    put(asset, a);
+                    set_owned(asset, a);
                 }
                 None => asset.clear(),
             }
@@ -119,15 +119,15 @@ impl Draft {
         };
         put_value(self.fee_usd.filter(|_| has_fee), &mut rec.fee_usd);
         put_value(self.usd_value, &mut rec.usd_value);
-        put(&mut rec.id, self.id);
+        set_owned(&mut rec.id, self.id);
         rec.time.clear();
         if let Some(t) = self.time {
             push_time(&mut rec.time, t);
         }
         set(&mut rec.account, account);
         set(&mut rec.kind, self.kind.map_or("", |k| k.as_str()));
-        put(&mut rec.txid, self.txid);
-        put(&mut rec.note, self.note);
+        set_owned(&mut rec.txid, self.txid);
+        set_owned(&mut rec.note, self.note);
         set(&mut rec.category, self.category.map_or("", |c| c.as_str()));
         rec.basis_usd.clear();
         rec.acquired.clear();
@@ -135,7 +135,7 @@ impl Draft {
 }
 
 /// `to` becomes `s`, copied into its room if it has enough, else moved in.
-fn put(to: &mut String, s: String) {
+fn set_owned(to: &mut String, s: String) {
     if to.capacity() >= s.len() {
         set(to, &s);
     } else {

@@ -735,9 +735,19 @@ mod tests {
         assert!(s.contains(64) && !s.contains(65) && !s.contains(100_000));
     }
 
-    // A file is decoded as it is read, piece by piece, into what decoding it
-    // whole gives: UTF-8 (a character cut between pieces included, a BOM
-    // dropped) or, with any byte that is not UTF-8, Windows-1252 throughout.
+    /// Every row of `rows` with its line, then the error that ended them.
+    fn drain(rows: &mut dyn Rows) -> (Vec<(u64, Vec<String>)>, Option<String>) {
+        let mut got = Vec::new();
+        let mut row = SheetRow::default();
+        loop {
+            match rows.next_into(&mut row) {
+                Ok(true) => got.push((row.line, row.cells.clone())),
+                Ok(false) => return (got, None),
+                Err(e) => return (got, Some(e.to_string())),
+            }
+        }
+    }
+
     /// Rows read ahead on a thread come as a serial read gives them: the same
     /// rows and lines, then the same error, over several batches.
     #[test]
@@ -751,37 +761,17 @@ mod tests {
         }
         let broken = format!("{text}1,\"open\n");
         for text in [text, broken] {
-            let serial = {
-                let mut stream = RowStream::new(&text, "t.csv");
-                let mut got = Vec::new();
-                let mut row = SheetRow::default();
-                let end = loop {
-                    match stream.next_into(&mut row) {
-                        Ok(true) => got.push((row.line, row.cells.clone())),
-                        Ok(false) => break None,
-                        Err(e) => break Some(e.to_string()),
-                    }
-                };
-                (got, end, stream.lines.iter().collect::<Vec<_>>())
-            };
             let mut stream = RowStream::new(&text, "t.csv");
-            let (got, end) = read_ahead(&mut stream, |rows| {
-                let mut got = Vec::new();
-                let mut row = SheetRow::default();
-                let end = loop {
-                    match rows.next_into(&mut row) {
-                        Ok(true) => got.push((row.line, row.cells.clone())),
-                        Ok(false) => break None,
-                        Err(e) => break Some(e.to_string()),
-                    }
-                };
-                (got, end)
-            });
-            let lines: Vec<u64> = stream.lines.iter().collect();
-            assert_eq!((got, end, lines), serial);
+            let serial = (drain(&mut stream), stream.lines.iter().collect::<Vec<_>>());
+            let mut stream = RowStream::new(&text, "t.csv");
+            let ahead = read_ahead(&mut stream, |rows| drain(rows));
+            assert_eq!((ahead, stream.lines.iter().collect()), serial);
         }
     }
 
+    // A file is decoded as it is read, piece by piece, into what decoding it
+    // whole gives: UTF-8 (a character cut between pieces included, a BOM
+    // dropped) or, with any byte that is not UTF-8, Windows-1252 throughout.
     #[test]
     fn files_read_in_pieces_decode_as_bytes_do() {
         let dir = tempfile::tempdir().unwrap();
