@@ -306,6 +306,29 @@ impl Outcome {
     }
 }
 
+/// Sorts holdings by asset name, account name and the method's lot order,
+/// the order every listing of them uses. The keys are made once per holding
+/// (a million-row ledger holds a few hundred thousand lots): names become
+/// their ranks among the names in the list, equal names equal ranks.
+pub(super) fn sort_holdings(ledger: &Ledger, out: &Outcome, h: &mut [Holding]) {
+    let mut syms: Vec<Sym> = h.iter().flat_map(|x| [x.asset, x.account]).collect();
+    syms.sort_unstable();
+    syms.dedup();
+    syms.sort_by_key(|&s| account_name(ledger, s));
+    let mut rank = rustc_hash::FxHashMap::default();
+    let mut r = 0u32;
+    for (k, &s) in syms.iter().enumerate() {
+        if k > 0 && account_name(ledger, syms[k - 1]) != account_name(ledger, s) {
+            r += 1;
+        }
+        rank.insert(s, r);
+    }
+    let rank = |s: Sym| rank.get(&s).copied().unwrap_or(u32::MAX);
+    // Stable, as the sort by names and key was: a lot split between two
+    // transfers in transit keeps its legs' order.
+    h.sort_by_cached_key(|x| (rank(x.asset), rank(x.account), out.lot_key(ledger, x.lot)));
+}
+
 /// Why a run's figures are a what-if and not a filing position: a simulated
 /// rule, or lots picked by an identification the law does not allow. Empty for
 /// a filing position. Every output of such a run says so.
@@ -398,18 +421,7 @@ impl Engine<'_> {
                 });
             }
         }
-        h.sort_by(|a, b| {
-            (
-                self.name(a.asset),
-                self.name(a.account),
-                self.out.lot_key(self.ledger, a.lot),
-            )
-                .cmp(&(
-                    self.name(b.asset),
-                    self.name(b.account),
-                    self.out.lot_key(self.ledger, b.lot),
-                ))
-        });
+        sort_holdings(self.ledger, &self.out, &mut h);
         self.out.holdings = h;
     }
 }

@@ -285,15 +285,8 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
         a.lot += lot_base[p]
     });
     // Holdings, sorted as a serial snapshot sorts them.
-    let name = |s: Sym| super::account_name(ledger, s);
     let mut holdings = std::mem::take(&mut out.holdings);
-    holdings.sort_by(|a, b| {
-        (name(a.asset), name(a.account), out.lot_key(ledger, a.lot)).cmp(&(
-            name(b.asset),
-            name(b.account),
-            out.lot_key(ledger, b.lot),
-        ))
-    });
+    super::outcome::sort_holdings(ledger, &out, &mut holdings);
     out.holdings = holdings;
     super::allocation::allocation_warnings(cfg, &mut out.warnings, shared);
     out

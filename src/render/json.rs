@@ -174,36 +174,52 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
 /// The open lots as a JSON array, one object made and written at a time.
 struct LotLines<'a, 'b>(&'b LotsView<'a>);
 
+/// An open lot as a JSON object; the last four keys only with prices.
+#[derive(serde::Serialize)]
+struct LotJson<'a> {
+    asset: &'a str,
+    account: &'a str,
+    lot_id: &'a str,
+    date_acquired: Shown<chrono::NaiveDate>,
+    quantity: Qty,
+    cost_basis: Money,
+    unit_basis: String,
+    #[serde(flatten)]
+    valued: Option<ValuedJson>,
+}
+
+/// A lot's price, value, unrealized gain and term (each null when the asset
+/// has no price).
+#[derive(serde::Serialize)]
+struct ValuedJson {
+    price: Option<String>,
+    value: Option<Money>,
+    unrealized: Option<Money>,
+    term: Option<&'static str>,
+}
+
 impl serde::Serialize for LotLines<'_, '_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let v = self.0;
         let mut seq = s.serialize_seq(Some(v.lines.len()))?;
         for l in &v.lines {
-            let mut m = Map::new();
-            m.insert("asset".into(), l.asset.into());
-            m.insert("account".into(), l.account.into());
-            m.insert("lot_id".into(), l.lot_id.into());
-            m.insert("date_acquired".into(), l.date_acquired.to_string().into());
-            m.insert("quantity".into(), qty(l.quantity).into());
-            m.insert("cost_basis".into(), money(l.cost_basis).into());
-            m.insert("unit_basis".into(), price(l.unit_basis).into());
-            if v.priced {
-                let (p, val, u, t) = match &l.valued {
-                    Some(p) => (
-                        Value::from(price(p.price)),
-                        Value::from(money(p.value)),
-                        Value::from(money(p.unrealized)),
-                        Value::from(p.term.as_str()),
-                    ),
-                    None => (Value::Null, Value::Null, Value::Null, Value::Null),
-                };
-                m.insert("price".into(), p);
-                m.insert("value".into(), val);
-                m.insert("unrealized".into(), u);
-                m.insert("term".into(), t);
-            }
-            seq.serialize_element(&m)?;
+            let valued = v.priced.then(|| ValuedJson {
+                price: l.valued.map(|p| price(p.price)),
+                value: l.valued.map(|p| Money(p.value)),
+                unrealized: l.valued.map(|p| Money(p.unrealized)),
+                term: l.valued.map(|p| p.term.as_str()),
+            });
+            seq.serialize_element(&LotJson {
+                asset: l.asset,
+                account: l.account,
+                lot_id: l.lot_id,
+                date_acquired: Shown(l.date_acquired),
+                quantity: Qty(l.quantity),
+                cost_basis: Money(l.cost_basis),
+                unit_basis: price(l.unit_basis),
+                valued,
+            })?;
         }
         seq.end()
     }
@@ -600,6 +616,25 @@ pub fn compare_value(c: &crate::plan::compare::Comparison) -> Value {
     })
 }
 
+/// A harvest candidate as a JSON object.
+#[derive(serde::Serialize)]
+struct CandidateJson<'a> {
+    asset: &'a str,
+    account: &'a str,
+    lot_id: &'a str,
+    date_acquired: Shown<chrono::NaiveDate>,
+    quantity: Qty,
+    cost_basis: Money,
+    price: String,
+    value: Money,
+    unrealized: Money,
+    term: &'static str,
+    long_term_on: Option<Shown<chrono::NaiveDate>>,
+    turns_long_term_soon: bool,
+    wash_risk: &'static str,
+    recommended: Qty,
+}
+
 /// The scan's candidates as a JSON array, one object made and written at a
 /// time (a million-row ledger has about a hundred thousand).
 struct CandidateLines<'a, 'b>(&'b super::ScanView<'a>);
@@ -609,22 +644,22 @@ impl serde::Serialize for CandidateLines<'_, '_> {
         use serde::ser::SerializeSeq;
         let mut seq = s.serialize_seq(Some(self.0.lines.len()))?;
         for l in &self.0.lines {
-            seq.serialize_element(&json!({
-                "asset": l.asset,
-                "account": l.account,
-                "lot_id": l.lot_id,
-                "date_acquired": l.date_acquired.to_string(),
-                "quantity": qty(l.quantity),
-                "cost_basis": money(l.cost_basis),
-                "price": price(l.price),
-                "value": money(l.value),
-                "unrealized": money(l.unrealized),
-                "term": l.term.as_str(),
-                "long_term_on": l.long_term_on.map(|d| d.to_string()),
-                "turns_long_term_soon": l.turns_long_soon,
-                "wash_risk": l.wash_risk,
-                "recommended": qty(l.recommended),
-            }))?;
+            seq.serialize_element(&CandidateJson {
+                asset: l.asset,
+                account: l.account,
+                lot_id: l.lot_id,
+                date_acquired: Shown(l.date_acquired),
+                quantity: Qty(l.quantity),
+                cost_basis: Money(l.cost_basis),
+                price: price(l.price),
+                value: Money(l.value),
+                unrealized: Money(l.unrealized),
+                term: l.term.as_str(),
+                long_term_on: l.long_term_on.map(Shown),
+                turns_long_term_soon: l.turns_long_soon,
+                wash_risk: l.wash_risk,
+                recommended: Qty(l.recommended),
+            })?;
         }
         seq.end()
     }
