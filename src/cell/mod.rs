@@ -7,5 +7,7 @@
 mod number;
 mod text;
 
-pub use number::{MAX_AMOUNT, Money, NumberProblem, Qty, cents, money, parse_decimal, price, qty};
+pub use number::{
+    MAX_AMOUNT, Money, NumberProblem, Qty, UsDate, cents, money, parse_decimal, price, qty,
+};
 pub use text::{safe_text, trim, unprotect};

@@ -49,7 +49,63 @@ impl std::fmt::Display for Money {
         let m = c.mantissa();
         let sign = if m < 0 { "-" } else { "" };
         let m = m.unsigned_abs();
-        write!(f, "{sign}{}.{:02}", m / 100, m % 100)
+        // Every amount harvest writes is below 10^15 (2^64 cents is 1.8e17):
+        // its digits are made with 64-bit divisions, not 128-bit ones.
+        match u64::try_from(m) {
+            Ok(m) => {
+                let mut buf = [0u8; 24];
+                let mut at = buf.len() - 3;
+                buf[at..].copy_from_slice(&[
+                    b'.',
+                    b'0' + (m / 10 % 10) as u8,
+                    b'0' + (m % 10) as u8,
+                ]);
+                let mut units = m / 100;
+                loop {
+                    at -= 1;
+                    buf[at] = b'0' + (units % 10) as u8;
+                    units /= 10;
+                    if units == 0 {
+                        break;
+                    }
+                }
+                f.write_str(sign)?;
+                // Only ASCII digits and a point were written.
+                f.write_str(std::str::from_utf8(&buf[at..]).map_err(|_| std::fmt::Error)?)
+            }
+            Err(_) => write!(f, "{sign}{}.{:02}", m / 100, m % 100),
+        }
+    }
+}
+
+/// Displays a date as the forms write it, MM/DD/YYYY, without parsing a
+/// format string on every date (chrono's `format` does).
+#[derive(Debug, Clone, Copy)]
+pub struct UsDate(pub chrono::NaiveDate);
+
+impl std::fmt::Display for UsDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use chrono::Datelike;
+        let d = self.0;
+        let y = d.year();
+        if !(0..=9999).contains(&y) {
+            return write!(f, "{}", d.format("%m/%d/%Y"));
+        }
+        let (m, day, y) = (d.month() as u8, d.day() as u8, y as u16);
+        let digit = |n: u16| b'0' + (n % 10) as u8;
+        let buf = [
+            b'0' + m / 10,
+            b'0' + m % 10,
+            b'/',
+            b'0' + day / 10,
+            b'0' + day % 10,
+            b'/',
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+        ];
+        f.write_str(std::str::from_utf8(&buf).map_err(|_| std::fmt::Error)?)
     }
 }
 
@@ -195,5 +251,65 @@ mod tests {
             parse_decimal("1000000000000000"),
             Err(NumberProblem::TooLarge)
         );
+    }
+
+    /// Money as it was written before the 64-bit digits: the reference.
+    fn money_reference(d: Decimal) -> String {
+        let mut c = cents(d);
+        if c.is_zero() {
+            return "0.00".into();
+        }
+        c.rescale(2);
+        let m = c.mantissa();
+        let sign = if m < 0 { "-" } else { "" };
+        let m = m.unsigned_abs();
+        format!("{sign}{}.{:02}", m / 100, m % 100)
+    }
+
+    #[test]
+    fn money_at_the_edges_of_its_digits() {
+        for d in [
+            Decimal::new(1, 2),
+            Decimal::new(-1, 2),
+            Decimal::new(10, 2),
+            Decimal::new(99, 2),
+            Decimal::new(100, 2),
+            Decimal::new(-100_005, 3),
+            Decimal::new(999_999_999_999_999_99, 2),
+            Decimal::from(u64::MAX) / Decimal::from(100),
+            Decimal::from(u64::MAX),
+            Decimal::MAX,
+            Decimal::MIN,
+        ] {
+            assert_eq!(Money(d).to_string(), money_reference(d), "{d}");
+        }
+    }
+
+    #[test]
+    fn us_dates_are_chronos_format() {
+        use chrono::NaiveDate;
+        let mut d = NaiveDate::from_ymd_opt(1999, 12, 25).unwrap();
+        for _ in 0..400 {
+            assert_eq!(UsDate(d).to_string(), d.format("%m/%d/%Y").to_string());
+            d = d + chrono::Days::new(37);
+        }
+        for (y, m, day) in [
+            (1, 1, 1),
+            (0, 2, 29),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-5, 3, 4),
+        ] {
+            let d = NaiveDate::from_ymd_opt(y, m, day).unwrap();
+            assert_eq!(UsDate(d).to_string(), d.format("%m/%d/%Y").to_string());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn money_is_the_reference(m in proptest::num::i128::ANY, scale in 0u32..=28) {
+            let d = Decimal::try_from_i128_with_scale(m % 10i128.pow(28), scale).unwrap();
+            proptest::prop_assert_eq!(Money(d).to_string(), money_reference(d));
+        }
     }
 }

@@ -47,25 +47,46 @@ impl Grid {
     {
         let start = self.cells.len();
         for cell in record {
-            let cell = cell.as_ref();
-            let width = if cell.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-                cell.len()
-            } else {
-                if cell.chars().any(char::is_control) {
-                    self.control = true;
-                }
-                unicode_width::UnicodeWidthStr::width(cell)
-            };
-            self.text.push_str(cell);
-            let column = self.cells.len() - start;
-            if column == self.widths.len() {
-                self.widths.push(width);
-            } else if self.widths[column] < width {
-                self.widths[column] = width;
-            }
-            self.cells.push((self.text.len(), width));
+            let from = self.text.len();
+            self.text.push_str(cell.as_ref());
+            self.end_cell(from, start);
         }
         self.rows.push(self.cells.len());
+    }
+
+    /// Adds a row of cells written by their `Display`, straight into the
+    /// table's buffer: a large table's rows make no string a cell.
+    pub fn push_shown(&mut self, record: &[&dyn std::fmt::Display]) {
+        use std::fmt::Write as _;
+        let start = self.cells.len();
+        for cell in record {
+            let from = self.text.len();
+            // Writing into a String fails only if a Display impl does.
+            let _ = write!(self.text, "{cell}");
+            self.end_cell(from, start);
+        }
+        self.rows.push(self.cells.len());
+    }
+
+    /// Records the cell written at `text[from..]`, of the row whose first
+    /// cell is `cells[start]`.
+    fn end_cell(&mut self, from: usize, start: usize) {
+        let cell = &self.text[from..];
+        let width = if cell.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            cell.len()
+        } else {
+            if cell.chars().any(char::is_control) {
+                self.control = true;
+            }
+            unicode_width::UnicodeWidthStr::width(cell)
+        };
+        let column = self.cells.len() - start;
+        if column == self.widths.len() {
+            self.widths.push(width);
+        } else if self.widths[column] < width {
+            self.widths[column] = width;
+        }
+        self.cells.push((self.text.len(), width));
     }
 
     /// The width of the whole table: every column with one space either side,
@@ -273,7 +294,15 @@ mod tests {
                 g.push_record(r);
             }
             let right = from..to.max(from);
-            prop_assert_eq!(written(&g, right.clone(), 0), by_tabled(&rows, right));
+            prop_assert_eq!(written(&g, right.clone(), 0), by_tabled(&rows, right.clone()));
+            // Cells written by their Display make the same table.
+            let mut shown = Grid::new();
+            for r in &rows {
+                let cells: Vec<&dyn std::fmt::Display> =
+                    r.iter().map(|c| c as &dyn std::fmt::Display).collect();
+                shown.push_shown(&cells);
+            }
+            prop_assert_eq!(written(&shown, right.clone(), 0), written(&g, right, 0));
         }
     }
 }

@@ -289,7 +289,7 @@ fn form_8949_rows(
                 n => format!("<br><small>{}</small>", esc(n)),
             },
             l.acquired_cell(),
-            l.date_sold.format("%m/%d/%Y"),
+            super::UsDate(l.date_sold),
             num_td(l.proceeds),
             num_td(l.cost_basis),
             esc(l.adjustment_code),

@@ -14,7 +14,7 @@ pub mod table;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-pub use crate::cell::{Money, Qty, cents, money, price, qty, safe_text, unprotect};
+pub use crate::cell::{Money, Qty, UsDate, cents, money, price, qty, safe_text, unprotect};
 use crate::engine::{Holding, Outcome};
 use crate::model::Ledger;
 use crate::tax::{GainRow, Term, Totals};
@@ -23,14 +23,30 @@ use crate::tax::{GainRow, Term, Totals};
 /// order numbers) keep their first 5 and last 8 characters around an ellipsis,
 /// so a table fits a terminal. CSV and JSON always write the whole id.
 pub fn short_id(id: &str) -> std::borrow::Cow<'_, str> {
-    const MAX: usize = 14;
-    let n = id.chars().count();
-    if n <= MAX {
+    if id.chars().count() <= ShortId::MAX {
         return id.into();
     }
-    let head: String = id.chars().take(5).collect();
-    let tail: String = id.chars().skip(n - 8).collect();
-    format!("{head}…{tail}").into()
+    ShortId(id).to_string().into()
+}
+
+/// [`short_id`] as a `Display`, for cells written in place.
+pub struct ShortId<'a>(pub &'a str);
+
+impl ShortId<'_> {
+    /// The longest id shown whole.
+    const MAX: usize = 14;
+}
+
+impl std::fmt::Display for ShortId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let id = self.0;
+        let n = id.chars().count();
+        if n <= Self::MAX {
+            return f.write_str(id);
+        }
+        let cut = |k: usize| id.char_indices().nth(k).map_or(id.len(), |(i, _)| i);
+        write!(f, "{}…{}", &id[..cut(5)], &id[cut(n - 8)..])
+    }
 }
 
 /// `n` and a noun, in the plural unless `n` is 1: "1 row", "2 rows".
@@ -87,7 +103,7 @@ impl GainLine<'_> {
         if self.inherited {
             "INHERITED".to_string()
         } else {
-            self.date_acquired.format("%m/%d/%Y").to_string()
+            UsDate(self.date_acquired).to_string()
         }
     }
 
@@ -205,6 +221,22 @@ pub fn lot_line<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_ids_are_cut_in_the_middle_on_character_boundaries() {
+        assert_eq!(short_id("r12345"), "r12345");
+        assert_eq!(short_id("abcdefghijklmn"), "abcdefghijklmn");
+        assert_eq!(short_id("abcdefghijklmno"), "abcde…hijklmno");
+        assert_eq!(short_id("ééééééééééééééé1"), "ééééé…ééééééé1");
+        for id in [
+            "r1",
+            "abcdefghijklmno",
+            "0x1234567890abcdef1234",
+            "ééééééééééééééé1",
+        ] {
+            assert_eq!(ShortId(id).to_string(), short_id(id));
+        }
+    }
 
     #[test]
     fn money_has_two_decimals_and_no_negative_zero() {

@@ -286,7 +286,7 @@ fn form_8949(doc: &mut Doc, v: &ReportView<'_>, statement: bool) {
                     &fit(&l.description(), SIZE, COL_B - COL_A - 4.0),
                 );
                 p.text(COL_B, y, SIZE, &l.acquired_cell());
-                p.text(COL_C, y, SIZE, &l.date_sold.format("%m/%d/%Y").to_string());
+                p.text(COL_C, y, SIZE, &super::UsDate(l.date_sold).to_string());
                 p.right(COL_D, y, SIZE, &money(l.proceeds));
                 p.right(COL_E, y, SIZE, &money(l.cost_basis));
                 p.text(COL_F, y, SIZE, l.adjustment_code);
@@ -493,7 +493,7 @@ fn income_and_donations(doc: &mut Doc, v: &ReportView<'_>) {
                 y = doc.page("Donations (continued)", "");
             }
             let p = doc.cur();
-            p.text(MARGIN, y, SIZE, &d.date.format("%m/%d/%Y").to_string());
+            p.text(MARGIN, y, SIZE, &super::UsDate(d.date).to_string());
             p.text(100.0, y, SIZE, &fit(d.recipient, SIZE, 155.0));
             p.text(
                 260.0,

@@ -7,7 +7,7 @@ use tabled::settings::Width;
 use tabled::settings::object::Columns;
 
 use super::grid::Grid;
-use super::{GainsView, LotsView, adjustment_cell, money, price, qty, short_id};
+use super::{GainsView, LotsView, Money, Qty, ShortId, UsDate, money, price, qty, short_id};
 use crate::tax::Totals;
 
 static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -29,16 +29,35 @@ pub fn set_color(on: bool) {
 
 /// Money that is a gain or a loss: green or red when coloring is on.
 pub fn signed(d: rust_decimal::Decimal) -> String {
-    let m = money(d);
-    if !COLOR.load(std::sync::atomic::Ordering::Relaxed) {
-        return m;
+    Signed::new(d).to_string()
+}
+
+/// [`signed`] without the String: with coloring on (the second field), a
+/// loss red, a gain green, zero plain.
+struct Signed(rust_decimal::Decimal, bool);
+
+impl Signed {
+    fn new(d: rust_decimal::Decimal) -> Signed {
+        Signed(d, COLOR.load(std::sync::atomic::Ordering::Relaxed))
     }
-    if m.starts_with('-') {
-        format!("\x1b[31m{m}\x1b[0m")
-    } else if m != "0.00" {
-        format!("\x1b[32m{m}\x1b[0m")
-    } else {
-        m
+}
+
+impl std::fmt::Display for Signed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = Money(self.0);
+        if !self.1 {
+            return m.fmt(f);
+        }
+        // Money writes "0.00" for what rounds to zero cents, and a sign
+        // only before a loss of a cent or more.
+        let c = super::cents(self.0);
+        if c.is_zero() {
+            m.fmt(f)
+        } else if c.is_sign_negative() {
+            write!(f, "\x1b[31m{m}\x1b[0m")
+        } else {
+            write!(f, "\x1b[32m{m}\x1b[0m")
+        }
     }
 }
 
@@ -139,24 +158,39 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
         header.push("Gain");
         b.push_record(header);
         for l in &v.lines {
-            let mut r = vec![
-                short_id(l.disposal_id).into_owned(),
-                short_id(l.lot_id).into_owned(),
-                l.account.to_string(),
-                l.date_acquired.to_string(),
-                l.date_sold.to_string(),
-                l.term.as_str().to_string(),
-                l.box_.to_string(),
-                l.description(),
-                money(l.proceeds),
-                money(l.cost_basis),
+            let q = Qty(l.quantity);
+            let description = format_args!("{q} {}", l.asset);
+            let adjustment: &dyn std::fmt::Display = if l.adjustment_code.is_empty() {
+                &""
+            } else {
+                &Money(l.adjustment)
+            };
+            let (disposal, lot) = (ShortId(l.disposal_id), ShortId(l.lot_id));
+            let (acquired, sold) = (l.date_acquired, l.date_sold);
+            let (proceeds, basis, gain) =
+                (Money(l.proceeds), Money(l.cost_basis), Signed::new(l.gain));
+            let mut r: [&dyn std::fmt::Display; 13] = [
+                &disposal,
+                &lot,
+                &l.account,
+                &acquired,
+                &sold,
+                &l.term.as_str(),
+                &l.box_,
+                &description,
+                &proceeds,
+                &basis,
+                &l.adjustment_code,
+                adjustment,
+                &gain,
             ];
-            if coded {
-                r.push(l.adjustment_code.to_string());
-                r.push(adjustment_cell(l.adjustment_code, l.adjustment));
+            if !coded {
+                // No (f) and (g) columns: the gain follows the basis.
+                r[10] = &gain;
+                b.push_shown(&r[..11]);
+            } else {
+                b.push_shown(&r);
             }
-            r.push(signed(l.gain));
-            b.push_record(r);
         }
         print(w, b, 8, &[0, 1, 2, 7])?;
     }
@@ -347,21 +381,35 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
             "Account",
         ]);
         for l in lines {
-            t.push_record([
-                match l.basis_rule.note() {
-                    "" => l.description(),
-                    n => format!("{} ({n})", l.description()),
-                },
-                l.acquired_cell(),
-                l.date_sold.format("%m/%d/%Y").to_string(),
-                money(l.proceeds),
-                money(l.cost_basis),
-                l.adjustment_code.to_string(),
-                adjustment_cell(l.adjustment_code, l.adjustment),
-                signed(l.gain),
-                short_id(l.disposal_id).into_owned(),
-                short_id(l.lot_id).into_owned(),
-                l.account.to_string(),
+            let q = Qty(l.quantity);
+            let note = l.basis_rule.note();
+            let description = if note.is_empty() {
+                format_args!("{q} {}", l.asset)
+            } else {
+                format_args!("{q} {} ({note})", l.asset)
+            };
+            let acquired: &dyn std::fmt::Display = if l.inherited {
+                &"INHERITED"
+            } else {
+                &UsDate(l.date_acquired)
+            };
+            let adjustment: &dyn std::fmt::Display = if l.adjustment_code.is_empty() {
+                &""
+            } else {
+                &Money(l.adjustment)
+            };
+            t.push_shown(&[
+                &description,
+                acquired,
+                &UsDate(l.date_sold),
+                &Money(l.proceeds),
+                &Money(l.cost_basis),
+                &l.adjustment_code,
+                adjustment,
+                &Signed::new(l.gain),
+                &ShortId(l.disposal_id),
+                &ShortId(l.lot_id),
+                &l.account,
             ]);
         }
         t.push_record([
@@ -1359,4 +1407,25 @@ fn exchange_balances(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn signed_money_is_colored_by_its_cents() {
+        for (d, plain, colored) in [
+            (Decimal::new(-1234, 2), "-12.34", "\x1b[31m-12.34\x1b[0m"),
+            (Decimal::new(1234, 2), "12.34", "\x1b[32m12.34\x1b[0m"),
+            (Decimal::ZERO, "0.00", "0.00"),
+            // Rounds to no cents: zero, uncolored, unsigned.
+            (Decimal::new(-4, 3), "0.00", "0.00"),
+            (Decimal::new(-5, 3), "-0.01", "\x1b[31m-0.01\x1b[0m"),
+        ] {
+            assert_eq!(Signed(d, false).to_string(), plain);
+            assert_eq!(Signed(d, true).to_string(), colored);
+        }
+    }
 }

@@ -29,8 +29,8 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
     for l in &v.lines {
         c.write_record([
             &*safe_text(&l.description()),
-            &l.date_acquired.format("%m/%d/%Y").to_string(),
-            &l.date_sold.format("%m/%d/%Y").to_string(),
+            &super::UsDate(l.date_acquired).to_string(),
+            &super::UsDate(l.date_sold).to_string(),
             &money(l.proceeds),
             &money(l.cost_basis),
             match l.term {

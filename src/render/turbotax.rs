@@ -25,8 +25,8 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
         c.write_record([
             qty(l.quantity.round_dp(8)).as_str(),
             &safe_text(l.asset),
-            &l.date_acquired.format("%m/%d/%Y").to_string(),
-            &l.date_sold.format("%m/%d/%Y").to_string(),
+            &super::UsDate(l.date_acquired).to_string(),
+            &super::UsDate(l.date_sold).to_string(),
             &money(l.proceeds),
             &money(l.cost_basis),
         ])

@@ -32,7 +32,7 @@ pub fn refnum(b: Box8949, wash: bool) -> u32 {
 }
 
 fn date(d: NaiveDate) -> String {
-    d.format("%m/%d/%Y").to_string()
+    super::UsDate(d).to_string()
 }
 
 /// TXF text is ASCII; anything else becomes `?`.
