@@ -140,12 +140,57 @@ pub(crate) fn reserve<T>(v: &mut Vec<T>, n: usize) {
     }
 }
 
-/// Reorders `v` so that `v[k]` becomes the old `v[order[k]]`, moving each
-/// element once (by following the permutation's cycles).
-pub(crate) fn permute<T>(v: &mut [T], order: &[u32]) {
-    // Every index is checked first: nothing below can panic while a value is
-    // held twice.
-    assert!(order.len() == v.len() && order.iter().all(|&o| (o as usize) < v.len()));
+/// Reorders `v` so that `v[k]` becomes the old `v[order[k]]`. The leading
+/// elements `order` leaves in place stay; the rest are gathered in their new
+/// order into a second buffer and moved back behind them.
+///
+/// Following the permutation's cycles in place needs no second buffer, but
+/// each step waits for the last one's two cache misses (the next index, then
+/// the element): a 10M-row ledger's rows (1.3 GB) took 1.5 s to put in order
+/// that way. Gathered, the reads are independent and overlap. The second
+/// buffer is only as large as the part out of place, and the sort comes
+/// before the engine's lists, which make the run's peak memory.
+pub(crate) fn permute<T>(v: &mut Vec<T>, order: &[u32]) {
+    let n = v.len();
+    assert_eq!(order.len(), n, "an order names every element");
+    let q = (order.iter().enumerate())
+        .position(|(k, &o)| o as usize != k)
+        .unwrap_or(n);
+    // Every element past `q` is taken exactly once (checked first: nothing
+    // below can panic while an element is held twice).
+    let mut seen = vec![false; n - q];
+    assert!(
+        order[q..].iter().all(|&o| {
+            let o = (o as usize).wrapping_sub(q);
+            o < n - q && !std::mem::replace(&mut seen[o], true)
+        }),
+        "an order is a permutation that leaves its prefix in place"
+    );
+    drop(seen);
+    let mut tail: Vec<T> = Vec::new();
+    reserve(&mut tail, n - q);
+    if tail.capacity() < n - q {
+        // No room for the gather: the cycles, in place.
+        return permute_in_place(v, order);
+    }
+    let (src, dst) = (v.as_ptr(), tail.as_mut_ptr());
+    // SAFETY: every index is in bounds and each element of `v[q..]` is read
+    // exactly once (checked above) into `tail`'s room; `v` then stops at `q`,
+    // so the moved elements are owned by `tail` alone, and `append` moves
+    // them back (`v` keeps its capacity of `n`).
+    unsafe {
+        for (k, &o) in order[q..].iter().enumerate() {
+            std::ptr::copy_nonoverlapping(src.add(o as usize), dst.add(k), 1);
+        }
+        tail.set_len(n - q);
+        v.set_len(q);
+    }
+    v.append(&mut tail);
+}
+
+/// [`permute`] by following the cycles, for when a second buffer cannot be
+/// had; `order` is checked to be a permutation by the caller.
+fn permute_in_place<T>(v: &mut [T], order: &[u32]) {
     let mut done = vec![false; v.len()];
     let p = v.as_mut_ptr();
     for start in 0..v.len() {
@@ -153,10 +198,11 @@ pub(crate) fn permute<T>(v: &mut [T], order: &[u32]) {
             continue;
         }
         // Each value of the cycle moves once into the hole the last one left
-        // (a swap would copy it three times; rows are 224 bytes).
-        // SAFETY: every index is in bounds (checked above); `held` is the only
-        // copy of v[start] while the cycle shifts the others by one, and it is
-        // written back into the last hole, so each value ends in one place.
+        // (a swap would copy it three times).
+        // SAFETY: `order` is a permutation of the indices of `v` (checked by
+        // the caller); `held` is the only copy of v[start] while the cycle
+        // shifts the others by one, and it is written back into the last
+        // hole, so each value ends in one place.
         unsafe {
             let held = std::ptr::read(p.add(start));
             let mut k = start;
@@ -282,5 +328,20 @@ mod tests {
         permute(&mut v, &order);
         let want: Vec<String> = order.iter().map(|i| i.to_string()).collect();
         assert_eq!(v, want);
+        let mut w: Vec<String> = (0..8).map(|i| i.to_string()).collect();
+        permute_in_place(&mut w, &order);
+        assert_eq!(w, want);
+        // Nothing out of place; and an empty vector.
+        let mut v = vec![1, 2, 3];
+        permute(&mut v, &[0, 1, 2]);
+        assert_eq!(v, [1, 2, 3]);
+        permute(&mut Vec::<u8>::new(), &[]);
+    }
+
+    #[test]
+    #[should_panic(expected = "permutation")]
+    fn an_order_that_takes_an_element_twice_is_refused() {
+        let mut v: Vec<String> = (0..4).map(|i| i.to_string()).collect();
+        permute(&mut v, &[0, 2, 2, 3]);
     }
 }
