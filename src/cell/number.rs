@@ -70,8 +70,8 @@ impl std::fmt::Display for Money {
                     }
                 }
                 f.write_str(sign)?;
-                // Only ASCII digits and a point were written.
-                f.write_str(std::str::from_utf8(&buf[at..]).map_err(|_| std::fmt::Error)?)
+                // SAFETY: only ASCII digits and a point were written there.
+                f.write_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) })
             }
             Err(_) => write!(f, "{sign}{}.{:02}", m / 100, m % 100),
         }
@@ -105,7 +105,8 @@ impl std::fmt::Display for UsDate {
             digit(y / 10),
             digit(y),
         ];
-        f.write_str(std::str::from_utf8(&buf).map_err(|_| std::fmt::Error)?)
+        // SAFETY: ASCII digits and slashes only.
+        f.write_str(unsafe { std::str::from_utf8_unchecked(&buf) })
     }
 }
 
