@@ -1,7 +1,7 @@
 //! A pool of lots of one asset (in one account, or universal), kept in the
 //! method's order so the next lot to sell is always the first entry.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -91,13 +91,174 @@ impl Orders<'_> {
     }
 }
 
+/// A pool's lots in key order.
+///
+/// Under FIFO and LIFO nearly every lot arrives at one end of the order (a
+/// purchase is the latest lot) or near the front (units moved from a wallet
+/// that also sells its oldest first), and sales take from the front: a
+/// double-ended queue does each in constant time, where a B-tree searched and
+/// rebalanced on every put and take (a third of lot matching's instructions).
+/// The first lot to arrive or leave far from both ends (HIFO orders by unit
+/// basis; specific identification takes any lot) moves the pool into a B-tree
+/// for good. The order, and so every figure, is the same either way.
+#[derive(Debug)]
+enum Lots<V> {
+    Queue(VecDeque<(LotKey, V)>),
+    Tree(BTreeMap<LotKey, V>),
+}
+
+/// How far from an end of a queue a lot may arrive or leave before the pool
+/// becomes a B-tree: moving this many 88-byte entries costs about what a
+/// B-tree's search does.
+const NEAR_END: usize = 32;
+
+impl<V> Default for Lots<V> {
+    fn default() -> Self {
+        Lots::Queue(VecDeque::new())
+    }
+}
+
+impl<V> Lots<V> {
+    /// The queue's place for `key`: Ok where an entry has it, Err where it
+    /// would go.
+    fn search(q: &VecDeque<(LotKey, V)>, key: &LotKey) -> Result<usize, usize> {
+        q.binary_search_by(|(k, _)| k.cmp(key))
+    }
+
+    /// Whether place `i` of a queue of `n` entries is near one of its ends.
+    fn near_end(i: usize, n: usize) -> bool {
+        i <= NEAR_END || n - i <= NEAR_END
+    }
+
+    /// Moves a queue into a B-tree.
+    fn to_tree(&mut self) -> &mut BTreeMap<LotKey, V> {
+        if let Lots::Queue(q) = self {
+            *self = Lots::Tree(std::mem::take(q).into_iter().collect());
+        }
+        match self {
+            Lots::Tree(t) => t,
+            Lots::Queue(_) => unreachable!("just made a tree"),
+        }
+    }
+
+    /// Adds `v` under `key`, or merges it into the entry already there
+    /// with `merge`; true when it was added.
+    fn put(&mut self, key: LotKey, v: V, merge: impl FnOnce(&mut V, V)) -> bool {
+        if let Lots::Queue(q) = self {
+            if q.back().is_none_or(|(last, _)| *last < key) {
+                q.push_back((key, v));
+                return true;
+            }
+            if q.front().is_some_and(|(first, _)| key < *first) {
+                q.push_front((key, v));
+                return true;
+            }
+            match Self::search(q, &key) {
+                Ok(i) => {
+                    merge(&mut q[i].1, v);
+                    return false;
+                }
+                Err(i) if Self::near_end(i, q.len()) => {
+                    q.insert(i, (key, v));
+                    return true;
+                }
+                Err(_) => {}
+            }
+        }
+        match self.to_tree().entry(key) {
+            std::collections::btree_map::Entry::Occupied(mut e) => {
+                merge(e.get_mut(), v);
+                false
+            }
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(v);
+                true
+            }
+        }
+    }
+
+    fn get(&self, key: &LotKey) -> Option<&V> {
+        match self {
+            Lots::Queue(q) => Self::search(q, key).ok().map(|i| &q[i].1),
+            Lots::Tree(t) => t.get(key),
+        }
+    }
+
+    fn get_mut(&mut self, key: &LotKey) -> Option<&mut V> {
+        match self {
+            Lots::Queue(q) => Self::search(q, key).ok().map(|i| &mut q[i].1),
+            Lots::Tree(t) => t.get_mut(key),
+        }
+    }
+
+    fn remove(&mut self, key: &LotKey) -> Option<V> {
+        if let Lots::Queue(q) = self {
+            let i = Self::search(q, key).ok()?;
+            if Self::near_end(i, q.len()) {
+                return q.remove(i).map(|(_, l)| l);
+            }
+        }
+        self.to_tree().remove(key)
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        match self {
+            Lots::Queue(q) => q.is_empty(),
+            Lots::Tree(t) => t.is_empty(),
+        }
+    }
+
+    /// The first entry's value.
+    fn first(&self) -> Option<&V> {
+        match self {
+            Lots::Queue(q) => q.front().map(|(_, v)| v),
+            Lots::Tree(t) => t.values().next(),
+        }
+    }
+
+    /// The first entry's value, to change.
+    fn first_mut(&mut self) -> Option<&mut V> {
+        match self {
+            Lots::Queue(q) => q.front_mut().map(|(_, l)| l),
+            Lots::Tree(t) => t.values_mut().next(),
+        }
+    }
+
+    /// Removes the first entry.
+    fn pop_first(&mut self) -> Option<V> {
+        match self {
+            Lots::Queue(q) => q.pop_front().map(|(_, l)| l),
+            Lots::Tree(t) => t.pop_first().map(|(_, l)| l),
+        }
+    }
+
+    fn values(&self) -> impl Iterator<Item = &V> {
+        let (queue, tree) = match self {
+            Lots::Queue(q) => (Some(q.iter().map(|(_, l)| l)), None),
+            Lots::Tree(t) => (None, Some(t.values())),
+        };
+        queue
+            .into_iter()
+            .flatten()
+            .chain(tree.into_iter().flatten())
+    }
+
+    fn into_values(self) -> Vec<V> {
+        match self {
+            Lots::Queue(q) => q.into_iter().map(|(_, l)| l).collect(),
+            Lots::Tree(t) => t.into_values().collect(),
+        }
+    }
+}
+
 /// The lots of one asset held in one place.
 #[derive(Debug, Default)]
 pub struct Pool {
-    lots: BTreeMap<LotKey, Leg>,
+    lots: Lots<Leg>,
     /// The same lots in the run's other orders, when it has any: key in that
     /// order -> key in `lots`.
-    alts: Vec<BTreeMap<LotKey, LotKey>>,
+    alts: Vec<Lots<LotKey>>,
     total: Decimal,
 }
 
@@ -111,19 +272,14 @@ impl Pool {
     pub fn put(&mut self, leg: Leg, o: &Orders) {
         let key = o.key(0, leg.lot);
         self.total += leg.qty;
-        let mut added = true;
-        self.lots
-            .entry(key)
-            .and_modify(|l| {
-                l.qty += leg.qty;
-                l.basis += leg.basis;
-                added = false;
-            })
-            .or_insert(leg);
+        let added = self.lots.put(key, leg, |l, leg| {
+            l.qty += leg.qty;
+            l.basis += leg.basis;
+        });
         if added && o.methods.len() > 1 {
-            self.alts.resize_with(o.methods.len() - 1, BTreeMap::new);
+            self.alts.resize_with(o.methods.len() - 1, Lots::default);
             for (j, alt) in self.alts.iter_mut().enumerate() {
-                alt.insert(o.key(j + 1, leg.lot), key);
+                alt.put(o.key(j + 1, leg.lot), key, |k, key| *k = key);
             }
         }
     }
@@ -139,7 +295,7 @@ impl Pool {
         if order > 0 {
             let mut need = qty;
             while need > Decimal::ZERO {
-                let Some(&key) = self.alts.get(order - 1).and_then(|a| a.values().next()) else {
+                let Some(&key) = self.alts.get(order - 1).and_then(|a| a.first()) else {
                     break;
                 };
                 let before = out.len();
@@ -154,13 +310,14 @@ impl Pool {
         }
         let mut need = qty;
         while need > Decimal::ZERO {
-            let Some(mut entry) = self.lots.first_entry() else {
+            let Some(leg) = self.lots.first_mut() else {
                 break;
             };
-            let leg = entry.get_mut();
             if leg.qty <= need {
                 need -= leg.qty;
-                let l = entry.remove();
+                let Some(l) = self.lots.pop_first() else {
+                    break;
+                };
                 self.forget(l.lot, o);
                 out.push(l);
             } else {
@@ -199,9 +356,9 @@ impl Pool {
     pub fn drain(&mut self) -> Vec<Leg> {
         self.total = Decimal::ZERO;
         for alt in &mut self.alts {
-            alt.clear();
+            *alt = Lots::default();
         }
-        std::mem::take(&mut self.lots).into_values().collect()
+        std::mem::take(&mut self.lots).into_values()
     }
 
     /// The lots held, in pool order.
@@ -368,7 +525,7 @@ mod tests {
         p.take(2, Decimal::from(5), &mut out, &o);
         assert_eq!(out.iter().map(|l| l.lot).collect::<Vec<_>>(), vec![1, 0, 2]);
         assert_eq!(p.total(), Decimal::ZERO);
-        assert!(p.alts.iter().all(BTreeMap::is_empty));
+        assert!(p.alts.iter().all(Lots::is_empty));
     }
 
     #[test]
@@ -484,5 +641,85 @@ mod tests {
         p.put(leg(0, 2, 20), &o);
         assert_eq!(p.held(&o.key(0, 0)), Decimal::from(3));
         assert_eq!(p.legs().count(), 1);
+    }
+
+    /// An operation on a pool's lots, for the model test below.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Put(u128, u32),
+        Remove(u128),
+        PopFirst,
+        AddToFirst(u32),
+    }
+
+    fn key(k: u128) -> LotKey {
+        LotKey {
+            first: k,
+            second: 0,
+            lot: 0,
+        }
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => (0u128..400, 1u32..9).prop_map(|(k, v)| Op::Put(k, v)),
+            2 => (0u128..400).prop_map(Op::Remove),
+            2 => Just(Op::PopFirst),
+            1 => (1u32..9).prop_map(Op::AddToFirst),
+        ]
+    }
+
+    proptest::proptest! {
+        /// The queue (and the tree it may become) holds what a B-tree holds,
+        /// in the same order, whatever the keys' pattern: runs that grow at
+        /// the back or the front, and keys anywhere.
+        #[test]
+        fn lots_are_a_sorted_map(
+            ops in proptest::collection::vec(op(), 0..300),
+            rising in proptest::bool::ANY,
+        ) {
+            let mut lots: Lots<u32> = Lots::default();
+            let mut model: BTreeMap<LotKey, u32> = BTreeMap::new();
+            for (n, op) in ops.into_iter().enumerate() {
+                // Half the runs put most keys in a rising sequence, as
+                // purchases under FIFO do.
+                let op = match op {
+                    Op::Put(k, v) if rising && n % 4 != 0 => Op::Put(1000 + n as u128 * 3 + k % 3, v),
+                    op => op,
+                };
+                match op {
+                    Op::Put(k, v) => {
+                        let added = lots.put(key(k), v, |old, v| *old += v);
+                        let was = model.contains_key(&key(k));
+                        *model.entry(key(k)).or_insert(0) += v;
+                        proptest::prop_assert_eq!(added, !was);
+                    }
+                    Op::Remove(k) => {
+                        proptest::prop_assert_eq!(lots.remove(&key(k)), model.remove(&key(k)));
+                    }
+                    Op::PopFirst => {
+                        proptest::prop_assert_eq!(lots.pop_first(), model.pop_first().map(|(_, v)| v));
+                    }
+                    Op::AddToFirst(v) => {
+                        if let Some(x) = lots.first_mut() {
+                            *x += v;
+                        }
+                        if let Some(mut e) = model.first_entry() {
+                            *e.get_mut() += v;
+                        }
+                    }
+                }
+                proptest::prop_assert_eq!(lots.first(), model.values().next());
+                let mine: Vec<u32> = lots.values().copied().collect();
+                let theirs: Vec<u32> = model.values().copied().collect();
+                proptest::prop_assert_eq!(mine, theirs);
+                for k in [0u128, 7, 399, 1003] {
+                    proptest::prop_assert_eq!(lots.get(&key(k)), model.get(&key(k)));
+                }
+            }
+            let all: Vec<u32> = model.into_values().collect();
+            proptest::prop_assert_eq!(lots.into_values(), all);
+        }
     }
 }
