@@ -276,7 +276,7 @@ mod tests {
             Decimal::new(99, 2),
             Decimal::new(100, 2),
             Decimal::new(-100_005, 3),
-            Decimal::new(999_999_999_999_999_99, 2),
+            Decimal::new(99_999_999_999_999_999, 2),
             Decimal::from(u64::MAX) / Decimal::from(100),
             Decimal::from(u64::MAX),
             Decimal::MAX,

@@ -130,8 +130,8 @@ impl<V> Lots<V> {
         i <= NEAR_END || n - i <= NEAR_END
     }
 
-    /// Moves a queue into a B-tree.
-    fn to_tree(&mut self) -> &mut BTreeMap<LotKey, V> {
+    /// The lots as a B-tree, a queue moved into one first.
+    fn as_tree(&mut self) -> &mut BTreeMap<LotKey, V> {
         if let Lots::Queue(q) = self {
             *self = Lots::Tree(std::mem::take(q).into_iter().collect());
         }
@@ -165,7 +165,7 @@ impl<V> Lots<V> {
                 Err(_) => {}
             }
         }
-        match self.to_tree().entry(key) {
+        match self.as_tree().entry(key) {
             std::collections::btree_map::Entry::Occupied(mut e) => {
                 merge(e.get_mut(), v);
                 false
@@ -198,7 +198,7 @@ impl<V> Lots<V> {
                 return q.remove(i).map(|(_, l)| l);
             }
         }
-        self.to_tree().remove(key)
+        self.as_tree().remove(key)
     }
 
     #[cfg(test)]
