@@ -4,9 +4,7 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
 
-use rust_decimal::Decimal;
-
-use super::{GainLine, GainsView, LotsView, Money, Qty, money, price, qty};
+use super::{Adjustment, GainLine, GainsView, LotsView, Money, Qty, money, price, qty};
 use crate::tax::Totals;
 
 /// Serializes a value through its `Display`, without an intermediate String.
@@ -15,18 +13,6 @@ struct Shown<T>(T);
 impl<T: std::fmt::Display> serde::Serialize for Shown<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&self.0)
-    }
-}
-
-/// Column (g): empty without a code.
-struct Adjustment(Option<Decimal>);
-
-impl std::fmt::Display for Adjustment {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(d) => Money(d).fmt(f),
-            None => Ok(()),
-        }
     }
 }
 
@@ -80,9 +66,7 @@ impl serde::Serialize for GainLines<'_, '_> {
                 proceeds: Money(l.proceeds),
                 cost_basis: Money(l.cost_basis),
                 adjustment_code: l.adjustment_code,
-                adjustment: Shown(Adjustment(
-                    (!l.adjustment_code.is_empty()).then_some(l.adjustment),
-                )),
+                adjustment: Shown(Adjustment::new(l.adjustment_code, l.adjustment)),
                 gain: Money(l.gain),
                 basis_rule: (l.basis_rule != crate::tax::BasisRule::Lot)
                     .then(|| l.basis_rule.as_str()),

@@ -66,10 +66,43 @@ pub fn what_if_line(reason: &str) -> String {
 
 /// Column (g) of a Form 8949 line: the adjustment, blank when there is no code.
 pub fn adjustment_cell(code: &str, adjustment: Decimal) -> String {
-    if code.is_empty() {
-        String::new()
-    } else {
-        money(adjustment)
+    Adjustment::new(code, adjustment).to_string()
+}
+
+/// [`adjustment_cell`] as a `Display`, for cells written in place.
+#[derive(Debug, Clone, Copy)]
+pub struct Adjustment(Option<Decimal>);
+
+impl Adjustment {
+    pub fn new(code: &str, adjustment: Decimal) -> Adjustment {
+        Adjustment((!code.is_empty()).then_some(adjustment))
+    }
+}
+
+impl std::fmt::Display for Adjustment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(d) => Money(d).fmt(f),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Column (b) of a Form 8949 line as a `Display`: see
+/// [`GainLine::acquired_cell`].
+#[derive(Debug, Clone, Copy)]
+pub struct Acquired {
+    date: NaiveDate,
+    inherited: bool,
+}
+
+impl std::fmt::Display for Acquired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.inherited {
+            f.write_str("INHERITED")
+        } else {
+            UsDate(self.date).fmt(f)
+        }
     }
 }
 
@@ -100,10 +133,14 @@ pub struct GainLine<'a> {
 impl GainLine<'_> {
     /// Column (b) as the forms write it: the date, or INHERITED.
     pub fn acquired_cell(&self) -> String {
-        if self.inherited {
-            "INHERITED".to_string()
-        } else {
-            UsDate(self.date_acquired).to_string()
+        self.acquired().to_string()
+    }
+
+    /// [`GainLine::acquired_cell`] without the String.
+    pub fn acquired(&self) -> Acquired {
+        Acquired {
+            date: self.date_acquired,
+            inherited: self.inherited,
         }
     }
 

@@ -7,7 +7,9 @@ use tabled::settings::Width;
 use tabled::settings::object::Columns;
 
 use super::grid::Grid;
-use super::{GainsView, LotsView, Money, Qty, ShortId, UsDate, money, price, qty, short_id};
+use super::{
+    Adjustment, GainsView, LotsView, Money, Qty, ShortId, UsDate, money, price, qty, short_id,
+};
 use crate::tax::Totals;
 
 static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -160,11 +162,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
         for l in &v.lines {
             let q = Qty(l.quantity);
             let description = format_args!("{q} {}", l.asset);
-            let adjustment: &dyn std::fmt::Display = if l.adjustment_code.is_empty() {
-                &""
-            } else {
-                &Money(l.adjustment)
-            };
+            let adjustment = Adjustment::new(l.adjustment_code, l.adjustment);
             let (disposal, lot) = (ShortId(l.disposal_id), ShortId(l.lot_id));
             let (acquired, sold) = (l.date_acquired, l.date_sold);
             let (proceeds, basis, gain) =
@@ -181,7 +179,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
                 &proceeds,
                 &basis,
                 &l.adjustment_code,
-                adjustment,
+                &adjustment,
                 &gain,
             ];
             if !coded {
@@ -388,24 +386,14 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
             } else {
                 format_args!("{q} {} ({note})", l.asset)
             };
-            let acquired: &dyn std::fmt::Display = if l.inherited {
-                &"INHERITED"
-            } else {
-                &UsDate(l.date_acquired)
-            };
-            let adjustment: &dyn std::fmt::Display = if l.adjustment_code.is_empty() {
-                &""
-            } else {
-                &Money(l.adjustment)
-            };
             t.push_shown(&[
                 &description,
-                acquired,
+                &l.acquired(),
                 &UsDate(l.date_sold),
                 &Money(l.proceeds),
                 &Money(l.cost_basis),
                 &l.adjustment_code,
-                adjustment,
+                &Adjustment::new(l.adjustment_code, l.adjustment),
                 &Signed::new(l.gain),
                 &ShortId(l.disposal_id),
                 &ShortId(l.lot_id),
