@@ -158,15 +158,43 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
 /// The open lots as a JSON array, one object made and written at a time.
 struct LotLines<'a, 'b>(&'b LotsView<'a>);
 
-/// An open lot as a JSON object; the last four keys only with prices.
+/// The keys every listing of an open lot (`lots`, `scan`'s candidates)
+/// starts with.
 #[derive(serde::Serialize)]
-struct LotJson<'a> {
+struct LotHead<'a> {
     asset: &'a str,
     account: &'a str,
     lot_id: &'a str,
     date_acquired: Shown<chrono::NaiveDate>,
     quantity: Qty,
     cost_basis: Money,
+}
+
+impl<'a> LotHead<'a> {
+    fn new(
+        asset: &'a str,
+        account: &'a str,
+        lot_id: &'a str,
+        date_acquired: chrono::NaiveDate,
+        quantity: rust_decimal::Decimal,
+        cost_basis: rust_decimal::Decimal,
+    ) -> Self {
+        LotHead {
+            asset,
+            account,
+            lot_id,
+            date_acquired: Shown(date_acquired),
+            quantity: Qty(quantity),
+            cost_basis: Money(cost_basis),
+        }
+    }
+}
+
+/// An open lot as a JSON object; the last four keys only with prices.
+#[derive(serde::Serialize)]
+struct LotJson<'a> {
+    #[serde(flatten)]
+    head: LotHead<'a>,
     unit_basis: String,
     #[serde(flatten)]
     valued: Option<ValuedJson>,
@@ -195,12 +223,14 @@ impl serde::Serialize for LotLines<'_, '_> {
                 term: l.valued.map(|p| p.term.as_str()),
             });
             seq.serialize_element(&LotJson {
-                asset: l.asset,
-                account: l.account,
-                lot_id: l.lot_id,
-                date_acquired: Shown(l.date_acquired),
-                quantity: Qty(l.quantity),
-                cost_basis: Money(l.cost_basis),
+                head: LotHead::new(
+                    l.asset,
+                    l.account,
+                    l.lot_id,
+                    l.date_acquired,
+                    l.quantity,
+                    l.cost_basis,
+                ),
                 unit_basis: price(l.unit_basis),
                 valued,
             })?;
@@ -603,12 +633,8 @@ pub fn compare_value(c: &crate::plan::compare::Comparison) -> Value {
 /// A harvest candidate as a JSON object.
 #[derive(serde::Serialize)]
 struct CandidateJson<'a> {
-    asset: &'a str,
-    account: &'a str,
-    lot_id: &'a str,
-    date_acquired: Shown<chrono::NaiveDate>,
-    quantity: Qty,
-    cost_basis: Money,
+    #[serde(flatten)]
+    head: LotHead<'a>,
     price: String,
     value: Money,
     unrealized: Money,
@@ -629,12 +655,14 @@ impl serde::Serialize for CandidateLines<'_, '_> {
         let mut seq = s.serialize_seq(Some(self.0.lines.len()))?;
         for l in &self.0.lines {
             seq.serialize_element(&CandidateJson {
-                asset: l.asset,
-                account: l.account,
-                lot_id: l.lot_id,
-                date_acquired: Shown(l.date_acquired),
-                quantity: Qty(l.quantity),
-                cost_basis: Money(l.cost_basis),
+                head: LotHead::new(
+                    l.asset,
+                    l.account,
+                    l.lot_id,
+                    l.date_acquired,
+                    l.quantity,
+                    l.cost_basis,
+                ),
                 price: price(l.price),
                 value: Money(l.value),
                 unrealized: Money(l.unrealized),
