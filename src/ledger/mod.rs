@@ -265,18 +265,16 @@ impl LedgerBuilder {
         // The record's text checked once; cells are slices of it. As in a
         // csv::StringRecord, the first cell that is not UTF-8 by itself is the
         // one reported.
-        let bytes = rec.as_slice();
-        let whole = bytes.is_ascii() || rec.iter().all(|c| std::str::from_utf8(c).is_ok());
-        let text = whole.then(|| std::str::from_utf8(bytes).ok()).flatten();
-        let Some(text) = text else {
-            let bad = (0..rec.len())
-                .find(|&i| std::str::from_utf8(rec.get(i).unwrap_or_default()).is_err());
-            let column = map
-                .iter()
-                .position(|&i| i.is_some() && i == bad)
-                .map(|c| LEDGER_COLUMNS[c]);
-            self.push_error(file, line, column, None, Problem::NotUtf8);
-            return;
+        let text = match rec.text() {
+            Ok(text) => text,
+            Err(bad) => {
+                let column = map
+                    .iter()
+                    .position(|&i| i == Some(bad))
+                    .map(|c| LEDGER_COLUMNS[c]);
+                self.push_error(file, line, column, None, Problem::NotUtf8);
+                return;
+            }
         };
         let width = columns.len();
         if rec.len() != width {
@@ -293,15 +291,10 @@ impl LedgerBuilder {
             return;
         }
         let mut fields: [&str; COLUMNS] = [""; COLUMNS];
-        let mut at = 0;
-        for (cell, &col) in rec.iter().zip(columns) {
-            // Every cell is whole UTF-8 (checked above), so its range lies on
-            // character boundaries.
-            let end = at + cell.len();
+        for (cell, &col) in text.iter().zip(columns) {
             if let Some(f) = fields.get_mut(col) {
-                *f = text.get(at..end).unwrap_or("");
+                *f = cell;
             }
-            at = end;
         }
         self.add_fields(&fields, file, file_idx, line, check);
     }
