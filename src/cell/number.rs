@@ -123,10 +123,44 @@ pub struct Qty(pub Decimal);
 impl std::fmt::Display for Qty {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.0.is_zero() {
-            f.write_str("0")
-        } else {
-            write!(f, "{}", self.0.normalize())
+            return f.write_str("0");
         }
+        let m = self.0.mantissa();
+        let sign = if m < 0 { "-" } else { "" };
+        // Digits by hand when the mantissa fits 64 bits (every quantity with
+        // fewer than 20 significant digits), as for Money; Decimal's
+        // `normalize` and Display otherwise.
+        let Ok(mut m) = u64::try_from(m.unsigned_abs()) else {
+            return write!(f, "{}", self.0.normalize());
+        };
+        let mut scale = self.0.scale();
+        while scale > 0 && m % 10 == 0 {
+            m /= 10;
+            scale -= 1;
+        }
+        // 20 digits, a point, a leading zero and up to 28 decimals.
+        let mut buf = [0u8; 52];
+        let mut at = buf.len();
+        for _ in 0..scale {
+            at -= 1;
+            buf[at] = b'0' + (m % 10) as u8;
+            m /= 10;
+        }
+        if scale > 0 {
+            at -= 1;
+            buf[at] = b'.';
+        }
+        loop {
+            at -= 1;
+            buf[at] = b'0' + (m % 10) as u8;
+            m /= 10;
+            if m == 0 {
+                break;
+            }
+        }
+        f.write_str(sign)?;
+        // SAFETY: only ASCII digits and a point were written there.
+        f.write_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) })
     }
 }
 
@@ -311,6 +345,22 @@ mod tests {
         fn money_is_the_reference(m in proptest::num::i128::ANY, scale in 0u32..=28) {
             let d = Decimal::try_from_i128_with_scale(m % 10i128.pow(28), scale).unwrap();
             proptest::prop_assert_eq!(Money(d).to_string(), money_reference(d));
+        }
+
+        /// Quantities are Decimal's own normalized text, for mantissas of
+        /// every size (small ones, as quantities are, most of the time).
+        #[test]
+        fn qty_is_decimal_normalized(
+            m in proptest::prop_oneof![
+                proptest::strategy::Strategy::prop_map(proptest::num::i128::ANY, |m| m % 10i128.pow(28)),
+                -10i128.pow(12)..10i128.pow(12),
+                proptest::strategy::Strategy::prop_map(proptest::num::i64::ANY, |m| i128::from(m) * 1000),
+            ],
+            scale in 0u32..=28,
+        ) {
+            let d = Decimal::try_from_i128_with_scale(m, scale).unwrap();
+            let expected = if d.is_zero() { "0".to_string() } else { d.normalize().to_string() };
+            proptest::prop_assert_eq!(Qty(d).to_string(), expected);
         }
     }
 }
