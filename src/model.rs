@@ -79,6 +79,29 @@ pub fn is_usd_stablecoin(name: &str) -> bool {
 pub struct Interner {
     map: HashMap<Box<str>, Sym>,
     names: Vec<Box<str>>,
+    /// The latest lookups of short names (7 bytes or fewer: tickers, most
+    /// accounts), by the name's bytes as a number: a row names three or four
+    /// of a handful of symbols, and hashing and comparing a string for each
+    /// was a tenth of building a row. Entries of `map` never change, so a hit
+    /// is what `map` holds.
+    recent: [(u64, Option<Sym>); RECENT],
+}
+
+/// Slots of [`Interner::recent`] (a power of two).
+const RECENT: usize = 16;
+
+/// A name of 1 to 7 bytes as a number: its bytes, then a 1 byte (the highest
+/// byte that is not 0, so the number tells the length and the name apart from
+/// every other); 0 for a longer name.
+fn short_key(name: &str) -> u64 {
+    let b = name.as_bytes();
+    if b.is_empty() || b.len() > 7 {
+        return 0;
+    }
+    let mut word = [0u8; 8];
+    word[..b.len()].copy_from_slice(b);
+    word[b.len()] = 1;
+    u64::from_le_bytes(word)
 }
 
 impl Default for Interner {
@@ -86,6 +109,7 @@ impl Default for Interner {
         let mut i = Interner {
             map: HashMap::default(),
             names: Vec::new(),
+            recent: [(0, None); RECENT],
         };
         i.intern("USD");
         i.intern("external");
@@ -116,7 +140,7 @@ impl Interner {
         if name == "USD" {
             return Sym::USD;
         }
-        if let Some(&s) = self.map.get(name) {
+        if let Some(s) = self.lookup(name) {
             return s;
         }
         let money = if name.eq_ignore_ascii_case("USD") {
@@ -137,12 +161,30 @@ impl Interner {
 
     /// The symbol for `name`, adding it on first sight.
     pub fn intern(&mut self, name: &str) -> Sym {
-        if let Some(&s) = self.map.get(name) {
+        if let Some(s) = self.lookup(name) {
             return s;
         }
         let s = Sym::from_index(self.names.len() as u32);
         self.names.push(name.into());
         self.map.insert(name.into(), s);
+        s
+    }
+
+    /// `map`'s symbol for `name`, through [`Interner::recent`] for a short name.
+    fn lookup(&mut self, name: &str) -> Option<Sym> {
+        let key = short_key(name);
+        if key == 0 {
+            return self.map.get(name).copied();
+        }
+        let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) as usize % RECENT;
+        let (k, s) = self.recent[slot];
+        if k == key && s.is_some() {
+            return s;
+        }
+        let s = self.map.get(name).copied();
+        if s.is_some() {
+            self.recent[slot] = (key, s);
+        }
         s
     }
 
@@ -824,6 +866,29 @@ fn time_key(t: DateTime<Utc>) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Every lookup through the cache of recent short names gives the
+        /// map's symbol: names of every length around the cache's limit, with
+        /// NUL bytes, and currency aliases that `asset` adds to the map.
+        #[test]
+        fn recent_names_are_the_maps(
+            ops in proptest::collection::vec(
+                (proptest::bool::ANY, proptest::collection::vec(
+                    proptest::sample::select(vec!['a', 'A', '\0', 'u', 's', 'd', 'U', 'S', 'D', 'e']),
+                    1..10,
+                )),
+                1..200,
+            )
+        ) {
+            let mut i = Interner::default();
+            for (asset, chars) in ops {
+                let name: String = chars.into_iter().collect();
+                let s = if asset { i.asset(&name) } else { i.intern(&name) };
+                proptest::prop_assert_eq!(Some(s), i.get(&name), "{:?}", name);
+            }
+        }
+    }
 
     /// A row with only an id, a time, a kind and a line.
     fn bare_row(id: &str, time: DateTime<Utc>, kind: Kind, line: u32) -> Row {
