@@ -10,6 +10,9 @@
 # examples/parse_floor.rs) on the same files, and writes wall time, peak RSS and
 # rows per second to bench/RESULTS.md. Needs python3 and GNU time (/usr/bin/time,
 # apt-get install time). ROUNDS=n sets the rounds per size (default 7).
+# ONE_CORE=1 pins every process, the floor's too, to one core (taskset -c 0),
+# as when the second core is busy: wall time is then CPU time, threads and all.
+# It writes bench/RESULTS-one-core.md instead of bench/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GEN=../shared/tools/gen_ledger.py
@@ -63,20 +66,28 @@ C="$OUT/coinbase-1000000.csv"
 # ratio to the floor is the median over rounds of (command / floor of that round):
 # both ran within seconds of each other, on the same machine state.
 ROUNDS=${ROUNDS:-7}
+ONE_CORE=${ONE_CORE:-0}
+DEST=bench/RESULTS.md
+if [ "$ONE_CORE" = 1 ]; then
+  command -v taskset > /dev/null || { echo "ONE_CORE=1 needs taskset (util-linux)" >&2; exit 1; }
+  DEST=bench/RESULTS-one-core.md
+fi
+export ONE_CORE
 # CPU time the hypervisor gave to other guests (steal), over the whole run: on a
 # shared machine it is the main cause of slow runs.
 cpu_counters() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $9}' /proc/stat; }
 read -r TOTAL0 STEAL0 < <(cpu_counters)
 RES="$OUT/results.md"
 python3 - "$ROUNDS" "$RES" "$BIN" "$FLOOR" "$OUT" "${SIZES[@]}" <<'PY'
-import collections, statistics, subprocess, sys, time
+import collections, os, statistics, subprocess, sys, time
 rounds, res, binary, floor, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 sizes = [int(n) for n in sys.argv[6:]]
 
 def run(cmd):
     rss_file = f"{out}/rss"
+    pin = ["taskset", "-c", "0"] if os.environ.get("ONE_CORE") == "1" else []
     t = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", rss_file] + cmd,
+    p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", rss_file] + pin + cmd,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - t
     if p.returncode != 0:
@@ -168,11 +179,15 @@ STEAL=$(( 100 * (STEAL1 - STEAL0) / (TOTAL1 - TOTAL0 + 1) ))
   echo "wall time around each process, peak RSS from GNU time. The ratio is the median over rounds of"
   echo "(command / the floor of the same round). CPU is user + system time, the median over rounds."
   echo "CPU time stolen by other guests of the host during the run: ${STEAL}%."
+  if [ "$ONE_CORE" = 1 ]; then
+    echo "Every process, the floor's too, was pinned to one core (\`taskset -c 0\`), as when the second core is busy."
+  fi
   echo
   cat "$RES"
   echo
-  echo "Reproduce: \`bench/run.sh\` (add \`10000000\` for 10M rows; \`ROUNDS=n\` for more rounds)."
+  echo "Reproduce: \`bench/run.sh\` (add \`10000000\` for 10M rows; \`ROUNDS=n\` for more rounds; \`ONE_CORE=1\` on one core)."
   # The reading of the figures is written by hand, beside the script.
-  if [ -f bench/reading.md ]; then echo; cat bench/reading.md; fi
-} > bench/RESULTS.md
-cat bench/RESULTS.md
+  if [ "$ONE_CORE" != 1 ] && [ -f bench/reading.md ]; then echo; cat bench/reading.md; fi
+  if [ "$ONE_CORE" = 1 ]; then echo; echo "The reading of these figures is in bench/RESULTS.md."; fi
+} > "$DEST"
+cat "$DEST"

@@ -2,8 +2,14 @@
 //! exports, prices, selections, allocations and Forms 1099-DA.
 //!
 //! The parsing is csv-core's state machine (RFC 4180 quoting; a record ends at
-//! LF, CRLF or CR), the one `csv::Reader` runs. This reader adds what that one
-//! leaves out, at no cost per byte:
+//! LF, CRLF or CR), the one `csv::Reader` runs, but for the plain line: one
+//! whole in the buffer, without a quote or a lone CR (nearly every line of a
+//! ledger), is split at its commas here, 8 bytes at a time, into the cells
+//! csv-core would make of it, in about 40% of its instructions. Every other
+//! line, and the first record of each input, goes to csv-core (which strips a
+//! byte-order mark only before its first record, so a mark further on stays
+//! text, as with `csv::Reader`). This reader adds what `csv::Reader` leaves
+//! out, at no cost per byte:
 //!
 //! - **The line a record starts on**, counting every LF (so a CRLF counts once,
 //!   as `grep -n` and editors count): `csv::Reader` takes a record's position
