@@ -359,7 +359,7 @@ impl<R: BufRead> Reader<R> {
                 }
                 // A whole line in the buffer without a quote or a lone CR is
                 // a record csv-core would split at each comma: split it here,
-                // a few times faster than its state machine byte by byte.
+                // in less than half the instructions of its state machine.
                 if self.core_used
                     && let Some(n) = rec.fill_plain(&buf[skip..])
                 {
