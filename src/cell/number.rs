@@ -52,27 +52,7 @@ impl std::fmt::Display for Money {
         // Every amount harvest writes is below 10^15 (2^64 cents is 1.8e17):
         // its digits are made with 64-bit divisions, not 128-bit ones.
         match u64::try_from(m) {
-            Ok(m) => {
-                let mut buf = [0u8; 24];
-                let mut at = buf.len() - 3;
-                buf[at..].copy_from_slice(&[
-                    b'.',
-                    b'0' + (m / 10 % 10) as u8,
-                    b'0' + (m % 10) as u8,
-                ]);
-                let mut units = m / 100;
-                loop {
-                    at -= 1;
-                    buf[at] = b'0' + (units % 10) as u8;
-                    units /= 10;
-                    if units == 0 {
-                        break;
-                    }
-                }
-                f.write_str(sign)?;
-                // SAFETY: only ASCII digits and a point were written there.
-                f.write_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) })
-            }
+            Ok(m) => write_fixed(f, sign, m, 2),
             Err(_) => write!(f, "{sign}{}.{:02}", m / 100, m % 100),
         }
     }
@@ -138,30 +118,42 @@ impl std::fmt::Display for Qty {
             m /= 10;
             scale -= 1;
         }
-        // 20 digits, a point, a leading zero and up to 28 decimals.
-        let mut buf = [0u8; 52];
-        let mut at = buf.len();
-        for _ in 0..scale {
-            at -= 1;
-            buf[at] = b'0' + (m % 10) as u8;
-            m /= 10;
-        }
-        if scale > 0 {
-            at -= 1;
-            buf[at] = b'.';
-        }
-        loop {
-            at -= 1;
-            buf[at] = b'0' + (m % 10) as u8;
-            m /= 10;
-            if m == 0 {
-                break;
-            }
-        }
-        f.write_str(sign)?;
-        // SAFETY: only ASCII digits and a point were written there.
-        f.write_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) })
+        write_fixed(f, sign, m, scale)
     }
+}
+
+/// Writes `sign`, then `m / 10^scale` with exactly `scale` decimals (none
+/// without a point) and at least one digit before the point: the digits made
+/// with 64-bit divisions into a buffer on the stack.
+fn write_fixed(
+    f: &mut std::fmt::Formatter<'_>,
+    sign: &str,
+    mut m: u64,
+    scale: u32,
+) -> std::fmt::Result {
+    // 20 digits, a point, a leading zero and up to 28 decimals.
+    let mut buf = [0u8; 52];
+    let mut at = buf.len();
+    for _ in 0..scale {
+        at -= 1;
+        buf[at] = b'0' + (m % 10) as u8;
+        m /= 10;
+    }
+    if scale > 0 {
+        at -= 1;
+        buf[at] = b'.';
+    }
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    f.write_str(sign)?;
+    // SAFETY: only ASCII digits and a point were written there.
+    f.write_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) })
 }
 
 impl serde::Serialize for Qty {
