@@ -702,16 +702,48 @@ impl Ledger {
         // order; one integer per row (time, then index) sorts much faster than
         // the tuple, and, being unique, needs no stable sort.
         let row_key = |i: usize| time_key(self.rows[i].time) | i as u128;
-        // Rows of the prefix strictly earlier than every later row are in place
-        // already; the rest (ties included) are sorted, which keeps input order.
-        let least = (p..self.rows.len()).map(row_key).min().unwrap_or(u128::MAX);
-        let q = self.rows[..p].partition_point(|r| time_key(r.time) < least & !0xFFFF_FFFF);
-        let mut keys: Vec<u128> = (q..self.rows.len()).map(row_key).collect();
+        // From the back: a row earlier than every row after it is in place
+        // among them (kept); the others, later than some row after them, are
+        // set aside. The kept rows are in order by construction, so only the
+        // rows set aside are sorted, and the two lists merged: a ledger whose
+        // rows are late here and there (a deposit stamped after the rows that
+        // follow it) sorts in one pass and a small sort, not a sort of all the
+        // rows after the first one out of place.
+        let n = self.rows.len();
+        let mut kept: Vec<u32> = Vec::new();
+        let mut aside: Vec<u128> = Vec::new();
+        let mut least = u128::MAX;
+        let mut start = 0;
+        for i in (0..n).rev() {
+            let k = row_key(i);
+            if k < least {
+                least = k;
+                // Rows of the sorted prefix before a kept one are all kept.
+                if i < p {
+                    start = i + 1;
+                    break;
+                }
+                kept.push(i as u32);
+            } else {
+                aside.push(k);
+            }
+        }
+        kept.reverse();
+        aside.reverse();
         // Stable sort: the same result (the keys are unique), and it merges the
-        // runs a mostly sorted ledger is made of instead of partitioning.
-        keys.sort();
-        let mut order: Vec<u32> = (0..q as u32).collect();
-        order.extend(keys.into_iter().map(|k| k as u32));
+        // runs that the rows set aside are often made of.
+        aside.sort();
+        let mut order: Vec<u32> = Vec::with_capacity(n);
+        order.extend(0..start as u32);
+        let mut aside = aside.into_iter().peekable();
+        for &i in &kept {
+            let k = row_key(i as usize);
+            while let Some(a) = aside.next_if(|&a| a < k) {
+                order.push(a as u32);
+            }
+            order.push(i);
+        }
+        order.extend(aside.map(|a| a as u32));
         Some(order)
     }
 
@@ -972,6 +1004,40 @@ mod tests {
         let mut want: Vec<u32> = (0..ids.len() as u32).collect();
         want.sort_by(|&a, &b| ids[a as usize].cmp(ids[b as usize]).then(a.cmp(&b)));
         assert_eq!(keys.iter().map(|k| k.1).collect::<Vec<_>>(), want);
+    }
+
+    proptest::proptest! {
+        /// Sorting (the rows in place kept, the others set aside, sorted and
+        /// merged back) gives what a stable sort of all rows by time gives:
+        /// ledgers in order but for rows moved back or forth, and any order.
+        #[test]
+        fn sort_is_a_stable_sort_by_time(
+            secs in proptest::collection::vec(0i64..40, 0..120),
+            moves in proptest::collection::vec((0usize..120, 0usize..120), 0..6),
+            sorted in proptest::bool::ANY,
+        ) {
+            let mut secs = secs;
+            if sorted {
+                secs.sort();
+                let n = secs.len();
+                for (a, b) in moves.into_iter().filter(|_| n > 0) {
+                    let x = secs.remove(a % n);
+                    secs.insert(b % n, x);
+                }
+            }
+            let mut ledger = Ledger::default();
+            for (i, &t) in secs.iter().enumerate() {
+                let time = DateTime::from_timestamp(t, 0).unwrap_or_default();
+                ledger.rows.push(bare_row(&format!("r{i}"), time, Kind::Buy, i as u32 + 2));
+            }
+            let mut want: Vec<usize> = (0..secs.len()).collect();
+            want.sort_by_key(|&i| secs[i]);
+            ledger.sort();
+            let got: Vec<usize> = (ledger.rows.iter())
+                .map(|r| r.id[1..].parse().unwrap_or(usize::MAX))
+                .collect();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     /// Sorting only the unsorted tail gives what a stable sort of all rows by
