@@ -540,13 +540,10 @@ impl LedgerBuilder {
             // Sorting and looking for a repeated id hash run side by side; a
             // repeat (a repeated id, rare, or a collision, rarer) is then
             // checked on the ids themselves and listed in ledger order.
-            let mut hashes = std::mem::take(&mut self.id_hashes);
+            let hashes = std::mem::take(&mut self.id_hashes);
             let ledger = &mut self.ledger;
             let repeats = std::thread::scope(|s| {
-                let repeats = s.spawn(move || {
-                    hashes.sort_unstable();
-                    hashes.windows(2).any(|w| w[0] == w[1])
-                });
+                let repeats = s.spawn(move || any_repeat(hashes));
                 let order = ledger.sort_order();
                 ledger.apply_order(order);
                 repeats.join()
@@ -609,6 +606,62 @@ impl LedgerBuilder {
             })
         }
     }
+}
+
+/// Whether two of `hashes` are equal. They are sorted by their top 33 bits
+/// only, in three passes of a radix sort of 11 bits (one pass counts for all
+/// three): equal hashes then lie in one run of equal top bits, and a run of
+/// more than one, rare, is sorted on its own. A comparison sort of the
+/// hashes took about 180 instructions a row, a fifth of sorting the ledger.
+fn any_repeat(mut hashes: Vec<u64>) -> bool {
+    const BITS: u32 = 11;
+    const MASK: u64 = (1 << BITS) - 1;
+    const TOP: u32 = 64 - 3 * BITS;
+    let n = hashes.len();
+    if n < 1 << 12 {
+        hashes.sort_unstable();
+        return hashes.windows(2).any(|w| w[0] == w[1]);
+    }
+    let digit = |h: u64, pass: u32| ((h >> (TOP + BITS * pass)) & MASK) as usize;
+    let mut starts = vec![[0usize; 1 << BITS]; 3];
+    for &h in &hashes {
+        for (pass, count) in starts.iter_mut().enumerate() {
+            count[digit(h, pass as u32)] += 1;
+        }
+    }
+    for count in &mut starts {
+        let mut sum = 0;
+        for c in count.iter_mut() {
+            (*c, sum) = (sum, sum + *c);
+        }
+    }
+    let mut other = vec![0u64; n];
+    for (pass, at) in starts.iter_mut().enumerate() {
+        for &h in &hashes {
+            let d = digit(h, pass as u32);
+            other[at[d]] = h;
+            at[d] += 1;
+        }
+        std::mem::swap(&mut hashes, &mut other);
+    }
+    drop(other);
+    let mut i = 0;
+    while i < n {
+        let top = hashes[i] >> TOP;
+        let mut j = i + 1;
+        while j < n && hashes[j] >> TOP == top {
+            j += 1;
+        }
+        if j - i > 1 {
+            let run = &mut hashes[i..j];
+            run.sort_unstable();
+            if run.windows(2).any(|w| w[0] == w[1]) {
+                return true;
+            }
+        }
+        i = j;
+    }
+    false
 }
 
 /// What each kind requires of the sent and received columns.
@@ -814,6 +867,29 @@ fn shorten(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// A repeat is found exactly when there is one: hashes whose top bits
+        /// are alike (long runs), few or many, with and without a repeat.
+        #[test]
+        fn any_repeat_finds_every_repeat(
+            seeds in proptest::collection::vec(proptest::num::u64::ANY, 0..6000),
+            shift in 0u32..64,
+            repeat in proptest::option::of(proptest::num::usize::ANY),
+        ) {
+            // Shifted right, the hashes share more of their top bits (long
+            // runs), and the fewer values they take (repeats of their own).
+            let mut hashes: Vec<u64> = seeds.iter().map(|&h| h >> shift).collect();
+            if let (Some(r), false) = (repeat, hashes.is_empty()) {
+                let h = hashes[r % hashes.len()];
+                hashes.insert((r / 7) % (hashes.len() + 1), h);
+            }
+            let mut sorted = hashes.clone();
+            sorted.sort_unstable();
+            let want = sorted.windows(2).any(|w| w[0] == w[1]);
+            proptest::prop_assert_eq!(any_repeat(hashes), want);
+        }
+    }
 
     fn read(text: &str) -> Result<Ledger, LedgerError> {
         let mut b = LedgerBuilder::new(Tz::UTC);
