@@ -124,14 +124,18 @@ impl Record {
     }
 
     /// Fills the record with the line at the start of `buf` when the line is
-    /// plain: whole in `buf` (ended by LF or CRLF), without a quote or a lone
-    /// CR. Its cells are then what csv-core would make of it, the text between
-    /// commas. Returns the bytes the line takes, its line end included; `None`
-    /// leaves the line to csv-core.
+    /// plain: whole in `buf` (ended by LF or CRLF), without a lone CR, and
+    /// whose quotes, if any, each wrap a whole cell on this line with no quote
+    /// inside (`"$1,234.50"`). Its cells are then what csv-core would make of
+    /// it: the text between commas, a quoted cell without its quotes. Returns
+    /// the bytes the line takes, its line end included; `None` leaves the line
+    /// to csv-core (a doubled quote, a quote inside a cell, text after a
+    /// closing quote, a cell over several lines, more than 16 quotes).
     ///
     /// The line is read 8 bytes at a time: only the bytes below `-` (0x2D),
     /// where the comma, the quote, CR and LF lie and which are rare otherwise
-    /// in CSV text, are looked at one by one.
+    /// in CSV text, are looked at one by one. The line is copied without its
+    /// quotes, so that every cell starts one byte past the end of the last.
     fn fill_plain(&mut self, buf: &[u8]) -> Option<usize> {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -140,6 +144,12 @@ impl Record {
         // The high bits of every word read (the last one may reach past the
         // line: then a byte of the next line can only make this false).
         let mut high = 0;
+        // Where the cell being read starts, whether it is quoted and its
+        // closing quote not met yet, and the quotes met (left out of the copy).
+        let mut start = 0;
+        let mut open = false;
+        let mut quotes = [0usize; 16];
+        let mut q = 0;
         let (len, taken) = 'scan: loop {
             let mut low = match buf.get(at..at + 8) {
                 // With each byte's high bit set, subtracting 0x2D from every
@@ -161,16 +171,35 @@ impl Record {
                 let i = at + (low.trailing_zeros() / 8) as usize;
                 low &= low - 1;
                 match buf.get(i) {
-                    Some(b',') => {
+                    Some(b',') if !open => {
                         if n == self.ends.len() {
                             self.ends.resize(2 * n + 1, 0);
                         }
-                        self.ends[n] = i;
+                        self.ends[n] = i - q;
                         n += 1;
+                        start = i + 1;
                     }
-                    Some(b'\n') => break 'scan (i, i + 1),
-                    Some(b'\r') if buf.get(i + 1) == Some(&b'\n') => break 'scan (i, i + 2),
-                    Some(b'"' | b'\r') => return None,
+                    Some(b'\n') if !open => break 'scan (i, i + 1),
+                    Some(b'\r') if !open && buf.get(i + 1) == Some(&b'\n') => {
+                        break 'scan (i, i + 2);
+                    }
+                    // An opening quote: the cell's first byte.
+                    Some(b'"') if !open && i == start && q < quotes.len() => {
+                        quotes[q] = i;
+                        q += 1;
+                        open = true;
+                    }
+                    // A closing quote, followed by the cell's end.
+                    Some(b'"')
+                        if open
+                            && q < quotes.len()
+                            && matches!(buf.get(i + 1), Some(b',' | b'\n' | b'\r')) =>
+                    {
+                        quotes[q] = i;
+                        q += 1;
+                        open = false;
+                    }
+                    Some(b'"' | b'\r' | b'\n') => return None,
                     _ => {}
                 }
             }
@@ -179,12 +208,23 @@ impl Record {
         if n == self.ends.len() {
             self.ends.resize(2 * n + 1, 0);
         }
-        self.ends[n] = len;
+        self.ends[n] = len - q;
         if self.bytes.len() < len {
             self.bytes.resize(len, 0);
         }
-        self.bytes[..len].copy_from_slice(&buf[..len]);
-        self.len_bytes = len;
+        if q == 0 {
+            self.bytes[..len].copy_from_slice(&buf[..len]);
+        } else {
+            // The pieces between the quotes, end to end.
+            let (mut from, mut to) = (0, 0);
+            for &quote in quotes[..q].iter().chain([&len]) {
+                let piece = buf.get(from..quote)?;
+                self.bytes[to..to + piece.len()].copy_from_slice(piece);
+                to += piece.len();
+                from = quote + 1;
+            }
+        }
+        self.len_bytes = len - q;
         self.len_fields = n + 1;
         self.gap = 1;
         self.ascii = high & HIGH == 0;
