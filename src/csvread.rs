@@ -125,18 +125,86 @@ impl Record {
 
     /// Fills the record with the line at the start of `buf` when the line is
     /// plain: whole in `buf` (ended by LF or CRLF), without a lone CR, and
-    /// whose quotes, if any, each wrap a whole cell on this line with no quote
-    /// inside (`"$1,234.50"`). Its cells are then what csv-core would make of
-    /// it: the text between commas, a quoted cell without its quotes. Returns
-    /// the bytes the line takes, its line end included; `None` leaves the line
-    /// to csv-core (a doubled quote, a quote inside a cell, text after a
-    /// closing quote, a cell over several lines, more than 16 quotes).
+    /// without a quote (or with quotes as [`Record::fill_quoted`] takes them).
+    /// Its cells are then what csv-core would make of it, the text between
+    /// commas. Returns the bytes the line takes, its line end included; `None`
+    /// leaves the line to csv-core.
     ///
     /// The line is read 8 bytes at a time: only the bytes below `-` (0x2D),
     /// where the comma, the quote, CR and LF lie and which are rare otherwise
-    /// in CSV text, are looked at one by one. The line is copied without its
-    /// quotes, so that every cell starts one byte past the end of the last.
+    /// in CSV text, are looked at one by one.
     fn fill_plain(&mut self, buf: &[u8]) -> Option<usize> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let mut n = 0;
+        let mut at = 0;
+        // The high bits of every word read (the last one may reach past the
+        // line: then a byte of the next line can only make this false).
+        let mut high = 0;
+        let (len, taken) = 'scan: loop {
+            let mut low = match buf.get(at..at + 8) {
+                // With each byte's high bit set, subtracting 0x2D from every
+                // byte borrows nothing across bytes; the high bit stays set
+                // where the low 7 bits are 0x2D or more.
+                Some(word) => {
+                    let x = u64::from_le_bytes(word.try_into().ok()?);
+                    high |= x;
+                    !((x | HIGH) - ONES * 0x2D) & HIGH
+                }
+                // The last bytes of the buffer, each looked at.
+                None if at < buf.len() => {
+                    high = HIGH;
+                    HIGH & ((1u64 << (8 * (buf.len() - at))) - 1)
+                }
+                None => return None,
+            };
+            while low != 0 {
+                let i = at + (low.trailing_zeros() / 8) as usize;
+                low &= low - 1;
+                match buf.get(i) {
+                    Some(b',') => {
+                        if n == self.ends.len() {
+                            self.ends.resize(2 * n + 1, 0);
+                        }
+                        self.ends[n] = i;
+                        n += 1;
+                    }
+                    Some(b'\n') => break 'scan (i, i + 1),
+                    Some(b'\r') if buf.get(i + 1) == Some(&b'\n') => break 'scan (i, i + 2),
+                    Some(b'"') => return self.fill_quoted(buf),
+                    Some(b'\r') => return None,
+                    _ => {}
+                }
+            }
+            at += 8;
+        };
+        if n == self.ends.len() {
+            self.ends.resize(2 * n + 1, 0);
+        }
+        self.ends[n] = len;
+        if self.bytes.len() < len {
+            self.bytes.resize(len, 0);
+        }
+        self.bytes[..len].copy_from_slice(&buf[..len]);
+        self.len_bytes = len;
+        self.len_fields = n + 1;
+        self.gap = 1;
+        self.ascii = high & HIGH == 0;
+        Some(taken)
+    }
+
+    /// [`Record::fill_plain`] for a line with a quote: taken when its quotes
+    /// each wrap a whole cell on this line with no quote inside
+    /// (`"$1,234.50"`, as a Coinbase export quotes its amounts), whose cells
+    /// are then the text between commas, a quoted cell without its quotes.
+    /// `None` leaves the line to csv-core: a doubled quote, a quote inside a
+    /// cell, text after a closing quote, a cell over several lines, more than
+    /// 16 quotes. The line is copied without its quotes, so that every cell
+    /// starts one byte past the end of the last. Apart from
+    /// [`Record::fill_plain`], whose loop over a plain line (nearly every line
+    /// of a ledger) keeps its state in registers without the quotes'.
+    #[inline(never)]
+    fn fill_quoted(&mut self, buf: &[u8]) -> Option<usize> {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;
         let mut n = 0;
