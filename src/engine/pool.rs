@@ -413,13 +413,8 @@ pub(super) fn pro_rata_int(basis: Decimal, part: Decimal, whole: Decimal) -> Opt
     } else {
         (b.checked_mul(p)?, w.checked_mul(pow)?)
     };
-    // One division, in 64 bits when both fit (nearly always: a u128 division
-    // is a library call), and the remainder from it.
-    let mut q = match (u64::try_from(num), u64::try_from(den)) {
-        (Ok(n), Ok(d)) => u128::from(n / d),
-        _ => num / den,
-    };
-    let r = num - q * den;
+    let mut q = num / den;
+    let r = num % den;
     let rest = den - r;
     if r > rest || (r == rest && q & 1 == 1) {
         q += 1;
@@ -588,53 +583,6 @@ mod tests {
         ] {
             let (b, p, w) = (d(b), d(p), d(w));
             assert_eq!(pro_rata(b, p, w), (b * p / w).round_dp(16), "{b} {p} {w}");
-        }
-    }
-
-    proptest::proptest! {
-        /// The 64-bit division and the remainder by multiplication give what
-        /// one u128 division and its remainder give, rounded half to even:
-        /// mantissas small and large, scales from 0 to 28.
-        #[test]
-        fn pro_rata_int_is_the_u128_division(
-            b in (0u64..u64::MAX, 0u32..29, proptest::bool::ANY),
-            p in (1u64..u64::MAX, 0u32..29),
-            w in (1u64..u64::MAX, 0u32..29),
-            small in 0u32..64,
-        ) {
-            // Shifted right by `small`, the mantissas fit 64-bit products.
-            let d = |m: u64, s: u32, neg: bool| {
-                let m = m >> small;
-                Decimal::from_parts(m as u32, (m >> 32) as u32, 0, neg, s)
-            };
-            let (basis, part, whole) = (d(b.0, b.1, b.2), d(p.0, p.1, false), d(w.0, w.1, false));
-            let want = (|| {
-                if whole <= Decimal::ZERO {
-                    return None;
-                }
-                let (bm, pm, wm) = (
-                    basis.mantissa().unsigned_abs(),
-                    part.mantissa().unsigned_abs(),
-                    whole.mantissa().unsigned_abs(),
-                );
-                let e = super::super::SCALE as i32 + whole.scale() as i32
-                    - basis.scale() as i32
-                    - part.scale() as i32;
-                let pow = 10u128.checked_pow(e.unsigned_abs())?;
-                let (num, den) = if e >= 0 {
-                    (bm.checked_mul(pm)?.checked_mul(pow)?, wm)
-                } else {
-                    (bm.checked_mul(pm)?, wm.checked_mul(pow)?)
-                };
-                let (mut q, r) = (num / den, num % den);
-                if r > den - r || (r == den - r && q & 1 == 1) {
-                    q += 1;
-                }
-                let q = i128::try_from(q).ok()?;
-                let q = if basis.is_sign_negative() { -q } else { q };
-                Decimal::try_from_i128_with_scale(q, super::super::SCALE).ok()
-            })();
-            proptest::prop_assert_eq!(pro_rata_int(basis, part, whole), want);
         }
     }
 
