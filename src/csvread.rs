@@ -171,7 +171,7 @@ impl Record {
                     }
                     Some(b'\n') => break 'scan (i, i + 1),
                     Some(b'\r') if buf.get(i + 1) == Some(&b'\n') => break 'scan (i, i + 2),
-                    Some(b'"') => return self.fill_quoted(buf),
+                    Some(b'"') => return self.fill_quoted(buf, n, i, high),
                     Some(b'\r') => return None,
                     _ => {}
                 }
@@ -203,18 +203,24 @@ impl Record {
     /// starts one byte past the end of the last. Apart from
     /// [`Record::fill_plain`], whose loop over a plain line (nearly every line
     /// of a ledger) keeps its state in registers without the quotes'.
+    ///
+    /// It goes on from where [`Record::fill_plain`] met the first quote, at
+    /// `from`, with the `n` cells before it and the high bits of the words
+    /// read (`high`).
     #[inline(never)]
-    fn fill_quoted(&mut self, buf: &[u8]) -> Option<usize> {
+    fn fill_quoted(&mut self, buf: &[u8], n: usize, from: usize, high: u64) -> Option<usize> {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;
-        let mut n = 0;
-        let mut at = 0;
-        // The high bits of every word read (the last one may reach past the
-        // line: then a byte of the next line can only make this false).
-        let mut high = 0;
+        let (mut n, mut high) = (n, high);
+        // The word that holds the quote (words are read 8 bytes apart from
+        // the line's start).
+        let mut at = from & !7;
         // Where the cell being read starts, whether it is quoted and its
         // closing quote not met yet, and the quotes met (left out of the copy).
-        let mut start = 0;
+        let mut start = match n {
+            0 => 0,
+            _ => self.ends[n - 1] + 1,
+        };
         let mut open = false;
         let mut quotes = [0usize; 16];
         let mut q = 0;
@@ -235,6 +241,10 @@ impl Record {
                 }
                 None => return None,
             };
+            // The bytes before the quote were read already.
+            if at < from {
+                low &= !0u64 << (8 * (from - at));
+            }
             while low != 0 {
                 let i = at + (low.trailing_zeros() / 8) as usize;
                 low &= low - 1;
