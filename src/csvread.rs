@@ -3,13 +3,15 @@
 //!
 //! The parsing is csv-core's state machine (RFC 4180 quoting; a record ends at
 //! LF, CRLF or CR), the one `csv::Reader` runs, but for the plain line: one
-//! whole in the buffer, without a quote or a lone CR (nearly every line of a
-//! ledger), is split at its commas here, 8 bytes at a time, into the cells
-//! csv-core would make of it, in about 40% of its instructions. Every other
-//! line, and the first record of each input, goes to csv-core (which strips a
-//! byte-order mark only before its first record, so a mark further on stays
-//! text, as with `csv::Reader`). This reader adds what `csv::Reader` leaves
-//! out, at no cost per byte:
+//! whole in the buffer, without a lone CR, whose quotes if any each wrap a whole
+//! cell (nearly every line of a ledger or of a Coinbase export), is split at
+//! its commas here, 8 bytes at a time, into the cells csv-core would make of
+//! it, in about 40% of its instructions. A plain line of ASCII is text without
+//! a UTF-8 check. Every other line (a doubled quote, a quote inside a cell, a
+//! cell over several lines), and the first record of each input, goes to
+//! csv-core (which strips a byte-order mark only before its first record, so
+//! a mark further on stays text, as with `csv::Reader`). This reader adds what
+//! `csv::Reader` leaves out, at no cost per byte:
 //!
 //! - **The line a record starts on**, counting every LF (so a CRLF counts once,
 //!   as `grep -n` and editors count): `csv::Reader` takes a record's position
@@ -200,9 +202,9 @@ impl Record {
     /// `None` leaves the line to csv-core: a doubled quote, a quote inside a
     /// cell, text after a closing quote, a cell over several lines, more than
     /// 16 quotes. The line is copied without its quotes, so that every cell
-    /// starts one byte past the end of the last. Apart from
-    /// [`Record::fill_plain`], whose loop over a plain line (nearly every line
-    /// of a ledger) keeps its state in registers without the quotes'.
+    /// starts one byte past the end of the last. It is a function apart so
+    /// that the loop of [`Record::fill_plain`] over a line without quotes
+    /// (nearly every line of a ledger) keeps its state in registers.
     ///
     /// It goes on from where [`Record::fill_plain`] met the first quote, at
     /// `from`, with the `n` cells before it and the high bits of the words
@@ -357,8 +359,9 @@ impl Record {
     pub fn text(&self) -> Result<TextRecord<'_>, usize> {
         let ends = &self.ends[..self.len_fields];
         if self.ascii {
-            // SAFETY: every byte is ASCII (`fill_plain` looked at each), and
-            // ASCII is UTF-8.
+            // SAFETY: every byte is ASCII (`fill_plain` and `fill_quoted` read
+            // every word of the line; the quotes they leave out are ASCII too),
+            // and ASCII is UTF-8.
             let text = unsafe { std::str::from_utf8_unchecked(self.as_slice()) };
             return Ok(TextRecord {
                 text,
@@ -508,9 +511,10 @@ impl<R: BufRead> Reader<R> {
                     self.input.consume(skip);
                     continue;
                 }
-                // A whole line in the buffer without a quote or a lone CR is
-                // a record csv-core would split at each comma: split it here,
-                // in less than half the instructions of its state machine.
+                // A whole line in the buffer without a lone CR, whose quotes
+                // (if any) each wrap a whole cell, is a record csv-core would
+                // split at each comma: split it here, in less than half the
+                // instructions of its state machine.
                 if self.core_used
                     && let Some(n) = rec.fill_plain(&buf[skip..])
                 {
