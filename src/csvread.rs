@@ -111,6 +111,33 @@ impl Default for Record {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The bytes below `-` (0x2D) in the 8 bytes of `buf` from `at`, as the high
+/// bit of each (the bytes past the end of `buf` not flagged); `high` gathers
+/// the high bits of the bytes read, and is made non-ASCII when fewer than 8
+/// bytes remain (they are not read as a word). None at the end of `buf`.
+#[inline(always)]
+fn flagged(buf: &[u8], at: usize, high: &mut u64) -> Option<u64> {
+    match buf.get(at..at + 8) {
+        // With each byte's high bit set, subtracting 0x2D from every byte
+        // borrows nothing across bytes; the high bit stays set where the low
+        // 7 bits are 0x2D or more.
+        Some(word) => {
+            let x = u64::from_le_bytes(word.try_into().ok()?);
+            *high |= x;
+            Some(!((x | HIGH) - ONES * 0x2D) & HIGH)
+        }
+        // The last bytes of the buffer, each looked at.
+        None if at < buf.len() => {
+            *high = HIGH;
+            Some(HIGH & ((1u64 << (8 * (buf.len() - at))) - 1))
+        }
+        None => None,
+    }
+}
+
 impl Record {
     /// A record with room for `bytes` bytes and `fields` cells.
     pub fn with_capacity(bytes: usize, fields: usize) -> Self {
@@ -136,30 +163,13 @@ impl Record {
     /// where the comma, the quote, CR and LF lie and which are rare otherwise
     /// in CSV text, are looked at one by one.
     fn fill_plain(&mut self, buf: &[u8]) -> Option<usize> {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
         let mut n = 0;
         let mut at = 0;
         // The high bits of every word read (the last one may reach past the
         // line: then a byte of the next line can only make this false).
         let mut high = 0;
         let (len, taken) = 'scan: loop {
-            let mut low = match buf.get(at..at + 8) {
-                // With each byte's high bit set, subtracting 0x2D from every
-                // byte borrows nothing across bytes; the high bit stays set
-                // where the low 7 bits are 0x2D or more.
-                Some(word) => {
-                    let x = u64::from_le_bytes(word.try_into().ok()?);
-                    high |= x;
-                    !((x | HIGH) - ONES * 0x2D) & HIGH
-                }
-                // The last bytes of the buffer, each looked at.
-                None if at < buf.len() => {
-                    high = HIGH;
-                    HIGH & ((1u64 << (8 * (buf.len() - at))) - 1)
-                }
-                None => return None,
-            };
+            let mut low = flagged(buf, at, &mut high)?;
             while low != 0 {
                 let i = at + (low.trailing_zeros() / 8) as usize;
                 low &= low - 1;
@@ -211,8 +221,6 @@ impl Record {
     /// read (`high`).
     #[inline(never)]
     fn fill_quoted(&mut self, buf: &[u8], n: usize, from: usize, high: u64) -> Option<usize> {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
         let (mut n, mut high) = (n, high);
         // The word that holds the quote (words are read 8 bytes apart from
         // the line's start).
@@ -227,22 +235,7 @@ impl Record {
         let mut quotes = [0usize; 16];
         let mut q = 0;
         let (len, taken) = 'scan: loop {
-            let mut low = match buf.get(at..at + 8) {
-                // With each byte's high bit set, subtracting 0x2D from every
-                // byte borrows nothing across bytes; the high bit stays set
-                // where the low 7 bits are 0x2D or more.
-                Some(word) => {
-                    let x = u64::from_le_bytes(word.try_into().ok()?);
-                    high |= x;
-                    !((x | HIGH) - ONES * 0x2D) & HIGH
-                }
-                // The last bytes of the buffer, each looked at.
-                None if at < buf.len() => {
-                    high = HIGH;
-                    HIGH & ((1u64 << (8 * (buf.len() - at))) - 1)
-                }
-                None => return None,
-            };
+            let mut low = flagged(buf, at, &mut high)?;
             // The bytes before the quote were read already.
             if at < from {
                 low &= !0u64 << (8 * (from - at));
