@@ -345,15 +345,9 @@ impl Batch {
         } else {
             let (l, r) = &mut self.rows[self.len];
             *l = line;
-            // An empty cell is only cleared: a format that makes a new record
-            // a row would otherwise get the slot's room back just to free it.
-            for (to, from) in r.fields_mut().into_iter().zip(rec.fields_mut()) {
-                if from.is_empty() {
-                    to.clear();
-                } else {
-                    std::mem::swap(to, from);
-                }
-            }
+            // The whole record at once: cell by cell took several times as
+            // long. The importer writes every cell of the record it gets back.
+            std::mem::swap(r, rec);
         }
         self.len += 1;
     }

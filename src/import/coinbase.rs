@@ -31,7 +31,7 @@ use rust_decimal::Decimal;
 use super::draft::fmt_decimal;
 use super::sheet::Rows;
 use super::{Cx, Draft, Entry, ImportError, Sheet, SheetRow, is_fiat, parse_time_cell};
-use crate::model::{Category, Kind};
+use crate::model::{Category, Kind, Text};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c == n);
@@ -143,10 +143,15 @@ pub(crate) fn parse_stream(
 }
 
 /// Coinbase's asset names, with staked ETH booked as ETH.
-fn asset_name(a: &str) -> String {
+fn asset_name(a: &str) -> Text {
     match a.trim() {
         "ETH2" => "ETH".into(),
-        other => other.to_ascii_uppercase(),
+        other => {
+            // Inline: a symbol costs no allocation.
+            let mut t = Text::from(other);
+            t.make_ascii_uppercase();
+            t
+        }
     }
 }
 
@@ -197,13 +202,17 @@ fn made(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Made> {
     let fees = money(cx, c.fees, "Fees");
     let price = money(cx, c.price, "Spot Price at Transaction");
     let ccy = match c.ccy.map(|i| row.get(i)).filter(|s| !s.is_empty()) {
-        Some(s) => s.to_ascii_uppercase(),
+        Some(s) => {
+            let mut t = Text::from(s);
+            t.make_ascii_uppercase();
+            t
+        }
         None => {
             // `249.73 USD` carries its own code.
             c.total
                 .and_then(|i| super::num::parse_amount(row.get(i)).ok().flatten())
                 .and_then(|a| a.unit)
-                .unwrap_or_else(|| c.header_ccy.clone())
+                .map_or_else(|| Text::from(c.header_ccy.as_str()), Text::from)
         }
     };
     let notes = c.notes.map_or("", |i| row.get(i));
@@ -301,7 +310,7 @@ fn made(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Made> {
                     .sent(qty, &asset)
                     .received(paid, &ccy)
             };
-            let fee_usd = fee_usd.filter(|_| fee_ccy != "USD");
+            let fee_usd = fee_usd.filter(|_| fee_ccy.as_str() != "USD");
             rec(d.fee(fee, &fee_ccy).fee_usd(fee_usd).usd(usd).note(note))
         }
         "Convert" => {
@@ -492,7 +501,7 @@ fn parse_convert(notes: &str) -> Option<(Decimal, String)> {
 /// ETH-USDC at 2000 USDC/ETH`. Returns (quote qty, quote asset, rate).
 struct Quote {
     qty: Decimal,
-    asset: String,
+    asset: Text,
     rate: Option<Decimal>,
 }
 
@@ -535,13 +544,13 @@ fn cash(
     time: DateTime<Utc>,
     v: Decimal,
     ccy: &str,
-) -> Option<(Decimal, String, Option<Decimal>)> {
+) -> Option<(Decimal, Text, Option<Decimal>)> {
     let usd = cx.fiat_to_usd(line, time, v, ccy);
     if is_fiat(ccy) {
-        return Some((v, ccy.to_string(), usd));
+        return Some((v, Text::from(ccy), usd));
     }
     match usd {
-        Some(u) => Some((u, "USD".to_string(), Some(u))),
+        Some(u) => Some((u, Text::from("USD"), Some(u))),
         None => {
             cx.problem(
                 line,
@@ -572,7 +581,7 @@ fn join_note(note: String, more: String) -> String {
 struct QuoteTrade {
     id: String,
     time: DateTime<Utc>,
-    base: String,
+    base: Text,
     qty: Decimal,
     buying: bool,
     quote: Quote,
