@@ -272,48 +272,45 @@ fn plain_amount(cell: &str) -> Option<Decimal> {
     if b.first() == Some(&b'$') {
         b = &b[1..];
     }
-    let (int, frac) = match b.iter().position(|&c| c == b'.') {
-        Some(p) => (&b[..p], Some(&b[p + 1..])),
-        None => (b, None),
-    };
-    if int.is_empty() || frac.is_some_and(|f| f.is_empty()) {
-        return None;
-    }
+    // One pass, no checked arithmetic: 18 digits fit a u64, and a cell with
+    // more is refused at the end (a wrapped mantissa is never used).
     let mut mantissa: u64 = 0;
-    let mut digits = 0;
-    // Digits since the last comma (None before the first comma).
-    let mut group: Option<usize> = None;
-    let mut first_group = 0;
-    for &c in int {
+    let mut digits = 0u32;
+    // Digits since the start or the last comma, and whether there was one.
+    let (mut run, mut commas) = (0u32, false);
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
         match c {
             b'0'..=b'9' => {
-                mantissa = mantissa.checked_mul(10)? + u64::from(c - b'0');
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
                 digits += 1;
-                match &mut group {
-                    Some(g) => *g += 1,
-                    None => first_group += 1,
-                }
+                run += 1;
             }
-            b',' => {
-                if group.is_some_and(|g| g != 3) || first_group == 0 || first_group > 3 {
-                    return None;
-                }
-                group = Some(0);
+            // 1-3 digits before the first comma, 3 before each later one.
+            b',' if run == 3 || !commas && (1..=3).contains(&run) => {
+                (run, commas) = (0, true);
             }
-            _ => return None,
+            _ => break,
         }
+        i += 1;
     }
-    if group.is_some_and(|g| g != 3) {
+    if i == 0 || commas && run != 3 {
         return None;
     }
     let mut scale = 0;
-    for &c in frac.unwrap_or_default() {
-        if !c.is_ascii_digit() {
+    if let Some(&c) = b.get(i) {
+        let frac = &b[i + 1..];
+        if c != b'.' || frac.is_empty() {
             return None;
         }
-        mantissa = mantissa.checked_mul(10)? + u64::from(c - b'0');
-        digits += 1;
-        scale += 1;
+        for &c in frac {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+        }
+        digits += frac.len() as u32;
+        scale = frac.len() as u32;
     }
     if digits > 18 {
         return None;
@@ -463,6 +460,97 @@ pub(crate) const ISO_NAIVE: [&str; 4] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The reader before its one-pass form (checked arithmetic, a split at
+    /// the point): what the fast path must still agree with.
+    fn plain_amount_reference(cell: &str) -> Option<Decimal> {
+        let mut b = cell.as_bytes();
+        let negative = b.first() == Some(&b'-');
+        if negative {
+            b = &b[1..];
+        }
+        if b.first() == Some(&b'$') {
+            b = &b[1..];
+        }
+        let (int, frac) = match b.iter().position(|&c| c == b'.') {
+            Some(p) => (&b[..p], Some(&b[p + 1..])),
+            None => (b, None),
+        };
+        if int.is_empty() || frac.is_some_and(|f| f.is_empty()) {
+            return None;
+        }
+        let mut mantissa: u64 = 0;
+        let mut digits = 0;
+        // Digits since the last comma (None before the first comma).
+        let mut group: Option<usize> = None;
+        let mut first_group = 0;
+        for &c in int {
+            match c {
+                b'0'..=b'9' => {
+                    mantissa = mantissa.checked_mul(10)? + u64::from(c - b'0');
+                    digits += 1;
+                    match &mut group {
+                        Some(g) => *g += 1,
+                        None => first_group += 1,
+                    }
+                }
+                b',' => {
+                    if group.is_some_and(|g| g != 3) || first_group == 0 || first_group > 3 {
+                        return None;
+                    }
+                    group = Some(0);
+                }
+                _ => return None,
+            }
+        }
+        if group.is_some_and(|g| g != 3) {
+            return None;
+        }
+        let mut scale = 0;
+        for &c in frac.unwrap_or_default() {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            mantissa = mantissa.checked_mul(10)? + u64::from(c - b'0');
+            digits += 1;
+            scale += 1;
+        }
+        if digits > 18 {
+            return None;
+        }
+        let value = Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, false, scale);
+        Some(if negative { -value } else { value })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_amounts_read_as_before(s in "[-$0-9,.a ]{0,24}") {
+            proptest::prop_assert_eq!(plain_amount(&s), plain_amount_reference(&s));
+            if let Some(v) = plain_amount(&s) {
+                let a = num::parse_amount(&s).unwrap().unwrap();
+                proptest::prop_assert_eq!((v, v.to_string()), (a.value, a.value.to_string()));
+            }
+        }
+
+        #[test]
+        fn plain_amounts_of_grouped_digits_read_as_before(
+            neg in proptest::prelude::any::<bool>(),
+            dollar in proptest::prelude::any::<bool>(),
+            head in 0u32..1000,
+            groups in proptest::collection::vec(0u32..1000, 0..7),
+            frac in "[0-9]{0,12}",
+        ) {
+            let mut s = format!("{}{}{head}", if neg { "-" } else { "" }, if dollar { "$" } else { "" });
+            for g in groups {
+                s.push_str(&format!(",{g:03}"));
+            }
+            if !frac.is_empty() {
+                s.push('.');
+                s.push_str(&frac);
+            }
+            proptest::prop_assert_eq!(plain_amount(&s), plain_amount_reference(&s));
+        }
+    }
 
     #[test]
     fn plain_cells_read_as_the_general_readers_do() {
