@@ -67,15 +67,17 @@ fn prefixed(sheet: &Sheet, suffix: &str) -> Option<(usize, String)> {
     })
 }
 
-/// Reads the report's rows: those already in `sheet`, then the rest of
-/// `stream`, one at a time (a report can have hundreds of thousands). The
-/// pre-2019 per-wallet report is read by `coinbase_wallet::parse` instead.
-pub(crate) fn parse_stream(
-    sheet: &Sheet,
-    stream: &mut dyn Rows,
-    cx: &mut Cx,
-    emit: &mut dyn FnMut(&mut Cx, Entry),
-) -> Result<(), ImportError> {
+/// The money columns of a report, and the currency their names carry (USD
+/// when none does).
+struct Money {
+    price: Option<usize>,
+    subtotal: Option<usize>,
+    total: Option<usize>,
+    fees: Option<usize>,
+    header_ccy: String,
+}
+
+fn money_cols(sheet: &Sheet) -> Money {
     let mut header_ccy = String::from("USD");
     let mut pick = |plain: &[&str], suffix: &str| -> Option<usize> {
         sheet.col(plain).or_else(|| {
@@ -99,6 +101,63 @@ pub(crate) fn parse_stream(
         "Total (inclusive of fees)",
     );
     let fees = pick(&["Fees and/or Spread", "Fees"], "Fees");
+    Money {
+        price,
+        subtotal,
+        total,
+        fees,
+        header_ccy,
+    }
+}
+
+/// Where [`prep`] puts each amount in [`super::sheet::Parsed::amounts`].
+const QTY: usize = 0;
+const SUBTOTAL: usize = 1;
+const TOTAL: usize = 2;
+const FEES: usize = 3;
+const PRICE: usize = 4;
+
+/// What the reading thread parses of each row ahead of `made` (most of a
+/// row's work is on the thread that makes the records): the time and the
+/// amounts, where their cells take the fast paths `made`'s readers try first,
+/// and so read exactly as `made` would read them.
+pub(crate) fn prep(sheet: &Sheet, tz: chrono_tz::Tz) -> impl Fn(&mut SheetRow) + Send + use<> {
+    let m = money_cols(sheet);
+    let time = sheet.col(&["Timestamp"]);
+    let cols = [
+        sheet.col(&["Quantity Transacted"]),
+        m.subtotal,
+        m.total,
+        m.fees,
+        m.price,
+    ];
+    move |row: &mut SheetRow| {
+        // `parse_time_cell` reads a trimmed cell, and with Coinbase's first
+        // layout tries `plain_time` before anything else.
+        let time = time.and_then(|i| super::cx::plain_time(row.get(i).trim(), tz));
+        let amounts = cols.map(|c| c.and_then(|i| super::cx::plain_amount(row.get(i))));
+        row.parsed.time = time;
+        row.parsed.amounts.clear();
+        row.parsed.amounts.extend(amounts);
+    }
+}
+
+/// Reads the report's rows: those already in `sheet`, then the rest of
+/// `stream`, one at a time (a report can have hundreds of thousands). The
+/// pre-2019 per-wallet report is read by `coinbase_wallet::parse` instead.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut dyn Rows,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
+    let Money {
+        price,
+        subtotal,
+        total,
+        fees,
+        header_ccy,
+    } = money_cols(sheet);
     let c = Cols {
         id: sheet.col(&["ID"]),
         time: sheet.need(cx, &["Timestamp"]),
@@ -187,20 +246,25 @@ fn made(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Made> {
     // Coinbase writes UTC; only the date-only 2019/2020 reports are read in --tz.
     let tz = cx.opts.tz;
     let before = cx.problem_count();
-    let time = parse_time_cell(cx, row, c.time, "Timestamp", &TIMES, tz);
+    // What the reading thread parsed ahead, else read here (with problems).
+    let pre = &row.parsed;
+    let time = pre
+        .time
+        .or_else(|| parse_time_cell(cx, row, c.time, "Timestamp", &TIMES, tz));
     let kind_cell = row.get(c.kind);
     let asset = asset_name(row.get(c.asset));
-    let qty = cx
-        .required(row, c.qty, "Quantity Transacted")
+    let qty = (pre.amount(QTY))
+        .or_else(|| cx.required(row, c.qty, "Quantity Transacted"))
         .map(|q| q.abs());
-    let money = |cx: &mut Cx, col: Option<usize>, name: &str| -> Option<Decimal> {
-        col.and_then(|i| cx.amount(row, i, name))
-            .map(|a| a.value.abs())
+    let money = |cx: &mut Cx, k: usize, col: Option<usize>, name: &str| -> Option<Decimal> {
+        (pre.amount(k))
+            .or_else(|| col.and_then(|i| cx.amount(row, i, name)).map(|a| a.value))
+            .map(|v| v.abs())
     };
-    let subtotal = money(cx, c.subtotal, "Subtotal");
-    let total = money(cx, c.total, "Total");
-    let fees = money(cx, c.fees, "Fees");
-    let price = money(cx, c.price, "Spot Price at Transaction");
+    let subtotal = money(cx, SUBTOTAL, c.subtotal, "Subtotal");
+    let total = money(cx, TOTAL, c.total, "Total");
+    let fees = money(cx, FEES, c.fees, "Fees");
+    let price = money(cx, PRICE, c.price, "Spot Price at Transaction");
     let ccy = match c.ccy.map(|i| row.get(i)).filter(|s| !s.is_empty()) {
         Some(s) => {
             let mut t = Text::from(s);
@@ -609,6 +673,92 @@ fn trade_with_crypto_quote(t: QuoteTrade) -> Draft {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A row's ledger row, skip or problems are the same whether the reading
+    /// thread parsed its time and amounts ahead or `made` reads them itself:
+    /// cells on the fast paths and off them (other layouts, units, bad cells).
+    #[test]
+    fn rows_parsed_ahead_make_what_rows_read_here_make() {
+        let header: Vec<String> = "ID,Timestamp,Transaction Type,Asset,Quantity Transacted,\
+            Price Currency,Price at Transaction,Subtotal,Total (inclusive of fees and/or spread),\
+            Fees and/or Spread,Notes"
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        let rows = [
+            "a1,2023-11-02 15:45:12 UTC,Buy,BTC,0.00673113,USD,$24843.15,$167.22,$168.89,$1.67,Buy BTC",
+            "a2,2023-11-02 15:45:12 UTC,Sell,btc,-0.02625537,USD,\"$29,434.23\",\"$772.81\",$765.08,$7.73,",
+            "a3,2023-11-02 15:45:12,Buy,ETH,1.5,EUR,2000,3000,3015,15,",
+            "a4,2023-11-02T15:45:12Z,Buy,ETH,1.5,USD,2000,3000,3015,15,",
+            "a5,11/02/2023 15:45:12,Send,ETH,0.5,USD,2000,,,,",
+            "a6,yesterday,Buy,ETH,1.5,USD,2000,3000,3015,15,",
+            "a7,2023-11-02 15:45:12 UTC,Buy,ETH,,USD,2000,3000,3015,15,",
+            "a8,2023-11-02 15:45:12 UTC,Buy,ETH,1.5 ETH,USD,2000 USD,3000 USD,3015 USD,15 USD,",
+            "a9,2023-11-02 15:45:12 UTC,Buy,ETH,1.5,USD,\"$2,00\",abc,(3015),,",
+            "a10,2023-02-30 15:45:12 UTC,Receive,ETH,1.5,USD,2000,,,,Coinbase Earn",
+            "a11,2023-11-02 15:45:12 UTC,Buy,ETH,0,USD,2000,3000,3015,15,",
+            "a12,2023-11-02 15:45:12 UTC,Buy,ETH,1234567890123456789,USD,1,1,1,0,",
+        ];
+        let sheet = Sheet {
+            header_line: 1,
+            header,
+            rows: Vec::new(),
+        };
+        let opts = crate::import::ImportOptions {
+            account: None,
+            prices: None,
+            tz: "America/New_York".parse().unwrap(),
+            accounts: Default::default(),
+        };
+        let prep = prep(&sheet, opts.tz);
+        let c = Cols {
+            id: sheet.col(&["ID"]),
+            time: 1,
+            kind: 2,
+            asset: 3,
+            qty: 4,
+            ccy: sheet.col(&["Price Currency"]),
+            header_ccy: "USD".into(),
+            price: Some(6),
+            subtotal: Some(7),
+            total: Some(8),
+            fees: Some(9),
+            notes: Some(10),
+            address: None,
+            sender: None,
+            recipient: None,
+        };
+        let shown = |m: Option<Made>| match m {
+            None => "none".to_string(),
+            Some(Made::Row(line, d)) => format!("{line} {d:?}"),
+            Some(Made::Entry(Entry::Skip { row, reason })) => format!("{row} skip {reason}"),
+            Some(Made::Entry(_)) => "entry".to_string(),
+        };
+        let mut parsed_ahead = 0;
+        for (i, text) in rows.iter().enumerate() {
+            let cells: Vec<String> = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(text.as_bytes())
+                .records()
+                .next()
+                .unwrap()
+                .unwrap()
+                .iter()
+                .map(str::to_string)
+                .collect();
+            let mut row = SheetRow::new(i as u64 + 2, cells);
+            let mut here = Cx::new(&opts, "coinbase".into(), crate::import::Format::Coinbase);
+            let made_here = shown(made(&c, &row, &mut here));
+            prep(&mut row);
+            parsed_ahead += usize::from(row.parsed.time.is_some());
+            let mut ahead = Cx::new(&opts, "coinbase".into(), crate::import::Format::Coinbase);
+            let made_ahead = shown(made(&c, &row, &mut ahead));
+            assert_eq!(made_ahead, made_here, "{text}");
+            assert_eq!(ahead.problems, here.problems, "{text}");
+        }
+        // Both paths were taken.
+        assert!((1..rows.len()).contains(&parsed_ahead));
+    }
 
     #[test]
     fn convert_notes() {

@@ -263,7 +263,7 @@ impl Cx<'_, '_> {
 /// The common money or quantity cell, read as [`num::parse_amount`] reads it:
 /// an optional `-`, an optional `$`, then digits (commas between groups of
 /// three) with an optional fraction, at most 18 digits. None for anything else.
-fn plain_amount(cell: &str) -> Option<Decimal> {
+pub(crate) fn plain_amount(cell: &str) -> Option<Decimal> {
     let mut b = cell.as_bytes();
     let negative = b.first() == Some(&b'-');
     if negative {
@@ -413,7 +413,7 @@ pub(crate) fn parse_time_cell(
 /// The common `YYYY-MM-DD HH:MM:SS` cell, bare (in `naive_tz`) or followed by
 /// ` UTC`, read as [`parse_time_cell`] reads it when its first layout is
 /// `%Y-%m-%d %H:%M:%S%.f`. None for anything else.
-fn plain_time(cell: &str, naive_tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+pub(crate) fn plain_time(cell: &str, naive_tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
     let (body, tz) = match cell.strip_suffix(" UTC") {
         Some(body) => (body, chrono_tz::Tz::UTC),
         None => (cell, naive_tz),

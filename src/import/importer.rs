@@ -254,7 +254,7 @@ impl<'a> Importer<'a> {
             header,
             rows: data_rows
                 .into_iter()
-                .map(|(line, cells)| SheetRow { line, cells })
+                .map(|(line, cells)| SheetRow::new(line, cells))
                 .collect(),
         };
         // A Coinbase report, a harvest ledger (the large files) and the wallet
@@ -283,7 +283,7 @@ impl<'a> Importer<'a> {
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
             while let Some((line, cells)) = stream.next_owned().map_err(named)? {
-                sheet.rows.push(SheetRow { line, cells });
+                sheet.rows.push(SheetRow::new(line, cells));
             }
         }
         let account = self.opts.account_for(format.default_account());
@@ -320,7 +320,8 @@ impl<'a> Importer<'a> {
             Format::Coinbase if streamed => {
                 // The CSV is split on a thread of its own: making the records
                 // is most of the work, and it is on this one.
-                super::sheet::read_ahead(&mut stream, |rows| {
+                let prep = coinbase::prep(&sheet, cx.opts.tz);
+                super::sheet::read_ahead(&mut stream, prep, |rows| {
                     coinbase::parse_stream(&sheet, rows, &mut cx, &mut |cx, mut e| {
                         post.entry(cx, &mut e);
                         cx.recycle(e);

@@ -24,9 +24,37 @@ pub(crate) struct Sheet {
 pub(crate) struct SheetRow {
     pub line: u64,
     pub cells: Vec<String>,
+    /// Cells parsed ahead on the reading thread (see [`read_ahead`]).
+    pub parsed: Parsed,
+}
+
+/// Cells of a row that a format's `prep` parsed on the reading thread, each
+/// as the format's own reader would read it on its fast path: None where that
+/// path does not apply (the format then reads the cell itself, problems and
+/// all). Empty for a row no `prep` saw.
+#[derive(Default)]
+pub(crate) struct Parsed {
+    pub time: Option<chrono::DateTime<chrono::Utc>>,
+    /// Amounts, in the order of the columns the format's `prep` reads.
+    pub amounts: Vec<Option<rust_decimal::Decimal>>,
+}
+
+impl Parsed {
+    /// The amount `prep` read at `k`, if it read one.
+    pub fn amount(&self, k: usize) -> Option<rust_decimal::Decimal> {
+        self.amounts.get(k).copied().flatten()
+    }
 }
 
 impl SheetRow {
+    pub fn new(line: u64, cells: Vec<String>) -> SheetRow {
+        SheetRow {
+            line,
+            cells,
+            parsed: Parsed::default(),
+        }
+    }
+
     /// The cell at `i`, or "" when the row is shorter.
     pub fn get(&self, i: usize) -> &str {
         self.cells.get(i).map_or("", |s| s.as_str())
@@ -539,6 +567,9 @@ impl<'t> RowStream<'t> {
         }
         row.line = self.rec.line();
         self.lines.insert(row.line);
+        // Nothing parsed from an earlier row stays with this one.
+        row.parsed.time = None;
+        row.parsed.amounts.clear();
         Ok(true)
     }
 }
@@ -597,10 +628,15 @@ impl Rows for Ahead {
 
 /// Runs `f` on the rows of `stream`, split out of the CSV on a second thread
 /// while `f` makes records of the ones before: for the large exports, whose
-/// records are made on one thread, the CSV is a fifth of the work. The rows
-/// handed over are those `stream.lines` holds after, unless `f` stops before
-/// the end (an error), when some more may have been read.
-pub(crate) fn read_ahead<T>(stream: &mut RowStream<'_>, f: impl FnOnce(&mut Ahead) -> T) -> T {
+/// records are made on one thread, the CSV is a fifth of the work. `prep` runs
+/// on that thread too, on each row as it is read (to fill [`SheetRow::parsed`]).
+/// The rows handed over are those `stream.lines` holds after, unless `f` stops
+/// before the end (an error), when some more may have been read.
+pub(crate) fn read_ahead<T>(
+    stream: &mut RowStream<'_>,
+    prep: impl Fn(&mut SheetRow) + Send,
+    f: impl FnOnce(&mut Ahead) -> T,
+) -> T {
     std::thread::scope(|scope| {
         let (to_reader, back) = mpsc::channel::<Vec<SheetRow>>();
         let (to_maker, batches) = mpsc::sync_channel(2);
@@ -614,7 +650,10 @@ pub(crate) fn read_ahead<T>(stream: &mut RowStream<'_>, f: impl FnOnce(&mut Ahea
                         rows.push(SheetRow::default());
                     }
                     match stream.next_into(&mut rows[len]) {
-                        Ok(true) => len += 1,
+                        Ok(true) => {
+                            prep(&mut rows[len]);
+                            len += 1;
+                        }
                         Ok(false) => break,
                         Err(e) => {
                             failed = Some(e);
@@ -764,7 +803,7 @@ mod tests {
             let mut stream = RowStream::new(&text, "t.csv");
             let serial = (drain(&mut stream), stream.lines.iter().collect::<Vec<_>>());
             let mut stream = RowStream::new(&text, "t.csv");
-            let ahead = read_ahead(&mut stream, |rows| drain(rows));
+            let ahead = read_ahead(&mut stream, |_| {}, |rows| drain(rows));
             assert_eq!((ahead, stream.lines.iter().collect()), serial);
         }
     }
