@@ -205,13 +205,15 @@ pub(crate) fn parse_stream(
 fn asset_name(a: &str) -> Text {
     match a.trim() {
         "ETH2" => "ETH".into(),
-        other => {
-            // Inline: a symbol costs no allocation.
-            let mut t = Text::from(other);
-            t.make_ascii_uppercase();
-            t
-        }
+        other => upper(other),
     }
+}
+
+/// `s` in upper case, inline: a symbol costs no allocation.
+fn upper(s: &str) -> Text {
+    let mut t = Text::from(s);
+    t.make_ascii_uppercase();
+    t
 }
 
 /// What a row makes: a ledger row, or an entry as it is (a skipped row).
@@ -266,11 +268,7 @@ fn made(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Made> {
     let fees = money(cx, FEES, c.fees, "Fees");
     let price = money(cx, PRICE, c.price, "Spot Price at Transaction");
     let ccy = match c.ccy.map(|i| row.get(i)).filter(|s| !s.is_empty()) {
-        Some(s) => {
-            let mut t = Text::from(s);
-            t.make_ascii_uppercase();
-            t
-        }
+        Some(s) => upper(s),
         None => {
             // `249.73 USD` carries its own code.
             c.total
