@@ -137,7 +137,7 @@ impl Engine<'_> {
             .collect();
         for k in moving {
             for (w, legs) in self.in_transit.remove(&k).unwrap_or_default() {
-                if let Some(d) = self.partner[w as usize] {
+                if let Some(d) = self.partner.get(w) {
                     let to = self.ledger.rows[d as usize].account;
                     let q: Decimal = legs.iter().map(|l| l.qty).sum();
                     *self.wallet_units.entry((to, k.1)).or_default() += q;

@@ -77,7 +77,7 @@ struct Engine<'a> {
     cfg: &'a Config,
     prices: Option<&'a PriceTable>,
     selections: Option<&'a Selections>,
-    partner: &'a [Option<u32>],
+    partner: &'a transfer::Partners,
     /// The withdrawals to own addresses (harvest.toml), by row.
     own: &'a HashMap<u32, transfer::OwnSend<'a>>,
     /// When this engine matches only some assets, beside another.

@@ -48,9 +48,35 @@ pub struct OwnSend<'b> {
 #[derive(Debug, Default)]
 pub struct Pairing<'b> {
     /// The partner of each withdrawal and deposit row, by row index.
-    pub partner: Vec<Option<u32>>,
+    pub partner: Partners,
     /// The withdrawals whose note names an own address, by row index.
     pub own: HashMap<u32, OwnSend<'b>>,
+}
+
+/// The row each withdrawal and deposit pairs with, by row index: 4 bytes a
+/// row (`u32::MAX` for none), where `Option<u32>` takes 8, for each engine
+/// running side by side.
+#[derive(Debug, Default)]
+pub struct Partners(Vec<u32>);
+
+impl Partners {
+    const NONE: u32 = u32::MAX;
+
+    fn new(rows: usize) -> Partners {
+        Partners(vec![Partners::NONE; rows])
+    }
+
+    /// The row `row` pairs with.
+    pub fn get(&self, row: u32) -> Option<u32> {
+        let p = self.0[row as usize];
+        (p != Partners::NONE).then_some(p)
+    }
+
+    /// Pairs withdrawal `w` with deposit `d`.
+    fn pair(&mut self, w: u32, d: u32) {
+        self.0[w as usize] = d;
+        self.0[d as usize] = w;
+    }
 }
 
 /// `t + d`, or the latest or earliest time when that is out of range.
@@ -77,7 +103,7 @@ pub fn pair<'b>(
         })
     };
     let rows = &ledger.rows;
-    let mut partner: Vec<Option<u32>> = vec![None; rows.len()];
+    let mut partner = Partners::new(rows.len());
     // Only the transfer rows, which the ledger noted while sorting.
     let (mut withdrawals, mut deposits) = (Vec::new(), Vec::new());
     for &i in ledger.transfers() {
@@ -163,8 +189,7 @@ pub fn pair<'b>(
             }
             .into());
         }
-        partner[j] = Some(w);
-        partner[w as usize] = Some(j as u32);
+        partner.pair(w, j as u32);
     }
     if !own.is_empty() {
         pair_own(ledger, &withdrawals, &deposits, &own, &mut partner);
@@ -172,7 +197,7 @@ pub fn pair<'b>(
     let window = Duration::hours(48);
     for &j in &deposits {
         let (j, d) = (j as usize, &rows[j as usize]);
-        if partner[j].is_some() {
+        if partner.get(j as u32).is_some() {
             continue;
         }
         let Some(recv) = d.received else { continue };
@@ -186,7 +211,7 @@ pub fn pair<'b>(
             if wr.time > d.time {
                 break;
             }
-            if partner[w as usize].is_some() || wr.account == d.account {
+            if partner.get(w).is_some() || wr.account == d.account {
                 continue;
             }
             // A withdrawal to an own address goes to that address's account.
@@ -202,8 +227,7 @@ pub fn pair<'b>(
                 continue;
             }
             if wr.sent.is_some_and(|s| s.qty >= recv.qty) {
-                partner[j] = Some(w);
-                partner[w as usize] = Some(j as u32);
+                partner.pair(w, j as u32);
                 break;
             }
         }
@@ -220,7 +244,7 @@ fn pair_own(
     withdrawals: &[u32],
     deposits: &[u32],
     own: &HashMap<u32, OwnSend<'_>>,
-    partner: &mut [Option<u32>],
+    partner: &mut Partners,
 ) {
     let rows = &ledger.rows;
     // The deposits of each (account, asset), in ledger (time) order.
@@ -233,7 +257,7 @@ fn pair_own(
     }
     for &w in withdrawals {
         let Some(o) = own.get(&w) else { continue };
-        let (Some(account), None) = (o.account, partner[w as usize]) else {
+        let (Some(account), None) = (o.account, partner.get(w)) else {
             continue;
         };
         let wr = &rows[w as usize];
@@ -254,9 +278,8 @@ fn pair_own(
                 break;
             }
             let q = dr.received.map_or(Decimal::ZERO, |r| r.qty);
-            if partner[d as usize].is_none() && q <= sent.qty && q >= least {
-                partner[d as usize] = Some(w);
-                partner[w as usize] = Some(d);
+            if partner.get(d).is_none() && q <= sent.qty && q >= least {
+                partner.pair(w, d);
                 break;
             }
         }
@@ -268,7 +291,7 @@ impl Engine<'_> {
         let Some(sent) = row.sent.filter(Amount::is_crypto) else {
             return Ok(());
         };
-        let partner = self.partner[i as usize];
+        let partner = self.partner.get(i);
         let deposited = partner.and_then(|d| self.ledger.rows[d as usize].received);
         let lost = deposited.map_or(Decimal::ZERO, |d| sent.qty - d.qty);
         let mut fee_qty = Decimal::ZERO;
@@ -419,7 +442,7 @@ impl Engine<'_> {
                 pool.put(*leg, &orders!(self));
             }
             if self.cutoff.is_some()
-                && let Some(d) = self.partner[w as usize]
+                && let Some(d) = self.partner.get(w)
             {
                 let to = self.ledger.rows[d as usize].account;
                 let q: Decimal = legs.iter().map(|l| l.qty).sum();
@@ -481,7 +504,7 @@ impl Engine<'_> {
     /// The units a deposit brings: from their withdrawal, from `external`, or
     /// of unknown basis.
     fn deposit_units(&mut self, i: u32, row: &Row, recv: Amount) -> Result<(), Box<EngineError>> {
-        match self.partner[i as usize] {
+        match self.partner.get(i) {
             Some(w) if w < i => {
                 let dest = (self.pool_account(row.account), recv.asset);
                 if let Some(legs) = self.in_transit.get_mut(&dest).and_then(|m| m.remove(&w)) {
