@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use harvest::engine::{self, Config, Method, Scope};
 use harvest::ledger::LedgerBuilder;
 use harvest::model::Ledger;
-use harvest::tax::{BoxRules, build_rows, form8949::cents};
+use harvest::tax::{BoxRules, build_rows, build_rows_where, form8949::cents};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -510,6 +510,45 @@ proptest! {
             }
             (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
             (a, b) => prop_assert!(false, "serial {:?}, sharded {:?}", a.is_ok(), b.is_ok()),
+        }
+    }
+
+    /// A run that keeps one year's disposals (`Config::keep_year`, as the
+    /// commands for one year run) gives that year's Form 8949 rows and the
+    /// warnings of a run that keeps them all, on one thread or two.
+    #[test]
+    fn keeping_one_year_gives_that_years_rows(ops in prop::collection::vec(op(), 1..200), m in 0..3usize, scope in 0..3usize, standing: bool, year in 2022i32..=2023, two: bool) {
+        use chrono::Datelike;
+        let l = read(&ledger_text(&ops));
+        let cfg = Config {
+            missing_basis: harvest::engine::MissingBasis::Zero,
+            parallel: if two { engine::Parallel::Always } else { engine::Parallel::Off },
+            ..config(m, scope, standing)
+        };
+        let all = engine::run(&l, &cfg, None, None, None);
+        let one = engine::run(&l, &Config { keep_year: Some(year), ..cfg.clone() }, None, None, None);
+        match (all, one) {
+            (Ok(a), Ok(b)) => {
+                // Disposal numbers differ; a disposal's row stands for it.
+                let rows = |o: &engine::Outcome| {
+                    build_rows_where(&l, o, &BoxRules::default(), |d| d.date.year() == year)
+                        .into_iter()
+                        .map(|mut r| {
+                            r.disposal = o.disposals[r.disposal as usize].row;
+                            format!("{r:?}")
+                        })
+                        .collect::<Vec<_>>()
+                };
+                let (ra, rb) = (rows(&a), rows(&b));
+                prop_assert_eq!(&ra, &rb);
+                prop_assert_eq!(a.warnings.to_string(), b.warnings.to_string());
+                prop_assert!(b.disposals.iter().all(|d| d.date.year() == year));
+                let legs: usize = b.disposals.iter().map(|d| d.legs.len()).sum();
+                prop_assert_eq!(b.legs.len(), legs);
+                prop_assert!(b.taken_before.len() <= b.lots.len());
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => prop_assert!(false, "all {:?}, one year {:?}", a.is_ok(), b.is_ok()),
         }
     }
 

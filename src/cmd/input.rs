@@ -149,6 +149,7 @@ impl Settings {
                 addresses: std::sync::Arc::new(addresses),
                 assets: std::sync::Arc::new(assets),
                 trace_moves: false,
+                keep_year: None,
             },
             quiet: a.quiet,
             boxes,
@@ -695,13 +696,18 @@ impl Matched {
 /// builds the Form 8949 rows of `year`.
 pub fn match_all(a: &EngineArgs, s: &Settings, year: i32) -> anyhow::Result<Matched> {
     let loaded = load(a, s)?;
+    // Only the year's disposals are kept: memory grows with the year asked,
+    // not with every disposal of the history.
+    let cfg = crate::engine::Config {
+        keep_year: Some(year),
+        ..s.engine.clone()
+    };
     let outcome = crate::engine::run(
         &loaded.ledger,
-        &s.engine,
+        &cfg,
         loaded.prices.as_ref(),
         loaded.selections.as_ref(),
-        // Debug builds check the invariants, which need the lots held at the end.
-        cfg!(debug_assertions).then_some(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+        None,
     )?;
     loaded.done();
     if !s.quiet && !outcome.warnings.is_empty() {
@@ -711,17 +717,63 @@ pub fn match_all(a: &EngineArgs, s: &Settings, year: i32) -> anyhow::Result<Matc
         chrono::Datelike::year(&d.date) == year
     });
     #[cfg(debug_assertions)]
-    {
-        let all = crate::tax::build_rows(&loaded.ledger, &outcome, &s.boxes);
-        if let Err(e) = crate::tax::check_invariants(&loaded.ledger, &s.engine, &outcome, &all) {
-            panic!("internal error: an invariant broke: {e}");
-        }
-    }
+    check_full_run(&loaded, s, year, &outcome, &rows);
     Ok(Matched {
         loaded,
         outcome,
         rows,
     })
+}
+
+/// Debug builds run the engine again keeping every disposal, and check that
+/// it gives the year's rows and the warnings the run for one year gave; and
+/// once more with the lots held at the end, to check the run's invariants.
+#[cfg(debug_assertions)]
+fn check_full_run(
+    loaded: &Loaded,
+    s: &Settings,
+    year: i32,
+    outcome: &crate::engine::Outcome,
+    rows: &[crate::tax::GainRow],
+) {
+    let run = |snapshot| {
+        crate::engine::run(
+            &loaded.ledger,
+            &s.engine,
+            loaded.prices.as_ref(),
+            loaded.selections.as_ref(),
+            snapshot,
+        )
+        .unwrap_or_else(|e| panic!("internal error: a second run failed: {e}"))
+    };
+    let held = run(Some(chrono::DateTime::<chrono::Utc>::MAX_UTC));
+    let all = crate::tax::build_rows(&loaded.ledger, &held, &s.boxes);
+    if let Err(e) = crate::tax::check_invariants(&loaded.ledger, &s.engine, &held, &all) {
+        panic!("internal error: an invariant broke: {e}");
+    }
+    let full = run(None);
+    let all = crate::tax::build_rows(&loaded.ledger, &full, &s.boxes);
+    // Disposal numbers differ; the disposal's row and everything else agree.
+    let seen = |o: &crate::engine::Outcome, r: &crate::tax::GainRow| {
+        let mut r = r.clone();
+        r.disposal = o.disposals[r.disposal as usize].row;
+        format!("{r:?}")
+    };
+    let want: Vec<String> = all
+        .iter()
+        .filter(|r| chrono::Datelike::year(&r.date_sold) == year)
+        .map(|r| seen(&full, r))
+        .collect();
+    let got: Vec<String> = rows.iter().map(|r| seen(outcome, r)).collect();
+    assert!(
+        want == got,
+        "internal error: the year's rows differ from a full run's"
+    );
+    assert_eq!(
+        outcome.warnings.to_string(),
+        full.warnings.to_string(),
+        "internal error: the year's run warned otherwise"
+    );
 }
 
 /// The statement of the run's settings and files (see [`crate::statement`]):

@@ -3,6 +3,7 @@
 //! earlier row implied), opening lots and taking them from pools, with what a
 //! disposal beyond the holdings gets (`--missing-basis`).
 
+use chrono::Datelike;
 use rust_decimal::Decimal;
 
 use super::pool::Pool;
@@ -401,6 +402,24 @@ impl Engine<'_> {
         a: Amount,
         proceeds: Decimal,
     ) {
+        let date = date_in(row.time, self.cfg.tz);
+        if let Some(year) = self.keep_year
+            && date.year() != year
+        {
+            // Not stored; a disposal of an earlier year still leaves its
+            // lots' running basis where Form 8949 rows start from.
+            if date.year() < year {
+                let taken = &mut self.out.taken_before;
+                for leg in &self.scratch {
+                    let lot = leg.lot as usize;
+                    if taken.len() <= lot {
+                        taken.resize(self.out.lots.len().max(lot + 1), Decimal::ZERO);
+                    }
+                    taken[lot] += leg.basis;
+                }
+            }
+            return;
+        }
         let start = self.out.legs.len() as u32;
         self.out.legs.extend_from_slice(&self.scratch);
         let end = self.out.legs.len() as u32;
@@ -411,7 +430,7 @@ impl Engine<'_> {
             row: i,
             kind,
             asset: a.asset,
-            date: date_in(row.time, self.cfg.tz),
+            date,
             qty: a.qty,
             proceeds,
             legs: start..end,

@@ -118,6 +118,9 @@ struct Engine<'a> {
     converted: HashMap<(LotIdx, Sym), LotIdx>,
     /// The row being applied (for [`Outcome::flags`]).
     row_at: u32,
+    /// The only year whose disposals are stored ([`Config::keep_year`], when
+    /// the run allows it).
+    keep_year: Option<i32>,
 }
 
 fn fmt_qty(d: Decimal) -> String {
@@ -188,6 +191,9 @@ impl<'a> Engine<'a> {
             root_lot: HashMap::default(),
             converted: HashMap::default(),
             row_at: 0,
+            keep_year: cfg
+                .keep_year
+                .filter(|_| cfg.wash_window == 0 && !cfg.trace_moves),
         }
     }
 

@@ -15,6 +15,8 @@
 
 use std::cmp::Reverse;
 
+use rust_decimal::Decimal;
+
 use super::{Config, Engine, Outcome, Parallel, Selections};
 use crate::model::{Ledger, Sym};
 
@@ -264,10 +266,16 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
     let mut disposals = Vec::with_capacity(parts.len());
     let mut allocation = Vec::with_capacity(parts.len());
     let mut shared = 0;
+    let taken = parts.iter().any(|p| !p.out.taken_before.is_empty());
     for (p, part) in parts.iter_mut().enumerate() {
         let lb = lot_base[p];
         shared += part.shared;
         let o = &mut part.out;
+        if taken {
+            // One entry per lot, in the merged lots' order.
+            out.taken_before.resize(lb as usize, Decimal::ZERO);
+            out.taken_before.append(&mut o.taken_before);
+        }
         if p == 0 {
             // The first part's lots and legs keep their numbers and their place.
             out.lots = std::mem::take(&mut o.lots);

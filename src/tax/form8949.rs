@@ -277,6 +277,10 @@ pub fn build_rows_where(
     keep: impl Fn(&crate::engine::Disposal) -> bool,
 ) -> Vec<GainRow> {
     let mut lot_cum = vec![Decimal::ZERO; outcome.lots.len()];
+    // What disposals not kept (a run for one year) took before.
+    for (cum, taken) in lot_cum.iter_mut().zip(&outcome.taken_before) {
+        *cum = *taken;
+    }
     let mut rows = Vec::new();
     for (di, d) in outcome.disposals.iter().enumerate() {
         // A gift given, a donation, a loss: no row, but their units' basis
