@@ -513,9 +513,10 @@ proptest! {
         }
     }
 
-    /// A run that keeps one year's disposals (`Config::keep_year`, as the
+    /// A run that keeps one year's disposals (`Keep::Year`, as the
     /// commands for one year run) gives that year's Form 8949 rows and the
-    /// warnings of a run that keeps them all, on one thread or two.
+    /// warnings of a run that keeps them all, and one that keeps none
+    /// (`lots`) the same lots held, on one thread or two.
     #[test]
     fn keeping_one_year_gives_that_years_rows(ops in prop::collection::vec(op(), 1..200), m in 0..3usize, scope in 0..3usize, standing: bool, year in 2022i32..=2023, two: bool) {
         use chrono::Datelike;
@@ -525,8 +526,16 @@ proptest! {
             parallel: if two { engine::Parallel::Always } else { engine::Parallel::Off },
             ..config(m, scope, standing)
         };
-        let all = engine::run(&l, &cfg, None, None, None);
-        let one = engine::run(&l, &Config { keep_year: Some(year), ..cfg.clone() }, None, None, None);
+        let end = Some(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+        let run = |keep| engine::run(&l, &Config { keep, ..cfg.clone() }, None, None, end);
+        let all = run(engine::Keep::All);
+        let one = run(engine::Keep::Year(year));
+        if let (Ok(a), Ok(c)) = (&all, run(engine::Keep::Nothing)) {
+            let held = |o: &engine::Outcome| format!("{:?}", o.holdings);
+            prop_assert_eq!(held(a), held(&c));
+            prop_assert_eq!(a.warnings.to_string(), c.warnings.to_string());
+            prop_assert!(c.disposals.is_empty() && c.legs.is_empty());
+        }
         match (all, one) {
             (Ok(a), Ok(b)) => {
                 // Disposal numbers differ; a disposal's row stands for it.

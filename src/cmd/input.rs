@@ -149,7 +149,7 @@ impl Settings {
                 addresses: std::sync::Arc::new(addresses),
                 assets: std::sync::Arc::new(assets),
                 trace_moves: false,
-                keep_year: None,
+                keep: crate::engine::Keep::All,
             },
             quiet: a.quiet,
             boxes,
@@ -699,7 +699,7 @@ pub fn match_all(a: &EngineArgs, s: &Settings, year: i32) -> anyhow::Result<Matc
     // Only the year's disposals are kept: memory grows with the year asked,
     // not with every disposal of the history.
     let cfg = crate::engine::Config {
-        keep_year: Some(year),
+        keep: crate::engine::Keep::Year(year),
         ..s.engine.clone()
     };
     let outcome = crate::engine::run(

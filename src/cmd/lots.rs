@@ -17,9 +17,14 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
     let tz = s.engine.tz;
     let loaded = load(&a.engine, &s)?;
     let cutoff = a.as_of.map(|d| end_of_day(d, tz));
+    // The lots held are all this command shows: no disposal is kept.
+    let cfg = engine::Config {
+        keep: engine::Keep::Nothing,
+        ..s.engine.clone()
+    };
     let outcome = engine::run(
         &loaded.ledger,
-        &s.engine,
+        &cfg,
         loaded.prices.as_ref(),
         loaded.selections.as_ref(),
         Some(cutoff.unwrap_or(chrono::DateTime::<Utc>::MAX_UTC)),

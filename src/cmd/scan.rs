@@ -295,9 +295,14 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     let loaded = load(&a.engine, &s)?;
     let ledger = &loaded.ledger;
     let cutoff = end_of_day(as_of, tz);
+    // Only this year's disposals: its rows are all a plan needs of them.
+    let cfg = engine::Config {
+        keep: engine::Keep::Year(year),
+        ..s.engine.clone()
+    };
     let outcome = engine::run(
         ledger,
-        &s.engine,
+        &cfg,
         loaded.prices.as_ref(),
         loaded.selections.as_ref(),
         Some(cutoff),

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::pool::Pool;
 use super::{
-    Disposal, DisposalKind, Engine, EngineError, IncomeReceived, Leg, Lot, LotIdx, Method,
+    Disposal, DisposalKind, Engine, EngineError, IncomeReceived, Keep, Leg, Lot, LotIdx, Method,
     MissingBasis, Origin, RowFlag, UNIVERSAL, fmt_qty, mul_div, wash,
 };
 use crate::model::{Amount, Kind, Row, Sym};
@@ -403,22 +403,25 @@ impl Engine<'_> {
         proceeds: Decimal,
     ) {
         let date = date_in(row.time, self.cfg.tz);
-        if let Some(year) = self.keep_year
-            && date.year() != year
-        {
-            // Not stored; a disposal of an earlier year still leaves its
-            // lots' running basis where Form 8949 rows start from.
-            if date.year() < year {
-                let taken = &mut self.out.taken_before;
-                for leg in &self.scratch {
-                    let lot = leg.lot as usize;
-                    if taken.len() <= lot {
-                        taken.resize(self.out.lots.len().max(lot + 1), Decimal::ZERO);
+        match self.keep {
+            Keep::All => {}
+            Keep::Year(year) if date.year() == year => {}
+            Keep::Year(year) => {
+                // Not stored; a disposal of an earlier year still leaves its
+                // lots' running basis where Form 8949 rows start from.
+                if date.year() < year {
+                    let taken = &mut self.out.taken_before;
+                    for leg in &self.scratch {
+                        let lot = leg.lot as usize;
+                        if taken.len() <= lot {
+                            taken.resize(self.out.lots.len().max(lot + 1), Decimal::ZERO);
+                        }
+                        taken[lot] += leg.basis;
                     }
-                    taken[lot] += leg.basis;
                 }
+                return;
             }
-            return;
+            Keep::Nothing => return,
         }
         let start = self.out.legs.len() as u32;
         self.out.legs.extend_from_slice(&self.scratch);

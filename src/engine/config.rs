@@ -99,14 +99,25 @@ pub struct Config {
     /// Record every transfer's lots in [`Outcome::moves`](super::Outcome::moves)
     /// (`audit`'s trails); off, a run keeps no such list.
     pub trace_moves: bool,
-    /// Keep only the disposals dated in this year (in `tz`), and their legs:
-    /// the others still take their lots, but are not stored, so that a run
-    /// for one year holds that year's disposals, not the whole history's.
-    /// What Form 8949 rows need of earlier years (the basis each lot gave up)
-    /// is kept in [`Outcome::taken_before`](super::Outcome::taken_before).
-    /// Ignored with a wash window or `trace_moves`, which read disposals of
-    /// every year. `None` keeps them all.
-    pub keep_year: Option<i32>,
+    /// Which disposals (and their legs) the outcome stores. Ignored with a
+    /// wash window or `trace_moves`, which read disposals of every year.
+    pub keep: Keep,
+}
+
+/// Which disposals a run stores. Every disposal takes its lots either way:
+/// one not stored only leaves no record, so that a run for one year holds
+/// that year's disposals, not the whole history's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Keep {
+    /// Every disposal.
+    #[default]
+    All,
+    /// The disposals dated in this year (in the run's time zone). What Form
+    /// 8949 rows need of earlier years, the basis each lot gave up, is kept
+    /// in [`Outcome::taken_before`](super::Outcome::taken_before).
+    Year(i32),
+    /// None (`lots` needs only the lots held).
+    Nothing,
 }
 
 /// Whether [`run`](super::run) may match the lots of different assets on two threads.
@@ -137,7 +148,7 @@ impl Default for Config {
             addresses: Arc::default(),
             assets: Arc::default(),
             trace_moves: false,
-            keep_year: None,
+            keep: Keep::All,
         }
     }
 }

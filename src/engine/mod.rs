@@ -55,7 +55,7 @@ pub use addresses::{
     AddressBook, AddressError, Destination, MIN_ADDRESS_LEN, Owner, address_key, mark_payments,
 };
 pub use allocation::{Allocated, AllocationRule, FrozenAllocation, Transition, WalletOrder};
-pub use config::{Config, Method, MissingBasis, Parallel, Scope};
+pub use config::{Config, Keep, Method, MissingBasis, Parallel, Scope};
 pub use convert::{AssetLinks, Conversions};
 pub use error::EngineError;
 pub use identify::StandingOrder;
@@ -118,9 +118,8 @@ struct Engine<'a> {
     converted: HashMap<(LotIdx, Sym), LotIdx>,
     /// The row being applied (for [`Outcome::flags`]).
     row_at: u32,
-    /// The only year whose disposals are stored ([`Config::keep_year`], when
-    /// the run allows it).
-    keep_year: Option<i32>,
+    /// The disposals stored ([`Config::keep`], as the run allows).
+    keep: Keep,
 }
 
 fn fmt_qty(d: Decimal) -> String {
@@ -191,9 +190,11 @@ impl<'a> Engine<'a> {
             root_lot: HashMap::default(),
             converted: HashMap::default(),
             row_at: 0,
-            keep_year: cfg
-                .keep_year
-                .filter(|_| cfg.wash_window == 0 && !cfg.trace_moves),
+            keep: if cfg.wash_window == 0 && !cfg.trace_moves {
+                cfg.keep
+            } else {
+                Keep::All
+            },
         }
     }
 

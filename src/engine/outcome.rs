@@ -181,7 +181,7 @@ pub struct Outcome {
     /// Units withdrawn to `external` that no deposit took back by the end of
     /// the ledger, by asset: withdrawals never deposited.
     pub outside: Vec<(Sym, Decimal)>,
-    /// With [`Config::keep_year`]: the basis the disposals of earlier years
+    /// With [`Keep::Year`](super::Keep::Year): the basis the disposals of earlier years
     /// (not kept) took from each lot, by lot index (lots past its end gave up
     /// none). Form 8949 rows round a lot's basis as it is used up, across
     /// years, so they start from it.
