@@ -113,7 +113,7 @@ fn gain_rows(w: &mut dyn Write, lines: &[GainLine<'_>]) -> io::Result<()> {
         q.truncate(n);
         raw(&mut c, format_args!("{}", Money(l.proceeds)))?;
         raw(&mut c, format_args!("{}", Money(l.cost_basis)))?;
-        text(&mut c, l.adjustment_code)?;
+        text(&mut c, &l.adjustment_code)?;
         if l.adjustment_code.is_empty() {
             c.write_field("").map_err(csv_err)?;
         } else {

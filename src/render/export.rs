@@ -223,7 +223,7 @@ pub fn check(
                 if l.adjustment_code.is_empty() {
                     "-"
                 } else {
-                    l.adjustment_code
+                    &l.adjustment_code
                 },
                 money(l.adjustment)
             )

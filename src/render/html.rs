@@ -292,7 +292,7 @@ fn form_8949_rows(
             super::UsDate(l.date_sold),
             num_td(l.proceeds),
             num_td(l.cost_basis),
-            esc(l.adjustment_code),
+            esc(&l.adjustment_code),
             if l.adjustment_code.is_empty() {
                 String::new()
             } else {

@@ -65,8 +65,8 @@ impl serde::Serialize for GainLines<'_, '_> {
                 description: Shown(format_args!("{} {}", q, l.asset)),
                 proceeds: Money(l.proceeds),
                 cost_basis: Money(l.cost_basis),
-                adjustment_code: l.adjustment_code,
-                adjustment: Shown(Adjustment::new(l.adjustment_code, l.adjustment)),
+                adjustment_code: &l.adjustment_code,
+                adjustment: Shown(Adjustment::new(&l.adjustment_code, l.adjustment)),
                 gain: Money(l.gain),
                 basis_rule: (l.basis_rule != crate::tax::BasisRule::Lot)
                     .then(|| l.basis_rule.as_str()),

@@ -106,28 +106,30 @@ impl std::fmt::Display for Acquired {
     }
 }
 
-/// A Form 8949 row with its names resolved, ready for any format.
+/// A Form 8949 row with its names resolved, ready for any format. Its
+/// figures are its row's, read through it (`Deref`), not copied: a year of
+/// millions of rows holds each figure once.
 #[derive(Debug, Clone)]
 pub struct GainLine<'a> {
+    /// The row: quantity, dates, term, proceeds, basis, code, adjustment,
+    /// gain and basis rule.
+    pub row: &'a GainRow,
     pub disposal_id: &'a str,
     pub lot_id: &'a str,
     pub asset: &'a str,
-    pub quantity: Decimal,
     pub account: &'a str,
-    pub date_acquired: NaiveDate,
-    pub date_sold: NaiveDate,
-    pub term: Term,
     pub box_: &'static str,
-    pub proceeds: Decimal,
-    pub cost_basis: Decimal,
-    pub adjustment_code: &'a str,
-    pub adjustment: Decimal,
-    pub gain: Decimal,
     /// Inherited units: column (b) reads INHERITED on the forms (the CSV keeps
     /// the date of death).
     pub inherited: bool,
-    /// Which basis column (e) holds (a gift's dual basis).
-    pub basis_rule: crate::tax::BasisRule,
+}
+
+impl std::ops::Deref for GainLine<'_> {
+    type Target = GainRow;
+
+    fn deref(&self) -> &GainRow {
+        self.row
+    }
 }
 
 impl GainLine<'_> {
@@ -155,22 +157,13 @@ pub fn gain_line<'a>(ledger: &'a Ledger, outcome: &Outcome, r: &'a GainRow) -> G
     let d = &outcome.disposals[r.disposal as usize];
     let lot = &outcome.lots[r.lot as usize];
     GainLine {
+        row: r,
         disposal_id: &ledger.rows[d.row as usize].id,
         lot_id: &ledger.rows[lot.row as usize].id,
         asset: ledger.syms.name(d.asset),
-        quantity: r.quantity,
         account: ledger.syms.name(ledger.rows[d.row as usize].account),
-        date_acquired: r.date_acquired,
-        date_sold: r.date_sold,
-        term: r.term,
         box_: r.box_.as_str(),
-        proceeds: r.proceeds,
-        cost_basis: r.cost_basis,
-        adjustment_code: &r.adjustment_code,
-        adjustment: r.adjustment,
-        gain: r.gain,
         inherited: lot.always_long,
-        basis_rule: r.basis_rule,
     }
 }
 

@@ -289,8 +289,8 @@ fn form_8949(doc: &mut Doc, v: &ReportView<'_>, statement: bool) {
                 p.text(COL_C, y, SIZE, &super::UsDate(l.date_sold).to_string());
                 p.right(COL_D, y, SIZE, &money(l.proceeds));
                 p.right(COL_E, y, SIZE, &money(l.cost_basis));
-                p.text(COL_F, y, SIZE, l.adjustment_code);
-                p.right(COL_G, y, SIZE, &adj(l.adjustment_code, l.adjustment));
+                p.text(COL_F, y, SIZE, &l.adjustment_code);
+                p.right(COL_G, y, SIZE, &adj(&l.adjustment_code, l.adjustment));
                 p.right(COL_H, y, SIZE, &money(l.gain));
                 page_sums.add(l);
                 box_sums.add(l);

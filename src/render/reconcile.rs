@@ -256,7 +256,7 @@ fn form_cells(l: &GainLine<'_>) -> [String; 6] {
         money(l.proceeds),
         money(l.cost_basis),
         l.adjustment_code.to_string(),
-        adjustment_cell(l.adjustment_code, l.adjustment),
+        adjustment_cell(&l.adjustment_code, l.adjustment),
         money(l.gain),
     ]
 }
@@ -402,8 +402,8 @@ fn gain_json(l: &GainLine<'_>) -> serde_json::Map<String, Value> {
         "description": l.description(),
         "proceeds": money(l.proceeds),
         "cost_basis": money(l.cost_basis),
-        "adjustment_code": l.adjustment_code,
-        "adjustment": adjustment_cell(l.adjustment_code, l.adjustment),
+        "adjustment_code": &l.adjustment_code,
+        "adjustment": adjustment_cell(&l.adjustment_code, l.adjustment),
         "gain": money(l.gain),
     });
     match v {

@@ -162,7 +162,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
         for l in &v.lines {
             let q = Qty(l.quantity);
             let description = format_args!("{q} {}", l.asset);
-            let adjustment = Adjustment::new(l.adjustment_code, l.adjustment);
+            let adjustment = Adjustment::new(&l.adjustment_code, l.adjustment);
             let (disposal, lot) = (ShortId(l.disposal_id), ShortId(l.lot_id));
             let (acquired, sold) = (l.date_acquired, l.date_sold);
             let (proceeds, basis, gain) =
@@ -393,7 +393,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
                 &Money(l.proceeds),
                 &Money(l.cost_basis),
                 &l.adjustment_code,
-                &Adjustment::new(l.adjustment_code, l.adjustment),
+                &Adjustment::new(&l.adjustment_code, l.adjustment),
                 &Signed::new(l.gain),
                 &ShortId(l.disposal_id),
                 &ShortId(l.lot_id),

@@ -37,8 +37,8 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
                 Term::Short => "Short",
                 Term::Long => "Long",
             },
-            l.adjustment_code,
-            &adjustment_cell(l.adjustment_code, l.adjustment),
+            &l.adjustment_code,
+            &adjustment_cell(&l.adjustment_code, l.adjustment),
         ])
         .map_err(err)?;
     }
