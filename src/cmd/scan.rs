@@ -18,7 +18,7 @@ use crate::render::{self, CostsView, LeftOut, Picture, SaleLine, ScanLine, ScanV
 use crate::tax::form8949::cents;
 use crate::tax::rates::{self, CapitalIncome};
 use crate::tax::schedule_d::{FilingStatus, carryover_worksheet};
-use crate::tax::{Term, build_rows_where};
+use crate::tax::{Term, for_each_row_where};
 use crate::time::{date_in, end_of_day};
 
 use super::report::tax_inputs;
@@ -317,7 +317,6 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     {
         eprintln!("harvest: note: {g}");
     }
-    let rows = build_rows_where(ledger, &outcome, &s.boxes, |d| d.date.year() == year);
     let mut y = YearSoFar {
         carryover_st: inputs.carryover_in.short_term,
         carryover_lt: inputs.carryover_in.long_term,
@@ -325,10 +324,9 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     };
     // Long-term gain of collectibles so far (28% Rate Gain Worksheet line 1).
     let mut collectibles_lt = Decimal::ZERO;
-    for r in rows
-        .iter()
-        .filter(|r| r.date_sold.year() == year && r.date_sold <= as_of)
-    {
+    // Only the sums of the year's rows so far: the rows are not kept.
+    let so_far = |d: &engine::Disposal| d.date.year() == year && d.date <= as_of;
+    for_each_row_where(ledger, &outcome, &s.boxes, so_far, |r| {
         match r.term {
             Term::Short => y.realized_st += r.gain,
             Term::Long => y.realized_lt += r.gain,
@@ -336,7 +334,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         if r.term == Term::Long && r.adjustment_code.contains('C') {
             collectibles_lt += r.gain;
         }
-    }
+    });
 
     let prices = loaded
         .prices

@@ -276,12 +276,25 @@ pub fn build_rows_where(
     boxes: &BoxRules,
     keep: impl Fn(&crate::engine::Disposal) -> bool,
 ) -> Vec<GainRow> {
+    let mut rows = Vec::new();
+    for_each_row_where(ledger, outcome, boxes, keep, |r| rows.push(r));
+    rows
+}
+
+/// [`build_rows_where`], handing each row to `row` in turn instead of
+/// keeping them: what only sums the rows needs no room for a year of them.
+pub fn for_each_row_where(
+    ledger: &Ledger,
+    outcome: &Outcome,
+    boxes: &BoxRules,
+    keep: impl Fn(&crate::engine::Disposal) -> bool,
+    mut row: impl FnMut(GainRow),
+) {
     let mut lot_cum = vec![Decimal::ZERO; outcome.lots.len()];
     // What disposals not kept (a run for one year) took before.
     for (cum, taken) in lot_cum.iter_mut().zip(&outcome.taken_before) {
         *cum = *taken;
     }
-    let mut rows = Vec::new();
     for (di, d) in outcome.disposals.iter().enumerate() {
         // A gift given, a donation, a loss: no row, but their units' basis
         // leaves the lot.
@@ -375,7 +388,7 @@ pub fn build_rows_where(
             } else {
                 code
             };
-            rows.push(GainRow {
+            row(GainRow {
                 disposal: di as u32,
                 lot: leg.lot,
                 quantity: leg.qty,
@@ -392,7 +405,6 @@ pub fn build_rows_where(
             });
         }
     }
-    rows
 }
 
 /// a × b / c, exact where a × b fits a Decimal, else (a / c) × b: a share of

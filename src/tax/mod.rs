@@ -15,7 +15,9 @@ pub mod rates;
 pub mod schedule_d;
 pub mod term;
 
-pub use form8949::{BasisRule, Box8949, BoxRules, GainRow, Totals, build_rows, build_rows_where};
+pub use form8949::{
+    BasisRule, Box8949, BoxRules, GainRow, Totals, build_rows, build_rows_where, for_each_row_where,
+};
 pub use gifts::{Transfers, transfers};
 pub use income::{IncomeSummary, Schedule, income};
 pub use invariants::check_invariants;
