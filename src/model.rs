@@ -764,13 +764,23 @@ impl Ledger {
                 j += 1;
             }
             if j - i > 1 {
-                group.clear();
-                group.extend((i..j).map(|k| (id_prefix(&self.rows[k].id), k as u32)));
-                if !group.is_sorted() {
+                // Rows whose ids are already in order (a plain string
+                // comparison; equal ids keep input order) rank by position.
+                // The whole ids are compared: ids alike in their first 16
+                // bytes (`exchange-trade-00019`, `exchange-trade-00018`) are
+                // told apart past them.
+                let rows = &self.rows[i..j];
+                if rows.windows(2).all(|w| *w[0].id <= *w[1].id) {
+                    for (r, slot) in rank[i..j].iter_mut().enumerate() {
+                        *slot = r as u32;
+                    }
+                } else {
+                    group.clear();
+                    group.extend((i..j).map(|k| (id_prefix(&self.rows[k].id), k as u32)));
                     sort_by_id(&mut group, &self.rows);
-                }
-                for (r, &(_, k)) in group.iter().enumerate() {
-                    rank[k as usize] = r as u32;
+                    for (r, &(_, k)) in group.iter().enumerate() {
+                        rank[k as usize] = r as u32;
+                    }
                 }
             }
             let moves = (i..j).filter(|&k| self.rows[k].kind.is_transfer());
@@ -1037,6 +1047,35 @@ mod tests {
                 .map(|r| r.id[1..].parse().unwrap_or(usize::MAX))
                 .collect();
             proptest::prop_assert_eq!(got, want);
+        }
+
+        /// The rank of a row among the rows of its instant is its id's place
+        /// in a plain string order (input order for equal ids), whatever the
+        /// input order, for ids alike in their first 16 bytes too.
+        #[test]
+        fn ids_rank_in_plain_string_order_within_an_instant(
+            rows in proptest::collection::vec((0i64..4, 0usize..6), 0..40),
+        ) {
+            let ids = [
+                "exchange-trade-00019",
+                "exchange-trade-00018",
+                "exchange-trade-0002",
+                "r10",
+                "r9",
+                "exchange-trade-00019",
+            ];
+            let mut ledger = Ledger::default();
+            for (n, &(t, id)) in rows.iter().enumerate() {
+                let time = DateTime::from_timestamp(t, 0).unwrap_or_default();
+                ledger.rows.push(bare_row(ids[id], time, Kind::Buy, n as u32 + 2));
+            }
+            ledger.sort();
+            for (k, r) in ledger.rows.iter().enumerate() {
+                let before = (ledger.rows.iter().enumerate())
+                    .filter(|(m, o)| o.time == r.time && (&*o.id, *m) < (&*r.id, k))
+                    .count();
+                proptest::prop_assert_eq!(ledger.id_rank[k] as usize, before);
+            }
         }
     }
 

@@ -166,6 +166,31 @@ s,2025-04-01T00:00:00Z,cb,sell,1,BTC,100,USD,,,,,,
     }
 }
 
+/// Ids alike in their first 16 bytes still tie-break by the whole id: the
+/// lot `exchange-trade-00018` (listed second) goes first.
+#[test]
+fn ties_break_by_the_whole_id_past_16_bytes() {
+    let rows = "\
+exchange-trade-00019,2025-01-01T00:00:00Z,cb,buy,100,USD,1,BTC,,,,,,
+exchange-trade-00018,2025-01-01T00:00:00Z,cb,buy,200,USD,1,BTC,,,,,,
+s,2025-04-01T00:00:00Z,cb,sell,1,BTC,300,USD,,,,,,
+";
+    for m in [Method::Fifo, Method::Lifo] {
+        assert_eq!(
+            gains(rows, &cfg(m)),
+            vec![row(
+                "s",
+                "exchange-trade-00018",
+                "1",
+                "300.00",
+                "200.00",
+                Term::Short
+            )],
+            "{m:?}"
+        );
+    }
+}
+
 #[test]
 fn an_acquisition_after_a_disposal_at_the_same_instant_is_not_available() {
     let rows = "\
