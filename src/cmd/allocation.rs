@@ -38,9 +38,15 @@ pub fn run(a: &AllocationArgs) -> anyhow::Result<()> {
     }
     let loaded = load(&a.engine, &s)?;
     let cutoff = s.engine.transition.cutoff(s.engine.tz);
+    // The allocation and the lots are all this command shows: no disposal
+    // is kept.
+    let cfg = engine::Config {
+        keep: engine::Keep::Nothing,
+        ..s.engine.clone()
+    };
     let outcome = engine::run(
         &loaded.ledger,
-        &s.engine,
+        &cfg,
         loaded.prices.as_ref(),
         loaded.selections.as_ref(),
         Some(cutoff),

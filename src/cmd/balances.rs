@@ -17,9 +17,14 @@ pub fn run(a: &BalancesArgs) -> anyhow::Result<()> {
     let loaded = load(&a.engine, &s)?;
     let last = chrono::NaiveDate::from_ymd_opt(a.year, 12, 31)
         .ok_or_else(|| anyhow::anyhow!("no December 31 in {}", a.year))?;
+    // Balances come from the rows and the lots held: no disposal is kept.
+    let cfg = engine::Config {
+        keep: engine::Keep::Nothing,
+        ..s.engine.clone()
+    };
     let outcome = engine::run(
         &loaded.ledger,
-        &s.engine,
+        &cfg,
         loaded.prices.as_ref(),
         loaded.selections.as_ref(),
         Some(end_of_day(last, tz)),
