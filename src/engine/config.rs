@@ -116,7 +116,7 @@ pub enum Keep {
     /// 8949 rows need of earlier years, the basis each lot gave up, is kept
     /// in [`Outcome::taken_before`](super::Outcome::taken_before).
     Year(i32),
-    /// None (`lots` needs only the lots held).
+    /// None (`lots`, `balances` and `allocation` need only the lots held).
     Nothing,
 }
 
