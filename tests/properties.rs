@@ -527,7 +527,7 @@ proptest! {
             ..config(m, scope, standing)
         };
         let end = Some(chrono::DateTime::<chrono::Utc>::MAX_UTC);
-        let run = |keep| engine::run(&l, &Config { keep, ..cfg.clone() }, None, None, end);
+        let run = |keep| engine::run(&l, &cfg.keeping(keep), None, None, end);
         let all = run(engine::Keep::All);
         let one = run(engine::Keep::Year(year));
         if let (Ok(a), Ok(c)) = (&all, run(engine::Keep::Nothing)) {

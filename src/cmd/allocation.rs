@@ -40,10 +40,7 @@ pub fn run(a: &AllocationArgs) -> anyhow::Result<()> {
     let cutoff = s.engine.transition.cutoff(s.engine.tz);
     // The allocation and the lots are all this command shows: no disposal
     // is kept.
-    let cfg = engine::Config {
-        keep: engine::Keep::Nothing,
-        ..s.engine.clone()
-    };
+    let cfg = s.engine.keeping(engine::Keep::Nothing);
     let outcome = engine::run(
         &loaded.ledger,
         &cfg,

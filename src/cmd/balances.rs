@@ -18,10 +18,7 @@ pub fn run(a: &BalancesArgs) -> anyhow::Result<()> {
     let last = chrono::NaiveDate::from_ymd_opt(a.year, 12, 31)
         .ok_or_else(|| anyhow::anyhow!("no December 31 in {}", a.year))?;
     // Balances come from the rows and the lots held: no disposal is kept.
-    let cfg = engine::Config {
-        keep: engine::Keep::Nothing,
-        ..s.engine.clone()
-    };
+    let cfg = s.engine.keeping(engine::Keep::Nothing);
     let outcome = engine::run(
         &loaded.ledger,
         &cfg,

@@ -698,10 +698,7 @@ pub fn match_all(a: &EngineArgs, s: &Settings, year: i32) -> anyhow::Result<Matc
     let loaded = load(a, s)?;
     // Only the year's disposals are kept: memory grows with the year asked,
     // not with every disposal of the history.
-    let cfg = crate::engine::Config {
-        keep: crate::engine::Keep::Year(year),
-        ..s.engine.clone()
-    };
+    let cfg = s.engine.keeping(crate::engine::Keep::Year(year));
     let outcome = crate::engine::run(
         &loaded.ledger,
         &cfg,

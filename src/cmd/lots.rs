@@ -18,10 +18,7 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
     let loaded = load(&a.engine, &s)?;
     let cutoff = a.as_of.map(|d| end_of_day(d, tz));
     // The lots held are all this command shows: no disposal is kept.
-    let cfg = engine::Config {
-        keep: engine::Keep::Nothing,
-        ..s.engine.clone()
-    };
+    let cfg = s.engine.keeping(engine::Keep::Nothing);
     let outcome = engine::run(
         &loaded.ledger,
         &cfg,

@@ -296,10 +296,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     let ledger = &loaded.ledger;
     let cutoff = end_of_day(as_of, tz);
     // Only this year's disposals: its rows are all a plan needs of them.
-    let cfg = engine::Config {
-        keep: engine::Keep::Year(year),
-        ..s.engine.clone()
-    };
+    let cfg = s.engine.keeping(engine::Keep::Year(year));
     let outcome = engine::run(
         ledger,
         &cfg,

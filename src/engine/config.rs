@@ -133,6 +133,16 @@ pub enum Parallel {
     Always,
 }
 
+impl Config {
+    /// This configuration, storing the disposals `keep` says.
+    pub fn keeping(&self, keep: Keep) -> Config {
+        Config {
+            keep,
+            ..self.clone()
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
