@@ -151,6 +151,5 @@ pub fn json(w: &mut dyn Write, v: &AllocationView<'_>) -> io::Result<()> {
         "rows": rows,
         "wallets": wallets,
     });
-    serde_json::to_writer_pretty(&mut *w, &doc)?;
-    writeln!(w)
+    super::json::write_value(w, &doc)
 }

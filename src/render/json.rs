@@ -116,8 +116,18 @@ fn write_with_rows<T: serde::Serialize>(
         head,
         rows: RowsField { key, lines },
     };
-    serde_json::to_writer_pretty(&mut *w, &v)?;
-    w.write_all(b"\n")
+    pretty(w, &v)
+}
+
+/// Writes `v` as pretty JSON and a newline. serde_json writes a document in
+/// pieces of a few bytes (a quote, a key, an indent); each went through
+/// `dyn Write` as a call of its own, which cost more than the bytes. A buffer
+/// of a known type takes them inline and hands `w` 64 KiB at a time.
+fn pretty<T: serde::Serialize + ?Sized>(w: &mut dyn Write, v: &T) -> io::Result<()> {
+    let mut buf = io::BufWriter::with_capacity(1 << 16, w);
+    serde_json::to_writer_pretty(&mut buf, v)?;
+    buf.write_all(b"\n")?;
+    buf.flush()
 }
 
 /// Column totals as a JSON object.
@@ -132,8 +142,7 @@ pub fn totals(t: &Totals) -> Value {
 
 /// Writes a value followed by a newline.
 pub fn write_value(w: &mut dyn Write, v: &Value) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, v)?;
-    w.write_all(b"\n")
+    pretty(w, v)
 }
 
 /// `harvest gains --format json`.
@@ -269,7 +278,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         .enumerate()
         .map(|(i, d)| (format!("line_{}", i + 1), Value::from(money(*d))))
         .collect();
-    let value = json!({
+    let head = json!({
         "year": v.year,
         "method": v.method,
         "scope": v.scope,
@@ -306,10 +315,9 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         },
         "carryover_worksheet": ws,
     });
-    let mut value = value;
-    if let Some(inc) = &v.income {
-        value["income"] = income_value(inc);
-    }
+    // The keys after `income`, which streams its rows (a year of staking
+    // rewards is many thousands of rows).
+    let mut value = Value::Object(Map::new());
     transfers_into(&mut value, &v.transfers);
     value["warnings"] = v
         .warnings
@@ -358,7 +366,33 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         "yes_because": v.question.yes_because.iter().map(reason).collect::<Vec<_>>(),
         "not_counted": v.question.not_counted.iter().map(reason).collect::<Vec<_>>(),
     });
-    write_with_rows(w, value, "form_8949", GainLines(&v.lines))
+    let (Value::Object(before), Value::Object(after)) = (head, value) else {
+        return Err(io::Error::other("internal: the JSON head is not an object"));
+    };
+    let doc = ReportJson {
+        before,
+        income: v.income.as_ref().map(income_json),
+        after,
+        rows: RowsField {
+            key: "form_8949",
+            lines: GainLines(&v.lines),
+        },
+    };
+    pretty(w, &doc)
+}
+
+/// `report --format json`: the keys before `income`, the income with its
+/// rows streamed, the keys after it, and the Form 8949 lines streamed.
+#[derive(serde::Serialize)]
+struct ReportJson<'a, 'b> {
+    #[serde(flatten)]
+    before: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    income: Option<WithRows<IncomeRows<'a, 'b>>>,
+    #[serde(flatten)]
+    after: Map<String, Value>,
+    #[serde(flatten)]
+    rows: RowsField<GainLines<'a, 'b>>,
 }
 
 /// The statement of a run's settings and files (`settings` in report and
@@ -678,8 +712,9 @@ impl serde::Serialize for CandidateLines<'_, '_> {
 }
 
 /// The year's income as the JSON object `harvest income --format json` writes
-/// and `report --format json` holds under `income`.
-pub fn income_value(s: &crate::tax::IncomeSummary<'_>) -> Value {
+/// and `report --format json` holds under `income`: the summary's keys, then
+/// its rows, written one at a time.
+fn income_json<'a, 'b>(s: &'b crate::tax::IncomeSummary<'a>) -> WithRows<IncomeRows<'a, 'b>> {
     let by_category: Map<String, Value> = s
         .by_category
         .iter()
@@ -718,43 +753,73 @@ pub fn income_value(s: &crate::tax::IncomeSummary<'_>) -> Value {
             })
         })
         .collect();
-    let rows: Vec<Value> = s
-        .rows
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "time": crate::import::fmt_time(r.time),
-                "date": r.date.to_string(),
-                "account": r.account,
-                "asset": r.asset,
-                "quantity": qty(r.quantity),
-                "category": r.category.as_str(),
-                "usd_value": money(r.usd_value),
-                "schedule": r.schedule.as_str(),
-            })
-        })
-        .collect();
-    json!({
-        "year": s.year,
-        "total": money(s.total),
-        "by_category": by_category,
-        "by_asset": by_asset,
-        "by_month": by_month,
-        "by_account": by_account,
-        "schedule_1_line_8v": money(s.schedule_1_line_8v),
-        "schedule_c": money(s.schedule_c),
-        "self_employment_income": money(s.schedule_c),
-        "income_as_business": s.business.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-        "form_1099_misc": forms,
-        "notes": s.notes(),
-        "rows": rows,
-    })
+    let business: Vec<&str> = s.business.iter().map(|c| c.as_str()).collect();
+    let mut head = Map::new();
+    head.insert("year".into(), s.year.into());
+    head.insert("total".into(), money(s.total).into());
+    head.insert("by_category".into(), by_category.into());
+    head.insert("by_asset".into(), by_asset.into());
+    head.insert("by_month".into(), by_month.into());
+    head.insert("by_account".into(), by_account.into());
+    head.insert(
+        "schedule_1_line_8v".into(),
+        money(s.schedule_1_line_8v).into(),
+    );
+    head.insert("schedule_c".into(), money(s.schedule_c).into());
+    head.insert("self_employment_income".into(), money(s.schedule_c).into());
+    head.insert("income_as_business".into(), business.into());
+    head.insert("form_1099_misc".into(), forms.into());
+    head.insert("notes".into(), s.notes().into());
+    WithRows {
+        head,
+        rows: RowsField {
+            key: "rows",
+            lines: IncomeRows(&s.rows),
+        },
+    }
+}
+
+/// Income rows as a JSON array, one object made and written at a time.
+struct IncomeRows<'a, 'b>(&'b [crate::tax::income::IncomeLine<'a>]);
+
+/// An income row as a JSON object.
+#[derive(serde::Serialize)]
+struct IncomeRowJson<'a> {
+    id: &'a str,
+    time: String,
+    date: Shown<chrono::NaiveDate>,
+    account: &'a str,
+    asset: &'a str,
+    quantity: String,
+    category: &'static str,
+    usd_value: String,
+    schedule: &'static str,
+}
+
+impl serde::Serialize for IncomeRows<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for r in self.0 {
+            seq.serialize_element(&IncomeRowJson {
+                id: r.id,
+                time: crate::import::fmt_time(r.time),
+                date: Shown(r.date),
+                account: r.account,
+                asset: r.asset,
+                quantity: qty(r.quantity),
+                category: r.category.as_str(),
+                usd_value: money(r.usd_value),
+                schedule: r.schedule.as_str(),
+            })?;
+        }
+        seq.end()
+    }
 }
 
 /// `harvest income --format json`.
 pub fn income(w: &mut dyn Write, s: &crate::tax::IncomeSummary<'_>) -> io::Result<()> {
-    write_value(w, &income_value(s))
+    pretty(w, &income_json(s))
 }
 
 /// A gift given, donation or loss as JSON, with the lots it took.
