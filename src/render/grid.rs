@@ -22,8 +22,9 @@ use tabled::settings::{Alignment, Style};
 pub struct Grid {
     /// Every cell's text, one after another.
     text: String,
-    /// Each cell's end in `text` and its display width.
-    cells: Vec<(usize, usize)>,
+    /// Each cell's end in `text`. Its display width is measured again when it
+    /// is written: keeping it too doubled the room of a large table's cells.
+    cells: Vec<usize>,
     /// Each row's end in `cells`.
     rows: Vec<usize>,
     /// The widest cell of each column.
@@ -72,21 +73,17 @@ impl Grid {
     /// cell is `cells[start]`.
     fn end_cell(&mut self, from: usize, start: usize) {
         let cell = &self.text[from..];
-        let width = if cell.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-            cell.len()
-        } else {
-            if cell.chars().any(char::is_control) {
-                self.control = true;
-            }
-            unicode_width::UnicodeWidthStr::width(cell)
-        };
+        let width = cell_width(cell);
+        if !printable(cell) && cell.chars().any(char::is_control) {
+            self.control = true;
+        }
         let column = self.cells.len() - start;
         if column == self.widths.len() {
             self.widths.push(width);
         } else if self.widths[column] < width {
             self.widths[column] = width;
         }
-        self.cells.push((self.text.len(), width));
+        self.cells.push(self.text.len());
     }
 
     /// The width of the whole table: every column with one space either side,
@@ -133,10 +130,10 @@ impl Grid {
             let cells = &self.cells[start..end];
             for (c, &column) in self.widths.iter().enumerate() {
                 let (cell, cell_width) = match cells.get(c) {
-                    Some(&(to, cell_width)) => {
+                    Some(&to) => {
                         let cell = &self.text[from..to];
                         from = to;
-                        (cell, cell_width)
+                        (cell, cell_width(cell))
                     }
                     None => ("", 0),
                 };
@@ -189,7 +186,7 @@ impl Grid {
         for &end in &self.rows {
             let row: Vec<&str> = self.cells[start..end]
                 .iter()
-                .map(|&(to, _)| {
+                .map(|&to| {
                     let cell = &self.text[from..to];
                     from = to;
                     cell
@@ -200,6 +197,21 @@ impl Grid {
         }
         b.build()
     }
+}
+
+/// The columns `cell` takes on a terminal: its length when it is printable
+/// ASCII (nearly every cell), else as `unicode_width` measures it.
+fn cell_width(cell: &str) -> usize {
+    if printable(cell) {
+        cell.len()
+    } else {
+        unicode_width::UnicodeWidthStr::width(cell)
+    }
+}
+
+/// Whether `cell` is all printable ASCII.
+fn printable(cell: &str) -> bool {
+    cell.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
 /// Appends `n` spaces.
