@@ -8,6 +8,6 @@ mod number;
 mod text;
 
 pub use number::{
-    MAX_AMOUNT, Money, NumberProblem, Qty, UsDate, cents, money, parse_decimal, price, qty,
+    IsoDate, MAX_AMOUNT, Money, NumberProblem, Qty, UsDate, cents, money, parse_decimal, price, qty,
 };
 pub use text::{safe_text, trim, unprotect};

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
 
-use super::{Adjustment, GainLine, GainsView, LotsView, Money, Qty, money, price, qty};
+use super::{Adjustment, GainLine, GainsView, IsoDate, LotsView, Money, Qty, money, price, qty};
 use crate::tax::Totals;
 
 /// Serializes a value through its `Display`, without an intermediate String.
@@ -24,8 +24,8 @@ struct GainJson<'a> {
     asset: &'a str,
     quantity: Qty,
     account: &'a str,
-    date_acquired: Shown<chrono::NaiveDate>,
-    date_sold: Shown<chrono::NaiveDate>,
+    date_acquired: Shown<IsoDate>,
+    date_sold: Shown<IsoDate>,
     term: &'static str,
     #[serde(rename = "box")]
     box_: &'a str,
@@ -58,8 +58,8 @@ impl serde::Serialize for GainLines<'_, '_> {
                 asset: l.asset,
                 quantity: q,
                 account: l.account,
-                date_acquired: Shown(l.date_acquired),
-                date_sold: Shown(l.date_sold),
+                date_acquired: Shown(IsoDate(l.date_acquired)),
+                date_sold: Shown(IsoDate(l.date_sold)),
                 term: l.term.as_str(),
                 box_: l.box_,
                 description: Shown(format_args!("{} {}", q, l.asset)),
@@ -174,7 +174,7 @@ struct LotHead<'a> {
     asset: &'a str,
     account: &'a str,
     lot_id: &'a str,
-    date_acquired: Shown<chrono::NaiveDate>,
+    date_acquired: Shown<IsoDate>,
     quantity: Qty,
     cost_basis: Money,
 }
@@ -192,7 +192,7 @@ impl<'a> LotHead<'a> {
             asset,
             account,
             lot_id,
-            date_acquired: Shown(date_acquired),
+            date_acquired: Shown(IsoDate(date_acquired)),
             quantity: Qty(quantity),
             cost_basis: Money(cost_basis),
         }
@@ -787,7 +787,7 @@ struct IncomeRows<'a, 'b>(&'b [crate::tax::income::IncomeLine<'a>]);
 struct IncomeRowJson<'a> {
     id: &'a str,
     time: String,
-    date: Shown<chrono::NaiveDate>,
+    date: Shown<IsoDate>,
     account: &'a str,
     asset: &'a str,
     quantity: String,
@@ -804,7 +804,7 @@ impl serde::Serialize for IncomeRows<'_, '_> {
             seq.serialize_element(&IncomeRowJson {
                 id: r.id,
                 time: crate::import::fmt_time(r.time),
-                date: Shown(r.date),
+                date: Shown(IsoDate(r.date)),
                 account: r.account,
                 asset: r.asset,
                 quantity: qty(r.quantity),

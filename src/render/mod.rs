@@ -14,7 +14,9 @@ pub mod table;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-pub use crate::cell::{Money, Qty, UsDate, cents, money, price, qty, safe_text, unprotect};
+pub use crate::cell::{
+    IsoDate, Money, Qty, UsDate, cents, money, price, qty, safe_text, unprotect,
+};
 use crate::engine::{Holding, Outcome};
 use crate::model::Ledger;
 use crate::tax::{GainRow, Term, Totals};

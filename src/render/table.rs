@@ -8,7 +8,8 @@ use tabled::settings::object::Columns;
 
 use super::grid::Grid;
 use super::{
-    Adjustment, GainsView, LotsView, Money, Qty, ShortId, UsDate, money, price, qty, short_id,
+    Adjustment, GainsView, IsoDate, LotsView, Money, Qty, ShortId, UsDate, money, price, qty,
+    short_id,
 };
 use crate::tax::Totals;
 
@@ -164,7 +165,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
             let description = format_args!("{q} {}", l.asset);
             let adjustment = Adjustment::new(&l.adjustment_code, l.adjustment);
             let (disposal, lot) = (ShortId(l.disposal_id), ShortId(l.lot_id));
-            let (acquired, sold) = (l.date_acquired, l.date_sold);
+            let (acquired, sold) = (IsoDate(l.date_acquired), IsoDate(l.date_sold));
             let (proceeds, basis, gain) =
                 (Money(l.proceeds), Money(l.cost_basis), Signed::new(l.gain));
             let mut r: [&dyn std::fmt::Display; 13] = [
@@ -257,7 +258,7 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
             l.asset.to_string(),
             l.account.to_string(),
             short_id(l.lot_id).into_owned(),
-            l.date_acquired.to_string(),
+            IsoDate(l.date_acquired).to_string(),
             qty(l.quantity),
             money(l.cost_basis),
             price(l.unit_basis),
@@ -1328,7 +1329,7 @@ pub fn balances(
             l.account.to_string(),
             l.asset.to_string(),
             short_id(l.lot_id).into_owned(),
-            l.date_acquired.to_string(),
+            IsoDate(l.date_acquired).to_string(),
             qty(l.quantity),
             money(l.cost_basis),
         ]);
