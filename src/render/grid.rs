@@ -4,8 +4,8 @@
 //! tabled measures every cell through an ANSI parser and keeps a configuration
 //! lookup per cell: on a 1M-row ledger, `report`, `gains` and `lots` as tables
 //! took 1.2-1.4x the time of the same commands as CSV (now about 1.1x). A
-//! [`Grid`] keeps its cells in one buffer with their display widths and writes
-//! them line by line. A table it cannot write byte for byte as tabled would (a
+//! [`Grid`] keeps its cells in one buffer (with the display widths of the few
+//! that are not printable ASCII) and writes them line by line. A table it cannot write byte for byte as tabled would (a
 //! cell with a control character, such as a color code or a line break, or a
 //! table wider than the terminal that must wrap) is handed to tabled whole, so
 //! the output never depends on which path wrote it.
@@ -22,9 +22,13 @@ use tabled::settings::{Alignment, Style};
 pub struct Grid {
     /// Every cell's text, one after another.
     text: String,
-    /// Each cell's end in `text`. Its display width is measured again when it
-    /// is written: keeping it too doubled the room of a large table's cells.
+    /// Each cell's end in `text`. A cell of printable ASCII (nearly every one)
+    /// is as wide as it is long: keeping every width doubled the room of a
+    /// large table's cells.
     cells: Vec<usize>,
+    /// The cells that are not printable ASCII, by index in `cells`, with
+    /// their display widths, in order.
+    wide: Vec<(usize, usize)>,
     /// Each row's end in `cells`.
     rows: Vec<usize>,
     /// The widest cell of each column.
@@ -73,10 +77,16 @@ impl Grid {
     /// cell is `cells[start]`.
     fn end_cell(&mut self, from: usize, start: usize) {
         let cell = &self.text[from..];
-        let width = cell_width(cell);
-        if !printable(cell) && cell.chars().any(char::is_control) {
-            self.control = true;
-        }
+        let width = if cell.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            cell.len()
+        } else {
+            if cell.chars().any(char::is_control) {
+                self.control = true;
+            }
+            let width = unicode_width::UnicodeWidthStr::width(cell);
+            self.wide.push((self.cells.len(), width));
+            width
+        };
         let column = self.cells.len() - start;
         if column == self.widths.len() {
             self.widths.push(width);
@@ -120,6 +130,7 @@ impl Grid {
         w.write_all(line.as_bytes())?;
         let mut start = 0;
         let mut from = 0;
+        let mut wide = self.wide.iter().peekable();
         for (r, &end) in self.rows.iter().enumerate() {
             line.clear();
             if r == 1 {
@@ -133,7 +144,11 @@ impl Grid {
                     Some(&to) => {
                         let cell = &self.text[from..to];
                         from = to;
-                        (cell, cell_width(cell))
+                        let width = match wide.next_if(|&&(k, _)| k == start + c) {
+                            Some(&(_, w)) => w,
+                            None => cell.len(),
+                        };
+                        (cell, width)
                     }
                     None => ("", 0),
                 };
@@ -197,21 +212,6 @@ impl Grid {
         }
         b.build()
     }
-}
-
-/// The columns `cell` takes on a terminal: its length when it is printable
-/// ASCII (nearly every cell), else as `unicode_width` measures it.
-fn cell_width(cell: &str) -> usize {
-    if printable(cell) {
-        cell.len()
-    } else {
-        unicode_width::UnicodeWidthStr::width(cell)
-    }
-}
-
-/// Whether `cell` is all printable ASCII.
-fn printable(cell: &str) -> bool {
-    cell.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
 /// Appends `n` spaces.
