@@ -130,6 +130,201 @@ fn pretty<T: serde::Serialize + ?Sized>(w: &mut dyn Write, v: &T) -> io::Result<
     buf.flush()
 }
 
+/// The value the Form 8949 lines' key is written with, then cut off for the
+/// lines written by hand (see [`pretty_with_lines`]).
+const LINES_HERE: &str = "\u{1}form 8949 lines\u{1}";
+
+/// [`pretty`] for a document whose last key is `key` holding [`LINES_HERE`]:
+/// the lines are written in its place by [`write_gain_lines`], byte for byte
+/// as serde_json writes [`GainLines`] there. Through serde_json, a large year
+/// (527k lines, 247 MB) spent most of its time escaping and copying a few
+/// bytes at a time.
+fn pretty_with_lines<T: serde::Serialize>(
+    w: &mut dyn Write,
+    doc: &T,
+    key: &str,
+    lines: &[GainLine<'_>],
+) -> io::Result<()> {
+    let mut buf = io::BufWriter::with_capacity(1 << 16, w);
+    // How serde_json ends the document: the key, the placeholder (its
+    // control characters escaped), the object's end.
+    let tail = format!("  \"{key}\": \"\\u0001form 8949 lines\\u0001\"\n}}");
+    let mut held = HoldBack {
+        out: &mut buf,
+        held: Vec::new(),
+        keep: tail.len(),
+    };
+    serde_json::to_writer_pretty(&mut held, doc)?;
+    if held.finish()? != tail.as_bytes() {
+        return Err(io::Error::other(
+            "internal: the JSON document does not end with its Form 8949 lines",
+        ));
+    }
+    write!(buf, "  \"{key}\": ")?;
+    write_gain_lines(&mut buf, lines)?;
+    buf.write_all(b"\n}\n")?;
+    buf.flush()
+}
+
+/// Passes bytes on to `out` but the last `keep`, which [`HoldBack::finish`]
+/// returns.
+struct HoldBack<'w> {
+    out: &'w mut dyn Write,
+    held: Vec<u8>,
+    keep: usize,
+}
+
+impl HoldBack<'_> {
+    /// Writes what is not held back and returns the rest.
+    fn finish(mut self) -> io::Result<Vec<u8>> {
+        let n = self.held.len().saturating_sub(self.keep);
+        self.out.write_all(&self.held[..n])?;
+        Ok(self.held.split_off(n))
+    }
+}
+
+impl Write for HoldBack<'_> {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.held.extend_from_slice(b);
+        if self.held.len() >= (1 << 16) + self.keep {
+            let n = self.held.len() - self.keep;
+            self.out.write_all(&self.held[..n])?;
+            self.held.drain(..n);
+        }
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes Form 8949 lines as the JSON array serde_json's pretty printer makes
+/// of [`GainLines`] as the value of a key of the top object: each line an
+/// object indented by four spaces, its keys by six.
+fn write_gain_lines(w: &mut dyn Write, lines: &[GainLine<'_>]) -> io::Result<()> {
+    use std::fmt::Write as _;
+    if lines.is_empty() {
+        return w.write_all(b"[]");
+    }
+    let mut out: Vec<u8> = Vec::with_capacity((1 << 16) + 4096);
+    let mut shown = String::new();
+    // A value written by its Display: ours, ASCII, but escaped all the same.
+    let mut show = |out: &mut Vec<u8>, key: &[u8], v: std::fmt::Arguments<'_>| {
+        shown.clear();
+        let _ = shown.write_fmt(v);
+        out.extend_from_slice(key);
+        push_json_str(out, &shown);
+    };
+    out.push(b'[');
+    for (i, l) in lines.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n    {" } else { b",\n    {" });
+        let q = Qty(l.quantity);
+        out.extend_from_slice(b"\n      \"disposal_id\": ");
+        push_json_str(&mut out, l.disposal_id);
+        out.extend_from_slice(b",\n      \"lot_id\": ");
+        push_json_str(&mut out, l.lot_id);
+        out.extend_from_slice(b",\n      \"asset\": ");
+        push_json_str(&mut out, l.asset);
+        show(&mut out, b",\n      \"quantity\": ", format_args!("{q}"));
+        out.extend_from_slice(b",\n      \"account\": ");
+        push_json_str(&mut out, l.account);
+        let (acquired, sold) = (IsoDate(l.date_acquired), IsoDate(l.date_sold));
+        show(
+            &mut out,
+            b",\n      \"date_acquired\": ",
+            format_args!("{acquired}"),
+        );
+        show(
+            &mut out,
+            b",\n      \"date_sold\": ",
+            format_args!("{sold}"),
+        );
+        out.extend_from_slice(b",\n      \"term\": ");
+        push_json_str(&mut out, l.term.as_str());
+        out.extend_from_slice(b",\n      \"box\": ");
+        push_json_str(&mut out, l.box_);
+        show(
+            &mut out,
+            b",\n      \"description\": ",
+            format_args!("{q} {}", l.asset),
+        );
+        show(
+            &mut out,
+            b",\n      \"proceeds\": ",
+            format_args!("{}", Money(l.proceeds)),
+        );
+        let basis = Money(l.cost_basis);
+        show(
+            &mut out,
+            b",\n      \"cost_basis\": ",
+            format_args!("{basis}"),
+        );
+        out.extend_from_slice(b",\n      \"adjustment_code\": ");
+        push_json_str(&mut out, &l.adjustment_code);
+        let adjustment = Adjustment::new(&l.adjustment_code, l.adjustment);
+        show(
+            &mut out,
+            b",\n      \"adjustment\": ",
+            format_args!("{adjustment}"),
+        );
+        show(
+            &mut out,
+            b",\n      \"gain\": ",
+            format_args!("{}", Money(l.gain)),
+        );
+        if l.basis_rule != crate::tax::BasisRule::Lot {
+            out.extend_from_slice(b",\n      \"basis_rule\": ");
+            push_json_str(&mut out, l.basis_rule.as_str());
+        }
+        if l.inherited {
+            out.extend_from_slice(b",\n      \"inherited\": true");
+        }
+        out.extend_from_slice(b"\n    }");
+        if out.len() >= 1 << 16 {
+            w.write_all(&out)?;
+            out.clear();
+        }
+    }
+    out.extend_from_slice(b"\n  ]");
+    w.write_all(&out)
+}
+
+/// Appends `s` as a JSON string, escaped as serde_json escapes it: the quote,
+/// the backslash and the control characters (short forms where JSON has
+/// them, else `\u00xx`); nothing else.
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let b = s.as_bytes();
+    out.push(b'"');
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let short: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0C => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..0x20 => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(c >> 4) as usize],
+                HEX[(c & 0xF) as usize],
+            ],
+            _ => continue,
+        };
+        out.extend_from_slice(&b[start..i]);
+        out.extend_from_slice(short);
+        start = i + 1;
+    }
+    out.extend_from_slice(&b[start..]);
+    out.push(b'"');
+}
+
 /// Column totals as a JSON object.
 pub fn totals(t: &Totals) -> Value {
     json!({
@@ -161,7 +356,17 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
         "long_term": totals(&v.long_term),
         "total": totals(&total),
     });
-    write_with_rows(w, value, "rows", GainLines(&v.lines))
+    let Value::Object(head) = value else {
+        return Err(io::Error::other("internal: the JSON head is not an object"));
+    };
+    let doc = WithRows {
+        head,
+        rows: RowsField {
+            key: "rows",
+            lines: LINES_HERE,
+        },
+    };
+    pretty_with_lines(w, &doc, "rows", &v.lines)
 }
 
 /// The open lots as a JSON array, one object made and written at a time.
@@ -375,10 +580,10 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         after,
         rows: RowsField {
             key: "form_8949",
-            lines: GainLines(&v.lines),
+            lines: LINES_HERE,
         },
     };
-    pretty(w, &doc)
+    pretty_with_lines(w, &doc, "form_8949", &v.lines)
 }
 
 /// `report --format json`: the keys before `income`, the income with its
@@ -391,8 +596,9 @@ struct ReportJson<'a, 'b> {
     income: Option<WithRows<IncomeRows<'a, 'b>>>,
     #[serde(flatten)]
     after: Map<String, Value>,
+    /// [`LINES_HERE`]: see [`pretty_with_lines`].
     #[serde(flatten)]
-    rows: RowsField<GainLines<'a, 'b>>,
+    rows: RowsField<&'static str>,
 }
 
 /// The statement of a run's settings and files (`settings` in report and
@@ -1068,4 +1274,86 @@ pub fn balances(
             },
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tax::{BasisRule, Box8949, GainRow, Term};
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    /// Text with the bytes JSON escapes, and some it does not.
+    fn text() -> impl Strategy<Value = String> {
+        "[a-z\"\\\\/\u{0}\u{1}\u{8}\u{c}\u{1f}\u{7f}\t\r\n é€😀]{0,10}"
+    }
+
+    proptest! {
+        /// A string is escaped as serde_json escapes it.
+        #[test]
+        fn strings_are_escaped_as_serde_json_escapes_them(s in text()) {
+            let mut got = Vec::new();
+            push_json_str(&mut got, &s);
+            prop_assert_eq!(String::from_utf8(got).unwrap(), serde_json::to_string(&s).unwrap());
+        }
+
+        /// Form 8949 lines written by hand in a document are the document
+        /// serde_json writes with [`GainLines`]: any text, amounts, codes,
+        /// basis rules and inherited units, and no line at all.
+        #[test]
+        fn gain_lines_are_serde_jsons(
+            lines in prop::collection::vec(
+                (text(), text(), text(), any::<i64>(), 0u32..10, any::<bool>(), 0usize..3, any::<bool>()),
+                0..4,
+            ),
+            key in prop::sample::select(vec!["rows", "form_8949"]),
+        ) {
+            let rows: Vec<GainRow> = lines
+                .iter()
+                .map(|(_, _, code, m, scale, long, rule, _)| GainRow {
+                    disposal: 0,
+                    lot: 0,
+                    quantity: Decimal::new(m.wrapping_abs(), *scale),
+                    date_acquired: chrono::NaiveDate::from_ymd_opt(2020, 2, 29).unwrap(),
+                    date_sold: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+                    term: if *long { Term::Long } else { Term::Short },
+                    box_: if *long { Box8949::K } else { Box8949::H },
+                    proceeds: Decimal::new(*m, *scale),
+                    cost_basis: Decimal::new(m / 3, 2),
+                    adjustment_code: code.clone(),
+                    adjustment: Decimal::new(m / 7, 4),
+                    gain: Decimal::new(m / 5, 2),
+                    basis_rule: [BasisRule::Lot, BasisRule::GiftFairValue, BasisRule::GiftNoGainNoLoss][*rule],
+                })
+                .collect();
+            let gain_lines: Vec<GainLine<'_>> = lines
+                .iter()
+                .zip(&rows)
+                .map(|((id, account, ..), row)| GainLine {
+                    row,
+                    disposal_id: id,
+                    lot_id: account,
+                    asset: "BTC",
+                    account,
+                    box_: row.box_.as_str(),
+                    inherited: lines.len() % 2 == 1 && id.len() % 2 == 0,
+                })
+                .collect();
+            let mut head = Map::new();
+            head.insert("year".into(), 2025.into());
+            let want = {
+                let doc = WithRows {
+                    head: head.clone(),
+                    rows: RowsField { key, lines: GainLines(&gain_lines) },
+                };
+                let mut out = Vec::new();
+                pretty(&mut out, &doc).unwrap();
+                String::from_utf8(out).unwrap()
+            };
+            let doc = WithRows { head, rows: RowsField { key, lines: LINES_HERE } };
+            let mut out = Vec::new();
+            pretty_with_lines(&mut out, &doc, key, &gain_lines).unwrap();
+            prop_assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+    }
 }
