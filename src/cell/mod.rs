@@ -10,4 +10,4 @@ mod text;
 pub use number::{
     IsoDate, MAX_AMOUNT, Money, NumberProblem, Qty, UsDate, cents, money, parse_decimal, price, qty,
 };
-pub use text::{safe_text, trim, unprotect};
+pub use text::{csv_needs_quotes, push_csv_cell, safe_text, trim, unprotect};

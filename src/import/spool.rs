@@ -100,7 +100,7 @@ impl Spool {
             if i > 0 {
                 self.text.push(b',');
             }
-            write_cell(&mut self.text, crate::cell::safe_text(cell).as_bytes());
+            crate::cell::push_csv_cell(&mut self.text, crate::cell::safe_text(cell).as_bytes());
         }
         self.text.push(b'\n');
         let held = self.text.len();
@@ -360,27 +360,6 @@ impl Run {
 }
 
 /// The CSV writer of the lines: the ledger's, with no header.
-/// Writes a cell as the csv crate does (every ledger line has the same cells): in
-/// quotes, with its quotes doubled, when it holds a comma, a quote or a line
-/// end; as it is otherwise.
-fn write_cell(out: &mut Vec<u8>, cell: &[u8]) {
-    if !cell
-        .iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
-    {
-        out.extend_from_slice(cell);
-        return;
-    }
-    out.push(b'"');
-    for part in cell.split_inclusive(|&b| b == b'"') {
-        out.extend_from_slice(part);
-        if part.last() == Some(&b'"') {
-            out.push(b'"');
-        }
-    }
-    out.push(b'"');
-}
-
 /// The io::Error inside a csv::Error, so that a closed pipe is seen as one.
 fn csv_io(e: csv::Error) -> io::Error {
     match e.into_kind() {
@@ -405,7 +384,7 @@ mod tests {
                 if i > 0 {
                     ours.push(b',');
                 }
-                write_cell(&mut ours, c.as_bytes());
+                crate::cell::push_csv_cell(&mut ours, c.as_bytes());
             }
             ours.push(b'\n');
             let mut theirs = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());

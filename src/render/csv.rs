@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use super::{GainLine, GainsView, IsoDate, LotsView, Money, Qty, money, price, qty, safe_text};
+use crate::cell::{csv_needs_quotes, push_csv_cell};
 
 /// The columns of `gains --format csv` and of the rows inside `report`.
 pub const GAIN_COLUMNS: [&str; 15] = [
@@ -79,7 +80,7 @@ pub fn gain_lines(w: &mut dyn Write, lines: &[GainLine<'_>]) -> io::Result<()> {
 }
 
 /// The rows of [`gain_lines`], without the header, written by hand into one
-/// buffer as the csv crate writes them (see [`push_cell`]): through its
+/// buffer as the csv crate writes them (see [`push_csv_cell`]): through its
 /// writer, a field cost about a hundred instructions, and a row of a large
 /// year fifteen of them. A year of a million rows allocates nothing per row.
 fn gain_rows(w: &mut dyn Write, lines: &[GainLine<'_>]) -> io::Result<()> {
@@ -91,12 +92,12 @@ fn gain_rows(w: &mut dyn Write, lines: &[GainLine<'_>]) -> io::Result<()> {
     let mut raw = |out: &mut Vec<u8>, f: std::fmt::Arguments<'_>| {
         buf.clear();
         let _ = buf.write_fmt(f);
-        debug_assert!(!needs_quotes(buf.as_bytes()), "{buf:?}");
+        debug_assert!(!csv_needs_quotes(buf.as_bytes()), "{buf:?}");
         out.extend_from_slice(buf.as_bytes());
         out.push(b',');
     };
     let text = |out: &mut Vec<u8>, s: &str| {
-        push_cell(out, safe_text(s).as_bytes());
+        push_csv_cell(out, safe_text(s).as_bytes());
         out.push(b',');
     };
     let mut q = String::new();
@@ -140,32 +141,8 @@ fn gain_rows(w: &mut dyn Write, lines: &[GainLine<'_>]) -> io::Result<()> {
     w.write_all(&out)
 }
 
-/// Whether the csv crate's writer would quote `cell`.
-fn needs_quotes(cell: &[u8]) -> bool {
-    cell.iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
-}
-
 /// Bytes of rows gathered before they are handed to the output.
 const OUT_BYTES: usize = 1 << 16;
-
-/// Appends a cell as the csv crate's writer of [`writer`] writes it (quoted
-/// only when needed): in quotes, with its quotes doubled, when it holds a
-/// comma, a quote, a carriage return or a line feed; else as it is.
-fn push_cell(out: &mut Vec<u8>, cell: &[u8]) {
-    if !needs_quotes(cell) {
-        out.extend_from_slice(cell);
-        return;
-    }
-    out.push(b'"');
-    for &b in cell {
-        if b == b'"' {
-            out.push(b'"');
-        }
-        out.push(b);
-    }
-    out.push(b'"');
-}
 
 /// `harvest gains --format csv`.
 pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
@@ -488,7 +465,7 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
-        /// A record written cell by cell with [`push_cell`] is the csv crate's
+        /// A record written cell by cell with [`push_csv_cell`] is the csv crate's
         /// record: commas, quotes, CR, LF, spaces and non-ASCII text included.
         #[test]
         fn cells_are_written_as_the_csv_crate_writes_them(
@@ -505,7 +482,7 @@ mod tests {
                 if i > 0 {
                     got.push(b',');
                 }
-                push_cell(&mut got, cell.as_bytes());
+                push_csv_cell(&mut got, cell.as_bytes());
             }
             got.push(b'\n');
             proptest::prop_assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want));
