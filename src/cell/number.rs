@@ -137,26 +137,10 @@ pub struct IsoDate(pub chrono::NaiveDate);
 
 impl std::fmt::Display for IsoDate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use chrono::Datelike;
         let d = self.0;
-        let y = d.year();
-        if !(0..=9999).contains(&y) {
+        let Some(buf) = iso_bytes(d) else {
             return write!(f, "{d}");
-        }
-        let (m, day, y) = (d.month() as u8, d.day() as u8, y as u16);
-        let digit = |n: u16| b'0' + (n % 10) as u8;
-        let buf = [
-            digit(y / 1000),
-            digit(y / 100),
-            digit(y / 10),
-            digit(y),
-            b'-',
-            b'0' + m / 10,
-            b'0' + m % 10,
-            b'-',
-            b'0' + day / 10,
-            b'0' + day % 10,
-        ];
+        };
         // SAFETY: ASCII digits and dashes only. Written as chrono writes a
         // date: a width or alignment asked for is ignored.
         f.write_str(unsafe { std::str::from_utf8_unchecked(&buf) })
@@ -201,11 +185,23 @@ impl std::fmt::Display for Qty {
 fn write_fixed(
     f: &mut std::fmt::Formatter<'_>,
     sign: &str,
-    mut m: u64,
+    m: u64,
     scale: u32,
 ) -> std::fmt::Result {
-    // 20 digits, a point, a leading zero and up to 28 decimals.
-    let mut buf = [0u8; 52];
+    let mut buf = [0u8; FIXED];
+    let at = fixed_digits(&mut buf, m, scale);
+    f.write_str(sign)?;
+    // SAFETY: only ASCII digits and a point were written there.
+    f.write_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) })
+}
+
+/// Room for [`fixed_digits`]: 20 digits, a point, a leading zero and up to 28
+/// decimals.
+const FIXED: usize = 52;
+
+/// Writes `m / 10^scale` as [`write_fixed`] does, without the sign, at the end
+/// of `buf`, and returns where it starts.
+fn fixed_digits(buf: &mut [u8; FIXED], mut m: u64, scale: u32) -> usize {
     let mut at = buf.len();
     for _ in 0..scale {
         at -= 1;
@@ -224,9 +220,96 @@ fn write_fixed(
             break;
         }
     }
-    f.write_str(sign)?;
-    // SAFETY: only ASCII digits and a point were written there.
-    f.write_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) })
+    at
+}
+
+/// Appends `-` when `negative`, then `m / 10^scale` as [`write_fixed`] does.
+fn push_fixed(out: &mut Vec<u8>, negative: bool, m: u64, scale: u32) {
+    let mut buf = [0u8; FIXED];
+    let at = fixed_digits(&mut buf, m, scale);
+    if negative {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[at..]);
+}
+
+/// Appends [`Money`]'s text to `out`, byte for byte, without going through
+/// `fmt`: the Form 8949 lines of a large year write millions of amounts, and
+/// the formatting machinery cost more than the digits.
+pub fn push_money(out: &mut Vec<u8>, d: Decimal) {
+    // Cents already, as a row's amounts are: nothing to round.
+    let m = if d.scale() == 2 {
+        d.mantissa()
+    } else {
+        let mut c = cents(d);
+        c.rescale(2);
+        c.mantissa()
+    };
+    if m == 0 {
+        out.extend_from_slice(b"0.00");
+        return;
+    }
+    match u64::try_from(m.unsigned_abs()) {
+        Ok(u) => push_fixed(out, m < 0, u, 2),
+        Err(_) => {
+            use std::io::Write as _;
+            let _ = write!(out, "{}", Money(d));
+        }
+    }
+}
+
+/// Appends [`Qty`]'s text to `out`, as [`push_money`] does for [`Money`].
+pub fn push_qty(out: &mut Vec<u8>, d: Decimal) {
+    if d.is_zero() {
+        out.push(b'0');
+        return;
+    }
+    let m = d.mantissa();
+    let Ok(mut u) = u64::try_from(m.unsigned_abs()) else {
+        use std::io::Write as _;
+        let _ = write!(out, "{}", Qty(d));
+        return;
+    };
+    let mut scale = d.scale();
+    while scale > 0 && u % 10 == 0 {
+        u /= 10;
+        scale -= 1;
+    }
+    push_fixed(out, m < 0, u, scale);
+}
+
+/// Appends [`IsoDate`]'s text to `out`, as [`push_money`] does for [`Money`].
+pub fn push_iso_date(out: &mut Vec<u8>, d: chrono::NaiveDate) {
+    match iso_bytes(d) {
+        Some(b) => out.extend_from_slice(&b),
+        None => {
+            use std::io::Write as _;
+            let _ = write!(out, "{d}");
+        }
+    }
+}
+
+/// YYYY-MM-DD for the years 0 to 9999.
+fn iso_bytes(d: chrono::NaiveDate) -> Option<[u8; 10]> {
+    use chrono::Datelike;
+    let y = d.year();
+    if !(0..=9999).contains(&y) {
+        return None;
+    }
+    let (m, day, y) = (d.month() as u8, d.day() as u8, y as u16);
+    let digit = |n: u16| b'0' + (n % 10) as u8;
+    Some([
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        b'0' + m / 10,
+        b'0' + m % 10,
+        b'-',
+        b'0' + day / 10,
+        b'0' + day % 10,
+    ])
 }
 
 impl serde::Serialize for Qty {
@@ -415,6 +498,9 @@ mod tests {
         for d in every_37_days.chain(edges) {
             assert_eq!(UsDate(d).to_string(), d.format("%m/%d/%Y").to_string());
             assert_eq!(IsoDate(d).to_string(), d.to_string());
+            let mut pushed = b"x".to_vec();
+            push_iso_date(&mut pushed, d);
+            assert_eq!(pushed, format!("x{d}").into_bytes());
         }
         for d in edges {
             // chrono ignores a width or alignment asked for; so does IsoDate.
@@ -505,6 +591,9 @@ mod tests {
         fn money_is_the_reference(m in proptest::num::i128::ANY, scale in 0u32..=28) {
             let d = Decimal::try_from_i128_with_scale(m % 10i128.pow(28), scale).unwrap();
             proptest::prop_assert_eq!(Money(d).to_string(), money_reference(d));
+            let mut pushed = b"x".to_vec();
+            push_money(&mut pushed, d);
+            proptest::prop_assert_eq!(pushed, format!("x{}", money_reference(d)).into_bytes());
         }
 
         /// Quantities are Decimal's own normalized text, for mantissas of
@@ -520,7 +609,10 @@ mod tests {
         ) {
             let d = Decimal::try_from_i128_with_scale(m, scale).unwrap();
             let expected = if d.is_zero() { "0".to_string() } else { d.normalize().to_string() };
-            proptest::prop_assert_eq!(Qty(d).to_string(), expected);
+            proptest::prop_assert_eq!(Qty(d).to_string(), expected.clone());
+            let mut pushed = b"x".to_vec();
+            push_qty(&mut pushed, d);
+            proptest::prop_assert_eq!(pushed, format!("x{expected}").into_bytes());
         }
     }
 }

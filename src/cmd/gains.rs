@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::cli::{FormatArg, GainsArgs};
 use crate::render::{self, GainsView, gain_line};
-use crate::tax::{Term, Totals};
+use crate::tax::Totals;
 
 use super::{Settings, input::match_all, write_output};
 
@@ -17,13 +17,14 @@ pub fn run(a: &GainsArgs) -> anyhow::Result<()> {
         super::input::announce(&s, &m.loaded.ledger, m.loaded.prices.as_ref(), &m.outcome);
     // Said on stderr; gains has no statement to keep it in.
     m.broker_note(&s, a.year);
+    let (short_term, long_term) = Totals::by_term(year_rows.iter().copied());
     let view = GainsView {
         what_if,
         year: a.year,
         method: s.engine.method.as_str(),
         scope: s.engine.scope.as_str(),
-        short_term: Totals::of(year_rows.iter().copied().filter(|r| r.term == Term::Short)),
-        long_term: Totals::of(year_rows.iter().copied().filter(|r| r.term == Term::Long)),
+        short_term,
+        long_term,
         lines: year_rows
             .iter()
             .map(|r| gain_line(&m.loaded.ledger, &m.outcome, r))

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use crate::cli::{FilingStatusArg, FormatArg, ReportArgs, TaxArgs};
 use crate::render::export::TaxSoftware;
 use crate::render::{self, BoxTotals, ReportView, gain_line};
-use crate::tax::{Carryover, FilingStatus, TaxInputs, Term, Totals, schedule_d};
+use crate::tax::{Carryover, FilingStatus, TaxInputs, Totals, schedule_d};
 
 use super::{Settings, UsageError, input::match_all, write_output};
 
@@ -196,7 +196,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         }
     }
     // Part I before Part II, then by box; stable, so each box keeps ledger order.
-    rows.sort_by_key(|r| (r.term, r.box_));
+    crate::tax::sort_by_part_and_box(&mut rows);
     let mut boxes: Vec<BoxTotals> = Vec::new();
     for r in &rows {
         match boxes.last_mut() {
@@ -213,8 +213,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     }
     let mut sched = schedule_d(rows.iter().chain(&excepted).copied(), &inputs);
     let exception_1 = (!excepted.is_empty()).then(|| {
-        let short = Totals::of(excepted.iter().copied().filter(|r| r.term == Term::Short));
-        let long = Totals::of(excepted.iter().copied().filter(|r| r.term == Term::Long));
+        let (short, long) = Totals::by_term(excepted.iter().copied());
         sched.exception_1(short.gain, long.gain);
         render::Exception1 {
             short_term: short,
@@ -282,13 +281,14 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             )
         })
         .transpose()?;
+    let (short_term, long_term) = Totals::by_term(rows.iter().copied());
     let mut view = ReportView {
         year: a.year,
         method: s.engine.method.as_str(),
         scope: s.engine.scope.as_str(),
         filing_status: inputs.filing_status.as_str(),
-        short_term: Totals::of(rows.iter().copied().filter(|r| r.term == Term::Short)),
-        long_term: Totals::of(rows.iter().copied().filter(|r| r.term == Term::Long)),
+        short_term,
+        long_term,
         lines: rows
             .iter()
             .map(|r| gain_line(&m.loaded.ledger, &m.outcome, r))

@@ -3,7 +3,10 @@
 
 use std::io::{self, Write};
 
-use super::{GainLine, GainsView, IsoDate, LotsView, Money, Qty, money, price, qty, safe_text};
+use super::{
+    GainLine, GainsView, IsoDate, LotsView, money, price, push_iso_date, push_money, push_qty, qty,
+    safe_text,
+};
 use crate::cell::{csv_needs_quotes, push_csv_cell};
 
 /// The columns of `gains --format csv` and of the rows inside `report`.
@@ -38,111 +41,69 @@ fn csv_err(e: csv::Error) -> io::Error {
     }
 }
 
-/// Lines formatted per chunk when a second thread helps.
-const CHUNK: usize = 8192;
-
-/// Writes Form 8949 lines with the SPEC columns. A long list is formatted on two
-/// threads: every other chunk of lines is formatted into a buffer by a helper
-/// while this thread writes the others, and the chunks go out in order, so the
-/// bytes are the same as from one thread.
+/// Writes Form 8949 lines with the SPEC columns (a long list on two threads:
+/// see [`super::write_chunked`]).
 pub fn gain_lines(w: &mut dyn Write, lines: &[GainLine<'_>]) -> io::Result<()> {
     let mut header = writer(w);
     header.write_record(GAIN_COLUMNS).map_err(csv_err)?;
     header.flush()?;
     drop(header);
-    if lines.len() < 2 * CHUNK {
-        return gain_rows(w, lines);
-    }
-    std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(2);
-        s.spawn(move || {
-            for chunk in lines.chunks(CHUNK).skip(1).step_by(2) {
-                let mut buf = Vec::with_capacity(chunk.len() * 160);
-                let done = gain_rows(&mut buf, chunk).map(|()| buf);
-                // The receiver stops early only on a write error.
-                if tx.send(done).is_err() {
-                    return;
-                }
-            }
-        });
-        for (k, chunk) in lines.chunks(CHUNK).enumerate() {
-            if k % 2 == 0 {
-                gain_rows(w, chunk)?;
-            } else {
-                let buf = rx
-                    .recv()
-                    .unwrap_or_else(|_| Err(io::Error::other("formatting thread stopped")))?;
-                w.write_all(&buf)?;
-            }
-        }
-        Ok(())
-    })
+    super::write_chunked(w, lines, |out, _, chunk| gain_rows(out, chunk))
 }
 
-/// The rows of [`gain_lines`], without the header, written by hand into one
-/// buffer as the csv crate writes them (see [`push_csv_cell`]): through its
-/// writer, a field cost about a hundred instructions, and a row of a large
-/// year fifteen of them. A year of a million rows allocates nothing per row.
-fn gain_rows(w: &mut dyn Write, lines: &[GainLine<'_>]) -> io::Result<()> {
-    use std::fmt::Write as _;
-    let mut out: Vec<u8> = Vec::with_capacity(OUT_BYTES + 1024);
-    let mut buf = String::new();
-    // Numbers and dates are ours: they never start a formula nor hold a byte
-    // that needs quotes, so they are written as they are.
-    let mut raw = |out: &mut Vec<u8>, f: std::fmt::Arguments<'_>| {
-        buf.clear();
-        let _ = buf.write_fmt(f);
-        debug_assert!(!csv_needs_quotes(buf.as_bytes()), "{buf:?}");
-        out.extend_from_slice(buf.as_bytes());
-        out.push(b',');
-    };
+/// Appends the rows of [`gain_lines`], without the header, written by hand as
+/// the csv crate writes them (see [`push_csv_cell`]): through its writer, a
+/// field cost about a hundred instructions, and a row of a large year
+/// fifteen of them. A year of a million rows allocates nothing per row.
+fn gain_rows(out: &mut Vec<u8>, lines: &[GainLine<'_>]) {
     let text = |out: &mut Vec<u8>, s: &str| {
         push_csv_cell(out, safe_text(s).as_bytes());
         out.push(b',');
     };
-    let mut q = String::new();
+    // Numbers and dates are ours: they never start a formula nor hold a byte
+    // that needs quotes, so they are written as they are.
+    let money = |out: &mut Vec<u8>, d| {
+        let at = out.len();
+        push_money(out, d);
+        debug_assert!(!csv_needs_quotes(&out[at..]));
+        out.push(b',');
+    };
+    let date = |out: &mut Vec<u8>, d| {
+        push_iso_date(out, d);
+        out.push(b',');
+    };
+    // The description: the quantity, a space and the asset.
+    let mut q: Vec<u8> = Vec::new();
     for l in lines {
         q.clear();
-        let _ = write!(q, "{}", Qty(l.quantity));
-        text(&mut out, l.disposal_id);
-        text(&mut out, l.lot_id);
-        text(&mut out, l.asset);
-        out.extend_from_slice(q.as_bytes());
+        push_qty(&mut q, l.quantity);
+        text(out, l.disposal_id);
+        text(out, l.lot_id);
+        text(out, l.asset);
+        out.extend_from_slice(&q);
         out.push(b',');
-        text(&mut out, l.account);
-        raw(&mut out, format_args!("{}", IsoDate(l.date_acquired)));
-        raw(&mut out, format_args!("{}", IsoDate(l.date_sold)));
+        text(out, l.account);
+        date(out, l.date_acquired);
+        date(out, l.date_sold);
         out.extend_from_slice(l.term.as_str().as_bytes());
         out.push(b',');
         out.extend_from_slice(l.box_.as_bytes());
         out.push(b',');
-        let n = q.len();
-        q.push(' ');
-        q.push_str(l.asset);
-        text(&mut out, &q);
-        q.truncate(n);
-        raw(&mut out, format_args!("{}", Money(l.proceeds)));
-        raw(&mut out, format_args!("{}", Money(l.cost_basis)));
-        text(&mut out, &l.adjustment_code);
-        if l.adjustment_code.is_empty() {
-            out.push(b',');
-        } else {
-            raw(&mut out, format_args!("{}", Money(l.adjustment)));
+        q.push(b' ');
+        q.extend_from_slice(l.asset.as_bytes());
+        // Digits, a point, a space and a str: always UTF-8.
+        text(out, &String::from_utf8_lossy(&q));
+        money(out, l.proceeds);
+        money(out, l.cost_basis);
+        text(out, &l.adjustment_code);
+        if !l.adjustment_code.is_empty() {
+            push_money(out, l.adjustment);
         }
-        raw(&mut out, format_args!("{}", Money(l.gain)));
-        // The last cell ends the record, not a field.
-        out.pop();
+        out.push(b',');
+        push_money(out, l.gain);
         out.push(b'\n');
-        if out.len() >= OUT_BYTES {
-            w.write_all(&out)?;
-            out.clear();
-        }
     }
-    w.write_all(&out)
 }
-
-/// Bytes of rows gathered before they are handed to the output.
-const OUT_BYTES: usize = 1 << 16;
 
 /// `harvest gains --format csv`.
 pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {

@@ -4,7 +4,10 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
 
-use super::{Adjustment, GainLine, GainsView, IsoDate, LotsView, Money, Qty, money, price, qty};
+use super::{
+    Adjustment, GainLine, GainsView, IsoDate, LotsView, Money, Qty, money, price, push_iso_date,
+    push_money, push_qty, qty,
+};
 use crate::tax::Totals;
 
 /// Serializes a value through its `Display`, without an intermediate String.
@@ -201,93 +204,88 @@ impl Write for HoldBack<'_> {
 
 /// Writes Form 8949 lines as the JSON array serde_json's pretty printer makes
 /// of [`GainLines`] as the value of a key of the top object: each line an
-/// object indented by four spaces, its keys by six.
+/// object indented by four spaces, its keys by six (a long list on two
+/// threads: see [`super::write_chunked`]).
 fn write_gain_lines(w: &mut dyn Write, lines: &[GainLine<'_>]) -> io::Result<()> {
-    use std::fmt::Write as _;
     if lines.is_empty() {
         return w.write_all(b"[]");
     }
-    let mut out: Vec<u8> = Vec::with_capacity((1 << 16) + 4096);
-    let mut shown = String::new();
-    // A value written by its Display: ours, ASCII, but escaped all the same.
-    let mut show = |out: &mut Vec<u8>, key: &[u8], v: std::fmt::Arguments<'_>| {
-        shown.clear();
-        let _ = shown.write_fmt(v);
+    w.write_all(b"[")?;
+    super::write_chunked(w, lines, |out, first, chunk| {
+        gain_line_objects(out, first == 0, chunk)
+    })?;
+    w.write_all(b"\n  ]")
+}
+
+/// Appends the objects of [`write_gain_lines`], each after a comma but the
+/// first line of all.
+fn gain_line_objects(out: &mut Vec<u8>, first: bool, lines: &[GainLine<'_>]) {
+    // Numbers and dates are ours, ASCII with nothing to escape: written
+    // between quotes as they are.
+    let quoted = |out: &mut Vec<u8>, key: &[u8], push: &dyn Fn(&mut Vec<u8>)| {
         out.extend_from_slice(key);
-        push_json_str(out, &shown);
+        out.push(b'"');
+        push(out);
+        out.push(b'"');
     };
-    out.push(b'[');
+    let mut q: Vec<u8> = Vec::new();
     for (i, l) in lines.iter().enumerate() {
-        out.extend_from_slice(if i == 0 { b"\n    {" } else { b",\n    {" });
-        let q = Qty(l.quantity);
+        out.extend_from_slice(if first && i == 0 {
+            b"\n    {"
+        } else {
+            b",\n    {"
+        });
+        q.clear();
+        push_qty(&mut q, l.quantity);
         out.extend_from_slice(b"\n      \"disposal_id\": ");
-        push_json_str(&mut out, l.disposal_id);
+        push_json_str(out, l.disposal_id);
         out.extend_from_slice(b",\n      \"lot_id\": ");
-        push_json_str(&mut out, l.lot_id);
+        push_json_str(out, l.lot_id);
         out.extend_from_slice(b",\n      \"asset\": ");
-        push_json_str(&mut out, l.asset);
-        show(&mut out, b",\n      \"quantity\": ", format_args!("{q}"));
+        push_json_str(out, l.asset);
+        quoted(out, b",\n      \"quantity\": ", &|o| {
+            o.extend_from_slice(&q)
+        });
         out.extend_from_slice(b",\n      \"account\": ");
-        push_json_str(&mut out, l.account);
-        let (acquired, sold) = (IsoDate(l.date_acquired), IsoDate(l.date_sold));
-        show(
-            &mut out,
-            b",\n      \"date_acquired\": ",
-            format_args!("{acquired}"),
-        );
-        show(
-            &mut out,
-            b",\n      \"date_sold\": ",
-            format_args!("{sold}"),
-        );
+        push_json_str(out, l.account);
+        quoted(out, b",\n      \"date_acquired\": ", &|o| {
+            push_iso_date(o, l.date_acquired)
+        });
+        quoted(out, b",\n      \"date_sold\": ", &|o| {
+            push_iso_date(o, l.date_sold)
+        });
         out.extend_from_slice(b",\n      \"term\": ");
-        push_json_str(&mut out, l.term.as_str());
+        push_json_str(out, l.term.as_str());
         out.extend_from_slice(b",\n      \"box\": ");
-        push_json_str(&mut out, l.box_);
-        show(
-            &mut out,
-            b",\n      \"description\": ",
-            format_args!("{q} {}", l.asset),
-        );
-        show(
-            &mut out,
-            b",\n      \"proceeds\": ",
-            format_args!("{}", Money(l.proceeds)),
-        );
-        let basis = Money(l.cost_basis);
-        show(
-            &mut out,
-            b",\n      \"cost_basis\": ",
-            format_args!("{basis}"),
-        );
+        push_json_str(out, l.box_);
+        out.extend_from_slice(b",\n      \"description\": ");
+        q.push(b' ');
+        q.extend_from_slice(l.asset.as_bytes());
+        // Digits, a point, a space and a str: always UTF-8.
+        push_json_str(out, &String::from_utf8_lossy(&q));
+        quoted(out, b",\n      \"proceeds\": ", &|o| {
+            push_money(o, l.proceeds)
+        });
+        quoted(out, b",\n      \"cost_basis\": ", &|o| {
+            push_money(o, l.cost_basis)
+        });
         out.extend_from_slice(b",\n      \"adjustment_code\": ");
-        push_json_str(&mut out, &l.adjustment_code);
-        let adjustment = Adjustment::new(&l.adjustment_code, l.adjustment);
-        show(
-            &mut out,
-            b",\n      \"adjustment\": ",
-            format_args!("{adjustment}"),
-        );
-        show(
-            &mut out,
-            b",\n      \"gain\": ",
-            format_args!("{}", Money(l.gain)),
-        );
+        push_json_str(out, &l.adjustment_code);
+        quoted(out, b",\n      \"adjustment\": ", &|o| {
+            if !l.adjustment_code.is_empty() {
+                push_money(o, l.adjustment);
+            }
+        });
+        quoted(out, b",\n      \"gain\": ", &|o| push_money(o, l.gain));
         if l.basis_rule != crate::tax::BasisRule::Lot {
             out.extend_from_slice(b",\n      \"basis_rule\": ");
-            push_json_str(&mut out, l.basis_rule.as_str());
+            push_json_str(out, l.basis_rule.as_str());
         }
         if l.inherited {
             out.extend_from_slice(b",\n      \"inherited\": true");
         }
         out.extend_from_slice(b"\n    }");
-        if out.len() >= 1 << 16 {
-            w.write_all(&out)?;
-            out.clear();
-        }
     }
-    out.extend_from_slice(b"\n  ]");
-    w.write_all(&out)
 }
 
 /// Appends `s` as a JSON string, escaped as serde_json escapes it: the quote,
