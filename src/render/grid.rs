@@ -18,7 +18,7 @@ use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
 
 /// A table's cells, row by row. The first row is the header.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Grid {
     /// Every cell's text, one after another.
     text: String,
@@ -35,6 +35,45 @@ pub struct Grid {
     widths: Vec<usize>,
     /// Some cell holds a control character (see [`Grid::write`]).
     control: bool,
+    /// Where [`Cells::ascii`] writes a cell before it joins `text`.
+    scratch: Vec<u8>,
+}
+
+/// The cells of the row [`Grid::push_cells`] is adding, one call a cell.
+pub struct Cells<'g> {
+    grid: &'g mut Grid,
+    start: usize,
+}
+
+impl Cells<'_> {
+    /// A cell of text.
+    pub fn text(&mut self, s: &str) {
+        let from = self.grid.text.len();
+        self.grid.text.push_str(s);
+        self.grid.end_cell(from, self.start);
+    }
+
+    /// A cell written by its `Display`.
+    pub fn shown(&mut self, d: &dyn std::fmt::Display) {
+        use std::fmt::Write as _;
+        let from = self.grid.text.len();
+        // Writing into a String fails only if a Display impl does.
+        let _ = write!(self.grid.text, "{d}");
+        self.grid.end_cell(from, self.start);
+    }
+
+    /// A cell of ASCII that `push` appends (an amount, a quantity, a date
+    /// written as bytes: see [`crate::cell::push_money`]), without the
+    /// formatting machinery.
+    pub fn ascii(&mut self, push: impl FnOnce(&mut Vec<u8>)) {
+        let mut b = std::mem::take(&mut self.grid.scratch);
+        b.clear();
+        push(&mut b);
+        // ASCII is UTF-8; anything else would be a bug, shown as nothing.
+        debug_assert!(b.is_ascii(), "{b:?}");
+        self.text(std::str::from_utf8(&b).unwrap_or_default());
+        self.grid.scratch = b;
+    }
 }
 
 impl Grid {
@@ -73,6 +112,26 @@ impl Grid {
         self.rows.push(self.cells.len());
     }
 
+    /// Adds a row of the cells `fill` writes.
+    pub fn push_cells(&mut self, fill: impl FnOnce(&mut Cells<'_>)) {
+        let start = self.cells.len();
+        fill(&mut Cells { grid: self, start });
+        self.rows.push(self.cells.len());
+    }
+
+    /// Adds `other`'s rows after this table's, as if they had been pushed
+    /// here.
+    pub fn append(&mut self, other: &Grid) {
+        let (text, cells) = (self.text.len(), self.cells.len());
+        self.text.push_str(&other.text);
+        self.cells.extend(other.cells.iter().map(|&end| end + text));
+        self.wide
+            .extend(other.wide.iter().map(|&(k, width)| (k + cells, width)));
+        self.rows.extend(other.rows.iter().map(|&end| end + cells));
+        self.widths = merged_widths(&[self, other]);
+        self.control |= other.control;
+    }
+
     /// Records the cell written at `text[from..]`, of the row whose first
     /// cell is `cells[start]`.
     fn end_cell(&mut self, from: usize, start: usize) {
@@ -96,12 +155,6 @@ impl Grid {
         self.cells.push(self.text.len());
     }
 
-    /// The width of the whole table: every column with one space either side,
-    /// and a border between and around them.
-    fn total_width(&self) -> usize {
-        self.widths.iter().map(|w| w + 3).sum::<usize>() + 1
-    }
-
     /// Writes the table with a sharp border and a line under the header: the
     /// columns in `right` aligned right, the others left. When the table is
     /// wider than `width` (a terminal's columns; 0 for no limit), it goes to
@@ -114,9 +167,28 @@ impl Grid {
         width: usize,
         text: &[usize],
     ) -> io::Result<()> {
-        let n = self.widths.len();
-        if self.control || n == 0 || (width != 0 && self.total_width() > width) {
-            let mut t = self.tabled();
+        Grid::write_parts(&[self], w, right, width, text)
+    }
+
+    /// [`Grid::write`] of the table `parts` make one after another (the
+    /// rows of a large table, built on two threads): only the first part
+    /// has a header.
+    pub fn write_parts(
+        parts: &[&Grid],
+        w: &mut dyn Write,
+        right: Range<usize>,
+        width: usize,
+        text: &[usize],
+    ) -> io::Result<()> {
+        let widths = merged_widths(parts);
+        let n = widths.len();
+        let control = parts.iter().any(|p| p.control);
+        if control || n == 0 || (width != 0 && total_width(&widths) > width) {
+            let mut whole = Grid::new();
+            for p in parts {
+                whole.append(p);
+            }
+            let mut t = whole.tabled();
             t.with(Style::sharp());
             t.modify(
                 Columns::new(right.start.min(n)..right.end.min(n)),
@@ -125,72 +197,61 @@ impl Grid {
             super::table::fit_to(&mut t, text, width);
             return write!(w, "{t}");
         }
-        let mut line = String::with_capacity(self.total_width() * 3 + 2);
-        self.rule(&mut line, ['┌', '┬', '┐']);
+        let mut line = String::with_capacity(total_width(&widths) * 3 + 2);
+        rule(&mut line, &widths, ['┌', '┬', '┐']);
         w.write_all(line.as_bytes())?;
-        let mut start = 0;
-        let mut from = 0;
-        let mut wide = self.wide.iter().peekable();
-        for (r, &end) in self.rows.iter().enumerate() {
-            line.clear();
-            if r == 1 {
-                line.push('\n');
-                self.rule(&mut line, ['├', '┼', '┤']);
-            }
-            line.push_str("\n│");
-            let cells = &self.cells[start..end];
-            for (c, &column) in self.widths.iter().enumerate() {
-                let (cell, cell_width) = match cells.get(c) {
-                    Some(&to) => {
-                        let cell = &self.text[from..to];
-                        from = to;
-                        let width = match wide.next_if(|&&(k, _)| k == start + c) {
-                            Some(&(_, w)) => w,
-                            None => cell.len(),
-                        };
-                        (cell, width)
-                    }
-                    None => ("", 0),
-                };
-                let pad = column - cell_width;
-                line.push(' ');
-                if right.contains(&c) {
-                    spaces(&mut line, pad);
-                    line.push_str(cell);
-                } else {
-                    line.push_str(cell);
-                    spaces(&mut line, pad);
+        let mut r = 0;
+        for part in parts {
+            let mut start = 0;
+            let mut from = 0;
+            let mut wide = part.wide.iter().peekable();
+            for &end in &part.rows {
+                line.clear();
+                if r == 1 {
+                    line.push('\n');
+                    rule(&mut line, &widths, ['├', '┼', '┤']);
                 }
-                line.push_str(" │");
+                r += 1;
+                line.push_str("\n│");
+                let cells = &part.cells[start..end];
+                for (c, &column) in widths.iter().enumerate() {
+                    let (cell, cell_width) = match cells.get(c) {
+                        Some(&to) => {
+                            let cell = &part.text[from..to];
+                            from = to;
+                            let width = match wide.next_if(|&&(k, _)| k == start + c) {
+                                Some(&(_, w)) => w,
+                                None => cell.len(),
+                            };
+                            (cell, width)
+                        }
+                        None => ("", 0),
+                    };
+                    let pad = column - cell_width;
+                    line.push(' ');
+                    if right.contains(&c) {
+                        spaces(&mut line, pad);
+                        line.push_str(cell);
+                    } else {
+                        line.push_str(cell);
+                        spaces(&mut line, pad);
+                    }
+                    line.push_str(" │");
+                }
+                start = end;
+                w.write_all(line.as_bytes())?;
             }
-            start = end;
-            w.write_all(line.as_bytes())?;
         }
         line.clear();
         line.push('\n');
         // tabled's sharp style draws the line under the header in place of
         // the bottom border when the header is the only row.
-        if self.rows.len() == 1 {
-            self.rule(&mut line, ['├', '┼', '┤']);
+        if r == 1 {
+            rule(&mut line, &widths, ['├', '┼', '┤']);
         } else {
-            self.rule(&mut line, ['└', '┴', '┘']);
+            rule(&mut line, &widths, ['└', '┴', '┘']);
         }
         w.write_all(line.as_bytes())
-    }
-
-    /// A horizontal border: `ends[0]`, each column's width of `─` with
-    /// `ends[1]` between columns, and `ends[2]`.
-    fn rule(&self, line: &mut String, ends: [char; 3]) {
-        line.push(ends[0]);
-        for (c, &width) in self.widths.iter().enumerate() {
-            if c > 0 {
-                line.push(ends[1]);
-            }
-            for _ in 0..width + 2 {
-                line.push('─');
-            }
-        }
-        line.push(ends[2]);
     }
 
     /// The same table as tabled's.
@@ -212,6 +273,41 @@ impl Grid {
         }
         b.build()
     }
+}
+
+/// The widest cell of each column of the table `parts` make.
+fn merged_widths(parts: &[&Grid]) -> Vec<usize> {
+    let mut widths: Vec<usize> = Vec::new();
+    for p in parts {
+        for (c, &width) in p.widths.iter().enumerate() {
+            match widths.get_mut(c) {
+                Some(w) => *w = (*w).max(width),
+                None => widths.push(width),
+            }
+        }
+    }
+    widths
+}
+
+/// The width of a whole table of columns `widths` wide: every column with one
+/// space either side, and a border between and around them.
+fn total_width(widths: &[usize]) -> usize {
+    widths.iter().map(|w| w + 3).sum::<usize>() + 1
+}
+
+/// A horizontal border: `ends[0]`, each column's width of `─` with `ends[1]`
+/// between columns, and `ends[2]`.
+fn rule(line: &mut String, widths: &[usize], ends: [char; 3]) {
+    line.push(ends[0]);
+    for (c, &width) in widths.iter().enumerate() {
+        if c > 0 {
+            line.push(ends[1]);
+        }
+        for _ in 0..width + 2 {
+            line.push('─');
+        }
+    }
+    line.push(ends[2]);
 }
 
 /// Appends `n` spaces.
@@ -300,6 +396,7 @@ mod tests {
             rows in prop::collection::vec(prop::collection::vec(cell(), 0..5), 1..6),
             from in 0usize..5,
             to in 0usize..6,
+            split in 0usize..6,
         ) {
             let mut g = Grid::new();
             for r in &rows {
@@ -314,7 +411,20 @@ mod tests {
                     r.iter().map(|c| c as &dyn std::fmt::Display).collect();
                 shown.push_shown(&cells);
             }
-            prop_assert_eq!(written(&shown, right.clone(), 0), written(&g, right, 0));
+            prop_assert_eq!(written(&shown, right.clone(), 0), written(&g, right.clone(), 0));
+            // The rows split between two grids, written as parts of one
+            // table, make the same table.
+            let k = split % rows.len() + 1;
+            let (mut head, mut tail) = (Grid::new(), Grid::new());
+            for r in &rows[..k] {
+                head.push_record(r);
+            }
+            for r in &rows[k..] {
+                tail.push_cells(|c| r.iter().for_each(|cell| c.text(cell)));
+            }
+            let mut out = Vec::new();
+            Grid::write_parts(&[&head, &tail], &mut out, right.clone(), 0, &[0]).unwrap();
+            prop_assert_eq!(String::from_utf8(out).unwrap(), written(&g, right, 0));
         }
     }
 }

@@ -6,10 +6,10 @@ use std::io::{self, Write};
 use tabled::settings::Width;
 use tabled::settings::object::Columns;
 
-use super::grid::Grid;
+use super::grid::{Cells, Grid};
 use super::{
-    Adjustment, GainsView, IsoDate, LotsView, Money, Qty, ShortId, UsDate, money, price, qty,
-    short_id,
+    GainLine, GainsView, IsoDate, LotsView, Money, Qty, ShortId, UsDate, money, price,
+    push_iso_date, push_money, qty, short_id,
 };
 use crate::tax::Totals;
 
@@ -62,6 +62,62 @@ impl std::fmt::Display for Signed {
             write!(f, "\x1b[32m{m}\x1b[0m")
         }
     }
+}
+
+/// Column (h) of a line: [`Signed`], written as bytes when not colored.
+fn signed_cell(c: &mut Cells<'_>, gain: rust_decimal::Decimal) {
+    let s = Signed::new(gain);
+    if s.1 {
+        c.shown(&s);
+    } else {
+        c.ascii(|o| push_money(o, gain));
+    }
+}
+
+/// Column (g) of a line: [`super::Adjustment`], as bytes.
+fn adjustment(out: &mut Vec<u8>, l: &GainLine<'_>) {
+    if !l.adjustment_code.is_empty() {
+        push_money(out, l.adjustment);
+    }
+}
+
+/// Form 8949 lines past which the second half of a table's rows is built on
+/// a helper thread.
+const SPLIT: usize = 16_384;
+
+/// Adds a row to `t` for each of `lines`, as `push` writes it. A list of
+/// `split` lines or more has its second half in a second grid, built by a
+/// helper thread meanwhile,
+/// which is returned: write the two with [`Grid::write_parts`]. A large
+/// year's lines (527k at 1M ledger rows) are most of a table's work.
+fn line_rows<'l, F>(t: &mut Grid, lines: &[GainLine<'l>], split: usize, push: F) -> Option<Grid>
+where
+    F: Fn(&mut Grid, &GainLine<'l>) + Sync,
+{
+    if lines.len() < split.max(2) {
+        for l in lines {
+            push(t, l);
+        }
+        return None;
+    }
+    let (first, second) = lines.split_at(lines.len() / 2);
+    std::thread::scope(|s| {
+        let helper = s.spawn(|| {
+            let mut g = Grid::new();
+            for l in second {
+                push(&mut g, l);
+            }
+            g
+        });
+        for l in first {
+            push(t, l);
+        }
+        // A panic there is a bug: passed on, never a table short of rows.
+        match helper.join() {
+            Ok(g) => Some(g),
+            Err(p) => std::panic::resume_unwind(p),
+        }
+    })
 }
 
 /// On a terminal narrower than the table, wraps its text columns (`text`:
@@ -160,38 +216,29 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
         }
         header.push("Gain");
         b.push_record(header);
-        for l in &v.lines {
-            let q = Qty(l.quantity);
-            let description = format_args!("{q} {}", l.asset);
-            let adjustment = Adjustment::new(&l.adjustment_code, l.adjustment);
-            let (disposal, lot) = (ShortId(l.disposal_id), ShortId(l.lot_id));
-            let (acquired, sold) = (IsoDate(l.date_acquired), IsoDate(l.date_sold));
-            let (proceeds, basis, gain) =
-                (Money(l.proceeds), Money(l.cost_basis), Signed::new(l.gain));
-            let mut r: [&dyn std::fmt::Display; 13] = [
-                &disposal,
-                &lot,
-                &l.account,
-                &acquired,
-                &sold,
-                &l.term.as_str(),
-                &l.box_,
-                &description,
-                &proceeds,
-                &basis,
-                &l.adjustment_code,
-                &adjustment,
-                &gain,
-            ];
-            if !coded {
+        let rest = line_rows(&mut b, &v.lines, SPLIT, |b, l| {
+            b.push_cells(|c| {
+                c.shown(&ShortId(l.disposal_id));
+                c.shown(&ShortId(l.lot_id));
+                c.text(l.account);
+                c.ascii(|o| push_iso_date(o, l.date_acquired));
+                c.ascii(|o| push_iso_date(o, l.date_sold));
+                c.text(l.term.as_str());
+                c.text(l.box_);
+                c.shown(&format_args!("{} {}", Qty(l.quantity), l.asset));
+                c.ascii(|o| push_money(o, l.proceeds));
+                c.ascii(|o| push_money(o, l.cost_basis));
                 // No (f) and (g) columns: the gain follows the basis.
-                r[10] = &gain;
-                b.push_shown(&r[..11]);
-            } else {
-                b.push_shown(&r);
-            }
-        }
-        print(w, b, 8, &[0, 1, 2, 7])?;
+                if coded {
+                    c.text(&l.adjustment_code);
+                    c.ascii(|o| adjustment(o, l));
+                }
+                signed_cell(c, l.gain);
+            })
+        });
+        let parts: Vec<&Grid> = std::iter::once(&b).chain(rest.as_ref()).collect();
+        Grid::write_parts(&parts, w, 8..usize::MAX, width(), &[0, 1, 2, 7])?;
+        writeln!(w)?;
     }
     totals_table(
         w,
@@ -379,29 +426,28 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
             "Lot",
             "Account",
         ]);
-        for l in lines {
+        let mut rest = line_rows(&mut t, lines, SPLIT, |t, l| {
             let q = Qty(l.quantity);
             let note = l.basis_rule.note();
-            let description = if note.is_empty() {
-                format_args!("{q} {}", l.asset)
-            } else {
-                format_args!("{q} {} ({note})", l.asset)
-            };
-            t.push_shown(&[
-                &description,
-                &l.acquired(),
-                &UsDate(l.date_sold),
-                &Money(l.proceeds),
-                &Money(l.cost_basis),
-                &l.adjustment_code,
-                &Adjustment::new(&l.adjustment_code, l.adjustment),
-                &Signed::new(l.gain),
-                &ShortId(l.disposal_id),
-                &ShortId(l.lot_id),
-                &l.account,
-            ]);
-        }
-        t.push_record([
+            t.push_cells(|c| {
+                if note.is_empty() {
+                    c.shown(&format_args!("{q} {}", l.asset));
+                } else {
+                    c.shown(&format_args!("{q} {} ({note})", l.asset));
+                }
+                c.shown(&l.acquired());
+                c.shown(&UsDate(l.date_sold));
+                c.ascii(|o| push_money(o, l.proceeds));
+                c.ascii(|o| push_money(o, l.cost_basis));
+                c.text(&l.adjustment_code);
+                c.ascii(|o| adjustment(o, l));
+                signed_cell(c, l.gain);
+                c.shown(&ShortId(l.disposal_id));
+                c.shown(&ShortId(l.lot_id));
+                c.text(l.account);
+            })
+        });
+        rest.as_mut().unwrap_or(&mut t).push_record([
             "Totals".to_string(),
             String::new(),
             String::new(),
@@ -414,7 +460,8 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
             String::new(),
             String::new(),
         ]);
-        t.write(w, 3..8, width(), &[0, 8, 9, 10])?;
+        let parts: Vec<&Grid> = std::iter::once(&t).chain(rest.as_ref()).collect();
+        Grid::write_parts(&parts, w, 3..8, width(), &[0, 8, 9, 10])?;
         writeln!(w)?;
     }
     if v.boxes.is_empty() {
@@ -1402,6 +1449,73 @@ fn exchange_balances(
 mod tests {
     use super::*;
     use rust_decimal::Decimal;
+
+    /// A table whose rows are built on two threads is the table built on
+    /// one: long ids, wide characters and codes in either half.
+    #[test]
+    fn rows_built_in_two_halves_make_the_same_table() {
+        let day = chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
+        let rows: Vec<crate::tax::GainRow> = (0..41i64)
+            .map(|i| crate::tax::GainRow {
+                disposal: i as u32,
+                lot: 0,
+                quantity: Decimal::new(i * 7 + 1, (i % 9) as u32),
+                date_acquired: day,
+                date_sold: day,
+                term: crate::tax::Term::Short,
+                box_: crate::tax::Box8949::I,
+                proceeds: Decimal::new(i * 1234567, 2),
+                cost_basis: Decimal::new(i * 99, 2),
+                adjustment_code: if i % 5 == 0 {
+                    "W".into()
+                } else {
+                    String::new()
+                },
+                adjustment: Decimal::new(i, 2),
+                gain: Decimal::new(i * 1234567 - i * 99 - 4000, 2),
+                basis_rule: crate::tax::BasisRule::Lot,
+            })
+            .collect();
+        let ids: Vec<String> = (0..41).map(|i| "x".repeat(i % 23)).collect();
+        let lines: Vec<GainLine<'_>> = rows
+            .iter()
+            .zip(&ids)
+            .enumerate()
+            .map(|(i, (r, id))| GainLine {
+                row: r,
+                disposal_id: id,
+                lot_id: if i > 30 { "lot-été-中" } else { "l1" },
+                asset: if i == 40 { "ÉTH" } else { "BTC" },
+                account: "kraken",
+                box_: "I",
+                inherited: i == 3,
+            })
+            .collect();
+        let push = |g: &mut Grid, l: &GainLine<'_>| {
+            g.push_cells(|c| {
+                c.shown(&ShortId(l.disposal_id));
+                c.shown(&ShortId(l.lot_id));
+                c.text(l.asset);
+                c.ascii(|o| push_money(o, l.proceeds));
+                c.ascii(|o| adjustment(o, l));
+                c.shown(&l.acquired());
+            })
+        };
+        let table = |split: usize| {
+            let mut g = Grid::new();
+            g.push_record(["Disposal", "Lot", "Asset", "Proceeds", "Adj.", "Acquired"]);
+            let rest = line_rows(&mut g, &lines, split, push);
+            assert_eq!(rest.is_some(), split < lines.len());
+            let parts: Vec<&Grid> = std::iter::once(&g).chain(rest.as_ref()).collect();
+            let mut out = Vec::new();
+            Grid::write_parts(&parts, &mut out, 3..5, 0, &[0]).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let one = table(usize::MAX);
+        assert_eq!(one.lines().count(), 41 + 4);
+        assert_eq!(table(1), one);
+        assert_eq!(table(40), one);
+    }
 
     #[test]
     fn signed_money_is_colored_by_its_cents() {
