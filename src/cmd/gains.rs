@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::cli::{FormatArg, GainsArgs};
-use crate::render::{self, GainsView, gain_line};
+use crate::render::{self, GainsView};
 use crate::tax::Totals;
 
 use super::{Settings, input::match_all, write_output};
@@ -25,10 +25,7 @@ pub fn run(a: &GainsArgs) -> anyhow::Result<()> {
         scope: s.engine.scope.as_str(),
         short_term,
         long_term,
-        lines: year_rows
-            .iter()
-            .map(|r| gain_line(&m.loaded.ledger, &m.outcome, r))
-            .collect(),
+        lines: render::Lines::new(&m.loaded.ledger, &m.outcome, &year_rows),
     };
     let written = write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
         match a.format {

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use crate::cli::{FilingStatusArg, FormatArg, ReportArgs, TaxArgs};
 use crate::render::export::TaxSoftware;
-use crate::render::{self, BoxTotals, ReportView, gain_line};
+use crate::render::{self, BoxTotals, ReportView};
 use crate::tax::{Carryover, FilingStatus, TaxInputs, Totals, schedule_d};
 
 use super::{Settings, UsageError, input::match_all, write_output};
@@ -218,10 +218,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         render::Exception1 {
             short_term: short,
             long_term: long,
-            lines: excepted
-                .iter()
-                .map(|r| gain_line(&m.loaded.ledger, &m.outcome, r))
-                .collect(),
+            lines: render::Lines::new(&m.loaded.ledger, &m.outcome, &excepted),
         }
     });
     if inputs.taxable_income.is_none() && sched.line_21 < Decimal::ZERO && !s.quiet {
@@ -281,6 +278,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             )
         })
         .transpose()?;
+    let display_name: &render::AccountNames<'_> = &|a| s.file.display_name(a);
     let (short_term, long_term) = Totals::by_term(rows.iter().copied());
     let mut view = ReportView {
         year: a.year,
@@ -289,10 +287,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         filing_status: inputs.filing_status.as_str(),
         short_term,
         long_term,
-        lines: rows
-            .iter()
-            .map(|r| gain_line(&m.loaded.ledger, &m.outcome, r))
-            .collect(),
+        lines: render::Lines::new(&m.loaded.ledger, &m.outcome, &rows),
         boxes,
         schedule_d: sched,
         carryover_in: inputs.carryover_in,
@@ -331,9 +326,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         }),
     };
     if matches!(a.format, FormatArg::Table | FormatArg::Html) {
-        for l in &mut view.lines {
-            l.account = s.file.display_name(l.account);
-        }
+        view.lines = view.lines.display_names(display_name);
     }
     let software = match a.format {
         FormatArg::Txf => Some(TaxSoftware::Txf),
@@ -342,9 +335,9 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         _ => None,
     };
     if let Some(sw) = software {
-        render::export::check(sw, &view.lines, &view.what_if)?;
+        render::export::check(sw, view.lines, &view.what_if)?;
         if !s.quiet {
-            for n in render::export::notes(sw, &view.lines) {
+            for n in render::export::notes(sw, view.lines) {
                 eprintln!("harvest: note: {n}");
             }
         }
@@ -364,7 +357,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     }
     let written = write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
         match a.format {
-            FormatArg::Csv => render::csv::gain_lines(w, &view.lines),
+            FormatArg::Csv => render::csv::gain_lines(w, view.lines),
             FormatArg::Json => render::json::report(w, &view),
             FormatArg::Txf => render::txf::report(w, &view, export_date()),
             FormatArg::Turbotax => render::turbotax::report(w, &view),

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::{
-    GainLine, GainsView, IsoDate, LotsView, money, price, push_iso_date, push_money, push_qty, qty,
+    GainsView, IsoDate, Lines, LotsView, money, price, push_iso_date, push_money, push_qty, qty,
     safe_text,
 };
 use crate::cell::{csv_needs_quotes, push_csv_cell};
@@ -43,19 +43,21 @@ fn csv_err(e: csv::Error) -> io::Error {
 
 /// Writes Form 8949 lines with the SPEC columns (a long list on two threads:
 /// see [`super::write_chunked`]).
-pub fn gain_lines(w: &mut dyn Write, lines: &[GainLine<'_>]) -> io::Result<()> {
+pub fn gain_lines(w: &mut dyn Write, lines: Lines<'_>) -> io::Result<()> {
     let mut header = writer(w);
     header.write_record(GAIN_COLUMNS).map_err(csv_err)?;
     header.flush()?;
     drop(header);
-    super::write_chunked(w, lines, |out, _, chunk| gain_rows(out, chunk))
+    super::write_chunked(w, lines.len(), |out, chunk| {
+        gain_rows(out, lines.slice(chunk))
+    })
 }
 
 /// Appends the rows of [`gain_lines`], without the header, written by hand as
 /// the csv crate writes them (see [`push_csv_cell`]): through its writer, a
 /// field cost about a hundred instructions, and a row of a large year
 /// fifteen of them. A year of a million rows allocates nothing per row.
-fn gain_rows(out: &mut Vec<u8>, lines: &[GainLine<'_>]) {
+fn gain_rows(out: &mut Vec<u8>, lines: Lines<'_>) {
     let text = |out: &mut Vec<u8>, s: &str| {
         push_csv_cell(out, safe_text(s).as_bytes());
         out.push(b',');
@@ -107,7 +109,7 @@ fn gain_rows(out: &mut Vec<u8>, lines: &[GainLine<'_>]) {
 
 /// `harvest gains --format csv`.
 pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
-    gain_lines(w, &v.lines)
+    gain_lines(w, v.lines)
 }
 
 /// `harvest lots --format csv`.

@@ -7,7 +7,7 @@
 
 use rust_decimal::Decimal;
 
-use super::{GainLine, money};
+use super::{GainLine, Lines, money};
 
 /// A tax program's import format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +112,7 @@ pub enum ExportError {
 /// What a tax program's import cannot say about these rows, for stderr: the
 /// box (TurboTax's CSV has no box field; TaxAct documents only A-F) and the
 /// row limits its help pages state. Empty when nothing needs saying.
-pub fn notes(software: TaxSoftware, lines: &[GainLine<'_>]) -> Vec<String> {
+pub fn notes(software: TaxSoftware, lines: Lines<'_>) -> Vec<String> {
     let mut out = Vec::new();
     let mut boxes: Vec<(&str, usize)> = Vec::new();
     for l in lines {
@@ -156,7 +156,7 @@ pub fn notes(software: TaxSoftware, lines: &[GainLine<'_>]) -> Vec<String> {
 /// exported); the error names the rows it cannot carry.
 pub fn check(
     software: TaxSoftware,
-    lines: &[GainLine<'_>],
+    lines: Lines<'_>,
     what_if: &[String],
 ) -> Result<(), ExportError> {
     if !what_if.is_empty() {
@@ -167,7 +167,7 @@ pub fn check(
     }
     const SHOWN: usize = 10;
     if software == TaxSoftware::Turbotax {
-        let inherited: Vec<&GainLine<'_>> = lines
+        let inherited: Vec<GainLine<'_>> = lines
             .iter()
             .filter(|l| l.inherited && crate::tax::term(l.date_acquired, l.date_sold) != l.term)
             .collect();
@@ -188,7 +188,7 @@ pub fn check(
             });
         }
     }
-    let refused: Vec<&GainLine<'_>> = lines.iter().filter(|l| !software.carries(l)).collect();
+    let refused: Vec<GainLine<'_>> = lines.iter().filter(|l| !software.carries(l)).collect();
     if refused.is_empty() {
         return Ok(());
     }

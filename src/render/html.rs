@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use super::table::box_label;
-use super::{GainLine, ReportView, ScanView, money, price, qty};
+use super::{Lines, ReportView, ScanView, money, price, qty};
 use crate::tax::{Term, Totals};
 
 /// Escapes text for HTML element content and attribute values.
@@ -268,12 +268,7 @@ fn totals_row(out: &mut String, name: &str, t: &Totals) {
 
 /// A box's rows; with `trail_from`, each disposal id links to its trail
 /// (`#trail-N`, N counting from `trail_from`).
-fn form_8949_rows(
-    out: &mut String,
-    lines: &[GainLine<'_>],
-    totals: &Totals,
-    trail_from: Option<usize>,
-) {
+fn form_8949_rows(out: &mut String, lines: Lines<'_>, totals: &Totals, trail_from: Option<usize>) {
     out.push_str("<table><thead><tr><th>(a) Description</th><th>(b) Acquired</th><th>(c) Sold</th><th class=\"n\">(d) Proceeds</th><th class=\"n\">(e) Cost basis</th><th>(f) Code</th><th class=\"n\">(g) Adjustment</th><th class=\"n\">(h) Gain or (loss)</th><th>Disposal</th><th>Lot</th><th>Account</th></tr></thead><tbody>");
     for (k, l) in lines.iter().enumerate() {
         let disposal = match trail_from {
@@ -501,7 +496,7 @@ pub fn report(w: &mut dyn Write, v: &ReportView<'_>) -> io::Result<()> {
     let mut start = 0;
     let mut part = None;
     for b in &v.boxes {
-        let lines = &v.lines[start..start + b.rows];
+        let lines = v.lines.slice(start..start + b.rows);
         start += b.rows;
         let this = b.box_.term();
         if part != Some(this) {

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde_json::{Map, Value, json};
 
 use super::{
-    Adjustment, GainLine, GainsView, IsoDate, LotsView, Money, Qty, money, price, push_iso_date,
+    Adjustment, GainsView, IsoDate, Lines, LotsView, Money, Qty, money, price, push_iso_date,
     push_money, push_qty, qty,
 };
 use crate::tax::Totals;
@@ -47,9 +47,9 @@ struct GainJson<'a> {
 }
 
 /// Form 8949 lines as a JSON array, serialized one line at a time.
-pub struct GainLines<'a, 'b>(pub &'b [GainLine<'a>]);
+pub struct GainLines<'a>(pub Lines<'a>);
 
-impl serde::Serialize for GainLines<'_, '_> {
+impl serde::Serialize for GainLines<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
@@ -146,7 +146,7 @@ fn pretty_with_lines<T: serde::Serialize>(
     w: &mut dyn Write,
     doc: &T,
     key: &str,
-    lines: &[GainLine<'_>],
+    lines: Lines<'_>,
 ) -> io::Result<()> {
     let mut buf = io::BufWriter::with_capacity(1 << 16, w);
     // How serde_json ends the document: the key, the placeholder (its
@@ -206,20 +206,20 @@ impl Write for HoldBack<'_> {
 /// of [`GainLines`] as the value of a key of the top object: each line an
 /// object indented by four spaces, its keys by six (a long list on two
 /// threads: see [`super::write_chunked`]).
-fn write_gain_lines(w: &mut dyn Write, lines: &[GainLine<'_>]) -> io::Result<()> {
+fn write_gain_lines(w: &mut dyn Write, lines: Lines<'_>) -> io::Result<()> {
     if lines.is_empty() {
         return w.write_all(b"[]");
     }
     w.write_all(b"[")?;
-    super::write_chunked(w, lines, |out, first, chunk| {
-        gain_line_objects(out, first == 0, chunk)
+    super::write_chunked(w, lines.len(), |out, chunk| {
+        gain_line_objects(out, chunk.start == 0, lines.slice(chunk))
     })?;
     w.write_all(b"\n  ]")
 }
 
 /// Appends the objects of [`write_gain_lines`], each after a comma but the
 /// first line of all.
-fn gain_line_objects(out: &mut Vec<u8>, first: bool, lines: &[GainLine<'_>]) {
+fn gain_line_objects(out: &mut Vec<u8>, first: bool, lines: Lines<'_>) {
     // Numbers and dates are ours, ASCII with nothing to escape: written
     // between quotes as they are.
     let quoted = |out: &mut Vec<u8>, key: &[u8], push: &dyn Fn(&mut Vec<u8>)| {
@@ -364,7 +364,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
             lines: LINES_HERE,
         },
     };
-    pretty_with_lines(w, &doc, "rows", &v.lines)
+    pretty_with_lines(w, &doc, "rows", v.lines)
 }
 
 /// The open lots as a JSON array, one object made and written at a time.
@@ -535,7 +535,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
         value["exception_1"] = json!({
             "short_term": totals(&e.short_term),
             "long_term": totals(&e.long_term),
-            "rows": serde_json::to_value(GainLines(&e.lines)).unwrap_or_default(),
+            "rows": serde_json::to_value(GainLines(e.lines)).unwrap_or_default(),
         });
     }
     if let Some(sum) = &v.summary {
@@ -581,7 +581,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
             lines: LINES_HERE,
         },
     };
-    pretty_with_lines(w, &doc, "form_8949", &v.lines)
+    pretty_with_lines(w, &doc, "form_8949", v.lines)
 }
 
 /// `report --format json`: the keys before `income`, the income with its
@@ -1277,6 +1277,7 @@ pub fn balances(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::GainLine;
     use crate::tax::{BasisRule, Box8949, GainRow, Term};
     use proptest::prelude::*;
     use rust_decimal::Decimal;
@@ -1342,7 +1343,7 @@ mod tests {
             let want = {
                 let doc = WithRows {
                     head: head.clone(),
-                    rows: RowsField { key, lines: GainLines(&gain_lines) },
+                    rows: RowsField { key, lines: GainLines(Lines::resolved(&gain_lines)) },
                 };
                 let mut out = Vec::new();
                 pretty(&mut out, &doc).unwrap();
@@ -1350,7 +1351,7 @@ mod tests {
             };
             let doc = WithRows { head, rows: RowsField { key, lines: LINES_HERE } };
             let mut out = Vec::new();
-            pretty_with_lines(&mut out, &doc, key, &gain_lines).unwrap();
+            pretty_with_lines(&mut out, &doc, key, Lines::resolved(&gain_lines)).unwrap();
             prop_assert_eq!(String::from_utf8(out).unwrap(), want);
         }
     }

@@ -249,7 +249,7 @@ fn totals_row(p: &mut Page, y: f32, label: &str, s: Sums) {
 fn form_8949(doc: &mut Doc, v: &ReportView<'_>, statement: bool) {
     let mut start = 0;
     for b in &v.boxes {
-        let lines = &v.lines[start..start + b.rows];
+        let lines = v.lines.slice(start..start + b.rows);
         start += b.rows;
         let part = match b.box_.term() {
             crate::tax::Term::Short => "Part I, Short-Term (held one year or less)",
@@ -292,8 +292,8 @@ fn form_8949(doc: &mut Doc, v: &ReportView<'_>, statement: bool) {
                 p.text(COL_F, y, SIZE, &l.adjustment_code);
                 p.right(COL_G, y, SIZE, &adj(&l.adjustment_code, l.adjustment));
                 p.right(COL_H, y, SIZE, &money(l.gain));
-                page_sums.add(l);
-                box_sums.add(l);
+                page_sums.add(&l);
+                box_sums.add(&l);
                 y -= ROW;
             }
             p.rule(y + 7.0);

@@ -8,7 +8,7 @@ use tabled::settings::object::Columns;
 
 use super::grid::{Cells, Grid};
 use super::{
-    GainLine, GainsView, IsoDate, LotsView, Money, Qty, ShortId, UsDate, money, price,
+    GainLine, GainsView, IsoDate, Lines, LotsView, Money, Qty, ShortId, UsDate, money, price,
     push_iso_date, push_money, qty, short_id,
 };
 use crate::tax::Totals;
@@ -90,27 +90,28 @@ const SPLIT: usize = 16_384;
 /// helper thread meanwhile,
 /// which is returned: write the two with [`Grid::write_parts`]. A large
 /// year's lines (527k at 1M ledger rows) are most of a table's work.
-fn line_rows<'l, F>(t: &mut Grid, lines: &[GainLine<'l>], split: usize, push: F) -> Option<Grid>
+fn line_rows<'l, F>(t: &mut Grid, lines: Lines<'l>, split: usize, push: F) -> Option<Grid>
 where
     F: Fn(&mut Grid, &GainLine<'l>) + Sync,
 {
     if lines.len() < split.max(2) {
         for l in lines {
-            push(t, l);
+            push(t, &l);
         }
         return None;
     }
-    let (first, second) = lines.split_at(lines.len() / 2);
+    let half = lines.len() / 2;
+    let (first, second) = (lines.slice(0..half), lines.slice(half..lines.len()));
     std::thread::scope(|s| {
         let helper = s.spawn(|| {
             let mut g = Grid::new();
             for l in second {
-                push(&mut g, l);
+                push(&mut g, &l);
             }
             g
         });
         for l in first {
-            push(t, l);
+            push(t, &l);
         }
         // A panic there is a bug: passed on, never a table short of rows.
         match helper.join() {
@@ -216,7 +217,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
         }
         header.push("Gain");
         b.push_record(header);
-        let rest = line_rows(&mut b, &v.lines, SPLIT, |b, l| {
+        let rest = line_rows(&mut b, v.lines, SPLIT, |b, l| {
             b.push_cells(|c| {
                 c.shown(&ShortId(l.disposal_id));
                 c.shown(&ShortId(l.lot_id));
@@ -394,7 +395,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
     let mut start = 0;
     let mut part = None;
     for b in &v.boxes {
-        let lines = &v.lines[start..start + b.rows];
+        let lines = v.lines.slice(start..start + b.rows);
         start += b.rows;
         let this_part = b.box_.term();
         if part != Some(this_part) {
@@ -1504,7 +1505,7 @@ mod tests {
         let table = |split: usize| {
             let mut g = Grid::new();
             g.push_record(["Disposal", "Lot", "Asset", "Proceeds", "Adj.", "Acquired"]);
-            let rest = line_rows(&mut g, &lines, split, push);
+            let rest = line_rows(&mut g, Lines::resolved(&lines), split, push);
             assert_eq!(rest.is_some(), split < lines.len());
             let parts: Vec<&Grid> = std::iter::once(&g).chain(rest.as_ref()).collect();
             let mut out = Vec::new();
