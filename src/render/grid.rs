@@ -18,7 +18,7 @@ use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
 
 /// A table's cells, row by row. The first row is the header.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct Grid {
     /// Every cell's text, one after another.
     text: String,

@@ -26,11 +26,11 @@ use crate::tax::{GainRow, Term, Totals};
 const CHUNK: usize = 8192;
 
 /// Writes `items` items as `format` writes them, chunk by chunk: `format`
-/// appends the text of the items in the range it is given to a buffer. A long list is formatted on two threads: every other
-/// chunk by a helper while this thread formats and writes the others, and the
-/// chunks go out in order, so the bytes are the same as from one thread. A
-/// large year's Form 8949 lines (527k at 1M ledger rows) are most of its
-/// output.
+/// appends the text of the items in the range it is given to a buffer. A long
+/// list is formatted on two threads: every other chunk by a helper while this
+/// thread formats and writes the others, and the chunks go out in order, so
+/// the bytes are the same as from one thread. A large year's Form 8949 lines
+/// (527k at 1M ledger rows) are most of its output.
 fn write_chunked<F: Fn(&mut Vec<u8>, std::ops::Range<usize>) + Sync>(
     w: &mut dyn std::io::Write,
     items: usize,
@@ -332,7 +332,7 @@ impl<'a> Lines<'a> {
         Lines { source, ..*self }
     }
 
-    /// The lines `n` at a time (the last chunk shorter), as slices chunk.
+    /// The lines `n` at a time, the last chunk shorter (as `slice::chunks`).
     pub fn chunks(&self, n: usize) -> impl Iterator<Item = Lines<'a>> + 'a {
         let (this, len) = (*self, self.len());
         (0..len)

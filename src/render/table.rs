@@ -87,9 +87,9 @@ const SPLIT: usize = 16_384;
 
 /// Adds a row to `t` for each of `lines`, as `push` writes it. A list of
 /// `split` lines or more has its second half in a second grid, built by a
-/// helper thread meanwhile,
-/// which is returned: write the two with [`Grid::write_parts`]. A large
-/// year's lines (527k at 1M ledger rows) are most of a table's work.
+/// helper thread meanwhile, which is returned: write the two with
+/// [`Grid::write_parts`]. A large year's lines (527k at 1M ledger rows) are
+/// most of a table's work.
 fn line_rows<'l, F>(t: &mut Grid, lines: Lines<'l>, split: usize, push: F) -> Option<Grid>
 where
     F: Fn(&mut Grid, &GainLine<'l>) + Sync,
