@@ -78,23 +78,33 @@ pub struct Money(pub Decimal);
 
 impl std::fmt::Display for Money {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut c = cents(self.0);
-        if c.is_zero() {
-            return f.write_str("0.00");
-        }
-        c.rescale(2);
         // Integer cents, written by hand: Decimal's own Display is general and
         // slow, and a year of rows writes millions of amounts.
-        let m = c.mantissa();
-        let sign = if m < 0 { "-" } else { "" };
-        let m = m.unsigned_abs();
+        let m = money_cents(self.0);
+        if m == 0 {
+            return f.write_str("0.00");
+        }
         // Every amount harvest writes is below 10^15 (2^64 cents is 1.8e17):
         // its digits are made with 64-bit divisions, not 128-bit ones.
-        match u64::try_from(m) {
-            Ok(m) => write_fixed(f, sign, m, 2),
-            Err(_) => write!(f, "{sign}{}.{:02}", m / 100, m % 100),
+        match u64::try_from(m.unsigned_abs()) {
+            Ok(u) => write_fixed(f, m < 0, u, 2),
+            Err(_) => {
+                let (sign, u) = (if m < 0 { "-" } else { "" }, m.unsigned_abs());
+                write!(f, "{sign}{}.{:02}", u / 100, u % 100)
+            }
         }
     }
+}
+
+/// `d` in whole cents, rounded as [`cents`] rounds (an amount in cents
+/// already, as a Form 8949 row's are, is not rounded again).
+fn money_cents(d: Decimal) -> i128 {
+    if d.scale() == 2 {
+        return d.mantissa();
+    }
+    let mut c = cents(d);
+    c.rescale(2);
+    c.mantissa()
 }
 
 /// Displays a date as the forms write it, MM/DD/YYYY, without parsing a
@@ -159,38 +169,45 @@ pub struct Qty(pub Decimal);
 
 impl std::fmt::Display for Qty {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.0.is_zero() {
-            return f.write_str("0");
+        match qty_digits(self.0) {
+            Some((negative, m, scale)) => write_fixed(f, negative, m, scale),
+            None => write!(f, "{}", self.0.normalize()),
         }
-        let m = self.0.mantissa();
-        let sign = if m < 0 { "-" } else { "" };
-        // Digits by hand when the mantissa fits 64 bits (every quantity with
-        // fewer than 20 significant digits), as for Money; Decimal's
-        // `normalize` and Display otherwise.
-        let Ok(mut m) = u64::try_from(m.unsigned_abs()) else {
-            return write!(f, "{}", self.0.normalize());
-        };
-        let mut scale = self.0.scale();
-        while scale > 0 && m % 10 == 0 {
-            m /= 10;
-            scale -= 1;
-        }
-        write_fixed(f, sign, m, scale)
     }
 }
 
-/// Writes `sign`, then `m / 10^scale` with exactly `scale` decimals (none
-/// without a point) and at least one digit before the point: the digits made
-/// with 64-bit divisions into a buffer on the stack.
+/// A quantity's sign, digits and decimals without trailing zeros (zero is
+/// `0`), when its mantissa fits 64 bits (every quantity with fewer than 20
+/// significant digits), for the digits by hand, as for Money; `None` leaves
+/// it to Decimal's `normalize` and Display.
+fn qty_digits(d: Decimal) -> Option<(bool, u64, u32)> {
+    let m = d.mantissa();
+    let mut u = u64::try_from(m.unsigned_abs()).ok()?;
+    if u == 0 {
+        return Some((false, 0, 0));
+    }
+    let mut scale = d.scale();
+    while scale > 0 && u % 10 == 0 {
+        u /= 10;
+        scale -= 1;
+    }
+    Some((m < 0, u, scale))
+}
+
+/// Writes `-` when `negative`, then `m / 10^scale` with exactly `scale`
+/// decimals (none without a point) and at least one digit before the point:
+/// the digits made with 64-bit divisions into a buffer on the stack.
 fn write_fixed(
     f: &mut std::fmt::Formatter<'_>,
-    sign: &str,
+    negative: bool,
     m: u64,
     scale: u32,
 ) -> std::fmt::Result {
     let mut buf = [0u8; FIXED];
     let at = fixed_digits(&mut buf, m, scale);
-    f.write_str(sign)?;
+    if negative {
+        f.write_str("-")?;
+    }
     // SAFETY: only ASCII digits and a point were written there.
     f.write_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) })
 }
@@ -237,14 +254,7 @@ fn push_fixed(out: &mut Vec<u8>, negative: bool, m: u64, scale: u32) {
 /// `fmt`: the Form 8949 lines of a large year write millions of amounts, and
 /// the formatting machinery cost more than the digits.
 pub fn push_money(out: &mut Vec<u8>, d: Decimal) {
-    // Cents already, as a row's amounts are: nothing to round.
-    let m = if d.scale() == 2 {
-        d.mantissa()
-    } else {
-        let mut c = cents(d);
-        c.rescale(2);
-        c.mantissa()
-    };
+    let m = money_cents(d);
     if m == 0 {
         out.extend_from_slice(b"0.00");
         return;
@@ -260,22 +270,13 @@ pub fn push_money(out: &mut Vec<u8>, d: Decimal) {
 
 /// Appends [`Qty`]'s text to `out`, as [`push_money`] does for [`Money`].
 pub fn push_qty(out: &mut Vec<u8>, d: Decimal) {
-    if d.is_zero() {
-        out.push(b'0');
-        return;
+    match qty_digits(d) {
+        Some((negative, m, scale)) => push_fixed(out, negative, m, scale),
+        None => {
+            use std::io::Write as _;
+            let _ = write!(out, "{}", Qty(d));
+        }
     }
-    let m = d.mantissa();
-    let Ok(mut u) = u64::try_from(m.unsigned_abs()) else {
-        use std::io::Write as _;
-        let _ = write!(out, "{}", Qty(d));
-        return;
-    };
-    let mut scale = d.scale();
-    while scale > 0 && u % 10 == 0 {
-        u /= 10;
-        scale -= 1;
-    }
-    push_fixed(out, m < 0, u, scale);
 }
 
 /// Appends [`IsoDate`]'s text to `out`, as [`push_money`] does for [`Money`].

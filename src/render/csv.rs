@@ -98,9 +98,7 @@ fn gain_rows(out: &mut Vec<u8>, lines: Lines<'_>) {
         money(out, l.proceeds);
         money(out, l.cost_basis);
         text(out, &l.adjustment_code);
-        if !l.adjustment_code.is_empty() {
-            push_money(out, l.adjustment);
-        }
+        l.push_adjustment(out);
         out.push(b',');
         push_money(out, l.gain);
         out.push(b'\n');

@@ -89,30 +89,11 @@ impl Grid {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        let start = self.cells.len();
-        for cell in record {
-            let from = self.text.len();
-            self.text.push_str(cell.as_ref());
-            self.end_cell(from, start);
-        }
-        self.rows.push(self.cells.len());
+        self.push_cells(|c| record.into_iter().for_each(|cell| c.text(cell.as_ref())));
     }
 
-    /// Adds a row of cells written by their `Display`, straight into the
-    /// table's buffer: a large table's rows make no string a cell.
-    pub fn push_shown(&mut self, record: &[&dyn std::fmt::Display]) {
-        use std::fmt::Write as _;
-        let start = self.cells.len();
-        for cell in record {
-            let from = self.text.len();
-            // Writing into a String fails only if a Display impl does.
-            let _ = write!(self.text, "{cell}");
-            self.end_cell(from, start);
-        }
-        self.rows.push(self.cells.len());
-    }
-
-    /// Adds a row of the cells `fill` writes.
+    /// Adds a row of the cells `fill` writes, straight into the table's
+    /// buffer: a large table's rows make no string a cell.
     pub fn push_cells(&mut self, fill: impl FnOnce(&mut Cells<'_>)) {
         let start = self.cells.len();
         fill(&mut Cells { grid: self, start });
@@ -407,9 +388,7 @@ mod tests {
             // Cells written by their Display make the same table.
             let mut shown = Grid::new();
             for r in &rows {
-                let cells: Vec<&dyn std::fmt::Display> =
-                    r.iter().map(|c| c as &dyn std::fmt::Display).collect();
-                shown.push_shown(&cells);
+                shown.push_cells(|c| r.iter().for_each(|cell| c.shown(cell)));
             }
             prop_assert_eq!(written(&shown, right.clone(), 0), written(&g, right.clone(), 0));
             // The rows split between two grids, written as parts of one

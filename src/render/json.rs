@@ -274,11 +274,7 @@ fn gain_line_objects(out: &mut Vec<u8>, first: bool, lines: Lines<'_>) {
         });
         out.extend_from_slice(b",\n      \"adjustment_code\": ");
         push_json_str(out, &l.adjustment_code);
-        quoted(out, b",\n      \"adjustment\": ", &|o| {
-            if !l.adjustment_code.is_empty() {
-                push_money(o, l.adjustment);
-            }
-        });
+        quoted(out, b",\n      \"adjustment\": ", &|o| l.push_adjustment(o));
         quoted(out, b",\n      \"gain\": ", &|o| push_money(o, l.gain));
         if l.basis_rule != crate::tax::BasisRule::Lot {
             out.extend_from_slice(b",\n      \"basis_rule\": ");

@@ -208,6 +208,14 @@ impl GainLine<'_> {
         }
     }
 
+    /// Appends column (g) as [`Adjustment`] shows it: the amount when the row
+    /// has a code, else nothing.
+    pub fn push_adjustment(&self, out: &mut Vec<u8>) {
+        if !self.adjustment_code.is_empty() {
+            push_money(out, self.adjustment);
+        }
+    }
+
     /// Column (a): units and asset, like `0.5 BTC`.
     pub fn description(&self) -> String {
         format!("{} {}", qty(self.quantity), self.asset)

@@ -74,13 +74,6 @@ fn signed_cell(c: &mut Cells<'_>, gain: rust_decimal::Decimal) {
     }
 }
 
-/// Column (g) of a line: [`super::Adjustment`], as bytes.
-fn adjustment(out: &mut Vec<u8>, l: &GainLine<'_>) {
-    if !l.adjustment_code.is_empty() {
-        push_money(out, l.adjustment);
-    }
-}
-
 /// Form 8949 lines past which the second half of a table's rows is built on
 /// a helper thread.
 const SPLIT: usize = 16_384;
@@ -232,7 +225,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
                 // No (f) and (g) columns: the gain follows the basis.
                 if coded {
                     c.text(&l.adjustment_code);
-                    c.ascii(|o| adjustment(o, l));
+                    c.ascii(|o| l.push_adjustment(o));
                 }
                 signed_cell(c, l.gain);
             })
@@ -441,7 +434,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
                 c.ascii(|o| push_money(o, l.proceeds));
                 c.ascii(|o| push_money(o, l.cost_basis));
                 c.text(&l.adjustment_code);
-                c.ascii(|o| adjustment(o, l));
+                c.ascii(|o| l.push_adjustment(o));
                 signed_cell(c, l.gain);
                 c.shown(&ShortId(l.disposal_id));
                 c.shown(&ShortId(l.lot_id));
@@ -1498,7 +1491,7 @@ mod tests {
                 c.shown(&ShortId(l.lot_id));
                 c.text(l.asset);
                 c.ascii(|o| push_money(o, l.proceeds));
-                c.ascii(|o| adjustment(o, l));
+                c.ascii(|o| l.push_adjustment(o));
                 c.shown(&l.acquired());
             })
         };
