@@ -348,6 +348,15 @@ impl<'a> Lines<'a> {
             .map(move |s| this.slice(s..(s + n).min(len)))
     }
 
+    /// The lines' rows, their figures only: no names resolved.
+    pub fn rows(&self) -> impl Iterator<Item = &'a GainRow> + 'a {
+        let (this, len) = (*self, self.len());
+        (0..len).map(move |i| match this.source {
+            LineSource::Rows { rows, .. } => rows[i],
+            LineSource::Resolved(l) => l[i].row,
+        })
+    }
+
     pub fn iter(&self) -> LinesIter<'a> {
         LinesIter {
             lines: *self,

@@ -191,7 +191,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
     if !v.lines.is_empty() {
         // Columns (f) and (g) only when a row has a code: most years have none,
         // and the table then fits a narrower terminal.
-        let coded = v.lines.iter().any(|l| !l.adjustment_code.is_empty());
+        let coded = v.lines.rows().any(|r| !r.adjustment_code.is_empty());
         let mut b = Grid::new();
         let mut header = vec![
             "Disposal",
