@@ -481,7 +481,7 @@ pub fn route_row(
         (true, Some(g)) => g,
         _ => r.cost_basis,
     };
-    let mut code = String::new();
+    let mut code = crate::tax::AdjustmentCode::NONE;
     if broker_basis.is_some_and(|g| g != r.cost_basis) {
         code.push('B');
     }

@@ -386,7 +386,7 @@ fn wash_code_is_kept() {
         box_: Box8949::I,
         proceeds: dec("80"),
         cost_basis: dec("100"),
-        adjustment_code: "W".into(),
+        adjustment_code: crate::tax::AdjustmentCode::new("W").unwrap(),
         adjustment: dec("20"),
         gain: Decimal::ZERO,
         basis_rule: Default::default(),

@@ -402,7 +402,7 @@ fn gain_json(l: &GainLine<'_>) -> serde_json::Map<String, Value> {
         "description": l.description(),
         "proceeds": money(l.proceeds),
         "cost_basis": money(l.cost_basis),
-        "adjustment_code": &l.adjustment_code,
+        "adjustment_code": l.adjustment_code.as_str(),
         "adjustment": adjustment_cell(&l.adjustment_code, l.adjustment),
         "gain": money(l.gain),
     });

@@ -1460,11 +1460,8 @@ mod tests {
                 box_: crate::tax::Box8949::I,
                 proceeds: Decimal::new(i * 1234567, 2),
                 cost_basis: Decimal::new(i * 99, 2),
-                adjustment_code: if i % 5 == 0 {
-                    "W".into()
-                } else {
-                    String::new()
-                },
+                adjustment_code: crate::tax::AdjustmentCode::new(if i % 5 == 0 { "W" } else { "" })
+                    .unwrap(),
                 adjustment: Decimal::new(i, 2),
                 gain: Decimal::new(i * 1234567 - i * 99 - 4000, 2),
                 basis_rule: crate::tax::BasisRule::Lot,

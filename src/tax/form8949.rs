@@ -191,13 +191,96 @@ pub struct GainRow {
     pub proceeds: Decimal,
     pub cost_basis: Decimal,
     /// Column (f), codes in alphabetical order; empty when none.
-    pub adjustment_code: String,
+    pub adjustment_code: AdjustmentCode,
     /// Column (g).
     pub adjustment: Decimal,
     /// Column (h): proceeds - basis + adjustment.
     pub gain: Decimal,
     /// Which basis column (e) holds, when not the lot's own.
     pub basis_rule: BasisRule,
+}
+
+/// Column (f) of a Form 8949 row: its code letters in alphabetical order, held
+/// in the row itself. A `String` took 24 bytes of every row and an allocation
+/// for each coded one; a large year has millions of rows.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct AdjustmentCode {
+    len: u8,
+    letters: [u8; AdjustmentCode::MAX],
+}
+
+impl AdjustmentCode {
+    /// The most letters a row can hold: more than the distinct codes harvest
+    /// writes (B, C, E or O, T, W).
+    pub const MAX: usize = 7;
+
+    /// No code.
+    pub const NONE: AdjustmentCode = AdjustmentCode {
+        len: 0,
+        letters: [0; AdjustmentCode::MAX],
+    };
+
+    /// The code of `letters`: `None` unless they are at most [`Self::MAX`]
+    /// ASCII capital letters.
+    pub fn new(letters: &str) -> Option<AdjustmentCode> {
+        let mut code = AdjustmentCode::NONE;
+        for c in letters.chars() {
+            if !c.is_ascii_uppercase() || usize::from(code.len) == Self::MAX {
+                return None;
+            }
+            code.push(c);
+        }
+        Some(code)
+    }
+
+    /// Appends the code letter `c` (the caller keeps the alphabetical order).
+    ///
+    /// # Panics
+    /// If `c` is not an ASCII capital letter or the code is full: both are
+    /// harvest's own mistakes, never a file's.
+    pub fn push(&mut self, c: char) {
+        assert!(c.is_ascii_uppercase(), "code letter {c:?}");
+        let at = usize::from(self.len);
+        assert!(
+            at < Self::MAX,
+            "column (f) holds at most {} codes",
+            Self::MAX
+        );
+        self.letters[at] = c as u8;
+        self.len += 1;
+    }
+
+    /// The letters, as column (f) shows them.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII letters are ever stored, so this never falls back.
+        std::str::from_utf8(&self.letters[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for AdjustmentCode {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<&str> for AdjustmentCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl fmt::Debug for AdjustmentCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for AdjustmentCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Which basis a row's column (e) holds.
@@ -431,23 +514,20 @@ pub fn for_each_row_where(
             // Column (g) never turns the row's loss into a gain, and a wholly
             // disallowed loss leaves exactly zero, whatever the cents.
             let row_loss = (cost_basis - proceeds).max(Decimal::ZERO);
-            let (code, adjustment) = match outcome.disallowed.get(&leg_index) {
-                Some(&(_, true)) => ("W".to_string(), row_loss),
-                Some(&(w, false)) => ("W".to_string(), cents(w).min(row_loss)),
-                None => (String::new(), Decimal::ZERO),
-            };
-            // Less than half a cent disallowed: nothing to report.
-            let code = if adjustment.is_zero() {
-                String::new()
-            } else {
-                code
+            let adjustment = match outcome.disallowed.get(&leg_index) {
+                Some(&(_, true)) => row_loss,
+                Some(&(w, false)) => cents(w).min(row_loss),
+                None => Decimal::ZERO,
             };
             // Code C (a collectible) comes before W: codes are alphabetical.
-            let code = if collectible {
-                format!("C{code}")
-            } else {
-                code
-            };
+            let mut code = AdjustmentCode::NONE;
+            if collectible {
+                code.push('C');
+            }
+            // Less than half a cent disallowed: nothing to report.
+            if !adjustment.is_zero() {
+                code.push('W');
+            }
             row(GainRow {
                 disposal: di as u32,
                 lot: leg.lot,
@@ -479,6 +559,25 @@ pub fn mul_div(a: Decimal, b: Decimal, c: Decimal) -> Decimal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_code_holds_its_letters_in_the_row() {
+        let mut c = AdjustmentCode::NONE;
+        assert!(c.is_empty());
+        assert_eq!(c, "");
+        c.push('C');
+        c.push('W');
+        assert_eq!(c.as_str(), "CW");
+        assert_eq!(format!("{c} {c:?}"), "CW \"CW\"");
+        assert!(c.contains('W') && !c.contains('B'));
+        assert_eq!(AdjustmentCode::new("BEOTWXY").map(|c| c.len()), Some(7));
+        assert_eq!(AdjustmentCode::new("CW"), Some(c));
+        for bad in ["BEOTWXYZ", "w", "B,W", "É"] {
+            assert_eq!(AdjustmentCode::new(bad), None, "{bad}");
+        }
+        // A row without a String: 20 bytes less each, no allocation when coded.
+        assert!(size_of::<GainRow>() <= 108, "{}", size_of::<GainRow>());
+    }
 
     proptest::proptest! {
         /// The integer addition of cents gives rust_decimal's sum: the same
@@ -520,7 +619,7 @@ mod tests {
                     box_: [A, B, C, D, E, F, G, H, I, J, K, L][b],
                     proceeds: Decimal::ZERO,
                     cost_basis: Decimal::ZERO,
-                    adjustment_code: String::new(),
+                    adjustment_code: AdjustmentCode::NONE,
                     adjustment: Decimal::ZERO,
                     gain: Decimal::ZERO,
                     basis_rule: BasisRule::Lot,

@@ -16,7 +16,7 @@ pub mod schedule_d;
 pub mod term;
 
 pub use form8949::{
-    BasisRule, Box8949, BoxRules, GainRow, Totals, build_rows, build_rows_where,
+    AdjustmentCode, BasisRule, Box8949, BoxRules, GainRow, Totals, build_rows, build_rows_where,
     for_each_row_where, sort_by_part_and_box,
 };
 pub use gifts::{Transfers, transfers};

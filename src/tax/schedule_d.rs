@@ -270,7 +270,7 @@ mod tests {
             box_: b,
             proceeds: d(gain.max(0)),
             cost_basis: d((-gain).max(0)),
-            adjustment_code: String::new(),
+            adjustment_code: Default::default(),
             adjustment: Decimal::ZERO,
             gain: d(gain),
             basis_rule: Default::default(),
