@@ -195,23 +195,33 @@ pub fn pair<'b>(
         pair_own(ledger, &withdrawals, &deposits, &own, &mut partner);
     }
     let window = Duration::hours(48);
+    let mut by_asset: HashMap<Sym, (Vec<u32>, Unpaired)> = by_asset
+        .into_iter()
+        .map(|(asset, cands)| {
+            let unpaired = Unpaired::new(&cands, &partner);
+            (asset, (cands, unpaired))
+        })
+        .collect();
     for &j in &deposits {
         let (j, d) = (j as usize, &rows[j as usize]);
         if partner.get(j as u32).is_some() {
             continue;
         }
         let Some(recv) = d.received else { continue };
-        let Some(cands) = by_asset.get(&recv.asset) else {
+        let Some((cands, unpaired)) = by_asset.get_mut(&recv.asset) else {
             continue;
         };
         let from = d.time - window;
         let start = cands.partition_point(|&w| rows[w as usize].time < from);
-        for &w in &cands[start..] {
+        let mut k = unpaired.first_from(start);
+        while let Some(&w) = cands.get(k) {
+            let at = k;
+            k = unpaired.first_from(k + 1);
             let wr = &rows[w as usize];
             if wr.time > d.time {
                 break;
             }
-            if partner.get(w).is_some() || wr.account == d.account {
+            if wr.account == d.account {
                 continue;
             }
             // A withdrawal to an own address goes to that address's account.
@@ -228,11 +238,58 @@ pub fn pair<'b>(
             }
             if wr.sent.is_some_and(|s| s.qty >= recv.qty) {
                 partner.pair(w, j as u32);
+                unpaired.take(at);
                 break;
             }
         }
     }
     Ok(Pairing { partner, own })
+}
+
+/// The positions of a time-ordered list of transfer rows whose row is not
+/// paired yet, each found in one step past the paired ones. A row scanning
+/// its window for a partner passes over each paired row once in all, not once
+/// per scan: transfers stamped close together (a bot's, or an export that
+/// gives a day's rows one time) would otherwise make pairing quadratic.
+struct Unpaired(Vec<u32>);
+
+impl Unpaired {
+    /// For `list`, with the rows `partner` has already paired left out.
+    fn new(list: &[u32], partner: &Partners) -> Unpaired {
+        let next = |k: usize| match list.get(k) {
+            Some(&row) if partner.get(row).is_some() => k as u32 + 1,
+            _ => k as u32,
+        };
+        Unpaired((0..=list.len()).map(next).collect())
+    }
+
+    /// The first position from `k` on whose row is unpaired (the list's
+    /// length when none is).
+    fn first_from(&mut self, k: usize) -> usize {
+        let Some(&step) = self.0.get(k) else {
+            return k;
+        };
+        if step as usize == k {
+            return k;
+        }
+        let mut found = step as usize;
+        while self.0[found] as usize != found {
+            found = self.0[found] as usize;
+        }
+        // Each position passed now points straight at the one found.
+        let mut at = k;
+        while at != found {
+            let step = self.0[at] as usize;
+            self.0[at] = found as u32;
+            at = step;
+        }
+        found
+    }
+
+    /// Notes that the row at position `k` is now paired.
+    fn take(&mut self, k: usize) {
+        self.0[k] = k as u32 + 1;
+    }
 }
 
 /// Pairs each withdrawal to an own address (oldest first) with the earliest
@@ -255,6 +312,13 @@ fn pair_own(
             by_place.entry((d.account, r.asset)).or_default().push(j);
         }
     }
+    let mut by_place: HashMap<(Sym, Sym), (Vec<u32>, Unpaired)> = by_place
+        .into_iter()
+        .map(|(place, cands)| {
+            let unpaired = Unpaired::new(&cands, partner);
+            (place, (cands, unpaired))
+        })
+        .collect();
     for &w in withdrawals {
         let Some(o) = own.get(&w) else { continue };
         let (Some(account), None) = (o.account, partner.get(w)) else {
@@ -267,21 +331,24 @@ fn pair_own(
             .filter(|f| f.asset == sent.asset)
             .map_or(Decimal::ZERO, |f| f.qty);
         let least = sent.qty - fee;
-        let Some(cands) = by_place.get(&(account, sent.asset)) else {
+        let Some((cands, unpaired)) = by_place.get_mut(&(account, sent.asset)) else {
             continue;
         };
         let (from, until) = (shift(wr.time, -OWN_BEFORE), shift(wr.time, OWN_AFTER));
         let start = cands.partition_point(|&d| rows[d as usize].time < from);
-        for &d in &cands[start..] {
+        let mut k = unpaired.first_from(start);
+        while let Some(&d) = cands.get(k) {
             let dr = &rows[d as usize];
             if dr.time > until {
                 break;
             }
             let q = dr.received.map_or(Decimal::ZERO, |r| r.qty);
-            if partner.get(d).is_none() && q <= sent.qty && q >= least {
+            if q <= sent.qty && q >= least {
                 partner.pair(w, d);
+                unpaired.take(k);
                 break;
             }
+            k = unpaired.first_from(k + 1);
         }
     }
 }
@@ -581,5 +648,41 @@ impl Engine<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// `Unpaired` finds what a walk over the list does: the first row at
+        /// or after a position that no one has paired, through any mix of
+        /// lookups and pairings.
+        #[test]
+        fn unpaired_finds_what_a_walk_finds(
+            paired_before in proptest::collection::vec(proptest::bool::ANY, 0..40),
+            steps in proptest::collection::vec((0usize..45, proptest::bool::ANY), 0..60),
+        ) {
+            let n = paired_before.len();
+            let list: Vec<u32> = (0..n as u32).collect();
+            let mut partner = Partners::new(2 * n + 1);
+            for (k, &p) in paired_before.iter().enumerate() {
+                if p {
+                    partner.pair(k as u32, (n + k) as u32);
+                }
+            }
+            let mut unpaired = Unpaired::new(&list, &partner);
+            let mut taken: Vec<bool> = paired_before.clone();
+            for (k, pair_it) in steps {
+                let k = k.min(n);
+                let want = (k..n).find(|&i| !taken[i]).unwrap_or(n);
+                proptest::prop_assert_eq!(unpaired.first_from(k), want);
+                if pair_it && want < n {
+                    unpaired.take(want);
+                    taken[want] = true;
+                }
+            }
+        }
     }
 }
