@@ -402,6 +402,11 @@ impl Engine<'_> {
         a: Amount,
         proceeds: Decimal,
     ) {
+        if let Some(w) = &mut self.wash {
+            for leg in &self.scratch {
+                w.note_gone(leg.lot, leg.qty);
+            }
+        }
         let date = date_in(row.time, self.cfg.tz);
         match self.keep {
             Keep::All => {}

@@ -12,7 +12,8 @@
 //! `transfer` (pairing and moving lots between accounts), `convert` (trades
 //! between assets harvest.toml links, which move lots), `allocation` (the
 //! transition to wallets), `wash` (the simulated wash-sale rule), `pool` (the
-//! ordered pools), `shard` (two threads), `warnings` and `error`. This file
+//! ordered pools), `skip` (scanning windows past entries done), `shard` (two
+//! threads), `warnings` and `error`. This file
 //! holds the `Engine` that carries a run's state through them.
 
 /// The pool orders of an engine, borrowing only the fields it needs so that a
@@ -39,6 +40,7 @@ mod identify;
 mod outcome;
 mod pool;
 mod shard;
+mod skip;
 mod transfer;
 mod warnings;
 mod wash;

@@ -23,6 +23,7 @@ use rust_decimal::Decimal;
 
 use super::addresses::{AddressBook, Destination, Owner};
 use super::pool::Pool;
+use super::skip::Skips;
 use super::{DisposalKind, Engine, EngineError, Leg, MissingBasis, Move, Origin, fmt_qty};
 use crate::model::{Amount, Kind, Ledger, Row, Sym};
 
@@ -195,10 +196,10 @@ pub fn pair<'b>(
         pair_own(ledger, &withdrawals, &deposits, &own, &mut partner);
     }
     let window = Duration::hours(48);
-    let mut by_asset: HashMap<Sym, (Vec<u32>, Unpaired)> = by_asset
+    let mut by_asset: HashMap<Sym, (Vec<u32>, Skips)> = by_asset
         .into_iter()
         .map(|(asset, cands)| {
-            let unpaired = Unpaired::new(&cands, &partner);
+            let unpaired = Skips::new(cands.len(), |k| partner.get(cands[k]).is_some());
             (asset, (cands, unpaired))
         })
         .collect();
@@ -246,52 +247,6 @@ pub fn pair<'b>(
     Ok(Pairing { partner, own })
 }
 
-/// The positions of a time-ordered list of transfer rows whose row is not
-/// paired yet, each found in one step past the paired ones. A row scanning
-/// its window for a partner passes over each paired row once in all, not once
-/// per scan: transfers stamped close together (a bot's, or an export that
-/// gives a day's rows one time) would otherwise make pairing quadratic.
-struct Unpaired(Vec<u32>);
-
-impl Unpaired {
-    /// For `list`, with the rows `partner` has already paired left out.
-    fn new(list: &[u32], partner: &Partners) -> Unpaired {
-        let next = |k: usize| match list.get(k) {
-            Some(&row) if partner.get(row).is_some() => k as u32 + 1,
-            _ => k as u32,
-        };
-        Unpaired((0..=list.len()).map(next).collect())
-    }
-
-    /// The first position from `k` on whose row is unpaired (the list's
-    /// length when none is).
-    fn first_from(&mut self, k: usize) -> usize {
-        let Some(&step) = self.0.get(k) else {
-            return k;
-        };
-        if step as usize == k {
-            return k;
-        }
-        let mut found = step as usize;
-        while self.0[found] as usize != found {
-            found = self.0[found] as usize;
-        }
-        // Each position passed now points straight at the one found.
-        let mut at = k;
-        while at != found {
-            let step = self.0[at] as usize;
-            self.0[at] = found as u32;
-            at = step;
-        }
-        found
-    }
-
-    /// Notes that the row at position `k` is now paired.
-    fn take(&mut self, k: usize) {
-        self.0[k] = k as u32 + 1;
-    }
-}
-
 /// Pairs each withdrawal to an own address (oldest first) with the earliest
 /// unpaired deposit of its asset in that address's account, from
 /// [`OWN_BEFORE`] before to [`OWN_AFTER`] after it, of the withdrawal's
@@ -312,10 +267,10 @@ fn pair_own(
             by_place.entry((d.account, r.asset)).or_default().push(j);
         }
     }
-    let mut by_place: HashMap<(Sym, Sym), (Vec<u32>, Unpaired)> = by_place
+    let mut by_place: HashMap<(Sym, Sym), (Vec<u32>, Skips)> = by_place
         .into_iter()
         .map(|(place, cands)| {
-            let unpaired = Unpaired::new(&cands, partner);
+            let unpaired = Skips::new(cands.len(), |k| partner.get(cands[k]).is_some());
             (place, (cands, unpaired))
         })
         .collect();
@@ -648,41 +603,5 @@ impl Engine<'_> {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    proptest::proptest! {
-        /// `Unpaired` finds what a walk over the list does: the first row at
-        /// or after a position that no one has paired, through any mix of
-        /// lookups and pairings.
-        #[test]
-        fn unpaired_finds_what_a_walk_finds(
-            paired_before in proptest::collection::vec(proptest::bool::ANY, 0..40),
-            steps in proptest::collection::vec((0usize..45, proptest::bool::ANY), 0..60),
-        ) {
-            let n = paired_before.len();
-            let list: Vec<u32> = (0..n as u32).collect();
-            let mut partner = Partners::new(2 * n + 1);
-            for (k, &p) in paired_before.iter().enumerate() {
-                if p {
-                    partner.pair(k as u32, (n + k) as u32);
-                }
-            }
-            let mut unpaired = Unpaired::new(&list, &partner);
-            let mut taken: Vec<bool> = paired_before.clone();
-            for (k, pair_it) in steps {
-                let k = k.min(n);
-                let want = (k..n).find(|&i| !taken[i]).unwrap_or(n);
-                proptest::prop_assert_eq!(unpaired.first_from(k), want);
-                if pair_it && want < n {
-                    unpaired.take(want);
-                    taken[want] = true;
-                }
-            }
-        }
     }
 }

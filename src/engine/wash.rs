@@ -8,12 +8,15 @@
 //! Replacement units bought before the sale count while still held; units bought
 //! after it get their adjustment when their purchase is applied.
 
+use std::collections::VecDeque;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::{Config, Engine, EngineError, Leg, Origin, SCALE};
+use super::skip::Skips;
+use super::{Config, Engine, EngineError, Leg, LotIdx, Origin, SCALE};
 use crate::model::{Kind, Ledger, Sym};
 use crate::time::date_in;
 
@@ -25,17 +28,71 @@ pub(super) struct Pending {
     pub tack_days: i64,
 }
 
+/// A purchase that may replace sold units: its date, its row, the units it
+/// bought.
+type Acquisition = (NaiveDate, u32, Decimal);
+
 /// Acquisitions by asset, and what of them has replaced sold units.
 pub(super) struct Wash {
     window: i64,
-    acquisitions: HashMap<Sym, Vec<(NaiveDate, u32, Decimal)>>,
+    /// Each asset's acquisitions in date order, with the ones wholly used as
+    /// replacements skipped: a sale's window is scanned from its start.
+    acquisitions: HashMap<Sym, (Vec<Acquisition>, Skips)>,
     used: HashMap<u32, Decimal>,
     pending: HashMap<u32, Vec<Pending>>,
+    /// The lots of each acquisition row that may still hold units.
+    lots: LiveLots,
+}
+
+/// The lots of each acquisition row that may still hold units, for the
+/// replacement lookups: each carve opens one more lot for the row, so a row
+/// used as the replacement of many sales would have its every lot looked
+/// through, again and again, long after most are gone. The engine's own list
+/// of a row's lots is left whole: specific identification reads it.
+#[derive(Debug, Default)]
+pub(super) struct LiveLots {
+    /// Units of each lot gone for good (disposed of, or carved into a
+    /// replacement lot), by lot.
+    gone: Vec<Decimal>,
+    /// By row: how much of the engine's list has been read, and the lots read
+    /// that were not all gone when last looked at, in the engine's order.
+    rows: HashMap<u32, (usize, VecDeque<LotIdx>)>,
+}
+
+impl LiveLots {
+    /// Notes that `qty` units of `lot` are gone for good.
+    pub fn note_gone(&mut self, lot: LotIdx, qty: Decimal) {
+        note_gone(&mut self.gone, lot, qty);
+    }
+
+    /// Reads on the lots the engine has opened for `row` since last time.
+    fn sync(&mut self, e: &Engine<'_>, row: u32) {
+        let all = e.lot_of_row.get(&row).map_or(&[][..], Vec::as_slice);
+        let (read, live) = self.rows.entry(row).or_default();
+        live.extend(&all[(*read).min(all.len())..]);
+        *read = all.len();
+    }
+}
+
+/// Notes in `gone` that `qty` units of `lot` are gone for good.
+fn note_gone(gone: &mut Vec<Decimal>, lot: LotIdx, qty: Decimal) {
+    let lot = lot as usize;
+    if gone.len() <= lot {
+        gone.resize(lot + 1, Decimal::ZERO);
+    }
+    gone[lot] += qty;
+}
+
+/// True when every unit of `lot` is gone for good: it holds nothing anywhere
+/// (in transit neither), so leaving it out changes no sum and no carve.
+fn all_gone(gone: &[Decimal], e: &Engine<'_>, lot: LotIdx) -> bool {
+    gone.get(lot as usize)
+        .is_some_and(|&g| g >= e.out.lots[lot as usize].qty)
 }
 
 impl Wash {
     pub fn new(ledger: &Ledger, cfg: &Config) -> Wash {
-        let mut acquisitions: HashMap<Sym, Vec<(NaiveDate, u32, Decimal)>> = HashMap::default();
+        let mut acquisitions: HashMap<Sym, Vec<Acquisition>> = HashMap::default();
         // A conversion buys nothing: its units are the old lots'.
         let conversions = cfg.assets.resolve(ledger);
         for (i, r) in ledger.rows.iter().enumerate() {
@@ -55,15 +112,26 @@ impl Wash {
                 recv.qty - withheld,
             ));
         }
-        for v in acquisitions.values_mut() {
-            v.sort_by_key(|&(d, r, _)| (d, r));
-        }
+        let acquisitions = acquisitions
+            .into_iter()
+            .map(|(asset, mut list)| {
+                list.sort_by_key(|&(d, r, _)| (d, r));
+                let skips = Skips::new(list.len(), |_| false);
+                (asset, (list, skips))
+            })
+            .collect();
         Wash {
             window: i64::from(cfg.wash_window),
             acquisitions,
             used: HashMap::default(),
             pending: HashMap::default(),
+            lots: LiveLots::default(),
         }
+    }
+
+    /// Notes that `qty` units of `lot` are gone for good (disposed of).
+    pub fn note_gone(&mut self, lot: LotIdx, qty: Decimal) {
+        self.lots.note_gone(lot, qty);
     }
 
     /// The adjustments waiting for the purchase on `row`.
@@ -118,24 +186,43 @@ pub(super) fn apply(e: &mut Engine<'_>, w: &mut Wash, i: u32) -> Result<(), Box<
     }
     let from = d.date - chrono::Duration::days(w.window);
     let to = d.date + chrono::Duration::days(w.window);
-    let candidates: Vec<(u32, Decimal)> = match w.acquisitions.get(&d.asset) {
-        Some(list) => {
-            let start = list.partition_point(|&(date, _, _)| date < from);
-            list[start..]
-                .iter()
-                .take_while(|&&(date, _, _)| date <= to)
-                .filter(|&&(_, r, _)| r != i && !sold_rows.contains(&r))
-                .map(|&(_, r, q)| (r, q))
-                .collect()
-        }
-        None => return Ok(()),
+    let Some((list, skips)) = w.acquisitions.get_mut(&d.asset) else {
+        return Ok(());
     };
-    for (r, qty) in candidates {
-        let mut avail = qty - w.used.get(&r).copied().unwrap_or_default();
-        if r < i {
-            avail = avail.min(held_units(e, r, d.asset));
+    let start = list.partition_point(|&(date, _, _)| date < from);
+    // Units still to be matched: once none are, the rest of the window
+    // changes nothing.
+    let mut unmatched = losses.iter().filter(|l| !l.left.is_zero()).count();
+    let mut open = 0;
+    let mut k = skips.first_from(start);
+    while let Some(&(date, r, qty)) = list.get(k) {
+        let at = k;
+        k = skips.first_from(k + 1);
+        if date > to || unmatched == 0 {
+            break;
         }
-        for l in losses.iter_mut() {
+        if r == i || sold_rows.contains(&r) {
+            continue;
+        }
+        let mut avail = qty - w.used.get(&r).copied().unwrap_or_default();
+        if avail <= Decimal::ZERO {
+            // Used up for good: `used` only grows.
+            skips.take(at);
+            continue;
+        }
+        if r < i {
+            let Some(held) = held_units(e, &mut w.lots, r, d.asset) else {
+                // Bought before this sale and none of it held, ever again.
+                skips.take(at);
+                continue;
+            };
+            avail = avail.min(held);
+        }
+        // Losses are matched in order: those before `open` are done.
+        while losses.get(open).is_some_and(|l| l.left.is_zero()) {
+            open += 1;
+        }
+        for l in losses[open..].iter_mut() {
             if avail <= Decimal::ZERO {
                 break;
             }
@@ -157,12 +244,15 @@ pub(super) fn apply(e: &mut Engine<'_>, w: &mut Wash, i: u32) -> Result<(), Box<
                     tack_days,
                 });
             } else {
-                carve(e, r, d.asset, m, add, tack_days)?;
+                carve(e, &mut w.lots, r, d.asset, m, add, tack_days)?;
             }
             *w.used.entry(r).or_default() += m;
             avail -= m;
             l.left -= m;
             l.disallowed += add;
+            if l.left.is_zero() {
+                unmatched -= 1;
+            }
         }
     }
     for l in losses {
@@ -177,35 +267,56 @@ pub(super) fn apply(e: &mut Engine<'_>, w: &mut Wash, i: u32) -> Result<(), Box<
 }
 
 /// Units of the lots opened by `row` still held anywhere.
-fn held_units(e: &Engine<'_>, row: u32, asset: Sym) -> Decimal {
-    let Some(lots) = e.lot_of_row.get(&row) else {
-        return Decimal::ZERO;
-    };
+/// None when none of them can hold any (all gone, or none opened): they never
+/// will again, as only a carve or a conversion of their own units opens more.
+fn held_units(e: &Engine<'_>, live: &mut LiveLots, row: u32, asset: Sym) -> Option<Decimal> {
+    live.sync(e, row);
+    let LiveLots { gone, rows } = live;
+    let (_, lots) = rows.get_mut(&row)?;
     let mut held = Decimal::ZERO;
-    for &lot in lots {
+    // The lots all gone are dropped in the same pass.
+    lots.retain(|&lot| {
+        if all_gone(gone, e, lot) {
+            return false;
+        }
         let key = e.out.lot_key(e.ledger, lot);
         for ((_, a), pool) in &e.pools {
             if *a == asset {
                 held += pool.held(&key);
             }
         }
-    }
-    held
+        true
+    });
+    (!lots.is_empty()).then_some(held)
 }
 
 /// Moves `qty` held units of the lots opened by `acq_row` into a new lot with
 /// `add` more basis and a holding period `tack_days` longer.
 fn carve(
     e: &mut Engine<'_>,
+    live: &mut LiveLots,
     acq_row: u32,
     asset: Sym,
     qty: Decimal,
     add: Decimal,
     tack_days: i64,
 ) -> Result<(), Box<EngineError>> {
-    let lots = e.lot_of_row.get(&acq_row).cloned().unwrap_or_default();
+    live.sync(e, acq_row);
+    let LiveLots { gone, rows } = live;
+    let Some((_, lots)) = rows.get_mut(&acq_row) else {
+        return Ok(());
+    };
     let mut need = qty;
-    for lot in lots {
+    // The lots are taken from in order, so a carve walks only as far as it
+    // takes from: the ones found all gone are dropped as they gather.
+    let (mut n, mut passed_gone) = (0, 0);
+    while n < lots.len() && !need.is_zero() {
+        let lot = lots[n];
+        n += 1;
+        if all_gone(gone, e, lot) {
+            passed_gone += 1;
+            continue;
+        }
         let key = e.out.lot_key(e.ledger, lot);
         let pool_keys: Vec<(Sym, Sym)> = e
             .pools
@@ -215,7 +326,7 @@ fn carve(
             .collect();
         for pk in pool_keys {
             if need.is_zero() {
-                return Ok(());
+                break;
             }
             let mut taken: Vec<Leg> = Vec::new();
             if let Some(pool) = e.pools.get_mut(&pk) {
@@ -223,6 +334,7 @@ fn carve(
                 pool.take_from(&key, m, &mut taken, &orders!(e));
             }
             for t in taken {
+                note_gone(gone, lot, t.qty);
                 let share = if t.qty == qty {
                     add
                 } else {
@@ -254,6 +366,12 @@ fn carve(
                 need -= t.qty;
             }
         }
+    }
+    while lots.front().is_some_and(|&lot| all_gone(gone, e, lot)) {
+        lots.pop_front();
+    }
+    if passed_gone * 2 > lots.len() {
+        lots.retain(|&lot| !all_gone(gone, e, lot));
     }
     Ok(())
 }
