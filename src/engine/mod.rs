@@ -40,7 +40,7 @@ mod identify;
 mod outcome;
 mod pool;
 mod shard;
-mod skip;
+pub(crate) mod skip;
 mod transfer;
 mod warnings;
 mod wash;

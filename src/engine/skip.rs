@@ -1,8 +1,9 @@
 //! Skipping the done entries of a time-ordered list in one step.
 //!
-//! Transfer pairing and the simulated wash-sale rule each scan a window of a
-//! list (the withdrawals of an asset, its purchases) for the first entry still
-//! of use, and entries only ever stop being of use (paired, used up). Walking
+//! Transfer pairing, the simulated wash-sale rule and the matching of Form
+//! 1099-DA rows each scan a window of a list (the withdrawals of an asset, its
+//! purchases, a day's sales) for the first entry still of use, and entries
+//! only ever stop being of use (paired, used up). Walking
 //! past the done ones on every scan made both quadratic when many rows fall in
 //! one window: a bot's trades, or an export that stamps a day's rows alike.
 
@@ -10,7 +11,7 @@
 /// step: each position holds itself while its entry is to be had, else a later
 /// position to look at, and lookups shorten the chains they walk.
 #[derive(Debug, Clone)]
-pub(super) struct Skips(Vec<u32>);
+pub(crate) struct Skips(Vec<u32>);
 
 impl Skips {
     /// For a list of `len` entries, those that `done` says of left out.

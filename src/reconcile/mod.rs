@@ -30,6 +30,7 @@ pub use crate::readers::form_1099da::{
 };
 
 use crate::engine::Outcome;
+use crate::engine::skip::Skips;
 use crate::model::Ledger;
 use crate::tax::form8949::{cents, mul_div};
 use crate::tax::{Box8949, GainRow, Term};
@@ -298,6 +299,13 @@ pub fn reconcile(
         i = j;
     }
 
+    let mut by_key: HashMap<_, (Vec<usize>, Skips)> = by_key
+        .into_iter()
+        .map(|(key, list)| {
+            let skips = Skips::new(list.len(), |_| false);
+            (key, (list, skips))
+        })
+        .collect();
     // First every row on its own date, then ±1 day for those left: a row on
     // its own date is never taken by a neighbour's.
     let mut found: Vec<Option<Found>> = vec![None; broker.len()];
@@ -314,11 +322,22 @@ pub fn reconcile(
                     continue;
                 };
                 let key = (b.account.as_str(), b.asset.to_ascii_uppercase(), date);
-                let Some(list) = by_key.get(&key) else {
+                let Some((list, skips)) = by_key.get_mut(&key) else {
                     continue;
                 };
-                for &ci in list {
-                    if let Some((how, rows_taken)) = take(&mut cands[ci], b.units) {
+                // A day's sales all taken are passed in one step: a bot's
+                // thousands of sales a day would otherwise be walked again
+                // for each row of the form.
+                let mut k = skips.first_from(0);
+                while let Some(&ci) = list.get(k) {
+                    let at = k;
+                    k = skips.first_from(k + 1);
+                    let got = take(&mut cands[ci], b.units);
+                    let used = &cands[ci].used;
+                    if !used.is_empty() && used.iter().all(|u| *u) {
+                        skips.take(at);
+                    }
+                    if let Some((how, rows_taken)) = got {
                         found[bi] = Some((ci, how, rows_taken, shift));
                         break 'shift;
                     }
