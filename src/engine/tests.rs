@@ -608,6 +608,61 @@ s,2025-03-20T00:00:00Z,cb,sell,100,X,4000,USD,,,,,,
     );
 }
 
+/// A replacement used by one sale down to its last units still replaces
+/// those for the next; one whose units are in transit at a sale replaces
+/// nothing then, but does once they arrive (the window's scan passes over a
+/// purchase for good only when it is used up or all gone).
+#[test]
+fn wash_replacements_used_up_or_in_transit() {
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,1000,USD,10,X,,,,,,
+r,2025-03-01T00:00:00Z,cb,buy,50,USD,1,X,,,,,,
+s1,2025-03-05T00:00:00Z,cb,sell,0.999,X,49.95,USD,,,,,,
+s2,2025-03-06T00:00:00Z,cb,sell,0.001,X,0.05,USD,,,,,,
+";
+    let l = ledger(rows);
+    let o = run(&l, &wash(30), None, None, END).unwrap();
+    let r = build_rows(&l, &o, &BoxRules::default());
+    let codes: Vec<(&str, Decimal)> = r
+        .iter()
+        .map(|x| (x.adjustment_code.as_str(), x.adjustment))
+        .collect();
+    assert_eq!(codes, [("W", dec("49.95")), ("W", dec("0.05"))]);
+    // Each sale's replacement units come from the purchase's own lot, not
+    // from the lot the first sale carved out of it.
+    let mut held: Vec<(Decimal, Decimal)> = o
+        .holdings
+        .iter()
+        .map(|h| (h.qty.normalize(), h.basis.normalize()))
+        .collect();
+    held.sort();
+    assert_eq!(
+        held,
+        [
+            (dec("0.001"), dec("0.1")),
+            (dec("0.999"), dec("99.9")),
+            (dec("9"), dec("900"))
+        ]
+    );
+
+    let rows = "\
+a,2025-01-01T00:00:00Z,cb,buy,1000,USD,10,X,,,,,,
+r,2025-03-01T00:00:00Z,kr,buy,50,USD,1,X,,,,,,
+w,2025-03-02T00:00:00Z,kr,withdrawal,1,X,,,,,,,t1,
+s1,2025-03-05T00:00:00Z,cb,sell,1,X,50,USD,,,,,,
+d,2025-03-10T00:00:00Z,cb,deposit,,,1,X,,,,,t1,
+s2,2025-03-12T00:00:00Z,cb,sell,1,X,40,USD,,,,,,
+";
+    let l = ledger(rows);
+    let o = run(&l, &wash(30), None, None, END).unwrap();
+    let r = build_rows(&l, &o, &BoxRules::default());
+    let codes: Vec<(&str, Decimal)> = r
+        .iter()
+        .map(|x| (x.adjustment_code.as_str(), x.adjustment))
+        .collect();
+    assert_eq!(codes, [("", Decimal::ZERO), ("W", dec("60"))]);
+}
+
 #[test]
 fn wash_sale_with_a_purchase_after_the_sale() {
     let rows = "\
