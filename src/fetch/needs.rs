@@ -132,19 +132,39 @@ fn fixed(ledger: &Ledger, a: Sym) -> bool {
     a == Sym::USD || (!a.is_money() && is_usd_stablecoin(ledger.syms.name(a)))
 }
 
-/// The deposits of each asset: (time, account, quantity, txid).
-type Deposits<'a> = HashMap<Sym, Vec<(DateTime<Utc>, Sym, Decimal, Option<&'a str>)>>;
+/// A deposit: (time, account, quantity, txid).
+type Deposit<'a> = (DateTime<Utc>, Sym, Decimal, Option<&'a str>);
+
+/// The deposits of one asset in time order, those of them without a txid, and
+/// the least quantity of those carrying each txid.
+#[derive(Default)]
+struct AssetDeposits<'a> {
+    list: Vec<Deposit<'a>>,
+    no_txid: Vec<Deposit<'a>>,
+    least_by_txid: HashMap<&'a str, Decimal>,
+}
+
+/// The deposits of each asset.
+type Deposits<'a> = HashMap<Sym, AssetDeposits<'a>>;
 
 fn deposits_by_asset(ledger: &Ledger) -> Deposits<'_> {
     let mut m: Deposits<'_> = HashMap::new();
+    // The ledger's transfers are in time order, and so each asset's list.
     for &i in ledger.transfers() {
         let r = &ledger.rows[i as usize];
         if r.kind == Kind::Deposit
             && let Some(a) = r.received.filter(Amount::is_crypto)
         {
-            m.entry(a.asset)
-                .or_default()
-                .push((r.time, r.account, a.qty, ledger.txid(r)));
+            let d = m.entry(a.asset).or_default();
+            let txid = ledger.txid(r);
+            d.list.push((r.time, r.account, a.qty, txid));
+            match txid {
+                Some(tx) => {
+                    let least = d.least_by_txid.entry(tx).or_insert(a.qty);
+                    *least = (*least).min(a.qty);
+                }
+                None => d.no_txid.push((r.time, r.account, a.qty, None)),
+            }
         }
     }
     m
@@ -309,7 +329,7 @@ fn may_lose_units(
     deposits: &Deposits<'_>,
     own_addresses: bool,
 ) -> bool {
-    let Some(list) = deposits.get(&sent.asset) else {
+    let Some(d) = deposits.get(&sent.asset) else {
         return false;
     };
     // A withdrawal to an own address (harvest.toml) may pair, whatever the
@@ -319,22 +339,46 @@ fn may_lose_units(
         .fee
         .filter(|f| own_addresses && f.asset == sent.asset)
         .map_or(Decimal::ZERO, |f| f.qty);
-    list.iter().any(|&(t, account, qty, dtx)| {
-        if qty >= sent.qty {
-            return false;
-        }
-        if !fee.is_zero()
-            && qty >= sent.qty - fee
-            && t >= row.time - Duration::hours(2)
-            && t - row.time <= Duration::days(7)
-        {
-            return true;
-        }
-        match (txid, dtx) {
-            (Some(a), Some(b)) => a == b,
-            _ => account != row.account && t >= row.time && t - row.time <= Duration::hours(48),
-        }
-    })
+    // One with its txid, found by the txid: a decade of transfers would
+    // otherwise have every withdrawal read every deposit of its asset.
+    if let Some(tx) = txid
+        && d.least_by_txid.get(tx).is_some_and(|&q| q < sent.qty)
+    {
+        return true;
+    }
+    // The others are in a window of time: only its deposits are read, and,
+    // for a withdrawal with a txid and no fee to allow for, only those
+    // without one (a deposit's own txid was told above).
+    let (list, from, until) = match (fee.is_zero(), txid) {
+        (true, Some(_)) => (&d.no_txid, row.time, row.time + Duration::hours(48)),
+        (true, None) => (&d.list, row.time, row.time + Duration::hours(48)),
+        (false, _) => (
+            &d.list,
+            row.time - Duration::hours(2),
+            row.time + Duration::days(7),
+        ),
+    };
+    let start = list.partition_point(|x| x.0 < from);
+    list[start..]
+        .iter()
+        .take_while(|x| x.0 <= until)
+        .any(|&(t, account, qty, dtx)| {
+            if qty >= sent.qty {
+                return false;
+            }
+            if !fee.is_zero()
+                && qty >= sent.qty - fee
+                && t >= row.time - Duration::hours(2)
+                && t - row.time <= Duration::days(7)
+            {
+                return true;
+            }
+            match (txid, dtx) {
+                // Told by the txid above.
+                (Some(_), Some(_)) => false,
+                _ => account != row.account && t >= row.time && t - row.time <= Duration::hours(48),
+            }
+        })
 }
 
 /// Each crypto asset's holdings at `t` (rows at or before it): per account,
