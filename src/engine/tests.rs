@@ -620,14 +620,22 @@ r,2025-03-01T00:00:00Z,cb,buy,50,USD,1,X,,,,,,
 s1,2025-03-05T00:00:00Z,cb,sell,0.999,X,49.95,USD,,,,,,
 s2,2025-03-06T00:00:00Z,cb,sell,0.001,X,0.05,USD,,,,,,
 ";
-    let l = ledger(rows);
-    let o = run(&l, &wash(30), None, None, END).unwrap();
-    let r = build_rows(&l, &o, &BoxRules::default());
-    let codes: Vec<(&str, Decimal)> = r
-        .iter()
-        .map(|x| (x.adjustment_code.as_str(), x.adjustment))
-        .collect();
-    assert_eq!(codes, [("W", dec("49.95")), ("W", dec("0.05"))]);
+    // Column (f) and (g) of each row, and the units held after, under a
+    // 30-day window.
+    let washed = |rows: &str| {
+        let l = ledger(rows);
+        let o = run(&l, &wash(30), None, None, END).unwrap();
+        let codes: Vec<(String, Decimal)> = build_rows(&l, &o, &BoxRules::default())
+            .iter()
+            .map(|x| (x.adjustment_code.to_string(), x.adjustment))
+            .collect();
+        (codes, o)
+    };
+    let (codes, o) = washed(rows);
+    assert_eq!(
+        codes,
+        [("W".into(), dec("49.95")), ("W".into(), dec("0.05"))]
+    );
     // Each sale's replacement units come from the purchase's own lot, not
     // from the lot the first sale carved out of it.
     let mut held: Vec<(Decimal, Decimal)> = o
@@ -653,14 +661,11 @@ s1,2025-03-05T00:00:00Z,cb,sell,1,X,50,USD,,,,,,
 d,2025-03-10T00:00:00Z,cb,deposit,,,1,X,,,,,t1,
 s2,2025-03-12T00:00:00Z,cb,sell,1,X,40,USD,,,,,,
 ";
-    let l = ledger(rows);
-    let o = run(&l, &wash(30), None, None, END).unwrap();
-    let r = build_rows(&l, &o, &BoxRules::default());
-    let codes: Vec<(&str, Decimal)> = r
-        .iter()
-        .map(|x| (x.adjustment_code.as_str(), x.adjustment))
-        .collect();
-    assert_eq!(codes, [("", Decimal::ZERO), ("W", dec("60"))]);
+    let (codes, _) = washed(rows);
+    assert_eq!(
+        codes,
+        [(String::new(), Decimal::ZERO), ("W".into(), dec("60"))]
+    );
 }
 
 #[test]

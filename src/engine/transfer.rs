@@ -196,13 +196,7 @@ pub fn pair<'b>(
         pair_own(ledger, &withdrawals, &deposits, &own, &mut partner);
     }
     let window = Duration::hours(48);
-    let mut by_asset: HashMap<Sym, (Vec<u32>, Skips)> = by_asset
-        .into_iter()
-        .map(|(asset, cands)| {
-            let unpaired = Skips::new(cands.len(), |k| partner.get(cands[k]).is_some());
-            (asset, (cands, unpaired))
-        })
-        .collect();
+    let mut by_asset = with_skips(by_asset, &partner);
     for &j in &deposits {
         let (j, d) = (j as usize, &rows[j as usize]);
         if partner.get(j as u32).is_some() {
@@ -247,6 +241,21 @@ pub fn pair<'b>(
     Ok(Pairing { partner, own })
 }
 
+/// Each list of transfer rows with its skips, the rows `partner` has already
+/// paired passed over.
+fn with_skips<K: std::hash::Hash + Eq>(
+    lists: HashMap<K, Vec<u32>>,
+    partner: &Partners,
+) -> HashMap<K, (Vec<u32>, Skips)> {
+    lists
+        .into_iter()
+        .map(|(key, rows)| {
+            let skips = Skips::new(rows.len(), |k| partner.get(rows[k]).is_some());
+            (key, (rows, skips))
+        })
+        .collect()
+}
+
 /// Pairs each withdrawal to an own address (oldest first) with the earliest
 /// unpaired deposit of its asset in that address's account, from
 /// [`OWN_BEFORE`] before to [`OWN_AFTER`] after it, of the withdrawal's
@@ -267,13 +276,7 @@ fn pair_own(
             by_place.entry((d.account, r.asset)).or_default().push(j);
         }
     }
-    let mut by_place: HashMap<(Sym, Sym), (Vec<u32>, Skips)> = by_place
-        .into_iter()
-        .map(|(place, cands)| {
-            let unpaired = Skips::new(cands.len(), |k| partner.get(cands[k]).is_some());
-            (place, (cands, unpaired))
-        })
-        .collect();
+    let mut by_place = with_skips(by_place, partner);
     for &w in withdrawals {
         let Some(o) = own.get(&w) else { continue };
         let (Some(account), None) = (o.account, partner.get(w)) else {

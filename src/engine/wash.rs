@@ -60,11 +60,6 @@ pub(super) struct LiveLots {
 }
 
 impl LiveLots {
-    /// Notes that `qty` units of `lot` are gone for good.
-    pub fn note_gone(&mut self, lot: LotIdx, qty: Decimal) {
-        note_gone(&mut self.gone, lot, qty);
-    }
-
     /// Reads on the lots the engine has opened for `row` since last time.
     fn sync(&mut self, e: &Engine<'_>, row: u32) {
         let all = e.lot_of_row.get(&row).map_or(&[][..], Vec::as_slice);
@@ -131,7 +126,7 @@ impl Wash {
 
     /// Notes that `qty` units of `lot` are gone for good (disposed of).
     pub fn note_gone(&mut self, lot: LotIdx, qty: Decimal) {
-        self.lots.note_gone(lot, qty);
+        note_gone(&mut self.lots.gone, lot, qty);
     }
 
     /// The adjustments waiting for the purchase on `row`.

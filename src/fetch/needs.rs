@@ -366,11 +366,8 @@ fn may_lose_units(
             if qty >= sent.qty {
                 return false;
             }
-            if !fee.is_zero()
-                && qty >= sent.qty - fee
-                && t >= row.time - Duration::hours(2)
-                && t - row.time <= Duration::days(7)
-            {
+            // With a fee, the window read is the own-address one.
+            if !fee.is_zero() && qty >= sent.qty - fee {
                 return true;
             }
             match (txid, dtx) {
