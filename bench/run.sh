@@ -5,8 +5,9 @@
 #   bench/run.sh 10000000   also 10M rows
 #
 # Generates ledgers with ../shared/tools/gen_ledger.py (never committed), times
-# `harvest report --year 2025` for fifo, lifo and hifo, `harvest import` of a
-# large Coinbase-format export, and the parse floor (a minimal csv-crate reader,
+# `harvest report --year 2025` for fifo, lifo and hifo, at 1M rows also report,
+# gains, lots and scan in each output format and the large year 2026,
+# `harvest import` of the ledger and of a large Coinbase-format export, and the parse floor (a minimal csv-crate reader,
 # examples/parse_floor.rs) on the same files, and writes wall time, peak RSS and
 # rows per second to bench/RESULTS.md. Needs python3 and GNU time (/usr/bin/time,
 # apt-get install time). ROUNDS=n sets the rounds per size (default 7).
@@ -58,6 +59,8 @@ for n in "${SIZES[@]}"; do
 done
 C="$OUT/coinbase-1000000.csv"
 [ -f "$C" ] || coinbase_export 1000000 > "$C"
+# Prices of gen_ledger's assets, for `scan` (no network: a fixed table).
+printf 'asset,price\nADA,0.31\nAVAX,12.5\nBTC,61000\nDOGE,0.09\nDOT,3.2\nETH,1900\nLINK,9.5\nMATIC,0.35\nSOL,95\nUNI,6\nUSDC,1\n' > "$OUT/prices.csv"
 
 # Timing. The machine is shared and its speed drifts by 2x within minutes, so
 # the commands of one size are run in rounds: each round runs the parse floor and
@@ -124,6 +127,7 @@ def table(n, cmds, walls, rss):
                      f"{n / statistics.mean(w):,.0f} | {ratio:.1f}x | {fast:.1f}x |")
 
 fastest = {}  # (rows, command) -> fastest wall
+rounds_of = {}  # (rows, command) -> the wall of each round
 
 for n in sizes:
     L = f"{out}/ledger-{n}.csv"
@@ -141,6 +145,23 @@ for n in sizes:
                      [binary, "report", L, "--year", "2025", "--method", m, "--format", "csv",
                       "-q", "--missing-basis", "zero", "-o", f"{out}/report.csv"] + late))
     if n == 1000000:
+        # Every command the issue names (report, gains, lots, scan), in each
+        # output format, fifo, and each in CSV under hifo: the targets are 4x
+        # the floor (fifo), 5x (hifo), and scan at most 1.5x report. scan's
+        # --as-of is fixed so that the run does not depend on today's date;
+        # its year, 2026, is the large one (below).
+        prices = f"{out}/prices.csv"
+        views = [("report", ["--year", "2025"]), ("gains", ["--year", "2025"]), ("lots", []),
+                 ("scan", ["--as-of", "2026-11-30"])]
+        for name, extra in views:
+            for fmt, m in [("table", "fifo"), ("csv", "fifo"), ("json", "fifo"), ("csv", "hifo")]:
+                if name == "report" and fmt == "csv":
+                    continue  # measured above, under each method
+                late = [] if m == "fifo" else ["--late-identification"]
+                more = ["--prices", prices] if name == "scan" else []
+                cmds.append((" ".join([name] + extra + ["--method", m, "--format", fmt]),
+                             [binary, name, L] + extra + more + ["--method", m, "--format", fmt,
+                              "-q", "--missing-basis", "zero", "-o", f"{out}/view.{fmt}"] + late))
         # The year with the most rows: from ~500k rows gen_ledger's clock runs
         # out and stamps the rest in its last second, 2026-10-31T23:59:59Z
         # (43% of the 1M ledger's rows; 82% at 10M). 2026 then holds 527k Form
@@ -156,6 +177,7 @@ for n in sizes:
     table(n, cmds, walls, rss)
     for l, _ in cmds:
         fastest[(n, l)] = (min(walls[l]), statistics.median(walls[l]))
+        rounds_of[(n, l)] = walls[l]
     sys.stderr.write(f"{n} rows done\n")
 
 n = 1000000
@@ -175,6 +197,20 @@ for n in sizes:
         if m == n and (n // 10, l) in fastest:
             f0, med0 = fastest[(n // 10, l)]
             lines.append(f"| {n // 10} -> {n} | {l} | {f / f0:.1f}x | {med / med0:.1f}x |")
+# scan against report (target: at most 1.5x), each format, the median over
+# rounds of (scan / report of the same round): report of 2025, the year the
+# other rows measure, and of 2026, the year scan itself computes.
+n = 1000000
+if (n, "scan --as-of 2026-11-30 --method fifo --format csv") in rounds_of:
+    lines += ["", "scan against report (1M rows, fifo; the median over rounds of scan / report):", "",
+              "| format | x report --year 2025 | x report --year 2026 |", "|---|---:|---:|"]
+    for fmt in ["table", "csv", "json"]:
+        scan = rounds_of[(n, f"scan --as-of 2026-11-30 --method fifo --format {fmt}")]
+        r25 = rounds_of[(n, "report --year 2025 --method fifo" if fmt == "csv"
+                         else f"report --year 2025 --method fifo --format {fmt}")]
+        r26 = rounds_of[(n, f"report --year 2026 --format {fmt} (527k rows out)")]
+        x = lambda r: statistics.median(a / b for a, b in zip(scan, r))
+        lines.append(f"| {fmt} | {x(r25):.2f}x | {x(r26):.2f}x |")
 open(res, "w").write("\n".join(lines) + "\n")
 PY
 
@@ -185,7 +221,7 @@ STEAL=$(( 100 * (STEAL1 - STEAL0) / (TOTAL1 - TOTAL0 + 1) ))
   echo
   echo "Produced by \`bench/run.sh\` on $(date -u +%Y-%m-%d) ($(git rev-parse --short HEAD))."
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')."
-  echo "Each size runs in $ROUNDS rounds of (parse floor, fifo, lifo, hifo), one whole process each, after a warmup;"
+  echo "Each size runs in $ROUNDS rounds of (parse floor, fifo, lifo, hifo, and at 1M every command and format), one whole process each, after a warmup;"
   echo "wall time around each process, peak RSS from GNU time. The ratio is the median over rounds of"
   echo "(command / the floor of the same round). CPU is user + system time, the median over rounds."
   echo "CPU time stolen by other guests of the host during the run: ${STEAL}%."

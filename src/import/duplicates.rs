@@ -171,6 +171,13 @@ impl SeenIds {
         self.seen.reserve(n);
     }
 
+    /// Starts fetching the table slot of row id `id` into the cache, for a
+    /// [`SeenIds::judge`] of it a row later: in a table of millions of ids the
+    /// slot is a cache miss, and judging waits for it otherwise.
+    pub fn warm(&self, id: &str) {
+        self.seen.prefetch(id_key(crate::cell::trim(id)));
+    }
+
     /// Forgets a row given up for a later copy (see [`Superseded`]).
     pub(super) fn forget(&mut self, id: &str) {
         let key = id_key(id);
