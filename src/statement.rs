@@ -27,29 +27,101 @@ impl FileSum {
                 sha256: None,
             });
         }
-        let mut f = File::open(name)?;
-        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        let mut f = Summing::new(File::open(name)?);
         let mut buf = vec![0u8; 1 << 16];
-        let mut bytes = 0u64;
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            bytes += n as u64;
-            ctx.update(&buf[..n]);
+        while f.read(&mut buf)? > 0 {}
+        Ok(f.sum().finish(name).unwrap_or_else(|| FileSum {
+            name: name.to_string(),
+            bytes: None,
+            sha256: None,
+        }))
+    }
+}
+
+/// A file's size and SHA-256 so far, as a [`Summing`] reader reads it.
+pub struct RunningSum {
+    ctx: ring::digest::Context,
+    bytes: u64,
+    /// Whether the reader reached the end of the file.
+    whole: bool,
+}
+
+impl RunningSum {
+    fn new() -> RunningSum {
+        RunningSum {
+            ctx: ring::digest::Context::new(&ring::digest::SHA256),
+            bytes: 0,
+            whole: false,
         }
-        let hex: String = ctx
+    }
+
+    /// The file's sum under `name`, if it was read to its end.
+    pub fn finish(self, name: &str) -> Option<FileSum> {
+        if !self.whole {
+            return None;
+        }
+        let hex: String = self
+            .ctx
             .finish()
             .as_ref()
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        Ok(FileSum {
+        Some(FileSum {
             name: name.to_string(),
-            bytes: Some(bytes),
+            bytes: Some(self.bytes),
             sha256: Some(hex),
         })
+    }
+}
+
+/// A reader that sums the bytes it passes on, so that a run's statement names
+/// the bytes its figures were computed from, without reading the file again.
+pub struct Summing<R> {
+    inner: R,
+    sum: std::rc::Rc<std::cell::RefCell<RunningSum>>,
+}
+
+impl<R> Summing<R> {
+    /// Sums what `inner` gives.
+    pub fn new(inner: R) -> Summing<R> {
+        Summing {
+            inner,
+            sum: std::rc::Rc::new(std::cell::RefCell::new(RunningSum::new())),
+        }
+    }
+
+    /// A handle on the sum, to read once the reader is done (and dropped).
+    pub fn handle(&self) -> SumHandle {
+        SumHandle(self.sum.clone())
+    }
+
+    fn sum(self) -> RunningSum {
+        self.handle().take()
+    }
+}
+
+/// The sum of a [`Summing`] reader, kept after the reader is handed away.
+pub struct SumHandle(std::rc::Rc<std::cell::RefCell<RunningSum>>);
+
+impl SumHandle {
+    /// The sum so far.
+    pub fn take(self) -> RunningSum {
+        self.0.replace(RunningSum::new())
+    }
+}
+
+impl<R: Read> Read for Summing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut sum = self.sum.borrow_mut();
+        if n == 0 {
+            sum.whole |= !buf.is_empty();
+        } else {
+            sum.ctx.update(&buf[..n]);
+            sum.bytes += n as u64;
+        }
+        Ok(n)
     }
 }
 
@@ -189,6 +261,28 @@ mod tests {
             Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         );
         assert_eq!(FileSum::of("-").unwrap().sha256, None);
+    }
+
+    /// A file summed as another reader reads it has the sum of reading it
+    /// again; one not read to its end has none.
+    #[test]
+    fn a_file_read_whole_is_summed_as_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("abc.csv");
+        let text = "id,time\n".repeat(10_000);
+        std::fs::write(&p, &text).unwrap();
+        let name = p.to_str().unwrap();
+        let f = Summing::new(File::open(&p).unwrap());
+        let h = f.handle();
+        let mut r = std::io::BufReader::with_capacity(1000, f);
+        let mut got = String::new();
+        r.read_to_string(&mut got).unwrap();
+        assert_eq!(got, text);
+        assert_eq!(h.take().finish(name), Some(FileSum::of(name).unwrap()));
+        let mut f = Summing::new(File::open(&p).unwrap());
+        let h = f.handle();
+        f.read_exact(&mut [0; 100]).unwrap();
+        assert_eq!(h.take().finish(name), None);
     }
 
     #[test]

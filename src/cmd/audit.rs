@@ -17,6 +17,7 @@ pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
     }
     let mut s = Settings::from_args(&a.engine)?;
     s.engine.trace_moves = true;
+    s.sum_inputs = true;
     // Every gap is listed, not only the first: each gets a zero basis here,
     // and a what-if says so when the settings would have stopped at it.
     let asked = s.engine.missing_basis;
@@ -51,6 +52,7 @@ pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
     let mut statement = super::input::statement(
         &a.engine,
         &s,
+        &m.loaded.sums,
         m.loaded.prices.as_ref(),
         &m.outcome,
         &[],

@@ -18,6 +18,7 @@ use crate::import::{self, Format, ImportOptions, Importer};
 use crate::ledger::{LedgerBuilder, Repeat};
 use crate::model::Ledger;
 use crate::readers::prices::PriceTable;
+use crate::statement::Summing;
 use crate::tax::BoxRules;
 
 /// A mistake in how harvest was called (exit status 2).
@@ -49,6 +50,9 @@ pub struct Settings {
     /// The settings file's name (`harvest.toml`, or `--config FILE`), whether
     /// or not it exists.
     pub config_name: String,
+    /// Whether the run states its inputs (see [`statement`]): each input file
+    /// is then summed as it is read.
+    pub sum_inputs: bool,
 }
 
 /// Reads `--config FILE`, or harvest.toml in the working directory when present.
@@ -160,6 +164,7 @@ impl Settings {
             business_income,
             fee_rates,
             config_name: file_name,
+            sum_inputs: false,
         })
     }
 }
@@ -395,6 +400,9 @@ pub struct Loaded {
     /// Each input's account of its rows, in one line (what stderr shows of
     /// the exports read and the repeated rows dropped).
     pub accounts: Vec<String>,
+    /// With [`Settings::sum_inputs`], the size and SHA-256 of each input as
+    /// it was read, in the order given (none for standard input).
+    pub sums: Vec<Option<crate::statement::FileSum>>,
 }
 
 impl Loaded {
@@ -439,6 +447,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
     let mut b = LedgerBuilder::new(tz);
     let progress = super::progress::Progress::for_inputs(&a.inputs, s.quiet);
     let accounts: Vec<String>;
+    let mut sums = Vec::with_capacity(a.inputs.len());
     {
         // Exchange exports are imported on the fly; one importer drops rows seen
         // twice in overlapping exports, across files.
@@ -482,11 +491,19 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             };
             // A ledger is streamed (a decade of trades need not sit in memory
             // twice); the format is told from the first buffer.
+            let mut sum = None;
             let mut input: Box<dyn BufRead> = if name == "-" {
                 Box::new(BufReader::with_capacity(1 << 18, std::io::stdin()))
             } else {
                 let f = File::open(name).with_context(|| format!("{name}: cannot read"))?;
-                Box::new(BufReader::with_capacity(1 << 18, progress.wrap(name, f)))
+                let f: Box<dyn Read> = if s.sum_inputs {
+                    let f = Summing::new(f);
+                    sum = Some(f.handle());
+                    progress.wrap(name, f)
+                } else {
+                    progress.wrap(name, f)
+                };
+                Box::new(BufReader::with_capacity(1 << 18, f))
             };
             let head = input
                 .fill_buf()
@@ -512,6 +529,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
                     r
                 };
                 b.read_csv_checked(input, display, several.then_some(&mut check))?;
+                sums.push(sum.and_then(|h| h.take().finish(name)));
                 if b.rows_read() == before && dropped == 0 && !s.quiet {
                     eprintln!("harvest: warning: {display}: a header and no rows");
                 }
@@ -528,6 +546,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
             input
                 .read_to_end(&mut data)
                 .with_context(|| format!("{display}: cannot read"))?;
+            sums.push(sum.and_then(|h| h.take().finish(name)));
             let mut imported = importer.import(&data, display, None)?;
             let file: std::sync::Arc<str> = display.into();
             let idx = b.add_file(display);
@@ -599,6 +618,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
         selections,
         progress,
         accounts,
+        sums,
     })
 }
 
@@ -774,12 +794,14 @@ fn check_full_run(
 }
 
 /// The statement of the run's settings and files (see [`crate::statement`]):
-/// each file read is summed again, which the report's JSON and HTML and the
-/// audit pay for; `forms` are the Forms 1099-DA read, `notes` what the run
-/// said on stderr about its figures.
+/// the inputs as `read` summed them while they were read (with
+/// [`Settings::sum_inputs`]), the other files summed here, which the report's
+/// JSON and HTML and the audit pay for; `forms` are the Forms 1099-DA read,
+/// `notes` what the run said on stderr about its figures.
 pub(super) fn statement(
     a: &EngineArgs,
     s: &Settings,
+    read: &[Option<crate::statement::FileSum>],
     prices: Option<&PriceTable>,
     outcome: &crate::engine::Outcome,
     forms: &[String],
@@ -788,7 +810,16 @@ pub(super) fn statement(
     use crate::statement::{FileSum, Statement};
     let sum = |name: &str| FileSum::of(name).with_context(|| format!("{name}: cannot read"));
     let mut st = Statement::of(&s.engine);
-    st.inputs = a.inputs.iter().map(|n| sum(n)).collect::<Result<_, _>>()?;
+    // Each input as it was read, when it was summed then.
+    st.inputs = a
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, n)| match read.get(i) {
+            Some(Some(f)) => Ok(f.clone()),
+            _ => sum(n),
+        })
+        .collect::<Result<_, _>>()?;
     let config = match &a.config {
         Some(p) => Some(p.display().to_string()),
         None => Path::new("harvest.toml")

@@ -135,6 +135,8 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     let mut s = Settings::from_args(&a.engine)?;
     // The HTML page links each Form 8949 row to its audit trail.
     s.engine.trace_moves = a.format == FormatArg::Html;
+    // JSON and HTML state the files read (below).
+    s.sum_inputs = matches!(a.format, FormatArg::Json | FormatArg::Html);
     let inputs = tax_inputs(
         &a.tax,
         a.year,
@@ -271,6 +273,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             super::input::statement(
                 &a.engine,
                 &s,
+                &m.loaded.sums,
                 m.loaded.prices.as_ref(),
                 &m.outcome,
                 &a.form_1099da,

@@ -257,7 +257,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    let s = Settings::from_args(&a.engine)?;
+    let mut s = Settings::from_args(&a.engine)?;
     for (flag, p) in [
         ("--emit-ledger", &a.emit_ledger),
         ("--emit-selections", &a.emit_selections),
@@ -267,6 +267,8 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         }
     }
     let saved = read_saved(a)?;
+    // JSON and --compare state the files read (below).
+    s.sum_inputs = a.format == FormatArg::Json || saved.is_some();
     let st_rate = a
         .st_rate
         .or(s.file.st_rate)
@@ -1109,6 +1111,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         let st = super::input::statement(
             &a.engine,
             &s,
+            &loaded.sums,
             loaded.prices.as_ref(),
             &outcome,
             &[],
