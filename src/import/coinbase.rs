@@ -145,10 +145,14 @@ pub(crate) fn prep(sheet: &Sheet, tz: chrono_tz::Tz) -> impl Fn(&mut SheetRow) +
 /// Reads the report's rows: those already in `sheet`, then the rest of
 /// `stream`, one at a time (a report can have hundreds of thousands). The
 /// pre-2019 per-wallet report is read by `coinbase_wallet::parse` instead.
+///
+/// `warm` is handed the ID cell of the next row while this one is made, for
+/// the table of ids seen to fetch its slot (see [`super::duplicates::IdWarmer`]).
 pub(crate) fn parse_stream(
     sheet: &Sheet,
     stream: &mut dyn Rows,
     cx: &mut Cx,
+    warm: &dyn Fn(&str),
     emit: &mut dyn FnMut(&mut Cx, Entry),
 ) -> Result<(), ImportError> {
     let Money {
@@ -195,8 +199,18 @@ pub(crate) fn parse_stream(
     for row in &sheet.rows {
         take(row, cx);
     }
-    while stream.next_into(&mut row)? {
+    // One row read ahead: its id is warmed while this row is made. A read
+    // error of the next row is returned after this row is taken, as before.
+    let mut next = SheetRow::default();
+    let mut more = stream.next_into(&mut row)?;
+    while more {
+        let read = stream.next_into(&mut next);
+        if let (Ok(true), Some(i)) = (&read, c.id) {
+            warm(next.get(i));
+        }
         take(&row, cx);
+        more = read?;
+        std::mem::swap(&mut row, &mut next);
     }
     Ok(())
 }

@@ -171,11 +171,10 @@ impl SeenIds {
         self.seen.reserve(n);
     }
 
-    /// Starts fetching the table slot of row id `id` into the cache, for a
-    /// [`SeenIds::judge`] of it a row later: in a table of millions of ids the
-    /// slot is a cache miss, and judging waits for it otherwise.
-    pub fn warm(&self, id: &str) {
-        self.seen.prefetch(id_key(crate::cell::trim(id)));
+    /// A handle that warms the cache for ids about to be judged (see
+    /// [`IdWarmer`]); take it once the table has room for the file's rows.
+    pub fn warmer(&self) -> IdWarmer {
+        IdWarmer(self.seen.prefetcher())
     }
 
     /// Forgets a row given up for a later copy (see [`Superseded`]).
@@ -192,6 +191,30 @@ fn id_key(id: &str) -> u128 {
     siphasher::sip128::SipHasher13::new()
         .hash(id.as_bytes())
         .as_u128()
+}
+
+/// Fetches into the cache the table slot of an id a row before it is judged:
+/// in a table of millions of ids the slot is a cache miss, and
+/// [`SeenIds::judge`] waits for it otherwise.
+#[derive(Clone, Copy)]
+pub struct IdWarmer(super::id_table::Prefetcher);
+
+impl IdWarmer {
+    /// Warms the slot of the ledger id `<prefix>-<id>`, as
+    /// [`super::cx::Cx::exchange_id`] makes it from an exchange's `id`,
+    /// without making the string.
+    pub fn exchange_id(self, prefix: &str, id: &str) {
+        self.0.prefetch(exchange_key(prefix, id));
+    }
+}
+
+/// [`id_key`] of `<prefix>-<id>` (the id trimmed), hashed in pieces.
+fn exchange_key(prefix: &str, id: &str) -> u128 {
+    let mut h = siphasher::sip128::SipHasher13::new();
+    h.write(prefix.as_bytes());
+    h.write(b"-");
+    h.write(id.trim().as_bytes());
+    siphasher::sip128::Hasher128::finish128(&h).as_u128()
 }
 
 /// Ledger rows of an earlier file that a later file gives exactly (a Kraken
@@ -279,6 +302,20 @@ mod tests {
     use super::super::{ImportOptions, Importer};
     use super::*;
     use crate::readers::prices::PriceTable;
+
+    proptest::proptest! {
+        /// An id warmed in pieces is the id judged: the key of the string
+        /// `Cx::exchange_id` makes (its parts of any length, so the hasher's
+        /// pieces break anywhere in its 8-byte words).
+        #[test]
+        fn a_warmed_id_has_the_key_of_the_id_judged(
+            prefix in "[a-z-]{0,20}",
+            id in " ?[A-Za-z0-9-]{0,40} ?",
+        ) {
+            let whole = format!("{prefix}-{}", id.trim());
+            proptest::prop_assert_eq!(exchange_key(&prefix, &id), id_key(crate::cell::trim(&whole)));
+        }
+    }
 
     const KRAKEN_LEDGERS: &str = "\"txid\",\"refid\",\"time\",\"type\",\"subtype\",\"aclass\",\"asset\",\"amount\",\"fee\",\"balance\"
 \"L1\",\"TX1\",\"2024-01-03 10:15:30\",\"trade\",\"\",\"currency\",\"ZUSD\",-2000.0000,3.2000,1.0000

@@ -107,6 +107,15 @@ impl IdTable {
     }
 
     /// Adds `key` with `value` when it is not held (None), else gives what is.
+    /// A handle that prefetches slots of this table as it is now (see
+    /// [`Prefetcher`]).
+    pub fn prefetcher(&self) -> Prefetcher {
+        Prefetcher {
+            base: self.slots.as_ptr() as usize,
+            mask: self.slots.len().wrapping_sub(1),
+        }
+    }
+
     pub fn insert_new(&mut self, key: u128, value: Value) -> Option<Value> {
         let key = norm(key);
         self.reserve(1);
@@ -173,6 +182,41 @@ impl IdTable {
                 hole = j;
             }
         }
+    }
+}
+
+/// Where a table's slots were when [`IdTable::prefetcher`] was asked: it warms
+/// the cache for a key about to be looked up, without borrowing the table (the
+/// importer judges ids through it meanwhile). Only a hint: if the table has
+/// grown since, the slot fetched is the wrong one and the lookup misses as it
+/// would have anyway.
+#[derive(Clone, Copy)]
+pub(super) struct Prefetcher {
+    base: usize,
+    /// Slots - 1; `usize::MAX` for a table without slots.
+    mask: usize,
+}
+
+impl Prefetcher {
+    /// Asks the processor to fetch the slot of `key`.
+    #[inline]
+    pub fn prefetch(self, key: u128) {
+        if self.mask == usize::MAX {
+            return;
+        }
+        let at = self
+            .base
+            .wrapping_add((norm(key) as usize & self.mask) * size_of::<Slot>());
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch is only a hint: it changes nothing the program can
+        // see and cannot fault, whatever the address (nothing is read through
+        // the pointer), and SSE is part of every x86_64 processor.
+        unsafe {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            _mm_prefetch::<_MM_HINT_T0>(std::ptr::without_provenance(at));
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = at;
     }
 }
 

@@ -308,7 +308,6 @@ impl<'a> Importer<'a> {
             seen: &mut self.seen,
             kraken: &mut self.kraken,
             sink,
-            held: None,
         };
         // Formats read at once hand their entries over after parsing (with the
         // links between exports they found); streamed ones as each row is read.
@@ -322,17 +321,15 @@ impl<'a> Importer<'a> {
                 // The CSV is split on a thread of its own: making the records
                 // is most of the work, and it is on this one.
                 let prep = coinbase::prep(&sheet, cx.opts.tz);
+                let (warmer, prefix) = (post.seen.warmer(), format.id_prefix());
+                let warm = |id: &str| warmer.exchange_id(prefix, id);
                 super::sheet::read_ahead(&mut stream, prep, |rows| {
-                    coinbase::parse_stream(&sheet, rows, &mut cx, &mut |cx, e| {
-                        if let Some(e) = post.entry_ahead(cx, e) {
-                            cx.recycle(e);
-                        }
+                    coinbase::parse_stream(&sheet, rows, &mut cx, &warm, &mut |cx, mut e| {
+                        post.entry(cx, &mut e);
+                        cx.recycle(e);
                     })
                 })
                 .map_err(named)?;
-                if let Some(e) = post.flush(&mut cx) {
-                    cx.recycle(e);
-                }
                 Vec::new()
             }
             Format::Electrum => {
@@ -558,46 +555,10 @@ struct Post<'p, 's> {
     seen: &'p mut SeenIds,
     kraken: &'p mut KrakenOverlap,
     sink: &'p mut (dyn FnMut(u64, &mut Record) + 's),
-    /// The entry [`Post::entry_ahead`] holds, and whether it goes on.
-    held: Option<(Entry, bool)>,
 }
 
 impl Post<'_, '_> {
     fn entry(&mut self, cx: &mut Cx, e: &mut Entry) {
-        if self.arrive(cx, e) {
-            self.settle(cx, e);
-        }
-    }
-
-    /// [`Post::entry`] a row late: `e` arrives now (counted, its fee valued),
-    /// and is judged and kept once the next entry has arrived, or at
-    /// [`Post::flush`]; meanwhile its id's slot in the table of ids seen is
-    /// fetched. Returns the entry settled, for its room to be reused. The
-    /// same entries are judged and kept in the same order as by `entry`.
-    fn entry_ahead(&mut self, cx: &mut Cx, mut e: Entry) -> Option<Entry> {
-        let go = self.arrive(cx, &mut e);
-        if go && let Entry::Rec { rec, .. } | Entry::Extra { rec, .. } = &e {
-            self.seen.warm(&rec.id);
-        }
-        let (mut last, went) = self.held.replace((e, go))?;
-        if went {
-            self.settle(cx, &mut last);
-        }
-        Some(last)
-    }
-
-    /// Settles the entry [`Post::entry_ahead`] holds.
-    fn flush(&mut self, cx: &mut Cx) -> Option<Entry> {
-        let (mut last, went) = self.held.take()?;
-        if went {
-            self.settle(cx, &mut last);
-        }
-        Some(last)
-    }
-
-    /// The part of an entry that needs nothing judged: the rows it covers and
-    /// its transfer fee. Whether it goes on to be judged: not after a problem.
-    fn arrive(&mut self, cx: &mut Cx, e: &mut Entry) -> bool {
         match &mut *e {
             Entry::Rec { rows, rec } => {
                 for &r in rows.iter() {
@@ -611,11 +572,9 @@ impl Post<'_, '_> {
         }
         // Problems found while parsing: nothing is kept, but rows are still
         // covered so that the report names only the real problems.
-        !cx.failed()
-    }
-
-    /// An entry judged against the rows seen before, counted, and kept.
-    fn settle(&mut self, cx: &Cx, e: &mut Entry) {
+        if cx.failed() {
+            return;
+        }
         match e {
             Entry::Skip { row, reason } => {
                 self.kept = None;
