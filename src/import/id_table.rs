@@ -92,21 +92,9 @@ impl IdTable {
     /// Asks the processor to fetch the slot of `key` while other work goes on.
     #[inline]
     pub fn prefetch(&self, key: u128) {
-        if self.slots.is_empty() {
-            return;
-        }
-        let _slot = &self.slots[self.home(norm(key))];
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a prefetch is only a hint: it changes nothing the program can
-        // see and cannot fault; `_slot` is a valid reference, and SSE (which
-        // the instruction needs) is part of every x86_64 processor.
-        unsafe {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(_slot).cast());
-        }
+        self.prefetcher().prefetch(key);
     }
 
-    /// Adds `key` with `value` when it is not held (None), else gives what is.
     /// A handle that prefetches slots of this table as it is now (see
     /// [`Prefetcher`]).
     pub fn prefetcher(&self) -> Prefetcher {
@@ -116,6 +104,7 @@ impl IdTable {
         }
     }
 
+    /// Adds `key` with `value` when it is not held (None), else gives what is.
     pub fn insert_new(&mut self, key: u128, value: Value) -> Option<Value> {
         let key = norm(key);
         self.reserve(1);
