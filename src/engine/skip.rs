@@ -23,6 +23,11 @@ impl Skips {
         Skips((0..=len).map(next).collect())
     }
 
+    /// For a list of `len` entries, every one still to be had.
+    pub fn none_done(len: usize) -> Skips {
+        Skips((0..=len as u32).collect())
+    }
+
     /// The first position from `k` on whose entry is still to be had (the
     /// list's length when none is).
     pub fn first_from(&mut self, k: usize) -> usize {
@@ -55,6 +60,14 @@ impl Skips {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A list with nothing done starts as `new` makes it with nothing done.
+    #[test]
+    fn none_done_is_new_with_nothing_done() {
+        for len in [0, 1, 2, 7, 100] {
+            assert_eq!(Skips::none_done(len).0, Skips::new(len, |_| false).0);
+        }
+    }
 
     proptest::proptest! {
         /// `Skips` finds what a walk over the list does: the first entry at or

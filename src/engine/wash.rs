@@ -111,7 +111,7 @@ impl Wash {
             .into_iter()
             .map(|(asset, mut list)| {
                 list.sort_by_key(|&(d, r, _)| (d, r));
-                let skips = Skips::new(list.len(), |_| false);
+                let skips = Skips::none_done(list.len());
                 (asset, (list, skips))
             })
             .collect();

@@ -302,7 +302,7 @@ pub fn reconcile(
     let mut by_key: HashMap<_, (Vec<usize>, Skips)> = by_key
         .into_iter()
         .map(|(key, list)| {
-            let skips = Skips::new(list.len(), |_| false);
+            let skips = Skips::none_done(list.len());
             (key, (list, skips))
         })
         .collect();
