@@ -365,6 +365,28 @@ fn a_progress_bar_for_large_inputs_on_a_terminal_only() {
     };
     assert!(tty.contains("big.csv"), "{tty}");
     assert!(tty.contains("MiB"), "{tty}");
+    // Writing has its bar too (issue 18), into a file...
+    assert!(tty.contains("writing lots.csv"), "{tty}");
+    let redirected = on_terminal(dir.path(), "lots big.csv --format csv > out.txt", &[]).unwrap();
+    assert!(
+        redirected.contains("writing standard output"),
+        "{redirected}"
+    );
+    // ...but not into a pipe (a pager would share the screen with it).
+    let piped = on_terminal(
+        dir.path(),
+        "lots big.csv --format csv | cat > piped.txt",
+        &[],
+    )
+    .unwrap();
+    assert!(piped.contains("reading big.csv"), "{piped}");
+    assert!(!piped.contains("writing"), "{piped}");
+    for written in ["out.txt", "piped.txt"] {
+        assert_eq!(
+            std::fs::read(dir.path().join(written)).unwrap(),
+            std::fs::read(dir.path().join("lots.csv")).unwrap()
+        );
+    }
     let quiet = on_terminal(dir.path(), &format!("{args} --quiet"), &[]).unwrap();
     assert_eq!(quiet, "");
     // stderr not a terminal: nothing.

@@ -8,7 +8,7 @@ use crate::engine::{self, Scope};
 use crate::render::allocation::{self, AllocationLine, AllocationView};
 use crate::tax::form8949::cents;
 
-use super::{Settings, UsageError, load, write_output};
+use super::{Settings, UsageError, load, write_output_shown};
 
 /// Runs `harvest allocation`.
 pub fn run(a: &AllocationArgs) -> anyhow::Result<()> {
@@ -74,11 +74,13 @@ pub fn run(a: &AllocationArgs) -> anyhow::Result<()> {
         rule: s.engine.transition.describe(),
         lines,
     };
-    write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.format {
+    write_output_shown(
+        a.engine.output.as_deref(),
+        &loaded.progress,
+        |w: &mut dyn Write| match a.format {
             FormatArg::Csv => allocation::csv(w, &view),
             FormatArg::Json => allocation::json(w, &view),
             _ => allocation::table(w, &view),
-        }
-    })
+        },
+    )
 }

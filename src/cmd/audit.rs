@@ -8,7 +8,7 @@ use crate::cli::{AuditArgs, FormatArg};
 use crate::engine::MissingBasis;
 use crate::render::{self, AuditView};
 
-use super::{Settings, input::match_all, write_output};
+use super::{Settings, input::match_all, write_output, write_output_shown};
 
 /// Runs `harvest audit`.
 pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
@@ -74,13 +74,15 @@ pub fn run(a: &AuditArgs) -> anyhow::Result<()> {
             render::csv::gaps(w, &view.gaps)
         })?;
     }
-    let written = write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.format {
+    let written = write_output_shown(
+        a.engine.output.as_deref(),
+        &m.loaded.progress,
+        |w: &mut dyn Write| match a.format {
             FormatArg::Csv => render::csv::audit(w, &view.trails),
             FormatArg::Json => render::json::audit(w, &view),
             _ => render::table::audit(w, &view),
-        }
-    });
+        },
+    );
     drop(view);
     drop(rows);
     std::mem::forget(m);

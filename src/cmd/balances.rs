@@ -8,7 +8,7 @@ use crate::engine;
 use crate::render;
 use crate::time::end_of_day;
 
-use super::{Settings, input::load, write_output};
+use super::{Settings, input::load, write_output_shown};
 
 /// Runs `harvest balances`.
 pub fn run(a: &BalancesArgs) -> anyhow::Result<()> {
@@ -47,15 +47,17 @@ pub fn run(a: &BalancesArgs) -> anyhow::Result<()> {
         .iter()
         .map(|h| render::lot_line(ledger, &outcome, h, None, last))
         .collect();
-    let written = write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.format {
+    let written = write_output_shown(
+        a.engine.output.as_deref(),
+        &loaded.progress,
+        |w: &mut dyn Write| match a.format {
             FormatArg::Csv => render::csv::balances(w, &balances),
             FormatArg::Json => {
                 render::json::balances(w, a.year, &what_if, &balances, &holdings, &cmp)
             }
             _ => render::table::balances(w, a.year, &what_if, &balances, &holdings, &cmp),
-        }
-    });
+        },
+    );
     drop(holdings);
     std::mem::forget(outcome);
     std::mem::forget(loaded);

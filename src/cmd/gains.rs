@@ -6,7 +6,7 @@ use crate::cli::{FormatArg, GainsArgs};
 use crate::render::{self, GainsView};
 use crate::tax::Totals;
 
-use super::{Settings, input::match_all, write_output};
+use super::{Settings, input::match_all, write_output_shown};
 
 /// Runs `harvest gains`.
 pub fn run(a: &GainsArgs) -> anyhow::Result<()> {
@@ -27,13 +27,15 @@ pub fn run(a: &GainsArgs) -> anyhow::Result<()> {
         long_term,
         lines: render::Lines::new(&m.loaded.ledger, &m.outcome, &year_rows),
     };
-    let written = write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.format {
+    let written = write_output_shown(
+        a.engine.output.as_deref(),
+        &m.loaded.progress,
+        |w: &mut dyn Write| match a.format {
             FormatArg::Csv => render::csv::gains(w, &view),
             FormatArg::Json => render::json::gains(w, &view),
             _ => render::table::gains(w, &view),
-        }
-    });
+        },
+    );
     // The process is about to exit: freeing a decade of rows one by one would
     // only cost time.
     drop(view);

@@ -13,7 +13,7 @@ use anyhow::Context;
 use chrono_tz::Tz;
 
 use super::input::read_all;
-use super::{UsageError, write_output};
+use super::{UsageError, write_output_shown};
 use crate::cli::ImportArgs;
 use crate::import::{
     CHAINS, EvmSettings, Format, ImportOptions, Importer, Spool, Text, known_formats,
@@ -242,8 +242,8 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     }
     progress.suspend(|| std::io::stderr().lock().write_all(&account))?;
     builder.finish()?;
-    progress.message("sorting and writing the ledger");
-    let written = write_output(args.output.as_deref(), |w| spool.write(w));
+    // The ledger is sorted as it is written: the bar counts what is written.
+    let written = write_output_shown(args.output.as_deref(), &progress, |w| spool.write(w));
     progress.finish();
     written
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use crate::cli::{FormatArg, IncomeArgs};
 use crate::render;
 
-use super::{Settings, UsageError, input::match_all, write_output};
+use super::{Settings, UsageError, input::match_all, write_output_shown};
 
 /// Runs `harvest income`.
 pub fn run(a: &IncomeArgs) -> anyhow::Result<()> {
@@ -50,14 +50,16 @@ pub fn run(a: &IncomeArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let written = write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.format {
+    let written = write_output_shown(
+        a.engine.output.as_deref(),
+        &m.loaded.progress,
+        |w: &mut dyn Write| match a.format {
             FormatArg::Csv => render::csv::income(w, &summary),
             FormatArg::Json => render::json::income(w, &summary),
             FormatArg::Html => render::html::income(w, &summary),
             _ => render::table::income(w, &summary),
-        }
-    });
+        },
+    );
     drop(summary);
     std::mem::forget(m);
     written

@@ -726,13 +726,16 @@ pub fn match_all(a: &EngineArgs, s: &Settings, year: i32) -> anyhow::Result<Matc
         loaded.selections.as_ref(),
         None,
     )?;
+    loaded
+        .progress
+        .message("building the year's Form 8949 rows");
+    let rows = crate::tax::build_rows_where(&loaded.ledger, &outcome, &s.boxes, |d| {
+        chrono::Datelike::year(&d.date) == year
+    });
     loaded.done();
     if !s.quiet && !outcome.warnings.is_empty() {
         eprint!("{}", outcome.warnings);
     }
-    let rows = crate::tax::build_rows_where(&loaded.ledger, &outcome, &s.boxes, |d| {
-        chrono::Datelike::year(&d.date) == year
-    });
     #[cfg(debug_assertions)]
     check_full_run(&loaded, s, year, &outcome, &rows);
     Ok(Matched {

@@ -9,7 +9,7 @@ use crate::engine;
 use crate::render::{self, LotsView, lot_line};
 use crate::time::{date_in, end_of_day};
 
-use super::{Settings, load, write_output};
+use super::{Settings, load, write_output_shown};
 
 /// Runs `harvest lots`.
 pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
@@ -61,11 +61,13 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
         priced: loaded.prices.is_some(),
         what_if,
     };
-    write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.format {
+    write_output_shown(
+        a.engine.output.as_deref(),
+        &loaded.progress,
+        |w: &mut dyn Write| match a.format {
             FormatArg::Csv => render::csv::lots(w, &view),
             FormatArg::Json => render::json::lots(w, &view),
             _ => render::table::lots(w, &view),
-        }
-    })
+        },
+    )
 }

@@ -22,7 +22,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub use input::{Loaded, Matched, Settings, UsageError, load, match_all};
-pub use output::write_output;
+pub use output::{write_output, write_output_shown};
 
 use crate::cli::{Cli, Command};
 

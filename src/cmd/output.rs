@@ -6,6 +6,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use super::progress::Progress;
+
 /// Checks, before any work, that an output file can be written at `path`: not
 /// a directory, in a directory that exists and takes new files. `flag` names
 /// the option for the message.
@@ -46,6 +48,18 @@ pub fn write_output(
     path: Option<&Path>,
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> anyhow::Result<()> {
+    write_output_shown(path, &Progress::none(), f)
+}
+
+/// [`write_output`], with a bar counting the bytes written when `inputs` had
+/// one (see [`Progress::writing`]) and the output is a file: `-o FILE`, or
+/// standard output redirected to one. Not into a pipe or a terminal: a pager
+/// (`| less`) or the output itself would share the screen with the bar.
+pub fn write_output_shown(
+    path: Option<&Path>,
+    inputs: &Progress,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
     // Gains and losses are colored only in a table on a terminal, never in a
     // file, and not when NO_COLOR is set (https://no-color.org).
     let terminal = path.is_none() && io::IsTerminal::is_terminal(&io::stdout());
@@ -62,8 +76,14 @@ pub fn write_output(
     });
     match path {
         None => {
+            let bar = if stdout_is_file() {
+                inputs.writing("standard output")
+            } else {
+                inputs.finish();
+                Progress::none()
+            };
             let stdout = io::stdout();
-            let mut w = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            let mut w = io::BufWriter::with_capacity(1 << 16, bar.wrap_write(stdout.lock()));
             f(&mut w)?;
             w.flush()?;
             Ok(())
@@ -72,6 +92,7 @@ pub fn write_output(
         // written in place: renaming a file over it would replace the device
         // itself (as root, /dev/null would become a plain file).
         Some(p) if std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
+            inputs.finish();
             let file = std::fs::OpenOptions::new()
                 .write(true)
                 .open(p)
@@ -90,7 +111,8 @@ pub fn write_output(
             let tmp = tempfile::NamedTempFile::new_in(dir)
                 .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
             {
-                let mut w = io::BufWriter::with_capacity(1 << 16, tmp.as_file());
+                let bar = inputs.writing(&p.display().to_string());
+                let mut w = io::BufWriter::with_capacity(1 << 16, bar.wrap_write(tmp.as_file()));
                 f(&mut w).with_context(|| format!("writing {}", p.display()))?;
                 w.flush()
                     .with_context(|| format!("writing {}", p.display()))?;
@@ -110,5 +132,23 @@ pub fn write_output(
                 .with_context(|| format!("renaming the output into {}", p.display()))?;
             Ok(())
         }
+    }
+}
+
+/// Standard output is a regular file (`> out.csv`), not a terminal or a pipe.
+fn stdout_is_file() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(std::fs::File::from)
+            .and_then(|f| f.metadata())
+            .is_ok_and(|m| m.is_file())
+    }
+    #[cfg(not(unix))]
+    {
+        false
     }
 }

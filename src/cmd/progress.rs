@@ -1,6 +1,6 @@
-//! A progress bar on standard error while large inputs are read and parsed: only
-//! when standard error is a terminal and --quiet is not given, and only for inputs
-//! big enough to take a moment.
+//! A progress bar on standard error while large inputs are read and parsed, their
+//! lots matched and the output written: only when standard error is a terminal
+//! and --quiet is not given, and only for inputs big enough to take a moment.
 
 use std::io::{IsTerminal, Read};
 
@@ -68,6 +68,37 @@ impl Progress {
         match &self.0 {
             Some(bar) => bar.suspend(f),
             None => f(),
+        }
+    }
+
+    /// No bar: for outputs of commands that read no ledger.
+    pub fn none() -> Progress {
+        Progress(None)
+    }
+
+    /// The bar of writing an output to `dest` once the inputs' bar is done:
+    /// a count of the bytes written, shown only when the inputs had a bar
+    /// (large inputs, standard error a terminal, no `--quiet`). The inputs'
+    /// bar goes first.
+    pub fn writing(&self, dest: &str) -> Progress {
+        let Some(done) = &self.0 else {
+            return Progress(None);
+        };
+        done.finish_and_clear();
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg:30!} {bytes} {elapsed}") {
+            bar.set_style(style);
+        }
+        bar.set_message(format!("writing {dest}"));
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Progress(Some(bar))
+    }
+
+    /// A writer into `w` that moves the bar on by the bytes written.
+    pub fn wrap_write<'a, W: std::io::Write + 'a>(&self, w: W) -> Box<dyn std::io::Write + 'a> {
+        match &self.0 {
+            Some(bar) => Box::new(bar.wrap_write(w)),
+            None => Box::new(w),
         }
     }
 

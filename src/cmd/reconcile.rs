@@ -9,7 +9,7 @@ use crate::reconcile::{BrokerRow, read_1099da};
 use crate::render;
 
 use super::input::read_all;
-use super::{Settings, input::match_all, write_output};
+use super::{Settings, input::match_all, write_output_shown};
 
 /// Splits `ACCOUNT=FILE`; a value that names an existing file is a file, even
 /// with a `=` in its name.
@@ -70,11 +70,13 @@ pub fn run(a: &ReconcileArgs) -> anyhow::Result<()> {
             x.account = s.file.display_name(x.account);
         }
     }
-    write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.format {
+    write_output_shown(
+        a.engine.output.as_deref(),
+        &m.loaded.progress,
+        |w: &mut dyn Write| match a.format {
             FormatArg::Csv => render::reconcile::csv(w, &view),
             FormatArg::Json => render::reconcile::json(w, &view),
             _ => render::reconcile::table(w, &view),
-        }
-    })
+        },
+    )
 }

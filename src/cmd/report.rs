@@ -11,7 +11,7 @@ use crate::render::export::TaxSoftware;
 use crate::render::{self, BoxTotals, ReportView};
 use crate::tax::{Carryover, FilingStatus, TaxInputs, Totals, schedule_d};
 
-use super::{Settings, UsageError, input::match_all, write_output};
+use super::{Settings, UsageError, input::match_all, write_output_shown};
 
 /// Reads last year's `report --format json` and takes its carryover_next_year.
 /// A report of another year than the one before is refused unless `any_year`:
@@ -358,8 +358,10 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let written = write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.format {
+    let written = write_output_shown(
+        a.engine.output.as_deref(),
+        &m.loaded.progress,
+        |w: &mut dyn Write| match a.format {
             FormatArg::Csv => render::csv::gain_lines(w, view.lines),
             FormatArg::Json => render::json::report(w, &view),
             FormatArg::Txf => render::txf::report(w, &view, export_date()),
@@ -368,8 +370,8 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             FormatArg::Table => render::table::report(w, &view),
             FormatArg::Html => render::html::report(w, &view),
             FormatArg::Pdf => render::pdf::report(w, &view),
-        }
-    });
+        },
+    );
     // The process is about to exit: freeing a decade of rows one by one would
     // only cost time.
     drop(view);

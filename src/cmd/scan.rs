@@ -22,7 +22,7 @@ use crate::tax::{Term, for_each_row_where};
 use crate::time::{date_in, end_of_day};
 
 use super::report::tax_inputs;
-use super::{Settings, UsageError, load, write_output};
+use super::{Settings, UsageError, load, write_output, write_output_shown};
 
 fn picture(line_7: Decimal, line_15: Decimal, cap: Decimal) -> Picture {
     let line_16 = line_7 + line_15;
@@ -1191,14 +1191,16 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     if let Some(p) = &a.emit_ledger {
         emit_ledger(p, ledger, plan_rows)?;
     }
-    write_output(a.engine.output.as_deref(), |w: &mut dyn Write| {
-        match a.format {
+    write_output_shown(
+        a.engine.output.as_deref(),
+        &loaded.progress,
+        |w: &mut dyn Write| match a.format {
             FormatArg::Csv => render::csv::scan(w, &view),
             FormatArg::Json => render::json::scan(w, &view),
             FormatArg::Html => render::html::scan(w, &view),
             _ => render::table::scan(w, &view),
-        }
-    })
+        },
+    )
 }
 
 /// With `--compare`, the saved scan, read before the run so that a wrong file
