@@ -1,14 +1,18 @@
-//! Asking Linux to back the largest buffers, reserved once at their full size
-//! (the ledger's rows; the engine's lots, legs and disposals), with transparent
-//! huge pages.
+//! The process's allocator, and the reservation and reordering of the largest
+//! buffers (the ledger's rows; the engine's lots, legs and disposals).
 //!
-//! A million-row ledger's rows take about 220 MiB and the engine's outputs some
-//! 140 MiB more. With 4 KiB pages, filling them costs a page fault every 4 KiB;
-//! with 2 MiB pages, one per 2 MiB: a 1M-row report went from 153,000 page faults
-//! to about 50,000. This only changes anything where the kernel's THP mode is
-//! `madvise` (with `always` it is the default; with `never` the advice is
-//! ignored). Vectors that grow by doubling are left alone: advising every large
-//! block was measured to raise the peak RSS by about 30 MiB at 1M rows.
+//! The largest buffers are not advised to transparent huge pages
+//! (`MADV_HUGEPAGE`), though a 1M-row report then takes about 80,000 page
+//! faults instead of 38,000. Huge pages come from the kernel's free 2 MiB
+//! blocks, and a virtual machine that reports free memory to its host
+//! (virtio-balloon's free page reporting, as WSL2 and many cloud machines do)
+//! reports exactly those blocks, which the host then takes back: each must be
+//! faulted in by the host again. On this project's test machine (a KVM guest
+//! whose balloon reports free blocks of order 9, 2 MiB) a 10M-row
+//! `report --year 2025` took 8.2-9.3 s with the advice (4.3-7.1 s of it system
+//! time) and 6.0-6.1 s without (1.5 s), and a 1M-row one 0.68-1.07 s against
+//! 0.74-0.78 s on one core, run by turns. Small pages come first from the
+//! fragments of recently used memory.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
@@ -122,22 +126,12 @@ unsafe impl GlobalAlloc for Allocator {
     }
 }
 
-/// Buffers smaller than this are left alone: glibc may place them in the heap
-/// that small allocations share (its mmap threshold rises to 32 MiB), where
-/// huge pages would be faulted in for a few small blocks each.
-const LARGE: usize = 64 << 20;
-
-/// Reserves room for `n` more elements at once, and advises huge pages for the
-/// whole buffer when it is large. If the room is refused, `v` is left to grow as
-/// usual (room not written takes address space, not memory).
+/// Reserves room for `n` more elements at once. If the room is refused, `v`
+/// is left to grow as usual (room not written takes address space, not
+/// memory).
 pub(crate) fn reserve<T>(v: &mut Vec<T>, n: usize) {
-    if v.try_reserve(n).is_err() {
-        return;
-    }
-    let size = v.capacity() * size_of::<T>();
-    if size >= LARGE {
-        advise(v.as_mut_ptr().cast(), size);
-    }
+    // A failure here only means the vector grows by doubling later.
+    let _ = v.try_reserve(n);
 }
 
 /// Reorders `v` so that `v[k]` becomes the old `v[order[k]]`. The elements
@@ -232,26 +226,6 @@ fn permute_in_place<T>(v: &mut [T], order: &[u32]) {
         }
     }
 }
-
-#[cfg(target_os = "linux")]
-fn advise(ptr: *mut u8, size: usize) {
-    // madvise wants page-aligned ranges: advise the whole 2 MiB pages inside.
-    const HUGE: usize = 2 << 20;
-    let start = (ptr as usize).next_multiple_of(HUGE);
-    let end = (ptr as usize + size) & !(HUGE - 1);
-    if end > start {
-        // SAFETY: the range lies inside the vector's own allocation, which the
-        // caller holds mutably; the advice changes no contents (the kernel
-        // keeps them whatever page size backs them), and a failure only means
-        // no advice.
-        unsafe {
-            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn advise(_: *mut u8, _: usize) {}
 
 #[cfg(test)]
 mod tests {
