@@ -79,7 +79,7 @@ impl IdTable {
         // ids are touched at random, and with 4 KiB pages nearly every probe
         // would also miss the TLB.
         let mut slots = Vec::new();
-        crate::memory::reserve(&mut slots, n);
+        crate::memory::reserve_for_lookups(&mut slots, n);
         slots.resize(n, [0; 4]);
         let old = std::mem::replace(&mut self.slots, slots);
         for s in old.iter().filter(|s| !is_empty(s)) {
