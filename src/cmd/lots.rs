@@ -61,7 +61,7 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
         priced: loaded.prices.is_some(),
         what_if,
     };
-    write_output_shown(
+    let written = write_output_shown(
         a.engine.output.as_deref(),
         &loaded.progress,
         |w: &mut dyn Write| match a.format {
@@ -69,5 +69,11 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
             FormatArg::Json => render::json::lots(w, &view),
             _ => render::table::lots(w, &view),
         },
-    )
+    );
+    // The process is about to exit: freeing a decade of rows one by one would
+    // only cost time.
+    drop(view);
+    std::mem::forget(outcome);
+    std::mem::forget(loaded);
+    written
 }

@@ -1191,7 +1191,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     if let Some(p) = &a.emit_ledger {
         emit_ledger(p, ledger, plan_rows)?;
     }
-    write_output_shown(
+    let written = write_output_shown(
         a.engine.output.as_deref(),
         &loaded.progress,
         |w: &mut dyn Write| match a.format {
@@ -1200,7 +1200,13 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             FormatArg::Html => render::html::scan(w, &view),
             _ => render::table::scan(w, &view),
         },
-    )
+    );
+    // The process is about to exit: freeing a decade of rows one by one would
+    // only cost time.
+    drop(view);
+    std::mem::forget(outcome);
+    std::mem::forget(loaded);
+    written
 }
 
 /// With `--compare`, the saved scan, read before the run so that a wrong file
