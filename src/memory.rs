@@ -142,7 +142,7 @@ const LARGE: usize = 64 << 20;
 /// [`reserve`], for a table looked up at random (the ids an import has seen):
 /// when it is large, advised to transparent huge pages after all, as with 4
 /// KiB pages nearly every probe would also miss the TLB. A Coinbase import of
-/// a million rows took 1.38 s on one core without the advice and 1.24 s with
+/// a million rows took 1.44 s on one core without the advice and 1.35 s with
 /// it, though the pages are faulted in by the host again (see above): the
 /// rows, lots and legs are filled in order, where the TLB misses little.
 pub(crate) fn reserve_for_lookups<T>(v: &mut Vec<T>, n: usize) {
