@@ -30,11 +30,7 @@ impl FileSum {
         let mut f = Summing::new(File::open(name)?);
         let mut buf = vec![0u8; 1 << 16];
         while f.read(&mut buf)? > 0 {}
-        Ok(f.sum().finish(name).unwrap_or_else(|| FileSum {
-            name: name.to_string(),
-            bytes: None,
-            sha256: None,
-        }))
+        Ok(f.sum().into_sum(name))
     }
 }
 
@@ -57,9 +53,11 @@ impl RunningSum {
 
     /// The file's sum under `name`, if it was read to its end.
     pub fn finish(self, name: &str) -> Option<FileSum> {
-        if !self.whole {
-            return None;
-        }
+        self.whole.then(|| self.into_sum(name))
+    }
+
+    /// The sum of what was read, under `name`.
+    fn into_sum(self, name: &str) -> FileSum {
         let hex: String = self
             .ctx
             .finish()
@@ -67,11 +65,11 @@ impl RunningSum {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        Some(FileSum {
+        FileSum {
             name: name.to_string(),
             bytes: Some(self.bytes),
             sha256: Some(hex),
-        })
+        }
     }
 }
 

@@ -25,6 +25,12 @@ fn norm(key: u128) -> u128 {
     key.max(1)
 }
 
+/// The first slot tried for `key` in a table of `mask + 1` slots (a power
+/// of two).
+fn home(key: u128, mask: usize) -> usize {
+    key as usize & mask
+}
+
 fn unpack(s: &Slot) -> (u128, Value) {
     let key = u128::from(s[0]) | u128::from(s[1]) << 64;
     (key, (s[2], (s[3] >> 32) as u32, s[3] as u32))
@@ -50,7 +56,7 @@ impl IdTable {
     }
 
     fn home(&self, key: u128) -> usize {
-        key as usize & (self.slots.len() - 1)
+        home(key, self.slots.len() - 1)
     }
 
     /// The slot holding `key`, or the empty one where it would go.
@@ -195,7 +201,7 @@ impl Prefetcher {
         }
         let at = self
             .base
-            .wrapping_add((norm(key) as usize & self.mask) * size_of::<Slot>());
+            .wrapping_add(home(norm(key), self.mask) * size_of::<Slot>());
         #[cfg(target_arch = "x86_64")]
         // SAFETY: a prefetch is only a hint: it changes nothing the program can
         // see and cannot fault, whatever the address (nothing is read through
