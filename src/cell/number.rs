@@ -332,6 +332,27 @@ pub fn price(d: Decimal) -> String {
 /// Every quantity, value and price is below this (10^15).
 pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2764472320, 232830, 0, false, 0);
 
+/// An integer in the order of the Decimals (sorting by it is sorting by the
+/// value, with integer comparisons): a sign bit, then for a positive
+/// value the position of its first digit and its digits, left-aligned to 29
+/// places (a Decimal has at most 29 significant digits and 28 decimals).
+pub fn order_key(d: Decimal) -> u128 {
+    const SIGN: u128 = 1 << 127;
+    let m = d.mantissa().unsigned_abs();
+    if m == 0 {
+        return SIGN;
+    }
+    let digits = m.ilog10() + 1;
+    // Position of the first digit, shifted to be positive: 1..=57.
+    let exp = u128::from(digits + 28 - d.scale());
+    let magnitude = (exp << 97) | (m * 10u128.pow(29 - digits));
+    if d.is_sign_negative() {
+        SIGN - magnitude
+    } else {
+        SIGN | magnitude
+    }
+}
+
 /// Parses an exact, non-negative decimal, as the ledger writes them.
 pub fn parse_decimal(s: &str) -> Result<Decimal, NumberProblem> {
     let t = s.trim_ascii();
@@ -409,6 +430,46 @@ const POW10: [u64; 19] = {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_unit_basis_keeps_the_order_of_decimals() {
+        let mut v: Vec<Decimal> = [
+            "0",
+            "0.0000000000000000000000000001",
+            "0.001",
+            "0.00100",
+            "0.0011",
+            "0.01",
+            "0.999999999999",
+            "1",
+            "1.0000000000000000000000000001",
+            "9",
+            "10",
+            "10.5",
+            "99999.99",
+            "100000",
+            "79228162514264337593543950335",
+            "-1",
+            "-0.5",
+            "-100",
+            "-79228162514264337593543950335",
+            "123456789.123456789",
+            "123456789.12345679",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        v.sort();
+        for w in v.windows(2) {
+            assert_eq!(
+                w[0].cmp(&w[1]),
+                order_key(w[0]).cmp(&order_key(w[1])),
+                "{} vs {}",
+                w[0],
+                w[1]
+            );
+        }
+    }
 
     #[test]
     fn decimals() {

@@ -259,7 +259,13 @@ pub(super) fn warn_stale_valuations<'a>(
     if quiet {
         return;
     }
-    let mut seen: Vec<&str> = assets.collect();
+    // Holdings come sorted by asset: equal neighbours are dropped as they come.
+    let mut seen: Vec<&str> = Vec::new();
+    for a in assets {
+        if seen.last() != Some(&a) {
+            seen.push(a);
+        }
+    }
     seen.sort_unstable();
     seen.dedup();
     for a in seen {

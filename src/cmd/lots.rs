@@ -44,14 +44,23 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
         let assets = outcome.holdings.iter().map(|h| ledger.syms.name(h.asset));
         super::input::warn_stale_valuations(p, assets, when, s.quiet);
     }
+    // Holdings come sorted by asset: each asset's price is looked up once.
+    let mut last = None;
     let lines = outcome
         .holdings
         .iter()
         .map(|h| {
-            let p = loaded
-                .prices
-                .as_ref()
-                .and_then(|t| t.valuation(ledger.syms.name(h.asset), when));
+            let p = match last {
+                Some((asset, p)) if asset == h.asset => p,
+                _ => {
+                    let p = loaded
+                        .prices
+                        .as_ref()
+                        .and_then(|t| t.valuation(ledger.syms.name(h.asset), when));
+                    last = Some((h.asset, p));
+                    p
+                }
+            };
             lot_line(ledger, &outcome, h, p, on)
         })
         .collect();

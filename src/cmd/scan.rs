@@ -353,10 +353,11 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         .holdings
         .iter()
         .map(|h| ledger.syms.name(h.asset))
-        .filter(|n| prices.valuation(n, when).is_none())
         .collect();
+    unpriced.dedup();
     unpriced.sort_unstable();
     unpriced.dedup();
+    unpriced.retain(|n| prices.valuation(n, when).is_none());
     if !unpriced.is_empty() {
         notes.push(format!(
             "no price at or before {as_of} for {}: those lots are not considered",

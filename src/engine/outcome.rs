@@ -312,11 +312,30 @@ impl Outcome {
 }
 
 /// Sorts holdings by asset name, account name and the method's lot order,
-/// the order every listing of them uses. The keys are made once per holding
-/// (a million-row ledger holds a few hundred thousand lots): names become
-/// their ranks among the names in the list, equal names equal ranks.
-pub(super) fn sort_holdings(ledger: &Ledger, out: &Outcome, h: &mut [Holding]) {
-    let mut syms: Vec<Sym> = h.iter().flat_map(|x| [x.asset, x.account]).collect();
+/// the order every listing of them uses, given each holding's lot key
+/// (`keys[i]` is `h[i]`'s). Names become their ranks among the names in the
+/// list, equal names equal ranks.
+fn sort_holdings(ledger: &Ledger, h: &mut [Holding], keys: Vec<LotKey>) {
+    let rank = name_ranks(ledger, h.iter().flat_map(|x| [x.asset, x.account]));
+    let rank = |s: Sym| rank.get(&s).copied().unwrap_or(u32::MAX);
+    // Stable, as the sort by names and key was: a lot split between two
+    // transfers in transit keeps its legs' order. The position makes every
+    // key unique, so the sort's result is the stable one; a plain sort merges
+    // the runs the holdings come in (each pool's lots are in key order).
+    let mut order: Vec<((u32, u32, LotKey), u32)> = h
+        .iter()
+        .zip(keys)
+        .enumerate()
+        .map(|(i, (x, key))| ((rank(x.asset), rank(x.account), key), i as u32))
+        .collect();
+    order.sort();
+    let order: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
+    crate::memory::permute(h, &order);
+}
+
+/// Each symbol's rank among `syms` by name: equal names, equal ranks.
+fn name_ranks(ledger: &Ledger, syms: impl Iterator<Item = Sym>) -> rustc_hash::FxHashMap<Sym, u32> {
+    let mut syms: Vec<Sym> = syms.collect();
     syms.sort_unstable();
     syms.dedup();
     syms.sort_by_key(|&s| account_name(ledger, s));
@@ -328,10 +347,16 @@ pub(super) fn sort_holdings(ledger: &Ledger, out: &Outcome, h: &mut [Holding]) {
         }
         rank.insert(s, r);
     }
-    let rank = |s: Sym| rank.get(&s).copied().unwrap_or(u32::MAX);
-    // Stable, as the sort by names and key was: a lot split between two
-    // transfers in transit keeps its legs' order.
-    h.sort_by_cached_key(|x| (rank(x.asset), rank(x.account), out.lot_key(ledger, x.lot)));
+    rank
+}
+
+/// Puts the holdings of shards, each sorted as [`sort_holdings`] sorts them,
+/// in that order. An asset is one shard's, so the asset's name alone orders
+/// the shards' lists; within an asset, its shard's order stands (a stable
+/// sort), and no lot key is made again.
+pub(super) fn merge_sorted_holdings(ledger: &Ledger, h: &mut [Holding]) {
+    let rank = name_ranks(ledger, h.iter().map(|x| x.asset));
+    h.sort_by_key(|x| rank.get(&x.asset).copied().unwrap_or(u32::MAX));
 }
 
 /// Why a run's figures are a what-if and not a filing position: a simulated
@@ -404,8 +429,13 @@ impl Engine<'_> {
     /// holdings.
     pub(super) fn snapshot(&mut self) {
         let mut h = Vec::new();
+        // The pools keep their lots by the run's lot key (the primary order's,
+        // which is the run's method): taken with them, not made again.
+        let mut keys = Vec::new();
         for (&(account, asset), pool) in &self.pools {
-            for leg in pool.legs() {
+            for (key, leg) in pool.entries() {
+                debug_assert_eq!(*key, self.out.lot_key(self.ledger, leg.lot));
+                keys.push(*key);
                 h.push(Holding {
                     account,
                     asset,
@@ -417,6 +447,7 @@ impl Engine<'_> {
         }
         for (&(to, asset), pending) in &self.in_transit {
             for leg in pending.values().flatten() {
+                keys.push(self.out.lot_key(self.ledger, leg.lot));
                 h.push(Holding {
                     account: to,
                     asset,
@@ -426,7 +457,7 @@ impl Engine<'_> {
                 });
             }
         }
-        sort_holdings(self.ledger, &self.out, &mut h);
+        sort_holdings(self.ledger, &mut h, keys);
         self.out.holdings = h;
     }
 }

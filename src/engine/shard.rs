@@ -340,9 +340,7 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
         a.lot += lot_base[p]
     });
     // Holdings, sorted as a serial snapshot sorts them.
-    let mut holdings = std::mem::take(&mut out.holdings);
-    super::outcome::sort_holdings(ledger, &out, &mut holdings);
-    out.holdings = holdings;
+    super::outcome::merge_sorted_holdings(ledger, &mut out.holdings);
     super::allocation::allocation_warnings(cfg, &mut out.warnings, shared);
     out
 }

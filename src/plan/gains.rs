@@ -25,8 +25,10 @@ pub fn candidates(
     net_price: impl Fn(Sym, Decimal) -> Decimal,
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
+    // One price per asset, looked up once: a ledger holds many lots of few assets.
+    let mut prices: rustc_hash::FxHashMap<Sym, Option<Decimal>> = Default::default();
     for h in holdings.iter().filter(|h| sellable(h.account)) {
-        let Some(price) = price_of(h.asset) else {
+        let Some(price) = *prices.entry(h.asset).or_insert_with(|| price_of(h.asset)) else {
             continue;
         };
         let lot = &outcome.lots[h.lot as usize];

@@ -114,8 +114,10 @@ pub fn candidates(
 ) -> Vec<Candidate> {
     let recent = last_purchases(outcome, as_of);
     let mut out = Vec::new();
+    // One price per asset, looked up once: a ledger holds many lots of few assets.
+    let mut prices: rustc_hash::FxHashMap<Sym, Option<Decimal>> = Default::default();
     for h in holdings.iter().filter(|h| sellable(h.account)) {
-        let Some(price) = price_of(h.asset) else {
+        let Some(price) = *prices.entry(h.asset).or_insert_with(|| price_of(h.asset)) else {
             continue;
         };
         let value = h.qty * price;
@@ -170,7 +172,8 @@ pub fn candidates(
             wash_risk,
         });
     }
-    out.sort_by(|a, b| a.unrealized.cmp(&b.unrealized).then(a.lot.cmp(&b.lot)));
+    // Integer keys made once: comparing Decimals of unlike scales rescales them.
+    out.sort_by_cached_key(|c| (crate::cell::order_key(c.unrealized), c.lot));
     out
 }
 
