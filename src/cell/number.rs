@@ -329,6 +329,18 @@ pub fn price(d: Decimal) -> String {
     }
 }
 
+/// Appends [`price`]'s text to `out`, as [`push_money`] does for [`Money`].
+pub fn push_price(out: &mut Vec<u8>, d: Decimal) {
+    let mut r = d.round_dp(8).normalize();
+    if r.scale() < 2 {
+        r.rescale(2);
+    }
+    match u64::try_from(r.mantissa().unsigned_abs()) {
+        Ok(u) if u != 0 => push_fixed(out, r.is_sign_negative(), u, r.scale()),
+        _ => out.extend_from_slice(price(d).as_bytes()),
+    }
+}
+
 /// Every quantity, value and price is below this (10^15).
 pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2764472320, 232830, 0, false, 0);
 
@@ -656,6 +668,21 @@ mod tests {
             let mut pushed = b"x".to_vec();
             push_money(&mut pushed, d);
             proptest::prop_assert_eq!(pushed, format!("x{}", money_reference(d)).into_bytes());
+        }
+
+        #[test]
+        fn pushed_price_is_price(
+            m in proptest::prop_oneof![
+                proptest::strategy::Strategy::prop_map(proptest::num::i128::ANY, |m| m % 10i128.pow(28)),
+                -10i128.pow(12)..10i128.pow(12),
+                -1000i128..1000,
+            ],
+            scale in 0u32..=28,
+        ) {
+            let d = Decimal::try_from_i128_with_scale(m, scale).unwrap();
+            let mut pushed = b"x".to_vec();
+            push_price(&mut pushed, d);
+            proptest::prop_assert_eq!(pushed, format!("x{}", price(d)).into_bytes());
         }
 
         /// Quantities are Decimal's own normalized text, for mantissas of

@@ -3,8 +3,11 @@
 
 use std::io::{self, Write};
 
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
 use super::{
-    GainsView, IsoDate, Lines, LotsView, money, price, push_iso_date, push_money, push_qty, qty,
+    GainsView, Lines, LotsView, money, push_iso_date, push_money, push_price, push_qty, qty,
     safe_text,
 };
 use crate::cell::{csv_needs_quotes, push_csv_cell};
@@ -53,51 +56,83 @@ pub fn gain_lines(w: &mut dyn Write, lines: Lines<'_>) -> io::Result<()> {
     })
 }
 
+/// Appends a text cell and its comma, protected and quoted as the csv crate
+/// quotes (see [`push_csv_cell`]).
+fn text_cell(out: &mut Vec<u8>, s: &str) {
+    push_csv_cell(out, safe_text(s).as_bytes());
+    out.push(b',');
+}
+
+// Numbers, dates and our own words never start a formula nor hold a byte that
+// needs quotes, so they are written as they are.
+
+/// Appends money and a comma.
+fn money_cell(out: &mut Vec<u8>, d: Decimal) {
+    let at = out.len();
+    push_money(out, d);
+    debug_assert!(!csv_needs_quotes(&out[at..]));
+    out.push(b',');
+}
+
+/// Appends a quantity and a comma.
+fn qty_cell(out: &mut Vec<u8>, d: Decimal) {
+    push_qty(out, d);
+    out.push(b',');
+}
+
+/// Appends a unit price and a comma.
+fn price_cell(out: &mut Vec<u8>, d: Decimal) {
+    push_price(out, d);
+    out.push(b',');
+}
+
+/// Appends a date and a comma.
+fn date_cell(out: &mut Vec<u8>, d: NaiveDate) {
+    push_iso_date(out, d);
+    out.push(b',');
+}
+
+/// Appends one of harvest's own words and a comma.
+fn word_cell(out: &mut Vec<u8>, s: &str) {
+    debug_assert!(!csv_needs_quotes(s.as_bytes()));
+    out.extend_from_slice(s.as_bytes());
+    out.push(b',');
+}
+
+/// Ends a row: its last cell's comma becomes the newline.
+fn end_row(out: &mut Vec<u8>) {
+    if let Some(last) = out.last_mut() {
+        *last = b'\n';
+    }
+}
+
 /// Appends the rows of [`gain_lines`], without the header, written by hand as
 /// the csv crate writes them (see [`push_csv_cell`]): through its writer, a
 /// field cost about a hundred instructions, and a row of a large year
 /// fifteen of them. A year of a million rows allocates nothing per row.
 fn gain_rows(out: &mut Vec<u8>, lines: Lines<'_>) {
-    let text = |out: &mut Vec<u8>, s: &str| {
-        push_csv_cell(out, safe_text(s).as_bytes());
-        out.push(b',');
-    };
-    // Numbers and dates are ours: they never start a formula nor hold a byte
-    // that needs quotes, so they are written as they are.
-    let money = |out: &mut Vec<u8>, d| {
-        let at = out.len();
-        push_money(out, d);
-        debug_assert!(!csv_needs_quotes(&out[at..]));
-        out.push(b',');
-    };
-    let date = |out: &mut Vec<u8>, d| {
-        push_iso_date(out, d);
-        out.push(b',');
-    };
     // The description: the quantity, a space and the asset.
     let mut q: Vec<u8> = Vec::new();
     for l in lines {
         q.clear();
         push_qty(&mut q, l.quantity);
-        text(out, l.disposal_id);
-        text(out, l.lot_id);
-        text(out, l.asset);
+        text_cell(out, l.disposal_id);
+        text_cell(out, l.lot_id);
+        text_cell(out, l.asset);
         out.extend_from_slice(&q);
         out.push(b',');
-        text(out, l.account);
-        date(out, l.date_acquired);
-        date(out, l.date_sold);
-        out.extend_from_slice(l.term.as_str().as_bytes());
-        out.push(b',');
-        out.extend_from_slice(l.box_.as_bytes());
-        out.push(b',');
+        text_cell(out, l.account);
+        date_cell(out, l.date_acquired);
+        date_cell(out, l.date_sold);
+        word_cell(out, l.term.as_str());
+        word_cell(out, l.box_);
         q.push(b' ');
         q.extend_from_slice(l.asset.as_bytes());
         // Digits, a point, a space and a str: always UTF-8.
-        text(out, &String::from_utf8_lossy(&q));
-        money(out, l.proceeds);
-        money(out, l.cost_basis);
-        text(out, &l.adjustment_code);
+        text_cell(out, &String::from_utf8_lossy(&q));
+        money_cell(out, l.proceeds);
+        money_cell(out, l.cost_basis);
+        text_cell(out, &l.adjustment_code);
         l.push_adjustment(out);
         out.push(b',');
         push_money(out, l.gain);
@@ -110,9 +145,9 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
     gain_lines(w, v.lines)
 }
 
-/// `harvest lots --format csv`.
+/// `harvest lots --format csv`: one row per open lot, written by hand as
+/// [`gain_rows`] are (a decade of trades holds hundreds of thousands of lots).
 pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
-    let mut c = writer(w);
     let mut header = vec![
         "asset",
         "account",
@@ -125,34 +160,37 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
     if v.priced {
         header.extend(["price", "value", "unrealized", "term"]);
     }
+    let mut c = writer(w);
     c.write_record(&header).map_err(csv_err)?;
-    for l in &v.lines {
-        let mut rec: Vec<String> = vec![
-            safe_text(l.asset).into_owned(),
-            safe_text(l.account).into_owned(),
-            safe_text(l.lot_id).into_owned(),
-            IsoDate(l.date_acquired).to_string(),
-            qty(l.quantity),
-            money(l.cost_basis),
-            price(l.unit_basis),
-        ];
-        if v.priced {
-            match &l.valued {
-                Some(p) => rec.extend([
-                    price(p.price),
-                    money(p.value),
-                    money(p.unrealized),
-                    p.term.as_str().to_string(),
-                ]),
-                None => rec.extend([String::new(), String::new(), String::new(), String::new()]),
+    c.flush()?;
+    drop(c);
+    super::write_chunked(w, v.lines.len(), |out, chunk| {
+        for l in &v.lines[chunk] {
+            text_cell(out, l.asset);
+            text_cell(out, l.account);
+            text_cell(out, l.lot_id);
+            date_cell(out, l.date_acquired);
+            qty_cell(out, l.quantity);
+            money_cell(out, l.cost_basis);
+            price_cell(out, l.unit_basis);
+            if v.priced {
+                match &l.valued {
+                    Some(p) => {
+                        price_cell(out, p.price);
+                        money_cell(out, p.value);
+                        money_cell(out, p.unrealized);
+                        word_cell(out, p.term.as_str());
+                    }
+                    None => out.extend_from_slice(b",,,,"),
+                }
             }
+            end_row(out);
         }
-        c.write_record(&rec).map_err(csv_err)?;
-    }
-    c.flush()
+    })
 }
 
-/// `harvest scan --format csv`: one row per candidate lot.
+/// `harvest scan --format csv`: one row per candidate lot, written by hand as
+/// [`gain_rows`] are.
 pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
     let mut c = writer(w);
     c.write_record([
@@ -170,24 +208,25 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
         "recommended",
     ])
     .map_err(csv_err)?;
-    for l in &v.lines {
-        c.write_record([
-            &*safe_text(l.asset),
-            &*safe_text(l.account),
-            &*safe_text(l.lot_id),
-            &l.date_acquired.to_string(),
-            &qty(l.quantity),
-            &money(l.cost_basis),
-            &price(l.price),
-            &money(l.value),
-            &money(l.unrealized),
-            l.term.as_str(),
-            l.wash_risk,
-            &qty(l.recommended),
-        ])
-        .map_err(csv_err)?;
-    }
-    c.flush()
+    c.flush()?;
+    drop(c);
+    super::write_chunked(w, v.lines.len(), |out, chunk| {
+        for l in &v.lines[chunk] {
+            text_cell(out, l.asset);
+            text_cell(out, l.account);
+            text_cell(out, l.lot_id);
+            date_cell(out, l.date_acquired);
+            qty_cell(out, l.quantity);
+            money_cell(out, l.cost_basis);
+            price_cell(out, l.price);
+            money_cell(out, l.value);
+            money_cell(out, l.unrealized);
+            word_cell(out, l.term.as_str());
+            word_cell(out, l.wash_risk);
+            qty_cell(out, l.recommended);
+            end_row(out);
+        }
+    })
 }
 
 /// The columns of `income --format csv`: one line per income row of the year.

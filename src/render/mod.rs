@@ -15,8 +15,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 pub use crate::cell::{
-    IsoDate, Money, Qty, UsDate, cents, money, price, push_iso_date, push_money, push_qty, qty,
-    safe_text, unprotect,
+    IsoDate, Money, Qty, UsDate, cents, money, price, push_iso_date, push_money, push_price,
+    push_qty, qty, safe_text, unprotect,
 };
 use crate::engine::{Holding, Outcome};
 use crate::model::Ledger;
