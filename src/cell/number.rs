@@ -329,14 +329,36 @@ pub fn price(d: Decimal) -> String {
     }
 }
 
-/// Appends [`price`]'s text to `out`, as [`push_money`] does for [`Money`].
+/// Appends [`price`]'s text to `out`, as [`push_money`] does for [`Money`]:
+/// the digits rounded to 8 decimals (half to even, as `round_dp`) with one
+/// integer division, where `round_dp` and `normalize` took about 800
+/// instructions for a unit basis of 28 digits.
 pub fn push_price(out: &mut Vec<u8>, d: Decimal) {
-    let mut r = d.round_dp(8).normalize();
-    if r.scale() < 2 {
-        r.rescale(2);
+    let mut m = d.mantissa().unsigned_abs();
+    let mut scale = d.scale();
+    if scale > 8 {
+        let p = POW10_WIDE[(scale - 8) as usize];
+        let (q, r) = (m / p, m % p);
+        // Half to even: up past half, and at half when q is odd.
+        m = if r > p - r || (r == p - r && q % 2 == 1) {
+            q + 1
+        } else {
+            q
+        };
+        scale = 8;
     }
-    match u64::try_from(r.mantissa().unsigned_abs()) {
-        Ok(u) if u != 0 => push_fixed(out, r.is_sign_negative(), u, r.scale()),
+    while scale > 0 && m % 10 == 0 && m != 0 {
+        m /= 10;
+        scale -= 1;
+    }
+    if scale < 2 {
+        m *= POW10_WIDE[(2 - scale) as usize];
+        scale = 2;
+    }
+    match u64::try_from(m) {
+        // A zero (its sign is rust_decimal's to say) and 20-digit prices take
+        // the long way.
+        Ok(u) if u != 0 => push_fixed(out, d.is_sign_negative(), u, scale),
         _ => out.extend_from_slice(price(d).as_bytes()),
     }
 }
@@ -580,6 +602,32 @@ mod tests {
             // chrono ignores a width or alignment asked for; so does IsoDate.
             assert_eq!(format!("{:>12}", IsoDate(d)), format!("{:>12}", d));
             assert_eq!(format!("{:<12}|", IsoDate(d)), format!("{:<12}|", d));
+        }
+    }
+
+    #[test]
+    fn pushed_price_rounds_half_to_even_as_price() {
+        for t in [
+            "0.000000005",
+            "0.000000015",
+            "0.000000025",
+            "-0.000000035",
+            "1.000000005",
+            "2.0000000050000000000000000001",
+            "-2.5000000050",
+            "12.3",
+            "100",
+            "0.1",
+            "0.00000001",
+            "-0.000000001",
+            "79228162514264337593543950335",
+            "7922816251426433759354395033.5",
+            "99999999.999999995",
+        ] {
+            let d: Decimal = t.parse().unwrap();
+            let mut pushed = Vec::new();
+            push_price(&mut pushed, d);
+            assert_eq!(String::from_utf8(pushed).unwrap(), price(d), "{t}");
         }
     }
 
