@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Adjustment, GainsView, IsoDate, Lines, LotsView, Money, Qty, money, price, push_iso_date,
-    push_money, push_qty, qty,
+    push_money, push_price, push_qty, qty,
 };
 use crate::tax::Totals;
 
@@ -148,6 +148,16 @@ fn pretty_with_lines<T: serde::Serialize>(
     key: &str,
     lines: Lines<'_>,
 ) -> io::Result<()> {
+    pretty_with_array(w, doc, key, |w| write_gain_lines(w, lines))
+}
+
+/// [`pretty_with_lines`] for any array written by hand by `array`.
+fn pretty_with_array<T: serde::Serialize>(
+    w: &mut dyn Write,
+    doc: &T,
+    key: &str,
+    array: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let mut buf = io::BufWriter::with_capacity(1 << 16, w);
     // How serde_json ends the document: the key, the placeholder (its
     // control characters escaped), the object's end.
@@ -164,7 +174,7 @@ fn pretty_with_lines<T: serde::Serialize>(
         ));
     }
     write!(buf, "  \"{key}\": ")?;
-    write_gain_lines(&mut buf, lines)?;
+    array(&mut buf)?;
     buf.write_all(b"\n}\n")?;
     buf.flush()
 }
@@ -207,14 +217,149 @@ impl Write for HoldBack<'_> {
 /// object indented by four spaces, its keys by six (a long list on two
 /// threads: see [`super::write_chunked`]).
 fn write_gain_lines(w: &mut dyn Write, lines: Lines<'_>) -> io::Result<()> {
-    if lines.is_empty() {
+    write_objects(w, lines.len(), |out, chunk| {
+        gain_line_objects(out, chunk.start == 0, lines.slice(chunk))
+    })
+}
+
+/// Writes an array of `n` objects as serde_json's pretty printer does as the
+/// value of a key of the top object: `objects` appends those of a range, each
+/// after a comma but the first of all (see [`object_start`]).
+fn write_objects<F: Fn(&mut Vec<u8>, std::ops::Range<usize>) + Sync>(
+    w: &mut dyn Write,
+    n: usize,
+    objects: F,
+) -> io::Result<()> {
+    if n == 0 {
         return w.write_all(b"[]");
     }
     w.write_all(b"[")?;
-    super::write_chunked(w, lines.len(), |out, chunk| {
-        gain_line_objects(out, chunk.start == 0, lines.slice(chunk))
-    })?;
+    super::write_chunked(w, n, objects)?;
     w.write_all(b"\n  ]")
+}
+
+/// The opening of the `i`th object of an array written by [`write_objects`].
+fn object_start(out: &mut Vec<u8>, i: usize) {
+    out.extend_from_slice(if i == 0 { b"\n    {" } else { b",\n    {" });
+}
+
+/// Appends a key of an object in an array and its value, a JSON string.
+fn str_key(out: &mut Vec<u8>, key: &[u8], s: &str) {
+    out.extend_from_slice(key);
+    push_json_str(out, s);
+}
+
+/// Appends a key and a value of ours (digits, a date, a word) between quotes:
+/// ASCII with nothing to escape.
+fn ours_key(out: &mut Vec<u8>, key: &[u8], push: impl FnOnce(&mut Vec<u8>)) {
+    out.extend_from_slice(key);
+    out.push(b'"');
+    push(out);
+    out.push(b'"');
+}
+
+/// The keys every listing of an open lot starts with (see [`LotHead`]).
+fn lot_head_keys(
+    out: &mut Vec<u8>,
+    asset: &str,
+    account: &str,
+    lot_id: &str,
+    date_acquired: chrono::NaiveDate,
+    quantity: rust_decimal::Decimal,
+    cost_basis: rust_decimal::Decimal,
+) {
+    str_key(out, b"\n      \"asset\": ", asset);
+    str_key(out, b",\n      \"account\": ", account);
+    str_key(out, b",\n      \"lot_id\": ", lot_id);
+    ours_key(out, b",\n      \"date_acquired\": ", |o| {
+        push_iso_date(o, date_acquired)
+    });
+    ours_key(out, b",\n      \"quantity\": ", |o| push_qty(o, quantity));
+    ours_key(out, b",\n      \"cost_basis\": ", |o| {
+        push_money(o, cost_basis)
+    });
+}
+
+/// Appends the open lots `lines[range]` as [`LotLines`] serializes them.
+fn lot_objects(
+    out: &mut Vec<u8>,
+    lines: &[super::LotLine<'_>],
+    priced: bool,
+    range: std::ops::Range<usize>,
+) {
+    for (i, l) in lines[range.clone()].iter().enumerate() {
+        object_start(out, range.start + i);
+        lot_head_keys(
+            out,
+            l.asset,
+            l.account,
+            l.lot_id,
+            l.date_acquired,
+            l.quantity,
+            l.cost_basis,
+        );
+        ours_key(out, b",\n      \"unit_basis\": ", |o| {
+            push_price(o, l.unit_basis)
+        });
+        if priced {
+            match &l.valued {
+                Some(p) => {
+                    ours_key(out, b",\n      \"price\": ", |o| push_price(o, p.price));
+                    ours_key(out, b",\n      \"value\": ", |o| push_money(o, p.value));
+                    ours_key(out, b",\n      \"unrealized\": ", |o| {
+                        push_money(o, p.unrealized)
+                    });
+                    ours_key(out, b",\n      \"term\": ", |o| {
+                        o.extend_from_slice(p.term.as_str().as_bytes())
+                    });
+                }
+                None => out.extend_from_slice(
+                    b",\n      \"price\": null,\n      \"value\": null,\n      \"unrealized\": null,\n      \"term\": null",
+                ),
+            }
+        }
+        out.extend_from_slice(b"\n    }");
+    }
+}
+
+/// Appends the candidates `lines[range]` as [`CandidateLines`] serializes them.
+fn candidate_objects(
+    out: &mut Vec<u8>,
+    lines: &[super::ScanLine<'_>],
+    range: std::ops::Range<usize>,
+) {
+    for (i, l) in lines[range.clone()].iter().enumerate() {
+        object_start(out, range.start + i);
+        lot_head_keys(
+            out,
+            l.asset,
+            l.account,
+            l.lot_id,
+            l.date_acquired,
+            l.quantity,
+            l.cost_basis,
+        );
+        ours_key(out, b",\n      \"price\": ", |o| push_price(o, l.price));
+        ours_key(out, b",\n      \"value\": ", |o| push_money(o, l.value));
+        ours_key(out, b",\n      \"unrealized\": ", |o| {
+            push_money(o, l.unrealized)
+        });
+        str_key(out, b",\n      \"term\": ", l.term.as_str());
+        match l.long_term_on {
+            Some(d) => ours_key(out, b",\n      \"long_term_on\": ", |o| push_iso_date(o, d)),
+            None => out.extend_from_slice(b",\n      \"long_term_on\": null"),
+        }
+        out.extend_from_slice(if l.turns_long_soon {
+            b",\n      \"turns_long_term_soon\": true"
+        } else {
+            b",\n      \"turns_long_term_soon\": false"
+        });
+        str_key(out, b",\n      \"wash_risk\": ", l.wash_risk);
+        ours_key(out, b",\n      \"recommended\": ", |o| {
+            push_qty(o, l.recommended)
+        });
+        out.extend_from_slice(b"\n    }");
+    }
 }
 
 /// Appends the objects of [`write_gain_lines`], each after a comma but the
@@ -376,9 +521,12 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
     pretty_with_lines(w, &doc, "rows", v.lines)
 }
 
-/// The open lots as a JSON array, one object made and written at a time.
+/// The open lots as a JSON array through serde_json: what [`lot_objects`]
+/// writes by hand, byte for byte (the tests' reference).
+#[cfg(test)]
 struct LotLines<'a, 'b>(&'b LotsView<'a>);
 
+#[cfg(test)]
 /// The keys every listing of an open lot (`lots`, `scan`'s candidates)
 /// starts with.
 #[derive(serde::Serialize)]
@@ -391,6 +539,7 @@ struct LotHead<'a> {
     cost_basis: Money,
 }
 
+#[cfg(test)]
 impl<'a> LotHead<'a> {
     fn new(
         asset: &'a str,
@@ -411,6 +560,7 @@ impl<'a> LotHead<'a> {
     }
 }
 
+#[cfg(test)]
 /// An open lot as a JSON object; the last four keys only with prices.
 #[derive(serde::Serialize)]
 struct LotJson<'a> {
@@ -421,6 +571,7 @@ struct LotJson<'a> {
     valued: Option<ValuedJson>,
 }
 
+#[cfg(test)]
 /// A lot's price, value, unrealized gain and term (each null when the asset
 /// has no price).
 #[derive(serde::Serialize)]
@@ -431,6 +582,7 @@ struct ValuedJson {
     term: Option<&'static str>,
 }
 
+#[cfg(test)]
 impl serde::Serialize for LotLines<'_, '_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
@@ -466,7 +618,21 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
         "as_of": v.as_of.map(|d| d.to_string()),
         "what_if": v.what_if,
     });
-    write_with_rows(w, head, "lots", LotLines(v))
+    let Value::Object(head) = head else {
+        return Err(io::Error::other("internal: the JSON head is not an object"));
+    };
+    let doc = WithRows {
+        head,
+        rows: RowsField {
+            key: "lots",
+            lines: LINES_HERE,
+        },
+    };
+    pretty_with_array(w, &doc, "lots", |w| {
+        write_objects(w, v.lines.len(), |out, range| {
+            lot_objects(out, &v.lines, v.priced, range)
+        })
+    })
 }
 
 /// `harvest report --format json`: the SPEC section 5 object, plus per-box
@@ -771,7 +937,21 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
     if let Some(c) = &v.scenario.compare {
         value["compare"] = compare_value(c);
     }
-    write_with_rows(w, value, "candidates", CandidateLines(v))
+    let Value::Object(head) = value else {
+        return Err(io::Error::other("internal: the JSON head is not an object"));
+    };
+    let doc = WithRows {
+        head,
+        rows: RowsField {
+            key: "candidates",
+            lines: LINES_HERE,
+        },
+    };
+    pretty_with_array(w, &doc, "candidates", |w| {
+        write_objects(w, v.lines.len(), |out, range| {
+            candidate_objects(out, &v.lines, range)
+        })
+    })
 }
 
 /// `gain_harvest` of `scan --format json`.
@@ -877,6 +1057,7 @@ pub fn compare_value(c: &crate::plan::compare::Comparison) -> Value {
     })
 }
 
+#[cfg(test)]
 /// A harvest candidate as a JSON object.
 #[derive(serde::Serialize)]
 struct CandidateJson<'a> {
@@ -892,15 +1073,17 @@ struct CandidateJson<'a> {
     recommended: Qty,
 }
 
-/// The scan's candidates as a JSON array, one object made and written at a
-/// time (a million-row ledger has about a hundred thousand).
-struct CandidateLines<'a, 'b>(&'b super::ScanView<'a>);
+/// The scan's candidates as a JSON array through serde_json: what
+/// [`candidate_objects`] writes by hand, byte for byte (the tests' reference).
+#[cfg(test)]
+struct CandidateLines<'a, 'b>(&'b [super::ScanLine<'a>]);
 
+#[cfg(test)]
 impl serde::Serialize for CandidateLines<'_, '_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.0.lines.len()))?;
-        for l in &self.0.lines {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for l in self.0 {
             seq.serialize_element(&CandidateJson {
                 head: LotHead::new(
                     l.asset,
@@ -1303,6 +1486,87 @@ mod tests {
             let mut got = Vec::new();
             push_json_str(&mut got, &s);
             prop_assert_eq!(String::from_utf8(got).unwrap(), serde_json::to_string(&s).unwrap());
+        }
+
+        /// Open lots written by hand are the document serde_json writes with
+        /// [`LotLines`]: any text and amounts, priced or not, a lot without
+        /// a price, and no lot at all.
+        #[test]
+        fn lots_are_serde_jsons(
+            lines in prop::collection::vec(
+                (text(), text(), text(), any::<i64>(), 0u32..12, any::<bool>(), any::<bool>()),
+                0..4,
+            ),
+            priced in any::<bool>(),
+        ) {
+            let lines: Vec<super::super::LotLine<'_>> = lines
+                .iter()
+                .map(|(asset, account, id, m, scale, valued, long)| super::super::LotLine {
+                    asset,
+                    account,
+                    lot_id: id,
+                    date_acquired: chrono::NaiveDate::from_ymd_opt(2020, 2, 29).unwrap(),
+                    quantity: Decimal::new(m.wrapping_abs(), *scale),
+                    cost_basis: Decimal::new(*m, *scale),
+                    unit_basis: Decimal::new(m / 3, 28.min(*scale + 9)),
+                    valued: valued.then(|| super::super::Valued {
+                        price: Decimal::new(m / 7, *scale),
+                        value: Decimal::new(m / 11, 2),
+                        unrealized: Decimal::new(m / 13, 4),
+                        term: if *long { Term::Long } else { Term::Short },
+                    }),
+                })
+                .collect();
+            let v = LotsView { as_of: None, lines, priced, what_if: vec!["x".into()] };
+            let head = json!({"as_of": v.as_of.map(|d| d.to_string()), "what_if": v.what_if});
+            let mut want = Vec::new();
+            write_with_rows(&mut want, head, "lots", LotLines(&v)).unwrap();
+            let mut got = Vec::new();
+            lots(&mut got, &v).unwrap();
+            prop_assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+        }
+
+        /// Candidates written by hand are the array serde_json writes with
+        /// [`CandidateLines`]: any text and amounts, with and without the
+        /// date a lot turns long-term.
+        #[test]
+        fn candidates_are_serde_jsons(
+            lines in prop::collection::vec(
+                (text(), text(), text(), any::<i64>(), 0u32..12, any::<bool>(), any::<bool>()),
+                0..4,
+            ),
+        ) {
+            let lines: Vec<super::super::ScanLine<'_>> = lines
+                .iter()
+                .map(|(asset, account, id, m, scale, soon, long)| super::super::ScanLine {
+                    asset,
+                    account,
+                    lot_id: id,
+                    date_acquired: chrono::NaiveDate::from_ymd_opt(2020, 2, 29).unwrap(),
+                    quantity: Decimal::new(m.wrapping_abs(), *scale),
+                    cost_basis: Decimal::new(*m, *scale),
+                    price: Decimal::new(m / 3, 28.min(*scale + 9)),
+                    value: Decimal::new(m / 11, 2),
+                    unrealized: Decimal::new(m / 13, 4),
+                    term: if *long { Term::Long } else { Term::Short },
+                    long_term_on: (!*long).then(|| chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()),
+                    turns_long_soon: *soon,
+                    wash_risk: if *soon { "info" } else { "no" },
+                    recommended: Decimal::new(m.wrapping_abs() / 17, *scale),
+                })
+                .collect();
+            let mut head = Map::new();
+            head.insert("year".into(), 2026.into());
+            let mut want = Vec::new();
+            let doc = WithRows { head: head.clone(), rows: RowsField { key: "candidates", lines: CandidateLines(&lines) } };
+            pretty(&mut want, &doc).unwrap();
+            let doc = WithRows { head, rows: RowsField { key: "candidates", lines: LINES_HERE } };
+            let mut got = Vec::new();
+            pretty_with_array(&mut got, &doc, "candidates", |w| {
+                write_objects(w, lines.len(), |out, range| candidate_objects(out, &lines, range))
+            })
+            .unwrap();
+            prop_assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
         }
 
         /// Form 8949 lines written by hand in a document are the document
