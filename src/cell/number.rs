@@ -347,7 +347,7 @@ pub fn push_price(out: &mut Vec<u8>, d: Decimal) {
         };
         scale = 8;
     }
-    while scale > 0 && m % 10 == 0 && m != 0 {
+    while scale > 0 && m.is_multiple_of(10) && m != 0 {
         m /= 10;
         scale -= 1;
     }

@@ -100,7 +100,7 @@ fn word_cell(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Ends a row: its last cell's comma becomes the newline.
-fn end_row(out: &mut Vec<u8>) {
+fn end_row(out: &mut [u8]) {
     if let Some(last) = out.last_mut() {
         *last = b'\n';
     }
