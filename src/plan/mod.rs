@@ -72,17 +72,19 @@ impl Candidate {
     }
 }
 
-/// The two most recent purchases (date, lot) of each asset (any account), for
-/// wash-risk flags: a lot's own purchase is no replacement for itself, so its
-/// risk is the most recent purchase of another lot.
-pub fn last_purchases(
-    outcome: &Outcome,
-    as_of: NaiveDate,
-) -> HashMap<Sym, [Option<(NaiveDate, LotIdx)>; 2]> {
-    let mut m: HashMap<Sym, [Option<(NaiveDate, LotIdx)>; 2]> = HashMap::new();
+/// The two most recent purchases (date, lot) of each asset (any account), by
+/// the asset's symbol index, for wash-risk flags: a lot's own purchase is no
+/// replacement for itself, so its risk is the most recent purchase of
+/// another lot.
+fn last_purchases(outcome: &Outcome, as_of: NaiveDate) -> Vec<[Option<(NaiveDate, LotIdx)>; 2]> {
+    let mut m: Vec<[Option<(NaiveDate, LotIdx)>; 2]> = Vec::new();
     for (i, lot) in outcome.lots.iter().enumerate() {
         if lot.acquired_date <= as_of && lot.origin == crate::engine::Origin::Acquired {
-            let e = m.entry(lot.asset).or_default();
+            let a = lot.asset.index() as usize;
+            if m.len() <= a {
+                m.resize(a + 1, [None; 2]);
+            }
+            let e = &mut m[a];
             let this = Some((lot.acquired_date, i as LotIdx));
             if e[0].is_none_or(|(d, _)| lot.acquired_date > d) {
                 e[1] = e[0];
@@ -114,10 +116,19 @@ pub fn candidates(
 ) -> Vec<Candidate> {
     let recent = last_purchases(outcome, as_of);
     let mut out = Vec::new();
-    // One price per asset, looked up once: a ledger holds many lots of few assets.
-    let mut prices: rustc_hash::FxHashMap<Sym, Option<Decimal>> = Default::default();
+    // One price per asset, looked up once: a ledger holds many lots of few
+    // assets (and they come asset by asset).
+    let mut priced: Option<(Sym, Option<Decimal>)> = None;
     for h in holdings.iter().filter(|h| sellable(h.account)) {
-        let Some(price) = *prices.entry(h.asset).or_insert_with(|| price_of(h.asset)) else {
+        let price = match priced {
+            Some((asset, p)) if asset == h.asset => p,
+            _ => {
+                let p = price_of(h.asset);
+                priced = Some((h.asset, p));
+                p
+            }
+        };
+        let Some(price) = price else {
             continue;
         };
         let value = h.qty * price;
@@ -144,7 +155,7 @@ pub fn candidates(
         };
         // The latest purchase of another lot of the asset.
         let days = recent
-            .get(&h.asset)
+            .get(h.asset.index() as usize)
             .and_then(|two| two.iter().flatten().find(|(_, l)| *l != h.lot))
             .map_or(i64::MAX, |(d, _)| (as_of - *d).num_days());
         let window = if wash_window == 0 {
