@@ -316,25 +316,6 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     {
         eprintln!("harvest: note: {g}");
     }
-    let mut y = YearSoFar {
-        carryover_st: inputs.carryover_in.short_term,
-        carryover_lt: inputs.carryover_in.long_term,
-        ..YearSoFar::default()
-    };
-    // Long-term gain of collectibles so far (28% Rate Gain Worksheet line 1).
-    let mut collectibles_lt = Decimal::ZERO;
-    // Only the sums of the year's rows so far: the rows are not kept.
-    let so_far = |d: &engine::Disposal| d.date.year() == year && d.date <= as_of;
-    for_each_row_where(ledger, &outcome, &s.boxes, so_far, |r| {
-        match r.term {
-            Term::Short => y.realized_st += r.gain,
-            Term::Long => y.realized_lt += r.gain,
-        }
-        if r.term == Term::Long && r.adjustment_code.contains('C') {
-            collectibles_lt += r.gain;
-        }
-    });
-
     let prices = loaded
         .prices
         .as_ref()
@@ -381,18 +362,51 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             stranded.join(" and ")
         ));
     }
-    let cands = plan::candidates(
-        &outcome,
-        &outcome.holdings,
-        |asset| {
-            prices
-                .valuation(ledger.syms.name(asset), when)
-                .map(|p| p * factor)
-        },
-        as_of,
-        a.min_loss,
-        s.engine.wash_window,
-    );
+    // The year's sums so far and the candidates, on two threads: neither
+    // needs the other (a year of a million-row ledger has 527k rows to sum,
+    // and it holds hundreds of thousands of lots).
+    let ((realized_st, realized_lt, collectibles_lt), cands) = std::thread::scope(|sc| {
+        let sums = sc.spawn(|| {
+            // Only the sums of the year's rows so far: the rows are not kept.
+            let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
+            // Long-term gain of collectibles so far (28% Rate Gain Worksheet
+            // line 1).
+            let mut collectibles_lt = Decimal::ZERO;
+            let so_far = |d: &engine::Disposal| d.date.year() == year && d.date <= as_of;
+            for_each_row_where(ledger, &outcome, &s.boxes, so_far, |r| {
+                match r.term {
+                    Term::Short => st += r.gain,
+                    Term::Long => lt += r.gain,
+                }
+                if r.term == Term::Long && r.adjustment_code.contains('C') {
+                    collectibles_lt += r.gain;
+                }
+            });
+            (st, lt, collectibles_lt)
+        });
+        let cands = plan::candidates(
+            &outcome,
+            &outcome.holdings,
+            |asset| {
+                prices
+                    .valuation(ledger.syms.name(asset), when)
+                    .map(|p| p * factor)
+            },
+            as_of,
+            a.min_loss,
+            s.engine.wash_window,
+        );
+        let sums = sums
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (sums, cands)
+    });
+    let y = YearSoFar {
+        carryover_st: inputs.carryover_in.short_term,
+        carryover_lt: inputs.carryover_in.long_term,
+        realized_st,
+        realized_lt,
+    };
     let cap = inputs.filing_status.loss_limit();
     // With the ordinary income known, the deduction saves tax this year only
     // up to that income (the Capital Loss Carryover Worksheet carries the
