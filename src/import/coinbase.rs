@@ -31,7 +31,7 @@ use rust_decimal::Decimal;
 use super::draft::fmt_decimal;
 use super::sheet::Rows;
 use super::{Cx, Draft, Entry, ImportError, Sheet, SheetRow, is_fiat, parse_time_cell};
-use crate::model::{Category, Kind, Text};
+use crate::model::{Category, Kind, Record, Text};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c == n);
@@ -153,7 +153,7 @@ pub(crate) fn parse_stream(
     stream: &mut dyn Rows,
     cx: &mut Cx,
     warm: &dyn Fn(&str),
-    emit: &mut dyn FnMut(&mut Cx, Entry),
+    emit: &mut dyn FnMut(&mut Cx, &mut Entry),
 ) -> Result<(), ImportError> {
     let Money {
         price,
@@ -186,14 +186,20 @@ pub(crate) fn parse_stream(
         while stream.next_into(&mut row)? {}
         return Ok(());
     }
+    // One entry, its record's cells reused row after row: an entry is a few
+    // hundred bytes, which moving from maker to sink to the spare records
+    // copied five times a row.
+    let mut slot = Entry::Rec {
+        rows: vec![0],
+        rec: Record::default(),
+    };
     let mut take = |row: &SheetRow, cx: &mut Cx| {
         let data = sheet.data_row(cx, row, c.time, &mut out);
-        for e in out.drain(..) {
-            emit(cx, e);
+        for mut e in out.drain(..) {
+            emit(cx, &mut e);
         }
-        // Handed on as made: an entry is a few hundred bytes to move.
-        if data && let Some(e) = one_row(&c, row, cx) {
-            emit(cx, e);
+        if data {
+            one_row(&c, row, cx, &mut slot, emit);
         }
     };
     for row in &sheet.rows {
@@ -240,14 +246,33 @@ fn skip(line: u64, reason: impl Into<String>) -> Option<Made> {
     Some(Made::Entry(Entry::skip(line, reason)))
 }
 
-fn one_row(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Entry> {
-    Some(match made(c, row, cx)? {
-        Made::Row(line, d) => Entry::Rec {
-            rows: vec![line],
-            rec: cx.finish(d),
-        },
-        Made::Entry(e) => e,
-    })
+/// One data row: its record, made in `slot`, or an entry of its own (a
+/// skipped row), handed to `emit`; nothing for a problem.
+fn one_row(
+    c: &Cols,
+    row: &SheetRow,
+    cx: &mut Cx,
+    slot: &mut Entry,
+    emit: &mut dyn FnMut(&mut Cx, &mut Entry),
+) {
+    match made(c, row, cx) {
+        Some(Made::Row(line, d)) => {
+            if !matches!(slot, Entry::Rec { .. }) {
+                *slot = Entry::Rec {
+                    rows: vec![0],
+                    rec: Record::default(),
+                };
+            }
+            if let Entry::Rec { rows, rec } = slot {
+                rows.clear();
+                rows.push(line);
+                cx.finish_in(d, rec);
+            }
+            emit(cx, slot);
+        }
+        Some(Made::Entry(mut e)) => emit(cx, &mut e),
+        None => {}
+    }
 }
 
 fn made(c: &Cols, row: &SheetRow, cx: &mut Cx) -> Option<Made> {

@@ -40,9 +40,6 @@ pub(crate) struct Cx<'a, 'b> {
     /// The exchange's own running balances the export states (see
     /// [`crate::model::Ledger::reported`]).
     pub(super) balances: Vec<crate::model::ReportedBalance>,
-    /// Records whose cells the sink has taken, each holding the room of a
-    /// record written before: [`Cx::finish`] writes the next rows into them.
-    spare: Vec<crate::model::Record>,
 }
 
 impl<'a, 'b> Cx<'a, 'b> {
@@ -94,34 +91,17 @@ impl<'a, 'b> Cx<'a, 'b> {
             links: Vec::new(),
             stale: rustc_hash::FxHashMap::default(),
             balances: Vec::new(),
-            spare: Vec::new(),
         }
     }
 }
 
-/// Records [`Cx::recycle`] keeps at most: one entry's worth, a few times over.
-const SPARE: usize = 8;
-
 impl Cx<'_, '_> {
     /// The row `d` as a record of this file's account, written into the cells
-    /// of one handed back by [`Cx::recycle`] if there is one: a format that
-    /// makes its records here and an importer that recycles them (Coinbase's,
-    /// the largest exports) make no new string for a row's numbers, time,
-    /// account and kind.
-    pub fn finish(&mut self, d: super::Draft) -> crate::model::Record {
-        let mut rec = self.spare.pop().unwrap_or_default();
-        d.finish_into(&self.account, &mut rec);
-        rec
-    }
-
-    /// Keeps the record of an entry done with (its cells, after the sink took
-    /// them, the room of an earlier record's) for [`Cx::finish`].
-    pub fn recycle(&mut self, e: super::Entry) {
-        if let super::Entry::Rec { rec, .. } | super::Entry::Extra { rec, .. } = e
-            && self.spare.len() < SPARE
-        {
-            self.spare.push(rec);
-        }
+    /// of `rec`, a record the caller reuses row after row (Coinbase's
+    /// importer, for the largest exports): no new string for a row's
+    /// numbers, time, account and kind.
+    pub fn finish_in(&mut self, d: super::Draft, rec: &mut crate::model::Record) {
+        d.finish_into(&self.account, rec);
     }
 
     /// Notes the exchange's ids of the event ledger row `id` was made from

@@ -91,7 +91,7 @@ impl Draft {
     }
 
     /// Writes the row into `rec`, every cell replaced, in the room its cells
-    /// already have: a record handed back by the sink (see [`Cx::finish`])
+    /// already have: a record reused row after row (see [`Cx::finish_in`])
     /// takes a row without a new string.
     pub fn finish_into(self, account: &str, rec: &mut Record) {
         let has_fee = self.fee.is_some();

@@ -324,9 +324,8 @@ impl<'a> Importer<'a> {
                 let (warmer, prefix) = (post.seen.warmer(), format.id_prefix());
                 let warm = |id: &str| warmer.exchange_id(prefix, id);
                 super::sheet::read_ahead(&mut stream, prep, |rows| {
-                    coinbase::parse_stream(&sheet, rows, &mut cx, &warm, &mut |cx, mut e| {
-                        post.entry(cx, &mut e);
-                        cx.recycle(e);
+                    coinbase::parse_stream(&sheet, rows, &mut cx, &warm, &mut |cx, e| {
+                        post.entry(cx, e)
                     })
                 })
                 .map_err(named)?;
