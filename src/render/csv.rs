@@ -47,13 +47,49 @@ fn csv_err(e: csv::Error) -> io::Error {
 /// Writes Form 8949 lines with the SPEC columns (a long list on two threads:
 /// see [`super::write_chunked`]).
 pub fn gain_lines(w: &mut dyn Write, lines: Lines<'_>) -> io::Result<()> {
-    let mut header = writer(w);
-    header.write_record(GAIN_COLUMNS).map_err(csv_err)?;
-    header.flush()?;
-    drop(header);
-    super::write_chunked(w, lines.len(), |out, chunk| {
+    rows_under(w, &GAIN_COLUMNS, lines.len(), |out, chunk| {
         gain_rows(out, lines.slice(chunk))
     })
+}
+
+/// Writes `header` through the csv crate, then `n` rows written by hand,
+/// chunk by chunk (see [`super::write_chunked`]).
+fn rows_under<F: Fn(&mut Vec<u8>, std::ops::Range<usize>) + Sync>(
+    w: &mut dyn Write,
+    header: &[&str],
+    n: usize,
+    rows: F,
+) -> io::Result<()> {
+    let mut c = writer(w);
+    c.write_record(header).map_err(csv_err)?;
+    c.flush()?;
+    drop(c);
+    super::write_chunked(w, n, rows)
+}
+
+/// Appends the cells every listing of an open lot (`lots`, `scan`'s
+/// candidates) starts with.
+fn lot_head_cells(out: &mut Vec<u8>, h: super::LotHead<'_>) {
+    text_cell(out, h.asset);
+    text_cell(out, h.account);
+    text_cell(out, h.lot_id);
+    date_cell(out, h.date_acquired);
+    qty_cell(out, h.quantity);
+    money_cell(out, h.cost_basis);
+}
+
+/// Appends a lot's price, value, unrealized gain and term.
+fn valued_cells(
+    out: &mut Vec<u8>,
+    price: Decimal,
+    value: Decimal,
+    unrealized: Decimal,
+    term: &str,
+) {
+    price_cell(out, price);
+    money_cell(out, value);
+    money_cell(out, unrealized);
+    word_cell(out, term);
 }
 
 /// Appends a text cell and its comma, protected and quoted as the csv crate
@@ -160,27 +196,13 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
     if v.priced {
         header.extend(["price", "value", "unrealized", "term"]);
     }
-    let mut c = writer(w);
-    c.write_record(&header).map_err(csv_err)?;
-    c.flush()?;
-    drop(c);
-    super::write_chunked(w, v.lines.len(), |out, chunk| {
+    rows_under(w, &header, v.lines.len(), |out, chunk| {
         for l in &v.lines[chunk] {
-            text_cell(out, l.asset);
-            text_cell(out, l.account);
-            text_cell(out, l.lot_id);
-            date_cell(out, l.date_acquired);
-            qty_cell(out, l.quantity);
-            money_cell(out, l.cost_basis);
+            lot_head_cells(out, l.head());
             price_cell(out, l.unit_basis);
             if v.priced {
                 match &l.valued {
-                    Some(p) => {
-                        price_cell(out, p.price);
-                        money_cell(out, p.value);
-                        money_cell(out, p.unrealized);
-                        word_cell(out, p.term.as_str());
-                    }
+                    Some(p) => valued_cells(out, p.price, p.value, p.unrealized, p.term.as_str()),
                     None => out.extend_from_slice(b",,,,"),
                 }
             }
@@ -192,8 +214,7 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
 /// `harvest scan --format csv`: one row per candidate lot, written by hand as
 /// [`gain_rows`] are.
 pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
-    let mut c = writer(w);
-    c.write_record([
+    let header = [
         "asset",
         "account",
         "lot_id",
@@ -206,22 +227,11 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
         "term",
         "wash_risk",
         "recommended",
-    ])
-    .map_err(csv_err)?;
-    c.flush()?;
-    drop(c);
-    super::write_chunked(w, v.lines.len(), |out, chunk| {
+    ];
+    rows_under(w, &header, v.lines.len(), |out, chunk| {
         for l in &v.lines[chunk] {
-            text_cell(out, l.asset);
-            text_cell(out, l.account);
-            text_cell(out, l.lot_id);
-            date_cell(out, l.date_acquired);
-            qty_cell(out, l.quantity);
-            money_cell(out, l.cost_basis);
-            price_cell(out, l.price);
-            money_cell(out, l.value);
-            money_cell(out, l.unrealized);
-            word_cell(out, l.term.as_str());
+            lot_head_cells(out, l.head());
+            valued_cells(out, l.price, l.value, l.unrealized, l.term.as_str());
             word_cell(out, l.wash_risk);
             qty_cell(out, l.recommended);
             end_row(out);

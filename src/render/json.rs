@@ -258,25 +258,35 @@ fn ours_key(out: &mut Vec<u8>, key: &[u8], push: impl FnOnce(&mut Vec<u8>)) {
     out.push(b'"');
 }
 
-/// The keys every listing of an open lot starts with (see [`LotHead`]).
-fn lot_head_keys(
-    out: &mut Vec<u8>,
-    asset: &str,
-    account: &str,
-    lot_id: &str,
-    date_acquired: chrono::NaiveDate,
-    quantity: rust_decimal::Decimal,
-    cost_basis: rust_decimal::Decimal,
-) {
-    str_key(out, b"\n      \"asset\": ", asset);
-    str_key(out, b",\n      \"account\": ", account);
-    str_key(out, b",\n      \"lot_id\": ", lot_id);
+/// The keys every listing of an open lot starts with.
+fn lot_head_keys(out: &mut Vec<u8>, h: super::LotHead<'_>) {
+    str_key(out, b"\n      \"asset\": ", h.asset);
+    str_key(out, b",\n      \"account\": ", h.account);
+    str_key(out, b",\n      \"lot_id\": ", h.lot_id);
     ours_key(out, b",\n      \"date_acquired\": ", |o| {
-        push_iso_date(o, date_acquired)
+        push_iso_date(o, h.date_acquired)
     });
-    ours_key(out, b",\n      \"quantity\": ", |o| push_qty(o, quantity));
+    ours_key(out, b",\n      \"quantity\": ", |o| push_qty(o, h.quantity));
     ours_key(out, b",\n      \"cost_basis\": ", |o| {
-        push_money(o, cost_basis)
+        push_money(o, h.cost_basis)
+    });
+}
+
+/// Appends a lot's price, value, unrealized gain and term (a word of ours).
+fn valued_keys(
+    out: &mut Vec<u8>,
+    price: rust_decimal::Decimal,
+    value: rust_decimal::Decimal,
+    unrealized: rust_decimal::Decimal,
+    term: &str,
+) {
+    ours_key(out, b",\n      \"price\": ", |o| push_price(o, price));
+    ours_key(out, b",\n      \"value\": ", |o| push_money(o, value));
+    ours_key(out, b",\n      \"unrealized\": ", |o| {
+        push_money(o, unrealized)
+    });
+    ours_key(out, b",\n      \"term\": ", |o| {
+        o.extend_from_slice(term.as_bytes())
     });
 }
 
@@ -289,30 +299,13 @@ fn lot_objects(
 ) {
     for (i, l) in lines[range.clone()].iter().enumerate() {
         object_start(out, range.start + i);
-        lot_head_keys(
-            out,
-            l.asset,
-            l.account,
-            l.lot_id,
-            l.date_acquired,
-            l.quantity,
-            l.cost_basis,
-        );
+        lot_head_keys(out, l.head());
         ours_key(out, b",\n      \"unit_basis\": ", |o| {
             push_price(o, l.unit_basis)
         });
         if priced {
             match &l.valued {
-                Some(p) => {
-                    ours_key(out, b",\n      \"price\": ", |o| push_price(o, p.price));
-                    ours_key(out, b",\n      \"value\": ", |o| push_money(o, p.value));
-                    ours_key(out, b",\n      \"unrealized\": ", |o| {
-                        push_money(o, p.unrealized)
-                    });
-                    ours_key(out, b",\n      \"term\": ", |o| {
-                        o.extend_from_slice(p.term.as_str().as_bytes())
-                    });
-                }
+                Some(p) => valued_keys(out, p.price, p.value, p.unrealized, p.term.as_str()),
                 None => out.extend_from_slice(
                     b",\n      \"price\": null,\n      \"value\": null,\n      \"unrealized\": null,\n      \"term\": null",
                 ),
@@ -330,21 +323,8 @@ fn candidate_objects(
 ) {
     for (i, l) in lines[range.clone()].iter().enumerate() {
         object_start(out, range.start + i);
-        lot_head_keys(
-            out,
-            l.asset,
-            l.account,
-            l.lot_id,
-            l.date_acquired,
-            l.quantity,
-            l.cost_basis,
-        );
-        ours_key(out, b",\n      \"price\": ", |o| push_price(o, l.price));
-        ours_key(out, b",\n      \"value\": ", |o| push_money(o, l.value));
-        ours_key(out, b",\n      \"unrealized\": ", |o| {
-            push_money(o, l.unrealized)
-        });
-        str_key(out, b",\n      \"term\": ", l.term.as_str());
+        lot_head_keys(out, l.head());
+        valued_keys(out, l.price, l.value, l.unrealized, l.term.as_str());
         match l.long_term_on {
             Some(d) => ours_key(out, b",\n      \"long_term_on\": ", |o| push_iso_date(o, d)),
             None => out.extend_from_slice(b",\n      \"long_term_on\": null"),

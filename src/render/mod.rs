@@ -431,6 +431,32 @@ pub struct LotLine<'a> {
     pub valued: Option<Valued>,
 }
 
+/// What every listing of an open lot (`lots`, `scan`'s candidates) starts
+/// with.
+#[derive(Debug, Clone, Copy)]
+pub struct LotHead<'a> {
+    pub asset: &'a str,
+    pub account: &'a str,
+    pub lot_id: &'a str,
+    pub date_acquired: NaiveDate,
+    pub quantity: Decimal,
+    pub cost_basis: Decimal,
+}
+
+impl<'a> LotLine<'a> {
+    /// The lot's [`LotHead`].
+    pub fn head(&self) -> LotHead<'a> {
+        LotHead {
+            asset: self.asset,
+            account: self.account,
+            lot_id: self.lot_id,
+            date_acquired: self.date_acquired,
+            quantity: self.quantity,
+            cost_basis: self.cost_basis,
+        }
+    }
+}
+
 /// A lot's value at a price on a date.
 #[derive(Debug, Clone, Copy)]
 pub struct Valued {
@@ -755,6 +781,20 @@ pub struct ScanLine<'a> {
     pub wash_risk: &'static str,
     /// The quantity the plan sells from this lot (zero when none).
     pub recommended: Decimal,
+}
+
+impl<'a> ScanLine<'a> {
+    /// The candidate lot's [`LotHead`].
+    pub fn head(&self) -> LotHead<'a> {
+        LotHead {
+            asset: self.asset,
+            account: self.account,
+            lot_id: self.lot_id,
+            date_acquired: self.date_acquired,
+            quantity: self.quantity,
+            cost_basis: self.cost_basis,
+        }
+    }
 }
 
 /// One planned sale: an asset sold from one account.
