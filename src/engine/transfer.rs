@@ -89,6 +89,32 @@ fn shift(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     })
 }
 
+/// What pairing reads of a withdrawal or deposit row. Transfer rows lie all
+/// over a large ledger, each on a cache line of its own; they are read once
+/// into a list of these, which the passes after that read in order.
+#[derive(Debug, Clone, Copy)]
+struct Side<'l> {
+    /// The row's index.
+    row: u32,
+    time: DateTime<Utc>,
+    account: Sym,
+    /// What was sent (a withdrawal) or received (a deposit).
+    amount: Amount,
+    txid: Option<&'l str>,
+}
+
+impl<'l> Side<'l> {
+    fn new(ledger: &'l Ledger, row: u32, r: &Row, amount: Amount) -> Side<'l> {
+        Side {
+            row,
+            time: r.time,
+            account: r.account,
+            amount,
+            txid: ledger.txid(r),
+        }
+    }
+}
+
 /// Pairs the withdrawals and deposits of `ledger`, with the own addresses of
 /// `book`. With `only` (by symbol), just the transfers of those assets are
 /// paired: transfers pair within one asset, so each shard of a run pairs its
@@ -98,10 +124,8 @@ pub fn pair<'b>(
     book: &'b AddressBook,
     only: Option<&[bool]>,
 ) -> Result<Pairing<'b>, Box<EngineError>> {
-    let wanted = |a: Option<crate::model::Amount>| {
-        a.is_some_and(|a| {
-            only.is_none_or(|m| m.get(a.asset.index() as usize).copied().unwrap_or(false))
-        })
+    let wanted = |a: Option<Amount>| {
+        a.filter(|a| only.is_none_or(|m| m.get(a.asset.index() as usize).copied().unwrap_or(false)))
     };
     let rows = &ledger.rows;
     let mut partner = Partners::new(rows.len());
@@ -110,11 +134,17 @@ pub fn pair<'b>(
     for &i in ledger.transfers() {
         let r = &rows[i as usize];
         match r.kind {
-            Kind::Withdrawal if wanted(r.sent) => withdrawals.push(i),
+            Kind::Withdrawal => {
+                if let Some(sent) = wanted(r.sent) {
+                    withdrawals.push(Side::new(ledger, i, r, sent));
+                }
+            }
             // A deposit carrying its basis comes from outside the ledger: it
             // pairs with no withdrawal.
-            Kind::Deposit if wanted(r.received) && ledger.basis_usd(r).is_none() => {
-                deposits.push(i)
+            Kind::Deposit if ledger.basis_usd(r).is_none() => {
+                if let Some(recv) = wanted(r.received) {
+                    deposits.push(Side::new(ledger, i, r, recv));
+                }
             }
             _ => {}
         }
@@ -122,8 +152,8 @@ pub fn pair<'b>(
     // Where each withdrawal's note says it went (one lookup per token).
     let mut own: HashMap<u32, OwnSend<'b>> = HashMap::default();
     if book.has_own() {
-        for &i in &withdrawals {
-            let r = &rows[i as usize];
+        for w in &withdrawals {
+            let r = &rows[w.row as usize];
             let (to, self_transfer) =
                 match book.destination(ledger.syms.name(r.account), ledger.note(r)) {
                     Some(Destination::Own(o)) => (o, false),
@@ -132,7 +162,7 @@ pub fn pair<'b>(
                 };
             let account = ledger.syms.get(&to.account);
             own.insert(
-                i,
+                w.row,
                 OwnSend {
                     to,
                     account,
@@ -148,25 +178,23 @@ pub fn pair<'b>(
     let mut by_txid: HashMap<(&str, Sym), (u32, u32)> = HashMap::default();
     by_txid.reserve(withdrawals.len());
     let mut next = vec![END; withdrawals.len()];
+    // The withdrawals of each asset, by position in `withdrawals`.
     let mut by_asset: HashMap<Sym, Vec<u32>> = HashMap::default();
-    for (k, &i) in withdrawals.iter().enumerate() {
-        let r = &rows[i as usize];
-        let Some(sent) = r.sent else { continue };
-        if let Some(tx) = ledger.txid(r) {
-            let k = k as u32;
+    for (k, w) in withdrawals.iter().enumerate() {
+        let k = k as u32;
+        if let Some(tx) = w.txid {
             by_txid
-                .entry((tx, sent.asset))
+                .entry((tx, w.amount.asset))
                 .and_modify(|(_, tail)| {
                     next[*tail as usize] = k;
                     *tail = k;
                 })
                 .or_insert((k, k));
         }
-        by_asset.entry(sent.asset).or_default().push(i);
+        by_asset.entry(w.amount.asset).or_default().push(k);
     }
-    for &j in &deposits {
-        let (j, d) = (j as usize, &rows[j as usize]);
-        let (Some(tx), Some(recv)) = (ledger.txid(d), d.received) else {
+    for d in &deposits {
+        let (Some(tx), recv) = (d.txid, d.amount) else {
             continue;
         };
         let Some(queue) = by_txid.get_mut(&(tx, recv.asset)) else {
@@ -177,62 +205,61 @@ pub fn pair<'b>(
             continue;
         }
         queue.0 = next[head as usize];
-        let w = withdrawals[head as usize];
-        let wr = &rows[w as usize];
-        let sent = wr.sent.map_or_else(Default::default, |s| s.qty);
-        if recv.qty > sent {
+        let w = &withdrawals[head as usize];
+        if recv.qty > w.amount.qty {
             return Err(EngineError::DepositExceedsWithdrawal {
-                at: ledger.locate(d),
-                withdrawal: ledger.locate(wr),
+                at: ledger.locate(&rows[d.row as usize]),
+                withdrawal: ledger.locate(&rows[w.row as usize]),
                 deposited: recv.qty.normalize().to_string(),
-                sent: sent.normalize().to_string(),
+                sent: w.amount.qty.normalize().to_string(),
                 asset: ledger.syms.name(recv.asset).to_string(),
             }
             .into());
         }
-        partner.pair(w, j as u32);
+        partner.pair(w.row, d.row);
     }
     if !own.is_empty() {
         pair_own(ledger, &withdrawals, &deposits, &own, &mut partner);
     }
     let window = Duration::hours(48);
-    let mut by_asset = with_skips(by_asset, &partner);
-    for &j in &deposits {
-        let (j, d) = (j as usize, &rows[j as usize]);
-        if partner.get(j as u32).is_some() {
+    let mut by_asset = with_skips(by_asset, |k| {
+        partner.get(withdrawals[k as usize].row).is_some()
+    });
+    for d in &deposits {
+        if partner.get(d.row).is_some() {
             continue;
         }
-        let Some(recv) = d.received else { continue };
+        let recv = d.amount;
         let Some((cands, unpaired)) = by_asset.get_mut(&recv.asset) else {
             continue;
         };
         let from = d.time - window;
-        let start = cands.partition_point(|&w| rows[w as usize].time < from);
+        let start = cands.partition_point(|&w| withdrawals[w as usize].time < from);
         let mut k = unpaired.first_from(start);
         while let Some(&w) = cands.get(k) {
             let at = k;
             k = unpaired.first_from(k + 1);
-            let wr = &rows[w as usize];
-            if wr.time > d.time {
+            let w = &withdrawals[w as usize];
+            if w.time > d.time {
                 break;
             }
-            if wr.account == d.account {
+            if w.account == d.account {
                 continue;
             }
             // A withdrawal to an own address goes to that address's account.
             if !own.is_empty()
-                && let Some(o) = own.get(&w)
+                && let Some(o) = own.get(&w.row)
                 && (o.self_transfer || o.account != Some(d.account))
             {
                 continue;
             }
-            if let (Some(a), Some(b)) = (ledger.txid(wr), ledger.txid(d))
+            if let (Some(a), Some(b)) = (w.txid, d.txid)
                 && a != b
             {
                 continue;
             }
-            if wr.sent.is_some_and(|s| s.qty >= recv.qty) {
-                partner.pair(w, j as u32);
+            if w.amount.qty >= recv.qty {
+                partner.pair(w.row, d.row);
                 unpaired.take(at);
                 break;
             }
@@ -241,17 +268,17 @@ pub fn pair<'b>(
     Ok(Pairing { partner, own })
 }
 
-/// Each list of transfer rows with its skips, the rows `partner` has already
-/// paired passed over.
+/// Each list (of positions in a list of transfer rows) with its skips, the
+/// rows `paired` says are paired already passed over.
 fn with_skips<K: std::hash::Hash + Eq>(
     lists: HashMap<K, Vec<u32>>,
-    partner: &Partners,
+    paired: impl Fn(u32) -> bool,
 ) -> HashMap<K, (Vec<u32>, Skips)> {
     lists
         .into_iter()
-        .map(|(key, rows)| {
-            let skips = Skips::new(rows.len(), |k| partner.get(rows[k]).is_some());
-            (key, (rows, skips))
+        .map(|(key, list)| {
+            let skips = Skips::new(list.len(), |k| paired(list[k]));
+            (key, (list, skips))
         })
         .collect()
 }
@@ -262,29 +289,31 @@ fn with_skips<K: std::hash::Hash + Eq>(
 /// quantity less at most its fee in that asset.
 fn pair_own(
     ledger: &Ledger,
-    withdrawals: &[u32],
-    deposits: &[u32],
+    withdrawals: &[Side<'_>],
+    deposits: &[Side<'_>],
     own: &HashMap<u32, OwnSend<'_>>,
     partner: &mut Partners,
 ) {
     let rows = &ledger.rows;
-    // The deposits of each (account, asset), in ledger (time) order.
+    // The deposits of each (account, asset), in ledger (time) order, by
+    // position in `deposits`.
     let mut by_place: HashMap<(Sym, Sym), Vec<u32>> = HashMap::default();
-    for &j in deposits {
-        let d = &rows[j as usize];
-        if let Some(r) = d.received {
-            by_place.entry((d.account, r.asset)).or_default().push(j);
-        }
+    for (k, d) in deposits.iter().enumerate() {
+        by_place
+            .entry((d.account, d.amount.asset))
+            .or_default()
+            .push(k as u32);
     }
-    let mut by_place = with_skips(by_place, partner);
-    for &w in withdrawals {
-        let Some(o) = own.get(&w) else { continue };
-        let (Some(account), None) = (o.account, partner.get(w)) else {
+    let mut by_place = with_skips(by_place, |k| {
+        partner.get(deposits[k as usize].row).is_some()
+    });
+    for w in withdrawals {
+        let Some(o) = own.get(&w.row) else { continue };
+        let (Some(account), None) = (o.account, partner.get(w.row)) else {
             continue;
         };
-        let wr = &rows[w as usize];
-        let Some(sent) = wr.sent else { continue };
-        let fee = wr
+        let sent = w.amount;
+        let fee = rows[w.row as usize]
             .fee
             .filter(|f| f.asset == sent.asset)
             .map_or(Decimal::ZERO, |f| f.qty);
@@ -292,17 +321,17 @@ fn pair_own(
         let Some((cands, unpaired)) = by_place.get_mut(&(account, sent.asset)) else {
             continue;
         };
-        let (from, until) = (shift(wr.time, -OWN_BEFORE), shift(wr.time, OWN_AFTER));
-        let start = cands.partition_point(|&d| rows[d as usize].time < from);
+        let (from, until) = (shift(w.time, -OWN_BEFORE), shift(w.time, OWN_AFTER));
+        let start = cands.partition_point(|&d| deposits[d as usize].time < from);
         let mut k = unpaired.first_from(start);
         while let Some(&d) = cands.get(k) {
-            let dr = &rows[d as usize];
-            if dr.time > until {
+            let d = &deposits[d as usize];
+            if d.time > until {
                 break;
             }
-            let q = dr.received.map_or(Decimal::ZERO, |r| r.qty);
+            let q = d.amount.qty;
             if q <= sent.qty && q >= least {
-                partner.pair(w, d);
+                partner.pair(w.row, d.row);
                 unpaired.take(k);
                 break;
             }
