@@ -25,10 +25,11 @@ fn norm(key: u128) -> u128 {
     key.max(1)
 }
 
-/// The first slot tried for `key` in a table of `mask + 1` slots (a power
-/// of two).
-fn home(key: u128, mask: usize) -> usize {
-    key as usize & mask
+/// The first slot tried for `key` in a table of `len` slots: the key's low 64
+/// bits scaled to the table (uniform as they are), so that the table need not
+/// be a power of two in size.
+fn home(key: u128, len: usize) -> usize {
+    ((u128::from(key as u64) * len as u128) >> 64) as usize
 }
 
 fn unpack(s: &Slot) -> (u128, Value) {
@@ -50,25 +51,31 @@ fn is_empty(s: &Slot) -> bool {
 }
 
 impl IdTable {
-    /// Slots for `n` ids at most three quarters full.
+    /// Slots for `n` ids at most three quarters full. Not rounded up to a
+    /// power of two: a million ids take 42 MiB, not 64, and every page of it
+    /// is one the system must clear.
     fn slots_for(n: usize) -> usize {
-        (n.saturating_mul(4) / 3 + 1).next_power_of_two().max(16)
+        (n.saturating_mul(4) / 3 + 1).max(16)
     }
 
     fn home(&self, key: u128) -> usize {
-        home(key, self.slots.len() - 1)
+        home(key, self.slots.len())
+    }
+
+    /// The slot after `i`, wrapping around.
+    fn next(&self, i: usize) -> usize {
+        if i + 1 == self.slots.len() { 0 } else { i + 1 }
     }
 
     /// The slot holding `key`, or the empty one where it would go.
     fn find(&self, key: u128) -> usize {
-        let mask = self.slots.len() - 1;
         let mut i = self.home(key);
         loop {
             let s = &self.slots[i];
             if is_empty(s) || unpack(s).0 == key {
                 return i;
             }
-            i = (i + 1) & mask;
+            i = self.next(i);
         }
     }
 
@@ -83,10 +90,11 @@ impl IdTable {
     fn resize(&mut self, n: usize) {
         // Huge pages where the system offers them: the slots of millions of
         // ids are touched at random, and with 4 KiB pages nearly every probe
-        // would also miss the TLB.
-        let mut slots = Vec::new();
-        crate::memory::reserve_for_lookups(&mut slots, n);
-        slots.resize(n, [0; 4]);
+        // would also miss the TLB. The table is made zeroed (fresh pages are
+        // already: they are not written twice) and advised before any page
+        // is touched.
+        let mut slots = vec![[0; 4]; n];
+        crate::memory::advise_for_lookups(&mut slots);
         let old = std::mem::replace(&mut self.slots, slots);
         for s in old.iter().filter(|s| !is_empty(s)) {
             let (key, _) = unpack(s);
@@ -106,7 +114,7 @@ impl IdTable {
     pub fn prefetcher(&self) -> Prefetcher {
         Prefetcher {
             base: self.slots.as_ptr() as usize,
-            mask: self.slots.len().wrapping_sub(1),
+            len: self.slots.len(),
         }
     }
 
@@ -150,7 +158,6 @@ impl IdTable {
         if self.slots.is_empty() {
             return;
         }
-        let mask = self.slots.len() - 1;
         let mut hole = self.find(norm(key));
         if is_empty(&self.slots[hole]) {
             return;
@@ -159,7 +166,7 @@ impl IdTable {
         self.len -= 1;
         let mut j = hole;
         loop {
-            j = (j + 1) & mask;
+            j = self.next(j);
             if is_empty(&self.slots[j]) {
                 return;
             }
@@ -188,20 +195,20 @@ impl IdTable {
 #[derive(Clone, Copy)]
 pub(super) struct Prefetcher {
     base: usize,
-    /// Slots - 1; `usize::MAX` for a table without slots.
-    mask: usize,
+    /// The table's slots (none: nothing to fetch).
+    len: usize,
 }
 
 impl Prefetcher {
     /// Asks the processor to fetch the slot of `key`.
     #[inline]
     pub fn prefetch(self, key: u128) {
-        if self.mask == usize::MAX {
+        if self.len == 0 {
             return;
         }
         let at = self
             .base
-            .wrapping_add(home(norm(key), self.mask) * size_of::<Slot>());
+            .wrapping_add(home(norm(key), self.len) * size_of::<Slot>());
         #[cfg(target_arch = "x86_64")]
         // SAFETY: a prefetch is only a hint: it changes nothing the program can
         // see and cannot fault, whatever the address (nothing is read through
@@ -219,6 +226,18 @@ impl Prefetcher {
 mod tests {
     use super::*;
 
+    /// Key `k` of 40: eight keys each at five home slots of any table (whose
+    /// low 64 bits differ by less than a slot's share), one of them its last
+    /// slot, so that probes wrap around.
+    fn crowded(k: u128) -> u128 {
+        let near = (k / 5) as u64;
+        let lo = match (k % 5) as u64 {
+            4 => u64::MAX - near,
+            h => h * (u64::MAX / 4) + near,
+        };
+        u128::from(lo) | (k % 3) << 70
+    }
+
     proptest::proptest! {
         /// The table answers as a HashMap does through any inserts, sets and
         /// removals, with keys crowded into a few home slots so that probing,
@@ -228,8 +247,7 @@ mod tests {
             let mut t = IdTable::default();
             let mut m = std::collections::HashMap::new();
             for (op, k, v) in ops {
-                // Keys 16 apart share a home slot in a table of 16.
-                let key = (k % 5) * 16 + k / 5 + (k % 3) * (1 << 70);
+                let key = crowded(k);
                 let value = (v, k as u32, v as u32);
                 match op {
                     0 => {
@@ -249,7 +267,7 @@ mod tests {
                 proptest::prop_assert_eq!(t.len, m.len());
             }
             for k in 0..40u128 {
-                let key = (k % 5) * 16 + k / 5 + (k % 3) * (1 << 70);
+                let key = crowded(k);
                 proptest::prop_assert_eq!(t.get(key), m.get(&key).copied());
             }
         }
