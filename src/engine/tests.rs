@@ -851,6 +851,28 @@ s1,2025-03-01T09:00:00Z,a,sell,1.5,BTC,600,USD,,,,,,
     );
 }
 
+/// A withdrawal paired by its txid is not paired again: a deposit without a
+/// txid in the 48 hours after it, which it could otherwise take, pairs with
+/// the next withdrawal that fits, and a deposit with another txid with none.
+#[test]
+fn a_withdrawal_paired_by_txid_is_not_paired_again_in_the_window() {
+    let l = ledger(
+        "\
+a,2024-01-01T00:00:00Z,cb,buy,1000,USD,3,BTC,,,,,,
+w1,2025-03-01T00:00:00Z,cb,withdrawal,1,BTC,,,,,,,0xaa,
+w2,2025-03-01T00:30:00Z,cb,withdrawal,0.5,BTC,,,,,,,,
+d1,2025-03-01T01:00:00Z,nano,deposit,,,1,BTC,,,,,0xaa,
+d2,2025-03-01T02:00:00Z,kraken,deposit,,,0.5,BTC,,,,,,
+d3,2025-03-01T03:00:00Z,gemini,deposit,,,0.5,BTC,,,,,0xbb,
+",
+    );
+    let p = transfer::pair(&l, &AddressBook::default(), None)
+        .unwrap()
+        .partner;
+    let p: Vec<_> = (1..6).map(|i| p.get(i)).collect();
+    assert_eq!(p, [Some(3), Some(4), Some(1), Some(2), None]);
+}
+
 /// Withdrawals that share a txid pair with its deposits oldest first, per asset;
 /// the pairing reads only the transfer rows the ledger noted while sorting.
 #[test]

@@ -141,8 +141,10 @@ pub fn pair<'b>(
             }
             // A deposit carrying its basis comes from outside the ledger: it
             // pairs with no withdrawal.
-            Kind::Deposit if ledger.basis_usd(r).is_none() => {
-                if let Some(recv) = wanted(r.received) {
+            Kind::Deposit => {
+                if let Some(recv) = wanted(r.received)
+                    && ledger.basis_usd(r).is_none()
+                {
                     deposits.push(Side::new(ledger, i, r, recv));
                 }
             }
