@@ -144,7 +144,7 @@ const LARGE: usize = 32 << 20;
 /// and not yet written, to transparent huge pages after all when it is
 /// large: with 4 KiB pages nearly every probe would also miss the TLB. A
 /// Coinbase import of a million rows took 1.44 s on one core without the
-/// advice and 1.35 s with it, and with a table of 42 MiB 1.41 s against
+/// advice and 1.35 s with it, and with a table of 41 MiB 1.41 s against
 /// 1.21-1.25 s, though the pages are faulted in by the host again (see
 /// above): the rows, lots and legs are filled in order, where the TLB misses
 /// little.

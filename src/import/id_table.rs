@@ -52,7 +52,7 @@ fn is_empty(s: &Slot) -> bool {
 
 impl IdTable {
     /// Slots for `n` ids at most three quarters full. Not rounded up to a
-    /// power of two: a million ids take 42 MiB, not 64, and every page of it
+    /// power of two: a million ids take 41 MiB, not 64, and every page of it
     /// is one the system must clear.
     fn slots_for(n: usize) -> usize {
         (n.saturating_mul(4) / 3 + 1).max(16)
