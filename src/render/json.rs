@@ -222,6 +222,29 @@ fn write_gain_lines(w: &mut dyn Write, lines: Lines<'_>) -> io::Result<()> {
     })
 }
 
+/// The object `head` with, as its last key, `key`: an array of `n` objects
+/// that `objects` writes a range at a time ([`write_objects`]), in the
+/// layout serde_json's pretty printer gives the whole document.
+fn head_and_objects<F: Fn(&mut Vec<u8>, std::ops::Range<usize>) + Sync>(
+    w: &mut dyn Write,
+    head: Value,
+    key: &'static str,
+    n: usize,
+    objects: F,
+) -> io::Result<()> {
+    let Value::Object(head) = head else {
+        return Err(io::Error::other("internal: the JSON head is not an object"));
+    };
+    let doc = WithRows {
+        head,
+        rows: RowsField {
+            key,
+            lines: LINES_HERE,
+        },
+    };
+    pretty_with_array(w, &doc, key, |w| write_objects(w, n, objects))
+}
+
 /// Writes an array of `n` objects as serde_json's pretty printer does as the
 /// value of a key of the top object: `objects` appends those of a range, each
 /// after a comma but the first of all (see [`object_start`]).
@@ -598,20 +621,8 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
         "as_of": v.as_of.map(|d| d.to_string()),
         "what_if": v.what_if,
     });
-    let Value::Object(head) = head else {
-        return Err(io::Error::other("internal: the JSON head is not an object"));
-    };
-    let doc = WithRows {
-        head,
-        rows: RowsField {
-            key: "lots",
-            lines: LINES_HERE,
-        },
-    };
-    pretty_with_array(w, &doc, "lots", |w| {
-        write_objects(w, v.lines.len(), |out, range| {
-            lot_objects(out, &v.lines, v.priced, range)
-        })
+    head_and_objects(w, head, "lots", v.lines.len(), |out, range| {
+        lot_objects(out, &v.lines, v.priced, range)
     })
 }
 
@@ -917,20 +928,8 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
     if let Some(c) = &v.scenario.compare {
         value["compare"] = compare_value(c);
     }
-    let Value::Object(head) = value else {
-        return Err(io::Error::other("internal: the JSON head is not an object"));
-    };
-    let doc = WithRows {
-        head,
-        rows: RowsField {
-            key: "candidates",
-            lines: LINES_HERE,
-        },
-    };
-    pretty_with_array(w, &doc, "candidates", |w| {
-        write_objects(w, v.lines.len(), |out, range| {
-            candidate_objects(out, &v.lines, range)
-        })
+    head_and_objects(w, value, "candidates", v.lines.len(), |out, range| {
+        candidate_objects(out, &v.lines, range)
     })
 }
 
