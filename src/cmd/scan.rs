@@ -18,7 +18,7 @@ use crate::render::{self, CostsView, LeftOut, Picture, SaleLine, ScanLine, ScanV
 use crate::tax::form8949::cents;
 use crate::tax::rates::{self, CapitalIncome};
 use crate::tax::schedule_d::{FilingStatus, carryover_worksheet};
-use crate::tax::{Term, for_each_row_where};
+use crate::tax::{Term, fold_rows_where};
 use crate::time::{date_in, end_of_day};
 
 use super::report::tax_inputs;
@@ -368,21 +368,29 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     let ((realized_st, realized_lt, collectibles_lt), cands) = std::thread::scope(|sc| {
         let sums = sc.spawn(|| {
             // Only the sums of the year's rows so far: the rows are not kept.
-            let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
-            // Long-term gain of collectibles so far (28% Rate Gain Worksheet
-            // line 1).
-            let mut collectibles_lt = Decimal::ZERO;
+            // Short-term, long-term, and the long-term gain of collectibles
+            // (28% Rate Gain Worksheet line 1).
             let so_far = |d: &engine::Disposal| d.date.year() == year && d.date <= as_of;
-            for_each_row_where(ledger, &outcome, &s.boxes, so_far, |r| {
-                match r.term {
-                    Term::Short => st += r.gain,
-                    Term::Long => lt += r.gain,
-                }
-                if r.term == Term::Long && r.adjustment_code.contains('C') {
-                    collectibles_lt += r.gain;
-                }
-            });
-            (st, lt, collectibles_lt)
+            let parts = fold_rows_where(
+                ledger,
+                &outcome,
+                &s.boxes,
+                so_far,
+                || (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO),
+                |(st, lt, collectibles_lt), r| {
+                    match r.term {
+                        Term::Short => *st += r.gain,
+                        Term::Long => *lt += r.gain,
+                    }
+                    if r.term == Term::Long && r.adjustment_code.contains('C') {
+                        *collectibles_lt += r.gain;
+                    }
+                },
+            );
+            parts.into_iter().fold(
+                (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO),
+                |(st, lt, c), (st2, lt2, c2)| (st + st2, lt + lt2, c + c2),
+            )
         });
         let cands = plan::candidates(
             &outcome,

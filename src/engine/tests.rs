@@ -1755,3 +1755,66 @@ s,2025-06-01T00:00:00Z,mm,sell,0.5,WETH,1600,USD,,,,,,
         vec![("ETH", "b", "1"), ("WETH", "c", "0.5")]
     );
 }
+
+/// Form 8949 rows built on two threads, each from the lots' running basis
+/// where its disposals begin, are the rows one thread builds, wherever the
+/// second thread starts: lots of a third of a cent a unit, so that a running
+/// basis off by one part changes a row's cents; sales taking parts of one to
+/// three lots; two years, every year kept, and methods that leave lots partly
+/// sold for long.
+#[test]
+fn rows_built_on_two_threads_are_the_rows_of_one() {
+    use std::fmt::Write as _;
+    let mut rows = String::new();
+    for i in 0..90u32 {
+        let day = 1 + i % 28;
+        let month = 1 + (i / 28) % 12;
+        let year = 2024 + i / 45;
+        let t = format!("{year}-{month:02}-{day:02}T{:02}:00:00Z", i % 24);
+        if i % 3 == 2 {
+            // One to three lots' parts: 1, 2.5 or 4 units.
+            let q = ["1", "2.5", "4"][(i % 9 / 3) as usize];
+            let usd = Decimal::new(1_000 + i64::from(i) * 7, 2);
+            writeln!(rows, "s{i},{t},cb,sell,{q},BTC,{usd},USD,,,,,,").unwrap();
+        } else {
+            let usd = Decimal::new(1_000 + i64::from(i % 7), 2);
+            writeln!(rows, "b{i},{t},cb,buy,{usd},USD,3,BTC,,,,,,").unwrap();
+        }
+    }
+    // An ETH lot a third sold in 2024 and a third in late 2025: a run for 2025
+    // starts its rows from the basis 2024 took.
+    rows.push_str(
+        "e1,2024-01-02T00:00:00Z,cb,buy,10,USD,3,ETH,,,,,,\n\
+         e2,2024-06-02T00:00:00Z,cb,sell,1,ETH,5,USD,,,,,,\n\
+         e3,2025-12-30T00:00:00Z,cb,sell,1,ETH,5,USD,,,,,,\n",
+    );
+    let l = ledger(&rows);
+    for keep in [Keep::All, Keep::Year(2024), Keep::Year(2025)] {
+        for method in [Method::Fifo, Method::Lifo, Method::Hifo] {
+            let o = run(&l, &cfg(method).keeping(keep), None, None, None).unwrap();
+            let year = |d: &Disposal| match keep {
+                Keep::Year(y) => d.date.year() == y,
+                _ => true,
+            };
+            let build = |mid| {
+                crate::tax::form8949::fold_rows_split(
+                    &l,
+                    &o,
+                    &BoxRules::default(),
+                    &year,
+                    Vec::new,
+                    |v, r| v.push(format!("{r:?}")),
+                    mid,
+                )
+            };
+            let one = build(usize::MAX);
+            assert_eq!(one.len(), 1);
+            assert!(one[0].len() > 10, "{keep:?}");
+            for mid in 1..o.disposals.len() {
+                let two = build(mid);
+                assert_eq!(two.len(), 2);
+                assert_eq!(one[0], two.concat(), "{keep:?} {method:?} from {mid}");
+            }
+        }
+    }
+}

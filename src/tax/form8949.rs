@@ -417,20 +417,99 @@ pub fn build_rows_where(
     ledger: &Ledger,
     outcome: &Outcome,
     boxes: &BoxRules,
-    keep: impl Fn(&crate::engine::Disposal) -> bool,
+    keep: impl Fn(&crate::engine::Disposal) -> bool + Sync,
 ) -> Vec<GainRow> {
-    let mut rows = Vec::new();
-    for_each_row_where(ledger, outcome, boxes, keep, |r| rows.push(r));
+    let mut parts = fold_rows_where(ledger, outcome, boxes, keep, Vec::new, |rows, r| {
+        rows.push(r)
+    });
+    let mut rows = parts.remove(0);
+    for part in parts {
+        rows.extend(part);
+    }
     rows
 }
 
-/// [`build_rows_where`], handing each row to `row` in turn instead of
-/// keeping them: what only sums the rows needs no room for a year of them.
-pub fn for_each_row_where(
+/// Kept rows below which one thread builds them all: a second costs more
+/// than it saves.
+const ROWS_PER_THREAD: usize = 50_000;
+
+/// [`build_rows_where`], folding the rows into `A`s instead of keeping them
+/// (what only sums the rows needs no room for a year of them): on two
+/// threads when there are many, each folding a run of disposals into its own
+/// `init()`, the folds returned in ledger order. Each thread starts from the
+/// lots' running basis where its run begins, added up leg by leg in the same
+/// order as one thread would, so the rows are the same either way.
+pub fn fold_rows_where<A: Send>(
     ledger: &Ledger,
     outcome: &Outcome,
     boxes: &BoxRules,
-    keep: impl Fn(&crate::engine::Disposal) -> bool,
+    keep: impl Fn(&crate::engine::Disposal) -> bool + Sync,
+    init: impl Fn() -> A + Sync,
+    fold: impl Fn(&mut A, GainRow) + Sync,
+) -> Vec<A> {
+    let rows_of = |d: &crate::engine::Disposal| {
+        if keep(d) && d.kind != crate::engine::DisposalKind::Removal {
+            d.legs.len()
+        } else {
+            0
+        }
+    };
+    let kept: usize = outcome.disposals.iter().map(rows_of).sum();
+    let n = outcome.disposals.len();
+    // The disposal the second thread starts at: half the kept rows before it.
+    let mid = if kept < 2 * ROWS_PER_THREAD {
+        n
+    } else {
+        let mut before = 0;
+        outcome
+            .disposals
+            .iter()
+            .position(|d| {
+                before += rows_of(d);
+                before > kept / 2
+            })
+            .map_or(n, |i| i + 1)
+    };
+    fold_rows_split(ledger, outcome, boxes, &keep, init, fold, mid)
+}
+
+/// [`fold_rows_where`], the disposals from `mid` on folded by a second
+/// thread (none when `mid` is past the last).
+pub(crate) fn fold_rows_split<A: Send>(
+    ledger: &Ledger,
+    outcome: &Outcome,
+    boxes: &BoxRules,
+    keep: &(impl Fn(&crate::engine::Disposal) -> bool + Sync),
+    init: impl Fn() -> A + Sync,
+    fold: impl Fn(&mut A, GainRow) + Sync,
+    mid: usize,
+) -> Vec<A> {
+    let n = outcome.disposals.len();
+    let run = |range: std::ops::Range<usize>| {
+        let mut acc = init();
+        rows_in(ledger, outcome, boxes, keep, range, |r| fold(&mut acc, r));
+        acc
+    };
+    if mid >= n {
+        return vec![run(0..n)];
+    }
+    std::thread::scope(|s| {
+        let second = s.spawn(|| run(mid..n));
+        let first = run(0..mid);
+        let second = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        vec![first, second]
+    })
+}
+
+/// The rows of the kept disposals in `range`, in order.
+fn rows_in(
+    ledger: &Ledger,
+    outcome: &Outcome,
+    boxes: &BoxRules,
+    keep: &impl Fn(&crate::engine::Disposal) -> bool,
+    range: std::ops::Range<usize>,
     mut row: impl FnMut(GainRow),
 ) {
     let mut lot_cum = vec![Decimal::ZERO; outcome.lots.len()];
@@ -438,7 +517,16 @@ pub fn for_each_row_where(
     for (cum, taken) in lot_cum.iter_mut().zip(&outcome.taken_before) {
         *cum = *taken;
     }
-    for (di, d) in outcome.disposals.iter().enumerate() {
+    // What the disposals before the range took: the same additions, in the
+    // same order, as walking them would make.
+    for d in &outcome.disposals[..range.start] {
+        for leg in outcome.legs_of(d) {
+            lot_cum[leg.lot as usize] += leg.basis;
+        }
+    }
+    let start = range.start;
+    for (di, d) in outcome.disposals[range].iter().enumerate() {
+        let di = start + di;
         // A gift given, a donation, a loss: no row, but their units' basis
         // leaves the lot.
         if !keep(d) || d.kind == crate::engine::DisposalKind::Removal {

@@ -17,7 +17,7 @@ pub mod term;
 
 pub use form8949::{
     AdjustmentCode, BasisRule, Box8949, BoxRules, GainRow, Totals, build_rows, build_rows_where,
-    for_each_row_where, sort_by_part_and_box,
+    fold_rows_where, sort_by_part_and_box,
 };
 pub use gifts::{Transfers, transfers};
 pub use income::{IncomeSummary, Schedule, income};
