@@ -186,195 +186,219 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
     } else {
         Vec::new()
     };
-    let what_if =
-        super::input::announce(&s, &m.loaded.ledger, m.loaded.prices.as_ref(), &m.outcome);
-    let broker_note = m.broker_note(&s, a.year);
-    let (mut rows, mut excepted) = (Vec::new(), Vec::new());
-    for (i, r) in m.rows.iter().enumerate() {
-        if exception.get(i).copied().unwrap_or(false) {
-            excepted.push(r);
-        } else {
-            rows.push(r);
-        }
-    }
-    // Part I before Part II, then by box; stable, so each box keeps ledger order.
-    crate::tax::sort_by_part_and_box(&mut rows);
-    let mut boxes: Vec<BoxTotals> = Vec::new();
-    for r in &rows {
-        match boxes.last_mut() {
-            Some(b) if b.box_ == r.box_ => {
-                b.totals.add(r);
-                b.rows += 1;
+    // What reads the whole ledger again (the digital-asset question, the
+    // income, the transfers) on a second thread, while this one sorts and
+    // totals the year's rows.
+    let ledger = &m.loaded.ledger;
+    let outcome = &m.outcome;
+    let written = std::thread::scope(|sc| {
+        let side = sc.spawn(|| {
+            let transfers = crate::tax::transfers(ledger, outcome, a.year, s.engine.tz);
+            let question =
+                crate::tax::question::digital_asset_question(ledger, a.year, s.engine.tz);
+            let income = matches!(
+                a.format,
+                FormatArg::Json | FormatArg::Html | FormatArg::Table
+            )
+            .then(|| {
+                crate::tax::income(
+                    ledger,
+                    outcome,
+                    a.year,
+                    s.engine.tz,
+                    &s.business_income,
+                    &[],
+                )
+            });
+            (transfers, question, income)
+        });
+        let what_if =
+            super::input::announce(&s, &m.loaded.ledger, m.loaded.prices.as_ref(), &m.outcome);
+        let broker_note = m.broker_note(&s, a.year);
+        let (mut rows, mut excepted) = (Vec::new(), Vec::new());
+        for (i, r) in m.rows.iter().enumerate() {
+            if exception.get(i).copied().unwrap_or(false) {
+                excepted.push(r);
+            } else {
+                rows.push(r);
             }
-            _ => boxes.push(BoxTotals {
-                box_: r.box_,
-                totals: Totals::of([*r]),
-                rows: 1,
-            }),
         }
-    }
-    let mut sched = schedule_d(rows.iter().chain(&excepted).copied(), &inputs);
-    let exception_1 = (!excepted.is_empty()).then(|| {
-        let (short, long) = Totals::by_term(excepted.iter().copied());
-        sched.exception_1(short.gain, long.gain);
-        render::Exception1 {
-            short_term: short,
-            long_term: long,
-            lines: render::Lines::new(&m.loaded.ledger, &m.outcome, &excepted),
+        // Part I before Part II, then by box; stable, so each box keeps ledger order.
+        crate::tax::sort_by_part_and_box(&mut rows);
+        let mut boxes: Vec<BoxTotals> = Vec::new();
+        for r in &rows {
+            match boxes.last_mut() {
+                Some(b) if b.box_ == r.box_ => {
+                    b.totals.add(r);
+                    b.rows += 1;
+                }
+                _ => boxes.push(BoxTotals {
+                    box_: r.box_,
+                    totals: Totals::of([*r]),
+                    rows: 1,
+                }),
+            }
         }
-    });
-    if inputs.taxable_income.is_none() && sched.line_21 < Decimal::ZERO && !s.quiet {
-        eprintln!(
-            "harvest: note: no --taxable-income given: the carryover assumes taxable income of at least the {} deduction (Capital Loss Carryover Worksheet line 1)",
-            render::money(-sched.line_21)
-        );
-    }
-    // Boxes G/H/J/K of accounts with no form given are harvest's prediction.
-    let with_form: std::collections::HashSet<&str> =
-        broker.iter().map(|b| b.account.as_str()).collect();
-    let predicted: std::collections::BTreeSet<&str> = rows
-        .iter()
-        .filter(|r| {
-            matches!(
+        let mut sched = schedule_d(rows.iter().chain(&excepted).copied(), &inputs);
+        let exception_1 = (!excepted.is_empty()).then(|| {
+            let (short, long) = Totals::by_term(excepted.iter().copied());
+            sched.exception_1(short.gain, long.gain);
+            render::Exception1 {
+                short_term: short,
+                long_term: long,
+                lines: render::Lines::new(&m.loaded.ledger, &m.outcome, &excepted),
+            }
+        });
+        if inputs.taxable_income.is_none() && sched.line_21 < Decimal::ZERO && !s.quiet {
+            eprintln!(
+                "harvest: note: no --taxable-income given: the carryover assumes taxable income of at least the {} deduction (Capital Loss Carryover Worksheet line 1)",
+                render::money(-sched.line_21)
+            );
+        }
+        // Boxes G/H/J/K of accounts with no form given are harvest's prediction.
+        let with_form: std::collections::HashSet<&str> =
+            broker.iter().map(|b| b.account.as_str()).collect();
+        // The accounts by symbol first: a year has hundreds of thousands of rows
+        // and a handful of accounts.
+        let mut sold_in = vec![false; m.loaded.ledger.syms.len()];
+        for r in &rows {
+            if matches!(
                 r.box_,
                 crate::tax::Box8949::G
                     | crate::tax::Box8949::H
                     | crate::tax::Box8949::J
                     | crate::tax::Box8949::K
-            )
-        })
-        .map(|r| m.loaded.ledger.syms.name(m.account_of(r)))
-        .filter(|acct| !with_form.contains(acct))
-        .collect();
-    let prediction_note = (!predicted.is_empty()).then(|| {
-        format!(
-            "the boxes of {} are what their Form 1099-DA should show (H/K for 2025 sales; G/J from 2026 for units bought there and never transferred in): the form itself decides; give it with --1099da",
-            predicted.into_iter().collect::<Vec<_>>().join(", ")
-        )
-    });
-    if let Some(n) = &prediction_note
-        && !s.quiet
-    {
-        eprintln!("harvest: note: {n}");
-    }
-    let gaps = super::input::gaps_summary(&m.loaded.ledger, &m.outcome, a.year);
-    if let Some(g) = &gaps
-        && !s.quiet
-    {
-        eprintln!("harvest: note: {g}");
-    }
-    // JSON and HTML keep the settings and files that decided the figures.
-    let statement = matches!(a.format, FormatArg::Json | FormatArg::Html)
-        .then(|| {
-            let mut notes = super::input::notes(&s, &m.loaded, &m.outcome);
-            notes.extend(gaps);
-            notes.extend(broker_note);
-            notes.extend(prediction_note);
-            super::input::statement(
-                &a.engine,
-                &s,
-                &m.loaded.sums,
-                m.loaded.prices.as_ref(),
-                &m.outcome,
-                &a.form_1099da,
-                notes,
-            )
-        })
-        .transpose()?;
-    let display_name: &render::AccountNames<'_> = &|a| s.file.display_name(a);
-    let (short_term, long_term) = Totals::by_term(rows.iter().copied());
-    let mut view = ReportView {
-        year: a.year,
-        method: s.engine.method.as_str(),
-        scope: s.engine.scope.as_str(),
-        filing_status: inputs.filing_status.as_str(),
-        short_term,
-        long_term,
-        lines: render::Lines::new(&m.loaded.ledger, &m.outcome, &rows),
-        boxes,
-        schedule_d: sched,
-        carryover_in: inputs.carryover_in,
-        taxable_income: inputs.taxable_income,
-        what_if,
-        transfers: crate::tax::transfers(&m.loaded.ledger, &m.outcome, a.year, s.engine.tz),
-        warnings: m.outcome.warnings.kinds(),
-        statement,
-        exception_1,
-        summary: a
-            .summary
-            .then(|| render::summary_rows(&rows, |r| m.loaded.ledger.syms.name(m.account_of(r)))),
-        question: crate::tax::question::digital_asset_question(
-            &m.loaded.ledger,
-            a.year,
-            s.engine.tz,
-        ),
-        trails: if s.engine.trace_moves {
-            crate::tax::audit::trails(&m.loaded.ledger, &m.outcome, &rows, s.engine.tz)
-        } else {
-            Vec::new()
-        },
-        income: matches!(
-            a.format,
-            FormatArg::Json | FormatArg::Html | FormatArg::Table
-        )
-        .then(|| {
-            crate::tax::income(
-                &m.loaded.ledger,
-                &m.outcome,
-                a.year,
-                s.engine.tz,
-                &s.business_income,
-                &[],
-            )
-        }),
-    };
-    if matches!(a.format, FormatArg::Table | FormatArg::Html) {
-        view.lines = view.lines.display_names(display_name);
-    }
-    let software = match a.format {
-        FormatArg::Txf => Some(TaxSoftware::Txf),
-        FormatArg::Turbotax => Some(TaxSoftware::Turbotax),
-        FormatArg::Taxact => Some(TaxSoftware::Taxact),
-        _ => None,
-    };
-    if let Some(sw) = software {
-        render::export::check(sw, view.lines, &view.what_if)?;
-        if !s.quiet {
-            for n in render::export::notes(sw, view.lines) {
-                eprintln!("harvest: note: {n}");
+            ) {
+                sold_in[m.account_of(r).index() as usize] = true;
             }
         }
-    }
-    if a.format == FormatArg::Txf && !s.quiet {
-        let n = view
-            .lines
-            .iter()
-            .filter(|l| render::txf::needs_reboxing(l.box_))
-            .count();
-        if n > 0 {
-            eprintln!(
-                "harvest: warning: TXF has no codes for the digital-asset boxes G-L: {n} row{} written with the nearest box (G/H/I as A/B/C, J/K/L as D/E/F) and must be re-boxed as G-L in the tax program",
-                if n == 1 { " is" } else { "s are" }
-            );
+        let predicted: std::collections::BTreeSet<&str> = (0..sold_in.len())
+            .filter(|&i| sold_in[i])
+            .map(|i| {
+                m.loaded
+                    .ledger
+                    .syms
+                    .name(crate::model::Sym::from_index(i as u32))
+            })
+            .filter(|acct| !with_form.contains(acct))
+            .collect();
+        let prediction_note = (!predicted.is_empty()).then(|| {
+            format!(
+                "the boxes of {} are what their Form 1099-DA should show (H/K for 2025 sales; G/J from 2026 for units bought there and never transferred in): the form itself decides; give it with --1099da",
+                predicted.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        });
+        if let Some(n) = &prediction_note
+            && !s.quiet
+        {
+            eprintln!("harvest: note: {n}");
         }
-    }
-    let written = write_output_shown(
-        a.engine.output.as_deref(),
-        &m.loaded.progress,
-        |w: &mut dyn Write| match a.format {
-            FormatArg::Csv => render::csv::gain_lines(w, view.lines),
-            FormatArg::Json => render::json::report(w, &view),
-            FormatArg::Txf => render::txf::report(w, &view, export_date()),
-            FormatArg::Turbotax => render::turbotax::report(w, &view),
-            FormatArg::Taxact => render::taxact::report(w, &view),
-            FormatArg::Table => render::table::report(w, &view),
-            FormatArg::Html => render::html::report(w, &view),
-            FormatArg::Pdf => render::pdf::report(w, &view),
-        },
-    );
+        let gaps = super::input::gaps_summary(&m.loaded.ledger, &m.outcome, a.year);
+        if let Some(g) = &gaps
+            && !s.quiet
+        {
+            eprintln!("harvest: note: {g}");
+        }
+        // JSON and HTML keep the settings and files that decided the figures.
+        let statement = matches!(a.format, FormatArg::Json | FormatArg::Html)
+            .then(|| {
+                let mut notes = super::input::notes(&s, &m.loaded, &m.outcome);
+                notes.extend(gaps);
+                notes.extend(broker_note);
+                notes.extend(prediction_note);
+                super::input::statement(
+                    &a.engine,
+                    &s,
+                    &m.loaded.sums,
+                    m.loaded.prices.as_ref(),
+                    &m.outcome,
+                    &a.form_1099da,
+                    notes,
+                )
+            })
+            .transpose()?;
+        let display_name: &render::AccountNames<'_> = &|a| s.file.display_name(a);
+        let (short_term, long_term) = Totals::by_term(rows.iter().copied());
+        let (transfers, question, income) = side
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let mut view = ReportView {
+            year: a.year,
+            method: s.engine.method.as_str(),
+            scope: s.engine.scope.as_str(),
+            filing_status: inputs.filing_status.as_str(),
+            short_term,
+            long_term,
+            lines: render::Lines::new(&m.loaded.ledger, &m.outcome, &rows),
+            boxes,
+            schedule_d: sched,
+            carryover_in: inputs.carryover_in,
+            taxable_income: inputs.taxable_income,
+            what_if,
+            transfers,
+            warnings: m.outcome.warnings.kinds(),
+            statement,
+            exception_1,
+            summary: a.summary.then(|| {
+                render::summary_rows(&rows, |r| m.loaded.ledger.syms.name(m.account_of(r)))
+            }),
+            question,
+            trails: if s.engine.trace_moves {
+                crate::tax::audit::trails(&m.loaded.ledger, &m.outcome, &rows, s.engine.tz)
+            } else {
+                Vec::new()
+            },
+            income,
+        };
+        if matches!(a.format, FormatArg::Table | FormatArg::Html) {
+            view.lines = view.lines.display_names(display_name);
+        }
+        let software = match a.format {
+            FormatArg::Txf => Some(TaxSoftware::Txf),
+            FormatArg::Turbotax => Some(TaxSoftware::Turbotax),
+            FormatArg::Taxact => Some(TaxSoftware::Taxact),
+            _ => None,
+        };
+        if let Some(sw) = software {
+            render::export::check(sw, view.lines, &view.what_if)?;
+            if !s.quiet {
+                for n in render::export::notes(sw, view.lines) {
+                    eprintln!("harvest: note: {n}");
+                }
+            }
+        }
+        if a.format == FormatArg::Txf && !s.quiet {
+            let n = view
+                .lines
+                .iter()
+                .filter(|l| render::txf::needs_reboxing(l.box_))
+                .count();
+            if n > 0 {
+                eprintln!(
+                    "harvest: warning: TXF has no codes for the digital-asset boxes G-L: {n} row{} written with the nearest box (G/H/I as A/B/C, J/K/L as D/E/F) and must be re-boxed as G-L in the tax program",
+                    if n == 1 { " is" } else { "s are" }
+                );
+            }
+        }
+        let written = write_output_shown(
+            a.engine.output.as_deref(),
+            &m.loaded.progress,
+            |w: &mut dyn Write| match a.format {
+                FormatArg::Csv => render::csv::gain_lines(w, view.lines),
+                FormatArg::Json => render::json::report(w, &view),
+                FormatArg::Txf => render::txf::report(w, &view, export_date()),
+                FormatArg::Turbotax => render::turbotax::report(w, &view),
+                FormatArg::Taxact => render::taxact::report(w, &view),
+                FormatArg::Table => render::table::report(w, &view),
+                FormatArg::Html => render::html::report(w, &view),
+                FormatArg::Pdf => render::pdf::report(w, &view),
+            },
+        );
+        drop(view);
+        written
+    });
     // The process is about to exit: freeing a decade of rows one by one would
     // only cost time.
-    drop(view);
     std::mem::forget(m);
     written
 }
