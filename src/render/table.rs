@@ -9,7 +9,7 @@ use tabled::settings::object::Columns;
 use super::grid::{Cells, Grid};
 use super::{
     GainLine, GainsView, IsoDate, Lines, LotsView, Money, Qty, ShortId, UsDate, money, price,
-    push_iso_date, push_money, qty, short_id,
+    push_iso_date, push_money, push_price, push_qty, qty, short_id,
 };
 use crate::tax::Totals;
 
@@ -95,23 +95,54 @@ where
     }
     let half = lines.len() / 2;
     let (first, second) = (lines.slice(0..half), lines.slice(half..lines.len()));
+    Some(two_grids(
+        t,
+        |t| first.into_iter().for_each(|l| push(t, &l)),
+        |g| second.into_iter().for_each(|l| push(g, &l)),
+    ))
+}
+
+/// Fills `t` by `first` while a helper thread fills a new grid by `second`,
+/// and returns that grid.
+fn two_grids(
+    t: &mut Grid,
+    first: impl FnOnce(&mut Grid),
+    second: impl FnOnce(&mut Grid) + Send,
+) -> Grid {
     std::thread::scope(|s| {
         let helper = s.spawn(|| {
             let mut g = Grid::new();
-            for l in second {
-                push(&mut g, &l);
-            }
+            second(&mut g);
             g
         });
-        for l in first {
-            push(t, &l);
-        }
+        first(t);
         // A panic there is a bug: passed on, never a table short of rows.
         match helper.join() {
-            Ok(g) => Some(g),
+            Ok(g) => g,
             Err(p) => std::panic::resume_unwind(p),
         }
     })
+}
+
+/// [`line_rows`] for a slice of `items`.
+fn halves<T: Sync>(
+    t: &mut Grid,
+    items: &[T],
+    split: usize,
+    push: impl Fn(&mut Grid, &T) + Sync,
+) -> Option<Grid> {
+    if items.len() < split.max(2) {
+        for i in items {
+            push(t, i);
+        }
+        return None;
+    }
+    let (first, second) = items.split_at(items.len() / 2);
+    Some(two_grids(
+        t,
+        |t| first.iter().for_each(|i| push(t, i)),
+        |g| second.iter().for_each(|i| push(g, i)),
+    ))
 }
 
 /// On a terminal narrower than the table, wraps its text columns (`text`:
@@ -272,6 +303,11 @@ pub fn totals_table(w: &mut dyn Write, rows: &[(&str, &Totals)]) -> io::Result<(
 
 /// `harvest lots` as a table.
 pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
+    lots_split(w, v, SPLIT)
+}
+
+/// [`lots`], its rows on two threads from `split` lots.
+fn lots_split(w: &mut dyn Write, v: &LotsView<'_>, split: usize) -> io::Result<()> {
     match v.as_of {
         Some(d) => writeln!(w, "Open lots as of {d}: {}", v.lines.len())?,
         None => writeln!(w, "Open lots: {}", v.lines.len())?,
@@ -294,35 +330,38 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
         header.extend(["Price", "Value", "Unrealized", "Term"]);
     }
     b.push_record(header);
-    for l in &v.lines {
-        let mut rec = vec![
-            l.asset.to_string(),
-            l.account.to_string(),
-            short_id(l.lot_id).into_owned(),
-            IsoDate(l.date_acquired).to_string(),
-            qty(l.quantity),
-            money(l.cost_basis),
-            price(l.unit_basis),
-        ];
-        if v.priced {
-            match &l.valued {
-                Some(p) => rec.extend([
-                    price(p.price),
-                    money(p.value),
-                    signed(p.unrealized),
-                    p.term.as_str().to_string(),
-                ]),
-                None => rec.extend([
-                    "no price".to_string(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ]),
+    // Written straight into the grid: a decade's open lots (hundreds of
+    // thousands) make no string a cell.
+    let rest = halves(&mut b, &v.lines, split, |b, l| {
+        b.push_cells(|c| {
+            c.text(l.asset);
+            c.text(l.account);
+            c.shown(&ShortId(l.lot_id));
+            c.ascii(|o| push_iso_date(o, l.date_acquired));
+            c.ascii(|o| push_qty(o, l.quantity));
+            c.ascii(|o| push_money(o, l.cost_basis));
+            c.ascii(|o| push_price(o, l.unit_basis));
+            if v.priced {
+                match &l.valued {
+                    Some(p) => {
+                        c.ascii(|o| push_price(o, p.price));
+                        c.ascii(|o| push_money(o, p.value));
+                        signed_cell(c, p.unrealized);
+                        c.text(p.term.as_str());
+                    }
+                    None => {
+                        c.text("no price");
+                        for _ in 0..3 {
+                            c.text("");
+                        }
+                    }
+                }
             }
-        }
-        b.push_record(rec);
-    }
-    print(w, b, 4, &[0, 1, 2])
+        })
+    });
+    let parts: Vec<&Grid> = std::iter::once(&b).chain(rest.as_ref()).collect();
+    Grid::write_parts(&parts, w, 4..usize::MAX, width(), &[0, 1, 2])?;
+    writeln!(w)
 }
 
 pub(crate) fn box_label(b: &str) -> &'static str {
@@ -1506,6 +1545,97 @@ mod tests {
         assert_eq!(one.lines().count(), 41 + 4);
         assert_eq!(table(1), one);
         assert_eq!(table(40), one);
+    }
+
+    /// The lots table written cell by cell, on one thread or two, is the
+    /// table of the cells' strings: unpriced and priced lots, losses and
+    /// gains, long ids and wide characters.
+    #[test]
+    fn lots_written_in_place_are_the_lots_of_strings() {
+        use crate::render::{LotLine, Valued};
+        use crate::tax::Term;
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+        let ids: Vec<String> = (0..23).map(|i| format!("lot-{}", "é".repeat(i))).collect();
+        let lines: Vec<LotLine<'_>> = (0..23i64)
+            .map(|i| LotLine {
+                asset: if i == 7 { "ÉTH" } else { "BTC" },
+                account: "kraken",
+                lot_id: &ids[i as usize],
+                date_acquired: day,
+                quantity: Decimal::new(i * 12_345 + 1, (i % 9) as u32),
+                cost_basis: Decimal::new(i * 99_991 - 7, 2),
+                unit_basis: Decimal::new(i * 1_234_567_891 + 3, (i % 12) as u32),
+                valued: (i % 4 != 1).then(|| Valued {
+                    price: Decimal::new(61_000_123 + i, 3 + (i % 3) as u32),
+                    value: Decimal::new(i * 50_000, 2),
+                    unrealized: Decimal::new(i * 50_000 - i * 99_991 + 7, 2),
+                    term: if i % 2 == 0 { Term::Long } else { Term::Short },
+                }),
+            })
+            .collect();
+        for priced in [false, true] {
+            let v = LotsView {
+                as_of: None,
+                lines: lines.clone(),
+                priced,
+                what_if: Vec::new(),
+            };
+            // The table as it was written before, a String per cell.
+            let mut b = Grid::new();
+            let mut header = vec![
+                "Asset",
+                "Account",
+                "Lot",
+                "Acquired",
+                "Quantity",
+                "Basis",
+                "Unit basis",
+            ];
+            if priced {
+                header.extend(["Price", "Value", "Unrealized", "Term"]);
+            }
+            b.push_record(header);
+            for l in &lines {
+                let mut rec = vec![
+                    l.asset.to_string(),
+                    l.account.to_string(),
+                    short_id(l.lot_id).into_owned(),
+                    IsoDate(l.date_acquired).to_string(),
+                    qty(l.quantity),
+                    money(l.cost_basis),
+                    price(l.unit_basis),
+                ];
+                if priced {
+                    match &l.valued {
+                        Some(p) => rec.extend([
+                            price(p.price),
+                            money(p.value),
+                            signed(p.unrealized),
+                            p.term.as_str().to_string(),
+                        ]),
+                        None => rec.extend([
+                            "no price".to_string(),
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                        ]),
+                    }
+                }
+                b.push_record(rec);
+            }
+            let mut want = b"Open lots: 23\n".to_vec();
+            b.write(&mut want, 4..usize::MAX, 0, &[0, 1, 2]).unwrap();
+            want.push(b'\n');
+            for split in [usize::MAX, 1, 10] {
+                let mut got = Vec::new();
+                lots_split(&mut got, &v, split).unwrap();
+                assert_eq!(
+                    String::from_utf8(got).unwrap(),
+                    String::from_utf8(want.clone()).unwrap(),
+                    "priced {priced}, split {split}"
+                );
+            }
+        }
     }
 
     #[test]
