@@ -544,8 +544,8 @@ impl LedgerBuilder {
             let ledger = &mut self.ledger;
             let repeats = std::thread::scope(|s| {
                 let repeats = s.spawn(move || any_repeat(hashes));
-                let order = ledger.sort_order();
-                ledger.apply_order(order);
+                let plan = ledger.sort_plan();
+                ledger.apply_plan(plan);
                 repeats.join()
             });
             let repeats = repeats.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -591,8 +591,9 @@ impl LedgerBuilder {
                 }
                 let mut g = gone.iter();
                 self.ledger.rows.retain(|_| !*g.next().unwrap_or(&false));
-                // Ranks and the transfer list are by row index: made again.
-                self.ledger.apply_order(None);
+                // Ranks and the transfer list are by row index: made again
+                // (the rows are in order: none moves).
+                self.ledger.sort();
             }
         }
         if self.errors.is_empty() && self.more == 0 {
