@@ -1815,6 +1815,11 @@ fn rows_built_on_two_threads_are_the_rows_of_one() {
                 assert_eq!(two.len(), 2);
                 assert_eq!(one[0], two.concat(), "{keep:?} {method:?} from {mid}");
             }
+            // Built into one list by two threads, split as evenly as rows allow.
+            let built =
+                crate::tax::form8949::build_rows_halves(&l, &o, &BoxRules::default(), &year);
+            let built: Vec<String> = built.iter().map(|r| format!("{r:?}")).collect();
+            assert_eq!(one[0], built, "{keep:?} {method:?} in halves");
         }
     }
 }

@@ -419,14 +419,121 @@ pub fn build_rows_where(
     boxes: &BoxRules,
     keep: impl Fn(&crate::engine::Disposal) -> bool + Sync,
 ) -> Vec<GainRow> {
-    let mut parts = fold_rows_where(ledger, outcome, boxes, keep, Vec::new, |rows, r| {
-        rows.push(r)
-    });
-    let mut rows = parts.remove(0);
-    for part in parts {
-        rows.extend(part);
+    let split = Split::of(outcome, &keep, ROWS_PER_THREAD);
+    build_rows_split(ledger, outcome, boxes, &keep, &split)
+}
+
+/// [`build_rows_where`] as `split` shares the disposals between two threads,
+/// each writing its rows straight into its own part of the one list (no
+/// second list of half a year's rows, copied over at the end).
+fn build_rows_split(
+    ledger: &Ledger,
+    outcome: &Outcome,
+    boxes: &BoxRules,
+    keep: &(impl Fn(&crate::engine::Disposal) -> bool + Sync),
+    split: &Split,
+) -> Vec<GainRow> {
+    let n = outcome.disposals.len();
+    let mut rows: Vec<GainRow> = Vec::with_capacity(split.rows);
+    if split.mid >= n {
+        rows_in(ledger, outcome, boxes, keep, 0..n, |r| rows.push(r));
+        return rows;
     }
+    // Each kept disposal makes one row a leg, so each thread's count is
+    // known: the first fills the slots before `split.before`, the second the
+    // others.
+    let fill = |slots: &mut [std::mem::MaybeUninit<GainRow>], range| {
+        let mut slots = slots.iter_mut();
+        // Rows made, and slots left: a row with no slot is counted, not lost.
+        let mut made = 0;
+        rows_in(ledger, outcome, boxes, keep, range, |r| {
+            made += 1;
+            if let Some(slot) = slots.next() {
+                slot.write(r);
+            }
+        });
+        (made, slots.len())
+    };
+    let (first, second) = rows.spare_capacity_mut()[..split.rows].split_at_mut(split.before);
+    let (a, b) = std::thread::scope(|s| {
+        let b = s.spawn(|| fill(second, split.mid..n));
+        let a = fill(first, 0..split.mid);
+        let b = b
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    });
+    assert!(
+        a == (split.before, 0) && b == (split.rows - split.before, 0),
+        "internal error: a Form 8949 row for each leg of each disposal kept"
+    );
+    // SAFETY: the first `split.rows` slots were each written once: each
+    // thread made as many rows as its part has slots and left none (checked
+    // above), writing them in turn.
+    unsafe { rows.set_len(split.rows) };
     rows
+}
+
+/// [`build_rows_where`] on two threads however few the rows (for tests).
+#[cfg(test)]
+pub(crate) fn build_rows_halves(
+    ledger: &Ledger,
+    outcome: &Outcome,
+    boxes: &BoxRules,
+    keep: &(impl Fn(&crate::engine::Disposal) -> bool + Sync),
+) -> Vec<GainRow> {
+    let split = Split::of(outcome, keep, 1);
+    assert!(split.mid < outcome.disposals.len(), "two threads");
+    build_rows_split(ledger, outcome, boxes, keep, &split)
+}
+
+/// Where a second thread takes over building a year's rows.
+struct Split {
+    /// The rows of the disposals kept.
+    rows: usize,
+    /// The disposal the second thread starts at (past the last: none).
+    mid: usize,
+    /// The rows of the disposals kept before `mid`.
+    before: usize,
+}
+
+impl Split {
+    /// Half the rows of the disposals `keep` keeps on each thread, when
+    /// there are `per_thread` rows a thread or more.
+    fn of(
+        outcome: &Outcome,
+        keep: &impl Fn(&crate::engine::Disposal) -> bool,
+        per_thread: usize,
+    ) -> Split {
+        let rows_of = |d: &crate::engine::Disposal| {
+            if keep(d) && d.kind != crate::engine::DisposalKind::Removal {
+                d.legs.len()
+            } else {
+                0
+            }
+        };
+        let rows: usize = outcome.disposals.iter().map(rows_of).sum();
+        let none = Split {
+            rows,
+            mid: usize::MAX,
+            before: rows,
+        };
+        if rows < per_thread.saturating_mul(2) {
+            return none;
+        }
+        let mut before = 0;
+        for (i, d) in outcome.disposals.iter().enumerate() {
+            before += rows_of(d);
+            if before > rows / 2 {
+                return Split {
+                    rows,
+                    mid: i + 1,
+                    before,
+                };
+            }
+        }
+        none
+    }
 }
 
 /// Kept rows below which one thread builds them all: a second costs more
@@ -447,29 +554,7 @@ pub fn fold_rows_where<A: Send>(
     init: impl Fn() -> A + Sync,
     fold: impl Fn(&mut A, GainRow) + Sync,
 ) -> Vec<A> {
-    let rows_of = |d: &crate::engine::Disposal| {
-        if keep(d) && d.kind != crate::engine::DisposalKind::Removal {
-            d.legs.len()
-        } else {
-            0
-        }
-    };
-    let kept: usize = outcome.disposals.iter().map(rows_of).sum();
-    let n = outcome.disposals.len();
-    // The disposal the second thread starts at: half the kept rows before it.
-    let mid = if kept < 2 * ROWS_PER_THREAD {
-        n
-    } else {
-        let mut before = 0;
-        outcome
-            .disposals
-            .iter()
-            .position(|d| {
-                before += rows_of(d);
-                before > kept / 2
-            })
-            .map_or(n, |i| i + 1)
-    };
+    let mid = Split::of(outcome, &keep, ROWS_PER_THREAD).mid;
     fold_rows_split(ledger, outcome, boxes, &keep, init, fold, mid)
 }
 
