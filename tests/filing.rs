@@ -245,6 +245,9 @@ fn exceptions_1_and_2() {
     assert_eq!(d["line_8a"], "0.00");
     assert_eq!(j["exception_1"]["short_term"]["proceeds"], "1750.00");
     assert_eq!(j["exception_1"]["rows"][0]["disposal_id"], "s26c");
+    // The totals by term are Form 8949's: without the excepted row.
+    assert_eq!(j["short_term"]["proceeds"], "4800.00");
+    assert_eq!(j["short_term"]["gain"], "1050.00");
     assert!(!boxes(&j).iter().any(|(id, _)| id == "s26c"));
     // Our own predicted G rows never leave Form 8949.
     let own = report(&["--year", "2026", "--1099da", FORM, "--exception-1"]);

@@ -187,11 +187,20 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         Vec::new()
     };
     // What reads the whole ledger again (the digital-asset question, the
-    // income, the transfers) on a second thread, while this one sorts and
-    // totals the year's rows.
+    // income, the transfers) and the year's sums on other threads, while this
+    // one sorts the year's rows and totals each box.
     let ledger = &m.loaded.ledger;
     let outcome = &m.outcome;
     let written = std::thread::scope(|sc| {
+        // Schedule D (every row, excepted or not) and the totals by term of
+        // the rows on Form 8949: sums, in any order the same.
+        let sums = sc.spawn(|| {
+            let sched = schedule_d(&m.rows, &inputs);
+            let on_form = (m.rows.iter().enumerate())
+                .filter(|&(i, _)| !exception.get(i).copied().unwrap_or(false))
+                .map(|(_, r)| r);
+            (sched, Totals::by_term(on_form))
+        });
         let side = sc.spawn(|| {
             let transfers = crate::tax::transfers(ledger, outcome, a.year, s.engine.tz);
             let question =
@@ -239,7 +248,9 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
                 }),
             }
         }
-        let mut sched = schedule_d(rows.iter().chain(&excepted).copied(), &inputs);
+        let (mut sched, (short_term, long_term)) = sums
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let exception_1 = (!excepted.is_empty()).then(|| {
             let (short, long) = Totals::by_term(excepted.iter().copied());
             sched.exception_1(short.gain, long.gain);
@@ -318,7 +329,6 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
             })
             .transpose()?;
         let display_name: &render::AccountNames<'_> = &|a| s.file.display_name(a);
-        let (short_term, long_term) = Totals::by_term(rows.iter().copied());
         let (transfers, question, income) = side
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
