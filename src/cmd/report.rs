@@ -234,20 +234,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<()> {
         }
         // Part I before Part II, then by box; stable, so each box keeps ledger order.
         crate::tax::sort_by_part_and_box(&mut rows);
-        let mut boxes: Vec<BoxTotals> = Vec::new();
-        for r in &rows {
-            match boxes.last_mut() {
-                Some(b) if b.box_ == r.box_ => {
-                    b.totals.add(r);
-                    b.rows += 1;
-                }
-                _ => boxes.push(BoxTotals {
-                    box_: r.box_,
-                    totals: Totals::of([*r]),
-                    rows: 1,
-                }),
-            }
-        }
+        let boxes = BoxTotals::of_sorted(rows.iter().copied());
         let (mut sched, (short_term, long_term)) = sums
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));

@@ -633,6 +633,28 @@ pub struct BoxTotals {
     pub rows: usize,
 }
 
+impl BoxTotals {
+    /// The totals of each box of `rows`, sorted by part and box already
+    /// (each box one run), in that order.
+    pub fn of_sorted<'a>(rows: impl IntoIterator<Item = &'a GainRow>) -> Vec<BoxTotals> {
+        let mut boxes: Vec<BoxTotals> = Vec::new();
+        for r in rows {
+            match boxes.last_mut() {
+                Some(b) if b.box_ == r.box_ => {
+                    b.totals.add(r);
+                    b.rows += 1;
+                }
+                _ => boxes.push(BoxTotals {
+                    box_: r.box_,
+                    totals: Totals::of([r]),
+                    rows: 1,
+                }),
+            }
+        }
+        boxes
+    }
+}
+
 /// `harvest report`: Form 8949 by part and box, and Schedule D.
 pub struct ReportView<'a> {
     pub year: i32,

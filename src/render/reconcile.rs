@@ -119,20 +119,7 @@ pub fn view<'a>(
     no_1099da_accounts.sort_by(|a, b| a.account.cmp(b.account));
     let mut sorted: Vec<&GainRow> = rec.routed.iter().collect();
     sorted.sort_by_key(|r| (r.term, r.box_));
-    let mut boxes: Vec<BoxTotals> = Vec::new();
-    for r in sorted {
-        match boxes.last_mut() {
-            Some(b) if b.box_ == r.box_ => {
-                b.totals.add(r);
-                b.rows += 1;
-            }
-            _ => boxes.push(BoxTotals {
-                box_: r.box_,
-                totals: Totals::of([r]),
-                rows: 1,
-            }),
-        }
-    }
+    let boxes = BoxTotals::of_sorted(sorted);
     ReconcileView {
         year,
         method,

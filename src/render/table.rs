@@ -306,6 +306,23 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
     lots_split(w, v, SPLIT)
 }
 
+/// The lots table's header, with the value columns when `priced`.
+fn lots_header(priced: bool) -> Vec<&'static str> {
+    let mut header = vec![
+        "Asset",
+        "Account",
+        "Lot",
+        "Acquired",
+        "Quantity",
+        "Basis",
+        "Unit basis",
+    ];
+    if priced {
+        header.extend(["Price", "Value", "Unrealized", "Term"]);
+    }
+    header
+}
+
 /// [`lots`], its rows on two threads from `split` lots.
 fn lots_split(w: &mut dyn Write, v: &LotsView<'_>, split: usize) -> io::Result<()> {
     match v.as_of {
@@ -317,19 +334,7 @@ fn lots_split(w: &mut dyn Write, v: &LotsView<'_>, split: usize) -> io::Result<(
         return Ok(());
     }
     let mut b = Grid::new();
-    let mut header = vec![
-        "Asset",
-        "Account",
-        "Lot",
-        "Acquired",
-        "Quantity",
-        "Basis",
-        "Unit basis",
-    ];
-    if v.priced {
-        header.extend(["Price", "Value", "Unrealized", "Term"]);
-    }
-    b.push_record(header);
+    b.push_record(lots_header(v.priced));
     // Written straight into the grid: a decade's open lots (hundreds of
     // thousands) make no string a cell.
     let rest = halves(&mut b, &v.lines, split, |b, l| {
@@ -1582,19 +1587,7 @@ mod tests {
             };
             // The table as it was written before, a String per cell.
             let mut b = Grid::new();
-            let mut header = vec![
-                "Asset",
-                "Account",
-                "Lot",
-                "Acquired",
-                "Quantity",
-                "Basis",
-                "Unit basis",
-            ];
-            if priced {
-                header.extend(["Price", "Value", "Unrealized", "Term"]);
-            }
-            b.push_record(header);
+            b.push_record(lots_header(priced));
             for l in &lines {
                 let mut rec = vec![
                     l.asset.to_string(),
