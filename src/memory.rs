@@ -134,6 +134,23 @@ pub(crate) fn reserve<T>(v: &mut Vec<T>, n: usize) {
     let _ = v.try_reserve(n);
 }
 
+/// Asks the processor to start loading the cache line at `at` into its
+/// caches: a hint, for lookups at scattered places of large tables, given a
+/// few lookups before the one that reads it.
+#[inline(always)]
+pub(crate) fn prefetch<T>(at: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint: it changes nothing the program can
+    // see and cannot fault, whatever the address (nothing is read through
+    // the pointer), and SSE is part of every x86_64 processor.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(at.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
+}
+
 /// Buffers smaller than this are not advised: glibc may place them in the
 /// heap that small allocations share (its mmap threshold rises to at most 32
 /// MiB; a block of that size or more is always mapped on its own), where huge

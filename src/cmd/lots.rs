@@ -50,7 +50,8 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
     // Holdings come sorted by asset: each asset's price is looked up once.
     let lines_of = |holdings: &[crate::engine::Holding], lines: &mut Vec<_>| {
         let mut last = None;
-        lines.extend(holdings.iter().map(|h| {
+        lines.extend(holdings.iter().enumerate().map(|(k, h)| {
+            render::fetch_lots_ahead(ledger, &outcome, k, |j| holdings.get(j).map(|h| h.lot));
             let p = match last {
                 Some((asset, p)) if asset == h.asset => p,
                 _ => {

@@ -956,21 +956,26 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     let lines: Vec<ScanLine<'_>> = cands[..n_loss]
         .iter()
         .enumerate()
-        .map(|(i, c)| ScanLine {
-            asset: ledger.syms.name(c.asset),
-            account: engine::account_name(ledger, c.account),
-            lot_id: &ledger.rows[outcome.lots[c.lot as usize].row as usize].id,
-            date_acquired: c.acquired,
-            quantity: c.qty,
-            cost_basis: cents(c.basis),
-            price: c.price,
-            value: cents(c.value),
-            unrealized: cents(c.value) - cents(c.basis),
-            term: c.term,
-            long_term_on: c.long_term_on,
-            turns_long_soon: c.turns_long_soon(as_of),
-            wash_risk: c.wash_risk.as_str(),
-            recommended: recommended.get(&i).copied().unwrap_or_default(),
+        .map(|(i, c)| {
+            render::fetch_lots_ahead(ledger, &outcome, i, |j| {
+                cands[..n_loss].get(j).map(|c| c.lot)
+            });
+            ScanLine {
+                asset: ledger.syms.name(c.asset),
+                account: engine::account_name(ledger, c.account),
+                lot_id: &ledger.rows[outcome.lots[c.lot as usize].row as usize].id,
+                date_acquired: c.acquired,
+                quantity: c.qty,
+                cost_basis: cents(c.basis),
+                price: c.price,
+                value: cents(c.value),
+                unrealized: cents(c.value) - cents(c.basis),
+                term: c.term,
+                long_term_on: c.long_term_on,
+                turns_long_soon: c.turns_long_soon(as_of),
+                wash_risk: c.wash_risk.as_str(),
+                recommended: recommended.get(&i).copied().unwrap_or_default(),
+            }
         })
         .collect();
     let gains = gain_plan.map(|g| {

@@ -209,16 +209,7 @@ impl Prefetcher {
         let at = self
             .base
             .wrapping_add(home(norm(key), self.len) * size_of::<Slot>());
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a prefetch is only a hint: it changes nothing the program can
-        // see and cannot fault, whatever the address (nothing is read through
-        // the pointer), and SSE is part of every x86_64 processor.
-        unsafe {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            _mm_prefetch::<_MM_HINT_T0>(std::ptr::without_provenance(at));
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = at;
+        crate::memory::prefetch(std::ptr::without_provenance::<u8>(at));
     }
 }
 

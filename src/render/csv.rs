@@ -197,7 +197,7 @@ pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
         header.extend(["price", "value", "unrealized", "term"]);
     }
     rows_under(w, &header, v.lines.len(), |out, chunk| {
-        for l in &v.lines[chunk] {
+        for l in super::fetching_ids(&v.lines, chunk) {
             lot_head_cells(out, l.head());
             price_cell(out, l.unit_basis);
             if v.priced {
@@ -229,7 +229,7 @@ pub fn scan(w: &mut dyn Write, v: &super::ScanView<'_>) -> io::Result<()> {
         "recommended",
     ];
     rows_under(w, &header, v.lines.len(), |out, chunk| {
-        for l in &v.lines[chunk] {
+        for l in super::fetching_ids(&v.lines, chunk) {
             lot_head_cells(out, l.head());
             valued_cells(out, l.price, l.value, l.unrealized, l.term.as_str());
             word_cell(out, l.wash_risk);

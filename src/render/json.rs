@@ -320,8 +320,9 @@ fn lot_objects(
     priced: bool,
     range: std::ops::Range<usize>,
 ) {
-    for (i, l) in lines[range.clone()].iter().enumerate() {
-        object_start(out, range.start + i);
+    let start = range.start;
+    for (i, l) in super::fetching_ids(lines, range).enumerate() {
+        object_start(out, start + i);
         lot_head_keys(out, l.head());
         ours_key(out, b",\n      \"unit_basis\": ", |o| {
             push_price(o, l.unit_basis)
@@ -344,8 +345,9 @@ fn candidate_objects(
     lines: &[super::ScanLine<'_>],
     range: std::ops::Range<usize>,
 ) {
-    for (i, l) in lines[range.clone()].iter().enumerate() {
-        object_start(out, range.start + i);
+    let start = range.start;
+    for (i, l) in super::fetching_ids(lines, range).enumerate() {
+        object_start(out, start + i);
         lot_head_keys(out, l.head());
         valued_keys(out, l.price, l.value, l.unrealized, l.term.as_str());
         match l.long_term_on {

@@ -125,23 +125,22 @@ fn two_grids(
 }
 
 /// [`line_rows`] for a slice of `items`.
-fn halves<T: Sync>(
+fn halves<T: Sync + super::NamesLot>(
     t: &mut Grid,
     items: &[T],
     split: usize,
     push: impl Fn(&mut Grid, &T) + Sync,
 ) -> Option<Grid> {
-    if items.len() < split.max(2) {
-        for i in items {
-            push(t, i);
-        }
+    let n = items.len();
+    if n < split.max(2) {
+        super::fetching_ids(items, 0..n).for_each(|i| push(t, i));
         return None;
     }
-    let (first, second) = items.split_at(items.len() / 2);
+    let half = n / 2;
     Some(two_grids(
         t,
-        |t| first.iter().for_each(|i| push(t, i)),
-        |g| second.iter().for_each(|i| push(g, i)),
+        |t| super::fetching_ids(items, 0..half).for_each(|i| push(t, i)),
+        |g| super::fetching_ids(items, half..n).for_each(|i| push(g, i)),
     ))
 }
 

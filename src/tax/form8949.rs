@@ -588,6 +588,42 @@ pub(crate) fn fold_rows_split<A: Send>(
     })
 }
 
+/// How many disposals ahead of the one made into rows the lots of their
+/// legs are fetched into the cache (and half as many ahead, the lots' rows).
+const AHEAD: usize = 8;
+
+/// Starts fetching what [`rows_in`] reads for the disposals after `di`: the
+/// row of disposal `di + AHEAD` (a disposal every few rows: a page apart
+/// every few dozen), its legs' lots and their running basis, and the
+/// ledger rows of the lots of disposal `di + AHEAD / 2` (whose lots were
+/// fetched as many disposals ago). A disposal's lots are anywhere in the
+/// run's list, their rows anywhere in the ledger.
+fn fetch_legs_ahead(ledger: &Ledger, outcome: &Outcome, lot_cum: &[Decimal], di: usize) {
+    use crate::memory::prefetch;
+    if let Some(d) = outcome.disposals.get(di + AHEAD) {
+        if let Some(row) = ledger.rows.get(d.row as usize) {
+            prefetch(&row.account);
+        }
+        for leg in outcome.legs_of(d) {
+            if let Some(lot) = outcome.lots.get(leg.lot as usize) {
+                prefetch(lot);
+            }
+            if let Some(cum) = lot_cum.get(leg.lot as usize) {
+                prefetch(cum);
+            }
+        }
+    }
+    if let Some(d) = outcome.disposals.get(di + AHEAD / 2) {
+        for leg in outcome.legs_of(d) {
+            if let Some(lot) = outcome.lots.get(leg.lot as usize)
+                && let Some(row) = ledger.rows.get(lot.row as usize)
+            {
+                prefetch(&row.account);
+            }
+        }
+    }
+}
+
 /// The rows of the kept disposals in `range`, in order.
 fn rows_in(
     ledger: &Ledger,
@@ -612,6 +648,7 @@ fn rows_in(
     let start = range.start;
     for (di, d) in outcome.disposals[range].iter().enumerate() {
         let di = start + di;
+        fetch_legs_ahead(ledger, outcome, &lot_cum, di);
         // A gift given, a donation, a loss: no row, but their units' basis
         // leaves the lot.
         if !keep(d) || d.kind == crate::engine::DisposalKind::Removal {
