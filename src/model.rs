@@ -703,15 +703,21 @@ impl Ledger {
     /// (their times and kinds, into lists of a few bytes a row), so that
     /// nothing after it reads the rows, 136 bytes each, again until they move.
     pub(crate) fn sort_plan(&self) -> SortPlan {
+        self.sort_plan_of(self.rows.iter().map(row_key).collect())
+    }
+
+    /// [`Ledger::sort_plan`], given each row's [`row_key`] (`keys[i]` is row
+    /// `i`'s), made as the rows were read.
+    pub(crate) fn sort_plan_of(&self, mut keys: Vec<u128>) -> SortPlan {
         let n = self.rows.len();
+        assert_eq!(keys.len(), n, "one sort key a row");
         // Rows arrive file by file, line by line, so the row index is the input
         // order; one integer per row (time, then index) sorts much faster than
         // the tuple, and, being unique, needs no stable sort.
-        let mut keys: Vec<u128> = Vec::with_capacity(n);
         let mut moves: Vec<bool> = Vec::with_capacity(n);
-        for (i, r) in self.rows.iter().enumerate() {
-            keys.push(time_key(r.time) | i as u128);
-            moves.push(r.kind.is_transfer());
+        for (i, k) in keys.iter_mut().enumerate() {
+            moves.push(*k & TRANSFER != 0);
+            *k = (*k & !u128::from(u32::MAX)) | i as u128;
         }
         let order = sort_keys(&keys);
         // The rows in their new order: where instants are shared, and which
@@ -937,6 +943,16 @@ fn sort_keys(keys: &[u128]) -> Option<Vec<u32>> {
     }
     order.extend(aside.map(|a| a as u32));
     Some(order)
+}
+
+/// The bit of a [`row_key`] that marks a withdrawal or deposit.
+const TRANSFER: u128 = 1;
+
+/// What sorting needs of a row, in one integer: its time ([`time_key`]) and
+/// whether it is a transfer ([`TRANSFER`]). Made as each row is read, so that
+/// sorting a ledger does not read its rows (136 bytes each) again.
+pub(crate) fn row_key(r: &Row) -> u128 {
+    time_key(r.time) | if r.kind.is_transfer() { TRANSFER } else { 0 }
 }
 
 /// A row's time as the high bits of a sort key whose low 32 bits are free:

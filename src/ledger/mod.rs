@@ -82,6 +82,9 @@ pub struct LedgerBuilder {
     /// A hash of each row's id, by row: finding a repeated id among these does
     /// not read the rows again, and runs beside the sort.
     id_hashes: Vec<u64>,
+    /// Each row's [`crate::model::row_key`], by row: sorting then reads no
+    /// row.
+    sort_keys: Vec<u128>,
     /// (file index, id) of rows added and then given up (see [`LedgerBuilder::drop_rows`]).
     dropped: Vec<(u32, Box<str>)>,
     /// False for a builder that only checks rows (see [`LedgerBuilder::checking`]).
@@ -97,6 +100,7 @@ impl LedgerBuilder {
             errors: Vec::new(),
             more: 0,
             id_hashes: Vec::new(),
+            sort_keys: Vec::new(),
             dropped: Vec::new(),
             keep: true,
         }
@@ -130,6 +134,7 @@ impl LedgerBuilder {
     /// does not grow by copying; untouched room costs no memory).
     pub fn expect_rows(&mut self, n: usize) {
         let _ = self.id_hashes.try_reserve(n);
+        let _ = self.sort_keys.try_reserve(n);
         crate::memory::reserve(&mut self.ledger.rows, n);
     }
 
@@ -508,7 +513,7 @@ impl LedgerBuilder {
         let text = self.ledger.add_text(txid, f[NOTE]);
         let extra = self.ledger.add_extra(fee_usd, basis_usd, acquired);
         self.id_hashes.push(rustc_hash::FxBuildHasher.hash_one(id));
-        self.ledger.rows.push(Row {
+        let row = Row {
             id: id.into(),
             time,
             account,
@@ -524,7 +529,9 @@ impl LedgerBuilder {
                 file: file_idx,
                 line: line32,
             },
-        });
+        };
+        self.sort_keys.push(crate::model::row_key(&row));
+        self.ledger.rows.push(row);
         Some(time)
     }
 
@@ -540,6 +547,8 @@ impl LedgerBuilder {
             let mut k = keep.iter();
             self.id_hashes.retain(|_| *k.next().unwrap_or(&true));
             let mut k = keep.iter();
+            self.sort_keys.retain(|_| *k.next().unwrap_or(&true));
+            let mut k = keep.iter();
             self.ledger.rows.retain(|_| *k.next().unwrap_or(&true));
         }
         if self.errors.is_empty() && self.more == 0 {
@@ -547,10 +556,11 @@ impl LedgerBuilder {
             // repeat (a repeated id, rare, or a collision, rarer) is then
             // checked on the ids themselves and listed in ledger order.
             let hashes = std::mem::take(&mut self.id_hashes);
+            let keys = std::mem::take(&mut self.sort_keys);
             let ledger = &mut self.ledger;
             let repeats = std::thread::scope(|s| {
                 let repeats = s.spawn(move || any_repeat(hashes));
-                let plan = ledger.sort_plan();
+                let plan = ledger.sort_plan_of(keys);
                 ledger.apply_plan(plan);
                 repeats.join()
             });
@@ -895,6 +905,55 @@ mod tests {
             sorted.sort_unstable();
             let want = sorted.windows(2).any(|w| w[0] == w[1]);
             proptest::prop_assert_eq!(any_repeat(hashes), want);
+        }
+    }
+
+    proptest::proptest! {
+        /// The builder sorts by the keys it made as it read the rows, less
+        /// those of rows given up (`drop_rows`) and of rows repeated exactly:
+        /// the order, the ranks of ids at one instant and the list of transfers
+        /// are what sorting the same rows again (reading their times and
+        /// kinds) gives.
+        #[test]
+        fn sorting_by_keys_made_while_reading_sorts_as_the_rows_do(
+            rows in proptest::collection::vec((0u8..4, 0u8..3, 0u8..40, proptest::bool::ANY), 1..60),
+        ) {
+            let mut text = String::from(H);
+            let mut gone = Vec::new();
+            for (n, &(second, kind, id, drop)) in rows.iter().enumerate() {
+                let id = format!("x{id}");
+                let cells = match kind {
+                    0 => "buy,1,USD,1,DOT,,,1,,,",
+                    1 => "withdrawal,1,DOT,,,,,,,,",
+                    _ => "deposit,,,1,DOT,,,,,,",
+                };
+                // A repeated id with other facts (another time) is an error:
+                // the line number keeps such rows apart.
+                text.push_str(&format!("{id}-{n},2025-01-01T00:00:0{second}Z,kraken,{cells}\n"));
+                if drop {
+                    gone.push(format!("{id}-{n}"));
+                }
+                if n % 7 == 3 {
+                    // The same row again: left out as a repeat.
+                    text.push_str(&format!("{id}-{n},2025-01-01T00:00:0{second}Z,kraken,{cells}\n"));
+                }
+            }
+            let mut b = LedgerBuilder::new(Tz::UTC);
+            b.read_csv(text.as_bytes(), "t.csv").unwrap();
+            b.drop_rows(0, &gone);
+            let built = b.finish().unwrap();
+            let mut again = built.clone();
+            again.rows.sort_by_key(|r| r.source.line);
+            again.sort();
+            let ids = |l: &Ledger| l.rows.iter().map(|r| r.id.to_string()).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(ids(&built), ids(&again));
+            proptest::prop_assert_eq!(&built.id_rank, &again.id_rank);
+            let transfers: Vec<u32> = (again.rows.iter().enumerate())
+                .filter(|(_, r)| r.kind.is_transfer())
+                .map(|(i, _)| i as u32)
+                .collect();
+            proptest::prop_assert_eq!(built.transfers(), &transfers[..]);
+            proptest::prop_assert_eq!(built.rows.len(), rows.len() - gone.len());
         }
     }
 
