@@ -270,23 +270,22 @@ impl Engine<'_> {
                 .then_with(|| syms.name(a.0).cmp(syms.name(b.0)))
         });
         let lots = &self.out.lots;
-        let id_rank = &self.ledger.id_rank;
-        let rows = &self.ledger.rows;
+        let times = &self.lot_times;
         let mut legs = legs;
         legs.sort_by_cached_key(|leg| {
-            let l = &lots[leg.lot as usize];
-            let unit = l.basis.checked_div(l.qty).unwrap_or_default();
+            // The basis per unit only when the rule orders by it: a division
+            // for each of a decade's open lots otherwise.
+            let unit = || {
+                let l = &lots[leg.lot as usize];
+                l.basis.checked_div(l.qty).unwrap_or_default()
+            };
             let unit = match t.rule {
                 AllocationRule::OldestFirst => Decimal::ZERO,
-                AllocationRule::LowestBasisFirst => unit,
-                AllocationRule::HighestBasisFirst => -unit,
+                AllocationRule::LowestBasisFirst => unit(),
+                AllocationRule::HighestBasisFirst => -unit(),
             };
-            (
-                unit,
-                rows[l.row as usize].time,
-                id_rank[l.row as usize],
-                leg.lot,
-            )
+            // The time, then the id's rank at that instant.
+            (unit, times[leg.lot as usize], leg.lot)
         });
         let mut legs: VecDeque<Leg> = legs.into();
         for (wallet, held) in wallets {

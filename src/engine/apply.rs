@@ -221,6 +221,9 @@ impl Engine<'_> {
             came_back: false,
             unit_basis: unit,
         });
+        let rank = self.ledger.id_rank.get(i as usize).copied().unwrap_or(0);
+        self.lot_times.push(super::pool::lot_time(row.time, rank));
+        self.lot_accounts.push(row.account);
         if self.selections.is_some() || self.cfg.wash_window > 0 {
             self.lot_of_row.entry(i).or_default().push(idx);
         }

@@ -279,6 +279,9 @@ impl Engine<'_> {
         let idx = self.out.lots.len() as LotIdx;
         let acq_row = lot.row;
         self.out.lots.push(lot);
+        // The converted lot keeps its source's time and account.
+        self.lot_times.push(self.lot_times[source as usize]);
+        self.lot_accounts.push(self.lot_accounts[source as usize]);
         self.root_lot.insert(idx, root);
         self.converted.insert((root, r.asset), idx);
         // A selection naming the original lot finds this one in a sale of `r`.

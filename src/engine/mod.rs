@@ -23,8 +23,7 @@ macro_rules! orders {
         $crate::engine::pool::Orders {
             methods: &$e.orders,
             lots: &$e.out.lots,
-            rows: &$e.ledger.rows,
-            id_rank: &$e.ledger.id_rank,
+            times: &$e.lot_times,
         }
     };
 }
@@ -86,6 +85,11 @@ struct Engine<'a> {
     shard: Option<shard::Shard<'a>>,
     pools: HashMap<(Sym, Sym), Pool>,
     out: Outcome,
+    /// Each lot's [`pool::lot_time`] and the account of the row that opened
+    /// it, by lot: what putting a lot into a pool reads, without reading the
+    /// lot and then its row (a transfer moves old lots, anywhere in memory).
+    lot_times: Vec<u128>,
+    lot_accounts: Vec<Sym>,
     /// Legs withdrawn and not yet deposited, by destination pool and withdrawal
     /// row (oldest first).
     in_transit: HashMap<(Sym, Sym), BTreeMap<u32, Vec<Leg>>>,
@@ -177,6 +181,8 @@ impl<'a> Engine<'a> {
             shard: None,
             pools: HashMap::default(),
             out,
+            lot_times: Vec::new(),
+            lot_accounts: Vec::new(),
             in_transit: HashMap::default(),
             arrived: HashMap::default(),
             implied: vec![None; ledger.syms.len()],

@@ -33,18 +33,37 @@ impl LotKey {
         id_rank: u32,
         lot: LotIdx,
     ) -> LotKey {
-        let secs = (acquired.timestamp() as u64) ^ (1 << 63);
-        let nanos = u64::from(acquired.timestamp_subsec_nanos());
-        let time = |secs: u64, nanos: u64| {
-            (u128::from(secs) << 64) | (u128::from(nanos) << 32) | u128::from(id_rank)
-        };
+        LotKey::of_time(method, lot_time(acquired, id_rank), unit_basis, lot)
+    }
+
+    /// [`LotKey::new`], given the lot's [`lot_time`].
+    pub fn of_time(method: Method, time: u128, unit_basis: Decimal, lot: LotIdx) -> LotKey {
         let (first, second) = match method {
-            Method::Fifo | Method::Specific => (time(secs, nanos), 0),
-            Method::Lifo => (time(!secs, u64::from(u32::MAX) - nanos), 0),
-            Method::Hifo => (!order_key(unit_basis), time(secs, nanos)),
+            Method::Fifo | Method::Specific => (time, 0),
+            Method::Lifo => {
+                // Later first: the seconds and nanoseconds reversed, ties
+                // still broken by the id's rank.
+                let secs = !((time >> 64) as u64);
+                let nanos = u32::MAX - (time >> 32) as u32;
+                let rank = time as u32;
+                (
+                    (u128::from(secs) << 64) | (u128::from(nanos) << 32) | u128::from(rank),
+                    0,
+                )
+            }
+            Method::Hifo => (!order_key(unit_basis), time),
         };
         LotKey { first, second, lot }
     }
+}
+
+/// A lot's acquisition time and the rank of its row's id among the rows of
+/// that instant, in one integer in their order: the seconds (sign flipped, so
+/// that the unsigned order is the time order), the nanoseconds, the rank.
+pub fn lot_time(acquired: DateTime<Utc>, id_rank: u32) -> u128 {
+    let secs = (acquired.timestamp() as u64) ^ (1 << 63);
+    let nanos = acquired.timestamp_subsec_nanos();
+    (u128::from(secs) << 64) | (u128::from(nanos) << 32) | u128::from(id_rank)
 }
 
 /// The orders a run keeps its pools in: the configured method's first (the key
@@ -53,22 +72,21 @@ impl LotKey {
 pub struct Orders<'a> {
     pub methods: &'a [Method],
     pub lots: &'a [super::Lot],
-    /// The ledger's rows: a lot's acquisition time is its row's.
-    pub rows: &'a [crate::model::Row],
-    pub id_rank: &'a [u32],
+    /// Each lot's [`lot_time`], by lot.
+    pub times: &'a [u128],
 }
 
 impl Orders<'_> {
-    /// The key of `lot` in order `j` (0: the primary order).
+    /// The key of `lot` in order `j` (0: the primary order). Only a
+    /// highest-basis order reads the lot itself: lots moved by a transfer are
+    /// old ones, anywhere in memory, and their rows farther still.
     pub fn key(&self, j: usize, lot: LotIdx) -> LotKey {
-        let l = &self.lots[lot as usize];
-        LotKey::new(
-            self.methods[j],
-            self.rows[l.row as usize].time,
-            l.unit_basis,
-            self.id_rank[l.row as usize],
-            lot,
-        )
+        let method = self.methods[j];
+        let unit_basis = match method {
+            Method::Hifo => self.lots[lot as usize].unit_basis,
+            Method::Fifo | Method::Lifo | Method::Specific => Decimal::ZERO,
+        };
+        LotKey::of_time(method, self.times[lot as usize], unit_basis, lot)
     }
 }
 
@@ -410,9 +428,9 @@ mod tests {
     use super::super::{Lot, Origin};
     use super::*;
 
-    /// Lots acquired at `secs` with `unit` basis per unit, and the rows
-    /// that opened them (a lot's time is its row's).
-    fn lots(_methods: &[Method], spec: &[(i64, i64)]) -> (Vec<Lot>, Vec<crate::model::Row>) {
+    /// Lots acquired at `secs` with `unit` basis per unit, and their times
+    /// (the ids ranked in lot order).
+    fn lots(_methods: &[Method], spec: &[(i64, i64)]) -> (Vec<Lot>, Vec<u128>) {
         spec.iter()
             .enumerate()
             .map(|(i, &(secs, unit))| {
@@ -430,21 +448,7 @@ mod tests {
                     came_back: false,
                     unit_basis: unit,
                 };
-                let row = crate::model::Row {
-                    id: format!("r{i}").into(),
-                    time: t,
-                    account: crate::model::Sym::USD,
-                    kind: crate::model::Kind::Buy,
-                    sent: None,
-                    received: None,
-                    fee: None,
-                    usd_value: crate::model::OptDecimal::NONE,
-                    category: None,
-                    extra: crate::model::ExtraRef::NONE,
-                    text: crate::model::TextRef::NONE,
-                    source: crate::model::Source { file: 0, line: 0 },
-                };
-                (lot, row)
+                (lot, lot_time(t, RANKS[i]))
             })
             .unzip()
     }
@@ -458,16 +462,46 @@ mod tests {
     }
 
     const SPEC: [(i64, i64); 3] = [(100, 10), (200, 30), (300, 20)];
+
+    proptest::proptest! {
+        /// Keys made from a lot's packed time order lots as the methods say:
+        /// FIFO oldest first, LIFO newest first, HIFO highest unit basis
+        /// first and then oldest; at one instant the id's rank first, then
+        /// the lot. Times a second apart, a nanosecond apart, and before 1970.
+        #[test]
+        fn keys_order_lots_as_the_methods_say(
+            a in (-2i64..2, 0u32..3, 0u32..3, 0i64..3),
+            b in (-2i64..2, 0u32..3, 0u32..3, 0i64..3),
+        ) {
+            use std::cmp::Reverse;
+            let time = |(secs, nanos, _, _): (i64, u32, u32, i64)| {
+                DateTime::<Utc>::from_timestamp(secs, nanos).unwrap()
+            };
+            let key = |m, x: (i64, u32, u32, i64), lot| {
+                LotKey::new(m, time(x), Decimal::from(x.3), x.2, lot)
+            };
+            let (ka, kb) = (|m| key(m, a, 0), |m| key(m, b, 1));
+            let want = (time(a), a.2, 0).cmp(&(time(b), b.2, 1));
+            proptest::prop_assert_eq!(ka(Method::Fifo).cmp(&kb(Method::Fifo)), want);
+            proptest::prop_assert_eq!(
+                ka(Method::Lifo).cmp(&kb(Method::Lifo)),
+                (Reverse(time(a)), a.2, 0).cmp(&(Reverse(time(b)), b.2, 1))
+            );
+            proptest::prop_assert_eq!(
+                ka(Method::Hifo).cmp(&kb(Method::Hifo)),
+                (Reverse(a.3), time(a), a.2, 0).cmp(&(Reverse(b.3), time(b), b.2, 1))
+            );
+        }
+    }
     const RANKS: [u32; 3] = [0, 1, 2];
 
     fn order(m: Method) -> Vec<u32> {
         let methods = [m];
-        let (l, rows) = lots(&methods, &SPEC);
+        let (l, times) = lots(&methods, &SPEC);
         let o = Orders {
             methods: &methods,
             lots: &l,
-            rows: &rows,
-            id_rank: &RANKS,
+            times: &times,
         };
         let mut p = Pool::default();
         for (i, &(_, b)) in SPEC.iter().enumerate() {
@@ -488,12 +522,11 @@ mod tests {
     #[test]
     fn a_pool_keeps_other_orders_in_step() {
         let methods = [Method::Fifo, Method::Hifo, Method::Lifo];
-        let (l, rows) = lots(&methods, &SPEC);
+        let (l, times) = lots(&methods, &SPEC);
         let o = Orders {
             methods: &methods,
             lots: &l,
-            rows: &rows,
-            id_rank: &RANKS,
+            times: &times,
         };
         let mut p = Pool::default();
         for (i, &(_, b)) in SPEC.iter().enumerate() {
@@ -512,12 +545,11 @@ mod tests {
     #[test]
     fn split_conserves_basis_exactly() {
         let methods = [Method::Fifo];
-        let (l, rows) = lots(&methods, &[(1, 0)]);
+        let (l, times) = lots(&methods, &[(1, 0)]);
         let o = Orders {
             methods: &methods,
             lots: &l,
-            rows: &rows,
-            id_rank: &RANKS,
+            times: &times,
         };
         let mut p = Pool::default();
         p.put(leg(0, 3, 100), &o);
@@ -570,12 +602,11 @@ mod tests {
     #[test]
     fn parts_of_a_lot_merge_again() {
         let methods = [Method::Fifo];
-        let (l, rows) = lots(&methods, &[(1, 0)]);
+        let (l, times) = lots(&methods, &[(1, 0)]);
         let o = Orders {
             methods: &methods,
             lots: &l,
-            rows: &rows,
-            id_rank: &RANKS,
+            times: &times,
         };
         let mut p = Pool::default();
         p.put(leg(0, 1, 10), &o);

@@ -524,9 +524,8 @@ impl Engine<'_> {
         }
         if account != Sym::EXTERNAL {
             for leg in legs {
-                let lot = &mut self.out.lots[leg.lot as usize];
-                if self.ledger.rows[lot.row as usize].account == account {
-                    lot.came_back = true;
+                if self.lot_accounts[leg.lot as usize] == account {
+                    self.out.lots[leg.lot as usize].came_back = true;
                 }
             }
         }
