@@ -131,7 +131,14 @@ pub fn pair<'b>(
     let mut partner = Partners::new(rows.len());
     // Only the transfer rows, which the ledger noted while sorting.
     let (mut withdrawals, mut deposits) = (Vec::new(), Vec::new());
-    for &i in ledger.transfers() {
+    let transfers = ledger.transfers();
+    for (k, &i) in transfers.iter().enumerate() {
+        // Transfers are a row in several, far apart for the cache: the rows
+        // a few transfers on are fetched meanwhile.
+        if let Some(r) = transfers.get(k + 8).and_then(|&j| rows.get(j as usize)) {
+            crate::memory::prefetch(&r.kind);
+            crate::memory::prefetch(&r.received);
+        }
         let r = &rows[i as usize];
         match r.kind {
             Kind::Withdrawal => {
