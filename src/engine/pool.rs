@@ -462,6 +462,7 @@ mod tests {
     }
 
     const SPEC: [(i64, i64); 3] = [(100, 10), (200, 30), (300, 20)];
+    const RANKS: [u32; 3] = [0, 1, 2];
 
     proptest::proptest! {
         /// Keys made from a lot's packed time order lots as the methods say:
@@ -493,7 +494,6 @@ mod tests {
             );
         }
     }
-    const RANKS: [u32; 3] = [0, 1, 2];
 
     fn order(m: Method) -> Vec<u32> {
         let methods = [m];
