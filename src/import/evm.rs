@@ -887,8 +887,15 @@ impl Pool {
         if sym.is_empty() {
             sym = "TOKEN".into();
         }
-        let hex = t.contract.trim_start_matches("0x");
-        format!("{sym}-{}", &hex[..hex.len().min(6)])
+        // The address's first six characters (by character: a damaged export
+        // can hold any text there, and a byte count may end inside one).
+        let hex: String = t
+            .contract
+            .trim_start_matches("0x")
+            .chars()
+            .take(6)
+            .collect();
+        format!("{sym}-{hex}")
     }
 
     fn canonical(chain: &str, contract: &str) -> bool {
@@ -1594,6 +1601,17 @@ mod tests {
         assert!(r[2][4].contains("call Approve"), "{:?}", r[2]);
         assert_eq!(r[3][..4], ["fee", "", "", "0.004 ETH"]);
         assert_eq!(r.len(), 4);
+    }
+
+    #[test]
+    fn a_token_address_not_in_ascii_names_the_asset_by_its_first_characters() {
+        // A damaged export: a byte count of six would end inside the È.
+        let t = Token {
+            contract: "0x7a6)=\u{c8}b5c4d3e2f1".into(),
+            symbol: "USDC".into(),
+            name: "USDC Reward".into(),
+        };
+        assert_eq!(Pool::token_asset("ethereum", &t), "USDC-7a6)=\u{c8}");
     }
 
     #[test]
