@@ -119,7 +119,18 @@ pub fn candidates(
     // One price per asset, looked up once: a ledger holds many lots of few
     // assets (and they come asset by asset).
     let mut priced: Option<(Sym, Option<Decimal>)> = None;
-    for h in holdings.iter().filter(|h| sellable(h.account)) {
+    for (k, h) in holdings.iter().enumerate() {
+        // Holdings are in asset and account order, their lots anywhere in
+        // the run's list: the lot a few holdings on is fetched meanwhile.
+        if let Some(lot) = holdings
+            .get(k + 16)
+            .and_then(|n| outcome.lots.get(n.lot as usize))
+        {
+            crate::memory::prefetch(lot);
+        }
+        if !sellable(h.account) {
+            continue;
+        }
         let price = match priced {
             Some((asset, p)) if asset == h.asset => p,
             _ => {
