@@ -124,6 +124,37 @@ impl<V> Lots<V> {
         q.binary_search_by(|(k, _)| k.cmp(key))
     }
 
+    /// [`Lots::search`], looking first among the entries near the ends, where
+    /// nearly every lot arrives (a lot moved by a transfer is older than most
+    /// in its new pool): a search of the whole queue read an entry in its
+    /// middle, long out of the cache, on each of its first steps.
+    fn search_from_ends(q: &VecDeque<(LotKey, V)>, key: &LotKey) -> Result<usize, usize> {
+        let n = q.len();
+        // Where a search of `lo..hi` finds `key`, given that it sorts after
+        // every entry before `lo` and before every entry from `hi` on.
+        let within = |mut lo: usize, mut hi: usize| {
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                match q[mid].0.cmp(key) {
+                    std::cmp::Ordering::Less => lo = mid + 1,
+                    std::cmp::Ordering::Greater => hi = mid,
+                    std::cmp::Ordering::Equal => return Ok(mid),
+                }
+            }
+            Err(lo)
+        };
+        if n <= 2 * NEAR_END + 2 {
+            return within(0, n);
+        }
+        if *key <= q[NEAR_END].0 {
+            within(0, NEAR_END + 1)
+        } else if *key > q[n - 1 - NEAR_END].0 {
+            within(n - NEAR_END, n)
+        } else {
+            within(NEAR_END + 1, n - NEAR_END)
+        }
+    }
+
     /// Whether place `i` of a queue of `n` entries is near one of its ends.
     fn near_end(i: usize, n: usize) -> bool {
         i <= NEAR_END || n - i <= NEAR_END
@@ -152,7 +183,7 @@ impl<V> Lots<V> {
                 q.push_front((key, v));
                 return true;
             }
-            match Self::search(q, &key) {
+            match Self::search_from_ends(q, &key) {
                 Ok(i) => {
                     merge(&mut q[i].1, v);
                     return false;
@@ -463,6 +494,41 @@ mod tests {
 
     const SPEC: [(i64, i64); 3] = [(100, 10), (200, 30), (300, 20)];
     const RANKS: [u32; 3] = [0, 1, 2];
+
+    proptest::proptest! {
+        /// Searching from the ends finds what a search of the whole queue
+        /// finds: keys present and absent, before, between and after the
+        /// entries, in queues of every length around the ends' reach, their
+        /// storage wrapped around or not.
+        #[test]
+        fn a_search_from_the_ends_is_a_binary_search(
+            n in 0usize..(4 * NEAR_END),
+            gap in 2u128..4,
+            pick in 0usize..12,
+            any in 0usize..(4 * NEAR_END),
+            delta in 0u128..3,
+            rotate in 0usize..8,
+        ) {
+            let mut q: VecDeque<(LotKey, ())> = VecDeque::new();
+            // Pushed to the front too, so that the storage wraps.
+            for i in (0..rotate.min(n)).rev() {
+                q.push_front((key(i as u128 * gap + 1), ()));
+            }
+            for i in rotate.min(n)..n {
+                q.push_back((key(i as u128 * gap + 1), ()));
+            }
+            // Near an entry (just before it, it, just after it), most often
+            // one at the edge of an end's reach.
+            let edge = [0, NEAR_END - 1, NEAR_END, NEAR_END + 1, n.saturating_sub(NEAR_END + 2)];
+            let at = match pick {
+                0..5 => edge[pick],
+                5..10 => (n + 4).saturating_sub(NEAR_END + 10 - pick),
+                _ => any,
+            };
+            let k = key(at as u128 * gap + delta);
+            proptest::prop_assert_eq!(Lots::search_from_ends(&q, &k), Lots::search(&q, &k));
+        }
+    }
 
     proptest::proptest! {
         /// Keys made from a lot's packed time order lots as the methods say:
