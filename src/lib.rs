@@ -29,4 +29,5 @@ pub mod reconcile;
 pub mod render;
 pub mod statement;
 pub mod tax;
+pub mod threads;
 pub mod time;

@@ -9,8 +9,8 @@ use std::path::Path;
 
 /// The layers, lowest first. A module may use the modules of earlier layers.
 const LAYERS: &[&[&str]] = &[
-    // Cells, CSV records, memory and time: no module of the crate.
-    &["cell", "csvread", "memory", "time"],
+    // Cells, CSV records, memory, threads and time: no module of the crate.
+    &["cell", "csvread", "memory", "threads", "time"],
     // The ledger's types.
     &["model"],
     // Readers: the ledger, and the other files a run is given.

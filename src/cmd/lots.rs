@@ -74,17 +74,14 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
         // A decade's open lots on two threads: each line divides a basis by a
         // quantity.
         let (first, second) = holdings.split_at(holdings.len() / 2);
-        let second = std::thread::scope(|sc| {
-            let helper = sc.spawn(|| {
+        let ((), second) = crate::threads::join(
+            || lines_of(first, &mut lines),
+            || {
                 let mut v = Vec::with_capacity(second.len());
                 lines_of(second, &mut v);
                 v
-            });
-            lines_of(first, &mut lines);
-            helper
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
+            },
+        );
         lines.extend(second);
     }
     let view = LotsView {

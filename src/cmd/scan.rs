@@ -365,8 +365,22 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     // The year's sums so far and the candidates, on two threads: neither
     // needs the other (a year of a million-row ledger has 527k rows to sum,
     // and it holds hundreds of thousands of lots).
-    let ((realized_st, realized_lt, collectibles_lt), cands) = std::thread::scope(|sc| {
-        let sums = sc.spawn(|| {
+    let (cands, (realized_st, realized_lt, collectibles_lt)) = crate::threads::join(
+        || {
+            plan::candidates(
+                &outcome,
+                &outcome.holdings,
+                |asset| {
+                    prices
+                        .valuation(ledger.syms.name(asset), when)
+                        .map(|p| p * factor)
+                },
+                as_of,
+                a.min_loss,
+                s.engine.wash_window,
+            )
+        },
+        || {
             // Only the sums of the year's rows so far: the rows are not kept.
             // Short-term, long-term, and the long-term gain of collectibles
             // (28% Rate Gain Worksheet line 1).
@@ -391,24 +405,8 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
                 (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO),
                 |(st, lt, c), (st2, lt2, c2)| (st + st2, lt + lt2, c + c2),
             )
-        });
-        let cands = plan::candidates(
-            &outcome,
-            &outcome.holdings,
-            |asset| {
-                prices
-                    .valuation(ledger.syms.name(asset), when)
-                    .map(|p| p * factor)
-            },
-            as_of,
-            a.min_loss,
-            s.engine.wash_window,
-        );
-        let sums = sums
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (sums, cands)
-    });
+        },
+    );
     let y = YearSoFar {
         carryover_st: inputs.carryover_in.short_term,
         carryover_lt: inputs.carryover_in.long_term,

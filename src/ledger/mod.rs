@@ -558,13 +558,10 @@ impl LedgerBuilder {
             let hashes = std::mem::take(&mut self.id_hashes);
             let keys = std::mem::take(&mut self.sort_keys);
             let ledger = &mut self.ledger;
-            let repeats = std::thread::scope(|s| {
-                let repeats = s.spawn(move || any_repeat(hashes));
-                let plan = ledger.sort_plan_of(keys);
-                ledger.apply_plan(plan);
-                repeats.join()
-            });
-            let repeats = repeats.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let ((), repeats) = crate::threads::join(
+                || ledger.apply_plan(ledger.sort_plan_of(keys)),
+                move || any_repeat(hashes),
+            );
             let l = &self.ledger;
             let mut dups = Vec::new();
             // A row repeated with the same facts is the same row twice: left

@@ -109,19 +109,15 @@ fn two_grids(
     first: impl FnOnce(&mut Grid),
     second: impl FnOnce(&mut Grid) + Send,
 ) -> Grid {
-    std::thread::scope(|s| {
-        let helper = s.spawn(|| {
+    let ((), g) = crate::threads::join(
+        || first(t),
+        || {
             let mut g = Grid::new();
             second(&mut g);
             g
-        });
-        first(t);
-        // A panic there is a bug: passed on, never a table short of rows.
-        match helper.join() {
-            Ok(g) => g,
-            Err(p) => std::panic::resume_unwind(p),
-        }
-    })
+        },
+    );
+    g
 }
 
 /// [`line_rows`] for a slice of `items`.

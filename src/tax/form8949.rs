@@ -455,14 +455,7 @@ fn build_rows_split(
         (made, slots.len())
     };
     let (first, second) = rows.spare_capacity_mut()[..split.rows].split_at_mut(split.before);
-    let (a, b) = std::thread::scope(|s| {
-        let b = s.spawn(|| fill(second, split.mid..n));
-        let a = fill(first, 0..split.mid);
-        let b = b
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (a, b)
-    });
+    let (a, b) = crate::threads::join(|| fill(first, 0..split.mid), || fill(second, split.mid..n));
     assert!(
         a == (split.before, 0) && b == (split.rows - split.before, 0),
         "internal error: a Form 8949 row for each leg of each disposal kept"
@@ -578,14 +571,8 @@ pub(crate) fn fold_rows_split<A: Send>(
     if mid >= n {
         return vec![run(0..n)];
     }
-    std::thread::scope(|s| {
-        let second = s.spawn(|| run(mid..n));
-        let first = run(0..mid);
-        let second = second
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        vec![first, second]
-    })
+    let (first, second) = crate::threads::join(|| run(0..mid), || run(mid..n));
+    vec![first, second]
 }
 
 /// How many disposals ahead of the one made into rows the lots of their
