@@ -755,17 +755,12 @@ impl Ledger {
         let mut group: Vec<(u128, u32)> = Vec::new();
         for run in plan.same_instant {
             let (i, j) = (run.start as usize, run.end as usize);
-            // Rows whose ids are already in order (a plain string comparison;
-            // equal ids keep input order) rank by position. The whole ids are
-            // compared: ids alike in their first 16 bytes
-            // (`exchange-trade-00019`, `exchange-trade-00018`) are told apart
-            // past them.
-            let rows = &self.rows[i..j];
-            if rows.windows(2).all(|w| *w[0].id <= *w[1].id) {
-                for (r, slot) in rank[i..j].iter_mut().enumerate() {
-                    *slot = r as u32;
-                }
-            } else {
+            // Ranked by id in a plain string comparison (equal ids keep input
+            // order): rows whose ids make a few ascending runs by merging the
+            // runs, others by sorting. The whole ids are compared: ids alike
+            // in their first 16 bytes (`exchange-trade-00019`,
+            // `exchange-trade-00018`) are told apart past them.
+            if !rank_by_merging_runs(&self.rows[i..j], &mut rank[i..j]) {
                 group.clear();
                 group.extend((i..j).map(|k| (id_prefix(&self.rows[k].id), k as u32)));
                 sort_by_id(&mut group, &self.rows);
@@ -849,6 +844,70 @@ impl Ledger {
             .get(source.file as usize)
             .map_or("?", |s| s.as_str())
     }
+}
+
+/// The most ascending runs of ids [`rank_by_merging_runs`] merges.
+const MERGED_RUNS: usize = 8;
+
+/// Ranks `rows` (one instant's) by id when their ids, in input order, make at
+/// most [`MERGED_RUNS`] ascending runs (ids numbered in sequence: one run, or
+/// one more where the numbers gain a digit, as r999999 before r1000000): a
+/// merge of the runs, with equal ids in input order (the earlier run first).
+/// Returns false, ranking nothing, for more runs. A million-row instant is
+/// ranked in one pass over its ids, where sorting (id prefix, row) pairs
+/// took two buffers of 32 bytes a row.
+fn rank_by_merging_runs(rows: &[Row], rank: &mut [u32]) -> bool {
+    // Each run's next row and end (held here: an instant of two rows is common).
+    let mut next = [0usize; MERGED_RUNS];
+    let mut end = [0usize; MERGED_RUNS];
+    let mut runs = 1;
+    for k in 1..rows.len() {
+        if *rows[k].id < *rows[k - 1].id {
+            if runs == MERGED_RUNS {
+                return false;
+            }
+            end[runs - 1] = k;
+            next[runs] = k;
+            runs += 1;
+        }
+    }
+    end[runs - 1] = rows.len();
+    if runs == 1 {
+        for (r, slot) in rank.iter_mut().enumerate() {
+            *slot = r as u32;
+        }
+        return true;
+    }
+    // Each run's next id as a number: the whole ids are compared only where
+    // these are equal.
+    let mut head = [0u128; MERGED_RUNS];
+    for at in 0..runs {
+        head[at] = id_prefix(&rows[next[at]].id);
+    }
+    for r in 0..rows.len() {
+        // The run whose next id is least; on a tie, the earliest run.
+        let mut best: Option<usize> = None;
+        for at in 0..runs {
+            if next[at] == end[at] {
+                continue;
+            }
+            let less = best.is_none_or(|b| match head[at].cmp(&head[b]) {
+                std::cmp::Ordering::Less => true,
+                std::cmp::Ordering::Greater => false,
+                std::cmp::Ordering::Equal => *rows[next[at]].id < *rows[next[b]].id,
+            });
+            if less {
+                best = Some(at);
+            }
+        }
+        let Some(b) = best else { break };
+        rank[next[b]] = r as u32;
+        next[b] += 1;
+        if let Some(row) = rows.get(next[b]).filter(|_| next[b] < end[b]) {
+            head[b] = id_prefix(&row.id);
+        }
+    }
+    true
 }
 
 /// The first 16 bytes of an id as a big-endian number (zero-padded): a smaller
@@ -1110,10 +1169,13 @@ mod tests {
         /// The rank of a row among the rows of its instant is its id's place
         /// in a plain string order (input order for equal ids), whatever the
         /// input order, for ids alike in their first 16 bytes too; rows of
-        /// one second but not one instant (nanoseconds) rank apart.
+        /// one second but not one instant (nanoseconds) rank apart. Instants
+        /// of a few rows and of dozens (ids in more ascending runs than are
+        /// merged) alike.
         #[test]
         fn ids_rank_in_plain_string_order_within_an_instant(
             rows in proptest::collection::vec((0i64..4, 0u32..2, 0usize..6), 0..40),
+            seconds in 1i64..5,
         ) {
             let ids = [
                 "exchange-trade-00019",
@@ -1125,7 +1187,8 @@ mod tests {
             ];
             let mut ledger = Ledger::default();
             for (n, &(t, half, id)) in rows.iter().enumerate() {
-                let time = DateTime::from_timestamp(t, half * 500_000_000).unwrap_or_default();
+                let time =
+                    DateTime::from_timestamp(t % seconds, half * 500_000_000).unwrap_or_default();
                 ledger.rows.push(bare_row(ids[id], time, Kind::Buy, n as u32 + 2));
             }
             ledger.sort();
@@ -1136,6 +1199,44 @@ mod tests {
                 proptest::prop_assert_eq!(ledger.id_rank[k] as usize, before);
             }
         }
+    }
+
+    /// One instant's ids in a few ascending runs (numbered ids gaining a
+    /// digit; a repeated id in two runs) rank by merging the runs, the
+    /// earlier run first on a tie; in more runs than are merged, they are
+    /// left to the sort.
+    #[test]
+    fn ids_in_a_few_ascending_runs_rank_by_merging() {
+        let t = DateTime::from_timestamp(0, 0).unwrap_or_default();
+        let rows = |ids: &[&str]| -> Vec<Row> {
+            (ids.iter().enumerate())
+                .map(|(n, id)| bare_row(id, t, Kind::Buy, n as u32 + 2))
+                .collect()
+        };
+        let ranks = |ids: &[&str]| {
+            let mut rank = vec![u32::MAX; ids.len()];
+            rank_by_merging_runs(&rows(ids), &mut rank).then_some(rank)
+        };
+        assert_eq!(ranks(&["r8", "r9", "r10", "r11"]), Some(vec![2, 3, 0, 1]));
+        assert_eq!(
+            ranks(&["b", "d", "d", "a", "d", "c", "e"]),
+            Some(vec![1, 3, 4, 0, 5, 2, 6])
+        );
+        // Ids alike in their first 16 bytes, told apart past them.
+        let long = [
+            "exchange-trade-00019",
+            "exchange-trade-00018",
+            "exchange-trade-0002",
+        ];
+        assert_eq!(ranks(&long), Some(vec![1, 0, 2]));
+        assert_eq!(ranks(&["x"]), Some(vec![0]));
+        let runs: Vec<String> = (0..MERGED_RUNS + 1)
+            .rev()
+            .map(|i| format!("r{i}"))
+            .collect();
+        let runs: Vec<&str> = runs.iter().map(String::as_str).collect();
+        assert_eq!(ranks(&runs), None);
+        assert!(ranks(&runs[1..]).is_some());
     }
 
     /// Sorting only the unsorted tail gives what a stable sort of all rows by
