@@ -36,7 +36,7 @@ impl LotKey {
         LotKey::of_time(method, lot_time(acquired, id_rank), unit_basis, lot)
     }
 
-    /// [`LotKey::new`], given the lot's [`lot_time`].
+    /// [`LotKey::new`], given the lot's `lot_time` (its time and id rank in one integer).
     pub fn of_time(method: Method, time: u128, unit_basis: Decimal, lot: LotIdx) -> LotKey {
         let (first, second) = match method {
             Method::Fifo | Method::Specific => (time, 0),

@@ -544,12 +544,9 @@ impl LedgerBuilder {
             let keep: Vec<bool> = (self.ledger.rows.iter())
                 .map(|r| !dropped.contains(&(r.source.file, &*r.id)))
                 .collect();
-            let mut k = keep.iter();
-            self.id_hashes.retain(|_| *k.next().unwrap_or(&true));
-            let mut k = keep.iter();
-            self.sort_keys.retain(|_| *k.next().unwrap_or(&true));
-            let mut k = keep.iter();
-            self.ledger.rows.retain(|_| *k.next().unwrap_or(&true));
+            retain_marked(&mut self.id_hashes, &keep);
+            retain_marked(&mut self.sort_keys, &keep);
+            retain_marked(&mut self.ledger.rows, &keep);
         }
         if self.errors.is_empty() && self.more == 0 {
             // Sorting and looking for a repeated id hash run side by side; a
@@ -597,13 +594,12 @@ impl LedgerBuilder {
                 self.push_error(&file, line, Some("id"), Some(&id), Problem::DuplicateId(at));
             }
             if !drop.is_empty() {
-                let mut gone = vec![false; self.ledger.rows.len()];
+                let mut keep = vec![true; self.ledger.rows.len()];
                 for (i, here, first) in drop {
-                    gone[i] = true;
+                    keep[i] = false;
                     self.ledger.repeats_dropped.push((here, first));
                 }
-                let mut g = gone.iter();
-                self.ledger.rows.retain(|_| !*g.next().unwrap_or(&false));
+                retain_marked(&mut self.ledger.rows, &keep);
                 // Ranks and the transfer list are by row index: made again
                 // (the rows are in order: none moves).
                 self.ledger.sort();
@@ -620,6 +616,13 @@ impl LedgerBuilder {
             })
         }
     }
+}
+
+/// Keeps the elements of `v` whose place in `keep` is true (and any past its
+/// end): the rows and the lists kept beside them, one element a row.
+fn retain_marked<T>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut k = keep.iter();
+    v.retain(|_| *k.next().unwrap_or(&true));
 }
 
 /// Whether two of `hashes` are equal. They are sorted by their top 33 bits

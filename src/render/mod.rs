@@ -336,7 +336,7 @@ impl<'a> Lines<'a> {
 
     /// Line `i`; panics past the end, as indexing does. Lines are read in
     /// order: the disposals, lots and ledger rows of the lines after `i` are
-    /// fetched into the cache meanwhile (see [`fetch_gain_rows_ahead`]).
+    /// fetched into the cache meanwhile (see `fetch_gain_rows_ahead`).
     pub fn get(&self, i: usize) -> GainLine<'a> {
         let mut l = match self.source {
             LineSource::Rows {
@@ -507,7 +507,6 @@ pub struct LotsView<'a> {
     pub what_if: Vec<String>,
 }
 
-/// Resolves a holding's names and, given a price, values it on `on`.
 /// How many holdings or lines ahead of the one being made their lots are
 /// fetched into the cache (and half as many ahead, their rows).
 const AHEAD: usize = 16;
@@ -536,7 +535,7 @@ pub fn fetch_lots_ahead(
     }
 }
 
-/// The lines of `range`, each given as the lot id of the line [`AHEAD`] after
+/// The lines of `range`, each given as the lot id of the line `AHEAD` after
 /// it is fetched into the cache: the ids lie in the ledger's rows, and by the
 /// time lines are written the rows [`lot_line`] read are out of the cache
 /// again.
@@ -570,6 +569,7 @@ impl NamesLot for ScanLine<'_> {
     }
 }
 
+/// Resolves a holding's names and, given a price, values it on `on`.
 pub fn lot_line<'a>(
     ledger: &'a Ledger,
     outcome: &Outcome,
