@@ -200,6 +200,11 @@ fn id_key(id: &str) -> u128 {
 pub struct IdWarmer(super::id_table::Prefetcher);
 
 impl IdWarmer {
+    /// Warms the slot of the ledger id `id` (trimmed as it will be judged).
+    pub fn id(self, id: &str) {
+        self.0.prefetch(id_key(crate::cell::trim(id)));
+    }
+
     /// Warms the slot of the ledger id `<prefix>-<id>`, as
     /// [`super::cx::Cx::exchange_id`] makes it from an exchange's `id`,
     /// without making the string.

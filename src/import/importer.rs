@@ -313,8 +313,12 @@ impl<'a> Importer<'a> {
         // links between exports they found); streamed ones as each row is read.
         let batch = match format {
             Format::Ledger => {
-                ledger::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, e| post.entry(cx, e))
-                    .map_err(named)?;
+                let warmer = post.seen.warmer();
+                let warm = |id: &str| warmer.id(id);
+                ledger::parse_stream(&sheet, &mut stream, &mut cx, &warm, &mut |cx, e| {
+                    post.entry(cx, e)
+                })
+                .map_err(named)?;
                 Vec::new()
             }
             Format::Coinbase if streamed => {

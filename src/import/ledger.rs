@@ -6,6 +6,7 @@
 
 use super::sheet::trim_cell;
 use super::{Cx, Entry, ImportError, RowStream, Sheet, SheetRow};
+use crate::csvread;
 use crate::model::{LEDGER_COLUMNS, Record};
 
 const REQUIRED: [&str; 4] = ["id", "time", "account", "kind"];
@@ -71,11 +72,13 @@ fn header_problems(sheet: &Sheet, cx: &mut Cx) -> bool {
 
 /// Reads the rows: the first ones (read with the header) from the sheet, the
 /// rest from `stream` one at a time, each entry handed to `emit` (a ledger of
-/// millions of rows is never held as records).
+/// millions of rows is never held as records). `warm` is handed the id of the
+/// next row while this one is made (see [`super::duplicates::IdWarmer`]).
 pub(crate) fn parse_stream(
     sheet: &Sheet,
     stream: &mut RowStream,
     cx: &mut Cx,
+    warm: &dyn Fn(&str),
     emit: &mut dyn FnMut(&mut Cx, &mut Entry),
 ) -> Result<(), ImportError> {
     let mut row = SheetRow::default();
@@ -99,8 +102,15 @@ pub(crate) fn parse_stream(
         one_row(sheet, &map, row, cx, &mut slot, emit);
     }
     // The rest of the file's cells go from the reader's buffer straight into
-    // the record: one copy of each, not two.
-    while let Some(()) = stream.next_with(|line, rec| {
+    // the record: one copy of each, not two. The next row's id is warmed
+    // while this row is made.
+    let id = map[0];
+    let peek = |next: &csvread::TextRecord<'_>| {
+        if let Some(id) = id.and_then(|i| next.get(i)) {
+            warm(trim_cell(id));
+        }
+    };
+    while let Some(()) = stream.next_with_ahead(peek, |line, rec| {
         let row = Row {
             line,
             len: rec.len(),

@@ -464,6 +464,10 @@ impl<R: BufRead> BufRead for Cp1252<R> {
 pub(crate) struct RowStream<'t> {
     pub(super) rdr: csvread::Reader<Box<dyn BufRead + Send + 't>>,
     rec: csvread::Record,
+    /// The record after `rec`, read ahead by [`RowStream::next_with_ahead`],
+    /// and how its reading went (None: nothing read ahead).
+    next: csvread::Record,
+    ahead: Option<Result<bool, ImportError>>,
     file: &'t str,
     /// The lines of the rows given by [`RowStream::next_into`].
     pub lines: LineSet,
@@ -488,6 +492,8 @@ impl<'t> RowStream<'t> {
         RowStream {
             rdr: csvread::Reader::new(input),
             rec: csvread::Record::default(),
+            next: csvread::Record::default(),
+            ahead: None,
             file,
             lines: LineSet::default(),
         }
@@ -504,38 +510,39 @@ impl<'t> RowStream<'t> {
 
     /// Reads the next row and hands its line and cells (untrimmed: see
     /// [`trim_cell`]) to `f` where they lie, with no copy; None at the end.
-    pub fn next_with<T>(
+    /// First it reads the record after this one and hands its cells to `peek`
+    /// (for the table of ids seen to fetch the next id's slot while this row
+    /// is made). A reading error of that record is returned by the next call,
+    /// after this row is made, as a serial read would.
+    pub fn next_with_ahead<T>(
         &mut self,
+        peek: impl FnOnce(&csvread::TextRecord<'_>),
         f: impl FnOnce(u64, &csvread::TextRecord<'_>) -> T,
     ) -> Result<Option<T>, ImportError> {
         if !self.advance()? {
             return Ok(None);
         }
+        let read = read_into(&mut self.rdr, &mut self.next, self.file);
+        if let Ok(true) = read
+            && let Ok(next) = self.next.text()
+        {
+            peek(&next);
+        }
+        self.ahead = Some(read);
         let line = self.rec.line();
         self.lines.insert(line);
         Ok(Some(f(line, &text_of(&self.rec, self.file)?)))
     }
 
-    /// Reads the next record into `self.rec`; false at the end.
+    /// Reads the next record into `self.rec` (the one read ahead, if any);
+    /// false at the end.
     fn advance(&mut self) -> Result<bool, ImportError> {
-        match self.rdr.read(&mut self.rec) {
-            Ok(true) => Ok(true),
-            Ok(false) => Ok(false),
-            Err(
-                e @ (csvread::CsvError::UnclosedQuote { field, .. }
-                | csvread::CsvError::RowsInCell { field, .. }),
-            ) => Err(ImportError::Quoting {
-                file: self.file.into(),
-                line: e.line(),
-                field,
-                column: None,
-                problem: e.to_string(),
-            }),
-            Err(e) => Err(ImportError::Csv {
-                file: self.file.into(),
-                line: self.rec.line(),
-                message: e.to_string(),
-            }),
+        match self.ahead.take() {
+            Some(read) => {
+                std::mem::swap(&mut self.rec, &mut self.next);
+                read
+            }
+            None => read_into(&mut self.rdr, &mut self.rec, self.file),
         }
     }
 
@@ -732,6 +739,32 @@ impl LineSet {
     }
 }
 
+/// Reads the next record of `rdr` into `rec`; false at the end.
+fn read_into(
+    rdr: &mut csvread::Reader<Box<dyn BufRead + Send + '_>>,
+    rec: &mut csvread::Record,
+    file: &str,
+) -> Result<bool, ImportError> {
+    match rdr.read(rec) {
+        Ok(more) => Ok(more),
+        Err(
+            e @ (csvread::CsvError::UnclosedQuote { field, .. }
+            | csvread::CsvError::RowsInCell { field, .. }),
+        ) => Err(ImportError::Quoting {
+            file: file.into(),
+            line: e.line(),
+            field,
+            column: None,
+            problem: e.to_string(),
+        }),
+        Err(e) => Err(ImportError::Csv {
+            file: file.into(),
+            line: rec.line(),
+            message: e.to_string(),
+        }),
+    }
+}
+
 /// The cells of a record read.
 fn text_of<'r>(
     rec: &'r csvread::Record,
@@ -805,6 +838,47 @@ mod tests {
             let mut stream = RowStream::new(&text, "t.csv");
             let ahead = read_ahead(&mut stream, |_| {}, |rows| drain(rows));
             assert_eq!((ahead, stream.lines.iter().collect()), serial);
+        }
+    }
+
+    /// Rows read one ahead are the rows read in turn (the same rows and
+    /// lines, then the same error), and each row's peek is at the next row.
+    #[test]
+    fn rows_read_one_ahead_are_the_rows_read_in_turn() {
+        let text = "a,b\n1,x\n\n2,\"y\"\n3,z\n";
+        let broken = format!("{text}4,\"open\n");
+        for text in [text.to_string(), broken] {
+            let cells = |rec: &csvread::TextRecord<'_>| -> Vec<String> {
+                rec.iter().map(|c| c.to_string()).collect()
+            };
+            let read = |ahead: bool| {
+                let mut stream = RowStream::new(&text, "t.csv");
+                let (mut rows, mut peeks) = (Vec::new(), Vec::new());
+                let end = loop {
+                    let mut row = SheetRow::default();
+                    let got = if ahead {
+                        stream.next_with_ahead(
+                            |next| peeks.push(cells(next)),
+                            |line, rec| (line, cells(rec)),
+                        )
+                    } else {
+                        stream
+                            .next_into(&mut row)
+                            .map(|more| more.then(|| (row.line, row.cells.clone())))
+                    };
+                    match got {
+                        Ok(Some(row)) => rows.push(row),
+                        Ok(None) => break None,
+                        Err(e) => break Some(e.to_string()),
+                    }
+                };
+                (rows, end, stream.lines.iter().collect::<Vec<_>>(), peeks)
+            };
+            let (rows, end, lines, peeks) = read(true);
+            let serial = read(false);
+            assert_eq!((&rows, &end, &lines), (&serial.0, &serial.1, &serial.2));
+            let after: Vec<Vec<String>> = rows.iter().skip(1).map(|r| r.1.clone()).collect();
+            assert_eq!(peeks, after);
         }
     }
 
