@@ -17,7 +17,14 @@ type Slot = [u64; 4];
 /// still separates any ledger's ids).
 #[derive(Default)]
 pub(super) struct IdTable {
-    slots: Vec<Slot>,
+    /// The slots, four words each from `words[start]`, which is 32-byte
+    /// aligned: a slot then lies in one cache line, the one fetched ahead. (A
+    /// large block from malloc starts 16 bytes past a page boundary, so a
+    /// table of `[u64; 4]` had every other slot across two lines.)
+    words: Vec<u64>,
+    start: usize,
+    /// How many slots.
+    slots: usize,
     len: usize,
 }
 
@@ -59,20 +66,31 @@ impl IdTable {
     }
 
     fn home(&self, key: u128) -> usize {
-        home(key, self.slots.len())
+        home(key, self.slots)
     }
 
     /// The slot after `i`, wrapping around.
     fn next(&self, i: usize) -> usize {
-        if i + 1 == self.slots.len() { 0 } else { i + 1 }
+        if i + 1 == self.slots { 0 } else { i + 1 }
+    }
+
+    /// Slot `i`.
+    fn slot(&self, i: usize) -> Slot {
+        let w = &self.words[self.start + 4 * i..][..4];
+        [w[0], w[1], w[2], w[3]]
+    }
+
+    /// Sets slot `i`.
+    fn put(&mut self, i: usize, s: Slot) {
+        self.words[self.start + 4 * i..][..4].copy_from_slice(&s);
     }
 
     /// The slot holding `key`, or the empty one where it would go.
     fn find(&self, key: u128) -> usize {
         let mut i = self.home(key);
         loop {
-            let s = &self.slots[i];
-            if is_empty(s) || unpack(s).0 == key {
+            let s = self.slot(i);
+            if is_empty(&s) || unpack(&s).0 == key {
                 return i;
             }
             i = self.next(i);
@@ -82,7 +100,7 @@ impl IdTable {
     /// Makes room for `more` ids beyond those held, at once.
     pub fn reserve(&mut self, more: usize) {
         let need = self.len.saturating_add(more);
-        if need.saturating_mul(4) > self.slots.len().saturating_mul(3) {
+        if need.saturating_mul(4) > self.slots.saturating_mul(3) {
             self.resize(Self::slots_for(need));
         }
     }
@@ -93,13 +111,25 @@ impl IdTable {
         // would also miss the TLB. The table is made zeroed (fresh pages are
         // already: they are not written twice) and advised before any page
         // is touched.
-        let mut slots = vec![[0; 4]; n];
-        crate::memory::advise_for_lookups(&mut slots);
-        let old = std::mem::replace(&mut self.slots, slots);
-        for s in old.iter().filter(|s| !is_empty(s)) {
-            let (key, _) = unpack(s);
-            let i = self.find(key);
-            self.slots[i] = *s;
+        // Three words more, to start the slots at a 32-byte boundary.
+        let mut words = vec![0; n.saturating_mul(4).saturating_add(3)];
+        crate::memory::advise_for_lookups(&mut words);
+        let start = words.as_ptr().align_offset(32).min(3);
+        let old = std::mem::replace(
+            self,
+            IdTable {
+                words,
+                start,
+                slots: n,
+                len: self.len,
+            },
+        );
+        for i in 0..old.slots {
+            let s = old.slot(i);
+            if !is_empty(&s) {
+                let at = self.find(unpack(&s).0);
+                self.put(at, s);
+            }
         }
     }
 
@@ -113,8 +143,8 @@ impl IdTable {
     /// [`Prefetcher`]).
     pub fn prefetcher(&self) -> Prefetcher {
         Prefetcher {
-            base: self.slots.as_ptr() as usize,
-            len: self.slots.len(),
+            base: self.words.as_ptr().wrapping_add(self.start) as usize,
+            len: self.slots,
         }
     }
 
@@ -123,10 +153,11 @@ impl IdTable {
         let key = norm(key);
         self.reserve(1);
         let i = self.find(key);
-        if !is_empty(&self.slots[i]) {
-            return Some(unpack(&self.slots[i]).1);
+        let s = self.slot(i);
+        if !is_empty(&s) {
+            return Some(unpack(&s).1);
         }
-        self.slots[i] = pack(key, value);
+        self.put(i, pack(key, value));
         self.len += 1;
         None
     }
@@ -136,41 +167,42 @@ impl IdTable {
         let key = norm(key);
         self.reserve(1);
         let i = self.find(key);
-        if is_empty(&self.slots[i]) {
+        if is_empty(&self.slot(i)) {
             self.len += 1;
         }
-        self.slots[i] = pack(key, value);
+        self.put(i, pack(key, value));
     }
 
     /// The value of `key`.
     #[cfg(test)]
     pub fn get(&self, key: u128) -> Option<Value> {
-        if self.slots.is_empty() {
+        if self.slots == 0 {
             return None;
         }
-        let s = &self.slots[self.find(norm(key))];
-        (!is_empty(s)).then(|| unpack(s).1)
+        let s = self.slot(self.find(norm(key)));
+        (!is_empty(&s)).then(|| unpack(&s).1)
     }
 
     /// Takes `key` out. The slots after it that probed past it move back, so
     /// that every key stays reachable from its home slot.
     pub fn remove(&mut self, key: u128) {
-        if self.slots.is_empty() {
+        if self.slots == 0 {
             return;
         }
         let mut hole = self.find(norm(key));
-        if is_empty(&self.slots[hole]) {
+        if is_empty(&self.slot(hole)) {
             return;
         }
-        self.slots[hole] = [0; 4];
+        self.put(hole, [0; 4]);
         self.len -= 1;
         let mut j = hole;
         loop {
             j = self.next(j);
-            if is_empty(&self.slots[j]) {
+            let s = self.slot(j);
+            if is_empty(&s) {
                 return;
             }
-            let home = self.home(unpack(&self.slots[j]).0);
+            let home = self.home(unpack(&s).0);
             // The slot may fill the hole unless its home lies cyclically in
             // (hole, j]: it would then sit before its home.
             let stays = if hole <= j {
@@ -179,8 +211,8 @@ impl IdTable {
                 hole < home || home <= j
             };
             if !stays {
-                self.slots[hole] = self.slots[j];
-                self.slots[j] = [0; 4];
+                self.put(hole, s);
+                self.put(j, [0; 4]);
                 hole = j;
             }
         }
@@ -200,7 +232,9 @@ pub(super) struct Prefetcher {
 }
 
 impl Prefetcher {
-    /// Asks the processor to fetch the slot of `key`.
+    /// Asks the processor to fetch the slot of `key`, and the line after it:
+    /// a new id probes on past its home slot (2.5 slots on average while a
+    /// table fills to three quarters), two slots a line.
     #[inline]
     pub fn prefetch(self, key: u128) {
         if self.len == 0 {
@@ -210,6 +244,7 @@ impl Prefetcher {
             .base
             .wrapping_add(home(norm(key), self.len) * size_of::<Slot>());
         crate::memory::prefetch(std::ptr::without_provenance::<u8>(at));
+        crate::memory::prefetch(std::ptr::without_provenance::<u8>(at.wrapping_add(64)));
     }
 }
 
@@ -268,13 +303,18 @@ mod tests {
     fn a_zero_key_is_kept_and_a_reserved_table_holds_its_ids_without_growing() {
         let mut t = IdTable::default();
         t.reserve(1000);
-        let slots = t.slots.len();
+        let slots = t.slots;
         assert_eq!(t.insert_new(0, (1, 2, 3)), None);
         assert_eq!(t.insert_new(0, (4, 5, 6)), Some((1, 2, 3)));
         for k in 1..1000u128 {
             assert_eq!(t.insert_new(k * 0x9E37_79B9_7F4A_7C15, (0, 0, 0)), None);
         }
-        assert_eq!(t.slots.len(), slots);
+        assert_eq!(t.slots, slots);
+        assert_eq!(
+            t.prefetcher().base % 32,
+            0,
+            "slots start at a 32-byte boundary"
+        );
         assert_eq!(t.get(0), Some((1, 2, 3)));
         t.remove(0);
         assert_eq!(t.get(0), None);
