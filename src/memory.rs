@@ -264,7 +264,28 @@ fn populate(_: usize, _: usize) {}
 /// sorted by time but for rows stamped late here and there moves nearly all
 /// its rows forward, a few places each, in one pass in address order: only
 /// the late rows go through the buffer.
-pub(crate) fn permute<T>(v: &mut [T], order: &[u32]) {
+///
+/// A large `v` is passed over in two halves on two threads (the copying is
+/// the memory's time, and one core does not use all of it): an element
+/// moving from one half into the other goes through the buffer too.
+pub(crate) fn permute<T: Send>(v: &mut [T], order: &[u32]) {
+    let halves = size_of_val(v) >= TWO_HALVES;
+    // std's scope, not `threads::join`: modules of one layer do not use
+    // each other (tests/layers.rs).
+    permute_in_parts(v, order, halves, |first, second| {
+        std::thread::scope(|s| {
+            s.spawn(second);
+            first();
+        });
+    });
+}
+
+/// Runs the passes over two halves (see [`permute_in_parts`]).
+type Both = fn(&(dyn Fn() + Sync), &(dyn Fn() + Sync));
+
+/// [`permute`], in two halves (run by `both`: tests run them one after the
+/// other, in either order) or in one pass.
+fn permute_in_parts<T: Send>(v: &mut [T], order: &[u32], halves: bool, both: Both) {
     let n = v.len();
     assert_eq!(order.len(), n, "an order names every element");
     // Every element is taken exactly once (checked first: nothing below can
@@ -277,40 +298,88 @@ pub(crate) fn permute<T>(v: &mut [T], order: &[u32]) {
         "an order is a permutation"
     );
     drop(seen);
-    let back = order.iter().enumerate().filter(|&(k, &o)| (o as usize) < k);
-    let count = back.clone().count();
+    // The halves: [0, mid) and [mid, n); one part for a small `v`.
+    let mid = if halves { n / 2 } else { n };
+    let buffered = |k: usize, o: usize| o < k || (o < mid) != (k < mid);
+    let through = order
+        .iter()
+        .enumerate()
+        .filter(move |&(k, &o)| buffered(k, o as usize));
+    let count = through.clone().count();
     let mut held: Vec<T> = Vec::new();
     reserve(&mut held, count);
     if held.capacity() < count {
         // No room for the buffer: the cycles, in place.
         return permute_in_place(v, order);
     }
-    let (p, h) = (v.as_mut_ptr(), held.as_mut_ptr());
+    let (p, h) = (Shared(v.as_mut_ptr()), Shared(held.as_mut_ptr()));
     // SAFETY: every index is in bounds and `order` is a permutation (checked
-    // above). Each element moving back is copied into `held` while its slot is
-    // still as it was (nothing is written yet). The pass from the front writes
-    // slot `k` only after every slot before it; the element it moves there
-    // comes from a slot `o >= k`, not written yet and read by no other step,
-    // so each element is read once from its original place or from `held`.
-    // A slot copied into `held` lies before the place of its element, so it
-    // is written over in the pass: afterwards each element is in exactly one
-    // slot of `v`, and `held`, never given a length, drops none of them.
+    // above). Each element that goes through `held` is copied there while
+    // its slot is still as it was (nothing is written yet). The pass over a
+    // part writes slot `k` only after every slot of the part before it; the
+    // element it moves there comes from a slot `o >= k` of the same part, not
+    // written yet and read by no other step (an element from the other part,
+    // or from before `k`, comes from `held`), so each element is read once
+    // from its original place or from `held`, and the two passes touch
+    // disjoint slots of `v` and of `held`. A slot copied into `held` is
+    // written over in its part's pass (its element left it: `order` there is
+    // not the slot itself): afterwards each element is in exactly one slot of
+    // `v`, and `held`, never given a length, drops none of them.
     unsafe {
-        for (j, (_, &o)) in back.enumerate() {
-            std::ptr::copy_nonoverlapping(p.add(o as usize), h.add(j), 1);
-        }
-        let mut j = 0;
-        for (k, &o) in order.iter().enumerate() {
-            let o = o as usize;
-            if o < k {
-                std::ptr::copy_nonoverlapping(h.add(j), p.add(k), 1);
-                j += 1;
-            } else if o > k {
-                std::ptr::copy_nonoverlapping(p.add(o), p.add(k), 1);
-            }
+        for (j, (_, &o)) in through.enumerate() {
+            std::ptr::copy_nonoverlapping(p.get().add(o as usize), h.get().add(j), 1);
         }
     }
+    let pass = move |part: std::ops::Range<usize>, mut j: usize| {
+        for k in part {
+            let o = order[k] as usize;
+            // SAFETY: as above.
+            unsafe {
+                if buffered(k, o) {
+                    std::ptr::copy_nonoverlapping(h.get().add(j), p.get().add(k), 1);
+                    j += 1;
+                } else if o > k {
+                    std::ptr::copy_nonoverlapping(p.get().add(o), p.get().add(k), 1);
+                }
+            }
+        }
+    };
+    if !halves {
+        pass(0..n, 0);
+    } else {
+        let first = (0..mid).filter(|&k| buffered(k, order[k] as usize)).count();
+        both(&|| pass(0..mid, 0), &|| pass(mid..n, first));
+    }
 }
+
+/// The size from which [`permute`] goes over two halves at once.
+const TWO_HALVES: usize = 64 << 20;
+
+/// A pointer into a buffer whose parts two threads write apart (see
+/// [`permute`]).
+struct Shared<T>(*mut T);
+
+// A pointer is copied whatever it points to (derived, these would ask `T`
+// to be `Copy`).
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Shared<T> {}
+
+impl<T> Shared<T> {
+    /// The pointer (taken through the whole value, so that a closure
+    /// captures the `Send` wrapper, not its field).
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+// SAFETY: the elements behind it are `Send`, and the threads that share it
+// read and write disjoint elements (see `permute`).
+unsafe impl<T: Send> Send for Shared<T> {}
+unsafe impl<T: Send> Sync for Shared<T> {}
 
 /// [`permute`] by following the cycles, for when a second buffer cannot be
 /// had; `order` is checked to be a permutation by the caller.
@@ -472,8 +541,9 @@ mod tests {
 
     proptest::proptest! {
         /// Any permutation, of values that own memory (a value dropped twice
-        /// or lost would show): the same as cloning each into its place; and
-        /// orders that are a sorted run with elements moved back or forth.
+        /// or lost would show): the same as cloning each into its place, in
+        /// one pass or two halves; and orders that are a sorted run with
+        /// elements moved back or forth.
         #[test]
         fn permute_is_any_permutation(
             shuffle in proptest::collection::vec(proptest::num::u32::ANY, 0..200),
@@ -492,9 +562,12 @@ mod tests {
             }
             let v: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
             let want: Vec<String> = order.iter().map(|&o| v[o as usize].clone()).collect();
-            let mut got = v.clone();
-            permute(&mut got, &order);
-            proptest::prop_assert_eq!(&got, &want);
+            let orders: [Both; 2] = [|a, b| (a(), b()).1, |a, b| (b(), a()).1];
+            for (halves, both) in [(false, orders[0]), (true, orders[0]), (true, orders[1])] {
+                let mut got = v.clone();
+                permute_in_parts(&mut got, &order, halves, both);
+                proptest::prop_assert_eq!(&got, &want);
+            }
             let mut got = v;
             permute_in_place(&mut got, &order);
             proptest::prop_assert_eq!(got, want);
