@@ -857,11 +857,20 @@ const MERGED_RUNS: usize = 8;
 /// ranked in one pass over its ids, where sorting (id prefix, row) pairs
 /// took two buffers of 32 bytes a row.
 fn rank_by_merging_runs(rows: &[Row], rank: &mut [u32]) -> bool {
+    const RANK_AHEAD: usize = 16;
     // Each run's next row and end (held here: an instant of two rows is common).
     let mut next = [0usize; MERGED_RUNS];
     let mut end = [0usize; MERGED_RUNS];
     let mut runs = 1;
+    // Rows far enough ahead are fetched meanwhile: each id is on a cache
+    // line of its own, and a large instant's rows are gigabytes.
+    let ahead = |k: usize| {
+        if let Some(r) = rows.get(k + RANK_AHEAD) {
+            crate::memory::prefetch(&r.id);
+        }
+    };
     for k in 1..rows.len() {
+        ahead(k);
         if *rows[k].id < *rows[k - 1].id {
             if runs == MERGED_RUNS {
                 return false;
@@ -903,6 +912,7 @@ fn rank_by_merging_runs(rows: &[Row], rank: &mut [u32]) -> bool {
         let Some(b) = best else { break };
         rank[next[b]] = r as u32;
         next[b] += 1;
+        ahead(next[b]);
         if let Some(row) = rows.get(next[b]).filter(|_| next[b] < end[b]) {
             head[b] = id_prefix(&row.id);
         }
