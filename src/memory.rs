@@ -272,9 +272,12 @@ pub(crate) fn permute<T: Send>(v: &mut [T], order: &[u32]) {
     let halves = size_of_val(v) >= TWO_HALVES;
     // std's scope, not `threads::join`: modules of one layer do not use
     // each other (tests/layers.rs).
+    // Without a second thread, the halves one after the other.
     permute_in_parts(v, order, halves, |first, second| {
         std::thread::scope(|s| {
-            s.spawn(second);
+            if std::thread::Builder::new().spawn_scoped(s, second).is_err() {
+                second();
+            }
             first();
         });
     });
