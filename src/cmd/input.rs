@@ -584,7 +584,7 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
         }
         accounts = reports.iter().map(Report::summary).collect();
     }
-    progress.message("sorting and checking the ledger");
+    progress.message("sorting and checking rows");
     // A ledger with no rows is valid: a year without trades still has its
     // carryovers (Schedule D lines 6 and 14, the carryover worksheet).
     let mut ledger = b.finish()?;
@@ -732,9 +732,7 @@ pub fn match_all(a: &EngineArgs, s: &Settings, year: i32) -> anyhow::Result<Matc
         loaded.selections.as_ref(),
         None,
     )?;
-    loaded
-        .progress
-        .message("building the year's Form 8949 rows");
+    loaded.progress.message("building Form 8949 rows");
     let rows = crate::tax::build_rows_where(&loaded.ledger, &outcome, &s.boxes, |d| {
         chrono::Datelike::year(&d.date) == year
     });

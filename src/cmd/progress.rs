@@ -28,6 +28,8 @@ impl Progress {
             return Progress(None);
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        // Each phase's message fits the 30 columns given to it (a file name
+        // may be cut).
         if let Ok(style) = ProgressStyle::with_template(
             "{spinner} {msg:30!} [{bar:30}] {bytes}/{total_bytes} {elapsed}",
         ) {
