@@ -308,7 +308,11 @@ fn permute_in_parts<T: Send>(v: &mut [T], order: &[u32], halves: bool, both: Bot
         .iter()
         .enumerate()
         .filter(move |&(k, &o)| buffered(k, o as usize));
-    let count = through.clone().count();
+    // How many go through `held`, and how many of them land in the first
+    // half (the second half's start in `held`).
+    let (count, first) = through
+        .clone()
+        .fold((0, 0), |(c, f), (k, _)| (c + 1, f + usize::from(k < mid)));
     let mut held: Vec<T> = Vec::new();
     reserve(&mut held, count);
     if held.capacity() < count {
@@ -350,7 +354,6 @@ fn permute_in_parts<T: Send>(v: &mut [T], order: &[u32], halves: bool, both: Bot
     if !halves {
         pass(0..n, 0);
     } else {
-        let first = (0..mid).filter(|&k| buffered(k, order[k] as usize)).count();
         both(&|| pass(0..mid, 0), &|| pass(mid..n, first));
     }
 }
