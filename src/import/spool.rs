@@ -14,6 +14,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
+use std::sync::mpsc;
 
 use chrono::{DateTime, Utc};
 
@@ -28,6 +29,11 @@ type Key = (i64, u32, u32, u32);
 
 /// The bytes before each line's text in a run: its key and length.
 const HEAD: usize = 24;
+
+/// Bytes of merged lines handed from the merging thread to the writing one
+/// at a time, and how many such blocks may wait to be written.
+const BLOCK: usize = 1 << 20;
+const BLOCKS: usize = 4;
 
 /// The order of lines: time (seconds, nanoseconds), the file's fingerprint,
 /// file, place in the file.
@@ -237,35 +243,82 @@ impl Spool {
             self.spill()?;
         }
         let runs = std::mem::take(&mut self.runs);
-        let mut readers: Vec<Run> = Vec::with_capacity(runs.len());
-        for f in runs {
-            readers.push(Run {
-                r: BufReader::with_capacity(1 << 16, f),
+        let readers: Vec<Run> = runs
+            .into_iter()
+            .map(|f| Run {
+                r: Some(BufReader::with_capacity(1 << 16, f)),
                 group: VecDeque::new(),
                 free: Vec::new(),
                 ahead: None,
+            })
+            .collect();
+        // The runs are merged on a second thread, into blocks of lines that
+        // this one writes out: reading the runs back and merging them take
+        // about as long as writing the ledger, and by now nothing else runs.
+        let (full, blocks) = mpsc::sync_channel::<Vec<u8>>(BLOCKS);
+        let (give_back, spare) = mpsc::channel::<Vec<u8>>();
+        let this = &self;
+        std::thread::scope(|scope| {
+            let merger = scope.spawn(move || this.merge(readers, &full, &spare));
+            let wrote = (|| {
+                for block in &blocks {
+                    w.write_all(&block)?;
+                    // The merger may have finished: then the block is not needed.
+                    let _ = give_back.send(block);
+                }
+                w.flush()
+            })();
+            // A failed write stops the merger: its next block has nowhere to go.
+            drop(blocks);
+            let merged = merger.join().unwrap_or_else(|_| {
+                Err(io::Error::other(
+                    "internal error: merging the sorted runs failed; please report this",
+                ))
             });
-        }
-        // A k-way merge by key, each run giving its lines with the places of a
-        // newest-first file's rows of one time turned around.
+            wrote.and(merged)
+        })
+    }
+
+    /// Merges `runs` by key into blocks of lines sent to `full` (blocks
+    /// written come back through `spare`), each run giving its lines with the
+    /// places of a newest-first file's rows of one time turned around. Stops
+    /// early, with no error, when the blocks' writer has stopped (its error is
+    /// the one to report).
+    fn merge(
+        &self,
+        mut runs: Vec<Run>,
+        full: &mpsc::SyncSender<Vec<u8>>,
+        spare: &mpsc::Receiver<Vec<u8>>,
+    ) -> io::Result<()> {
+        let mut block = Vec::with_capacity(BLOCK);
         let mut heap = BinaryHeap::new();
-        for (i, r) in readers.iter_mut().enumerate() {
-            if let Some(k) = r.peek(&self)? {
+        for (i, r) in runs.iter_mut().enumerate() {
+            if let Some(k) = r.peek(self)? {
                 heap.push(Reverse((k, i)));
             }
         }
         while let Some(Reverse((_, i))) = heap.pop() {
-            let run = &mut readers[i];
+            let run = &mut runs[i];
             // Lines are taken from one run for as long as it holds the
             // smallest key (runs of a file read in time order hardly overlap),
             // so the heap is touched once per switch of run, not per line.
             loop {
                 let (file, text) = run.pop();
                 if !self.is_dropped(file, &text) {
-                    w.write_all(&text)?;
+                    block.extend_from_slice(&text);
                 }
                 run.free.push(text);
-                let Some(k) = run.peek(&self)? else {
+                if block.len() >= BLOCK {
+                    let next = spare.try_recv().unwrap_or_default();
+                    if full.send(std::mem::replace(&mut block, next)).is_err() {
+                        return Ok(());
+                    }
+                    block.clear();
+                }
+                let Some(k) = run.peek(self)? else {
+                    // Closed at once: the system drops a run's cached pages
+                    // as its file goes, here rather than on the writing thread.
+                    run.r = None;
                     break;
                 };
                 if heap.peek().is_some_and(|Reverse(top)| *top < (k, i)) {
@@ -274,14 +327,19 @@ impl Spool {
                 }
             }
         }
-        w.flush()
+        if !block.is_empty() {
+            // A writer that stopped has its own error to give.
+            let _ = full.send(block);
+        }
+        Ok(())
     }
 }
 
 /// A run being merged: its reader, and the lines of one (time, file) group
 /// read ahead, in the order they are to be written.
 struct Run {
-    r: BufReader<std::fs::File>,
+    /// None once the run is merged.
+    r: Option<BufReader<std::fs::File>>,
     group: VecDeque<(Key, Vec<u8>)>,
     /// Buffers of lines written, to read the next lines into.
     free: Vec<Vec<u8>>,
@@ -292,11 +350,14 @@ struct Run {
 impl Run {
     /// Reads one line: its key (as read) and text, or None at the end.
     fn read_one(&mut self) -> io::Result<Option<(Key, Vec<u8>)>> {
-        if self.r.fill_buf()?.is_empty() {
+        let Some(r) = self.r.as_mut() else {
+            return Ok(None);
+        };
+        if r.fill_buf()?.is_empty() {
             return Ok(None);
         }
         let mut head = [0u8; HEAD];
-        self.r.read_exact(&mut head)?;
+        r.read_exact(&mut head)?;
         let word =
             |at: usize| u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
         let secs = i64::from_le_bytes([
@@ -305,7 +366,7 @@ impl Run {
         let (nanos, file, pos, len) = (word(8), word(12), word(16), word(20));
         let mut text = self.free.pop().unwrap_or_default();
         text.resize(len as usize, 0);
-        self.r.read_exact(&mut text)?;
+        r.read_exact(&mut text)?;
         Ok(Some(((secs, nanos, file, pos), text)))
     }
 
@@ -500,6 +561,37 @@ mod tests {
             .collect();
         assert_eq!(ids(BUDGET), want);
         assert_eq!(ids(150_000), want);
+    }
+
+    /// A write that fails while the merger waits to hand over more blocks
+    /// than can be in flight ends the write with that error, not a hang.
+    #[test]
+    fn a_failed_write_stops_the_merge_with_its_error() {
+        struct Fails(usize);
+        impl Write for Fails {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                if self.0 < b.len() {
+                    return Err(io::Error::other("disk full"));
+                }
+                self.0 -= b.len();
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let at = "2025-01-02T00:00:00Z";
+        let t = at.parse::<DateTime<Utc>>().unwrap();
+        let mut s = Spool::with_budget(1 << 20);
+        let long = "x".repeat(200);
+        let lines = (BLOCKS + 4) * BLOCK / 200;
+        for p in 0..lines as u32 {
+            let mut r = rec(&format!("row{p:07}"), at);
+            r.note = long.clone();
+            s.push(t, 0, p, &r).unwrap();
+        }
+        let err = s.write(&mut Fails(BLOCK + 10)).unwrap_err();
+        assert_eq!(err.to_string(), "disk full");
     }
 
     /// The merge of runs written out gives exactly what sorting in memory
