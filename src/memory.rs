@@ -235,6 +235,39 @@ impl Prefault {
     }
 }
 
+/// A block of memory that its owner will touch at random (the table of ids
+/// an import has seen), to be faulted in from another thread meanwhile
+/// ([`FaultIn::run`]).
+pub(crate) struct FaultIn {
+    start: usize,
+    end: usize,
+}
+
+impl FaultIn {
+    /// The whole pages of `v`.
+    pub(crate) fn of<T>(v: &[T]) -> FaultIn {
+        const PAGE: usize = 4096;
+        let start = (v.as_ptr() as usize).next_multiple_of(PAGE);
+        let end = (v.as_ptr() as usize + size_of_val(v)) & !(PAGE - 1);
+        FaultIn {
+            start,
+            end: end.max(start),
+        }
+    }
+
+    /// Faults the pages in, 2 MiB at a time (safe to race with the owner's
+    /// writes, see [`populate`]).
+    pub(crate) fn run(self) {
+        const STEP: usize = 2 << 20;
+        let mut at = self.start;
+        while at < self.end {
+            let to = (at + STEP).min(self.end);
+            populate(at, to - at);
+            at = to;
+        }
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn populate(start: usize, len: usize) {
     // SAFETY: the range is page-aligned and lies in spare room of a vector
@@ -422,6 +455,24 @@ fn permute_in_place<T>(v: &mut [T], order: &[u32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Faulting a block in from another thread changes none of its contents,
+    /// whether or not its pages were touched before.
+    #[test]
+    fn faulting_in_changes_no_contents() {
+        let mut v = vec![0u64; 3 << 20];
+        for (i, x) in v.iter_mut().enumerate().step_by(4096) {
+            *x = i as u64;
+        }
+        let block = FaultIn::of(&v);
+        std::thread::scope(|s| {
+            s.spawn(move || block.run());
+        });
+        for (i, x) in v.iter().enumerate() {
+            assert_eq!(*x, if i % 4096 == 0 { i as u64 } else { 0 });
+        }
+        FaultIn::of(&v[..0]).run();
+    }
 
     /// Faulting the spare room in changes nothing the vector holds or will
     /// hold: asked ahead of, behind, and past the room's end, with a partial

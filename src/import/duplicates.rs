@@ -171,6 +171,12 @@ impl SeenIds {
         self.seen.reserve(n);
     }
 
+    /// The table's memory, to be faulted in by another thread (see
+    /// [`crate::memory::FaultIn`]); take it after [`SeenIds::reserve`].
+    pub(crate) fn fault_in(&self) -> crate::memory::FaultIn {
+        self.seen.fault_in()
+    }
+
     /// A handle that warms the cache for ids about to be judged (see
     /// [`IdWarmer`]); take it once the table has room for the file's rows.
     pub fn warmer(&self) -> IdWarmer {

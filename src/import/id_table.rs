@@ -133,6 +133,12 @@ impl IdTable {
         }
     }
 
+    /// The table's memory, to be faulted in by another thread before the
+    /// lookups reach it (see [`crate::memory::FaultIn`]).
+    pub fn fault_in(&self) -> crate::memory::FaultIn {
+        crate::memory::FaultIn::of(&self.words)
+    }
+
     /// Asks the processor to fetch the slot of `key` while other work goes on.
     #[inline]
     pub fn prefetch(&self, key: u128) {
