@@ -255,8 +255,10 @@ impl FaultIn {
         }
     }
 
-    /// Faults the pages in, 2 MiB at a time (safe to race with the owner's
-    /// writes, see [`populate`]).
+    /// Faults the pages in, 2 MiB at a time. Safe to race with the owner's
+    /// writes, and to run on after the block is freed (see [`populate`]): it
+    /// changes no contents, faults in whatever is mapped there by then, and
+    /// fails where nothing is.
     pub(crate) fn run(self) {
         const STEP: usize = 2 << 20;
         let mut at = self.start;

@@ -109,41 +109,37 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         false => Vec::new(),
     };
     // The table of the ids seen is made before the inputs are read through,
-    // its size guessed from their first lines, and faulted in on another
+    // its size guessed from their first lines, and faulted in by another
     // thread meanwhile: a million rows' table is 40 MiB, whose first touch
     // had the import's first rows wait a tenth of a second, the second core
-    // idle. (Each file's rows reserve room again once counted, in case.)
+    // idle. The thread is not waited for (at ten million rows it runs on
+    // into the import, as the lookups would have faulted the pages in
+    // anyway), and none is no harm. (Each file's rows reserve room again
+    // once counted, in case.)
     let guessed: usize = args
         .inputs
         .iter()
         .filter(|n| *n != "-")
         .filter_map(|n| Text::rows_estimate(Path::new(n)))
         .sum();
-    let early = guessed > 0;
-    if early {
+    if guessed > 0 {
         importer.seen_ids().reserve(guessed);
+        let fault_in = importer.seen_ids().fault_in();
+        let _ = std::thread::Builder::new().spawn(move || fault_in.run());
     }
-    let fault_in = importer.seen_ids().fault_in();
     let mut stdin_read = false;
     let mut texts = Vec::with_capacity(args.inputs.len());
-    std::thread::scope(|scope| -> anyhow::Result<()> {
-        if early {
-            // No thread, no harm: the lookups fault the pages in themselves.
-            let _ = std::thread::Builder::new().spawn_scoped(scope, move || fault_in.run());
-        }
-        for (idx, name) in args.inputs.iter().enumerate() {
-            let text = if name == "-" {
-                let data: &[u8] = if stdin_read { &[] } else { &stdin };
-                stdin_read = true;
-                Text::bytes(data)
-            } else {
-                Text::file(Path::new(name), Some(&advance))
-                    .with_context(|| format!("{name}: cannot read"))?
-            };
-            texts.push((text.fingerprint(), idx, name, text));
-        }
-        Ok(())
-    })?;
+    for (idx, name) in args.inputs.iter().enumerate() {
+        let text = if name == "-" {
+            let data: &[u8] = if stdin_read { &[] } else { &stdin };
+            stdin_read = true;
+            Text::bytes(data)
+        } else {
+            Text::file(Path::new(name), Some(&advance))
+                .with_context(|| format!("{name}: cannot read"))?
+        };
+        texts.push((text.fingerprint(), idx, name, text));
+    }
     texts.sort_by_key(|t| (t.0, t.1));
     // The on-chain downloads are read once before: the rows of a transaction
     // in the normal, internal and token downloads of an address are one event.

@@ -309,8 +309,10 @@ impl<'a> Text<'a> {
     }
 
     /// About how many rows the file at `path` has: its size over the bytes a
-    /// line takes in its first 256 KiB, a tenth more for room, and no more
-    /// than a row per 32 bytes. None when it cannot be read or is small
+    /// line takes in its first 256 KiB, a thirty-second more for room (every
+    /// page of a table made too large is cleared for nothing; one too small
+    /// is made again once the lines are counted), and no more than a row per
+    /// 32 bytes. None when it cannot be read or is small
     /// (under 1 MiB: a table for its ids is made at once either way).
     pub fn rows_estimate(path: &Path) -> Option<usize> {
         const SAMPLE: usize = 1 << 18;
@@ -330,7 +332,7 @@ impl<'a> Text<'a> {
             }
         }
         let lines = memchr::memchr_iter(b'\n', &buf[..n]).count().max(1);
-        let estimate = (size as u128 * lines as u128 * 11 / (n.max(1) as u128 * 10)) as usize;
+        let estimate = (size as u128 * lines as u128 * 33 / (n.max(1) as u128 * 32)) as usize;
         Some(estimate.min(size / 32))
     }
 
@@ -908,7 +910,7 @@ mod tests {
         }
     }
 
-    /// A large file's rows are guessed from its first lines, a tenth over,
+    /// A large file's rows are guessed from its first lines, a 32nd over,
     /// and never more than a row per 32 bytes; a small or missing file gets
     /// no guess.
     #[test]
@@ -920,7 +922,7 @@ mod tests {
         std::fs::write(&path, line.repeat(rows)).unwrap();
         let guess = Text::rows_estimate(&path).unwrap();
         assert!(
-            guess > rows + rows / 12 && guess <= rows + rows / 10 + 1,
+            guess > rows + rows / 40 && guess <= rows + rows / 32 + 1,
             "{guess} for {rows}"
         );
         std::fs::write(&path, "x\n".repeat(1 << 20)).unwrap();
