@@ -273,11 +273,12 @@ impl FaultIn {
 #[cfg(target_os = "linux")]
 fn populate(start: usize, len: usize) {
     // SAFETY: the range is page-aligned and lies in spare room of a vector
-    // (or, had the vector moved since, in memory no longer its own, possibly
-    // unmapped): populating for writing faults in missing pages and changes
-    // no contents, so it races with no write of the filling thread. A failure
-    // (an old kernel without the advice, an unmapped range) only means the
-    // filler faults the pages in itself.
+    // or in a block given to `FaultIn` (or, had either moved or been freed
+    // since, in memory no longer its own, possibly unmapped): populating for
+    // writing faults in missing pages and changes no contents, so it races
+    // with no write of the owner. A failure (an old kernel without the
+    // advice, an unmapped range) only means the owner faults the pages in
+    // itself.
     unsafe {
         libc::madvise(start as *mut libc::c_void, len, libc::MADV_POPULATE_WRITE);
     }
