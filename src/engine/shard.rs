@@ -324,10 +324,13 @@ pub(super) fn merge(ledger: &Ledger, cfg: &Config, mut parts: Vec<Part>) -> Outc
         }
     }
     // Each withdrawal is one shard's, so its row orders them as a serial run.
-    out.own_transfers.sort_unstable_by_key(|t| t.0);
-    // Each income row is one shard's (its asset's).
-    out.incomes.sort_unstable_by_key(|t| t.row);
-    out.gifts_received.sort_unstable_by_key(|t| t.row);
+    // Each income row is one shard's (its asset's). Rows are not repeated, so
+    // a stable sort gives what any sort would; it finds the shards' two
+    // ascending runs and merges them in one pass (at 10M rows an unstable
+    // sort of the incomes was 40 ms with the other core idle).
+    out.own_transfers.sort_by_key(|t| t.0);
+    out.incomes.sort_by_key(|t| t.row);
+    out.gifts_received.sort_by_key(|t| t.row);
     // Stable: a row's moves keep their order.
     out.moves.sort_by_key(|m| m.row);
     out.flags.sort_unstable();
