@@ -260,6 +260,10 @@ impl FaultIn {
     /// changes no contents, faults in whatever is mapped there by then, and
     /// fails where nothing is.
     pub(crate) fn run(self) {
+        // A huge page a call: the kernel may hold the memory map's lock
+        // through one call (a `munmap` elsewhere would wait on hundreds of
+        // megabytes), and a hole (the block freed, partly unmapped) ends
+        // only its own step.
         const STEP: usize = 2 << 20;
         let mut at = self.start;
         while at < self.end {

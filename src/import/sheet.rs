@@ -316,23 +316,16 @@ impl<'a> Text<'a> {
     /// (under 1 MiB: a table for its ids is made at once either way).
     pub fn rows_estimate(path: &Path) -> Option<usize> {
         const SAMPLE: usize = 1 << 18;
-        let mut f = File::open(path).ok()?;
+        let f = File::open(path).ok()?;
         let size = usize::try_from(f.metadata().ok()?.len()).ok()?;
         if size < 1 << 20 {
             return None;
         }
-        let mut buf = vec![0u8; SAMPLE];
-        let mut n = 0;
-        while n < SAMPLE {
-            match f.read(&mut buf[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return None,
-            }
-        }
-        let lines = memchr::memchr_iter(b'\n', &buf[..n]).count().max(1);
-        let estimate = (size as u128 * lines as u128 * 33 / (n.max(1) as u128 * 32)) as usize;
+        let mut buf = Vec::with_capacity(SAMPLE);
+        f.take(SAMPLE as u64).read_to_end(&mut buf).ok()?;
+        let lines = memchr::memchr_iter(b'\n', &buf).count().max(1);
+        let n = buf.len().max(1) as u128;
+        let estimate = (size as u128 * lines as u128 * 33 / (n * 32)) as usize;
         Some(estimate.min(size / 32))
     }
 
