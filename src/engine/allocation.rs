@@ -164,7 +164,7 @@ impl Engine<'_> {
                 self.out.warnings.at(s.at);
             }
             let legs = match self.pools.get_mut(&(UNIVERSAL, asset)) {
-                Some(p) => p.drain(),
+                Some(p) => p.drain(&orders!(self)),
                 None => continue,
             };
             let mut wallets: Vec<(Sym, Decimal)> = units

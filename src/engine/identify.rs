@@ -227,7 +227,7 @@ impl Engine<'_> {
             let key = self.out.lot_key(self.ledger, lot);
             let acct = self.pool_account(account);
             let pool = self.pools.entry((acct, asset)).or_default();
-            let held = pool.held(&key);
+            let held = pool.held(&key, &orders!(self));
             if held.is_zero() {
                 return Err(self.not_held(sel, s, id, asset, account).into());
             }

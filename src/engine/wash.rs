@@ -264,7 +264,7 @@ pub(super) fn apply(e: &mut Engine<'_>, w: &mut Wash, i: u32) -> Result<(), Box<
 /// Units of the lots opened by `row` still held anywhere.
 /// None when none of them can hold any (all gone, or none opened): they never
 /// will again, as only a carve or a conversion of their own units opens more.
-fn held_units(e: &Engine<'_>, live: &mut LiveLots, row: u32, asset: Sym) -> Option<Decimal> {
+fn held_units(e: &mut Engine<'_>, live: &mut LiveLots, row: u32, asset: Sym) -> Option<Decimal> {
     live.sync(e, row);
     let LiveLots { gone, rows } = live;
     let (_, lots) = rows.get_mut(&row)?;
@@ -275,9 +275,9 @@ fn held_units(e: &Engine<'_>, live: &mut LiveLots, row: u32, asset: Sym) -> Opti
             return false;
         }
         let key = e.out.lot_key(e.ledger, lot);
-        for ((_, a), pool) in &e.pools {
+        for ((_, a), pool) in &mut e.pools {
             if *a == asset {
-                held += pool.held(&key);
+                held += pool.held(&key, &orders!(e));
             }
         }
         true
@@ -313,19 +313,19 @@ fn carve(
             continue;
         }
         let key = e.out.lot_key(e.ledger, lot);
-        let pool_keys: Vec<(Sym, Sym)> = e
-            .pools
-            .iter()
-            .filter(|((_, a), p)| *a == asset && !p.held(&key).is_zero())
-            .map(|(k, _)| *k)
-            .collect();
+        let mut pool_keys: Vec<(Sym, Sym)> = Vec::new();
+        for (&k, p) in &mut e.pools {
+            if k.1 == asset && !p.held(&key, &orders!(e)).is_zero() {
+                pool_keys.push(k);
+            }
+        }
         for pk in pool_keys {
             if need.is_zero() {
                 break;
             }
             let mut taken: Vec<Leg> = Vec::new();
             if let Some(pool) = e.pools.get_mut(&pk) {
-                let m = need.min(pool.held(&key));
+                let m = need.min(pool.held(&key, &orders!(e)));
                 pool.take_from(&key, m, &mut taken, &orders!(e));
             }
             for t in taken {
