@@ -159,16 +159,21 @@ impl<V> Lots<V> {
         }
     }
 
-    /// Whether `key` goes before the first entry or after the last of a
-    /// queue, where putting it costs nothing.
-    fn at_an_end(&self, key: &LotKey) -> bool {
-        match self {
-            Lots::Queue(q) => {
-                q.back().is_none_or(|(last, _)| last < key)
-                    || q.front().is_some_and(|(first, _)| key < first)
-            }
-            Lots::Tree(_) => false,
+    /// Puts `v` under `key` when that is after the last entry or before the
+    /// first of a queue, where it costs nothing; false, putting nothing,
+    /// otherwise.
+    fn put_at_an_end(&mut self, key: LotKey, v: V) -> bool {
+        let Lots::Queue(q) = self else {
+            return false;
+        };
+        if q.back().is_none_or(|(last, _)| *last < key) {
+            q.push_back((key, v));
+        } else if q.front().is_some_and(|(first, _)| key < *first) {
+            q.push_front((key, v));
+        } else {
+            return false;
         }
+        true
     }
 
     fn len(&self) -> usize {
@@ -340,8 +345,8 @@ impl Pool {
     pub fn put(&mut self, leg: Leg, o: &Orders) {
         let key = o.key(0, leg.lot);
         self.total += leg.qty;
-        if self.waiting.is_empty() && self.lots.at_an_end(&key) {
-            self.put_now(key, leg, o);
+        if self.waiting.is_empty() && self.lots.put_at_an_end(key, leg) {
+            self.add_alts(key, leg.lot, o);
         } else {
             self.waiting.push((key, leg));
         }
