@@ -402,8 +402,11 @@ impl Pool {
             merged.extend(held);
             self.lots = Lots::Queue(merged.into());
         }
-        // The buffer is kept for the next run of puts.
-        self.waiting = waiting;
+        // A small buffer is kept for the next run of puts; a large one is
+        // freed rather than held for the rest of the run.
+        if waiting.capacity() <= 4 * SETTLE_MERGE {
+            self.waiting = waiting;
+        }
     }
 
     /// Units of one lot held here.
