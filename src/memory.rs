@@ -172,19 +172,31 @@ pub(crate) fn advise_for_lookups<T>(v: &mut Vec<T>) {
     }
 }
 
+/// A page, and a huge page (transparent huge pages on x86-64 Linux).
+const PAGE: usize = 4096;
+const HUGE: usize = 2 << 20;
+
+/// The whole `align`-sized pages inside the addresses `from..to` (empty when
+/// there are none): madvise wants page-aligned ranges.
+fn whole_pages(from: usize, to: usize, align: usize) -> std::ops::Range<usize> {
+    let start = from.next_multiple_of(align);
+    start..(to & !(align - 1)).max(start)
+}
+
 #[cfg(target_os = "linux")]
 fn advise(ptr: *mut u8, size: usize) {
-    // madvise wants page-aligned ranges: advise the whole 2 MiB pages inside.
-    const HUGE: usize = 2 << 20;
-    let start = (ptr as usize).next_multiple_of(HUGE);
-    let end = (ptr as usize + size) & !(HUGE - 1);
-    if end > start {
+    let huge = whole_pages(ptr as usize, ptr as usize + size, HUGE);
+    if !huge.is_empty() {
         // SAFETY: the range lies inside the vector's own allocation, which the
         // caller holds mutably; the advice changes no contents (the kernel
         // keeps them whatever page size backs them), and a failure only means
         // no advice.
         unsafe {
-            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            libc::madvise(
+                huge.start as *mut libc::c_void,
+                huge.len(),
+                libc::MADV_HUGEPAGE,
+            );
         }
     }
 }
@@ -224,13 +236,11 @@ impl Prefault {
     pub(crate) fn ahead(&mut self, n: usize) {
         // Whole pages, and only those the room covers: the first partial page
         // is the vector's, written already or by the filler.
-        const PAGE: usize = 4096;
-        let to =
-            (n.saturating_mul(self.size).saturating_add(self.start)).min(self.end) & !(PAGE - 1);
-        let from = self.next.next_multiple_of(PAGE);
-        if to > from {
-            populate(from, to - from);
-            self.next = to;
+        let to = (n.saturating_mul(self.size).saturating_add(self.start)).min(self.end);
+        let pages = whole_pages(self.next, to, PAGE);
+        if !pages.is_empty() {
+            populate(pages.start, pages.len());
+            self.next = pages.end;
         }
     }
 }
@@ -246,12 +256,11 @@ pub(crate) struct FaultIn {
 impl FaultIn {
     /// The whole pages of `v`.
     pub(crate) fn of<T>(v: &[T]) -> FaultIn {
-        const PAGE: usize = 4096;
-        let start = (v.as_ptr() as usize).next_multiple_of(PAGE);
-        let end = (v.as_ptr() as usize + size_of_val(v)) & !(PAGE - 1);
+        let at = v.as_ptr() as usize;
+        let pages = whole_pages(at, at + size_of_val(v), PAGE);
         FaultIn {
-            start,
-            end: end.max(start),
+            start: pages.start,
+            end: pages.end,
         }
     }
 
@@ -264,10 +273,9 @@ impl FaultIn {
         // through one call (a `munmap` elsewhere would wait on hundreds of
         // megabytes), and a hole (the block freed, partly unmapped) ends
         // only its own step.
-        const STEP: usize = 2 << 20;
         let mut at = self.start;
         while at < self.end {
-            let to = (at + STEP).min(self.end);
+            let to = (at + HUGE).min(self.end);
             populate(at, to - at);
             at = to;
         }
