@@ -68,7 +68,7 @@ pub fn run(a: &LotsArgs) -> anyhow::Result<()> {
     };
     let holdings = &outcome.holdings[..];
     let mut lines = Vec::with_capacity(holdings.len());
-    if holdings.len() < 2 * LINES_PER_THREAD {
+    if holdings.len() / 2 < crate::threads::worth_a_thread(LINES_PER_THREAD) {
         lines_of(holdings, &mut lines);
     } else {
         // A decade's open lots on two threads: each line divides a basis by a

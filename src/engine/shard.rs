@@ -107,10 +107,7 @@ pub(super) fn plan(
     let allowed = match cfg.parallel {
         Parallel::Off => false,
         Parallel::Always => true,
-        Parallel::Auto => {
-            ledger.rows.len() >= MIN_ROWS
-                && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
-        }
+        Parallel::Auto => ledger.rows.len() >= MIN_ROWS && crate::threads::two_cores(),
     };
     if !allowed || selections.is_some() || cfg.wash_window > 0 || cfg.transition.frozen.is_some() {
         return None;

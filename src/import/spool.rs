@@ -217,7 +217,7 @@ impl Spool {
 
     /// Writes the SPEC header and every line in ledger order.
     pub fn write(self, w: &mut dyn Write) -> io::Result<()> {
-        let two = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+        let two = crate::threads::two_cores();
         self.write_on(w, two)
     }
 

@@ -78,6 +78,11 @@ fn signed_cell(c: &mut Cells<'_>, gain: rust_decimal::Decimal) {
 /// a helper thread.
 const SPLIT: usize = 16_384;
 
+/// [`SPLIT`] where a second core can take the half, else never.
+fn split() -> usize {
+    crate::threads::worth_a_thread(SPLIT)
+}
+
 /// Adds a row to `t` for each of `lines`, as `push` writes it. A list of
 /// `split` lines or more has its second half in a second grid, built by a
 /// helper thread meanwhile, which is returned: write the two with
@@ -236,7 +241,7 @@ pub fn gains(w: &mut dyn Write, v: &GainsView<'_>) -> io::Result<()> {
         }
         header.push("Gain");
         b.push_record(header);
-        let rest = line_rows(&mut b, v.lines, SPLIT, |b, l| {
+        let rest = line_rows(&mut b, v.lines, split(), |b, l| {
             b.push_cells(|c| {
                 c.shown(&ShortId(l.disposal_id));
                 c.shown(&ShortId(l.lot_id));
@@ -298,7 +303,7 @@ pub fn totals_table(w: &mut dyn Write, rows: &[(&str, &Totals)]) -> io::Result<(
 
 /// `harvest lots` as a table.
 pub fn lots(w: &mut dyn Write, v: &LotsView<'_>) -> io::Result<()> {
-    lots_split(w, v, SPLIT)
+    lots_split(w, v, split())
 }
 
 /// The lots table's header, with the value columns when `priced`.
@@ -459,7 +464,7 @@ pub fn report(w: &mut dyn Write, v: &super::ReportView<'_>) -> io::Result<()> {
             "Lot",
             "Account",
         ]);
-        let mut rest = line_rows(&mut t, lines, SPLIT, |t, l| {
+        let mut rest = line_rows(&mut t, lines, split(), |t, l| {
             let q = Qty(l.quantity);
             let note = l.basis_rule.note();
             t.push_cells(|c| {

@@ -419,7 +419,11 @@ pub fn build_rows_where(
     boxes: &BoxRules,
     keep: impl Fn(&crate::engine::Disposal) -> bool + Sync,
 ) -> Vec<GainRow> {
-    let split = Split::of(outcome, &keep, ROWS_PER_THREAD);
+    let split = Split::of(
+        outcome,
+        &keep,
+        crate::threads::worth_a_thread(ROWS_PER_THREAD),
+    );
     build_rows_split(ledger, outcome, boxes, &keep, &split)
 }
 
@@ -547,7 +551,12 @@ pub fn fold_rows_where<A: Send>(
     init: impl Fn() -> A + Sync,
     fold: impl Fn(&mut A, GainRow) + Sync,
 ) -> Vec<A> {
-    let mid = Split::of(outcome, &keep, ROWS_PER_THREAD).mid;
+    let mid = Split::of(
+        outcome,
+        &keep,
+        crate::threads::worth_a_thread(ROWS_PER_THREAD),
+    )
+    .mid;
     fold_rows_split(ledger, outcome, boxes, &keep, init, fold, mid)
 }
 
