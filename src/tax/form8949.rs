@@ -419,11 +419,7 @@ pub fn build_rows_where(
     boxes: &BoxRules,
     keep: impl Fn(&crate::engine::Disposal) -> bool + Sync,
 ) -> Vec<GainRow> {
-    let split = Split::of(
-        outcome,
-        &keep,
-        crate::threads::worth_a_thread(ROWS_PER_THREAD),
-    );
+    let split = Split::of(outcome, &keep, per_thread());
     build_rows_split(ledger, outcome, boxes, &keep, &split)
 }
 
@@ -537,6 +533,11 @@ impl Split {
 /// than it saves.
 const ROWS_PER_THREAD: usize = 50_000;
 
+/// [`ROWS_PER_THREAD`] where a second core can take the half, else never.
+fn per_thread() -> usize {
+    crate::threads::worth_a_thread(ROWS_PER_THREAD)
+}
+
 /// [`build_rows_where`], folding the rows into `A`s instead of keeping them
 /// (what only sums the rows needs no room for a year of them): on two
 /// threads when there are many, each folding a run of disposals into its own
@@ -551,12 +552,7 @@ pub fn fold_rows_where<A: Send>(
     init: impl Fn() -> A + Sync,
     fold: impl Fn(&mut A, GainRow) + Sync,
 ) -> Vec<A> {
-    let mid = Split::of(
-        outcome,
-        &keep,
-        crate::threads::worth_a_thread(ROWS_PER_THREAD),
-    )
-    .mid;
+    let mid = Split::of(outcome, &keep, per_thread()).mid;
     fold_rows_split(ledger, outcome, boxes, &keep, init, fold, mid)
 }
 
