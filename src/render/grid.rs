@@ -22,15 +22,17 @@ use tabled::settings::{Alignment, Style};
 pub struct Grid {
     /// Every cell's text, one after another.
     text: String,
-    /// Each cell's end in `text`. A cell of printable ASCII (nearly every one)
-    /// is as wide as it is long: keeping every width doubled the room of a
-    /// large table's cells.
-    cells: Vec<usize>,
+    /// Each cell's end in `text`, counted from its row's start: 4 bytes a
+    /// cell, where a full offset took 8 (a large year's table has 11 cells a
+    /// row, for 9.1M rows at 10M ledger rows). A cell of printable ASCII
+    /// (nearly every one) is as wide as it is long: keeping every width
+    /// doubled the room of a large table's cells.
+    cells: Vec<u32>,
     /// The cells that are not printable ASCII, by index in `cells`, with
     /// their display widths, in order.
     wide: Vec<(usize, usize)>,
-    /// Each row's end in `cells`.
-    rows: Vec<usize>,
+    /// Each row's end in `cells` and in `text`.
+    rows: Vec<RowEnd>,
     /// The widest cell of each column.
     widths: Vec<usize>,
     /// Some cell holds a control character (see [`Grid::write`]).
@@ -39,10 +41,19 @@ pub struct Grid {
     scratch: Vec<u8>,
 }
 
+/// Where a row of a [`Grid`] ends.
+#[derive(Debug, Clone, Copy)]
+struct RowEnd {
+    cells: usize,
+    text: usize,
+}
+
 /// The cells of the row [`Grid::push_cells`] is adding, one call a cell.
 pub struct Cells<'g> {
     grid: &'g mut Grid,
+    /// The row's first cell in `cells`, and its start in `text`.
     start: usize,
+    text_start: usize,
 }
 
 impl Cells<'_> {
@@ -50,7 +61,7 @@ impl Cells<'_> {
     pub fn text(&mut self, s: &str) {
         let from = self.grid.text.len();
         self.grid.text.push_str(s);
-        self.grid.end_cell(from, self.start);
+        self.grid.end_cell(from, self.start, self.text_start);
     }
 
     /// A cell written by its `Display`.
@@ -59,7 +70,7 @@ impl Cells<'_> {
         let from = self.grid.text.len();
         // Writing into a String fails only if a Display impl does.
         let _ = write!(self.grid.text, "{d}");
-        self.grid.end_cell(from, self.start);
+        self.grid.end_cell(from, self.start, self.text_start);
     }
 
     /// A cell of ASCII that `push` appends (an amount, a quantity, a date
@@ -95,9 +106,16 @@ impl Grid {
     /// Adds a row of the cells `fill` writes, straight into the table's
     /// buffer: a large table's rows make no string a cell.
     pub fn push_cells(&mut self, fill: impl FnOnce(&mut Cells<'_>)) {
-        let start = self.cells.len();
-        fill(&mut Cells { grid: self, start });
-        self.rows.push(self.cells.len());
+        let (start, text_start) = (self.cells.len(), self.text.len());
+        fill(&mut Cells {
+            grid: self,
+            start,
+            text_start,
+        });
+        self.rows.push(RowEnd {
+            cells: self.cells.len(),
+            text: self.text.len(),
+        });
     }
 
     /// Adds `other`'s rows after this table's, as if they had been pushed
@@ -105,17 +123,20 @@ impl Grid {
     pub fn append(&mut self, other: &Grid) {
         let (text, cells) = (self.text.len(), self.cells.len());
         self.text.push_str(&other.text);
-        self.cells.extend(other.cells.iter().map(|&end| end + text));
+        self.cells.extend_from_slice(&other.cells);
         self.wide
             .extend(other.wide.iter().map(|&(k, width)| (k + cells, width)));
-        self.rows.extend(other.rows.iter().map(|&end| end + cells));
+        self.rows.extend(other.rows.iter().map(|end| RowEnd {
+            cells: end.cells + cells,
+            text: end.text + text,
+        }));
         self.widths = merged_widths(&[self, other]);
         self.control |= other.control;
     }
 
     /// Records the cell written at `text[from..]`, of the row whose first
-    /// cell is `cells[start]`.
-    fn end_cell(&mut self, from: usize, start: usize) {
+    /// cell is `cells[start]` and whose text starts at `text[text_start]`.
+    fn end_cell(&mut self, from: usize, start: usize, text_start: usize) {
         let cell = &self.text[from..];
         let width = if cell.bytes().all(|b| (0x20..0x7f).contains(&b)) {
             cell.len()
@@ -133,7 +154,28 @@ impl Grid {
         } else if self.widths[column] < width {
             self.widths[column] = width;
         }
-        self.cells.push(self.text.len());
+        // A row's text is cells of a ledger's rows, far below 4 GiB; were it
+        // not, the cell would be cut short (see `Grid::row_cells`), not a panic.
+        let end = u32::try_from(self.text.len() - text_start).unwrap_or(u32::MAX);
+        self.cells.push(end);
+    }
+
+    /// Each row's cells, in order: `(index of its first cell, its cells)`.
+    fn row_cells(&self) -> impl Iterator<Item = (usize, impl Iterator<Item = &str>)> {
+        let mut prev = RowEnd { cells: 0, text: 0 };
+        self.rows.iter().map(move |&end| {
+            let text = self.text.get(prev.text..end.text).unwrap_or_default();
+            let ends = self.cells.get(prev.cells..end.cells).unwrap_or_default();
+            let first = prev.cells;
+            prev = end;
+            let mut from = 0;
+            let cells = ends.iter().map(move |&to| {
+                let cell = text.get(from..to as usize).unwrap_or_default();
+                from = to as usize;
+                cell
+            });
+            (first, cells)
+        })
     }
 
     /// Writes the table with a sharp border and a line under the header: the
@@ -183,10 +225,8 @@ impl Grid {
         w.write_all(line.as_bytes())?;
         let mut r = 0;
         for part in parts {
-            let mut start = 0;
-            let mut from = 0;
             let mut wide = part.wide.iter().peekable();
-            for &end in &part.rows {
+            for (start, mut cells) in part.row_cells() {
                 line.clear();
                 if r == 1 {
                     line.push('\n');
@@ -194,12 +234,9 @@ impl Grid {
                 }
                 r += 1;
                 line.push_str("\n│");
-                let cells = &part.cells[start..end];
                 for (c, &column) in widths.iter().enumerate() {
-                    let (cell, cell_width) = match cells.get(c) {
-                        Some(&to) => {
-                            let cell = &part.text[from..to];
-                            from = to;
+                    let (cell, cell_width) = match cells.next() {
+                        Some(cell) => {
                             let width = match wide.next_if(|&&(k, _)| k == start + c) {
                                 Some(&(_, w)) => w,
                                 None => cell.len(),
@@ -219,7 +256,6 @@ impl Grid {
                     }
                     line.push_str(" │");
                 }
-                start = end;
                 w.write_all(line.as_bytes())?;
             }
         }
@@ -238,19 +274,8 @@ impl Grid {
     /// The same table as tabled's.
     fn tabled(&self) -> tabled::Table {
         let mut b = Builder::with_capacity(self.rows.len(), self.widths.len());
-        let mut start = 0;
-        let mut from = 0;
-        for &end in &self.rows {
-            let row: Vec<&str> = self.cells[start..end]
-                .iter()
-                .map(|&to| {
-                    let cell = &self.text[from..to];
-                    from = to;
-                    cell
-                })
-                .collect();
-            b.push_record(row);
-            start = end;
+        for (_, cells) in self.row_cells() {
+            b.push_record(cells.collect::<Vec<&str>>());
         }
         b.build()
     }
