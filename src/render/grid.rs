@@ -154,8 +154,8 @@ impl Grid {
         } else if self.widths[column] < width {
             self.widths[column] = width;
         }
-        // A row's text is cells of a ledger's rows, far below 4 GiB; were it
-        // not, the cell would be cut short (see `Grid::row_cells`), not a panic.
+        // A row's text (one line's cells) is far below 4 GiB; a cell ending
+        // past that would be shown empty (see `Grid::row_cells`), not panic.
         let end = u32::try_from(self.text.len() - text_start).unwrap_or(u32::MAX);
         self.cells.push(end);
     }
