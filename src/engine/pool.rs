@@ -342,6 +342,9 @@ impl Pool {
     }
 
     /// Adds units of a lot, merging with what the pool already holds of it.
+    /// A lot that goes anywhere but at an end of the pool's order waits, and
+    /// is put in place by the pool's next read (`settle`); the
+    /// total counts it at once.
     pub fn put(&mut self, leg: Leg, o: &Orders) {
         let key = o.key(0, leg.lot);
         self.total += leg.qty;

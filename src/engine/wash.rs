@@ -313,20 +313,24 @@ fn carve(
             continue;
         }
         let key = e.out.lot_key(e.ledger, lot);
-        let mut pool_keys: Vec<(Sym, Sym)> = Vec::new();
+        // The pools holding the lot, with what each holds (taking from one
+        // pool changes no other's).
+        let mut holding: Vec<((Sym, Sym), Decimal)> = Vec::new();
         for (&k, p) in &mut e.pools {
-            if k.1 == asset && !p.held(&key, &orders!(e)).is_zero() {
-                pool_keys.push(k);
+            if k.1 == asset {
+                let held = p.held(&key, &orders!(e));
+                if !held.is_zero() {
+                    holding.push((k, held));
+                }
             }
         }
-        for pk in pool_keys {
+        for (pk, held) in holding {
             if need.is_zero() {
                 break;
             }
             let mut taken: Vec<Leg> = Vec::new();
             if let Some(pool) = e.pools.get_mut(&pk) {
-                let m = need.min(pool.held(&key, &orders!(e)));
-                pool.take_from(&key, m, &mut taken, &orders!(e));
+                pool.take_from(&key, need.min(held), &mut taken, &orders!(e));
             }
             for t in taken {
                 note_gone(gone, lot, t.qty);
