@@ -18,7 +18,7 @@ use crate::render::{self, CostsView, LeftOut, Picture, SaleLine, ScanLine, ScanV
 use crate::tax::form8949::cents;
 use crate::tax::rates::{self, CapitalIncome};
 use crate::tax::schedule_d::{FilingStatus, carryover_worksheet};
-use crate::tax::{Term, fold_rows_where};
+use crate::tax::{Term, gain_sums_where};
 use crate::time::{date_in, end_of_day};
 
 use super::report::tax_inputs;
@@ -385,26 +385,8 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
             // Short-term, long-term, and the long-term gain of collectibles
             // (28% Rate Gain Worksheet line 1).
             let so_far = |d: &engine::Disposal| d.date.year() == year && d.date <= as_of;
-            let parts = fold_rows_where(
-                ledger,
-                &outcome,
-                &s.boxes,
-                so_far,
-                || (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO),
-                |(st, lt, collectibles_lt), r| {
-                    match r.term {
-                        Term::Short => *st += r.gain,
-                        Term::Long => *lt += r.gain,
-                    }
-                    if r.term == Term::Long && r.adjustment_code.contains('C') {
-                        *collectibles_lt += r.gain;
-                    }
-                },
-            );
-            parts.into_iter().fold(
-                (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO),
-                |(st, lt, c), (st2, lt2, c2)| (st + st2, lt + lt2, c + c2),
-            )
+            let sums = gain_sums_where(ledger, &outcome, &s.boxes, so_far);
+            (sums.short, sums.long, sums.collectibles_long)
         },
     );
     let y = YearSoFar {

@@ -580,6 +580,127 @@ pub(crate) fn fold_rows_split<A: Send>(
     vec![first, second]
 }
 
+/// The gains of Form 8949 rows summed by term, and the long-term gain of
+/// collectibles among them (28% Rate Gain Worksheet line 1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GainSums {
+    pub short: Decimal,
+    pub long: Decimal,
+    pub collectibles_long: Decimal,
+}
+
+impl GainSums {
+    /// Adds one row's gain.
+    fn add(&mut self, term: Term, collectible: bool, gain: Decimal) {
+        match term {
+            Term::Short => self.short += gain,
+            Term::Long => {
+                self.long += gain;
+                if collectible {
+                    self.collectibles_long += gain;
+                }
+            }
+        }
+    }
+}
+
+impl std::ops::Add for GainSums {
+    type Output = GainSums;
+    fn add(self, o: GainSums) -> GainSums {
+        GainSums {
+            short: self.short + o.short,
+            long: self.long + o.long,
+            collectibles_long: self.collectibles_long + o.collectibles_long,
+        }
+    }
+}
+
+/// The sums of the gains of the rows [`build_rows_where`] makes of the
+/// disposals `keep` keeps, without making a row for most disposals (what a
+/// plan for the year so far needs). A disposal whose legs share one term,
+/// with no wash-sale adjustment and no gift's dual basis, gains its proceeds
+/// in cents less each leg's basis in cents: its rows' proceeds add up to
+/// exactly that, however the legs split it, so the division sharing the
+/// proceeds out is not needed. Any other disposal is made into its rows.
+/// The same sums as adding up the rows (every amount is whole cents), on two
+/// threads as [`fold_rows_where`] when there are many.
+pub fn gain_sums_where(
+    ledger: &Ledger,
+    outcome: &Outcome,
+    boxes: &BoxRules,
+    keep: impl Fn(&crate::engine::Disposal) -> bool + Sync,
+) -> GainSums {
+    let mid = Split::of(outcome, &keep, per_thread()).mid;
+    gain_sums_split(ledger, outcome, boxes, &keep, mid)
+}
+
+/// [`gain_sums_where`], the disposals from `mid` on summed by a second
+/// thread (none when `mid` is past the last).
+pub(crate) fn gain_sums_split(
+    ledger: &Ledger,
+    outcome: &Outcome,
+    boxes: &BoxRules,
+    keep: &(impl Fn(&crate::engine::Disposal) -> bool + Sync),
+    mid: usize,
+) -> GainSums {
+    let n = outcome.disposals.len();
+    let run = |range| sums_in(ledger, outcome, boxes, keep, range);
+    if mid >= n {
+        return run(0..n);
+    }
+    let (first, second) = crate::threads::join(|| run(0..mid), || run(mid..n));
+    first + second
+}
+
+/// [`gain_sums_where`]'s sums of the disposals in `range`.
+fn sums_in(
+    ledger: &Ledger,
+    outcome: &Outcome,
+    boxes: &BoxRules,
+    keep: &impl Fn(&crate::engine::Disposal) -> bool,
+    range: std::ops::Range<usize>,
+) -> GainSums {
+    let mut sums = GainSums::default();
+    let mut lot_cum = lot_cum_before(outcome, range.start);
+    let start = range.start;
+    for (di, d) in outcome.disposals[range].iter().enumerate() {
+        let di = start + di;
+        fetch_legs_ahead(ledger, outcome, &lot_cum, di, false);
+        if !keep(d) || d.kind == crate::engine::DisposalKind::Removal {
+            take_basis(outcome, d, &mut lot_cum);
+            continue;
+        }
+        let legs = outcome.legs_of(d);
+        let Some(first) = legs.first() else {
+            continue;
+        };
+        let t = lot_term(&outcome.lots[first.lot as usize], d.date);
+        let plain = legs
+            .iter()
+            .all(|leg| lot_term(&outcome.lots[leg.lot as usize], d.date) == t)
+            && (outcome.dual_basis.is_empty()
+                || !legs.iter().any(|l| outcome.dual_basis.contains_key(&l.lot)))
+            && (outcome.disallowed.is_empty()
+                || !d.legs.clone().any(|i| outcome.disallowed.contains_key(&i)));
+        if plain {
+            let collectible = boxes.is_collectible(ledger.syms.name(d.asset));
+            let mut gain = cents(d.proceeds);
+            for leg in legs {
+                let cum = &mut lot_cum[leg.lot as usize];
+                let before = cents(*cum);
+                *cum += leg.basis;
+                gain -= cents(*cum) - before;
+            }
+            sums.add(t, collectible, gain);
+        } else {
+            disposal_rows(ledger, outcome, boxes, di, &mut lot_cum, &mut |r| {
+                sums.add(r.term, r.adjustment_code.contains('C'), r.gain)
+            });
+        }
+    }
+    sums
+}
+
 /// How many disposals ahead of the one made into rows the lots of their
 /// legs are fetched into the cache (and half as many ahead, the lots' rows).
 const AHEAD: usize = 8;
@@ -588,9 +709,16 @@ const AHEAD: usize = 8;
 /// row of disposal `di + AHEAD` (a disposal every few rows: a page apart
 /// every few dozen), its legs' lots and their running basis, and the
 /// ledger rows of the lots of disposal `di + AHEAD / 2` (whose lots were
-/// fetched as many disposals ago). A disposal's lots are anywhere in the
+/// fetched as many disposals ago) when `lot_rows` (rows are made: a row's
+/// box asks where its lot was acquired). A disposal's lots are anywhere in the
 /// run's list, their rows anywhere in the ledger.
-fn fetch_legs_ahead(ledger: &Ledger, outcome: &Outcome, lot_cum: &[Decimal], di: usize) {
+fn fetch_legs_ahead(
+    ledger: &Ledger,
+    outcome: &Outcome,
+    lot_cum: &[Decimal],
+    di: usize,
+    lot_rows: bool,
+) {
     use crate::memory::prefetch;
     if let Some(d) = outcome.disposals.get(di + AHEAD) {
         if let Some(row) = ledger.rows.get(d.row as usize) {
@@ -604,6 +732,9 @@ fn fetch_legs_ahead(ledger: &Ledger, outcome: &Outcome, lot_cum: &[Decimal], di:
                 prefetch(cum);
             }
         }
+    }
+    if !lot_rows {
+        return;
     }
     if let Some(d) = outcome.disposals.get(di + AHEAD / 2) {
         for leg in outcome.legs_of(d) {
@@ -625,127 +756,149 @@ fn rows_in(
     range: std::ops::Range<usize>,
     mut row: impl FnMut(GainRow),
 ) {
-    let mut lot_cum = vec![Decimal::ZERO; outcome.lots.len()];
-    // What disposals not kept (a run for one year) took before.
-    for (cum, taken) in lot_cum.iter_mut().zip(&outcome.taken_before) {
-        *cum = *taken;
-    }
-    // What the disposals before the range took: the same additions, in the
-    // same order, as walking them would make.
-    for d in &outcome.disposals[..range.start] {
-        for leg in outcome.legs_of(d) {
-            lot_cum[leg.lot as usize] += leg.basis;
-        }
-    }
+    let mut lot_cum = lot_cum_before(outcome, range.start);
     let start = range.start;
     for (di, d) in outcome.disposals[range].iter().enumerate() {
         let di = start + di;
-        fetch_legs_ahead(ledger, outcome, &lot_cum, di);
+        fetch_legs_ahead(ledger, outcome, &lot_cum, di, true);
         // A gift given, a donation, a loss: no row, but their units' basis
         // leaves the lot.
         if !keep(d) || d.kind == crate::engine::DisposalKind::Removal {
             // Only the lots' running basis matters for rows not kept.
-            for leg in outcome.legs_of(d) {
-                lot_cum[leg.lot as usize] += leg.basis;
-            }
+            take_basis(outcome, d, &mut lot_cum);
             continue;
         }
-        let sold_in = ledger.rows[d.row as usize].account;
-        let account = ledger.syms.name(sold_in);
-        // Units a broker reports the basis of: acquired in this account from
-        // 2026 on (bought, traded for, received as income there, or converted
-        // there from such units), never transferred in.
-        let covered = |lot: &crate::engine::Lot| {
-            d.date.year() >= COVERED_FROM
-                && lot.acquired_date.year() >= COVERED_FROM
-                && matches!(
-                    lot.origin,
-                    crate::engine::Origin::Acquired | crate::engine::Origin::Converted
-                )
-                && !lot.came_back
-                && ledger.rows[lot.row as usize].account == sold_in
+        disposal_rows(ledger, outcome, boxes, di, &mut lot_cum, &mut row);
+    }
+}
+
+/// The basis each lot has given up before disposal `start`: what disposals
+/// not kept (a run for one year) took, then what the run's disposals before
+/// `start` took, added in the same order as walking them would add them.
+fn lot_cum_before(outcome: &Outcome, start: usize) -> Vec<Decimal> {
+    let mut lot_cum = vec![Decimal::ZERO; outcome.lots.len()];
+    for (cum, taken) in lot_cum.iter_mut().zip(&outcome.taken_before) {
+        *cum = *taken;
+    }
+    for d in &outcome.disposals[..start] {
+        take_basis(outcome, d, &mut lot_cum);
+    }
+    lot_cum
+}
+
+/// Adds what disposal `d` takes of each lot's basis to the lots' running basis.
+fn take_basis(outcome: &Outcome, d: &crate::engine::Disposal, lot_cum: &mut [Decimal]) {
+    for leg in outcome.legs_of(d) {
+        lot_cum[leg.lot as usize] += leg.basis;
+    }
+}
+
+/// The rows of disposal `di`, one a leg, in order; `lot_cum` is the lots'
+/// running basis, which its legs add to.
+fn disposal_rows(
+    ledger: &Ledger,
+    outcome: &Outcome,
+    boxes: &BoxRules,
+    di: usize,
+    lot_cum: &mut [Decimal],
+    row: &mut impl FnMut(GainRow),
+) {
+    let d = &outcome.disposals[di];
+    let sold_in = ledger.rows[d.row as usize].account;
+    let account = ledger.syms.name(sold_in);
+    // Units a broker reports the basis of: acquired in this account from
+    // 2026 on (bought, traded for, received as income there, or converted
+    // there from such units), never transferred in.
+    let covered = |lot: &crate::engine::Lot| {
+        d.date.year() >= COVERED_FROM
+            && lot.acquired_date.year() >= COVERED_FROM
+            && matches!(
+                lot.origin,
+                crate::engine::Origin::Acquired | crate::engine::Origin::Converted
+            )
+            && !lot.came_back
+            && ledger.rows[lot.row as usize].account == sold_in
+    };
+    let collectible = boxes.is_collectible(ledger.syms.name(d.asset));
+    let mut qty_cum = Decimal::ZERO;
+    let mut p_before = Decimal::ZERO;
+    let legs = outcome.legs_of(d);
+    for (n, leg) in legs.iter().enumerate() {
+        qty_cum += leg.qty;
+        let p_through = if n + 1 == legs.len() || d.qty.is_zero() {
+            cents(d.proceeds)
+        } else {
+            cents(mul_div(d.proceeds, qty_cum, d.qty))
         };
-        let collectible = boxes.is_collectible(ledger.syms.name(d.asset));
-        let mut qty_cum = Decimal::ZERO;
-        let mut p_before = Decimal::ZERO;
-        let legs = outcome.legs_of(d);
-        for (n, leg) in legs.iter().enumerate() {
-            qty_cum += leg.qty;
-            let p_through = if n + 1 == legs.len() || d.qty.is_zero() {
-                cents(d.proceeds)
+        let proceeds = p_through - p_before;
+        p_before = p_through;
+
+        let cum = &mut lot_cum[leg.lot as usize];
+        let b_before = cents(*cum);
+        *cum += leg.basis;
+        let cost_basis = cents(*cum) - b_before;
+
+        let lot = &outcome.lots[leg.lot as usize];
+        // A wash-sale replacement reports the date its holding period counts
+        // from, as brokers do.
+        let mut t = lot_term(lot, d.date);
+        let mut date_acquired = lot.holding_from;
+        let mut cost_basis = cost_basis;
+        let mut basis_rule = BasisRule::Lot;
+        if !outcome.dual_basis.is_empty()
+            && let Some(db) = outcome.dual_basis.get(&leg.lot)
+            && proceeds < cost_basis
+        {
+            // A gift worth less than the donor's basis, sold below it: a
+            // loss only below the fair value at the gift.
+            let fair = if lot.qty.is_zero() {
+                Decimal::ZERO
             } else {
-                cents(mul_div(d.proceeds, qty_cum, d.qty))
+                cents(mul_div(db.fair_value, leg.qty, lot.qty))
             };
-            let proceeds = p_through - p_before;
-            p_before = p_through;
-
-            let cum = &mut lot_cum[leg.lot as usize];
-            let b_before = cents(*cum);
-            *cum += leg.basis;
-            let cost_basis = cents(*cum) - b_before;
-
-            let lot = &outcome.lots[leg.lot as usize];
-            // A wash-sale replacement reports the date its holding period counts
-            // from, as brokers do.
-            let mut t = lot_term(lot, d.date);
-            let mut date_acquired = lot.holding_from;
-            let mut cost_basis = cost_basis;
-            let mut basis_rule = BasisRule::Lot;
-            if !outcome.dual_basis.is_empty()
-                && let Some(db) = outcome.dual_basis.get(&leg.lot)
-                && proceeds < cost_basis
-            {
-                // A gift worth less than the donor's basis, sold below it: a
-                // loss only below the fair value at the gift.
-                let fair = if lot.qty.is_zero() {
-                    Decimal::ZERO
-                } else {
-                    cents(mul_div(db.fair_value, leg.qty, lot.qty))
-                };
-                if proceeds < fair {
-                    cost_basis = fair;
-                    date_acquired = db.gift_date;
-                    t = term(db.gift_date, d.date);
-                    basis_rule = BasisRule::GiftFairValue;
-                } else {
-                    cost_basis = proceeds;
-                    basis_rule = BasisRule::GiftNoGainNoLoss;
-                }
+            if proceeds < fair {
+                cost_basis = fair;
+                date_acquired = db.gift_date;
+                t = term(db.gift_date, d.date);
+                basis_rule = BasisRule::GiftFairValue;
+            } else {
+                cost_basis = proceeds;
+                basis_rule = BasisRule::GiftNoGainNoLoss;
             }
-            let leg_index = d.legs.start + n as u32;
-            // Column (g) never turns the row's loss into a gain, and a wholly
-            // disallowed loss leaves exactly zero, whatever the cents.
-            let row_loss = (cost_basis - proceeds).max(Decimal::ZERO);
-            let adjustment = match outcome.disallowed.get(&leg_index) {
-                Some(&(_, true)) => row_loss,
-                Some(&(w, false)) => cents(w).min(row_loss),
-                None => Decimal::ZERO,
-            };
-            // Code C (a collectible) comes before W: codes are alphabetical.
-            let mut code = AdjustmentCode::NONE;
-            if collectible {
-                code.push('C');
-            }
-            // Less than half a cent disallowed: nothing to report.
-            if !adjustment.is_zero() {
-                code.push('W');
-            }
-            row(GainRow {
-                disposal: di as u32,
-                lot: leg.lot,
-                quantity: leg.qty,
-                date_acquired,
-                date_sold: d.date,
-                term: t,
-                box_: boxes.box_for(d.date.year(), t, account, covered(lot)),
-                proceeds,
-                cost_basis,
-                adjustment_code: code,
-                adjustment,
-                gain: proceeds - cost_basis + adjustment,
-                basis_rule,
-            });
         }
+        let leg_index = d.legs.start + n as u32;
+        // Column (g) never turns the row's loss into a gain, and a wholly
+        // disallowed loss leaves exactly zero, whatever the cents.
+        let row_loss = (cost_basis - proceeds).max(Decimal::ZERO);
+        let adjustment = match outcome.disallowed.get(&leg_index) {
+            Some(&(_, true)) => row_loss,
+            Some(&(w, false)) => cents(w).min(row_loss),
+            None => Decimal::ZERO,
+        };
+        // Code C (a collectible) comes before W: codes are alphabetical.
+        let mut code = AdjustmentCode::NONE;
+        if collectible {
+            code.push('C');
+        }
+        // Less than half a cent disallowed: nothing to report.
+        if !adjustment.is_zero() {
+            code.push('W');
+        }
+        row(GainRow {
+            disposal: di as u32,
+            lot: leg.lot,
+            quantity: leg.qty,
+            date_acquired,
+            date_sold: d.date,
+            term: t,
+            box_: boxes.box_for(d.date.year(), t, account, covered(lot)),
+            proceeds,
+            cost_basis,
+            adjustment_code: code,
+            adjustment,
+            gain: proceeds - cost_basis + adjustment,
+            basis_rule,
+        });
     }
 }
 

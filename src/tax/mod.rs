@@ -16,8 +16,8 @@ pub mod schedule_d;
 pub mod term;
 
 pub use form8949::{
-    AdjustmentCode, BasisRule, Box8949, BoxRules, GainRow, Totals, build_rows, build_rows_where,
-    fold_rows_where, sort_by_part_and_box,
+    AdjustmentCode, BasisRule, Box8949, BoxRules, GainRow, GainSums, Totals, build_rows,
+    build_rows_where, fold_rows_where, gain_sums_where, sort_by_part_and_box,
 };
 pub use gifts::{Transfers, transfers};
 pub use income::{IncomeSummary, Schedule, income};
