@@ -706,22 +706,23 @@ fn sums_in(
 const AHEAD: usize = 8;
 
 /// Starts fetching what [`rows_in`] reads for the disposals after `di`: the
-/// row of disposal `di + AHEAD` (a disposal every few rows: a page apart
-/// every few dozen), its legs' lots and their running basis, and the
-/// ledger rows of the lots of disposal `di + AHEAD / 2` (whose lots were
-/// fetched as many disposals ago) when `lot_rows` (rows are made: a row's
-/// box asks where its lot was acquired). A disposal's lots are anywhere in the
-/// run's list, their rows anywhere in the ledger.
+/// legs' lots of disposal `di + AHEAD` and their running basis and, when
+/// `rows` (rows are made: a row names the account sold from, and its box
+/// asks where its lot was acquired), that disposal's ledger row (a disposal
+/// every few rows: a page apart every few dozen) and the ledger rows of the
+/// lots of disposal `di + AHEAD / 2` (whose lots were fetched as many
+/// disposals ago). A disposal's lots are anywhere in the run's list, their
+/// rows anywhere in the ledger.
 fn fetch_legs_ahead(
     ledger: &Ledger,
     outcome: &Outcome,
     lot_cum: &[Decimal],
     di: usize,
-    lot_rows: bool,
+    rows: bool,
 ) {
     use crate::memory::prefetch;
     if let Some(d) = outcome.disposals.get(di + AHEAD) {
-        if let Some(row) = ledger.rows.get(d.row as usize) {
+        if rows && let Some(row) = ledger.rows.get(d.row as usize) {
             prefetch(&row.account);
         }
         for leg in outcome.legs_of(d) {
@@ -733,7 +734,7 @@ fn fetch_legs_ahead(
             }
         }
     }
-    if !lot_rows {
+    if !rows {
         return;
     }
     if let Some(d) = outcome.disposals.get(di + AHEAD / 2) {
