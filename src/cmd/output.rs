@@ -110,9 +110,15 @@ pub fn write_output_shown(
             };
             let tmp = tempfile::NamedTempFile::new_in(dir)
                 .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+            // Renamed over a file that exists, the new file's data is written
+            // to disk inside the rename (ext4 does, lest a crash leave the file
+            // empty), the command waiting: that writing is started as the
+            // output grows instead.
+            let replacing = std::fs::metadata(p).is_ok_and(|m| m.is_file());
             {
                 let bar = inputs.writing(&p.display().to_string());
-                let mut w = io::BufWriter::with_capacity(1 << 16, bar.wrap_write(tmp.as_file()));
+                let file = WriteBack::new(tmp.as_file(), replacing);
+                let mut w = io::BufWriter::with_capacity(1 << 16, bar.wrap_write(file));
                 f(&mut w).with_context(|| format!("writing {}", p.display()))?;
                 w.flush()
                     .with_context(|| format!("writing {}", p.display()))?;
@@ -135,6 +141,67 @@ pub fn write_output_shown(
     }
 }
 
+/// Bytes written between two starts of writing a replacing output to disk.
+const WRITE_BACK_EVERY: u64 = 8 << 20;
+
+/// A file being written that, when `start` was asked, starts the system's
+/// writing of its data to disk every [`WRITE_BACK_EVERY`] bytes (Linux
+/// `sync_file_range`: it starts the writing and does not wait for it; the
+/// data is the same either way). Elsewhere, or when not asked, a plain
+/// file.
+struct WriteBack<'a> {
+    file: &'a std::fs::File,
+    start: bool,
+    /// Bytes written, and those whose writing to disk was started.
+    written: u64,
+    started: u64,
+}
+
+impl<'a> WriteBack<'a> {
+    fn new(file: &'a std::fs::File, start: bool) -> Self {
+        WriteBack {
+            file,
+            start,
+            written: 0,
+            started: 0,
+        }
+    }
+}
+
+impl Write for WriteBack<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.start && self.written - self.started >= WRITE_BACK_EVERY {
+            start_writing(self.file, self.started, self.written - self.started);
+            self.started = self.written;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Starts writing `len` bytes of `file` from `at` to disk, without waiting.
+/// A hint: a failure changes nothing that is written.
+#[cfg(target_os = "linux")]
+fn start_writing(file: &std::fs::File, at: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(at), Ok(len)) = (i64::try_from(at), i64::try_from(len)) else {
+        return;
+    };
+    // SAFETY: the descriptor is the open file's, borrowed for the call;
+    // sync_file_range reads no memory of the process.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), at, len, libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writing(_file: &std::fs::File, _at: u64, _len: u64) {}
+
 /// Standard output is a regular file (`> out.csv`), not a terminal or a pipe.
 fn stdout_is_file() -> bool {
     #[cfg(unix)]
@@ -150,5 +217,34 @@ fn stdout_is_file() -> bool {
     #[cfg(not(unix))]
     {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Seek};
+
+    /// What goes through a replacing output's writer is what reaches the
+    /// file, whether its writing to disk is started or not.
+    #[test]
+    fn starting_the_writing_to_disk_changes_nothing_written() {
+        let chunk: Vec<u8> = (0..=255u8).cycle().take(1 << 20).collect();
+        for start in [false, true] {
+            let mut file = tempfile::tempfile().unwrap();
+            let mut w = WriteBack::new(&file, start);
+            for _ in 0..20 {
+                w.write_all(&chunk).unwrap();
+            }
+            w.flush().unwrap();
+            // Started for each whole 8 MiB written, when asked.
+            let started = if start { 16 << 20 } else { 0 };
+            assert_eq!((w.written, w.started), (20 << 20, started));
+            file.rewind().unwrap();
+            let mut back = Vec::new();
+            file.read_to_end(&mut back).unwrap();
+            assert_eq!(back.len(), 20 << 20);
+            assert!(back.chunks(1 << 20).all(|c| c == chunk.as_slice()));
+        }
     }
 }
