@@ -567,12 +567,20 @@ pub(crate) fn fold_rows_split<A: Send>(
     fold: impl Fn(&mut A, GainRow) + Sync,
     mid: usize,
 ) -> Vec<A> {
-    let n = outcome.disposals.len();
-    let run = |range: std::ops::Range<usize>| {
+    in_halves(outcome.disposals.len(), mid, |range| {
         let mut acc = init();
         rows_in(ledger, outcome, boxes, keep, range, |r| fold(&mut acc, r));
         acc
-    };
+    })
+}
+
+/// `run` over the disposals `0..n`, or over `0..mid` and `mid..n` on two
+/// threads (when `mid` is before `n`): its results in that order.
+fn in_halves<A: Send>(
+    n: usize,
+    mid: usize,
+    run: impl Fn(std::ops::Range<usize>) -> A + Sync,
+) -> Vec<A> {
     if mid >= n {
         return vec![run(0..n)];
     }
@@ -643,13 +651,11 @@ pub(crate) fn gain_sums_split(
     keep: &(impl Fn(&crate::engine::Disposal) -> bool + Sync),
     mid: usize,
 ) -> GainSums {
-    let n = outcome.disposals.len();
-    let run = |range| sums_in(ledger, outcome, boxes, keep, range);
-    if mid >= n {
-        return run(0..n);
-    }
-    let (first, second) = crate::threads::join(|| run(0..mid), || run(mid..n));
-    first + second
+    in_halves(outcome.disposals.len(), mid, |range| {
+        sums_in(ledger, outcome, boxes, keep, range)
+    })
+    .into_iter()
+    .fold(GainSums::default(), |a, b| a + b)
 }
 
 /// [`gain_sums_where`]'s sums of the disposals in `range`.
@@ -661,18 +667,11 @@ fn sums_in(
     range: std::ops::Range<usize>,
 ) -> GainSums {
     let mut sums = GainSums::default();
-    let mut lot_cum = lot_cum_before(outcome, range.start);
-    let start = range.start;
-    for (di, d) in outcome.disposals[range].iter().enumerate() {
-        let di = start + di;
-        fetch_legs_ahead(ledger, outcome, &lot_cum, di, false);
-        if !keep(d) || d.kind == crate::engine::DisposalKind::Removal {
-            take_basis(outcome, d, &mut lot_cum);
-            continue;
-        }
+    walk_kept(ledger, outcome, keep, range, false, |di, lot_cum| {
+        let d = &outcome.disposals[di];
         let legs = outcome.legs_of(d);
         let Some(first) = legs.first() else {
-            continue;
+            return;
         };
         let t = lot_term(&outcome.lots[first.lot as usize], d.date);
         let plain = legs
@@ -693,11 +692,11 @@ fn sums_in(
             }
             sums.add(t, collectible, gain);
         } else {
-            disposal_rows(ledger, outcome, boxes, di, &mut lot_cum, &mut |r| {
+            disposal_rows(ledger, outcome, boxes, di, lot_cum, &mut |r| {
                 sums.add(r.term, r.adjustment_code.contains('C'), r.gain)
             });
         }
-    }
+    });
     sums
 }
 
@@ -757,19 +756,34 @@ fn rows_in(
     range: std::ops::Range<usize>,
     mut row: impl FnMut(GainRow),
 ) {
+    walk_kept(ledger, outcome, keep, range, true, |di, lot_cum| {
+        disposal_rows(ledger, outcome, boxes, di, lot_cum, &mut row)
+    });
+}
+
+/// Walks the disposals in `range` with the lots' running basis: `kept` is
+/// given each disposal `keep` keeps (its index, and the running basis its
+/// legs add to); a disposal not kept only adds its legs' basis, as a gift
+/// given, a donation or a loss does (no row, but their units' basis leaves
+/// the lot). `rows`: rows are made (see [`fetch_legs_ahead`]).
+fn walk_kept(
+    ledger: &Ledger,
+    outcome: &Outcome,
+    keep: &impl Fn(&crate::engine::Disposal) -> bool,
+    range: std::ops::Range<usize>,
+    rows: bool,
+    mut kept: impl FnMut(usize, &mut [Decimal]),
+) {
     let mut lot_cum = lot_cum_before(outcome, range.start);
     let start = range.start;
     for (di, d) in outcome.disposals[range].iter().enumerate() {
         let di = start + di;
-        fetch_legs_ahead(ledger, outcome, &lot_cum, di, true);
-        // A gift given, a donation, a loss: no row, but their units' basis
-        // leaves the lot.
+        fetch_legs_ahead(ledger, outcome, &lot_cum, di, rows);
         if !keep(d) || d.kind == crate::engine::DisposalKind::Removal {
-            // Only the lots' running basis matters for rows not kept.
             take_basis(outcome, d, &mut lot_cum);
             continue;
         }
-        disposal_rows(ledger, outcome, boxes, di, &mut lot_cum, &mut row);
+        kept(di, &mut lot_cum);
     }
 }
 
