@@ -38,6 +38,7 @@ mod error;
 mod identify;
 mod outcome;
 mod pool;
+mod reach;
 mod shard;
 pub(crate) mod skip;
 mod transfer;

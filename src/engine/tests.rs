@@ -1905,3 +1905,95 @@ fn gain_sums_equal_the_rows_gains_added_up() {
     // Each kind of disposal that is made into rows was met.
     assert_eq!(seen, (true, true, true));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+    /// Pairing (with the summaries of blocks of withdrawals that let a deposit
+    /// pass over those it can take nothing of) pairs as the rules say, looked
+    /// at one withdrawal at a time: by txid, the earliest withdrawal of the
+    /// deposit's txid and asset; then each deposit still unpaired, the
+    /// earliest unpaired withdrawal of its asset from another account, of at
+    /// least its quantity, made 0 to 48 hours before it, where the two rows
+    /// do not carry different txids. Hundreds of transfers in a few days, in
+    /// three accounts, many with txids of their own, so that most blocks hold
+    /// nothing a deposit can take.
+    #[test]
+    fn pairing_passes_over_blocks_as_a_look_at_each_withdrawal_would_pair(
+        rows in proptest::collection::vec(
+            (proptest::bool::ANY, 0u8..3, 1u8..5, 0u8..40, 1i64..40, 0u8..2),
+            0..500,
+        ),
+    ) {
+        use std::fmt::Write as _;
+        let t0 = chrono::DateTime::parse_from_rfc3339("2025-03-01T00:00:00Z").unwrap().to_utc();
+        let mut text = String::new();
+        let mut t = t0;
+        // (withdrawal, account, qty, txid, time, asset) by row.
+        let mut facts = Vec::new();
+        for (i, &(withdrawal, acct, qty, tx, step, asset)) in rows.iter().enumerate() {
+            t += chrono::Duration::minutes(step);
+            let asset = ["BTC", "ETH"][asset as usize];
+            // Txids below 20 are shared by a few rows; the rest are the row's own.
+            let txid = match tx {
+                0..10 => String::new(),
+                10..20 => format!("0x{tx}"),
+                _ => format!("0x{i}x"),
+            };
+            // A withdrawal of a shared txid is of the most a deposit takes: a
+            // deposit of more than its txid's withdrawal is an error.
+            let qty = if withdrawal && (10..20).contains(&tx) { 4 } else { qty };
+            let (kind, legs) = match withdrawal {
+                true => ("withdrawal", format!("{qty},{asset},,")),
+                false => ("deposit", format!(",,{qty},{asset}")),
+            };
+            writeln!(
+                text,
+                "r{i},{},a{acct},{kind},{legs},,,,,{txid},",
+                t.format("%Y-%m-%dT%H:%M:%SZ")
+            )
+            .unwrap();
+            facts.push((withdrawal, acct, qty, txid, t, asset));
+        }
+        let l = ledger(&text);
+        let book = AddressBook::default();
+        let p = transfer::pair(&l, &book, None).map_err(|e| {
+            proptest::test_runner::TestCaseError::fail(e.to_string())
+        })?;
+        let mut want: Vec<Option<usize>> = vec![None; facts.len()];
+        let n = facts.len();
+        for d in 0..n {
+            let (wd, _, _, ref dtx, _, da) = facts[d];
+            if wd || dtx.is_empty() {
+                continue;
+            }
+            if let Some(w) = (0..n).find(|&w| {
+                let (ww, _, _, ref wtx, _, wa) = facts[w];
+                ww && want[w].is_none() && wtx == dtx && wa == da
+            }) {
+                want[w] = Some(d);
+                want[d] = Some(w);
+            }
+        }
+        for d in 0..n {
+            let (wd, dacct, dq, ref dtx, dt, da) = facts[d];
+            if wd || want[d].is_some() {
+                continue;
+            }
+            if let Some(w) = (0..n).find(|&w| {
+                let (ww, wacct, wq, ref wtx, wt, wa) = facts[w];
+                ww && want[w].is_none()
+                    && wa == da
+                    && wacct != dacct
+                    && wt <= dt
+                    && wt >= dt - chrono::Duration::hours(48)
+                    && (wtx.is_empty() || dtx.is_empty() || wtx == dtx)
+                    && wq >= dq
+            }) {
+                want[w] = Some(d);
+                want[d] = Some(w);
+            }
+        }
+        let got: Vec<Option<usize>> = (0..n).map(|i| p.partner.get(i as u32).map(|j| j as usize)).collect();
+        proptest::prop_assert_eq!(got, want);
+    }
+}

@@ -23,6 +23,7 @@ use rust_decimal::Decimal;
 
 use super::addresses::{AddressBook, Destination, Owner};
 use super::pool::Pool;
+use super::reach::{self, Reach};
 use super::skip::Skips;
 use super::{DisposalKind, Engine, EngineError, Leg, MissingBasis, Move, Origin, fmt_qty};
 use crate::model::{Amount, Kind, Ledger, Row, Sym};
@@ -231,6 +232,25 @@ pub fn pair<'b>(
         pair_own(ledger, &withdrawals, &deposits, &own, &mut partner);
     }
     let window = Duration::hours(48);
+    // Each asset's withdrawals with their blocks' summaries, made with the
+    // pairs so far: a deposit passes over a block it can take nothing of.
+    let entry = |partner: &Partners, k: u32| {
+        let w = &withdrawals[k as usize];
+        reach::Entry {
+            qty: w.amount.qty,
+            account: w.account,
+            has_txid: w.txid.is_some(),
+            paired: partner.get(w.row).is_some(),
+            own: own.contains_key(&w.row),
+        }
+    };
+    let mut reach: HashMap<Sym, Reach> = by_asset
+        .iter()
+        .map(|(&asset, list)| {
+            let entries = list.iter().map(|&k| entry(&partner, k));
+            (asset, Reach::new(entries))
+        })
+        .collect();
     let mut by_asset = with_skips(by_asset, |k| {
         partner.get(withdrawals[k as usize].row).is_some()
     });
@@ -239,19 +259,32 @@ pub fn pair<'b>(
             continue;
         }
         let recv = d.amount;
-        let Some((cands, unpaired)) = by_asset.get_mut(&recv.asset) else {
+        let (Some((cands, unpaired)), Some(reach)) =
+            (by_asset.get_mut(&recv.asset), reach.get_mut(&recv.asset))
+        else {
             continue;
         };
         let from = d.time - window;
         let start = cands.partition_point(|&w| withdrawals[w as usize].time < from);
+        let end = cands.partition_point(|&w| withdrawals[w as usize].time <= d.time);
+        // A deposit with a txid takes only a withdrawal without one: the
+        // withdrawals of its txid were paired above if any deposit of it
+        // stayed unpaired.
+        let (with_txid, blocks_end) = (d.txid.is_some(), end.div_ceil(reach::BLOCK));
+        let mut looked = usize::MAX;
         let mut k = unpaired.first_from(start);
-        while let Some(&w) = cands.get(k) {
+        while k < end {
+            let block = k / reach::BLOCK;
+            if block != looked {
+                looked = reach.first_from(block, blocks_end, recv.qty, d.account, with_txid);
+                if looked != block {
+                    k = unpaired.first_from(looked * reach::BLOCK);
+                    continue;
+                }
+            }
             let at = k;
             k = unpaired.first_from(k + 1);
-            let w = &withdrawals[w as usize];
-            if w.time > d.time {
-                break;
-            }
+            let w = &withdrawals[cands[at] as usize];
             if w.account == d.account {
                 continue;
             }
@@ -270,6 +303,10 @@ pub fn pair<'b>(
             if w.amount.qty >= recv.qty {
                 partner.pair(w.row, d.row);
                 unpaired.take(at);
+                let block = at / reach::BLOCK;
+                let list =
+                    &cands[block * reach::BLOCK..cands.len().min((block + 1) * reach::BLOCK)];
+                reach.refresh(block, list.iter().map(|&k| entry(&partner, k)));
                 break;
             }
         }
