@@ -6,6 +6,8 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap as HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
@@ -107,7 +109,7 @@ impl Transition {
     }
 }
 
-pub use crate::readers::allocation::FrozenAllocation;
+pub use crate::readers::allocation::{FrozenAllocation, FrozenLine};
 
 /// Units of one lot given to one wallet by the allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,8 +157,22 @@ impl Engine<'_> {
             .map(|k| k.1)
             .collect();
         assets.sort_by(|a, b| self.ledger.syms.name(*a).cmp(self.ledger.syms.name(*b)));
-        let units = std::mem::take(&mut self.wallet_units);
+        // Each asset's wallets and its lines of a frozen allocation, gathered
+        // in one pass each: looked for among all of them for each asset, a
+        // ledger of 100,000 tokens in 800 wallets took 7 s to allocate.
+        let mut held: HashMap<Sym, Vec<(Sym, Decimal)>> = HashMap::default();
+        for (&(acct, a), &q) in &std::mem::take(&mut self.wallet_units) {
+            if acct != Sym::EXTERNAL && q > Decimal::ZERO {
+                held.entry(a).or_default().push((acct, q));
+            }
+        }
         let frozen = self.cfg.transition.frozen.clone();
+        let mut lines: HashMap<&str, Vec<&FrozenLine>> = HashMap::default();
+        for l in frozen.iter().flat_map(|f| &f.lines) {
+            if l.wallet != "(unallocated)" {
+                lines.entry(l.asset.as_str()).or_default().push(l);
+            }
+        }
         let mut shared = 0;
         for asset in assets {
             if let Some(s) = &mut self.shard {
@@ -167,13 +183,7 @@ impl Engine<'_> {
                 Some(p) => p.drain(&orders!(self)),
                 None => continue,
             };
-            let mut wallets: Vec<(Sym, Decimal)> = units
-                .iter()
-                .filter(|((acct, a), q)| {
-                    *a == asset && *acct != Sym::EXTERNAL && **q > Decimal::ZERO
-                })
-                .map(|(&(acct, _), &q)| (acct, q))
-                .collect();
+            let wallets = held.remove(&asset).unwrap_or_default();
             if legs.is_empty() && wallets.is_empty() {
                 continue;
             }
@@ -181,7 +191,12 @@ impl Engine<'_> {
                 shared += 1;
             }
             match &frozen {
-                Some(f) => self.allocate_frozen(f, asset, legs, &mut wallets)?,
+                Some(f) => {
+                    let lines = lines
+                        .get(self.ledger.syms.name(asset))
+                        .map_or(&[][..], Vec::as_slice);
+                    self.allocate_frozen(f, lines, asset, legs, &wallets)?
+                }
                 None => self.allocate_by_rule(asset, legs, wallets),
             }
         }
@@ -331,22 +346,32 @@ impl Engine<'_> {
         );
     }
 
+    /// Gives `asset`'s `legs` to the wallets as `lines` (the file's lines of
+    /// the asset, but those it lists as unallocated) say; `wallets` held it.
     fn allocate_frozen(
         &mut self,
         f: &FrozenAllocation,
+        lines: &[&FrozenLine],
         asset: Sym,
         legs: Vec<Leg>,
-        wallets: &mut [(Sym, Decimal)],
+        wallets: &[(Sym, Decimal)],
     ) -> Result<(), Box<EngineError>> {
         let name = self.ledger.syms.name(asset).to_string();
         let mut legs: Vec<Leg> = legs;
+        // The legs of each lot id, in order: a line takes from its lot's only.
+        let ledger = self.ledger;
+        let mut by_id: HashMap<&str, Vec<usize>> = HashMap::default();
+        for (i, leg) in legs.iter().enumerate() {
+            let row = self.out.lots[leg.lot as usize].row;
+            by_id
+                .entry(&ledger.rows[row as usize].id)
+                .or_default()
+                .push(i);
+        }
         let mut given: Vec<(Sym, Decimal)> = Vec::new();
+        let mut given_at: HashMap<Sym, usize> = HashMap::default();
         // Units the file itself lists as unallocated stay so (below).
-        for l in f
-            .lines
-            .iter()
-            .filter(|l| l.asset == name && l.wallet != "(unallocated)")
-        {
+        for &l in lines {
             let err = |message: String| EngineError::AllocationFile {
                 file: f.file.clone(),
                 line: l.line,
@@ -366,12 +391,12 @@ impl Engine<'_> {
             };
             let mut need = l.qty;
             let mut basis = Decimal::ZERO;
-            for leg in legs.iter_mut() {
+            for &i in by_id.get(l.lot_id.as_str()).into_iter().flatten() {
                 if need.is_zero() {
                     break;
                 }
-                let lot = &self.out.lots[leg.lot as usize];
-                if leg.qty.is_zero() || *self.ledger.rows[lot.row as usize].id != *l.lot_id {
+                let leg = &mut legs[i];
+                if leg.qty.is_zero() {
                     continue;
                 }
                 let part = if leg.qty <= need {
@@ -421,25 +446,23 @@ impl Engine<'_> {
                     ),
                 );
             }
-            match given.iter_mut().find(|g| g.0 == wallet) {
-                Some(g) => g.1 += l.qty,
-                None => given.push((wallet, l.qty)),
+            match given_at.get(&wallet) {
+                Some(&g) => given[g].1 += l.qty,
+                None => {
+                    given_at.insert(wallet, given.len());
+                    given.push((wallet, l.qty));
+                }
             }
         }
-        for &(wallet, held) in wallets.iter() {
-            let got = given
-                .iter()
-                .find(|g| g.0 == wallet)
-                .map_or(Decimal::ZERO, |g| g.1);
+        for &(wallet, held) in wallets {
+            let got = given_at.get(&wallet).map_or(Decimal::ZERO, |&g| given[g].1);
             if got < held {
                 self.wallet_short(asset, wallet, held, held - got);
             }
         }
+        let held_by: HashMap<Sym, Decimal> = wallets.iter().copied().collect();
         for &(wallet, got) in &given {
-            let held = wallets
-                .iter()
-                .find(|w| w.0 == wallet)
-                .map_or(Decimal::ZERO, |w| w.1);
+            let held = held_by.get(&wallet).copied().unwrap_or(Decimal::ZERO);
             if got > held {
                 self.out.warnings.add(
                     "frozen allocation exceeds holdings",

@@ -4,6 +4,8 @@
 
 use std::io::{self, Write};
 
+use rustc_hash::FxHashMap as HashMap;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -42,13 +44,19 @@ impl AllocationView<'_> {
     /// Units and basis per asset and wallet, in the order they first appear.
     fn wallets(&self) -> Vec<(&str, &str, Decimal, Decimal)> {
         let mut out: Vec<(&str, &str, Decimal, Decimal)> = Vec::new();
+        // Where each (asset, wallet) is in `out`: a search of `out` for each
+        // line took 12 s for 100,000 tokens.
+        let mut at: HashMap<(&str, &str), usize> = HashMap::default();
         for l in &self.lines {
-            match out.iter_mut().find(|w| w.0 == l.asset && w.1 == l.wallet) {
-                Some(w) => {
-                    w.2 += l.quantity;
-                    w.3 += l.basis;
+            match at.get(&(l.asset, l.wallet)) {
+                Some(&i) => {
+                    out[i].2 += l.quantity;
+                    out[i].3 += l.basis;
                 }
-                None => out.push((l.asset, l.wallet, l.quantity, l.basis)),
+                None => {
+                    at.insert((l.asset, l.wallet), out.len());
+                    out.push((l.asset, l.wallet, l.quantity, l.basis));
+                }
             }
         }
         out
