@@ -11,4 +11,4 @@ pub use number::{
     IsoDate, MAX_AMOUNT, Money, NumberProblem, Qty, UsDate, cents, money, order_key, parse_decimal,
     price, push_iso_date, push_money, push_price, push_qty, qty,
 };
-pub use text::{csv_needs_quotes, push_csv_cell, safe_text, trim, unprotect};
+pub use text::{csv_needs_quotes, first_csv_cell, push_csv_cell, safe_text, trim, unprotect};

@@ -566,13 +566,13 @@ pub fn load(a: &EngineArgs, s: &Settings) -> anyhow::Result<Loaded> {
                 idx,
             });
         }
-        for sup in importer.take_superseded() {
-            for r in &mut reports {
-                if let Report::Export { imported, idx, .. } = r
-                    && imported.seq == sup.seq
-                {
-                    imported.stats.supersede(&sup);
-                    b.drop_rows(*idx, &sup.ids);
+        let sups = importer.take_superseded();
+        for r in &mut reports {
+            if let Report::Export { imported, idx, .. } = r {
+                let mine = || sups.iter().filter(|s| s.seq == imported.seq);
+                imported.stats.supersede(mine());
+                for s in mine() {
+                    b.drop_rows(*idx, &s.ids);
                 }
             }
         }

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashSet as HashSet;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -154,13 +156,22 @@ impl ImportStats {
         self.skipped.values().sum()
     }
 
-    /// Counts a ledger row given up for a later file's copy as a duplicate.
-    pub fn supersede(&mut self, s: &Superseded) {
-        self.written -= s.ids.len();
-        self.used -= s.rows;
-        self.duplicates += s.rows;
-        self.need_price.retain(|p| !s.ids.contains(&p.id));
-        self.stale_prices.retain(|p| !s.ids.contains(&p.id));
+    /// Counts ledger rows given up for a later file's copy as duplicates, in
+    /// one pass over the rows needing a price however many there are (a pass
+    /// for each took minutes when a Kraken trades.csv of 100,000 trades, each
+    /// needing a price, gave way to ledgers.csv).
+    pub fn supersede<'a>(&mut self, sups: impl IntoIterator<Item = &'a Superseded>) {
+        let mut ids: HashSet<&str> = HashSet::default();
+        for s in sups {
+            self.written -= s.ids.len();
+            self.used -= s.rows;
+            self.duplicates += s.rows;
+            ids.extend(s.ids.iter().map(String::as_str));
+        }
+        if !ids.is_empty() {
+            self.need_price.retain(|p| !ids.contains(p.id.as_str()));
+            self.stale_prices.retain(|p| !ids.contains(p.id.as_str()));
+        }
     }
 }
 

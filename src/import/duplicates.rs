@@ -254,9 +254,7 @@ impl Imported {
             .flat_map(|s| s.ids.iter().map(String::as_str))
             .collect();
         self.records.retain(|(_, r)| !ids.contains(r.id.as_str()));
-        for s in mine {
-            self.stats.supersede(s);
-        }
+        self.stats.supersede(mine);
     }
 }
 

@@ -207,12 +207,10 @@ impl Spool {
         let Some(ids) = self.dropped.get(&file) else {
             return false;
         };
-        let mut r = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(text);
-        let mut rec = csv::StringRecord::new();
-        r.read_record(&mut rec).unwrap_or(false)
-            && ids.contains(crate::cell::unprotect(rec.get(0).unwrap_or("")))
+        // The id, read back from the line as written (a csv reader made for
+        // each line of such a file took 0.7 s a 100,000 lines).
+        let id = crate::cell::first_csv_cell(text);
+        std::str::from_utf8(&id).is_ok_and(|id| ids.contains(crate::cell::unprotect(id)))
     }
 
     /// Writes the SPEC header and every line in ledger order.
