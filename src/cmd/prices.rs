@@ -122,6 +122,10 @@ pub fn run(a: &PricesArgs) -> anyhow::Result<()> {
             .iter()
             .flat_map(|n| n.assets.iter().map(String::as_str))
             .collect();
+        // The assets mapped already, in upper case: one lookup a token row.
+        let mut mapped: std::collections::HashSet<String> = (opts.symbols.iter())
+            .map(|(a, _, _)| a.to_ascii_uppercase())
+            .collect();
         for row in &loaded.ledger.rows {
             let note = loaded.ledger.note(row);
             if !note.contains(" token 0x") {
@@ -131,12 +135,7 @@ pub fn run(a: &PricesArgs) -> anyhow::Result<()> {
                 let Some(platform) = crate::import::coingecko_platform(&chain) else {
                     continue;
                 };
-                if needed.contains(asset.as_str())
-                    && !opts
-                        .symbols
-                        .iter()
-                        .any(|(a, _, _)| a.eq_ignore_ascii_case(&asset))
-                {
+                if needed.contains(asset.as_str()) && mapped.insert(asset.to_ascii_uppercase()) {
                     let product = format!("{platform}/contract/{contract}");
                     opts.symbols.push((asset, Provider::CoinGecko, product));
                 }

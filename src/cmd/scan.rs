@@ -711,6 +711,8 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
     let w = whole(&cands, &built);
     let mut method_notes = Vec::new();
     let mut term_notes = Vec::new();
+    // The holdings of each (account, asset), gathered once for all the sales.
+    let held = plan::HeldBy::new(&outcome.holdings);
     for sale in sales {
         let qty = sale.qty(picks);
         // The plan's lots, by term, so that a sale whose short-term loss FIFO
@@ -724,15 +726,8 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
         let specific = specific_terms.short + specific_terms.long;
         // The other orders sell at the same net price as the plan.
         let net_price = costs.net_price(sale.account, sale.price);
-        let by_method = plan::by_method(
-            ledger,
-            &outcome.holdings,
-            &outcome,
-            sale.account,
-            sale.asset,
-            qty,
-            net_price,
-        );
+        let lots = held.of(sale.account, sale.asset);
+        let by_method = plan::by_method(ledger, lots, &outcome, qty, net_price);
         let name = |x: Sym| engine::account_name(ledger, x);
         // Cents of rounding apart are not worth a note.
         if (by_method - specific).abs() >= Decimal::ONE && s.engine.method != Method::Specific {
@@ -746,16 +741,7 @@ pub fn run(a: &ScanArgs) -> anyhow::Result<()> {
                 render::money(specific)
             ));
         }
-        let fifo_terms = plan::by_fifo_terms(
-            ledger,
-            &outcome.holdings,
-            &outcome,
-            sale.account,
-            sale.asset,
-            qty,
-            net_price,
-            as_of,
-        );
+        let fifo_terms = plan::by_fifo_terms(ledger, lots, &outcome, qty, net_price, as_of);
         if specific_terms.term_differs(&fifo_terms) {
             term_notes.push(format!(
                 "selling {} {} from {} without identifying the lots (FIFO) would realize {} short-term and {} long-term instead of {} and {}: identify the plan's lots by the sale",
@@ -1415,7 +1401,7 @@ fn gains_at_zero(g: &GainsCtx<'_, '_>) -> GainPlan {
     // Under the simulated wash-sale rule (--wash-window), buying back a gain
     // lot of an asset the plan sells at a loss would be a purchase inside the
     // window, disallowing that loss: such lots are not stepped up with it.
-    let loss_assets: Vec<Sym> = g
+    let loss_assets: std::collections::HashSet<Sym> = g
         .losses
         .picks
         .iter()

@@ -132,17 +132,16 @@ struct State<'o> {
     windows: HashMap<(Series, i64), Window>,
     /// Products a provider answered for (listed) or said it does not list.
     listed: HashMap<(Provider, String), bool>,
+    /// The first of `opts.symbols` for each asset, by its name in upper case.
+    symbol_of: HashMap<String, usize>,
 }
 
 impl State<'_> {
     /// The sources for `asset`, with their products.
     fn sources(&self, asset: &str) -> Vec<(Provider, String)> {
-        if let Some((_, p, product)) = self
-            .opts
-            .symbols
-            .iter()
-            .find(|(a, _, _)| a.eq_ignore_ascii_case(asset))
-        {
+        let mapped = (self.symbol_of.get(&asset.to_ascii_uppercase()))
+            .and_then(|&i| self.opts.symbols.get(i));
+        if let Some((_, p, product)) = mapped {
             return vec![(*p, product.clone())];
         }
         // A symbol that is no ticker (a space, a slash, ...) is asked of no
@@ -288,7 +287,11 @@ pub fn fetch(
         candles: HashMap::new(),
         windows: HashMap::new(),
         listed: HashMap::new(),
+        symbol_of: HashMap::new(),
     };
+    for (i, (a, _, _)) in opts.symbols.iter().enumerate() {
+        st.symbol_of.entry(a.to_ascii_uppercase()).or_insert(i);
+    }
     let mut report = Report::default();
     let mut sources_of: HashMap<String, Vec<(Provider, String)>> = HashMap::new();
     for n in needs {

@@ -354,6 +354,8 @@ pub fn plan(
 ) -> Vec<Pick> {
     let mut left: Vec<Decimal> = cands.iter().map(|c| c.qty).collect();
     let mut picks: Vec<Pick> = Vec::new();
+    // Each candidate's pick, once made: the picks of a later phase add to it.
+    let mut pick_of: Vec<Option<usize>> = vec![None; cands.len()];
     let mut remaining = need;
     let st_gain = y.line_7().max(Decimal::ZERO);
     let lt_gain = y.line_15().max(Decimal::ZERO);
@@ -407,37 +409,60 @@ pub fn plan(
             let proceeds = qty * net_price;
             budget -= basis - proceeds;
             remaining -= basis - proceeds;
-            match picks.iter_mut().find(|p| p.candidate == i) {
-                Some(p) => {
+            match pick_of[i] {
+                Some(k) => {
+                    let p = &mut picks[k];
                     p.qty += qty;
                     p.basis += basis;
                     p.proceeds += proceeds;
                 }
-                None => picks.push(Pick {
-                    candidate: i,
-                    qty,
-                    basis,
-                    proceeds,
-                }),
+                None => {
+                    pick_of[i] = Some(picks.len());
+                    picks.push(Pick {
+                        candidate: i,
+                        qty,
+                        basis,
+                        proceeds,
+                    });
+                }
             }
         }
     }
     picks
 }
 
-/// The parts of the lots held in `account` of `asset` that selling `qty` takes
-/// in the order `key` sorts them: each holding with the units and basis taken.
-fn take_in_order<K: Ord>(
-    holdings: &[Holding],
-    account: Sym,
-    asset: Sym,
+/// The holdings of each account and asset, gathered in one pass: looked for
+/// among all holdings for each planned sale, they cost the sales times the
+/// open lots.
+pub struct HeldBy<'h> {
+    by: HashMap<(Sym, Sym), Vec<&'h Holding>>,
+}
+
+impl<'h> HeldBy<'h> {
+    /// `holdings` by account and asset, each in the order given.
+    pub fn new(holdings: &'h [Holding]) -> HeldBy<'h> {
+        let mut by: HashMap<(Sym, Sym), Vec<&Holding>> = HashMap::new();
+        for h in holdings {
+            by.entry((h.account, h.asset)).or_default().push(h);
+        }
+        HeldBy { by }
+    }
+
+    /// The holdings of `asset` in `account`.
+    pub fn of(&self, account: Sym, asset: Sym) -> &[&'h Holding] {
+        self.by.get(&(account, asset)).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The parts of `lots` (the holdings of one account and asset) that selling
+/// `qty` takes in the order `key` sorts them: each holding with the units and
+/// basis taken.
+fn take_in_order<'h, K: Ord>(
+    lots: &[&'h Holding],
     qty: Decimal,
     key: impl Fn(&Holding) -> K,
-) -> Vec<(&Holding, Decimal, Decimal)> {
-    let mut lots: Vec<&Holding> = holdings
-        .iter()
-        .filter(|h| h.account == account && h.asset == asset)
-        .collect();
+) -> Vec<(&'h Holding, Decimal, Decimal)> {
+    let mut lots: Vec<&Holding> = lots.to_vec();
     lots.sort_by_key(|h| key(h));
     let mut need = qty;
     let mut out = Vec::new();
@@ -457,20 +482,17 @@ fn take_in_order<K: Ord>(
     out
 }
 
-/// What selling `qty` of one asset from one account realizes when the lots are
-/// taken in pool order (the configured method) rather than as the plan picks them.
+/// What selling `qty` of one asset from one account (`lots`, its holdings:
+/// [`HeldBy::of`]) realizes when the lots are taken in pool order (the
+/// configured method) rather than as the plan picks them.
 pub fn by_method(
     ledger: &Ledger,
-    holdings: &[Holding],
+    lots: &[&Holding],
     outcome: &Outcome,
-    account: Sym,
-    asset: Sym,
     qty: Decimal,
     price: Decimal,
 ) -> Decimal {
-    let taken = take_in_order(holdings, account, asset, qty, |h| {
-        outcome.lot_key(ledger, h.lot)
-    });
+    let taken = take_in_order(lots, qty, |h| outcome.lot_key(ledger, h.lot));
     let basis: Decimal = taken.iter().map(|t| t.2).sum();
     cents(qty * price) - cents(basis)
 }
@@ -508,21 +530,18 @@ impl TermSplit {
     }
 }
 
-/// What selling `qty` of one asset from one account on `sold` realizes by
-/// FIFO (the law's default without identification: oldest acquisition
-/// first), short-term and long-term apart.
-#[allow(clippy::too_many_arguments)]
+/// What selling `qty` of one asset from one account (`lots`, its holdings:
+/// [`HeldBy::of`]) on `sold` realizes by FIFO (the law's default without
+/// identification: oldest acquisition first), short-term and long-term apart.
 pub fn by_fifo_terms(
     ledger: &Ledger,
-    holdings: &[Holding],
+    lots: &[&Holding],
     outcome: &Outcome,
-    account: Sym,
-    asset: Sym,
     qty: Decimal,
     price: Decimal,
     sold: NaiveDate,
 ) -> TermSplit {
-    let taken = take_in_order(holdings, account, asset, qty, |h| {
+    let taken = take_in_order(lots, qty, |h| {
         let l = &outcome.lots[h.lot as usize];
         let rank = ledger.id_rank.get(l.row as usize).copied().unwrap_or(0);
         (ledger.rows[l.row as usize].time, rank, h.lot)

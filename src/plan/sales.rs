@@ -37,19 +37,21 @@ impl Sale {
 
 fn group_sales(cands: &[Candidate], picks: &[Pick]) -> Vec<Sale> {
     let mut sales: Vec<Sale> = Vec::new();
+    // Where each (account, asset)'s sale is, in the order first picked.
+    let mut at: HashMap<(Sym, Sym), usize> = HashMap::default();
     for (i, p) in picks.iter().enumerate() {
         let c = &cands[p.candidate];
-        match sales
-            .iter_mut()
-            .find(|s| s.account == c.account && s.asset == c.asset)
-        {
-            Some(s) => s.picks.push(i),
-            None => sales.push(Sale {
-                account: c.account,
-                asset: c.asset,
-                price: c.price,
-                picks: vec![i],
-            }),
+        match at.get(&(c.account, c.asset)) {
+            Some(&s) => sales[s].picks.push(i),
+            None => {
+                at.insert((c.account, c.asset), sales.len());
+                sales.push(Sale {
+                    account: c.account,
+                    asset: c.asset,
+                    price: c.price,
+                    picks: vec![i],
+                });
+            }
         }
     }
     sales

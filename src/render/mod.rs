@@ -824,14 +824,15 @@ pub fn summary_rows<'a>(
     account: impl Fn(&crate::tax::GainRow) -> &'a str,
 ) -> Vec<SummaryRow<'a>> {
     let mut out: Vec<SummaryRow<'a>> = Vec::new();
+    // Where each (box, account) is in `out`, in the order first met.
+    let mut at: std::collections::HashMap<(crate::tax::Box8949, &str), usize> =
+        std::collections::HashMap::new();
     for r in rows {
         let acct = account(r);
-        let i = match out
-            .iter()
-            .position(|s| s.box_ == r.box_ && s.account == acct)
-        {
-            Some(i) => i,
+        let i = match at.get(&(r.box_, acct)) {
+            Some(&i) => i,
             None => {
+                at.insert((r.box_, acct), out.len());
                 out.push(SummaryRow {
                     box_: r.box_,
                     account: acct,

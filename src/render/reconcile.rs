@@ -99,21 +99,23 @@ pub fn view<'a>(
         .map(|&i| gain_line(ledger, outcome, &rows[i]))
         .collect();
     let mut no_1099da_accounts: Vec<AccountTotals<'a>> = Vec::new();
+    let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for &i in &rec.no_1099da {
         let l = gain_line(ledger, outcome, &rows[i]);
-        match no_1099da_accounts
-            .iter_mut()
-            .find(|a| a.account == l.account)
-        {
-            Some(a) => {
+        match at.get(l.account) {
+            Some(&k) => {
+                let a = &mut no_1099da_accounts[k];
                 a.rows += 1;
                 a.totals.add(&rows[i]);
             }
-            None => no_1099da_accounts.push(AccountTotals {
-                account: l.account,
-                rows: 1,
-                totals: Totals::of([&rows[i]]),
-            }),
+            None => {
+                at.insert(l.account, no_1099da_accounts.len());
+                no_1099da_accounts.push(AccountTotals {
+                    account: l.account,
+                    rows: 1,
+                    totals: Totals::of([&rows[i]]),
+                });
+            }
         }
     }
     no_1099da_accounts.sort_by(|a, b| a.account.cmp(b.account));
