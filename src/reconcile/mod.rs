@@ -30,7 +30,6 @@ pub use crate::readers::form_1099da::{
 };
 
 use crate::engine::Outcome;
-use crate::engine::skip::Skips;
 use crate::model::Ledger;
 use crate::tax::form8949::{cents, mul_div};
 use crate::tax::{Box8949, GainRow, Term};
@@ -193,6 +192,7 @@ impl Summary {
 }
 
 /// One of our disposals of the year, as a candidate for broker rows.
+#[derive(Debug, Clone)]
 struct Candidate<'a> {
     disposal: u32,
     account: &'a str,
@@ -299,52 +299,17 @@ pub fn reconcile(
         i = j;
     }
 
-    let mut by_key: HashMap<_, (Vec<usize>, Skips)> = by_key
-        .into_iter()
-        .map(|(key, list)| {
-            let skips = Skips::none_done(list.len());
-            (key, (list, skips))
+    let asks: Vec<Ask<'_>> = (broker.iter())
+        .map(|b| {
+            (
+                b.account.as_str(),
+                b.asset.to_ascii_uppercase(),
+                b.date_sold,
+                b.units,
+            )
         })
         .collect();
-    // First every row on its own date, then ±1 day for those left: a row on
-    // its own date is never taken by a neighbour's.
-    let mut found: Vec<Option<Found>> = vec![None; broker.len()];
-    for shifts in [&[0i64][..], &[-1, 1]] {
-        for (bi, b) in broker.iter().enumerate() {
-            if found[bi].is_some() {
-                continue;
-            }
-            'shift: for &shift in shifts {
-                let Some(date) = b
-                    .date_sold
-                    .checked_add_signed(chrono::Duration::days(shift))
-                else {
-                    continue;
-                };
-                let key = (b.account.as_str(), b.asset.to_ascii_uppercase(), date);
-                let Some((list, skips)) = by_key.get_mut(&key) else {
-                    continue;
-                };
-                // A day's sales all taken are passed in one step: a bot's
-                // thousands of sales a day would otherwise be walked again
-                // for each row of the form.
-                let mut k = skips.first_from(0);
-                while let Some(&ci) = list.get(k) {
-                    let at = k;
-                    k = skips.first_from(k + 1);
-                    let got = take(&mut cands[ci], b.units);
-                    let used = &cands[ci].used;
-                    if !used.is_empty() && used.iter().all(|u| *u) {
-                        skips.take(at);
-                    }
-                    if let Some((how, rows_taken)) = got {
-                        found[bi] = Some((ci, how, rows_taken, shift));
-                        break 'shift;
-                    }
-                }
-            }
-        }
-    }
+    let found = find_matches(&asks, &by_key, &mut cands);
 
     let mut routed = rows.to_vec();
     let mut items = Vec::with_capacity(broker.len());
@@ -399,6 +364,88 @@ pub fn reconcile(
         no_1099da,
         routed,
     })
+}
+
+/// What a broker row asks for: (account, asset in upper case, date sold, units).
+type Ask<'a> = (&'a str, String, NaiveDate, Decimal);
+
+/// The sale each broker row (`asks`, in the form's order) takes among the
+/// candidates (`by_key`: their indices by account, asset and date, each list
+/// in ledger order): first every row on its own date, then ±1 day for those
+/// left (a row on its own date is never taken by a neighbour's); on a day,
+/// the first sale in ledger order whose units it matches ([`take`]).
+fn find_matches(
+    asks: &[Ask<'_>],
+    by_key: &HashMap<(&str, String, NaiveDate), Vec<usize>>,
+    cands: &mut [Candidate<'_>],
+) -> Vec<Option<Found>> {
+    // Each day's sales by the units a broker row may give them, made for each
+    // number of decimals the form uses when it first asks: a bot's thousands
+    // of sales a day were otherwise walked again for each row of the form.
+    let mut by_units: HashMap<(&(&str, String, NaiveDate), u32), ByUnits> = HashMap::new();
+    let mut found: Vec<Option<Found>> = vec![None; asks.len()];
+    for shifts in [&[0i64][..], &[-1, 1]] {
+        for (bi, &(account, ref asset, date_sold, units)) in asks.iter().enumerate() {
+            if found[bi].is_some() {
+                continue;
+            }
+            'shift: for &shift in shifts {
+                let Some(date) = date_sold.checked_add_signed(chrono::Duration::days(shift)) else {
+                    continue;
+                };
+                let Some((key, list)) = by_key.get_key_value(&(account, asset.clone(), date))
+                else {
+                    continue;
+                };
+                let scale = units.scale();
+                let index = by_units
+                    .entry((key, scale))
+                    .or_insert_with(|| ByUnits::new(list, cands, scale));
+                // The day's sales that may give these units, in ledger order:
+                // the first that does is the one a walk of the day finds. One
+                // that does not cannot later (its units are taken), so it goes.
+                let Some(queue) = index.0.get_mut(&units.normalize()) else {
+                    continue;
+                };
+                while let Some(&ci) = queue.front() {
+                    if let Some((how, rows_taken)) = take(&mut cands[ci], units) {
+                        found[bi] = Some((ci, how, rows_taken, shift));
+                        break 'shift;
+                    }
+                    queue.pop_front();
+                }
+            }
+        }
+    }
+    found
+}
+
+/// A day's sales by each quantity a broker row may give one of them, at one
+/// number of decimals: its whole quantity, the units sent without a
+/// same-asset fee, and each term's part of a disposal of both terms (what
+/// [`take`] matches), rounded as [`same_units`] rounds; each list in ledger
+/// order.
+struct ByUnits(HashMap<Decimal, std::collections::VecDeque<usize>>);
+
+impl ByUnits {
+    fn new(day: &[usize], cands: &[Candidate<'_>], scale: u32) -> ByUnits {
+        let mut by: HashMap<Decimal, std::collections::VecDeque<usize>> = HashMap::new();
+        let round = |q: Decimal| {
+            q.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero)
+                .normalize()
+        };
+        for &ci in day {
+            let c = &cands[ci];
+            let parts = c.parts.iter().filter(|_| c.parts.len() > 1).map(|p| p.2);
+            for q in [Some(c.qty), c.sent].into_iter().flatten().chain(parts) {
+                let list = by.entry(round(q)).or_default();
+                if list.back() != Some(&ci) {
+                    list.push_back(ci);
+                }
+            }
+        }
+        ByUnits(by)
+    }
 }
 
 /// Takes the part of a candidate the broker's units match, if any: the whole

@@ -418,3 +418,65 @@ fn unknown_account_and_other_year_are_errors() {
     // A day's grace at the edges of the year.
     assert!(reconcile(&l, &o, &r, &[br("cb", "BTC", "1", "2026-01-01", "1")], 2025).is_ok());
 }
+
+proptest::proptest! {
+    /// Each broker row takes what a walk of its day's sales in ledger order
+    /// finds (the first whose units it matches, on its date, then ±1 day),
+    /// with the day's sales looked up by units: for sales of one or two terms,
+    /// with and without a same-asset fee, at 2, 3 and 8 decimals.
+    #[test]
+    fn sales_looked_up_by_units_match_as_a_walk_of_the_day(
+        sales in proptest::collection::vec((0u8..3, 1u32..6, 0u8..4, 0u8..3, 0u8..3), 0..60),
+        asks in proptest::collection::vec((0u8..4, 1u32..12, 0u8..4, 0u8..3), 0..80),
+    ) {
+        let day0 = date("2025-03-01");
+        let day = |d: u8| day0 + chrono::Duration::days(i64::from(d));
+        let q = |base: u32, noise: u8| Decimal::new(i64::from(base) * 100_000 + i64::from(noise) * 3, 8);
+        let mut cands: Vec<Candidate<'_>> = Vec::new();
+        let mut by_key: HashMap<(&str, String, NaiveDate), Vec<usize>> = HashMap::new();
+        for (i, &(d, base, noise, fee, split)) in sales.iter().enumerate() {
+            let qty = q(base, noise);
+            let sent = (fee > 0).then(|| qty - Decimal::new(i64::from(fee) * 1000, 8));
+            let parts = match split {
+                0 => vec![(Term::Short, vec![2 * i], qty)],
+                _ => {
+                    let short = Decimal::new(i64::from(split) * 100_000, 8).min(qty);
+                    vec![(Term::Short, vec![2 * i], short), (Term::Long, vec![2 * i + 1], qty - short)]
+                }
+            };
+            by_key.entry(("a", "BTC".to_string(), day(d))).or_default().push(cands.len());
+            cands.push(Candidate { disposal: i as u32, account: "a", qty, sent, used: vec![false; parts.len()], parts });
+        }
+        let asks: Vec<Ask<'_>> = asks
+            .iter()
+            .map(|&(d, base, noise, scale)| {
+                let units = q(base, noise)
+                    .round_dp_with_strategy([2, 3, 8][scale as usize], RoundingStrategy::MidpointAwayFromZero);
+                let units = Decimal::new(units.mantissa() as i64, units.scale()).round_dp([2, 3, 8][scale as usize]);
+                ("a", "BTC".to_string(), day(d), units)
+            })
+            .collect();
+        let mut walked = cands.clone();
+        let mut want: Vec<Option<Found>> = vec![None; asks.len()];
+        for shifts in [&[0i64][..], &[-1, 1]] {
+            for (bi, (account, asset, sold, units)) in asks.iter().enumerate() {
+                if want[bi].is_some() {
+                    continue;
+                }
+                'shift: for &shift in shifts {
+                    let key = (*account, asset.clone(), *sold + chrono::Duration::days(shift));
+                    for &ci in by_key.get(&key).into_iter().flatten() {
+                        if let Some((how, taken)) = take(&mut walked[ci], *units) {
+                            want[bi] = Some((ci, how, taken, shift));
+                            break 'shift;
+                        }
+                    }
+                }
+            }
+        }
+        let got = find_matches(&asks, &by_key, &mut cands);
+        proptest::prop_assert_eq!(got, want);
+        let used = |c: &[Candidate<'_>]| c.iter().map(|c| c.used.clone()).collect::<Vec<_>>();
+        proptest::prop_assert_eq!(used(&cands), used(&walked));
+    }
+}
