@@ -647,20 +647,36 @@ struct FileInfo {
     legs: Vec<Leg>,
 }
 
-/// The rows of one transaction: (batch, address, chain, hash).
-type GroupKey = (u64, String, String, String);
+/// The downloads whose rows can be of one transaction: (batch, address,
+/// chain).
+type GroupKey = (u64, String, String);
 
 /// Every row of the on-chain downloads of an import, read before it so that
 /// the rows of one transaction hash, in any of the files, make one event.
+///
+/// The addresses, chains and groups are settled once, when first read after
+/// a download was added ([`Pool::settle_if_added`]), not after each one:
+/// settling looks at every row read so far, and an import reads hundreds of
+/// downloads before it reads any of that.
 #[derive(Debug, Default)]
 pub(crate) struct Pool {
-    pub settings: EvmSettings,
+    settings: EvmSettings,
     files: HashMap<u64, FileInfo>,
-    /// (batch, address, chain, hash) -> (file, index in its legs).
-    groups: HashMap<GroupKey, Vec<(u64, usize)>>,
+    /// (batch, address, chain) -> hash -> (file, index in its legs).
+    groups: HashMap<GroupKey, HashMap<String, Vec<(u64, usize)>>>,
+    /// A download was added (or the settings changed) since the last
+    /// settling: each download's address and chain, and the groups, are
+    /// out of date until [`Pool::settle_if_added`].
+    unsettled: bool,
 }
 
 impl Pool {
+    /// The settings of the downloads (taking effect at the next settling).
+    pub fn set_settings(&mut self, settings: EvmSettings) {
+        self.settings = settings;
+        self.unsettled = true;
+    }
+
     /// Whether the download with this fingerprint was read.
     pub fn knows(&self, print: u64) -> bool {
         self.files.contains_key(&print)
@@ -735,11 +751,23 @@ impl Pool {
                 legs,
             },
         );
-        self.settle();
+        self.unsettled = true;
+    }
+
+    /// Settles the downloads read since the last settling (see [`Pool`]):
+    /// called before anything reads an address, a chain or a group.
+    /// Settling starts from nothing each time (from the files read and the
+    /// settings), so once after the last download gives what settling
+    /// after each one did.
+    pub fn settle_if_added(&mut self) {
+        if self.unsettled {
+            self.settle();
+            self.unsettled = false;
+        }
     }
 
     /// Chooses each download's address and chain, and groups the rows of
-    /// every transaction (again after each file read).
+    /// every transaction, from every file read.
     fn settle(&mut self) {
         // Addresses: the one in every row; among several, the file name's,
         // an own one's, then one another download settles on.
@@ -850,14 +878,15 @@ impl Pool {
             let (Ok(a), Ok(c)) = (&f.address, &f.chain) else {
                 continue;
             };
+            let of = self
+                .groups
+                .entry((f.batch, a.clone(), c.clone()))
+                .or_default();
             for (i, leg) in f.legs.iter().enumerate() {
-                self.groups
-                    .entry((f.batch, a.clone(), c.clone(), leg.hash.clone()))
-                    .or_default()
-                    .push((*p, i));
+                of.entry(leg.hash.clone()).or_default().push((*p, i));
             }
         }
-        for g in self.groups.values_mut() {
+        for g in self.groups.values_mut().flat_map(HashMap::values_mut) {
             g.sort_by_key(|&(p, i)| {
                 let f = &self.files[&p];
                 (f.kind, p, f.legs[i].line)
@@ -940,10 +969,14 @@ pub(crate) fn parse_stream(
     sheet: &Sheet,
     stream: &mut RowStream,
     cx: &mut Cx,
-    pool: &Pool,
+    pool: &mut Pool,
     print: u64,
     emit: &mut dyn FnMut(&mut Cx, Entry),
 ) -> Result<(), ImportError> {
+    // The only reader of the settled state (the addresses, the chains, the
+    // groups; `event` is given them from here).
+    pool.settle_if_added();
+    let pool: &Pool = pool;
     let Some(kind) = Download::of(cx.format) else {
         return Ok(());
     };
@@ -989,6 +1022,8 @@ pub(crate) fn parse_stream(
     } else {
         cx.opts.account_for(&format!("{chain}:{address}"))
     };
+    // This download's transactions, hash -> rows.
+    let groups = pool.groups.get(&(batch, address.clone(), chain.clone()));
     let mut done: BTreeSet<String> = BTreeSet::new();
     stream_rows(sheet, stream, cx, emit, |row, cx, out| {
         let Some(row) = row else {
@@ -1027,8 +1062,7 @@ pub(crate) fn parse_stream(
             return;
         }
         let hash = lower(row.get(hash_col));
-        let key = (batch, address.clone(), chain.clone(), hash.clone());
-        let Some(group) = pool.groups.get(&key) else {
+        let Some(group) = groups.and_then(|g| g.get(&hash)) else {
             return;
         };
         if done.contains(&hash) {
@@ -1695,5 +1729,141 @@ mod tests {
             assert_eq!(got.records[0].1.account, want);
             assert_eq!(got.records[0].1.received_asset, "BNB");
         }
+    }
+
+    /// Each download's (fingerprint, address, chain), and the groups.
+    type Settled = (
+        Vec<(u64, Result<String, String>, Result<String, String>)>,
+        HashMap<GroupKey, HashMap<String, Vec<(u64, usize)>>>,
+    );
+
+    fn settled(p: &Pool) -> Settled {
+        let mut files: Vec<_> = p
+            .files
+            .iter()
+            .map(|(k, f)| (*k, f.address.clone(), f.chain.clone()))
+            .collect();
+        files.sort_by_key(|f| f.0);
+        (files, p.groups.clone())
+    }
+
+    #[test]
+    fn settling_once_after_the_downloads_gives_what_settling_after_each_did() {
+        const C: &str = "0x3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c";
+        const D: &str = "0x4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d";
+        let internal = "Txhash,Blockno,UnixTimestamp,DateTime (UTC),ParentTxFrom,ParentTxTo,ParentTxETH_Value,From,TxTo,ContractAddress,Value_IN(ETH),Value_OUT(ETH),CurrentValue,Historical $Price/Eth,Status,ErrCode,Type\n";
+        // (name, text, read together): a one-row download naming neither of
+        // its two addresses (settled on A from the downloads after it), A's
+        // three downloads sharing hashes, B's normal download read alone,
+        // C's on BSC with its tokens (bsc from the coin download), rows of
+        // several addresses, a download of B given again, and no download.
+        let b_normal =
+            format!("{NORMAL}0x01,1,1740823511,,{B},{A},,1,0,,0.001,2,2000,,,Transfer\n");
+        let downloads: Vec<(String, String, bool)> = vec![
+            (
+                "tiny.csv".into(),
+                format!("{TOKENS}0x09,9,1740823911,,{D},{A},7,$7.00,{TOKEN},Thing,THG\n"),
+                true,
+            ),
+            (
+                format!("export-{A}.csv"),
+                format!(
+                    "{NORMAL}0x01,1,1740823511,,{B},{A},,1,0,,0.001,2,2000,,,Transfer\n\
+                     0x02,2,1740823611,,{A},{TOKEN},,0,0.5,,0.002,4,2000,,,Swap\n\
+                     0x03,3,1740823711,,{A},{C},,0,0.1,,0.003,6,2000,,,Transfer\n"
+                ),
+                true,
+            ),
+            (
+                format!("export-{A}-tokens.csv"),
+                format!(
+                    "{TOKENS}0x02,2,1740823611,,{TOKEN},{A},100,$50.00,{TOKEN},Thing,THG\n\
+                     0x04,4,1740823811,,{TOKEN},{A},5,,{TOKEN},Thing,THG\n\
+                     0x02,2,1740823611,,{A},{TOKEN},1,$0.50,{TOKEN},Thing,THG\n"
+                ),
+                true,
+            ),
+            (
+                format!("export-{A}-internal.csv"),
+                format!(
+                    "{internal}0x02,2,1740823611,,{A},{TOKEN},0,{TOKEN},{A},,0.01,0,,2000,0,,call\n"
+                ),
+                true,
+            ),
+            (format!("export-{B}.csv"), b_normal.clone(), false),
+            (
+                format!("export-{C}.csv"),
+                format!("{NORMAL}0x03,3,1740823711,,{A},{C},,0.1,0,,0.003,6,2000,,,Transfer\n")
+                    .replace("(ETH)", "(BNB)"),
+                true,
+            ),
+            (
+                format!("export-{C}-tokens.csv"),
+                format!("{TOKENS}0x05,5,1740824011,,{TOKEN},{C},3,$3.00,{TOKEN},Thing,THG\n"),
+                true,
+            ),
+            (
+                "mixed.csv".into(),
+                format!(
+                    "{NORMAL}0x06,6,1740824111,,{A},{B},,0,1,,0.001,2,2000,,,Transfer\n\
+                     0x07,7,1740824211,,{C},{TOKEN},,0,1,,0.001,2,2000,,,Transfer\n"
+                ),
+                true,
+            ),
+            ("again.csv".into(), b_normal, true),
+            (
+                "other.csv".into(),
+                "Date,Amount\n2025-01-01,1\n".into(),
+                true,
+            ),
+        ];
+        let texts: Vec<Text<'_>> = downloads
+            .iter()
+            .map(|(_, t, _)| Text::bytes(t.as_bytes()))
+            .collect();
+        let mut each = Pool::default();
+        let mut once = Pool::default();
+        let mut tiny_first = None;
+        for ((name, _, together), text) in downloads.iter().zip(&texts) {
+            each.add(text, name, None, *together);
+            each.settle_if_added();
+            tiny_first.get_or_insert_with(|| settled(&each).0[0].1.clone());
+            once.add(text, name, None, *together);
+        }
+        assert!(once.unsettled);
+        once.settle_if_added();
+        assert!(!once.unsettled);
+        let (files, groups) = settled(&once);
+        assert_eq!((&files, &groups), (&settled(&each).0, &settled(&each).1));
+        // The first download's address was not known when it was read alone.
+        assert!(tiny_first.unwrap().is_err());
+        let of = |name: &str| {
+            let p = texts[downloads.iter().position(|d| d.0 == name).unwrap()].fingerprint();
+            let f = &once.files[&p];
+            (f.address.clone(), f.chain.clone())
+        };
+        let ok = |a: &str, c: &str| (Ok(a.to_string()), Ok(c.to_string()));
+        assert_eq!(of("tiny.csv"), ok(A, "ethereum"));
+        assert_eq!(of(&format!("export-{C}-tokens.csv")), ok(C, "bsc"));
+        assert!(of("mixed.csv").0.is_err());
+        assert_eq!(files.len(), 8, "{files:?}");
+        // A's swap is one group of its three downloads' rows, in the order
+        // normal, internal, tokens; B's download read alone is its own batch.
+        let a = &groups[&(0, A.to_string(), "ethereum".to_string())];
+        let kinds: Vec<Download> = a["0x02"].iter().map(|&g| once.leg(g).kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Download::Normal,
+                Download::Internal,
+                Download::Tokens,
+                Download::Tokens
+            ]
+        );
+        let b = texts[4].fingerprint();
+        assert_eq!(groups[&(b, B.to_string(), "ethereum".to_string())].len(), 1);
+        // Nothing added: settling again changes nothing and costs nothing.
+        once.settle_if_added();
+        assert_eq!(settled(&once), settled(&each));
     }
 }

@@ -98,7 +98,7 @@ impl<'a> Importer<'a> {
     /// The settings of the on-chain downloads (`--chain`, own addresses,
     /// `[assets]`); set before [`Importer::prepare`].
     pub fn set_evm(&mut self, settings: evm::EvmSettings) {
-        self.evm.settings = settings;
+        self.evm.set_settings(settings);
     }
 
     /// Reads an input ahead of the import when it is an on-chain download
@@ -379,7 +379,7 @@ impl<'a> Importer<'a> {
                     &sheet,
                     &mut stream,
                     &mut cx,
-                    &self.evm,
+                    &mut self.evm,
                     print,
                     &mut |cx, mut e| post.entry(cx, &mut e),
                 )
