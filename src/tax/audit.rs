@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::GainRow;
-use crate::engine::{DisposalKind, LotIdx, Origin, Outcome, RowFlag, account_name};
-use crate::model::{Kind, Ledger, Row};
+use crate::engine::{DisposalKind, LotIdx, Move, Origin, Outcome, RowFlag, account_name};
+use crate::model::{Kind, Ledger, Row, Sym};
 use crate::time::date_in;
 
 /// Where a row was read: the input's display name and its 1-based line.
@@ -118,6 +118,57 @@ fn flags(
     out
 }
 
+/// One lot's moves, in ledger order, linked for walking back a trail: each
+/// row of a lot sold in thousands of parts after thousands of moves once
+/// looked through all the moves before it.
+#[derive(Default)]
+struct LotMoves {
+    /// Indices into the outcome's moves.
+    all: Vec<usize>,
+    /// For each, the latest move before it into the account it left (from
+    /// another account): the one a trail walking back takes next.
+    prev: Vec<Option<usize>>,
+    /// Per account, the moves into it from another account, in order.
+    into: HashMap<Sym, Vec<usize>>,
+}
+
+impl LotMoves {
+    /// The lot's moves `all` (indices into `moves`, in ledger order).
+    fn new(moves: &[Move], all: Vec<usize>) -> LotMoves {
+        let mut prev = Vec::with_capacity(all.len());
+        let mut into: HashMap<Sym, Vec<usize>> = HashMap::default();
+        for (p, &k) in all.iter().enumerate() {
+            let m = &moves[k];
+            prev.push(into.get(&m.from).and_then(|v| v.last().copied()));
+            if m.to != m.from {
+                into.entry(m.to).or_default().push(p);
+            }
+        }
+        LotMoves { all, prev, into }
+    }
+
+    /// The latest of the first `end` moves into `account` from another.
+    fn last_into(&self, account: Sym, end: usize) -> Option<usize> {
+        let v = self.into.get(&account)?;
+        let n = v.partition_point(|&p| p < end);
+        n.checked_sub(1).map(|i| v[i])
+    }
+
+    /// The moves that brought the lot's units to `account` before its first
+    /// `end` moves ended, oldest first: walking back, each the latest move
+    /// into the account the one after it left.
+    fn trail(&self, account: Sym, end: usize) -> Vec<usize> {
+        let mut chain = Vec::new();
+        let mut next = self.last_into(account, end);
+        while let Some(p) = next {
+            chain.push(self.all[p]);
+            next = self.prev[p];
+        }
+        chain.reverse();
+        chain
+    }
+}
+
 /// The trails of `rows` (a year's Form 8949 rows), from a run made with
 /// [`crate::engine::Config::trace_moves`].
 pub fn trails<'a>(
@@ -138,6 +189,10 @@ pub fn trails<'a>(
             fee_rows.insert(m.row, usize::MAX);
         }
     }
+    let moves_of: HashMap<LotIdx, LotMoves> = by_lot
+        .into_iter()
+        .map(|(lot, all)| (lot, LotMoves::new(&outcome.moves, all)))
+        .collect();
     for (di, d) in outcome.disposals.iter().enumerate() {
         if d.kind == DisposalKind::NetworkFee
             && let Some(slot) = fee_rows.get_mut(&d.row)
@@ -173,29 +228,17 @@ pub fn trails<'a>(
             let lot = &outcome.lots[r.lot as usize];
             let lrow = &ledger.rows[lot.row as usize];
             // Walk back from the selling account through the moves that
-            // brought units of this lot there.
-            let all = by_lot.get(&r.lot).map_or(&[][..], Vec::as_slice);
-            let before: Vec<usize> = all
-                .iter()
-                .copied()
-                .filter(|&k| outcome.moves[k].row < d.row)
-                .collect();
-            let mut chain = Vec::new();
-            let mut at = drow.account;
-            for &k in before.iter().rev() {
-                let m = &outcome.moves[k];
-                if m.to == at && m.from != at {
-                    chain.push(k);
-                    at = m.from;
-                }
-            }
+            // brought units of this lot there (the lot's moves before the
+            // sale: moves are in ledger order).
+            let no_moves = LotMoves::default();
+            let lm = moves_of.get(&r.lot).unwrap_or(&no_moves);
+            let end = lm.all.partition_point(|&k| outcome.moves[k].row < d.row);
+            let mut chain = lm.trail(drow.account, end);
             // Sold where it was acquired, the units never left. In a universal
             // pool they need not have come to the selling account: then every
             // earlier move of the lot is listed.
             if chain.is_empty() && drow.account != lrow.account {
-                chain = before.clone();
-            } else {
-                chain.reverse();
+                chain = lm.all[..end].to_vec();
             }
             let moves = chain
                 .into_iter()
@@ -346,5 +389,45 @@ t1,2024-03-05T00:00:00Z,kraken,trade,0.5,BTC,10,ETH,,,,,,\n";
             t[0].flags,
             ["price-older-than-24h", "lot-fee-valued-at-earlier-price"]
         );
+    }
+
+    proptest::proptest! {
+        /// A lot's trail to an account is what a walk back through its moves
+        /// before the sale finds (each move into the account the walk is at,
+        /// from another, the walk then at the account it left), for moves
+        /// among three accounts, self-moves among them, and any sale.
+        #[test]
+        fn a_trail_is_the_walk_back_through_the_moves(
+            moves in proptest::collection::vec((0u32..3, 0u32..3), 0..60),
+            sales in proptest::collection::vec((0usize..61, 0u32..3), 1..10),
+        ) {
+            let sym = |a: u32| crate::model::Sym::from_index(a + 1);
+            let all: Vec<Move> = moves
+                .iter()
+                .enumerate()
+                .map(|(k, &(from, to))| Move {
+                    row: k as u32,
+                    deposit: None,
+                    from: sym(from),
+                    to: sym(to),
+                    lot: 0,
+                    qty: Decimal::ONE,
+                })
+                .collect();
+            let lm = LotMoves::new(&all, (0..all.len()).collect());
+            for &(end, account) in &sales {
+                let end = end.min(all.len());
+                let mut want = Vec::new();
+                let mut at = sym(account);
+                for k in (0..end).rev() {
+                    if all[k].to == at && all[k].from != at {
+                        want.push(k);
+                        at = all[k].from;
+                    }
+                }
+                want.reverse();
+                proptest::prop_assert_eq!(lm.trail(sym(account), end), want);
+            }
+        }
     }
 }
