@@ -625,13 +625,20 @@ pub fn compare(file: &str, saved: &Snapshot, now: &Snapshot) -> Comparison {
         })
         .collect();
     let mut taken = vec![false; saved.sales.len()];
+    // The saved sales of each (account, asset) not yet met, in their order.
+    let mut untaken: std::collections::HashMap<(&str, &str), std::collections::VecDeque<usize>> =
+        std::collections::HashMap::new();
+    for (i, s) in saved.sales.iter().enumerate() {
+        untaken
+            .entry((s.account.as_str(), s.asset.as_str()))
+            .or_default()
+            .push_back(i);
+    }
     let (mut added, mut changed, mut same_sales) = (Vec::new(), Vec::new(), 0);
     for n in &now.sales {
-        let found = saved
-            .sales
-            .iter()
-            .enumerate()
-            .position(|(i, s)| !taken[i] && s.account == n.account && s.asset == n.asset);
+        let found = untaken
+            .get_mut(&(n.account.as_str(), n.asset.as_str()))
+            .and_then(|q| q.pop_front());
         match found {
             Some(i) => {
                 taken[i] = true;
