@@ -12,6 +12,11 @@ use crate::model::Sym;
 /// Withdrawals in a block.
 pub(super) const BLOCK: usize = 64;
 
+/// Blocks in a group, which has a summary of its own: a deposit passes over
+/// 4,096 withdrawals it can take nothing of in one step, and a window of 48
+/// hours of tens of thousands of payouts in a few.
+const GROUP: usize = 64;
+
 /// The largest quantity among some withdrawals and an account that sent it,
 /// and the largest among those sent from other accounts than that one: enough
 /// to tell whether any of them is at least a quantity and from another
@@ -41,6 +46,31 @@ impl Top {
         } else {
             self.most_elsewhere = self.most_elsewhere.max(qty);
         }
+    }
+
+    /// The summary of `self`'s withdrawals and `other`'s together.
+    fn merge(&mut self, other: &Top) {
+        let Some(from) = other.from else {
+            return;
+        };
+        let (most, from) = if other.most > self.most {
+            (other.most, Some(from))
+        } else {
+            (self.most, self.from)
+        };
+        // The largest of each side from another account than the one chosen:
+        // its largest if that came from elsewhere, else its largest elsewhere.
+        let elsewhere = |t: &Top| match t.from {
+            None => Decimal::NEGATIVE_ONE,
+            f if f == from => t.most_elsewhere,
+            _ => t.most,
+        };
+        let most_elsewhere = elsewhere(self).max(elsewhere(other));
+        *self = Top {
+            most,
+            from,
+            most_elsewhere,
+        };
     }
 
     /// Whether some withdrawal is of at least `qty` and from another account
@@ -82,6 +112,18 @@ impl Summary {
             self.bare.add(e.qty, e.account);
         }
     }
+
+    fn merge(&mut self, other: &Summary) {
+        self.any.merge(&other.any);
+        self.bare.merge(&other.bare);
+        self.own |= other.own;
+    }
+
+    /// Whether a deposit of `qty` into `account` (with `txid`, one carrying
+    /// a txid) may take one of the withdrawals.
+    fn may_take(&self, qty: Decimal, account: Sym, txid: bool) -> bool {
+        self.own || if txid { &self.bare } else { &self.any }.has(qty, account)
+    }
 }
 
 /// The summaries of a list's blocks. A block's summary is made again when
@@ -89,7 +131,11 @@ impl Summary {
 /// counted it would send each later deposit into the block to look at every
 /// withdrawal left there, one by one.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Reach(Vec<Summary>);
+pub(super) struct Reach {
+    blocks: Vec<Summary>,
+    /// Each group's: the summaries of its [`GROUP`] blocks together.
+    groups: Vec<Summary>,
+}
 
 /// What [`Reach`] needs of each withdrawal of the list, in order.
 pub(super) struct Entry {
@@ -107,24 +153,40 @@ impl Reach {
     pub fn new(entries: impl IntoIterator<Item = Entry>) -> Reach {
         let mut blocks = Vec::new();
         for (k, e) in entries.into_iter().enumerate() {
-            if k % BLOCK == 0 {
+            if k.is_multiple_of(BLOCK) {
                 blocks.push(Summary::EMPTY);
             }
             if let Some(s) = blocks.last_mut() {
                 s.add(&e);
             }
         }
-        Reach(blocks)
+        let groups = (blocks.chunks(GROUP))
+            .map(|c| {
+                let mut g = Summary::EMPTY;
+                c.iter().for_each(|s| g.merge(s));
+                g
+            })
+            .collect();
+        Reach { blocks, groups }
     }
 
-    /// Makes block `block`'s summary again from its `entries` as they are now.
+    /// Makes block `block`'s summary again from its `entries` as they are
+    /// now, and its group's.
     pub fn refresh(&mut self, block: usize, entries: impl IntoIterator<Item = Entry>) {
-        if let Some(s) = self.0.get_mut(block) {
-            *s = Summary::EMPTY;
-            for e in entries {
-                s.add(&e);
-            }
+        let Some(s) = self.blocks.get_mut(block) else {
+            return;
+        };
+        *s = Summary::EMPTY;
+        for e in entries {
+            s.add(&e);
         }
+        let group = block / GROUP;
+        let end = self.blocks.len().min((group + 1) * GROUP);
+        let mut g = Summary::EMPTY;
+        self.blocks[group * GROUP..end]
+            .iter()
+            .for_each(|s| g.merge(s));
+        self.groups[group] = g;
     }
 
     /// The first block from `block` on, before `end`, that may hold a
@@ -138,13 +200,20 @@ impl Reach {
         account: Sym,
         txid: bool,
     ) -> usize {
-        let end = end.min(self.0.len());
-        (block..end)
-            .find(|&b| {
-                let s = &self.0[b];
-                s.own || if txid { &s.bare } else { &s.any }.has(qty, account)
-            })
-            .unwrap_or(end)
+        let end = end.min(self.blocks.len());
+        let mut b = block;
+        while b < end {
+            // A whole group ahead that holds nothing is passed at once.
+            if b.is_multiple_of(GROUP) && !self.groups[b / GROUP].may_take(qty, account, txid) {
+                b += GROUP;
+                continue;
+            }
+            if self.blocks[b].may_take(qty, account, txid) {
+                return b;
+            }
+            b += 1;
+        }
+        end
     }
 }
 
@@ -189,6 +258,87 @@ mod tests {
                     }
                     proptest::prop_assert!(reach.first_from(0, blocks + 5, q, a, txid) <= blocks);
                 }
+            }
+        }
+            /// Two summaries merged are the summary of both sides' withdrawals.
+        #[test]
+        fn merged_summaries_are_the_summary_of_both(
+            ws in proptest::collection::vec((0u32..6, 0u32..4), 0..12),
+            cut in 0usize..13,
+        ) {
+            let cut = cut.min(ws.len());
+            let top = |ws: &[(u32, u32)]| {
+                let mut t = Top::NONE;
+                ws.iter().for_each(|&(q, a)| t.add(Decimal::from(q), Sym::from_index(a)));
+                t
+            };
+            let (mut left, whole) = (top(&ws[..cut]), top(&ws));
+            left.merge(&top(&ws[cut..]));
+            for q in 0..7 {
+                for a in 0..5 {
+                    let (q, a) = (Decimal::from(q), Sym::from_index(a));
+                    proptest::prop_assert_eq!(left.has(q, a), whole.has(q, a));
+                }
+            }
+            proptest::prop_assert_eq!((left.most, left.most_elsewhere), (whole.most, whole.most_elsewhere));
+        }
+    }
+
+    /// Over lists of several groups of blocks, with most withdrawals paired
+    /// or too small, the first block found is the first whose withdrawals a
+    /// deposit could take, from any block, after blocks are made again.
+    #[test]
+    fn groups_pass_over_what_their_blocks_would() {
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        for round in 0..6 {
+            let len = 3 * GROUP * BLOCK + next(500) as usize;
+            let mut all: Vec<Entry> = (0..len)
+                .map(|_| Entry {
+                    qty: Decimal::from(if next(20_000) == 0 { 5 } else { 1 }),
+                    account: Sym::from_index(next(3) as u32),
+                    has_txid: next(2) == 0,
+                    paired: next(3) == 0,
+                    own: next(20_000) == 0,
+                })
+                .collect();
+            let copy = |e: &Entry| Entry { ..*e };
+            let mut reach = Reach::new(all.iter().map(copy));
+            for _ in 0..40 {
+                // A withdrawal pairs now and then, and its block is made again.
+                let k = next(len as u64) as usize;
+                all[k].paired = true;
+                let b = k / BLOCK;
+                let end = len.min((b + 1) * BLOCK);
+                reach.refresh(b, all[b * BLOCK..end].iter().map(copy));
+                let (qty, account, txid) = (
+                    Decimal::from(next(6)),
+                    Sym::from_index(next(3) as u32),
+                    next(2) == 0,
+                );
+                let blocks = len.div_ceil(BLOCK);
+                let from = next(blocks as u64) as usize;
+                let want = (from..blocks)
+                    .find(|&b| {
+                        all[b * BLOCK..len.min((b + 1) * BLOCK)].iter().any(|e| {
+                            !e.paired
+                                && (e.own
+                                    || (e.qty >= qty
+                                        && e.account != account
+                                        && !(txid && e.has_txid)))
+                        })
+                    })
+                    .unwrap_or(blocks);
+                assert_eq!(
+                    reach.first_from(from, blocks, qty, account, txid),
+                    want,
+                    "round {round}"
+                );
             }
         }
     }
