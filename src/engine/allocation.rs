@@ -144,7 +144,7 @@ impl Engine<'_> {
                     let q: Decimal = legs.iter().map(|l| l.qty).sum();
                     *self.wallet_units.entry((to, k.1)).or_default() += q;
                 }
-                let pool = self.pools.entry(k).or_default();
+                let pool = self.pools.get_or_make(k);
                 for leg in legs {
                     pool.put(leg, &orders!(self));
                 }
@@ -239,8 +239,7 @@ impl Engine<'_> {
             basis: leg.basis,
         });
         self.pools
-            .entry((wallet, asset))
-            .or_default()
+            .get_or_make((wallet, asset))
             .put(leg, &orders!(self));
     }
 

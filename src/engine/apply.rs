@@ -314,7 +314,7 @@ impl Engine<'_> {
         {
             self.deliver_early(row, acct, asset, need);
         }
-        let pool = self.pools.entry((acct, asset)).or_default();
+        let pool = self.pools.get_or_make((acct, asset));
         let available = pool.total();
         if need > available {
             match self.cfg.missing_basis {

@@ -226,7 +226,7 @@ impl Engine<'_> {
             }
             let key = self.out.lot_key(self.ledger, lot);
             let acct = self.pool_account(account);
-            let pool = self.pools.entry((acct, asset)).or_default();
+            let pool = self.pools.get_or_make((acct, asset));
             let held = pool.held(&key, &orders!(self));
             if held.is_zero() {
                 return Err(self.not_held(sel, s, id, asset, account).into());

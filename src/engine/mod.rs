@@ -84,7 +84,7 @@ struct Engine<'a> {
     own: &'a HashMap<u32, transfer::OwnSend<'a>>,
     /// When this engine matches only some assets, beside another.
     shard: Option<shard::Shard<'a>>,
-    pools: HashMap<(Sym, Sym), Pool>,
+    pools: Pools,
     out: Outcome,
     /// Each lot's [`pool::lot_time`] and the account of the row that opened
     /// it, by lot: what putting a lot into a pool reads, without reading the
@@ -180,7 +180,7 @@ impl<'a> Engine<'a> {
             partner: &pairing.partner,
             own: &pairing.own,
             shard: None,
-            pools: HashMap::default(),
+            pools: Pools::default(),
             out,
             lot_times: Vec::new(),
             lot_accounts: Vec::new(),
@@ -312,9 +312,53 @@ impl Engine<'_> {
     fn put(&mut self, account: Sym, asset: Sym, leg: Leg) {
         let acct = self.pool_account(account);
         self.pools
-            .entry((acct, asset))
-            .or_default()
+            .get_or_make((acct, asset))
             .put(leg, &orders!(self));
+    }
+}
+
+/// The pools by (account, asset), and the accounts with a pool of each
+/// asset: the wash-sale rule's lookups of a lot's units read only its
+/// asset's pools, where a pass over every pool cost the number of tokens and
+/// wallets for each loss sale.
+#[derive(Debug, Default)]
+struct Pools {
+    map: HashMap<(Sym, Sym), Pool>,
+    accounts: HashMap<Sym, Vec<Sym>>,
+}
+
+impl Pools {
+    /// The pool of `key`, made empty if there is none.
+    fn get_or_make(&mut self, key: (Sym, Sym)) -> &mut Pool {
+        match self.map.entry(key) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                self.accounts.entry(key.1).or_default().push(key.0);
+                v.insert(Pool::default())
+            }
+        }
+    }
+
+    fn get_mut(&mut self, key: &(Sym, Sym)) -> Option<&mut Pool> {
+        self.map.get_mut(key)
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = (&(Sym, Sym), &mut Pool)> {
+        self.map.iter_mut()
+    }
+
+    /// The accounts with a pool of `asset`, in the order their pools were
+    /// made.
+    fn accounts_of(&self, asset: Sym) -> &[Sym] {
+        self.accounts.get(&asset).map_or(&[], Vec::as_slice)
+    }
+}
+
+impl std::ops::Deref for Pools {
+    type Target = HashMap<(Sym, Sym), Pool>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.map
     }
 }
 

@@ -432,7 +432,7 @@ impl Engine<'_> {
         // The pools keep their lots by the run's lot key (the primary order's,
         // which is the run's method): taken with them, not made again.
         let mut keys = Vec::new();
-        for (&(account, asset), pool) in &mut self.pools {
+        for (&(account, asset), pool) in self.pools.iter_mut() {
             for (key, leg) in pool.entries(&orders!(self)) {
                 debug_assert_eq!(*key, self.out.lot_key(self.ledger, leg.lot));
                 keys.push(*key);

@@ -537,7 +537,7 @@ impl Engine<'_> {
             let Some((w, legs)) = pending.pop_first() else {
                 return;
             };
-            let pool = self.pools.entry((acct, asset)).or_default();
+            let pool = self.pools.get_or_make((acct, asset));
             for leg in &legs {
                 pool.put(*leg, &orders!(self));
             }
@@ -574,7 +574,7 @@ impl Engine<'_> {
             }
         }
         let acct = self.pool_account(account);
-        let pool = self.pools.entry((acct, asset)).or_default();
+        let pool = self.pools.get_or_make((acct, asset));
         for leg in legs {
             pool.put(*leg, &orders!(self));
         }

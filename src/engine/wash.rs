@@ -275,8 +275,9 @@ fn held_units(e: &mut Engine<'_>, live: &mut LiveLots, row: u32, asset: Sym) -> 
             return false;
         }
         let key = e.out.lot_key(e.ledger, lot);
-        for ((_, a), pool) in &mut e.pools {
-            if *a == asset {
+        for i in 0..e.pools.accounts_of(asset).len() {
+            let account = e.pools.accounts_of(asset)[i];
+            if let Some(pool) = e.pools.get_mut(&(account, asset)) {
                 held += pool.held(&key, &orders!(e));
             }
         }
@@ -316,13 +317,24 @@ fn carve(
         // The pools holding the lot, with what each holds (taking from one
         // pool changes no other's).
         let mut holding: Vec<((Sym, Sym), Decimal)> = Vec::new();
-        for (&k, p) in &mut e.pools {
-            if k.1 == asset {
+        for i in 0..e.pools.accounts_of(asset).len() {
+            let k = (e.pools.accounts_of(asset)[i], asset);
+            if let Some(p) = e.pools.get_mut(&k) {
                 let held = p.held(&key, &orders!(e));
                 if !held.is_zero() {
                     holding.push((k, held));
                 }
             }
+        }
+        // Held in several pools, the lot is taken from in the order the
+        // pools have always been gone through (their map's): which pool's
+        // units are carved decides where the adjusted basis goes.
+        if holding.len() > 1 {
+            let order: Vec<(Sym, Sym)> = (e.pools.keys())
+                .filter(|k| holding.iter().any(|h| h.0 == **k))
+                .copied()
+                .collect();
+            holding.sort_by_key(|h| order.iter().position(|k| *k == h.0));
         }
         for (pk, held) in holding {
             if need.is_zero() {
