@@ -20,6 +20,7 @@
 //! and need nothing.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
@@ -136,12 +137,109 @@ fn fixed(ledger: &Ledger, a: Sym) -> bool {
 type Deposit<'a> = (DateTime<Utc>, Sym, Decimal, Option<&'a str>);
 
 /// The deposits of one asset in time order, those of them without a txid, and
-/// the least quantity of those carrying each txid.
+/// the least quantity of those carrying each txid; and, so that a withdrawal
+/// reads the deposits of its window by blocks of [`BLOCK`], not one by one,
+/// each block's [`Least`] of both lists and the quantities of each block of
+/// `list` in order.
 #[derive(Default)]
 struct AssetDeposits<'a> {
     list: Vec<Deposit<'a>>,
     no_txid: Vec<Deposit<'a>>,
     least_by_txid: HashMap<&'a str, Decimal>,
+    list_least: Vec<Least>,
+    no_txid_least: Vec<Least>,
+    list_sorted: Vec<Decimal>,
+}
+
+/// Deposits in a block. A hot wallet that takes in and sends out thousands
+/// a day would otherwise have every withdrawal read each deposit of the next
+/// 48 hours (or 7 days) one by one.
+const BLOCK: usize = 64;
+
+/// The least quantity among some deposits and an account that received it,
+/// and the least among those into other accounts than that one: enough to
+/// tell whether any of them is of less than a quantity and into another
+/// account than a given one.
+#[derive(Debug, Clone, Copy)]
+struct Least {
+    least: Decimal,
+    into: Sym,
+    least_elsewhere: Option<Decimal>,
+}
+
+impl Least {
+    /// The summary of a block; None when it is empty.
+    fn of(block: &[Deposit<'_>]) -> Option<Least> {
+        let &(_, into, least, _) = block.iter().min_by_key(|x| x.2)?;
+        let least_elsewhere = block.iter().filter(|x| x.1 != into).map(|x| x.2).min();
+        Some(Least {
+            least,
+            into,
+            least_elsewhere,
+        })
+    }
+
+    /// Whether some deposit is of less than `qty` and into another account
+    /// than `account`: the least one when `account` did not receive it, else
+    /// the least of the other accounts'.
+    fn has(&self, qty: Decimal, account: Sym) -> bool {
+        (self.into != account && self.least < qty) || self.least_elsewhere.is_some_and(|l| l < qty)
+    }
+}
+
+/// The deposits of a time-ordered list from `from` to `until` (both
+/// included).
+fn window(list: &[Deposit<'_>], from: DateTime<Utc>, until: DateTime<Utc>) -> Range<usize> {
+    let start = list.partition_point(|x| x.0 < from);
+    start..start + list[start..].partition_point(|x| x.0 <= until)
+}
+
+/// A range of a list cut at the blocks of [`BLOCK`]: the part before the
+/// first whole block in it, the whole blocks (their indices), the part after.
+fn by_blocks(r: Range<usize>) -> (Range<usize>, Range<usize>, Range<usize>) {
+    let first = r.start.next_multiple_of(BLOCK).min(r.end);
+    let last = (r.end / BLOCK * BLOCK).max(first);
+    (r.start..first, first / BLOCK..last / BLOCK, last..r.end)
+}
+
+/// Whether a deposit of `list[r]` is of less than `qty` and into another
+/// account than `account`; `least`: the summaries of `list`'s blocks.
+fn smaller_elsewhere(
+    list: &[Deposit<'_>],
+    least: &[Least],
+    r: Range<usize>,
+    qty: Decimal,
+    account: Sym,
+) -> bool {
+    let one = |x: &Deposit<'_>| x.2 < qty && x.1 != account;
+    let (head, blocks, tail) = by_blocks(r);
+    list[head].iter().any(one)
+        || least[blocks].iter().any(|b| b.has(qty, account))
+        || list[tail].iter().any(one)
+}
+
+/// Whether a deposit of `list[r]` is of at least `lo` and less than `hi`;
+/// `sorted`: the quantities of each block of `list`, in order.
+fn between(
+    list: &[Deposit<'_>],
+    sorted: &[Decimal],
+    r: Range<usize>,
+    lo: Decimal,
+    hi: Decimal,
+) -> bool {
+    let one = |x: &Deposit<'_>| lo <= x.2 && x.2 < hi;
+    let (head, blocks, tail) = by_blocks(r);
+    list[head].iter().any(one)
+        || blocks.into_iter().any(|b| {
+            let s = &sorted[b * BLOCK..(b + 1) * BLOCK];
+            // A block wholly past either end is passed at once; in another,
+            // the least quantity that is at least `lo` tells.
+            s[0] < hi
+                && s[BLOCK - 1] >= lo
+                && s.get(s.partition_point(|&q| q < lo))
+                    .is_some_and(|&q| q < hi)
+        })
+        || list[tail].iter().any(one)
 }
 
 /// The deposits of each asset.
@@ -165,6 +263,16 @@ fn deposits_by_asset(ledger: &Ledger) -> Deposits<'_> {
                 }
                 None => d.no_txid.push((r.time, r.account, a.qty, None)),
             }
+        }
+    }
+    for d in m.values_mut() {
+        d.list_least = d.list.chunks(BLOCK).filter_map(Least::of).collect();
+        d.no_txid_least = d.no_txid.chunks(BLOCK).filter_map(Least::of).collect();
+        d.list_sorted = Vec::with_capacity(d.list.len());
+        for block in d.list.chunks(BLOCK) {
+            let from = d.list_sorted.len();
+            d.list_sorted.extend(block.iter().map(|x| x.2));
+            d.list_sorted[from..].sort_unstable();
         }
     }
     m
@@ -346,36 +454,30 @@ fn may_lose_units(
     {
         return true;
     }
-    // The others are in a window of time: only its deposits are read, and,
-    // for a withdrawal with a txid and no fee to allow for, only those
-    // without one (a deposit's own txid was told above).
-    let (list, from, until) = match (fee.is_zero(), txid) {
-        (true, Some(_)) => (&d.no_txid, row.time, row.time + Duration::hours(48)),
-        (true, None) => (&d.list, row.time, row.time + Duration::hours(48)),
-        (false, _) => (
-            &d.list,
-            row.time - Duration::hours(2),
-            row.time + Duration::days(7),
-        ),
+    // Another account's smaller deposit 0 to 48 hours later: for a
+    // withdrawal with a txid, one without (a deposit's own txid was told
+    // above). The window's whole blocks are told by their summaries.
+    let near = || {
+        let (list, least) = match txid {
+            Some(_) => (&d.no_txid, &d.no_txid_least),
+            None => (&d.list, &d.list_least),
+        };
+        let r = window(list, row.time, row.time + Duration::hours(48));
+        smaller_elsewhere(list, least, r, sent.qty, row.account)
     };
-    let start = list.partition_point(|x| x.0 < from);
-    list[start..]
-        .iter()
-        .take_while(|x| x.0 <= until)
-        .any(|&(t, account, qty, dtx)| {
-            if qty >= sent.qty {
-                return false;
-            }
-            // With a fee, the window read is the own-address one.
-            if !fee.is_zero() && qty >= sent.qty - fee {
-                return true;
-            }
-            match (txid, dtx) {
-                // Told by the txid above.
-                (Some(_), Some(_)) => false,
-                _ => account != row.account && t >= row.time && t - row.time <= Duration::hours(48),
-            }
-        })
+    if fee.is_zero() {
+        return near();
+    }
+    // With a fee to allow for (own addresses): any deposit short of it by at
+    // most the fee from 2 hours before to 7 days after, whatever its account
+    // and txid (quantities are never negative: the difference cannot
+    // overflow), else, within that window, one the rule without a fee takes.
+    let r = window(
+        &d.list,
+        row.time - Duration::hours(2),
+        row.time + Duration::days(7),
+    );
+    between(&d.list, &d.list_sorted, r, sent.qty - fee, sent.qty) || near()
 }
 
 /// Each crypto asset's holdings at `t` (rows at or before it): per account,
@@ -544,5 +646,209 @@ m,2025-01-03T00:00:00Z,k,trade,0.2,ETH,0.2,WETH,0.001,ETH,,0.30,,
             assets(&needed(&l, None, false, |_| None)),
             ["WETH|ETH@02", "WETH|ETH@03"]
         );
+    }
+
+    /// `may_lose_units` as it was, reading each deposit of the window: what
+    /// the blocks must answer exactly as.
+    fn may_lose_units_one_by_one(
+        row: &Row,
+        txid: Option<&str>,
+        sent: Amount,
+        deposits: &Deposits<'_>,
+        own_addresses: bool,
+    ) -> bool {
+        let Some(d) = deposits.get(&sent.asset) else {
+            return false;
+        };
+        let fee = row
+            .fee
+            .filter(|f| own_addresses && f.asset == sent.asset)
+            .map_or(Decimal::ZERO, |f| f.qty);
+        if let Some(tx) = txid
+            && d.least_by_txid.get(tx).is_some_and(|&q| q < sent.qty)
+        {
+            return true;
+        }
+        let (list, from, until) = match (fee.is_zero(), txid) {
+            (true, Some(_)) => (&d.no_txid, row.time, row.time + Duration::hours(48)),
+            (true, None) => (&d.list, row.time, row.time + Duration::hours(48)),
+            (false, _) => (
+                &d.list,
+                row.time - Duration::hours(2),
+                row.time + Duration::days(7),
+            ),
+        };
+        let start = list.partition_point(|x| x.0 < from);
+        list[start..]
+            .iter()
+            .take_while(|x| x.0 <= until)
+            .any(|&(t, account, qty, dtx)| {
+                if qty >= sent.qty {
+                    return false;
+                }
+                if !fee.is_zero() && qty >= sent.qty - fee {
+                    return true;
+                }
+                match (txid, dtx) {
+                    (Some(_), Some(_)) => false,
+                    _ => {
+                        account != row.account
+                            && t >= row.time
+                            && t - row.time <= Duration::hours(48)
+                    }
+                }
+            })
+    }
+
+    /// The windows hold their ends, and nothing past them: a deposit 48
+    /// hours after a withdrawal into another account, 2 hours before or 7
+    /// days after one to an own address short of it by at most the fee.
+    #[test]
+    fn windows_hold_their_ends() {
+        let cases = [
+            // (deposit time, withdrawal fee, own addresses, may lose units)
+            ("2025-01-03T00:00:00Z", "", false, true),
+            ("2025-01-03T00:00:01Z", "", false, false),
+            ("2024-12-31T23:59:59Z", "", false, false),
+            ("2024-12-31T22:00:00Z", "0.5", true, true),
+            ("2024-12-31T21:59:59Z", "0.5", true, false),
+            ("2025-01-08T00:00:00Z", "0.5", true, true),
+            ("2025-01-08T00:00:01Z", "0.5", true, false),
+            ("2025-01-08T00:00:00Z", "0.5", false, false),
+        ];
+        for (time, fee, own, lose) in cases {
+            let fee_asset = if fee.is_empty() { "" } else { "BTC" };
+            let l = ledger(&format!(
+                "w,2025-01-01T00:00:00Z,k,withdrawal,1,BTC,,,{fee},{fee_asset},,,,\n\
+                 d,{time},n,deposit,,,0.75,BTC,,,,,,\n"
+            ));
+            let deposits = deposits_by_asset(&l);
+            let row = l.rows.iter().find(|r| r.id == "w").unwrap();
+            let sent = row.sent.unwrap();
+            let got = may_lose_units(row, None, sent, &deposits, own);
+            assert_eq!(got, lose, "{time} fee {fee:?} own {own}");
+            assert_eq!(
+                may_lose_units_one_by_one(row, None, sent, &deposits, own),
+                lose
+            );
+        }
+    }
+
+    /// Deposits of a block's summary: (account, quantity).
+    fn list_of(ds: &[(u32, u32)]) -> Vec<Deposit<'static>> {
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        ds.iter()
+            .map(|&(a, q)| (t, Sym::from_index(a), Decimal::from(q), None))
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// The blocks of a range answer as a look at each of its deposits
+        /// does: smaller and into another account, and between two
+        /// quantities.
+        #[test]
+        fn blocks_tell_what_their_deposits_hold(
+            offsets in proptest::collection::vec(0u32..6, 3),
+            ds in proptest::collection::vec((0u32..3, 0u32..3), 0..(5 * BLOCK)),
+            asks in proptest::collection::vec(
+                (0usize..(5 * BLOCK + 2), 0usize..(5 * BLOCK + 2), 0u32..10, 0u32..10, 0u32..3, proptest::bool::ANY),
+                1..30,
+            ),
+        ) {
+            // Each account's quantities from its own offset: the least of a
+            // block is often one account's.
+            let ds: Vec<(u32, u32)> = ds.iter().map(|&(a, q)| (a, offsets[a as usize] + q)).collect();
+            let list = list_of(&ds);
+            let least: Vec<Least> = list.chunks(BLOCK).filter_map(Least::of).collect();
+            let mut sorted: Vec<Decimal> = Vec::new();
+            for b in list.chunks(BLOCK) {
+                let mut q: Vec<Decimal> = b.iter().map(|x| x.2).collect();
+                q.sort();
+                sorted.extend(q);
+            }
+            for &(i, j, q, lo, a, whole) in &asks {
+                // Whole blocks only, or not.
+                let (i, j) = if whole { (i / BLOCK * BLOCK, j / BLOCK * BLOCK) } else { (i, j) };
+                let (i, j) = (i.min(list.len()), j.min(list.len()));
+                let r = i.min(j)..j.max(i);
+                let (q, lo, a) = (Decimal::from(q), Decimal::from(lo), Sym::from_index(a));
+                proptest::prop_assert_eq!(
+                    smaller_elsewhere(&list, &least, r.clone(), q, a),
+                    list[r.clone()].iter().any(|x| x.2 < q && x.1 != a),
+                    "{:?} {} {:?}", r, q, a
+                );
+                proptest::prop_assert_eq!(
+                    between(&list, &sorted, r.clone(), lo, q),
+                    list[r.clone()].iter().any(|x| lo <= x.2 && x.2 < q),
+                    "{:?} {} {}", r, lo, q
+                );
+            }
+        }
+
+        /// Every withdrawal may lose units, or not, as when each deposit of
+        /// its window was read: dense ledgers of a few accounts, quantities
+        /// and txids, times on the hour (the windows' ends) or just off it,
+        /// fees of none, zero, some, in the asset moved or another, with and
+        /// without own addresses.
+        #[test]
+        fn may_lose_units_as_read_one_by_one(
+            span in proptest::sample::select(vec![0u32, 3, 50, 60, 200]),
+            keep in proptest::sample::select(vec![4usize, 10, 40, 700]),
+            offsets in proptest::collection::vec(0u32..4, 3),
+            rows in proptest::collection::vec(
+                (
+                    proptest::bool::ANY,
+                    0u32..200,
+                    proptest::sample::select(vec![0u32, 0, 0, 1, 1800, 3599]),
+                    0u32..3,
+                    0u32..3,
+                    proptest::sample::select(vec!["", "", ".0", ".00", ".5"]),
+                    0u8..12,
+                    0u8..5,
+                ),
+                0..700,
+            ),
+        ) {
+            let base = "2025-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
+            let mut text = String::new();
+            for (k, &(dep, h, s, acct, q, scale, fee, tx)) in rows.iter().take(keep).enumerate() {
+                // Span 0: hours at the windows' ends from one another.
+                let ends = [0, 2, 24, 48, 50, 168, 170];
+                let h = if span == 0 { ends[h as usize % ends.len()] } else { h % span };
+                let time = base + Duration::seconds(i64::from(h) * 3600 + i64::from(s));
+                let time = time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                // Each account's quantities from its own offset: the least of
+                // a block is often one account's.
+                let qty = format!("{}{scale}", 1 + offsets[acct as usize] + q);
+                let asset = if fee == 11 { "ETH" } else { "BTC" };
+                let (fq, fa) = match fee {
+                    0..=3 => ("", ""),
+                    4 => ("0", "BTC"),
+                    5 | 6 => ("0.5", "BTC"),
+                    7 | 8 => ("1", "BTC"),
+                    9 => ("2", "BTC"),
+                    _ => ("0.5", "ETH"),
+                };
+                let txid = if tx < 2 { String::new() } else { format!("tx{tx}") };
+                if dep {
+                    text += &format!("r{k},{time},a{acct},deposit,,,{qty},{asset},,,,,{txid},\n");
+                } else {
+                    text += &format!("r{k},{time},a{acct},withdrawal,{qty},{asset},,,{fq},{fa},,,{txid},\n");
+                }
+            }
+            let l = ledger(&text);
+            let deposits = deposits_by_asset(&l);
+            for row in l.rows.iter().filter(|r| r.kind == Kind::Withdrawal) {
+                let Some(sent) = row.sent else { continue };
+                for own in [false, true] {
+                    let txid = l.txid(row);
+                    proptest::prop_assert_eq!(
+                        may_lose_units(row, txid, sent, &deposits, own),
+                        may_lose_units_one_by_one(row, txid, sent, &deposits, own),
+                        "{} own {}", l.locate(row), own
+                    );
+                }
+            }
+        }
     }
 }
