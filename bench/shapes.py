@@ -5,7 +5,7 @@ Each shape is generated at a size and at four times it, the command timed
 (the fastest of three runs), and the ratio printed: about 4x is linear in
 the history, about 16x quadratic. Not part of .ci/run.
 
-    bench/shapes.py [--binary target/release/harvest] [--scale 1.0] [--only NAME]
+    bench/shapes.py [--binary target/release/harvest] [--scale 1.0] [--only NAME] [--runs 3]
 
 The files go to bench/out/shapes/ (not committed). Every command runs
 offline; none needs --prices from the network.
@@ -214,6 +214,7 @@ def main():
     p.add_argument("--binary", default="target/release/harvest")
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--only")
+    p.add_argument("--runs", type=int, default=3)
     a = p.parse_args()
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out", "shapes")
     print("| shape | command | rows | time | rows x4 | time | x |")
@@ -227,7 +228,7 @@ def main():
             d = os.path.join(out, f"{name}-{size}")
             os.makedirs(d, exist_ok=True)
             argv = make(d, size)
-            times.append(fastest([a.binary, *argv]))
+            times.append(fastest([a.binary, *argv], a.runs))
         print(f"| {name} | `{argv[0]}` | {n:,} | {times[0]:.2f} s | {4 * n:,} | {times[1]:.2f} s "
               f"| {times[1] / times[0]:.1f}x |", flush=True)
 
