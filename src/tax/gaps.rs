@@ -15,6 +15,8 @@
 //! a pairing's effect assumes the units it brings are sold in the year in the
 //! same share as the gap's (their dates can change the term, not the gain).
 
+use std::collections::VecDeque;
+
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
@@ -167,16 +169,22 @@ pub fn gaps<'a>(
     }
     // Withdrawals never deposited: what went to `external` by the year's end,
     // less what deposits drew back, lot by lot.
-    let mut outside: HashMap<u32, Vec<(u32, Decimal)>> = HashMap::default();
+    // Each lot's parts outside, oldest first, and how many of them are empty
+    // past the front (sent as nothing): a deposit back takes from the front,
+    // so the parts it empties are dropped there, not by a pass over them all
+    // (thousands of sends and returns of one lot cost their product).
+    let mut outside: HashMap<u32, (VecDeque<(u32, Decimal)>, usize)> = HashMap::default();
     for m in &outcome.moves {
         let row = &ledger.rows[m.row as usize];
         if date_in(row.time, tz).year() > year {
             break;
         }
         if m.to == Sym::EXTERNAL {
-            outside.entry(m.lot).or_default().push((m.row, m.qty));
+            let (parts, empty) = outside.entry(m.lot).or_default();
+            parts.push_back((m.row, m.qty));
+            *empty += usize::from(m.qty.is_zero());
         } else if m.from == Sym::EXTERNAL
-            && let Some(parts) = outside.get_mut(&m.lot)
+            && let Some((parts, empty)) = outside.get_mut(&m.lot)
         {
             let mut need = m.qty;
             for p in parts.iter_mut() {
@@ -187,11 +195,18 @@ pub fn gaps<'a>(
                     break;
                 }
             }
-            parts.retain(|p| !p.1.is_zero());
+            if *empty > 0 {
+                parts.retain(|p| !p.1.is_zero());
+                *empty = 0;
+            } else {
+                while parts.front().is_some_and(|p| p.1.is_zero()) {
+                    parts.pop_front();
+                }
+            }
         }
     }
     let mut by_withdrawal: HashMap<u32, (Decimal, Decimal)> = HashMap::default();
-    for (lot, parts) in &outside {
+    for (lot, (parts, _)) in &outside {
         let l = &outcome.lots[*lot as usize];
         for &(w, q) in parts {
             let e = by_withdrawal.entry(w).or_default();
