@@ -149,6 +149,24 @@ def moved_lot(d, n):
     return ["audit", f"{d}/ledger.csv", "--year", "2025", "--format", "csv"]
 
 
+def sent_outside(d, n):
+    """A lot sent out in thousands of small sums, half of each coming back:
+    audit's gaps, what went outside and stayed there."""
+    t0 = dt.datetime(2025, 1, 1)
+    with open(f"{d}/ledger.csv", "w") as f:
+        f.write(HEADER)
+        f.write("b0,2017-01-01T00:00:00Z,ex,buy,10000,USD,100000,BTC,,,,,,,,,\n")
+        f.write("b1,2017-01-01T00:00:00Z,ex2,buy,10000,USD,100000,BTC,,,,,,,,,\n")
+        for k in range(n // 2):
+            t = t0 + dt.timedelta(minutes=k * 5)
+            at = lambda m: stamp(t + dt.timedelta(minutes=m))
+            f.write(f"w{k},{at(0)},ex,withdrawal,0.01,BTC,,,,,,,out{k},,,,\n")
+            f.write(f"d{k},{at(1)},ex,deposit,,,0.005,BTC,,,,,in{k},,,,\n")
+            if k % 100 == 0:
+                f.write(f"s{k},{at(2)},ex2,sell,0.002,BTC,100,USD,,,,,,,,,\n")
+    return ["audit", f"{d}/ledger.csv", "--year", "2025", "--format", "csv"]
+
+
 def dca_scan(d, n):
     """A DCA history of losing lots in many assets and accounts, and a large
     gain this year: scan's plan and its notes."""
@@ -192,6 +210,7 @@ SHAPES = [
     ("many-files", many_files, 10_000),
     ("1099da", form_1099da, 30_000),
     ("moved-lot", moved_lot, 30_000),
+    ("sent-outside", sent_outside, 40_000),
     ("dca-scan", dca_scan, 60_000),
     ("wash-tokens", wash_tokens, 30_000),
 ]
