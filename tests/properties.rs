@@ -513,6 +513,78 @@ proptest! {
         }
     }
 
+    /// A run of some assets only (`engine::run_assets`, as scan replays a
+    /// plan) gives their disposals as a run of all does, on one thread or
+    /// two, without selections or with the lots each disposal took named in
+    /// them (by specific identification, as the replay is run).
+    #[test]
+    fn a_run_of_some_assets_gives_their_disposals(ops in prop::collection::vec(op(), 1..120), m in 0..3usize, scope in 0..3usize, standing: bool, pick in 1u8..8, two: bool, select: bool) {
+        let l = read(&ledger_text(&ops));
+        let assets: Vec<harvest::model::Sym> = ["BTC", "ETH", "SOL"]
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| pick & (1 << k) != 0)
+            .filter_map(|(_, n)| l.syms.get(n))
+            .collect();
+        let cfg = Config {
+            missing_basis: harvest::engine::MissingBasis::Zero,
+            parallel: if two { engine::Parallel::Always } else { engine::Parallel::Off },
+            ..config(m, scope, standing)
+        };
+        let cfg = match select {
+            true => Config { method: Method::Specific, ..cfg },
+            false => cfg,
+        };
+        let Ok(first) = engine::run(&l, &cfg, None, None, None) else {
+            return Ok(());
+        };
+        let sel = select.then(|| {
+            // Each sale of the assets names the lots it took (without
+            // selections, by the standing order or FIFO), but for those with
+            // a fee in another asset (`run_assets` asks that a selection's
+            // row move one asset).
+            let mut sel = engine::Selections { file: "sel.csv".into(), ..Default::default() };
+            let mut line = 1;
+            let sale = |d: &&engine::Disposal| {
+                let fee = l.rows[d.row as usize].fee.map(|f| f.asset);
+                d.kind == engine::DisposalKind::Sale
+                    && assets.contains(&d.asset)
+                    && fee.is_none_or(|f| f == d.asset || f.is_money())
+            };
+            for d in first.disposals.iter().filter(sale) {
+                let id = l.rows[d.row as usize].id.to_string();
+                for g in first.legs_of(d) {
+                    line += 1;
+                    sel.by_disposal.entry(id.clone()).or_default().push(engine::Selection {
+                        lot_id: l.rows[first.lots[g.lot as usize].row as usize].id.to_string(),
+                        qty: g.qty,
+                        line,
+                    });
+                }
+            }
+            sel
+        });
+        let Ok(all) = engine::run(&l, &cfg, None, sel.as_ref(), None) else {
+            return Ok(());
+        };
+        let some = engine::run_assets(&l, &cfg, None, sel.as_ref(), &assets);
+        prop_assert!(some.is_ok(), "{:?}", some.err().map(|e| e.to_string()));
+        let some = some.unwrap();
+        let rows = |o: &engine::Outcome| {
+            build_rows(&l, o, &BoxRules::default())
+                .iter()
+                .filter(|r| assets.contains(&o.disposals[r.disposal as usize].asset))
+                .map(|r| {
+                    let d = &o.disposals[r.disposal as usize];
+                    let lot = l.rows[o.lots[r.lot as usize].row as usize].id.to_string();
+                    format!("{} {lot} {} {} {} {:?}", d.row, r.quantity, r.proceeds, r.cost_basis, r.term)
+                })
+                .collect::<Vec<_>>()
+        };
+        prop_assert_eq!(rows(&all), rows(&some));
+        prop_assert!(some.disposals.iter().all(|d| assets.contains(&d.asset)));
+    }
+
     /// A run that keeps one year's disposals (`Keep::Year`, as the
     /// commands for one year run) gives that year's Form 8949 rows and the
     /// warnings of a run that keeps them all, and one that keeps none

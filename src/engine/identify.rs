@@ -305,6 +305,18 @@ impl Engine<'_> {
         };
         let mut lines: Vec<(u64, &str, &str)> = Vec::new();
         for (id, list) in &sel.by_disposal {
+            // A run of some assets only (`run_assets`) does not make the
+            // disposals of others.
+            if let (Some(_), Some(r)) = (&self.shard, self.ledger.find(id)) {
+                let r = &self.ledger.rows[r];
+                if ![r.sent, r.fee]
+                    .into_iter()
+                    .flatten()
+                    .any(|a| self.mine(a.asset))
+                {
+                    continue;
+                }
+            }
             for (n, s) in list.iter().enumerate() {
                 if !self.used_selections.contains_key(&(id.clone(), n)) {
                     lines.push((s.line, id, &s.lot_id));

@@ -63,7 +63,7 @@ pub use error::EngineError;
 pub use identify::StandingOrder;
 pub use outcome::{
     Disposal, DisposalKind, DualBasis, Holding, IncomeReceived, Leg, Lot, LotIdx, Move, Origin,
-    Outcome, RowFlag, UNALLOCATED, UNIVERSAL, account_name, priced_note, run, what_if,
+    Outcome, RowFlag, UNALLOCATED, UNIVERSAL, account_name, priced_note, run, run_assets, what_if,
 };
 pub use pool::LotKey;
 pub use warnings::Warnings;

@@ -424,6 +424,57 @@ pub fn run(
     Ok(e.out)
 }
 
+/// Like [`run`] without a snapshot, but matching only the lots of `assets`
+/// (on two threads when the run is large): no disposal of another asset is
+/// made. A selection must name a disposal whose row moves one asset of
+/// `assets` (its fee in USD or in that asset) and a lot of that asset: a
+/// shard does not check the selections of a disposal it does not make. What
+/// it makes of `assets` is what a full run makes of them when that run
+/// succeeds (the premise of [`shard`]); an error is the first of a shard's,
+/// which a full run may precede with another. Runs in which assets depend on
+/// each other (see [`shard::separable`]) match every asset, as [`run`].
+pub fn run_assets(
+    ledger: &Ledger,
+    cfg: &Config,
+    prices: Option<&PriceTable>,
+    selections: Option<&Selections>,
+    assets: &[Sym],
+) -> Result<Outcome, Box<EngineError>> {
+    if !shard::separable(cfg) {
+        return run(ledger, cfg, prices, selections, None);
+    }
+    let mut mask = vec![false; ledger.syms.len()];
+    for a in assets {
+        if let Some(m) = mask.get_mut(a.index() as usize) {
+            *m = true;
+        }
+    }
+    let masks = shard::split(ledger, cfg, Some(&mask)).unwrap_or_else(|| vec![mask]);
+    let ranks = shard::name_ranks(ledger);
+    let one = |n: usize, mask: Vec<bool>| {
+        let pairing = transfer::pair(ledger, &cfg.addresses, Some(&mask))?;
+        let mut e = Engine::new(ledger, cfg, prices, selections, &pairing);
+        e.shard = Some(shard::Shard::new(n, mask, &ranks));
+        e.go(None).map(|()| e.into_part())
+    };
+    let mut first = masks;
+    let rest = first.split_off(1);
+    let parts = std::thread::scope(|s| {
+        let others: Vec<_> = (rest.into_iter().enumerate())
+            .map(|(k, m)| s.spawn(move || one(k + 1, m)))
+            .collect();
+        let mut parts: Vec<_> = first.into_iter().map(|m| one(0, m)).collect();
+        parts.extend(
+            others
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+        );
+        parts
+    });
+    let parts = parts.into_iter().collect::<Result<Vec<_>, _>>()?;
+    Ok(shard::merge(ledger, cfg, parts))
+}
+
 impl Engine<'_> {
     /// Lists the open lots held now, in pools and in transit, as the outcome's
     /// holdings.

@@ -98,27 +98,45 @@ impl Engine<'_> {
     }
 }
 
+/// Whether the lots of each asset depend only on the rows that touch it: not
+/// with the wash-sale rule or a frozen allocation (which read the whole
+/// ledger at once), nor with a conversion (which moves lots between assets,
+/// against the premise above).
+pub(super) fn separable(cfg: &Config) -> bool {
+    cfg.wash_window == 0 && cfg.transition.frozen.is_none() && cfg.assets.is_empty()
+}
+
 /// The assets of each shard, as masks by symbol, when the run can be sharded.
 pub(super) fn plan(
     ledger: &Ledger,
     cfg: &Config,
     selections: Option<&Selections>,
 ) -> Option<Vec<Vec<bool>>> {
+    if selections.is_some() || !separable(cfg) {
+        return None;
+    }
+    split(ledger, cfg, None)
+}
+
+/// The symbols of `only` (all without it) split over two shards by the rows
+/// touching each asset, when two threads may and are worth it.
+pub(super) fn split(
+    ledger: &Ledger,
+    cfg: &Config,
+    only: Option<&[bool]>,
+) -> Option<Vec<Vec<bool>>> {
     let allowed = match cfg.parallel {
         Parallel::Off => false,
         Parallel::Always => true,
         Parallel::Auto => ledger.rows.len() >= MIN_ROWS && crate::threads::two_cores(),
     };
-    if !allowed || selections.is_some() || cfg.wash_window > 0 || cfg.transition.frozen.is_some() {
+    if !allowed {
         return None;
     }
-    // A conversion moves lots between assets, against the premise above.
-    if !cfg.assets.is_empty() {
-        return None;
-    }
+    let n = ledger.syms.len();
+    let wanted = |a: usize| only.is_none_or(|m| m.get(a).copied().unwrap_or(false));
     // Rows touching each asset, as a measure of its work, counted on a sample
     // of the rows (a pass over all of them costs more than it balances).
-    let n = ledger.syms.len();
     let mut weight = vec![0u64; n];
     for r in ledger.rows.iter().step_by(SAMPLE) {
         for a in [r.sent, r.received, r.fee].into_iter().flatten() {
@@ -129,12 +147,12 @@ pub(super) fn plan(
             }
         }
     }
-    if weight.iter().filter(|&&w| w > 0).count() < 2 {
+    if (0..n).filter(|&a| wanted(a) && weight[a] > 0).count() < 2 {
         return None;
     }
-    // Every symbol goes to a shard (accounts too, harmlessly), so that an asset
-    // the sample missed is still matched.
-    let mut syms: Vec<usize> = (0..n).collect();
+    // Every symbol wanted goes to a shard (accounts too, harmlessly), so that
+    // an asset the sample missed is still matched.
+    let mut syms: Vec<usize> = (0..n).filter(|&a| wanted(a)).collect();
     syms.sort_by_key(|&a| (Reverse(weight[a]), a));
     let mut masks = vec![vec![false; n]; 2];
     let mut load = [0u64; 2];

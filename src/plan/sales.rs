@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use super::{Candidate, Costs, Pick, YearSoFar};
@@ -75,7 +75,15 @@ fn replay(
     user_selections: Option<&Selections>,
     mut plan_rows: Vec<Row>,
     plan_selections: &Selections,
+    year: i32,
 ) -> Result<(Decimal, Decimal), Box<engine::EngineError>> {
+    let mut assets: Vec<Sym> = plan_rows
+        .iter()
+        .filter_map(|r| r.sent)
+        .map(|a| a.asset)
+        .collect();
+    assets.sort_unstable();
+    assets.dedup();
     let mut l = ledger.clone();
     let plan_file = l.files.len() as u32;
     l.files.push("plan".into());
@@ -93,9 +101,17 @@ fn replay(
     }
     let c = Config {
         method: Method::Specific,
+        keep: engine::Keep::Year(year),
         ..cfg.clone()
     };
-    let o = engine::run(&l, &c, prices, Some(&sel), None)?;
+    // The sales' assets alone, on two threads: the lots of each asset are
+    // matched from the rows that touch it, so the others' would not change
+    // these gains (and only this year's disposals are read). A selections
+    // file of the user's may name any asset: then all are matched.
+    let o = match user_selections {
+        None => engine::run_assets(&l, &c, prices, Some(&sel), &assets)?,
+        Some(_) => engine::run(&l, &c, prices, Some(&sel), None)?,
+    };
     let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
     for r in build_rows(&l, &o, &BoxRules::default()) {
         let d = &o.disposals[r.disposal as usize];
@@ -233,16 +249,23 @@ impl PlanCtx<'_> {
         } else if universal {
             by_picks()
         } else {
-            let replayed = replay(
-                ledger,
-                self.engine,
-                self.prices,
-                self.selections,
-                plan_rows.clone(),
-                &plan_sel,
-            );
+            // Replayed only where the replay is used: `gains --method
+            // specific` matches earlier disposals as the ledger's run did
+            // only when that run was FIFO.
+            let replayed = match self.engine.method {
+                Method::Fifo | Method::Specific => Some(replay(
+                    ledger,
+                    self.engine,
+                    self.prices,
+                    self.selections,
+                    plan_rows.clone(),
+                    &plan_sel,
+                    self.as_of.year(),
+                )),
+                _ => None,
+            };
             match (replayed, self.engine.method) {
-                (Ok(r), Method::Fifo | Method::Specific) => r,
+                (Some(Ok(r)), Method::Fifo | Method::Specific) => r,
                 (_, m) => {
                     note = Some(format!(
                         "the ledger is matched by {}; `harvest gains ... --method specific` falls back to FIFO for earlier disposals, so it reproduces this plan exactly only when they were FIFO",
