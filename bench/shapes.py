@@ -202,6 +202,30 @@ def wash_tokens(d, n):
     return ["report", f"{d}/ledger.csv", "--year", "2025", "--format", "csv", "--wash-window", "30"]
 
 
+def own_sends(d, n):
+    """A cold wallet taking thousands of deposits a day between sends to it
+    from an exchange whose deposits never show (its export is missing): the
+    own-address pass looks for each send's deposit among a week of them."""
+    days = 30
+    t0 = dt.datetime(2025, 1, 1)
+    cold = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+    with open(f"{d}/harvest.toml", "w") as f:
+        f.write(f'[accounts.cold]\naddresses = ["{cold}"]\n')
+    with open(f"{d}/ledger.csv", "w") as f:
+        f.write(HEADER)
+        f.write("s0,2024-06-01T00:00:00Z,kr,buy,100000,USD,100000,BTC,,,,,,,,,\n")
+        f.write("s1,2024-06-01T00:00:00Z,cb,buy,100000,USD,100000,BTC,,,,,,,,,\n")
+        for k in range(n // 2):
+            t = t0 + dt.timedelta(seconds=k * days * 86400 // (n // 2))
+            if k % 10 == 0:
+                f.write(f"o{k},{stamp(t)},cb,withdrawal,0.37,BTC,,,,,,,,to {cold},,,\n")
+            else:
+                f.write(f"w{k},{stamp(t)},kr,withdrawal,0.01,BTC,,,,,,,,,,,\n")
+                t = t + dt.timedelta(seconds=1)
+                f.write(f"d{k},{stamp(t)},cold,deposit,,,0.01,BTC,,,,,,,,,\n")
+    return ["lots", f"{d}/ledger.csv", "--config", f"{d}/harvest.toml", "--format", "csv"]
+
+
 SHAPES = [
     ("payouts", payouts, 120_000),
     ("cold-wallet", cold_wallet, 120_000),
@@ -213,6 +237,7 @@ SHAPES = [
     ("sent-outside", sent_outside, 40_000),
     ("dca-scan", dca_scan, 60_000),
     ("wash-tokens", wash_tokens, 30_000),
+    ("own-sends", own_sends, 40_000),
 ]
 
 

@@ -1997,3 +1997,68 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got, want);
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+    /// The own-address pass (deposits found by quantity) pairs as the rule
+    /// says, looked at one deposit at a time: each withdrawal to an own
+    /// address, oldest first, with the earliest unpaired deposit of its asset
+    /// into that address's account from 2 hours before to 7 days after it, of
+    /// its quantity less at most its fee in the asset. Every row carries a
+    /// txid of its own, so no other pass pairs any. Hundreds of sends and
+    /// deposits in a few weeks, of a few quantities, some into another account.
+    #[test]
+    fn own_sends_pair_as_a_look_at_each_deposit_would(
+        rows in proptest::collection::vec(
+            (0u8..3, 1u8..9, 0u8..3, 1i64..240),
+            0..400,
+        ),
+    ) {
+        use std::fmt::Write as _;
+        let mut t = chrono::DateTime::parse_from_rfc3339("2025-03-01T00:00:00Z").unwrap().to_utc();
+        let mut text = String::new();
+        // (kind: 0 send, 1 deposit to nano, 2 deposit elsewhere; qty in
+        // halves; fee in halves; time) by row.
+        let mut facts = Vec::new();
+        for (i, &(kind, q, fee, step)) in rows.iter().enumerate() {
+            t += chrono::Duration::minutes(step);
+            let qty = Decimal::new(i64::from(q) * 5, 1);
+            let fee = Decimal::new(i64::from(fee) * 5, 1);
+            let at = t.format("%Y-%m-%dT%H:%M:%SZ");
+            match kind {
+                0 => writeln!(text, "r{i},{at},cb,withdrawal,{qty},BTC,,,{fee},BTC,,,0xw{i},to {COLD}"),
+                1 => writeln!(text, "r{i},{at},nano,deposit,,,{qty},BTC,,,,,0xd{i},"),
+                _ => writeln!(text, "r{i},{at},kr,deposit,,,{qty},BTC,,,,,0xd{i},"),
+            }
+            .unwrap();
+            facts.push((kind, qty, fee, t));
+        }
+        let l = ledger(&text);
+        let c = own_cfg();
+        let p = transfer::pair(&l, &c.addresses, None).map_err(|e| {
+            proptest::test_runner::TestCaseError::fail(e.to_string())
+        })?;
+        let n = facts.len();
+        let mut want: Vec<Option<usize>> = vec![None; n];
+        for w in 0..n {
+            let (kind, sent, fee, wt) = facts[w];
+            if kind != 0 {
+                continue;
+            }
+            if let Some(d) = (0..n).find(|&d| {
+                let (dk, q, _, dt) = facts[d];
+                dk == 1
+                    && want[d].is_none()
+                    && dt >= wt - chrono::Duration::hours(2)
+                    && dt <= wt + chrono::Duration::days(7)
+                    && q <= sent
+                    && q >= sent - fee
+            }) {
+                want[w] = Some(d);
+                want[d] = Some(w);
+            }
+        }
+        let got: Vec<Option<usize>> = (0..n).map(|i| p.partner.get(i as u32).map(|j| j as usize)).collect();
+        proptest::prop_assert_eq!(got, want);
+    }
+}

@@ -16,6 +16,9 @@
 //! not carry different txids; a withdrawal to an own address pairs so only
 //! with a deposit in that address's account.
 
+use std::collections::BTreeSet;
+use std::ops::Bound::{Excluded, Unbounded};
+
 use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -341,18 +344,27 @@ fn pair_own(
     partner: &mut Partners,
 ) {
     let rows = &ledger.rows;
-    // The deposits of each (account, asset), in ledger (time) order, by
-    // position in `deposits`.
-    let mut by_place: HashMap<(Sym, Sym), Vec<u32>> = HashMap::default();
-    for (k, d) in deposits.iter().enumerate() {
-        by_place
-            .entry((d.account, d.amount.asset))
-            .or_default()
-            .push(k as u32);
+    // The places (account, asset) own sends go to.
+    let mut places: HashMap<(Sym, Sym), BTreeSet<(Decimal, u32)>> = HashMap::default();
+    for w in withdrawals {
+        if let Some(o) = own.get(&w.row)
+            && let Some(account) = o.account
+        {
+            places.entry((account, w.amount.asset)).or_default();
+        }
     }
-    let mut by_place = with_skips(by_place, |k| {
-        partner.get(deposits[k as usize].row).is_some()
-    });
+    // The unpaired deposits of each place, by quantity and then by position
+    // in `deposits` (ledger, so time, order): a send finds the earliest
+    // deposit of each quantity it may take at once, not by reading the
+    // deposits of its days one by one (thousands a day that do not fit made
+    // that quadratic).
+    for (k, d) in deposits.iter().enumerate() {
+        if partner.get(d.row).is_none()
+            && let Some(set) = places.get_mut(&(d.account, d.amount.asset))
+        {
+            set.insert((d.amount.qty, k as u32));
+        }
+    }
     for w in withdrawals {
         let Some(o) = own.get(&w.row) else { continue };
         let (Some(account), None) = (o.account, partner.get(w.row)) else {
@@ -364,24 +376,38 @@ fn pair_own(
             .filter(|f| f.asset == sent.asset)
             .map_or(Decimal::ZERO, |f| f.qty);
         let least = sent.qty - fee;
-        let Some((cands, unpaired)) = by_place.get_mut(&(account, sent.asset)) else {
+        let Some(set) = places.get_mut(&(account, sent.asset)) else {
             continue;
         };
         let (from, until) = (shift(w.time, -OWN_BEFORE), shift(w.time, OWN_AFTER));
-        let start = cands.partition_point(|&d| deposits[d as usize].time < from);
-        let mut k = unpaired.first_from(start);
-        while let Some(&d) = cands.get(k) {
-            let d = &deposits[d as usize];
-            if d.time > until {
+        let start = deposits.partition_point(|d| d.time < from) as u32;
+        // The earliest deposit from `start` of each quantity in
+        // [least, sent]; the earliest of those pairs if it is in time.
+        let mut best: Option<(Decimal, u32)> = None;
+        let mut q = least;
+        while let Some(&(qty, k)) = set.range((q, start)..).next() {
+            if qty > sent.qty {
                 break;
             }
-            let q = d.amount.qty;
-            if q <= sent.qty && q >= least {
-                partner.pair(w.row, d.row);
-                unpaired.take(k);
-                break;
+            if qty != q && k < start {
+                // A larger quantity, whose first deposits are before the
+                // window: its first from the window's start.
+                q = qty;
+                continue;
             }
-            k = unpaired.first_from(k + 1);
+            if best.is_none_or(|(_, b)| k < b) {
+                best = Some((qty, k));
+            }
+            match set.range((Excluded((qty, u32::MAX)), Unbounded)).next() {
+                Some(&(next, _)) => q = next,
+                None => break,
+            }
+        }
+        if let Some((qty, k)) = best
+            && deposits[k as usize].time <= until
+        {
+            partner.pair(w.row, deposits[k as usize].row);
+            set.remove(&(qty, k));
         }
     }
 }
