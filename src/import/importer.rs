@@ -309,6 +309,12 @@ impl<'a> Importer<'a> {
             kraken: &mut self.kraken,
             sink,
         };
+        // The line of every data row read so far: a format may consume the
+        // rows it is handed (Kraken's ledgers frees each as it reads it).
+        let mut sheet_lines = LineSet::default();
+        for r in &sheet.rows {
+            sheet_lines.insert(r.line);
+        }
         // Formats read at once hand their entries over after parsing (with the
         // links between exports they found); streamed ones as each row is read.
         let batch = match format {
@@ -445,7 +451,7 @@ impl<'a> Importer<'a> {
             Format::Coinbase => coinbase_wallet::parse(&sheet, &mut cx),
             Format::CoinbaseAdvanced => coinbase_advanced::parse(&sheet, &mut cx),
             Format::CoinbasePro => coinbase_pro::parse(&sheet, &mut cx),
-            Format::KrakenLedgers => kraken_ledgers::parse(&sheet, &mut cx),
+            Format::KrakenLedgers => kraken_ledgers::parse(&mut sheet, &mut cx),
             Format::KrakenTrades => kraken_trades::parse(&sheet, &mut cx),
             Format::Binance => binance::parse(&sheet, &mut cx),
             Format::BinanceTrades => binance_trades::parse(&sheet, &mut cx),
@@ -469,8 +475,8 @@ impl<'a> Importer<'a> {
         }
         // The line of every data row, in file order (lines only increase).
         let mut lines = std::mem::take(&mut stream.lines);
-        for r in &sheet.rows {
-            lines.insert(r.line);
+        for line in sheet_lines.iter() {
+            lines.insert(line);
         }
         // Every data row must be accounted for: a row a format dropped without
         // saying why (an empty required cell) is reported here.

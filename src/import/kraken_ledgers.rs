@@ -96,7 +96,9 @@ struct Leg {
     time: DateTime<Utc>,
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Reads the rows of `sheet`, taking them: each row's cells are freed as its
+/// leg is made, so that a large export is not held twice.
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_txid = sheet.need(cx, &["txid"]);
     let c_refid = sheet.need(cx, &["refid"]);
     let c_time = sheet.need(cx, &["time"]);
@@ -114,7 +116,10 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     let tail = usize::from(sheet.header.last().is_some_and(|h| h.is_empty()));
     let mut out = Vec::new();
     let mut legs: Vec<Leg> = Vec::new();
-    for row in &sheet.rows {
+    let rows = std::mem::take(&mut sheet.rows);
+    legs.reserve(rows.len());
+    for row in rows {
+        let row = &row;
         if !sheet.check_width(cx, row, tail) {
             continue;
         }
@@ -151,11 +156,13 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         return Vec::new();
     }
     running_balances(cx, &legs);
-    // Refids that have a completed (balance-bearing) copy of a row.
-    let completed: HashSet<(String, String, String)> = legs
+    // Refids that have a completed (balance-bearing) copy of a row. Only a
+    // row outside a trade's group may be an initiated copy, and it is looked
+    // up by its own type and refid: the legs of trades are left out.
+    let completed: HashSet<(&str, &str, &str)> = legs
         .iter()
-        .filter(|l| !l.balance_empty)
-        .map(|l| (l.refid.clone(), l.typ.clone(), l.asset.clone()))
+        .filter(|l| !l.balance_empty && !in_group(l))
+        .map(|l| (l.refid.as_str(), l.typ.as_str(), l.asset.as_str()))
         .collect();
     // Refids of staking transfers: the deposit/withdrawal pair around them is an
     // internal move (pre-2023 staking).
@@ -167,7 +174,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut order: Vec<(u64, GroupOrRow)> = Vec::new();
     for (i, l) in legs.iter().enumerate() {
-        if matches!(l.typ.as_str(), "trade" | "spend" | "receive") && !l.refid.is_empty() {
+        if in_group(l) {
             let g = groups.entry(l.refid.clone()).or_default();
             if g.is_empty() {
                 order.push((l.line, GroupOrRow::Group(l.refid.clone())));
@@ -185,7 +192,7 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 let l = &legs[i];
                 let pending = l.balance_empty
                     && l.txid.is_empty()
-                    && completed.contains(&(l.refid.clone(), l.typ.clone(), l.asset.clone()));
+                    && completed.contains(&(l.refid.as_str(), l.typ.as_str(), l.asset.as_str()));
                 if pending {
                     out.push(Entry::skip(
                         l.line,
@@ -221,6 +228,11 @@ fn running_balances(cx: &mut Cx, legs: &[Leg]) {
             .sum();
         cx.report_balance(l.line, l.time, &l.asset, total);
     }
+}
+
+/// Whether the row is a leg of a trade, summed with the others of its refid.
+fn in_group(l: &Leg) -> bool {
+    matches!(l.typ.as_str(), "trade" | "spend" | "receive") && !l.refid.is_empty()
 }
 
 enum GroupOrRow {
