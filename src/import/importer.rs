@@ -452,7 +452,7 @@ impl<'a> Importer<'a> {
             Format::CoinbaseAdvanced => coinbase_advanced::parse(&sheet, &mut cx),
             Format::CoinbasePro => coinbase_pro::parse(&sheet, &mut cx),
             Format::KrakenLedgers => kraken_ledgers::parse(&mut sheet, &mut cx),
-            Format::KrakenTrades => kraken_trades::parse(&sheet, &mut cx),
+            Format::KrakenTrades => kraken_trades::parse(&mut sheet, &mut cx),
             Format::Binance => binance::parse(&sheet, &mut cx),
             Format::BinanceTrades => binance_trades::parse(&sheet, &mut cx),
             Format::BinanceUs => binance_us::parse(&sheet, &mut cx),

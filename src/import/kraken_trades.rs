@@ -48,7 +48,9 @@ fn split_pair(pair: &str) -> Option<(String, String)> {
     })
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Reads the rows of `sheet`, taking them: each row's cells are freed as its
+/// record is made, so that a large export is not held twice.
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_txid = sheet.need(cx, &["txid"]);
     let c_pair = sheet.need(cx, &["pair"]);
     let c_time = sheet.need(cx, &["time"]);
@@ -62,7 +64,8 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for row in &sheet.rows {
+    for row in std::mem::take(&mut sheet.rows) {
+        let row = &row;
         if !sheet.data_row(cx, row, c_time, &mut out) {
             continue;
         }
