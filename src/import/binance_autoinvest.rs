@@ -24,7 +24,7 @@ fn offset(h: &str) -> Option<chrono::FixedOffset> {
     super::binance_trades::header_offset(h.strip_prefix("Auto-Invest ")?)
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let off = offset(&sheet.header[0]);
     let c_coin = sheet.need(cx, &["Holding Coin"]);
     let c_amount = sheet.need(cx, &["Amount per period"]);
@@ -36,7 +36,8 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for row in &sheet.rows {
+    for row in std::mem::take(&mut sheet.rows) {
+        let row = &row;
         if !sheet.data_row(cx, row, 0, &mut out) {
             continue;
         }

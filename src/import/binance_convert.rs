@@ -22,7 +22,7 @@ pub(crate) fn matches(h: &[String]) -> bool {
         && has("Status")
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let offset = header_offset(&sheet.header[0]);
     let c_sell = sheet.need(cx, &["Sell"]);
     let c_buy = sheet.need(cx, &["Buy"]);
@@ -32,7 +32,8 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for row in &sheet.rows {
+    for row in std::mem::take(&mut sheet.rows) {
+        let row = &row;
         if !sheet.data_row(cx, row, 0, &mut out) {
             continue;
         }

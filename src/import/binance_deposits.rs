@@ -68,12 +68,12 @@ pub(crate) fn binance_time(
     t
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     parse_transfers(sheet, cx, false)
 }
 
 /// Deposits (`outgoing` false) or withdrawals (true).
-pub(crate) fn parse_transfers(sheet: &Sheet, cx: &mut Cx, outgoing: bool) -> Vec<Entry> {
+pub(crate) fn parse_transfers(sheet: &mut Sheet, cx: &mut Cx, outgoing: bool) -> Vec<Entry> {
     let offset = header_offset(&sheet.header[0]);
     let c_coin = sheet.need(cx, &["Coin"]);
     let c_amount = sheet.need(cx, &["Amount"]);
@@ -87,7 +87,8 @@ pub(crate) fn parse_transfers(sheet: &Sheet, cx: &mut Cx, outgoing: bool) -> Vec
     }
     let what = if outgoing { "withdrawal" } else { "deposit" };
     let mut out = Vec::new();
-    for row in &sheet.rows {
+    for row in std::mem::take(&mut sheet.rows) {
+        let row = &row;
         if !sheet.data_row(cx, row, 0, &mut out) {
             continue;
         }

@@ -54,7 +54,7 @@ pub(crate) fn header_offset(h: &str) -> Option<chrono::FixedOffset> {
     chrono::FixedOffset::east_opt(sign * secs)
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let legacy = sheet.col(&["Market"]).is_some();
     let c_date = 0;
     let offset = header_offset(&sheet.header[0]);
@@ -78,7 +78,8 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         "%m/%d/%Y %H:%M",
     ];
     let mut out = Vec::new();
-    for row in &sheet.rows {
+    for row in std::mem::take(&mut sheet.rows) {
+        let row = &row;
         if !sheet.data_row(cx, row, c_date, &mut out) {
             continue;
         }

@@ -34,7 +34,7 @@ pub(crate) fn matches(h: &[String]) -> bool {
         && has("transaction id")
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let names: Vec<String> = sheet.header.iter().map(|h| norm(h)).collect();
     let col = |cx: &mut Cx, n: &str| -> usize {
         match names.iter().position(|c| c == n) {
@@ -70,7 +70,8 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for row in &sheet.rows {
+    for row in std::mem::take(&mut sheet.rows) {
+        let row = &row;
         if !sheet.data_row(cx, row, c_time, &mut out) {
             continue;
         }

@@ -11,6 +11,6 @@ pub(crate) fn matches(h: &[String]) -> bool {
     binance_deposits::transfer_header(h) && h.iter().any(|c| c == "Fee")
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     binance_deposits::parse_transfers(sheet, cx, true)
 }

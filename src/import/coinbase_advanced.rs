@@ -25,7 +25,7 @@ pub(crate) fn matches(h: &[String]) -> bool {
         && has("total")
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_id = sheet.need(cx, &["trade id"]);
     let c_product = sheet.need(cx, &["product"]);
     let c_side = sheet.need(cx, &["side"]);
@@ -39,7 +39,8 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for row in &sheet.rows {
+    for row in std::mem::take(&mut sheet.rows) {
+        let row = &row;
         if !sheet.data_row(cx, row, c_time, &mut out) {
             continue;
         }

@@ -46,7 +46,7 @@ struct Group {
     legs: Vec<Leg>,
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_type = sheet.need(cx, &["type"]);
     let c_time = sheet.need(cx, &["time", "Timestamp"]);
     let c_amount = sheet.need(cx, &["amount"]);
@@ -62,7 +62,8 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     // Fills by (order id, trade id); conversions by time.
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let account = cx.account.clone();
-    for row in &sheet.rows {
+    for row in std::mem::take(&mut sheet.rows) {
+        let row = &row;
         if !sheet.data_row(cx, row, c_time, &mut out) {
             continue;
         }

@@ -37,7 +37,7 @@ const INCOME: [&str; 6] = [
 const OUT: [&str; 4] = ["withdrawal", "gift sent", "investment loss", "theft loss"];
 const IN: [&str; 2] = ["deposit", "gift received"];
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_date = sheet.need(cx, &["Date (UTC)"]);
     let c_sc = sheet.need(cx, &["Asset Sent"]);
     let c_sa = sheet.need(cx, &["Amount Sent"]);
@@ -60,7 +60,8 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     ];
     let account = cx.account.clone();
     let mut out = Vec::new();
-    for row in &sheet.rows {
+    for row in std::mem::take(&mut sheet.rows) {
+        let row = &row;
         if !sheet.data_row(cx, row, c_date, &mut out) {
             continue;
         }

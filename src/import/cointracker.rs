@@ -30,7 +30,7 @@ pub(crate) fn matches(h: &[String]) -> bool {
 
 const INCOME: [&str; 6] = ["staking", "airdrop", "fork", "mined", "interest", "income"];
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_date = sheet.need(cx, &["Date"]);
     let c_rq = sheet.need(cx, &["Received Quantity"]);
     let c_rc = sheet.need(cx, &["Received Currency"]);
@@ -49,7 +49,8 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         "%Y-%m-%d %H:%M:%S",
     ];
     let mut out = Vec::new();
-    for row in &sheet.rows {
+    for row in std::mem::take(&mut sheet.rows) {
+        let row = &row;
         if !sheet.check_width(cx, row, 0) {
             continue;
         }

@@ -63,7 +63,7 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
     })
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_date = sheet.need(cx, &["Date"]);
     let c_time = sheet.need(cx, &["Time (UTC)"]);
     let c_type = sheet.need(cx, &["Type"]);
@@ -94,7 +94,8 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         .filter(|(_, s)| !super::is_fiat(s))
         .collect();
     let mut out = Vec::new();
-    for row in &sheet.rows {
+    for row in std::mem::take(&mut sheet.rows) {
+        let row = &row;
         if !sheet.check_width(cx, row, 0) {
             continue;
         }

@@ -309,8 +309,9 @@ impl<'a> Importer<'a> {
             kraken: &mut self.kraken,
             sink,
         };
-        // The line of every data row read so far: a format may consume the
-        // rows it is handed (Kraken's ledgers frees each as it reads it).
+        // The line of every data row read so far: most formats read at once
+        // take the rows they are handed, freeing each row's cells as they
+        // read it, so that a large export is not held twice.
         let mut sheet_lines = LineSet::default();
         for r in &sheet.rows {
             sheet_lines.insert(r.line);
@@ -449,22 +450,22 @@ impl<'a> Importer<'a> {
                 Vec::new()
             }
             Format::Coinbase => coinbase_wallet::parse(&sheet, &mut cx),
-            Format::CoinbaseAdvanced => coinbase_advanced::parse(&sheet, &mut cx),
-            Format::CoinbasePro => coinbase_pro::parse(&sheet, &mut cx),
+            Format::CoinbaseAdvanced => coinbase_advanced::parse(&mut sheet, &mut cx),
+            Format::CoinbasePro => coinbase_pro::parse(&mut sheet, &mut cx),
             Format::KrakenLedgers => kraken_ledgers::parse(&mut sheet, &mut cx),
             Format::KrakenTrades => kraken_trades::parse(&mut sheet, &mut cx),
             Format::Binance => binance::parse(&sheet, &mut cx),
-            Format::BinanceTrades => binance_trades::parse(&sheet, &mut cx),
-            Format::BinanceUs => binance_us::parse(&sheet, &mut cx),
-            Format::BinanceDeposits => binance_deposits::parse(&sheet, &mut cx),
-            Format::BinanceWithdrawals => binance_withdrawals::parse(&sheet, &mut cx),
-            Format::BinanceConvert => binance_convert::parse(&sheet, &mut cx),
-            Format::BinanceAutoinvest => binance_autoinvest::parse(&sheet, &mut cx),
-            Format::Gemini => gemini::parse(&sheet, &mut cx),
-            Format::Koinly => koinly::parse(&sheet, &mut cx),
-            Format::KoinlyTrades => koinly_trades::parse(&sheet, &mut cx),
-            Format::Cointracker => cointracker::parse(&sheet, &mut cx),
-            Format::Coinledger => coinledger::parse(&sheet, &mut cx),
+            Format::BinanceTrades => binance_trades::parse(&mut sheet, &mut cx),
+            Format::BinanceUs => binance_us::parse(&mut sheet, &mut cx),
+            Format::BinanceDeposits => binance_deposits::parse(&mut sheet, &mut cx),
+            Format::BinanceWithdrawals => binance_withdrawals::parse(&mut sheet, &mut cx),
+            Format::BinanceConvert => binance_convert::parse(&mut sheet, &mut cx),
+            Format::BinanceAutoinvest => binance_autoinvest::parse(&mut sheet, &mut cx),
+            Format::Gemini => gemini::parse(&mut sheet, &mut cx),
+            Format::Koinly => koinly::parse(&mut sheet, &mut cx),
+            Format::KoinlyTrades => koinly_trades::parse(&mut sheet, &mut cx),
+            Format::Cointracker => cointracker::parse(&mut sheet, &mut cx),
+            Format::Coinledger => coinledger::parse(&mut sheet, &mut cx),
             Format::Dali => dali::parse(&sheet, &mut cx),
         };
         if !batch.is_empty() {

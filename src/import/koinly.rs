@@ -51,7 +51,7 @@ const SKIP: [&str; 6] = [
     "realized gain",
 ];
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_date = sheet.need(cx, &["Date"]);
     let c_sa = sheet.need(cx, &["Sent Amount"]);
     let c_sc = sheet.need(cx, &["Sent Currency"]);
@@ -69,7 +69,8 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     }
     const FMTS: [&str; 3] = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d"];
     let mut out = Vec::new();
-    for row in &sheet.rows {
+    for row in std::mem::take(&mut sheet.rows) {
+        let row = &row;
         if !sheet.data_row(cx, row, c_date, &mut out) {
             continue;
         }

@@ -18,7 +18,7 @@ pub(crate) fn matches(h: &[String]) -> bool {
     has("Koinly Date") && has("Pair") && has("Side") && has("Amount") && has("Total")
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_date = sheet.need(cx, &["Koinly Date"]);
     let c_pair = sheet.need(cx, &["Pair"]);
     let c_side = sheet.need(cx, &["Side"]);
@@ -33,7 +33,8 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     }
     const FMTS: [&str; 3] = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d"];
     let mut out = Vec::new();
-    for row in &sheet.rows {
+    for row in std::mem::take(&mut sheet.rows) {
+        let row = &row;
         if !sheet.data_row(cx, row, c_date, &mut out) {
             continue;
         }
