@@ -393,26 +393,7 @@ pub fn run(
     snapshot: Option<DateTime<Utc>>,
 ) -> Result<Outcome, Box<EngineError>> {
     if let Some(masks) = shard::plan(ledger, cfg, selections) {
-        let ranks = shard::name_ranks(ledger);
-        let parts = std::thread::scope(|s| {
-            let handles: Vec<_> = masks
-                .into_iter()
-                .enumerate()
-                .map(|(n, mask)| {
-                    let ranks = &ranks;
-                    s.spawn(move || {
-                        let pairing = transfer::pair(ledger, &cfg.addresses, Some(&mask))?;
-                        let mut e = Engine::new(ledger, cfg, prices, selections, &pairing);
-                        e.shard = Some(shard::Shard::new(n, mask, ranks));
-                        e.go(snapshot).map(|()| e.into_part())
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect::<Vec<_>>()
-        });
+        let parts = run_shards(ledger, cfg, prices, selections, snapshot, masks);
         // On an error the serial run below reports the first one, exactly.
         if let Ok(parts) = parts.into_iter().collect::<Result<Vec<_>, _>>() {
             return Ok(shard::merge(ledger, cfg, parts));
@@ -450,29 +431,41 @@ pub fn run_assets(
         }
     }
     let masks = shard::split(ledger, cfg, Some(&mask)).unwrap_or_else(|| vec![mask]);
-    let ranks = shard::name_ranks(ledger);
-    let one = |n: usize, mask: Vec<bool>| {
-        let pairing = transfer::pair(ledger, &cfg.addresses, Some(&mask))?;
-        let mut e = Engine::new(ledger, cfg, prices, selections, &pairing);
-        e.shard = Some(shard::Shard::new(n, mask, &ranks));
-        e.go(None).map(|()| e.into_part())
-    };
-    let mut first = masks;
-    let rest = first.split_off(1);
-    let parts = std::thread::scope(|s| {
-        let others: Vec<_> = (rest.into_iter().enumerate())
-            .map(|(k, m)| s.spawn(move || one(k + 1, m)))
-            .collect();
-        let mut parts: Vec<_> = first.into_iter().map(|m| one(0, m)).collect();
-        parts.extend(
-            others
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
-        );
-        parts
-    });
+    let parts = run_shards(ledger, cfg, prices, selections, None, masks);
     let parts = parts.into_iter().collect::<Result<Vec<_>, _>>()?;
     Ok(shard::merge(ledger, cfg, parts))
+}
+
+/// Runs one engine per mask of assets, each on a thread of its own; the
+/// parts (or each one's error) in the masks' order.
+fn run_shards(
+    ledger: &Ledger,
+    cfg: &Config,
+    prices: Option<&PriceTable>,
+    selections: Option<&Selections>,
+    snapshot: Option<DateTime<Utc>>,
+    masks: Vec<Vec<bool>>,
+) -> Vec<Result<shard::Part, Box<EngineError>>> {
+    let ranks = shard::name_ranks(ledger);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = masks
+            .into_iter()
+            .enumerate()
+            .map(|(n, mask)| {
+                let ranks = &ranks;
+                s.spawn(move || {
+                    let pairing = transfer::pair(ledger, &cfg.addresses, Some(&mask))?;
+                    let mut e = Engine::new(ledger, cfg, prices, selections, &pairing);
+                    e.shard = Some(shard::Shard::new(n, mask, ranks));
+                    e.go(snapshot).map(|()| e.into_part())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 impl Engine<'_> {
