@@ -2,7 +2,6 @@
 //! seen (a repeat is a duplicate, or a conflict in a ledger), and the overlap of
 //! Kraken's two exports, where a trade in both is booked from ledgers.csv.
 
-use std::collections::HashMap;
 use std::hash::Hasher;
 
 use crate::ledger::Repeat;
@@ -265,25 +264,28 @@ impl Imported {
 /// both is booked from ledgers.csv whichever file comes first.
 #[derive(Default)]
 pub(super) struct KrakenOverlap {
-    /// The refids and ledger txids of the trades ledgers.csv gave.
-    ledger_keys: std::collections::HashSet<String>,
+    /// The refids and ledger txids of the trades ledgers.csv gave, as the
+    /// 128-bit hashes ids are judged by ([`SeenIds`]): a few strings a trade
+    /// held whole were most of a large import's memory.
+    ledger_keys: rustc_hash::FxHashSet<u128>,
     /// trades.csv rows kept so far (taken out once a ledgers.csv gives them).
     pending: Vec<Option<Superseded>>,
-    /// Their txids and ledger txids -> their place in `pending`.
-    pending_keys: HashMap<String, usize>,
+    /// Their txids and ledger txids (hashed as `ledger_keys`) -> their place
+    /// in `pending`.
+    pending_keys: rustc_hash::FxHashMap<u128, usize>,
     /// Those given up for ledgers.csv, for the caller to drop.
     pub(super) superseded: Vec<Superseded>,
 }
 
 impl KrakenOverlap {
     pub(super) fn in_ledgers(&self, keys: &[String]) -> bool {
-        keys.iter().any(|k| self.ledger_keys.contains(k))
+        keys.iter().any(|k| self.ledger_keys.contains(&id_key(k)))
     }
 
     /// Keeps a trades.csv row until a ledgers.csv gives its trade.
     pub(super) fn wait(&mut self, keys: &[String], s: Superseded) {
         for k in keys {
-            self.pending_keys.insert(k.clone(), self.pending.len());
+            self.pending_keys.insert(id_key(k), self.pending.len());
         }
         self.pending.push(Some(s));
     }
@@ -295,10 +297,10 @@ impl KrakenOverlap {
 
     /// Notes a ledgers.csv trade; the trades.csv rows it gives are returned.
     pub(super) fn ledger_trade(&mut self, keys: &[String]) -> Vec<Superseded> {
-        self.ledger_keys.extend(keys.iter().cloned());
+        self.ledger_keys.extend(keys.iter().map(|k| id_key(k)));
         let at = keys
             .iter()
-            .filter_map(|k| self.pending_keys.get(k).copied());
+            .filter_map(|k| self.pending_keys.get(&id_key(k)).copied());
         let at: std::collections::BTreeSet<usize> = at.collect();
         at.into_iter()
             .filter_map(|i| self.pending.get_mut(i).and_then(Option::take))
