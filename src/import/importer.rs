@@ -240,14 +240,8 @@ impl<'a> Importer<'a> {
         // Rows as wide as the header from here on: a quoted cell holding such
         // rows is an error (a quote left open and closed rows further on). The
         // rows read before the header was known are read again for it.
-        let named = |e: ImportError| e.in_column_of(Some(&header));
-        let mut again = RowStream::of(text, file, false)?;
-        for k in 0..hi + 1 + data_rows.len() {
-            if k == hi + 1 {
-                again.rdr.set_row_width(header.len());
-            }
-            again.read().map_err(named)?;
-        }
+        let past_preamble = hi + 1 + data_rows.len();
+        reread(text, file, &header, hi, past_preamble, false)?;
         stream.rdr.set_row_width(header.len());
         let mut sheet = Sheet {
             header_line,
@@ -279,6 +273,8 @@ impl<'a> Importer<'a> {
                 | Format::Kucoin
                 | Format::CoinbaseTransfers
                 | Format::BinanceBuyCrypto
+                | Format::KrakenLedgers
+                | Format::KrakenTrades
         ) || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
@@ -452,8 +448,28 @@ impl<'a> Importer<'a> {
             Format::Coinbase => coinbase_wallet::parse(&sheet, &mut cx),
             Format::CoinbaseAdvanced => coinbase_advanced::parse(&mut sheet, &mut cx),
             Format::CoinbasePro => coinbase_pro::parse(&mut sheet, &mut cx),
-            Format::KrakenLedgers => kraken_ledgers::parse(&mut sheet, &mut cx),
-            Format::KrakenTrades => kraken_trades::parse(&mut sheet, &mut cx),
+            Format::KrakenLedgers => {
+                // A trade's legs may lie apart: the rows are read twice, the
+                // second time by a reading of the file of its own.
+                text.read_twice();
+                let mut again = reread(text, file, &sheet.header, hi, past_preamble, true)?;
+                kraken_ledgers::parse_stream(
+                    &sheet,
+                    &mut stream,
+                    &mut again,
+                    &mut cx,
+                    &mut |cx, mut e| post.linked_entry(cx, &mut e),
+                )
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::KrakenTrades => {
+                kraken_trades::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.linked_entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
             Format::Binance => binance::parse(&sheet, &mut cx),
             Format::BinanceTrades => binance_trades::parse(&mut sheet, &mut cx),
             Format::BinanceUs => binance_us::parse(&mut sheet, &mut cx),
@@ -538,6 +554,30 @@ impl<'a> Importer<'a> {
             balances: std::mem::take(&mut cx.balances),
         })
     }
+}
+
+/// A reading of `text` from its start past its first `rows` rows (the header
+/// at `hi`, and the rows read with it), its rows from there as wide as the
+/// header: a quoted cell holding such rows is an error (a quote left open and
+/// closed rows further on). `count`: its reading is reported to the text's
+/// `on_read`.
+fn reread<'t>(
+    text: &'t Text<'_>,
+    file: &'t str,
+    header: &[String],
+    hi: usize,
+    rows: usize,
+    count: bool,
+) -> Result<RowStream<'t>, ImportError> {
+    let mut again = RowStream::of(text, file, count)?;
+    for k in 0..rows {
+        if k == hi + 1 {
+            again.rdr.set_row_width(header.len());
+        }
+        again.read().map_err(|e| e.in_column_of(Some(header)))?;
+    }
+    again.rdr.set_row_width(header.len());
+    Ok(again)
 }
 
 /// What the importer does with each entry a format makes, as it comes: its
@@ -664,6 +704,16 @@ impl Post<'_, '_> {
                 }
             }
         }
+    }
+
+    /// [`Post::entry`] for a format read row by row that links its records
+    /// to the exchange's ids (Kraken's): the links made for this entry are
+    /// read with it, and then let go (a record is linked just before it is
+    /// handed over, and only its own posting reads the link).
+    fn linked_entry(&mut self, cx: &mut Cx, e: &mut Entry) {
+        self.links.extend(cx.links.drain(..));
+        self.entry(cx, e);
+        self.links.clear();
     }
 
     /// A record written: counted if the engine will have to value it from a

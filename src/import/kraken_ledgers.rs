@@ -17,12 +17,15 @@
 //! like `DOT28.S`) are dropped: staked units are the same asset. `ETH2` stays
 //! `ETH2` (Kraken never redeemed it 1:1 before Shanghai).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::{Cx, Draft, Entry, ISO_NAIVE, Sheet, TradeIn, is_fiat, parse_time_cell};
+use super::{
+    Cx, Draft, Entry, ISO_NAIVE, ImportError, RowStream, Sheet, SheetRow, TradeIn, is_fiat,
+    parse_time_cell,
+};
 use crate::model::{Category, Kind};
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -96,148 +99,403 @@ struct Leg {
     time: DateTime<Utc>,
 }
 
-/// Reads the rows of `sheet`, taking them: each row's cells are freed as its
-/// leg is made, so that a large export is not held twice.
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
-    let c_txid = sheet.need(cx, &["txid"]);
-    let c_refid = sheet.need(cx, &["refid"]);
-    let c_time = sheet.need(cx, &["time"]);
-    let c_type = sheet.need(cx, &["type"]);
-    let c_sub = sheet.col(&["subtype"]);
-    let c_asset = sheet.need(cx, &["asset"]);
-    let c_amount = sheet.need(cx, &["amount"]);
-    let c_fee = sheet.need(cx, &["fee"]);
-    let c_balance = sheet.col(&["balance"]);
-    let c_usd = sheet.col(&["amountusd"]);
-    if cx.failed() {
-        return Vec::new();
+/// The columns of the export, found in its header.
+struct Cols {
+    txid: usize,
+    refid: usize,
+    time: usize,
+    typ: usize,
+    sub: Option<usize>,
+    asset: usize,
+    amount: usize,
+    fee: usize,
+    balance: Option<usize>,
+    usd: Option<usize>,
+    /// A trailing empty header cell ("") is allowed to be missing from rows.
+    tail: usize,
+}
+
+/// What a data row is. (A leg is moved once or twice, from the row to its
+/// place in [`Order`]: boxing it would cost an allocation a row.)
+#[allow(clippy::large_enum_variant)]
+enum Read {
+    /// A problem was reported for it.
+    Bad,
+    /// A blank or footer row.
+    Blank(u64),
+    Leg(Leg),
+}
+
+impl Cols {
+    fn of(sheet: &Sheet, cx: &mut Cx) -> Self {
+        Cols {
+            txid: sheet.need(cx, &["txid"]),
+            refid: sheet.need(cx, &["refid"]),
+            time: sheet.need(cx, &["time"]),
+            typ: sheet.need(cx, &["type"]),
+            sub: sheet.col(&["subtype"]),
+            asset: sheet.need(cx, &["asset"]),
+            amount: sheet.need(cx, &["amount"]),
+            fee: sheet.need(cx, &["fee"]),
+            balance: sheet.col(&["balance"]),
+            usd: sheet.col(&["amountusd"]),
+            tail: usize::from(sheet.header.last().is_some_and(|h| h.is_empty())),
+        }
     }
-    // A trailing empty header cell ("") is allowed to be missing from rows.
-    let tail = usize::from(sheet.header.last().is_some_and(|h| h.is_empty()));
-    let mut out = Vec::new();
-    let mut legs: Vec<Leg> = Vec::new();
-    let rows = std::mem::take(&mut sheet.rows);
-    legs.reserve(rows.len());
-    for row in rows {
-        let row = &row;
-        if !sheet.check_width(cx, row, tail) {
-            continue;
+
+    /// Reads a data row, reporting its problems.
+    fn read(&self, sheet: &Sheet, cx: &mut Cx, row: &SheetRow) -> Read {
+        if !sheet.check_width(cx, row, self.tail) {
+            return Read::Bad;
         }
-        if row.is_blank() || row.get(c_time).is_empty() {
-            out.push(Entry::skip(row.line, "blank or footer row"));
-            continue;
+        if row.is_blank() || row.get(self.time).is_empty() {
+            return Read::Blank(row.line);
         }
-        let time = parse_time_cell(cx, row, c_time, "time", &ISO_NAIVE, chrono_tz::Tz::UTC);
-        let amount = cx.required(row, c_amount, "amount");
-        let fee = cx.number(row, c_fee, "fee");
-        let amount_usd = c_usd.and_then(|i| cx.number(row, i, "amountusd"));
-        let balance = c_balance.and_then(|i| cx.number(row, i, "balance"));
-        let asset = cx.required_asset(row, c_asset, "asset");
+        let time = parse_time_cell(cx, row, self.time, "time", &ISO_NAIVE, chrono_tz::Tz::UTC);
+        let amount = cx.required(row, self.amount, "amount");
+        let fee = cx.number(row, self.fee, "fee");
+        let amount_usd = self.usd.and_then(|i| cx.number(row, i, "amountusd"));
+        let balance = self.balance.and_then(|i| cx.number(row, i, "balance"));
+        let asset = cx.required_asset(row, self.asset, "asset");
         let (Some(time), Some(amount), Some(asset)) = (time, amount, asset) else {
-            continue;
+            return Read::Bad;
         };
-        legs.push(Leg {
+        Read::Leg(Leg {
             line: row.line,
-            typ: row.get(c_type).to_ascii_lowercase(),
-            subtype: c_sub.map_or("", |i| row.get(i)).to_ascii_lowercase(),
+            typ: row.get(self.typ).to_ascii_lowercase(),
+            subtype: self.sub.map_or("", |i| row.get(i)).to_ascii_lowercase(),
             asset: asset_name(asset),
             amount,
             fee: fee.unwrap_or_default().abs(),
             amount_usd,
-            txid: row.get(c_txid).to_string(),
-            refid: row.get(c_refid).to_string(),
-            balance_empty: c_balance.is_some_and(|i| row.get(i).is_empty()),
+            txid: row.get(self.txid).to_string(),
+            refid: row.get(self.refid).to_string(),
+            balance_empty: self.balance.is_some_and(|i| row.get(i).is_empty()),
             code: asset.trim().to_ascii_uppercase(),
             balance,
             time,
-        });
+        })
+    }
+}
+
+/// Reads the data rows twice, those already in `sheet` and then the rest of
+/// `stream`, and again from `again` (a second reading of the same rows), so
+/// that the export is never held whole: the first reading finds every row's
+/// problems and what a row's entries depend on in rows after it (which
+/// refids have a completed copy of a deposit or withdrawal, or a staking
+/// transfer, and the last leg of each trade); the second makes the entries
+/// and gives them to `emit` in the order the rows were read, each trade at
+/// its first leg's place, holding only the rows from a trade's first leg to
+/// its last.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    again: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
+    let cols = Cols::of(sheet, cx);
+    let mut row = SheetRow::default();
+    if cx.failed() {
+        // The rows are only read, so that a CSV error in them is the one
+        // reported.
+        while stream.next_into(&mut row)? {}
+        return Ok(());
+    }
+    let mut facts = Facts::default();
+    for r in &sheet.rows {
+        facts.add(cols.read(sheet, cx, r));
+    }
+    while stream.next_into(&mut row)? {
+        facts.add(cols.read(sheet, cx, &row));
     }
     if cx.failed() {
-        return Vec::new();
+        return Ok(());
     }
-    running_balances(cx, &legs);
-    // Refids that have a completed (balance-bearing) copy of a row. Only a
-    // row outside a trade's group may be an initiated copy, and it is looked
-    // up by its own type and refid: the legs of trades are left out.
-    let completed: HashSet<(&str, &str, &str)> = legs
-        .iter()
-        .filter(|l| !l.balance_empty && !in_group(l))
-        .map(|l| (l.refid.as_str(), l.typ.as_str(), l.asset.as_str()))
-        .collect();
-    // Refids of staking transfers: the deposit/withdrawal pair around them is an
-    // internal move (pre-2023 staking).
-    let staking_refids: HashSet<String> = legs
-        .iter()
-        .filter(|l| l.typ == "transfer" && is_internal_transfer(&l.subtype))
-        .map(|l| l.refid.clone())
-        .collect();
-    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    let mut order: Vec<(u64, GroupOrRow)> = Vec::new();
-    for (i, l) in legs.iter().enumerate() {
-        if in_group(l) {
-            let g = groups.entry(l.refid.clone()).or_default();
-            if g.is_empty() {
-                order.push((l.line, GroupOrRow::Group(l.refid.clone())));
+    facts.report_balances(cx);
+    let mut order = Order::new(facts);
+    for r in &sheet.rows {
+        order.take(cols.read(sheet, cx, r), cx, emit);
+    }
+    while again.next_into(&mut row)? {
+        order.take(cols.read(sheet, cx, &row), cx, emit);
+    }
+    order.finish(cx, emit);
+    Ok(())
+}
+
+/// What the first reading learns of the rows: what an entry depends on in
+/// the rows after it, and the balances the export states.
+#[derive(Default)]
+struct Facts {
+    /// (refid, type, asset) of every row outside a trade that states a
+    /// balance (a completed copy of a deposit or withdrawal): only a row
+    /// outside a trade may be an initiated copy, and it is looked up by its
+    /// own type and refid.
+    completed: HashSet<Box<str>>,
+    /// Refids of staking transfers: the deposit/withdrawal pair around them is
+    /// an internal move (pre-2023 staking).
+    staking: HashSet<String>,
+    /// The line of each trade's last leg, in the order of their first legs;
+    /// while reading, the place of each refid's there.
+    last_legs: Vec<u64>,
+    trades: HashMap<String, usize>,
+    /// A hash of the id each row outside a trade is named by, and how many
+    /// such rows share it (at most two counted): only ids that may repeat are
+    /// counted by name when the entries are made.
+    bases: rustc_hash::FxHashMap<u64, u8>,
+    /// The balances the rows state, with their asset codes named once.
+    stated: Vec<Stated>,
+    names: Vec<String>,
+    named: HashMap<String, u32>,
+}
+
+/// A balance a row states: Kraken's code and asset (as indices into
+/// [`Facts::names`]) and its balance after the row.
+struct Stated {
+    time: DateTime<Utc>,
+    line: u64,
+    code: u32,
+    asset: u32,
+    balance: Decimal,
+}
+
+/// The key of a row in [`Facts::completed`]: the lengths first, so that no
+/// two triples share one.
+fn completed_key(l: &Leg) -> Box<str> {
+    format!(
+        "{}:{}:{}{}{}",
+        l.refid.len(),
+        l.typ.len(),
+        l.refid,
+        l.typ,
+        l.asset
+    )
+    .into_boxed_str()
+}
+
+/// The hash of a row's id in [`Facts::bases`].
+fn base_hash(base: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    base.hash(&mut h);
+    h.finish()
+}
+
+/// The exchange's id a row outside a trade is named by.
+fn base_of(l: &Leg) -> &str {
+    if l.txid.is_empty() { &l.refid } else { &l.txid }
+}
+
+impl Facts {
+    fn add(&mut self, read: Read) {
+        let Read::Leg(l) = read else { return };
+        if in_group(&l) {
+            match self.trades.get(&l.refid) {
+                Some(&k) => self.last_legs[k] = l.line,
+                None => {
+                    self.trades.insert(l.refid.clone(), self.last_legs.len());
+                    self.last_legs.push(l.line);
+                }
             }
-            g.push(i);
         } else {
-            order.push((l.line, GroupOrRow::Row(i)));
+            if !l.balance_empty {
+                self.completed.insert(completed_key(&l));
+            }
+            let n = self.bases.entry(base_hash(base_of(&l))).or_default();
+            *n = (*n + 1).min(2);
+        }
+        if l.typ == "transfer"
+            && is_internal_transfer(&l.subtype)
+            && !self.staking.contains(&l.refid)
+        {
+            self.staking.insert(l.refid.clone());
+        }
+        if let Some(balance) = l.balance
+            && !is_fiat(&l.asset)
+            && l.asset != "KFEE"
+        {
+            let (code, asset) = (self.name(&l.code), self.name(&l.asset));
+            self.stated.push(Stated {
+                time: l.time,
+                line: l.line,
+                code,
+                asset,
+                balance,
+            });
         }
     }
-    let mut used_ids: HashMap<String, usize> = HashMap::new();
-    for (_, item) in order {
+
+    fn name(&mut self, s: &str) -> u32 {
+        if let Some(&k) = self.named.get(s) {
+            return k;
+        }
+        let k = self.names.len() as u32;
+        self.names.push(s.to_string());
+        self.named.insert(s.to_string(), k);
+        k
+    }
+
+    /// Kraken's balance of each asset after each row that states one, for the
+    /// comparison with the ledger's (`harvest balances`): the balances of
+    /// every code of one asset (spot `DOT`, staked `DOT.S`, bonded `DOT28.S`)
+    /// summed, as harvest holds them as one. Fiat and fee credits are not
+    /// lots.
+    fn report_balances(&mut self, cx: &mut Cx) {
+        let mut stated = std::mem::take(&mut self.stated);
+        stated.sort_by_key(|s| (s.time, s.line));
+        let names = &self.names;
+        let mut by_code: BTreeMap<&str, (u32, Decimal)> = BTreeMap::new();
+        for s in stated {
+            by_code.insert(&names[s.code as usize], (s.asset, s.balance));
+            let total = by_code
+                .values()
+                .filter(|(a, _)| *a == s.asset)
+                .map(|(_, b)| *b)
+                .sum();
+            cx.report_balance(s.line, s.time, &names[s.asset as usize], total);
+        }
+    }
+}
+
+/// A row or trade waiting for its turn to be made into entries (few wait:
+/// the rows from a trade's first leg to its last).
+#[allow(clippy::large_enum_variant)]
+enum Item {
+    Blank(u64),
+    Row(Leg),
+    /// A trade's legs so far, and the line of its last.
+    Trade {
+        legs: Vec<Leg>,
+        last: u64,
+    },
+}
+
+impl Item {
+    fn ready(&self) -> bool {
+        match self {
+            Item::Trade { legs, last } => legs.last().is_some_and(|l| l.line == *last),
+            _ => true,
+        }
+    }
+}
+
+/// The second reading: rows and trades in the order of the rows (a trade at
+/// its first leg), made into entries as soon as every item before them is.
+struct Order {
+    items: VecDeque<Item>,
+    /// The number of items made so far: `items[0]`'s place in the order.
+    made: usize,
+    /// The place of each trade not yet complete, by refid.
+    open: HashMap<String, usize>,
+    last_legs: std::vec::IntoIter<u64>,
+    completed: HashSet<Box<str>>,
+    staking: HashSet<String>,
+    /// The ids that may repeat ([`Facts::bases`] counted two), and how many
+    /// rows used each so far.
+    repeats: rustc_hash::FxHashSet<u64>,
+    used_ids: HashMap<String, usize>,
+    out: Vec<Entry>,
+}
+
+impl Order {
+    fn new(facts: Facts) -> Self {
+        Order {
+            items: VecDeque::new(),
+            made: 0,
+            open: HashMap::new(),
+            last_legs: facts.last_legs.into_iter(),
+            completed: facts.completed,
+            staking: facts.staking,
+            repeats: facts
+                .bases
+                .into_iter()
+                .filter(|&(_, n)| n > 1)
+                .map(|(h, _)| h)
+                .collect(),
+            used_ids: HashMap::new(),
+            out: Vec::new(),
+        }
+    }
+
+    fn take(&mut self, read: Read, cx: &mut Cx, emit: &mut dyn FnMut(&mut Cx, Entry)) {
+        match read {
+            Read::Bad => return,
+            Read::Blank(line) => self.items.push_back(Item::Blank(line)),
+            Read::Leg(l) if in_group(&l) => match self.open.get(&l.refid) {
+                Some(&k) => {
+                    if let Some(Item::Trade { legs, last }) = self.items.get_mut(k - self.made) {
+                        if l.line == *last {
+                            self.open.remove(&l.refid);
+                        }
+                        legs.push(l);
+                    }
+                }
+                None => {
+                    let last = self.last_legs.next().unwrap_or(l.line);
+                    if l.line != last {
+                        self.open
+                            .insert(l.refid.clone(), self.made + self.items.len());
+                    }
+                    self.items.push_back(Item::Trade {
+                        legs: vec![l],
+                        last,
+                    });
+                }
+            },
+            Read::Leg(l) => self.items.push_back(Item::Row(l)),
+        }
+        while self.items.front().is_some_and(Item::ready) {
+            if let Some(item) = self.items.pop_front() {
+                self.made += 1;
+                self.make(item, cx, emit);
+            }
+        }
+    }
+
+    /// Makes what is left (only when the second reading found fewer legs of
+    /// a trade than the first).
+    fn finish(&mut self, cx: &mut Cx, emit: &mut dyn FnMut(&mut Cx, Entry)) {
+        while let Some(item) = self.items.pop_front() {
+            self.made += 1;
+            self.make(item, cx, emit);
+        }
+    }
+
+    fn make(&mut self, item: Item, cx: &mut Cx, emit: &mut dyn FnMut(&mut Cx, Entry)) {
         match item {
-            GroupOrRow::Group(refid) => trade(cx, &legs, &groups[&refid], &refid, &mut out),
-            GroupOrRow::Row(i) => {
-                let l = &legs[i];
+            Item::Blank(line) => self.out.push(Entry::skip(line, "blank or footer row")),
+            Item::Trade { legs, .. } => trade(cx, &legs, &mut self.out),
+            Item::Row(l) => {
                 let pending = l.balance_empty
                     && l.txid.is_empty()
-                    && completed.contains(&(l.refid.as_str(), l.typ.as_str(), l.asset.as_str()));
+                    && self.completed.contains(&completed_key(&l));
                 if pending {
-                    out.push(Entry::skip(
+                    self.out.push(Entry::skip(
                         l.line,
                         "initiated copy of a deposit/withdrawal (kept once, as completed)",
                     ));
-                    continue;
+                } else {
+                    let n = if self.repeats.contains(&base_hash(base_of(&l))) {
+                        let n = self.used_ids.entry(base_of(&l).to_string()).or_default();
+                        *n += 1;
+                        *n
+                    } else {
+                        1
+                    };
+                    single(cx, &l, n, &self.staking, &mut self.out);
                 }
-                single(cx, l, &staking_refids, &mut used_ids, &mut out);
             }
         }
-    }
-    out
-}
-
-/// Kraken's balance of each asset after each row that states one, for the
-/// comparison with the ledger's (`harvest balances`): the balances of every
-/// code of one asset (spot `DOT`, staked `DOT.S`, bonded `DOT28.S`) summed,
-/// as harvest holds them as one. Fiat and fee credits are not lots.
-fn running_balances(cx: &mut Cx, legs: &[Leg]) {
-    let mut order: Vec<&Leg> = legs
-        .iter()
-        .filter(|l| l.balance.is_some() && !is_fiat(&l.asset) && l.asset != "KFEE")
-        .collect();
-    order.sort_by_key(|l| (l.time, l.line));
-    let mut by_code: BTreeMap<&str, (&str, Decimal)> = BTreeMap::new();
-    for l in order {
-        let Some(b) = l.balance else { continue };
-        by_code.insert(&l.code, (&l.asset, b));
-        let total = by_code
-            .values()
-            .filter(|(a, _)| *a == l.asset)
-            .map(|(_, b)| *b)
-            .sum();
-        cx.report_balance(l.line, l.time, &l.asset, total);
+        for e in self.out.drain(..) {
+            emit(cx, e);
+        }
     }
 }
 
 /// Whether the row is a leg of a trade, summed with the others of its refid.
 fn in_group(l: &Leg) -> bool {
     matches!(l.typ.as_str(), "trade" | "spend" | "receive") && !l.refid.is_empty()
-}
-
-enum GroupOrRow {
-    Group(String),
-    Row(usize),
 }
 
 fn is_internal_transfer(sub: &str) -> bool {
@@ -254,20 +512,13 @@ fn is_internal_transfer(sub: &str) -> bool {
     )
 }
 
-fn single(
-    cx: &mut Cx,
-    l: &Leg,
-    staking_refids: &HashSet<String>,
-    used_ids: &mut HashMap<String, usize>,
-    out: &mut Vec<Entry>,
-) {
-    let base = if l.txid.is_empty() { &l.refid } else { &l.txid };
-    let n = used_ids.entry(base.clone()).or_default();
-    *n += 1;
-    let id = if *n == 1 {
+/// The entries of a row outside a trade, the `n`-th named by its id.
+fn single(cx: &mut Cx, l: &Leg, n: usize, staking_refids: &HashSet<String>, out: &mut Vec<Entry>) {
+    let base = base_of(l);
+    let id = if n == 1 {
         cx.exchange_id(base)
     } else {
-        format!("{}-{}", cx.exchange_id(base), *n - 1)
+        format!("{}-{}", cx.exchange_id(base), n - 1)
     };
     let account = cx.account.clone();
     let line = l.line;
@@ -378,17 +629,17 @@ fn single(
     }
 }
 
-fn trade(cx: &mut Cx, legs: &[Leg], idx: &[usize], refid: &str, out: &mut Vec<Entry>) {
-    let first = &legs[idx[0]];
-    let (line, time) = (first.line, first.time);
-    let rows: Vec<u64> = idx.iter().map(|&i| legs[i].line).collect();
+/// The entry of a trade: its legs, in the order of their rows, summed per asset.
+fn trade(cx: &mut Cx, legs: &[Leg], out: &mut Vec<Entry>) {
+    let Some(first) = legs.first() else { return };
+    let (line, time, refid) = (first.line, first.time, first.refid.as_str());
+    let rows: Vec<u64> = legs.iter().map(|l| l.line).collect();
     // Net amount and fee per asset, in first-seen order.
     let mut assets: Vec<String> = Vec::new();
     let mut amount: HashMap<String, Decimal> = HashMap::new();
     let mut fee: HashMap<String, Decimal> = HashMap::new();
     let mut usd: HashMap<String, Decimal> = HashMap::new();
-    for &i in idx {
-        let l = &legs[i];
+    for l in legs {
         if !assets.contains(&l.asset) {
             assets.push(l.asset.clone());
         }
@@ -431,7 +682,7 @@ fn trade(cx: &mut Cx, legs: &[Leg], idx: &[usize], refid: &str, out: &mut Vec<En
         .collect();
     // trades.csv names this trade by its refid and lists these ledger txids.
     let id = cx.exchange_id(refid);
-    let keys = std::iter::once(refid.to_string()).chain(idx.iter().map(|&i| legs[i].txid.clone()));
+    let keys = std::iter::once(refid.to_string()).chain(legs.iter().map(|l| l.txid.clone()));
     cx.link(&id, keys);
     super::trade_record(
         cx,
@@ -452,6 +703,110 @@ fn trade(cx: &mut Cx, legs: &[Leg], idx: &[usize], refid: &str, out: &mut Vec<En
 #[cfg(test)]
 mod tests {
     use super::asset_name;
+
+    /// Each row's entries come in the order of the rows, a trade's at its
+    /// first leg though its other leg lies rows further on: the rows between
+    /// wait for it. An initiated copy is known by its completed copy rows
+    /// after it; a txid on two rows names the second `-1`.
+    #[test]
+    fn entries_come_in_the_order_of_their_rows() {
+        let text = "txid,refid,time,type,subtype,aclass,asset,amount,fee,balance\n\
+L1,T1,2025-01-01 00:00:00,trade,,currency,ZUSD,-100,0.2,900\n\
+L2,D1,2025-01-01 00:00:01,deposit,,currency,XXBT,1,0,1\n\
+,W1,2025-01-01 00:00:02,withdrawal,,currency,XETH,-1,0,\n\
+L3,T1,2025-01-01 00:00:00,trade,,currency,XXBT,0.01,0,1.01\n\
+,,,,,,,,,\n\
+L5,S1,2025-01-01 00:00:04,staking,,currency,DOT.S,0.5,0,0.5\n\
+L6,W1,2025-01-01 00:00:05,withdrawal,,currency,XETH,-1,0,2\n\
+L6,W2,2025-01-01 00:00:06,withdrawal,,currency,XETH,-1,0,1\n";
+        let got = crate::import::import_whole(text).unwrap();
+        let ids: Vec<(u64, &str, &str)> = got
+            .records
+            .iter()
+            .map(|(line, r)| (*line, r.id.as_str(), r.kind.as_str()))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                (2, "kraken-T1", "buy"),
+                (3, "kraken-L2", "deposit"),
+                (7, "kraken-L5", "income"),
+                (8, "kraken-L6", "withdrawal"),
+                (9, "kraken-L6-1", "withdrawal"),
+            ]
+        );
+        let skipped = &got.stats.first_skipped;
+        assert_eq!(
+            skipped.get("initiated copy of a deposit/withdrawal (kept once, as completed)"),
+            Some(&4)
+        );
+        assert_eq!(skipped.get("blank or footer row"), Some(&6));
+        assert_eq!(got.stats.read, 8);
+    }
+
+    /// A file with an unreadable row reports only the rows that cannot be
+    /// read: a trade that does not net is found only in a file that can.
+    #[test]
+    fn an_unreadable_row_is_the_only_problem_named() {
+        let text = "txid,refid,time,type,subtype,aclass,asset,amount,fee,balance\n\
+L1,T1,2025-01-01 00:00:00,trade,,currency,ZUSD,-100,0,900\n\
+L2,T1,2025-01-01 00:00:00,trade,,currency,ZEUR,-100,0,900\n\
+L3,D1,2025-01-01 00:00:01,deposit,,currency,XXBT,x,0,1\n";
+        let error = |t: &str| crate::import::import_whole(t).err().unwrap_or_default();
+        let e = error(text);
+        assert!(e.contains("t.csv:4: column amount"), "{e}");
+        assert!(!e.contains("do not net"), "{e}");
+        let e = error(&text.replace(",x,", ",1,"));
+        assert!(e.contains("do not net"), "{e}");
+    }
+
+    /// The rows are read twice, and a progress bar fed by the reading moves
+    /// by the file's size in all, reaching its end with the second reading.
+    #[test]
+    fn a_file_read_twice_moves_the_bar_by_its_size() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledgers.csv");
+        let mut text =
+            String::from("txid,refid,time,type,subtype,aclass,asset,amount,fee,balance\n");
+        for k in 0..20_000 {
+            text.push_str(&format!(
+                "LA{k},T{k},2025-01-01 00:00:00,trade,,currency,ZUSD,-100,0.2,900\n\
+LB{k},T{k},2025-01-01 00:00:00,trade,,currency,XXBT,0.01,0,1.01\n"
+            ));
+        }
+        std::fs::write(&path, &text).unwrap();
+        let told = AtomicU64::new(0);
+        let at_records = AtomicU64::new(u64::MAX);
+        let on_read = |n: usize| {
+            told.fetch_add(n as u64, Ordering::Relaxed);
+        };
+        let input = crate::import::Text::file(&path, Some(&on_read)).unwrap();
+        let mut importer = crate::import::Importer::new(crate::import::ImportOptions {
+            account: None,
+            accounts: Default::default(),
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+        });
+        let mut records = 0;
+        importer
+            .import_text(&input, "ledgers.csv", None, &mut |_, _| {
+                if records == 0 {
+                    at_records.store(told.load(Ordering::Relaxed), Ordering::Relaxed);
+                }
+                records += 1;
+            })
+            .unwrap();
+        assert_eq!(records, 20_000);
+        assert_eq!(told.into_inner(), text.len() as u64);
+        // The first record is made by the second reading, the bar then about
+        // half way.
+        let half = at_records.into_inner();
+        assert!(
+            half > text.len() as u64 / 3 && half < text.len() as u64 * 2 / 3,
+            "{half}"
+        );
+    }
 
     #[test]
     fn asset_codes() {

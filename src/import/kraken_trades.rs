@@ -13,7 +13,10 @@
 //! Pairs are `XBT/EUR` in new files and concatenated (`XXBTZUSD`, `DOTXBT`) in
 //! old ones; those are split at a known quote code.
 
-use super::{Cx, Entry, ISO_NAIVE, Sheet, TradeIn, kraken_ledgers::asset_name, parse_time_cell};
+use super::sheet::{RowStream, SheetRow, stream_rows};
+use super::{
+    Cx, Entry, ISO_NAIVE, ImportError, Sheet, TradeIn, kraken_ledgers::asset_name, parse_time_cell,
+};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c == n);
@@ -48,9 +51,14 @@ fn split_pair(pair: &str) -> Option<(String, String)> {
     })
 }
 
-/// Reads the rows of `sheet`, taking them: each row's cells are freed as its
-/// record is made, so that a large export is not held twice.
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Reads the data rows one at a time, those already in `sheet` and then the
+/// rest of `stream`: each row is one trade, whose entries go to `emit` at once.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
     let c_txid = sheet.need(cx, &["txid"]);
     let c_pair = sheet.need(cx, &["pair"]);
     let c_time = sheet.need(cx, &["time"]);
@@ -60,76 +68,95 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_vol = sheet.need(cx, &["vol"]);
     let c_margin = sheet.col(&["margin"]);
     let c_ledgers = sheet.col(&["ledgers"]);
-    if cx.failed() {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    for row in std::mem::take(&mut sheet.rows) {
-        let row = &row;
-        if !sheet.data_row(cx, row, c_time, &mut out) {
-            continue;
+    stream_rows(sheet, stream, cx, emit, |row, cx, out| {
+        if let Some(row) = row {
+            one_row(
+                sheet,
+                cx,
+                row,
+                out,
+                [c_txid, c_pair, c_time, c_type, c_cost, c_fee, c_vol],
+                c_margin,
+                c_ledgers,
+            );
         }
-        let time = parse_time_cell(cx, row, c_time, "time", &ISO_NAIVE, chrono_tz::Tz::UTC);
-        let cost = cx.required(row, c_cost, "cost");
-        let fee = cx.number(row, c_fee, "fee");
-        let vol = cx.required(row, c_vol, "vol");
-        let margin = c_margin.and_then(|i| cx.number(row, i, "margin"));
-        let pair = row.get(c_pair);
-        let Some((base, quote)) = split_pair(pair) else {
+    })
+}
+
+/// The entries of one row of trades.csv. `c`: the columns of txid, pair,
+/// time, type, cost, fee and vol.
+fn one_row(
+    sheet: &Sheet,
+    cx: &mut Cx,
+    row: &SheetRow,
+    out: &mut Vec<Entry>,
+    c: [usize; 7],
+    c_margin: Option<usize>,
+    c_ledgers: Option<usize>,
+) {
+    let [c_txid, c_pair, c_time, c_type, c_cost, c_fee, c_vol] = c;
+    if !sheet.data_row(cx, row, c_time, out) {
+        return;
+    }
+    let time = parse_time_cell(cx, row, c_time, "time", &ISO_NAIVE, chrono_tz::Tz::UTC);
+    let cost = cx.required(row, c_cost, "cost");
+    let fee = cx.number(row, c_fee, "fee");
+    let vol = cx.required(row, c_vol, "vol");
+    let margin = c_margin.and_then(|i| cx.number(row, i, "margin"));
+    let pair = row.get(c_pair);
+    let Some((base, quote)) = split_pair(pair) else {
+        cx.problem(
+            row.line,
+            Some("pair"),
+            Some(pair),
+            "is not a pair this importer can split; import ledgers.csv instead",
+        );
+        return;
+    };
+    let (Some(time), Some(cost), Some(vol)) = (time, cost, vol) else {
+        return;
+    };
+    if margin.is_some_and(|m| !m.is_zero()) {
+        out.push(Entry::skip(
+            row.line,
+            "margin trade: not supported, report margin P&L separately",
+        ));
+        return;
+    }
+    let txid = row.get(c_txid);
+    let fees = vec![(fee.unwrap_or_default().abs(), quote.clone())];
+    let (sent, received) = match row.get(c_type).to_ascii_lowercase().as_str() {
+        "buy" => ((cost.abs(), quote), (vol.abs(), base)),
+        "sell" => ((vol.abs(), base), (cost.abs(), quote)),
+        other => {
             cx.problem(
                 row.line,
-                Some("pair"),
-                Some(pair),
-                "is not a pair this importer can split; import ledgers.csv instead",
+                Some("type"),
+                Some(other),
+                "is neither buy nor sell",
             );
-            continue;
-        };
-        let (Some(time), Some(cost), Some(vol)) = (time, cost, vol) else {
-            continue;
-        };
-        if margin.is_some_and(|m| !m.is_zero()) {
-            out.push(Entry::skip(
-                row.line,
-                "margin trade: not supported, report margin P&L separately",
-            ));
-            continue;
+            return;
         }
-        let txid = row.get(c_txid);
-        let fees = vec![(fee.unwrap_or_default().abs(), quote.clone())];
-        let (sent, received) = match row.get(c_type).to_ascii_lowercase().as_str() {
-            "buy" => ((cost.abs(), quote), (vol.abs(), base)),
-            "sell" => ((vol.abs(), base), (cost.abs(), quote)),
-            other => {
-                cx.problem(
-                    row.line,
-                    Some("type"),
-                    Some(other),
-                    "is neither buy nor sell",
-                );
-                continue;
-            }
-        };
-        let id = cx.exchange_id(txid);
-        // The ledger rows of the trade's legs, to find it in ledgers.csv.
-        let ledgers = c_ledgers.map_or("", |i| row.get(i)).split(',');
-        let keys = std::iter::once(txid.to_string()).chain(ledgers.map(|l| l.trim().to_string()));
-        cx.link(&id, keys);
-        super::trade_record(
-            cx,
-            TradeIn {
-                id,
-                rows: vec![row.line],
-                time,
-                sent,
-                received,
-                fees,
-                usd_hint: None,
-                note: String::new(),
-            },
-            &mut out,
-        );
-    }
-    out
+    };
+    let id = cx.exchange_id(txid);
+    // The ledger rows of the trade's legs, to find it in ledgers.csv.
+    let ledgers = c_ledgers.map_or("", |i| row.get(i)).split(',');
+    let keys = std::iter::once(txid.to_string()).chain(ledgers.map(|l| l.trim().to_string()));
+    cx.link(&id, keys);
+    super::trade_record(
+        cx,
+        TradeIn {
+            id,
+            rows: vec![row.line],
+            time,
+            sent,
+            received,
+            fees,
+            usd_hint: None,
+            note: String::new(),
+        },
+        out,
+    );
 }
 
 #[cfg(test)]

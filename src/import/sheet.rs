@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use crate::csvread;
@@ -220,6 +221,22 @@ pub struct Text<'a> {
     source: Source<'a>,
     /// See [`Text::fingerprint`].
     print: u64,
+    /// What `on_read` was told (see [`Text::read_twice`]).
+    told: Told,
+}
+
+/// What a file's readings told `on_read`, in half bytes: a byte read once
+/// counts two, a byte of a file read twice one each time. The readings are
+/// one after another, not at once.
+#[derive(Default)]
+struct Told {
+    /// Set once the rows are known to be read twice.
+    twice: AtomicBool,
+    /// The bytes read, each counted two, before that.
+    once: AtomicU64,
+    /// Half bytes counted, and the bytes told so far.
+    halves: AtomicU64,
+    bytes: AtomicU64,
 }
 
 /// A 64-bit fingerprint of bytes read in pieces of any size: the same bytes
@@ -305,6 +322,7 @@ impl<'a> Text<'a> {
         Text {
             source: Source::Memory(decode(data)),
             print: Fingerprint::of(data),
+            told: Told::default(),
         }
     }
 
@@ -342,7 +360,17 @@ impl<'a> Text<'a> {
                 on_read,
             },
             print,
+            told: Told::default(),
         })
+    }
+
+    /// Notes that the rows are to be read a second time (an export whose
+    /// rows depend on rows after them): `on_read` is told half of each piece
+    /// read from here on, by this reading and the next, so that a progress
+    /// bar reaches its end with the second reading, not the first. The next
+    /// reading tells nothing of the bytes this one told in full.
+    pub(crate) fn read_twice(&self) {
+        self.told.twice.store(true, Ordering::Relaxed);
     }
 
     /// The [`Fingerprint`] of the input's bytes, as read (before decoding): it
@@ -371,9 +399,18 @@ impl<'a> Text<'a> {
                 on_read,
                 ..
             } => {
+                let t = &self.told;
                 let raw = Counting {
                     inner: File::open(path)?,
                     on_read: on_read.filter(|_| count),
+                    told: t,
+                    // A second reading, begun after the first told some
+                    // pieces in full.
+                    skip: if t.twice.load(Ordering::Relaxed) {
+                        t.once.load(Ordering::Relaxed)
+                    } else {
+                        0
+                    },
                 };
                 let mut r = BufReader::with_capacity(1 << 18, raw);
                 if r.fill_buf()?.starts_with(BOM) {
@@ -431,13 +468,29 @@ fn scan(mut r: impl Read) -> io::Result<(bool, usize, u64)> {
 struct Counting<'a, R> {
     inner: R,
     on_read: Option<&'a (dyn Fn(usize) + Sync)>,
+    /// See [`Text::read_twice`]: what was told, and the bytes still to count
+    /// nothing (those a first reading counted two).
+    told: &'a Told,
+    skip: u64,
 }
 
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if let Some(f) = self.on_read {
-            f(n);
+            let t = self.told;
+            let n64 = n as u64;
+            let halves = if t.twice.load(Ordering::Relaxed) {
+                let skip = self.skip.min(n64);
+                self.skip -= skip;
+                n64 - skip
+            } else {
+                t.once.fetch_add(n64, Ordering::Relaxed);
+                2 * n64
+            };
+            let halves = t.halves.fetch_add(halves, Ordering::Relaxed) + halves;
+            let before = t.bytes.swap(halves / 2, Ordering::Relaxed);
+            f((halves / 2 - before) as usize);
         }
         Ok(n)
     }
