@@ -44,9 +44,11 @@ fn split_pair(pair: &str) -> Option<(String, String)> {
     QUOTES.iter().find_map(|q| {
         let base = p.strip_suffix(q)?;
         // A class-prefixed quote (`ZUSD`, `XXBT`) only follows a class-prefixed
-        // base (`XXBTZUSD`); `XTZGBP` is XTZ in GBP.
+        // base (`XXBTZUSD`, `ZEURZUSD`), or USDT (`USDTZUSD`, which Kraken
+        // listed under its old names); `XTZGBP` is XTZ in GBP.
         let legacy = q.len() == 4 && (q.starts_with('Z') || q.starts_with('X'));
-        let ok = !base.is_empty() && (!legacy || base.len() == 4 && base.starts_with('X'));
+        let prefixed = base.len() == 4 && (base.starts_with('X') || base.starts_with('Z'));
+        let ok = !base.is_empty() && (!legacy || prefixed || base == "USDT");
         ok.then(|| (asset_name(base), asset_name(q)))
     })
 }
@@ -171,5 +173,10 @@ mod tests {
         assert_eq!(s("DOTXBT").as_deref(), Some("DOT/BTC"));
         assert_eq!(s("XBT/EUR").as_deref(), Some("BTC/EUR"));
         assert_eq!(s("XTZGBP").as_deref(), Some("XTZ/GBP"));
+        assert_eq!(s("XTZUSD").as_deref(), Some("XTZ/USD"));
+        assert_eq!(s("USDTZUSD").as_deref(), Some("USDT/USD"));
+        assert_eq!(s("USDTEUR").as_deref(), Some("USDT/EUR"));
+        assert_eq!(s("ZEURZUSD").as_deref(), Some("EUR/USD"));
+        assert_eq!(s("XBTUSDT").as_deref(), Some("BTC/USDT"));
     }
 }
