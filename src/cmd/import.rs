@@ -77,6 +77,9 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         accounts,
     });
     importer.set_evm(evm);
+    // The balances the exports state are for `balances`, which reads them
+    // from the exports: a ledger has no column for them.
+    importer.without_balances();
     // Each record is checked and kept as its CSV line as the file is read, so
     // that a file of millions of rows never sits in memory as records.
     let mut builder = LedgerBuilder::checking(tz);

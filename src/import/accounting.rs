@@ -34,10 +34,95 @@ pub struct ImportStats {
     pub first_skipped: BTreeMap<String, u64>,
     /// The ledger rows written without the USD value the engine needs: it
     /// will look a price up for each (see [`price_needed`]).
-    pub need_price: Vec<PriceNeeded>,
+    pub need_price: Named<PriceNeeded>,
     /// The ledger rows `import --prices` valued at a price more than 24 hours
     /// older than the row.
-    pub stale_prices: Vec<StalePrice>,
+    pub stale_prices: Named<StalePrice>,
+}
+
+/// Written rows the account of a file names: how many, and the first in the
+/// file. Each is kept only where a later file may take some of them back
+/// (Kraken's trades.csv, whose trades ledgers.csv gives exactly): a file of
+/// a million rows needing a price held a million ids, assets and times to
+/// name one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named<T> {
+    /// How many were counted and not kept, and the first of them.
+    counted: usize,
+    first: Option<Box<T>>,
+    kept: Vec<T>,
+}
+
+impl<T> Default for Named<T> {
+    fn default() -> Self {
+        Named {
+            counted: 0,
+            first: None,
+            kept: Vec::new(),
+        }
+    }
+}
+
+/// A row [`Named`] lists: its input line and the id of its ledger row.
+pub trait NamedRow {
+    fn line(&self) -> u64;
+    fn id(&self) -> &str;
+}
+
+impl NamedRow for PriceNeeded {
+    fn line(&self) -> u64 {
+        self.line
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl NamedRow for StalePrice {
+    fn line(&self) -> u64 {
+        self.line
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl<T: NamedRow> Named<T> {
+    /// Adds the row of input line `line`, made by `row` if it is kept;
+    /// `keep`: a later file may take it back ([`ImportStats::supersede`]).
+    pub(super) fn push(&mut self, line: u64, keep: bool, row: impl FnOnce() -> T) {
+        if keep {
+            self.kept.push(row());
+            return;
+        }
+        self.counted += 1;
+        if self.first.as_ref().is_none_or(|f| line < f.line()) {
+            self.first = Some(Box::new(row()));
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.counted + self.kept.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The row of the first line (of two rows of one line, the first added).
+    pub fn first(&self) -> Option<&T> {
+        let kept = self.kept.iter().min_by_key(|r| r.line());
+        match (self.first.as_deref(), kept) {
+            (Some(a), Some(b)) if b.line() < a.line() => Some(b),
+            (Some(a), _) => Some(a),
+            (None, b) => b,
+        }
+    }
+
+    /// Drops the kept rows whose ledger rows are `ids`.
+    fn forget(&mut self, ids: &HashSet<&str>) {
+        self.kept.retain(|r| !ids.contains(r.id()));
+    }
 }
 
 /// A written ledger row whose USD value is left to a price: the engine looks
@@ -123,7 +208,7 @@ impl ImportStats {
         }
         writeln!(w, "  duplicates dropped:  {}", s.duplicates)?;
         // The first in the file: a trade comes before its fee row.
-        if let Some(p) = s.need_price.iter().min_by_key(|p| p.line) {
+        if let Some(p) = s.need_price.first() {
             writeln!(
                 w,
                 "  rows needing a USD price: {} (first at {file}:{}, {} at {}); run 'harvest \
@@ -135,7 +220,7 @@ impl ImportStats {
                 p.time
             )?;
         }
-        if let Some(p) = s.stale_prices.iter().min_by_key(|p| p.line) {
+        if let Some(p) = s.stale_prices.first() {
             writeln!(
                 w,
                 "  rows valued at a price over 24 hours old: {} (first at {file}:{}, {} priced \
@@ -169,8 +254,8 @@ impl ImportStats {
             ids.extend(s.ids.iter().map(String::as_str));
         }
         if !ids.is_empty() {
-            self.need_price.retain(|p| !ids.contains(p.id.as_str()));
-            self.stale_prices.retain(|p| !ids.contains(p.id.as_str()));
+            self.need_price.forget(&ids);
+            self.stale_prices.forget(&ids);
         }
     }
 }
@@ -510,6 +595,42 @@ pub(super) fn shorten(s: &str) -> String {
 mod tests {
     use super::super::ImportOptions;
     use super::*;
+
+    fn needed(id: &str, line: u64) -> PriceNeeded {
+        PriceNeeded {
+            id: id.into(),
+            line,
+            asset: "EUR".into(),
+            time: format!("t{line}"),
+        }
+    }
+
+    /// Rows counted name the first of their lines (the first added of two
+    /// rows of one line, a trade before its fee row), made only when first;
+    /// rows kept name theirs after some are taken back.
+    #[test]
+    fn named_rows_count_and_name_the_first() {
+        let mut n: Named<PriceNeeded> = Named::default();
+        assert!(n.is_empty() && n.first().is_none());
+        let mut made = 0;
+        for (id, line) in [("a", 5), ("b", 3), ("c", 3), ("d", 9)] {
+            n.push(line, false, || {
+                made += 1;
+                needed(id, line)
+            });
+        }
+        assert_eq!((n.len(), n.first().map(|p| p.id.as_str())), (4, Some("b")));
+        assert_eq!(made, 2);
+        let mut k: Named<PriceNeeded> = Named::default();
+        for (id, line) in [("a", 5), ("b", 3), ("c", 3), ("d", 9)] {
+            k.push(line, true, || needed(id, line));
+        }
+        assert_eq!(k.first().map(|p| p.id.as_str()), Some("b"));
+        k.forget(&["b", "d"].into_iter().collect());
+        assert_eq!((k.len(), k.first().map(|p| p.id.as_str())), (2, Some("c")));
+        n.forget(&["b"].into_iter().collect());
+        assert_eq!(n.len(), 4);
+    }
 
     /// A ledger row from its CSV cells (the ledger's columns, id first).
     fn rec(line: &str) -> Record {

@@ -40,6 +40,8 @@ pub(crate) struct Cx<'a, 'b> {
     /// The exchange's own running balances the export states (see
     /// [`crate::model::Ledger::reported`]).
     pub(super) balances: Vec<crate::model::ReportedBalance>,
+    /// Whether `balances` is kept (see [`super::Importer::without_balances`]).
+    pub(super) keep_balances: bool,
 }
 
 impl<'a, 'b> Cx<'a, 'b> {
@@ -66,6 +68,9 @@ impl<'a, 'b> Cx<'a, 'b> {
         asset: &str,
         balance: rust_decimal::Decimal,
     ) {
+        if !self.keep_balances {
+            return;
+        }
         // The ledger builder sets the file.
         self.balances.push(crate::model::ReportedBalance {
             file: 0,
@@ -91,6 +96,7 @@ impl<'a, 'b> Cx<'a, 'b> {
             links: Vec::new(),
             stale: rustc_hash::FxHashMap::default(),
             balances: Vec::new(),
+            keep_balances: true,
         }
     }
 }

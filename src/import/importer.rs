@@ -82,6 +82,9 @@ pub struct Importer<'a> {
     kraken: KrakenOverlap,
     /// The rows of the on-chain downloads, read before they are imported.
     evm: evm::Pool,
+    /// Whether the balances the exports state are kept (see
+    /// [`Importer::without_balances`]).
+    balances: bool,
 }
 
 impl<'a> Importer<'a> {
@@ -92,7 +95,15 @@ impl<'a> Importer<'a> {
             imports: 0,
             kraken: KrakenOverlap::default(),
             evm: evm::Pool::default(),
+            balances: true,
         }
+    }
+
+    /// Keeps none of the balances the exports state ([`Imported::balances`]
+    /// stays empty): `import` writes none (`balances` reads them from the
+    /// exports themselves), and a Kraken ledgers export states one a row.
+    pub fn without_balances(&mut self) {
+        self.balances = false;
     }
 
     /// The settings of the on-chain downloads (`--chain`, own addresses,
@@ -284,6 +295,7 @@ impl<'a> Importer<'a> {
         }
         let account = self.opts.account_for(format.default_account());
         let mut cx = Cx::new(&self.opts, account, format);
+        cx.keep_balances = self.balances;
         let seq = self.imports;
         self.imports += 1;
         self.seen
@@ -719,8 +731,10 @@ impl Post<'_, '_> {
     /// A record written: counted if the engine will have to value it from a
     /// price, or if it was valued here at a stale one, then handed over.
     fn keep(&mut self, cx: &Cx, line: u64, rec: &mut Record) {
+        // A trades.csv row may be taken back by a later ledgers.csv.
+        let keep = self.format == Format::KrakenTrades;
         if let Some(asset) = price_needed(rec) {
-            self.stats.need_price.push(PriceNeeded {
+            self.stats.need_price.push(line, keep, || PriceNeeded {
                 id: rec.id.clone(),
                 line,
                 asset: asset.to_string(),
@@ -734,7 +748,7 @@ impl Post<'_, '_> {
                 .filter(|a| !a.is_empty())
                 .find_map(|a| cx.stale.get(&(line, a.clone())).map(|s| (a, s)));
             if let Some((asset, &(priced_at, age))) = stale {
-                self.stats.stale_prices.push(StalePrice {
+                self.stats.stale_prices.push(line, keep, || StalePrice {
                     id: rec.id.clone(),
                     line,
                     asset: asset.clone(),

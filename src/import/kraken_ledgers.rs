@@ -202,7 +202,10 @@ pub(crate) fn parse_stream(
         while stream.next_into(&mut row)? {}
         return Ok(());
     }
-    let mut facts = Facts::default();
+    let mut facts = Facts {
+        balances: cx.keep_balances,
+        ..Facts::default()
+    };
     for r in &sheet.rows {
         facts.add(cols.read(sheet, cx, r));
     }
@@ -244,7 +247,9 @@ struct Facts {
     /// such rows share it (at most two counted): only ids that may repeat are
     /// counted by name when the entries are made.
     bases: rustc_hash::FxHashMap<u64, u8>,
-    /// The balances the rows state, with their asset codes named once.
+    /// The balances the rows state, with their asset codes named once (when
+    /// `balances`: they are kept).
+    balances: bool,
     stated: Vec<Stated>,
     names: Vec<String>,
     named: HashMap<String, u32>,
@@ -312,6 +317,7 @@ impl Facts {
             self.staking.insert(l.refid.clone());
         }
         if let Some(balance) = l.balance
+            && self.balances
             && !is_fiat(&l.asset)
             && l.asset != "KFEE"
         {
@@ -855,5 +861,16 @@ L5,R4,2025-01-04 00:00:00,staking,,currency,DOT.S,0.1,0,5.1\n";
             ]
         );
         assert!(got.balances.iter().all(|b| b.account == "kraken"));
+        // `import` keeps none: it writes a ledger, which has no balances.
+        let mut importer = crate::import::Importer::new(crate::import::ImportOptions {
+            account: None,
+            accounts: Default::default(),
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+        });
+        importer.without_balances();
+        let got = importer.import(text.as_bytes(), "t.csv", None).unwrap();
+        assert!(got.balances.is_empty());
+        assert_eq!(got.records.len(), 4);
     }
 }

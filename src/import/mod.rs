@@ -58,7 +58,9 @@ mod sheet;
 mod spool;
 mod value;
 
-pub use accounting::{ImportError, ImportStats, PriceNeeded, RowProblem, StalePrice};
+pub use accounting::{
+    ImportError, ImportStats, Named, NamedRow, PriceNeeded, RowProblem, StalePrice,
+};
 pub use draft::fmt_time;
 pub use duplicates::{SeenIds, Superseded};
 pub use evm::{CHAINS, EvmSettings, coingecko_platform, note_contracts};
