@@ -65,7 +65,9 @@ impl<T> Default for Named<T> {
 
 /// A row [`Named`] lists: its input line and the id of its ledger row.
 pub trait NamedRow {
+    /// The input line the ledger row was made from.
     fn line(&self) -> u64;
+    /// The ledger row's id.
     fn id(&self) -> &str;
 }
 
@@ -101,10 +103,12 @@ impl<T: NamedRow> Named<T> {
         }
     }
 
+    /// How many rows were added (less those taken back).
     pub fn len(&self) -> usize {
         self.counted + self.kept.len()
     }
 
+    /// Whether no row was added.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

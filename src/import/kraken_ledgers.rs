@@ -239,9 +239,10 @@ struct Facts {
     /// Refids of staking transfers: the deposit/withdrawal pair around them is
     /// an internal move (pre-2023 staking).
     staking: HashSet<String>,
-    /// The line of each trade's last leg, in the order of their first legs;
-    /// while reading, the place of each refid's there.
+    /// The line of each trade's last leg, in the order of their first legs.
     last_legs: Vec<u64>,
+    /// Each trade's place in `last_legs`, by refid (dropped with the first
+    /// reading).
     trades: HashMap<String, usize>,
     /// A hash of the id each row outside a trade is named by, and how many
     /// such rows share it (at most two counted): only ids that may repeat are
