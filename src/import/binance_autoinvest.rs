@@ -9,7 +9,8 @@
 //! Only `Success` rows bought anything; the others are skipped with their status.
 
 use super::binance_deposits::binance_time;
-use super::{Cx, Entry, Sheet, TradeIn};
+use super::sheet::DataRows;
+use super::{Cx, Entry, ImportError, RowStream, Sheet, TradeIn};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c == n);
@@ -24,7 +25,14 @@ fn offset(h: &str) -> Option<chrono::FixedOffset> {
     super::binance_trades::header_offset(h.strip_prefix("Auto-Invest ")?)
 }
 
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Reads the data rows one at a time, those already in `sheet` and then the
+/// rest of `stream`, giving each row's entries to `emit` as it is read.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
     let off = offset(&sheet.header[0]);
     let c_coin = sheet.need(cx, &["Holding Coin"]);
     let c_amount = sheet.need(cx, &["Amount per period"]);
@@ -33,11 +41,14 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_status = sheet.need(cx, &["Status"]);
     let c_from = sheet.col(&["From"]);
     if cx.failed() {
-        return Vec::new();
+        return DataRows::new(sheet, stream).skip_all();
     }
     let mut out = Vec::new();
-    for row in std::mem::take(&mut sheet.rows) {
-        let row = &row;
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        for e in out.drain(..) {
+            emit(cx, e);
+        }
         if !sheet.data_row(cx, row, 0, &mut out) {
             continue;
         }
@@ -114,5 +125,8 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
             &mut out,
         );
     }
-    out
+    for e in out.drain(..) {
+        emit(cx, e);
+    }
+    Ok(())
 }

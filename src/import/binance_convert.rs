@@ -10,7 +10,8 @@
 
 use super::binance_deposits::binance_time;
 use super::binance_trades::header_offset;
-use super::{Cx, Entry, Sheet, TradeIn};
+use super::sheet::DataRows;
+use super::{Cx, Entry, ImportError, RowStream, Sheet, TradeIn};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c == n);
@@ -22,18 +23,28 @@ pub(crate) fn matches(h: &[String]) -> bool {
         && has("Status")
 }
 
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Reads the data rows one at a time, those already in `sheet` and then the
+/// rest of `stream`, giving each row's entries to `emit` as it is read.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
     let offset = header_offset(&sheet.header[0]);
     let c_sell = sheet.need(cx, &["Sell"]);
     let c_buy = sheet.need(cx, &["Buy"]);
     let c_status = sheet.need(cx, &["Status"]);
     let c_wallet = sheet.col(&["Wallet"]);
     if cx.failed() {
-        return Vec::new();
+        return DataRows::new(sheet, stream).skip_all();
     }
     let mut out = Vec::new();
-    for row in std::mem::take(&mut sheet.rows) {
-        let row = &row;
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        for e in out.drain(..) {
+            emit(cx, e);
+        }
         if !sheet.data_row(cx, row, 0, &mut out) {
             continue;
         }
@@ -82,5 +93,8 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
             &mut out,
         );
     }
-    out
+    for e in out.drain(..) {
+        emit(cx, e);
+    }
+    Ok(())
 }

@@ -12,7 +12,8 @@
 use chrono::FixedOffset;
 
 use super::binance_trades::header_offset;
-use super::{Cx, Draft, Entry, Sheet, in_zone, is_fiat, parse_naive};
+use super::sheet::DataRows;
+use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, in_zone, is_fiat, parse_naive};
 use crate::model::Kind;
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -68,12 +69,25 @@ pub(crate) fn binance_time(
     t
 }
 
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
-    parse_transfers(sheet, cx, false)
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
+    parse_transfers(sheet, stream, cx, emit, false)
 }
 
-/// Deposits (`outgoing` false) or withdrawals (true).
-pub(crate) fn parse_transfers(sheet: &mut Sheet, cx: &mut Cx, outgoing: bool) -> Vec<Entry> {
+/// Deposits (`outgoing` false) or withdrawals (true), read one row at a time,
+/// those already in `sheet` and then the rest of `stream`, giving each row's
+/// entries to `emit` as it is read.
+pub(crate) fn parse_transfers(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+    outgoing: bool,
+) -> Result<(), ImportError> {
     let offset = header_offset(&sheet.header[0]);
     let c_coin = sheet.need(cx, &["Coin"]);
     let c_amount = sheet.need(cx, &["Amount"]);
@@ -83,12 +97,15 @@ pub(crate) fn parse_transfers(sheet: &mut Sheet, cx: &mut Cx, outgoing: bool) ->
     let c_network = sheet.col(&["Network"]);
     let c_address = sheet.col(&["Address"]);
     if cx.failed() {
-        return Vec::new();
+        return DataRows::new(sheet, stream).skip_all();
     }
     let what = if outgoing { "withdrawal" } else { "deposit" };
     let mut out = Vec::new();
-    for row in std::mem::take(&mut sheet.rows) {
-        let row = &row;
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        for e in out.drain(..) {
+            emit(cx, e);
+        }
         if !sheet.data_row(cx, row, 0, &mut out) {
             continue;
         }
@@ -149,5 +166,8 @@ pub(crate) fn parse_transfers(sheet: &mut Sheet, cx: &mut Cx, outgoing: bool) ->
             rec: d.txid(txid).note(note.join("; ")).finish(&account),
         });
     }
-    out
+    for e in out.drain(..) {
+        emit(cx, e);
+    }
+    Ok(())
 }

@@ -10,7 +10,10 @@
 //! `Amount` (gross); the fee goes to the fee columns (`fee_usd` from `--prices`
 //! when it is in a third asset such as BNB).
 
-use super::{Cx, Entry, Sheet, TradeIn, in_zone, num::parse_amount, parse_naive};
+use super::sheet::DataRows;
+use super::{
+    Cx, Entry, ImportError, RowStream, Sheet, TradeIn, in_zone, num::parse_amount, parse_naive,
+};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c == n);
@@ -54,7 +57,14 @@ pub(crate) fn header_offset(h: &str) -> Option<chrono::FixedOffset> {
     chrono::FixedOffset::east_opt(sign * secs)
 }
 
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Reads the data rows one at a time, those already in `sheet` and then the
+/// rest of `stream`, giving each row's entries to `emit` as it is read.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
     let legacy = sheet.col(&["Market"]).is_some();
     let c_date = 0;
     let offset = header_offset(&sheet.header[0]);
@@ -68,7 +78,7 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_fee = sheet.need(cx, &["Fee"]);
     let c_fee_coin = sheet.col(&["Fee Coin"]);
     if cx.failed() {
-        return Vec::new();
+        return DataRows::new(sheet, stream).skip_all();
     }
     const FMTS: [&str; 5] = [
         "%Y-%m-%d %H:%M:%S%.f",
@@ -78,8 +88,11 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
         "%m/%d/%Y %H:%M",
     ];
     let mut out = Vec::new();
-    for row in std::mem::take(&mut sheet.rows) {
-        let row = &row;
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        for e in out.drain(..) {
+            emit(cx, e);
+        }
         if !sheet.data_row(cx, row, c_date, &mut out) {
             continue;
         }
@@ -181,7 +194,10 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
             &mut out,
         );
     }
-    out
+    for e in out.drain(..) {
+        emit(cx, e);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

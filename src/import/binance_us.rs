@@ -14,7 +14,11 @@
 
 use rust_decimal::Decimal;
 
-use super::{Cx, Draft, Entry, ISO_NAIVE, Sheet, TradeIn, is_fiat, is_stablecoin, parse_time_cell};
+use super::sheet::DataRows;
+use super::{
+    Cx, Draft, Entry, ISO_NAIVE, ImportError, RowStream, Sheet, TradeIn, is_fiat, is_stablecoin,
+    parse_time_cell,
+};
 use crate::model::{Category, Kind};
 
 /// A header cell in one spelling: lower case, `_` as space, "value" dropped.
@@ -34,7 +38,14 @@ pub(crate) fn matches(h: &[String]) -> bool {
         && has("transaction id")
 }
 
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Reads the data rows one at a time, those already in `sheet` and then the
+/// rest of `stream`, giving each row's entries to `emit` as it is read.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
     let names: Vec<String> = sheet.header.iter().map(|h| norm(h)).collect();
     let col = |cx: &mut Cx, n: &str| -> usize {
         match names.iter().position(|c| c == n) {
@@ -67,11 +78,14 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_fq = col(cx, "realized amount for fee asset");
     let c_fu = col(cx, "realized amount for fee asset in usd");
     if cx.failed() {
-        return Vec::new();
+        return DataRows::new(sheet, stream).skip_all();
     }
     let mut out = Vec::new();
-    for row in std::mem::take(&mut sheet.rows) {
-        let row = &row;
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        for e in out.drain(..) {
+            emit(cx, e);
+        }
         if !sheet.data_row(cx, row, c_time, &mut out) {
             continue;
         }
@@ -261,5 +275,8 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
             )),
         }
     }
-    out
+    for e in out.drain(..) {
+        emit(cx, e);
+    }
+    Ok(())
 }

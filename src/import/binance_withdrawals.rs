@@ -5,12 +5,17 @@
 //! top (the ledger's convention); fiat rows and rows not `Completed` are skipped
 //! with a reason.
 
-use super::{Cx, Entry, Sheet, binance_deposits};
+use super::{Cx, Entry, ImportError, RowStream, Sheet, binance_deposits};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     binance_deposits::transfer_header(h) && h.iter().any(|c| c == "Fee")
 }
 
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
-    binance_deposits::parse_transfers(sheet, cx, true)
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
+    binance_deposits::parse_transfers(sheet, stream, cx, emit, true)
 }

@@ -12,7 +12,8 @@
 //! Trade ids are unique per product only, so the id is
 //! `coinbase-adv-<product>-<side>-<trade id>`.
 
-use super::{Cx, Entry, Sheet, TradeIn, parse_time_cell};
+use super::sheet::DataRows;
+use super::{Cx, Entry, ImportError, RowStream, Sheet, TradeIn, parse_time_cell};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c.eq_ignore_ascii_case(n));
@@ -25,7 +26,14 @@ pub(crate) fn matches(h: &[String]) -> bool {
         && has("total")
 }
 
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Reads the data rows one at a time, those already in `sheet` and then the
+/// rest of `stream`, giving each row's entries to `emit` as it is read.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
     let c_id = sheet.need(cx, &["trade id"]);
     let c_product = sheet.need(cx, &["product"]);
     let c_side = sheet.need(cx, &["side"]);
@@ -36,11 +44,14 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_total = sheet.need(cx, &["total"]);
     let c_quote = sheet.need(cx, &["price/fee/total unit"]);
     if cx.failed() {
-        return Vec::new();
+        return DataRows::new(sheet, stream).skip_all();
     }
     let mut out = Vec::new();
-    for row in std::mem::take(&mut sheet.rows) {
-        let row = &row;
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        for e in out.drain(..) {
+            emit(cx, e);
+        }
         if !sheet.data_row(cx, row, c_time, &mut out) {
             continue;
         }
@@ -101,5 +112,8 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
             &mut out,
         );
     }
-    out
+    for e in out.drain(..) {
+        emit(cx, e);
+    }
+    Ok(())
 }

@@ -13,7 +13,8 @@
 //! `Merchant Payment` → spend. Fiat-only deposits and withdrawals are cash
 //! movements, skipped with a reason; an unknown type is skipped naming it.
 
-use super::{Cx, Draft, Entry, Sheet, TradeIn, is_fiat, parse_time_cell};
+use super::sheet::DataRows;
+use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, TradeIn, is_fiat, parse_time_cell};
 use crate::model::Kind;
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -37,7 +38,14 @@ const INCOME: [&str; 6] = [
 const OUT: [&str; 4] = ["withdrawal", "gift sent", "investment loss", "theft loss"];
 const IN: [&str; 2] = ["deposit", "gift received"];
 
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Reads the data rows one at a time, those already in `sheet` and then the
+/// rest of `stream`, giving each row's entries to `emit` as it is read.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
     let c_date = sheet.need(cx, &["Date (UTC)"]);
     let c_sc = sheet.need(cx, &["Asset Sent"]);
     let c_sa = sheet.need(cx, &["Amount Sent"]);
@@ -50,7 +58,7 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_desc = sheet.col(&["Description (Optional)", "Description"]);
     let c_hash = sheet.col(&["TxHash (Optional)", "TxHash"]);
     if cx.failed() {
-        return Vec::new();
+        return DataRows::new(sheet, stream).skip_all();
     }
     const FMTS: [&str; 4] = [
         "%m/%d/%Y %H:%M:%S",
@@ -60,8 +68,11 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     ];
     let account = cx.account.clone();
     let mut out = Vec::new();
-    for row in std::mem::take(&mut sheet.rows) {
-        let row = &row;
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        for e in out.drain(..) {
+            emit(cx, e);
+        }
         if !sheet.data_row(cx, row, c_date, &mut out) {
             continue;
         }
@@ -175,5 +186,8 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
             )),
         }
     }
-    out
+    for e in out.drain(..) {
+        emit(cx, e);
+    }
+    Ok(())
 }

@@ -15,7 +15,8 @@
 //! otherwise; only sent = spend for `payment`, a withdrawal otherwise (`gift`,
 //! `donation`, `lost` noted). `stake`/`unstake` moves and margin rows are skipped.
 
-use super::{Cx, Draft, Entry, Sheet, TradeIn, is_fiat, parse_time_cell};
+use super::sheet::DataRows;
+use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, TradeIn, is_fiat, parse_time_cell};
 use crate::model::Kind;
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -30,7 +31,14 @@ pub(crate) fn matches(h: &[String]) -> bool {
 
 const INCOME: [&str; 6] = ["staking", "airdrop", "fork", "mined", "interest", "income"];
 
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Reads the data rows one at a time, those already in `sheet` and then the
+/// rest of `stream`, giving each row's entries to `emit` as it is read.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
     let c_date = sheet.need(cx, &["Date"]);
     let c_rq = sheet.need(cx, &["Received Quantity"]);
     let c_rc = sheet.need(cx, &["Received Currency"]);
@@ -40,7 +48,7 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_fc = sheet.need(cx, &["Fee Currency"]);
     let c_tag = sheet.need(cx, &["Tag"]);
     if cx.failed() {
-        return Vec::new();
+        return DataRows::new(sheet, stream).skip_all();
     }
     const FMTS: [&str; 4] = [
         "%m/%d/%Y %H:%M:%S",
@@ -49,8 +57,11 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
         "%Y-%m-%d %H:%M:%S",
     ];
     let mut out = Vec::new();
-    for row in std::mem::take(&mut sheet.rows) {
-        let row = &row;
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        for e in out.drain(..) {
+            emit(cx, e);
+        }
         if !sheet.check_width(cx, row, 0) {
             continue;
         }
@@ -172,5 +183,8 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
             },
         }
     }
-    out
+    for e in out.drain(..) {
+        emit(cx, e);
+    }
+    Ok(())
 }

@@ -17,7 +17,8 @@
 use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
 
-use super::{Cx, Draft, Entry, Sheet, TradeIn, is_fiat};
+use super::sheet::DataRows;
+use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, TradeIn, is_fiat};
 use crate::model::Kind;
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -63,7 +64,14 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
     })
 }
 
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Reads the data rows one at a time, those already in `sheet` and then the
+/// rest of `stream`, giving each row's entries to `emit` as it is read.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
     let c_date = sheet.need(cx, &["Date"]);
     let c_time = sheet.need(cx, &["Time (UTC)"]);
     let c_type = sheet.need(cx, &["Type"]);
@@ -72,7 +80,7 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_trade = sheet.col(&["Trade ID"]);
     let c_hash = sheet.col(&["Tx Hash"]);
     if cx.failed() {
-        return Vec::new();
+        return DataRows::new(sheet, stream).skip_all();
     }
     let amounts: Vec<(usize, String)> = sheet
         .header
@@ -94,8 +102,11 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
         .filter(|(_, s)| !super::is_fiat(s))
         .collect();
     let mut out = Vec::new();
-    for row in std::mem::take(&mut sheet.rows) {
-        let row = &row;
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        for e in out.drain(..) {
+            emit(cx, e);
+        }
         if !sheet.check_width(cx, row, 0) {
             continue;
         }
@@ -272,7 +283,10 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
             )),
         }
     }
-    out
+    for e in out.drain(..) {
+        emit(cx, e);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

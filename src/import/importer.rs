@@ -262,9 +262,10 @@ impl<'a> Importer<'a> {
                 .map(|(line, cells)| SheetRow::new(line, cells))
                 .collect(),
         };
-        // A Coinbase report, a harvest ledger (the large files) and the wallet
-        // histories are read row by row into one reused row; other formats see
-        // every row at once.
+        // A Coinbase report, a harvest ledger (the large files), the wallet
+        // histories and the exports whose rows stand alone (or, Kraken's
+        // ledgers, are read twice) are read row by row into one reused row;
+        // other formats see every row at once.
         let streamed = matches!(
             format,
             Format::Ledger
@@ -286,6 +287,18 @@ impl<'a> Importer<'a> {
                 | Format::BinanceBuyCrypto
                 | Format::KrakenLedgers
                 | Format::KrakenTrades
+                | Format::CoinbaseAdvanced
+                | Format::BinanceTrades
+                | Format::BinanceDeposits
+                | Format::BinanceWithdrawals
+                | Format::BinanceConvert
+                | Format::BinanceAutoinvest
+                | Format::KoinlyTrades
+                | Format::Gemini
+                | Format::Koinly
+                | Format::Cointracker
+                | Format::Coinledger
+                | Format::BinanceUs
         ) || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
@@ -458,7 +471,13 @@ impl<'a> Importer<'a> {
                 Vec::new()
             }
             Format::Coinbase => coinbase_wallet::parse(&sheet, &mut cx),
-            Format::CoinbaseAdvanced => coinbase_advanced::parse(&mut sheet, &mut cx),
+            Format::CoinbaseAdvanced => {
+                coinbase_advanced::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
             Format::CoinbasePro => coinbase_pro::parse(&mut sheet, &mut cx),
             Format::KrakenLedgers => {
                 // A trade's legs may lie apart: the rows are read twice, the
@@ -483,17 +502,86 @@ impl<'a> Importer<'a> {
                 Vec::new()
             }
             Format::Binance => binance::parse(&sheet, &mut cx),
-            Format::BinanceTrades => binance_trades::parse(&mut sheet, &mut cx),
-            Format::BinanceUs => binance_us::parse(&mut sheet, &mut cx),
-            Format::BinanceDeposits => binance_deposits::parse(&mut sheet, &mut cx),
-            Format::BinanceWithdrawals => binance_withdrawals::parse(&mut sheet, &mut cx),
-            Format::BinanceConvert => binance_convert::parse(&mut sheet, &mut cx),
-            Format::BinanceAutoinvest => binance_autoinvest::parse(&mut sheet, &mut cx),
-            Format::Gemini => gemini::parse(&mut sheet, &mut cx),
-            Format::Koinly => koinly::parse(&mut sheet, &mut cx),
-            Format::KoinlyTrades => koinly_trades::parse(&mut sheet, &mut cx),
-            Format::Cointracker => cointracker::parse(&mut sheet, &mut cx),
-            Format::Coinledger => coinledger::parse(&mut sheet, &mut cx),
+            Format::BinanceTrades => {
+                binance_trades::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::BinanceUs => {
+                binance_us::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::BinanceDeposits => {
+                binance_deposits::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::BinanceWithdrawals => {
+                binance_withdrawals::parse_stream(
+                    &sheet,
+                    &mut stream,
+                    &mut cx,
+                    &mut |cx, mut e| post.entry(cx, &mut e),
+                )
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::BinanceConvert => {
+                binance_convert::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::BinanceAutoinvest => {
+                binance_autoinvest::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Gemini => {
+                gemini::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Koinly => {
+                koinly::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::KoinlyTrades => {
+                koinly_trades::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Cointracker => {
+                cointracker::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
+            Format::Coinledger => {
+                coinledger::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
+                    post.entry(cx, &mut e)
+                })
+                .map_err(named)?;
+                Vec::new()
+            }
             Format::Dali => dali::parse(&sheet, &mut cx),
         };
         if !batch.is_empty() {

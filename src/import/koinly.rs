@@ -13,7 +13,8 @@
 //! `donation`, `lost` are withdrawals with the label in the note: not sales).
 //! Rows labelled `ignored`, loans, and realized-gain rows are skipped.
 
-use super::{Cx, Draft, Entry, Sheet, TradeIn, is_fiat, parse_time_cell};
+use super::sheet::DataRows;
+use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, TradeIn, is_fiat, parse_time_cell};
 use crate::model::Kind;
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -51,7 +52,14 @@ const SKIP: [&str; 6] = [
     "realized gain",
 ];
 
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Reads the data rows one at a time, those already in `sheet` and then the
+/// rest of `stream`, giving each row's entries to `emit` as it is read.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
     let c_date = sheet.need(cx, &["Date"]);
     let c_sa = sheet.need(cx, &["Sent Amount"]);
     let c_sc = sheet.need(cx, &["Sent Currency"]);
@@ -65,12 +73,15 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_desc = sheet.col(&["Description"]);
     let c_hash = sheet.col(&["TxHash"]);
     if cx.failed() {
-        return Vec::new();
+        return DataRows::new(sheet, stream).skip_all();
     }
     const FMTS: [&str; 3] = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d"];
     let mut out = Vec::new();
-    for row in std::mem::take(&mut sheet.rows) {
-        let row = &row;
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        for e in out.drain(..) {
+            emit(cx, e);
+        }
         if !sheet.data_row(cx, row, c_date, &mut out) {
             continue;
         }
@@ -223,5 +234,8 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
             },
         }
     }
-    out
+    for e in out.drain(..) {
+        emit(cx, e);
+    }
+    Ok(())
 }

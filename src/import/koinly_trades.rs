@@ -11,14 +11,22 @@
 //! it has the currency's rate. Ids come from `Trade ID`, else a hash of the
 //! row (repeated identical fills are numbered, not dropped).
 
-use super::{Cx, Entry, Sheet, TradeIn, parse_time_cell};
+use super::sheet::DataRows;
+use super::{Cx, Entry, ImportError, RowStream, Sheet, TradeIn, parse_time_cell};
 
 pub(crate) fn matches(h: &[String]) -> bool {
     let has = |n: &str| h.iter().any(|c| c == n);
     has("Koinly Date") && has("Pair") && has("Side") && has("Amount") && has("Total")
 }
 
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Reads the data rows one at a time, those already in `sheet` and then the
+/// rest of `stream`, giving each row's entries to `emit` as it is read.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
     let c_date = sheet.need(cx, &["Koinly Date"]);
     let c_pair = sheet.need(cx, &["Pair"]);
     let c_side = sheet.need(cx, &["Side"]);
@@ -29,12 +37,15 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_trade = sheet.col(&["Trade ID"]);
     let c_order = sheet.col(&["Order ID"]);
     if cx.failed() {
-        return Vec::new();
+        return DataRows::new(sheet, stream).skip_all();
     }
     const FMTS: [&str; 3] = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d"];
     let mut out = Vec::new();
-    for row in std::mem::take(&mut sheet.rows) {
-        let row = &row;
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        for e in out.drain(..) {
+            emit(cx, e);
+        }
         if !sheet.data_row(cx, row, c_date, &mut out) {
             continue;
         }
@@ -101,5 +112,8 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
             &mut out,
         );
     }
-    out
+    for e in out.drain(..) {
+        emit(cx, e);
+    }
+    Ok(())
 }

@@ -174,6 +174,43 @@ pub(crate) fn stream_rows(
     Ok(())
 }
 
+/// The data rows one at a time, those already in a sheet and then the rest
+/// of a stream, for a format's row loop (`while let Some(row) =
+/// rows.next()?`): the file is never held whole.
+pub(crate) struct DataRows<'s, 'r, 't> {
+    sheet: &'s Sheet,
+    at: usize,
+    stream: &'r mut RowStream<'t>,
+    row: SheetRow,
+}
+
+impl<'s, 'r, 't> DataRows<'s, 'r, 't> {
+    pub fn new(sheet: &'s Sheet, stream: &'r mut RowStream<'t>) -> Self {
+        DataRows {
+            sheet,
+            at: 0,
+            stream,
+            row: SheetRow::default(),
+        }
+    }
+
+    /// The next row; None after the last.
+    pub fn next(&mut self) -> Result<Option<&SheetRow>, ImportError> {
+        if let Some(r) = self.sheet.rows.get(self.at) {
+            self.at += 1;
+            return Ok(Some(r));
+        }
+        Ok(self.stream.next_into(&mut self.row)?.then_some(&self.row))
+    }
+
+    /// Reads the rest only (when the header has problems), so that a CSV
+    /// error in them is the one reported.
+    pub fn skip_all(mut self) -> Result<(), ImportError> {
+        while self.next()?.is_some() {}
+        Ok(())
+    }
+}
+
 /// Decodes the bytes: a leading BOM is dropped; UTF-8 when valid, else
 /// Windows-1252 (files re-saved on Windows, where `€` is byte 0x80).
 pub(crate) fn decode(data: &[u8]) -> std::borrow::Cow<'_, str> {
