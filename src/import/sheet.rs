@@ -1068,6 +1068,31 @@ mod tests {
     // a quote never closed (RFC 4180 section 2.5-2.7) fails naming its line
     // and column instead of swallowing the rows after it.
     #[test]
+    fn data_rows_are_the_sheets_then_the_streams() {
+        let sheet = Sheet {
+            header_line: 1,
+            header: vec!["a".into(), "b".into()],
+            rows: vec![
+                SheetRow::new(2, vec!["1".into(), "x".into()]),
+                SheetRow::new(3, vec!["2".into(), "y".into()]),
+            ],
+        };
+        let mut stream = RowStream::new("3,z\n\n4,w\n", "x.csv");
+        let mut rows = DataRows::new(&sheet, &mut stream);
+        let mut got = Vec::new();
+        while let Some(r) = rows.next().unwrap() {
+            got.push((r.line, r.get(0).to_string()));
+        }
+        // The stream's lines are its own (the caller's stream starts past the
+        // rows the sheet holds).
+        let want = [(2, "1"), (3, "2"), (1, "3"), (3, "4")];
+        assert_eq!(got, want.map(|(l, c)| (l, c.to_string())));
+        // Rows only read still report a CSV error.
+        let mut stream = RowStream::new("3,z\n\"open,w\n", "x.csv");
+        assert!(DataRows::new(&sheet, &mut stream).skip_all().is_err());
+    }
+
+    #[test]
     fn rows_have_the_right_lines_and_a_quote_never_closed_fails() {
         for text in ["h\na\n\nb\n", "h\r\na\r\n\r\nb\r\n", "h\r\na\n\r\nb"] {
             let lines: Vec<u64> = read_rows(text, "x.csv", 10).iter().map(|r| r.0).collect();
