@@ -330,14 +330,14 @@ impl<'a> Importer<'a> {
             kraken: &mut self.kraken,
             sink,
         };
-        // The line of every data row read so far: most formats read at once
-        // take the rows they are handed, freeing each row's cells as they
-        // read it, so that a large export is not held twice.
+        // The line of every data row read so far: a format read at once may
+        // take the rows it is handed (Coinbase Pro's), freeing each row's
+        // cells as it reads it, so that a large export is not held twice.
         let mut sheet_lines = LineSet::default();
         for r in &sheet.rows {
             sheet_lines.insert(r.line);
         }
-        // Formats read at once hand their entries over after parsing (with the
+        // Formats read at once hand their entries over after parsing (with any
         // links between exports they found); streamed ones as each row is read.
         let batch = match format {
             Format::Ledger => {
