@@ -9,7 +9,7 @@
 //! Only `Success` rows bought anything; the others are skipped with their status.
 
 use super::binance_deposits::binance_time;
-use super::sheet::DataRows;
+use super::sheet::{DataRows, hand_over};
 use super::{Cx, Entry, ImportError, RowStream, Sheet, TradeIn};
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -46,9 +46,7 @@ pub(crate) fn parse_stream(
     let mut out = Vec::new();
     let mut rows = DataRows::new(sheet, stream);
     while let Some(row) = rows.next()? {
-        for e in out.drain(..) {
-            emit(cx, e);
-        }
+        hand_over(&mut out, cx, emit);
         if !sheet.data_row(cx, row, 0, &mut out) {
             continue;
         }
@@ -125,8 +123,6 @@ pub(crate) fn parse_stream(
             &mut out,
         );
     }
-    for e in out.drain(..) {
-        emit(cx, e);
-    }
+    hand_over(&mut out, cx, emit);
     Ok(())
 }

@@ -10,7 +10,7 @@
 
 use super::binance_deposits::binance_time;
 use super::binance_trades::header_offset;
-use super::sheet::DataRows;
+use super::sheet::{DataRows, hand_over};
 use super::{Cx, Entry, ImportError, RowStream, Sheet, TradeIn};
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -42,9 +42,7 @@ pub(crate) fn parse_stream(
     let mut out = Vec::new();
     let mut rows = DataRows::new(sheet, stream);
     while let Some(row) = rows.next()? {
-        for e in out.drain(..) {
-            emit(cx, e);
-        }
+        hand_over(&mut out, cx, emit);
         if !sheet.data_row(cx, row, 0, &mut out) {
             continue;
         }
@@ -93,8 +91,6 @@ pub(crate) fn parse_stream(
             &mut out,
         );
     }
-    for e in out.drain(..) {
-        emit(cx, e);
-    }
+    hand_over(&mut out, cx, emit);
     Ok(())
 }

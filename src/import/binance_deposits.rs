@@ -12,7 +12,7 @@
 use chrono::FixedOffset;
 
 use super::binance_trades::header_offset;
-use super::sheet::DataRows;
+use super::sheet::{DataRows, hand_over};
 use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, in_zone, is_fiat, parse_naive};
 use crate::model::Kind;
 
@@ -103,9 +103,7 @@ pub(crate) fn parse_transfers(
     let mut out = Vec::new();
     let mut rows = DataRows::new(sheet, stream);
     while let Some(row) = rows.next()? {
-        for e in out.drain(..) {
-            emit(cx, e);
-        }
+        hand_over(&mut out, cx, emit);
         if !sheet.data_row(cx, row, 0, &mut out) {
             continue;
         }
@@ -166,8 +164,6 @@ pub(crate) fn parse_transfers(
             rec: d.txid(txid).note(note.join("; ")).finish(&account),
         });
     }
-    for e in out.drain(..) {
-        emit(cx, e);
-    }
+    hand_over(&mut out, cx, emit);
     Ok(())
 }

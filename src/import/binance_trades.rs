@@ -10,7 +10,7 @@
 //! `Amount` (gross); the fee goes to the fee columns (`fee_usd` from `--prices`
 //! when it is in a third asset such as BNB).
 
-use super::sheet::DataRows;
+use super::sheet::{DataRows, hand_over};
 use super::{
     Cx, Entry, ImportError, RowStream, Sheet, TradeIn, in_zone, num::parse_amount, parse_naive,
 };
@@ -90,9 +90,7 @@ pub(crate) fn parse_stream(
     let mut out = Vec::new();
     let mut rows = DataRows::new(sheet, stream);
     while let Some(row) = rows.next()? {
-        for e in out.drain(..) {
-            emit(cx, e);
-        }
+        hand_over(&mut out, cx, emit);
         if !sheet.data_row(cx, row, c_date, &mut out) {
             continue;
         }
@@ -194,9 +192,7 @@ pub(crate) fn parse_stream(
             &mut out,
         );
     }
-    for e in out.drain(..) {
-        emit(cx, e);
-    }
+    hand_over(&mut out, cx, emit);
     Ok(())
 }
 

@@ -14,7 +14,7 @@
 
 use rust_decimal::Decimal;
 
-use super::sheet::DataRows;
+use super::sheet::{DataRows, hand_over};
 use super::{
     Cx, Draft, Entry, ISO_NAIVE, ImportError, RowStream, Sheet, TradeIn, is_fiat, is_stablecoin,
     parse_time_cell,
@@ -83,9 +83,7 @@ pub(crate) fn parse_stream(
     let mut out = Vec::new();
     let mut rows = DataRows::new(sheet, stream);
     while let Some(row) = rows.next()? {
-        for e in out.drain(..) {
-            emit(cx, e);
-        }
+        hand_over(&mut out, cx, emit);
         if !sheet.data_row(cx, row, c_time, &mut out) {
             continue;
         }
@@ -275,8 +273,6 @@ pub(crate) fn parse_stream(
             )),
         }
     }
-    for e in out.drain(..) {
-        emit(cx, e);
-    }
+    hand_over(&mut out, cx, emit);
     Ok(())
 }

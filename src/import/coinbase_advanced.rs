@@ -12,7 +12,7 @@
 //! Trade ids are unique per product only, so the id is
 //! `coinbase-adv-<product>-<side>-<trade id>`.
 
-use super::sheet::DataRows;
+use super::sheet::{DataRows, hand_over};
 use super::{Cx, Entry, ImportError, RowStream, Sheet, TradeIn, parse_time_cell};
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -49,9 +49,7 @@ pub(crate) fn parse_stream(
     let mut out = Vec::new();
     let mut rows = DataRows::new(sheet, stream);
     while let Some(row) = rows.next()? {
-        for e in out.drain(..) {
-            emit(cx, e);
-        }
+        hand_over(&mut out, cx, emit);
         if !sheet.data_row(cx, row, c_time, &mut out) {
             continue;
         }
@@ -112,8 +110,6 @@ pub(crate) fn parse_stream(
             &mut out,
         );
     }
-    for e in out.drain(..) {
-        emit(cx, e);
-    }
+    hand_over(&mut out, cx, emit);
     Ok(())
 }

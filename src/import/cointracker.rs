@@ -15,7 +15,7 @@
 //! otherwise; only sent = spend for `payment`, a withdrawal otherwise (`gift`,
 //! `donation`, `lost` noted). `stake`/`unstake` moves and margin rows are skipped.
 
-use super::sheet::DataRows;
+use super::sheet::{DataRows, hand_over};
 use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, TradeIn, is_fiat, parse_time_cell};
 use crate::model::Kind;
 
@@ -59,9 +59,7 @@ pub(crate) fn parse_stream(
     let mut out = Vec::new();
     let mut rows = DataRows::new(sheet, stream);
     while let Some(row) = rows.next()? {
-        for e in out.drain(..) {
-            emit(cx, e);
-        }
+        hand_over(&mut out, cx, emit);
         if !sheet.check_width(cx, row, 0) {
             continue;
         }
@@ -183,8 +181,6 @@ pub(crate) fn parse_stream(
             },
         }
     }
-    for e in out.drain(..) {
-        emit(cx, e);
-    }
+    hand_over(&mut out, cx, emit);
     Ok(())
 }

@@ -17,7 +17,7 @@
 use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
 
-use super::sheet::DataRows;
+use super::sheet::{DataRows, hand_over};
 use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, TradeIn, is_fiat};
 use crate::model::Kind;
 
@@ -104,9 +104,7 @@ pub(crate) fn parse_stream(
     let mut out = Vec::new();
     let mut rows = DataRows::new(sheet, stream);
     while let Some(row) = rows.next()? {
-        for e in out.drain(..) {
-            emit(cx, e);
-        }
+        hand_over(&mut out, cx, emit);
         if !sheet.check_width(cx, row, 0) {
             continue;
         }
@@ -283,9 +281,7 @@ pub(crate) fn parse_stream(
             )),
         }
     }
-    for e in out.drain(..) {
-        emit(cx, e);
-    }
+    hand_over(&mut out, cx, emit);
     Ok(())
 }
 

@@ -13,7 +13,7 @@
 //! `donation`, `lost` are withdrawals with the label in the note: not sales).
 //! Rows labelled `ignored`, loans, and realized-gain rows are skipped.
 
-use super::sheet::DataRows;
+use super::sheet::{DataRows, hand_over};
 use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, TradeIn, is_fiat, parse_time_cell};
 use crate::model::Kind;
 
@@ -79,9 +79,7 @@ pub(crate) fn parse_stream(
     let mut out = Vec::new();
     let mut rows = DataRows::new(sheet, stream);
     while let Some(row) = rows.next()? {
-        for e in out.drain(..) {
-            emit(cx, e);
-        }
+        hand_over(&mut out, cx, emit);
         if !sheet.data_row(cx, row, c_date, &mut out) {
             continue;
         }
@@ -234,8 +232,6 @@ pub(crate) fn parse_stream(
             },
         }
     }
-    for e in out.drain(..) {
-        emit(cx, e);
-    }
+    hand_over(&mut out, cx, emit);
     Ok(())
 }

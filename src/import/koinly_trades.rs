@@ -11,7 +11,7 @@
 //! it has the currency's rate. Ids come from `Trade ID`, else a hash of the
 //! row (repeated identical fills are numbered, not dropped).
 
-use super::sheet::DataRows;
+use super::sheet::{DataRows, hand_over};
 use super::{Cx, Entry, ImportError, RowStream, Sheet, TradeIn, parse_time_cell};
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -43,9 +43,7 @@ pub(crate) fn parse_stream(
     let mut out = Vec::new();
     let mut rows = DataRows::new(sheet, stream);
     while let Some(row) = rows.next()? {
-        for e in out.drain(..) {
-            emit(cx, e);
-        }
+        hand_over(&mut out, cx, emit);
         if !sheet.data_row(cx, row, c_date, &mut out) {
             continue;
         }
@@ -112,8 +110,6 @@ pub(crate) fn parse_stream(
             &mut out,
         );
     }
-    for e in out.drain(..) {
-        emit(cx, e);
-    }
+    hand_over(&mut out, cx, emit);
     Ok(())
 }

@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use super::sheet::{DataRows, hand_over};
 use super::{
     Cx, Draft, Entry, ISO_NAIVE, ImportError, RowStream, Sheet, SheetRow, TradeIn, is_fiat,
     parse_time_cell,
@@ -195,33 +196,25 @@ pub(crate) fn parse_stream(
     emit: &mut dyn FnMut(&mut Cx, Entry),
 ) -> Result<(), ImportError> {
     let cols = Cols::of(sheet, cx);
-    let mut row = SheetRow::default();
     if cx.failed() {
-        // The rows are only read, so that a CSV error in them is the one
-        // reported.
-        while stream.next_into(&mut row)? {}
-        return Ok(());
+        return DataRows::new(sheet, stream).skip_all();
     }
     let mut facts = Facts {
         balances: cx.keep_balances,
         ..Facts::default()
     };
-    for r in &sheet.rows {
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(r) = rows.next()? {
         facts.add(cols.read(sheet, cx, r));
-    }
-    while stream.next_into(&mut row)? {
-        facts.add(cols.read(sheet, cx, &row));
     }
     if cx.failed() {
         return Ok(());
     }
     facts.report_balances(cx);
     let mut order = Order::new(facts);
-    for r in &sheet.rows {
+    let mut rows = DataRows::new(sheet, again);
+    while let Some(r) = rows.next()? {
         order.take(cols.read(sheet, cx, r), cx, emit);
-    }
-    while again.next_into(&mut row)? {
-        order.take(cols.read(sheet, cx, &row), cx, emit);
     }
     order.finish(cx, emit);
     Ok(())
@@ -494,9 +487,7 @@ impl Order {
                 }
             }
         }
-        for e in self.out.drain(..) {
-            emit(cx, e);
-        }
+        hand_over(&mut self.out, cx, emit);
     }
 }
 

@@ -152,26 +152,25 @@ pub(crate) fn stream_rows(
     emit: &mut dyn FnMut(&mut Cx, Entry),
     mut each: impl FnMut(Option<&SheetRow>, &mut Cx, &mut Vec<Entry>),
 ) -> Result<(), ImportError> {
-    let mut row = SheetRow::default();
     if cx.failed() {
-        while stream.next_into(&mut row)? {}
-        return Ok(());
+        return DataRows::new(sheet, stream).skip_all();
     }
     let mut out = Vec::new();
-    let mut take = |r: Option<&SheetRow>, cx: &mut Cx| {
-        each(r, cx, &mut out);
-        for e in out.drain(..) {
-            emit(cx, e);
-        }
-    };
-    for r in &sheet.rows {
-        take(Some(r), cx);
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(r) = rows.next()? {
+        each(Some(r), cx, &mut out);
+        hand_over(&mut out, cx, emit);
     }
-    while stream.next_into(&mut row)? {
-        take(Some(&row), cx);
-    }
-    take(None, cx);
+    each(None, cx, &mut out);
+    hand_over(&mut out, cx, emit);
     Ok(())
+}
+
+/// Gives the entries made so far to `emit`, in order, leaving `out` empty.
+pub(crate) fn hand_over(out: &mut Vec<Entry>, cx: &mut Cx, emit: &mut dyn FnMut(&mut Cx, Entry)) {
+    for e in out.drain(..) {
+        emit(cx, e);
+    }
 }
 
 /// The data rows one at a time, those already in a sheet and then the rest
