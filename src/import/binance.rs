@@ -16,14 +16,20 @@
 //! A trade split over two adjacent seconds is joined. Anything else is an error
 //! naming the lines. Ids hash the rows' cells; identical rows within one file are
 //! treated as the same row (users concatenate overlapping date-range exports).
+//!
+//! The file is read three times a row at a time and never held: see
+//! [`parse_stream`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
+use super::sheet::{DataRows, hand_over};
 use super::{
-    Cx, Draft, Entry, Sheet, SheetRow, TradeIn, in_zone, is_fiat, is_foreign_money, parse_naive,
+    Cx, Draft, Entry, ImportError, RowStream, Sheet, SheetRow, TradeIn, in_zone, is_fiat,
+    is_foreign_money, parse_naive, plain_time,
 };
 use crate::model::{Category, Kind};
 
@@ -186,14 +192,36 @@ const TRANSFER_OPS: [&str; 8] = [
     "Fiat OCBS - Add Fiat and Fees",
 ];
 
-/// A statement row, read.
+/// A statement row, read: its line and cells (borrowed from the row being
+/// read, or owned by a trade waiting for its other rows).
 struct Leg<'r> {
-    row: &'r SheetRow,
+    line: u64,
+    cells: Cow<'r, [String]>,
     time: DateTime<Utc>,
-    account: String,
-    op: String,
+    account: Cow<'r, str>,
+    op: Cow<'r, str>,
     coin: String,
     change: Decimal,
+}
+
+impl Leg<'_> {
+    fn into_owned(self) -> Leg<'static> {
+        Leg {
+            line: self.line,
+            cells: Cow::Owned(self.cells.into_owned()),
+            time: self.time,
+            account: Cow::Owned(self.account.into_owned()),
+            op: Cow::Owned(self.op.into_owned()),
+            coin: self.coin,
+            change: self.change,
+        }
+    }
+
+    /// Whether the row is part of a trade (netted with the rows of its second).
+    fn in_trade(&self) -> bool {
+        let op = &*self.op;
+        TRADE_OPS.contains(&op) || FEE_OPS.contains(&op)
+    }
 }
 
 /// Binance's ticker as the ledger's (renames documented by Binance).
@@ -204,44 +232,58 @@ fn coin_name(c: &str) -> String {
     }
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
-    let (c_time, naive_tz) = match sheet.col(&["UTC_Time"]) {
-        Some(i) => (i, chrono_tz::Tz::UTC),
-        None => (sheet.need(cx, &["Time"]), cx.opts.tz),
-    };
-    let c_account = sheet.need(cx, &["Account"]);
-    let c_op = sheet.need(cx, &["Operation"]);
-    let c_coin = sheet.need(cx, &["Coin"]);
-    let c_change = sheet.need(cx, &["Change"]);
-    if cx.failed() {
-        return Vec::new();
+/// The columns of a statement.
+struct Cols {
+    time: usize,
+    /// The zone of its times (UTC, or `--tz` for the 2025 layout's).
+    zone: chrono_tz::Tz,
+    account: usize,
+    op: usize,
+    coin: usize,
+    change: usize,
+    /// `Remark` is the last column and is sometimes left off.
+    tail: usize,
+}
+
+/// A row read: a leg, a row skipped (and why), or a row with a problem
+/// (reported).
+enum Read<'r> {
+    Leg(Leg<'r>),
+    Skip(&'static str),
+    Bad,
+}
+
+impl Cols {
+    fn of(sheet: &Sheet, cx: &mut Cx) -> Option<Cols> {
+        let (time, zone) = match sheet.col(&["UTC_Time"]) {
+            Some(i) => (i, chrono_tz::Tz::UTC),
+            None => (sheet.need(cx, &["Time"]), cx.opts.tz),
+        };
+        let cols = Cols {
+            time,
+            zone,
+            account: sheet.need(cx, &["Account"]),
+            op: sheet.need(cx, &["Operation"]),
+            coin: sheet.need(cx, &["Coin"]),
+            change: sheet.need(cx, &["Change"]),
+            tail: usize::from(sheet.header.last().is_some_and(|h| h == "Remark")),
+        };
+        (!cx.failed()).then_some(cols)
     }
-    // `Remark` is the last column and is sometimes left off.
-    let tail = usize::from(sheet.header.last().is_some_and(|h| h == "Remark"));
-    let mut out = Vec::new();
-    let mut legs: Vec<Leg> = Vec::new();
-    for row in &sheet.rows {
-        if !sheet.check_width(cx, row, tail) {
-            continue;
+
+    fn read<'r>(&self, sheet: &Sheet, cx: &mut Cx, row: &'r SheetRow) -> Read<'r> {
+        if !sheet.check_width(cx, row, self.tail) {
+            return Read::Bad;
         }
         if row.is_blank() {
-            out.push(Entry::skip(row.line, "blank row"));
-            continue;
+            return Read::Skip("blank row");
         }
-        let cell = row.get(c_time);
+        let cell = row.get(self.time);
         if cell.is_empty() {
-            out.push(Entry::skip(
-                row.line,
-                "row without a time: not a transaction",
-            ));
-            continue;
+            return Read::Skip("row without a time: not a transaction");
         }
-        if row.get(c_coin).is_empty() && row.get(c_change).is_empty() {
-            out.push(Entry::skip(
-                row.line,
-                "row without coin or amount: nothing moved",
-            ));
-            continue;
+        if row.get(self.coin).is_empty() && row.get(self.change).is_empty() {
+            return Read::Skip("row without coin or amount: nothing moved");
         }
         // Two-digit years in the 2025 layout: `24-01-20 14:30:00`.
         let fmts: &[&str] = if cell.find('-') == Some(2) {
@@ -249,7 +291,12 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
         } else {
             &["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"]
         };
-        let time = parse_naive(cell, fmts).map(|n| in_zone(n, naive_tz));
+        // The common `2021-06-21 12:31:12` without chrono's layout parser
+        // (the rows are read three times); anything else as before.
+        let time = (cell.trim().len() == 19 && fmts[0].starts_with("%Y"))
+            .then(|| plain_time(cell.trim(), self.zone))
+            .flatten()
+            .or_else(|| parse_naive(cell, fmts).map(|n| in_zone(n, self.zone)));
         if time.is_none() {
             cx.problem(
                 row.line,
@@ -258,96 +305,257 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
                 "is not a time like 2021-06-21 12:31:12",
             );
         }
-        let change = cx.required(row, c_change, "Change");
+        let change = cx.required(row, self.change, "Change");
         let (Some(time), Some(change)) = (time, change) else {
-            continue;
+            return Read::Bad;
         };
-        legs.push(Leg {
-            row,
+        Read::Leg(Leg {
+            line: row.line,
+            cells: Cow::Borrowed(&row.cells),
             time,
-            account: row.get(c_account).to_string(),
-            op: row.get(c_op).to_string(),
-            coin: coin_name(row.get(c_coin)),
+            account: Cow::Borrowed(row.get(self.account)),
+            op: Cow::Borrowed(row.get(self.op)),
+            coin: coin_name(row.get(self.coin)),
             change,
-        });
+        })
+    }
+}
+
+/// The statement's entries, read in three readings of its rows, none of
+/// which holds the file: the first checks every row (a file with a problem
+/// is read no further), gives the rows skipped, and learns each trade's
+/// rows (those of one second and account, in the order first seen: their
+/// time, sides and number); the second makes the trades in time order,
+/// joining a one-sided trade with the complementary one a second later, and
+/// holds only the rows of trades not yet complete; the third makes the other
+/// rows' entries in file order. The entries come in the order reading the
+/// whole file at once gave them: skips, trades, the rest.
+pub(crate) fn parse_stream(
+    sheet: &Sheet,
+    stream: &mut RowStream,
+    second: &mut RowStream,
+    third: &mut RowStream,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
+    let Some(cols) = Cols::of(sheet, cx) else {
+        return DataRows::new(sheet, stream).skip_all();
+    };
+    let mut trades = Trades::default();
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        match cols.read(sheet, cx, row) {
+            Read::Leg(l) if l.in_trade() => trades.add(&l),
+            Read::Skip(why) if !cx.failed() => emit(cx, Entry::skip(row.line, why)),
+            _ => {}
+        }
     }
     if cx.failed() {
-        return Vec::new();
+        return Ok(());
     }
-    // Trade rows grouped by (time, account), in first-seen order.
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut index: HashMap<(DateTime<Utc>, String), usize> = HashMap::new();
-    let mut singles: Vec<usize> = Vec::new();
-    for (i, l) in legs.iter().enumerate() {
-        let op = l.op.as_str();
-        if TRADE_OPS.contains(&op) || FEE_OPS.contains(&op) {
-            let key = (l.time, l.account.clone());
-            match index.get(&key) {
-                Some(&g) => groups[g].push(i),
-                None => {
-                    index.insert(key, groups.len());
-                    groups.push(vec![i]);
+    let mut order = trades.order();
+    let mut out = Vec::new();
+    let mut rows = DataRows::new(sheet, second);
+    while let Some(row) = rows.next()? {
+        if let Read::Leg(l) = cols.read(sheet, cx, row)
+            && l.in_trade()
+        {
+            order.take(l, cx, &mut out);
+            hand_over(&mut out, cx, emit);
+        }
+    }
+    order.finish(cx, &mut out);
+    hand_over(&mut out, cx, emit);
+    let mut rows = DataRows::new(sheet, third);
+    while let Some(row) = rows.next()? {
+        if let Read::Leg(l) = cols.read(sheet, cx, row)
+            && !l.in_trade()
+        {
+            single(cx, &l, &mut out);
+            hand_over(&mut out, cx, emit);
+        }
+    }
+    Ok(())
+}
+
+/// One second's trade rows in one account, as the first reading learns them.
+struct Trade {
+    time: DateTime<Utc>,
+    /// Into [`Trades::accounts`].
+    account: u32,
+    /// Whether a row other than a fee takes coins out, or puts them in.
+    neg: bool,
+    pos: bool,
+    rows: u32,
+}
+
+/// The trades of a statement, in the order first seen.
+#[derive(Default)]
+struct Trades {
+    list: Vec<Trade>,
+    at: rustc_hash::FxHashMap<(DateTime<Utc>, u32), u32>,
+    accounts: Vec<String>,
+    account_at: rustc_hash::FxHashMap<String, u32>,
+}
+
+impl Trades {
+    fn account(&mut self, name: &str) -> u32 {
+        if let Some(&a) = self.account_at.get(name) {
+            return a;
+        }
+        let a = self.accounts.len() as u32;
+        self.accounts.push(name.to_string());
+        self.account_at.insert(name.to_string(), a);
+        a
+    }
+
+    /// The trade a row belongs to, made if new.
+    fn of(&mut self, l: &Leg) -> usize {
+        let account = self.account(&l.account);
+        let next = self.list.len() as u32;
+        let t = *self.at.entry((l.time, account)).or_insert(next);
+        if t == next {
+            self.list.push(Trade {
+                time: l.time,
+                account,
+                neg: false,
+                pos: false,
+                rows: 0,
+            });
+        }
+        t as usize
+    }
+
+    fn add(&mut self, l: &Leg) {
+        let t = self.of(l);
+        let trade = &mut self.list[t];
+        trade.rows += 1;
+        if !FEE_OPS.contains(&&*l.op) {
+            if l.change.is_sign_negative() {
+                trade.neg = true;
+            } else {
+                trade.pos = true;
+            }
+        }
+    }
+
+    /// The trades in time order (then as first seen), a one-sided trade
+    /// joined with the complementary one a second later: each one's place
+    /// in that order, and how many rows each place has.
+    fn order(self) -> Order {
+        let list = &self.list;
+        let mut by_time: Vec<usize> = (0..list.len()).collect();
+        by_time.sort_by_key(|&t| (list[t].time, t));
+        let one_sided = |t: &Trade| t.neg != t.pos;
+        let mut place = vec![0u32; list.len()];
+        let mut rows = Vec::new();
+        let mut k = 0;
+        while k < by_time.len() {
+            let g = by_time[k];
+            let p = rows.len() as u32;
+            place[g] = p;
+            rows.push(list[g].rows);
+            k += 1;
+            if let Some(&h) = by_time.get(k) {
+                let (a, b) = (&list[g], &list[h]);
+                if a.account == b.account
+                    && b.time - a.time <= Duration::seconds(1)
+                    && one_sided(a)
+                    && one_sided(b)
+                    && (a.neg, a.pos) != (b.neg, b.pos)
+                {
+                    place[h] = p | JOINED;
+                    rows[p as usize] += list[h].rows;
+                    k += 1;
                 }
             }
+        }
+        Order {
+            trades: self,
+            place,
+            rows,
+            next: 0,
+            waiting: HashMap::new(),
+        }
+    }
+}
+
+/// The bit of a place that marks a trade joined to the one before it.
+const JOINED: u32 = 1 << 31;
+
+/// The second reading: each trade's rows, gathered until it is complete and
+/// the trades before it are made.
+struct Order {
+    trades: Trades,
+    /// Each trade's place (with [`JOINED`] for the second of two joined).
+    place: Vec<u32>,
+    /// The rows of each place.
+    rows: Vec<u32>,
+    /// The next place to make.
+    next: u32,
+    /// The rows read of places not yet made: those of the first trade, then
+    /// those of one joined to it.
+    waiting: HashMap<u32, (Vec<Leg<'static>>, Vec<Leg<'static>>)>,
+}
+
+impl Order {
+    fn take(&mut self, l: Leg, cx: &mut Cx, out: &mut Vec<Entry>) {
+        let t = self.trades.of(&l);
+        let Some(&place) = self.place.get(t) else {
+            // A trade the first reading did not see (the file changed
+            // between the readings): made at the end, on its own.
+            self.place.push(u32::MAX);
+            return self.lone(l, cx, out);
+        };
+        if place == u32::MAX {
+            return self.lone(l, cx, out);
+        }
+        let p = place & !JOINED;
+        let w = self.waiting.entry(p).or_default();
+        if place & JOINED == 0 {
+            w.0.push(l.into_owned());
         } else {
-            singles.push(i);
+            w.1.push(l.into_owned());
+        }
+        while let Some(w) = self.waiting.get(&self.next) {
+            if ((w.0.len() + w.1.len()) as u32) < self.rows[self.next as usize] {
+                break;
+            }
+            let (mut legs, rest) = self.waiting.remove(&self.next).unwrap_or_default();
+            legs.extend(rest);
+            make(cx, &legs, out);
+            self.next += 1;
         }
     }
-    // Join a one-sided group with a complementary one a second later.
-    let sides = |g: &[usize]| {
-        let trade_rows = g
-            .iter()
-            .filter(|&&i| !FEE_OPS.contains(&legs[i].op.as_str()));
-        let (mut neg, mut pos) = (false, false);
-        for &i in trade_rows {
-            if legs[i].change.is_sign_negative() {
-                neg = true;
-            } else {
-                pos = true;
+
+    fn lone(&mut self, l: Leg, cx: &mut Cx, out: &mut Vec<Entry>) {
+        make(cx, &[l.into_owned()], out);
+    }
+
+    /// Makes the trades still waiting (only when the file changed between the
+    /// readings), in order.
+    fn finish(mut self, cx: &mut Cx, out: &mut Vec<Entry>) {
+        let mut left: Vec<u32> = self.waiting.keys().copied().collect();
+        left.sort_unstable();
+        for p in left {
+            if let Some((mut legs, rest)) = self.waiting.remove(&p) {
+                legs.extend(rest);
+                make(cx, &legs, out);
             }
         }
-        (neg, pos)
-    };
-    let mut order: Vec<usize> = (0..groups.len()).collect();
-    order.sort_by_key(|&g| (legs[groups[g][0]].time, groups[g][0]));
-    let mut merged: Vec<Vec<usize>> = Vec::new();
-    let mut k = 0;
-    while k < order.len() {
-        let g = groups[order[k]].clone();
-        if k + 1 < order.len() {
-            let h = &groups[order[k + 1]];
-            let (a, b) = (&legs[g[0]], &legs[h[0]]);
-            let (gs, hs) = (sides(&g), sides(h));
-            let one_sided = |s: (bool, bool)| s.0 != s.1;
-            if a.account == b.account
-                && b.time - a.time <= Duration::seconds(1)
-                && one_sided(gs)
-                && one_sided(hs)
-                && gs != hs
-            {
-                let mut all = g;
-                all.extend(h.iter().copied());
-                merged.push(all);
-                k += 2;
-                continue;
-            }
-        }
-        merged.push(g);
-        k += 1;
     }
-    for g in merged {
-        trade_group(cx, &legs, &g, &mut out);
-    }
-    for i in singles {
-        single(cx, &legs[i], &mut out);
-    }
-    out
+}
+
+/// Makes the trade of `legs`, all of them.
+fn make(cx: &mut Cx, legs: &[Leg], out: &mut Vec<Entry>) {
+    let idx: Vec<usize> = (0..legs.len()).collect();
+    trade_group(cx, legs, &idx, out);
 }
 
 fn group_id(cx: &mut Cx, legs: &[Leg], idx: &[usize], part: usize) -> String {
     let mut cells: Vec<&str> = Vec::new();
     for &i in idx {
-        cells.extend(legs[i].row.cells.iter().map(String::as_str));
+        cells.extend(legs[i].cells.iter().map(String::as_str));
     }
     let part = part.to_string();
     cells.push(&part);
@@ -355,14 +563,14 @@ fn group_id(cx: &mut Cx, legs: &[Leg], idx: &[usize], part: usize) -> String {
 }
 
 fn trade_group(cx: &mut Cx, legs: &[Leg], idx: &[usize], out: &mut Vec<Entry>) {
-    let lines: Vec<u64> = idx.iter().map(|&i| legs[i].row.line).collect();
+    let lines: Vec<u64> = idx.iter().map(|&i| legs[i].line).collect();
     let time = legs[idx[0]].time;
     let mut fees: Vec<(Decimal, String)> = Vec::new();
     let mut neg: Vec<usize> = Vec::new();
     let mut pos: Vec<usize> = Vec::new();
     for &i in idx {
         let l = &legs[i];
-        if FEE_OPS.contains(&l.op.as_str()) {
+        if FEE_OPS.contains(&&*l.op) {
             // A positive fee row is a refund; it lowers the fee.
             match fees.iter_mut().find(|(_, a)| *a == l.coin) {
                 Some(f) => f.0 -= l.change,
@@ -387,7 +595,7 @@ fn trade_group(cx: &mut Cx, legs: &[Leg], idx: &[usize], out: &mut Vec<Entry>) {
         v
     };
     let (sent, received) = (net(&neg), net(&pos));
-    let op = legs[idx[0]].op.clone();
+    let op = legs[idx[0]].op.to_string();
     let note = op.clone();
     if sent.len() == 1 && received.len() == 1 {
         let id = group_id(cx, legs, idx, 0);
@@ -411,12 +619,12 @@ fn trade_group(cx: &mut Cx, legs: &[Leg], idx: &[usize], out: &mut Vec<Entry>) {
         // Dust conversions: the n-th coin out pairs with the n-th coin in.
         for (n, (&s, &r)) in neg.iter().zip(&pos).enumerate() {
             let id = group_id(cx, legs, idx, n);
-            let mut rows = vec![legs[s].row.line, legs[r].row.line];
+            let mut rows = vec![legs[s].line, legs[r].line];
             let f = if n == 0 {
                 rows.extend(
                     idx.iter()
                         .filter(|&&i| !neg.contains(&i) && !pos.contains(&i))
-                        .map(|&i| legs[i].row.line),
+                        .map(|&i| legs[i].line),
                 );
                 std::mem::take(&mut fees)
             } else {
@@ -524,11 +732,11 @@ fn trade_group(cx: &mut Cx, legs: &[Leg], idx: &[usize], out: &mut Vec<Entry>) {
 }
 
 fn single(cx: &mut Cx, l: &Leg, out: &mut Vec<Entry>) {
-    let line = l.row.line;
-    let op = l.op.as_str();
+    let line = l.line;
+    let op = &*l.op;
     let qty = l.change.abs();
     let account = cx.account.clone();
-    let cells: Vec<&str> = l.row.cells.iter().map(String::as_str).collect();
+    let cells: Vec<&str> = l.cells.iter().map(String::as_str).collect();
     if qty.is_zero() {
         out.push(Entry::skip(line, "zero change: nothing moved"));
         return;
@@ -552,7 +760,7 @@ fn single(cx: &mut Cx, l: &Leg, out: &mut Vec<Entry>) {
         } else {
             Draft::new(id, l.time, Kind::Withdrawal).sent(qty, &l.coin)
         };
-        let remark = l.row.cells.last().map_or("", |s| s.as_str());
+        let remark = l.cells.last().map_or("", |s| s.as_str());
         let d = if remark.eq_ignore_ascii_case("Withdraw fee is included") {
             d.note(remark)
         } else {
@@ -606,5 +814,127 @@ fn single(cx: &mut Cx, l: &Leg, out: &mut Vec<Entry>) {
             line,
             format!("unknown Binance operation {op:?}: not imported, enter it by hand"),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::import::import_text;
+
+    const HEADER: &str = "User_ID,UTC_Time,Account,Operation,Coin,Change,Remark\n";
+
+    /// The entries come as when the file was read at once: the trades in
+    /// time order (a trade at its earliest second, its rows anywhere, one
+    /// split over two seconds joined), then the other rows in file order,
+    /// though a deposit comes first in the file at a trade's second.
+    #[test]
+    fn trades_in_time_order_then_the_other_rows() {
+        let text = format!(
+            "{HEADER}\
+1,2022-03-01 10:00:05,Spot,Deposit,BTC,0.5,\"\"
+1,2022-03-01 10:00:05,Spot,Transaction Buy,ETH,1,\"\"
+,,,,,,
+1,2022-03-01 10:00:01,Earn,Simple Earn Flexible Interest,ADA,2,\"\"
+1,2022-03-01 10:00:05,Funding,Transaction Buy,SOL,3,\"\"
+1,2022-03-01 10:00:05,Spot,Transaction Spend,USDT,-100,\"\"
+1,2022-03-01 10:00:01,Spot,Transaction Sold,BTC,-0.1,\"\"
+1,2022-03-01 10:00:05,Funding,Transaction Spend,USDT,-60,\"\"
+1,2022-03-01 10:00:02,Spot,Transaction Revenue,USDT,300,\"\"
+"
+        );
+        let recs = import_text(&text).unwrap();
+        let got: Vec<(&str, &str, &str, &str)> = recs
+            .iter()
+            .map(|r| {
+                (
+                    r.time.as_str(),
+                    r.kind.as_str(),
+                    r.sent_asset.as_str(),
+                    r.received_asset.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("2022-03-01T10:00:01Z", "trade", "BTC", "USDT"),
+                ("2022-03-01T10:00:05Z", "trade", "USDT", "ETH"),
+                ("2022-03-01T10:00:05Z", "trade", "USDT", "SOL"),
+                ("2022-03-01T10:00:05Z", "deposit", "", "BTC"),
+                ("2022-03-01T10:00:01Z", "income", "", "ADA"),
+            ]
+        );
+    }
+
+    /// A file with a problem names its rows, and makes no trade of them.
+    #[test]
+    fn a_bad_row_stops_before_the_trades() {
+        let text = format!(
+            "{HEADER}\
+1,2022-03-01 10:00:05,Spot,Transaction Buy,ETH,1,\"\"
+1,2022-03-01 10:00:05,Spot,Transaction Spend,USDT,x,\"\"
+1,2022-03-01 10:00:06,Spot,Transaction Buy,ETH,1,\"\"
+"
+        );
+        let e = import_text(&text).unwrap_err();
+        assert!(e.contains("t.csv:3: column Change"), "{e}");
+        assert!(!e.contains("cannot be paired"), "{e}");
+        let e = import_text(&text.replace(",x,", ",-100,")).unwrap_err();
+        assert!(
+            e.contains("t.csv:4") && e.contains("cannot be paired"),
+            "{e}"
+        );
+    }
+
+    /// The rows are read three times, and a progress bar fed by the reading
+    /// moves by the file's size in all, reaching its end with the third.
+    #[test]
+    fn a_file_read_three_times_moves_the_bar_by_its_size() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("statement.csv");
+        let mut text = String::from(HEADER);
+        for k in 0..20_000 {
+            let t = format!(
+                "2022-03-01 {:02}:{:02}:{:02}",
+                k / 3600 % 24,
+                k / 60 % 60,
+                k % 60
+            );
+            let d = 1 + k / 86_400;
+            let t = t.replace("03-01", &format!("03-{d:02}"));
+            text.push_str(&format!(
+                "1,{t},Spot,Transaction Buy,ETH,1,\"\"\n1,{t},Spot,Transaction Spend,USDT,-100,\"\"\n"
+            ));
+        }
+        std::fs::write(&path, &text).unwrap();
+        let told = AtomicU64::new(0);
+        let at_records = AtomicU64::new(u64::MAX);
+        let on_read = |n: usize| {
+            told.fetch_add(n as u64, Ordering::Relaxed);
+        };
+        let input = crate::import::Text::file(&path, Some(&on_read)).unwrap();
+        let mut importer = crate::import::Importer::new(crate::import::ImportOptions {
+            account: None,
+            accounts: Default::default(),
+            prices: None,
+            tz: chrono_tz::Tz::UTC,
+        });
+        let mut records = 0;
+        importer
+            .import_text(&input, "statement.csv", None, &mut |_, _| {
+                if records == 0 {
+                    at_records.store(told.load(Ordering::Relaxed), Ordering::Relaxed);
+                }
+                records += 1;
+            })
+            .unwrap();
+        assert_eq!(records, 20_000);
+        assert_eq!(told.into_inner(), text.len() as u64);
+        // The first trade is made by the second reading, the bar then over a
+        // third of the way.
+        let first = at_records.into_inner();
+        let len = text.len() as u64;
+        assert!(first > len / 3 && first < len * 2 / 3, "{first} of {len}");
     }
 }

@@ -264,8 +264,9 @@ impl<'a> Importer<'a> {
         };
         // A Coinbase report, a harvest ledger (the large files), the wallet
         // histories and the exports whose rows stand alone (or, Kraken's
-        // ledgers, are read twice) are read row by row into one reused row;
-        // other formats see every row at once.
+        // ledgers, are read twice, and Binance's statement three times) are
+        // read row by row into one reused row; other formats see every row
+        // at once.
         let streamed = matches!(
             format,
             Format::Ledger
@@ -299,6 +300,7 @@ impl<'a> Importer<'a> {
                 | Format::Cointracker
                 | Format::Coinledger
                 | Format::BinanceUs
+                | Format::Binance
         ) || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
@@ -482,7 +484,7 @@ impl<'a> Importer<'a> {
             Format::KrakenLedgers => {
                 // A trade's legs may lie apart: the rows are read twice, the
                 // second time by a reading of the file of its own.
-                text.read_twice();
+                text.read_times(2);
                 let mut again = reread(text, file, &sheet.header, hi, past_preamble, true)?;
                 kraken_ledgers::parse_stream(
                     &sheet,
@@ -501,7 +503,24 @@ impl<'a> Importer<'a> {
                 .map_err(named)?;
                 Vec::new()
             }
-            Format::Binance => binance::parse(&sheet, &mut cx),
+            Format::Binance => {
+                // The rows of a second are one trade, made in time order
+                // after the rows skipped and before the others: the rows
+                // are read three times, each time by a reading of its own.
+                text.read_times(3);
+                let mut second = reread(text, file, &sheet.header, hi, past_preamble, true)?;
+                let mut third = reread(text, file, &sheet.header, hi, past_preamble, true)?;
+                binance::parse_stream(
+                    &sheet,
+                    &mut stream,
+                    &mut second,
+                    &mut third,
+                    &mut cx,
+                    &mut |cx, mut e| post.entry(cx, &mut e),
+                )
+                .map_err(named)?;
+                Vec::new()
+            }
             Format::BinanceTrades => {
                 binance_trades::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)

@@ -71,7 +71,7 @@ pub use spool::Spool;
 
 // Shared by the format files.
 pub(crate) use accounting::Entry;
-pub(crate) use cx::{Cx, ISO_NAIVE, in_zone, parse_naive, parse_time_cell};
+pub(crate) use cx::{Cx, ISO_NAIVE, in_zone, parse_naive, parse_time_cell, plain_time};
 pub(crate) use draft::{Draft, TradeIn, income_category, trade_record};
 pub(crate) use sheet::{RowStream, Sheet, SheetRow};
 pub(crate) use value::{is_fiat, is_foreign_money, is_stablecoin, mul};

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use crate::csvread;
@@ -257,21 +257,21 @@ pub struct Text<'a> {
     source: Source<'a>,
     /// See [`Text::fingerprint`].
     print: u64,
-    /// What `on_read` was told (see [`Text::read_twice`]).
+    /// What `on_read` was told (see [`Text::read_times`]).
     told: Told,
 }
 
-/// What a file's readings told `on_read`, in half bytes: a byte read once
-/// counts two, a byte of a file read twice one each time. The readings are
-/// one after another, not at once.
+/// What a file's readings told `on_read`, in sixths of bytes: a byte read
+/// once counts six, a byte of a file read twice three each time, of one read
+/// three times two. The readings are one after another, not at once.
 #[derive(Default)]
 struct Told {
-    /// Set once the rows are known to be read twice.
-    twice: AtomicBool,
-    /// The bytes read, each counted two, before that.
+    /// How many times the rows are read, once known (0 before).
+    times: AtomicU64,
+    /// The bytes read, each counted six, before that.
     once: AtomicU64,
-    /// Half bytes counted, and the bytes told so far.
-    halves: AtomicU64,
+    /// Sixths of bytes counted, and the bytes told so far.
+    sixths: AtomicU64,
     bytes: AtomicU64,
 }
 
@@ -400,13 +400,15 @@ impl<'a> Text<'a> {
         })
     }
 
-    /// Notes that the rows are to be read a second time (an export whose
-    /// rows depend on rows after them): `on_read` is told half of each piece
-    /// read from here on, by this reading and the next, so that a progress
-    /// bar reaches its end with the second reading, not the first. The next
-    /// reading tells nothing of the bytes this one told in full.
-    pub(crate) fn read_twice(&self) {
-        self.told.twice.store(true, Ordering::Relaxed);
+    /// Notes that the rows are to be read `times` times in all, 2 or 3 (an
+    /// export whose rows depend on rows after them): `on_read` is told that
+    /// share of each piece read from here on, by this reading and the next
+    /// ones, so that a progress bar reaches its end with the last reading,
+    /// not the first. The next readings tell nothing of the bytes this one
+    /// told in full.
+    pub(crate) fn read_times(&self, times: u64) {
+        debug_assert!(times == 2 || times == 3);
+        self.told.times.store(times, Ordering::Relaxed);
     }
 
     /// The [`Fingerprint`] of the input's bytes, as read (before decoding): it
@@ -442,7 +444,7 @@ impl<'a> Text<'a> {
                     told: t,
                     // A second reading, begun after the first told some
                     // pieces in full.
-                    skip: if t.twice.load(Ordering::Relaxed) {
+                    skip: if t.times.load(Ordering::Relaxed) > 0 {
                         t.once.load(Ordering::Relaxed)
                     } else {
                         0
@@ -504,7 +506,7 @@ fn scan(mut r: impl Read) -> io::Result<(bool, usize, u64)> {
 struct Counting<'a, R> {
     inner: R,
     on_read: Option<&'a (dyn Fn(usize) + Sync)>,
-    /// See [`Text::read_twice`]: what was told, and the bytes still to count
+    /// See [`Text::read_times`]: what was told, and the bytes still to count
     /// nothing (those a first reading counted two).
     told: &'a Told,
     skip: u64,
@@ -516,17 +518,20 @@ impl<R: Read> Read for Counting<'_, R> {
         if let Some(f) = self.on_read {
             let t = self.told;
             let n64 = n as u64;
-            let halves = if t.twice.load(Ordering::Relaxed) {
-                let skip = self.skip.min(n64);
-                self.skip -= skip;
-                n64 - skip
-            } else {
-                t.once.fetch_add(n64, Ordering::Relaxed);
-                2 * n64
+            let sixths = match t.times.load(Ordering::Relaxed) {
+                0 => {
+                    t.once.fetch_add(n64, Ordering::Relaxed);
+                    6 * n64
+                }
+                times => {
+                    let skip = self.skip.min(n64);
+                    self.skip -= skip;
+                    (n64 - skip) * (6 / times)
+                }
             };
-            let halves = t.halves.fetch_add(halves, Ordering::Relaxed) + halves;
-            let before = t.bytes.swap(halves / 2, Ordering::Relaxed);
-            f((halves / 2 - before) as usize);
+            let sixths = t.sixths.fetch_add(sixths, Ordering::Relaxed) + sixths;
+            let before = t.bytes.swap(sixths / 6, Ordering::Relaxed);
+            f((sixths / 6 - before) as usize);
         }
         Ok(n)
     }
