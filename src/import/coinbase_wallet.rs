@@ -23,8 +23,10 @@
 //! file are hashes of the row cells.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry as Slot;
 
-use super::{Cx, Draft, Entry, Sheet, TradeIn, parse_time_cell};
+use super::sheet::{DataRows, hand_over};
+use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, SheetRow, TradeIn, parse_time_cell};
 use crate::model::Kind;
 
 /// The wallet report's header (checked by `coinbase::matches`).
@@ -44,7 +46,74 @@ fn col_prefix(sheet: &Sheet, prefix: &str) -> Option<usize> {
     sheet.header.iter().position(|h| h.starts_with(prefix))
 }
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Whether the file is read twice: its `Coinbase ID`s are ids only if no
+/// two rows that differ share one, wherever they are.
+pub(crate) fn two_readings(sheet: &Sheet) -> bool {
+    col_prefix(sheet, "Coinbase ID").is_some()
+}
+
+/// Whether no two rows that differ share an id of one column, learnt a row
+/// at a time: each id with a 128-bit hash of its row's cells.
+struct Unique {
+    col: Option<usize>,
+    seen: HashMap<String, u128>,
+    yes: bool,
+}
+
+impl Unique {
+    fn new(col: Option<usize>) -> Unique {
+        Unique {
+            col,
+            seen: HashMap::new(),
+            yes: col.is_some(),
+        }
+    }
+
+    fn add(&mut self, row: &SheetRow) {
+        let Some(ci) = self.col.filter(|_| self.yes) else {
+            return;
+        };
+        let id = row.get(ci);
+        if id.is_empty() {
+            return;
+        }
+        let cells = cells_key(&row.cells);
+        match self.seen.entry(id.to_string()) {
+            Slot::Occupied(e) if *e.get() != cells => {
+                self.yes = false;
+                self.seen = HashMap::new();
+            }
+            Slot::Occupied(_) => {}
+            Slot::Vacant(e) => {
+                e.insert(cells);
+            }
+        }
+    }
+}
+
+/// A 128-bit key of a row's cells (each with its length, so that no two
+/// rows share one but by a hash collision).
+fn cells_key(cells: &[String]) -> u128 {
+    use std::hash::Hasher;
+    let mut h = siphasher::sip128::SipHasher13::new();
+    h.write_u64(cells.len() as u64);
+    for c in cells {
+        h.write_u64(c.len() as u64);
+        h.write(c.as_bytes());
+    }
+    siphasher::sip128::Hasher128::finish128(&h).as_u128()
+}
+
+/// The report's entries, read a row at a time; a report with `Coinbase ID`s
+/// (see [`two_readings`]) is read twice, the first time to learn whether
+/// they are ids (`again` is then that second reading).
+pub(crate) fn parse_stream<'t>(
+    sheet: &Sheet,
+    stream: &mut RowStream<'t>,
+    again: Option<&mut RowStream<'t>>,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
     let c_time = sheet.need(cx, &["Timestamp"]);
     let c_amount = sheet.need(cx, &["Amount"]);
     let c_ccy = sheet.need(cx, &["Currency"]);
@@ -58,27 +127,23 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     let c_transfer = sheet.col(&["Transfer ID"]);
     let c_hash = col_prefix(sheet, "Bitcoin Hash");
     if cx.failed() {
-        return Vec::new();
+        return DataRows::new(sheet, stream).skip_all();
     }
     // An id repeated on rows that differ is not an id.
-    let unique = |col: Option<usize>| {
-        let Some(ci) = col else { return false };
-        let mut seen: HashMap<&str, &[String]> = HashMap::new();
-        for r in &sheet.rows {
-            let id = r.get(ci);
-            if id.is_empty() {
-                continue;
+    let (mut ids, mut transfers) = (Unique::new(c_id), Unique::new(c_transfer));
+    let stream = match again {
+        Some(again) if c_id.is_some() => {
+            let mut rows = DataRows::new(sheet, stream);
+            while let Some(row) = rows.next()? {
+                ids.add(row);
+                transfers.add(row);
             }
-            if let Some(prev) = seen.insert(id, &r.cells)
-                && prev != r.cells.as_slice()
-            {
-                return false;
-            }
+            again
         }
-        true
+        _ => stream,
     };
-    let ids_ok = unique(c_id);
-    let transfer_ids_ok = ids_ok && unique(c_transfer);
+    let ids_ok = ids.yes;
+    let transfer_ids_ok = ids_ok && transfers.yes;
     const TIMES: [&str; 6] = [
         "%Y-%m-%d %H:%M:%S %z",
         "%Y-%m-%d %H:%M:%S",
@@ -89,7 +154,11 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
     ];
     let account = cx.account.clone();
     let mut out = Vec::new();
-    for row in &sheet.rows {
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        // The entries of the row before: each row's are handed over before
+        // the next is read.
+        hand_over(&mut out, cx, emit);
         if !sheet.data_row(cx, row, c_time, &mut out) {
             continue;
         }
@@ -195,7 +264,8 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
             rec: d.txid(hash).note(note.join("; ")).finish(&account),
         });
     }
-    out
+    hand_over(&mut out, cx, emit);
+    Ok(())
 }
 
 /// `2017-01-01 12:00:00 -0700`: a local time with its offset.
@@ -203,4 +273,46 @@ fn with_offset(cell: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::parse_from_str(cell.trim(), "%Y-%m-%d %H:%M:%S %z")
         .ok()
         .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::import::import_text;
+
+    const HEAD: &str = "Timestamp,Balance,Amount,Currency,To,Notes,Instantly Exchanged,Transfer Total,Transfer Total Currency,Transfer Fee,Transfer Fee Currency,Transfer ID,Coinbase ID (visit),Bitcoin Hash (visit)\n";
+
+    fn receive(k: usize, amount: &str, id: &str) -> String {
+        format!(
+            "2017-03-01 08:{:02}:{:02} -0800,1,{amount},BTC,,,FALSE,,,,,,{id},\n",
+            k / 60,
+            k % 60
+        )
+    }
+
+    /// An id is an id only if no two rows that differ share it, though the
+    /// second row comes a thousand rows after the first.
+    #[test]
+    fn an_id_repeated_on_a_later_row_that_differs_is_not_an_id() {
+        let mut text = String::from(HEAD);
+        for k in 0..1000 {
+            text.push_str(&receive(k, "0.05", &format!("id{k}")));
+        }
+        let ids = |text: &str| -> Vec<String> {
+            import_text(text)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.id)
+                .collect()
+        };
+        let same = ids(&format!("{text}{}", receive(0, "0.05", "id0")));
+        assert_eq!(same.len(), 1000);
+        assert_eq!(same[0], "coinbase-id0");
+        let differ = ids(&format!("{text}{}", receive(0, "0.06", "id0")));
+        assert_eq!(differ.len(), 1001);
+        assert!(
+            differ.iter().all(|id| !id.starts_with("coinbase-id")),
+            "{:?}",
+            &differ[..2]
+        );
+    }
 }

@@ -25,7 +25,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::{Cx, Draft, Entry, Sheet, SheetRow, TradeIn, mul};
+use super::sheet::{DataRows, hand_over};
+use super::{Cx, Draft, Entry, ImportError, RowStream, Sheet, SheetRow, TradeIn, mul};
 use crate::model::Kind;
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -63,34 +64,58 @@ const INCOME: [&str; 7] = [
     "AIRDROP", "HARDFORK", "INCOME", "INTEREST", "MINING", "STAKING", "WAGES",
 ];
 
-pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
+/// Whether the file is read twice: an intra file's partial rows give way to
+/// a complete row of their id, wherever it is.
+pub(crate) fn two_readings(sheet: &Sheet) -> bool {
+    sheet.col(&["Crypto Sent"]).is_some()
+}
+
+/// The file's entries, read a row at a time; an intra file (see
+/// [`two_readings`]) is read twice, the first time for the Unique IDs of
+/// its complete rows (`again` is then that second reading).
+pub(crate) fn parse_stream<'t>(
+    sheet: &Sheet,
+    stream: &mut RowStream<'t>,
+    again: Option<&mut RowStream<'t>>,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
     let c_id = sheet.need(cx, &["Unique ID"]);
     let c_time = sheet.need(cx, &["Timestamp"]);
     let c_asset = sheet.need(cx, &["Asset"]);
     let c_spot = sheet.col(&["Spot Price"]);
     let c_notes = sheet.col(&["Notes"]);
     if cx.failed() {
-        return Vec::new();
+        return DataRows::new(sheet, stream).skip_all();
     }
-    let intra = sheet.col(&["Crypto Sent"]).is_some();
+    let intra = two_readings(sheet);
     let incoming = sheet.col(&["Crypto In"]).is_some();
     // Unique IDs that have a complete intra row (both sides).
     let mut complete: HashMap<String, u64> = HashMap::new();
-    if intra {
-        let (s, r) = (
-            sheet.col(&["Crypto Sent"]).unwrap_or(usize::MAX),
-            sheet.col(&["Crypto Received"]).unwrap_or(usize::MAX),
-        );
-        for row in &sheet.rows {
-            let id = row.get(c_id);
-            if !id.is_empty() && !row.get(s).is_empty() && !row.get(r).is_empty() {
-                complete.entry(id.to_string()).or_insert(row.line);
+    let stream = match again {
+        Some(again) if intra => {
+            let (s, r) = (
+                sheet.col(&["Crypto Sent"]).unwrap_or(usize::MAX),
+                sheet.col(&["Crypto Received"]).unwrap_or(usize::MAX),
+            );
+            let mut rows = DataRows::new(sheet, stream);
+            while let Some(row) = rows.next()? {
+                let id = row.get(c_id);
+                if !id.is_empty() && !row.get(s).is_empty() && !row.get(r).is_empty() {
+                    complete.entry(id.to_string()).or_insert(row.line);
+                }
             }
+            again
         }
-    }
+        _ => stream,
+    };
     let account = cx.account.clone();
     let mut out = Vec::new();
-    for row in &sheet.rows {
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        // The entries of the row before: each row's are handed over before
+        // the next is read.
+        hand_over(&mut out, cx, emit);
         if row.is_blank() || row.get(c_time).is_empty() {
             out.push(Entry::skip(row.line, "blank or footer row"));
             continue;
@@ -309,7 +334,8 @@ pub(crate) fn parse(sheet: &Sheet, cx: &mut Cx) -> Vec<Entry> {
             )),
         }
     }
-    out
+    hand_over(&mut out, cx, emit);
+    Ok(())
 }
 
 fn join(row: &SheetRow, sheet: &Sheet, names: &[&str]) -> String {
@@ -330,5 +356,31 @@ fn note(notes: &str, what: &str) -> String {
         what.to_string()
     } else {
         format!("{what}; {notes}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::import::import_text;
+
+    /// A partial intra row gives way to the complete row of its Unique ID, a
+    /// thousand rows after it.
+    #[test]
+    fn a_partial_row_gives_way_to_a_complete_row_after_it() {
+        let mut text = String::from(
+            "Unique ID,Timestamp,Asset,From Exchange,From Holder,To Exchange,To Holder,Spot Price,Crypto Sent,Crypto Received,Notes\n\
+             a0,2021-06-01 10:00:00 +0000,BTC,X,Carol,,,35000,0.3,,\n",
+        );
+        for k in 1..1000 {
+            text.push_str(&format!(
+                "b{k},2021-06-02 10:00:00 +0000,BTC,X,Carol,Y,Carol,35000,0.1,0.1,\n"
+            ));
+        }
+        text.push_str("a0,2021-06-01 10:20:00 +0000,BTC,X,Carol,Y,Carol,35000,0.3,0.2995,\n");
+        let recs = import_text(&text).unwrap();
+        // Each complete row is a withdrawal and a deposit; the partial row
+        // nothing.
+        assert_eq!(recs.len(), 2 * 1000);
+        assert!(recs.iter().all(|r| r.time != "2021-06-01T10:00:00Z"));
     }
 }

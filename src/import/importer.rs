@@ -301,7 +301,8 @@ impl<'a> Importer<'a> {
                 | Format::Coinledger
                 | Format::BinanceUs
                 | Format::Binance
-        ) || format == Format::Coinbase && !coinbase_wallet::matches(&sheet.header);
+                | Format::Dali
+        ) || format == Format::Coinbase;
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
         if !streamed {
             while let Some((line, cells)) = stream.next_owned().map_err(named)? {
@@ -351,7 +352,7 @@ impl<'a> Importer<'a> {
                 .map_err(named)?;
                 Vec::new()
             }
-            Format::Coinbase if streamed => {
+            Format::Coinbase if !coinbase_wallet::matches(&sheet.header) => {
                 // The CSV is split on a thread of its own: making the records
                 // is most of the work, and it is on this one.
                 let prep = coinbase::prep(&sheet, cx.opts.tz);
@@ -472,7 +473,26 @@ impl<'a> Importer<'a> {
                 .map_err(named)?;
                 Vec::new()
             }
-            Format::Coinbase => coinbase_wallet::parse(&sheet, &mut cx),
+            Format::Coinbase => {
+                // The old wallet report's ids are ids only if no two rows
+                // that differ share one: it is read twice, the second time
+                // by a reading of its own.
+                let mut again = if coinbase_wallet::two_readings(&sheet) {
+                    text.read_times(2);
+                    Some(reread(text, file, &sheet.header, hi, past_preamble, true)?)
+                } else {
+                    None
+                };
+                coinbase_wallet::parse_stream(
+                    &sheet,
+                    &mut stream,
+                    again.as_mut(),
+                    &mut cx,
+                    &mut |cx, mut e| post.entry(cx, &mut e),
+                )
+                .map_err(named)?;
+                Vec::new()
+            }
             Format::CoinbaseAdvanced => {
                 coinbase_advanced::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
@@ -601,7 +621,25 @@ impl<'a> Importer<'a> {
                 .map_err(named)?;
                 Vec::new()
             }
-            Format::Dali => dali::parse(&sheet, &mut cx),
+            Format::Dali => {
+                // An intra file's partial rows depend on rows anywhere in it:
+                // it is read twice, the second time by a reading of its own.
+                let mut again = if dali::two_readings(&sheet) {
+                    text.read_times(2);
+                    Some(reread(text, file, &sheet.header, hi, past_preamble, true)?)
+                } else {
+                    None
+                };
+                dali::parse_stream(
+                    &sheet,
+                    &mut stream,
+                    again.as_mut(),
+                    &mut cx,
+                    &mut |cx, mut e| post.entry(cx, &mut e),
+                )
+                .map_err(named)?;
+                Vec::new()
+            }
         };
         if !batch.is_empty() {
             post.links = std::mem::take(&mut cx.links).into_iter().collect();
