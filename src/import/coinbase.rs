@@ -144,7 +144,7 @@ pub(crate) fn prep(sheet: &Sheet, tz: chrono_tz::Tz) -> impl Fn(&mut SheetRow) +
 
 /// Reads the report's rows: those already in `sheet`, then the rest of
 /// `stream`, one at a time (a report can have hundreds of thousands). The
-/// pre-2019 per-wallet report is read by `coinbase_wallet::parse` instead.
+/// pre-2019 per-wallet report is read by `coinbase_wallet::parse_stream` instead.
 ///
 /// `warm` is handed the ID cell of the next row while this one is made, for
 /// the table of ids seen to fetch its slot (see [`super::duplicates::IdWarmer`]).

@@ -13,12 +13,16 @@
 //! withdrawals (id from `transfer id`); USD ones are cash movements, skipped
 //! with a reason. A `rebate` is income.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::{Cx, Draft, Entry, ISO_NAIVE, Sheet, TradeIn, is_fiat, parse_time_cell};
+use super::sheet::{DataRows, hand_over};
+use super::{
+    Cx, Draft, Entry, ISO_NAIVE, ImportError, RowStream, Sheet, SheetRow, TradeIn, is_fiat,
+    parse_time_cell,
+};
 use crate::model::{Category, Kind};
 
 pub(crate) fn matches(h: &[String]) -> bool {
@@ -39,40 +43,43 @@ struct Leg {
     asset: String,
 }
 
-/// The rows of one fill (or one conversion), in file order.
-struct Group {
-    first: u64,
-    time: DateTime<Utc>,
-    legs: Vec<Leg>,
+/// The columns of a statement.
+struct Cols {
+    typ: usize,
+    time: usize,
+    amount: usize,
+    unit: usize,
+    transfer: usize,
+    trade: usize,
+    order: Option<usize>,
+    balance: Option<usize>,
 }
 
-pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
-    let c_type = sheet.need(cx, &["type"]);
-    let c_time = sheet.need(cx, &["time", "Timestamp"]);
-    let c_amount = sheet.need(cx, &["amount"]);
-    let c_unit = sheet.need(cx, &["amount/balance unit"]);
-    let c_transfer = sheet.need(cx, &["transfer id"]);
-    let c_trade = sheet.need(cx, &["trade id"]);
-    let c_order = sheet.col(&["order id"]);
-    let c_balance = sheet.col(&["balance"]);
-    if cx.failed() {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    // Fills by (order id, trade id); conversions by time.
-    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    let account = cx.account.clone();
-    for row in std::mem::take(&mut sheet.rows) {
-        let row = &row;
-        if !sheet.data_row(cx, row, c_time, &mut out) {
-            continue;
+/// A row read: its kind, time, amount and unit (a problem reported if any).
+struct Read {
+    kind: String,
+    time: DateTime<Utc>,
+    qty: Decimal,
+    asset: String,
+}
+
+impl Cols {
+    fn read(
+        &self,
+        sheet: &Sheet,
+        cx: &mut Cx,
+        row: &SheetRow,
+        out: &mut Vec<Entry>,
+    ) -> Option<Read> {
+        if !sheet.data_row(cx, row, self.time, out) {
+            return None;
         }
-        let kind = row.get(c_type).to_ascii_lowercase();
-        let time = parse_time_cell(cx, row, c_time, "time", &ISO_NAIVE, chrono_tz::Tz::UTC);
-        let qty = cx.required(row, c_amount, "amount");
-        let asset = row.get(c_unit).to_ascii_uppercase();
+        let kind = row.get(self.typ).to_ascii_lowercase();
+        let time = parse_time_cell(cx, row, self.time, "time", &ISO_NAIVE, chrono_tz::Tz::UTC);
+        let qty = cx.required(row, self.amount, "amount");
+        let asset = row.get(self.unit).to_ascii_uppercase();
         let (Some(time), Some(qty)) = (time, qty) else {
-            continue;
+            return None;
         };
         if asset.is_empty() {
             cx.problem(
@@ -81,47 +88,114 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
                 None,
                 "is empty; this row needs it",
             );
-            continue;
+            return None;
         }
+        Some(Read {
+            kind,
+            time,
+            qty,
+            asset,
+        })
+    }
+
+    /// The key of a fill's rows, (order id, trade id), or a conversion's, its
+    /// time; None (a problem reported) for a fill row without a trade id.
+    fn group_key(&self, cx: &mut Cx, row: &SheetRow, kind: &str) -> Option<String> {
+        if kind == "conversion" {
+            return Some(format!("conversion-{}", row.get(self.time)));
+        }
+        let trade = row.get(self.trade);
+        if trade.is_empty() {
+            cx.problem(row.line, Some("trade id"), None, "is empty on a trade row");
+            return None;
+        }
+        let order = self.order.map_or("", |i| row.get(i));
+        Some(if order.is_empty() {
+            trade.to_string()
+        } else {
+            format!("{order}-{trade}")
+        })
+    }
+}
+
+/// What the first reading learns of one fill (or conversion): its first
+/// row, time and number of rows.
+struct Group {
+    first: u64,
+    time: DateTime<Utc>,
+    rows: usize,
+}
+
+/// The statement's entries, read twice a row at a time and never held: the
+/// first reading checks every row, makes the entries of the rows outside a
+/// fill (and states the balances), and learns each fill's rows (those of one
+/// order and trade id, or a conversion's instant: the first, and how many);
+/// the second makes the fills in the order of their first rows, holding only
+/// the rows of fills not yet complete. The entries come in the order reading
+/// the whole file at once gave them.
+pub(crate) fn parse_stream<'t>(
+    sheet: &Sheet,
+    stream: &mut RowStream<'t>,
+    again: &mut RowStream<'t>,
+    cx: &mut Cx,
+    emit: &mut dyn FnMut(&mut Cx, Entry),
+) -> Result<(), ImportError> {
+    let cols = Cols {
+        typ: sheet.need(cx, &["type"]),
+        time: sheet.need(cx, &["time", "Timestamp"]),
+        amount: sheet.need(cx, &["amount"]),
+        unit: sheet.need(cx, &["amount/balance unit"]),
+        transfer: sheet.need(cx, &["transfer id"]),
+        trade: sheet.need(cx, &["trade id"]),
+        order: sheet.col(&["order id"]),
+        balance: sheet.col(&["balance"]),
+    };
+    if cx.failed() {
+        return DataRows::new(sheet, stream).skip_all();
+    }
+    let mut out = Vec::new();
+    // Fills by (order id, trade id); conversions by time: their place in the
+    // order of first rows.
+    let mut keys: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    let account = cx.account.clone();
+    let mut rows = DataRows::new(sheet, stream);
+    while let Some(row) = rows.next()? {
+        // The entries of the row before: each row's are handed over before
+        // the next is read.
+        hand_over(&mut out, cx, emit);
+        let Some(Read {
+            kind,
+            time,
+            qty,
+            asset,
+        }) = cols.read(sheet, cx, row, &mut out)
+        else {
+            continue;
+        };
         // The statement's own balance of the unit after the row, for the
         // comparison with the ledger's (`harvest balances`).
         if !is_fiat(&asset)
-            && let Some(balance) = c_balance.and_then(|i| cx.number(row, i, "balance"))
+            && let Some(balance) = cols.balance.and_then(|i| cx.number(row, i, "balance"))
         {
             cx.report_balance(row.line, time, &asset, balance);
         }
-        let leg = Leg {
-            line: row.line,
-            kind: kind.clone(),
-            qty,
-            asset: asset.clone(),
-        };
+        let c_transfer = cols.transfer;
         match kind.as_str() {
             "match" | "fee" | "conversion" => {
-                let key = if kind == "conversion" {
-                    format!("conversion-{}", row.get(c_time))
-                } else {
-                    let trade = row.get(c_trade);
-                    if trade.is_empty() {
-                        cx.problem(row.line, Some("trade id"), None, "is empty on a trade row");
-                        continue;
-                    }
-                    let order = c_order.map_or("", |i| row.get(i));
-                    if order.is_empty() {
-                        trade.to_string()
-                    } else {
-                        format!("{order}-{trade}")
-                    }
+                let Some(key) = cols.group_key(cx, row, &kind) else {
+                    continue;
                 };
-                groups
-                    .entry(key)
-                    .or_insert_with(|| Group {
+                let next = groups.len();
+                let g = *keys.entry(key).or_insert(next);
+                if g == next {
+                    groups.push(Group {
                         first: row.line,
                         time,
-                        legs: Vec::new(),
-                    })
-                    .legs
-                    .push(leg);
+                        rows: 0,
+                    });
+                }
+                groups[g].rows += 1;
             }
             "deposit" | "withdrawal" => {
                 let what = kind.as_str();
@@ -184,13 +258,64 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
             )),
         }
     }
-    let mut groups: Vec<(String, Group)> = groups.into_iter().collect();
-    groups.sort_by_key(|(_, g)| g.first);
-    for (key, g) in groups {
+    hand_over(&mut out, cx, emit);
+    // The fills, in the order of their first rows. The rows are read again
+    // by a context of their own: their problems were reported above.
+    let mut quiet = Cx::new(cx.opts, account, cx.format);
+    let mut waiting: HashMap<usize, (String, Vec<Leg>)> = HashMap::new();
+    let mut next = 0;
+    let mut rows = DataRows::new(sheet, again);
+    while let Some(row) = rows.next()? {
+        let Some(r) = cols.read(sheet, &mut quiet, row, &mut Vec::new()) else {
+            continue;
+        };
+        if !matches!(r.kind.as_str(), "match" | "fee" | "conversion") {
+            continue;
+        }
+        let Some(key) = cols.group_key(&mut quiet, row, &r.kind) else {
+            continue;
+        };
+        let Some(&g) = keys.get(&key) else {
+            continue;
+        };
+        let leg = Leg {
+            line: row.line,
+            kind: r.kind,
+            qty: r.qty,
+            asset: r.asset,
+        };
+        waiting
+            .entry(g)
+            .or_insert_with(|| (key, Vec::new()))
+            .1
+            .push(leg);
+        while let Some((_, legs)) = waiting.get(&next)
+            && legs.len() >= groups[next].rows
+        {
+            let (key, legs) = waiting.remove(&next).unwrap_or_default();
+            make_fill(cx, &key, &groups[next], &legs, &mut out);
+            hand_over(&mut out, cx, emit);
+            next += 1;
+        }
+    }
+    // Fills left incomplete (the file changed between the readings).
+    let mut left: Vec<usize> = waiting.keys().copied().collect();
+    left.sort_unstable();
+    for g in left {
+        let (key, legs) = waiting.remove(&g).unwrap_or_default();
+        make_fill(cx, &key, &groups[g], &legs, &mut out);
+    }
+    hand_over(&mut out, cx, emit);
+    Ok(())
+}
+
+/// Makes the fill (or conversion) `key` of `legs`, its rows.
+fn make_fill(cx: &mut Cx, key: &str, g: &Group, legs: &[Leg], out: &mut Vec<Entry>) {
+    {
         let mut sent: Vec<&Leg> = Vec::new();
         let mut received: Vec<&Leg> = Vec::new();
         let mut fees = Vec::new();
-        for l in &g.legs {
+        for l in legs {
             if l.kind == "fee" {
                 fees.push((l.qty.abs(), l.asset.clone()));
             } else if l.qty.is_sign_negative() {
@@ -199,7 +324,7 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
                 received.push(l);
             }
         }
-        let rows: Vec<u64> = g.legs.iter().map(|l| l.line).collect();
+        let rows: Vec<u64> = legs.iter().map(|l| l.line).collect();
         let (&[s], &[r]) = (sent.as_slice(), received.as_slice()) else {
             cx.problem(
                 g.first,
@@ -207,12 +332,12 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
                 None,
                 format!(
                     "the {} rows of trade {key} do not net to one asset sent and one received",
-                    g.legs.len()
+                    legs.len()
                 ),
             );
-            continue;
+            return;
         };
-        let id = cx.exchange_id(&key);
+        let id = cx.exchange_id(key);
         super::trade_record(
             cx,
             TradeIn {
@@ -225,8 +350,41 @@ pub(crate) fn parse(sheet: &mut Sheet, cx: &mut Cx) -> Vec<Entry> {
                 usd_hint: None,
                 note: String::new(),
             },
-            &mut out,
+            out,
         );
     }
-    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::import::import_text;
+
+    /// The rows outside a fill come first, in file order; then the fills in
+    /// the order of their first rows, though a later fill's rows are all read
+    /// before an earlier one's last.
+    #[test]
+    fn fills_after_the_other_rows_in_the_order_of_their_first_rows() {
+        let text =
+            "portfolio,type,time,amount,balance,amount/balance unit,transfer id,trade id,order id
+default,match,2021-03-01T12:00:00.000Z,0.5,0.5,BTC,,7,o1
+default,deposit,2021-03-01T11:00:00.000Z,1,1,ETH,t1,,
+default,match,2021-03-01T12:00:01.000Z,0.2,0.7,BTC,,8,o2
+default,match,2021-03-01T12:00:01.000Z,-2000,8000,USD,,8,o2
+default,match,2021-03-01T12:00:00.000Z,-5000,3000,USD,,7,o1
+default,fee,2021-03-01T12:00:00.000Z,-5,2995,USD,,7,o1
+";
+        let ids: Vec<String> = import_text(text)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(
+            ids,
+            ["coinbase-pro-t1", "coinbase-pro-o1-7", "coinbase-pro-o2-8"]
+        );
+        // A row with a problem is named once, though the fills are read
+        // twice.
+        let e = import_text(&text.replace("-2000,", "x,")).unwrap_err();
+        assert_eq!(e.matches("t.csv:5").count(), 1, "{e}");
+    }
 }

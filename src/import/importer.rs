@@ -174,8 +174,8 @@ impl<'a> Importer<'a> {
         self.import_text(&Text::bytes(data), file, format, sink)
     }
 
-    /// [`Importer::import_into`] from a [`Text`]: a file is read in pieces, so
-    /// that only the rows of formats read at once are held.
+    /// [`Importer::import_into`] from a [`Text`]: a file is read in pieces
+    /// and a row at a time, and never held whole.
     pub fn import_text(
         &mut self,
         text: &Text<'_>,
@@ -254,7 +254,7 @@ impl<'a> Importer<'a> {
         let past_preamble = hi + 1 + data_rows.len();
         reread(text, file, &header, hi, past_preamble, false)?;
         stream.rdr.set_row_width(header.len());
-        let mut sheet = Sheet {
+        let sheet = Sheet {
             header_line,
             header,
             rows: data_rows
@@ -262,53 +262,11 @@ impl<'a> Importer<'a> {
                 .map(|(line, cells)| SheetRow::new(line, cells))
                 .collect(),
         };
-        // A Coinbase report, a harvest ledger (the large files), the wallet
-        // histories and the exports whose rows stand alone (or, Kraken's
-        // ledgers, are read twice, and Binance's statement three times) are
-        // read row by row into one reused row; other formats see every row
-        // at once.
-        let streamed = matches!(
-            format,
-            Format::Ledger
-                | Format::Electrum
-                | Format::Sparrow
-                | Format::LedgerLive
-                | Format::Trezor
-                | Format::Exodus
-                | Format::Etherscan
-                | Format::EtherscanInternal
-                | Format::EtherscanTokens
-                | Format::CashApp
-                | Format::Paypal
-                | Format::Robinhood
-                | Format::CryptoCom
-                | Format::Bitstamp
-                | Format::Kucoin
-                | Format::CoinbaseTransfers
-                | Format::BinanceBuyCrypto
-                | Format::KrakenLedgers
-                | Format::KrakenTrades
-                | Format::CoinbaseAdvanced
-                | Format::BinanceTrades
-                | Format::BinanceDeposits
-                | Format::BinanceWithdrawals
-                | Format::BinanceConvert
-                | Format::BinanceAutoinvest
-                | Format::KoinlyTrades
-                | Format::Gemini
-                | Format::Koinly
-                | Format::Cointracker
-                | Format::Coinledger
-                | Format::BinanceUs
-                | Format::Binance
-                | Format::Dali
-        ) || format == Format::Coinbase;
+        // Every format reads its rows one at a time into one reused row
+        // (those read with the header first): a file is never held whole. An
+        // export whose rows depend on rows after them reads them again, by
+        // a reading of its own for each time.
         let named = |e: ImportError| e.in_column_of(Some(&sheet.header));
-        if !streamed {
-            while let Some((line, cells)) = stream.next_owned().map_err(named)? {
-                sheet.rows.push(SheetRow::new(line, cells));
-            }
-        }
         let account = self.opts.account_for(format.default_account());
         let mut cx = Cx::new(&self.opts, account, format);
         cx.keep_balances = self.balances;
@@ -333,16 +291,8 @@ impl<'a> Importer<'a> {
             kraken: &mut self.kraken,
             sink,
         };
-        // The line of every data row read so far: a format read at once may
-        // take the rows it is handed (Coinbase Pro's), freeing each row's
-        // cells as it reads it, so that a large export is not held twice.
-        let mut sheet_lines = LineSet::default();
-        for r in &sheet.rows {
-            sheet_lines.insert(r.line);
-        }
-        // Formats read at once hand their entries over after parsing (with any
-        // links between exports they found); streamed ones as each row is read.
-        let batch = match format {
+        // Each format hands its entries over as it makes them.
+        match format {
             Format::Ledger => {
                 let warmer = post.seen.warmer();
                 let warm = |id: &str| warmer.id(id);
@@ -350,7 +300,6 @@ impl<'a> Importer<'a> {
                     post.entry(cx, e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Coinbase if !coinbase_wallet::matches(&sheet.header) => {
                 // The CSV is split on a thread of its own: making the records
@@ -364,42 +313,36 @@ impl<'a> Importer<'a> {
                     })
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Electrum => {
                 electrum::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Sparrow => {
                 sparrow::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::LedgerLive => {
                 ledger_live::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Trezor => {
                 trezor::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Exodus => {
                 exodus::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Etherscan | Format::EtherscanInternal | Format::EtherscanTokens => {
                 let print = text.fingerprint();
@@ -415,63 +358,54 @@ impl<'a> Importer<'a> {
                     &mut |cx, mut e| post.entry(cx, &mut e),
                 )
                 .map_err(named)?;
-                Vec::new()
             }
             Format::CashApp => {
                 cash_app::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Paypal => {
                 paypal::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Robinhood => {
                 robinhood::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::CryptoCom => {
                 crypto_com::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Bitstamp => {
                 bitstamp::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Kucoin => {
                 kucoin::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::CoinbaseTransfers => {
                 coinbase_transfers::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::BinanceBuyCrypto => {
                 binance_buy_crypto::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Coinbase => {
                 // The old wallet report's ids are ids only if no two rows
@@ -491,16 +425,28 @@ impl<'a> Importer<'a> {
                     &mut |cx, mut e| post.entry(cx, &mut e),
                 )
                 .map_err(named)?;
-                Vec::new()
             }
             Format::CoinbaseAdvanced => {
                 coinbase_advanced::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
-            Format::CoinbasePro => coinbase_pro::parse(&mut sheet, &mut cx),
+            Format::CoinbasePro => {
+                // A fill's rows share an order and trade id and may lie
+                // apart: the rows are read twice, the second time by a
+                // reading of its own.
+                text.read_times(2);
+                let mut again = reread(text, file, &sheet.header, hi, past_preamble, true)?;
+                coinbase_pro::parse_stream(
+                    &sheet,
+                    &mut stream,
+                    &mut again,
+                    &mut cx,
+                    &mut |cx, mut e| post.entry(cx, &mut e),
+                )
+                .map_err(named)?;
+            }
             Format::KrakenLedgers => {
                 // A trade's legs may lie apart: the rows are read twice, the
                 // second time by a reading of the file of its own.
@@ -514,14 +460,12 @@ impl<'a> Importer<'a> {
                     &mut |cx, mut e| post.linked_entry(cx, &mut e),
                 )
                 .map_err(named)?;
-                Vec::new()
             }
             Format::KrakenTrades => {
                 kraken_trades::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.linked_entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Binance => {
                 // The rows of a second are one trade, made in time order
@@ -539,28 +483,24 @@ impl<'a> Importer<'a> {
                     &mut |cx, mut e| post.entry(cx, &mut e),
                 )
                 .map_err(named)?;
-                Vec::new()
             }
             Format::BinanceTrades => {
                 binance_trades::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::BinanceUs => {
                 binance_us::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::BinanceDeposits => {
                 binance_deposits::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::BinanceWithdrawals => {
                 binance_withdrawals::parse_stream(
@@ -570,56 +510,48 @@ impl<'a> Importer<'a> {
                     &mut |cx, mut e| post.entry(cx, &mut e),
                 )
                 .map_err(named)?;
-                Vec::new()
             }
             Format::BinanceConvert => {
                 binance_convert::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::BinanceAutoinvest => {
                 binance_autoinvest::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Gemini => {
                 gemini::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Koinly => {
                 koinly::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::KoinlyTrades => {
                 koinly_trades::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Cointracker => {
                 cointracker::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Coinledger => {
                 coinledger::parse_stream(&sheet, &mut stream, &mut cx, &mut |cx, mut e| {
                     post.entry(cx, &mut e)
                 })
                 .map_err(named)?;
-                Vec::new()
             }
             Format::Dali => {
                 // An intra file's partial rows depend on rows anywhere in it:
@@ -638,19 +570,12 @@ impl<'a> Importer<'a> {
                     &mut |cx, mut e| post.entry(cx, &mut e),
                 )
                 .map_err(named)?;
-                Vec::new()
-            }
-        };
-        if !batch.is_empty() {
-            post.links = std::mem::take(&mut cx.links).into_iter().collect();
-            for mut e in batch {
-                post.entry(&mut cx, &mut e);
             }
         }
         // The line of every data row, in file order (lines only increase).
         let mut lines = std::mem::take(&mut stream.lines);
-        for line in sheet_lines.iter() {
-            lines.insert(line);
+        for r in &sheet.rows {
+            lines.insert(r.line);
         }
         // Every data row must be accounted for: a row a format dropped without
         // saying why (an empty required cell) is reported here.
