@@ -15,7 +15,8 @@
 //! conversions (several coins out, as many BNB rows in) are paired in row order.
 //! A trade split over two adjacent seconds is joined. Anything else is an error
 //! naming the lines. Ids hash the rows' cells; identical rows within one file are
-//! treated as the same row (users concatenate overlapping date-range exports).
+//! treated as the same row (users concatenate overlapping date-range exports), and
+//! a trade whose rows are each there as often, twice or more, is counted once.
 //!
 //! The file is read three times a row at a time and never held: see
 //! [`parse_stream`].
@@ -546,10 +547,44 @@ impl Order {
     }
 }
 
-/// Makes the trade of `legs`, all of them.
+/// Makes the trade of `legs`, all of them, or, when each of its rows is
+/// there the same number of times (twice or more), of each row once.
 fn make(cx: &mut Cx, legs: &[Leg], out: &mut Vec<Entry>) {
-    let idx: Vec<usize> = (0..legs.len()).collect();
+    let idx = once_each(legs);
+    if idx.len() < legs.len() {
+        let mut kept = vec![false; legs.len()];
+        for &k in &idx {
+            kept[k] = true;
+        }
+        for (l, _) in legs.iter().zip(kept).filter(|(_, kept)| !kept) {
+            out.push(Entry::skip(l.line, REPEATED));
+        }
+    }
     trade_group(cx, legs, &idx, out);
+}
+
+/// Why a trade's repeated rows are skipped.
+const REPEATED: &str = "a trade's rows repeated, each as often (an export joined with one \
+                        overlapping it): the trade counted once";
+
+/// The legs to make a trade of: each row once when every row of the trade
+/// is there the same number of times, twice or more (a trade in two
+/// overlapping exports joined into one file, as identical rows outside a
+/// trade are one row); otherwise all of them (two coins changed into BNB
+/// for the same amount are two rows).
+fn once_each(legs: &[Leg]) -> Vec<usize> {
+    let mut first: HashMap<&[String], (usize, usize)> = HashMap::new();
+    for (k, l) in legs.iter().enumerate() {
+        first.entry(&l.cells).or_insert((k, 0)).1 += 1;
+    }
+    let mut counts = first.values().map(|&(_, n)| n);
+    let n = counts.next().unwrap_or(1);
+    if n < 2 || counts.any(|m| m != n) {
+        return (0..legs.len()).collect();
+    }
+    let mut idx: Vec<usize> = first.values().map(|&(k, _)| k).collect();
+    idx.sort_unstable();
+    idx
 }
 
 fn group_id(cx: &mut Cx, legs: &[Leg], idx: &[usize], part: usize) -> String {
@@ -864,6 +899,40 @@ mod tests {
                 ("2022-03-01T10:00:01Z", "income", "", "ADA"),
             ]
         );
+    }
+
+    /// A trade whose rows are each there twice (two overlapping exports
+    /// joined) is counted once, as identical rows outside a trade are; two
+    /// coins changed into BNB for the same amount stay two rows.
+    #[test]
+    fn a_trade_repeated_whole_is_counted_once() {
+        let trade = "\
+1,2022-03-01 10:00:05,Spot,Transaction Buy,ETH,0.017,\"\"
+1,2022-03-01 10:00:05,Spot,Transaction Spend,USDT,-50,\"\"
+1,2022-03-01 10:00:05,Spot,Transaction Fee,BNB,-0.0001,\"\"
+";
+        let deposit = "1,2022-03-02 10:00:00,Spot,Deposit,BTC,0.5,\"\"\n";
+        let once = import_text(&format!("{HEADER}{trade}{deposit}")).unwrap();
+        let twice = import_text(&format!("{HEADER}{trade}{deposit}{trade}{deposit}")).unwrap();
+        let cells = |r: &crate::model::Record| r.fields().map(str::to_string);
+        assert_eq!(
+            once.iter().map(cells).collect::<Vec<_>>(),
+            twice.iter().map(cells).collect::<Vec<_>>()
+        );
+        assert_eq!(twice[0].received_qty, "0.017");
+        // Rows repeated unevenly are all counted: the n-th coin out pairs with
+        // the n-th BNB row in.
+        let dust = format!(
+            "{HEADER}\
+1,2022-03-03 10:00:00,Spot,Small assets exchange BNB,ADA,-2,\"\"
+1,2022-03-03 10:00:00,Spot,Small assets exchange BNB,XRP,-3,\"\"
+1,2022-03-03 10:00:00,Spot,Small assets exchange BNB,BNB,0.001,\"\"
+1,2022-03-03 10:00:00,Spot,Small assets exchange BNB,BNB,0.001,\"\"
+"
+        );
+        let recs = import_text(&dust).unwrap();
+        assert_eq!(recs.len(), 2);
+        assert!(recs.iter().all(|r| r.received_qty == "0.001"));
     }
 
     /// A file with a problem names its rows, and makes no trade of them.
