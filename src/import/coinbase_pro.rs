@@ -309,6 +309,20 @@ pub(crate) fn parse_stream<'t>(
     Ok(())
 }
 
+/// The problem of a fill whose rows are not one asset sent and another
+/// received.
+fn not_netting(cx: &mut Cx, key: &str, g: &Group, legs: &[Leg]) {
+    cx.problem(
+        g.first,
+        None,
+        None,
+        format!(
+            "the {} rows of trade {key} do not net to one asset sent and another received",
+            legs.len()
+        ),
+    );
+}
+
 /// Makes the fill (or conversion) `key` of `legs`, its rows.
 fn make_fill(cx: &mut Cx, key: &str, g: &Group, legs: &[Leg], out: &mut Vec<Entry>) {
     {
@@ -325,18 +339,14 @@ fn make_fill(cx: &mut Cx, key: &str, g: &Group, legs: &[Leg], out: &mut Vec<Entr
             }
         }
         let rows: Vec<u64> = legs.iter().map(|l| l.line).collect();
+        // One asset out and another in: a match row out and one in of the
+        // same asset are no trade.
         let (&[s], &[r]) = (sent.as_slice(), received.as_slice()) else {
-            cx.problem(
-                g.first,
-                None,
-                None,
-                format!(
-                    "the {} rows of trade {key} do not net to one asset sent and one received",
-                    legs.len()
-                ),
-            );
-            return;
+            return not_netting(cx, key, g, legs);
         };
+        if s.asset == r.asset {
+            return not_netting(cx, key, g, legs);
+        }
         let id = cx.exchange_id(key);
         super::trade_record(
             cx,
@@ -386,5 +396,19 @@ default,fee,2021-03-01T12:00:00.000Z,-5,2995,USD,,7,o1
         // twice.
         let e = import_text(&text.replace("-2000,", "x,")).unwrap_err();
         assert_eq!(e.matches("t.csv:5").count(), 1, "{e}");
+    }
+
+    /// A fill's match rows out and in of one asset are no trade.
+    #[test]
+    fn a_fill_in_one_asset_is_a_problem() {
+        let text =
+            "portfolio,type,time,amount,balance,amount/balance unit,transfer id,trade id,order id
+default,match,2021-03-01T12:00:00.000Z,0.06,0.06,BTC,,7,o1
+default,match,2021-03-01T12:00:00.000Z,-0.05,0.01,BTC,,7,o1
+";
+        let e = import_text(text).unwrap_err();
+        assert!(e.contains("t.csv:2") && e.contains("do not net"), "{e}");
+        let fixed = text.replace("-0.05,0.01,BTC", "-3000,0,USD");
+        assert_eq!(import_text(&fixed).unwrap()[0].kind, "buy");
     }
 }
