@@ -630,7 +630,14 @@ fn trade_group(cx: &mut Cx, legs: &[Leg], idx: &[usize], out: &mut Vec<Entry>) {
         v
     };
     let (sent, received) = (net(&neg), net(&pos));
-    let op = legs[idx[0]].op.to_string();
+    // The trade's operation: its first row's other than a fee (a newest-first
+    // file may list the fee first).
+    let op = idx
+        .iter()
+        .map(|&i| &legs[i].op)
+        .find(|op| !FEE_OPS.contains(&&***op))
+        .unwrap_or(&legs[idx[0]].op)
+        .to_string();
     let note = op.clone();
     if sent.len() == 1 && received.len() == 1 {
         let id = group_id(cx, legs, idx, 0);
@@ -933,6 +940,28 @@ mod tests {
         let recs = import_text(&dust).unwrap();
         assert_eq!(recs.len(), 2);
         assert!(recs.iter().all(|r| r.received_qty == "0.001"));
+    }
+
+    /// A trade is known by its rows other than the fee, whichever comes
+    /// first: a card purchase listed fee first is a purchase, and a trade's
+    /// note is its operation, not the fee's.
+    #[test]
+    fn a_trade_listed_fee_first() {
+        let text = format!(
+            "{HEADER}\
+1,2022-03-01 10:00:05,Spot,Fee,USD,-2,\"\"
+1,2022-03-01 10:00:05,Spot,Buy Crypto,BTC,0.01,\"\"
+1,2022-03-02 10:00:05,Spot,BNB Fee Deduction,BNB,-0.001,\"\"
+1,2022-03-02 10:00:05,Spot,Buy,ETH,1,\"\"
+1,2022-03-02 10:00:05,Spot,Buy,USDT,-3000,\"\"
+"
+        );
+        let recs = import_text(&text).unwrap();
+        let got: Vec<(&str, &str)> = recs
+            .iter()
+            .map(|r| (r.kind.as_str(), r.note.as_str()))
+            .collect();
+        assert_eq!(got, [("buy", "Buy Crypto"), ("trade", "Buy")]);
     }
 
     /// A file with a problem names its rows, and makes no trade of them.
