@@ -832,6 +832,14 @@ fn single(cx: &mut Cx, l: &Leg, out: &mut Vec<Entry>) {
                 .note(op),
         );
     } else if op == "Binance Card Spending" {
+        if is_fiat(&l.coin) {
+            // Paid from a cash balance: no crypto is disposed of.
+            out.push(Entry::skip(
+                line,
+                "card spending paid in cash: not a crypto event",
+            ));
+            return;
+        }
         let id = cx.content_id_unique(&cells);
         let v = cx.value_legs(line, l.time, None, Some((qty, &l.coin)));
         rec(
@@ -962,6 +970,24 @@ mod tests {
             .map(|r| (r.kind.as_str(), r.note.as_str()))
             .collect();
         assert_eq!(got, [("buy", "Buy Crypto"), ("trade", "Buy")]);
+    }
+
+    /// Card spending from a cash balance is skipped; from crypto it is a
+    /// spend.
+    #[test]
+    fn card_spending_in_cash_is_no_crypto_event() {
+        let text = format!(
+            "{HEADER}\
+1,2022-03-01 10:00:05,Spot,Binance Card Spending,EUR,-20,\"\"
+1,2022-03-01 10:00:06,Spot,Binance Card Spending,BTC,-0.001,\"\"
+"
+        );
+        let recs = import_text(&text).unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(
+            (recs[0].kind.as_str(), recs[0].sent_asset.as_str()),
+            ("spend", "BTC")
+        );
     }
 
     /// A file with a problem names its rows, and makes no trade of them.
