@@ -345,15 +345,27 @@ pub(crate) fn parse_naive(s: &str, formats: &[&str]) -> Option<NaiveDateTime> {
 }
 
 /// A naive time in `tz` as UTC (the earlier instant when a clock change makes
-/// it ambiguous).
+/// it ambiguous; one in the hour a clock change skips, read with the offset
+/// before the change, as if the clock had not moved yet).
 pub(crate) fn in_zone(t: NaiveDateTime, tz: chrono_tz::Tz) -> DateTime<Utc> {
     // UTC, the zone of most exports, has no gaps or repeats to look up.
     if tz == chrono_tz::Tz::UTC {
         return t.and_utc();
     }
-    match tz.from_local_datetime(&t).earliest() {
-        Some(x) => x.with_timezone(&Utc),
-        None => Utc.from_utc_datetime(&t),
+    if let Some(x) = tz.from_local_datetime(&t).earliest() {
+        return x.with_timezone(&Utc);
+    }
+    // No zone skips more than three hours: three hours before is before the
+    // gap, in the offset the clock had.
+    match tz
+        .from_local_datetime(&(t - chrono::Duration::hours(3)))
+        .earliest()
+    {
+        Some(before) => (t - chrono::Duration::seconds(i64::from(
+            chrono::Offset::fix(before.offset()).local_minus_utc(),
+        )))
+        .and_utc(),
+        None => t.and_utc(),
     }
 }
 
@@ -446,6 +458,24 @@ pub(crate) const ISO_NAIVE: [&str; 4] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A time in the hour a clock change skips is read with the offset
+    /// before the change (not as UTC, hours away); a repeated one is the
+    /// earlier instant.
+    #[test]
+    fn times_at_clock_changes() {
+        let at = |s: &str, tz: chrono_tz::Tz| {
+            let n = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+            in_zone(n, tz).to_rfc3339()
+        };
+        let ny = chrono_tz::America::New_York;
+        assert_eq!(at("2024-03-10 02:30", ny), "2024-03-10T07:30:00+00:00");
+        assert_eq!(at("2024-03-10 03:30", ny), "2024-03-10T07:30:00+00:00");
+        assert_eq!(at("2024-11-03 01:30", ny), "2024-11-03T05:30:00+00:00");
+        let berlin = chrono_tz::Europe::Berlin;
+        assert_eq!(at("2024-03-31 02:30", berlin), "2024-03-31T01:30:00+00:00");
+        assert_eq!(at("2024-06-01 12:00", berlin), "2024-06-01T10:00:00+00:00");
+    }
 
     /// The reader before its one-pass form (checked arithmetic, a split at
     /// the point): what the fast path must still agree with.
