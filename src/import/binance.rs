@@ -292,12 +292,16 @@ impl Cols {
         } else {
             &["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"]
         };
-        // The common `2021-06-21 12:31:12` without chrono's layout parser
-        // (the rows are read three times); anything else as before.
-        let time = (cell.trim().len() == 19 && fmts[0].starts_with("%Y"))
-            .then(|| plain_time(cell.trim(), self.zone))
-            .flatten()
-            .or_else(|| parse_naive(cell, fmts).map(|n| in_zone(n, self.zone)));
+        // The common `2021-06-21 12:31:12` and `24-01-20 14:30:00` without
+        // chrono's layout parser (the rows are read three times); anything
+        // else as before.
+        let c = cell.trim();
+        let time = match c.len() {
+            19 if fmts[0].starts_with("%Y") => plain_time(c, self.zone),
+            17 if fmts[0].starts_with("%y") => short_year_time(c).map(|n| in_zone(n, self.zone)),
+            _ => None,
+        }
+        .or_else(|| parse_naive(cell, fmts).map(|n| in_zone(n, self.zone)));
         if time.is_none() {
             cx.problem(
                 row.line,
@@ -320,6 +324,31 @@ impl Cols {
             change,
         })
     }
+}
+
+/// `24-01-20 14:30:00` as chrono reads it with `%y-%m-%d %H:%M:%S` (a
+/// two-digit year 70-99 in the 1900s, 00-69 in the 2000s); None for anything
+/// else.
+fn short_year_time(c: &str) -> Option<chrono::NaiveDateTime> {
+    let b = c.as_bytes();
+    if b.len() != 17 || b[2] != b'-' || b[5] != b'-' || b[8] != b' ' || b[11] != b':' {
+        return None;
+    }
+    if b[14] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let yy = num(0..2)? as i32;
+    let year = if yy < 70 { 2000 + yy } else { 1900 + yy };
+    chrono::NaiveDate::from_ymd_opt(year, num(3..5)?, num(6..8)?)?.and_hms_opt(
+        num(9..11)?,
+        num(12..14)?,
+        num(15..17)?,
+    )
 }
 
 /// The statement's entries, read in three readings of its rows, none of
@@ -988,6 +1017,34 @@ mod tests {
             (recs[0].kind.as_str(), recs[0].sent_asset.as_str()),
             ("spend", "BTC")
         );
+    }
+
+    /// The two-digit-year time is read as chrono reads it, every year and
+    /// some days that do not exist.
+    #[test]
+    fn short_year_times_as_chrono_reads_them() {
+        let fmts = ["%y-%m-%d %H:%M:%S", "%y-%m-%d %H:%M"];
+        for yy in 0..100 {
+            for (md, hms) in [
+                ("01-20", "14:30:00"),
+                ("02-29", "00:00:59"),
+                ("02-30", "10:00:00"),
+                ("12-31", "23:59:59"),
+                ("13-01", "10:00:00"),
+                ("06-15", "24:00:00"),
+                ("06-15", "12:60:00"),
+            ] {
+                let c = format!("{yy:02}-{md} {hms}");
+                assert_eq!(
+                    super::short_year_time(&c),
+                    super::parse_naive(&c, &fmts),
+                    "{c}"
+                );
+            }
+        }
+        for c in ["24-1-20 14:30:00", "24-01-20T14:30:00", "2a-01-20 14:30:00"] {
+            assert_eq!(super::short_year_time(c), None, "{c}");
+        }
     }
 
     /// A file with a problem names its rows, and makes no trade of them.
