@@ -1071,9 +1071,6 @@ mod tests {
     /// moves by the file's size in all, reaching its end with the third.
     #[test]
     fn a_file_read_three_times_moves_the_bar_by_its_size() {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("statement.csv");
         let mut text = String::from(HEADER);
         for k in 0..20_000 {
             let t = format!(
@@ -1088,33 +1085,11 @@ mod tests {
                 "1,{t},Spot,Transaction Buy,ETH,1,\"\"\n1,{t},Spot,Transaction Spend,USDT,-100,\"\"\n"
             ));
         }
-        std::fs::write(&path, &text).unwrap();
-        let told = AtomicU64::new(0);
-        let at_records = AtomicU64::new(u64::MAX);
-        let on_read = |n: usize| {
-            told.fetch_add(n as u64, Ordering::Relaxed);
-        };
-        let input = crate::import::Text::file(&path, Some(&on_read)).unwrap();
-        let mut importer = crate::import::Importer::new(crate::import::ImportOptions {
-            account: None,
-            accounts: Default::default(),
-            prices: None,
-            tz: chrono_tz::Tz::UTC,
-        });
-        let mut records = 0;
-        importer
-            .import_text(&input, "statement.csv", None, &mut |_, _| {
-                if records == 0 {
-                    at_records.store(told.load(Ordering::Relaxed), Ordering::Relaxed);
-                }
-                records += 1;
-            })
-            .unwrap();
+        let (records, told, first) = crate::import::import_file_with_bar("statement.csv", &text);
         assert_eq!(records, 20_000);
-        assert_eq!(told.into_inner(), text.len() as u64);
+        assert_eq!(told, text.len() as u64);
         // The first trade is made by the second reading, the bar then over a
         // third of the way.
-        let first = at_records.into_inner();
         let len = text.len() as u64;
         assert!(first > len / 3 && first < len * 2 / 3, "{first} of {len}");
     }

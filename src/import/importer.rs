@@ -291,6 +291,9 @@ impl<'a> Importer<'a> {
             kraken: &mut self.kraken,
             sink,
         };
+        // Another reading of the rows, of its own, for an export read more
+        // than once (the text is told how many times first).
+        let again = || reread(text, file, &sheet.header, hi, past_preamble, true);
         // Each format hands its entries over as it makes them.
         match format {
             Format::Ledger => {
@@ -411,16 +414,16 @@ impl<'a> Importer<'a> {
                 // The old wallet report's ids are ids only if no two rows
                 // that differ share one: it is read twice, the second time
                 // by a reading of its own.
-                let mut again = if coinbase_wallet::two_readings(&sheet) {
-                    text.read_times(2);
-                    Some(reread(text, file, &sheet.header, hi, past_preamble, true)?)
-                } else {
-                    None
-                };
+                let mut second = coinbase_wallet::two_readings(&sheet)
+                    .then(|| {
+                        text.read_times(2);
+                        again()
+                    })
+                    .transpose()?;
                 coinbase_wallet::parse_stream(
                     &sheet,
                     &mut stream,
-                    again.as_mut(),
+                    second.as_mut(),
                     &mut cx,
                     &mut |cx, mut e| post.entry(cx, &mut e),
                 )
@@ -437,11 +440,11 @@ impl<'a> Importer<'a> {
                 // apart: the rows are read twice, the second time by a
                 // reading of its own.
                 text.read_times(2);
-                let mut again = reread(text, file, &sheet.header, hi, past_preamble, true)?;
+                let mut second = again()?;
                 coinbase_pro::parse_stream(
                     &sheet,
                     &mut stream,
-                    &mut again,
+                    &mut second,
                     &mut cx,
                     &mut |cx, mut e| post.entry(cx, &mut e),
                 )
@@ -451,11 +454,11 @@ impl<'a> Importer<'a> {
                 // A trade's legs may lie apart: the rows are read twice, the
                 // second time by a reading of the file of its own.
                 text.read_times(2);
-                let mut again = reread(text, file, &sheet.header, hi, past_preamble, true)?;
+                let mut second = again()?;
                 kraken_ledgers::parse_stream(
                     &sheet,
                     &mut stream,
-                    &mut again,
+                    &mut second,
                     &mut cx,
                     &mut |cx, mut e| post.linked_entry(cx, &mut e),
                 )
@@ -472,8 +475,7 @@ impl<'a> Importer<'a> {
                 // after the rows skipped and before the others: the rows
                 // are read three times, each time by a reading of its own.
                 text.read_times(3);
-                let mut second = reread(text, file, &sheet.header, hi, past_preamble, true)?;
-                let mut third = reread(text, file, &sheet.header, hi, past_preamble, true)?;
+                let (mut second, mut third) = (again()?, again()?);
                 binance::parse_stream(
                     &sheet,
                     &mut stream,
@@ -556,16 +558,16 @@ impl<'a> Importer<'a> {
             Format::Dali => {
                 // An intra file's partial rows depend on rows anywhere in it:
                 // it is read twice, the second time by a reading of its own.
-                let mut again = if dali::two_readings(&sheet) {
-                    text.read_times(2);
-                    Some(reread(text, file, &sheet.header, hi, past_preamble, true)?)
-                } else {
-                    None
-                };
+                let mut second = dali::two_readings(&sheet)
+                    .then(|| {
+                        text.read_times(2);
+                        again()
+                    })
+                    .transpose()?;
                 dali::parse_stream(
                     &sheet,
                     &mut stream,
-                    again.as_mut(),
+                    second.as_mut(),
                     &mut cx,
                     &mut |cx, mut e| post.entry(cx, &mut e),
                 )

@@ -762,9 +762,6 @@ L3,D1,2025-01-01 00:00:01,deposit,,currency,XXBT,x,0,1\n";
     /// by the file's size in all, reaching its end with the second reading.
     #[test]
     fn a_file_read_twice_moves_the_bar_by_its_size() {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ledgers.csv");
         let mut text =
             String::from("txid,refid,time,type,subtype,aclass,asset,amount,fee,balance\n");
         for k in 0..20_000 {
@@ -773,33 +770,11 @@ L3,D1,2025-01-01 00:00:01,deposit,,currency,XXBT,x,0,1\n";
 LB{k},T{k},2025-01-01 00:00:00,trade,,currency,XXBT,0.01,0,1.01\n"
             ));
         }
-        std::fs::write(&path, &text).unwrap();
-        let told = AtomicU64::new(0);
-        let at_records = AtomicU64::new(u64::MAX);
-        let on_read = |n: usize| {
-            told.fetch_add(n as u64, Ordering::Relaxed);
-        };
-        let input = crate::import::Text::file(&path, Some(&on_read)).unwrap();
-        let mut importer = crate::import::Importer::new(crate::import::ImportOptions {
-            account: None,
-            accounts: Default::default(),
-            prices: None,
-            tz: chrono_tz::Tz::UTC,
-        });
-        let mut records = 0;
-        importer
-            .import_text(&input, "ledgers.csv", None, &mut |_, _| {
-                if records == 0 {
-                    at_records.store(told.load(Ordering::Relaxed), Ordering::Relaxed);
-                }
-                records += 1;
-            })
-            .unwrap();
+        let (records, told, half) = crate::import::import_file_with_bar("ledgers.csv", &text);
         assert_eq!(records, 20_000);
-        assert_eq!(told.into_inner(), text.len() as u64);
+        assert_eq!(told, text.len() as u64);
         // The first record is made by the second reading, the bar then about
         // half way.
-        let half = at_records.into_inner();
         assert!(
             half > text.len() as u64 / 3 && half < text.len() as u64 * 2 / 3,
             "{half}"

@@ -83,6 +83,39 @@ pub(crate) fn import_text(csv: &str) -> Result<Vec<crate::model::Record>, String
     import_whole(csv).map(|i| i.records.into_iter().map(|(_, r)| r).collect())
 }
 
+/// Imports `text` from a file named `name`, as [`import_text`] does, with a
+/// progress bar fed by the reading: the records made, the bytes the bar was
+/// told in all, and those told when the first record was made.
+#[cfg(test)]
+pub(crate) fn import_file_with_bar(name: &str, text: &str) -> (usize, u64, u64) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let told = AtomicU64::new(0);
+    let at_first = AtomicU64::new(u64::MAX);
+    let on_read = |n: usize| {
+        told.fetch_add(n as u64, Ordering::Relaxed);
+    };
+    let input = Text::file(&path, Some(&on_read)).unwrap();
+    let mut importer = Importer::new(ImportOptions {
+        account: None,
+        accounts: Default::default(),
+        prices: None,
+        tz: chrono_tz::Tz::UTC,
+    });
+    let mut records = 0;
+    importer
+        .import_text(&input, name, None, &mut |_, _| {
+            if records == 0 {
+                at_first.store(told.load(Ordering::Relaxed), Ordering::Relaxed);
+            }
+            records += 1;
+        })
+        .unwrap();
+    (records, told.into_inner(), at_first.into_inner())
+}
+
 /// All that `import` makes of `csv` (records, account, stated balances), as
 /// [`import_text`] imports it.
 #[cfg(test)]
