@@ -2,7 +2,8 @@
 //! row or a skip with its reason), the per-file counts (read = used + skipped +
 //! duplicates), the bad rows a format reports, and the errors that stop a file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
 
 use rustc_hash::FxHashSet as HashSet;
 
@@ -593,6 +594,42 @@ pub(super) fn shorten(s: &str) -> String {
         let t: String = s.chars().take(MAX).collect();
         format!("{t}...")
     }
+}
+
+/// Why a trade's repeated rows are skipped.
+pub(crate) const REPEATED: &str = "a trade's rows repeated, each as often (an export joined \
+                                   with one overlapping it): the trade counted once";
+
+/// The rows to make one trade of, given a key of each row's cells in the
+/// rows' order: each row once when every row of the trade is there the same
+/// number of times, twice or more (a trade in two overlapping exports joined
+/// into one file, as identical rows outside a trade are one row); otherwise
+/// all of them. The rows left out are skipped as [`REPEATED`] (`line` gives
+/// the line of the row at an index).
+pub(crate) fn once_each<K: Eq + Hash>(
+    keys: impl IntoIterator<Item = K>,
+    line: impl Fn(usize) -> u64,
+    out: &mut Vec<Entry>,
+) -> Vec<usize> {
+    let mut first: HashMap<K, (usize, usize)> = HashMap::new();
+    let mut all = 0;
+    for (k, key) in keys.into_iter().enumerate() {
+        first.entry(key).or_insert((k, 0)).1 += 1;
+        all = k + 1;
+    }
+    let mut counts = first.values().map(|&(_, n)| n);
+    let n = counts.next().unwrap_or(1);
+    if n < 2 || counts.any(|m| m != n) {
+        return (0..all).collect();
+    }
+    let mut kept = vec![false; all];
+    for &(k, _) in first.values() {
+        kept[k] = true;
+    }
+    for (k, _) in kept.iter().enumerate().filter(|(_, kept)| !**kept) {
+        out.push(Entry::skip(line(k), REPEATED));
+    }
+    (0..all).filter(|&k| kept[k]).collect()
 }
 
 #[cfg(test)]

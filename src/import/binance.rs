@@ -30,7 +30,7 @@ use rust_decimal::Decimal;
 use super::sheet::{DataRows, hand_over};
 use super::{
     Cx, Draft, Entry, ImportError, RowStream, Sheet, SheetRow, TradeIn, in_zone, is_fiat,
-    is_foreign_money, parse_naive, plain_time,
+    is_foreign_money, once_each, parse_naive, plain_time,
 };
 use crate::model::{Category, Kind};
 
@@ -577,43 +577,11 @@ impl Order {
 }
 
 /// Makes the trade of `legs`, all of them, or, when each of its rows is
-/// there the same number of times (twice or more), of each row once.
+/// there the same number of times (twice or more), of each row once (two
+/// coins changed into BNB for the same amount are two rows).
 fn make(cx: &mut Cx, legs: &[Leg], out: &mut Vec<Entry>) {
-    let idx = once_each(legs);
-    if idx.len() < legs.len() {
-        let mut kept = vec![false; legs.len()];
-        for &k in &idx {
-            kept[k] = true;
-        }
-        for (l, _) in legs.iter().zip(kept).filter(|(_, kept)| !kept) {
-            out.push(Entry::skip(l.line, REPEATED));
-        }
-    }
+    let idx = once_each(legs.iter().map(|l| &*l.cells), |k| legs[k].line, out);
     trade_group(cx, legs, &idx, out);
-}
-
-/// Why a trade's repeated rows are skipped.
-const REPEATED: &str = "a trade's rows repeated, each as often (an export joined with one \
-                        overlapping it): the trade counted once";
-
-/// The legs to make a trade of: each row once when every row of the trade
-/// is there the same number of times, twice or more (a trade in two
-/// overlapping exports joined into one file, as identical rows outside a
-/// trade are one row); otherwise all of them (two coins changed into BNB
-/// for the same amount are two rows).
-fn once_each(legs: &[Leg]) -> Vec<usize> {
-    let mut first: HashMap<&[String], (usize, usize)> = HashMap::new();
-    for (k, l) in legs.iter().enumerate() {
-        first.entry(&l.cells).or_insert((k, 0)).1 += 1;
-    }
-    let mut counts = first.values().map(|&(_, n)| n);
-    let n = counts.next().unwrap_or(1);
-    if n < 2 || counts.any(|m| m != n) {
-        return (0..legs.len()).collect();
-    }
-    let mut idx: Vec<usize> = first.values().map(|&(k, _)| k).collect();
-    idx.sort_unstable();
-    idx
 }
 
 fn group_id(cx: &mut Cx, legs: &[Leg], idx: &[usize], part: usize) -> String {

@@ -21,7 +21,7 @@ use rust_decimal::Decimal;
 use super::sheet::{DataRows, hand_over};
 use super::{
     Cx, Draft, Entry, ISO_NAIVE, ImportError, RowStream, Sheet, SheetRow, TradeIn, is_fiat,
-    parse_time_cell,
+    once_each, parse_time_cell,
 };
 use crate::model::{Category, Kind};
 
@@ -41,6 +41,10 @@ struct Leg {
     kind: String,
     qty: Decimal,
     asset: String,
+    /// [`SheetRow::cells_key`] and whether the row states a balance, for a
+    /// fill of four rows or more: only there can rows be repeated and the
+    /// rest still make a fill.
+    cells: Option<(u128, bool)>,
 }
 
 /// The columns of a statement.
@@ -96,6 +100,26 @@ impl Cols {
             qty,
             asset,
         })
+    }
+
+    /// The id of a row without one of its own: a hash of its cells. With
+    /// the statement's running balance among them, identical rows are one
+    /// row repeated (a statement joined with one overlapping it: the balance
+    /// after a second such row would differ), so they share the id and the
+    /// repeat is a duplicate; without one, the N-th identical row is
+    /// numbered, as in other exports.
+    fn content_id(&self, cx: &mut Cx, row: &SheetRow) -> String {
+        let cells: Vec<&str> = row.cells.iter().map(String::as_str).collect();
+        if self.states_balance(row) {
+            cx.content_id_unique(&cells)
+        } else {
+            cx.content_id(&cells)
+        }
+    }
+
+    /// Whether the row states the balance after it.
+    fn states_balance(&self, row: &SheetRow) -> bool {
+        self.balance.is_some_and(|i| !row.get(i).trim().is_empty())
     }
 
     /// The key of a fill's rows, (order id, trade id), or a conversion's, its
@@ -212,8 +236,7 @@ pub(crate) fn parse_stream<'t>(
                 }
                 let transfer = row.get(c_transfer);
                 let id = if transfer.is_empty() {
-                    let cells: Vec<&str> = row.cells.iter().map(String::as_str).collect();
-                    cx.content_id(&cells)
+                    cols.content_id(cx, row)
                 } else {
                     cx.exchange_id(transfer)
                 };
@@ -239,8 +262,7 @@ pub(crate) fn parse_stream<'t>(
                     ));
                     continue;
                 }
-                let cells: Vec<&str> = row.cells.iter().map(String::as_str).collect();
-                let id = cx.content_id(&cells);
+                let id = cols.content_id(cx, row);
                 let v = cx.value_legs(row.line, time, Some((qty, &asset)), None);
                 let d = Draft::new(id, time, Kind::Income)
                     .category(Category::Reward)
@@ -283,6 +305,7 @@ pub(crate) fn parse_stream<'t>(
             kind: r.kind,
             qty: r.qty,
             asset: r.asset,
+            cells: (groups[g].rows >= 4).then(|| (row.cells_key(), cols.states_balance(row))),
         };
         waiting
             .entry(g)
@@ -293,7 +316,7 @@ pub(crate) fn parse_stream<'t>(
             && legs.len() >= groups[next].rows
         {
             let (key, legs) = waiting.remove(&next).unwrap_or_default();
-            make_fill(cx, &key, &groups[next], &legs, &mut out);
+            make_fill(cx, &key, &groups[next], legs, &mut out);
             hand_over(&mut out, cx, emit);
             next += 1;
         }
@@ -303,7 +326,7 @@ pub(crate) fn parse_stream<'t>(
     left.sort_unstable();
     for g in left {
         let (key, legs) = waiting.remove(&g).unwrap_or_default();
-        make_fill(cx, &key, &groups[g], &legs, &mut out);
+        make_fill(cx, &key, &groups[g], legs, &mut out);
     }
     hand_over(&mut out, cx, emit);
     Ok(())
@@ -323,8 +346,36 @@ fn not_netting(cx: &mut Cx, key: &str, g: &Group, legs: &[Leg]) {
     );
 }
 
-/// Makes the fill (or conversion) `key` of `legs`, its rows.
-fn make_fill(cx: &mut Cx, key: &str, g: &Group, legs: &[Leg], out: &mut Vec<Entry>) {
+/// Why a fill's row repeated with its balance is skipped.
+const ROW_REPEATED: &str = "a fill's row repeated whole, balance included (an export joined \
+                            with one overlapping it): counted once";
+
+/// Makes the fill (or conversion) `key` of `legs`, its rows. Rows repeated
+/// whole, balance included, are one row (a statement joined with one
+/// overlapping it: the balance after a second such row would differ);
+/// without a balance, each row is counted once when every row is there
+/// equally often, twice or more.
+fn make_fill(cx: &mut Cx, key: &str, g: &Group, mut legs: Vec<Leg>, out: &mut Vec<Entry>) {
+    if let Some(cells) = legs.iter().map(|l| l.cells).collect::<Option<Vec<_>>>() {
+        let mut seen = std::collections::HashSet::new();
+        let mut cells = cells.into_iter();
+        legs.retain(|l| match cells.next() {
+            Some((key, true)) if !seen.insert(key) => {
+                out.push(Entry::skip(l.line, ROW_REPEATED));
+                false
+            }
+            _ => true,
+        });
+        let keys = legs.iter().map(|l| l.cells.map(|(key, _)| key));
+        let idx = once_each(keys, |k| legs[k].line, out);
+        let mut kept = vec![false; legs.len()];
+        for k in idx {
+            kept[k] = true;
+        }
+        let mut kept = kept.into_iter();
+        legs.retain(|_| kept.next().unwrap_or(true));
+    }
+    let legs = legs.as_slice();
     {
         let mut sent: Vec<&Leg> = Vec::new();
         let mut received: Vec<&Leg> = Vec::new();
@@ -410,5 +461,67 @@ default,match,2021-03-01T12:00:00.000Z,-0.05,0.01,BTC,,7,o1
         assert!(e.contains("t.csv:2") && e.contains("do not net"), "{e}");
         let fixed = text.replace("-0.05,0.01,BTC", "-3000,0,USD");
         assert_eq!(import_text(&fixed).unwrap()[0].kind, "buy");
+    }
+
+    /// A statement joined with one overlapping it: a row repeated whole,
+    /// balance included, is one row, in a fill or not; without a balance,
+    /// a fill whose rows are all there equally often is counted once, and
+    /// other identical rows are numbered, each counted.
+    #[test]
+    fn a_statement_joined_with_an_overlapping_one_counts_each_row_once() {
+        let head = "portfolio,type,time,amount,balance,amount/balance unit,transfer id,trade id,order id\n";
+        let rows = "\
+default,deposit,2021-03-01T11:00:00.000Z,1,1,ETH,,,
+default,match,2021-03-01T12:00:00.000Z,0.5,0.5,BTC,,7,o1
+default,match,2021-03-01T12:00:00.000Z,-5000,3000,USD,,7,o1
+default,fee,2021-03-01T12:00:00.000Z,-5,2995,USD,,7,o1
+default,rebate,2021-03-02T12:00:00.000Z,0.01,1.01,ETH,,,
+";
+        let fill = &rows[rows.find("default,match").unwrap()..rows.find("default,rebate").unwrap()];
+        let fee = &fill[fill.find("default,fee").unwrap()..];
+        let import = |text: &str| crate::import::import_whole(&format!("{head}{text}")).unwrap();
+        let cells = |i: &crate::import::Imported| {
+            i.records
+                .iter()
+                .map(|(_, r)| r.fields().map(str::to_string))
+                .collect::<Vec<_>>()
+        };
+        let once = import(rows);
+        assert_eq!(once.records.len(), 3);
+        for (text, read, duplicates, skipped) in [
+            (format!("{rows}{rows}"), 10, 2, 3),
+            // A fill's fee row alone repeated: the fee once.
+            (format!("{rows}{fee}"), 6, 0, 1),
+        ] {
+            let joined = import(&text);
+            assert_eq!(cells(&once), cells(&joined), "{text}");
+            assert_eq!(
+                (joined.stats.read, joined.stats.duplicates),
+                (read, duplicates)
+            );
+            assert_eq!(
+                joined.stats.skipped.get(super::ROW_REPEATED),
+                Some(&skipped)
+            );
+        }
+        // Without a balance: identical rows outside a fill are two rows; a
+        // fill's rows all repeated as often are one fill.
+        let blank = |text: String| {
+            let no_balance = |l: &str| {
+                let mut c: Vec<&str> = l.split(',').collect();
+                c[4] = "";
+                c.join(",")
+            };
+            text.lines().map(no_balance).collect::<Vec<_>>().join("\n") + "\n"
+        };
+        let twice = import(&blank(format!("{rows}{rows}")));
+        assert_eq!(twice.records.len(), 5);
+        assert_eq!(
+            twice.stats.skipped.get(crate::import::accounting::REPEATED),
+            Some(&3)
+        );
+        // Unevenly, they make no fill.
+        let e = import_text(&format!("{head}{}", blank(format!("{fill}{fill}{fee}")))).unwrap_err();
+        assert!(e.contains("do not net"), "{e}");
     }
 }

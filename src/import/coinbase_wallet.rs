@@ -77,7 +77,7 @@ impl Unique {
         if id.is_empty() {
             return;
         }
-        let cells = cells_key(&row.cells);
+        let cells = row.cells_key();
         match self.seen.entry(id.to_string()) {
             Slot::Occupied(e) if *e.get() != cells => {
                 self.yes = false;
@@ -89,19 +89,6 @@ impl Unique {
             }
         }
     }
-}
-
-/// A 128-bit key of a row's cells (each with its length, so that no two
-/// rows share one but by a hash collision).
-fn cells_key(cells: &[String]) -> u128 {
-    use std::hash::Hasher;
-    let mut h = siphasher::sip128::SipHasher13::new();
-    h.write_u64(cells.len() as u64);
-    for c in cells {
-        h.write_u64(c.len() as u64);
-        h.write(c.as_bytes());
-    }
-    siphasher::sip128::Hasher128::finish128(&h).as_u128()
 }
 
 /// The report's entries, read a row at a time; a report with `Coinbase ID`s

@@ -70,7 +70,7 @@ pub use sheet::{Fingerprint, Text};
 pub use spool::Spool;
 
 // Shared by the format files.
-pub(crate) use accounting::Entry;
+pub(crate) use accounting::{Entry, once_each};
 pub(crate) use cx::{Cx, ISO_NAIVE, in_zone, parse_naive, parse_time_cell, plain_time};
 pub(crate) use draft::{Draft, TradeIn, income_category, trade_record};
 pub(crate) use sheet::{RowStream, Sheet, SheetRow};
