@@ -158,17 +158,27 @@ pub(crate) fn parse_stream(
         let time = date.and_time(tod).and_utc();
         // The running balance of each asset the row moves, for the comparison
         // with the ledger's (`harvest balances`).
+        let mut stated = false;
         for (i, sym) in &balances {
             let touched = moved.iter().chain(&fee).any(|(_, a)| a == sym);
             if touched && let Some(b) = cx.number(row, *i, &sheet.header[*i]) {
                 cx.report_balance(line, time, sym, b);
+                stated = true;
             }
         }
         let typ = row.get(c_type).to_string();
         let trade_id = c_trade.map_or("", |i| row.get(i));
         let id = if trade_id.is_empty() {
             let cells: Vec<&str> = row.cells.iter().map(String::as_str).collect();
-            cx.content_id(&cells)
+            // With the balance after it of an asset it moves, an identical
+            // row is one row repeated (an export joined with one overlapping
+            // it: a second such movement would leave another balance), a
+            // duplicate; without one, the N-th identical row is numbered.
+            if stated {
+                cx.content_id_unique(&cells)
+            } else {
+                cx.content_id(&cells)
+            }
         } else {
             cx.exchange_id(trade_id)
         };
@@ -300,5 +310,20 @@ mod tests {
         assert_eq!(balance_col("BTC Balance BTC").as_deref(), Some("BTC"));
         assert_eq!(balance_col("BTC Amount BTC"), None);
         assert_eq!(parse_date("8/8/08"), NaiveDate::from_ymd_opt(2008, 8, 8));
+    }
+
+    /// An export joined with one overlapping it: a row without a trade id
+    /// repeated whole with the balance of the asset it moves is one row (a
+    /// duplicate); without that balance, identical rows are each counted.
+    #[test]
+    fn a_row_repeated_with_its_balance_is_one_row() {
+        let head = "Date,Time (UTC),Type,Symbol,Specification,USD Amount USD,USD Balance USD,\
+BTC Amount BTC,BTC Balance BTC,Trade ID,Tx Hash\n";
+        let row = "8/12/21,06:27:56.144,Credit,BTC,Deposit (BTC),,,0.4 BTC ,0.4 BTC ,,\n";
+        let joined = crate::import::import_whole(&format!("{head}{row}{row}")).unwrap();
+        assert_eq!((joined.records.len(), joined.stats.duplicates), (1, 1));
+        let bare = row.replace("0.4 BTC ,,", ",,");
+        let joined = crate::import::import_whole(&format!("{head}{bare}{bare}")).unwrap();
+        assert_eq!((joined.records.len(), joined.stats.duplicates), (2, 0));
     }
 }
