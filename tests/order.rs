@@ -236,3 +236,57 @@ fn the_made_groups_have_ties_and_other_facts() {
     );
     assert!(Path::new(&root().join("fixtures/order/README.md")).exists());
 }
+
+/// `harvest import FILE --prices PRICES` of a file's text; its stdout, or
+/// None when the import fails.
+fn import_text(dir: &Path, name: &str, text: &str) -> Option<String> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let o = Command::cargo_bin("harvest")
+        .unwrap()
+        .current_dir(root())
+        .arg("import")
+        .arg(&path)
+        .args(["--prices", PRICES])
+        .output()
+        .unwrap();
+    o.status
+        .success()
+        .then(|| String::from_utf8(o.stdout).unwrap())
+}
+
+/// Exports whose rows tell a repeat from a second event (Coinbase Pro's and
+/// Gemini's running balance, Binance's trades whose rows are each there as
+/// often): an export pasted twice into one file gives the ledger of the
+/// export alone. So does an earlier part of it pasted before the whole (two
+/// overlapping date ranges joined), cut anywhere where every row states its
+/// balance; Binance's statement has none, and a part ending inside a trade
+/// (one split over two seconds) leaves that trade's rows there unevenly.
+#[test]
+fn an_export_joined_with_an_overlapping_one_counts_each_event_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for (format, cut) in [("coinbase-pro", true), ("gemini", true), ("binance", false)] {
+        for file in inputs_in(&format!("fixtures/import/{format}")) {
+            let text = std::fs::read_to_string(root().join(&file)).unwrap();
+            let Some(alone) = import_text(dir.path(), "alone.csv", &text) else {
+                continue;
+            };
+            let mut lines = text.split_inclusive('\n');
+            let header = lines.next().unwrap();
+            let rows: Vec<&str> = lines.collect();
+            let mut joined = vec![[header, &rows.concat(), &rows.concat()].concat()];
+            if cut {
+                for at in [1, rows.len() / 2, rows.len() - 1] {
+                    joined.push([header, &rows[..at].concat(), &rows.concat()].concat());
+                }
+            }
+            for joined in joined {
+                let got = import_text(dir.path(), "joined.csv", &joined);
+                assert_eq!(got.as_deref(), Some(alone.as_str()), "{file}:\n{joined}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{checked}");
+}

@@ -601,41 +601,80 @@ pub(crate) const REPEATED: &str = "a trade's rows repeated, each as often (an ex
                                    with one overlapping it): the trade counted once";
 
 /// The rows to make one trade of, given a key of each row's cells in the
-/// rows' order: each row once when every row of the trade is there the same
-/// number of times, twice or more (a trade in two overlapping exports joined
-/// into one file, as identical rows outside a trade are one row); otherwise
-/// all of them. The rows left out are skipped as [`REPEATED`] (`line` gives
+/// rows' order. When the number of times each distinct row is there shares a
+/// factor k of two or more, the trade is there k times (a trade in k
+/// overlapping exports joined into one file, as identical rows outside a
+/// trade are one row): each row's first 1/k of its copies is kept, so that
+/// two coins changed into BNB for the same amount (two identical rows) are
+/// still two rows once the export is pasted twice (four). Otherwise every
+/// row is kept. The rows left out are skipped as [`REPEATED`] (`line` gives
 /// the line of the row at an index).
-pub(crate) fn once_each<K: Eq + Hash>(
+pub(crate) fn once_each<K: Eq + Hash + Copy>(
     keys: impl IntoIterator<Item = K>,
     line: impl Fn(usize) -> u64,
     out: &mut Vec<Entry>,
 ) -> Vec<usize> {
-    let mut first: HashMap<K, (usize, usize)> = HashMap::new();
-    let mut all = 0;
-    for (k, key) in keys.into_iter().enumerate() {
-        first.entry(key).or_insert((k, 0)).1 += 1;
-        all = k + 1;
+    let keys: Vec<K> = keys.into_iter().collect();
+    let mut left: HashMap<K, usize> = HashMap::new();
+    for &key in &keys {
+        *left.entry(key).or_default() += 1;
     }
-    let mut counts = first.values().map(|&(_, n)| n);
-    let n = counts.next().unwrap_or(1);
-    if n < 2 || counts.any(|m| m != n) {
-        return (0..all).collect();
+    let k = left.values().fold(0, |g, &n| gcd(g, n));
+    if k < 2 {
+        return (0..keys.len()).collect();
     }
-    let mut kept = vec![false; all];
-    for &(k, _) in first.values() {
-        kept[k] = true;
+    for n in left.values_mut() {
+        *n /= k;
     }
-    for (k, _) in kept.iter().enumerate().filter(|(_, kept)| !**kept) {
-        out.push(Entry::skip(line(k), REPEATED));
+    let mut kept = Vec::with_capacity(keys.len() / k);
+    for (i, key) in keys.iter().enumerate() {
+        match left.get_mut(key) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                kept.push(i);
+            }
+            _ => out.push(Entry::skip(line(i), REPEATED)),
+        }
     }
-    (0..all).filter(|&k| kept[k]).collect()
+    kept
+}
+
+/// The greatest common divisor (`gcd(0, n)` is `n`).
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::ImportOptions;
     use super::*;
+
+    /// A trade whose distinct rows' counts share a factor k is there k
+    /// times: the first 1/k of each row's copies is kept, the rest skipped.
+    #[test]
+    fn a_trade_there_k_times_keeps_a_kth_of_each_row() {
+        let kept = |keys: &[char]| {
+            let mut out = Vec::new();
+            let idx = once_each(keys.iter().copied(), |i| i as u64 + 2, &mut out);
+            let skipped: Vec<u64> = (out.iter())
+                .filter_map(|e| match e {
+                    Entry::Skip { row, .. } => Some(*row),
+                    _ => None,
+                })
+                .collect();
+            (idx, skipped)
+        };
+        // Two coins changed into BNB for the same amount, pasted twice.
+        assert_eq!(
+            kept(&['a', 'b', 'n', 'n', 'a', 'b', 'n', 'n']),
+            (vec![0, 1, 2, 3], vec![6, 7, 8, 9])
+        );
+        assert_eq!(kept(&['a', 'b', 'a', 'b', 'a', 'b']).0, [0, 1]);
+        // Counts with no common factor: every row.
+        assert_eq!(kept(&['a', 'n', 'n']), (vec![0, 1, 2], vec![]));
+        assert_eq!(kept(&['a', 'b']), (vec![0, 1], vec![]));
+        assert_eq!(kept(&[]), (vec![], vec![]));
+    }
 
     fn needed(id: &str, line: u64) -> PriceNeeded {
         PriceNeeded {
