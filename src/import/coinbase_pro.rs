@@ -42,8 +42,7 @@ struct Leg {
     qty: Decimal,
     asset: String,
     /// [`SheetRow::cells_key`] and whether the row states a balance, for a
-    /// fill of four rows or more: only there can rows be repeated and the
-    /// rest still make a fill.
+    /// fill of more rows than one fill has ([`Group::more_than_one`]).
     cells: Option<(u128, bool)>,
 }
 
@@ -148,6 +147,16 @@ struct Group {
     first: u64,
     time: DateTime<Utc>,
     rows: usize,
+    /// Its `fee` rows.
+    fees: usize,
+}
+
+impl Group {
+    /// Whether it has more rows than one fill (two `match` rows and a
+    /// `fee`) or conversion (two rows): only then can a row be repeated.
+    fn more_than_one(&self) -> bool {
+        self.fees > 1 || self.rows - self.fees > 2
+    }
 }
 
 /// The statement's entries, read twice a row at a time and never held: the
@@ -217,9 +226,11 @@ pub(crate) fn parse_stream<'t>(
                         first: row.line,
                         time,
                         rows: 0,
+                        fees: 0,
                     });
                 }
                 groups[g].rows += 1;
+                groups[g].fees += usize::from(kind == "fee");
             }
             "deposit" | "withdrawal" => {
                 let what = kind.as_str();
@@ -305,7 +316,7 @@ pub(crate) fn parse_stream<'t>(
             kind: r.kind,
             qty: r.qty,
             asset: r.asset,
-            cells: (groups[g].rows >= 4).then(|| (row.cells_key(), cols.states_balance(row))),
+            cells: (groups[g].more_than_one()).then(|| (row.cells_key(), cols.states_balance(row))),
         };
         waiting
             .entry(g)
@@ -350,22 +361,13 @@ fn not_netting(cx: &mut Cx, key: &str, g: &Group, legs: &[Leg]) {
 const ROW_REPEATED: &str = "a fill's row repeated whole, balance included (an export joined \
                             with one overlapping it): counted once";
 
-/// Makes the fill (or conversion) `key` of `legs`, its rows. Rows repeated
-/// whole, balance included, are one row (a statement joined with one
-/// overlapping it: the balance after a second such row would differ);
-/// without a balance, each row is counted once when every row is there
-/// equally often, twice or more.
+/// Makes the fill (or conversion) `key` of `legs`, its rows. A fill there
+/// k times (each row's copies a multiple of k: a statement joined with one
+/// overlapping it) is made once, as Binance's trades are; then a row still
+/// repeated whole, balance included, is one row (the overlap began inside
+/// the fill: a second real row would leave another balance).
 fn make_fill(cx: &mut Cx, key: &str, g: &Group, mut legs: Vec<Leg>, out: &mut Vec<Entry>) {
-    if let Some(cells) = legs.iter().map(|l| l.cells).collect::<Option<Vec<_>>>() {
-        let mut seen = std::collections::HashSet::new();
-        let mut cells = cells.into_iter();
-        legs.retain(|l| match cells.next() {
-            Some((key, true)) if !seen.insert(key) => {
-                out.push(Entry::skip(l.line, ROW_REPEATED));
-                false
-            }
-            _ => true,
-        });
+    if legs.iter().all(|l| l.cells.is_some()) {
         let keys = legs.iter().map(|l| l.cells.map(|(key, _)| key));
         let idx = once_each(keys, |k| legs[k].line, out);
         let mut kept = vec![false; legs.len()];
@@ -374,6 +376,14 @@ fn make_fill(cx: &mut Cx, key: &str, g: &Group, mut legs: Vec<Leg>, out: &mut Ve
         }
         let mut kept = kept.into_iter();
         legs.retain(|_| kept.next().unwrap_or(true));
+        let mut seen = std::collections::HashSet::new();
+        legs.retain(|l| match l.cells {
+            Some((key, true)) if !seen.insert(key) => {
+                out.push(Entry::skip(l.line, ROW_REPEATED));
+                false
+            }
+            _ => true,
+        });
     }
     let legs = legs.as_slice();
     {
@@ -488,10 +498,14 @@ default,rebate,2021-03-02T12:00:00.000Z,0.01,1.01,ETH,,,
         };
         let once = import(rows);
         assert_eq!(once.records.len(), 3);
-        for (text, read, duplicates, skipped) in [
-            (format!("{rows}{rows}"), 10, 2, 3),
+        let whole = crate::import::accounting::REPEATED;
+        // A match row without its balance: the fill is still there twice.
+        let part = rows.replace("-5000,3000,", "-5000,,");
+        for (text, read, duplicates, reason) in [
+            (format!("{rows}{rows}"), 10, 2, whole),
+            (format!("{part}{part}"), 10, 2, whole),
             // A fill's fee row alone repeated: the fee once.
-            (format!("{rows}{fee}"), 6, 0, 1),
+            (format!("{rows}{fee}"), 6, 0, super::ROW_REPEATED),
         ] {
             let joined = import(&text);
             assert_eq!(cells(&once), cells(&joined), "{text}");
@@ -499,11 +513,15 @@ default,rebate,2021-03-02T12:00:00.000Z,0.01,1.01,ETH,,,
                 (joined.stats.read, joined.stats.duplicates),
                 (read, duplicates)
             );
-            assert_eq!(
-                joined.stats.skipped.get(super::ROW_REPEATED),
-                Some(&skipped)
-            );
+            let skipped = read - once.stats.read - duplicates;
+            assert_eq!(joined.stats.skipped.get(reason), Some(&skipped));
         }
+        // A fill without a fee row, one of its two rows repeated.
+        let no_fee = rows.replace(fee, "");
+        let first_match = &fill[..=fill.find('\n').unwrap()];
+        let joined = import(&format!("{no_fee}{first_match}"));
+        assert_eq!(cells(&import(&no_fee)), cells(&joined));
+        assert_eq!(joined.stats.skipped.get(super::ROW_REPEATED), Some(&1));
         // Without a balance: identical rows outside a fill are two rows; a
         // fill's rows all repeated as often are one fill.
         let blank = |text: String| {
