@@ -256,17 +256,24 @@ fn import_text(dir: &Path, name: &str, text: &str) -> Option<String> {
 }
 
 /// Exports whose rows tell a repeat from a second event (Coinbase Pro's and
-/// Gemini's running balance, Binance's trades whose rows are each there as
-/// often): an export pasted twice into one file gives the ledger of the
-/// export alone. So does an earlier part of it pasted before the whole (two
-/// overlapping date ranges joined), cut anywhere where every row states its
-/// balance; Binance's statement has none, and a part ending inside a trade
-/// (one split over two seconds) leaves that trade's rows there unevenly.
+/// Gemini's running balance, Kraken's txid of each ledger row, Binance's
+/// trades whose rows are each there as often): an export pasted twice into
+/// one file gives the ledger of the export alone. So does an earlier part
+/// of it pasted before the whole (two overlapping date ranges joined), cut
+/// anywhere where every row states its balance or txid; Binance's statement
+/// has neither, and a part ending inside a trade (one split over two
+/// seconds) leaves that trade's rows there unevenly.
 #[test]
 fn an_export_joined_with_an_overlapping_one_counts_each_event_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut checked = 0;
-    for (format, cut) in [("coinbase-pro", true), ("gemini", true), ("binance", false)] {
+    let formats = [
+        ("coinbase-pro", true),
+        ("gemini", true),
+        ("kraken-ledgers", true),
+        ("binance", false),
+    ];
+    for (format, cut) in formats {
         for file in inputs_in(&format!("fixtures/import/{format}")) {
             let text = std::fs::read_to_string(root().join(&file)).unwrap();
             let Some(alone) = import_text(dir.path(), "alone.csv", &text) else {

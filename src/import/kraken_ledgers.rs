@@ -124,6 +124,8 @@ enum Read {
     Bad,
     /// A blank or footer row.
     Blank(u64),
+    /// A row repeated whole (see [`Repeats`]).
+    Repeat(u64),
     Leg(Leg),
 }
 
@@ -204,20 +206,64 @@ pub(crate) fn parse_stream(
         ..Facts::default()
     };
     let mut rows = DataRows::new(sheet, stream);
+    let mut repeats = Repeats::default();
     while let Some(r) = rows.next()? {
-        facts.add(cols.read(sheet, cx, r));
+        facts.add(match repeats.check(&cols, r) {
+            true => Read::Repeat(r.line),
+            false => cols.read(sheet, cx, r),
+        });
     }
     if cx.failed() {
         return Ok(());
     }
     facts.report_balances(cx);
     let mut order = Order::new(facts);
+    let Repeats {
+        lines: repeated, ..
+    } = repeats;
     let mut rows = DataRows::new(sheet, again);
     while let Some(r) = rows.next()? {
-        order.take(cols.read(sheet, cx, r), cx, emit);
+        let read = match repeated.contains(&r.line) {
+            true => Read::Repeat(r.line),
+            false => cols.read(sheet, cx, r),
+        };
+        order.take(read, cx, emit);
     }
     order.finish(cx, emit);
     Ok(())
+}
+
+/// Why a row repeated whole is skipped.
+const REPEATED_ROW: &str = "a ledger row repeated whole, its txid included (an export joined \
+                            with one overlapping it): counted once";
+
+/// The rows the first reading finds repeated whole. Kraken names each
+/// ledger row by its own txid, so a row with a txid and every cell of an
+/// earlier row is that row again (two overlapping exports joined into one
+/// file), not a second event: without this, a trade's legs repeated were
+/// netted twice. A txid on rows that differ is left as before (numbered).
+#[derive(Default)]
+struct Repeats {
+    /// [`SheetRow::cells_key`] of each row with a txid (dropped with the
+    /// first reading).
+    seen: rustc_hash::FxHashSet<u128>,
+    /// The lines of the rows repeated, for the second reading.
+    lines: rustc_hash::FxHashSet<u64>,
+}
+
+impl Repeats {
+    /// Whether `row` repeats an earlier row whole (it is then noted). A
+    /// footer (`Total,,,`: no time) is one each time, as [`Cols::read`] says.
+    fn check(&mut self, cols: &Cols, row: &SheetRow) -> bool {
+        if row.get(cols.txid).trim().is_empty()
+            || row.get(cols.time).is_empty()
+            || self.seen.insert(row.cells_key())
+        {
+            return false;
+        }
+        self.lines.insert(row.line);
+        true
+    }
 }
 
 /// What the first reading learns of the rows: what an entry depends on in
@@ -363,6 +409,7 @@ impl Facts {
 #[allow(clippy::large_enum_variant)]
 enum Item {
     Blank(u64),
+    Repeat(u64),
     Row(Leg),
     /// A trade's legs so far, and the line of its last.
     Trade {
@@ -422,6 +469,7 @@ impl Order {
         match read {
             Read::Bad => return,
             Read::Blank(line) => self.items.push_back(Item::Blank(line)),
+            Read::Repeat(line) => self.items.push_back(Item::Repeat(line)),
             Read::Leg(l) if in_group(&l) => match self.open.get(&l.refid) {
                 Some(&k) => {
                     if let Some(Item::Trade { legs, last }) = self.items.get_mut(k - self.made) {
@@ -465,6 +513,7 @@ impl Order {
     fn make(&mut self, item: Item, cx: &mut Cx, emit: &mut dyn FnMut(&mut Cx, Entry)) {
         match item {
             Item::Blank(line) => self.out.push(Entry::skip(line, "blank or footer row")),
+            Item::Repeat(line) => self.out.push(Entry::skip(line, REPEATED_ROW)),
             Item::Trade { legs, .. } => trade(cx, &legs, &mut self.out),
             Item::Row(l) => {
                 let pending = l.balance_empty
@@ -744,6 +793,42 @@ L6,W2,2025-01-01 00:00:06,withdrawal,,currency,XETH,-1,0,1\n";
 
     /// A file with an unreadable row reports only the rows that cannot be
     /// read: a trade that does not net is found only in a file that can.
+    /// Two overlapping exports joined into one file: each row repeated
+    /// whole, txid included, is skipped, so a trade's legs are netted once.
+    #[test]
+    fn rows_repeated_whole_count_once() {
+        let head = "txid,refid,time,type,subtype,aclass,asset,amount,fee,balance\n";
+        let rows = "\
+L1,T1,2025-01-01 00:00:00,trade,,currency,ZUSD,-100,0.2,900
+L2,D1,2025-01-01 00:00:01,deposit,,currency,XXBT,1,0,1
+,W1,2025-01-01 00:00:02,withdrawal,,currency,XETH,-1,0,
+L3,T1,2025-01-01 00:00:00,trade,,currency,XXBT,0.01,0,1.01
+L6,W1,2025-01-01 00:00:05,withdrawal,,currency,XETH,-1,0,2
+L6,W2,2025-01-01 00:00:06,withdrawal,,currency,XETH,-1,0,1
+Total,,,,,,,,,
+";
+        let once = crate::import::import_whole(&format!("{head}{rows}")).unwrap();
+        let twice = crate::import::import_whole(&format!("{head}{rows}{rows}")).unwrap();
+        let cells = |i: &crate::import::Imported| {
+            (i.records.iter())
+                .map(|(_, r)| r.fields().map(str::to_string))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(cells(&once), cells(&twice));
+        assert_eq!(once.records.len(), 4);
+        assert_eq!(twice.stats.skipped.get(super::REPEATED_ROW), Some(&5));
+        assert_eq!(twice.stats.skipped.get("blank or footer row"), Some(&2));
+        // A row without a txid is not known by it: the initiated copy is
+        // skipped as such, each time.
+        assert_eq!(
+            twice
+                .stats
+                .skipped
+                .get("initiated copy of a deposit/withdrawal (kept once, as completed)"),
+            Some(&2)
+        );
+    }
+
     #[test]
     fn an_unreadable_row_is_the_only_problem_named() {
         let text = "txid,refid,time,type,subtype,aclass,asset,amount,fee,balance\n\
