@@ -576,9 +576,9 @@ impl Order {
     }
 }
 
-/// Makes the trade of `legs`, all of them, or, when each of its rows is
-/// there the same number of times (twice or more), of each row once (two
-/// coins changed into BNB for the same amount are two rows).
+/// Makes the trade of `legs`: of a k-th of each row's copies when the
+/// trade is there k times (see [`once_each`]: two overlapping statements
+/// joined into one file), else of all of them.
 fn make(cx: &mut Cx, legs: &[Leg], out: &mut Vec<Entry>) {
     let idx = once_each(legs.iter().map(|l| &*l.cells), |k| legs[k].line, out);
     trade_group(cx, legs, &idx, out);

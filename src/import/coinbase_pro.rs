@@ -473,10 +473,11 @@ default,match,2021-03-01T12:00:00.000Z,-0.05,0.01,BTC,,7,o1
         assert_eq!(import_text(&fixed).unwrap()[0].kind, "buy");
     }
 
-    /// A statement joined with one overlapping it: a row repeated whole,
-    /// balance included, is one row, in a fill or not; without a balance,
-    /// a fill whose rows are all there equally often is counted once, and
-    /// other identical rows are numbered, each counted.
+    /// A statement joined with one overlapping it: a fill there twice is
+    /// made once, and a row repeated whole, balance included, is one row,
+    /// in a fill or not; identical rows without a balance outside a fill
+    /// are numbered, each counted, and a fill's repeated unevenly is a
+    /// problem.
     #[test]
     fn a_statement_joined_with_an_overlapping_one_counts_each_row_once() {
         let head = "portfolio,type,time,amount,balance,amount/balance unit,transfer id,trade id,order id\n";

@@ -208,9 +208,10 @@ pub(crate) fn parse_stream(
     let mut rows = DataRows::new(sheet, stream);
     let mut repeats = Repeats::default();
     while let Some(r) = rows.next()? {
-        facts.add(match repeats.check(&cols, r) {
-            true => Read::Repeat(r.line),
-            false => cols.read(sheet, cx, r),
+        facts.add(if repeats.check(&cols, r) {
+            Read::Repeat(r.line)
+        } else {
+            cols.read(sheet, cx, r)
         });
     }
     if cx.failed() {
@@ -223,9 +224,10 @@ pub(crate) fn parse_stream(
     } = repeats;
     let mut rows = DataRows::new(sheet, again);
     while let Some(r) = rows.next()? {
-        let read = match repeated.contains(&r.line) {
-            true => Read::Repeat(r.line),
-            false => cols.read(sheet, cx, r),
+        let read = if repeated.contains(&r.line) {
+            Read::Repeat(r.line)
+        } else {
+            cols.read(sheet, cx, r)
         };
         order.take(read, cx, emit);
     }
