@@ -276,11 +276,7 @@ fn row_key(txid: &str, row: &SheetRow) -> u128 {
     let mut id = siphasher::sip::SipHasher13::new();
     id.write(txid.as_bytes());
     let mut cells = rustc_hash::FxHasher::default();
-    cells.write_usize(row.cells.len());
-    for c in &row.cells {
-        cells.write_usize(c.len());
-        cells.write(c.as_bytes());
-    }
+    row.hash_cells(&mut cells);
     (u128::from(id.finish()) << 64) | u128::from(cells.finish())
 }
 

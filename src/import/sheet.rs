@@ -69,14 +69,18 @@ impl SheetRow {
     /// A 128-bit key of the row's cells (each with its length, so that no two
     /// rows share one but by a hash collision).
     pub fn cells_key(&self) -> u128 {
-        use std::hash::Hasher;
         let mut h = siphasher::sip128::SipHasher13::new();
+        self.hash_cells(&mut h);
+        siphasher::sip128::Hasher128::finish128(&h).as_u128()
+    }
+
+    /// Feeds the row's cells to `h`, each with its length.
+    pub fn hash_cells(&self, h: &mut impl std::hash::Hasher) {
         h.write_u64(self.cells.len() as u64);
         for c in &self.cells {
             h.write_u64(c.len() as u64);
             h.write(c.as_bytes());
         }
-        siphasher::sip128::Hasher128::finish128(&h).as_u128()
     }
 }
 
